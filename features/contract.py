@@ -1,0 +1,134 @@
+"""The data contract: the four tables a CRM export provides, and how the store keeps them.
+
+Every export, generated or real, lands in these four tables. Column names are the public surface:
+the generator writes them, ingestion validates them, feature and label code reads them.
+
+Personal data stays out: ingestion keeps an e-mail's domain (a fit signal) and drops the address,
+and drops name and phone columns outright.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TIMESTAMP = "TIMESTAMP"
+TEXT = "VARCHAR"
+INTEGER = "BIGINT"
+NUMBER = "DOUBLE"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the contract.
+
+    Attributes:
+        name: the table's name in exports (file stem) and in the store.
+        required: columns every export of this table must carry (values may be empty unless
+            listed in ``not_null``).
+        optional: known columns an export may carry.
+        types: the store type of every known column.
+        key: the natural key; re-ingesting a row with the same key replaces it, never duplicates it.
+        not_null: columns that must have a value in every row.
+    """
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    types: dict[str, str]
+    key: tuple[str, ...]
+    not_null: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+    @property
+    def timestamps(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if self.types[c] == TIMESTAMP)
+
+
+LEADS = Table(
+    name="leads",
+    required=("lead_id", "created_at", "source", "title", "company_size", "industry", "country"),
+    # `email` is accepted in exports but never stored: ingestion reduces it to `email_domain`.
+    optional=("email_domain", "mql_at", "campaign"),
+    types={
+        "lead_id": TEXT,
+        "created_at": TIMESTAMP,
+        "source": TEXT,
+        "title": TEXT,
+        "company_size": TEXT,
+        "industry": TEXT,
+        "country": TEXT,
+        "email_domain": TEXT,
+        "mql_at": TIMESTAMP,
+        "campaign": TEXT,
+    },
+    key=("lead_id",),
+    not_null=("lead_id", "created_at"),
+)
+
+ACTIVITIES = Table(
+    name="activities",
+    required=("lead_id", "occurred_at", "activity_type"),
+    optional=(),
+    types={"lead_id": TEXT, "occurred_at": TIMESTAMP, "activity_type": TEXT},
+    key=("lead_id", "occurred_at", "activity_type"),
+    not_null=("lead_id", "occurred_at", "activity_type"),
+)
+
+DISPOSITIONS = Table(
+    name="dispositions",
+    required=("lead_id", "dispositioned_at", "status", "reason_code"),
+    optional=("rep_id", "attempts", "first_touch_at"),
+    types={
+        "lead_id": TEXT,
+        "dispositioned_at": TIMESTAMP,
+        "status": TEXT,
+        "reason_code": TEXT,
+        "rep_id": TEXT,
+        "attempts": INTEGER,
+        "first_touch_at": TIMESTAMP,
+    },
+    key=("lead_id", "dispositioned_at", "status"),
+    not_null=("lead_id", "dispositioned_at", "status"),
+)
+
+OUTCOMES = Table(
+    name="outcomes",
+    required=("lead_id", "stage", "occurred_at"),
+    optional=("amount",),
+    types={"lead_id": TEXT, "stage": TEXT, "occurred_at": TIMESTAMP, "amount": NUMBER},
+    key=("lead_id", "stage"),
+    not_null=("lead_id", "stage", "occurred_at"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEADS, ACTIVITIES, DISPOSITIONS, OUTCOMES)}
+
+ACTIVITY_TYPES = (
+    "demo_request",
+    "pricing_view",
+    "content_download",
+    "webinar_attended",
+    "email_click",
+    "page_view",
+)
+
+OUTCOME_STAGES = ("sql", "opportunity", "closed_won", "closed_lost")
+
+# Columns holding personal data: never stored, never logged, never reported.
+PERSONAL_COLUMNS = frozenset(
+    {"email", "first_name", "last_name", "name", "full_name", "phone", "mobile", "contact_name"}
+)
+
+# Values CRMs and web forms use for "no answer"; read as missing everywhere.
+PLACEHOLDERS = frozenset({"", "select", "n/a", "na", "none", "null", "-", "unknown", "not provided"})
+
+
+def is_placeholder(value: object) -> bool:
+    """True when ``value`` is missing or a form placeholder such as "Select" or "N/A"."""
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN
+        return True
+    return str(value).strip().lower() in PLACEHOLDERS

@@ -1,0 +1,200 @@
+"""The `leadscore` command line: one entry point, one sub-command per job.
+
+Every sub-command imports its implementation when it runs, so `leadscore --help` stays instant.
+Errors a user can cause (``LeadscoreError``) print as one line and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from leadscore import __version__
+from leadscore.errors import LeadscoreError
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file over the shipped defaults (leadscore/default.yaml).",
+)
+
+
+def _user_errors(fn):
+    """Turn a LeadscoreError into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LeadscoreError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leadscore")
+def cli() -> None:
+    """Lead scoring that learns from the sales team's verdicts.
+
+    \b
+    A review cycle, end to end:
+      leadscore generate --leads 20000 --out data/demo     # or export your CRM
+      leadscore ingest data/demo                           # into data/leadscore.duckdb
+      leadscore review --cycle 2026-W47                    # retrain, gate, promote, report
+      leadscore serve                                      # scoring API on 127.0.0.1:3000
+    """
+
+
+@cli.command()
+@click.option("--leads", "n_leads", type=click.IntRange(min=1), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--truth/--no-truth", default=False, help="Also write truth.csv (the planted probabilities).")
+@_user_errors
+def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:
+    """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
+    from leadscore.generate import generate_export
+
+    summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth)
+    click.echo(summary)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Mapping file for a flat one-table export (see features/mappings/).",
+)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@CONFIG_OPTION
+@_user_errors
+def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None, config_path) -> None:
+    """Validate a CRM export and add it to the store, all or nothing.
+
+    PATHS are files (leads.csv, activities.parquet, ...) or folders holding them.
+    """
+    from features.ingest import ingest_paths
+    from leadscore.config import load_config
+
+    config = load_config(config_path)
+    report = ingest_paths(list(paths), store=store or Path(config["store"]), mapping=mapping)
+    click.echo(report)
+
+
+@cli.command()
+@click.option("--cycle", required=True, help="Name of the review cycle, e.g. 2026-W47.")
+@click.option("--as-of", "as_of", default=None, help="Review date (YYYY-MM-DD); default: today.")
+@click.option("--promote/--no-promote", default=True, help="Move `champion` when the gates pass.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@CONFIG_OPTION
+@_user_errors
+def review(cycle: str, as_of: str | None, promote: bool, store: Path | None, config_path) -> None:
+    """Run one review cycle: retrain, calibrate, set the threshold, explain, gate, register."""
+    from leadscore.config import load_config
+    from training.review import run_review
+
+    config = load_config(config_path)
+    if store is not None:
+        config["store"] = str(store)
+    summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)
+    click.echo(summary)
+
+
+@cli.command()
+@click.argument("version", type=int)
+@CONFIG_OPTION
+@_user_errors
+def promote(version: int, config_path) -> None:
+    """Make model VERSION the champion."""
+    from leadscore.config import load_config
+    from training.registry import promote_version
+
+    click.echo(promote_version(version, load_config(config_path)))
+
+
+@cli.command()
+@CONFIG_OPTION
+@_user_errors
+def rollback(config_path) -> None:
+    """Move `champion` back to the version that held it before."""
+    from leadscore.config import load_config
+    from training.registry import rollback_champion
+
+    click.echo(rollback_champion(load_config(config_path)))
+
+
+@cli.command()
+@click.option("--cycle", required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"))
+@CONFIG_OPTION
+@_user_errors
+def report(cycle: str, out_dir: Path, config_path) -> None:
+    """Write the leaders' explanation report for a cycle (reports/<cycle>/index.html)."""
+    from leadscore.config import load_config
+    from training.report import write_report
+
+    path = write_report(cycle=cycle, config=load_config(config_path), out_dir=out_dir)
+    click.echo(f"report written to {path}")
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion.")
+@CONFIG_OPTION
+@_user_errors
+def score(input_path: Path, output: Path, model_uri: str | None, config_path) -> None:
+    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out."""
+    from leadscore.config import load_config
+    from training.batch_score import score_file
+
+    click.echo(score_file(input_path, output, config=load_config(config_path), model_uri=model_uri))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS.")
+@click.option("--port", type=int, default=None, help="Default 3000.")
+@CONFIG_OPTION
+@_user_errors
+def serve(host: str | None, port: int | None, config_path) -> None:
+    """Start the scoring API (BentoML) on the champion model."""
+    from leadscore.config import load_config
+    from leadscore.serve import serve_forever
+
+    serve_forever(load_config(config_path), host=host, port=port, config_path=config_path)
+
+
+@cli.command()
+@click.option("--leads", "n_leads", type=click.IntRange(min=1000), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--serve/--no-serve", "start_service", default=True, help="Start the API at the end.")
+@_user_errors
+def demo(n_leads: int, seed: int, start_service: bool) -> None:
+    """The whole journey on demo data: generate, ingest, two review cycles, report, serve."""
+    from leadscore.demo import run_demo
+
+    run_demo(n_leads=n_leads, seed=seed, start_service=start_service)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

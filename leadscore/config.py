@@ -1,0 +1,60 @@
+"""Configuration: the shipped defaults, a user's file over them, the environment over both."""
+
+from __future__ import annotations
+
+import copy
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from leadscore.errors import LeadscoreError
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def default_config() -> dict[str, Any]:
+    """The shipped configuration (``leadscore/default.yaml``)."""
+    text = resources.files("leadscore").joinpath("default.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def load_config(path: str | Path | None = None) -> dict[str, Any]:
+    """Defaults, then the user's file (if any), then ``LEADSCORE_STORE`` / ``MLFLOW_TRACKING_URI``.
+
+    Raises:
+        LeadscoreError: when the file is missing or is not a YAML mapping.
+    """
+    config = default_config()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise LeadscoreError(f"Config file {path} does not exist: pass an existing YAML file.")
+        try:
+            user = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise LeadscoreError(f"Config file {path} is not valid YAML ({exc}): fix it.") from None
+        if not isinstance(user, dict):
+            raise LeadscoreError(f"Config file {path} must hold a YAML mapping of settings.")
+        unknown = sorted(set(user) - set(config))
+        if unknown:
+            raise LeadscoreError(
+                f"Config file {path} has unknown section(s) {', '.join(unknown)}: "
+                f"use only {', '.join(sorted(config))}."
+            )
+        config = _merge(config, user)
+    if os.environ.get("LEADSCORE_STORE"):
+        config["store"] = os.environ["LEADSCORE_STORE"]
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        config["mlflow"]["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
+    return config

@@ -1,0 +1,1 @@
+"""The BentoML scoring service. Imports `features`, never `training`."""

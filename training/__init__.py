@@ -1,0 +1,1 @@
+"""The review cycle: dataset, LightGBM, calibration, threshold, SHAP, gates, MLflow, report."""

@@ -1,0 +1,218 @@
+"""The scoring bundle: everything needed to score a lead, shared by batch scoring and the API.
+
+A bundle is a folder (logged as the MLflow model's artifact ``bundle``):
+
+    manifest.json   version-independent metadata: cycle, trained_at, threshold, band, feature specs,
+                    encoder state, calibration, grade cut-points, headline metrics, policy hash,
+                    the feature config (windows, ICP) the features were built with
+    full.txt        LightGBM booster on fit + intent features: `score` and the reasons
+    fit.txt         LightGBM booster on fit features only: `fit_score` (needs no activity at all)
+    intent.txt      LightGBM booster on intent features only: `intent_score`
+
+Scores:
+    score         calibrated probability of becoming an SQL: sigmoid(a * margin + b) on the full
+                  booster's margin (Platt scaling keeps the ranking, so reasons still add up)
+    fit_score     the same for the fit booster; intent_score for the intent booster
+    grade         fit letter (A best .. D) from fit_score cut-points x intent digit (1 best .. 4)
+                  from intent_score cut-points, both set at the training quartiles: "A1".."D4"
+    is_mql        score >= threshold (the threshold comes from the agreed conversion band)
+    reasons       exact TreeSHAP contributions of the full booster (log-odds, signed), top-k by
+                  size, each with its feature group and a human-readable label
+
+Nothing here imports pandas or scikit-learn on the per-request path: a request builds features
+with ``features.build.build_online``, encodes them with ``FeatureEncoder.transform_record`` and
+calls the boosters on a numpy matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from features.encoding import FeatureEncoder
+from leadscore.errors import LeadscoreError
+
+BOOSTERS = ("full", "fit", "intent")
+FIT_LETTERS = "ABCD"
+MANIFEST = "manifest.json"
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One signal behind a score: its label, its group and its signed impact (log-odds)."""
+
+    feature: str
+    label: str
+    group: str
+    impact: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "label": self.label, "group": self.group,
+                "impact": round(self.impact, 6)}
+
+
+@dataclass
+class LeadScore:
+    """The scores of one lead."""
+
+    score: float
+    fit_score: float
+    intent_score: float
+    grade: str
+    is_mql: bool
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass
+class ScoringBundle:
+    """A trained model, ready to score.
+
+    Attributes:
+        manifest: metadata (see module docstring); ``manifest["features"]`` is a list of
+            ``{"name", "group", "kind"}`` in the encoder's column order.
+        encoder: the fitted FeatureEncoder.
+        boosters: ``{"full", "fit", "intent"}`` LightGBM boosters.
+    """
+
+    manifest: dict[str, Any]
+    encoder: FeatureEncoder
+    boosters: dict[str, lgb.Booster]
+
+    # ---- persistence -------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        manifest = dict(self.manifest, encoder=self.encoder.to_dict())
+        (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        for name, booster in self.boosters.items():
+            booster.save_model(str(path / f"{name}.txt"))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, num_threads: int = 1) -> ScoringBundle:
+        """Load a bundle folder; boosters run with ``num_threads`` threads (1 per API worker)."""
+        path = Path(path)
+        if not (path / MANIFEST).is_file():
+            raise LeadscoreError(
+                f"{path} is not a leadscore model bundle (no {MANIFEST}): "
+                "point to a model logged by `leadscore review`."
+            )
+        manifest = json.loads((path / MANIFEST).read_text())
+        encoder = FeatureEncoder.from_dict(manifest.pop("encoder"))
+        boosters = {
+            name: lgb.Booster(model_file=str(path / f"{name}.txt"), params={"num_threads": num_threads})
+            for name in BOOSTERS
+        }
+        return cls(manifest=manifest, encoder=encoder, boosters=boosters)
+
+    # ---- metadata ----------------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        return float(self.manifest["threshold"])
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.manifest["features"]]
+
+    @property
+    def feature_groups(self) -> dict[str, str]:
+        return {f["name"]: f["group"] for f in self.manifest["features"]}
+
+    def _columns(self, group: str) -> list[int]:
+        return [i for i, f in enumerate(self.manifest["features"]) if f["group"] == group]
+
+    # ---- scoring -----------------------------------------------------------------------
+    def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw log-odds of each booster for an encoded matrix (rows = leads)."""
+        return {
+            "full": self.boosters["full"].predict(X, raw_score=True),
+            "fit": self.boosters["fit"].predict(X[:, self._columns("fit")], raw_score=True),
+            "intent": self.boosters["intent"].predict(X[:, self._columns("intent")], raw_score=True),
+        }
+
+    def calibrated(self, margins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for name, margin in margins.items():
+            a, b = self.manifest["calibration"][name]
+            out[name] = _sigmoid(a * margin + b)
+        return out
+
+    def grades(self, fit_score: np.ndarray, intent_score: np.ndarray) -> list[str]:
+        """Fit letter x intent digit; cut-points are descending (best first)."""
+        fit_cuts = self.manifest["grade_cuts"]["fit"]
+        intent_cuts = self.manifest["grade_cuts"]["intent"]
+        out = []
+        for f, i in zip(fit_score, intent_score, strict=True):
+            letter = FIT_LETTERS[sum(f < c for c in fit_cuts)]
+            digit = 1 + sum(i < c for c in intent_cuts)
+            out.append(f"{letter}{digit}")
+        return out
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base."""
+        return np.asarray(self.boosters["full"].predict(X, pred_contrib=True))
+
+    def reasons_for(
+        self, contrib_row: np.ndarray, raw: dict[str, Any], top: int
+    ) -> list[Reason]:
+        """The ``top`` largest contributions of one lead, labelled from its raw feature values."""
+        from features.definitions import render_reason
+
+        names = self.feature_names
+        groups = self.feature_groups
+        values = contrib_row[:-1]
+        order = np.argsort(-np.abs(values), kind="stable")[:top]
+        return [
+            Reason(names[i], render_reason(names[i], raw.get(names[i])), groups[names[i]],
+                   float(values[i]))
+            for i in order
+            if values[i] != 0.0
+        ]
+
+    def score_encoded(
+        self, X: np.ndarray, raws: list[dict[str, Any]] | None = None, *, top_reasons: int = 0
+    ) -> list[LeadScore]:
+        """Score an encoded matrix; with ``top_reasons`` > 0 also explain each lead."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        probs = self.calibrated(self.margins(X))
+        grades = self.grades(probs["fit"], probs["intent"])
+        contrib = self.contributions(X) if top_reasons > 0 else None
+        threshold = self.threshold
+        out = []
+        for i in range(X.shape[0]):
+            score = float(probs["full"][i])
+            reasons = (
+                self.reasons_for(contrib[i], raws[i] if raws else {}, top_reasons)
+                if contrib is not None
+                else []
+            )
+            out.append(LeadScore(score, float(probs["fit"][i]), float(probs["intent"][i]),
+                                 grades[i], score >= threshold, reasons))
+        return out
+
+
+def platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit Platt scaling ``sigmoid(a * margin + b)`` by Newton's method on the log-loss."""
+    a, b = 1.0, 0.0
+    y = y.astype(np.float64)
+    for _ in range(100):
+        p = _sigmoid(a * margin + b)
+        w = np.clip(p * (1 - p), 1e-12, None)
+        g = np.array([np.sum((p - y) * margin), np.sum(p - y)])
+        h = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],
+                      [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if math.hypot(*step) < 1e-10:
+            break
+    return float(a), float(b)

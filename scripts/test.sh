@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite: the README's second command (`make test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh test
+
+# The report's browser test needs Debian's chromium; install it when we can (root, apt).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing chromium for the browser test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "warning: could not install chromium; the browser test will skip" >&2
+fi
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "error: pytest collected no tests: the test setup is broken." >&2
+    exit 1
+fi
+exit "$status"

@@ -122,7 +122,9 @@ PERSONAL_COLUMNS = frozenset(
 )
 
 # Values CRMs and web forms use for "no answer"; read as missing everywhere.
-PLACEHOLDERS = frozenset({"", "select", "n/a", "na", "none", "null", "-", "unknown", "not provided"})
+PLACEHOLDERS = frozenset(
+    {"", "select", "n/a", "na", "none", "null", "-", "unknown", "not provided"}
+)
 
 
 def is_placeholder(value: object) -> bool:

@@ -12,9 +12,9 @@ Tables:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -41,7 +41,8 @@ def table_ddl(name: str) -> str:
         f"{c} {table.types[c]}{' NOT NULL' if c in table.not_null else ''}" for c in table.columns
     )
     key = ", ".join(table.key)
-    return f"CREATE TABLE IF NOT EXISTS {name} ({cols}{_EXTRA_DDL.get(name, '')}, PRIMARY KEY ({key}))"
+    extra = _EXTRA_DDL.get(name, "")
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols}{extra}, PRIMARY KEY ({key}))"
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,260 @@
+"""Finding and reading export files: CSV (optionally gzipped) or Parquet, every column as text;
+and, for a contract-table file, which table it is and which of its columns go where.
+
+Values are read as text and typed later, column by column, so a bad value can be named by file,
+line and column. Nothing here prints a value from the file: errors name positions only.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from features.contract import LEADS, PERSONAL_COLUMNS, TABLES, Table
+from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
+from leadscore.errors import LeadscoreError
+
+EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ROW = "__row"
+
+
+def data_suffix(path: Path) -> str | None:
+    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq"), or None."""
+    name = path.name.lower()
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def stem(path: Path) -> str:
+    """The file name without its export suffix, lower-cased: "Leads.csv.gz" -> "leads"."""
+    suffix = data_suffix(path) or path.suffix
+    return path.name[: len(path.name) - len(suffix)].strip().lower()
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """The export files named by ``paths``: files as given, folders expanded (not recursively).
+
+    A folder contributes its CSV and Parquet files in name order; other files in it (a README,
+    hidden files) are passed over.
+
+    Raises:
+        LeadscoreError: for a path that does not exist, a file that is not CSV or Parquet, or when
+            nothing is left to ingest.
+    """
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".") and data_suffix(p)
+            )
+            if not found:
+                raise LeadscoreError(
+                    f"Folder {path} holds no CSV or Parquet files: point at the export's folder "
+                    "or its files."
+                )
+            files.extend(found)
+        elif path.is_file():
+            if data_suffix(path) is None:
+                raise LeadscoreError(
+                    f"{path} is neither CSV nor Parquet: export the table as .csv or .parquet "
+                    "and re-run."
+                )
+            files.append(path)
+        else:
+            raise LeadscoreError(f"{path} does not exist: check the path and re-run.")
+    unique: list[Path] = []
+    for path in files:
+        if path.resolve() not in {p.resolve() for p in unique}:
+            unique.append(path)
+    return unique
+
+
+def read_export(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> ExportFile:
+    """Read one export file as text and register it with ``con`` as ``view``.
+
+    Raises:
+        LeadscoreError: when the file is empty, malformed, not UTF-8, or repeats a column name.
+    """
+    suffix = data_suffix(path)
+    is_csv = suffix in CSV_SUFFIXES
+    table = _read_csv(path) if is_csv else _read_parquet(path)
+    headers = tuple(table.column_names)
+    seen: set[str] = set()
+    for header in headers:
+        key = header.strip().lower()
+        if key in seen:
+            raise LeadscoreError(
+                f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
+            )
+        seen.add(key)
+    table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    con.register(view, table)
+    return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv)
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(io.StringIO(handle.readline())), None)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+    if not header or not any(h.strip() for h in header):
+        raise LeadscoreError(
+            f"{path.name} is empty or has no header line: export it with column names in "
+            "the first line and re-run."
+        )
+    return header
+
+
+def _read_csv(path: Path) -> pa.Table:
+    header = _csv_header(path)
+    invalid: list[tuple[int | None, int, int]] = []
+
+    def on_invalid(row) -> str:
+        invalid.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    convert = pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    # Row numbers of malformed rows are only known to a single-threaded reader.
+    for threads in (True, False):
+        invalid.clear()
+        try:
+            table = pa_csv.read_csv(
+                path,
+                read_options=pa_csv.ReadOptions(use_threads=threads),
+                parse_options=pa_csv.ParseOptions(
+                    newlines_in_values=True, invalid_row_handler=on_invalid
+                ),
+                convert_options=convert,
+            )
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV" in str(exc):  # a header line without a line break: no rows
+                return pa.table({name: pa.array([], pa.string()) for name in header})
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                raise _not_utf8(path) from None
+            raise LeadscoreError(
+                f"{path.name} is not a readable CSV file: check that it is comma-separated with "
+                "one header line, and re-run."
+            ) from None
+        if not invalid or invalid[0][0] is not None:
+            break
+    if invalid:
+        number, expected, actual = invalid[0]
+        raise LeadscoreError(
+            f"{path.name} line {number}: {actual} values where the header has {expected} "
+            "columns; quote values that hold commas and re-run."
+        )
+    return table
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError):
+        raise LeadscoreError(
+            f"{path.name} is not a readable Parquet file: export it again and re-run."
+        ) from None
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            columns.append(column.cast(pa.string()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise LeadscoreError(
+                f"{path.name}, column {name}: nested values cannot be read; export it as "
+                "plain text or numbers and re-run."
+            ) from None
+    return pa.table(columns, names=table.column_names)
+
+
+def _not_utf8(path: Path) -> LeadscoreError:
+    return LeadscoreError(f"{path.name} is not UTF-8 text: save it as UTF-8 CSV and re-run.")
+
+
+# ---- a contract table file: which table, which columns ------------------------------------
+
+
+def _slug(header: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", header.strip().lower()).strip("_")
+
+
+def table_of(path: Path) -> Table:
+    table = TABLES.get(stem(path))
+    if table is None:
+        expected = ", ".join(f"{name}.csv" for name in TABLES)
+        raise LeadscoreError(
+            f"{path.name}: unknown table layout; name each file after its table ({expected}, or "
+            "the same as .parquet), or pass --mapping for a flat one-table export."
+        )
+    return table
+
+
+def contract_part(export: ExportFile) -> Part:
+    """One contract table file: its columns matched by name ("Lead ID" reads as lead_id)."""
+    table = table_of(export.path)
+    by_slug: dict[str, str] = {}
+    unnamed = 0
+    for header in export.headers:
+        key = _slug(header)
+        if not key:  # e.g. the index column pandas writes with an empty name
+            unnamed += 1
+            continue
+        if key in by_slug:
+            raise LeadscoreError(
+                f"{export.path.name} has columns {by_slug[key].strip()!r} and {header.strip()!r}, "
+                f"which both read as {key}; keep one and re-run."
+            )
+        by_slug[key] = header
+    emails = [by_slug[k] for k in sorted(EMAIL_HEADERS) if k in by_slug]
+    missing = [c for c in table.required if c not in by_slug]
+    if missing:
+        raise LeadscoreError(
+            f"{export.path.name} lacks required column(s) {', '.join(missing)}; add them (values "
+            f"may be empty where allowed) and re-run. A {table.name} file needs "
+            f"{', '.join(table.required)}."
+        )
+    exprs = {c: ident(by_slug[c]) for c in table.columns if c in by_slug}
+    labels = {c: by_slug[c].strip() for c in exprs}
+    part = Part(table=table, export=export, source=export.view, exprs=exprs, labels=labels,
+                rows_read=export.rows)
+    if unnamed:
+        part.notes.append(f"{unnamed} unnamed column(s) not stored ({export.path.name})")
+    if emails and table is LEADS:
+        address = ident(emails[0])
+        exprs["email_domain"] = (f"coalesce({clean(exprs['email_domain'])}, {address})"
+                                 if "email_domain" in exprs else address)
+        labels.setdefault("email_domain", emails[0].strip())
+        part.notes.append(f"e-mail addresses reduced to their domain ({export.path.name})")
+    personal = [h.strip() for k, h in by_slug.items()
+                if k in PERSONAL_COLUMNS | EMAIL_HEADERS and h not in emails[:1]]
+    if personal:
+        part.notes.append(f"personal columns not stored: {', '.join(personal)} "
+                          f"({export.path.name})")
+    extra = [h for k, h in by_slug.items()
+             if k not in table.columns and k not in PERSONAL_COLUMNS | EMAIL_HEADERS]
+    if extra and table is LEADS:
+        part.attributes = [Attribute(name=h.strip(), expr=ident(h), role="ignore",
+                                     kind="categorical", label=h.strip()) for h in extra]
+    elif extra:
+        part.notes.append(f"extra columns not stored: {', '.join(h.strip() for h in extra)} "
+                          f"({export.path.name})")
+    return part

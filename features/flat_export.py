@@ -1,0 +1,172 @@
+"""Applying a mapping (``features.mapping``) to one flat export file: SQL that yields its leads,
+dispositions and outcomes as contract-table parts, ready for ``features.ingest`` to validate.
+
+The disposition and outcome rows keep the export's line numbers, so an error in a derived row
+still names the line and column of the flat file.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from features.contract import DISPOSITIONS, LEADS, OUTCOMES
+from features.ingest_sql import (
+    Attribute,
+    ExportFile,
+    Part,
+    clean,
+    ident,
+    literal,
+    printable,
+    timestamp,
+)
+from features.mapping import ATTRIBUTE_ROLES, FlatMapping
+from leadscore.errors import LeadscoreError
+
+
+def _fold_sql(expr: str) -> str:
+    """``features.mapping.fold`` in SQL: lower case, runs of whitespace as one space."""
+    return f"lower(regexp_replace({expr}, '\\s+', ' ', 'g'))"
+
+
+
+
+def flat_export_parts(
+    con: duckdb.DuckDBPyConnection, mapping: FlatMapping, export: ExportFile
+) -> list[Part]:
+    """The contract tables (leads, dispositions, outcomes) one flat export file holds.
+
+    Raises:
+        LeadscoreError: when the file has columns the mapping does not declare (or lacks declared
+            ones), or raw values the mapping does not map.
+    """
+    headers = {h.strip(): h for h in export.headers}
+    undeclared = [h for h in headers if h not in mapping.columns]
+    if undeclared:
+        raise LeadscoreError(
+            f"{export.path.name} has {len(undeclared)} column(s) the mapping {mapping.path} does "
+            f"not declare: {', '.join(undeclared)}; give each a role (ignore if unused) so nothing "
+            "reaches the model by accident, and re-run."
+        )
+    missing = [c for c in mapping.columns if c not in headers]
+    if missing:
+        raise LeadscoreError(
+            f"{export.path.name} lacks column(s) the mapping {mapping.path} declares: "
+            f"{', '.join(missing)}; check that the mapping fits this export."
+        )
+
+    def col(name: str) -> str:
+        return clean(ident(headers[name]))
+
+    base = f"{export.view}_base"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {base} AS {_base_sql(mapping, export, col)}")
+    id_rule = mapping.with_role("id")[0]
+    created_label = _created_label(mapping)
+    parts = [_leads_part(mapping, export, base, col, created_label)]
+    for role, table in (("disposition_reason", DISPOSITIONS), ("outcome", OUTCOMES)):
+        for rule in mapping.with_role(role):
+            parts.append(_event_part(con, mapping, export, base, col, rule, table,
+                                     id_rule.column, created_label))
+    return parts
+
+
+def _base_sql(mapping: FlatMapping, export: ExportFile, col) -> str:
+    """The export's rows plus ``__created_at``: the lead's creation time as ISO 8601 text."""
+    order = mapping.created_from_order
+    if order is None:
+        created = col(mapping.timestamp_for("created_at").column)
+        return f"SELECT *, {created} AS __created_at FROM {export.view}"
+    value, lead_id = col(order.column), col(mapping.with_role("id")[0].column)
+    span_us = int((order.end - order.start).total_seconds() * 1_000_000)
+    start = literal(order.start.isoformat(sep=" "))
+    created = (
+        f"CASE WHEN {value} IS NOT NULL THEN strftime(CAST({start} AS TIMESTAMP) + "
+        f"to_microseconds(CAST(round((__order - 1) * {span_us} / greatest(__count - 1, 1)) "
+        "AS BIGINT)), '%Y-%m-%dT%H:%M:%S') END"
+    )
+    ranked = (
+        f"SELECT *, row_number() OVER (ORDER BY {value} IS NULL, TRY_CAST({value} AS DOUBLE), "
+        f"{value}, {lead_id}) AS __order, count({value}) OVER () AS __count FROM {export.view}"
+    )
+    return f"SELECT *, {created} AS __created_at FROM ({ranked})"
+
+
+def _created_label(mapping: FlatMapping) -> str:
+    order = mapping.created_from_order
+    if order is None:
+        return mapping.timestamp_for("created_at").column
+    return f"{order.column} (created_at, spread in its order)"
+
+
+def _leads_part(mapping: FlatMapping, export: ExportFile, base: str, col, created_label) -> Part:
+    id_rule = mapping.with_role("id")[0]
+    exprs = {"lead_id": col(id_rule.column), "created_at": "__created_at"}
+    labels = {"lead_id": id_rule.column, "created_at": created_label}
+    mql = mapping.timestamp_for("mql_at")
+    if mql is not None:
+        exprs["mql_at"], labels["mql_at"] = col(mql.column), mql.column
+    attributes = []
+    for rule in mapping.columns.values():
+        if rule.role in ("fit", "intent") and rule.target:
+            target = "email_domain" if rule.target == "email" else rule.target
+            exprs[target], labels[target] = col(rule.column), rule.column
+        elif rule.role in ATTRIBUTE_ROLES or rule.keep:
+            role = rule.role if rule.role in ATTRIBUTE_ROLES else "post_outcome"
+            attributes.append(Attribute(name=rule.column, expr=col(rule.column), role=role,
+                                        kind=rule.kind or "categorical", label=rule.column))
+    return Part(table=LEADS, export=export, source=base, exprs=exprs, labels=labels,
+                attributes=attributes, roles_from_mapping=True, rows_read=export.rows)
+
+
+def _event_part(con, mapping, export, base, col, rule, table, id_column, created_label) -> Part:
+    """The dispositions (or outcomes) a flat export's verdict (or outcome) column holds."""
+    raw = col(rule.column)
+    _check_values(con, mapping, export, base, rule, raw)
+    lookup = f"{export.view}_{rule.role}"
+    keys = sorted(rule.values)
+    con.register(lookup, pa.table({
+        "key": pa.array(keys, pa.string()),
+        "first": pa.array([(rule.values[k] or (None, None))[0] for k in keys], pa.string()),
+        "second": pa.array([(rule.values[k] or (None, None))[1] for k in keys], pa.string()),
+    }))
+    source = (f"(SELECT b.*, m.first AS __first, m.second AS __second FROM {base} AS b "
+              f"JOIN {lookup} AS m ON {_fold_sql(raw)} = m.key WHERE m.first IS NOT NULL)")
+    is_disposition = table is DISPOSITIONS
+    time_column = "dispositioned_at" if is_disposition else "occurred_at"
+    stamped = mapping.timestamp_for("dispositioned_at" if is_disposition else "outcome_at")
+    if stamped is not None:
+        when, when_label = col(stamped.column), stamped.column
+    else:
+        shift = int(round(rule.after_days * 86_400_000_000))
+        when = (f"strftime({timestamp('__created_at')} + to_microseconds({shift}), "
+                "'%Y-%m-%dT%H:%M:%S.%f')")
+        days = f"{rule.after_days:g} day{'' if rule.after_days == 1 else 's'}"
+        when_label = f"{created_label} + {days}"
+    exprs = {"lead_id": col(id_column), time_column: when}
+    labels = {"lead_id": id_column, time_column: when_label}
+    if is_disposition:
+        exprs.update(status="__first", reason_code="__second")
+        labels.update(status=rule.column, reason_code=rule.column)
+    else:
+        exprs["stage"], labels["stage"] = "__first", rule.column
+    rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
+                rows_read=rows)
+
+
+def _check_values(con, mapping, export, base, rule, raw) -> None:
+    known = ", ".join(literal(k) for k in rule.values) or "NULL"
+    unknown = con.execute(
+        f"SELECT {raw} AS v, count(*) AS n FROM {base} WHERE {raw} IS NOT NULL "
+        f"AND {_fold_sql(raw)} NOT IN ({known}) GROUP BY v ORDER BY n DESC, v"
+    ).fetchall()
+    if not unknown:
+        return
+    listed = ", ".join(f"{printable(v)} ({n:,} row{'s' if n != 1 else ''})" for v, n in unknown)
+    what = "disposition status and reason code" if rule.role == "disposition_reason" else "stage"
+    raise LeadscoreError(
+        f"{export.path.name}, column {rule.column}: {len(unknown)} value(s) the mapping "
+        f"{mapping.path} does not map: {listed}; add each under {rule.column}: values: with its "
+        f"{what} (or none) and re-run."
+    )

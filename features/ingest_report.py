@@ -1,0 +1,58 @@
+"""What one ingested batch did, per table: the summary ``leadscore ingest`` prints and the
+ingest log records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TableCounts:
+    """What one batch did to one table."""
+
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    present: int = 0
+    duplicates: int = 0
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingested batch; ``str()`` is the summary the command line prints."""
+
+    store: Path
+    batch_id: str
+    files: list[Path]
+    tables: dict[str, TableCounts]
+    mapping: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "mapping": self.mapping,
+            "tables": {name: vars(counts) for name, counts in self.tables.items()},
+            "notes": self.notes,
+        }
+
+    def __str__(self) -> str:
+        via = f" through mapping {self.mapping}" if self.mapping else ""
+        files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
+        lines = [f"Ingested {files}{via} into {self.store} (batch {self.batch_id})", ""]
+        header = ("table", "rows read", "new", "updated", "already present")
+        rows = [header] + [
+            (name, f"{c.read:,}", f"{c.new:,}", f"{c.updated:,}", f"{c.present:,}")
+            for name, c in self.tables.items()
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        for row in rows:
+            cells = [row[0].ljust(widths[0])]
+            cells += [v.rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  " + "  ".join(cells))
+        for name, c in self.tables.items():
+            if c.duplicates:
+                lines.append(f"  {c.duplicates:,} exact duplicate row(s) in {name} counted once")
+        lines.extend(f"  {note}" for note in self.notes)
+        return "\n".join(lines)

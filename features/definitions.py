@@ -1,0 +1,388 @@
+"""The feature registry: every feature's name, group, kind and the reason label a person reads.
+
+A feature belongs to exactly one group, ``fit`` (who the lead is) or ``intent`` (what the lead did),
+and is ``numeric`` (a float, NaN when unknown) or ``categorical`` (a string, None when unknown).
+The fixed features are the same for every store; the dynamic ones come from the store's extra lead
+columns (``attribute_roles``): a ``fit`` or ``intent`` attribute becomes ``attr_<slug>``, while
+``post_outcome`` and ``ignore`` attributes never become features, whatever their name.
+
+Labels are templates rendered from a lead's raw feature value by ``render_reason``:
+"Viewed pricing 3 times in the last 7 days", "Title seniority: VP", "Free e-mail domain".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from features import intent
+from features.contract import ACTIVITY_TYPES, is_placeholder
+
+GROUPS = ("fit", "intent")
+KINDS = ("numeric", "categorical")
+FEATURE_ROLES = frozenset(GROUPS)
+"""Attribute roles that become features; every other role (post_outcome, ignore) never does."""
+ATTRIBUTE_PREFIX = "attr_"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature.
+
+    Attributes:
+        name: column name in feature frames and in the model.
+        group: ``fit`` or ``intent``.
+        kind: ``numeric`` or ``categorical``.
+        label: reason template; fields ``{value}`` (display form), ``{n}`` (whole number), ``{s}``
+            (plural "s"), ``{times}`` ("once", "3 times"), ``{days}`` ("2 days"),
+            ``{percent}`` ("67%").
+        definition: one sentence for the documentation.
+        missing_label: the reason when the value is missing (NaN / None / "unknown").
+        zero_label: the reason when a numeric value is 0 (counts, flags).
+        attribute: for ``attr_`` features, the extra lead column it reads from ``leads.attributes``.
+    """
+
+    name: str
+    group: str
+    kind: str
+    label: str
+    definition: str = ""
+    missing_label: str | None = None
+    zero_label: str | None = None
+    attribute: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"feature {self.name}: group must be one of {GROUPS}")
+        if self.kind not in KINDS:
+            raise ValueError(f"feature {self.name}: kind must be one of {KINDS}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe form, as stored in a model bundle's manifest."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+# ---- fixed features -----------------------------------------------------------------------------
+
+_FIT = (
+    FeatureSpec("source", "fit", "categorical", "Source: {value}",
+                "Lead source in lower snake case (\"Paid Search\" -> paid_search).",
+                missing_label="Source unknown"),
+    FeatureSpec("seniority", "fit", "categorical", "Title seniority: {value}",
+                "Seniority parsed from the free-text title: c_level, vp, director, manager, "
+                "individual, student, unknown.",
+                missing_label="Title seniority unknown"),
+    FeatureSpec("department", "fit", "categorical", "Department: {value}",
+                "Function parsed from the title: sales, marketing, engineering, it, finance, "
+                "operations, hr, executive, other, unknown.",
+                missing_label="Department unknown"),
+    FeatureSpec("company_size_band", "fit", "categorical", "Company size: {value} employees",
+                "Head-count band parsed from the raw company size: 1-10, 11-50, 51-200, 201-1000, "
+                "1001-5000, 5001+, unknown.",
+                missing_label="Company size unknown"),
+    FeatureSpec("industry", "fit", "categorical", "Industry: {value}",
+                "Industry in lower case, spaces trimmed and collapsed.",
+                missing_label="Industry unknown"),
+    FeatureSpec("country", "fit", "categorical", "Country: {value}",
+                "Canonical country name (US, USA, United States -> united states).",
+                missing_label="Country unknown"),
+    FeatureSpec("region", "fit", "categorical", "Region: {value}",
+                "Sales region of the country: north_america, europe, apac, latam, mea, unknown.",
+                missing_label="Region unknown"),
+    FeatureSpec("free_email", "fit", "numeric", "Free e-mail domain",
+                "1 for a free mail provider's domain (gmail.com ...), 0 for a corporate domain, "
+                "NaN without a domain.",
+                missing_label="No e-mail domain", zero_label="Corporate e-mail domain"),
+    FeatureSpec("icp_match", "fit", "numeric", "Matches the ideal customer profile",
+                "1 when size band, industry, seniority and region are all in the config's icp "
+                "lists (an empty list is not checked), else 0.",
+                zero_label="Outside the ideal customer profile"),
+    FeatureSpec("completeness", "fit", "numeric", "Profile {percent} complete",
+                "Share of the six fit fields (title, company_size, industry, country, "
+                "email_domain, source) that are filled in.",
+                zero_label="Profile empty: no fit field filled in"),
+)
+
+# activity type -> (label template with {times}/{n}/{s}, zero label, noun for high-intent phrases)
+_ACTIVITY_TEXT = {
+    "demo_request": ("Requested a demo {times}", "No demo request", "demo request"),
+    "pricing_view": ("Viewed pricing {times}", "No pricing views", "pricing view"),
+    "content_download": ("Downloaded content {times}", "No content downloads", "content download"),
+    "webinar_attended": ("Attended {n} webinar{s}", "No webinars attended", "webinar"),
+    "email_click": ("Clicked {n} e-mail{s}", "No e-mail clicks", "e-mail click"),
+    "page_view": ("Viewed {n} page{s}", "No page views", "page view"),
+}
+
+
+def _window_text(window: int) -> str:
+    return "day" if window == 1 else f"{window} days"
+
+
+def _activity_text(activity_type: str) -> tuple[str, str, str]:
+    if activity_type in _ACTIVITY_TEXT:
+        return _ACTIVITY_TEXT[activity_type]
+    words = activity_type.replace("_", " ")
+    return (f"{words.capitalize()} {{times}}", f"No {words}", words)
+
+
+def count_spec(activity_type: str, window: int) -> FeatureSpec:
+    """The spec of ``n_<activity_type>_<window>d``."""
+    template, zero, _ = _activity_text(activity_type)
+    span = f" in the last {_window_text(window)}"
+    return FeatureSpec(
+        intent.count_name(activity_type, window), "intent", "numeric", template + span,
+        f"Number of {activity_type} activities in (as_of - {window} days, as_of].",
+        zero_label=zero + span, missing_label=zero + span,
+    )
+
+
+def _high_intent_phrase(high_intent: tuple[str, ...]) -> str:
+    nouns = [_activity_text(t)[2] for t in high_intent] or ["high-intent activity"]
+    return " or ".join(nouns)
+
+
+def _intent_specs(windows: tuple[int, ...], high_intent: tuple[str, ...]) -> list[FeatureSpec]:
+    specs = [count_spec(t, w) for t in ACTIVITY_TYPES for w in windows]
+    high = _high_intent_phrase(high_intent)
+    window_other = intent.OTHER_WINDOW_DAYS
+    specs += [
+        FeatureSpec(f"n_other_{window_other}d", "intent", "numeric",
+                    f"Other activity {{times}} in the last {window_other} days",
+                    f"Activities of types outside the contract's list in the last {window_other} "
+                    "days.",
+                    zero_label=f"No other activity in the last {window_other} days"),
+        FeatureSpec("days_since_high_intent", "intent", "numeric", f"Last {high} {{days}} ago",
+                    f"Days from the last {' / '.join(high_intent)} activity to as_of (NaN if "
+                    "none; the config's features.high_intent_activities).",
+                    missing_label=f"No {high} yet"),
+        FeatureSpec("days_since_last_activity", "intent", "numeric", "Last activity {days} ago",
+                    "Days from the last activity of any type to as_of (NaN if none).",
+                    missing_label="No activity yet"),
+        FeatureSpec("active_days_30d", "intent", "numeric",
+                    "Active on {n} day{s} in the last 30 days",
+                    "Distinct UTC calendar days with any activity in the last 30 days.",
+                    zero_label="No activity in the last 30 days"),
+        FeatureSpec("active_days_90d", "intent", "numeric",
+                    "Active on {n} day{s} in the last 90 days",
+                    "Distinct UTC calendar days with any activity in the last 90 days.",
+                    zero_label="No activity in the last 90 days"),
+        FeatureSpec("trend_7_30", "intent", "numeric",
+                    "Activity pace in the last 7 days: {value}x the 23 days before",
+                    "(n_all_7d + 1) / ((n_all_30d - n_all_7d) * 7 / 23 + 1) over all activity "
+                    "types: above 1 the lead is warming up, below 1 cooling down."),
+    ]
+    return specs
+
+
+# ---- dynamic (attribute) features ---------------------------------------------------------------
+
+def slug(name: str) -> str:
+    """A column name as a lower snake-case identifier ("Lead Quality" -> "lead_quality")."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_") or "unnamed"
+
+
+def attribute_spec(name: str, role: str, kind: str) -> FeatureSpec:
+    """The spec of one ``fit`` or ``intent`` attribute column.
+
+    Raises:
+        ValueError: for any other role: post-outcome and ignored columns are never features.
+    """
+    if role not in FEATURE_ROLES:
+        raise ValueError(
+            f"attribute {name!r} has role {role!r}: only fit and intent become features"
+        )
+    kind = kind if kind in KINDS else "categorical"
+    missing = f"{name}: not answered" if kind == "categorical" else f"{name}: no value"
+    return FeatureSpec(
+        ATTRIBUTE_PREFIX + slug(name), role, kind, f"{name}: {{value}}",
+        f"The export's column \"{name}\" ({role}, {kind}).",
+        missing_label=missing, attribute=name,
+    )
+
+
+def feature_specs(
+    attribute_roles: Mapping[str, tuple[str, str]] | None, config: Mapping[str, Any]
+) -> list[FeatureSpec]:
+    """Every feature of a store, in model column order: fit, fit attributes, intent, intent
+    attributes (attributes sorted by name).
+
+    Args:
+        attribute_roles: ``{column: (role, kind)}`` from the store's ``attribute_roles`` table;
+            only ``fit`` and ``intent`` roles are used.
+        config: the leadscore config (``features.windows_days``,
+            ``features.high_intent_activities``).
+    """
+    windows = intent.windows_days(config)
+    high = intent.high_intent_types(config)
+    attrs: dict[str, list[FeatureSpec]] = {"fit": [], "intent": []}
+    taken: set[str] = set()
+    for name in sorted(attribute_roles or {}, key=str):
+        role, kind = attribute_roles[name]
+        if role not in FEATURE_ROLES:
+            continue
+        spec = attribute_spec(name, role, kind)
+        feature_name, k = spec.name, 2
+        while feature_name in taken:  # "Lead Source" and "lead_source" must not collide
+            feature_name, k = f"{spec.name}_{k}", k + 1
+        taken.add(feature_name)
+        attrs[role].append(FeatureSpec(**{**asdict(spec), "name": feature_name}))
+    return [*_FIT, *attrs["fit"], *_intent_specs(windows, high), *attrs["intent"]]
+
+
+def attribute_value(value: Any, kind: str) -> float | str | None:
+    """An attribute's raw value as a feature value: float (NaN if unusable) or str (None)."""
+    return numeric_value(value) if kind == "numeric" else categorical_value(value)
+
+
+def numeric_value(value: Any) -> float:
+    """A raw value as a float: numbers as they are, yes/no and true/false as 1/0, else NaN."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        number = float(value)
+        return number if math.isfinite(number) else math.nan
+    if is_placeholder(value):
+        return math.nan
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "y"):
+        return 1.0
+    if text in ("no", "false", "n"):
+        return 0.0
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def categorical_value(value: Any) -> str | None:
+    """A raw value as a category: stripped text (whole floats without ".0"), None if missing."""
+    if is_placeholder(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+# ---- reason labels ------------------------------------------------------------------------------
+
+_DISPLAY = {
+    "seniority": {"c_level": "C-level", "vp": "VP", "individual": "Individual contributor"},
+    "department": {"it": "IT", "hr": "HR"},
+    "region": {"north_america": "North America", "apac": "APAC", "latam": "Latin America",
+               "mea": "Middle East & Africa", "europe": "Europe"},
+}
+_UNKNOWN_CATEGORY = {"seniority", "department", "company_size_band", "region"}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _display(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value)
+        if name in _DISPLAY and text in _DISPLAY[name]:
+            return _DISPLAY[name][text]
+        if name == "country":
+            return text.title() if text.islower() else text
+        if name in ("source", "industry", "department", "seniority"):
+            text = text.replace("_", " ")
+            return text[:1].upper() + text[1:]
+        return text
+    return _number(value)
+
+
+def _days_text(value: float) -> str:
+    if value < 1:
+        return "less than a day"
+    whole = int(value)
+    return "1 day" if whole == 1 else f"{whole} days"
+
+
+def _spec_for(name: str) -> FeatureSpec | None:
+    for spec in _FIT:
+        if spec.name == name:
+            return spec
+    match = re.fullmatch(r"n_(.+)_(\d+)d", name)
+    if match and not name.startswith(f"n_other_{intent.OTHER_WINDOW_DAYS}"):
+        return count_spec(match.group(1), int(match.group(2)))
+    for spec in _intent_specs((), ("demo_request", "pricing_view")):
+        if spec.name == name:
+            return spec
+    if name.startswith(ATTRIBUTE_PREFIX):
+        column = name[len(ATTRIBUTE_PREFIX):].replace("_", " ").capitalize()
+        return FeatureSpec(name, "fit", "categorical", f"{column}: {{value}}",
+                           missing_label=f"{column}: not answered", attribute=column)
+    return None
+
+
+def render_reason(
+    name: str, value: Any, spec: FeatureSpec | Mapping[str, Any] | None = None
+) -> str:
+    """The human-readable reason for one feature value of one lead.
+
+    Args:
+        name: the feature name.
+        value: the raw (unencoded) feature value, as ``build_online`` / ``build_batch`` give it.
+        spec: the feature's spec (or its ``as_dict()`` form, e.g. from a model manifest). Without
+            it the label is derived from the name, which for ``attr_`` features loses the
+            export's original spelling of the column.
+
+    >>> render_reason("n_pricing_view_7d", 3.0)
+    'Viewed pricing 3 times in the last 7 days'
+    >>> render_reason("company_size_band", "201-1000")
+    'Company size: 201-1000 employees'
+    """
+    if isinstance(spec, Mapping):
+        spec = FeatureSpec.from_dict(spec)
+    spec = spec or _spec_for(name)
+    if spec is None:
+        return f"{name.replace('_', ' ').capitalize()}: {'unknown' if _missing(value) else value}"
+    unknown = (
+        _missing(value)
+        or value == ""
+        or (spec.name in _UNKNOWN_CATEGORY and value == "unknown")
+    )
+    if unknown:
+        return spec.missing_label or f"{name.replace('_', ' ').capitalize()}: unknown"
+    if spec.kind == "numeric" and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return spec.label.format(value=value, n=value, s="s", times=value, days=value,
+                                     percent=value)
+    if spec.kind == "numeric" and not isinstance(value, str) and float(value) == 0.0:
+        if spec.zero_label:
+            return spec.zero_label
+    fields: dict[str, Any] = {"value": _display(spec.name, value)}
+    if spec.kind == "numeric":
+        number = float(value)
+        whole = int(round(number))
+        fields.update(
+            n=_number(number),
+            s="" if whole == 1 else "s",
+            times="once" if whole == 1 else f"{_number(number)} times",
+            days=_days_text(number),
+            percent=f"{round(number * 100)}%",
+        )
+    else:
+        fields.update(n=fields["value"], s="s", times=fields["value"], days=fields["value"],
+                      percent=fields["value"])
+    return spec.label.format(**fields)

@@ -1,0 +1,268 @@
+"""Encoding raw feature values into the numeric matrix LightGBM reads.
+
+``FeatureEncoder`` follows scikit-learn's estimator contract (``__init__`` stores arguments, ``fit``
+sets the ``_``-suffixed state and returns ``self``, ``get_params`` / ``set_params`` make ``clone``
+work) without importing scikit-learn, so the serving path stays light:
+
+* numeric features pass through as float64 (NaN stays NaN);
+* a categorical feature becomes an integer code: the categories seen at least ``min_count`` times
+  in training, in sorted order, get 0..k-1; every other value gets k (``"__other__"``); a missing
+  value stays NaN. The codes are what LightGBM's ``categorical_feature`` expects.
+
+``transform`` (a frame, for training and batch scoring) and ``transform_record`` (one dict, for the
+API; no pandas) give exactly the same numbers. ``to_dict`` / ``from_dict`` carry the fitted state
+as JSON inside the model bundle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+OTHER = "__other__"
+"""The category every value not kept in training falls into."""
+KEY_COLUMNS = ("lead_id", "as_of")
+_FORMAT = 1
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The encoder was used before ``fit`` (same bases as scikit-learn's ``NotFittedError``)."""
+
+
+def _spec_pair(feature: Any) -> tuple[str, str]:
+    if isinstance(feature, Mapping):
+        return str(feature["name"]), str(feature.get("kind", "numeric"))
+    if isinstance(feature, str):
+        return feature, "numeric"
+    return str(feature.name), str(feature.kind)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, pd.NA and NaT are unequal to themselves
+    except (TypeError, ValueError):
+        return True  # pd.NA raises on bool(); it is missing
+
+
+def _number(value: Any) -> float:
+    if _is_missing(value):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class FeatureEncoder:
+    """Raw feature values (as ``features.build`` returns them) -> float64 matrix.
+
+    Args:
+        features: the features to encode, in column order: ``FeatureSpec`` objects, or dicts
+            with ``name`` and ``kind`` (``numeric`` / ``categorical``). None: every column of the
+            training frame except ``lead_id`` and ``as_of``, categorical when its dtype is not
+            numeric.
+        min_count: a category seen fewer times than this in training becomes ``"__other__"``.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"seniority": ["vp", "vp", "cto", None], "n": [1.0, 2, 0, 3]})
+        >>> enc = FeatureEncoder(min_count=2).fit(frame)
+        >>> enc.categories_
+        {'seniority': ['vp']}
+        >>> enc.transform(frame)[:, 0].tolist()
+        [0.0, 0.0, 1.0, nan]
+        >>> enc.transform_record({"seniority": "vp", "n": 5}).tolist()
+        [0.0, 5.0]
+    """
+
+    def __init__(self, features: Sequence[Any] | None = None, min_count: int = 10) -> None:
+        self.features = features
+        self.min_count = min_count
+
+    # ---- scikit-learn contract ------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"features": self.features, "min_count": self.min_count}
+
+    def set_params(self, **params: Any) -> FeatureEncoder:
+        for key, value in params.items():
+            if key not in ("features", "min_count"):
+                raise ValueError(f"FeatureEncoder has no parameter {key!r}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        n = "None" if self.features is None else f"<{len(self.features)} features>"
+        return f"FeatureEncoder(features={n}, min_count={self.min_count})"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "feature_names_"):
+            raise NotFittedError("This FeatureEncoder is not fitted yet: call fit(frame) first.")
+
+    # ---- fitting --------------------------------------------------------------------------------
+    def fit(self, frame: Any, y: Any = None) -> FeatureEncoder:
+        """Learn the feature order and each categorical feature's kept categories.
+
+        Raises:
+            ValueError: when ``min_count`` is not a positive integer, a feature's kind is unknown,
+                or the frame lacks a feature column.
+        """
+        import pandas as pd
+
+        if isinstance(self.min_count, bool) or not isinstance(self.min_count, int | np.integer) \
+                or self.min_count < 1:
+            raise ValueError(f"min_count must be a positive integer, got {self.min_count!r}")
+        if self.features is None:
+            pairs = [
+                (str(c), "numeric" if pd.api.types.is_numeric_dtype(frame[c])
+                 and not pd.api.types.is_bool_dtype(frame[c]) else "categorical")
+                for c in frame.columns if c not in KEY_COLUMNS
+            ]
+        else:
+            pairs = [_spec_pair(f) for f in self.features]
+        bad = [f"{n} ({k})" for n, k in pairs if k not in ("numeric", "categorical")]
+        if bad:
+            raise ValueError(
+                f"Unknown feature kind for {', '.join(bad)}: use numeric or categorical."
+            )
+        self._require_columns(frame, [n for n, _ in pairs])
+        categories: dict[str, list[str]] = {}
+        for name, kind in pairs:
+            if kind != "categorical":
+                continue
+            codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+            counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+            seen: dict[str, int] = {}
+            for value, count in zip(uniques, counts, strict=True):
+                key = str(value)
+                seen[key] = seen.get(key, 0) + int(count)
+            categories[name] = sorted(v for v, c in seen.items() if c >= self.min_count)
+        self.feature_names_ = [n for n, _ in pairs]
+        self.feature_kinds_ = [k for _, k in pairs]
+        self.categories_ = categories
+        self.categorical_indices_ = [i for i, (_, k) in enumerate(pairs) if k == "categorical"]
+        self.n_features_in_ = len(pairs)
+        self._prepare()
+        return self
+
+    def _prepare(self) -> None:
+        # per feature: (name, None) for numeric, (name, {category: code}) for categorical
+        self._plan = [
+            (name, {c: i for i, c in enumerate(self.categories_[name])} if kind == "categorical"
+             else None)
+            for name, kind in zip(self.feature_names_, self.feature_kinds_, strict=True)
+        ]
+
+    @staticmethod
+    def _require_columns(frame: Any, names: Sequence[str]) -> None:
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"The feature frame lacks column(s) {', '.join(missing[:10])}"
+                f"{' ...' if len(missing) > 10 else ''}: build it with features.build."
+            )
+
+    # ---- transforming ---------------------------------------------------------------------------
+    def transform(self, frame: Any) -> np.ndarray:
+        """Encode a frame (rows = leads) into an (n, n_features) float64 matrix."""
+        import pandas as pd
+
+        self._check_fitted()
+        self._require_columns(frame, self.feature_names_)
+        out = np.empty((len(frame), len(self._plan)), dtype=np.float64)
+        for j, (name, index) in enumerate(self._plan):
+            column = frame[name]
+            if index is None:
+                if pd.api.types.is_numeric_dtype(column):
+                    out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+                else:
+                    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                    lookup = np.append([_number(u) for u in uniques], np.nan)
+                    out[:, j] = lookup[codes]
+            else:
+                other = float(len(index))
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                lookup = np.append(
+                    [float(index.get(str(u), other)) for u in uniques], np.nan
+                )
+                out[:, j] = lookup[codes]
+        return out
+
+    def transform_record(self, record: Mapping[str, Any]) -> np.ndarray:
+        """Encode one lead's raw features (a dict) into a 1-D float64 array; no pandas.
+
+        A feature absent from the record is missing (NaN).
+        """
+        self._check_fitted()
+        row = []
+        for name, index in self._plan:
+            value = record.get(name)
+            if index is None:
+                row.append(_number(value))
+            elif _is_missing(value):
+                row.append(math.nan)
+            else:
+                row.append(float(index.get(str(value), len(index))))
+        return np.array(row, dtype=np.float64)
+
+    def fit_transform(self, frame: Any, y: Any = None) -> np.ndarray:
+        return self.fit(frame, y).transform(frame)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.feature_names_, dtype=object)
+
+    def category_code(self, name: str, value: Any) -> float:
+        """The code of one categorical value (NaN when missing), e.g. to read a tree split."""
+        self._check_fitted()
+        if _is_missing(value):
+            return math.nan
+        kept = self.categories_[name]
+        return float(kept.index(str(value))) if str(value) in kept else float(len(kept))
+
+    def category_of(self, name: str, code: float) -> str | None:
+        """The category a code stands for (``"__other__"`` for the catch-all, None for NaN)."""
+        self._check_fitted()
+        if _is_missing(code):
+            return None
+        kept = self.categories_[name]
+        return kept[int(code)] if int(code) < len(kept) else OTHER
+
+    # ---- persistence ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted state as plain JSON types."""
+        self._check_fitted()
+        return {
+            "format": _FORMAT,
+            "min_count": int(self.min_count),
+            "features": [
+                {"name": n, "kind": k}
+                for n, k in zip(self.feature_names_, self.feature_kinds_, strict=True)
+            ],
+            "categories": {k: list(v) for k, v in self.categories_.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureEncoder:
+        """Rebuild a fitted encoder from ``to_dict``'s output.
+
+        Raises:
+            ValueError: when ``data`` is not an encoder's state.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            raise ValueError("Not a FeatureEncoder state (missing or unknown 'format').")
+        features = [dict(f) for f in data["features"]]
+        encoder = cls(features=features, min_count=int(data["min_count"]))
+        encoder.feature_names_ = [f["name"] for f in features]
+        encoder.feature_kinds_ = [f["kind"] for f in features]
+        encoder.categories_ = {k: list(v) for k, v in data["categories"].items()}
+        encoder.categorical_indices_ = [
+            i for i, f in enumerate(features) if f["kind"] == "categorical"
+        ]
+        encoder.n_features_in_ = len(features)
+        encoder._prepare()
+        return encoder

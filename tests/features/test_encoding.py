@@ -1,0 +1,131 @@
+"""FeatureEncoder: the estimator contract, category handling, and frame/record agreement."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.encoding import OTHER, FeatureEncoder, NotFittedError
+
+SPECS = [
+    {"name": "seniority", "kind": "categorical"},
+    {"name": "n_pricing_view_7d", "kind": "numeric"},
+    {"name": "industry", "kind": "categorical"},
+    {"name": "free_email", "kind": "numeric"},
+]
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "lead_id": ["a", "b", "c", "d", "e", "f"],
+        "seniority": ["vp", "vp", "manager", "manager", "cto", None],
+        "n_pricing_view_7d": [0.0, 1.0, 2.0, 3.0, 0.0, 5.0],
+        "industry": pd.Series(["software", "retail", "software", None, "software", "retail"],
+                              dtype="str"),
+        "free_email": [1.0, 0.0, np.nan, 0.0, 1.0, 0.0],
+    })
+
+
+def test_categories_are_frequent_values_in_sorted_order():
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    assert enc.feature_names_ == ["seniority", "n_pricing_view_7d", "industry", "free_email"]
+    assert enc.categories_ == {"seniority": ["manager", "vp"], "industry": ["retail", "software"]}
+    assert enc.categorical_indices_ == [0, 2]
+
+
+def test_rare_and_unseen_values_share_the_other_code_and_missing_stays_nan():
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    x = enc.transform(_frame())
+    assert x.dtype == np.float64 and x.shape == (6, 4)
+    assert x[:, 0].tolist()[:5] == [1.0, 1.0, 0.0, 0.0, 2.0]  # cto is rare -> __other__ = 2
+    assert math.isnan(x[5, 0])
+    assert math.isnan(x[3, 2]) and math.isnan(x[2, 3])
+    unseen = enc.transform_record({"seniority": "student", "industry": "mining"})
+    assert unseen[0] == 2.0 and unseen[2] == 2.0
+    assert enc.category_of("seniority", 2.0) == OTHER
+    assert enc.category_code("seniority", "vp") == 1.0
+
+
+def test_missing_key_in_a_record_is_nan():
+    enc = FeatureEncoder(SPECS).fit(_frame())
+    assert np.isnan(enc.transform_record({})).all()
+
+
+def test_transform_and_transform_record_agree_exactly():
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({
+        "seniority": rng.choice(np.array(["vp", "manager", "cto", "student", None], dtype=object),
+                                n),
+        "n_pricing_view_7d": rng.poisson(2, n).astype(float),
+        "industry": rng.choice(np.array(["software", "retail", "x", None], dtype=object), n),
+        "free_email": rng.choice([0.0, 1.0, np.nan], n),
+    })
+    enc = FeatureEncoder(SPECS, min_count=30).fit(frame)
+    x = enc.transform(frame)
+    for i, record in enumerate(frame.to_dict("records")):
+        np.testing.assert_array_equal(enc.transform_record(record), x[i])
+
+
+def test_infers_kinds_from_dtypes_when_no_features_are_given():
+    enc = FeatureEncoder(min_count=1).fit(_frame())
+    assert enc.feature_names_ == ["seniority", "n_pricing_view_7d", "industry", "free_email"]
+    assert enc.categorical_indices_ == [0, 2]
+
+
+def test_round_trips_through_json():
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    state = json.loads(json.dumps(enc.to_dict()))
+    again = FeatureEncoder.from_dict(state)
+    np.testing.assert_array_equal(again.transform(_frame()), enc.transform(_frame()))
+    assert again.categorical_indices_ == enc.categorical_indices_
+    record = {"seniority": "vp", "n_pricing_view_7d": 3, "industry": "mining"}
+    np.testing.assert_array_equal(again.transform_record(record), enc.transform_record(record))
+
+
+def test_follows_the_estimator_contract():
+    from sklearn.base import clone
+
+    enc = FeatureEncoder(SPECS, min_count=3)
+    assert enc.get_params() == {"features": SPECS, "min_count": 3}
+    assert not hasattr(enc, "categories_")  # __init__ stores arguments only
+    with pytest.raises(NotFittedError):
+        enc.transform(_frame())
+    with pytest.raises(NotFittedError):
+        enc.transform_record({})
+    assert enc.fit(_frame()) is enc
+    twin = clone(enc)
+    assert twin.get_params() == enc.get_params() and not hasattr(twin, "feature_names_")
+    assert twin.set_params(min_count=1).min_count == 1
+
+
+@pytest.mark.parametrize("min_count", [0, -1, 1.5, True])
+def test_bad_min_count_is_refused(min_count):
+    with pytest.raises(ValueError, match="min_count"):
+        FeatureEncoder(SPECS, min_count=min_count).fit(_frame())
+
+
+def test_missing_column_is_named():
+    enc = FeatureEncoder(SPECS)
+    with pytest.raises(ValueError, match="industry"):
+        enc.fit(_frame().drop(columns=["industry"]))
+
+
+def test_codes_train_lightgbm_with_categorical_features():
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(1)
+    n = 400
+    seniority = rng.choice(np.array(["vp", "manager", "student"], dtype=object), n)
+    frame = pd.DataFrame({"seniority": seniority, "n_pricing_view_7d": rng.poisson(1, n) * 1.0,
+                          "industry": "software", "free_email": 0.0})
+    y = (seniority == "vp").astype(int)
+    enc = FeatureEncoder(SPECS, min_count=5).fit(frame)
+    model = lgb.LGBMClassifier(n_estimators=10, min_child_samples=5, verbose=-1)
+    model.fit(enc.transform(frame), y, categorical_feature=enc.categorical_indices_)
+    p = model.predict_proba(np.vstack([enc.transform_record({"seniority": "vp"}),
+                                       enc.transform_record({"seniority": "student"})]))[:, 1]
+    assert p[0] > p[1]

@@ -44,7 +44,8 @@ MANIFEST = "manifest.json"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    # clipped so that extreme margins give 0 or 1 without an overflow warning
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -700.0, 700.0)))
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,13 @@ class ScoringBundle:
             ``{"name", "group", "kind"}`` in the encoder's column order.
         encoder: the fitted FeatureEncoder.
         boosters: ``{"full", "fit", "intent"}`` LightGBM boosters.
+        num_threads: threads each prediction uses; None keeps the boosters' own setting.
     """
 
     manifest: dict[str, Any]
     encoder: FeatureEncoder
     boosters: dict[str, lgb.Booster]
+    num_threads: int | None = None
 
     # ---- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -109,11 +112,12 @@ class ScoringBundle:
             )
         manifest = json.loads((path / MANIFEST).read_text())
         encoder = FeatureEncoder.from_dict(manifest.pop("encoder"))
+        # A booster loaded from a file ignores constructor params (LightGBM warns and keeps the
+        # training run's num_threads), so the thread count is passed at prediction time instead.
         boosters = {
-            name: lgb.Booster(model_file=str(path / f"{name}.txt"), params={"num_threads": num_threads})
-            for name in BOOSTERS
+            name: lgb.Booster(model_file=str(path / f"{name}.txt")) for name in BOOSTERS
         }
-        return cls(manifest=manifest, encoder=encoder, boosters=boosters)
+        return cls(manifest=manifest, encoder=encoder, boosters=boosters, num_threads=num_threads)
 
     # ---- metadata ----------------------------------------------------------------------
     @property
@@ -132,12 +136,18 @@ class ScoringBundle:
         return [i for i, f in enumerate(self.manifest["features"]) if f["group"] == group]
 
     # ---- scoring -----------------------------------------------------------------------
+    def _predict_params(self) -> dict[str, Any]:
+        return {} if self.num_threads is None else {"num_threads": self.num_threads}
+
     def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Raw log-odds of each booster for an encoded matrix (rows = leads)."""
+        kw = self._predict_params()
         return {
-            "full": self.boosters["full"].predict(X, raw_score=True),
-            "fit": self.boosters["fit"].predict(X[:, self._columns("fit")], raw_score=True),
-            "intent": self.boosters["intent"].predict(X[:, self._columns("intent")], raw_score=True),
+            "full": self.boosters["full"].predict(X, raw_score=True, **kw),
+            "fit": self.boosters["fit"].predict(X[:, self._columns("fit")], raw_score=True, **kw),
+            "intent": self.boosters["intent"].predict(
+                X[:, self._columns("intent")], raw_score=True, **kw
+            ),
         }
 
     def calibrated(self, margins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -160,7 +170,9 @@ class ScoringBundle:
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base."""
-        return np.asarray(self.boosters["full"].predict(X, pred_contrib=True))
+        return np.asarray(
+            self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
+        )
 
     def reasons_for(
         self, contrib_row: np.ndarray, raw: dict[str, Any], top: int
@@ -168,16 +180,19 @@ class ScoringBundle:
         """The ``top`` largest contributions of one lead, labelled from its raw feature values."""
         from features.definitions import render_reason
 
-        names = self.feature_names
-        groups = self.feature_groups
+        features = self.manifest["features"]
         values = contrib_row[:-1]
         order = np.argsort(-np.abs(values), kind="stable")[:top]
-        return [
-            Reason(names[i], render_reason(names[i], raw.get(names[i])), groups[names[i]],
-                   float(values[i]))
-            for i in order
-            if values[i] != 0.0
-        ]
+        out = []
+        for i in order:
+            if values[i] == 0.0:
+                continue
+            name = features[i]["name"]
+            # a full spec (with its label template) keeps an attribute's original column name
+            spec = features[i] if "label" in features[i] else None
+            out.append(Reason(name, render_reason(name, raw.get(name), spec),
+                              features[i]["group"], float(values[i])))
+        return out
 
     def score_encoded(
         self, X: np.ndarray, raws: list[dict[str, Any]] | None = None, *, top_reasons: int = 0
@@ -202,17 +217,42 @@ class ScoringBundle:
 
 
 def platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Fit Platt scaling ``sigmoid(a * margin + b)`` by Newton's method on the log-loss."""
+    """Fit Platt scaling ``sigmoid(a * margin + b)`` by Newton's method on the log-loss.
+
+    Uses Platt's (1999) targets, ``(N+ + 1) / (N+ + 2)`` for SQLs and ``1 / (N- + 2)`` for the
+    rest, so ``a`` and ``b`` stay finite when a small calibration set is perfectly separated; with
+    thousands of leads they differ from 0/1 by a negligible amount. Each Newton step is halved
+    until the loss decreases, so the fit cannot overshoot and diverge.
+    """
+    margin = np.asarray(margin, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n_pos = float(y.sum())
+    n_neg = float(len(y)) - n_pos
+    target = np.where(y > 0.5, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+    def loss(a: float, b: float) -> float:
+        z = a * margin + b
+        return float(np.sum(np.logaddexp(0.0, z) - target * z))
+
     a, b = 1.0, 0.0
-    y = y.astype(np.float64)
+    current = loss(a, b)
     for _ in range(100):
         p = _sigmoid(a * margin + b)
         w = np.clip(p * (1 - p), 1e-12, None)
-        g = np.array([np.sum((p - y) * margin), np.sum(p - y)])
+        g = np.array([np.sum((p - target) * margin), np.sum(p - target)])
         h = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],
                       [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(h, g)
-        a, b = a - step[0], b - step[1]
-        if math.hypot(*step) < 1e-10:
+        scale = 1.0
+        while scale > 1e-6:
+            candidate = loss(a - scale * step[0], b - scale * step[1])
+            if candidate <= current:
+                break
+            scale /= 2
+        else:
+            break  # no step lowers the loss: converged as far as floating point allows
+        a, b = a - scale * step[0], b - scale * step[1]
+        current = candidate
+        if scale * math.hypot(*step) < 1e-10:
             break
     return float(a), float(b)

@@ -1,0 +1,83 @@
+"""The cycle's dataset: matured labels joined to features as of scoreable_at, split by cohort."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from features.ingest import ingest_paths
+from features.labels import load_policy
+from features.store import connect
+from leadscore.config import default_config
+from leadscore.errors import LeadscoreError
+from leadscore.generate import generate_export
+from tests.training import synthetic_leads as synthetic
+from training.dataset import KEY_COLUMNS, CycleData, assemble, split
+
+END = datetime(2026, 11, 1)
+
+
+def _data(frame: pd.DataFrame) -> CycleData:
+    return CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, summary={},
+                     as_of=END)
+
+
+def test_split_is_time_ordered_by_cohort():
+    frame = synthetic.leads(3000, seed=3, weeks=20)
+    train, calib, valid = split(_data(frame), 4)
+    assert len(train) + len(calib) + len(valid) == len(frame)
+    cohorts = sorted(frame["cohort"].unique())
+    assert set(valid["cohort"]) == set(cohorts[-4:])
+    assert set(calib["cohort"]) == set(cohorts[-8:-4])
+    assert train["cohort"].max() < calib["cohort"].min()
+
+
+def test_thin_data_is_insufficient_evidence():
+    frame = synthetic.leads(400, seed=3, weeks=12)
+    with pytest.raises(LeadscoreError, match=r"^Insufficient evidence: the store has 400 "
+                                             r"matured labelled leads") as info:
+        split(_data(frame), 4)
+    message = str(info.value)
+    assert "at least 200 leads and 20 SQLs to train on" in message
+    assert message.endswith("or lower cycle.validation_weeks.")
+    assert message.count(". ") == 0  # one sentence
+
+
+def test_no_sqls_in_validation_is_insufficient():
+    frame = synthetic.leads(3000, seed=3, weeks=20)
+    newest = frame["cohort"] >= sorted(frame["cohort"].unique())[-4]
+    frame.loc[newest, "label"] = 0
+    with pytest.raises(LeadscoreError, match="validation"):
+        split(_data(frame), 4)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dataset")
+    generate_export(4000, 11, root / "export", fmt="parquet")
+    path = root / "store.duckdb"
+    ingest_paths([root / "export"], path)
+    return path
+
+
+def test_assemble_keeps_matured_labels_with_features_as_of_scoreable_at(store):
+    config = default_config()
+    with connect(store, read_only=True) as con:
+        data = assemble(con, END, config, load_policy())
+    frame = data.frame
+    assert list(frame.columns) == [*KEY_COLUMNS, *(s.name for s in data.specs
+                                                   if s.name != "source")]
+    assert frame["lead_id"].is_unique and len(frame) > 2000
+    assert set(frame["label"].unique()) == {0, 1}
+    maturity = timedelta(days=config["labels"]["maturity_days"])
+    assert (frame["scoreable_at"] + maturity <= END).all()
+    assert frame["scoreable_at"].is_monotonic_increasing
+    # no activity after the scoring moment: every recency is zero or more days back
+    assert (frame["days_since_last_activity"].dropna() >= 0).all()
+    summary = data.summary
+    assert summary["assembled_leads"] == len(frame) == summary["matured_labelled"]
+    assert summary["assembled_positives"] == frame["label"].sum()
+    assert summary["unmatured_open_leads"] > 0  # reported, never learned from
+    assert frame["source"].dropna().str.fullmatch(r"[0-9a-z_]+").all()  # normalised feature

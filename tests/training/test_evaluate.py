@@ -1,0 +1,77 @@
+"""Evaluation metrics: ranking, calibration, threshold yield, per source."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from training.evaluate import calibration_table, evaluate, metric_key, oracle_auc
+
+MLFLOW_KEY = re.compile(r"^[A-Za-z0-9_\-. /]+$")
+
+
+def _cohort(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    p = rng.beta(1, 4, n)
+    y = (rng.uniform(size=n) < p).astype(int)
+    return p, y
+
+
+def test_perfectly_calibrated_scores():
+    p, y = _cohort()
+    m = evaluate(p, y, threshold=0.4, weeks=4)
+    assert 0.7 < m["roc_auc"] < 0.9
+    assert m["roc_auc"] == pytest.approx(oracle_auc(p, y))
+    assert m["ece"] < 0.03
+    assert m["brier"] == pytest.approx(np.mean((p - y) ** 2))
+    assert m["lift_top_decile"] > 2
+    assert m["volume_at_threshold"] == (p >= 0.4).sum()
+    assert m["conversion_at_threshold"] == pytest.approx(y[p >= 0.4].mean())
+    assert m["mqls_per_week"] == pytest.approx((p >= 0.4).sum() / 4)
+    assert (m["n"], m["positives"]) == (len(p), y.sum())
+
+
+def test_miscalibration_shows_in_ece_not_auc():
+    p, y = _cohort()
+    good = evaluate(p, y, threshold=0.5)
+    bad = evaluate(p**0.5, y, threshold=0.5)
+    assert bad["roc_auc"] == pytest.approx(good["roc_auc"])
+    assert bad["ece"] > good["ece"] + 0.1
+    assert bad["brier"] > good["brier"]
+
+
+def test_calibration_table_equal_frequency():
+    p, y = _cohort(1000)
+    table = calibration_table(p, y, bins=10)
+    assert list(table.columns) == ["bin", "mean_predicted", "observed", "n"]
+    assert list(table["n"]) == [100] * 10
+    assert table["mean_predicted"].is_monotonic_increasing
+    small = calibration_table([0.1, 0.2, 0.3], [0, 0, 1], bins=10)
+    assert len(small) == 3
+
+
+def test_per_source_metrics_have_mlflow_keys():
+    p, y = _cohort(600)
+    sources = np.array(["paid_search", "Webinar (EU)", None] * 200, dtype=object)
+    y_one_class = y.copy()
+    y_one_class[sources == "Webinar (EU)"] = 0
+    m = evaluate(p, y_one_class, threshold=0.3, sources=sources)
+    assert all(MLFLOW_KEY.match(k) for k in m)
+    assert "source.paid_search.roc_auc" in m
+    assert "source.unknown.volume_at_threshold" in m
+    assert "source.Webinar _EU_.roc_auc" not in m  # one class: AUC undefined, skipped
+    assert m["source.Webinar _EU_.conversion_at_threshold"] == 0.0
+    total = sum(v for k, v in m.items() if k.endswith(".volume_at_threshold"))
+    assert total == m["volume_at_threshold"]
+
+
+def test_one_class_and_empty_threshold():
+    m = evaluate([0.1, 0.2], [0, 0], threshold=0.9)
+    assert math.isnan(m["roc_auc"]) and math.isnan(m["conversion_at_threshold"])
+    assert m["volume_at_threshold"] == 0
+
+
+def test_metric_key():
+    assert metric_key("Paid Search!") == "Paid Search_"
+    assert metric_key(float("nan")) == "unknown"

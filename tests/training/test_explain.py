@@ -1,0 +1,98 @@
+"""SHAP: exactness, global ranking and directions, per-lead reasons, charts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.training import synthetic_leads as synthetic
+from training.evaluate import calibration_table
+from training.explain import (
+    feature_title,
+    global_importance,
+    group_importance,
+    plot_calibration,
+    plot_group_importance,
+    plot_importance,
+    shap_values,
+    top_reasons,
+)
+from training.model import score_frame, train_bundle
+
+PLANTED = {"seniority", "company_size_band", "free_email", "n_demo_request_30d",
+           "n_pricing_view_7d"}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    train, calib, valid = synthetic.split(synthetic.leads(3000, seed=2))
+    bundle = train_bundle(train, calib, synthetic.specs(), synthetic.config(), seed=42, meta={})
+    return bundle, valid, bundle.encoder.transform(valid)
+
+
+def test_shap_sums_to_the_raw_margin(fitted):
+    bundle, _, X = fitted
+    shap = shap_values(bundle, X)
+    assert shap.shape == (len(X), X.shape[1] + 1)
+    margin = bundle.boosters["full"].predict(X, raw_score=True)
+    assert np.abs(shap.sum(axis=1) - margin).max() < 1e-6
+
+
+def test_global_importance_ranks_planted_signals_first(fitted):
+    bundle, valid, X = fitted
+    table = global_importance(bundle, X, valid)
+    assert list(table.columns) == ["feature", "group", "label", "mean_abs_shap", "direction"]
+    assert table["mean_abs_shap"].is_monotonic_decreasing
+    top = set(table["feature"].head(6))
+    assert len(top & PLANTED) >= 4, table.head(8)
+    row = table.set_index("feature")
+    assert row.loc["free_email", "direction"] == "yes lowers the score"
+    assert row.loc["n_pricing_view_7d", "direction"] == "higher raises the score"
+    raises, lowers = row.loc["seniority", "direction"].split("; ")
+    assert raises.split()[0] in ("c_level", "vp", "director") and raises.endswith("raises it most")
+    assert lowers.split()[0] in ("student", "unknown") and lowers.endswith("lowers it most")
+    assert row.loc["n_pricing_view_7d", "label"] == "Pricing views, last 7 days"
+
+
+def test_group_importance_shares(fitted):
+    bundle, valid, X = fitted
+    shares = group_importance(global_importance(bundle, X, valid))
+    assert set(shares) == {"fit", "intent"}
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert min(shares.values()) > 0.15
+
+
+def test_top_reasons_match_what_the_api_returns(fitted):
+    bundle, valid, X = fitted
+    raws = valid.head(10)
+    reasons = top_reasons(bundle, X[:10], raws, top=3)
+    via_api = bundle.score_encoded(X[:10], raws.to_dict(orient="records"), top_reasons=3)
+    assert reasons == [s.reasons for s in via_api]
+    for lead_reasons in reasons:
+        assert 1 <= len(lead_reasons) <= 3
+        impacts = [abs(r.impact) for r in lead_reasons]
+        assert impacts == sorted(impacts, reverse=True)
+        assert all(r.group in ("fit", "intent") and r.label for r in lead_reasons)
+
+
+def test_feature_titles():
+    assert feature_title({"name": "n_demo_request_1d", "label": ""}) == "Demo requests, last day"
+    assert feature_title({"name": "n_webinar_attended_7d"}) == "Webinars attended, last 7 days"
+    assert feature_title({"name": "n_other_30d"}) == "Other activities, last 30 days"
+    assert feature_title({"name": "n_trial_start_7d"}) == "Trial start activities, last 7 days"
+    assert feature_title({"name": "seniority", "label": "Title seniority: {value}"}) \
+        == "Title seniority"
+    assert feature_title({"name": "attr_x", "label": "Lead Quality: {value}"}) == "Lead Quality"
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_charts_are_written(fitted, tmp_path, suffix):
+    bundle, valid, X = fitted
+    table = global_importance(bundle, X, valid)
+    for path in (
+        plot_importance(table, tmp_path / f"importance.{suffix}"),
+        plot_group_importance(group_importance(table), tmp_path / f"groups.{suffix}"),
+        plot_calibration(calibration_table(score_frame(bundle, valid)["score"], valid["label"]),
+                         tmp_path / f"calibration.{suffix}"),
+    ):
+        assert path.is_file() and path.stat().st_size > 1000

@@ -1,0 +1,168 @@
+"""The review cycle's data: matured labels joined to features as of each lead's scoring moment.
+
+``assemble`` reads the store once: the label policy applied as of the review date, only the matured
+cohorts kept (an unmatured cohort's early verdicts are mostly quick rejections, so learning from
+them would teach "nobody converts"), and every feature computed at the moment the lead became
+scoreable, so nothing known only later reaches training.
+
+``split`` is time-ordered by weekly cohort: validate on the newest matured weeks, calibrate on the
+weeks before them, train on everything older. A review cycle therefore always tests the model on
+leads that arrived after every lead it learned from, as it will be used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from features.build import attribute_roles as store_attribute_roles
+from features.build import build_batch
+from features.definitions import FeatureSpec, feature_specs
+from features.labels import build_labels, check_codes, label_summary
+from leadscore.errors import LeadscoreError
+
+KEY_COLUMNS = ("lead_id", "scoreable_at", "cohort", "source", "campaign", "label", "cause",
+               "reason_code")
+"""Columns of a cycle frame besides the features (``source`` is the normalised fit feature)."""
+MIN_TRAIN_LEADS, MIN_TRAIN_SQLS = 200, 20
+MIN_VALID_LEADS, MIN_VALID_SQLS = 50, 5
+
+
+@dataclass
+class CycleData:
+    """Everything a review cycle learns from.
+
+    Attributes:
+        frame: one row per matured, labelled lead, ordered by ``scoreable_at``: ``lead_id``,
+            ``scoreable_at``, ``cohort`` (Monday of its week), ``source``, ``campaign``,
+            ``label`` (1 = SQL), ``cause``, ``reason_code``, then every feature column (raw).
+        specs: the features, in model column order.
+        attribute_roles: ``{column: (role, kind)}`` of the store's extra lead columns.
+        summary: ``features.labels.label_summary`` plus the assembled counts.
+        as_of: the review date.
+    """
+
+    frame: pd.DataFrame
+    specs: list[FeatureSpec]
+    attribute_roles: dict[str, tuple[str, str]]
+    summary: dict[str, Any] = field(default_factory=dict)
+    as_of: datetime | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+
+def _campaigns(con: duckdb.DuckDBPyConnection, lead_ids: pd.Series) -> pd.Series:
+    """Each lead's campaign (None when the export has none), aligned with ``lead_ids``."""
+    ids = pd.DataFrame({"lead_id": lead_ids.astype(str).to_numpy()})
+    view = "_leadscore_cycle_ids"
+    con.register(view, ids)
+    try:
+        found = con.execute(
+            f"SELECT v.lead_id, l.campaign FROM {view} AS v JOIN leads AS l USING (lead_id)"
+        ).fetch_df()
+    finally:
+        con.unregister(view)
+    lookup = dict(zip(found["lead_id"], found["campaign"], strict=True))
+    return pd.Series([lookup.get(i) for i in ids["lead_id"]], index=lead_ids.index, dtype=object)
+
+
+def assemble(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, config: dict[str, Any], policy
+) -> CycleData:
+    """Matured labels as of ``as_of`` joined to features built at each lead's ``scoreable_at``.
+
+    Args:
+        con: an open store.
+        as_of: the review date; nothing created, dispositioned or reached after it is read.
+        config: the leadscore config (``labels.maturity_days``, ``features``, ``icp``).
+        policy: the label policy (``features.labels.load_policy``).
+
+    Raises:
+        LeadscoreError: when the store holds codes the policy does not know.
+    """
+    check_codes(con, policy)
+    maturity = int(config["labels"]["maturity_days"])
+    labels = build_labels(con, as_of, policy, maturity)
+    summary = dict(label_summary(con, as_of, policy, maturity))
+    labelled = labels[labels["matured"]].reset_index(drop=True)
+    roles = store_attribute_roles(con)
+    specs = feature_specs(roles, config)
+
+    points = pd.DataFrame({"lead_id": labelled["lead_id"], "as_of": labelled["scoreable_at"]})
+    features = build_batch(con, points, config).drop(columns=["lead_id", "as_of"])
+    frame = pd.concat(
+        [
+            labelled[["lead_id", "scoreable_at", "cohort"]],
+            pd.DataFrame({"campaign": _campaigns(con, labelled["lead_id"])}),
+            labelled[["label", "cause", "reason_code"]],
+            features,  # carries the normalised `source` fit feature
+        ],
+        axis=1,
+    )
+    frame = frame[[*KEY_COLUMNS, *(s.name for s in specs if s.name != "source")]]
+    summary.update(
+        assembled_leads=len(frame),
+        assembled_positives=int(frame["label"].sum()),
+        assembled_cohorts=int(frame["cohort"].nunique()),
+        first_cohort=str(frame["cohort"].min()) if len(frame) else None,
+        last_cohort=str(frame["cohort"].max()) if len(frame) else None,
+    )
+    return CycleData(frame=frame, specs=specs, attribute_roles=roles, summary=summary, as_of=as_of)
+
+
+def _counts(part: pd.DataFrame) -> tuple[int, int]:
+    return len(part), int(part["label"].sum())
+
+
+def split(
+    data: CycleData, validation_weeks: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Time-ordered split by weekly cohort: ``(train, calib, valid)``.
+
+    ``valid`` is the newest ``validation_weeks`` matured cohorts, ``calib`` the
+    ``validation_weeks`` cohorts before them, ``train`` everything older.
+
+    Raises:
+        LeadscoreError: when training has fewer than 200 leads or 20 SQLs, or calibration or
+            validation fewer than 50 leads or 5 SQLs.
+    """
+    if validation_weeks < 1:
+        raise LeadscoreError(
+            f"cycle.validation_weeks is {validation_weeks}: set it to 1 or more weeks."
+        )
+    frame = data.frame
+    # order cohorts by their first lead, which holds whatever type the cohort key has
+    cohorts = (
+        frame.groupby("cohort", sort=False)["scoreable_at"].min().sort_values().index.tolist()
+    )
+    valid_cohorts = set(cohorts[-validation_weeks:])
+    calib_cohorts = set(cohorts[-2 * validation_weeks:-validation_weeks])
+    in_valid = frame["cohort"].isin(valid_cohorts)
+    in_calib = frame["cohort"].isin(calib_cohorts)
+    train = frame[~in_valid & ~in_calib]
+    calib = frame[in_calib]
+    valid = frame[in_valid]
+
+    (nt, pt), (nc, pc), (nv, pv) = _counts(train), _counts(calib), _counts(valid)
+    if (
+        nt < MIN_TRAIN_LEADS or pt < MIN_TRAIN_SQLS
+        or nc < MIN_VALID_LEADS or pc < MIN_VALID_SQLS
+        or nv < MIN_VALID_LEADS or pv < MIN_VALID_SQLS
+    ):
+        n, p = _counts(frame)
+        raise LeadscoreError(
+            f"Insufficient evidence: the store has {n:,} matured labelled leads ({p:,} SQLs) in "
+            f"{len(cohorts)} weekly cohorts, split into training {nt:,} ({pt:,} SQLs), "
+            f"calibration {nc:,} ({pc:,}) and validation {nv:,} ({pv:,}), but a review cycle "
+            f"needs at least {MIN_TRAIN_LEADS} leads and {MIN_TRAIN_SQLS} SQLs to train on and "
+            f"{MIN_VALID_LEADS} leads and {MIN_VALID_SQLS} SQLs in each of the calibration and "
+            f"validation windows of {validation_weeks} week(s); ingest more history, wait for "
+            "more cohorts to mature, or lower cycle.validation_weeks."
+        )
+    return train.reset_index(drop=True), calib.reset_index(drop=True), valid.reset_index(drop=True)

@@ -1,0 +1,233 @@
+"""Why the model scores as it does: exact TreeSHAP, globally and per lead, and the charts.
+
+SHAP values come from LightGBM's own ``pred_contrib`` on the full booster: exact TreeSHAP in
+log-odds, one column per feature plus the base value, summing to the booster's raw margin. Platt
+scaling is monotone, so a positive contribution always raises ``score``.
+
+Per-lead reasons go through ``ScoringBundle.reasons_for``, the one function batch scoring and the
+API also use, so a reason in the leaders' report reads exactly as it does in the CRM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.scoring import Reason, ScoringBundle
+
+MIN_CATEGORY_LEADS = 20
+"""A category needs this many leads before it can be named as raising or lowering the score."""
+MIN_CORRELATION = 0.1
+GROUP_COLOURS = {"fit": "#1f77b4", "intent": "#ff7f0e"}
+
+_COUNT = re.compile(r"n_(.+)_(\d+)d")
+_PLURALS = {
+    "demo_request": "Demo requests",
+    "pricing_view": "Pricing views",
+    "content_download": "Content downloads",
+    "webinar_attended": "Webinars attended",
+    "email_click": "E-mail clicks",
+    "page_view": "Page views",
+    "other": "Other activities",
+}
+_TITLES = {
+    "days_since_high_intent": "Days since the last demo request or pricing view",
+    "days_since_last_activity": "Days since the last activity",
+    "active_days_30d": "Active days, last 30 days",
+    "active_days_90d": "Active days, last 90 days",
+    "trend_7_30": "Activity pace, last 7 days vs the 23 before",
+    "completeness": "Profile completeness",
+    "free_email": "Free e-mail domain",
+    "icp_match": "Matches the ideal customer profile",
+}
+
+
+def shap_values(bundle: ScoringBundle, X: np.ndarray) -> np.ndarray:
+    """Exact TreeSHAP of the full booster: ``(n, n_features + 1)``, the last column the base value.
+
+    Each row sums to the booster's raw margin (log-odds) for that lead.
+    """
+    return bundle.contributions(np.ascontiguousarray(X, dtype=np.float64))
+
+
+def feature_title(spec: Mapping[str, Any]) -> str:
+    """A short name for a feature in charts and tables ("Pricing views, last 7 days")."""
+    name = spec["name"]
+    if name in _TITLES:
+        return _TITLES[name]
+    match = _COUNT.fullmatch(name)
+    if match:
+        activity, window = match.group(1), int(match.group(2))
+        words = activity.replace("_", " ")
+        what = _PLURALS.get(activity, f"{words[:1].upper()}{words[1:]} activities")
+        span = "last day" if window == 1 else f"last {window} days"
+        return f"{what}, {span}"
+    label = str(spec.get("label") or name.replace("_", " ").capitalize())
+    if ":" in label:
+        return label.split(":", 1)[0].strip()
+    return " ".join(re.sub(r"\{[a-z]+\}", "", label).split())
+
+
+def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
+    known = np.isfinite(values)
+    x, s = values[known], shap[known]
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(s) == 0:
+        return "no consistent direction"
+    # rank correlation: counts and days are skewed, and only the direction matters
+    r = np.corrcoef(pd.Series(x).rank().to_numpy(), pd.Series(s).rank().to_numpy())[0, 1]
+    if not np.isfinite(r) or abs(r) < MIN_CORRELATION:
+        return "no consistent direction"
+    verb = "raises" if r > 0 else "lowers"
+    if set(np.unique(x)) <= {0.0, 1.0}:
+        return f"yes {verb} the score"
+    return f"higher {verb} the score"
+
+
+def _categorical_direction(values: pd.Series, shap: np.ndarray) -> str:
+    frame = pd.DataFrame({"value": values.astype(object).to_numpy(), "shap": shap}).dropna()
+    means = frame.groupby("value")["shap"].agg(["mean", "size"])
+    means = means[means["size"] >= MIN_CATEGORY_LEADS]
+    if len(means) < 2:
+        return "mixed"
+    best, worst = means["mean"].idxmax(), means["mean"].idxmin()
+    parts = []
+    if means.loc[best, "mean"] > 0:
+        parts.append(f"{best} raises it most")
+    if means.loc[worst, "mean"] < 0:
+        parts.append(f"{worst} lowers it most")
+    return "; ".join(parts) or "mixed"
+
+
+def global_importance(
+    bundle: ScoringBundle, X: np.ndarray, raw_frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Mean |SHAP| per feature over a cohort, largest first.
+
+    Args:
+        bundle: the trained bundle.
+        X: the cohort's encoded matrix (``bundle.encoder.transform``).
+        raw_frame: the same rows' raw features; names the categories that move the score most.
+
+    Returns:
+        Columns ``feature``, ``group``, ``label`` (a short title), ``mean_abs_shap`` (log-odds),
+        ``direction`` in words ("higher raises the score", "yes lowers the score",
+        "vp raises it most; student lowers it most", "mixed", "no consistent direction").
+    """
+    contrib = shap_values(bundle, X)[:, :-1]
+    rows = []
+    for j, spec in enumerate(bundle.manifest["features"]):
+        name = spec["name"]
+        if spec["kind"] == "numeric":
+            direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
+        elif raw_frame is not None and name in raw_frame.columns:
+            direction = _categorical_direction(raw_frame[name], contrib[:, j])
+        else:
+            direction = "mixed"
+        rows.append({
+            "feature": name,
+            "group": spec["group"],
+            "label": feature_title(spec),
+            "mean_abs_shap": float(np.abs(contrib[:, j]).mean()) if len(contrib) else 0.0,
+            "direction": direction,
+        })
+    table = pd.DataFrame(rows, columns=["feature", "group", "label", "mean_abs_shap", "direction"])
+    return table.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def group_importance(importance: pd.DataFrame) -> dict[str, float]:
+    """Each group's share of the total mean |SHAP|: ``{"fit": 0.45, "intent": 0.55}``."""
+    totals = importance.groupby("group")["mean_abs_shap"].sum()
+    whole = float(totals.sum())
+    return {
+        group: (float(totals.get(group, 0.0)) / whole if whole > 0 else 0.0)
+        for group in ("fit", "intent")
+    }
+
+
+def top_reasons(
+    bundle: ScoringBundle,
+    X: np.ndarray,
+    raws: Sequence[Mapping[str, Any]] | pd.DataFrame,
+    top: int = 5,
+) -> list[list[Reason]]:
+    """The ``top`` largest signed contributions of each lead, as the API gives them."""
+    if isinstance(raws, pd.DataFrame):
+        raws = raws.to_dict(orient="records")
+    contrib = shap_values(bundle, X)
+    if len(raws) != len(contrib):
+        raise ValueError("raws must have one entry per row of X")
+    return [bundle.reasons_for(contrib[i], raws[i], top) for i in range(len(contrib))]
+
+
+# ---- charts --------------------------------------------------------------------------------------
+
+def _figure(width: float, height: float):
+    # a bare Figure needs no pyplot and no global backend: safe in threads and on servers
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format=path.suffix.lstrip(".").lower() or "png")
+    return path
+
+
+def plot_importance(importance: pd.DataFrame, path: str | Path, *, top: int = 15) -> Path:
+    """Horizontal bars of the ``top`` features by mean |SHAP|, coloured by group (PNG or SVG)."""
+    from matplotlib.patches import Patch
+
+    shown = importance.head(top).iloc[::-1]
+    fig = _figure(8, 0.35 * len(shown) + 1.5)
+    ax = fig.add_subplot()
+    ax.barh(shown["label"], shown["mean_abs_shap"],
+            color=[GROUP_COLOURS.get(g, "grey") for g in shown["group"]])
+    ax.set_xlabel("mean |SHAP| (log-odds)")
+    ax.set_title("Which signals move the score")
+    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()],
+              loc="lower right")
+    return _save(fig, path)
+
+
+def plot_group_importance(groups: Mapping[str, float], path: str | Path) -> Path:
+    """One stacked bar: the share of the score explained by fit vs intent."""
+    fig = _figure(6, 1.6)
+    ax = fig.add_subplot()
+    left = 0.0
+    for group in ("fit", "intent"):
+        share = float(groups.get(group, 0.0))
+        ax.barh([0], [share], left=left, color=GROUP_COLOURS[group])
+        if share > 0.08:
+            ax.text(left + share / 2, 0, f"{group} {share:.0%}", ha="center", va="center",
+                    color="white", fontweight="bold")
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_title("Share of the score explained by fit and by intent")
+    return _save(fig, path)
+
+
+def plot_calibration(table: pd.DataFrame, path: str | Path) -> Path:
+    """Predicted vs observed SQL rate per score bin (``training.evaluate.calibration_table``)."""
+    fig = _figure(5, 5)
+    ax = fig.add_subplot()
+    top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
+    ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
+    ax.plot(table["mean_predicted"], table["observed"], marker="o", label="model")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("mean predicted score")
+    ax.set_ylabel("observed SQL rate")
+    ax.set_title("Calibration on the newest cohort")
+    ax.legend(loc="upper left")
+    return _save(fig, path)

@@ -1,0 +1,223 @@
+"""Training the challenger: three LightGBM boosters, Platt calibration, grade cut-points.
+
+``train_bundle`` turns a training frame and a calibration frame (both from
+``training.dataset.split``) into a ``features.scoring.ScoringBundle``:
+
+* the encoder (``features.encoding.FeatureEncoder``) is fitted on the training frame only;
+* ``full`` learns from every feature and gives ``score`` and the reasons; ``fit`` learns from the
+  fit features alone (a fit score exists for a lead with no activity); ``intent`` from the intent
+  features alone;
+* each booster's margin is Platt-scaled on the calibration cohorts, which the boosters never saw,
+  so a score of 0.3 means "3 in 10 such leads became SQLs";
+* grade cut-points are the training quartiles of fit_score and intent_score;
+* counts of high-intent activities carry a monotone constraint: more never lowers a score.
+
+Training is deterministic: the same data, config and seed give byte-identical boosters
+(``deterministic=True``, a fixed thread count, every LightGBM seed derived from ``seed``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.definitions import FeatureSpec
+from features.encoding import FeatureEncoder
+from features.intent import high_intent_types
+from features.scoring import BOOSTERS, ScoringBundle, platt
+
+NUM_THREADS = 1
+"""Default threads per training run (``cycle.lightgbm.num_threads`` overrides it). Fixed, because
+LightGBM's results may differ across thread counts; one by default, because OpenMP threads that
+share busy cores spin-wait and can make training twenty times slower, while one thread trains
+tens of thousands of leads in seconds."""
+MIN_CATEGORY_COUNT = 10
+"""A category seen fewer times than this in training is folded into ``__other__``."""
+PLACEHOLDER_THRESHOLD = 0.5
+"""The threshold a bundle carries until ``training.threshold`` sets the real one."""
+_ROUNDS_KEYS = ("n_estimators", "num_iterations", "num_boost_round", "num_rounds", "num_trees")
+
+
+def lightgbm_params(config: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], int]:
+    """LightGBM parameters from ``config["cycle"]["lightgbm"]`` and the number of rounds.
+
+    The config may use scikit-learn names (``subsample``, ``colsample_bytree``, ...): LightGBM
+    reads them as aliases. The objective, seed and determinism are always set here, and the
+    thread count is fixed (``num_threads`` in the config, else ``NUM_THREADS``).
+    """
+    params = dict(config["cycle"]["lightgbm"])
+    num_threads = int(params.pop("num_threads", NUM_THREADS))
+    rounds = 100
+    for key in _ROUNDS_KEYS:
+        if key in params:
+            rounds = int(params.pop(key))
+    params.update(
+        objective="binary",
+        seed=int(seed),
+        deterministic=True,
+        force_col_wise=True,
+        num_threads=num_threads,
+        verbosity=-1,
+    )
+    return params, rounds
+
+
+def _group_columns(specs: Sequence[FeatureSpec]) -> dict[str, list[int]]:
+    all_columns = list(range(len(specs)))
+    return {
+        "full": all_columns,
+        "fit": [i for i, s in enumerate(specs) if s.group == "fit"],
+        "intent": [i for i, s in enumerate(specs) if s.group == "intent"],
+    }
+
+
+def increasing_features(specs: Sequence[FeatureSpec], config: Mapping[str, Any]) -> set[str]:
+    """Features the score may only rise with: counts of high-intent activities.
+
+    More demo requests or pricing views must never lower a lead's score. Trees fitted freely can
+    dip where data is thin (the few leads with five pricing views in a week), so the boosters get
+    a monotone constraint on these counts; every other feature, recency included, is learned
+    freely, so decay still comes from the data.
+    """
+    counts = re.compile(
+        "n_(" + "|".join(re.escape(t) for t in high_intent_types(config)) + r")_\d+d"
+    )
+    return {
+        s.name for s in specs
+        if s.kind == "numeric" and s.group == "intent" and counts.fullmatch(s.name)
+    }
+
+
+def _train_booster(
+    X: np.ndarray,
+    y: np.ndarray,
+    columns: list[int],
+    specs: Sequence[FeatureSpec],
+    params: dict[str, Any],
+    rounds: int,
+    increasing: set[str] = frozenset(),
+) -> lgb.Booster:
+    names = [specs[i].name for i in columns]
+    categorical = [j for j, i in enumerate(columns) if specs[i].kind == "categorical"]
+    monotone = [1 if name in increasing else 0 for name in names]
+    if any(monotone):
+        params = {**params, "monotone_constraints": monotone}
+    dataset = lgb.Dataset(
+        X[:, columns],
+        label=y,
+        feature_name=names,
+        categorical_feature=categorical,
+        params={"verbosity": -1},
+        free_raw_data=True,
+    )
+    return lgb.train(params, dataset, num_boost_round=rounds)
+
+
+def _labels(frame: pd.DataFrame, what: str) -> np.ndarray:
+    y = frame["label"].to_numpy(dtype=np.float64)
+    if len(y) == 0 or y.min() == y.max():
+        raise ValueError(f"the {what} frame needs both SQLs and non-SQLs to train on")
+    return y
+
+
+def train_bundle(
+    train: pd.DataFrame,
+    calib: pd.DataFrame,
+    specs: Sequence[FeatureSpec],
+    config: Mapping[str, Any],
+    *,
+    seed: int,
+    meta: Mapping[str, Any],
+    attribute_roles: Mapping[str, Sequence[str]] | None = None,
+) -> ScoringBundle:
+    """Train the full, fit and intent boosters and calibrate them.
+
+    Args:
+        train: older matured cohorts: feature columns (raw, as ``build_batch`` gives them) and
+            ``label``.
+        calib: the cohorts between training and validation, same columns: Platt scaling only.
+        specs: the features, in model column order (``features.definitions.feature_specs``).
+        config: the leadscore config (``cycle.lightgbm``, ``cycle.band``, ``features``, ``icp``).
+        seed: seeds every random choice LightGBM makes.
+        meta: metadata copied into the manifest (cycle, trained_at, policy hash, ...).
+        attribute_roles: ``{column: (role, kind)}`` of the store, so serving builds attribute
+            features exactly as training did.
+
+    Returns:
+        A bundle whose threshold is the placeholder 0.5 until the cycle sets the real one.
+    """
+    specs = list(specs)
+    for group in ("fit", "intent"):
+        if not any(s.group == group for s in specs):
+            raise ValueError(f"no {group} feature among the specs: both groups are needed")
+    y_train = _labels(train, "training")
+    y_calib = _labels(calib, "calibration")
+    encoder = FeatureEncoder(features=specs, min_count=MIN_CATEGORY_COUNT).fit(train)
+    X_train = encoder.transform(train)
+    X_calib = encoder.transform(calib)
+    params, rounds = lightgbm_params(config, seed)
+    columns = _group_columns(specs)
+    increasing = increasing_features(specs, config)
+    boosters = {
+        name: _train_booster(X_train, y_train, columns[name], specs, params, rounds, increasing)
+        for name in BOOSTERS
+    }
+
+    manifest: dict[str, Any] = {
+        "threshold": PLACEHOLDER_THRESHOLD,
+        "band": dict(config["cycle"]["band"]),
+        **dict(meta),
+        "features": [s.as_dict() for s in specs],
+        "feature_config": {
+            "features": dict(config.get("features") or {}),
+            "icp": dict(config.get("icp") or {}),
+        },
+        "attribute_roles": {k: list(v) for k, v in sorted((attribute_roles or {}).items())},
+        "lightgbm": {**params, "num_boost_round": rounds},
+        "monotone_increasing": sorted(increasing),
+        "seed": int(seed),
+        "training": {
+            "train_leads": len(train),
+            "train_positives": int(y_train.sum()),
+            "calibration_leads": len(calib),
+            "calibration_positives": int(y_calib.sum()),
+        },
+        "calibration": {},
+        "grade_cuts": {},
+    }
+    bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters)
+    calib_margins = bundle.margins(X_calib)
+    manifest["calibration"] = {
+        name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS
+    }
+    train_probs = bundle.calibrated(bundle.margins(X_train))
+    manifest["grade_cuts"] = {
+        group: [float(q) for q in np.quantile(train_probs[group], [0.75, 0.5, 0.25])]
+        for group in ("fit", "intent")
+    }
+    return bundle
+
+
+def score_frame(bundle: ScoringBundle, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score a feature frame (``build_batch`` output or a cycle frame), vectorised.
+
+    Returns:
+        ``score``, ``fit_score``, ``intent_score``, ``grade``, ``is_mql`` on ``frame``'s index.
+    """
+    X = bundle.encoder.transform(frame)
+    probs = bundle.calibrated(bundle.margins(X))
+    return pd.DataFrame(
+        {
+            "score": probs["full"],
+            "fit_score": probs["fit"],
+            "intent_score": probs["intent"],
+            "grade": bundle.grades(probs["fit"], probs["intent"]),
+            "is_mql": probs["full"] >= bundle.threshold,
+        },
+        index=frame.index,
+    )

@@ -1,0 +1,194 @@
+"""The MQL threshold: the score cut-off that meets the agreed MQL-to-SQL conversion band.
+
+Sales and marketing agree a band for the share of MQLs that become SQLs (say 25 %-50 %). Below the
+band the MQL definition is too loose; above it marketing holds back leads sales would take. The
+threshold is the LOWEST cut-off whose conversion on the newest matured cohort reaches the band's
+minimum, because the lowest such cut-off passes the most leads (volume is maximised) while still
+keeping the promise. Conversion is the observed SQL rate among leads at or above the cut-off; the
+mean calibrated score of the same leads is reported beside it as a check on calibration.
+
+The observed rate decides, not the mean score, because it is what the sales team will see; a
+cut-off counts only where at least ``min_mqls`` leads pass it, so a handful of lucky top leads
+cannot set the threshold. A bootstrap over the cohort gives the interval of the conversion at the
+chosen cut-off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_MQLS = 20
+
+
+@dataclass(frozen=True)
+class ThresholdDecision:
+    """The chosen cut-off and what it implies.
+
+    Attributes:
+        feasible: True when some cut-off reaches the band's minimum with enough MQLs.
+        threshold: the cut-off (a lead is an MQL when ``score >= threshold``). When infeasible,
+            the cut-off with the best conversion, for information only: keep the champion's.
+        expected_conversion: observed MQL-to-SQL conversion at the cut-off on the cohort.
+        ci_low, ci_high: 95 % bootstrap interval of that conversion.
+        band_min, band_max: the agreed band.
+        mqls_per_week: leads at or above the cut-off per week of the cohort.
+        share_of_leads: the share of the cohort's leads that the cut-off passes.
+        message: one plain sentence for the report and the command line.
+        mean_score: mean calibrated score of the leads at or above the cut-off (what the model
+            expects their conversion to be).
+        mqls: how many of the cohort's leads pass the cut-off.
+    """
+
+    feasible: bool
+    threshold: float
+    expected_conversion: float
+    ci_low: float
+    ci_high: float
+    band_min: float
+    band_max: float
+    mqls_per_week: float
+    share_of_leads: float
+    message: str
+    mean_score: float = math.nan
+    mqls: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.1f}%" if x < 0.1 else f"{100 * x:.0f}%"
+
+
+def _cut_table(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per distinct score (descending): the cut-off, MQLs, SQLs and score sum at or above it."""
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    count = np.arange(1, len(s) + 1)
+    sqls = np.cumsum(y)
+    score_sum = np.cumsum(s)
+    # a cut-off keeps all leads tied with it: only the last position of each tie run is a cut
+    last_of_tie = np.r_[s[1:] != s[:-1], True]
+    return s[last_of_tie], count[last_of_tie], sqls[last_of_tie], score_sum[last_of_tie]
+
+
+def _bootstrap(
+    scores: np.ndarray, labels: np.ndarray, threshold: float, rounds: int, seed: int
+) -> tuple[float, float]:
+    """95 % percentile interval of the conversion at ``threshold`` over resampled cohorts."""
+    if rounds <= 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    passed = scores >= threshold
+    n = len(scores)
+    rates = []
+    for _ in range(rounds):
+        idx = rng.integers(0, n, n)
+        mask = passed[idx]
+        if mask.any():
+            rates.append(labels[idx][mask].mean())
+    if not rates:
+        return math.nan, math.nan
+    low, high = np.percentile(rates, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def choose_threshold(
+    scores,
+    labels,
+    weeks: float,
+    band: dict,
+    *,
+    rounds: int,
+    seed: int,
+    min_mqls: int = MIN_MQLS,
+) -> ThresholdDecision:
+    """Pick the lowest cut-off whose conversion on the cohort reaches ``band["min"]``.
+
+    Args:
+        scores: calibrated scores of the newest matured cohort.
+        labels: 1 when the lead became an SQL, else 0 (same order).
+        weeks: how many weeks the cohort spans (for MQLs per week).
+        band: ``{"min": 0.25, "max": 0.50}``, the agreed MQL-to-SQL conversion band.
+        rounds: bootstrap resamples for the interval (0 skips it).
+        seed: seed of the bootstrap.
+        min_mqls: a cut-off must pass at least this many leads to count.
+
+    Returns:
+        The decision; ``feasible`` is False, with a message saying so, when no cut-off reaches
+        the band's minimum.
+
+    Example:
+        >>> d = choose_threshold([0.9, 0.8, 0.2, 0.1] * 10, [1, 0, 0, 0] * 10, 1.0,
+        ...                      {"min": 0.4, "max": 0.6}, rounds=0, seed=0, min_mqls=5)
+        >>> d.threshold, d.expected_conversion
+        (0.8, 0.5)
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.float64)
+    if scores.shape != labels.shape:
+        raise ValueError("scores and labels must have the same length")
+    band_min, band_max = float(band["min"]), float(band["max"])
+    n = len(scores)
+    weeks = float(weeks) if weeks else math.nan
+
+    def decision(feasible, cut, count, sqls, score_sum, message, ci=(math.nan, math.nan)):
+        return ThresholdDecision(
+            feasible=feasible,
+            threshold=float(cut),
+            expected_conversion=float(sqls / count) if count else math.nan,
+            ci_low=ci[0],
+            ci_high=ci[1],
+            band_min=band_min,
+            band_max=band_max,
+            mqls_per_week=float(count / weeks) if count and weeks == weeks else math.nan,
+            share_of_leads=float(count / n) if n else math.nan,
+            message=message,
+            mean_score=float(score_sum / count) if count else math.nan,
+            mqls=int(count),
+        )
+
+    if n < min_mqls:
+        return decision(
+            False, math.nan, 0, 0, 0.0,
+            f"The newest cohort has only {n} leads, fewer than the {min_mqls} MQLs needed to "
+            "measure conversion at any cut-off; keep the champion.",
+        )
+    cuts, count, sqls, score_sum = _cut_table(scores, labels)
+    conversion = sqls / count
+    enough = count >= min_mqls
+    meets = enough & (conversion >= band_min)
+    if not meets.any():
+        best = int(np.argmax(np.where(enough, conversion, -1.0)))
+        return decision(
+            False, cuts[best], count[best], sqls[best], score_sum[best],
+            f"No cut-off reaches the {_pct(band_min)} minimum: the best is "
+            f"{_pct(conversion[best])} at the top {_share(count[best] / n)}; keep the champion.",
+        )
+    # cuts are in descending order, so the last qualifying one is the lowest cut-off
+    k = int(np.flatnonzero(meets)[-1])
+    ci = _bootstrap(scores, labels, cuts[k], rounds, seed)
+    rate = conversion[k]
+    if rate > band_max:
+        where = (
+            f"above the {_pct(band_max)} maximum even with every lead passed, so marketing "
+            "can send sales more leads than this cohort had"
+            if count[k] == n
+            else f"above the {_pct(band_max)} maximum"
+        )
+    else:
+        where = f"inside the {_pct(band_min)}-{_pct(band_max)} band"
+    per_week = f", {count[k] / weeks:.0f} MQLs per week" if weeks == weeks else ""
+    interval = f" (95% interval {_pct(ci[0])}-{_pct(ci[1])})" if ci[0] == ci[0] else ""
+    message = (
+        f"Threshold {cuts[k]:.3f} passes the top {_share(count[k] / n)} of leads{per_week}, "
+        f"converting at {_pct(rate)}{interval}, {where}."
+    )
+    return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci)

@@ -1,0 +1,73 @@
+"""Each promotion gate on its own, then the decision that needs all of them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from training.gates import band_gate, calibration_gate, decide, pr_auc_gate
+
+GATES = {"pr_auc_tolerance": 0.01, "max_calibration_error": 0.05}
+BAND = (0.25, 0.50)
+
+
+def test_band_gate_passes_when_feasible_and_fails_when_not():
+    ok = band_gate(True, "Threshold 0.4 ...", BAND)
+    no = band_gate(False, "No cut-off reaches the 25% minimum.", BAND)
+    assert ok.passed and not no.passed
+    assert "25%-50%" in no.sentence and "champion stays" in no.sentence
+    assert no.sentence.endswith("minimum.")
+
+
+@pytest.mark.parametrize(
+    ("ece", "passed"), [(0.0, True), (0.05, True), (0.0501, False), (0.3, False)]
+)
+def test_calibration_gate_limit_is_inclusive(ece, passed):
+    gate = calibration_gate(ece, 0.05)
+    assert gate.passed is passed
+    assert gate.value == ece and gate.limit == 0.05
+    assert ("within" in gate.sentence) is passed
+
+
+def test_calibration_gate_fails_when_unmeasurable():
+    assert not calibration_gate(math.nan, 0.05).passed
+    assert not calibration_gate(None, 0.05).passed
+
+
+@pytest.mark.parametrize(
+    ("challenger", "champion", "passed"),
+    [(0.40, 0.40, True), (0.391, 0.40, True), (0.389, 0.40, False), (0.50, 0.40, True)],
+)
+def test_pr_auc_gate_allows_the_tolerance_and_no_more(challenger, champion, passed):
+    gate = pr_auc_gate(challenger, champion, 0.01)
+    assert gate.passed is passed
+    assert gate.limit == pytest.approx(champion - 0.01)
+    assert f"{challenger:.3f}" in gate.sentence and f"{champion:.3f}" in gate.sentence
+
+
+def test_pr_auc_gate_passes_without_a_champion():
+    gate = pr_auc_gate(0.2, None, 0.01)
+    assert gate.passed and "no champion" in gate.sentence
+
+
+def test_pr_auc_gate_fails_when_either_side_is_unmeasurable():
+    assert not pr_auc_gate(math.nan, 0.4, 0.01).passed
+    assert not pr_auc_gate(0.4, math.nan, 0.01).passed
+
+
+def test_decide_needs_every_gate():
+    good = {"pr_auc": 0.45, "ece": 0.02}
+    first = decide(good, None, feasible=True, threshold_message="", band=BAND, gates_config=GATES)
+    assert first.passed and [g.name for g in first.gates] == ["band", "calibration", "pr_auc"]
+
+    worse = decide(good, {"pr_auc": 0.50}, feasible=True, threshold_message="", band=BAND,
+                   gates_config=GATES)
+    assert not worse.passed and [g.name for g in worse.failed] == ["pr_auc"]
+
+    infeasible = decide(good, None, feasible=False, threshold_message="", band=BAND,
+                        gates_config=GATES)
+    assert not infeasible.passed and [g.name for g in infeasible.failed] == ["band"]
+
+    record = worse.as_dict()
+    assert record["passed"] is False and record["gates"][2]["passed"] is False

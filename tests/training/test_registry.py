@@ -1,0 +1,84 @@
+"""Promote and rollback on a real SQLite registry: aliases and the champion's history."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadscore.errors import LeadscoreError
+from training import registry
+from training.tracking import artifact_location, client, setup_tracking
+
+
+@pytest.fixture
+def three_versions(mlflow_config, tmp_path):
+    """A registered model with versions 1-3 (empty model folders: the registry does not look)."""
+    mlflow_client = client(mlflow_config)
+    name = registry.model_name(mlflow_config)
+    mlflow_client.create_registered_model(name)
+    for i in (1, 2, 3):
+        source = tmp_path / f"model{i}"
+        source.mkdir()
+        mlflow_client.create_model_version(name, source.as_uri())
+    return mlflow_client, name
+
+
+def test_setup_creates_store_and_experiment_with_artifacts_beside_the_db(mlflow_config, tmp_path):
+    experiment_id = setup_tracking(mlflow_config)
+    assert (tmp_path / "mlruns" / "mlflow.db").is_file()
+    experiment = client(mlflow_config).get_experiment(experiment_id)
+    assert experiment.name == "leadscore"
+    assert experiment.artifact_location == (tmp_path / "mlruns" / "artifacts").as_uri()
+    assert setup_tracking(mlflow_config) == experiment_id  # idempotent
+
+
+def test_default_store_keeps_artifacts_under_mlruns():
+    config = {"mlflow": {"artifact_location": "mlruns/artifacts"}}
+    location = artifact_location(config, "sqlite:///mlruns/mlflow.db")
+    assert location.endswith("/mlruns/artifacts") and location.startswith("file://")
+
+
+def test_promote_then_rollback_walks_the_history(three_versions, mlflow_config):
+    mlflow_client, name = three_versions
+    assert registry.promote_version(1, mlflow_config) == "champion: (none) -> v1"
+    assert registry.promote_version(3, mlflow_config) == "champion: v1 -> v3"
+    assert registry.promote_version(2, mlflow_config) == "champion: v3 -> v2"
+    assert registry.champion_history(mlflow_client, name) == [1, 3, 2]
+
+    assert registry.rollback_champion(mlflow_config) == "champion: v2 -> v3"
+    assert int(mlflow_client.get_model_version_by_alias(name, "champion").version) == 3
+    assert registry.rollback_champion(mlflow_config) == "champion: v3 -> v1"
+    with pytest.raises(LeadscoreError, match="There is no earlier champion to roll back to."):
+        registry.rollback_champion(mlflow_config)
+    assert int(mlflow_client.get_model_version_by_alias(name, "champion").version) == 1
+
+
+def test_promote_unknown_version_lists_the_existing_ones(three_versions, mlflow_config):
+    with pytest.raises(LeadscoreError, match=r"no version 9: choose one of v1, v2, v3\."):
+        registry.promote_version(9, mlflow_config)
+
+
+def test_promote_the_current_champion_moves_nothing(three_versions, mlflow_config):
+    mlflow_client, name = three_versions
+    registry.promote_version(2, mlflow_config)
+    assert "nothing moved" in registry.promote_version(2, mlflow_config)
+    assert registry.champion_history(mlflow_client, name) == [2]
+
+
+def test_rollback_without_champion_says_to_review_first(mlflow_config):
+    with pytest.raises(LeadscoreError, match="No champion model yet"):
+        registry.rollback_champion(mlflow_config)
+    with pytest.raises(LeadscoreError, match="No model is registered"):
+        registry.promote_version(1, mlflow_config)
+
+
+def test_rollback_trusts_the_alias_when_moved_by_hand(three_versions, mlflow_config):
+    mlflow_client, name = three_versions
+    registry.promote_version(1, mlflow_config)
+    mlflow_client.set_registered_model_alias(name, "champion", "3")  # by hand, in the UI
+    assert registry.rollback_champion(mlflow_config) == "champion: v3 -> v1"
+
+
+def test_load_bundle_without_champion_is_one_clear_sentence(mlflow_config):
+    expected = r"^No champion model yet: run `leadscore review` first\.$"
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)

@@ -1,0 +1,135 @@
+"""The promotion gates: may the challenger replace the champion? Pure functions, no I/O.
+
+Three gates, each with a pass/fail and one plain sentence a leader can read:
+
+- ``band``: a threshold exists whose expected MQL-to-SQL conversion lies in the agreed band.
+- ``calibration``: the challenger's expected calibration error is at most ``max_calibration_error``
+  (its scores can be read as probabilities).
+- ``pr_auc``: on the same validation cohort the challenger's PR-AUC is at least the champion's minus
+  ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion yet.
+
+The challenger is promoted only when every gate passes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate's verdict."""
+
+    name: str
+    passed: bool
+    sentence: str
+    value: float | None = None
+    limit: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Every gate's verdict; ``passed`` only when all of them pass."""
+
+    gates: tuple[Gate, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+    @property
+    def failed(self) -> list[Gate]:
+        return [g for g in self.gates if not g.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "gates": [g.as_dict() for g in self.gates]}
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def band_gate(feasible: bool, message: str, band: tuple[float, float]) -> Gate:
+    """Pass when the threshold search met the agreed conversion band."""
+    lo, hi = band
+    if feasible:
+        # the threshold's own message is printed beside the gates; no need to repeat it here
+        sentence = f"A threshold meets the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band."
+    else:
+        sentence = (
+            f"No threshold meets the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band, "
+            f"so the champion stays. {message}"
+        )
+    return Gate("band", bool(feasible), sentence.strip())
+
+
+def calibration_gate(ece: float | None, max_error: float) -> Gate:
+    """Pass when the expected calibration error is at most ``max_error``."""
+    if _missing(ece):
+        return Gate("calibration", False,
+                    "The calibration error could not be measured on the validation cohort.",
+                    None, max_error)
+    if ece <= max_error:
+        sentence = (f"Scores read as probabilities: calibration error {ece:.3f} "
+                    f"is within the {max_error:.3f} allowed.")
+    else:
+        sentence = (f"Scores are off as probabilities: calibration error {ece:.3f} "
+                    f"exceeds the {max_error:.3f} allowed.")
+    return Gate("calibration", ece <= max_error, sentence, float(ece), max_error)
+
+
+def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: float) -> Gate:
+    """Pass when the challenger's PR-AUC is at least the champion's minus ``tolerance``."""
+    if _missing(challenger):
+        return Gate("pr_auc", False,
+                    "The challenger's PR-AUC could not be measured on the validation cohort.")
+    if champion is None:
+        return Gate("pr_auc", True,
+                    f"There is no champion yet; the challenger's PR-AUC is {challenger:.3f}.",
+                    float(challenger), None)
+    if _missing(champion):
+        return Gate("pr_auc", False,
+                    "The champion's PR-AUC could not be measured on the same cohort, "
+                    "so the two cannot be compared.", float(challenger), None)
+    limit = champion - tolerance
+    verb = ("ranks converting leads at least as well as" if challenger >= limit
+            else "ranks worse than")
+    sentence = (f"The challenger {verb} the champion: PR-AUC {challenger:.3f} vs {champion:.3f} "
+                f"(tolerance {tolerance:.3f}).")
+    return Gate("pr_auc", challenger >= limit, sentence, float(challenger), float(limit))
+
+
+def decide(
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    *,
+    feasible: bool,
+    threshold_message: str,
+    band: tuple[float, float],
+    gates_config: Mapping[str, float],
+) -> GateDecision:
+    """Run every gate on one cycle's figures.
+
+    Args:
+        challenger: the challenger's metrics on the validation cohort (``pr_auc``, ``ece``).
+        champion: the champion's metrics on the same cohort, or None when there is no champion.
+        feasible: whether the threshold search met the band; ``threshold_message`` says why.
+        band: the agreed (min, max) conversion band.
+        gates_config: ``cycle.gates`` from the config (``pr_auc_tolerance``,
+            ``max_calibration_error``).
+    """
+    return GateDecision((
+        band_gate(feasible, threshold_message, band),
+        calibration_gate(challenger.get("ece"), float(gates_config["max_calibration_error"])),
+        pr_auc_gate(
+            challenger.get("pr_auc"),
+            None if champion is None else champion.get("pr_auc", float("nan")),
+            float(gates_config["pr_auc_tolerance"]),
+        ),
+    ))

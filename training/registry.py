@@ -1,0 +1,225 @@
+"""The model registry: versions of ``leadscore``, the ``champion``/``challenger`` aliases, rollback.
+
+MLflow keeps only where an alias points now, so the champion's past lives in a tag on the
+registered model: ``champion_history``, a JSON list of versions, oldest first, whose last entry is
+the current champion. Promoting pushes a version; rolling back pops the current one and moves
+``champion`` to the entry below it. The alias moves first and the tag follows, so a crash in between
+leaves a history that rollback still reads correctly (it trusts the alias for "now").
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from leadscore.errors import LeadscoreError
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+HISTORY_TAG = "champion_history"
+NO_CHAMPION = "No champion model yet: run `leadscore review` first."
+_HISTORY_KEEP = 200  # tag values are bounded in size; the oldest entries matter least
+
+
+def model_name(config: dict[str, Any]) -> str:
+    return config["mlflow"]["registered_model"]
+
+
+def champion_uri(config: dict[str, Any]) -> str:
+    return f"models:/{model_name(config)}@{CHAMPION}"
+
+
+def _client(config: dict[str, Any]):
+    from training.tracking import client
+
+    return client(config)
+
+
+def _registered(client, name: str):
+    """The registered model, or None when nothing was ever registered under ``name``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_registered_model(name)
+    except MlflowException:
+        return None
+
+
+def alias_version(client, name: str, alias: str) -> int | None:
+    """The version an alias points at, or None when the alias (or the model) does not exist."""
+    model = _registered(client, name)
+    if model is None or alias not in (model.aliases or {}):
+        return None
+    return int(model.aliases[alias])
+
+
+def versions(client, name: str) -> list[int]:
+    """Every registered version number of ``name``, ascending."""
+    found = client.search_model_versions(f"name = '{name}'")
+    return sorted(int(v.version) for v in found)
+
+
+def champion_history(client, name: str) -> list[int]:
+    """The champion's past versions, oldest first (last = current, when consistent)."""
+    model = _registered(client, name)
+    if model is None:
+        return []
+    raw = (model.tags or {}).get(HISTORY_TAG)
+    if not raw:
+        return []
+    try:
+        return [int(v) for v in json.loads(raw)]
+    except (ValueError, TypeError):
+        return []
+
+
+def _move_champion(client, name: str, version: int, history: list[int]) -> None:
+    client.set_registered_model_alias(name, CHAMPION, str(version))
+    client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-_HISTORY_KEEP:]))
+
+
+def set_champion(client, name: str, version: int) -> int | None:
+    """Point ``champion`` at ``version`` and push it on the history; return the previous one."""
+    previous = alias_version(client, name, CHAMPION)
+    history = champion_history(client, name)
+    if previous is not None and (not history or history[-1] != previous):
+        history.append(previous)  # an alias moved outside leadscore: keep it in the record
+    if previous != version:
+        history.append(version)
+    _move_champion(client, name, version, history)
+    return previous
+
+
+def set_challenger(client, name: str, version: int) -> None:
+    client.set_registered_model_alias(name, CHALLENGER, str(version))
+
+
+def _describe(previous: int | None, version: int) -> str:
+    before = f"v{previous}" if previous is not None else "(none)"
+    return f"champion: {before} -> v{version}"
+
+
+def promote_version(version: int, config: dict[str, Any]) -> str:
+    """Make ``version`` the champion (``leadscore promote VERSION``); say what moved.
+
+    Raises:
+        LeadscoreError: when no model is registered or ``version`` does not exist.
+    """
+    client = _client(config)
+    name = model_name(config)
+    if _registered(client, name) is None:
+        raise LeadscoreError(
+            f"No model is registered as {name!r} yet: run `leadscore review` first."
+        )
+    existing = versions(client, name)
+    if version not in existing:
+        listed = ", ".join(f"v{v}" for v in existing) or "none"
+        raise LeadscoreError(
+            f"Model {name!r} has no version {version}: choose one of {listed}."
+        )
+    previous = alias_version(client, name, CHAMPION)
+    if previous == version:
+        return f"champion: v{version} already (nothing moved)"
+    set_champion(client, name, version)
+    return _describe(previous, version)
+
+
+def rollback_champion(config: dict[str, Any]) -> str:
+    """Move ``champion`` back to the version that held it before (``leadscore rollback``).
+
+    Raises:
+        LeadscoreError: when there is no earlier champion to go back to.
+    """
+    client = _client(config)
+    name = model_name(config)
+    current = alias_version(client, name, CHAMPION)
+    if current is None:
+        raise LeadscoreError(NO_CHAMPION)
+    existing = set(versions(client, name))
+    history = [v for v in champion_history(client, name) if v in existing]
+    if history and history[-1] == current:
+        history.pop()
+    while history and history[-1] == current:
+        history.pop()
+    if not history:
+        raise LeadscoreError("There is no earlier champion to roll back to.")
+    target = history[-1]
+    _move_champion(client, name, target, history)
+    return _describe(current, target)
+
+
+def load_bundle(model_uri: str | None, config: dict[str, Any]):
+    """Download a logged model and load its scoring bundle.
+
+    Args:
+        model_uri: any MLflow model URI (``models:/leadscore@champion``, ``models:/leadscore/2``,
+            ``runs:/<id>/model``) or a local folder; None means the champion.
+
+    Returns:
+        ``(bundle, version)``: the ScoringBundle and the registry's ModelVersion (None when the URI
+        does not name a registered version).
+
+    Raises:
+        LeadscoreError: when there is no champion, or the URI does not hold a leadscore bundle.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    uri = model_uri or champion_uri(config)
+    local = Path(uri)
+    if "://" not in uri and ":/" not in uri and local.exists():
+        return _bundle_in(local, uri), None  # a bundle or model folder: no store involved
+    client = _client(config)
+    name = model_name(config)
+    version = _version_of(client, uri)
+    if model_uri is None and version is None:
+        raise LeadscoreError(NO_CHAMPION)
+    from training.tracking import quiet_mlflow
+
+    # the boosters and the manifest are read into memory, so the download can go at once
+    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
+        try:
+            with quiet_mlflow():
+                root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        except MlflowException as exc:
+            if uri == champion_uri(config):
+                raise LeadscoreError(NO_CHAMPION) from None
+            first = str(exc).strip().splitlines()[0][:200]
+            raise LeadscoreError(
+                f"Cannot load the model {uri} ({first}): "
+                f"check the URI, e.g. models:/{name}@champion."
+            ) from None
+        return _bundle_in(root, uri), version
+
+
+def _bundle_in(root: Path, uri: str):
+    from features.scoring import MANIFEST, ScoringBundle
+
+    manifests = sorted(root.rglob(MANIFEST), key=lambda p: len(p.parts))
+    if not manifests:
+        raise LeadscoreError(
+            f"{uri} is not a leadscore model (no bundle inside): "
+            "use a model logged by `leadscore review`."
+        )
+    return ScoringBundle.load(manifests[0].parent)
+
+
+def _version_of(client, uri: str):
+    """The ModelVersion a ``models:/`` URI names, or None (no such alias/version, other URI)."""
+    from mlflow.exceptions import MlflowException
+
+    if not uri.startswith("models:/"):
+        return None
+    ref = uri[len("models:/"):]
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            return client.get_model_version_by_alias(name, alias)
+        name, _, tail = ref.partition("/")
+        if tail.isdigit():
+            return client.get_model_version(name, tail)
+    except MlflowException:
+        return None
+    return None

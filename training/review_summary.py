@@ -1,0 +1,123 @@
+"""The one-screen summary of a review cycle, in plain words (what `leadscore review` prints)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+COMPARED_METRICS = (
+    ("roc_auc", "ROC-AUC", "{:.3f}"),
+    ("pr_auc", "PR-AUC", "{:.3f}"),
+    ("brier", "Brier score", "{:.4f}"),
+    ("ece", "Calibration error", "{:.3f}"),
+    ("lift_top_decile", "Lift, top 10%", "{:.2f}x"),
+    ("conversion_at_threshold", "Conversion at threshold", "{:.1%}"),
+    ("mqls_per_week", "MQLs per week", "{:.1f}"),
+)
+
+
+@dataclass
+class ReviewSummary:
+    """What one review cycle found and did; ``str()`` is the one-screen summary."""
+
+    cycle: str
+    as_of: datetime
+    run_id: str
+    labels: dict[str, Any]
+    split: dict[str, Any]
+    threshold: dict[str, Any]
+    models: dict[str, dict[str, float]]
+    signals: list[dict[str, Any]]
+    group_shares: dict[str, float]
+    gates: dict[str, Any]
+    version: int
+    champion_before: int | None
+    champion_after: int | None
+    promote: bool
+    notes: list[str] = field(default_factory=list)
+    report: str | None = None
+
+    @property
+    def promoted(self) -> bool:
+        return self.champion_after == self.version and self.champion_before != self.version
+
+    def registry_sentence(self) -> str:
+        before = f"v{self.champion_before}" if self.champion_before is not None else "(none)"
+        moved = f"challenger -> v{self.version}"
+        if self.promoted:
+            return f"{moved}; champion: {before} -> v{self.version} (every gate passed)."
+        if not self.gates.get("passed"):
+            failed = ", ".join(g["name"] for g in self.gates["gates"] if not g["passed"])
+            why = f"gate(s) {failed} failed"
+        elif not self.promote:
+            why = "--no-promote"
+        else:
+            why = "nothing to move"
+        return f"{moved}; champion stays {before} ({why})."
+
+    def __str__(self) -> str:
+        from io import StringIO
+
+        from rich.console import Console
+        from rich.table import Table
+
+        buffer = StringIO()
+        # long sentences stay on one line (the terminal wraps them); the table keeps its width
+        console = Console(file=buffer, width=100, force_terminal=False, color_system=None,
+                          highlight=False, soft_wrap=True)
+        lab, sp, th = self.labels, self.split, self.threshold
+        console.print(f"Review cycle {self.cycle}, as of {self.as_of.date().isoformat()}"
+                      f"  (MLflow run {self.run_id[:12]})")
+        console.print(
+            f"Data: {lab.get('assembled_leads', 0):,} matured labelled leads "
+            f"({lab.get('assembled_positives', 0):,} SQLs) in {lab.get('assembled_cohorts', 0)} "
+            f"weekly cohorts; not learned from: {lab.get('unmatured_open_leads', 0):,} open leads "
+            f"in {lab.get('unmatured_open_cohorts', 0)} unmatured cohorts. "
+            f"Label policy {lab.get('policy_hash', '?')}."
+        )
+        console.print(
+            f"Split: train {sp['train_first_cohort']}..{sp['train_last_cohort']} "
+            f"({sp['train_leads']:,}), calibrate {sp['calib_first_cohort']}.."
+            f"{sp['calib_last_cohort']} ({sp['calib_leads']:,}), validate "
+            f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
+            f"{sp['valid_positives']:,} SQLs)."
+        )
+        table = Table(title="Same validation cohort, every model", title_justify="left",
+                      show_edge=False, pad_edge=False)
+        table.add_column("")
+        for name in self.models:
+            table.add_column(name, justify="right")
+        for key, title, fmt in COMPARED_METRICS:
+            cells = []
+            for metrics in self.models.values():
+                value = metrics.get(key)
+                ok = value is not None and not (isinstance(value, float) and math.isnan(value))
+                cells.append(fmt.format(value) if ok else "-")
+            table.add_row(title, *cells)
+        console.print(table)
+        band = f"{th['band_min']:.0%}-{th['band_max']:.0%}"
+        if th["feasible"]:
+            console.print(
+                f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "
+                f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
+                f"{band} band; {th['mqls_per_week']:.1f} MQLs per week, "
+                f"{th['share_of_leads']:.1%} of leads."
+            )
+        else:
+            console.print(f"Threshold: none meets the agreed {band} band. {th['message']}")
+        shares = ", ".join(f"{g} {s:.0%}" for g, s in self.group_shares.items())
+        console.print(f"Top signals (share of the score: {shares}):")
+        for i, s in enumerate(self.signals, 1):
+            console.print(f"  {i}. {s['label']} ({s['group']}): {s['direction']}")
+        console.print("Gates:")
+        for gate in self.gates["gates"]:
+            console.print(f"  {'PASS' if gate['passed'] else 'FAIL'}  {gate['name']}: "
+                          f"{gate['sentence']}")
+        console.print(f"Registry: {self.registry_sentence()}")
+        for note in self.notes:
+            console.print(f"Note: {note}")
+        if self.report:
+            console.print(f"Report: {self.report}")
+        return buffer.getvalue().rstrip()

@@ -1,0 +1,120 @@
+"""Where MLflow keeps runs and models, and getting it ready before a review cycle logs anything.
+
+The default is a SQLite store under ``mlruns/`` (``sqlite:///mlruns/mlflow.db``) with artifacts in
+``mlruns/artifacts``; ``MLFLOW_TRACKING_URI`` (or the config's ``mlflow.tracking_uri``) points
+elsewhere. Any other SQLite store keeps its artifacts in an ``artifacts`` folder beside its database
+file, so a test's temporary store never writes into the working tree. A tracking server (``http``)
+decides its own artifact location.
+
+MLflow 3.13+ refuses the plain ``./mlruns`` file store, hence SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from leadscore.errors import LeadscoreError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+
+
+def tracking_uri(config: dict[str, Any]) -> str:
+    """The tracking URI: ``MLFLOW_TRACKING_URI`` over the config's ``mlflow.tracking_uri``."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or config["mlflow"].get(
+        "tracking_uri", DEFAULT_TRACKING_URI
+    )
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (relative or absolute), else None."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = urlparse(uri).path
+    # sqlite:///rel/path -> "/rel/path" is relative; sqlite:////abs/path -> "//abs/path" is absolute
+    return Path(path[1:]) if path.startswith("/") else Path(path)
+
+
+def artifact_location(config: dict[str, Any], uri: str) -> str | None:
+    """Where a new experiment keeps its artifacts, as a ``file://`` URI (None: server decides)."""
+    db = sqlite_path(uri)
+    configured = config["mlflow"].get("artifact_location")
+    if db is None:
+        if configured and ("://" in configured or Path(configured).is_absolute()):
+            return configured if "://" in configured else Path(configured).as_uri()
+        return None
+    if configured and (uri == DEFAULT_TRACKING_URI or Path(configured).is_absolute()):
+        return Path(configured).resolve().as_uri()
+    return (db.resolve().parent / "artifacts").as_uri()
+
+
+def setup_tracking(config: dict[str, Any]) -> str:
+    """Point MLflow at the store, create it and the experiment when missing; return its id.
+
+    Raises:
+        LeadscoreError: when the store cannot be opened (an unwritable folder, a broken file).
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(config)
+    db = sqlite_path(uri)
+    if db is not None:
+        db.resolve().parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    name = config["mlflow"]["experiment"]
+    try:
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            return client.create_experiment(name, artifact_location=artifact_location(config, uri))
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+    except Exception as exc:  # noqa: BLE001 - any store failure reads the same to a user
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(
+            f"Cannot open the MLflow store {uri} ({first[:200]}): "
+            "check MLFLOW_TRACKING_URI or mlflow.tracking_uri in your config."
+        ) from None
+
+
+def client(config: dict[str, Any]):
+    """An ``MlflowClient`` on the configured store (tracking and registry), created if needed."""
+    from mlflow.tracking import MlflowClient
+
+    setup_tracking(config)
+    uri = tracking_uri(config)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+@contextmanager
+def quiet_mlflow() -> Iterator[None]:
+    """MLflow without download progress bars and its pickling advice, for one block.
+
+    The command line prints one summary; MLflow's tqdm bars and its warning that a Python
+    ``python_model`` is pickled (it is ours, loaded from our own registry) are noise there.
+    """
+    import logging
+
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(key)
+    os.environ[key] = "false"
+    loggers = [logging.getLogger(name) for name in ("mlflow.pyfunc", "mlflow.models.model")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

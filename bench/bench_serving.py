@@ -1,0 +1,429 @@
+"""Benchmark: latency and throughput of the scoring API, `mlflow models serve` and in-process.
+
+    .venv/bin/python bench/bench_serving.py                     # 5 s per cell, writes BENCHMARKS.md
+    .venv/bin/python bench/bench_serving.py --duration 2        # a quick run
+    .venv/bin/python bench/bench_serving.py --tracking-uri sqlite:////abs/mlruns/mlflow.db
+
+One run measures, on the same registered champion:
+
+* ``leadscore``: ``bentoml serve serving.service:LeadScorer`` (the production path: auth,
+  validation, features, encoding, three boosters, reasons when asked);
+* ``mlflow serve``: ``mlflow models serve -m models:/leadscore@champion --env-manager local``,
+  which runs ``features.pyfunc.LeadScorePyfunc`` (it has no reasons: only the reason-less rows);
+* ``in-process``: the same bundle called directly (parse + validate the JSON body, build features,
+  encode, score, serialise): the floor any HTTP server adds to.
+
+for 1-lead and 100-lead requests, with and without reasons, at concurrency 1, 4 and 16 (HTTP
+targets; client threads with one keep-alive connection each). Each cell runs for ``--duration``
+seconds after a warm-up; latencies are per request. Everything listens on 127.0.0.1 only, and
+the client shares the machine with the servers, so at high concurrency the numbers are a floor.
+
+Without ``--tracking-uri`` (or when it holds no champion) the benchmark first runs one small
+review cycle on generated data in ``bench/out/serving/`` (git-ignored) and serves that.
+Not a test: timings belong here, not in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out" / "serving"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+START = "<!-- bench_serving:start -->"
+END = "<!-- bench_serving:end -->"
+API_KEY = "bench-key"
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+MAX_REQUESTS_PER_CELL = 200_000
+WARMUP_REQUESTS = 20
+
+
+# ---- the model ----------------------------------------------------------------------------------
+
+def champion_version(tracking_uri: str, name: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        return str(client.get_model_version_by_alias(name, "champion").version)
+    except MlflowException:
+        return None
+
+
+def prepare_champion(workdir: Path, n_leads: int) -> tuple[str, str]:
+    """One review cycle on generated data in ``workdir``; returns (tracking URI, version)."""
+    from features.ingest import ingest_paths
+    from leadscore.config import default_config
+    from leadscore.generate import generate_export
+    from training.registry import CHAMPION, alias_version, promote_version
+    from training.review import run_review
+    from training.tracking import client
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    uri = f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}"
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    config = default_config()
+    config["store"] = str(workdir / "leadscore.duckdb")
+    config["mlflow"]["tracking_uri"] = uri
+    cwd = Path.cwd()
+    os.chdir(workdir)  # the review writes its report under ./reports
+    try:
+        print(f"preparing a champion: {n_leads:,} generated leads, one review cycle in {workdir}")
+        generate_export(n_leads, 7, workdir / "export", progress=False)
+        ingest_paths([workdir / "export"], store=Path(config["store"]))
+        run_review(cycle="bench", as_of="2026-11-01", config=config, promote=True)
+        mlflow_client = client(config)
+        name = config["mlflow"]["registered_model"]
+        version = alias_version(mlflow_client, name, CHAMPION)
+        if version is None:  # gates failed on a small export: promote by hand for the benchmark
+            version = alias_version(mlflow_client, name, "challenger")
+            promote_version(version, config)
+    finally:
+        os.chdir(cwd)
+    return uri, str(version)
+
+
+# ---- request bodies -----------------------------------------------------------------------------
+
+TITLES = ["VP Marketing", "CEO", "Head of Sales", "Marketing Manager", "Student", "Engineer",
+          "Director of IT", "CFO", "Account Executive", None]
+SIZES = ["1-10", "11-50", "51-200", "250", "1001-5000", "10,000", None]
+INDUSTRIES = ["Software", "Healthcare", "Retail", "Education", "Manufacturing", None]
+COUNTRIES = ["US", "UK", "Germany", "India", "Brazil", "France", None]
+DOMAINS = ["acme.io", "gmail.com", "globex.com", "yahoo.co.uk", "initech.de", None]
+SOURCES = ["Webinar", "Paid Search", "Referral", "Organic", "Events"]
+ACTIVITY_TYPES = ["demo_request", "pricing_view", "content_download", "webinar_attended",
+                  "email_click", "page_view"]
+
+
+def sample_leads(n: int, seed: int = 11) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    leads = []
+    for i in range(n):
+        activities = [
+            {"activity_type": rng.choice(ACTIVITY_TYPES),
+             "occurred_at": (AS_OF - timedelta(days=rng.uniform(0, 90))).isoformat()}
+            for _ in range(rng.choice([0, 1, 2, 4, 8, 12]))
+        ]
+        leads.append({
+            "lead_id": f"bench-{i}", "title": rng.choice(TITLES),
+            "company_size": rng.choice(SIZES), "industry": rng.choice(INDUSTRIES),
+            "country": rng.choice(COUNTRIES), "email_domain": rng.choice(DOMAINS),
+            "source": rng.choice(SOURCES), "activities": activities, "as_of": AS_OF.isoformat(),
+        })
+    return leads
+
+
+# ---- servers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start(name: str, command: list[str], env: dict[str, str], port: int, probe: str,
+          log: Path, timeout_s: float = 180) -> Server:
+    handle = log.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    server = Server(name, process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with {process.returncode}; see {log}")
+        try:
+            if httpx.get(server.url + probe, timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise SystemExit(f"{name} did not start within {timeout_s:.0f} s; see {log}")
+
+
+def base_env(tracking_uri: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"MLFLOW_TRACKING_URI": tracking_uri, "BENTOML_DO_NOT_TRACK": "true",
+                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "OMP_NUM_THREADS": "1",
+                "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p),
+                # `mlflow models serve` runs `uvicorn` from PATH: the one beside this Python
+                "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))})
+    return env
+
+
+def start_leadscore(tracking_uri: str, workers: int, log: Path) -> Server:
+    port = free_port()
+    env = base_env(tracking_uri)
+    env.update({"LEADSCORE_API_KEYS": API_KEY, "LEADSCORE_WORKERS": str(workers),
+                "LEADSCORE_RELOAD_INTERVAL_S": "30"})
+    env.pop("LEADSCORE_CONFIG", None)
+    return start("leadscore", [sys.executable, "-m", "bentoml", "serve",
+                               "serving.service:LeadScorer", "--host", "127.0.0.1",
+                               "--port", str(port)], env, port, "/readyz", log)
+
+
+def start_mlflow(tracking_uri: str, workers: int, log: Path) -> Server:
+    port = free_port()
+    mlflow_cli = Path(sys.executable).with_name("mlflow")
+    return start("mlflow serve", [str(mlflow_cli), "models", "serve", "-m",
+                                  "models:/leadscore@champion", "--env-manager", "local",
+                                  "-h", "127.0.0.1", "-p", str(port), "-w", str(workers)],
+                 base_env(tracking_uri), port, "/ping", log)
+
+
+# ---- load ---------------------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    target: str
+    leads: int
+    reasons: bool | None
+    concurrency: int
+    latencies_ms: list[float]
+    errors: int
+    wall_s: float
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    def percentile(self, q: float) -> float:
+        data = sorted(self.latencies_ms)
+        if not data:
+            return float("nan")
+        return data[min(len(data) - 1, int(round(q * (len(data) - 1))))]
+
+    def row(self) -> str:
+        reasons = "n/a" if self.reasons is None else ("yes" if self.reasons else "no")
+        rps = self.requests / self.wall_s if self.wall_s else 0.0
+        return (f"| {self.target} | {self.leads} | {reasons} | {self.concurrency} | "
+                f"{self.percentile(0.5):.2f} | {self.percentile(0.99):.2f} | {rps:,.0f} | "
+                f"{rps * self.leads:,.0f} | {self.errors} |")
+
+
+def http_cell(server: Server, path: str, body: bytes, headers: dict[str, str], concurrency: int,
+              duration_s: float, ok: int = 200) -> tuple[list[float], int, float]:
+    """``concurrency`` threads, one keep-alive client each, posting ``body`` until the deadline."""
+    with httpx.Client(base_url=server.url, timeout=60) as warm:
+        for _ in range(WARMUP_REQUESTS):
+            warm.post(path, content=body, headers=headers)
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    budget = MAX_REQUESTS_PER_CELL // concurrency
+    barrier = threading.Barrier(concurrency + 1)
+    deadline = [0.0]
+
+    def worker(i: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            barrier.wait()
+            for _ in range(budget):
+                if time.perf_counter() >= deadline[0]:
+                    break
+                began = time.perf_counter()
+                try:
+                    status = client.post(path, content=body, headers=headers).status_code
+                except httpx.HTTPError:
+                    status = 0
+                latencies[i].append((time.perf_counter() - began) * 1000)
+                errors[i] += status != ok
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    began = time.perf_counter()
+    deadline[0] = began + duration_s
+    barrier.wait()
+    for t in threads:
+        t.join()
+    return [x for part in latencies for x in part], sum(errors), time.perf_counter() - began
+
+
+def in_process_cell(bundle_model, body: bytes, reasons: bool, top_reasons: int,
+                    duration_s: float) -> tuple[list[float], int, float]:
+    from serving.gateway import validate_score_request
+    from serving.service import score_leads
+
+    def once() -> bytes:
+        request = validate_score_request(body)
+        result = score_leads(bundle_model, request.leads, reasons=reasons, top_reasons=top_reasons)
+        return result.model_dump_json().encode()
+
+    for _ in range(WARMUP_REQUESTS):
+        once()
+    latencies = []
+    began = time.perf_counter()
+    deadline = began + duration_s
+    for _ in range(MAX_REQUESTS_PER_CELL):
+        if time.perf_counter() >= deadline:
+            break
+        t0 = time.perf_counter()
+        once()
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies, 0, time.perf_counter() - began
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = psutil.virtual_memory().total / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{model}, {os.cpu_count()} cores, {ram:.0f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}; load average at start "
+            f"{load}")
+
+
+def write_section(text: str, path: Path = BENCHMARKS) -> None:
+    block = f"{START}\n{text.rstrip()}\n{END}\n"
+    if not path.exists():
+        path.write_text("# Benchmarks\n\nMeasured by the scripts in `bench/` (not tests).\n\n"
+                        + block)
+        return
+    current = path.read_text()
+    if START in current and END in current:
+        head, rest = current.split(START, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        path.write_text(head + block + ("\n" + tail if tail else ""))
+    else:
+        path.write_text(current.rstrip() + "\n\n" + block)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes of each server (default: one per core)")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="an MLflow store with a `leadscore` champion (default: make one)")
+    parser.add_argument("--review-leads", type=int, default=3000,
+                        help="generated leads for the prepared champion")
+    parser.add_argument("--out", type=Path, default=BENCHMARKS)
+    args = parser.parse_args(argv)
+
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    described = machine()
+    uri = args.tracking_uri
+    version = champion_version(uri, "leadscore") if uri else None
+    origin = f"the champion of {uri}"
+    if version is None:
+        uri, version = prepare_champion(OUT / "model", args.review_leads)
+        origin = f"one review cycle on {args.review_leads:,} generated leads"
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    from leadscore.config import default_config
+    from serving.champion import load_version
+
+    model = load_version(uri, "leadscore", version, fallback_config=default_config())
+    top_reasons = int(default_config()["serving"]["top_reasons"])
+    leads = sample_leads(100)
+    bodies = {(n, r): json.dumps({"leads": leads[:n], "reasons": r}).encode()
+              for n in (1, 100) for r in (False, True)}
+    mlflow_bodies = {n: json.dumps({"dataframe_records": leads[:n]}).encode() for n in (1, 100)}
+
+    cells: list[Cell] = []
+    print(f"model leadscore v{version} on {uri}; {args.duration:g} s per cell")
+    for (n, r), body in bodies.items():
+        lat, err, wall = in_process_cell(model, body, r, top_reasons, args.duration)
+        cells.append(Cell("in-process", n, r, 1, lat, err, wall))
+        print(cells[-1].row(), flush=True)
+
+    ours = start_leadscore(uri, args.workers, OUT / "leadscore.log")
+    try:
+        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+        for (n, r), body in bodies.items():
+            for c in args.concurrency:
+                lat, err, wall = http_cell(ours, "/score", body, headers, c, args.duration)
+                cells.append(Cell("leadscore (BentoML)", n, r, c, lat, err, wall))
+                print(cells[-1].row(), flush=True)
+    finally:
+        ours.stop()
+
+    theirs = start_mlflow(uri, args.workers, OUT / "mlflow-serve.log")
+    try:
+        headers = {"Content-Type": "application/json"}
+        for n, body in mlflow_bodies.items():
+            for c in args.concurrency:
+                lat, err, wall = http_cell(theirs, "/invocations", body, headers, c,
+                                           args.duration)
+                cells.append(Cell("mlflow models serve", n, None, c, lat, err, wall))
+                print(cells[-1].row(), flush=True)
+    finally:
+        theirs.stop()
+
+    single = [x for x in cells if x.target.startswith("leadscore") and x.leads == 1
+              and x.reasons is False and x.concurrency == 1]
+    verdict = ""
+    if single:
+        p50 = single[0].percentile(0.5)
+        verdict = (f"\nTarget p50 < 5 ms for one lead, no reasons, concurrency 1: "
+                   f"**{p50:.2f} ms** ({'met' if p50 < 5 else 'missed'}).\n")
+    table = "\n".join(
+        ["| target | leads/request | reasons | concurrency | p50 ms | p99 ms | requests/s | "
+         "leads/s | errors |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+        + [c.row() for c in cells]
+    )
+    text = f"""## Serving (`bench/bench_serving.py`)
+
+Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on: {described} (a load average above the
+core count means other work shared the CPUs; an idle machine gives lower, steadier numbers).
+Model: `leadscore` v{version}, {origin}. Each server ran {args.workers} worker process(es) on
+127.0.0.1; the client (httpx, one thread and keep-alive connection per concurrent request)
+shares the machine, so the high-concurrency rows are a floor. {args.duration:g} s per cell after
+{WARMUP_REQUESTS} warm-up requests. `mlflow models serve` runs
+`features.pyfunc.LeadScorePyfunc`, which returns no reasons (reasons: n/a). `in-process` is the
+same bundle and code called directly: JSON parse and validation, features, encoding, scoring,
+serialisation; no HTTP.
+{verdict}
+{table}
+"""
+    write_section(text, args.out)
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""The model a worker serves: the registry's ``champion``, loaded once and swapped when it moves.
+
+At start the watcher resolves the alias, downloads that version, loads its scoring bundle and
+publishes it as one immutable ``ServedModel``. A background thread then asks the registry every
+``interval_s`` seconds where the alias points; when it has moved, the new version is downloaded and
+loaded *completely* before a single reference assignment publishes it. A request reads that
+reference once, at its start, so requests already running finish on the model they began with and
+no request ever sees half a model.
+
+If the registry holds no champion (or cannot be reached), the worker keeps running, says so in one
+log line, keeps polling, and reports not-ready until a model is loaded.
+
+Serving never imports ``training``: this module talks to MLflow directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from features.scoring import MANIFEST, ScoringBundle
+
+logger = logging.getLogger("leadscore.serving")
+
+CHAMPION = "champion"
+FEATURE_CONFIG_SECTIONS = ("features", "icp")
+
+
+def no_champion_message(tracking_uri: str, model_name: str) -> str:
+    return (
+        f"No champion model in the registry at {tracking_uri} (model {model_name!r}): "
+        "run `leadscore review` first."
+    )
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded champion and everything a request needs from it, never mutated once published."""
+
+    model_name: str
+    version: str
+    bundle: ScoringBundle
+    feature_config: dict[str, Any]
+    attribute_roles: dict[str, Any] | None
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def threshold(self) -> float:
+        return self.bundle.threshold
+
+    def info(self) -> dict[str, Any]:
+        """What ``GET /model`` shows."""
+        manifest = self.bundle.manifest
+        groups: dict[str, list[str]] = {}
+        for spec in manifest["features"]:
+            groups.setdefault(spec["group"], []).append(spec["name"])
+        band = manifest.get("band")
+        return {
+            "model_name": self.model_name,
+            "version": self.version,
+            "cycle": _text_or_none(manifest.get("cycle")),
+            "trained_at": _text_or_none(manifest.get("trained_at")),
+            "threshold": self.threshold,
+            "band": {"min": float(band["min"]), "max": float(band["max"])} if band else None,
+            "feature_groups": groups,
+            "metrics": dict(manifest.get("metrics") or {}),
+            "loaded_at": self.loaded_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def feature_config(manifest: Mapping[str, Any], fallback: Mapping[str, Any]) -> dict[str, Any]:
+    """The feature-building config the bundle was trained with (windows, ICP lists ...).
+
+    Training writes it into the manifest, so the API builds features exactly as training did even
+    after someone edits the config file. ``fallback`` (the serving config) only fills sections an
+    older manifest lacks.
+    """
+    stored = manifest.get("feature_config") or manifest.get("config") or {}
+    out = {section: stored[section] for section in FEATURE_CONFIG_SECTIONS if section in stored}
+    # some writers keep the sections at the manifest's top level ("features" there is the
+    # feature *list*, so only a mapping counts)
+    for section in FEATURE_CONFIG_SECTIONS:
+        value = manifest.get(section)
+        if section not in out and isinstance(value, Mapping):
+            out[section] = dict(value)
+    for section in FEATURE_CONFIG_SECTIONS:
+        if section not in out and section in fallback:
+            out[section] = fallback[section]
+    return out
+
+
+def load_version(
+    tracking_uri: str,
+    model_name: str,
+    version: str,
+    *,
+    fallback_config: Mapping[str, Any],
+    num_threads: int = 1,
+) -> ServedModel:
+    """Download registered ``version`` and load its bundle fully into memory (same files as
+    ``mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}")``).
+
+    The download lands in a temporary folder that is removed once the boosters are in memory.
+    """
+    import mlflow.artifacts
+    from mlflow.tracking import MlflowClient
+
+    # Not `models:/NAME/VERSION`: MLflow resolves such a URI against the process-wide registry
+    # URI, whatever registry_uri is passed. The registry's own download location needs no lookup.
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    source = client.get_model_version_download_uri(model_name, str(version))
+    workdir = Path(tempfile.mkdtemp(prefix=f"leadscore-v{version}-"))
+    try:
+        root = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=source,
+                dst_path=str(workdir),
+                tracking_uri=tracking_uri,
+                registry_uri=tracking_uri,
+            )
+        )
+        manifests = sorted(root.rglob(MANIFEST), key=lambda p: len(p.parts))
+        if not manifests:
+            raise FileNotFoundError(
+                f"version {version} of {model_name!r} holds no {MANIFEST}: "
+                "it was not logged by `leadscore review`."
+            )
+        bundle = ScoringBundle.load(manifests[0].parent, num_threads=num_threads)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    manifest = bundle.manifest
+    return ServedModel(
+        model_name=model_name,
+        version=str(version),
+        bundle=bundle,
+        feature_config=feature_config(manifest, fallback_config),
+        attribute_roles=manifest.get("attribute_roles"),
+    )
+
+
+class ChampionWatcher:
+    """Holds the served model of one worker and keeps it in step with the registry's alias.
+
+    Args:
+        tracking_uri: the MLflow tracking/registry URI.
+        model_name: the registered model (``mlflow.registered_model``).
+        interval_s: seconds between two looks at the alias.
+        fallback_config: the serving config (feature sections an old manifest lacks).
+        alias: the alias to follow.
+        loader: ``(version) -> ServedModel``; the default downloads from the registry.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        model_name: str,
+        *,
+        interval_s: float,
+        fallback_config: Mapping[str, Any] | None = None,
+        alias: str = CHAMPION,
+        loader: Callable[[str], ServedModel] | None = None,
+    ) -> None:
+        self.tracking_uri = tracking_uri
+        self.model_name = model_name
+        self.interval_s = interval_s
+        self.alias = alias
+        self._fallback = dict(fallback_config or {})
+        self._loader = loader or self._load_from_registry
+        self._current: ServedModel | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client = None
+        self._problem: str | None = None  # the last problem logged, so it is logged once
+
+    # ---- what requests read ------------------------------------------------------------------
+    @property
+    def current(self) -> ServedModel | None:
+        """The model to use for one request: read it once and keep the reference."""
+        return self._current
+
+    @property
+    def unavailable_message(self) -> str:
+        return no_champion_message(self.tracking_uri, self.model_name)
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> ChampionWatcher:
+        """Load the champion now (if there is one) and start following the alias."""
+        self.refresh()
+        if self._current is None:
+            logger.warning(self.unavailable_message)
+        self._thread = threading.Thread(target=self._poll, name="champion-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=max(self.interval_s, 1.0) + 5.0)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.refresh()
+
+    # ---- one look at the registry ------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Look at the alias once; load and publish a new version if it moved. True if swapped.
+
+        Never raises: a problem is logged (once until it changes) and the current model stays.
+        """
+        try:
+            version = self._alias_version()
+        except Exception as exc:  # noqa: BLE001 - a broken registry must not kill the worker
+            self._note(f"Cannot read the registry at {self.tracking_uri} ({_first_line(exc)}); "
+                       "still serving the model already loaded, if any.")
+            return False
+        if version is None:
+            if self._current is not None:
+                self._note(f"Alias {self.alias!r} of {self.model_name!r} is gone; "
+                           f"still serving v{self._current.version}.")
+            return False
+        current = self._current
+        if current is not None and current.version == version:
+            self._problem = None
+            return False
+        try:
+            loaded = self._loader(version)
+        except Exception as exc:  # noqa: BLE001
+            self._note(f"Cannot load v{version} of {self.model_name!r} ({_first_line(exc)}); "
+                       "will try again.")
+            return False
+        self._current = loaded  # one reference assignment: the swap is atomic
+        self._problem = None
+        if current is None:
+            logger.info("Serving %s v%s (cycle %s, threshold %.4f).", self.model_name,
+                        loaded.version, loaded.bundle.manifest.get("cycle"), loaded.threshold)
+        else:
+            logger.info("Champion moved: v%s -> v%s; new requests use v%s.", current.version,
+                        loaded.version, loaded.version)
+        return True
+
+    def _note(self, message: str) -> None:
+        if message != self._problem:
+            logger.warning(message)
+            self._problem = message
+
+    def _alias_version(self) -> str | None:
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+
+        if self._client is None:
+            self._client = MlflowClient(tracking_uri=self.tracking_uri,
+                                        registry_uri=self.tracking_uri)
+        try:
+            return str(self._client.get_model_version_by_alias(self.model_name, self.alias).version)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+
+    def _load_from_registry(self, version: str) -> ServedModel:
+        return load_version(self.tracking_uri, self.model_name, version,
+                            fallback_config=self._fallback)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

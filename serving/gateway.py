@@ -1,0 +1,278 @@
+"""The API's front door: an ASGI middleware in front of every BentoML route.
+
+It does, in order, for each HTTP request:
+
+1. lets health, metrics and the OpenAPI document through untouched;
+2. authenticates (``Authorization: Bearer <key>``; 401 otherwise), or, when no keys are
+   configured, turns away any client that is not on this machine (403);
+3. for ``POST /score``: checks the media type (415), reads the body with a size cap (413),
+   parses and validates it against ``ScoreRequest`` (400 malformed JSON, 413 too many leads,
+   422 anything else, each naming the field), then hands the untouched body on to BentoML;
+4. catches anything that escapes and answers a clean JSON 500 without a traceback.
+
+Why validate here rather than let BentoML do it: BentoML logs a failed validation together with
+the rejected input, so an e-mail address sent in the wrong field would land in the log. Here a
+rejected value is never logged and never echoed (the models also set ``hide_input_in_errors``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from serving.auth import api_keys, is_authorized, is_loopback
+from serving.schemas import MAX_LEADS, ScoreRequest, field_path
+
+logger = logging.getLogger("leadscore.serving")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = frozenset({"/livez", "/healthz", "/readyz", "/metrics", "/", "/docs.json",
+                        "/schema.json"})
+OPEN_PREFIXES = ("/static_content/", "/assets/")
+SCORE_PATH = "/score"
+JSON_TOLERATED = frozenset({"", "application/json", "text/json", "text/plain",
+                            "application/x-www-form-urlencoded"})
+MAX_LISTED_ERRORS = 20
+DEFAULT_MAX_BODY_BYTES = 2_000_000
+INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
+                  "report it if it persists.")
+
+
+class RequestRejected(Exception):
+    """A request the API answers with a 4xx; ``body`` is the JSON error."""
+
+    def __init__(self, status: int, error: str, field: str | None = None,
+                 errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.body: dict[str, Any] = {"error": error}
+        if field is not None:
+            self.body["field"] = field
+        if errors:
+            self.body["errors"] = errors
+
+
+def error_body(error: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": error} if field is None else {"error": error, "field": field}
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any],
+                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    payload = json.dumps(body).encode("utf-8")
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()), *(headers or [])],
+    })
+    await send({"type": "http.response.body", "body": payload})
+
+
+def validate_score_request(body: bytes, max_leads: int = MAX_LEADS) -> ScoreRequest:
+    """Parse and validate a ``POST /score`` body.
+
+    Raises:
+        RequestRejected: 400 (not JSON), 413 (too many leads) or 422, naming the first bad field.
+            Messages never contain the rejected values.
+    """
+    try:
+        request = ScoreRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise _rejection(exc, max_leads) from None
+    if len(request.leads) > max_leads:
+        raise _too_many(max_leads)
+    return request
+
+
+def _too_many(max_leads: int) -> RequestRejected:
+    return RequestRejected(
+        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", "leads"
+    )
+
+
+def _rejection(exc: ValidationError, max_leads: int) -> RequestRejected:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        return RequestRejected(
+            400, f"The body is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')}): "
+                 "send a JSON object like {\"leads\": [{\"lead_id\": \"...\"}]}."
+        )
+    if first["type"] == "model_type" and not first["loc"]:
+        return RequestRejected(
+            422, "The body must be a JSON object like {\"leads\": [{\"lead_id\": \"...\"}]}."
+        )
+    if first["type"] == "too_long" and tuple(first["loc"]) == ("leads",):
+        return _too_many(max_leads)
+    listed = [{"field": field_path(tuple(e["loc"])), "error": _message(e)}
+              for e in errors[:MAX_LISTED_ERRORS]]
+    head = listed[0]
+    return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
+
+
+def _message(error: dict[str, Any]) -> str:
+    """Pydantic's message, which never holds the rejected value (hide_input_in_errors)."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown field; the request takes only `leads` and `reasons`"
+    if kind == "missing":
+        return "required, but missing"
+    return str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+
+
+class Gateway:
+    """ASGI middleware: authentication, size limits, validation, clean errors (module docstring).
+
+    Args:
+        app: the BentoML application it wraps.
+        keys: API keys; None reads ``LEADSCORE_API_KEYS``.
+        max_body_bytes: largest accepted request body.
+        max_leads: most leads per request.
+        settings: ``() -> dict`` giving ``max_body_bytes`` / ``max_leads`` lazily (the serving
+            config); explicit arguments win.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: tuple[str, ...] | None = None,
+        max_body_bytes: int | None = None,
+        max_leads: int | None = None,
+        settings: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.app = app
+        configured = settings() if settings is not None else {}
+        self.keys = api_keys() if keys is None else tuple(keys)
+        self.max_body_bytes = int(max_body_bytes or configured.get("max_body_bytes")
+                                  or DEFAULT_MAX_BODY_BYTES)
+        self.max_leads = min(int(max_leads or configured.get("max_leads") or MAX_LEADS), MAX_LEADS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, tracking_send)
+        except RequestRejected as rejected:
+            if not started:
+                await send_json(send, rejected.status, rejected.body, _headers(rejected.status))
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback out
+            # The exception's message may quote input; log its type and where it happened only.
+            where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).strip()
+            logger.error("Unexpected %s while answering %s %s:\n%s", type(exc).__name__,
+                         scope.get("method"), scope.get("path"), where)
+            if not started:
+                await send_json(send, 500, error_body(INTERNAL_ERROR))
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        self._check_caller(scope)
+        if path != SCORE_PATH or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = _header_map(scope)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if not _reads_as_json(media_type):
+            raise RequestRejected(415, "Send the leads as JSON (Content-Type: application/json).")
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_large()
+        body = await self._read_body(receive)
+        validate_score_request(body, self.max_leads)
+        await self.app(_as_json(scope), _replay(body, receive), send)
+
+    def _check_caller(self, scope: Scope) -> None:
+        if self.keys:
+            if not is_authorized(_header_map(scope).get("authorization"), self.keys):
+                raise RequestRejected(
+                    401, "Missing or wrong API key: send `Authorization: Bearer <key>` with a key "
+                         "from LEADSCORE_API_KEYS."
+                )
+            return
+        client = scope.get("client")
+        if not client or not is_loopback(client[0]):
+            raise RequestRejected(
+                403, "This service runs without API keys and answers only this machine: "
+                     "set LEADSCORE_API_KEYS on the server to open it to others."
+            )
+
+    def _too_large(self) -> RequestRejected:
+        return RequestRejected(
+            413, f"The body is larger than {self.max_body_bytes:,} bytes: split the batch."
+        )
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestRejected(400, "The client closed the connection mid-request.")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _reads_as_json(media_type: str) -> bool:
+    """JSON, or what a client sends when it forgets the header (curl -d: form-urlencoded)."""
+    return media_type in JSON_TOLERATED or media_type.endswith("+json")
+
+
+def _as_json(scope: Scope) -> Scope:
+    """The scope with ``Content-Type: application/json``, so BentoML parses the body as JSON
+    whatever the client declared (BentoML would hand form-urlencoded to its multipart parser)."""
+    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"content-type"]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+
+
+def _headers(status: int) -> list[tuple[bytes, bytes]]:
+    if status == 401:
+        return [(b"www-authenticate", b'Bearer realm="leadscore"')]
+    return []
+
+
+def _header_map(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        out[name.decode("latin-1").lower()] = value.decode("latin-1")
+    return out
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the body already read, then defers to the real one."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

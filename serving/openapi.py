@@ -1,0 +1,111 @@
+"""The OpenAPI document of the scoring API, completed where BentoML cannot see.
+
+BentoML documents ``POST /score`` from its Pydantic signature. Three things it cannot know:
+
+* ``GET /model`` is served by a mounted Starlette app;
+* the error answers come from ``serving.gateway`` (401, 403, 413, 415, 422, 503), all shaped as
+  ``ErrorResponse``, not BentoML's generic 400/404/500;
+* the bearer-key security scheme.
+
+``DocumentedService`` adds them to the document BentoML generates, so clients, the docs page and
+contract tests (schemathesis) see the API as it behaves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import bentoml
+from bentoml._internal.service.openapi.specification import PathItem
+
+from serving.schemas import LEAD_EXAMPLE, ErrorResponse, ModelInfo, ScoreRequest, ScoreResponse
+
+REF = "#/components/schemas/{model}"
+SECURITY = [{"bearerAuth": []}]
+
+SCORE_ERRORS = {
+    400: "The body is not valid JSON.",
+    401: "Missing or wrong API key.",
+    403: "The service runs without API keys and the caller is not on this machine.",
+    413: "Body larger than `serving.max_body_bytes`, or more than 1,000 leads.",
+    415: "The body is not JSON.",
+    422: "A field has the wrong type or value; `field` names it (e.g. `leads[3].as_of`).",
+    503: "No champion model is loaded yet (run `leadscore review`).",
+}
+UNUSED_SCHEMAS = frozenset({"TaskStatusResponse", "InvalidArgument", "NotFound",
+                            "InternalServerError"})
+MODEL_ERRORS = {401: SCORE_ERRORS[401], 403: SCORE_ERRORS[403], 503: SCORE_ERRORS[503]}
+
+
+def _schemas(model: type) -> dict[str, Any]:
+    mode = "validation" if model is ScoreRequest else "serialization"
+    schema = model.model_json_schema(ref_template=REF, mode=mode)
+    defs = schema.pop("$defs", {})
+    return {model.__name__: schema, **defs}
+
+
+def _json(ref_or_schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": ref_or_schema}}
+
+
+def _error_responses(errors: dict[int, str]) -> dict[int, dict[str, Any]]:
+    ref = {"$ref": REF.format(model="ErrorResponse")}
+    return {status: {"description": text, "content": _json(ref)} for status, text in errors.items()}
+
+
+def complete(spec: Any) -> Any:
+    """Add ``GET /model``, the gateway's error answers and bearer auth to a BentoML spec.
+
+    The request and response bodies are referenced by their own names (BentoML inlines copies
+    titled ``...IODescriptor``), BentoML's unused generic error and task schemas are dropped, and
+    the document is declared OpenAPI 3.1, the dialect Pydantic's JSON Schema is written in.
+    """
+    schemas = spec.components["schemas"]
+    for name in [n for n in schemas if n.endswith("IODescriptor") or n in UNUSED_SCHEMAS]:
+        del schemas[name]
+    for model in (ScoreRequest, ScoreResponse, ErrorResponse, ModelInfo):
+        schemas.update(_schemas(model))
+    spec.components["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer",
+                       "description": "A key from the server's LEADSCORE_API_KEYS."}
+    }
+
+    score = spec.paths["/score"].post
+    score["summary"] = "Score leads"
+    score["security"] = SECURITY
+    score["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {
+            "schema": {"$ref": REF.format(model="ScoreRequest")},
+            "example": {"leads": [LEAD_EXAMPLE], "reasons": True},
+        }},
+    }
+    score["responses"] = {
+        200: {"description": "Scores in request order.",
+              "content": _json({"$ref": REF.format(model="ScoreResponse")})},
+        **_error_responses(SCORE_ERRORS),
+    }
+
+    spec.paths["/model"] = PathItem(get={
+        "summary": "The served model",
+        "description": "The champion this worker serves: version, review cycle, training time, "
+                       "MQL threshold, conversion band, features by group, headline metrics.",
+        "tags": ["Service APIs"],
+        "operationId": "leadscore__model",
+        "security": SECURITY,
+        "responses": {
+            200: {"description": "The served model.",
+                  "content": _json({"$ref": REF.format(model="ModelInfo")})},
+            **_error_responses(MODEL_ERRORS),
+        },
+    })
+    return attrs.evolve(spec, openapi="3.1.0")
+
+
+class DocumentedService(bentoml.Service):
+    """A BentoML service whose OpenAPI document also covers the gateway and ``GET /model``."""
+
+    @property
+    def openapi_spec(self) -> Any:
+        return complete(super().openapi_spec)

@@ -1,0 +1,300 @@
+"""Request and response models of the scoring API; their descriptions and examples are the OpenAPI.
+
+Validation policy (docs/api.md says the same to callers):
+
+* The request's top level is strict: an unknown key is an error (a typo such as ``"lead"`` or
+  ``"reason"`` would otherwise be silently ignored).
+* A lead is lenient: CRM payloads carry many more columns than the data contract, so unknown lead
+  fields (``first_name``, ``hs_object_id``, ...) are accepted and ignored: never stored, never
+  logged. Extra fit/intent columns a mapping declared go in ``attributes``.
+* Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
+* Timestamps are ISO 8601 (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds; a timestamp
+  without a zone is UTC. Years outside 1970..2199 are rejected (they are typos, and would overflow
+  window arithmetic).
+* ``hide_input_in_errors``: a rejected value never appears in a validation message, so an e-mail in
+  the wrong field cannot reach a log line or an error body.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_LEADS = 1000
+MAX_ACTIVITIES = 10_000
+MAX_TEXT = 1_000
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("timestamp must fall between 1970-01-01 and 2199-12-31")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc_in_range)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+AttributeValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | bool | None
+
+_INPUT = ConfigDict(hide_input_in_errors=True, coerce_numbers_to_str=True, extra="ignore")
+_OUTPUT = ConfigDict(hide_input_in_errors=True)
+
+# Model-level examples live here, not in ``json_schema_extra``: BentoML's OpenAPI component
+# builder rejects an ``examples`` key on a model schema. ``serving.openapi`` puts them on the
+# request body instead.
+LEAD_EXAMPLE: dict[str, Any] = {
+    "lead_id": "00Q5e00001AbCdE",
+    "created_at": "2026-10-28T14:02:00Z",
+    "source": "webinar",
+    "title": "VP Marketing",
+    "company_size": "201-1000",
+    "industry": "Software",
+    "country": "US",
+    "email_domain": "acme.io",
+    "campaign": "q4-launch",
+    "activities": [
+        {"activity_type": "pricing_view", "occurred_at": "2026-10-30T10:00:00Z"},
+        {"activity_type": "demo_request", "occurred_at": "2026-10-31T16:20:00Z"},
+    ],
+    "as_of": "2026-11-01T00:00:00Z",
+}
+
+
+class Activity(BaseModel):
+    """One intent event of a lead (a row of the `activities` table)."""
+
+    model_config = _INPUT
+
+    activity_type: Text = Field(
+        min_length=1,
+        description=(
+            "What the lead did: demo_request, pricing_view, content_download, webinar_attended, "
+            "email_click, page_view, or any other type (counted as `other`)."
+        ),
+        examples=["demo_request"],
+    )
+    occurred_at: Timestamp = Field(
+        description=(
+            "When it happened (ISO 8601; no zone means UTC). Events after `as_of` are ignored."
+        ),
+        examples=["2026-10-30T10:00:00Z"],
+    )
+
+
+class Lead(BaseModel):
+    """One lead: a row of the `leads` table, its activities, and the moment to score it at."""
+
+    model_config = _INPUT
+
+    lead_id: Text = Field(
+        min_length=1,
+        description="The CRM's id of the lead; echoed back with its scores.",
+        examples=["00Q5e00001AbCdE"],
+    )
+    created_at: Timestamp | None = Field(
+        default=None, description="When the lead was created.", examples=["2026-10-28T14:02:00Z"]
+    )
+    source: Text | None = Field(
+        default=None, description="Lead source (paid search, webinar, referral ...).",
+        examples=["webinar"],
+    )
+    title: Text | None = Field(
+        default=None, description="Job title, free text.", examples=["VP Marketing"]
+    )
+    company_size: Text | None = Field(
+        default=None,
+        description="Head count or band, free text (\"250\", \"51-200\", \"5000+\").",
+        examples=["201-1000"],
+    )
+    industry: Text | None = Field(default=None, description="Industry.", examples=["Software"])
+    country: Text | None = Field(
+        default=None, description="Country name or ISO code.", examples=["US"]
+    )
+    email: Text | None = Field(
+        default=None,
+        description=(
+            "E-mail address. Only its domain is used (corporate vs free mail); the address is "
+            "never stored or logged. Send `email_domain` instead when you can."
+        ),
+        examples=["jane.doe@acme.io"],
+    )
+    email_domain: Text | None = Field(
+        default=None, description="Domain of the lead's e-mail address.", examples=["acme.io"]
+    )
+    campaign: Text | None = Field(
+        default=None, description="Campaign that brought the lead in.", examples=["q4-launch"]
+    )
+    mql_at: Timestamp | None = Field(
+        default=None, description="When the lead became an MQL, if it has.", examples=[None]
+    )
+    activities: list[Activity] = Field(
+        default_factory=list,
+        max_length=MAX_ACTIVITIES,
+        description="The lead's intent events; an empty list is normal (fit-only lead).",
+    )
+    attributes: dict[Annotated[str, Field(max_length=200)], AttributeValue] = Field(
+        default_factory=dict,
+        description=(
+            "Extra fit/intent columns a mapping declared (for example form answers); names the "
+            "model does not know are ignored."
+        ),
+        examples=[{"lead_origin": "Landing Page Submission"}],
+    )
+    as_of: Timestamp | None = Field(
+        default=None,
+        description="The moment to score the lead at; default: now (UTC).",
+        examples=["2026-11-01T00:00:00Z"],
+    )
+
+
+class ScoreRequest(BaseModel):
+    """A batch of leads to score."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    leads: list[Lead] = Field(
+        min_length=1,
+        max_length=MAX_LEADS,
+        description=f"1 to {MAX_LEADS:,} leads; scores come back in the same order.",
+    )
+    reasons: bool = Field(
+        default=True,
+        description="Explain each score with its top signals (TreeSHAP). `false` is faster.",
+        examples=[True],
+    )
+
+
+class Reason(BaseModel):
+    """One signal behind a score."""
+
+    model_config = _OUTPUT
+
+    feature: str = Field(description="Feature name.", examples=["n_pricing_view_30d"])
+    label: str = Field(
+        description="Human-readable statement of the signal.",
+        examples=["Viewed pricing 2 times in the last 30 days"],
+    )
+    group: Literal["fit", "intent"] = Field(
+        description="`fit` (who the lead is) or `intent` (what the lead did).", examples=["intent"]
+    )
+    impact: float = Field(
+        description="Signed contribution to the score's log-odds (positive raises the score).",
+        examples=[0.412],
+    )
+
+
+class LeadScore(BaseModel):
+    """The scores of one lead."""
+
+    model_config = _OUTPUT
+
+    lead_id: str = Field(description="The lead's id, as sent.", examples=["00Q5e00001AbCdE"])
+    score: float = Field(
+        ge=0.0, le=1.0,
+        description="Calibrated probability that the lead becomes an SQL.", examples=[0.37],
+    )
+    fit_score: float = Field(
+        ge=0.0, le=1.0, description="Score from fit features alone.", examples=[0.52]
+    )
+    intent_score: float = Field(
+        ge=0.0, le=1.0, description="Score from intent features alone.", examples=[0.31]
+    )
+    grade: str = Field(
+        pattern=r"^[A-D][1-4]$",
+        description="Fit letter (A best .. D) x intent digit (1 best .. 4).", examples=["B1"],
+    )
+    is_mql: bool = Field(description="`score >= threshold`.", examples=[True])
+    reasons: list[Reason] = Field(
+        description="Top signals, largest first; empty when `reasons` was false."
+    )
+
+
+class ScoreResponse(BaseModel):
+    """Scores for every lead of the request, in request order."""
+
+    model_config = _OUTPUT
+
+    model_version: str = Field(
+        description="Registry version of the model that scored this batch.", examples=["3"]
+    )
+    threshold: float = Field(description="The MQL threshold on `score`.", examples=[0.31])
+    scores: list[LeadScore] = Field(description="One entry per lead, in request order.")
+
+
+class Band(BaseModel):
+    """The agreed MQL-to-SQL conversion band."""
+
+    model_config = _OUTPUT
+
+    min: float = Field(description="Lowest acceptable conversion.", examples=[0.25])
+    max: float = Field(description="Highest acceptable conversion.", examples=[0.5])
+
+
+class ModelInfo(BaseModel):
+    """The champion model this worker is serving."""
+
+    model_config = _OUTPUT
+
+    model_name: str = Field(description="Registered model name.", examples=["leadscore"])
+    version: str = Field(description="Registry version.", examples=["3"])
+    cycle: str | None = Field(description="Review cycle that trained it.", examples=["2026-W44"])
+    trained_at: str | None = Field(
+        description="When it was trained (ISO 8601).", examples=["2026-11-01T06:12:09Z"]
+    )
+    threshold: float = Field(description="The MQL threshold on `score`.", examples=[0.31])
+    band: Band | None = Field(description="The conversion band the threshold was set from.")
+    feature_groups: dict[str, list[str]] = Field(
+        description="Feature names by group (`fit`, `intent`).",
+        examples=[{"fit": ["seniority", "company_size_band"], "intent": ["n_pricing_view_30d"]}],
+    )
+    metrics: dict[str, Any] = Field(
+        description="Headline validation metrics of the review cycle.",
+        examples=[{"roc_auc": 0.81, "pr_auc": 0.44, "brier": 0.11}],
+    )
+    loaded_at: str = Field(
+        description="When this worker loaded it (ISO 8601).", examples=["2026-11-02T08:00:00Z"]
+    )
+
+
+class FieldError(BaseModel):
+    """One problem with the request."""
+
+    model_config = _OUTPUT
+
+    field: str = Field(
+        description="Path of the field.", examples=["leads[3].activities[0].occurred_at"]
+    )
+    error: str = Field(description="What is wrong.", examples=["Input should be a valid datetime"])
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns: one sentence, and the field it is about when there is one."""
+
+    model_config = _OUTPUT
+
+    error: str = Field(
+        description="What went wrong and what to do.",
+        examples=["leads[3].activities[0].occurred_at: Input should be a valid datetime"],
+    )
+    field: str | None = Field(
+        default=None, description="Path of the first bad field.",
+        examples=["leads[3].activities[0].occurred_at"],
+    )
+    errors: list[FieldError] | None = Field(
+        default=None, description="Every bad field found (at most 20)."
+    )
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """A Pydantic error location as a path: ``("leads", 3, "as_of")`` -> ``leads[3].as_of``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

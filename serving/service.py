@@ -1,0 +1,231 @@
+"""The scoring API: BentoML service ``LeadScorer`` (``bentoml serve serving.service:LeadScorer``).
+
+Endpoints:
+    POST /score   score 1..1,000 leads (fit, intent, grade, MQL flag, reasons, model version)
+    GET  /model   the champion this worker serves: version, cycle, threshold, band, features,
+                  metrics
+    GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
+
+A request runs the same code as training and batch scoring: ``features.build.build_online`` builds
+the features, the bundle's fitted ``FeatureEncoder.transform_record`` encodes them and the
+``ScoringBundle`` scores them; pandas and scikit-learn are never called per request. Every worker
+loads the champion once (LightGBM on one thread) and follows the alias (``serving.champion``).
+
+Settings (environment over the config file named by ``LEADSCORE_CONFIG``):
+    LEADSCORE_API_KEYS            comma-separated API keys; unset = auth off, loopback clients only
+    MLFLOW_TRACKING_URI           the registry (config ``mlflow.tracking_uri``)
+    LEADSCORE_RELOAD_INTERVAL_S   seconds between looks at the alias (``serving.reload_interval_s``)
+    LEADSCORE_WORKERS             worker processes (default: one per CPU core)
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import bentoml
+import numpy as np
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from features.build import build_online
+from leadscore.config import load_config
+from leadscore.errors import LeadscoreError
+from serving.auth import KEYS_ENV, api_keys
+from serving.champion import ChampionWatcher, ServedModel
+from serving.gateway import INTERNAL_ERROR, Gateway, RequestRejected, error_body
+from serving.openapi import DocumentedService
+from serving.schemas import Lead, LeadScore, ModelInfo, Reason, ScoreRequest, ScoreResponse
+
+logger = logging.getLogger("leadscore.serving")
+
+CONFIG_ENV = "LEADSCORE_CONFIG"
+RELOAD_ENV = "LEADSCORE_RELOAD_INTERVAL_S"
+WORKERS_ENV = "LEADSCORE_WORKERS"
+INLINE_MAX_LEADS = 10
+"""Batches up to this size are scored on the event loop; larger ones in a worker thread."""
+LEAD_FIELDS = ("lead_id", "created_at", "source", "title", "company_size", "industry", "country",
+               "email", "email_domain", "campaign", "mql_at")
+
+
+@functools.cache
+def serving_config() -> dict[str, Any]:
+    """The leadscore config of this process (``LEADSCORE_CONFIG`` names the file, if any)."""
+    return load_config(os.environ.get(CONFIG_ENV) or None)
+
+
+def serving_settings() -> dict[str, Any]:
+    return dict(serving_config().get("serving") or {})
+
+
+def reload_interval_s(config: dict[str, Any]) -> float:
+    raw = os.environ.get(RELOAD_ENV)
+    try:
+        value = float(raw) if raw else float(config["serving"]["reload_interval_s"])
+    except (TypeError, ValueError, KeyError):
+        value = 10.0
+    return max(value, 0.05)
+
+
+def _workers() -> int | str:
+    """``LEADSCORE_WORKERS`` (a positive integer) or one worker per CPU core."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else "cpu_count"
+
+
+def lead_record(lead: Lead) -> dict[str, Any]:
+    """A validated lead as ``build_online`` takes it (contract fields, activities, attributes)."""
+    record = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    record["activities"] = [
+        {"activity_type": a.activity_type, "occurred_at": a.occurred_at} for a in lead.activities
+    ]
+    record["attributes"] = lead.attributes
+    return record
+
+
+def score_leads(
+    model: ServedModel,
+    leads: Sequence[Lead],
+    *,
+    reasons: bool,
+    top_reasons: int,
+    now: datetime | None = None,
+) -> ScoreResponse:
+    """Score validated leads with one model, in order.
+
+    Raises:
+        RequestRejected: 422 when feature building refuses a lead (the message names it).
+    """
+    now = now or datetime.now(UTC)
+    bundle = model.bundle
+    encode = bundle.encoder.transform_record
+    raws: list[dict[str, Any]] = []
+    rows = []
+    for i, lead in enumerate(leads):
+        try:
+            raw = build_online(lead_record(lead), lead.as_of or now, model.feature_config,
+                               model.attribute_roles)
+        except LeadscoreError as exc:
+            raise RequestRejected(422, f"leads[{i}]: {exc}", f"leads[{i}]") from None
+        raws.append(raw)
+        rows.append(encode(raw))
+    X = np.vstack(rows)
+    top = top_reasons if reasons else 0
+    scored = bundle.score_encoded(X, raws if top else None, top_reasons=top)
+    out = []
+    for lead, result in zip(leads, scored, strict=True):
+        out.append(LeadScore.model_construct(
+            lead_id=lead.lead_id,
+            score=round(result.score, 6),
+            fit_score=round(result.fit_score, 6),
+            intent_score=round(result.intent_score, 6),
+            grade=result.grade,
+            is_mql=bool(result.is_mql),
+            reasons=[Reason.model_construct(**r.as_dict()) for r in result.reasons],
+        ))
+    return ScoreResponse.model_construct(
+        model_version=model.version, threshold=model.threshold, scores=out
+    )
+
+
+async def _model_endpoint(request: Request) -> JSONResponse:
+    """GET /model, served by a small Starlette app mounted beside the BentoML routes."""
+    service = bentoml.get_current_service()
+    return service.model_response()
+
+
+model_routes = Starlette(routes=[Route("/model", _model_endpoint, methods=["GET"])])
+
+
+@bentoml.asgi_app(model_routes, path="/", name="model-info")
+@bentoml.service(
+    name="leadscore",
+    description=(
+        "Lead scoring API: fit + intent scores, grade, MQL flag and the reasons behind each "
+        "score, from the registry's champion model. Authenticate with "
+        "`Authorization: Bearer <key>`."
+    ),
+    workers=_workers(),
+    traffic={"timeout": 60},
+    service_class=DocumentedService,
+)
+class LeadScorer:
+    """Scores leads with the champion; one instance per worker process."""
+
+    def __init__(self) -> None:
+        if logger.level == logging.NOTSET:  # BentoML's root logger shows warnings only
+            logger.setLevel(logging.INFO)
+        config = serving_config()
+        self.settings = serving_settings()
+        self.top_reasons = int(self.settings.get("top_reasons") or 5)
+        self._limiter: anyio.CapacityLimiter | None = None
+        if not api_keys():
+            logger.warning("%s is not set: authentication is OFF; only clients on this machine "
+                           "are answered.", KEYS_ENV)
+        self.champion = ChampionWatcher(
+            config["mlflow"]["tracking_uri"],
+            config["mlflow"]["registered_model"],
+            interval_s=reload_interval_s(config),
+            fallback_config=config,
+        ).start()
+
+    def __is_ready__(self) -> bool:
+        return self.champion.current is not None
+
+    @bentoml.on_shutdown
+    def stop_watching(self) -> None:
+        self.champion.stop()
+
+    @bentoml.api(route="/score", input_spec=ScoreRequest)
+    async def score(self, leads: list[Lead], reasons: bool = True) -> ScoreResponse:
+        """Score 1 to 1,000 leads with the champion model.
+
+        Each lead gets its calibrated score, fit and intent scores, grade (A1..D4), MQL flag and,
+        unless `reasons` is false, its top reasons. Scores come back in request order, with the
+        model version that produced them. Unknown lead fields are ignored; unknown categories,
+        missing fields and empty activity lists are scored normally.
+        """
+        model = self.champion.current  # read once: a swap mid-request does not affect it
+        if model is None:
+            return JSONResponse(error_body(self.champion.unavailable_message), status_code=503)
+        if len(leads) <= INLINE_MAX_LEADS:
+            # well under a millisecond of work: a hop to a worker thread would cost more
+            return self._score(model, leads, reasons)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)  # one batch computes at a time per worker
+        return await anyio.to_thread.run_sync(self._score, model, leads, reasons,
+                                              limiter=self._limiter)
+
+    def _score(self, model: ServedModel, leads: list[Lead],
+               reasons: bool) -> ScoreResponse | JSONResponse:
+        try:
+            return score_leads(model, leads, reasons=reasons, top_reasons=self.top_reasons)
+        except RequestRejected as rejected:
+            return JSONResponse(rejected.body, status_code=rejected.status)
+        except Exception as exc:  # noqa: BLE001 - BentoML would log the message, which may quote input
+            where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).strip()
+            logger.error("Unexpected %s while scoring %d lead(s) with v%s:\n%s",
+                         type(exc).__name__, len(leads), model.version, where)
+            return JSONResponse(error_body(INTERNAL_ERROR), status_code=500)
+
+    def model_info(self) -> ModelInfo | None:
+        """What ``GET /model`` shows, or None while no model is loaded."""
+        model = self.champion.current
+        return None if model is None else ModelInfo(**model.info())
+
+    def model_response(self) -> JSONResponse:
+        info = self.model_info()
+        if info is None:
+            return JSONResponse(error_body(self.champion.unavailable_message), status_code=503)
+        return JSONResponse(info.model_dump(mode="json"))
+
+
+LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings)

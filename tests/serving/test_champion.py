@@ -1,0 +1,124 @@
+"""Unit tests of model loading and the hot-swap logic of serving.champion."""
+
+from __future__ import annotations
+
+import logging
+
+from mlflow.tracking import MlflowClient
+
+from features.scoring import ScoringBundle
+from serving.champion import ChampionWatcher, ServedModel, feature_config, load_version
+
+
+class FakeRegistry:
+    """Stands in for the alias lookup and the loader."""
+
+    def __init__(self, bundle: ScoringBundle) -> None:
+        self.bundle = bundle
+        self.alias: str | None = None
+        self.fail_load = False
+        self.fail_lookup = False
+        self.loads: list[str] = []
+
+    def watcher(self) -> ChampionWatcher:
+        watcher = ChampionWatcher("sqlite:///nowhere.db", "leadscore", interval_s=60,
+                                  loader=self.load)
+        watcher._alias_version = self.lookup  # the registry call, replaced
+        return watcher
+
+    def lookup(self) -> str | None:
+        if self.fail_lookup:
+            raise ConnectionError("registry down")
+        return self.alias
+
+    def load(self, version: str) -> ServedModel:
+        if self.fail_load:
+            raise OSError("download failed")
+        self.loads.append(version)
+        return ServedModel("leadscore", version, self.bundle, {}, None)
+
+
+def test_loads_the_champion_and_swaps_only_when_the_alias_moves(bundle_dir):
+    fake = FakeRegistry(ScoringBundle.load(bundle_dir))
+    fake.alias = "1"
+    watcher = fake.watcher()
+    assert watcher.refresh() is True
+    first = watcher.current
+    assert first.version == "1"
+    assert watcher.refresh() is False and watcher.current is first  # nothing moved
+    fake.alias = "2"
+    assert watcher.refresh() is True
+    assert watcher.current.version == "2"
+    assert first.version == "1"  # a request holding the old reference keeps a whole model
+    assert fake.loads == ["1", "2"]
+
+
+def test_keeps_serving_when_the_registry_or_the_new_version_fails(bundle_dir, caplog):
+    fake = FakeRegistry(ScoringBundle.load(bundle_dir))
+    fake.alias = "1"
+    watcher = fake.watcher()
+    watcher.refresh()
+    caplog.set_level(logging.WARNING, logger="leadscore.serving")
+    fake.fail_lookup = True
+    assert watcher.refresh() is False and watcher.refresh() is False
+    fake.fail_lookup = False
+    fake.alias, fake.fail_load = "2", True
+    assert watcher.refresh() is False
+    fake.alias = None
+    assert watcher.refresh() is False
+    assert watcher.current.version == "1"
+    problems = [r.getMessage() for r in caplog.records]
+    assert sum("Cannot read the registry" in m for m in problems) == 1  # logged once, not per poll
+    assert any("Cannot load v2" in m for m in problems)
+    assert any("is gone" in m for m in problems)
+
+
+def test_start_without_a_champion_logs_one_clear_line_and_stays_unready(empty_registry, caplog):
+    caplog.set_level(logging.WARNING, logger="leadscore.serving")
+    watcher = ChampionWatcher(empty_registry, "leadscore", interval_s=60).start()
+    try:
+        assert watcher.current is None
+        lines = [r.getMessage() for r in caplog.records if "No champion model" in r.getMessage()]
+        assert lines == [watcher.unavailable_message]
+        assert empty_registry in lines[0] and "leadscore review" in lines[0]
+    finally:
+        watcher.stop()
+
+
+def test_load_version_downloads_the_bundle_with_its_feature_config(registry, empty_registry,
+                                                                   monkeypatch):
+    import mlflow
+
+    # the process-wide MLflow URIs point at another store: only the given URI may be used
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", empty_registry)
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(empty_registry)
+    mlflow.set_registry_uri(empty_registry)
+    try:
+        model = load_version(registry.tracking_uri, "leadscore", registry.version,
+                             fallback_config={"icp": {"regions": ["mars"]}})
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+    assert model.version == registry.version
+    assert model.bundle.num_threads == 1
+    assert model.feature_config["features"]["windows_days"] == [1, 7, 30, 90]
+    assert model.feature_config["icp"]["regions"] != ["mars"]  # the manifest wins
+    info = model.info()
+    assert info["cycle"] == "2026-W44" and set(info["feature_groups"]) == {"fit", "intent"}
+
+
+def test_feature_config_falls_back_only_for_missing_sections():
+    manifest = {"features": [{"name": "x"}], "feature_config": {"icp": {"regions": ["europe"]}}}
+    config = feature_config(manifest, {"features": {"windows_days": [7]}, "icp": {}})
+    assert config == {"icp": {"regions": ["europe"]}, "features": {"windows_days": [7]}}
+
+
+def test_the_watcher_follows_a_real_alias(registry):
+    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
+    watcher = ChampionWatcher(registry.tracking_uri, "leadscore", interval_s=60)
+    assert watcher._alias_version() == registry.version
+    client.set_registered_model_alias("leadscore", "other", registry.version)
+    assert ChampionWatcher(registry.tracking_uri, "leadscore", interval_s=60,
+                           alias="other")._alias_version() == registry.version
+    client.delete_registered_model_alias("leadscore", "other")

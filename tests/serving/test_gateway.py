@@ -1,0 +1,103 @@
+"""Unit tests of request validation and authentication (no model, no server)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from serving.auth import api_keys, bearer_token, is_authorized, is_loopback
+from serving.gateway import RequestRejected, validate_score_request
+from serving.schemas import field_path
+
+EMAIL = "jane.doe@example-corp.test"
+
+
+def rejected(body) -> RequestRejected:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    with pytest.raises(RequestRejected) as info:
+        validate_score_request(raw)
+    return info.value
+
+
+def test_field_path_reads_like_the_request():
+    assert field_path(("leads", 3, "activities", 0, "occurred_at")) == \
+        "leads[3].activities[0].occurred_at"
+    assert field_path(("reasons",)) == "reasons"
+
+
+def test_a_minimal_lead_is_valid_and_unknown_lead_fields_are_ignored():
+    request = validate_score_request(json.dumps(
+        {"leads": [{"lead_id": 7, "company_size": 250, "first_name": "Jane", "hs_id": 1}]}
+    ).encode())
+    lead = request.leads[0]
+    assert lead.lead_id == "7" and lead.company_size == "250"
+    assert not hasattr(lead, "first_name")
+    assert request.reasons is True and lead.activities == [] and lead.as_of is None
+
+
+def test_timestamps_without_zone_are_utc_and_dates_are_accepted():
+    request = validate_score_request(json.dumps({"leads": [{
+        "lead_id": "a", "as_of": "2026-11-01", "created_at": "2026-10-01T10:00:00",
+        "activities": [{"activity_type": "x", "occurred_at": "2026-10-30T10:00:00+02:00"}],
+    }]}).encode())
+    lead = request.leads[0]
+    assert lead.as_of.utcoffset().total_seconds() == 0
+    assert lead.activities[0].occurred_at.hour == 8
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"leads": [{"lead_id": "a", "activities": [{"activity_type": "x", "occurred_at": "soon"}]},
+                    ], "reasons": True}, 422, "leads[0].activities[0].occurred_at"),
+        ({"leads": [{"lead_id": "a"}, {"lead_id": "b", "as_of": "0001-01-01T00:00:00"}]},
+         422, "leads[1].as_of"),
+        ({"leads": [{"lead_id": "a", "activities": "many"}]}, 422, "leads[0].activities"),
+        ({"leads": [{"title": "CEO"}]}, 422, "leads[0].lead_id"),
+        ({"leads": []}, 422, "leads"),
+        ({"leads": [{"lead_id": "a"}], "reason": False}, 422, "reason"),
+        ({"leads": [{"lead_id": "a"}], "reasons": "maybe"}, 422, "reasons"),
+        ({"leads": [{"lead_id": str(i)} for i in range(1001)]}, 413, "leads"),
+    ],
+)
+def test_bad_input_names_the_field(body, status, field):
+    error = rejected(body)
+    assert error.status == status
+    assert error.body["field"] == field
+    assert field in error.body["error"]
+
+
+def test_malformed_json_and_a_non_object_are_4xx():
+    assert rejected(b'{"leads": [').status == 400
+    assert rejected(b"").status == 400
+    assert rejected(b"[1, 2]").status == 422
+
+
+def test_rejected_values_are_never_echoed():
+    error = rejected({"leads": [{"lead_id": "a", "as_of": EMAIL, "email": ["list"],
+                                 "activities": [{"activity_type": EMAIL, "occurred_at": EMAIL}]}]})
+    assert error.status == 422
+    assert EMAIL not in json.dumps(error.body)
+    assert len(error.body["errors"]) >= 3
+
+
+def test_api_keys_are_comma_separated_and_compared_exactly():
+    keys = api_keys({"LEADSCORE_API_KEYS": " k1, k2 ,,"})
+    assert keys == ("k1", "k2")
+    assert api_keys({}) == ()
+    assert is_authorized("Bearer k2", keys)
+    assert is_authorized("bearer k1", keys)
+    assert not is_authorized("Bearer k3", keys)
+    assert not is_authorized("Bearer k", keys)
+    assert not is_authorized("Basic k1", keys)
+    assert not is_authorized(None, keys)
+    assert bearer_token("Bearer   ") is None
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("10.0.0.5", False), ("example.com", False), ("", False),
+])
+def test_loopback_hosts(host, loopback):
+    assert is_loopback(host) is loopback

@@ -1,0 +1,276 @@
+"""The leaders' report: built from a small generated store and two review runs, then read as text.
+
+The browser test (``test_report_browser.py``) checks what a person sees; this one checks content,
+privacy and self-containment, and the pure helpers behind the figures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from leadscore.errors import LeadscoreError
+from tests.report_cycles import fake_cycle_run, reviewed_cycles
+from training import report_store as store
+from training.report_text import format_value, parse_value, tolerance
+
+SECTIONS = ("summary", "signals", "dispositions", "conversion", "speed-to-lead", "model",
+            "cohort-check", "glossary")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
+EXTERNAL = re.compile(r"""(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:|//|ftp:)""", re.I)
+
+
+@pytest.fixture(scope="module")
+def cycles(tmp_path_factory):
+    built = reviewed_cycles(tmp_path_factory.getbasetemp() / "report-cycles")
+    with pytest.MonkeyPatch.context() as patch:
+        yield built.use(patch)
+
+
+@pytest.fixture(scope="module")
+def report(cycles, tmp_path_factory):
+    from training.report import write_report
+
+    out = tmp_path_factory.mktemp("reports")
+    path = write_report(cycles.cycles[-1][0], cycles.config, out)
+    return path, path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def client(cycles):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=cycles.tracking_uri)
+
+
+def _run(client, cycles, cycle):
+    experiment = client.get_experiment_by_name(cycles.config["mlflow"]["experiment"])
+    (run,) = client.search_runs([experiment.experiment_id], f"tags.cycle = '{cycle}'")
+    return run
+
+
+def test_report_lands_in_cycle_folder_with_every_section(report, cycles):
+    path, html = report
+    assert path.name == "index.html" and path.parent.name == cycles.cycles[-1][0]
+    for section in SECTIONS:
+        assert f'id="{section}"' in html, section
+    assert html.count('<svg class="chart"') >= 7
+    assert "What changed and what to do" in html
+
+
+def test_summary_speaks_from_the_numbers(report, cycles):
+    _, html = report
+    summary = html.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "The new model converts" in summary
+    assert f"in cycle {cycles.cycles[0][0]}" in summary  # compared with the previous cycle
+    assert "promoted" in summary
+    assert "MQLs a week" in summary
+    assert "Sales accepted" in summary
+    assert summary.count('data-metric="') >= 8
+
+
+def test_no_personal_data(report, cycles):
+    from features.store import connect
+
+    _, html = report
+    assert EMAIL.search(html) is None
+    assert re.search(r"\bL\d{7}\b", html) is None  # no lead ids either: aggregates only
+    with connect(cycles.store, read_only=True) as con:
+        titles = [t for (t,) in con.execute(
+            "SELECT DISTINCT title FROM leads WHERE length(title) > 12").fetchall()]
+        domains = [d for (d,) in con.execute(
+            "SELECT DISTINCT email_domain FROM leads WHERE email_domain IS NOT NULL").fetchall()]
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert [t for t in titles if t in text] == []
+    assert [d for d in domains if re.search(rf"\b{re.escape(d)}\b", text)] == []
+
+
+def test_self_contained(report):
+    _, html = report
+    assert EXTERNAL.search(html) is None
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower() and "@import" not in html
+    assert "url(http" not in html
+    for ref in re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)""", html):
+        assert ref.startswith(("#", "data:")), ref
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # charts' inner ids never collide
+
+
+def test_report_is_logged_on_the_run_with_its_figures(report, cycles, client):
+    _, html = report
+    run = _run(client, cycles, cycles.cycles[-1][0])
+    names = [a.path for a in client.list_artifacts(run.info.run_id, "report")]
+    assert "report/index.html" in names
+    metrics = run.data.metrics
+    for key in ("report.acceptance_rate", "report.first_touch.within_1h",
+                "report.first_touch.within_24h", "report.cohort.before_n",
+                "report.signals.fit_share", "report.grade.A1.leads"):
+        assert key in metrics, key
+    shown = re.search(r'data-metric="report.acceptance_rate" data-format="pct"[^>]*>([^<]+)<', html)
+    assert abs(parse_value(shown.group(1), "pct") - metrics["report.acceptance_rate"]) <= tolerance(
+        "pct")
+
+
+def test_first_cycle_says_so(cycles, tmp_path):
+    from training.report import write_report
+
+    html = write_report(cycles.cycles[0][0], cycles.config, tmp_path).read_text()
+    assert "First cycle" in html or "first cycle" in html
+    assert "There is no earlier change" in html or "no earlier change" in html
+
+
+def test_run_without_scored_cohort_still_reports(cycles, tmp_path):
+    from training.report import write_report
+
+    config = dict(cycles.config)
+    config["mlflow"] = {**cycles.config["mlflow"], "experiment": "leadscore-no-scores"}
+    fake_cycle_run(config, "2026-W41", "2026-10-08", seed=3, promoted=False, with_scores=False)
+    html = write_report("2026-W41", config, tmp_path).read_text()
+    assert "Conversion by grade is not available" in html
+    assert "not promoted" in html
+    assert "First cycle" in html
+
+
+def test_unknown_cycle_is_one_clear_error(cycles, tmp_path):
+    from training.report import write_report
+
+    with pytest.raises(LeadscoreError, match="No review run for cycle '1999-W01'"):
+        write_report("1999-W01", cycles.config, tmp_path)
+    with pytest.raises(LeadscoreError, match="cannot name a folder"):
+        write_report("../x", cycles.config, tmp_path)
+
+
+def test_cli_report_command(cycles, tmp_path):
+    from click.testing import CliRunner
+
+    from leadscore.cli import cli
+
+    result = CliRunner().invoke(cli, ["report", "--cycle", cycles.cycles[-1][0],
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / cycles.cycles[-1][0] / "index.html").is_file()
+
+
+# ---- pure helpers ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "fmt", "text"), [
+    (0.34129, "pct", "34.1%"), (-0.061, "pp", "-6.1 pp"), (0.81234, "ratio", "0.812"),
+    (1234.4, "count", "1,234"), (120.46, "num1", "120.5"), (2.04, "times", "2.0x"),
+    (math.nan, "pct", "n/a"), (None, "count", "n/a"),
+])
+def test_figure_format_round_trips(value, fmt, text):
+    assert format_value(value, fmt) == text
+    parsed = parse_value(text, fmt)
+    if value is None or value != value:
+        assert parsed is None
+    else:
+        assert abs(parsed - value) <= tolerance(fmt)
+
+
+def test_two_proportions_detects_a_real_gain():
+    diff, low, high, p = store.two_proportions(20, 200, 60, 200)
+    assert diff == pytest.approx(0.2)
+    assert 0 < low < diff < high
+    assert p < 0.001
+    _, low, high, p = store.two_proportions(20, 200, 22, 200)
+    assert low < 0 < high and p > 0.5
+
+
+def test_grade_inversion_flags_only_clear_gaps():
+    table = pd.DataFrame({"grade": ["A1", "B2", "C3"], "leads": [200, 200, 5],
+                          "sql_rate": [0.10, 0.30, 0.9]})
+    assert store.grade_inversions(table) == [("A1", "B2")]
+    table.loc[1, "sql_rate"] = 0.11
+    assert store.grade_inversions(table) == []
+
+
+def test_acceptance_and_reasons_on_a_tiny_frame():
+    frame = pd.DataFrame({
+        "lead_id": list("abcdef"), "source": ["webinar"] * 3 + ["referral"] * 3,
+        "campaign": ["w"] * 3 + ["r"] * 3,
+        "verdict": ["rejected_fit", "rejected_fit", "booked", "accepted", "booked",
+                    "rejected_intent"],
+        "reason_code": ["wrong_title", "wrong_title", "meeting_booked", "accepted",
+                        "meeting_booked", "no_budget"],
+        "engaged": [True, False, True, True, True, False],
+    })
+    frame["accepted"] = frame["verdict"].isin(["booked", "accepted"])
+    by_source = store.acceptance_by(frame, "source").set_index("source")
+    assert by_source.loc["webinar", "acceptance_rate"] == pytest.approx(1 / 3)
+    assert by_source.loc["referral", "acceptance_rate"] == pytest.approx(2 / 3)
+    assert by_source.loc["webinar", "engaged_out_of_icp"] == pytest.approx(1 / 3)
+    reasons = store.reasons_by_source(frame).set_index(["source", "reason_code"])
+    # webinar: 2 of 3 leads wrong_title; overall 2 of 6: twice as often as average
+    assert reasons.loc[("webinar", "wrong_title"), "ratio"] == pytest.approx(2.0)
+
+
+def test_cohort_check_is_honest_about_thin_evidence(cycles):
+    from features.label_policy import load_policy
+    from features.store import connect
+
+    with connect(cycles.store, read_only=True) as con:
+        first = store.cohort_check(con, load_policy(), datetime(2026, 10, 1), None, 30)
+        thin = store.cohort_check(con, load_policy(), datetime(2026, 10, 1),
+                                  datetime(2026, 9, 28), 30)
+    assert first.verdict == "first cycle"
+    assert thin.verdict == "insufficient evidence"
+
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_real_review_writes_and_logs_the_report(tmp_path_factory, monkeypatch):
+    """The contract with ``training.review``: its run carries what the report reads."""
+    from mlflow.tracking import MlflowClient
+
+    from tests.report_cycles import review_exists, session_cycles
+
+    if not review_exists():
+        pytest.skip("training.review is not installed yet")
+    cycles = session_cycles(tmp_path_factory).use(monkeypatch)
+    cycle = cycles.cycles[-1][0]
+    path = cycles.root / "reports" / cycle / "index.html"
+    assert path.is_file(), "run_review did not write the report"
+    html = path.read_text()
+    client = MlflowClient(tracking_uri=cycles.tracking_uri)
+    run = _run(client, cycles, cycle)
+    assert "report/index.html" in [a.path for a in client.list_artifacts(run.info.run_id, "report")]
+    assert "scored validation cohort." in html  # valid_scores.parquet was found
+    assert "The review logged no signal importance table" not in html
+    assert "The review logged no gate decisions" not in html
+    assert 'data-metric="importance.fit"' in html
+    assert "report.acceptance_rate" in run.data.metrics
+    assert EMAIL.search(html) is None and EXTERNAL.search(html) is None
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, monkeypatch):
+    """Without a logged scored cohort the report scores the newest cohorts with the run's model."""
+    from features.label_policy import load_policy
+    from features.store import connect
+    from tests.report_cycles import review_exists, session_cycles
+    from training import report_data
+    from training.report import _bundle_of
+    from training.tracking import client as mlflow_client
+
+    if not review_exists():
+        pytest.skip("training.review is not installed yet")
+    cycles = session_cycles(tmp_path_factory).use(monkeypatch)
+    client = mlflow_client(cycles.config)
+    run = report_data.find_cycle_run(client, cycles.config, cycles.cycles[-1][0])
+    logged = report_data.valid_scores(report_data.download(client, run))
+    with connect(cycles.store, read_only=True) as con:
+        scored = store.score_validation_cohort(con, _bundle_of(client, cycles.config, run),
+                                               load_policy(), cycles.config, run.as_of)
+    assert set(scored["grade"]) <= {f"{a}{d}" for a in "ABCD" for d in "1234"}
+    assert scored["score"].between(0, 1).all()
+    # the same leads, scored the same way, as the review's own validation table
+    both = scored.merge(logged[["lead_id", "score"]], on="lead_id", suffixes=("", "_logged"))
+    assert len(both) >= 0.9 * len(logged)
+    assert (both["score"] - both["score_logged"]).abs().max() < 1e-6

@@ -1,0 +1,214 @@
+"""The report's charts: matplotlib figures rendered to inline SVG (no files, no external assets).
+
+Each function takes plain tables and returns an ``<svg>`` string ready to drop into the HTML. The
+SVG carries its text as text (``svg.fonttype = none``), no metadata, and ids prefixed per chart so
+several charts on one page never share an id.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+GROUP_COLOURS = {"fit": "#2b6cb0", "intent": "#dd6b20"}
+VERDICT_COLOURS = {
+    "booked": "#2f855a", "accepted": "#68d391", "rejected_fit": "#c53030",
+    "rejected_intent": "#ed8936", "junk_or_recycled": "#a0aec0", "other": "#e2e8f0",
+}
+VERDICT_NAMES = {
+    "booked": "meeting booked", "accepted": "accepted / working",
+    "rejected_fit": "rejected: fit", "rejected_intent": "rejected: intent",
+    "junk_or_recycled": "junk / recycled", "other": "other",
+}
+BAND_COLOUR = "#c6f6d5"
+_counter = itertools.count(1)
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def to_svg(fig, title: str) -> str:
+    """The figure as an inline ``<svg>`` element with a ``<title>`` and unique ids."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "leadscore",
+                                "font.family": "sans-serif"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None,
+                                                 "Format": None, "Type": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    prefix = f"c{next(_counter)}-"
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    for old in sorted(ids, key=len, reverse=True):
+        text = (text.replace(f'id="{old}"', f'id="{prefix}{old}"')
+                .replace(f"#{old})", f"#{prefix}{old})")
+                .replace(f'href="#{old}"', f'href="#{prefix}{old}"'))
+    safe = title.replace("&", "&amp;").replace("<", "&lt;")
+    text = re.sub(r"<svg ", '<svg class="chart" role="img" ', text, count=1)
+    return re.sub(r"(<svg[^>]*>)", rf"\1<title>{safe}</title>", text, count=1)
+
+
+def _words(value: object) -> str:
+    return str(value).replace("_", " ")
+
+
+def importance_chart(table: pd.DataFrame, top: int = 12) -> str:
+    """Horizontal bars of the strongest signals (mean |SHAP|), coloured by fit / intent."""
+    from matplotlib.patches import Patch
+
+    shown = table.head(top).iloc[::-1]
+    fig = _figure(7.5, 0.34 * len(shown) + 1.2)
+    ax = fig.add_subplot()
+    ax.barh(shown["label"], shown["importance"],
+            color=[GROUP_COLOURS.get(g, "grey") for g in shown["group"]])
+    ax.set_xlabel("average impact on the score (mean |SHAP|, log-odds)")
+    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()],
+              loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return to_svg(fig, "Which signals predicted booked meetings")
+
+
+def group_share_chart(shares: Mapping[str, float]) -> str:
+    """One stacked bar: the share of the score explained by fit and by intent."""
+    fig = _figure(7.5, 1.0)
+    ax = fig.add_subplot()
+    left = 0.0
+    for group in ("fit", "intent"):
+        share = float(shares.get(group, 0.0))
+        ax.barh([0], [share], left=left, color=GROUP_COLOURS[group])
+        if share > 0.08:
+            ax.text(left + share / 2, 0, f"{group} {share:.0%}", ha="center", va="center",
+                    color="white", fontweight="bold")
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_axis_off()
+    return to_svg(fig, "Share of the score explained by fit and by intent")
+
+
+def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> str:
+    """Stacked horizontal bars: each value of ``column``'s verdict mix (shares sum to 1)."""
+    shown = table.iloc[::-1]
+    fig = _figure(7.5, 0.36 * len(shown) + 1.3)
+    ax = fig.add_subplot()
+    left = np.zeros(len(shown))
+    for verdict in verdicts:
+        values = shown[verdict].to_numpy(dtype=float)
+        ax.barh(shown[column].map(_words), values, left=left,
+                color=VERDICT_COLOURS[verdict], label=VERDICT_NAMES[verdict])
+        left += values
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False,
+              fontsize="small")
+    ax.spines[["top", "right"]].set_visible(False)
+    return to_svg(fig, f"Sales verdicts by {column}")
+
+
+def conversion_band_chart(rows: pd.DataFrame, band: tuple[float, float]) -> str:
+    """Bars of MQL-to-SQL conversion (``name``, ``conversion``) against the agreed band."""
+    shown = rows.iloc[::-1]
+    fig = _figure(7.5, 0.36 * len(shown) + 1.2)
+    ax = fig.add_subplot()
+    ax.axvspan(band[0], band[1], color=BAND_COLOUR)
+    values = shown["conversion"].to_numpy(dtype=float)
+    colours = ["#2f855a" if band[0] <= v <= band[1] else "#c53030" for v in values]
+    ax.barh(shown["name"].astype(str), np.nan_to_num(values), color=colours, height=0.6)
+    top = max(band[1], float(np.nanmax(values)) if len(values) and np.isfinite(values).any()
+              else 0.0) * 1.1
+    ax.set_xlim(0, max(top, 0.1))
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("share of MQLs that became SQLs (shaded: the agreed band)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return to_svg(fig, "MQL-to-SQL conversion against the agreed band")
+
+
+def grade_chart(table: pd.DataFrame) -> str:
+    """A 4 x 4 heat map of SQL rate by grade: fit letter (rows) x intent digit (columns)."""
+    grid = np.full((4, 4), np.nan)
+    counts = np.zeros((4, 4), dtype=int)
+    for _, row in table.iterrows():
+        i, j = "ABCD".index(row["grade"][0]), int(row["grade"][1]) - 1
+        grid[i, j] = row["sql_rate"]
+        counts[i, j] = row["leads"]
+    fig = _figure(5.0, 4.0)
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap="Greens", vmin=0,
+                      vmax=max(0.05, float(np.nanmax(grid)) if np.isfinite(grid).any() else 0.05))
+    for i, j in itertools.product(range(4), range(4)):
+        n = counts[i, j]
+        text = "no leads" if n == 0 else f"{grid[i, j]:.0%}\n{n:,} lead{'s' if n != 1 else ''}"
+        dark = np.isfinite(grid[i, j]) and grid[i, j] > 0.6 * np.nanmax(grid)
+        ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                color="white" if dark else "black")
+    ax.set_xticks(range(4), [f"intent {d}" for d in "1234"])
+    ax.set_yticks(range(4), [f"fit {c}" for c in "ABCD"])
+    fig.colorbar(image, ax=ax, format=lambda x, _: f"{x:.0%}", shrink=0.8)
+    return to_svg(fig, "SQL rate by grade")
+
+
+def bucket_chart(buckets: pd.DataFrame) -> str:
+    """Bars of SQL rate by response-time bucket, with each bucket's lead count."""
+    fig = _figure(7.5, 3.0)
+    ax = fig.add_subplot()
+    rates = buckets["sql_rate"].to_numpy(dtype=float)
+    bars = ax.bar(buckets["bucket"].astype(str), np.nan_to_num(rates), color="#2b6cb0")
+    for bar, n, rate in zip(bars, buckets["labelled"], rates, strict=True):
+        label = f"{rate:.0%}\n({n:,})" if math.isfinite(rate) else "no leads"
+        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=8)
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_ylabel("SQL rate")
+    ax.set_xlabel("time from MQL to first touch")
+    top = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.1
+    ax.set_ylim(0, top * 1.35 + 0.01)
+    ax.spines[["top", "right"]].set_visible(False)
+    return to_svg(fig, "SQL rate by speed to lead")
+
+
+def calibration_chart(table: pd.DataFrame) -> str:
+    """Predicted vs observed SQL rate per score bin, against the diagonal."""
+    fig = _figure(4.6, 4.2)
+    ax = fig.add_subplot()
+    top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
+    ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
+    ax.plot(table["mean_predicted"], table["observed"], marker="o", color="#2b6cb0",
+            label="this model")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("predicted SQL rate (mean score)")
+    ax.set_ylabel("observed SQL rate")
+    ax.legend(loc="upper left", frameon=False)
+    return to_svg(fig, "Predicted vs observed SQL rate")
+
+
+def cohort_chart(before: tuple[float, int], after: tuple[float, int],
+                 labels: tuple[str, str]) -> str:
+    """Two bars, before and after the last change, with 95 % intervals."""
+    fig = _figure(5.0, 2.8)
+    ax = fig.add_subplot()
+    rates = np.array([before[0], after[0]], dtype=float)
+    ns = np.array([before[1], after[1]], dtype=float)
+    err = 1.96 * np.sqrt(np.clip(rates * (1 - rates), 0, None) / np.maximum(ns, 1))
+    ax.bar(list(labels), np.nan_to_num(rates), yerr=np.nan_to_num(err), capsize=6,
+           color=["#a0aec0", "#2b6cb0"])
+    for x, (rate, n) in enumerate(zip(rates, ns, strict=True)):
+        if math.isfinite(rate):
+            ax.annotate(f"{rate:.1%} of {int(n):,}", (x, 0), xytext=(0, 4),
+                        textcoords="offset points", ha="center", color="white", fontsize=9)
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_ylabel("SQL rate")
+    ax.spines[["top", "right"]].set_visible(False)
+    return to_svg(fig, "SQL rate before and after the last cycle")

@@ -1,0 +1,363 @@
+"""The leaders' report: one self-contained HTML page per cycle (``reports/<cycle>/index.html``).
+
+``write_report(cycle, config, out_dir)`` reads the cycle's MLflow run (tag ``cycle``), the run
+before it, and the store (read-only), writes the page and logs it on the run as the artifact
+``report/index.html``, together with every figure it computed itself as ``report.*`` metrics.
+
+The page opens offline: CSS inline, charts as inline SVG, no script, no external link. It holds
+aggregates only (sources, campaigns, reason codes, grades), never a lead's personal data. Figures
+are tagged with the metric they show (``training.report_text``), so a test can compare the page
+with the run.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from leadscore.errors import LeadscoreError
+from training import charts
+from training import report_data as data
+from training import report_store as store
+from training.evaluate import metric_key
+from training.report_text import Figures, sentence, words
+
+REPORT_ARTIFACT_DIR = "report"
+DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
+TOP_SIGNALS = 12
+TOP_CAMPAIGNS = 15
+MIN_SOURCE_LEADS = 20
+_BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
+
+
+def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
+    band = config["cycle"]["band"]
+    lo = run.param("band_min", "band.min")
+    hi = run.param("band_max", "band.max")
+    return (float(lo) if lo else float(band["min"]), float(hi) if hi else float(band["max"]))
+
+
+def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) -> dict[str, Any]:
+    table = data.importance(run)
+    if table is None:
+        return {"available": False}
+    prev = data.importance(previous) if previous is not None else None
+    prev_rank = dict(zip(prev["feature"], prev["rank"], strict=True)) if prev is not None else {}
+    total = float(table["importance"].sum()) or 1.0
+    shares = {g: float(table.loc[table["group"] == g, "importance"].sum()) / total
+              for g in ("fit", "intent")}
+    rows = []
+    for _, row in table.head(TOP_SIGNALS).iterrows():
+        key = f"report.signal.{metric_key(row['feature'])}"
+        before = prev_rank.get(row["feature"])
+        change = (before - row["rank"]) if before is not None else None
+        rows.append({
+            "label": row["label"], "group": row["group"], "direction": row["direction"],
+            "rank": figs.put(key + ".rank", row["rank"], "count"),
+            "previous": figs.put(key + ".previous_rank", before, "count") if before else "new",
+            "change": change,
+        })
+    moved = [r for r in rows if r["change"]]
+    return {
+        "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
+        "fit_share": _share(figs, "fit", shares["fit"]),
+        "intent_share": _share(figs, "intent", shares["intent"]),
+        "top": table.iloc[0]["label"], "top_previous": prev_rank.get(table.iloc[0]["feature"]),
+        "moved": moved,
+        "chart": charts.importance_chart(table),
+        "share_chart": charts.group_share_chart(shares),
+    }
+
+
+def _share(figs: Figures, group: str, computed: float):
+    """The group's share of the score: the review's ``importance.<group>`` metric when logged."""
+    key = f"importance.{group}"
+    if math.isfinite(figs.value(key)):
+        return figs.show(key, "pct")
+    return figs.put(f"report.signals.{group}_share", computed, "pct")
+
+
+def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
+    if frame.empty:
+        return {"available": False}
+    figs.add("report.dispositioned", len(frame))
+    by_source = store.acceptance_by(frame, "source")
+    by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
+    reasons = store.reasons_by_source(frame)
+    totals = store.reason_totals(frame)
+    for table, name in ((by_source, "source"), (by_campaign, "campaign")):
+        rows = []
+        for _, r in table.iterrows():
+            key = f"report.{name}.{metric_key(r[name])}"
+            rows.append({
+                "name": words(r[name]) if name == "source" else r[name],
+                "leads": figs.put(key + ".dispositioned", r["leads"], "count"),
+                "acceptance": figs.put(key + ".acceptance_rate", r["acceptance_rate"], "pct"),
+                "rejected_fit": figs.put(key + ".rejected_fit", r["rejected_fit"], "pct"),
+                "rejected_intent": figs.put(key + ".rejected_intent", r["rejected_intent"], "pct"),
+                "engaged_out_of_icp": figs.put(key + ".engaged_out_of_icp",
+                                               r["engaged_out_of_icp"], "pct"),
+            })
+        table.attrs["rows"] = rows
+    reason_rows = []
+    for _, r in totals.iterrows():
+        key = f"report.reason.{metric_key(r['reason_code'])}"
+        reason_rows.append({"code": words(r["reason_code"]), "verdict": words(r["verdict"]),
+                            "count": figs.put(key + ".count", r["count"], "count"),
+                            "share": figs.put(key + ".share", r["share"], "pct")})
+    flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
+    flagged = flagged.sort_values("ratio", ascending=False).head(8)
+    flag_rows = []
+    for _, r in flagged.iterrows():
+        key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
+        flag_rows.append({"source": words(r["source"]), "code": words(r["reason_code"]),
+                          "family": r["family"],
+                          "share": figs.put(key + ".share", r["share"], "pct"),
+                          "overall": figs.show(f"report.reason.{metric_key(r['reason_code'])}"
+                                               ".share", "pct"),
+                          "ratio": figs.put(key + ".ratio", r["ratio"], "times")})
+    engaged = by_campaign[(by_campaign["leads"] >= MIN_SOURCE_LEADS)
+                          & (by_campaign["campaign"] != "(none)")]
+    overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
+    figs.add("report.engaged_out_of_icp", overall_eoi)
+    worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
+    return {
+        "available": True,
+        "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
+        "dispositioned": figs.show("report.dispositioned", "count"),
+        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
+        "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
+        "worst_campaign": None if worst.empty or worst.iloc[0]["engaged_out_of_icp"]
+        <= 1.5 * overall_eoi else worst.iloc[0],
+        "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS),
+        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS)
+        if len(by_campaign) > 1 else None,
+    }
+
+
+def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) -> dict[str, Any]:
+    sources = sorted({k.split(".")[1] for k in run.metrics
+                      if k.startswith("source.") and k.endswith(".conversion_at_threshold")})
+    rows = [{"name": "all sources", "key": "conversion_at_threshold",
+             "conversion": run.metric("conversion_at_threshold")}]
+    for src in sources:
+        rows.append({"name": words(src), "key": f"source.{src}.conversion_at_threshold",
+                     "conversion": run.metric(f"source.{src}.conversion_at_threshold"),
+                     "volume_key": f"source.{src}.volume_at_threshold"})
+    for row in rows:
+        row["figure"] = figs.show(row["key"], "pct")
+        row["volume"] = figs.show(row.get("volume_key", "volume_at_threshold"), "count")
+        value = row["conversion"]
+        row["status"] = ("n/a" if not math.isfinite(value) else "below band" if value < band[0]
+                         else "above band" if value > band[1] else "in band")
+    frame = pd.DataFrame(rows)
+    figs.add("report.band_min", band[0])
+    figs.add("report.band_max", band[1])
+    return {
+        "rows": rows, "band_min": figs.show("report.band_min", "pct"),
+        "band_max": figs.show("report.band_max", "pct"),
+        "chart": charts.conversion_band_chart(frame, band),
+    }
+
+
+def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
+    scored = data.valid_scores(run)
+    origin = "the review's scored validation cohort"
+    if scored is None and run.as_of is not None:
+        try:
+            scored = store.score_validation_cohort(con, _bundle_of(client, config, run), policy,
+                                                   config, run.as_of)
+            origin = "the cycle's model re-scoring the newest matured cohorts"
+        except Exception as exc:  # noqa: BLE001 - the rest of the report still stands
+            return {"available": False, "why": f"could not score the validation cohort ({exc})"}
+    if scored is None or scored.empty:
+        return {"available": False, "why": "no scored validation cohort"}
+    table = store.grade_table(scored)
+    rows = []
+    for _, r in table.iterrows():
+        key = f"report.grade.{r['grade']}"
+        rows.append({"grade": r["grade"], "leads": figs.put(key + ".leads", r["leads"], "count"),
+                     "rate": figs.put(key + ".sql_rate", r["sql_rate"], "pct")})
+    inversions = store.grade_inversions(table)
+    figs.add("report.grade.inversions", len(inversions))
+    return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
+            "count": figs.show("report.grade.inversions", "count"),
+            "chart": charts.grade_chart(table)}
+
+
+def _bundle_of(client, config, run: data.CycleRun):
+    from training.registry import load_bundle, model_name
+
+    name = model_name(config)
+    found = client.search_model_versions(f"name = '{name}' and run_id = '{run.run_id}'")
+    uri = f"models:/{name}/{found[0].version}" if found else f"runs:/{run.run_id}/model"
+    return load_bundle(uri, config)[0]
+
+
+def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> dict[str, Any]:
+    sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
+    result = store.first_touch(frame, labels, sla)
+    if not result["touched"]:
+        return {"available": False}
+    out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
+           "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
+           "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
+                                    sla["high_intent_hours"], "num1"),
+           "sla_other_fig": figs.put("report.first_touch.sla_other_hours", sla["other_hours"],
+                                     "num1")}
+    for name, fmt in (("within_1h", "pct"), ("within_24h", "pct"), ("median_hours", "num1"),
+                      ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
+                      ("other_within_sla", "pct")):
+        out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
+    out["raw"] = result
+    rows = []
+    for key, (_, r) in zip(_BUCKET_KEYS, result["buckets"].iterrows(), strict=True):
+        prefix = f"report.first_touch.bucket.{key}"
+        rows.append({"bucket": r["bucket"],
+                     "leads": figs.put(prefix + ".leads", r["leads"], "count"),
+                     "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
+                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
+                     "raw_rate": r["sql_rate"]})
+    out["buckets"] = rows
+    out["chart"] = charts.bucket_chart(result["buckets"])
+    return out
+
+
+def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
+    names = (("roc_auc", "ROC-AUC", "ratio"), ("pr_auc", "PR-AUC", "ratio"),
+             ("brier", "Brier score", "ratio"), ("ece", "Calibration error", "ratio"),
+             ("lift_top_decile", "Lift in the top 10%", "times"),
+             ("conversion_at_threshold", "Conversion at the threshold", "pct"))
+    columns = [("challenger (this cycle)", "")]
+    for prefix, title in (("champion.", "champion"), ("baseline.logistic.", "logistic baseline"),
+                          ("baseline.points.", "points baseline")):
+        if any(k.startswith(prefix) for k in run.metrics):
+            columns.append((title, prefix))
+    rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
+            for key, label, fmt in names]
+    table = data.calibration(run)
+    return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
+            "calibration_chart": charts.calibration_chart(table) if table is not None else None}
+
+
+def _unmatured(summary: dict[str, Any], figs: Figures):
+    if math.isfinite(figs.value("labels.unmatured_open_leads")):
+        return figs.show("labels.unmatured_open_leads", "count")
+    value = summary.get("unmatured_open_leads")
+    return figs.put("report.unmatured_open_leads", value, "count") if value else None
+
+
+def _infeasible_message(run: data.CycleRun) -> str:
+    decision = data.threshold(run)
+    feasible = decision.get("feasible", run.metrics.get("threshold_feasible", 1.0))
+    return "" if feasible else str(decision.get("message", ""))
+
+
+def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
+    out: dict[str, Any] = {"verdict": check.verdict, "check": check}
+    if check.verdict == "first cycle":
+        return out
+    for name, fmt in (("days", "count"), ("before_n", "count"), ("after_n", "count"),
+                      ("before_rate", "pct"), ("after_rate", "pct"), ("diff", "pp"),
+                      ("ci_low", "pp"), ("ci_high", "pp"), ("p_value", "ratio")):
+        out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
+    if check.before_n and check.after_n:
+        out["chart"] = charts.cohort_chart((check.before_rate, check.before_n),
+                                           (check.after_rate, check.after_n),
+                                           ("before the last cycle", "after it"))
+    return out
+
+
+def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str, Any], Figures,
+                                                                         data.CycleRun]:
+    """Everything the template shows, and the figures to log on the run."""
+    from features.label_policy import load_policy
+    from features.labels import build_labels
+    from features.store import connect
+    from training.report_summary import summary
+
+    run = data.download(client, data.find_cycle_run(client, config, cycle))
+    previous = data.previous_run(client, config, run)
+    if previous is not None:
+        data.download(client, previous)
+    figs = Figures(run.run_id, run.metrics)
+    as_of = run.as_of or run.started
+    start = data.parse_time(run.param(*data.WINDOW_START_PARAMS))
+    band = _band(config, run)
+    policy = load_policy(config["labels"].get("policy"))
+    maturity = int(config["labels"]["maturity_days"])
+    with connect(config["store"], read_only=True) as con:
+        frame = store.dispositioned_leads(con, policy, config, start, as_of)
+        labels = build_labels(con, as_of, policy, maturity)
+        labels = labels[labels["matured"]]
+        ctx: dict[str, Any] = {
+            "signals": _signals(run, previous, figs),
+            "dispositions": _dispositions(frame, figs),
+            "conversion": _conversion(run, band, figs),
+            "grades": _grades(run, config, con, policy, client, figs),
+            "speed": _speed(frame, labels, config, figs),
+            "cohort": _cohort(store.cohort_check(con, policy, as_of,
+                                                 previous.as_of if previous else None, maturity),
+                              figs),
+        }
+    ctx["model"] = _model(run, figs)
+    ctx.update(
+        cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
+        promoted=data.promoted(run), figs=figs,
+        threshold={k: figs.show(k, f) for k, f in (
+            ("threshold", "ratio"), ("threshold_ci_low", "pct"), ("threshold_ci_high", "pct"),
+            ("conversion_at_threshold", "pct"), ("mqls_per_week", "num1"),
+            ("volume_at_threshold", "count"))},
+        # the review's own sentence, shown when no cut-off met the band (it says why)
+        threshold_message=_infeasible_message(run),
+        maturity=figs.put("report.maturity_days", maturity, "count"),
+        unmatured=_unmatured(data.label_summary(run), figs),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    ctx["summary"] = summary(ctx)
+    return ctx, figs, run
+
+
+def render(ctx: dict[str, Any]) -> str:
+    """The page's HTML from the context (``templates/report.html.j2``)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("training", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["words"] = words
+    return env.get_template("report.html.j2").render(**ctx, sentence=sentence)
+
+
+def _log(client, run_id: str, metrics: dict[str, float], path: Path) -> None:
+    from mlflow.entities import Metric
+
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    items = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items()) if math.isfinite(v)]
+    for i in range(0, len(items), 500):
+        client.log_batch(run_id, metrics=items[i:i + 500])
+    client.log_artifact(run_id, str(path), REPORT_ARTIFACT_DIR)
+
+
+def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path("reports")) -> Path:
+    """Write ``<out_dir>/<cycle>/index.html`` for a review cycle and log it on the cycle's run.
+
+    Raises:
+        LeadscoreError: when the cycle has no run, or the store cannot be read.
+    """
+    from training.tracking import client as mlflow_client
+
+    if not cycle or "/" in cycle or "\\" in cycle or cycle.startswith("."):
+        raise LeadscoreError(f"Cycle name {cycle!r} cannot name a folder: use e.g. 2026-W47.")
+    client = mlflow_client(config)
+    ctx, figs, run = build_context(cycle, config, client)
+    html = render(ctx)
+    path = Path(out_dir) / cycle / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    _log(client, run.run_id, figs.new, path)
+    return path

@@ -1,0 +1,319 @@
+"""What the leaders' report computes from the store (read-only): dispositions, speed, cohorts.
+
+Definitions (the report's glossary repeats them):
+
+- A lead's *verdict* is its latest disposition on or before the review date; its *family* comes
+  from the label policy (positive = booked, open = accepted / being worked, fit_negative and
+  intent_negative = rejected for who the lead is / what it is doing, excluded = junk or recycled).
+- *Acceptance rate*: the share of dispositioned leads whose verdict is accepted, being worked or
+  booked (not rejected, disqualified or recycled).
+- *Engaged*: the lead had a high-intent activity (``features.high_intent_activities``) or at least
+  three activities of any kind on or before the review date.
+- *Response time*: from the moment the lead became scoreable (MQL, else creation) to its first
+  touch (the earliest ``first_touch_at``), in clock hours. The SLA is ``sla.high_intent_hours``
+  (default 1) for leads with a high-intent activity before their first touch and
+  ``sla.other_hours`` (default 24) for the rest.
+- *Cohort check*: the SQL rate of leads that became scoreable after the previous cycle's review
+  date against the equal-length window just before it, both measured as "SQL within d days"
+  (d = min(maturity, max(7, half the gap between the cycles))) so the younger cohort is not
+  penalised for having had less time; only leads whose d days have passed count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from features.fit import normalise_source
+from features.label_policy import LabelPolicy
+from features.labels import build_labels
+
+VERDICTS = ("booked", "accepted", "rejected_fit", "rejected_intent", "junk_or_recycled", "other")
+_FAMILY_VERDICT = {
+    "positive": "booked", "open": "accepted", "fit_negative": "rejected_fit",
+    "intent_negative": "rejected_intent", "excluded": "junk_or_recycled",
+}
+BUCKETS = ("<5 min", "5-30 min", "30 min-1 h", "1-24 h", ">24 h")
+_BUCKET_EDGES_H = (5 / 60, 0.5, 1.0, 24.0)
+MIN_COHORT_LEADS = 30
+MIN_COHORT_SQLS = 5
+
+
+def dispositioned_leads(
+    con: duckdb.DuckDBPyConnection,
+    policy: LabelPolicy,
+    config: dict[str, Any],
+    start: datetime | None,
+    end: datetime,
+) -> pd.DataFrame:
+    """One row per lead scoreable in [start, end] with a disposition by ``end``.
+
+    Columns: lead_id, source, campaign, scoreable_at, status, reason_code, verdict, accepted,
+    engaged, high_intent_first, first_touch_at, response_hours. No personal field is read.
+    """
+    high = list((config.get("features") or {}).get("high_intent_activities") or [])
+    params: dict[str, Any] = {"end": end, "start": start or datetime(1900, 1, 1), "high": high}
+    frame = con.execute(
+        """
+        WITH lead AS (
+            SELECT lead_id, coalesce(nullif(trim(source), ''), 'unknown') AS source,
+                   coalesce(nullif(trim(campaign), ''), '(none)') AS campaign,
+                   CASE WHEN mql_at IS NOT NULL AND mql_at <= $end THEN mql_at ELSE created_at END
+                       AS scoreable_at
+            FROM leads WHERE created_at <= $end
+        ), latest AS (
+            SELECT lead_id, trim(status) AS status, nullif(trim(reason_code), '') AS reason_code
+            FROM dispositions WHERE dispositioned_at <= $end
+            QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY dispositioned_at DESC,
+                                       status) = 1
+        ), touch AS (
+            SELECT lead_id, min(first_touch_at) AS first_touch_at
+            FROM dispositions WHERE dispositioned_at <= $end AND first_touch_at <= $end
+            GROUP BY lead_id
+        ), act AS (
+            SELECT a.lead_id, count(*) AS n_activities,
+                   count(*) FILTER (WHERE list_contains($high, a.activity_type)) AS n_high,
+                   min(a.occurred_at) FILTER (WHERE list_contains($high, a.activity_type))
+                       AS first_high_at
+            FROM activities a WHERE a.occurred_at <= $end GROUP BY a.lead_id
+        )
+        SELECT l.lead_id, l.source, l.campaign, l.scoreable_at, d.status, d.reason_code,
+               t.first_touch_at,
+               coalesce(a.n_high, 0) > 0 OR coalesce(a.n_activities, 0) >= 3 AS engaged,
+               coalesce(a.first_high_at <= t.first_touch_at, false) AS high_intent_first
+        FROM lead l JOIN latest d USING (lead_id)
+        LEFT JOIN touch t USING (lead_id) LEFT JOIN act a USING (lead_id)
+        WHERE l.scoreable_at >= $start AND l.scoreable_at <= $end
+        """,
+        params,
+    ).df()
+    sources = {raw: normalise_source(raw) or "unknown" for raw in frame["source"].unique()}
+    frame["source"] = frame["source"].map(sources)
+    families = [policy.family(s, r) for s, r in zip(frame["status"], frame["reason_code"],
+                                                      strict=True)]
+    frame["verdict"] = [_FAMILY_VERDICT.get(f, "other") for f in families]
+    frame["accepted"] = frame["verdict"].isin(["booked", "accepted"])
+    frame["reason_code"] = frame["reason_code"].fillna(frame["status"])
+    delta = pd.to_datetime(frame["first_touch_at"]) - pd.to_datetime(frame["scoreable_at"])
+    frame["response_hours"] = (delta.dt.total_seconds() / 3600).clip(lower=0)
+    return frame
+
+
+def acceptance_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per value of ``column``: leads, acceptance rate and the share of each verdict."""
+    if frame.empty:
+        return pd.DataFrame(columns=[column, "leads", "acceptance_rate", *VERDICTS])
+    shares = pd.crosstab(frame[column], frame["verdict"], normalize="index")
+    shares = shares.reindex(columns=list(VERDICTS), fill_value=0.0)
+    out = pd.DataFrame({
+        "leads": frame.groupby(column).size(),
+        "acceptance_rate": frame.groupby(column)["accepted"].mean(),
+        "engaged_out_of_icp": frame.assign(
+            x=frame["engaged"] & (frame["verdict"] == "rejected_fit")
+        ).groupby(column)["x"].mean(),
+    }).join(shares)
+    out = out.rename_axis(column).reset_index()
+    return out.sort_values(["leads", column], ascending=[False, True]).reset_index(drop=True)
+
+
+def reasons_by_source(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rejection reason codes per source: share of the source's dispositioned leads, and how many
+    times the overall share that is (``ratio``; 2.0 = twice as often as average)."""
+    rejected = frame[frame["verdict"].isin(["rejected_fit", "rejected_intent", "junk_or_recycled"])]
+    if rejected.empty:
+        return pd.DataFrame(columns=["source", "reason_code", "family", "count", "share",
+                                     "overall_share", "ratio"])
+    per_source = frame.groupby("source").size()
+    overall = rejected.groupby("reason_code").size() / len(frame)
+    counts = rejected.groupby(["source", "reason_code", "verdict"]).size().rename("count")
+    out = counts.reset_index().rename(columns={"verdict": "family"})
+    out["share"] = out["count"] / out["source"].map(per_source)
+    out["overall_share"] = out["reason_code"].map(overall)
+    out["ratio"] = out["share"] / out["overall_share"]
+    return out.sort_values(["source", "count"], ascending=[True, False]).reset_index(drop=True)
+
+
+def reason_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every verdict's reason code over all dispositioned leads: count and share."""
+    if frame.empty:
+        return pd.DataFrame(columns=["reason_code", "verdict", "count", "share"])
+    out = frame.groupby(["reason_code", "verdict"]).size().rename("count").reset_index()
+    out["share"] = out["count"] / len(frame)
+    return out.sort_values("count", ascending=False).reset_index(drop=True)
+
+
+def _bucket(hours: pd.Series) -> pd.Series:
+    edges = [-math.inf, *_BUCKET_EDGES_H, math.inf]
+    return pd.cut(hours, edges, labels=list(BUCKETS), right=False)
+
+
+def first_touch(frame: pd.DataFrame, labels: pd.DataFrame, sla: dict[str, float]) -> dict[str, Any]:
+    """Speed to lead: shares touched within 1 h / 24 h / the SLA, and SQL rate by response bucket.
+
+    ``labels`` are matured labels (lead_id, label); conversion by bucket uses leads in both.
+    """
+    touched = frame.dropna(subset=["response_hours"])
+    out: dict[str, Any] = {"touched": len(touched), "dispositioned": len(frame)}
+    if touched.empty:
+        out["buckets"] = pd.DataFrame(columns=["bucket", "leads", "labelled", "sql_rate"])
+        return out
+    hours = touched["response_hours"]
+    high = touched["high_intent_first"].astype(bool)
+    limit = np.where(high, sla["high_intent_hours"], sla["other_hours"])
+    out.update(
+        within_1h=float((hours <= 1).mean()),
+        within_24h=float((hours <= 24).mean()),
+        median_hours=float(hours.median()),
+        sla_met=float((hours.to_numpy() <= limit).mean()),
+        high_intent_leads=int(high.sum()),
+        high_intent_within_sla=float((hours[high] <= sla["high_intent_hours"]).mean())
+        if high.any() else math.nan,
+        other_within_sla=float((hours[~high] <= sla["other_hours"]).mean())
+        if (~high).any() else math.nan,
+    )
+    joined = touched.assign(bucket=_bucket(hours)).merge(
+        labels[["lead_id", "label"]], on="lead_id", how="left"
+    )
+    rows = []
+    for name in BUCKETS:
+        part = joined[joined["bucket"] == name]
+        known = part["label"].dropna()
+        rows.append({"bucket": name, "leads": len(part), "labelled": len(known),
+                     "sql_rate": float(known.mean()) if len(known) else math.nan})
+    out["buckets"] = pd.DataFrame(rows)
+    return out
+
+
+@dataclass(frozen=True)
+class CohortCheck:
+    """Did leads scored after the previous cycle convert better than those just before it?"""
+
+    verdict: str  # "better", "worse", "no clear difference", "insufficient evidence", "first cycle"
+    days: int = 0
+    before_start: datetime | None = None
+    split: datetime | None = None
+    after_end: datetime | None = None
+    before_n: int = 0
+    before_sqls: int = 0
+    after_n: int = 0
+    after_sqls: int = 0
+    diff: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p_value: float = math.nan
+
+    @property
+    def before_rate(self) -> float:
+        return self.before_sqls / self.before_n if self.before_n else math.nan
+
+    @property
+    def after_rate(self) -> float:
+        return self.after_sqls / self.after_n if self.after_n else math.nan
+
+
+def two_proportions(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float, float]:
+    """Difference p2 - p1 with its 95 % Wald interval and the two-sided pooled z-test p-value."""
+    p1, p2 = x1 / n1, x2 / n2
+    diff = p2 - p1
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    pooled = (x1 + x2) / (n1 + n2)
+    se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    p_value = math.erfc(abs(diff) / se0 / math.sqrt(2)) if se0 > 0 else 1.0
+    return diff, diff - 1.96 * se, diff + 1.96 * se, p_value
+
+
+def cohort_check(
+    con: duckdb.DuckDBPyConnection,
+    policy: LabelPolicy,
+    as_of: datetime,
+    previous_as_of: datetime | None,
+    maturity_days: int,
+) -> CohortCheck:
+    """Compare the cohort after ``previous_as_of`` with the equal-length one before it."""
+    if previous_as_of is None:
+        return CohortCheck("first cycle")
+    gap = (as_of - previous_as_of).days
+    days = int(min(maturity_days, max(7, gap // 2)))
+    after_end = as_of - timedelta(days=days)
+    length = after_end - previous_as_of
+    if length <= timedelta(0):
+        return CohortCheck("insufficient evidence", days, split=previous_as_of)
+    before_start = previous_as_of - length
+    labels = build_labels(con, as_of, policy, days)
+    labels = labels[labels["matured"]]
+    at = pd.to_datetime(labels["scoreable_at"])
+    before = labels[(at >= before_start) & (at < previous_as_of)]
+    after = labels[(at >= previous_as_of) & (at <= after_end)]
+    check = dict(days=days, before_start=before_start, split=previous_as_of, after_end=after_end,
+                 before_n=len(before), before_sqls=int(before["label"].sum()),
+                 after_n=len(after), after_sqls=int(after["label"].sum()))
+    small = (min(len(before), len(after)) < MIN_COHORT_LEADS
+             or min(check["before_sqls"], check["after_sqls"]) < MIN_COHORT_SQLS)
+    if small:
+        return CohortCheck("insufficient evidence", **check)
+    diff, lo, hi, p = two_proportions(check["before_sqls"], len(before), check["after_sqls"],
+                                      len(after))
+    verdict = "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
+    return CohortCheck(verdict, diff=diff, ci_low=lo, ci_high=hi, p_value=p, **check)
+
+
+def grade_table(scored: pd.DataFrame) -> pd.DataFrame:
+    """SQL rate per grade (A1..D4) of a scored, labelled cohort, best grade first."""
+    rows = []
+    for letter in "ABCD":
+        for digit in "1234":
+            grade = letter + digit
+            part = scored[scored["grade"] == grade]
+            rows.append({"grade": grade, "leads": len(part), "sqls": int(part["label"].sum()),
+                         "sql_rate": float(part["label"].mean()) if len(part) else math.nan})
+    return pd.DataFrame(rows)
+
+
+def grade_inversions(table: pd.DataFrame, min_leads: int = 20) -> list[tuple[str, str]]:
+    """Pairs (better grade, worse grade) where the better grade converts below the worse one.
+
+    A grade is better when its letter and digit are both at least as good (A1 over B2, A2 over
+    A3); only grades with ``min_leads`` leads count, and only gaps beyond sampling noise (the
+    rates differ by more than two standard errors) are flagged.
+    """
+    rows = table[table["leads"] >= min_leads].set_index("grade")
+    out = []
+    for g1, r1 in rows.iterrows():
+        for g2, r2 in rows.iterrows():
+            if g1 == g2 or not (g1[0] <= g2[0] and g1[1] <= g2[1]):
+                continue
+            p1, p2 = r1["sql_rate"], r2["sql_rate"]
+            se = math.sqrt(p1 * (1 - p1) / r1["leads"] + p2 * (1 - p2) / r2["leads"]) or 1e-9
+            if p2 - p1 > 2 * se:
+                out.append((g1, g2))
+    return out
+
+
+def score_validation_cohort(
+    con: duckdb.DuckDBPyConnection,
+    bundle,
+    policy: LabelPolicy,
+    config: dict[str, Any],
+    as_of: datetime,
+) -> pd.DataFrame:
+    """Score the newest matured cohorts (``cycle.validation_weeks``) with ``bundle``, as of each
+    lead's scoreable moment: lead_id, source, label, score, grade. The fallback when the review
+    logged no scored validation table."""
+    from features.build import build_batch
+    from training.model import score_frame
+
+    labels = build_labels(con, as_of, policy, int(config["labels"]["maturity_days"]))
+    labels = labels[labels["matured"]]
+    if labels.empty:
+        return pd.DataFrame(columns=["lead_id", "source", "label", "score", "grade"])
+    weeks = sorted(labels["cohort"].unique())[-int(config["cycle"]["validation_weeks"]):]
+    valid = labels[labels["cohort"].isin(weeks)].reset_index(drop=True)
+    points = pd.DataFrame({"lead_id": valid["lead_id"], "as_of": valid["scoreable_at"]})
+    scores = score_frame(bundle, build_batch(con, points, config))
+    return pd.concat([valid[["lead_id", "source", "label"]], scores[["score", "grade"]]], axis=1)

@@ -1,0 +1,148 @@
+"""The report's opening summary: what changed this cycle and what to do about it, in sentences
+generated from the numbers (each number a tagged figure, see ``training.report_text``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from markupsafe import Markup
+
+from training.evaluate import metric_key
+from training.report_text import sentence, words
+
+_ADVICE = {
+    "rejected_fit": "tighten the {source} targeting",
+    "rejected_intent": "check the offer and timing of {source} leads before routing them",
+    "junk_or_recycled": "clean the {source} list and validate its forms",
+}
+
+
+def _conversion(ctx: dict[str, Any]) -> Markup:
+    figs, run, previous = ctx["figs"], ctx["run"], ctx["previous"]
+    conv = ctx["threshold"]["conversion_at_threshold"]
+    band = ctx["conversion"]
+    parts: list[Any] = ["The new model converts ", conv, " of MQLs (band ", band["band_min"], "-",
+                        band["band_max"], ")"]
+    if previous is not None and "conversion_at_threshold" in previous.metrics:
+        was = previous.metrics["conversion_at_threshold"]
+        now = run.metric("conversion_at_threshold")
+        trend = "up from" if now > was else "down from" if now < was else "the same as"
+        parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
+                                           run_id=previous.run_id, metrics=previous.metrics),
+                  f" in cycle {previous.cycle}"]
+    promoted = ctx["promoted"]
+    gates = ctx["model"]["gates"]
+    if promoted is None:
+        promoted = gates.get("passed")
+    if promoted is True:
+        parts.append("; it was promoted to champion.")
+    elif promoted is False:
+        failed = [g["name"].replace("_", "-") for g in gates.get("gates", [])
+                  if not g.get("passed")]
+        why = f" (failed gate: {', '.join(failed)})" if failed else ""
+        parts.append(f"; it was not promoted{why}, so the champion keeps scoring.")
+    else:
+        parts.append(".")
+    return sentence(*parts)
+
+
+def _volume(ctx: dict[str, Any]) -> Markup | None:
+    t = ctx["threshold"]
+    if not math.isfinite(ctx["run"].metric("mqls_per_week")):
+        return None
+    return sentence("Expect about ", t["mqls_per_week"], " MQLs a week at threshold ",
+                    t["threshold"], ".")
+
+
+def _signal(ctx: dict[str, Any]) -> Markup | None:
+    signals = ctx["signals"]
+    if not signals.get("available"):
+        return None
+    top = signals["rows"][0]
+    if signals["first_cycle"]:
+        tail = " (first cycle: nothing to compare with yet)."
+    elif signals["top_previous"] in (None, 1):
+        tail = ", as in the previous cycle." if signals["top_previous"] == 1 else ", a new signal."
+    else:
+        tail = Markup(", up from #{} last cycle.").format(signals["top_previous"])
+    return sentence("The strongest signal of a booked meeting is ",
+                    f"{top['label']} ({top['group']}); ",
+                    "fit explains ", signals["fit_share"], " of the score and intent ",
+                    signals["intent_share"], tail)
+
+
+def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
+    d = ctx["dispositions"]
+    if not d.get("available"):
+        return []
+    figs = ctx["figs"]
+    out = [sentence("Sales accepted ", d["acceptance"], " of the ", d["dispositioned"],
+                    " dispositioned leads.")]
+    flagged = d["flagged_raw"]
+    if not flagged.empty:
+        r = flagged.iloc[0]
+        key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
+        advice = _ADVICE.get(r["family"], "look into {source} leads").format(
+            source=words(r["source"]))
+        out.append(sentence(f"{words(r['source']).capitalize()} leads are closed as "
+                            f"{words(r['reason_code'])} ", figs.show(key + ".ratio", "times"),
+                            f" as often as average: {advice}."))
+    worst = d["worst_campaign"]
+    if worst is not None:
+        key = f"report.campaign.{metric_key(worst['campaign'])}.engaged_out_of_icp"
+        out.append(sentence(f"Campaign {worst['campaign']} brings engaged but out-of-ICP leads (",
+                            figs.show(key, "pct"), " of its leads vs ",
+                            figs.show("report.engaged_out_of_icp", "pct"),
+                            " overall): keep its content, retarget its audience."))
+    return out
+
+
+def _speed(ctx: dict[str, Any]) -> Markup | None:
+    s = ctx["speed"]
+    if not s.get("available"):
+        return None
+    parts: list[Any] = [s["sla_met"], " of leads were first touched within their SLA (",
+                        f"{s['sla_high']:g} h for high intent, {s['sla_other']:g} h otherwise)"]
+    fast, slow = s["buckets"][0], s["buckets"][-1]
+    if math.isfinite(fast["raw_rate"]) and math.isfinite(slow["raw_rate"]):
+        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " vs ",
+                  slow["rate"], " after a day"]
+    return sentence(*parts, ".")
+
+
+def _grades(ctx: dict[str, Any]) -> Markup | None:
+    g = ctx["grades"]
+    if not g.get("available"):
+        return None
+    if not g["inversions"]:
+        return sentence("Grades are in order: no better grade converted below a worse one.")
+    better, worse = g["inversions"][0]
+    return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
+                    g["count"], " inversions in all); review the grade cut-points.")
+
+
+def _cohort(ctx: dict[str, Any]) -> Markup:
+    c = ctx["cohort"]
+    verdict = c["verdict"]
+    if verdict == "first cycle":
+        return sentence("First cycle: there is no earlier change to judge yet.")
+    if verdict == "insufficient evidence":
+        if not c["check"].after_n:
+            return sentence("Insufficient evidence on whether last cycle's change helped: no "
+                            "lead scored since then has had time to convert yet.")
+        return sentence("Insufficient evidence on whether last cycle's change helped (",
+                        c["after_n"], " leads after it, ", c["before_n"], " before).")
+    head = {"better": "Last cycle's change helped: leads scored since then became SQLs at ",
+            "worse": "Leads scored since last cycle's change did worse: they became SQLs at ",
+            "no clear difference": "No clear difference since last cycle's change: leads became "
+                                   "SQLs at "}[verdict]
+    return sentence(head, c["after_rate"], " vs ", c["before_rate"], " before (",
+                    c["diff"], ", 95% interval ", c["ci_low"], " to ", c["ci_high"], ").")
+
+
+def summary(ctx: dict[str, Any]) -> list[Markup]:
+    """The summary's sentences, most important first."""
+    parts = [_conversion(ctx), _volume(ctx), _signal(ctx), *_dispositions(ctx), _speed(ctx),
+             _grades(ctx), _cohort(ctx)]
+    return [p for p in parts if p is not None]

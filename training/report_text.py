@@ -1,0 +1,113 @@
+"""The report's figures and sentences: every number shown is tagged with the metric it comes from.
+
+A figure renders as
+``<span class="fig" data-metric="KEY" data-format="FMT" data-run="RUN_ID">TEXT</span>``:
+``KEY`` is the metric's name on the MLflow run ``RUN_ID`` (the cycle's run, or the previous
+cycle's for "up from" figures), and ``TEXT`` is the value formatted by ``FMT``:
+
+=========  ==================================================  ===========
+format     rule                                                example
+=========  ==================================================  ===========
+``pct``    100 x value, one decimal, then ``%``                ``34.1%``
+``pp``     100 x value, signed, one decimal, then `` pp``      ``+3.2 pp``
+``ratio``  three decimals                                      ``0.812``
+``count``  rounded to a whole number, thousands with commas    ``1,234``
+``num1``   one decimal                                         ``12.5``
+``times``  one decimal, then ``x``                             ``2.0x``
+=========  ==================================================  ===========
+
+A value that is missing or NaN shows as ``n/a``. Figures the report computes itself (acceptance,
+speed to lead, the cohort check, grade conversion ...) are logged on the cycle's run under
+``report.``, so the page and the run always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from markupsafe import Markup, escape
+
+FORMATS = ("pct", "pp", "ratio", "count", "num1", "times")
+
+
+def format_value(value: float | None, fmt: str) -> str:
+    """``value`` as the report shows it (see the module's table)."""
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    value = float(value)
+    if fmt == "pct":
+        return f"{100 * value:.1f}%"
+    if fmt == "pp":
+        return f"{100 * value:+.1f} pp"
+    if fmt == "ratio":
+        return f"{value:.3f}"
+    if fmt == "count":
+        return f"{round(value):,}"
+    if fmt == "num1":
+        return f"{value:.1f}"
+    if fmt == "times":
+        return f"{value:.1f}x"
+    raise ValueError(f"unknown figure format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def parse_value(text: str, fmt: str) -> float | None:
+    """The number a formatted figure shows (the inverse of ``format_value``, to its precision)."""
+    text = text.strip()
+    if text == "n/a":
+        return None
+    clean = text.replace(",", "").replace("%", "").replace("pp", "").replace("x", "").strip()
+    number = float(clean)
+    return number / 100 if fmt in ("pct", "pp") else number
+
+
+def tolerance(fmt: str) -> float:
+    """Half a unit of the last digit shown: the most a shown figure may differ from the metric."""
+    return {"pct": 0.0005, "pp": 0.0005, "ratio": 0.0005, "count": 0.5, "num1": 0.05,
+            "times": 0.05}[fmt] + 1e-9
+
+
+class Figures:
+    """Formats figures for the page and remembers the ones the report must log on the run."""
+
+    def __init__(self, run_id: str, metrics: Mapping[str, float]):
+        self.run_id = run_id
+        self.metrics = dict(metrics)
+        self.new: dict[str, float] = {}
+
+    def add(self, key: str, value: float | None) -> float | None:
+        """Record a figure the report computed (logged as ``key`` on the run)."""
+        if value is None or not math.isfinite(float(value)):
+            return None
+        self.new[key] = float(value)
+        self.metrics[key] = float(value)
+        return float(value)
+
+    def value(self, key: str) -> float:
+        value = self.metrics.get(key)
+        return math.nan if value is None else float(value)
+
+    def show(self, key: str, fmt: str, *, run_id: str | None = None,
+             metrics: Mapping[str, float] | None = None) -> Markup:
+        """The figure ``key`` of this run (or of ``run_id``'s ``metrics``) as a tagged span."""
+        source = self.metrics if metrics is None else metrics
+        value = source.get(key)
+        text = format_value(value, fmt)
+        return Markup(
+            '<span class="fig" data-metric="{}" data-format="{}" data-run="{}">{}</span>'
+        ).format(key, fmt, run_id or self.run_id, text)
+
+    def put(self, key: str, value: float | None, fmt: str) -> Markup:
+        """Record a computed figure and show it."""
+        self.add(key, value)
+        return self.show(key, fmt)
+
+
+def words(name: object) -> str:
+    """A code as words ("wrong_title" -> "wrong title", "paid_search" -> "paid search")."""
+    return str(name).replace("_", " ")
+
+
+def sentence(*parts: object) -> Markup:
+    """Join escaped text and figure spans into one sentence."""
+    return Markup("").join(p if isinstance(p, Markup) else escape(str(p)) for p in parts)

@@ -63,7 +63,9 @@ def cli() -> None:
     default="csv",
     show_default=True,
 )
-@click.option("--truth/--no-truth", default=False, help="Also write truth.csv (the planted probabilities).")
+@click.option(
+    "--truth/--no-truth", default=False, help="Also write truth.csv (the planted probabilities)."
+)
 @_user_errors
 def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
@@ -141,7 +143,9 @@ def rollback(config_path) -> None:
 
 @cli.command()
 @click.option("--cycle", required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"))
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports")
+)
 @CONFIG_OPTION
 @_user_errors
 def report(cycle: str, out_dir: Path, config_path) -> None:
@@ -156,7 +160,9 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion.")
+@click.option(
+    "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
+)
 @CONFIG_OPTION
 @_user_errors
 def score(input_path: Path, output: Path, model_uri: str | None, config_path) -> None:
@@ -168,7 +174,9 @@ def score(input_path: Path, output: Path, model_uri: str | None, config_path) ->
 
 
 @cli.command()
-@click.option("--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS.")
+@click.option(
+    "--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS."
+)
 @click.option("--port", type=int, default=None, help="Default 3000.")
 @CONFIG_OPTION
 @_user_errors
@@ -181,7 +189,9 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 
 
 @cli.command()
-@click.option("--leads", "n_leads", type=click.IntRange(min=1000), default=20_000, show_default=True)
+@click.option(
+    "--leads", "n_leads", type=click.IntRange(min=1000), default=20_000, show_default=True
+)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--serve/--no-serve", "start_service", default=True, help="Start the API at the end.")
 @_user_errors

@@ -308,7 +308,12 @@ def generate_export(
     _check_out_dir(out_dir, fmt)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [*EXPORT_TABLES, "truth"] if truth else list(EXPORT_TABLES)
-    final = {n: out_dir / f"{n}.{'csv' if n == 'truth' else fmt}" for n in names}
+    # The truth is the answer key, not part of the CRM export: it sits in a sub-folder so that
+    # `leadscore ingest OUT_DIR` (which reads a folder's files, not its sub-folders) never sees it.
+    final = {n: out_dir / f"{n}.{fmt}" for n in EXPORT_TABLES}
+    if truth:
+        final["truth"] = out_dir / TRUTH_FILE
+        final["truth"].parent.mkdir(exist_ok=True)
     partial = {n: p.with_name(f".{p.name}.partial") for n, p in final.items()}
     summary = GenerateSummary(out_dir, fmt, plan.n_leads, plan.seed, start, end)
     if progress is None:
@@ -334,11 +339,14 @@ def generate_export(
     finally:
         for path in partial.values():
             path.unlink(missing_ok=True)
-    stale_truth = out_dir / "truth.csv"
+    stale_truth = out_dir / TRUTH_FILE
     if not truth and stale_truth.exists():
         stale_truth.unlink()  # it described an earlier export, not this one
     summary.files = final
     return summary
+
+
+TRUTH_FILE = "truth/truth.csv"
 
 
 def _chunk_indices(n_chunks: int, progress: bool):

@@ -32,7 +32,8 @@ def export():
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _same_unit(df: pd.DataFrame) -> pd.DataFrame:
@@ -294,7 +295,7 @@ def test_switching_format_in_one_folder_is_refused(tmp_path):
     with pytest.raises(LeadscoreError, match="already holds a csv export"):
         generate_export(100, seed=1, out_dir=tmp_path, fmt="parquet")
     generate_export(100, seed=1, out_dir=tmp_path)  # the same format again: replaced
-    assert not (tmp_path / "truth.csv").exists()
+    assert not (tmp_path / "truth" / "truth.csv").exists()
 
 
 def test_cli_generate_writes_the_export(tmp_path):
@@ -302,7 +303,7 @@ def test_cli_generate_writes_the_export(tmp_path):
         cli, ["generate", "--leads", "300", "--seed", "2", "--out", str(tmp_path), "--truth"]
     )
     assert result.exit_code == 0, result.output
-    assert "leads.csv" in result.output and (tmp_path / "truth.csv").exists()
+    assert "leads.csv" in result.output and (tmp_path / "truth" / "truth.csv").exists()
     result = CliRunner().invoke(cli, ["generate", "--seed", "-1", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert result.output.startswith("error: seed=-1") and "Traceback" not in result.output

@@ -58,7 +58,7 @@ def cycle(tmp_path_factory):
     train, calib, valid = split(data, config["cycle"]["validation_weeks"])
     bundle = train_bundle(train, calib, data.specs, config, seed=config["cycle"]["seed"],
                           meta={"cycle": "behaviour"}, attribute_roles=data.attribute_roles)
-    truth = pd.read_csv(root / "export" / "truth.csv")
+    truth = pd.read_csv(root / "export" / "truth" / "truth.csv")
     return {"store": store, "config": config, "data": data, "train": train, "calib": calib,
             "valid": valid, "bundle": bundle, "truth": truth}
 

@@ -24,9 +24,17 @@ DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 
 
 def tracking_uri(config: dict[str, Any]) -> str:
-    """The tracking URI: ``MLFLOW_TRACKING_URI`` over the config's ``mlflow.tracking_uri``."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or config["mlflow"].get(
-        "tracking_uri", DEFAULT_TRACKING_URI
+    """The config's ``mlflow.tracking_uri`` (``load_config`` already put ``MLFLOW_TRACKING_URI``
+    there when set).
+
+    The config wins over the environment here because ``mlflow.set_tracking_uri`` writes the
+    environment variable: reading it back would let the first store a process opened capture
+    every later config.
+    """
+    return (
+        config["mlflow"].get("tracking_uri")
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or DEFAULT_TRACKING_URI
     )
 
 

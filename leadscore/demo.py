@@ -49,7 +49,7 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     click.echo(f"  report        {report.resolve()}")
     click.echo(f"  MLflow UI     mlflow ui --backend-store-uri {config['mlflow']['tracking_uri']}")
     click.echo(f"  store         {store.resolve()}")
-    click.echo(f"  scoring API   http://{host}:{port}  (OpenAPI docs at /docs)")
+    click.echo(f"  scoring API   http://{host}:{port}  (OpenAPI document at /docs.json)")
     click.echo(f"  demo API key  {key}")
     click.echo("\nTry it:")
     click.echo(

@@ -16,4 +16,5 @@ bench:  ## benchmarks (not tests): generator, features, review, serving
 	scripts/bootstrap.sh test
 	.venv/bin/python bench/bench_generate.py --leads 1000000
 	.venv/bin/python bench/bench_features.py --leads 1000000
+	.venv/bin/python bench/bench_review.py --leads 100000 1000000
 	.venv/bin/python bench/bench_serving.py

@@ -64,7 +64,9 @@ def cli() -> None:
     show_default=True,
 )
 @click.option(
-    "--truth/--no-truth", default=False, help="Also write truth/truth.csv (the planted probabilities)."
+    "--truth/--no-truth",
+    default=False,
+    help="Also write truth/truth.csv (the planted probabilities).",
 )
 @_user_errors
 def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:

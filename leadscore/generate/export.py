@@ -231,7 +231,7 @@ class GenerateSummary:
             size = path.stat().st_size / 1e6
             lines.append(f"  {path.name:<22} {self.rows[name]:>12,} rows {size:>10.1f} MB")
         if "truth" not in self.files:
-            lines.append("  (no truth.csv: pass --truth for every lead's planted probability)")
+            lines.append("  (no truth/truth.csv: --truth writes each lead's planted probability)")
         return "\n".join(lines)
 
 

@@ -92,7 +92,7 @@ def _activity_pairs(activities: Any) -> list[tuple[str, int]]:
         raise LeadscoreError("activities must be a list of {activity_type, occurred_at} objects.")
     pairs = []
     for i, item in enumerate(activities):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             raise LeadscoreError(
                 f"activities[{i}] must be an object with activity_type and occurred_at."
             )
@@ -142,22 +142,45 @@ def build_online(
     Raises:
         LeadscoreError: when ``as_of`` or an activity is malformed; the message names the field.
     """
-    specs, attrs, icp, windows, high = _plan(_config_key(config), _roles_key(attribute_roles))
-    if as_of is None:
-        as_of = datetime.now(UTC)
-    try:
-        as_of_us = intent.to_epoch_us(as_of)
-    except (TypeError, ValueError):
-        raise LeadscoreError(
-            "as_of is not an ISO-8601 timestamp: send it like 2026-03-01T14:30:00Z."
-        ) from None
-    values: dict[str, Any] = fit.fit_features(lead, icp)
-    values.update(intent.intent_features(
-        _activity_pairs(lead.get("activities")), as_of_us, windows, high
-    ))
-    for spec in attrs:
-        values[spec.name] = attribute_value(_attribute_raw(lead, spec.attribute), spec.kind)
-    return {spec.name: values[spec.name] for spec in specs}
+    return online_builder(config, attribute_roles)(lead, as_of)
+
+
+def online_builder(
+    config: Mapping[str, Any],
+    attribute_roles: Mapping[str, tuple[str, str]] | None = None,
+) -> Callable[[Mapping[str, Any], datetime | str | None], dict[str, float | str | None]]:
+    """``build_online`` with ``config`` and ``attribute_roles`` read once: ``build(lead, as_of)``
+    gives exactly what ``build_online(lead, as_of, config, attribute_roles)`` does. For scoring
+    many leads with one model (a request, a batch)."""
+    return _builder(_config_key(config), _roles_key(attribute_roles))
+
+
+@lru_cache(maxsize=64)
+def _builder(config_key: tuple, roles_key: tuple) -> Callable[..., dict[str, Any]]:
+    specs, attrs, icp, windows, high = _plan(config_key, roles_key)
+    names = tuple(spec.name for spec in specs)
+    attributes = tuple((spec.name, spec.attribute, spec.kind) for spec in attrs)
+    fit_features, intent_features, to_epoch_us = fit.fit_features, intent.intent_features, \
+        intent.to_epoch_us
+
+    def build(lead: Mapping[str, Any], as_of: datetime | str | None) -> dict[str, Any]:
+        if as_of is None:
+            as_of = datetime.now(UTC)
+        try:
+            as_of_us = to_epoch_us(as_of)
+        except (TypeError, ValueError):
+            raise LeadscoreError(
+                "as_of is not an ISO-8601 timestamp: send it like 2026-03-01T14:30:00Z."
+            ) from None
+        values: dict[str, Any] = fit_features(lead, icp)
+        values.update(intent_features(
+            _activity_pairs(lead.get("activities")), as_of_us, windows, high
+        ))
+        for name, column, kind in attributes:
+            values[name] = attribute_value(_attribute_raw(lead, column), kind)
+        return {name: values[name] for name in names}
+
+    return build
 
 
 # ---- batch --------------------------------------------------------------------------------------

@@ -156,6 +156,12 @@ class FeatureEncoder:
              else None)
             for name, kind in zip(self.feature_names_, self.feature_kinds_, strict=True)
         ]
+        # the same with float codes: (name, None, None) or (name, {category: float}, other code)
+        self._fast_plan = [
+            (name, None, None) if index is None
+            else (name, {c: float(i) for c, i in index.items()}, float(len(index)))
+            for name, index in self._plan
+        ]
 
     @staticmethod
     def _require_columns(frame: Any, names: Sequence[str]) -> None:
@@ -198,16 +204,34 @@ class FeatureEncoder:
         A feature absent from the record is missing (NaN).
         """
         self._check_fitted()
+        return np.array(self._row(record), dtype=np.float64)
+
+    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Encode many records into an (n, n_features) float64 matrix; row i is exactly
+        ``transform_record(records[i])``. No pandas."""
+        self._check_fitted()
+        if not records:
+            return np.empty((0, len(self._plan)), dtype=np.float64)
+        row = self._row
+        return np.array([row(record) for record in records], dtype=np.float64)
+
+    def _row(self, record: Mapping[str, Any]) -> list[float]:
         row = []
-        for name, index in self._plan:
-            value = record.get(name)
+        append = row.append
+        get = record.get
+        for name, index, other in self._fast_plan:
+            value = get(name)
+            kind = type(value)
             if index is None:
-                row.append(_number(value))
+                # a float is its own value (NaN stays NaN); anything else goes the long way
+                append(value if kind is float else _number(value))
+            elif kind is str:
+                append(index.get(value, other))
             elif _is_missing(value):
-                row.append(math.nan)
+                append(math.nan)
             else:
-                row.append(float(index.get(str(value), len(index))))
-        return np.array(row, dtype=np.float64)
+                append(index.get(str(value), other))
+        return row
 
     def fit_transform(self, frame: Any, y: Any = None) -> np.ndarray:
         return self.fit(frame, y).transform(frame)

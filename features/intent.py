@@ -32,6 +32,7 @@ from leadscore.errors import LeadscoreError
 
 DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 OTHER_WINDOW_DAYS = 30
 TREND_SHORT_DAYS = 7
@@ -56,6 +57,8 @@ def to_epoch_us(value: datetime | str) -> int:
         value = datetime.fromisoformat(value.strip())
     elif not isinstance(value, datetime):
         raise TypeError(f"expected a datetime or an ISO-8601 string, got {type(value).__name__}")
+    if value.tzinfo is UTC:  # the common case (validated API input, "...Z"): one subtraction
+        return (value - _EPOCH_UTC) // _ONE_US
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return (value - _EPOCH) // _ONE_US
@@ -140,17 +143,21 @@ def intent_features(
         windows: count windows in days.
         high_intent: activity types whose recency is ``days_since_high_intent``.
     """
+    pairs = set(activities)
+    windows = tuple(windows)
+    if not pairs:  # a fit-only lead: every count 0, no recency, flat trend
+        return dict(_no_activity(windows))
     limits = [w * DAY_US for w in windows]
     known = {t: [0] * len(limits) for t in ACTIVITY_TYPES}
     high = frozenset(high_intent)
     other_limit = OTHER_WINDOW_DAYS * DAY_US
     short_limit, long_limit = TREND_SHORT_DAYS * DAY_US, TREND_LONG_DAYS * DAY_US
+    limit_30, limit_90 = 30 * DAY_US, 90 * DAY_US
     n_other = n_short = n_long = 0
     last_age = last_high_age = None
     days_30: set[int] = set()
     days_90: set[int] = set()
-    for pair in set(activities):
-        activity_type, at_us = pair
+    for activity_type, at_us in pairs:
         age = as_of_us - at_us
         if age < 0:
             continue
@@ -165,16 +172,16 @@ def intent_features(
             n_short += 1
         if age < long_limit:
             n_long += 1
-        if age < 90 * DAY_US:
+        if age < limit_90:
             days_90.add(at_us // DAY_US)
-            if age < 30 * DAY_US:
+            if age < limit_30:
                 days_30.add(at_us // DAY_US)
         if last_age is None or age < last_age:
             last_age = age
         if activity_type in high and (last_high_age is None or age < last_high_age):
             last_high_age = age
     out: dict[str, float] = {}
-    for activity_type, names in _count_names(tuple(windows)):
+    for activity_type, names in _count_names(windows):
         for name, n in zip(names, known[activity_type], strict=True):
             out[name] = float(n)
     out[f"n_other_{OTHER_WINDOW_DAYS}d"] = float(n_other)
@@ -183,6 +190,19 @@ def intent_features(
     out["active_days_30d"] = float(len(days_30))
     out["active_days_90d"] = float(len(days_90))
     out["trend_7_30"] = trend(n_short, n_long)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _no_activity(windows: tuple[int, ...]) -> dict[str, float]:
+    """``intent_features`` of a lead without activity (callers copy it; never mutate it)."""
+    out = {name: 0.0 for _, names in _count_names(windows) for name in names}
+    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = 0.0
+    out["days_since_high_intent"] = days(None)
+    out["days_since_last_activity"] = days(None)
+    out["active_days_30d"] = 0.0
+    out["active_days_90d"] = 0.0
+    out["trend_7_30"] = trend(0, 0)
     return out
 
 

@@ -29,7 +29,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from features.build import build_online
+from features.build import online_builder
 from features.scoring import ScoringBundle
 from leadscore.errors import LeadscoreError
 
@@ -100,18 +100,14 @@ def encode_records(
     config = feature_config(manifest)
     roles = manifest.get("attribute_roles")
     now = now or datetime.now(UTC)
-    encode = bundle.encoder.transform_record
-    raws, rows = [], []
+    build = online_builder(config, roles)  # build_online with the config read once
+    raws = []
     for i, record in enumerate(records):
         try:
-            raw = build_online(record, record.get("as_of") or now, config, roles)
+            raws.append(build(record, record.get("as_of") or now))
         except LeadscoreError as exc:
             raise LeadscoreError(f"Row {i}: {exc}") from None
-        raws.append(raw)
-        rows.append(encode(raw))
-    width = len(bundle.feature_names)
-    X = np.vstack(rows) if rows else np.empty((0, width), dtype=np.float64)
-    return X, raws
+    return bundle.encoder.transform_records(raws), raws
 
 
 def score_records(bundle: ScoringBundle, X: np.ndarray) -> pd.DataFrame:

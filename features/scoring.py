@@ -135,6 +135,13 @@ class ScoringBundle:
     def _columns(self, group: str) -> list[int]:
         return [i for i, f in enumerate(self.manifest["features"]) if f["group"] == group]
 
+    def _group_columns(self) -> dict[str, np.ndarray]:
+        cached = self.__dict__.get("_group_columns_cache")
+        if cached is None:
+            cached = {g: np.asarray(self._columns(g), dtype=np.intp) for g in ("fit", "intent")}
+            self.__dict__["_group_columns_cache"] = cached
+        return cached
+
     # ---- scoring -----------------------------------------------------------------------
     def _predict_params(self) -> dict[str, Any]:
         return {} if self.num_threads is None else {"num_threads": self.num_threads}
@@ -142,11 +149,15 @@ class ScoringBundle:
     def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Raw log-odds of each booster for an encoded matrix (rows = leads)."""
         kw = self._predict_params()
+        columns = self._group_columns()
+        # each booster gets a C-contiguous float64 matrix, which LightGBM reads without a copy
         return {
             "full": self.boosters["full"].predict(X, raw_score=True, **kw),
-            "fit": self.boosters["fit"].predict(X[:, self._columns("fit")], raw_score=True, **kw),
+            "fit": self.boosters["fit"].predict(
+                np.take(X, columns["fit"], axis=1), raw_score=True, **kw
+            ),
             "intent": self.boosters["intent"].predict(
-                X[:, self._columns("intent")], raw_score=True, **kw
+                np.take(X, columns["intent"], axis=1), raw_score=True, **kw
             ),
         }
 
@@ -159,14 +170,12 @@ class ScoringBundle:
 
     def grades(self, fit_score: np.ndarray, intent_score: np.ndarray) -> list[str]:
         """Fit letter x intent digit; cut-points are descending (best first)."""
-        fit_cuts = self.manifest["grade_cuts"]["fit"]
-        intent_cuts = self.manifest["grade_cuts"]["intent"]
-        out = []
-        for f, i in zip(fit_score, intent_score, strict=True):
-            letter = FIT_LETTERS[sum(f < c for c in fit_cuts)]
-            digit = 1 + sum(i < c for c in intent_cuts)
-            out.append(f"{letter}{digit}")
-        return out
+        fit_cuts = np.asarray(self.manifest["grade_cuts"]["fit"], dtype=np.float64)
+        intent_cuts = np.asarray(self.manifest["grade_cuts"]["intent"], dtype=np.float64)
+        # how many cut-points each score is below (NaN is below none), as in a loop over cuts
+        letters = (np.asarray(fit_score)[:, None] < fit_cuts[None, :]).sum(axis=1).tolist()
+        digits = (np.asarray(intent_score)[:, None] < intent_cuts[None, :]).sum(axis=1).tolist()
+        return [f"{FIT_LETTERS[f]}{1 + i}" for f, i in zip(letters, digits, strict=True)]
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base."""
@@ -203,16 +212,17 @@ class ScoringBundle:
         grades = self.grades(probs["fit"], probs["intent"])
         contrib = self.contributions(X) if top_reasons > 0 else None
         threshold = self.threshold
+        full, fit, intent = (probs[k].tolist() for k in BOOSTERS)
         out = []
         for i in range(X.shape[0]):
-            score = float(probs["full"][i])
+            score = full[i]
             reasons = (
                 self.reasons_for(contrib[i], raws[i] if raws else {}, top_reasons)
                 if contrib is not None
                 else []
             )
-            out.append(LeadScore(score, float(probs["fit"][i]), float(probs["intent"][i]),
-                                 grades[i], score >= threshold, reasons))
+            out.append(LeadScore(score, fit[i], intent[i], grades[i], score >= threshold,
+                                 reasons))
         return out
 
 

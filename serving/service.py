@@ -7,7 +7,7 @@ Endpoints:
     GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
 
 A request runs the same code as training and batch scoring: ``features.build.build_online`` builds
-the features, the bundle's fitted ``FeatureEncoder.transform_record`` encodes them and the
+the features, the bundle's fitted ``FeatureEncoder`` encodes them (``transform_records``) and the
 ``ScoringBundle`` scores them; pandas and scikit-learn are never called per request. Every worker
 loads the champion once (LightGBM on one thread) and follows the alias (``serving.champion``).
 
@@ -30,18 +30,17 @@ from typing import Any
 
 import anyio
 import bentoml
-import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from features.build import build_online
+from features.build import online_builder
 from leadscore.config import load_config
 from leadscore.errors import LeadscoreError
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
-from serving.gateway import INTERNAL_ERROR, Gateway, RequestRejected, error_body
+from serving.gateway import INTERNAL_ERROR, VALIDATED_KEY, Gateway, RequestRejected, error_body
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, LeadScore, ModelInfo, Reason, ScoreRequest, ScoreResponse
 
@@ -106,18 +105,14 @@ def score_leads(
     """
     now = now or datetime.now(UTC)
     bundle = model.bundle
-    encode = bundle.encoder.transform_record
+    build = online_builder(model.feature_config, model.attribute_roles)  # build_online, one config
     raws: list[dict[str, Any]] = []
-    rows = []
     for i, lead in enumerate(leads):
         try:
-            raw = build_online(lead_record(lead), lead.as_of or now, model.feature_config,
-                               model.attribute_roles)
+            raws.append(build(lead_record(lead), lead.as_of or now))
         except LeadscoreError as exc:
             raise RequestRejected(422, f"leads[{i}]: {exc}", f"leads[{i}]") from None
-        raws.append(raw)
-        rows.append(encode(raw))
-    X = np.vstack(rows)
+    X = bundle.encoder.transform_records(raws)
     top = top_reasons if reasons else 0
     scored = bundle.score_encoded(X, raws if top else None, top_reasons=top)
     out = []
@@ -134,6 +129,22 @@ def score_leads(
     return ScoreResponse.model_construct(
         model_version=model.version, threshold=model.threshold, scores=out
     )
+
+
+class ScoreInput(bentoml.IODescriptor, ScoreRequest):
+    """``ScoreRequest`` as BentoML reads it: the request the gateway already validated.
+
+    The gateway parses and validates every ``POST /score`` body (with its clean, value-free 4xx
+    errors) and passes the result in the ASGI scope; parsing the same body a second time would
+    cost as much again. A request that did not come through the gateway is parsed as usual.
+    """
+
+    @classmethod
+    async def from_http_request(cls, request: Request, serde: Any) -> Any:
+        validated = request.scope.get(VALIDATED_KEY)
+        if isinstance(validated, ScoreRequest):
+            return validated
+        return await super().from_http_request(request, serde)
 
 
 async def _model_endpoint(request: Request) -> JSONResponse:
@@ -184,7 +195,7 @@ class LeadScorer:
     def stop_watching(self) -> None:
         self.champion.stop()
 
-    @bentoml.api(route="/score", input_spec=ScoreRequest)
+    @bentoml.api(route="/score", input_spec=ScoreInput)
     async def score(self, leads: list[Lead], reasons: bool = True) -> ScoreResponse:
         """Score 1 to 1,000 leads with the champion model.
 

@@ -71,6 +71,37 @@ def test_transform_and_transform_record_agree_exactly():
         np.testing.assert_array_equal(enc.transform_record(record), x[i])
 
 
+def test_transform_records_is_transform_record_row_by_row():
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame({
+        "seniority": rng.choice(np.array(["vp", "manager", "cto", "student", None], dtype=object),
+                                n),
+        "n_pricing_view_7d": rng.poisson(2, n).astype(float),
+        "industry": rng.choice(np.array(["software", "retail", "x", None], dtype=object), n),
+        "free_email": rng.choice([0.0, 1.0, np.nan], n),
+    })
+    enc = FeatureEncoder(SPECS, min_count=30).fit(frame)
+    records = frame.to_dict("records")
+
+    class Text(str):
+        pass
+
+    # values of other types than build_online gives take the general path, with the same result
+    records += [{"seniority": Text("vp"), "n_pricing_view_7d": 3, "industry": 7,
+                 "free_email": True},
+                {"seniority": pd.NA, "n_pricing_view_7d": np.float64(2.5), "industry": float("nan"),
+                 "free_email": "1.0"},
+                {"seniority": "vp", "n_pricing_view_7d": "not a number", "free_email": None},
+                {}]
+    matrix = enc.transform_records(records)
+    assert matrix.shape == (len(records), len(SPECS)) and matrix.dtype == np.float64
+    for i, record in enumerate(records):
+        np.testing.assert_array_equal(matrix[i], enc.transform_record(record))
+    np.testing.assert_array_equal(matrix[:n], enc.transform(frame))
+    assert enc.transform_records([]).shape == (0, len(SPECS))
+
+
 def test_infers_kinds_from_dtypes_when_no_features_are_given():
     enc = FeatureEncoder(min_count=1).fit(_frame())
     assert enc.feature_names_ == ["seniority", "n_pricing_view_7d", "industry", "free_email"]

@@ -160,3 +160,17 @@ def test_the_class_can_be_called_directly(registry, monkeypatch):
     finally:
         scorer.stop_watching()
         serving_config.cache_clear()
+
+
+def test_the_endpoint_takes_the_request_the_gateway_validated(api, monkeypatch):
+    from serving.service import LeadScorer, ScoreInput
+
+    assert LeadScorer.apis["score"].input_spec is ScoreInput
+
+    def parse_again(*args, **kwargs):
+        raise AssertionError("BentoML parsed a body the gateway had already validated")
+
+    monkeypatch.setattr(ScoreInput, "model_validate_json", classmethod(parse_again))
+    response = api.post("/score", json=score_body([lead(), lead("L-2")], False), headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert [s["lead_id"] for s in response.json()["scores"]] == [lead()["lead_id"], "L-2"]

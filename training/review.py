@@ -253,6 +253,10 @@ def run_review(
         raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
     cycle = str(cycle).strip()
     review_date = parse_as_of(as_of)
+    from features.store import connect
+
+    with connect(config["store"], read_only=True):
+        pass  # no store, no run: say so before MLflow creates anything
     experiment_id = setup_tracking(config)
     tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds")}

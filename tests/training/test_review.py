@@ -335,3 +335,18 @@ def test_rollback_moves_the_champion_back_to_v1(env):
 
     assert int(client.get_model_version_by_alias("leadscore", "champion").version) == 1
     assert pd.notna(client.get_registered_model("leadscore").tags.get("champion_history"))
+
+
+def test_a_missing_store_is_one_sentence_and_creates_no_mlflow_store(tmp_path):
+    from leadscore.config import load_config
+    from training.review import run_review
+
+    config = load_config()
+    config["store"] = str(tmp_path / "absent.duckdb")
+    config["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path}/mlflow.db"
+
+    with pytest.raises(LeadscoreError, match="No store at .*absent.duckdb: ingest an export first"):
+        run_review("2026-W45", "2026-11-01", config, promote=True)
+
+    assert not (tmp_path / "mlflow.db").exists()
+    assert not (tmp_path / "absent.duckdb").exists()

@@ -295,6 +295,11 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def display_value(name: str, value: Any) -> str:
+    """A feature's value as people read it: "VP", "IT", "Paid search", "United States"."""
+    return _display(name, value)
+
+
 def _display(name: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         text = str(value)

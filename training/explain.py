@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.definitions import display_value
 from features.scoring import Reason, ScoringBundle
 
 MIN_CATEGORY_LEADS = 20
@@ -88,7 +89,7 @@ def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
     return f"higher {verb} the score"
 
 
-def _categorical_direction(values: pd.Series, shap: np.ndarray) -> str:
+def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray) -> str:
     frame = pd.DataFrame({"value": values.astype(object).to_numpy(), "shap": shap}).dropna()
     means = frame.groupby("value")["shap"].agg(["mean", "size"])
     means = means[means["size"] >= MIN_CATEGORY_LEADS]
@@ -97,9 +98,9 @@ def _categorical_direction(values: pd.Series, shap: np.ndarray) -> str:
     best, worst = means["mean"].idxmax(), means["mean"].idxmin()
     parts = []
     if means.loc[best, "mean"] > 0:
-        parts.append(f"{best} raises it most")
+        parts.append(f"{display_value(name, best)} raises it most")
     if means.loc[worst, "mean"] < 0:
-        parts.append(f"{worst} lowers it most")
+        parts.append(f"{display_value(name, worst)} lowers it most")
     return "; ".join(parts) or "mixed"
 
 
@@ -125,7 +126,7 @@ def global_importance(
         if spec["kind"] == "numeric":
             direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
         elif raw_frame is not None and name in raw_frame.columns:
-            direction = _categorical_direction(raw_frame[name], contrib[:, j])
+            direction = _categorical_direction(name, raw_frame[name], contrib[:, j])
         else:
             direction = "mixed"
         rows.append({

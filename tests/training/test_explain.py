@@ -49,8 +49,8 @@ def test_global_importance_ranks_planted_signals_first(fitted):
     assert row.loc["free_email", "direction"] == "yes lowers the score"
     assert row.loc["n_pricing_view_7d", "direction"] == "higher raises the score"
     raises, lowers = row.loc["seniority", "direction"].split("; ")
-    assert raises.split()[0] in ("c_level", "vp", "director") and raises.endswith("raises it most")
-    assert lowers.split()[0] in ("student", "unknown") and lowers.endswith("lowers it most")
+    assert raises.split()[0] in ("C-level", "VP", "Director") and raises.endswith("raises it most")
+    assert lowers.split()[0] in ("Student", "Unknown") and lowers.endswith("lowers it most")
     assert row.loc["n_pricing_view_7d", "label"] == "Pricing views, last 7 days"
 
 

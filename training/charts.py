@@ -83,6 +83,13 @@ def group_share_chart(shares: Mapping[str, float]) -> str:
     """One stacked bar: the share of the score explained by fit and by intent."""
     fig = _figure(7.5, 1.0)
     ax = fig.add_subplot()
+    draw_group_share(ax, shares)
+    ax.set_axis_off()
+    return to_svg(fig, "Share of the score explained by fit and by intent")
+
+
+def draw_group_share(ax, shares: Mapping[str, float]) -> None:
+    """Draw the fit / intent share of the score as one stacked bar on ``ax``."""
     left = 0.0
     for group in ("fit", "intent"):
         share = float(shares.get(group, 0.0))
@@ -92,8 +99,6 @@ def group_share_chart(shares: Mapping[str, float]) -> str:
                     color="white", fontweight="bold")
         left += share
     ax.set_xlim(0, 1)
-    ax.set_axis_off()
-    return to_svg(fig, "Share of the score explained by fit and by intent")
 
 
 def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> str:

@@ -20,11 +20,11 @@ import pandas as pd
 
 from features.definitions import display_value
 from features.scoring import Reason, ScoringBundle
+from training.charts import GROUP_COLOURS, draw_group_share
 
 MIN_CATEGORY_LEADS = 20
 """A category needs this many leads before it can be named as raising or lowering the score."""
 MIN_CORRELATION = 0.1
-GROUP_COLOURS = {"fit": "#1f77b4", "intent": "#ff7f0e"}
 
 _COUNT = re.compile(r"n_(.+)_(\d+)d")
 _PLURALS = {
@@ -203,15 +203,7 @@ def plot_group_importance(groups: Mapping[str, float], path: str | Path) -> Path
     """One stacked bar: the share of the score explained by fit vs intent."""
     fig = _figure(6, 1.6)
     ax = fig.add_subplot()
-    left = 0.0
-    for group in ("fit", "intent"):
-        share = float(groups.get(group, 0.0))
-        ax.barh([0], [share], left=left, color=GROUP_COLOURS[group])
-        if share > 0.08:
-            ax.text(left + share / 2, 0, f"{group} {share:.0%}", ha="center", va="center",
-                    color="white", fontweight="bold")
-        left += share
-    ax.set_xlim(0, 1)
+    draw_group_share(ax, groups)
     ax.set_yticks([])
     ax.set_xticks([])
     ax.set_title("Share of the score explained by fit and by intent")

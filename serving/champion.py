@@ -22,9 +22,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from features.build import online_builder
 from features.scoring import MANIFEST, ScoringBundle
 
 logger = logging.getLogger("leadscore.serving")
@@ -54,6 +56,14 @@ class ServedModel:
     @property
     def threshold(self) -> float:
         return self.bundle.threshold
+
+    @cached_property
+    def build_features(self):
+        """``build_online`` bound to this model's feature config: ``build(lead, as_of)``.
+
+        Built once per loaded model, so a request never re-reads the config.
+        """
+        return online_builder(self.feature_config, self.attribute_roles)
 
     def info(self) -> dict[str, Any]:
         """What ``GET /model`` shows."""
@@ -140,13 +150,15 @@ def load_version(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     manifest = bundle.manifest
-    return ServedModel(
+    model = ServedModel(
         model_name=model_name,
         version=str(version),
         bundle=bundle,
         feature_config=feature_config(manifest, fallback_config),
         attribute_roles=manifest.get("attribute_roles"),
     )
+    model.build_features  # noqa: B018  made here, in the background loader, not on a request
+    return model
 
 
 class ChampionWatcher:

@@ -35,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from features.build import online_builder
 from leadscore.config import load_config
 from leadscore.errors import LeadscoreError
 from serving.auth import KEYS_ENV, api_keys
@@ -105,7 +104,7 @@ def score_leads(
     """
     now = now or datetime.now(UTC)
     bundle = model.bundle
-    build = online_builder(model.feature_config, model.attribute_roles)  # build_online, one config
+    build = model.build_features  # build_online with this model's config, made at load
     raws: list[dict[str, Any]] = []
     for i, lead in enumerate(leads):
         try:

@@ -42,10 +42,16 @@ def _text(value: Any) -> str | None:
 
 # ---- title: seniority and department ------------------------------------------------------------
 
-def _title_words(title: str) -> str:
-    # "Sr. V.P., Sales & Ops" -> "sr vp sales and ops": dots vanish so abbreviations stay one word
-    text = title.lower().replace(".", "").replace("&", " and ")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+def _title_words(title: Any) -> str | None:
+    """A title as lower-case words, or None when there is no title (missing, placeholder, no
+    letters). "Sr. V.P., Sales & Ops" -> "sr vp sales and ops": dots vanish so abbreviations stay
+    one word."""
+    text = _text(title)
+    if text is None:
+        return None
+    text = text.lower().replace(".", "").replace("&", " and ")
+    words = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    return words if re.search(r"[a-z]", words) else None
 
 
 _C_LEVEL = re.compile(
@@ -71,11 +77,8 @@ def seniority(title: Any) -> str:
     >>> [seniority(t) for t in ("Founder & CEO", "SVP Sales", "Head of Marketing", "Sr. Manager")]
     ['c_level', 'vp', 'director', 'manager']
     """
-    text = _text(title)
-    if text is None:
-        return "unknown"
-    words = _title_words(text)
-    if not re.search(r"[a-z]", words):
+    words = _title_words(title)
+    if words is None:
         return "unknown"
     # "Executive Vice President" is a VP although "executive" and "president" both occur
     if _VP.search(words):
@@ -132,11 +135,8 @@ def department(title: Any) -> str:
     >>> [department(t) for t in ("VP Sales", "CMO", "Founder & CEO", "Student")]
     ['sales', 'marketing', 'executive', 'other']
     """
-    text = _text(title)
-    if text is None:
-        return "unknown"
-    words = _title_words(text)
-    if not re.search(r"[a-z]", words):
+    words = _title_words(title)
+    if words is None:
         return "unknown"
     for name, pattern in _DEPARTMENTS:
         if pattern.search(words):

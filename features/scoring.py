@@ -21,7 +21,7 @@ Scores:
 
 Nothing here imports pandas or scikit-learn on the per-request path: a request builds features
 with ``features.build.build_online``, encodes them with ``FeatureEncoder.transform_record`` and
-calls the boosters on a numpy matrix.
+walks the boosters' trees over a numpy matrix (``features.forest``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import lightgbm as lgb
 import numpy as np
 
 from features.encoding import FeatureEncoder
+from features.forest import Forest
 from leadscore.errors import LeadscoreError
 
 BOOSTERS = ("full", "fit", "intent")
@@ -117,7 +118,11 @@ class ScoringBundle:
         boosters = {
             name: lgb.Booster(model_file=str(path / f"{name}.txt")) for name in BOOSTERS
         }
-        return cls(manifest=manifest, encoder=encoder, boosters=boosters, num_threads=num_threads)
+        bundle = cls(manifest=manifest, encoder=encoder, boosters=boosters,
+                     num_threads=num_threads)
+        # compile the forest now (numba, cached on disk), not on the first lead scored
+        bundle.margins(np.zeros((1, len(manifest["features"]))))
+        return bundle
 
     # ---- metadata ----------------------------------------------------------------------
     @property
@@ -146,11 +151,31 @@ class ScoringBundle:
     def _predict_params(self) -> dict[str, Any]:
         return {} if self.num_threads is None else {"num_threads": self.num_threads}
 
+    def _forest(self) -> Forest | None:
+        """The three boosters compiled into one ``Forest`` (None if a booster has a split kind
+        it does not cover; LightGBM's own predict then does the work)."""
+        if "_forest_cache" not in self.__dict__:
+            columns = {"full": range(len(self.manifest["features"])), **self._group_columns()}
+            try:
+                forest = Forest.of(self.boosters, columns, BOOSTERS)
+            except ValueError:
+                forest = None
+            self.__dict__["_forest_cache"] = forest
+        return self.__dict__["_forest_cache"]
+
     def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw log-odds of each booster for an encoded matrix (rows = leads)."""
+        """Raw log-odds of each booster for an encoded matrix (rows = leads).
+
+        Bit-for-bit what ``Booster.predict(raw_score=True)`` returns, computed by
+        ``features.forest.Forest`` (several times faster on the small batches a request sends).
+        """
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        forest = self._forest()
+        if forest is not None:
+            out = forest.margins(X)
+            return {name: out[:, i] for i, name in enumerate(BOOSTERS)}
         kw = self._predict_params()
         columns = self._group_columns()
-        # each booster gets a C-contiguous float64 matrix, which LightGBM reads without a copy
         return {
             "full": self.boosters["full"].predict(X, raw_score=True, **kw),
             "fit": self.boosters["fit"].predict(

@@ -344,7 +344,7 @@ def ten_times(cells: list[Cell]) -> str:
                          f"({'met' if same >= 10 else 'missed'}).")
     if not lines:
         return ""
-    return "Target at least 10x mlflow's throughput, without reasons:\n\n" + "\n".join(
+    return "\nTarget at least 10x mlflow's throughput, without reasons:\n\n" + "\n".join(
         f"- {line}" for line in lines) + "\n"
 
 

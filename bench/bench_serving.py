@@ -348,6 +348,10 @@ def ten_times(cells: list[Cell]) -> str:
         f"- {line}" for line in lines) + "\n"
 
 
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.1f}x" if a and b else "-"
+
+
 def ratios(cells: list[Cell]) -> str:
     """The comparisons the issue asks for, each measured in this run: leads/s of one target
     over another at the same request size and concurrency."""
@@ -361,12 +365,8 @@ def ratios(cells: list[Cell]) -> str:
             peers = [_throughput(cells, f"mlflow models serve ({s})", leads, None, conc)
                      for s in MLFLOW_STACKS]
             in_process = _throughput(cells, "in-process", leads, False, 1) if conc == 1 else None
-
-            def x(a: float | None, b: float | None) -> str:
-                return f"{a / b:.1f}x" if a and b else "-"
-
-            rows.append(f"| {leads} | {conc} | " + " | ".join(x(base, p) for p in peers)
-                        + f" | {x(base, explained)} | {x(in_process, base)} |")
+            rows.append(f"| {leads} | {conc} | " + " | ".join(_ratio(base, p) for p in peers)
+                        + f" | {_ratio(base, explained)} | {_ratio(in_process, base)} |")
     head = ("| leads/request | concurrency | "
             + " | ".join(f"leadscore / mlflow ({s})" for s in MLFLOW_STACKS)
             + " | no reasons / reasons | in-process / HTTP |")

@@ -34,10 +34,10 @@ _MISSING_ZERO = 1
 _MISSING_NAN = 2
 _ZERO = float(np.float32(1e-35))
 """LightGBM's kZeroThreshold: predict reads any |x| up to it as exactly 0."""
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_DEBRUIJN_TABLE = np.zeros(64, dtype=np.int64)
-for _i in range(64):
-    _DEBRUIJN_TABLE[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
+_DEBRUIJN = 0x03F79D71B4CB0A89
+_DEBRUIJN_TABLE = np.argsort([((1 << i) * _DEBRUIJN & (2**64 - 1)) >> 58 for i in range(64)])
+"""Bit index by the top six bits of (lowest set bit x _DEBRUIJN): those are distinct per bit."""
+_DEBRUIJN = np.uint64(_DEBRUIJN)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ Scores:
 
 Nothing here imports pandas or scikit-learn on the per-request path: a request builds features
 with ``features.build.build_online``, encodes them with ``FeatureEncoder.transform_record`` and
-walks the boosters' trees over a numpy matrix (``features.forest``).
+scores the numpy matrix with the boosters compiled into one ``features.forest.Forest``.
 """
 
 from __future__ import annotations
@@ -169,7 +169,6 @@ class ScoringBundle:
         Bit-for-bit what ``Booster.predict(raw_score=True)`` returns, computed by
         ``features.forest.Forest`` (several times faster on the small batches a request sends).
         """
-        X = np.ascontiguousarray(X, dtype=np.float64)
         forest = self._forest()
         if forest is not None:
             out = forest.margins(X)

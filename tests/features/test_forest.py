@@ -1,4 +1,4 @@
-"""Forest: LightGBM boosters walked by one compiled loop give LightGBM's margins bit for bit.
+"""Forest: LightGBM boosters scored by one compiled loop give LightGBM's margins bit for bit.
 
 Every test trains small boosters on data built so that each branch of LightGBM's decision rule
 occurs (NaN sent left and right, NaN read as zero, categories in bitsets of several words,
@@ -323,7 +323,7 @@ def test_every_row_count_walks_every_row(n_rows):
     assert out.shape == (n_rows, 2)
     np.testing.assert_array_equal(out[:, 0], _lightgbm(booster, X[:, [0, 1, 2]]))
     np.testing.assert_array_equal(out[:, 1], _lightgbm(other, X[:, [2, 2, 2, 3]]))
-    # a row's margins do not depend on its place in the blocks of 64 and groups of 4
+    # a row's margins do not depend on its place among the rows
     np.testing.assert_array_equal(forest.margins(X[::-1]), out[::-1])
 
 
@@ -375,7 +375,7 @@ def test_zero_as_missing_is_refused_and_the_bundle_falls_back_to_lightgbm():
 @st.composite
 def _matrices(draw) -> np.ndarray:
     """Rows for the mixed model: probe values, arbitrary doubles (NaN and infinities included)
-    and arbitrary category codes, with a row count around the block sizes."""
+    and arbitrary category codes, with row counts from 0 to 70."""
     _, pools = _mixed_model()
     anything = st.floats(allow_nan=True, allow_infinity=True)
     numeric = [st.one_of(st.sampled_from(pool.tolist()), anything) for pool in pools[:2]]

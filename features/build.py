@@ -5,6 +5,10 @@
   each lead column (titles, sizes and countries repeat, so a million leads parse in seconds).
 * ``build_online`` takes one lead as a JSON-like dict (a leads-table row plus optional
   ``activities`` and ``attributes``) and computes the same features in plain Python, no pandas.
+  ``build_online_many`` does it for a batch of such dicts at once (an API request, a pyfunc
+  frame): the same fit functions per lead, and the intent loop compiled over every activity of
+  the batch (``intent.intent_matrix``); lead i gets exactly what ``build_online`` gives it
+  (``tests/features/test_online_many.py``).
 
 Both call the same pure functions in ``features.fit`` and ``features.intent`` and read the same
 registry (``features.definitions``), so they agree: integers exactly, floats to 1e-9, categories
@@ -83,31 +87,51 @@ def _activity_key(raw: str) -> str:
     return intent.activity_type_key(raw)
 
 
-def _activity_pairs(activities: Any) -> list[tuple[str, int]]:
+def _activity_list(activities: Any) -> Sequence[Any]:
     if activities is None:
-        return []
+        return ()
     if not isinstance(activities, list | tuple) and (
         not isinstance(activities, Sequence) or isinstance(activities, str | bytes)
     ):
         raise LeadscoreError("activities must be a list of {activity_type, occurred_at} objects.")
-    pairs = []
-    for i, item in enumerate(activities):
-        if type(item) is not dict and not isinstance(item, Mapping):
-            raise LeadscoreError(
-                f"activities[{i}] must be an object with activity_type and occurred_at."
-            )
-        activity_type = item.get("activity_type")
-        if activity_type is None or not str(activity_type).strip():
-            raise LeadscoreError(f"activities[{i}].activity_type is missing: name the activity.")
-        try:
-            at_us = intent.to_epoch_us(item.get("occurred_at"))
-        except (TypeError, ValueError):
-            raise LeadscoreError(
-                f"activities[{i}].occurred_at is not an ISO-8601 timestamp: "
-                "send it like 2026-03-01T14:30:00Z."
-            ) from None
-        pairs.append((_activity_key(str(activity_type)), at_us))
-    return pairs
+    return activities
+
+
+def _activity(item: Any, i: int) -> tuple[str, int]:
+    """``(activity type key, occurred_at in epoch microseconds)`` of activity ``i``."""
+    if type(item) is not dict and not isinstance(item, Mapping):
+        raise LeadscoreError(
+            f"activities[{i}] must be an object with activity_type and occurred_at."
+        )
+    activity_type = item.get("activity_type")
+    text = activity_type if type(activity_type) is str else (
+        None if activity_type is None else str(activity_type))
+    key = _activity_key(text) if text is not None else ""
+    if not key and (text is None or not text.strip()):  # a key with a letter is never blank
+        raise LeadscoreError(f"activities[{i}].activity_type is missing: name the activity.")
+    try:
+        at_us = intent.to_epoch_us(item.get("occurred_at"))
+    except (TypeError, ValueError):
+        raise LeadscoreError(
+            f"activities[{i}].occurred_at is not an ISO-8601 timestamp: "
+            "send it like 2026-03-01T14:30:00Z."
+        ) from None
+    return key, at_us
+
+
+def _activity_pairs(activities: Any) -> list[tuple[str, int]]:
+    return [_activity(item, i) for i, item in enumerate(_activity_list(activities))]
+
+
+def _as_of_epoch_us(as_of: datetime | str | None) -> int:
+    if as_of is None:
+        as_of = datetime.now(UTC)
+    try:
+        return intent.to_epoch_us(as_of)
+    except (TypeError, ValueError):
+        raise LeadscoreError(
+            "as_of is not an ISO-8601 timestamp: send it like 2026-03-01T14:30:00Z."
+        ) from None
 
 
 def _attribute_raw(lead: Mapping[str, Any], column: str) -> Any:
@@ -160,18 +184,10 @@ def _builder(config_key: tuple, roles_key: tuple) -> Callable[..., dict[str, Any
     specs, attrs, icp, windows, high = _plan(config_key, roles_key)
     names = tuple(spec.name for spec in specs)
     attributes = tuple((spec.name, spec.attribute, spec.kind) for spec in attrs)
-    fit_features, intent_features, to_epoch_us = fit.fit_features, intent.intent_features, \
-        intent.to_epoch_us
+    fit_features, intent_features = fit.fit_features, intent.intent_features
 
     def build(lead: Mapping[str, Any], as_of: datetime | str | None) -> dict[str, Any]:
-        if as_of is None:
-            as_of = datetime.now(UTC)
-        try:
-            as_of_us = to_epoch_us(as_of)
-        except (TypeError, ValueError):
-            raise LeadscoreError(
-                "as_of is not an ISO-8601 timestamp: send it like 2026-03-01T14:30:00Z."
-            ) from None
+        as_of_us = _as_of_epoch_us(as_of)
         values: dict[str, Any] = fit_features(lead, icp)
         values.update(intent_features(
             _activity_pairs(lead.get("activities")), as_of_us, windows, high
@@ -181,6 +197,139 @@ def _builder(config_key: tuple, roles_key: tuple) -> Callable[..., dict[str, Any
         return {name: values[name] for name in names}
 
     return build
+
+
+class LeadFeatureError(LeadscoreError):
+    """Feature building refused lead ``index`` of a batch; the message names the field."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class OnlineBatch:
+    """The features of a batch of leads, column by column (``build_online_many``).
+
+    ``columns[name]`` holds one value per lead: a float64 array for each intent feature, a list
+    of what ``build_online`` gives for the others. ``record(i)`` is lead i's ``build_online``
+    dict, value for value.
+    """
+
+    def __init__(self, names: Sequence[str], columns: dict[str, Any], size: int) -> None:
+        self.names = tuple(names)
+        self.columns = columns
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def record(self, i: int) -> dict[str, float | str | None]:
+        out: dict[str, Any] = {}
+        for name in self.names:
+            value = self.columns[name][i]
+            out[name] = float(value) if isinstance(value, np.floating) else value
+        return out
+
+    def records(self) -> list[dict[str, float | str | None]]:
+        return [self.record(i) for i in range(self.size)]
+
+
+def build_online_many(
+    leads: Sequence[Mapping[str, Any]],
+    as_ofs: Sequence[datetime | str | None],
+    config: Mapping[str, Any],
+    attribute_roles: Mapping[str, tuple[str, str]] | None = None,
+) -> OnlineBatch:
+    """``build_online`` for many leads at once (a request, a frame): lead i's features are
+    exactly ``build_online(leads[i], as_ofs[i], config, attribute_roles)``.
+
+    Fit features come from the same per-field functions; intent features from
+    ``intent.intent_matrix``, the compiled form of ``intent.intent_features``'s loop, over every
+    activity of the batch at once.
+
+    Raises:
+        LeadFeatureError: for the first lead whose ``as_of`` or activity is malformed, with its
+            index and the field.
+    """
+    return online_many_builder(config, attribute_roles)(leads, as_ofs)
+
+
+def online_many_builder(
+    config: Mapping[str, Any],
+    attribute_roles: Mapping[str, tuple[str, str]] | None = None,
+) -> Callable[[Sequence[Mapping[str, Any]], Sequence[datetime | str | None]], OnlineBatch]:
+    """``build_online_many`` with ``config`` and ``attribute_roles`` read once."""
+    return _many_builder(_config_key(config), _roles_key(attribute_roles))
+
+
+@lru_cache(maxsize=64)
+def _many_builder(config_key: tuple, roles_key: tuple) -> Callable[..., OnlineBatch]:
+    specs, attrs, icp, windows, high = _plan(config_key, roles_key)
+    names = tuple(spec.name for spec in specs)
+    intent_names = tuple(intent.intent_feature_names(windows))
+    fit_names = tuple(n for n in names if n not in set(intent_names)
+                      and n not in {spec.name for spec in attrs})
+    attributes = tuple((spec.name, spec.attribute, spec.kind) for spec in attrs)
+    known_types = {t: i for i, t in enumerate(intent.ACTIVITY_TYPES)}
+    fit_features = fit.fit_features
+
+    def build(leads: Sequence[Mapping[str, Any]],
+              as_ofs: Sequence[datetime | str | None]) -> OnlineBatch:
+        n = len(leads)
+        if len(as_ofs) != n:
+            raise ValueError(f"{n} leads but {len(as_ofs)} as_of values")
+        fit_rows = []
+        as_of_us = np.empty(n, dtype=np.int64)
+        type_of = dict(known_types)
+        lead_index: list[int] = []
+        type_ids: list[int] = []
+        at_us: list[int] = []
+        for i, lead in enumerate(leads):
+            try:
+                as_of_us[i] = _as_of_epoch_us(as_ofs[i])
+                activities = _activity_list(lead.get("activities"))
+                for j, item in enumerate(activities):
+                    key, at = _activity(item, j)
+                    type_id = type_of.get(key)
+                    if type_id is None:
+                        type_id = type_of[key] = len(type_of)
+                    type_ids.append(type_id)
+                    at_us.append(at)
+            except LeadscoreError as exc:
+                raise LeadFeatureError(i, str(exc)) from None
+            lead_index.extend([i] * len(activities))
+            fit_rows.append(fit_features(lead, icp))
+        columns: dict[str, Any] = {name: [row[name] for row in fit_rows] for name in fit_names}
+        block = intent.intent_matrix(*_sorted_activities(lead_index, type_ids, at_us, n),
+                                     as_of_us, windows,
+                                     np.array([t in high for t in type_of], dtype=np.bool_))
+        for j, name in enumerate(intent_names):
+            columns[name] = block[:, j]
+        for name, column, kind in attributes:
+            columns[name] = [attribute_value(_attribute_raw(lead, column), kind) for lead in leads]
+        return OnlineBatch(names, columns, n)
+
+    return build
+
+
+def _sorted_activities(
+    lead_index: list[int], type_ids: list[int], at_us: list[int], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lead_start, type_id, at_us)`` as ``intent.intent_matrix`` takes them: sorted by lead,
+    time and type, each repeated (lead, type, time) kept once, as the store keeps it."""
+    lead = np.array(lead_index, dtype=np.int64)
+    types = np.array(type_ids, dtype=np.int64)
+    at = np.array(at_us, dtype=np.int64)
+    order = np.lexsort((types, at, lead))
+    lead, types, at = lead[order], types[order], at[order]
+    if len(lead) > 1:
+        keep = np.ones(len(lead), dtype=np.bool_)
+        keep[1:] = (lead[1:] != lead[:-1]) | (at[1:] != at[:-1]) | (types[1:] != types[:-1])
+        if not keep.all():
+            lead, types, at = lead[keep], types[keep], at[keep]
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(lead, minlength=n), out=start[1:])
+    return start, types, at
 
 
 # ---- batch --------------------------------------------------------------------------------------

@@ -215,6 +215,33 @@ class FeatureEncoder:
         row = self._row
         return np.array([row(record) for record in records], dtype=np.float64)
 
+    def transform_columns(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        """Encode features given column by column (``{name: values}``, each ``size`` long, as
+        ``features.build.OnlineBatch`` holds them) into an (size, n_features) float64 matrix;
+        row i is exactly ``transform_record`` of lead i's values. No pandas.
+
+        A numeric column may be a float64 array (copied as is) or a list; a feature absent from
+        ``columns`` is missing (NaN).
+        """
+        self._check_fitted()
+        out = np.empty((size, len(self._fast_plan)), dtype=np.float64)
+        for j, (name, index, other) in enumerate(self._fast_plan):
+            values = columns.get(name)
+            if values is None:
+                out[:, j] = math.nan
+            elif index is None:
+                if isinstance(values, np.ndarray) and values.dtype == np.float64:
+                    out[:, j] = values
+                else:
+                    out[:, j] = [v if type(v) is float else _number(v) for v in values]
+            else:
+                out[:, j] = [
+                    index.get(v, other) if type(v) is str
+                    else math.nan if _is_missing(v) else index.get(str(v), other)
+                    for v in values
+                ]
+        return out
+
     def _row(self, record: Mapping[str, Any]) -> list[float]:
         row = []
         append = row.append

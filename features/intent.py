@@ -7,7 +7,8 @@ A window of W days is the half-open interval ``(as_of - W days, as_of]``: an act
 Both paths measure time in integer microseconds since the Unix epoch (UTC), so a window edge or a
 "days since" value is the same number in DuckDB and in Python:
 
-* online: ``intent_features`` loops over one lead's activities in plain Python;
+* online: ``intent_features`` loops over one lead's activities in plain Python, and
+  ``intent_matrix`` runs the same loop, compiled, over the activities of a whole request;
 * batch: ``intent_sql`` aggregates integer ages in SQL (counts per age bucket, last ages, active
   days), ``pivot_counts`` sums buckets into windows, and ``days`` / ``trend`` turn the integers
   into floats with the same arithmetic the online path uses.
@@ -26,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from features.contract import ACTIVITY_TYPES
 from leadscore.errors import LeadscoreError
@@ -53,15 +55,20 @@ def to_epoch_us(value: datetime | str) -> int:
         ValueError: when a string is not an ISO-8601 timestamp.
         TypeError: when the value is neither a datetime nor a string.
     """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip())
-    elif not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime or an ISO-8601 string, got {type(value).__name__}")
-    if value.tzinfo is UTC:  # the common case (validated API input, "...Z"): one subtraction
-        return (value - _EPOCH_UTC) // _ONE_US
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return (value - _EPOCH) // _ONE_US
+    if type(value) is not datetime:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.strip())
+        elif not isinstance(value, datetime):
+            raise TypeError(
+                f"expected a datetime or an ISO-8601 string, got {type(value).__name__}"
+            )
+    if value.tzinfo is None or value.utcoffset() is None:
+        us = (value - _EPOCH) // _ONE_US
+    else:
+        us = (value - _EPOCH_UTC) // _ONE_US  # aware: the difference of the two instants
+    if type(us) is not int:  # pandas' NaT passes for a datetime and gives NaN
+        raise ValueError("not a timestamp")
+    return us
 
 
 def days(age_us: int | None) -> float:
@@ -191,6 +198,109 @@ def intent_features(
     out["active_days_90d"] = float(len(days_90))
     out["trend_7_30"] = trend(n_short, n_long)
     return out
+
+
+SAFE_AGE_US = 2**53
+"""Below this (285 years) an age converts to a double exactly, so ``age / DAY_US`` computed on
+doubles is the correctly rounded quotient Python's ``int / int`` gives."""
+
+
+def intent_matrix(
+    lead_start: np.ndarray,
+    type_id: np.ndarray,
+    at_us: np.ndarray,
+    as_of_us: np.ndarray,
+    windows: Sequence[int],
+    is_high: np.ndarray,
+) -> np.ndarray:
+    """``intent_features`` of many leads at once, compiled: row i equals, value for value,
+    ``intent_features`` of lead i, in ``intent_feature_names(windows)`` order.
+
+    Args:
+        lead_start: ``(n + 1,)`` int64 offsets: lead i's activities are ``lead_start[i]`` up to
+            ``lead_start[i + 1]`` in the arrays below.
+        type_id: int64 per activity: the index into ``ACTIVITY_TYPES`` for a known type, a larger
+            number for any other type (one number per distinct type key).
+        at_us: int64 per activity, epoch microseconds. Within each lead the activities must be
+            sorted by ``(at_us, type_id)`` with repeated pairs removed (``np.lexsort`` and a
+            neighbour comparison do both).
+        as_of_us: ``(n,)`` int64 scoring moments.
+        windows: count windows in days.
+        is_high: bool per type id: whether it is a high-intent type.
+
+    Returns:
+        An ``(n, len(intent_feature_names(windows)))`` float64 matrix.
+    """
+    n = len(as_of_us)
+    # a window longer than any age (2**62 us is 146,000 years) counts every past activity
+    limits = np.asarray([min(w * DAY_US, 2**62) for w in windows], dtype=np.int64)
+    n_known = len(ACTIVITY_TYPES)
+    counts = np.zeros((n, n_known * len(limits) + 5), dtype=np.int64)
+    ages = np.full((n, 2), -1, dtype=np.int64)  # last activity, last high-intent activity
+    _intent_loop(lead_start, type_id, at_us, as_of_us, limits, is_high, n_known, counts, ages)
+    n_counts = n_known * len(limits)
+    out = np.empty((n, n_counts + 6), dtype=np.float64)
+    out[:, :n_counts + 1] = counts[:, :n_counts + 1]  # per type and window, then n_other_30d
+    out[:, n_counts + 1] = _days(ages[:, 1])
+    out[:, n_counts + 2] = _days(ages[:, 0])
+    out[:, n_counts + 3] = counts[:, n_counts + 1]
+    out[:, n_counts + 4] = counts[:, n_counts + 2]
+    n_short, n_long = counts[:, n_counts + 3], counts[:, n_counts + 4]
+    # trend(n_short, n_long) with Python's arithmetic: small integers are exact doubles
+    earlier = (n_long - n_short) * TREND_SHORT_DAYS
+    out[:, n_counts + 5] = (n_short + 1) / (earlier / (TREND_LONG_DAYS - TREND_SHORT_DAYS) + 1)
+    return out
+
+
+def _days(age_us: np.ndarray) -> np.ndarray:
+    """``days`` of int64 ages, -1 standing for None (ages are never negative)."""
+    known = age_us >= 0
+    if not known.any() or age_us.max() < SAFE_AGE_US:
+        return np.where(known, age_us / DAY_US, math.nan)
+    return np.array([days(int(a) if a >= 0 else None) for a in age_us], dtype=np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _intent_loop(lead_start, type_id, at_us, as_of_us, limits, is_high, n_known, counts,
+                 ages):  # pragma: no cover - compiled
+    # counts columns: type x window, n_other_30d, active_days_30d, active_days_90d, n_short,
+    # n_long. Activities are sorted by time within a lead, so distinct days are value changes.
+    n_limits = len(limits)
+    base = n_known * n_limits
+    other_limit = OTHER_WINDOW_DAYS * DAY_US
+    short_limit, long_limit = TREND_SHORT_DAYS * DAY_US, TREND_LONG_DAYS * DAY_US
+    limit_30, limit_90 = 30 * DAY_US, 90 * DAY_US
+    for i in range(len(as_of_us)):
+        as_of = as_of_us[i]
+        seen_30 = seen_90 = False
+        day_30 = day_90 = 0
+        for k in range(lead_start[i], lead_start[i + 1]):
+            age = as_of - at_us[k]
+            if age < 0:
+                continue
+            t = type_id[k]
+            if t < n_known:
+                for w in range(n_limits):
+                    if age < limits[w]:
+                        counts[i, t * n_limits + w] += 1
+            elif age < other_limit:
+                counts[i, base] += 1
+            if age < short_limit:
+                counts[i, base + 3] += 1
+            if age < long_limit:
+                counts[i, base + 4] += 1
+            if age < limit_90:
+                day = at_us[k] // DAY_US
+                if not seen_90 or day != day_90:
+                    counts[i, base + 2] += 1
+                    seen_90, day_90 = True, day
+                if age < limit_30 and (not seen_30 or day != day_30):
+                    counts[i, base + 1] += 1
+                    seen_30, day_30 = True, day
+            if ages[i, 0] < 0 or age < ages[i, 0]:
+                ages[i, 0] = age
+            if is_high[t] and (ages[i, 1] < 0 or age < ages[i, 1]):
+                ages[i, 1] = age
 
 
 @lru_cache(maxsize=64)

@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from features.build import online_builder
+from features.build import online_many_builder
 from features.scoring import MANIFEST, ScoringBundle
 
 logger = logging.getLogger("leadscore.serving")
@@ -59,11 +59,11 @@ class ServedModel:
 
     @cached_property
     def build_features(self):
-        """``build_online`` bound to this model's feature config: ``build(lead, as_of)``.
+        """``build_online_many`` bound to this model's feature config: ``build(leads, as_ofs)``.
 
         Built once per loaded model, so a request never re-reads the config.
         """
-        return online_builder(self.feature_config, self.attribute_roles)
+        return online_many_builder(self.feature_config, self.attribute_roles)
 
     def info(self) -> dict[str, Any]:
         """What ``GET /model`` shows."""
@@ -157,7 +157,10 @@ def load_version(
         feature_config=feature_config(manifest, fallback_config),
         attribute_roles=manifest.get("attribute_roles"),
     )
-    model.build_features  # noqa: B018  made here, in the background loader, not on a request
+    # built, and its compiled intent loop loaded, here in the background loader, not on a request
+    now = datetime.now(UTC)
+    model.build_features([{"activities": [{"activity_type": "page_view", "occurred_at": now}]}],
+                         [now])
     return model
 
 

@@ -6,8 +6,9 @@ Endpoints:
                   metrics
     GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
 
-A request runs the same code as training and batch scoring: ``features.build.build_online`` builds
-the features, the bundle's fitted ``FeatureEncoder`` encodes them (``transform_records``) and the
+A request runs the same code as training and batch scoring: ``features.build.build_online_many``
+builds the features (``build_online`` for every lead at once), the bundle's fitted
+``FeatureEncoder`` encodes them (``transform_columns``) and the
 ``ScoringBundle`` scores them; pandas and scikit-learn are never called per request. Every worker
 loads the champion once (LightGBM on one thread) and follows the alias (``serving.champion``).
 
@@ -35,13 +36,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from features.build import LeadFeatureError
 from leadscore.config import load_config
-from leadscore.errors import LeadscoreError
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
 from serving.gateway import INTERNAL_ERROR, VALIDATED_KEY, Gateway, RequestRejected, error_body
 from serving.openapi import DocumentedService
-from serving.schemas import Lead, LeadScore, ModelInfo, Reason, ScoreRequest, ScoreResponse
+from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -85,11 +86,9 @@ def _workers() -> int | str:
 
 
 def lead_record(lead: Lead) -> dict[str, Any]:
-    """A validated lead as ``build_online`` takes it (contract fields, activities, attributes)."""
+    """A validated lead as feature building takes it (contract fields, activities, attributes)."""
     record = {name: getattr(lead, name) for name in LEAD_FIELDS}
-    record["activities"] = [
-        {"activity_type": a.activity_type, "occurred_at": a.occurred_at} for a in lead.activities
-    ]
+    record["activities"] = lead.activities  # already plain {activity_type, occurred_at} dicts
     record["attributes"] = lead.attributes
     return record
 
@@ -109,29 +108,30 @@ def score_leads(
     """
     now = now or datetime.now(UTC)
     bundle = model.bundle
-    build = model.build_features  # build_online with this model's config, made at load
-    raws: list[dict[str, Any]] = []
-    for i, lead in enumerate(leads):
-        try:
-            raws.append(build(lead_record(lead), lead.as_of or now))
-        except LeadscoreError as exc:
-            raise RequestRejected(422, f"leads[{i}]: {exc}", f"leads[{i}]") from None
-    X = bundle.encoder.transform_records(raws)
+    try:  # build_online_many with this model's config, made at load
+        features = model.build_features([lead_record(lead) for lead in leads],
+                                        [lead.as_of or now for lead in leads])
+    except LeadFeatureError as exc:
+        raise RequestRejected(422, f"leads[{exc.index}]: {exc}", f"leads[{exc.index}]") from None
+    X = bundle.encoder.transform_columns(features.columns, len(features))
     top = top_reasons if reasons else 0
-    scored = bundle.score_encoded(X, raws if top else None, top_reasons=top)
-    out = []
-    for lead, result in zip(leads, scored, strict=True):
-        out.append(LeadScore.model_construct(
-            lead_id=lead.lead_id,
-            score=round(result.score, 6),
-            fit_score=round(result.fit_score, 6),
-            intent_score=round(result.intent_score, 6),
-            grade=result.grade,
-            is_mql=bool(result.is_mql),
-            reasons=[Reason.model_construct(**r.as_dict()) for r in result.reasons],
-        ))
-    return ScoreResponse.model_construct(
-        model_version=model.version, threshold=model.threshold, scores=out
+    scored = bundle.score_encoded(X, features.records() if top else None, top_reasons=top)
+    out = [
+        {
+            "lead_id": lead.lead_id,
+            "score": round(result.score, 6),
+            "fit_score": round(result.fit_score, 6),
+            "intent_score": round(result.intent_score, 6),
+            "grade": result.grade,
+            "is_mql": bool(result.is_mql),
+            "reasons": [r.as_dict() for r in result.reasons],
+        }
+        for lead, result in zip(leads, scored, strict=True)
+    ]
+    # validated from plain dicts in one call to pydantic-core: cheaper than constructing each
+    # model in Python, and a score outside [0, 1] or a malformed grade cannot leave the service
+    return ScoreResponse.model_validate(
+        {"model_version": model.version, "threshold": model.threshold, "scores": out}
     )
 
 

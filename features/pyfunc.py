@@ -11,8 +11,8 @@ A review cycle logs every model as ``LeadScorePyfunc`` with the bundle folder as
 
 and returns one row per lead: ``score`` (the calibrated probability of becoming an SQL, not a class
 label), ``fit_score``, ``intent_score``, ``grade`` and ``is_mql``. Features are built by
-``features.build.build_online`` and encoded by the bundle's own encoder, exactly as the API does,
-with the feature config (windows, ICP lists) saved in the bundle's manifest.
+``features.build.build_online_many`` and encoded by the bundle's own encoder, exactly as the API
+does, with the feature config (windows, ICP lists) saved in the bundle's manifest.
 
 An e-mail address is reduced to its domain by feature building and never returned.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from features.build import online_builder
+from features.build import LeadFeatureError, OnlineBatch, online_many_builder
 from features.scoring import ScoringBundle
 from leadscore.errors import LeadscoreError
 
@@ -84,11 +84,11 @@ def lead_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def encode_records(
     bundle: ScoringBundle,
-    records: Iterable[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     *,
     now: datetime | None = None,
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Build and encode each lead's features; return the matrix and the raw feature values.
+) -> tuple[np.ndarray, OnlineBatch]:
+    """Build and encode the leads' features; return the matrix and the raw feature values.
 
     Each record's ``as_of`` is its scoring moment; a record without one is scored at ``now``
     (default: the current time).
@@ -97,17 +97,13 @@ def encode_records(
         LeadscoreError: naming the row when a lead's ``as_of`` or an activity is malformed.
     """
     manifest = bundle.manifest
-    config = feature_config(manifest)
-    roles = manifest.get("attribute_roles")
+    build = online_many_builder(feature_config(manifest), manifest.get("attribute_roles"))
     now = now or datetime.now(UTC)
-    build = online_builder(config, roles)  # build_online with the config read once
-    raws = []
-    for i, record in enumerate(records):
-        try:
-            raws.append(build(record, record.get("as_of") or now))
-        except LeadscoreError as exc:
-            raise LeadscoreError(f"Row {i}: {exc}") from None
-    return bundle.encoder.transform_records(raws), raws
+    try:
+        features = build(records, [record.get("as_of") or now for record in records])
+    except LeadFeatureError as exc:
+        raise LeadscoreError(f"Row {exc.index}: {exc}") from None
+    return bundle.encoder.transform_columns(features.columns, len(features)), features
 
 
 def score_records(bundle: ScoringBundle, X: np.ndarray) -> pd.DataFrame:

@@ -70,12 +70,12 @@ def score_frame_with_reasons(
     for start in range(0, len(leads), CHUNK):
         chunk = leads.iloc[start:start + CHUNK]
         try:
-            X, raws = encode_records(bundle, lead_records(chunk), now=now)
+            X, features = encode_records(bundle, lead_records(chunk), now=now)
         except LeadscoreError as exc:
             # encode_records names the row inside the chunk: make it the file's row
             raise LeadscoreError(_shift_row(str(exc), start)) from None
         scored = bundle.score_encoded(X) if len(X) else []
-        reasons = top_reasons(bundle, X, raws, top) if len(X) else []
+        reasons = top_reasons(bundle, X, features.records(), top) if len(X) else []
         parts.append(pd.DataFrame({
             "score": [s.score for s in scored],
             "fit_score": [s.fit_score for s in scored],

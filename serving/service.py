@@ -56,8 +56,6 @@ throughput (scoring holds the GIL) and cost tail latency: 100-lead requests at c
 a p99 of 245-322 ms in three of four runs of bench/bench_serving.py, against 24-47 ms on the
 loop. Reasons (TreeSHAP) cost about 0.35 ms a lead, so with them only small batches stay on the
 loop, which must keep answering health checks."""
-LEAD_FIELDS = ("lead_id", "created_at", "source", "title", "company_size", "industry", "country",
-               "email", "email_domain", "campaign", "mql_at")
 
 
 @functools.cache
@@ -86,11 +84,9 @@ def _workers() -> int | str:
 
 
 def lead_record(lead: Lead) -> dict[str, Any]:
-    """A validated lead as feature building takes it (contract fields, activities, attributes)."""
-    record = {name: getattr(lead, name) for name in LEAD_FIELDS}
-    record["activities"] = lead.activities  # already plain {activity_type, occurred_at} dicts
-    record["attributes"] = lead.attributes
-    return record
+    """A validated lead as feature building takes it: its fields (contract fields, activities as
+    plain ``{activity_type, occurred_at}`` dicts, attributes, as_of), read in place."""
+    return vars(lead)
 
 
 def score_leads(

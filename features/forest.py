@@ -9,8 +9,10 @@ fast algorithm to rank documents with additive ensembles of regression trees", S
 bit per leaf in each tree, and only the nodes that send a lead right visited, column by column
 (see ``_score``). The loop is compiled by numba (already installed: SHAP depends on it) and
 reads the encoded matrix in place; each booster's column subset is folded into its split
-features, so the fit and intent boosters need no copy of their columns. About 9 us per lead for
-the three boosters together.
+features, so the fit and intent boosters need no copy of their columns. The boosters' trees are
+stored in turn (one of each booster, then the next of each), so each addition to a lead's margin
+does not wait on the one before, and a tree's categorical nodes on one column are merged per
+category. About 6.5 us per lead for the three boosters together.
 
 The decisions are LightGBM's own (``Tree::NumericalDecision`` and ``Tree::CategoricalDecision``
 and the reading of |x| <= 1e-35f as 0), and each lead's margin adds the trees' leaves in
@@ -98,6 +100,7 @@ def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start,
     """
     n_trees = tree_booster.shape[0]
     bits = np.empty(n_trees, dtype=np.uint64)
+    total = np.empty(out.shape[1], dtype=np.float64)
     full = ~np.uint64(0)
     for r in range(X.shape[0]):
         bits[:] = full
@@ -123,10 +126,11 @@ def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start,
             s = cat_slot_base[j] + slot
             for k in range(slot_start[s], slot_start[s + 1]):
                 bits[slot_tree[k]] &= slot_mask[k]
-        for b in range(out.shape[1]):
-            out[r, b] = 0.0
+        # the trees alternate between boosters, so consecutive additions go to different sums
+        total[:] = 0.0
         for t in range(n_trees):
-            out[r, tree_booster[t]] += leaf_value[tree_leaf_base[t] + _lowest_bit(bits[t])]
+            total[tree_booster[t]] += leaf_value[tree_leaf_base[t] + _lowest_bit(bits[t])]
+        out[r, :] = total
 
 
 def _leaves_in_order(tree: _Tree) -> tuple[list[int], list[list[int]]]:
@@ -168,9 +172,18 @@ class Forest:
         numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
         categorical: dict[int, list[tuple[list[int], int, int]]] = {}
         full = (1 << 64) - 1
-        for b, (booster, cols) in enumerate(zip(boosters, columns, strict=True)):
-            cols = list(cols)
-            for tree in _parse_trees(booster.model_to_string()):
+        parsed = [_parse_trees(booster.model_to_string()) for booster in boosters]
+        columns = [list(cols) for cols in columns]
+        if len(columns) != len(parsed):
+            raise ValueError(f"{len(parsed)} boosters but {len(columns)} column lists")
+        # The boosters' trees taken in turn (full 0, fit 0, intent 0, full 1 ...): each booster
+        # still adds its own trees in its order, and its sum no longer waits on the others'.
+        longest = max((len(trees) for trees in parsed), default=0)
+        for position in range(longest):
+            for b, trees in enumerate(parsed):
+                if position >= len(trees):
+                    continue
+                tree, cols = trees[position], columns[b]
                 if len(tree.leaf_value) > 64:
                     raise ValueError("trees of more than 64 leaves are not supported")
                 t = len(tree_booster)
@@ -215,12 +228,16 @@ class Forest:
             cat_size.append(size)
             cat_slot_base.append(len(slot_start) - 1)
             for code in range(size + 1):  # the last slot: missing, negative or unseen codes
+                # the nodes this code sends right, one mask per tree (a tree may split twice)
+                masks: dict[int, int] = {}
                 for words, t, mask in nodes:
                     word = code // 32
                     left = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
                     if not left:
-                        slot_tree.append(t)
-                        slot_mask.append(mask)
+                        masks[t] = masks.get(t, full) & mask
+                for t in sorted(masks):
+                    slot_tree.append(t)
+                    slot_mask.append(masks[t])
                 slot_start.append(len(slot_tree))
 
         as_int, as_bits = np.int64, np.uint64

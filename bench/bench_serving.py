@@ -18,9 +18,10 @@ One run measures, on the same registered champion:
 
 for 1-lead and 100-lead requests, with and without reasons, at concurrency 1, 4 and 16 (HTTP
 targets; client threads with one keep-alive connection each). Each cell runs for ``--duration``
-seconds after a warm-up; latencies are per request, measured by a lean client (``http.client``,
-see ``Connection``). Everything listens on 127.0.0.1 only, and the client shares the machine
-with the servers, so at high concurrency the numbers are a floor.
+seconds after a warm-up, the HTTP targets taking turns in ``--rounds`` slices (``http_cells``);
+latencies are per request, measured by a lean client (``http.client``, see ``Connection``).
+Everything listens on 127.0.0.1 only, and the client shares the machine with the servers, so at
+high concurrency the numbers are a floor.
 
 Without ``--tracking-uri`` (or when it holds no champion) the benchmark first runs one small
 review cycle on generated data in ``bench/out/serving/`` (git-ignored) and serves that.
@@ -60,6 +61,7 @@ API_KEY = "bench-key"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 MAX_REQUESTS_PER_CELL = 200_000
 WARMUP_REQUESTS = 20
+OURS = "leadscore (BentoML)"
 
 
 # ---- the model ----------------------------------------------------------------------------------
@@ -278,11 +280,12 @@ class Connection:
 
 
 def http_cell(server: Server, path: str, body: bytes, headers: dict[str, str], concurrency: int,
-              duration_s: float, ok: int = 200) -> tuple[list[float], int, float]:
+              duration_s: float, ok: int = 200,
+              warmup: int = WARMUP_REQUESTS) -> tuple[list[float], int, float]:
     """``concurrency`` threads, one keep-alive connection each, posting ``body`` until the
-    deadline."""
+    deadline, after ``warmup`` requests."""
     warm = Connection(server.url)
-    for _ in range(WARMUP_REQUESTS):
+    for _ in range(warmup):
         warm.post(path, body, headers)
     warm.close()
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
@@ -356,7 +359,7 @@ def _throughput(cells: list[Cell], target: str, leads: int, reasons: bool | None
 def ten_times(cells: list[Cell]) -> str:
     """The issue's target, at least 10x mlflow's throughput, per request size and stack: the
     best ratio over the concurrency levels, and the ratio of best against best."""
-    ours = "leadscore (BentoML)"
+    ours = OURS
     concurrencies = sorted({c.concurrency for c in cells if c.target == ours})
     lines = []
     for leads in (1, 100):
@@ -385,7 +388,7 @@ def _ratio(a: float | None, b: float | None) -> str:
 def ratios(cells: list[Cell]) -> str:
     """The comparisons the issue asks for, each measured in this run: leads/s of one target
     over another at the same request size and concurrency."""
-    ours = "leadscore (BentoML)"
+    ours = OURS
     rows = []
     concurrencies = sorted({c.concurrency for c in cells if c.target == ours})
     for leads in (1, 100):
@@ -436,9 +439,58 @@ def write_section(text: str, path: Path = BENCHMARKS) -> None:
         path.write_text(current.rstrip() + "\n\n" + block)
 
 
+def http_cells(uri: str, args: argparse.Namespace, bodies: dict, mlflow_bodies: dict) -> list[Cell]:
+    """Every HTTP cell, with the three servers up at once and measured in turns.
+
+    This machine's speed drifts by a tenth or more over minutes (other tenants), so measuring
+    one server after the other lets a slow minute land on one of them. Instead each (request
+    size, concurrency) runs ``--rounds`` rounds, and each round gives every target an equal
+    slice of ``--duration``: the ratios then compare servers under the same conditions.
+    """
+    auth = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    plain = {"Content-Type": "application/json"}
+    servers: list[Server] = []
+    measured: dict[tuple, tuple[list[float], list[float]]] = {}
+    try:
+        ours = start_leadscore(uri, args.workers, OUT / "leadscore.log")
+        servers.append(ours)
+        jobs = [(OURS, n, r, ours, "/score", bodies[(n, r)], auth)
+                for n in (1, 100) for r in (False, True)]
+        for stack in MLFLOW_STACKS:
+            theirs = start_mlflow(uri, args.workers, OUT / f"mlflow-serve-{stack}.log", stack)
+            servers.append(theirs)
+            jobs += [(f"mlflow models serve ({stack})", n, None, theirs, "/invocations",
+                      mlflow_bodies[n], plain) for n in (1, 100)]
+        for n in (1, 100):
+            for c in args.concurrency:
+                group = [job for job in jobs if job[1] == n]
+                for i in range(args.rounds):
+                    for target, _, r, server, path, body, headers in group:
+                        lat, err, wall = http_cell(server, path, body, headers, c,
+                                                   args.duration / args.rounds,
+                                                   warmup=WARMUP_REQUESTS if i == 0 else 2)
+                        latencies, totals = measured.setdefault((target, n, r, c), ([], [0, 0]))
+                        latencies.extend(lat)
+                        totals[0] += err
+                        totals[1] += wall
+                for target, _, r, *_ in group:
+                    latencies, (errors, wall) = measured[(target, n, r, c)]
+                    print(Cell(target, n, r, c, latencies, errors, wall).row(), flush=True)
+    finally:
+        for server in servers:
+            server.stop()
+    order = [OURS] + [f"mlflow models serve ({stack})" for stack in MLFLOW_STACKS]
+    return [Cell(target, n, r, c, latencies, errors, wall)
+            for (target, n, r, c), (latencies, (errors, wall))
+            in sorted(measured.items(), key=lambda item: (order.index(item[0][0]), item[0][1],
+                                                          bool(item[0][2]), item[0][3]))]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="turns each HTTP cell's duration is split into, targets alternating")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="worker processes of each server (default: one per core)")
@@ -476,30 +528,7 @@ def main(argv: list[str] | None = None) -> None:
         cells.append(Cell("in-process", n, r, 1, lat, err, wall))
         print(cells[-1].row(), flush=True)
 
-    ours = start_leadscore(uri, args.workers, OUT / "leadscore.log")
-    try:
-        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-        for (n, r), body in bodies.items():
-            for c in args.concurrency:
-                lat, err, wall = http_cell(ours, "/score", body, headers, c, args.duration)
-                cells.append(Cell("leadscore (BentoML)", n, r, c, lat, err, wall))
-                print(cells[-1].row(), flush=True)
-    finally:
-        ours.stop()
-
-    for stack in MLFLOW_STACKS:
-        theirs = start_mlflow(uri, args.workers, OUT / f"mlflow-serve-{stack}.log", stack)
-        try:
-            headers = {"Content-Type": "application/json"}
-            for n, body in mlflow_bodies.items():
-                for c in args.concurrency:
-                    lat, err, wall = http_cell(theirs, "/invocations", body, headers, c,
-                                               args.duration)
-                    cells.append(Cell(f"mlflow models serve ({stack})", n, None, c, lat, err,
-                                      wall))
-                    print(cells[-1].row(), flush=True)
-        finally:
-            theirs.stop()
+    cells += http_cells(uri, args, bodies, mlflow_bodies)
 
     single = [x for x in cells if x.target.startswith("leadscore") and x.leads == 1
               and x.reasons is False and x.concurrency == 1]
@@ -521,7 +550,9 @@ core count means other work shared the CPUs; an idle machine gives lower, steadi
 Model: `leadscore` v{version}, {origin}. Each server ran {args.workers} worker process(es) on
 127.0.0.1; the client (Python's `http.client`, one thread and keep-alive connection per
 concurrent request) shares the machine, so the high-concurrency rows are a floor.
-{args.duration:g} s per cell after {WARMUP_REQUESTS} warm-up requests. `mlflow models serve` runs
+{args.duration:g} s per cell after {WARMUP_REQUESTS} warm-up requests, in {args.rounds} turns: all
+three servers run at once and take turns within each request size and concurrency, so a slow
+minute of this shared machine falls on all of them alike. `mlflow models serve` runs
 `features.pyfunc.LeadScorePyfunc` (the same features, encoder and tree walk as the API), which
 returns no reasons (reasons: n/a); it is measured on two HTTP stacks: `h11` is what
 `pip install mlflow` brings (uvicorn's pure-Python parser on asyncio), `httptools` is what

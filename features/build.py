@@ -30,6 +30,7 @@ import pandas as pd
 
 from features import fit, intent
 from features.definitions import FeatureSpec, attribute_value, feature_specs
+from features.intent import EPOCH_UTC, ONE_US
 from leadscore.errors import LeadscoreError
 
 POINTS_VIEW = "_leadscore_points"
@@ -281,6 +282,7 @@ def _many_builder(config_key: tuple, roles_key: tuple) -> Callable[..., OnlineBa
         fit_rows = []
         as_of_us = np.empty(n, dtype=np.int64)
         type_of = dict(known_types)
+        id_of_text: dict[str, int] = {}  # activity_type as sent -> type id, for this batch
         lead_index: list[int] = []
         type_ids: list[int] = []
         at_us: list[int] = []
@@ -289,10 +291,26 @@ def _many_builder(config_key: tuple, roles_key: tuple) -> Callable[..., OnlineBa
                 as_of_us[i] = _as_of_epoch_us(as_ofs[i])
                 activities = _activity_list(lead.get("activities"))
                 for j, item in enumerate(activities):
-                    key, at = _activity(item, j)
-                    type_id = type_of.get(key)
+                    # The usual activity (a dict, a type text seen before, an aware datetime, as
+                    # the API validates them) inline, as _activity would read it; anything else
+                    # through _activity, once per type text, with its checks and messages.
+                    type_id = text = None
+                    if type(item) is dict:
+                        text, at = item.get("activity_type"), item.get("occurred_at")
+                        if type(text) is str and type(at) is datetime and at.tzinfo is not None:
+                            type_id = id_of_text.get(text)
+                            if type_id is not None:
+                                try:
+                                    at = (at - EPOCH_UTC) // ONE_US
+                                except TypeError:  # a tzinfo without an offset: naive
+                                    type_id = None
                     if type_id is None:
-                        type_id = type_of[key] = len(type_of)
+                        key, at = _activity(item, j)
+                        type_id = type_of.get(key)
+                        if type_id is None:
+                            type_id = type_of[key] = len(type_of)
+                        if type(text) is str:
+                            id_of_text[text] = type_id
                     type_ids.append(type_id)
                     at_us.append(at)
             except LeadscoreError as exc:

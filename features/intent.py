@@ -34,8 +34,8 @@ from leadscore.errors import LeadscoreError
 
 DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
 OTHER_WINDOW_DAYS = 30
 TREND_SHORT_DAYS = 7
 TREND_LONG_DAYS = 30
@@ -63,9 +63,9 @@ def to_epoch_us(value: datetime | str) -> int:
                 f"expected a datetime or an ISO-8601 string, got {type(value).__name__}"
             )
     if value.tzinfo is None or value.utcoffset() is None:
-        us = (value - _EPOCH) // _ONE_US
+        us = (value - _EPOCH) // ONE_US
     else:
-        us = (value - _EPOCH_UTC) // _ONE_US  # aware: the difference of the two instants
+        us = (value - EPOCH_UTC) // ONE_US  # aware: the difference of the two instants
     if type(us) is not int:  # pandas' NaT passes for a datetime and gives NaN
         raise ValueError("not a timestamp")
     return us

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import numpy as np
 import pandas as pd
@@ -243,6 +243,29 @@ def test_repeated_activities_count_once():
     for i in range(2):
         assert batch.record(i)["n_pricing_view_1d"] == 1.0
         assert batch.record(i)["trend_7_30"] == 2.0
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: the datetime counts as naive (UTC)."""
+
+    def utcoffset(self, dt):
+        return None
+
+
+def test_the_inline_activity_path_reads_every_form_like_the_reference():
+    # build_online_many reads the usual activity (dict, aware datetime, a type text seen before
+    # in the batch) inline; every other form of the same text must give the same features
+    at = AS_OF - DAY / 3
+    forms = [_act("pricing_view", _aware(at, 2)), _act("pricing_view", at),
+             _act("pricing_view", at.replace(tzinfo=_NoOffset()) - DAY),
+             _act("pricing_view", pd.Timestamp(at - 2 * DAY, tz="UTC")),
+             _act("pricing_view", (at - 3 * DAY).isoformat() + "Z"),
+             _act(" Pricing View ", _aware(at - 4 * DAY, -5)),
+             _act("pricing_view", _aware(at - 5 * DAY, 0))]
+    leads = [{"activities": forms}, {"activities": forms[::-1]},
+             {"activities": [_act("webinar_attended", _aware(at, 1))] + forms[2:4]}]
+    batch = assert_batch_matches_reference(leads, [AS_OF] * 3, CONFIG)
+    assert batch.record(0)["n_pricing_view_7d"] == 6.0  # the first two are one instant
 
 
 def test_active_days_floor_before_1970():

@@ -31,9 +31,10 @@ from typing import Any
 
 import anyio
 import bentoml
+import pydantic_core
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from features.build import LeadFeatureError
@@ -89,15 +90,15 @@ def lead_record(lead: Lead) -> dict[str, Any]:
     return vars(lead)
 
 
-def score_leads(
+def score_payload(
     model: ServedModel,
     leads: Sequence[Lead],
     *,
     reasons: bool,
     top_reasons: int,
     now: datetime | None = None,
-) -> ScoreResponse:
-    """Score validated leads with one model, in order.
+) -> dict[str, Any]:
+    """Score validated leads with one model, in order: the ``ScoreResponse`` as plain JSON data.
 
     Raises:
         RequestRejected: 422 when feature building refuses a lead (the message names it).
@@ -112,23 +113,46 @@ def score_leads(
     X = bundle.encoder.transform_columns(features.columns, len(features))
     top = top_reasons if reasons else 0
     scored = bundle.score_encoded(X, features.records() if top else None, top_reasons=top)
-    out = [
-        {
-            "lead_id": lead.lead_id,
-            "score": round(result.score, 6),
-            "fit_score": round(result.fit_score, 6),
-            "intent_score": round(result.intent_score, 6),
-            "grade": result.grade,
-            "is_mql": bool(result.is_mql),
-            "reasons": [r.as_dict() for r in result.reasons],
-        }
-        for lead, result in zip(leads, scored, strict=True)
-    ]
-    # validated from plain dicts in one call to pydantic-core: cheaper than constructing each
-    # model in Python, and a score outside [0, 1] or a malformed grade cannot leave the service
+    return {
+        "model_version": model.version,
+        "threshold": model.threshold,
+        "scores": [
+            {
+                "lead_id": lead.lead_id,
+                "score": round(result.score, 6),
+                "fit_score": round(result.fit_score, 6),
+                "intent_score": round(result.intent_score, 6),
+                "grade": result.grade,
+                "is_mql": bool(result.is_mql),
+                "reasons": [r.as_dict() for r in result.reasons],
+            }
+            for lead, result in zip(leads, scored, strict=True)
+        ],
+    }
+
+
+def score_leads(
+    model: ServedModel,
+    leads: Sequence[Lead],
+    *,
+    reasons: bool,
+    top_reasons: int,
+    now: datetime | None = None,
+) -> ScoreResponse:
+    """``score_payload`` as a validated ``ScoreResponse``, for callers that want the model."""
     return ScoreResponse.model_validate(
-        {"model_version": model.version, "threshold": model.threshold, "scores": out}
+        score_payload(model, leads, reasons=reasons, top_reasons=top_reasons, now=now)
     )
+
+
+def json_response(payload: dict[str, Any]) -> Response:
+    """A 200 with ``payload`` serialised by pydantic-core: one body with its Content-Length.
+
+    BentoML would validate the payload into a ``ScoreResponse`` again and stream it out in
+    chunks; the tests hold the payload to that schema instead (tests/serving/test_service_asgi.py
+    and the schemathesis fuzz).
+    """
+    return Response(pydantic_core.to_json(payload), media_type="application/json")
 
 
 class ScoreInput(bentoml.IODescriptor, ScoreRequest):
@@ -195,6 +219,8 @@ class LeadScorer:
     def stop_watching(self) -> None:
         self.champion.stop()
 
+    # The annotation gives BentoML the response schema; the body itself is sent as JSON bytes
+    # (``json_response``), which BentoML passes through as it does any Response.
     @bentoml.api(route="/score", input_spec=ScoreInput)
     async def score(self, leads: list[Lead], reasons: bool = True) -> ScoreResponse:
         """Score 1 to 1,000 leads with the champion model.
@@ -214,10 +240,11 @@ class LeadScorer:
         return await anyio.to_thread.run_sync(self._score, model, leads, reasons,
                                               limiter=self._limiter)
 
-    def _score(self, model: ServedModel, leads: list[Lead],
-               reasons: bool) -> ScoreResponse | JSONResponse:
+    def _score(self, model: ServedModel, leads: list[Lead], reasons: bool) -> Response:
         try:
-            return score_leads(model, leads, reasons=reasons, top_reasons=self.top_reasons)
+            return json_response(
+                score_payload(model, leads, reasons=reasons, top_reasons=self.top_reasons)
+            )
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)
         except Exception as exc:  # noqa: BLE001 - BentoML would log the message, which may quote input

@@ -34,6 +34,9 @@ def test_scores_every_lead_in_order_with_all_fields(api, registry):
     impacts = [abs(r["impact"]) for r in reasons]
     assert impacts == sorted(impacts, reverse=True)
     assert EMAIL not in response.text and NAME not in response.text
+    # serialised straight from plain data, the body must still be a ScoreResponse, field for field
+    assert ScoreResponse.model_validate_json(response.content).model_dump(mode="json") == body
+    assert response.headers["content-length"] == str(len(response.content))
 
 
 def test_reasons_false_gives_the_same_scores_without_reasons(api):
@@ -153,8 +156,9 @@ def test_the_class_can_be_called_directly(registry, monkeypatch):
     scorer = LeadScorer()
     try:
         assert scorer.__is_ready__()
-        result = asyncio.run(scorer.score(leads=[Lead.model_validate(lead())], reasons=True))
-        assert isinstance(result, ScoreResponse)
+        response = asyncio.run(scorer.score(leads=[Lead.model_validate(lead())], reasons=True))
+        assert response.status_code == 200 and response.media_type == "application/json"
+        result = ScoreResponse.model_validate_json(response.body)
         assert result.scores[0].lead_id == "L-1" and result.scores[0].reasons
         assert scorer.model_info().version == registry.version
     finally:

@@ -292,8 +292,21 @@ class ChampionWatcher:
                             fallback_config=self._fallback)
 
 
+YOUNG_GC_THRESHOLD = 50_000
+"""Allocations between two collections of the youngest generation (CPython 3.11: 700).
+
+A 100-lead request allocates tens of thousands of objects that live until it is answered. At 700
+the collector ran dozens of times inside every such request, walking those objects and promoting
+them to older generations, whose collections then walked them again: about a tenth of a worker's
+time and its worst latencies. Reference counting frees nearly all of them anyway; the collector is
+only for cycles, and a few megabytes of young objects bound them between collections. Two
+one-worker servers taking turns, 100-lead requests at concurrency 1: mean 5.49 -> 4.91 ms,
+slowest 81 -> 24 ms, as with the collector off."""
+
+
 def settle_heap() -> None:
-    """Put what is alive now (the libraries, the model) out of the cyclic collector's way.
+    """Put what is alive now (the libraries, the model) out of the cyclic collector's way, and
+    collect young objects less often (``YOUNG_GC_THRESHOLD``).
 
     A worker holds about half a million long-lived objects, and each full collection walks them
     all with the GIL held: about 0.25 s, every few hundred requests, a stall in the tail of
@@ -304,6 +317,8 @@ def settle_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(YOUNG_GC_THRESHOLD, young), older, oldest)
     _thaw_at_exit()
 
 

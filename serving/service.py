@@ -52,7 +52,7 @@ RELOAD_ENV = "LEADSCORE_RELOAD_INTERVAL_S"
 WORKERS_ENV = "LEADSCORE_WORKERS"
 INLINE_MAX_LEADS = {False: 100, True: 10}
 """Batches up to this size (without / with reasons) are scored on the event loop, larger ones in a
-worker thread. 100 leads without reasons take about 6 ms. Handing them to a thread bought no
+worker thread. 100 leads without reasons take about 3 ms. Handing them to a thread bought no
 throughput (scoring holds the GIL) and cost tail latency: 100-lead requests at concurrency 4 had
 a p99 of 245-322 ms in three of four runs of bench/bench_serving.py, against 24-47 ms on the
 loop. Reasons (TreeSHAP) cost about 0.35 ms a lead, so with them only small batches stay on the

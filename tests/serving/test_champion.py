@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from mlflow.tracking import MlflowClient
 
 from features.scoring import ScoringBundle
-from serving.champion import ChampionWatcher, ServedModel, feature_config, load_version
+from serving.champion import (
+    YOUNG_GC_THRESHOLD,
+    ChampionWatcher,
+    ServedModel,
+    feature_config,
+    load_version,
+    settle_heap,
+)
 
 
 class FakeRegistry:
@@ -122,3 +130,19 @@ def test_the_watcher_follows_a_real_alias(registry):
     assert ChampionWatcher(registry.tracking_uri, "leadscore", interval_s=60,
                            alias="other")._alias_version() == registry.version
     client.delete_registered_model_alias("leadscore", "other")
+
+
+def test_settle_heap_freezes_what_is_alive_and_collects_young_objects_less_often():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        kept = [{"alive": i} for i in range(1000)]
+        settle_heap()
+        assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, 10, 10)
+        gc.set_threshold(10 * YOUNG_GC_THRESHOLD, 10, 10)
+        settle_heap()  # never lowers a threshold someone raised further
+        assert gc.get_threshold()[0] == 10 * YOUNG_GC_THRESHOLD
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -512,9 +512,10 @@ def main(argv: list[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
 
     from leadscore.config import default_config
-    from serving.champion import load_version
+    from serving.champion import load_version, settle_heap
 
     model = load_version(uri, "leadscore", version, fallback_config=default_config())
+    settle_heap()  # as a worker does after each load: in-process runs under the same collector
     top_reasons = int(default_config()["serving"]["top_reasons"])
     leads = sample_leads(100)
     bodies = {(n, r): json.dumps({"leads": leads[:n], "reasons": r}).encode()

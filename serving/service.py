@@ -131,20 +131,6 @@ def score_payload(
     }
 
 
-def score_leads(
-    model: ServedModel,
-    leads: Sequence[Lead],
-    *,
-    reasons: bool,
-    top_reasons: int,
-    now: datetime | None = None,
-) -> ScoreResponse:
-    """``score_payload`` as a validated ``ScoreResponse``, for callers that want the model."""
-    return ScoreResponse.model_validate(
-        score_payload(model, leads, reasons=reasons, top_reasons=top_reasons, now=now)
-    )
-
-
 def json_response(payload: dict[str, Any]) -> Response:
     """A 200 with ``payload`` serialised by pydantic-core: one body with its Content-Length.
 

@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -117,11 +116,6 @@ def count_name(activity_type: str, window: int) -> str:
     return f"n_{activity_type}_{window}d"
 
 
-@lru_cache(maxsize=64)
-def _count_names(windows: tuple[int, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((t, tuple(count_name(t, w) for w in windows)) for t in ACTIVITY_TYPES)
-
-
 def intent_feature_names(windows: Sequence[int]) -> list[str]:
     """The fixed intent features in registry order (attributes come after them)."""
     names = [count_name(t, w) for t in ACTIVITY_TYPES for w in windows]
@@ -133,71 +127,6 @@ def intent_feature_names(windows: Sequence[int]) -> list[str]:
         "active_days_90d",
         "trend_7_30",
     ]
-
-
-def intent_features(
-    activities: Iterable[tuple[str, int]],
-    as_of_us: int,
-    windows: Sequence[int],
-    high_intent: Sequence[str],
-) -> dict[str, float]:
-    """The fixed intent features of one lead.
-
-    Args:
-        activities: ``(activity_type_key, occurred_at_us)`` pairs in any order. Pairs after
-            ``as_of_us`` are ignored; a repeated pair counts once (the store's natural key).
-        as_of_us: the scoring moment in epoch microseconds.
-        windows: count windows in days.
-        high_intent: activity types whose recency is ``days_since_high_intent``.
-    """
-    pairs = set(activities)
-    windows = tuple(windows)
-    if not pairs:  # a fit-only lead: every count 0, no recency, flat trend
-        return dict(_no_activity(windows))
-    limits = [w * DAY_US for w in windows]
-    known = {t: [0] * len(limits) for t in ACTIVITY_TYPES}
-    high = frozenset(high_intent)
-    other_limit = OTHER_WINDOW_DAYS * DAY_US
-    short_limit, long_limit = TREND_SHORT_DAYS * DAY_US, TREND_LONG_DAYS * DAY_US
-    limit_30, limit_90 = 30 * DAY_US, 90 * DAY_US
-    n_other = n_short = n_long = 0
-    last_age = last_high_age = None
-    days_30: set[int] = set()
-    days_90: set[int] = set()
-    for activity_type, at_us in pairs:
-        age = as_of_us - at_us
-        if age < 0:
-            continue
-        counts = known.get(activity_type)
-        if counts is not None:
-            for i, limit in enumerate(limits):
-                if age < limit:
-                    counts[i] += 1
-        elif age < other_limit:
-            n_other += 1
-        if age < short_limit:
-            n_short += 1
-        if age < long_limit:
-            n_long += 1
-        if age < limit_90:
-            days_90.add(at_us // DAY_US)
-            if age < limit_30:
-                days_30.add(at_us // DAY_US)
-        if last_age is None or age < last_age:
-            last_age = age
-        if activity_type in high and (last_high_age is None or age < last_high_age):
-            last_high_age = age
-    out: dict[str, float] = {}
-    for activity_type, names in _count_names(windows):
-        for name, n in zip(names, known[activity_type], strict=True):
-            out[name] = float(n)
-    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = float(n_other)
-    out["days_since_high_intent"] = days(last_high_age)
-    out["days_since_last_activity"] = days(last_age)
-    out["active_days_30d"] = float(len(days_30))
-    out["active_days_90d"] = float(len(days_90))
-    out["trend_7_30"] = trend(n_short, n_long)
-    return out
 
 
 SAFE_AGE_US = 2**53
@@ -301,19 +230,6 @@ def _intent_loop(lead_start, type_id, at_us, as_of_us, limits, is_high, n_known,
                 ages[i, 0] = age
             if is_high[t] and (ages[i, 1] < 0 or age < ages[i, 1]):
                 ages[i, 1] = age
-
-
-@lru_cache(maxsize=64)
-def _no_activity(windows: tuple[int, ...]) -> dict[str, float]:
-    """``intent_features`` of a lead without activity (callers copy it; never mutate it)."""
-    out = {name: 0.0 for _, names in _count_names(windows) for name in names}
-    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = 0.0
-    out["days_since_high_intent"] = days(None)
-    out["days_since_last_activity"] = days(None)
-    out["active_days_30d"] = 0.0
-    out["active_days_90d"] = 0.0
-    out["trend_7_30"] = trend(0, 0)
-    return out
 
 
 def _quoted(values: Iterable[str]) -> str:

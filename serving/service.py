@@ -6,10 +6,10 @@ Endpoints:
                   metrics
     GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
 
-A request runs the same code as training and batch scoring: ``features.build.build_online_many``
-builds the features (``build_online`` for every lead at once), the bundle's fitted
-``FeatureEncoder`` encodes them (``transform_columns``) and the
-``ScoringBundle`` scores them; pandas and scikit-learn are never called per request. Every worker
+A request runs the one scoring path the pyfunc and ``leadscore score`` run,
+``ScoringBundle.score_records``: features built by ``features.online``, encoded by the bundle's
+fitted ``FeatureEncoder``, scored and explained by the bundle; pandas and scikit-learn are never
+called per request. Every worker
 loads the champion once (LightGBM on one thread) and follows the alias (``serving.champion``).
 
 Settings (environment over the config file named by ``LEADSCORE_CONFIG``):
@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from features.build import LeadFeatureError
+from features.online import LeadFeatureError
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
@@ -104,29 +104,32 @@ def score_payload(
         RequestRejected: 422 when feature building refuses a lead (the message names it).
     """
     now = now or datetime.now(UTC)
-    bundle = model.bundle
-    try:  # build_online_many with this model's config, made at load
-        features = model.build_features([lead_record(lead) for lead in leads],
-                                        [lead.as_of or now for lead in leads])
+    try:
+        scored = model.bundle.score_records(
+            [lead_record(lead) for lead in leads], [lead.as_of or now for lead in leads],
+            top_reasons=top_reasons if reasons else 0,
+        )
     except LeadFeatureError as exc:
         raise RequestRejected(422, f"leads[{exc.index}]: {exc}", f"leads[{exc.index}]") from None
-    X = bundle.encoder.transform_columns(features.columns, len(features))
-    top = top_reasons if reasons else 0
-    scored = bundle.score_encoded(X, features.records() if top else None, top_reasons=top)
+    explained = scored.reasons or [()] * len(leads)
     return {
         "model_version": model.version,
         "threshold": model.threshold,
         "scores": [
             {
                 "lead_id": lead.lead_id,
-                "score": round(result.score, 6),
-                "fit_score": round(result.fit_score, 6),
-                "intent_score": round(result.intent_score, 6),
-                "grade": result.grade,
-                "is_mql": bool(result.is_mql),
-                "reasons": [r.as_dict() for r in result.reasons],
+                "score": round(score, 6),
+                "fit_score": round(fit_score, 6),
+                "intent_score": round(intent_score, 6),
+                "grade": grade,
+                "is_mql": is_mql,
+                "reasons": [r.as_dict() for r in lead_reasons],
             }
-            for lead, result in zip(leads, scored, strict=True)
+            for lead, score, fit_score, intent_score, grade, is_mql, lead_reasons in zip(
+                leads, scored.score.tolist(), scored.fit_score.tolist(),
+                scored.intent_score.tolist(), scored.grade, scored.is_mql.tolist(), explained,
+                strict=True,
+            )
         ],
     }
 
@@ -195,7 +198,6 @@ class LeadScorer:
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],
             interval_s=reload_interval_s(config),
-            fallback_config=config,
         ).start()
 
     def __is_ready__(self) -> bool:

@@ -87,7 +87,7 @@ def build_store(path: Path, n_leads: int = N_LEADS, seed: int = SEED) -> Path:
     except ImportError:
         ingest_paths = None
     if ingest_paths is not None:
-        from leadscore.generate import generate_export
+        from generator import generate_export
 
         export = path.parent / "export"
         generate_export(n_leads=n_leads, seed=seed, out_dir=export, fmt="parquet")
@@ -95,7 +95,7 @@ def build_store(path: Path, n_leads: int = N_LEADS, seed: int = SEED) -> Path:
         return path
     from features.fit import email_domain
     from features.store import connect
-    from leadscore.generate import generate_frames
+    from generator import generate_frames
 
     frames = generate_frames(n_leads, seed=seed)
     leads = frames.leads.copy()

@@ -435,7 +435,7 @@ GENERATED_END = datetime(2026, 11, 1)  # generate_frames' default window end
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """20,000 generated leads ingested for real (normalisation included), labelled, with truth."""
-    generate = pytest.importorskip("leadscore.generate")
+    generate = pytest.importorskip("generator")
     ingest = pytest.importorskip("features.ingest")
     export = generate.generate_frames(20_000, seed=11)
     folder = tmp_path_factory.mktemp("generated")

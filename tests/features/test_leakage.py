@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.build import attribute_roles, build_batch, build_online
+from features.batch import attribute_roles, build_batch
 from features.definitions import ATTRIBUTE_PREFIX, feature_specs, slug
 from features.store import create_schema
 from leadscore.config import default_config
+from tests.features.reference import build_online
 
 CONFIG = default_config()
 AS_OF = datetime(2026, 3, 10, 12, 0, 0)
@@ -123,9 +124,9 @@ def test_activity_just_after_as_of_changes_nothing_but_at_as_of_does():
 
 def test_generated_follow_up_activity_after_mql_never_leaks():
     """The generator plants extra activity after a converting lead's mql_at: a trap."""
-    if importlib.util.find_spec("leadscore.generate") is None:
-        pytest.skip("leadscore.generate is not available")
-    from leadscore.generate import generate_frames
+    if importlib.util.find_spec("generator") is None:
+        pytest.skip("generator is not available")
+    from generator import generate_frames
 
     export = generate_frames(400, 3)
     leads = export.leads

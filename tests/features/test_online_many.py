@@ -19,17 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features import intent
-from features.build import (
+from features.definitions import feature_specs
+from features.encoding import FeatureEncoder
+from features.online import (
     LeadFeatureError,
     OnlineBatch,
-    build_online,
     build_online_many,
     online_many_builder,
 )
-from features.definitions import feature_specs
-from features.encoding import FeatureEncoder
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from tests.features import reference
+from tests.features.reference import build_online
 
 DAY = timedelta(days=1)
 US = timedelta(microseconds=1)
@@ -446,7 +447,7 @@ def _assert_matrix_rows(leads, as_of_us, windows, high) -> np.ndarray:
     names = intent.intent_feature_names(windows)
     assert matrix.shape == (len(leads), len(names)) and matrix.dtype == np.float64
     for i, (pairs, as_of) in enumerate(zip(leads, as_of_us, strict=True)):
-        want = intent.intent_features(pairs, as_of, windows, high)
+        want = reference.intent_features(pairs, as_of, windows, high)
         assert list(want) == names
         assert_identical(dict(zip(names, matrix[i].tolist(), strict=True)), want, f"lead {i}")
     return matrix
@@ -482,7 +483,7 @@ def test_intent_matrix_with_leads_without_activity_in_between(windows):
     matrix = _assert_matrix_rows(leads, as_of_us, windows, ("pricing_view", "chat_started"))
     names = intent.intent_feature_names(windows)
     empty = [i for i, pairs in enumerate(leads) if not pairs]
-    no_activity = [intent.intent_features([], 0, windows, ())[name] for name in names]
+    no_activity = [reference.intent_features([], 0, windows, ())[name] for name in names]
     for i in empty:
         np.testing.assert_array_equal(matrix[i], no_activity)
     assert matrix[5, names.index("active_days_30d")] == 2.0

@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import attribute_roles, build_batch, build_online
+from features.batch import attribute_roles, build_batch
 from features.definitions import feature_specs
 from features.encoding import FeatureEncoder
 from features.store import create_schema
 from leadscore.config import default_config
+from tests.features.reference import build_online
 
 CONFIG = default_config()
 N_LEADS = 1000
@@ -165,9 +166,9 @@ def assert_same_features(batch_row: dict, online: dict, specs) -> None:
 
 
 def _generator():
-    if importlib.util.find_spec("leadscore.generate") is None:
+    if importlib.util.find_spec("generator") is None:
         return None
-    module = importlib.import_module("leadscore.generate")
+    module = importlib.import_module("generator")
     return getattr(module, "generate_frames", None)
 
 
@@ -176,7 +177,7 @@ def _export(source: str) -> dict[str, pd.DataFrame]:
         return synthetic_export(N_LEADS, seed=7)
     generate = _generator()
     if generate is None:
-        pytest.skip("leadscore.generate.generate_frames is not available yet")
+        pytest.skip("generator.generate_frames is not available yet")
     generated = generate(N_LEADS, 11)
     return {name: getattr(generated, name)
             for name in ("leads", "activities", "dispositions", "outcomes")}

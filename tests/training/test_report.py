@@ -15,8 +15,8 @@ import pytest
 
 from leadscore.errors import LeadscoreError
 from tests.report_cycles import fake_cycle_run, reviewed_cycles
-from training import report_store as store
-from training.report_text import format_value, parse_value, tolerance
+from training import report_duckdb as store
+from training.report_figures import format_value, parse_value, tolerance
 
 SECTIONS = ("summary", "signals", "dispositions", "conversion", "speed-to-lead", "model",
             "cohort-check", "glossary")
@@ -148,7 +148,7 @@ def test_unknown_cycle_is_one_clear_error(cycles, tmp_path):
 def test_cli_report_command(cycles, tmp_path):
     from click.testing import CliRunner
 
-    from leadscore.cli import cli
+    from cli.main import cli
 
     result = CliRunner().invoke(cli, ["report", "--cycle", cycles.cycles[-1][0],
                                       "--out", str(tmp_path)])
@@ -255,7 +255,7 @@ def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, m
     from features.label_policy import load_policy
     from features.store import connect
     from tests.report_cycles import review_exists, session_cycles
-    from training import report_data
+    from training import report_mlflow as report_data
     from training.report import _bundle_of
     from training.tracking import client as mlflow_client
 

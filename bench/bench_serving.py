@@ -324,11 +324,13 @@ def http_cell(server: Server, path: str, body: bytes, headers: dict[str, str], c
 
 def in_process_cell(bundle_model, body: bytes, reasons: bool, top_reasons: int,
                     duration_s: float) -> tuple[list[float], int, float]:
-    from serving.gateway import validate_score_request
-    from serving.service import json_response, score_payload
+    from serving.gateway import post_routes, validate_request
+    from serving.service import LeadScorer, json_response, score_payload
+
+    route = post_routes(LeadScorer)["/score"]
 
     def once() -> bytes:  # what the endpoint does, without HTTP
-        request = validate_score_request(body)
+        request = validate_request(body, route)
         payload = score_payload(bundle_model, request.leads, reasons=reasons,
                                 top_reasons=top_reasons)
         return json_response(payload).body

@@ -27,7 +27,7 @@ import os
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import bentoml
@@ -41,7 +41,14 @@ from features.online import LeadFeatureError
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
-from serving.gateway import INTERNAL_ERROR, VALIDATED_KEY, Gateway, RequestRejected, error_body
+from serving.gateway import (
+    INTERNAL_ERROR,
+    VALIDATED_KEY,
+    Gateway,
+    RequestRejected,
+    error_body,
+    post_routes,
+)
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 
@@ -144,20 +151,33 @@ def json_response(payload: dict[str, Any]) -> Response:
     return Response(pydantic_core.to_json(payload), media_type="application/json")
 
 
-class ScoreInput(bentoml.IODescriptor, ScoreRequest):
-    """``ScoreRequest`` as BentoML reads it: the request the gateway already validated.
+class GatewayInput(bentoml.IODescriptor):
+    """An input model as BentoML reads it: the request the gateway already validated.
 
-    The gateway parses and validates every ``POST /score`` body (with its clean, value-free 4xx
-    errors) and passes the result in the ASGI scope; parsing the same body a second time would
-    cost as much again. A request that did not come through the gateway is parsed as usual.
+    The gateway parses and validates every POST body against its route's model (with its clean,
+    value-free 4xx errors) and passes the result in the ASGI scope; parsing the same body a second
+    time would cost as much again. A request that did not come through the gateway is parsed as
+    usual. Give every new route's input model this base (``class XInput(GatewayInput, X)``).
     """
 
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> Any:
         validated = request.scope.get(VALIDATED_KEY)
-        if isinstance(validated, ScoreRequest):
+        if isinstance(validated, cls):
             return validated
         return await super().from_http_request(request, serde)
+
+
+class ScoreInput(GatewayInput, ScoreRequest):
+    """``POST /score``'s body: ``ScoreRequest``, at most ``max_leads`` leads."""
+
+    batch_field: ClassVar[str] = "leads"
+    body_example: ClassVar[str] = '{"leads": [{"lead_id": "..."}]}'
+
+
+class ScoreOutput(bentoml.IODescriptor, ScoreResponse):
+    """``POST /score``'s answer as documented: ``ScoreResponse``. The endpoint sends it as JSON
+    bytes it serialised itself (``json_response``), so its return type is ``Response``."""
 
 
 async def _model_endpoint(request: Request) -> JSONResponse:
@@ -207,10 +227,10 @@ class LeadScorer:
     def stop_watching(self) -> None:
         self.champion.stop()
 
-    # The annotation gives BentoML the response schema; the body itself is sent as JSON bytes
+    # ``output_spec`` gives BentoML the response schema; the body itself is sent as JSON bytes
     # (``json_response``), which BentoML passes through as it does any Response.
-    @bentoml.api(route="/score", input_spec=ScoreInput)
-    async def score(self, leads: list[Lead], reasons: bool = True) -> ScoreResponse:
+    @bentoml.api(route="/score", input_spec=ScoreInput, output_spec=ScoreOutput)
+    async def score(self, leads: list[Lead], reasons: bool = True) -> Response:
         """Score 1 to 1,000 leads with the champion model.
 
         Each lead gets its calibrated score, fit and intent scores, grade (A1..D4), MQL flag and,
@@ -253,4 +273,5 @@ class LeadScorer:
         return JSONResponse(info.model_dump(mode="json"))
 
 
-LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings)
+LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings,
+                               routes=post_routes(LeadScorer))

@@ -1,10 +1,11 @@
 """The online feature builder: every feature of the leads of one request, sent as JSON.
 
-``build_online_many`` takes leads as JSON-like dicts (a leads-table row plus optional
-``activities`` and ``attributes``) and their scoring moments, and computes every feature without
-pandas: the fit functions of ``features.fit`` per lead, and the intent kernel of
-``features.intent`` (``intent_matrix``) over every activity of the batch at once. The API, the
-MLflow pyfunc and ``leadscore score`` all build features here (through ``scoring``).
+``online_many_builder(config, roles)`` gives ``build(leads, as_ofs)``, which takes leads as
+JSON-like dicts (a leads-table row plus optional ``activities`` and ``attributes``) and their
+scoring moments, and computes every feature without pandas: the fit functions of
+``features.fit`` per lead, and the intent kernel of ``features.intent`` (``intent_matrix``) over
+every activity of the batch at once. The API, the MLflow pyfunc and ``leadscore score`` all build
+features here (through ``scoring``).
 
 The batch builder (``features.batch``) computes the same features from the store in SQL; both start
 from ``features.plan`` and agree (``tests/features/test_parity.py``); nothing dated after
@@ -91,7 +92,7 @@ class LeadFeatureError(LeadscoreError):
 
 
 class OnlineBatch:
-    """The features of a batch of leads, column by column (``build_online_many``).
+    """The features of a batch of leads, column by column (``online_many_builder``).
 
     ``columns[name]`` holds one value per lead: a float64 array for each intent feature, a list
     of what ``build_online`` gives for the others. ``record(i)`` is lead i's ``build_online``
@@ -117,31 +118,19 @@ class OnlineBatch:
         return [self.record(i) for i in range(self.size)]
 
 
-def build_online_many(
-    leads: Sequence[Mapping[str, Any]],
-    as_ofs: Sequence[datetime | str | None],
-    config: Mapping[str, Any],
-    attribute_roles: Mapping[str, tuple[str, str]] | None = None,
-) -> OnlineBatch:
-    """``build_online`` for many leads at once (a request, a frame): lead i's features are
-    exactly ``build_online(leads[i], as_ofs[i], config, attribute_roles)``.
-
-    Fit features come from the same per-field functions; intent features from
-    ``intent.intent_matrix``, the compiled form of ``intent.intent_features``'s loop, over every
-    activity of the batch at once.
-
-    Raises:
-        LeadFeatureError: for the first lead whose ``as_of`` or activity is malformed, with its
-            index and the field.
-    """
-    return online_many_builder(config, attribute_roles)(leads, as_ofs)
-
-
 def online_many_builder(
     config: Mapping[str, Any],
     attribute_roles: Mapping[str, tuple[str, str]] | None = None,
 ) -> Callable[[Sequence[Mapping[str, Any]], Sequence[datetime | str | None]], OnlineBatch]:
-    """``build_online_many`` with ``config`` and ``attribute_roles`` read once."""
+    """The builder of ``config`` and ``attribute_roles``: ``build(leads, as_ofs)`` gives every
+    feature of ``leads[i]`` at ``as_ofs[i]``, exactly what ``build_online`` of the pure-Python
+    reference (``tests/features/reference.py``) gives lead by lead.
+
+    Fit features come from the per-field functions of ``features.fit``; intent features from
+    ``intent.intent_matrix``, the compiled kernel, over every activity of the batch at once.
+    ``build`` raises ``LeadFeatureError`` for the first lead whose ``as_of`` or activity is
+    malformed, with its index and the field.
+    """
     return _many_builder(config_key(config), roles_key(attribute_roles))
 
 

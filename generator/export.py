@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from features.contract import ACTIVITIES, DISPOSITIONS, LEADS, OUTCOMES
 from generator import activities as act
 from generator import planted
 from generator.crm import sales_history
@@ -55,8 +54,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 EXPORT_TABLES = ("leads", "activities", "dispositions", "outcomes")
-_CONTRACT = {"leads": LEADS, "activities": ACTIVITIES, "dispositions": DISPOSITIONS,
-             "outcomes": OUTCOMES}
 
 
 @dataclass(frozen=True)

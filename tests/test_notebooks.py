@@ -11,12 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
-from tests.report_cycles import review_exists, session_cycles
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+from tests.report_cycles import session_cycles
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -59,8 +58,6 @@ def monkeypatch_module():
 def test_notebook_runs_top_to_bottom(path, kernel_env, monkeypatch_module, tmp_path_factory):
     from jupyter_client.kernelspec import KernelSpecManager
 
-    if not review_exists():
-        pytest.skip("training.review is not installed: the notebook needs a real cycle's model")
     cycles = session_cycles(tmp_path_factory)
     for key, value in cycles.env.items():
         monkeypatch_module.setenv(key, value)

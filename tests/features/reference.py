@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import pandas as pd
+
 from features import fit
 from features.contract import ACTIVITY_TYPES
 from features.definitions import attribute_value
@@ -174,3 +176,10 @@ def _builder(config_key: tuple, roles_key: tuple) -> Callable[..., dict[str, Any
     return build
 
 
+
+
+def encode_record(encoder: Any, record: Mapping[str, Any]) -> Any:
+    """One lead's raw features encoded through the frame path (``FeatureEncoder.transform``), the
+    reference the API's column path (``transform_columns``) is held to."""
+    frame = pd.DataFrame([{name: record.get(name) for name in encoder.feature_names_}])
+    return encoder.transform(frame)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,7 +158,6 @@ def test_missing_column_is_named():
 
 
 def test_codes_train_lightgbm_with_categorical_features():
-    lgb = pytest.importorskip("lightgbm")
     rng = np.random.default_rng(1)
     n = 400
     seniority = rng.choice(np.array(["vp", "manager", "student"], dtype=object), n)

@@ -228,10 +228,8 @@ def test_real_review_writes_and_logs_the_report(tmp_path_factory, monkeypatch):
     """The contract with ``training.review``: its run carries what the report reads."""
     from mlflow.tracking import MlflowClient
 
-    from tests.report_cycles import review_exists, session_cycles
+    from tests.report_cycles import session_cycles
 
-    if not review_exists():
-        pytest.skip("training.review is not installed yet")
     cycles = session_cycles(tmp_path_factory).use(monkeypatch)
     cycle = cycles.cycles[-1][0]
     path = cycles.root / "reports" / cycle / "index.html"
@@ -254,13 +252,11 @@ def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, m
     """Without a logged scored cohort the report scores the newest cohorts with the run's model."""
     from features.label_policy import load_policy
     from features.store import connect
-    from tests.report_cycles import review_exists, session_cycles
+    from tests.report_cycles import session_cycles
     from training import report_mlflow as report_data
     from training.report import _bundle_of
     from training.tracking import client as mlflow_client
 
-    if not review_exists():
-        pytest.skip("training.review is not installed yet")
     cycles = session_cycles(tmp_path_factory).use(monkeypatch)
     client = mlflow_client(cycles.config)
     run = report_data.find_cycle_run(client, cycles.config, cycles.cycles[-1][0])

@@ -135,43 +135,31 @@ def _intent_columns(
     high: tuple[str, ...],
     chunk_size: int,
 ) -> dict[str, np.ndarray]:
-    counts_sql, recency_sql = intent.intent_sql(windows, high, POINTS_VIEW)
-    n = len(points)
-    names = [*intent.intent_feature_names(windows), "n_all_7d", "n_all_30d"]
-    out = {name: np.zeros(n, dtype=np.float64) for name in names}
-    last_age = np.full(n, np.nan)
-    last_high_age = np.full(n, np.nan)
+    """The intent features of every point: ``intent.intent_sql`` per chunk of points, its integers
+    turned into features by ``intent.finish`` (as the online kernel's are)."""
+    sql = intent.intent_sql(windows, high, POINTS_VIEW)
+    definition = intent.intent_definition(windows)
+    n, width = len(points), len(definition)
+    first = np.zeros((n, width), dtype=np.int64)
+    second = np.zeros((n, width), dtype=np.int64)
+    for j, feature in enumerate(definition):
+        if feature.kind == "days_since":
+            first[:, j] = -1  # no activity of that kind: no age
     for start in range(0, n, chunk_size):
         chunk = points.iloc[start:start + chunk_size]
         con.register(POINTS_VIEW, chunk)
         try:
-            counts = con.execute(counts_sql).fetchnumpy()
-            recency = con.execute(recency_sql).fetchnumpy()
+            result = con.execute(sql).fetchnumpy()
         finally:
             con.unregister(POINTS_VIEW)
-        stop = start + len(chunk)
-        pivot = intent.pivot_counts(
-            np.asarray(counts["_pid"]) - start, np.asarray(counts["type_code"]),
-            np.asarray(counts["bucket"]), np.asarray(counts["n"]), len(chunk), windows,
-        )
-        for name, values in pivot.items():
-            out[name][start:stop] = values
-        rows = np.asarray(recency["_pid"])
-        for name in ("active_days_30d", "active_days_90d"):
-            out[name][rows] = np.asarray(recency[name], dtype=np.float64)
-        # ages are whole microseconds below 2**53, so float64 holds them exactly and dividing
-        # rounds like the online path's int / int; NULL (no such activity) becomes NaN
-        for target, age in ((last_age, "last_age_us"), (last_high_age, "last_high_age_us")):
-            values = recency[age]
-            target[rows] = np.ma.filled(np.ma.asarray(values).astype(np.float64), np.nan)
-    short, long = out.pop("n_all_7d"), out.pop("n_all_30d")
-    out["trend_7_30"] = (short + 1) / (
-        (long - short) * intent.TREND_SHORT_DAYS
-        / (intent.TREND_LONG_DAYS - intent.TREND_SHORT_DAYS) + 1
-    )
-    out["days_since_last_activity"] = last_age / intent.DAY_US
-    out["days_since_high_intent"] = last_high_age / intent.DAY_US
-    return out
+        rows = np.asarray(result["_pid"], dtype=np.int64)
+        for j, feature in enumerate(definition):
+            # NULL (no such activity) is -1, as in the kernel
+            first[rows, j] = np.ma.filled(np.ma.asarray(result[f"a{j}"]).astype(np.int64), -1)
+            if feature.kind == "trend":
+                second[rows, j] = np.asarray(result[f"b{j}"], dtype=np.int64)
+    matrix = intent.finish(definition, first, second)
+    return {feature.name: matrix[:, j] for j, feature in enumerate(definition)}
 
 
 def build_batch(

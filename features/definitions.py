@@ -150,8 +150,8 @@ def _high_intent_phrase(high_intent: tuple[str, ...]) -> str:
 
 
 def _intent_specs(windows: tuple[int, ...], high_intent: tuple[str, ...]) -> list[FeatureSpec]:
-    """The specs of ``intent.intent_definition``: a count of a contract type gets ``count_spec``'s
-    texts, every other feature the texts it is declared with."""
+    """The specs of ``intent.intent_definition``: each feature with the texts it is declared with;
+    a count of a contract type declared without texts gets ``count_spec``'s."""
     words = {"{high}": _high_intent_phrase(high_intent), "{high_types}": " / ".join(high_intent)}
 
     def text(template: str | None) -> str | None:
@@ -161,8 +161,9 @@ def _intent_specs(windows: tuple[int, ...], high_intent: tuple[str, ...]) -> lis
 
     specs = []
     for feature in intent.intent_definition(windows):
-        if feature.kind == "count" and feature.activity in ACTIVITY_TYPES:
-            specs.append(count_spec(feature.activity, feature.window_days))
+        if not feature.label and feature.kind == "count" and feature.activity in ACTIVITY_TYPES:
+            spec = count_spec(feature.activity, feature.window_days)
+            specs.append(FeatureSpec(**{**asdict(spec), "name": feature.name}))
         else:
             specs.append(FeatureSpec(feature.name, "intent", "numeric", text(feature.label),
                                      text(feature.definition), missing_label=text(

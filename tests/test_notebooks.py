@@ -73,4 +73,10 @@ def test_notebook_runs_top_to_bottom(path, kernel_env, monkeypatch_module, tmp_p
     errors = [o for c in notebook.cells for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors == []
+    # the cells tagged as shap's plots drew a picture each (a beeswarm, a lead's waterfall ...)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if any(t.startswith("shap-") for t in tags):
+            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert images, f"{path.name}: the {tags} cell drew no image"
 

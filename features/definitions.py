@@ -335,7 +335,7 @@ def render_reason(
 
     Args:
         name: the feature name.
-        value: the raw (unencoded) feature value, as ``build_online`` / ``build_batch`` give it.
+        value: the raw (unencoded) feature value, as the feature builders give it.
         spec: the feature's spec (or its ``as_dict()`` form, e.g. from a model manifest). Without
             it the label is derived from the name, which for ``attr_`` features loses the
             export's original spelling of the column.

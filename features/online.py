@@ -95,8 +95,8 @@ class OnlineBatch:
     """The features of a batch of leads, column by column (``online_many_builder``).
 
     ``columns[name]`` holds one value per lead: a float64 array for each intent feature, a list
-    of what ``build_online`` gives for the others. ``record(i)`` is lead i's ``build_online``
-    dict, value for value.
+    of raw values (float, str or None) for the others. ``record(i)`` is lead i's features as a
+    dict in registry order (what the reference's ``build_online`` gives, value for value).
     """
 
     def __init__(self, names: Sequence[str], columns: dict[str, Any], size: int) -> None:

@@ -42,7 +42,8 @@ def kernel_env(tmp_path_factory, monkeypatch_module):
     prefix = tmp_path_factory.mktemp("jupyter")
     install(kernel_name=KERNEL, prefix=str(prefix), display_name="leadscore (test)")
     monkeypatch_module.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-    monkeypatch_module.setenv("MPLBACKEND", "Agg")
+    # the kernel's inline backend: a plot becomes the cell's image/png output
+    monkeypatch_module.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return prefix
 
 

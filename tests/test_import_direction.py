@@ -45,8 +45,9 @@ def violations(root: Path) -> list[str]:
         for path in sorted((root / package).rglob("*.py")):
             for line, target in imported_packages(path):
                 if target in ALLOWED and target != package and target not in allowed:
+                    may = f"only {', '.join(sorted(allowed))}" if allowed else "none of them"
                     found.append(f"{path.relative_to(root)}:{line} imports {target} "
-                                 f"({package} may import only {sorted(allowed) or 'nothing'})")
+                                 f"({package} may import {may})")
     return found
 
 

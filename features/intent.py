@@ -228,17 +228,28 @@ def finish(definition: Sequence[IntentFeature], first: np.ndarray,
     ``second[:, j]`` a trend's long-window count. Integers below 2**53 are exact doubles, so this
     arithmetic gives, bit for bit, what Python's ``int / int`` gives in the reference.
     """
+    plain, ages, trends, short, long = _finish_plan(tuple(definition))
     out = np.empty(first.shape, dtype=np.float64)
-    for j, feature in enumerate(definition):
-        if feature.kind == "days_since":
-            out[:, j] = _days(first[:, j])
-        elif feature.kind == "trend":
-            short, long = feature.window_days, feature.long_days
-            n_short, n_long = first[:, j], second[:, j]
-            out[:, j] = (n_short + 1) / ((n_long - n_short) * short / (long - short) + 1)
-        else:
-            out[:, j] = first[:, j]
+    out[:, plain] = first[:, plain]
+    if len(ages):
+        out[:, ages] = _days(first[:, ages])
+    if len(trends):
+        n_short, n_long = first[:, trends], second[:, trends]
+        out[:, trends] = (n_short + 1) / ((n_long - n_short) * short / (long - short) + 1)
     return out
+
+
+@lru_cache(maxsize=64)
+def _finish_plan(definition: tuple[IntentFeature, ...]) -> tuple[np.ndarray, ...]:
+    """Which columns ``finish`` copies, turns into days, or into a trend (with its windows)."""
+    kinds = [f.kind for f in definition]
+    plain = np.array([j for j, k in enumerate(kinds) if k in ("count", "active_days")],
+                     dtype=np.intp)
+    ages = np.array([j for j, k in enumerate(kinds) if k == "days_since"], dtype=np.intp)
+    trends = np.array([j for j, k in enumerate(kinds) if k == "trend"], dtype=np.intp)
+    short = np.array([definition[j].window_days for j in trends], dtype=np.int64)
+    long = np.array([definition[j].long_days for j in trends], dtype=np.int64)
+    return plain, ages, trends, short, long
 
 
 # ---- online: the compiled kernel ----------------------------------------------------------------
@@ -279,7 +290,7 @@ def intent_matrix(
                   int(type_id.max()) + 1 if len(type_id) else 0)
     high = np.zeros(n_types, dtype=np.bool_)
     high[:len(is_high)] = is_high
-    ops, limits, long_limits, selects = _kernel_arrays(definition, high)
+    ops, limits, long_limits, selects = _kernel_arrays(definition, tuple(high.tolist()))
     n, width = len(as_of_us), len(definition)
     first = np.zeros((n, width), dtype=np.int64)
     second = np.zeros((n, width), dtype=np.int64)
@@ -288,11 +299,13 @@ def intent_matrix(
     return finish(definition, first, second)
 
 
+@lru_cache(maxsize=256)
 def _kernel_arrays(
-    definition: Sequence[IntentFeature], high: np.ndarray
+    definition: tuple[IntentFeature, ...], high: tuple[bool, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The definition as the kernel reads it: per feature its operation, window and long window
-    (microseconds), and per (feature, type id) whether the type counts."""
+    (microseconds), and per (feature, type id) whether the type counts (``high``: whether each
+    type id is a high-intent type). Cached: a request's type ids are almost always the same."""
     n_types = len(high)
     known = {t: i for i, t in enumerate(ACTIVITY_TYPES)}
     ops = np.array([_OPS[f.kind] for f in definition], dtype=np.int64)
@@ -305,7 +318,7 @@ def _kernel_arrays(
         elif feature.activity == OTHER:
             selects[j, len(ACTIVITY_TYPES):] = True
         elif feature.activity == HIGH:
-            selects[j] = high
+            selects[j] = np.array(high, dtype=np.bool_)
         elif feature.activity in known:
             selects[j, known[feature.activity]] = True
         else:
@@ -315,11 +328,12 @@ def _kernel_arrays(
 
 
 def _days(age_us: np.ndarray) -> np.ndarray:
-    """``days`` of int64 ages, -1 standing for None (ages are never negative)."""
+    """``days`` of int64 ages (any shape), -1 standing for None (ages are never negative)."""
     known = age_us >= 0
     if not known.any() or age_us.max() < SAFE_AGE_US:
         return np.where(known, age_us / DAY_US, math.nan)
-    return np.array([days(int(a) if a >= 0 else None) for a in age_us], dtype=np.float64)
+    return np.array([days(int(a) if a >= 0 else None) for a in age_us.ravel().tolist()],
+                    dtype=np.float64).reshape(age_us.shape)
 
 
 @njit(cache=True, nogil=True)

@@ -139,7 +139,7 @@ NO_DAY = -(2**62)
 """No day seen yet (day numbers of real timestamps are far from it, before 1970 too)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key on every request
 class IntentFeature:
     """One intent feature, declared by what it computes from a lead's activities up to ``as_of``.
 

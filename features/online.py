@@ -3,7 +3,7 @@
 ``online_many_builder(config, roles)`` gives ``build(leads, as_ofs)``, which takes leads as
 JSON-like dicts (a leads-table row plus optional ``activities`` and ``attributes``) and their
 scoring moments, and computes every feature without pandas: the fit functions of
-``features.fit`` per lead, and the intent kernel of ``features.intent`` (``intent_matrix``) over
+``features.fit`` per lead, and the intent kernel (``features.intent_kernel.intent_matrix``) over
 every activity of the batch at once. The API, the MLflow pyfunc and ``leadscore score`` all build
 features here (through ``scoring``).
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from features import fit, intent
+from features import fit, intent, intent_kernel
 from features.definitions import attribute_value
 from features.intent import EPOCH_UTC, ONE_US
 from features.plan import config_key, plan_of_keys, roles_key
@@ -127,7 +127,7 @@ def online_many_builder(
     reference (``tests/features/reference.py``) gives lead by lead.
 
     Fit features come from the per-field functions of ``features.fit``; intent features from
-    ``intent.intent_matrix``, the compiled kernel, over every activity of the batch at once.
+    ``intent_kernel.intent_matrix``, the compiled kernel, over every activity of the batch at once.
     ``build`` raises ``LeadFeatureError`` for the first lead whose ``as_of`` or activity is
     malformed, with its index and the field.
     """
@@ -189,7 +189,7 @@ def _many_builder(config: tuple, roles: tuple) -> Callable[..., OnlineBatch]:
             lead_index.extend([i] * len(activities))
             fit_rows.append(fit_features(lead, icp))
         columns: dict[str, Any] = {name: [row[name] for row in fit_rows] for name in fit_names}
-        block = intent.intent_matrix(*_sorted_activities(lead_index, type_ids, at_us, n),
+        block = intent_kernel.intent_matrix(*_sorted_activities(lead_index, type_ids, at_us, n),
                                      as_of_us, windows,
                                      np.array([t in high for t in type_of], dtype=np.bool_))
         for j, name in enumerate(intent_names):
@@ -204,8 +204,8 @@ def _many_builder(config: tuple, roles: tuple) -> Callable[..., OnlineBatch]:
 def _sorted_activities(
     lead_index: list[int], type_ids: list[int], at_us: list[int], n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(lead_start, type_id, at_us)`` as ``intent.intent_matrix`` takes them: sorted by lead,
-    time and type, each repeated (lead, type, time) kept once, as the store keeps it."""
+    """``(lead_start, type_id, at_us)`` as ``intent_kernel.intent_matrix`` takes them: sorted by
+    lead, time and type, each repeated (lead, type, time) kept once, as the store keeps it."""
     lead = np.array(lead_index, dtype=np.int64)
     types = np.array(type_ids, dtype=np.int64)
     at = np.array(at_us, dtype=np.int64)

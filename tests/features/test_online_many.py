@@ -1,4 +1,4 @@
-"""The batch online path (``build_online_many``, ``intent.intent_matrix``,
+"""The batch online path (``build_online_many``, ``intent_kernel.intent_matrix``,
 ``FeatureEncoder.transform_columns``) equals the per-lead reference exactly.
 
 ``build_online`` is the plain-Python reference. For every lead of a batch the batch path must give
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features import intent
+from features import intent, intent_kernel
 from features.definitions import feature_specs
 from features.encoding import FeatureEncoder
 from features.online import (
@@ -447,7 +447,7 @@ def _intent_rows(leads: list[list[tuple[str, int]]], as_of_us: list[int], window
 
 
 def _assert_matrix_rows(leads, as_of_us, windows, high) -> np.ndarray:
-    matrix = intent.intent_matrix(*_intent_rows(leads, as_of_us, windows, high))
+    matrix = intent_kernel.intent_matrix(*_intent_rows(leads, as_of_us, windows, high))
     names = intent.intent_feature_names(windows)
     assert matrix.shape == (len(leads), len(names)) and matrix.dtype == np.float64
     for i, (pairs, as_of) in enumerate(zip(leads, as_of_us, strict=True)):
@@ -459,7 +459,7 @@ def _assert_matrix_rows(leads, as_of_us, windows, high) -> np.ndarray:
 
 @pytest.mark.parametrize("windows", [(1, 7, 30, 90), (3, 14), (1,)])
 def test_intent_matrix_of_an_empty_batch(windows):
-    matrix = intent.intent_matrix(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+    matrix = intent_kernel.intent_matrix(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
                                   np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
                                   windows, np.zeros(len(intent.ACTIVITY_TYPES), dtype=np.bool_))
     assert matrix.shape == (0, len(intent.intent_feature_names(windows)))

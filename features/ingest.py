@@ -40,9 +40,11 @@ from features.ingest_sql import (
     typed,
     unplaceheld,
 )
+from features.labels import load_policy
 from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2, load_any
 from features.messages import counted
+from features.outcome_lag import store_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
 
@@ -58,7 +60,8 @@ _EXAMPLES = {
 
 
 def ingest_paths(
-    paths: list[Path], store: Path, mapping: Path | None = None
+    paths: list[Path], store: Path, mapping: Path | None = None,
+    labels: dict | None = None,
 ) -> IngestReport:
     """Validate the export in ``paths`` and add it to the store at ``store``, all or nothing.
 
@@ -67,7 +70,10 @@ def ingest_paths(
             its stem (leads.csv, activities.parquet, dispositions.csv, outcomes.csv); with it,
             each file is a flat one-table export read through the mapping.
         store: the DuckDB file (created on first use).
-        mapping: a mapping file for flat exports (see ``features.mapping``).
+        mapping: a mapping file for flat exports (v1, ``features.mapping``) or several-file
+            exports (v2, ``features.mapping_v2``).
+        labels: the config's ``labels`` section (policy, maturity_days): the report and the
+            ingest log then carry the store's outcome-lag distribution against that window.
 
     Raises:
         LeadscoreError: for the first problem found (file, line, column and what to do); the store
@@ -86,7 +92,7 @@ def ingest_paths(
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
             try:
-                report = _ingest(con, files, flat, store)
+                report = _ingest(con, files, flat, store, labels)
             except duckdb.Error as exc:
                 # DuckDB's own message may quote a value from the export: name only its kind.
                 raise LeadscoreError(
@@ -103,7 +109,7 @@ def ingest_paths(
 
 
 def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
-            store: Path) -> IngestReport:
+            store: Path, labels: dict | None) -> IngestReport:
     parts: list[Part] = []
     read_notes: list[str] = []
     if isinstance(flat, MappingV2):
@@ -133,6 +139,10 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             counts.updated += updated
             counts.present += distinct - new - updated
             _record_roles(con, part)
+        if labels is not None:
+            lag = store_lag(con, load_policy(labels.get("policy")), labels["maturity_days"])
+            report.notes.append(lag.line())
+            report.outcome_lag = lag.as_dict()
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?)",
             [batch_id, datetime.now(UTC).replace(tzinfo=None),

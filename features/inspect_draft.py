@@ -129,8 +129,9 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive) 
         if spec == "outcome":
             values = file.frame[column.name].value_counts().index[:30]
             lowered = {p.lower() for p in positive}
-            mapped = ", ".join(f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
-                               for v in values if v != "")
+            mapped = ", ".join(
+                f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
+                for v in values if v != "")
             out.append(f"      {quote(column.name)}: {{role: outcome, after_days: 0, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue

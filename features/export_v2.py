@@ -140,7 +140,7 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
                 f"FROM {export.view}")
     if counts:
         found = con.execute("SELECT " + ", ".join(c for _, c in counts)
-                            + f" FROM {export.view}").fetchone()
+                            + f" FROM {export.view}").fetchall()[0]
         pairs = [(n, k) for (n, _), k in zip(counts, found, strict=True) if k]
         if pairs:
             notes.append(f"{export.path.name}: values the mapping lists as missing read as "
@@ -168,7 +168,7 @@ def _dates(con, export: ExportFile, name: str, column: ColumnV2, raw: str) -> tu
         f"SELECT count({raw}), count(*) FILTER (WHERE {raw} IS NOT NULL AND "
         f"TRY_CAST({raw} AS TIMESTAMPTZ) IS NULL), count({day}), count({month}) "
         f"FROM {export.view}"
-    ).fetchone()
+    ).fetchall()[0]
     if not iso_fail:
         return raw, ""
     if day_ok == total and month_ok == total:
@@ -308,7 +308,7 @@ def _event_part(con, mapping: MappingV2, spec: FileSpec, export: ExportFile, vie
                       "IS NOT NULL)")
     if spec.stage:
         exprs["stage"], labels["stage"] = literal(spec.stage), f"stage: {spec.stage}"
-    rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
                 rows_read=rows, default_missing=False)
 

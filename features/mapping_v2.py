@@ -45,35 +45,18 @@ from features.mapping import (
     fold,
     read_document,
 )
+from features.read_options import OPTION_KEYS, ReadOptions, parse_options
 
 FORMAT_KEY = "leadscore_mapping"
 FILE_KINDS = ("main", "lookup", "activities", "dispositions", "outcomes")
 EVENT_TABLES: dict[str, Table] = {"activities": ACTIVITIES, "dispositions": DISPOSITIONS,
                                   "outcomes": OUTCOMES}
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1",
-             "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252",
-             "windows-1252": "cp1252"}
 DATE_PARTS = ("month", "weekday", "hour")
 _V2_TOP = _TOP_KEYS - {"columns"} | {FORMAT_KEY, "options", "files"}
-_OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "quote", "missing", "format",
-                          "day_first"})
 _FILE_KEYS = frozenset({"path", "kind", "id", "key", "joins", "stage", "columns", "derived"})
-_FILE_KEYS = _FILE_KEYS | _OPTION_KEYS
+_FILE_KEYS = _FILE_KEYS | OPTION_KEYS
 _V2_COLUMN_KEYS = frozenset({"format", "day_first", "missing", "replace", "when", "stage", "date",
                              "if_blank"})
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How a file is read. ``delimiter`` None: sniffed from the file's first lines."""
-
-    delimiter: str | None = None
-    encoding: str = "utf-8"
-    decimal: str = "."
-    quote: str = '"'
-    missing: tuple[str, ...] = ("",)
-    date_format: str | None = None
-    day_first: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +145,7 @@ def parse_v2(doc: dict, path: Path) -> MappingV2:
         raise _fail(path, "give the mapping a name (name: my-crm-export)")
     if not isinstance(version, str) or not version.strip().isdigit():
         raise _fail(path, "give the mapping a whole-number version (version: 1)")
-    defaults = _options(path, "options", doc.get("options") or {}, ReadOptions())
+    defaults = parse_options(path, "options", doc.get("options") or {}, ReadOptions())
     files = doc.get("files")
     if not isinstance(files, dict) or not files:
         raise _fail(path, "list the export's files under files:, each with path, kind and "
@@ -185,72 +168,6 @@ def parse_v2(doc: dict, path: Path) -> MappingV2:
                      created_at=doc.get("created_at"))
 
 
-def _options(path: Path, where: str, raw: object, base: ReadOptions) -> ReadOptions:
-    if not isinstance(raw, dict):
-        raise _fail(path, f"{where} must be a mapping of read options")
-    unknown = sorted(set(raw) - _OPTION_KEYS)
-    if unknown:
-        raise _fail(path, f"{where} has unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(sorted(_OPTION_KEYS))}")
-    values = dict(vars(base))
-    if "delimiter" in raw:
-        delimiter = _unescape(raw["delimiter"])
-        if delimiter in ("auto", ""):
-            delimiter = None
-        elif len(delimiter) != 1:
-            raise _fail(path, f"{where}: delimiter must be one character (or auto), found "
-                              f"{raw['delimiter']!r}")
-        values["delimiter"] = delimiter
-    if "encoding" in raw:
-        encoding = ENCODINGS.get(str(raw["encoding"]).strip().lower())
-        if encoding is None:
-            raise _fail(path, f"{where}: encoding {raw['encoding']!r} is not supported; use "
-                              "utf-8, utf-8-sig, latin-1 or cp1252")
-        values["encoding"] = encoding
-    if "decimal" in raw:
-        if raw["decimal"] not in (".", ","):
-            raise _fail(path, f"{where}: decimal must be \".\" or \",\"")
-        values["decimal"] = raw["decimal"]
-    if "quote" in raw:
-        if len(str(raw["quote"])) != 1:
-            raise _fail(path, f"{where}: quote must be one character")
-        values["quote"] = str(raw["quote"])
-    if "missing" in raw:
-        values["missing"] = _missing(path, where, raw["missing"])
-    values.update(_date_options(path, where, raw))
-    return ReadOptions(**values)
-
-
-def _unescape(value: object) -> str:
-    text = str(value)
-    return {"\\t": "\t", "tab": "\t"}.get(text, text)
-
-
-def _missing(path: Path, where: str, raw: object) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-        raise _fail(path, f"{where}: missing must be a list of values, e.g. "
-                          'missing: ["", "Select"]')
-    return tuple(dict.fromkeys(["", *(v.strip() for v in raw)]))
-
-
-def _date_options(path: Path, where: str, raw: dict) -> dict:
-    out: dict = {}
-    if "format" in raw:
-        fmt = str(raw["format"])
-        if "%" not in fmt:
-            raise _fail(path, f"{where}: format {fmt!r} is not a strptime format; write it like "
-                              '"%d-%m-%Y"')
-        out["date_format"] = fmt
-    if "day_first" in raw:
-        flag = str(raw["day_first"]).strip().lower()
-        if flag not in ("true", "false", "yes", "no"):
-            raise _fail(path, f"{where}: day_first must be true or false")
-        out["day_first"] = flag in ("true", "yes")
-    if out.get("date_format") and out.get("day_first") is not None:
-        raise _fail(path, f"{where}: give format or day_first, not both")
-    return out
-
-
 def _file(path: Path, name: str, spec: object, defaults: ReadOptions) -> FileSpec:
     where = f"file {name!r}"
     if not isinstance(spec, dict):
@@ -265,7 +182,7 @@ def _file(path: Path, name: str, spec: object, defaults: ReadOptions) -> FileSpe
     file_path = str(spec.get("path", "")).strip()
     if not file_path:
         raise _fail(path, f"{where} needs path: the file's name, e.g. path: {name}.csv")
-    options = _options(path, where, {k: spec[k] for k in _OPTION_KEYS if k in spec}, defaults)
+    options = parse_options(path, where, {k: spec[k] for k in OPTION_KEYS if k in spec}, defaults)
     columns = spec.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise _fail(path, f"{where}: list every column of the file under columns: with its role")
@@ -365,7 +282,7 @@ def _column(path: Path, kind: str, column: str, spec: object, options: ReadOptio
     extra = {k: spec[k] for k in _V2_COLUMN_KEYS if k in spec}
     base = {k: v for k, v in spec.items() if k not in _V2_COLUMN_KEYS}
     where = f"column {column!r}"
-    opts = _options(path, where, {k: extra[k] for k in ("missing", "format", "day_first")
+    opts = parse_options(path, where, {k: extra[k] for k in ("missing", "format", "day_first")
                                   if k in extra}, options)
     replace = extra.get("replace") or {}
     if not isinstance(replace, dict):
@@ -373,7 +290,7 @@ def _column(path: Path, kind: str, column: str, spec: object, options: ReadOptio
                           "replace: {GTXPro: GTX Pro}")
     common = dict(missing=opts.missing, date_format=opts.date_format, day_first=opts.day_first,
                   replace={str(k).strip(): str(v).strip() for k, v in replace.items()})
-    if kind in ("main", "lookup") and base.get("role") == "key" and kind == "lookup":
+    if kind == "lookup" and base.get("role") == "key":
         return ColumnV2(rule=ColumnRule(column=column, role="key"), **common)
     if kind in EVENT_TABLES:
         return _event_column(path, kind, column, base, common)

@@ -25,6 +25,7 @@ from leadscore.errors import LeadscoreError
 
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S.%f"
 _TIMES = (" %H:%M:%S", " %H:%M", "")
+_UNFILLED = "__unfilled "  # a date column before its if_blank stand-in, for derived parts
 
 
 def _formats(day_first: bool) -> list[str]:
@@ -130,6 +131,8 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
                    f"replace(replace(replace({raw}, ' ', ''), '.', ''), ',', '.') ELSE {raw} END)")
         if kind == TIMESTAMP:
             if column.if_blank:
+                # derived parts read the date as exported, not the stand-in for a blank
+                exprs[_UNFILLED + name], _ = _dates(con, export, name, column, raw)
                 raw = f"coalesce({raw}, {literal(column.if_blank)})"
             raw, note = _dates(con, export, name, column, raw)
             if note:
@@ -222,7 +225,10 @@ def _main_parts(con, mapping: MappingV2, views: dict, notes: list[str]) -> list[
         selects.append(f"CASE WHEN {nulls} THEN NULL ELSE concat_ws('|', {', '.join(parts)}) "
                        f"END AS {ident(label)}")
     for d in main.derived:
-        when = timestamp(f"m.{ident(d.source)}")
+        source = d.source
+        if main.columns[source].if_blank:
+            source = _UNFILLED + source
+        when = timestamp(f"m.{ident(source)}")
         expr = {"month": f"CAST(month({when}) AS VARCHAR)",
                 "weekday": f"dayname({when})",
                 "hour": f"CAST(hour({when}) AS VARCHAR)"}[d.part]

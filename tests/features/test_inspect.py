@@ -32,6 +32,8 @@ def export(tmp_path) -> Path:
         "Lost Reason": np.where(won, "", rng.choice(["price", "timing"], n)),
         "Contact Name": [f"Person {i}" for i in range(n)],
         "Result": np.where(won, "yes", "no"),
+        "Result Date": pd.date_range("2024-02-01", periods=n, freq="h").strftime("%Y-%m-%d"),
+        "Invoice Date": pd.date_range("2024-03-01", periods=n, freq="h").strftime("%Y-%m-%d"),
     })
     path = tmp_path / "deals.csv"
     frame.to_csv(path, index=False, sep=";")
@@ -39,8 +41,10 @@ def export(tmp_path) -> Path:
 
 
 def test_profiles_and_leak_suspects_on_inline_data(export):
-    found = inspect([export], outcome="Result")
+    found = inspect([export], outcome="Result", outcome_date="Result Date")
     columns = {c.name: c for c in found.main.columns}
+    assert any("dated after Result Date" in leak for leak in columns["Invoice Date"].leaks)
+    assert not any("dated after" in leak for leak in columns["Created"].leaks)
     assert columns["Deal ID"].kind == "id" and columns["Deal ID"].role == "id"
     assert columns["Created"].kind == "date"
     assert columns["Visits"].role == "intent numeric"

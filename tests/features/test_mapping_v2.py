@@ -427,3 +427,38 @@ def test_lookup_columns_become_attributes_and_derived_parts_are_computed(tmp_pat
     assert (first["month"], first["weekday"], first["hour"]) == ("3", "Monday", 15.0)
     roles = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
     assert roles["hour"] == "intent" and roles["series"] == "fit"
+
+
+def test_a_file_the_mapping_names_must_be_given(tmp_path):
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Created\na,2024-01-01\n"})
+    extra = """
+      won:
+        path: won.csv
+        kind: outcomes
+        key: Lead
+        stage: closed_won
+        columns: {Lead: key, Won Date: {as: occurred_at}}
+    """
+    mapping = _mapping(folder, """
+        Id: id
+        Created: {role: timestamp, as: created_at}
+    """, extra=textwrap.indent(textwrap.dedent(extra), "  "))
+    message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
+    assert "names file(s) 'won.csv' that are not among the files given" in message
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_derived_parts_ignore_the_stand_in_for_a_blank_date(tmp_path):
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Engaged\na,2024-03-04\nb,\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Engaged: {role: timestamp, as: created_at, if_blank: "2024-12-31"}
+    """)
+    mapping.write_text(mapping.read_text().replace(
+        "    columns:\n", "    derived:\n      month: {from: Engaged, part: month, role: fit}\n"
+        "    columns:\n", 1))
+    ingest_paths([folder / "leads.csv"], tmp_path / "a.duckdb", mapping=mapping)
+    con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
+    assert con.execute("SELECT lead_id, CAST(created_at AS DATE)::VARCHAR, attributes->>'month' "
+                       "FROM leads ORDER BY 1").fetchall() == [("a", "2024-03-04", "3"),
+                                                              ("b", "2024-12-31", None)]

@@ -40,6 +40,7 @@ PERSONAL_TOKENS = frozenset({"name", "email", "mail", "phone", "mobile", "agent"
                              "owner", "rep", "contact", "person", "user", "address"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens"})
+ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
@@ -109,7 +110,10 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= 2 and lowered <= {"yes", "no", "true", "false", "0", "1", "y", "n"}:
         return "boolean"
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
-        return "id" if distinct == rows and distinct > 50 and _integer_like(filled) else "numeric"
+        # unique whole numbers are an id only when named so (employees counts are numbers)
+        named = bool(_tokens(values.name or "") & ID_TOKENS)
+        unique = distinct == rows and distinct > 50 and _integer_like(filled)
+        return "id" if unique and named else "numeric"
     if distinct == rows and rows > 50:
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):

@@ -208,6 +208,32 @@ def score(input_path: Path, output: Path, model_uri: str | None, config_path) ->
 
 
 @cli.command()
+@click.argument("lead_id")
+@CONFIG_OPTION
+@_user_errors
+def history(lead_id: str, config_path) -> None:
+    """Every score the lead was given (API and leadscore score), oldest first."""
+    from leadscore.config import load_config
+    from training.score_history import history_text
+
+    click.echo(history_text(lead_id, load_config(config_path)))
+
+
+@cli.command("export-scores")
+@click.option("--since", required=True, help="First day to export (YYYY-MM-DD, UTC).")
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="A .csv or .parquet file.")
+@CONFIG_OPTION
+@_user_errors
+def export_scores(since: str, output: Path, config_path) -> None:
+    """Export the score log (every score served) since a date, as CSV or Parquet."""
+    from leadscore.config import load_config
+    from training.score_history import export_scores as export
+
+    click.echo(export(since, output, load_config(config_path)))
+
+
+@cli.command()
 @click.option(
     "--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS."
 )

@@ -12,9 +12,11 @@ Tables:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -80,3 +82,46 @@ def connect(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
         yield con
     finally:
         con.close()
+
+
+_LEAD_COLUMNS = ("created_at", "source", "title", "company_size", "industry", "country",
+                 "email_domain", "mql_at", "campaign", "attributes")
+
+
+def stored_leads(
+    path: str | Path, lead_ids: Sequence[str]
+) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each stored lead's fields (set ones) and activities, by lead id; for scoring by id.
+
+    The store is opened read-only for the moment of the lookup, so a review or ingest can still
+    take it; while one holds it (or there is none yet) the answer is empty and the API scores
+    from the live store and the request alone.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return {}
+    ids = list(dict.fromkeys(lead_ids))
+    out: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    try:
+        rows = con.execute(
+            f"SELECT lead_id, {', '.join(_LEAD_COLUMNS)} FROM leads WHERE lead_id IN "
+            "(SELECT UNNEST(?::VARCHAR[]))", [ids]).fetchall()
+        for lead_id, *values in rows:
+            fields = {k: v for k, v in zip(_LEAD_COLUMNS, values, strict=True) if v is not None}
+            if isinstance(fields.get("attributes"), str):
+                fields["attributes"] = json.loads(fields["attributes"])
+            out[lead_id] = (fields, [])
+        for lead_id, activity_type, occurred_at in con.execute(
+                "SELECT lead_id, activity_type, occurred_at FROM activities WHERE lead_id IN "
+                "(SELECT UNNEST(?::VARCHAR[]))", [ids]).fetchall():
+            out.setdefault(lead_id, ({}, []))[1].append(
+                {"activity_type": activity_type, "occurred_at": occurred_at})
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+    return out

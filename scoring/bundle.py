@@ -31,9 +31,10 @@ scikit-learn are never called per request.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -258,8 +259,9 @@ class ScoringBundle:
         """
         features = self.build_features(records, as_ofs)
         X = self.encoder.transform_columns(features.columns, len(features))
-        return self.score_encoded(X, features.records() if top_reasons > 0 else None,
-                                  top_reasons=top_reasons)
+        scores = self.score_encoded(X, features.records() if top_reasons > 0 else None,
+                                    top_reasons=top_reasons)
+        return replace(scores, feature_hash=feature_hashes(X))
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,9 @@ class Scores:
     grade: list[str]
     is_mql: np.ndarray
     reasons: list[list[Reason]] | None = None
+    feature_hash: list[str] | None = None
+    """Per lead, a hash of its encoded feature row (the score log keeps it: two scores with the
+    same hash saw the same features)."""
 
     def __len__(self) -> int:
         return len(self.score)
@@ -292,6 +297,12 @@ class Scores:
             columns=list(OUTPUT_COLUMNS),
             index=index,
         )
+
+
+def feature_hashes(X: np.ndarray) -> list[str]:
+    """A 16-hex-digit BLAKE2 hash of each row of an encoded feature matrix."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return [hashlib.blake2b(row.tobytes(), digest_size=8).hexdigest() for row in X]
 
 
 def score_frame(bundle: ScoringBundle, frame: pd.DataFrame) -> pd.DataFrame:

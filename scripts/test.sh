@@ -12,6 +12,14 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
         || echo "warning: could not install chromium; the browser test will skip" >&2
 fi
 
+# The live-loop tests start a real PostgreSQL server (tests/pg.py): Debian's postgresql package.
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+        && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing postgresql for the live-loop tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+        || echo "warning: could not install postgresql; the live-loop tests on PostgreSQL will fail" >&2
+fi
+
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

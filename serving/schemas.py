@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, with_config
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator, with_config
 from typing_extensions import TypedDict
 
 MAX_LEADS = 1000
@@ -157,9 +157,22 @@ class Lead(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    """A batch of leads to score."""
+    """A batch of leads to score; or one lead sent on its own (``{"lead_id": "..."}``).
+
+    A lead the live store or the DuckDB store knows is scored from its stored fields and history;
+    the fields and activities a request sends are added to them (docs/api.md, "Score by id").
+    """
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_lead(cls, data: Any) -> Any:
+        """``{"lead_id": ..., ...}`` is a batch of that one lead."""
+        if isinstance(data, dict) and "leads" not in data and "lead_id" in data:
+            lead = {k: v for k, v in data.items() if k != "reasons"}
+            return {"leads": [lead], **({"reasons": data["reasons"]} if "reasons" in data else {})}
+        return data
 
     leads: list[Lead] = Field(
         min_length=1,
@@ -192,6 +205,44 @@ class Reason(BaseModel):
     )
 
 
+class MovedReason(BaseModel):
+    """A signal whose push on the score changed since the lead's previous score."""
+
+    model_config = _OUTPUT
+
+    feature: str = Field(description="Feature name.", examples=["n_pricing_view_7d"])
+    label: str = Field(description="The signal as it reads now.",
+                       examples=["Viewed pricing 2 times in the last 7 days"])
+    impact_before: float = Field(description="Its impact in the previous score (0: not among "
+                                 "that score's reasons).", examples=[0.0])
+    impact_now: float = Field(description="Its impact now (0: not among this score's reasons).",
+                              examples=[0.41])
+
+
+class PreviousScore(BaseModel):
+    """The lead's previous score, from the score log."""
+
+    model_config = _OUTPUT
+
+    score: float = Field(description="The previous score.", examples=[0.18])
+    grade: str | None = Field(description="The previous grade.", examples=["B2"])
+    model_version: str = Field(description="The model that gave it.", examples=["3"])
+    scored_at: str = Field(description="When (ISO 8601, UTC).", examples=["2026-11-01T09:00:00Z"])
+
+
+class Changes(BaseModel):
+    """What changed since this lead was last scored."""
+
+    model_config = _OUTPUT
+
+    previous: PreviousScore | None = Field(
+        description="The previous score; null for a lead scored for the first time.")
+    moved: list[MovedReason] = Field(
+        description="The reasons whose impact moved most since then, largest move first.")
+    summary: str = Field(description="One line for a rep.",
+                         examples=["Viewed pricing 2 times in the last 7 days; grade B2 -> A1"])
+
+
 class LeadScore(BaseModel):
     """The scores of one lead."""
 
@@ -215,6 +266,11 @@ class LeadScore(BaseModel):
     is_mql: bool = Field(description="`score >= threshold`.", examples=[True])
     reasons: list[Reason] = Field(
         description="Top signals, largest first; empty when `reasons` was false."
+    )
+    changes: Changes | None = Field(
+        default=None,
+        description="This lead's previous score and the reasons that moved since (null when the "
+                    "live store is off).",
     )
 
 

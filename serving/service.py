@@ -1,7 +1,10 @@
 """The scoring API: BentoML service ``LeadScorer`` (``bentoml serve serving.service:LeadScorer``).
 
 Endpoints:
-    POST /score   score 1..1,000 leads (fit, intent, grade, MQL flag, reasons, model version)
+    POST /score   score 1..1,000 leads (fit, intent, grade, MQL flag, reasons, model version,
+                  changes since the previous score); a lead the stores know can be sent by id
+    POST /events /dispositions /outcomes   the live loop: activities and lead upserts, reps'
+                  verdicts, outcomes; stored once by natural key, answered after a durable commit
     GET  /model   the champion this worker serves: version, cycle, threshold, band, features,
                   metrics
     GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
@@ -17,6 +20,7 @@ Settings (environment over the config file named by ``LEADSCORE_CONFIG``):
     MLFLOW_TRACKING_URI           the registry (config ``mlflow.tracking_uri``)
     LEADSCORE_RELOAD_INTERVAL_S   seconds between looks at the alias (``serving.reload_interval_s``)
     LEADSCORE_WORKERS             worker processes (default: one per CPU core)
+    LEADSCORE_LIVE_URL            the live store (config ``live.url``; docs/api.md)
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ from serving.gateway import (
     RequestRejected,
     error_body,
     post_routes,
+)
+from serving.live import LiveLoop
+from serving.live_schemas import (
+    Disposition,
+    DispositionsRequest,
+    EventsRequest,
+    LeadActivity,
+    Outcome,
+    OutcomesRequest,
+    Stored,
 )
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
@@ -110,10 +124,25 @@ def score_payload(
     Raises:
         RequestRejected: 422 when feature building refuses a lead (the message names it).
     """
+    return score_leads(model, leads, [lead_record(lead) for lead in leads], reasons=reasons,
+                       top_reasons=top_reasons, now=now)[0]
+
+
+def score_leads(
+    model: ServedModel,
+    leads: Sequence[Lead],
+    records: Sequence[dict[str, Any]],
+    *,
+    reasons: bool,
+    top_reasons: int,
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], list[str] | None]:
+    """``score_payload`` of leads given as records (a lead with its stored history merged in),
+    and each lead's feature hash for the score log."""
     now = now or datetime.now(UTC)
     try:
         scored = model.bundle.score_records(
-            [lead_record(lead) for lead in leads], [lead.as_of or now for lead in leads],
+            records, [lead.as_of or now for lead in leads],
             top_reasons=top_reasons if reasons else 0,
         )
     except LeadFeatureError as exc:
@@ -138,7 +167,7 @@ def score_payload(
                 strict=True,
             )
         ],
-    }
+    }, scored.feature_hash
 
 
 def json_response(payload: dict[str, Any]) -> Response:
@@ -173,6 +202,32 @@ class ScoreInput(GatewayInput, ScoreRequest):
 
     batch_field: ClassVar[str] = "leads"
     body_example: ClassVar[str] = '{"leads": [{"lead_id": "..."}]}'
+
+
+class EventsInput(GatewayInput, EventsRequest):
+    """``POST /events``'s body."""
+
+    body_example: ClassVar[str] = '{"activities": [{"lead_id": "...", ...}]}'
+
+
+class DispositionsInput(GatewayInput, DispositionsRequest):
+    """``POST /dispositions``'s body."""
+
+    body_example: ClassVar[str] = '{"dispositions": [{"lead_id": "...", ...}]}'
+
+
+class OutcomesInput(GatewayInput, OutcomesRequest):
+    """``POST /outcomes``'s body."""
+
+    body_example: ClassVar[str] = '{"outcomes": [{"lead_id": "...", ...}]}'
+
+
+class StoredOutput(bentoml.IODescriptor, Stored):
+    """What the live loop's endpoints answer after the commit."""
+
+
+LIVE_UNAVAILABLE = ("The live store is not available (see the server log); the request was not "
+                    "stored: retry later.")
 
 
 class ScoreOutput(bentoml.IODescriptor, ScoreResponse):
@@ -219,6 +274,7 @@ class LeadScorer:
             config["mlflow"]["registered_model"],
             interval_s=reload_interval_s(config),
         ).start()
+        self.live = LiveLoop(config) if (config.get("live") or {}).get("enabled", True) else None
 
     def __is_ready__(self) -> bool:
         return self.champion.current is not None
@@ -226,6 +282,8 @@ class LeadScorer:
     @bentoml.on_shutdown
     def stop_watching(self) -> None:
         self.champion.stop()
+        if self.live is not None:
+            self.live.close()
 
     # ``output_spec`` gives BentoML the response schema; the body itself is sent as JSON bytes
     # (``json_response``), which BentoML passes through as it does any Response.
@@ -242,17 +300,30 @@ class LeadScorer:
         if model is None:
             return JSONResponse(error_body(self.champion.unavailable_message), status_code=503)
         if len(leads) <= INLINE_MAX_LEADS[bool(reasons)]:
-            return self._score(model, leads, reasons)
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(1)  # one batch computes at a time per worker
-        return await anyio.to_thread.run_sync(self._score, model, leads, reasons,
-                                              limiter=self._limiter)
+            result = self._score(model, leads, reasons)
+        else:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(1)  # one batch computes at a time per worker
+            result = await anyio.to_thread.run_sync(self._score, model, leads, reasons,
+                                                    limiter=self._limiter)
+        if isinstance(result, Response):
+            return result
+        payload, hashes = result
+        if self.live is not None:
+            try:
+                await self.live.finish(payload, hashes)
+            except Exception as exc:  # noqa: BLE001 - the message may name the database host
+                logger.error("Score log write failed (%s); answered 503.", type(exc).__name__)
+                return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
+        return json_response(payload)
 
-    def _score(self, model: ServedModel, leads: list[Lead], reasons: bool) -> Response:
+    def _score(self, model: ServedModel, leads: list[Lead],
+               reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None]:
         try:
-            return json_response(
-                score_payload(model, leads, reasons=reasons, top_reasons=self.top_reasons)
-            )
+            records = (self.live.records(leads) if self.live is not None
+                       else [lead_record(lead) for lead in leads])
+            return score_leads(model, leads, records, reasons=reasons,
+                               top_reasons=self.top_reasons)
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)
         except Exception as exc:  # noqa: BLE001 - BentoML would log the message, which may quote input
@@ -260,6 +331,51 @@ class LeadScorer:
             logger.error("Unexpected %s while scoring %d lead(s) with v%s:\n%s",
                          type(exc).__name__, len(leads), model.version, where)
             return JSONResponse(error_body(INTERNAL_ERROR), status_code=500)
+
+    @bentoml.api(route="/events", input_spec=EventsInput, output_spec=StoredOutput)
+    async def events(self, leads: list[Lead], activities: list[LeadActivity]) -> Response:
+        """Store lead upserts and activities (marketing automation, web tracking).
+
+        Each is stored once by its natural key (a lead by `lead_id`, an activity by lead, time and
+        type): posting the same event twice changes nothing. The answer comes after a durable
+        commit: what was acknowledged survives a crash. `POST /score` with a stored lead's id
+        scores it from what was stored.
+        """
+        request = EventsRequest.model_construct(leads=leads, activities=activities)
+        return await self._store(self.live.events if self.live else None, request)
+
+    @bentoml.api(route="/dispositions", input_spec=DispositionsInput, output_spec=StoredOutput)
+    async def dispositions(self, dispositions: list[Disposition]) -> Response:
+        """Store reps' verdicts as the CRM's webhook sends them.
+
+        Each is checked against the label policy (an unknown reason code or status is a 422
+        naming the field) and stored once by lead, time and status; the next review cycle takes
+        them as labels.
+        """
+        request = DispositionsRequest.model_construct(dispositions=dispositions)
+        return await self._store(self.live.dispositions if self.live else None, request)
+
+    @bentoml.api(route="/outcomes", input_spec=OutcomesInput, output_spec=StoredOutput)
+    async def outcomes(self, outcomes: list[Outcome]) -> Response:
+        """Store outcomes (a lead reaching SQL, opportunity, closed won or lost).
+
+        Each stage is checked against the label policy and stored once by lead and stage.
+        """
+        request = OutcomesRequest.model_construct(outcomes=outcomes)
+        return await self._store(self.live.outcomes if self.live else None, request)
+
+    async def _store(self, write: Any, request: Any) -> Response:
+        if write is None:
+            return JSONResponse(error_body("The live store is off on this server (config "
+                                           "live.enabled)."), status_code=503)
+        try:
+            stored = await anyio.to_thread.run_sync(write, request)
+        except RequestRejected as rejected:
+            return JSONResponse(rejected.body, status_code=rejected.status)
+        except Exception as exc:  # noqa: BLE001 - the message may quote a value or a host
+            logger.error("Live store write failed (%s); answered 503.", type(exc).__name__)
+            return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
+        return json_response(stored)
 
     def model_info(self) -> ModelInfo | None:
         """What ``GET /model`` shows, or None while no model is loaded."""

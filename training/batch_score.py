@@ -78,10 +78,11 @@ def score_frame_with_reasons(
             raise LeadscoreError(_shift_row(str(exc), start)) from None
         part = scores.frame()
         part["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons]
+        part["feature_hash"] = scores.feature_hash
         parts.append(part)
         if progress is not None:
             progress(len(chunk))
-    columns = [*OUTPUT_COLUMNS, "reasons"]
+    columns = [*OUTPUT_COLUMNS, "reasons", "feature_hash"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
@@ -131,9 +132,34 @@ def score_file(
            else pd.Series(range(len(leads)), name="row"))
     out = pd.concat([ids, scores], axis=1)
     out["model_version"] = label
+    hashes = out.pop("feature_hash")
     _write(out, output)
+    logged = log_scores(out, hashes, version.version if version is not None else label, config)
     mqls = int(out["is_mql"].sum()) if len(out) else 0
     share = f" ({mqls / len(out):.1%})" if len(out) else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
-    return f"Scored {len(out):,} leads with {by}: {mqls:,} MQLs{share}; wrote {output}."
+    return (f"Scored {len(out):,} leads with {by}: {mqls:,} MQLs{share}; wrote {output}"
+            + (f"; {logged:,} scores added to the score log." if logged else "."))
+
+
+def log_scores(out: pd.DataFrame, hashes: pd.Series, version: str,
+               config: dict[str, Any]) -> int:
+    """Record a batch's scores in the live store's score log (source ``batch``), as the API
+    records its own; nothing when the live store or its score log is off."""
+    from features.live_store import LiveStore, live_url
+
+    live = config.get("live") or {}
+    if not live.get("enabled", True) or not live.get("score_log", True) or "lead_id" not in out:
+        return 0
+    at = datetime.now(UTC).replace(tzinfo=None)
+    rows = [{"lead_id": r.lead_id, "scored_at": at, "model_version": str(version),
+             "score": r.score, "fit_score": r.fit_score, "intent_score": r.intent_score,
+             "grade": r.grade, "is_mql": bool(r.is_mql), "reasons": json.loads(r.reasons),
+             "feature_hash": h, "source": "batch"}
+            for r, h in zip(out.itertuples(index=False), hashes, strict=True)]
+    store = LiveStore(live_url(config))
+    try:
+        return store.log_scores(rows)
+    finally:
+        store.close()

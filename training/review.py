@@ -254,7 +254,10 @@ def run_review(
         raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
     cycle = str(cycle).strip()
     review_date = parse_as_of(as_of)
+    from features.live_sync import merge_live
     from features.store import connect
+
+    live = merge_live(config)  # what the API received joins this cycle's data, by natural key
 
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
@@ -268,6 +271,8 @@ def run_review(
                             if v is not None})
         summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
     summary.notes.insert(0, lag.line())
+    if live is not None:
+        summary.notes.insert(0, live.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
 

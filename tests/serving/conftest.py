@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,9 @@ def _asgi_client(tracking_uri: str, keys: str | None, client_host: str = "127.0.
         mp.setenv("MLFLOW_TRACKING_URI", tracking_uri)
         mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         mp.setenv("LEADSCORE_RELOAD_INTERVAL_S", "60")
+        scratch = Path(tempfile.mkdtemp(prefix="leadscore-live-"))
+        mp.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{scratch / 'live.db'}")
+        mp.setenv("LEADSCORE_STORE", str(scratch / "none.duckdb"))
         mp.delenv("LEADSCORE_CONFIG", raising=False)
         if keys is None:
             mp.delenv("LEADSCORE_API_KEYS", raising=False)

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,15 @@ class RunningServer:
 
 
 def server_env(tracking_uri: str, *, keys: str | None = "testkey", reload_s: float = 1.0,
-               workers: int = 1) -> dict[str, str]:
+               workers: int = 1, live_url: str | None = None,
+               store: str | None = None) -> dict[str, str]:
+    """The environment of a test server; its live store and DuckDB store default to fresh
+    temporary paths (never the developer's data/)."""
+    scratch = Path(tempfile.mkdtemp(prefix="leadscore-live-"))
     env = dict(os.environ)
     env.update({
+        "LEADSCORE_LIVE_URL": live_url or f"sqlite:///{scratch / 'live.db'}",
+        "LEADSCORE_STORE": store or str(scratch / "none.duckdb"),
         "MLFLOW_TRACKING_URI": tracking_uri,
         "LEADSCORE_RELOAD_INTERVAL_S": str(reload_s),
         "LEADSCORE_WORKERS": str(workers),

@@ -29,7 +29,7 @@ def test_a_batch_is_scored_in_order_with_every_field(http, registry):
     assert [s["lead_id"] for s in body["scores"]] == [x["lead_id"] for x in leads]
     for score in body["scores"]:
         assert {"lead_id", "score", "fit_score", "intent_score", "grade", "is_mql",
-                "reasons"} == set(score)
+                "reasons", "changes"} == set(score)
     assert body["scores"][0]["reasons"]
 
 

@@ -11,7 +11,8 @@ from serving.schemas import Lead, ScoreResponse
 from tests.serving.conftest import AUTH
 from tests.serving.leads import EMAIL, NAME, lead, score_body, unusual_leads
 
-SCORE_FIELDS = {"lead_id", "score", "fit_score", "intent_score", "grade", "is_mql", "reasons"}
+SCORE_FIELDS = {"lead_id", "score", "fit_score", "intent_score", "grade", "is_mql", "reasons",
+                "changes"}
 
 
 def test_scores_every_lead_in_order_with_all_fields(api, registry):

@@ -1,0 +1,290 @@
+"""The live store: what arrives over HTTP (events, verdicts) and every score served.
+
+One code path for both back ends through SQLAlchemy Core, migrated with Alembic
+(``features/live_migrations``): an embedded SQLite file by default (``sqlite:///data/live.db``,
+WAL), PostgreSQL (``postgresql+psycopg://...``) for several API replicas.
+
+Tables:
+    live_leads, live_activities, live_dispositions, live_outcomes: the contract's tables
+        (``features.contract``) with the same natural keys, plus when each row arrived. A row
+        posted twice is stored once (activities: kept; leads, verdicts: replaced).
+    score_log: one row per score served: lead id, time, model version, the three scores, grade,
+        MQL flag, top reasons, a hash of the features, and who scored (``api``, ``batch``).
+
+Durability (docs/api.md, "What is kept"): events and verdicts are committed with full
+durability before the API answers (SQLite ``synchronous=FULL``, PostgreSQL's default
+``synchronous_commit``); score-log rows are committed before the score is answered, on a
+connection that survives the API process being killed (SQLite WAL ``synchronous=NORMAL``,
+PostgreSQL ``synchronous_commit=off``) but may lose its last instants to a power cut.
+
+The store lives in ``features`` so that the review (``training``) and the API (``serving``)
+read it through the same code without one importing the other (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leadscore.errors import LeadscoreError
+
+LIVE_URL_ENV = "LEADSCORE_LIVE_URL"
+MIGRATIONS = Path(__file__).with_name("live_migrations")
+_ID = sa.String(1000)
+
+metadata = sa.MetaData()
+live_leads = sa.Table(
+    "live_leads", metadata,
+    sa.Column("lead_id", _ID, primary_key=True),
+    sa.Column("created_at", sa.DateTime), sa.Column("source", sa.Text),
+    sa.Column("title", sa.Text), sa.Column("company_size", sa.Text),
+    sa.Column("industry", sa.Text), sa.Column("country", sa.Text),
+    sa.Column("email_domain", sa.Text), sa.Column("mql_at", sa.DateTime),
+    sa.Column("campaign", sa.Text), sa.Column("attributes", sa.JSON),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+live_activities = sa.Table(
+    "live_activities", metadata,
+    sa.Column("lead_id", _ID, primary_key=True),
+    sa.Column("occurred_at", sa.DateTime, primary_key=True),
+    sa.Column("activity_type", sa.String(1000), primary_key=True),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+live_dispositions = sa.Table(
+    "live_dispositions", metadata,
+    sa.Column("lead_id", _ID, primary_key=True),
+    sa.Column("dispositioned_at", sa.DateTime, primary_key=True),
+    sa.Column("status", sa.String(1000), primary_key=True),
+    sa.Column("reason_code", sa.Text), sa.Column("rep_id", sa.Text),
+    sa.Column("attempts", sa.BigInteger), sa.Column("first_touch_at", sa.DateTime),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+live_outcomes = sa.Table(
+    "live_outcomes", metadata,
+    sa.Column("lead_id", _ID, primary_key=True),
+    sa.Column("stage", sa.String(1000), primary_key=True),
+    sa.Column("occurred_at", sa.DateTime, nullable=False), sa.Column("amount", sa.Float),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+score_log = sa.Table(
+    "score_log", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("lead_id", _ID, nullable=False),
+    sa.Column("scored_at", sa.DateTime, nullable=False),
+    sa.Column("model_version", sa.String(100), nullable=False),
+    sa.Column("score", sa.Float, nullable=False), sa.Column("fit_score", sa.Float),
+    sa.Column("intent_score", sa.Float), sa.Column("grade", sa.String(2)),
+    sa.Column("is_mql", sa.Boolean), sa.Column("reasons", sa.JSON),
+    sa.Column("feature_hash", sa.String(64)), sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_score_log_lead", "lead_id", "id"),
+    sa.Index("ix_score_log_time", "scored_at"),
+)
+LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
+               "email_domain", "mql_at", "campaign", "attributes")
+SCORE_FIELDS = ("lead_id", "scored_at", "model_version", "score", "fit_score", "intent_score",
+                "grade", "is_mql", "reasons", "feature_hash", "source")
+
+
+def live_url(config: Mapping[str, Any]) -> str:
+    """The live store's URL: ``LEADSCORE_LIVE_URL``, else the config's ``live.url``."""
+    return os.environ.get(LIVE_URL_ENV) or str((config.get("live") or {}).get("url")
+                                               or "sqlite:///data/live.db")
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """A timestamp as the store keeps it: naive UTC (the DuckDB store's convention too)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    database = url.database
+    return Path(database) if url.get_backend_name() == "sqlite" and database not in (
+        None, "", ":memory:") else None
+
+
+def _engine(url: sa.URL, *, durable: bool) -> sa.Engine:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_con, _record) -> None:  # noqa: ANN001 - SQLAlchemy's hook
+            cursor = dbapi_con.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            cursor.close()
+        return engine
+    if backend == "postgresql":
+        options = {} if durable else {"options": "-c synchronous_commit=off"}
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=4, connect_args=options)
+    raise LeadscoreError(f"The live store URL names {backend!r}: use sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST/DB.")
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to Alembic's head; safe when several workers start at once (a file lock
+    for SQLite, an advisory lock for PostgreSQL)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    lock_path = _sqlite_file(engine.url)
+    lock = open(f"{lock_path}.migrate.lock", "w") if lock_path else None  # noqa: SIM115
+    try:
+        if lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        with engine.begin() as con:
+            if engine.dialect.name == "postgresql":
+                con.exec_driver_sql("SELECT pg_advisory_xact_lock(1616)")
+            config.attributes["connection"] = con
+            command.upgrade(config, "head")
+    finally:
+        if lock:
+            lock.close()
+
+
+class LiveStore:
+    """One live store: a durable engine for events and verdicts, a fast one for the score log."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError:
+            raise LeadscoreError("The live store URL is not a database URL: use "
+                                 "sqlite:///data/live.db or postgresql+psycopg://...") from None
+        path = _sqlite_file(parsed)
+        if path is not None:
+            if not create and not path.exists():
+                raise LeadscoreError(f"No live store at {path}: nothing was posted to the API "
+                                     "or scored yet.")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.url = parsed
+        self.engine = _engine(parsed, durable=True)
+        self.log_engine = _engine(parsed, durable=False)
+        try:
+            migrate(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise LeadscoreError(
+                f"Cannot open the live store {parsed.render_as_string(hide_password=True)} "
+                f"({type(exc.orig).__name__}): check the URL and that the database is up."
+            ) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.log_engine.dispose()
+
+    def _upsert(self, table: sa.Table, rows: Sequence[dict[str, Any]], *, replace: bool):
+        make = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = make(table)
+        keys = [c.name for c in table.primary_key.columns]
+        if not replace:
+            return stmt.on_conflict_do_nothing(index_elements=keys)
+        columns = {c for row in rows for c in row} - set(keys)
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
+
+    def write(self, *, leads: Sequence[dict[str, Any]] = (),
+              activities: Sequence[dict[str, Any]] = (),
+              dispositions: Sequence[dict[str, Any]] = (),
+              outcomes: Sequence[dict[str, Any]] = ()) -> None:
+        """Store rows by natural key in one durable transaction (returns after the commit).
+
+        A lead row replaces only the fields it carries; an activity already stored is kept; a
+        verdict with the same key replaces the stored one (as a file re-ingest does).
+        """
+        now = _now()
+        with self.engine.begin() as con:
+            # rows of one statement must carry the same keys: group leads by the fields they set
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in {row["lead_id"]: row for row in leads}.values():
+                groups.setdefault(tuple(sorted(row)), []).append({**row, "received_at": now})
+            for group in groups.values():
+                con.execute(self._upsert(live_leads, group, replace=True), group)
+            for table, rows, replace in ((live_activities, activities, False),
+                                         (live_dispositions, dispositions, True),
+                                         (live_outcomes, outcomes, True)):
+                if rows:
+                    keys = [c.name for c in table.primary_key.columns]
+                    # one row per key (the last wins): PostgreSQL refuses to touch a row twice
+                    rows = list({tuple(row[k] for k in keys): {**row, "received_at": now}
+                                 for row in rows}.values())
+                    con.execute(self._upsert(table, rows, replace=replace), rows)
+
+    def leads(self, lead_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict]]]:
+        """Each known lead's stored fields (set ones only) and activities, by lead id."""
+        ids = list(dict.fromkeys(lead_ids))
+        out: dict[str, tuple[dict[str, Any], list[dict]]] = {}
+        with self.engine.connect() as con:
+            for row in con.execute(sa.select(live_leads).where(live_leads.c.lead_id.in_(ids))):
+                fields = {k: v for k, v in row._mapping.items()
+                          if k in LEAD_FIELDS and v is not None}
+                out[row.lead_id] = (fields, [])
+            query = sa.select(live_activities.c.lead_id, live_activities.c.activity_type,
+                              live_activities.c.occurred_at).where(
+                live_activities.c.lead_id.in_(ids))
+            for lead_id, activity_type, occurred_at in con.execute(query):
+                out.setdefault(lead_id, ({}, []))[1].append(
+                    {"activity_type": activity_type, "occurred_at": occurred_at})
+        return out
+
+    def log_scores(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Append score-log rows in one transaction; the number written."""
+        rows = [{k: row.get(k) for k in SCORE_FIELDS} for row in rows]
+        if rows:
+            with self.log_engine.begin() as con:
+                con.execute(score_log.insert(), rows)
+        return len(rows)
+
+    def previous_scores(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The latest logged score of each lead that has one."""
+        ids = list(dict.fromkeys(lead_ids))
+        latest = (sa.select(sa.func.max(score_log.c.id)).where(score_log.c.lead_id.in_(ids))
+                  .group_by(score_log.c.lead_id))
+        with self.log_engine.connect() as con:
+            rows = con.execute(sa.select(score_log).where(score_log.c.id.in_(latest)))
+            return {row.lead_id: dict(row._mapping) for row in rows}
+
+    def scores(self, *, lead_id: str | None = None, since: datetime | None = None):
+        """Score-log rows (a DataFrame), oldest first: one lead's, or all since a moment."""
+        import pandas as pd
+
+        query = sa.select(*[score_log.c[name] for name in SCORE_FIELDS]).order_by(score_log.c.id)
+        if lead_id is not None:
+            query = query.where(score_log.c.lead_id == lead_id)
+        if since is not None:
+            query = query.where(score_log.c.scored_at >= naive_utc(since))
+        with self.log_engine.connect() as con:
+            return pd.DataFrame(con.execute(query).mappings().all(), columns=list(SCORE_FIELDS))
+
+    def table(self, table: sa.Table):
+        """One live table as a DataFrame (the review's merge reads them whole)."""
+        import pandas as pd
+
+        with self.engine.connect() as con:
+            return pd.DataFrame(con.execute(sa.select(table)).mappings().all(),
+                                columns=[c.name for c in table.columns])
+
+
+def open_existing(url: str) -> LiveStore | None:
+    """The live store when there is one (a SQLite file that exists, or any PostgreSQL URL)."""
+    try:
+        return LiveStore(url, create=False)
+    except LeadscoreError:
+        if _sqlite_file(sa.make_url(url)) is not None:
+            return None
+        raise

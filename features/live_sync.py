@@ -1,0 +1,121 @@
+"""The review's first step: what the API received joins the DuckDB store, by natural key.
+
+Lead upserts, activities, dispositions and outcomes posted over HTTP live in the live store
+(``features.live_store``); a review cycle reads the DuckDB store. ``merge_live`` copies the live
+rows into it with the same keys a file ingest uses, so running it twice, or ingesting a file that
+holds the same rows, changes nothing:
+
+* activities: a row already there is kept;
+* dispositions, outcomes: the row with the same key is replaced (as a re-ingest does);
+* leads: the fields the API received replace the stored ones, the others are kept. A lead the
+  store does not know yet needs a ``created_at`` (the contract's key date); one without it waits
+  in the live store until an event or a file ingest brings it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.contract import TABLES
+from features.live_store import (
+    live_activities,
+    live_dispositions,
+    live_leads,
+    live_outcomes,
+    live_url,
+    open_existing,
+)
+from features.store import connect
+
+_LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
+                "email_domain", "mql_at", "campaign")
+
+
+@dataclass(frozen=True)
+class LiveMerge:
+    """How many live rows the merge offered to the store, per table."""
+
+    leads: int
+    leads_waiting: int
+    activities: int
+    dispositions: int
+    outcomes: int
+
+    def line(self) -> str:
+        text = (f"Live store merged: {self.leads:,} lead(s), {self.activities:,} activity(ies), "
+                f"{self.dispositions:,} disposition(s), {self.outcomes:,} outcome(s)")
+        if self.leads_waiting:
+            text += (f"; {self.leads_waiting:,} lead(s) without created_at wait for one")
+        return text + "."
+
+
+def _json(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value == {}:
+        return None
+    return json.dumps(value)
+
+
+def merge_live(config: dict[str, Any]) -> LiveMerge | None:
+    """Merge the live store into the DuckDB store; None when there is no live store or store."""
+    if not Path(config["store"]).exists():
+        return None
+    live = open_existing(live_url(config))
+    if live is None:
+        return None
+    try:
+        frames = {t.name: live.table(t) for t in
+                  (live_leads, live_activities, live_dispositions, live_outcomes)}
+    finally:
+        live.close()
+    with connect(config["store"]) as con:
+        counts = _merge(con, frames)
+    return counts
+
+
+def _insert(con: Any, table: str, frame: pd.DataFrame, verb: str) -> int:
+    if frame.empty:
+        return 0
+    columns = list(TABLES[table].columns)
+    con.register("live_rows", frame[columns])
+    try:
+        con.execute(f"INSERT {verb} INTO {table} ({', '.join(columns)}) "
+                    f"SELECT {', '.join(columns)} FROM live_rows")
+    finally:
+        con.unregister("live_rows")
+    return len(frame)
+
+
+def _merge(con: Any, frames: dict[str, pd.DataFrame]) -> LiveMerge:
+    leads = frames["live_leads"]
+    known = set()
+    if not leads.empty:
+        con.register("live_ids", pd.DataFrame({"lead_id": leads["lead_id"]}))
+        known = {r[0] for r in con.execute(
+            "SELECT lead_id FROM leads WHERE lead_id IN (SELECT lead_id FROM live_ids)").fetchall()}
+        con.unregister("live_ids")
+    mergeable = leads[leads["lead_id"].isin(known) | leads["created_at"].notna()].copy()
+    if not mergeable.empty:
+        mergeable["attributes"] = mergeable["attributes"].map(_json)
+        mergeable["known"] = mergeable["lead_id"].isin(known)
+        con.register("live_rows", mergeable[["lead_id", "known", *_LEAD_FIELDS, "attributes"]])
+        fields = (*_LEAD_FIELDS, "attributes")
+        con.execute(
+            f"INSERT INTO leads (lead_id, {', '.join(fields)}) "
+            f"SELECT lead_id, {', '.join(_LEAD_FIELDS)}, attributes::JSON FROM live_rows "
+            "WHERE NOT known")
+        sets = ", ".join(f"{c} = COALESCE(live_rows.{c}{'::JSON' if c == 'attributes' else ''}, "
+                         f"leads.{c})" for c in fields)
+        con.execute(f"UPDATE leads SET {sets} FROM live_rows "
+                    "WHERE live_rows.known AND leads.lead_id = live_rows.lead_id")
+        con.unregister("live_rows")
+    return LiveMerge(
+        leads=len(mergeable), leads_waiting=len(leads) - len(mergeable),
+        activities=_insert(con, "activities", frames["live_activities"], "OR IGNORE"),
+        dispositions=_insert(con, "dispositions", frames["live_dispositions"], "OR REPLACE"),
+        outcomes=_insert(con, "outcomes", frames["live_outcomes"], "OR REPLACE"),
+    )

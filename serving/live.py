@@ -1,0 +1,231 @@
+"""The live loop inside a worker: store events and verdicts, enrich score-by-id, log every score.
+
+One ``LiveLoop`` per worker process. Events and verdicts are written in the request, one durable
+transaction each, and answered after the commit. Scores go to the score log through
+``ScoreLogWriter``: a writer thread that commits whatever queued up meanwhile in one transaction
+(group commit), so concurrent requests share a commit, and each request is answered only after
+its rows are committed (docs/api.md, "What is kept").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from features.contract import is_placeholder
+from features.fit import email_domain
+from features.label_policy import LabelPolicy
+from features.labels import load_policy
+from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
+from features.store import stored_leads
+from serving.gateway import RequestRejected
+from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
+from serving.schemas import Lead
+
+logger = logging.getLogger("leadscore.serving")
+MOVED_REASONS = 3
+
+
+class ScoreLogWriter:
+    """Commits score-log rows from a thread; ``await record(rows)`` returns once they are in."""
+
+    def __init__(self, store: LiveStore) -> None:
+        self.store = store
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="score-log", daemon=True)
+        self._thread.start()
+
+    async def record(self, rows: list[dict[str, Any]]) -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._queue.put((rows, loop, done))
+        await done
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while True:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            error: BaseException | None = None
+            try:
+                self.store.log_scores([row for rows, _, _ in batch for row in rows])
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting request
+                error = exc
+            for _, loop, done in batch:
+                loop.call_soon_threadsafe(_settle, done, error)
+
+
+def _settle(done: asyncio.Future, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
+def _iso(value: datetime) -> str:
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+def lead_row(lead: Lead) -> dict[str, Any]:
+    """A lead upsert as stored: the fields it sent (an e-mail reduced to its domain)."""
+    sent = lead.model_fields_set
+    row: dict[str, Any] = {"lead_id": lead.lead_id}
+    for name in LEAD_FIELDS:
+        if name in sent:
+            value = getattr(lead, name)
+            row[name] = naive_utc(value) if isinstance(value, datetime) else value
+    if "email_domain" not in row and lead.email:
+        row["email_domain"] = email_domain(lead.email)
+    return row
+
+
+def merge(lead: Lead, fields: dict[str, Any], activities: list[dict]) -> dict[str, Any]:
+    """A request's lead on top of what the stores hold: sent fields win, activities join."""
+    record = dict(vars(lead))
+    sent = lead.model_fields_set
+    for name, value in fields.items():
+        if name == "attributes":
+            record[name] = {**value, **(lead.attributes or {})}
+        elif name not in sent or record.get(name) is None:
+            record[name] = value
+    if activities:
+        seen = {(a["activity_type"], naive_utc(a["occurred_at"])) for a in lead.activities}
+        extra = [a for a in activities if (a["activity_type"], a["occurred_at"]) not in seen]
+        record["activities"] = [*lead.activities, *extra]
+    return record
+
+
+def changes(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
+    """``changes`` of one score: the previous one and the reasons that moved most since."""
+    if before is None:
+        return {"previous": None, "moved": [], "summary": "first score of this lead"}
+    was = {r["feature"]: r for r in before.get("reasons") or []}
+    is_ = {r["feature"]: r for r in now["reasons"]}
+    moved = sorted(
+        ({"feature": f, "label": (is_.get(f) or was[f])["label"],
+          "impact_before": round(float(was[f]["impact"]) if f in was else 0.0, 6),
+          "impact_now": round(float(is_[f]["impact"]) if f in is_ else 0.0, 6)}
+         for f in {*was, *is_}),
+        key=lambda m: -abs(m["impact_now"] - m["impact_before"]))
+    moved = [m for m in moved if m["impact_now"] != m["impact_before"]][:MOVED_REASONS]
+    parts = [m["label"] for m in moved[:1]]
+    if before.get("grade") != now["grade"]:
+        parts.append(f"grade {before.get('grade')} -> {now['grade']}")
+    elif abs(now["score"] - before["score"]) >= 0.0005:
+        parts.append(f"score {before['score']:.3f} -> {now['score']:.3f}")
+    return {
+        "previous": {"score": round(float(before["score"]), 6), "grade": before.get("grade"),
+                     "model_version": str(before["model_version"]),
+                     "scored_at": _iso(before["scored_at"])},
+        "moved": moved, "summary": "; ".join(parts) or "no change",
+    }
+
+
+class LiveLoop:
+    """A worker's handle on the live store (and, for score-by-id, the DuckDB store)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        live = config.get("live") or {}
+        self.store = LiveStore(live_url(config))
+        self.policy: LabelPolicy = load_policy((config.get("labels") or {}).get("policy"))
+        self.duckdb_path = config.get("store") if live.get("read_store", True) else None
+        self.writer = ScoreLogWriter(self.store) if live.get("score_log", True) else None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.stop()
+        self.store.close()
+
+    def records(self, leads: Sequence[Lead]) -> list[dict[str, Any]]:
+        """The leads to score: each one's stored fields and history with the request's on top."""
+        ids = [lead.lead_id for lead in leads]
+        known = stored_leads(self.duckdb_path, ids) if self.duckdb_path else {}
+        for lead_id, (fields, activities) in self.store.leads(ids).items():
+            old_fields, old_activities = known.get(lead_id, ({}, []))
+            keys = {(a["activity_type"], a["occurred_at"]) for a in old_activities}
+            known[lead_id] = ({**old_fields, **fields}, [
+                *old_activities,
+                *(a for a in activities if (a["activity_type"], a["occurred_at"]) not in keys)])
+        return [merge(lead, *known[lead.lead_id]) if lead.lead_id in known else vars(lead)
+                for lead in leads]
+
+    async def finish(self, payload: dict[str, Any], hashes: Sequence[str] | None,
+                     source: str = "api") -> None:
+        """Add ``changes`` to each score, then log the scores (returns after the commit)."""
+        scores = payload["scores"]
+        previous = self.store.previous_scores([s["lead_id"] for s in scores])
+        for s in scores:
+            s["changes"] = changes(s, previous.get(s["lead_id"]))
+        if self.writer is not None:
+            await self.writer.record(log_rows(payload, hashes, source))
+
+    def events(self, request: EventsRequest) -> dict[str, int]:
+        activities = [{"lead_id": a.lead_id, "activity_type": a.activity_type,
+                       "occurred_at": naive_utc(a.occurred_at)} for a in request.activities]
+        for lead in request.leads:
+            activities += [{"lead_id": lead.lead_id, "activity_type": a["activity_type"],
+                            "occurred_at": naive_utc(a["occurred_at"])} for a in lead.activities]
+        self.store.write(leads=[lead_row(lead) for lead in request.leads], activities=activities)
+        return {"leads": len(request.leads), "activities": len(activities), "dispositions": 0,
+                "outcomes": 0}
+
+    def dispositions(self, request: DispositionsRequest) -> dict[str, int]:
+        rows = []
+        for i, d in enumerate(request.dispositions):
+            if self.policy.family(d.status, d.reason_code) is None:
+                field = "reason_code" if not is_placeholder(d.reason_code) else "status"
+                known = sorted(self.policy.reason_codes if field == "reason_code"
+                               else (s for s, f in self.policy.statuses.items() if f))
+                raise RequestRejected(
+                    422, f"dispositions[{i}].{field}: not a {field.replace('_', ' ')} of label "
+                    f"policy v{self.policy.version} ({self.policy.source}); use one of: "
+                    f"{', '.join(known)}, or add it to the policy.", f"dispositions[{i}].{field}")
+            rows.append({**d.model_dump(), "dispositioned_at": naive_utc(d.dispositioned_at),
+                         "first_touch_at": naive_utc(d.first_touch_at)})
+        self.store.write(dispositions=rows)
+        return {"leads": 0, "activities": 0, "dispositions": len(rows), "outcomes": 0}
+
+    def outcomes(self, request: OutcomesRequest) -> dict[str, int]:
+        rows = []
+        for i, o in enumerate(request.outcomes):
+            if o.stage not in self.policy.outcome_stages:
+                raise RequestRejected(
+                    422, f"outcomes[{i}].stage: not an outcome stage of label policy "
+                    f"v{self.policy.version}; use one of: "
+                    f"{', '.join(sorted(self.policy.outcome_stages))}.", f"outcomes[{i}].stage")
+            rows.append({**o.model_dump(), "occurred_at": naive_utc(o.occurred_at)})
+        self.store.write(outcomes=rows)
+        return {"leads": 0, "activities": 0, "dispositions": 0, "outcomes": len(rows)}
+
+
+def log_rows(payload: dict[str, Any], hashes: Sequence[str] | None,
+             source: str) -> list[dict[str, Any]]:
+    """Score-log rows of a ``ScoreResponse`` payload."""
+    at = datetime.now(UTC).replace(tzinfo=None)
+    hashes = hashes or [None] * len(payload["scores"])
+    return [{"lead_id": s["lead_id"], "scored_at": at, "model_version": payload["model_version"],
+             "score": s["score"], "fit_score": s["fit_score"], "intent_score": s["intent_score"],
+             "grade": s["grade"], "is_mql": s["is_mql"], "reasons": s["reasons"],
+             "feature_hash": h, "source": source}
+            for s, h in zip(payload["scores"], hashes, strict=True)]

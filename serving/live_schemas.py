@@ -1,0 +1,106 @@
+"""Request and response models of the live loop's endpoints: ``/events``, ``/dispositions``,
+``/outcomes``. Same policy as ``serving.schemas``: strict top level, no value in an error."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from serving.schemas import MAX_ACTIVITIES, MAX_LEADS, EventTime, Lead, Text, Timestamp
+
+_STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
+_ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
+LeadId = Annotated[Text, Field(min_length=1, description="The CRM's id of the lead.",
+                               examples=["00Q5e00001AbCdE"])]
+
+
+class LeadActivity(BaseModel):
+    """One activity of a lead, as web tracking or marketing automation sends it."""
+
+    model_config = _ROW
+
+    lead_id: LeadId
+    activity_type: Annotated[Text, Field(min_length=1, description="What the lead did.",
+                                         examples=["pricing_view"])]
+    occurred_at: EventTime = Field(description="When (ISO 8601; no zone means UTC).",
+                                   examples=["2026-10-30T10:00:00Z"])
+
+
+class EventsRequest(BaseModel):
+    """Lead upserts and activities; each stored once by its natural key."""
+
+    model_config = _STRICT
+
+    leads: list[Lead] = Field(
+        default_factory=list, max_length=MAX_LEADS,
+        description=(f"0 to {MAX_LEADS:,} lead upserts: the fields sent replace the stored ones "
+                     "(others are kept); a lead's `activities` are stored with it; `as_of` is "
+                     "ignored; `email` is reduced to its domain and never stored."),
+    )
+    activities: list[LeadActivity] = Field(
+        default_factory=list, max_length=MAX_ACTIVITIES,
+        description=f"0 to {MAX_ACTIVITIES:,} activities, keyed by (lead, time, type).",
+    )
+
+
+class Disposition(BaseModel):
+    """A rep's verdict on a lead, as the CRM's webhook sends it."""
+
+    model_config = _ROW
+
+    lead_id: LeadId
+    dispositioned_at: Timestamp = Field(description="When the rep decided.",
+                                        examples=["2026-11-03T15:00:00Z"])
+    status: Annotated[Text, Field(min_length=1, description="The disposition status.",
+                                  examples=["rejected"])]
+    reason_code: Text | None = Field(default=None, description="Its reason code, if any.",
+                                     examples=["wrong_title"])
+    rep_id: Text | None = Field(default=None, description="The rep's id.", examples=["rep-17"])
+    attempts: int | None = Field(default=None, ge=0, description="Contact attempts.",
+                                 examples=[2])
+    first_touch_at: Timestamp | None = Field(default=None, description="First contact.",
+                                             examples=["2026-11-02T10:00:00Z"])
+
+
+class DispositionsRequest(BaseModel):
+    """Verdicts, checked against the label policy; keyed by (lead, time, status)."""
+
+    model_config = _STRICT
+
+    dispositions: list[Disposition] = Field(min_length=1, max_length=MAX_LEADS,
+                                            description=f"1 to {MAX_LEADS:,} verdicts.")
+
+
+class Outcome(BaseModel):
+    """A lead reaching a pipeline stage."""
+
+    model_config = _ROW
+
+    lead_id: LeadId
+    stage: Annotated[Text, Field(min_length=1, description="The stage (sql, opportunity, ...).",
+                                 examples=["sql"])]
+    occurred_at: Timestamp = Field(description="When.", examples=["2026-11-05T12:00:00Z"])
+    amount: float | None = Field(default=None, description="Deal amount, if any.",
+                                 examples=[12000.0])
+
+
+class OutcomesRequest(BaseModel):
+    """Outcomes, checked against the label policy; keyed by (lead, stage)."""
+
+    model_config = _STRICT
+
+    outcomes: list[Outcome] = Field(min_length=1, max_length=MAX_LEADS,
+                                    description=f"1 to {MAX_LEADS:,} outcomes.")
+
+
+class Stored(BaseModel):
+    """What was committed (durably) before this answer."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    leads: int = Field(description="Lead upserts stored.", examples=[1])
+    activities: int = Field(description="Activities received (a repeat is stored once).",
+                            examples=[2])
+    dispositions: int = Field(description="Verdicts stored.", examples=[0])
+    outcomes: int = Field(description="Outcomes stored.", examples=[0])

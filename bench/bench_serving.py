@@ -199,7 +199,8 @@ def start_leadscore(tracking_uri: str, workers: int, log: Path) -> Server:
     port = free_port()
     env = base_env(tracking_uri)
     env.update({"LEADSCORE_API_KEYS": API_KEY, "LEADSCORE_WORKERS": str(workers),
-                "LEADSCORE_RELOAD_INTERVAL_S": "30"})
+                "LEADSCORE_RELOAD_INTERVAL_S": "30",
+                "LEADSCORE_LIVE_URL": f"sqlite:///{OUT / 'live.db'}"})
     env.pop("LEADSCORE_CONFIG", None)
     return start("leadscore", [sys.executable, "-m", "bentoml", "serve",
                                "serving.service:LeadScorer", "--host", "127.0.0.1",

@@ -1,6 +1,7 @@
 """`leadscore demo`: the whole journey on demo data, from a fresh clone to a serving API.
 
-generate -> ingest -> review cycle one month -> review cycle the next month -> report -> serve.
+generate -> ingest -> review cycle one month -> review cycle the next month -> report -> the live
+loop (events and a verdict through the API, a changed score) -> serve.
 Everything lands in the default local places (data/, mlruns/, reports/), which are git-ignored.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from features.live_store import live_url
 from leadscore.config import load_config
 
 DEMO_DIR = Path("data/demo")
@@ -45,10 +47,21 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     host, port = config["serving"]["host"], config["serving"]["port"]
     key = os.environ.get("LEADSCORE_API_KEYS", "").split(",")[0] or f"demo-{secrets.token_hex(8)}"
 
+    _step("The live loop: events and a verdict through the API, and a changed score")
+    from cli.demo_live import show_loop, start_api
+
+    api = start_api(config, host, port, key)
+    try:
+        show_loop(config, f"http://{host}:{port}", key)
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+
     _step("Done. Where things are:")
     click.echo(f"  report        {report.resolve()}")
     click.echo(f"  MLflow UI     mlflow ui --backend-store-uri {config['mlflow']['tracking_uri']}")
     click.echo(f"  store         {store.resolve()}")
+    click.echo(f"  live store    {live_url(config)}  (events, verdicts, every score served)")
     click.echo(f"  scoring API   http://{host}:{port}  (OpenAPI document at /docs.json)")
     click.echo(f"  demo API key  {key}")
     click.echo("\nTry it:")

@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from features.live_store import live_url
 from leadscore.errors import LeadscoreError
 
 SERVICE = "serving.service:LeadScorer"
@@ -86,6 +87,9 @@ def serve_environment(config: dict[str, Any], config_path: str | Path | None,
         env["LEADSCORE_CONFIG"] = str(Path(config_path).resolve())
     else:
         env.pop("LEADSCORE_CONFIG", None)
+    # the server runs in the package folder: relative stores are the caller's, made absolute
+    env["LEADSCORE_STORE"] = str(Path(config["store"]).resolve())
+    env["LEADSCORE_LIVE_URL"] = absolute_tracking_uri(live_url(config))
     env.setdefault("LEADSCORE_RELOAD_INTERVAL_S", str(config["serving"]["reload_interval_s"]))
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -25,6 +25,7 @@ from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
 from training.report_figures import Figures, sentence, words
+from training.report_served import served_check
 
 REPORT_ARTIFACT_DIR = "report"
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
@@ -272,6 +273,19 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
     return out
 
 
+def _served(counts: dict[str, int] | None, figs: Figures) -> dict[str, Any] | None:
+    """The after-cohort by the MQL flag reps were shown (the score log), as figures."""
+    if not counts or not counts["served"]:
+        return None
+    out = {name: figs.put(f"report.cohort.served.{name}", counts[name], "count")
+           for name in ("leads", "served", "unserved", "mql_n", "rest_n")}
+    for part in ("mql", "rest"):
+        n = counts[f"{part}_n"]
+        out[f"{part}_rate"] = figs.put(f"report.cohort.served.{part}_sql_rate",
+                                       counts[f"{part}_sqls"] / n if n else None, "pct")
+    return out
+
+
 def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str, Any], Figures,
                                                                          data.CycleRun]:
     """Everything the template shows, and the figures to log on the run."""
@@ -304,6 +318,8 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
                                                  previous.as_of if previous else None, maturity),
                               figs),
         }
+        ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,
+                                                       ctx["cohort"]["check"]), figs)
     ctx["model"] = _model(run, figs)
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,

@@ -1,0 +1,21 @@
+"""The cohort check on the scores reps were shown (the score log)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from training.report_served import served_cohort
+
+
+def test_each_lead_counts_with_the_first_score_served_after_it_became_scoreable():
+    labels = pd.DataFrame({"lead_id": ["a", "b", "c", "d"], "label": [1, 0, 1, 0],
+                           "scoreable_at": pd.to_datetime(["2026-10-01"] * 4)})
+    served = pd.DataFrame({
+        "lead_id": ["a", "a", "b", "c"],
+        "scored_at": pd.to_datetime(["2026-10-02", "2026-10-05", "2026-10-03", "2026-09-01"]),
+        "is_mql": [True, False, False, True],
+    })
+    counts = served_cohort(labels, served)
+    # a: first served as MQL; b: served as not; c: only scored before it was scoreable; d: never
+    assert counts == {"leads": 4, "served": 2, "unserved": 2, "mql_n": 1, "mql_sqls": 1,
+                      "rest_n": 1, "rest_sqls": 0}

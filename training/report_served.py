@@ -1,0 +1,61 @@
+"""The cohort check on the scores actually served: what reps saw, from the live store's score log.
+
+The cohort check (``report_duckdb.cohort_check``) compares conversion before and after the last
+cycle. Which leads the reps were shown as MQLs is known only from the score log: for each lead of
+the after-cohort, the first score served (by the API or ``leadscore score``) at or after the
+moment it became scoreable. Leads never scored are left out and counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from features.labels import build_labels
+from features.live_store import live_url, open_existing
+
+
+def served_scores(config: dict[str, Any], since: datetime) -> pd.DataFrame | None:
+    """Score-log rows since ``since``; None when there is no live store."""
+    store = open_existing(live_url(config))
+    if store is None:
+        return None
+    try:
+        return store.scores(since=since)
+    finally:
+        store.close()
+
+
+def served_cohort(labels: pd.DataFrame, served: pd.DataFrame) -> dict[str, int]:
+    """Conversion of the labelled leads by the MQL flag they were first served with.
+
+    Args:
+        labels: matured labels of the cohort (``lead_id``, ``label``, ``scoreable_at``).
+        served: score-log rows (``lead_id``, ``scored_at``, ``is_mql``).
+    """
+    joined = labels[["lead_id", "label", "scoreable_at"]].merge(
+        served[["lead_id", "scored_at", "is_mql"]], on="lead_id")
+    joined = joined[pd.to_datetime(joined["scored_at"]) >= pd.to_datetime(joined["scoreable_at"])]
+    first = joined.sort_values("scored_at").drop_duplicates("lead_id")
+    mql = first[first["is_mql"].astype(bool)]
+    rest = first[~first["is_mql"].astype(bool)]
+    return {"leads": len(labels), "served": len(first), "unserved": len(labels) - len(first),
+            "mql_n": len(mql), "mql_sqls": int(mql["label"].sum()),
+            "rest_n": len(rest), "rest_sqls": int(rest["label"].sum())}
+
+
+def served_check(con: Any, config: dict[str, Any], policy: Any, as_of: datetime,
+                 check: Any) -> dict[str, int] | None:
+    """``served_cohort`` of the cohort check's after-cohort; None without a window or a log."""
+    if check.split is None or check.after_end is None or not check.days:
+        return None
+    served = served_scores(config, check.split)
+    if served is None or served.empty:
+        return None
+    labels = build_labels(con, as_of, policy, check.days)
+    labels = labels[labels["matured"]]
+    at = pd.to_datetime(labels["scoreable_at"])
+    after = labels[(at >= check.split) & (at <= check.after_end)]
+    return served_cohort(after, served)

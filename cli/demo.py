@@ -48,14 +48,19 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     key = os.environ.get("LEADSCORE_API_KEYS", "").split(",")[0] or f"demo-{secrets.token_hex(8)}"
 
     _step("The live loop: events and a verdict through the API, and a changed score")
-    from cli.demo_live import show_loop, start_api
+    from cli.demo_live import has_champion, show_loop, start_api
 
-    api = start_api(config, host, port, key)
-    try:
-        show_loop(config, f"http://{host}:{port}", key)
-    finally:
-        api.terminate()
-        api.wait(timeout=30)
+    if has_champion(config):
+        api = start_api(config, host, port, key)
+        try:
+            show_loop(config, f"http://{host}:{port}", key)
+        finally:
+            api.terminate()
+            api.wait(timeout=30)
+    else:
+        click.echo("  No champion yet (a gate failed on this export), so there is no model to "
+                   "serve: promote the challenger with `leadscore promote VERSION` and run "
+                   "`leadscore serve`.")
 
     _step("Done. Where things are:")
     click.echo(f"  report        {report.resolve()}")

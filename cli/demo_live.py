@@ -39,6 +39,14 @@ def pick_lead(store: str) -> str:
     return row[0]
 
 
+def has_champion(config: dict[str, Any]) -> bool:
+    from training.registry import CHAMPION, alias_version
+    from training.tracking import client
+
+    return alias_version(client(config), config["mlflow"]["registered_model"], CHAMPION) \
+        is not None
+
+
 def start_api(config: dict[str, Any], host: str, port: int, key: str) -> subprocess.Popen:
     from cli.serve import check_port_free, serve_command, serve_environment
 

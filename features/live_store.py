@@ -283,8 +283,9 @@ class LiveStore:
 def open_existing(url: str) -> LiveStore | None:
     """The live store when there is one (a SQLite file that exists, or any PostgreSQL URL)."""
     try:
-        return LiveStore(url, create=False)
-    except LeadscoreError:
-        if _sqlite_file(sa.make_url(url)) is not None:
-            return None
-        raise
+        path = _sqlite_file(sa.make_url(url))
+    except sa.exc.ArgumentError:
+        path = None  # LiveStore says what is wrong with it
+    if path is not None and not path.exists():
+        return None
+    return LiveStore(url, create=False)

@@ -87,6 +87,14 @@ score_log = sa.Table(
     sa.Index("ix_score_log_lead", "lead_id", "id"),
     sa.Index("ix_score_log_time", "scored_at"),
 )
+_IDS = sa.bindparam("ids", expanding=True)
+_LEADS_QUERY = sa.select(live_leads).where(live_leads.c.lead_id.in_(_IDS))
+_ACTIVITIES_QUERY = sa.select(live_activities.c.lead_id, live_activities.c.activity_type,
+                              live_activities.c.occurred_at).where(
+    live_activities.c.lead_id.in_(_IDS))
+_PREVIOUS_QUERY = sa.select(score_log).where(score_log.c.id.in_(
+    sa.select(sa.func.max(score_log.c.id)).where(score_log.c.lead_id.in_(_IDS))
+    .group_by(score_log.c.lead_id)))
 LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
                "email_domain", "mql_at", "campaign", "attributes")
 SCORE_FIELDS = ("lead_id", "scored_at", "model_version", "score", "fit_score", "intent_score",
@@ -130,7 +138,9 @@ def _engine(url: sa.URL, *, durable: bool) -> sa.Engine:
         return engine
     if backend == "postgresql":
         options = {} if durable else {"options": "-c synchronous_commit=off"}
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=4, connect_args=options)
+        # no pre-ping: it would cost a round trip per request; a connection the server dropped
+        # fails one request (503, retry-safe) and the pool replaces it
+        return sa.create_engine(url, pool_size=4, pool_recycle=300, connect_args=options)
     raise LeadscoreError(f"The live store URL names {backend!r}: use sqlite:///PATH or "
                          "postgresql+psycopg://USER@HOST/DB.")
 
@@ -227,20 +237,27 @@ class LiveStore:
 
     def leads(self, lead_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict]]]:
         """Each known lead's stored fields (set ones only) and activities, by lead id."""
+        return self.lookup(lead_ids, previous=False)[0]
+
+    def lookup(self, lead_ids: Sequence[str], *, previous: bool = True
+               ) -> tuple[dict[str, tuple[dict[str, Any], list[dict]]], dict[str, dict]]:
+        """What scoring a batch needs, on one connection: each known lead's stored fields (set
+        ones only) and activities, and (with ``previous``) each lead's latest logged score."""
         ids = list(dict.fromkeys(lead_ids))
-        out: dict[str, tuple[dict[str, Any], list[dict]]] = {}
+        known: dict[str, tuple[dict[str, Any], list[dict]]] = {}
         with self.engine.connect() as con:
-            for row in con.execute(sa.select(live_leads).where(live_leads.c.lead_id.in_(ids))):
+            for row in con.execute(_LEADS_QUERY, {"ids": ids}):
                 fields = {k: v for k, v in row._mapping.items()
                           if k in LEAD_FIELDS and v is not None}
-                out[row.lead_id] = (fields, [])
-            query = sa.select(live_activities.c.lead_id, live_activities.c.activity_type,
-                              live_activities.c.occurred_at).where(
-                live_activities.c.lead_id.in_(ids))
-            for lead_id, activity_type, occurred_at in con.execute(query):
-                out.setdefault(lead_id, ({}, []))[1].append(
+                known[row.lead_id] = (fields, [])
+            for lead_id, activity_type, occurred_at in con.execute(_ACTIVITIES_QUERY,
+                                                                   {"ids": ids}):
+                known.setdefault(lead_id, ({}, []))[1].append(
                     {"activity_type": activity_type, "occurred_at": occurred_at})
-        return out
+            latest = ({row.lead_id: dict(row._mapping)
+                       for row in con.execute(_PREVIOUS_QUERY, {"ids": ids})}
+                      if previous else {})
+        return known, latest
 
     def log_scores(self, rows: Iterable[dict[str, Any]]) -> int:
         """Append score-log rows in one transaction; the number written."""
@@ -252,12 +269,9 @@ class LiveStore:
 
     def previous_scores(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The latest logged score of each lead that has one."""
-        ids = list(dict.fromkeys(lead_ids))
-        latest = (sa.select(sa.func.max(score_log.c.id)).where(score_log.c.lead_id.in_(ids))
-                  .group_by(score_log.c.lead_id))
-        with self.log_engine.connect() as con:
-            rows = con.execute(sa.select(score_log).where(score_log.c.id.in_(latest)))
-            return {row.lead_id: dict(row._mapping) for row in rows}
+        with self.engine.connect() as con:
+            return {row.lead_id: dict(row._mapping)
+                    for row in con.execute(_PREVIOUS_QUERY, {"ids": list(set(lead_ids))})}
 
     def scores(self, *, lead_id: str | None = None, since: datetime | None = None):
         """Score-log rows (a DataFrame), oldest first: one lead's, or all since a moment."""

@@ -157,24 +157,25 @@ class LiveLoop:
             self.writer.stop()
         self.store.close()
 
-    def records(self, leads: Sequence[Lead]) -> list[dict[str, Any]]:
-        """The leads to score: each one's stored fields and history with the request's on top."""
+    def records(self, leads: Sequence[Lead]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
+        """The leads to score (each one's stored fields and history with the request's on top),
+        and each lead's previous score (for ``changes``)."""
         ids = [lead.lead_id for lead in leads]
         known = stored_leads(self.duckdb_path, ids) if self.duckdb_path else {}
-        for lead_id, (fields, activities) in self.store.leads(ids).items():
+        live, previous = self.store.lookup(ids)
+        for lead_id, (fields, activities) in live.items():
             old_fields, old_activities = known.get(lead_id, ({}, []))
             keys = {(a["activity_type"], a["occurred_at"]) for a in old_activities}
             known[lead_id] = ({**old_fields, **fields}, [
                 *old_activities,
                 *(a for a in activities if (a["activity_type"], a["occurred_at"]) not in keys)])
         return [merge(lead, *known[lead.lead_id]) if lead.lead_id in known else vars(lead)
-                for lead in leads]
+                for lead in leads], previous
 
     async def finish(self, payload: dict[str, Any], hashes: Sequence[str] | None,
-                     source: str = "api") -> None:
+                     previous: dict[str, dict], source: str = "api") -> None:
         """Add ``changes`` to each score, then log the scores (returns after the commit)."""
         scores = payload["scores"]
-        previous = self.store.previous_scores([s["lead_id"] for s in scores])
         for s in scores:
             s["changes"] = changes(s, previous.get(s["lead_id"]))
         if self.writer is not None:

@@ -308,22 +308,23 @@ class LeadScorer:
                                                     limiter=self._limiter)
         if isinstance(result, Response):
             return result
-        payload, hashes = result
+        payload, hashes, previous = result
         if self.live is not None:
             try:
-                await self.live.finish(payload, hashes)
+                await self.live.finish(payload, hashes, previous)
             except Exception as exc:  # noqa: BLE001 - the message may name the database host
                 logger.error("Score log write failed (%s); answered 503.", type(exc).__name__)
                 return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
         return json_response(payload)
 
     def _score(self, model: ServedModel, leads: list[Lead],
-               reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None]:
+               reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None, dict]:
         try:
-            records = (self.live.records(leads) if self.live is not None
-                       else [lead_record(lead) for lead in leads])
-            return score_leads(model, leads, records, reasons=reasons,
-                               top_reasons=self.top_reasons)
+            records, previous = (self.live.records(leads) if self.live is not None
+                                 else ([lead_record(lead) for lead in leads], {}))
+            payload, hashes = score_leads(model, leads, records, reasons=reasons,
+                                          top_reasons=self.top_reasons)
+            return payload, hashes, previous
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)
         except Exception as exc:  # noqa: BLE001 - BentoML would log the message, which may quote input

@@ -58,9 +58,10 @@ LEAD = {"lead_id": "bench-lead", "created_at": "2026-10-20T09:00:00Z", "source":
                                     (30, "pricing_view"), (31, "email_click"))]}
 
 
-def start_server(uri: str, live_url: str, score_log: bool, log: Path):
+def start_server(uri: str, live_url: str, score_log: bool, log: Path, enabled: bool = True):
     config = Path(tempfile.mkdtemp()) / "config.yaml"
-    config.write_text(f"live: {{score_log: {'true' if score_log else 'false'}}}\n")
+    config.write_text(f"live: {{score_log: {'true' if score_log else 'false'}, "
+                      f"enabled: {'true' if enabled else 'false'}}}\n")
     port = free_port()
     env = base_env(uri)
     env.update({"LEADSCORE_API_KEYS": API_KEY, "LEADSCORE_WORKERS": "1",
@@ -117,6 +118,24 @@ def row(store: str, what: str, log: str, cell: Cell, per_request: int) -> str:
     return (f"| {store} | {what} | {log} | {cell.concurrency} | {cell.percentile(0.5):.2f} | "
             f"{cell.percentile(0.99):.2f} | {rps:,.0f} | {rps * per_request:,.0f} | "
             f"{cell.errors} |")
+
+
+def baseline(uri: str, args) -> list[str]:
+    """The peer in the same run: the same lead sent whole, the live loop off."""
+    rows = []
+    server = start_server(uri, "sqlite:///unused.db", False, LIVE_OUT / "baseline.log",
+                          enabled=False)
+    try:
+        body = json.dumps({"leads": [{**LEAD, "as_of": "2026-11-01T00:00:00Z"}]}).encode()
+        for concurrency in (1, 4):
+            lat, err, wall = http_cell(server, "/score", body, HEADERS, concurrency,
+                                       args.duration)
+            cell = Cell("score", 1, True, concurrency, lat, err, wall)
+            rows.append(row("(off)", "`/score` the lead sent whole", "-", cell, 1))
+            print(rows[-1], flush=True)
+    finally:
+        server.stop()
+    return rows
 
 
 def measure(store: str, live_url: str, uri: str, args) -> list[str]:
@@ -176,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     sqlite_db = LIVE_OUT / "live.db"
     for leftover in LIVE_OUT.glob("live.db*"):
         leftover.unlink()
-    rows = measure("SQLite", f"sqlite:///{sqlite_db}", uri, args)
+    rows = baseline(uri, args)
+    rows += measure("SQLite", f"sqlite:///{sqlite_db}", uri, args)
     with postgres_server() as pg_url:
         rows += measure("PostgreSQL", pg_url, uri, args)
     table = "\n".join(["| live store | request | score log | concurrency | p50 ms | p99 ms | "
@@ -191,7 +211,9 @@ id (features from the live store; reasons on; `changes` read from the score log)
 "on": each answer waits for its row's commit (docs/api.md, "What is kept"). `/events`: every
 request stores new activities, answered after a durable commit (SQLite `synchronous=FULL`,
 PostgreSQL's default `synchronous_commit`). PostgreSQL is a local server started for the run
-(initdb, default settings, fsync on).
+(initdb, default settings, fsync on). The first rows are the peer: the same lead sent whole
+with the live loop off (`live.enabled: false`), the API as it was before the live loop; the
+live loop's cost is the difference, as the absolute numbers move with the machine's load.
 
 {table}
 """

@@ -232,3 +232,21 @@ def test_kill_9_of_a_worker_loses_no_acknowledged_event(registry, tmp_path):
     store.close()
     assert killed_at >= 50
     assert set(acknowledged) <= stored
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/events", {"activities": [{"lead_id": "x", "activity_type": "page_view",
+                                 "occurred_at": EMAIL}]}, "activities[0].occurred_at"),
+    ("/events", {"activity": []}, "activity"),
+    ("/dispositions", {"dispositions": [{"lead_id": "x", "status": "rejected"}]},
+     "dispositions[0].dispositioned_at"),
+    ("/outcomes", {"outcomes": [{"lead_id": "x", "stage": EMAIL,
+                                 "occurred_at": "2026-11-01"}]}, "outcomes[0].stage"),
+])
+def test_the_live_endpoints_have_the_gateways_keys_and_clear_4xx(live, path, body, field):
+    _, http, _, _, _ = live
+    assert httpx.post(str(http.base_url.join(path)), json=body).status_code == 401
+    response = http.post(path, json=body)
+    assert response.status_code == 422 and response.json()["field"] == field
+    assert EMAIL not in response.text
+    assert {"/events", "/dispositions", "/outcomes"} <= set(http.get("/docs.json").json()["paths"])

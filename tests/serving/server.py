@@ -70,7 +70,20 @@ def server_env(tracking_uri: str, *, keys: str | None = "testkey", reload_s: flo
 
 
 def start_server(env: dict[str, str], log_path: Path, *, wait_ready: bool = True) -> RunningServer:
-    """Start the service on a free loopback port; wait until /readyz answers 200 (or /livez)."""
+    """Start the service on a free loopback port; wait until /readyz answers 200 (or /livez).
+
+    The port is free when picked but may be taken before the server binds it (other test runs
+    share the machine): then it is tried again on another port, up to three times."""
+    for attempt in range(3):
+        try:
+            return _start_server(env, log_path, wait_ready=wait_ready)
+        except RuntimeError as exc:
+            if "Could not bind" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_server(env: dict[str, str], log_path: Path, *, wait_ready: bool) -> RunningServer:
     port = free_port()
     log = log_path.open("wb")
     process = subprocess.Popen(

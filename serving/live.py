@@ -206,6 +206,12 @@ class LiveLoop:
         for i, d in enumerate(request.dispositions):
             if self.policy.family(d.status, d.reason_code) is None:
                 field = "reason_code" if not is_placeholder(d.reason_code) else "status"
+                if field == "status" and d.status.strip() in self.policy.statuses:
+                    raise RequestRejected(
+                        422, f"dispositions[{i}].reason_code: this status needs a reason code "
+                        f"under label policy v{self.policy.version}; use one of: "
+                        f"{', '.join(sorted(self.policy.reason_codes))}.",
+                        f"dispositions[{i}].reason_code")
                 known = sorted(self.policy.reason_codes if field == "reason_code"
                                else (s for s, f in self.policy.statuses.items() if f))
                 raise RequestRejected(

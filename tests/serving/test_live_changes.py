@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from serving.live import changes, merge
+import pytest
+
+from features.live_store import live_dispositions
+from leadscore.config import default_config
+from serving.gateway import RequestRejected
+from serving.live import LiveLoop, changes, merge
+from serving.live_schemas import DispositionsRequest
 from serving.schemas import Lead
 
 
@@ -40,3 +46,25 @@ def test_sent_fields_win_and_sent_activities_join_the_stored_history_once():
     record = merge(lead, stored, history)
     assert (record["title"], record["country"], record["attributes"]) == ("CEO", "US", {"k": "v"})
     assert [a["activity_type"] for a in record["activities"]] == ["pricing_view", "page_view"]
+
+
+@pytest.mark.parametrize(("verdict", "field", "words"), [
+    ({"status": "rejected", "reason_code": "made_up"}, "reason_code", "not a reason code"),
+    ({"status": "rejected"}, "reason_code", "needs a reason code"),
+    ({"status": "made_up"}, "status", "not a status"),
+])
+def test_a_verdict_the_label_policy_does_not_know_is_a_422_naming_its_field(
+        tmp_path, monkeypatch, verdict, field, words):
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{tmp_path / 'live.db'}")
+    loop = LiveLoop(default_config())
+    try:
+        request = DispositionsRequest(dispositions=[
+            {"lead_id": "x", "dispositioned_at": "2026-11-01", **verdict}])
+        with pytest.raises(RequestRejected) as caught:
+            loop.dispositions(request)
+        assert caught.value.status == 422
+        assert caught.value.body["field"] == f"dispositions[0].{field}"
+        assert words in caught.value.body["error"] and "made_up" not in caught.value.body["error"]
+        assert loop.store.table(live_dispositions).empty  # nothing half-written
+    finally:
+        loop.close()

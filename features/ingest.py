@@ -45,7 +45,7 @@ from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2, load_any
 from features.messages import counted
 from features.outcome_lag import store_lag
-from features.store import connect
+from features.store import connect, publish_lookup
 from leadscore.errors import LeadscoreError
 
 __all__ = ["IngestReport", "TableCounts", "ingest_paths"]
@@ -93,6 +93,7 @@ def ingest_paths(
             con.execute("SET enable_progress_bar = false")
             try:
                 report = _ingest(con, files, flat, store, labels)
+                publish_lookup(con, store)  # what the API reads to score a lead by id
             except duckdb.Error as exc:
                 # DuckDB's own message may quote a value from the export: name only its kind.
                 raise LeadscoreError(

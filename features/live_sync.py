@@ -30,7 +30,7 @@ from features.live_store import (
     live_url,
     open_existing,
 )
-from features.store import connect
+from features.store import connect, publish_lookup
 
 _LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
                 "email_domain", "mql_at", "campaign")
@@ -74,6 +74,7 @@ def merge_live(config: dict[str, Any]) -> LiveMerge | None:
         live.close()
     with connect(config["store"]) as con:
         counts = _merge(con, frames)
+        publish_lookup(con, config["store"])
     return counts
 
 

@@ -13,6 +13,7 @@ Tables:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,40 +89,93 @@ _LEAD_COLUMNS = ("created_at", "source", "title", "company_size", "industry", "c
                  "email_domain", "mql_at", "campaign", "attributes")
 
 
-def stored_leads(
-    path: str | Path, lead_ids: Sequence[str]
-) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Each stored lead's fields (set ones) and activities, by lead id; for scoring by id.
+def lookup_path(store: str | Path) -> Path:
+    """The store's lookup snapshot: leads and activities for scoring by id (``publish_lookup``)."""
+    store = Path(store)
+    return store.with_name(store.name + ".lookup")
 
-    The store is opened read-only for the moment of the lookup, so a review or ingest can still
-    take it; while one holds it (or there is none yet) the answer is empty and the API scores
-    from the live store and the request alone.
+
+def publish_lookup(con: duckdb.DuckDBPyConnection, store: str | Path) -> Path:
+    """Write the lookup snapshot the API reads to score a stored lead by id, and swap it in.
+
+    The API cannot hold the store open (a DuckDB file takes one writer and no readers beside it,
+    so ingests and reviews would fail), and opening it per request costs 15 ms or more. So every
+    ingest and every live merge publishes a copy of what scoring needs, activities sorted by lead
+    so that a lookup reads one row group; it replaces the previous snapshot by a rename, which an
+    API worker holding the old file open notices and follows (``LeadLookup``).
     """
-    path = Path(path)
-    if not path.exists():
-        return {}
+    final = lookup_path(store)
+    tmp = final.with_name(final.name + f".{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con.execute(f"ATTACH '{tmp}' AS lookup_snapshot")
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return {}
-    ids = list(dict.fromkeys(lead_ids))
-    out: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
-    try:
-        rows = con.execute(
-            f"SELECT lead_id, {', '.join(_LEAD_COLUMNS)} FROM leads WHERE lead_id IN "
-            "(SELECT UNNEST(?::VARCHAR[]))", [ids]).fetchall()
-        for lead_id, *values in rows:
-            fields = {k: v for k, v in zip(_LEAD_COLUMNS, values, strict=True) if v is not None}
-            if isinstance(fields.get("attributes"), str):
-                fields["attributes"] = json.loads(fields["attributes"])
-            out[lead_id] = (fields, [])
-        for lead_id, activity_type, occurred_at in con.execute(
-                "SELECT lead_id, activity_type, occurred_at FROM activities WHERE lead_id IN "
-                "(SELECT UNNEST(?::VARCHAR[]))", [ids]).fetchall():
-            out.setdefault(lead_id, ({}, []))[1].append(
-                {"activity_type": activity_type, "occurred_at": occurred_at})
-    except duckdb.Error:
-        return {}
+        con.execute("CREATE TABLE lookup_snapshot.leads AS SELECT lead_id, "
+                    f"{', '.join(_LEAD_COLUMNS)} FROM leads ORDER BY lead_id")
+        con.execute("CREATE TABLE lookup_snapshot.activities AS SELECT lead_id, activity_type, "
+                    "occurred_at FROM activities ORDER BY lead_id, occurred_at")
     finally:
-        con.close()
-    return out
+        con.execute("DETACH lookup_snapshot")
+    os.replace(tmp, final)
+    return final
+
+
+class LeadLookup:
+    """A worker's read-only view of the lookup snapshot, reopened when a new one is published."""
+
+    def __init__(self, store: str | Path) -> None:
+        self.path = lookup_path(store)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._inode: int | None = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection | None:
+        try:
+            inode = self.path.stat().st_ino
+        except OSError:
+            return None
+        if inode != self._inode:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._inode = None, None
+            try:
+                self._con, self._inode = duckdb.connect(str(self.path), read_only=True), inode
+            except duckdb.Error:
+                return None
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def leads(self, lead_ids: Sequence[str]
+              ) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Each stored lead's fields (set ones) and activities, by lead id; empty without a
+        snapshot."""
+        con = self._connection()
+        if con is None:
+            return {}
+        ids = list(dict.fromkeys(lead_ids))
+        # one id (the usual by-id request) is an equality, the cheapest filter DuckDB has
+        where, param = (("lead_id = ?", ids[0]) if len(ids) == 1
+                        else ("list_contains(?::VARCHAR[], lead_id)", ids))
+        out: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        cursor = con.cursor()  # one per call: a connection is not shared between threads
+        try:
+            for lead_id, *values in cursor.execute(
+                    f"SELECT lead_id, {', '.join(_LEAD_COLUMNS)} FROM leads WHERE {where}",
+                    [param]).fetchall():
+                fields = {k: v for k, v in zip(_LEAD_COLUMNS, values, strict=True)
+                          if v is not None}
+                if isinstance(fields.get("attributes"), str):
+                    fields["attributes"] = json.loads(fields["attributes"])
+                out[lead_id] = (fields, [])
+            for lead_id, activity_type, occurred_at in cursor.execute(
+                    f"SELECT lead_id, activity_type, occurred_at FROM activities WHERE {where}",
+                    [param]).fetchall():
+                out.setdefault(lead_id, ({}, []))[1].append(
+                    {"activity_type": activity_type, "occurred_at": occurred_at})
+        except duckdb.Error:
+            return {}
+        finally:
+            cursor.close()
+        return out

@@ -23,7 +23,7 @@ from features.fit import email_domain
 from features.label_policy import LabelPolicy
 from features.labels import load_policy
 from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
-from features.store import stored_leads
+from features.store import LeadLookup
 from serving.gateway import RequestRejected
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
 from serving.schemas import Lead
@@ -154,19 +154,21 @@ class LiveLoop:
         live = config.get("live") or {}
         self.store = LiveStore(live_url(config))
         self.policy: LabelPolicy = load_policy((config.get("labels") or {}).get("policy"))
-        self.duckdb_path = config.get("store") if live.get("read_store", True) else None
+        self.lookup = LeadLookup(config["store"]) if live.get("read_store", True) else None
         self.writer = ScoreLogWriter(self.store) if live.get("score_log", True) else None
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.stop()
+        if self.lookup is not None:
+            self.lookup.close()
         self.store.close()
 
     def records(self, leads: Sequence[Lead]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
         """The leads to score (each one's stored fields and history with the request's on top),
         and each lead's previous score (for ``changes``)."""
         ids = [lead.lead_id for lead in leads]
-        known = stored_leads(self.duckdb_path, ids) if self.duckdb_path else {}
+        known = self.lookup.leads(ids) if self.lookup is not None else {}
         live, previous = self.store.lookup(ids)
         for lead_id, (fields, activities) in live.items():
             old_fields, old_activities = known.get(lead_id, ({}, []))

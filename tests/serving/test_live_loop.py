@@ -45,6 +45,8 @@ def live(request, registry, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"live-{request.param}")
     store = folder / "leadscore.duckdb"
     shutil.copy(_review_store(registry), store)
+    lookup = _review_store(registry).with_name("leadscore.duckdb.lookup")
+    shutil.copy(lookup, folder / lookup.name)  # the snapshot the ingest published
     url = (f"sqlite:///{folder / 'live.db'}" if request.param == "sqlite"
            else request.getfixturevalue("postgres_url"))
     env = server_env(registry.tracking_uri, live_url=url, store=str(store))

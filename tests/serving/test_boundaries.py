@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,9 @@ def test_the_child_gets_config_registry_and_quiet_defaults(tmp_path):
     assert env["MLFLOW_TRACKING_URI"].startswith("sqlite:////")
     assert env["LEADSCORE_RELOAD_INTERVAL_S"] == "10"
     assert env["BENTOML_DO_NOT_TRACK"] == "true"
+    # the server runs in the package folder: the stores are the caller's, made absolute
+    assert env["LEADSCORE_LIVE_URL"].startswith("sqlite:////")
+    assert Path(env["LEADSCORE_STORE"]).is_absolute()
     command = serve_command("127.0.0.1", 3001)
     assert command[1:5] == ["-m", "bentoml", "serve", "serving.service:LeadScorer"]
     assert command[command.index("--port") + 1] == "3001"

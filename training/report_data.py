@@ -23,9 +23,10 @@ import pandas as pd
 
 from leadscore.errors import LeadscoreError
 
-AS_OF_PARAMS = ("as_of", "review_date", "data_window_end")
-WINDOW_START_PARAMS = ("data_window_start", "window_start", "train_start")
-WINDOW_END_PARAMS = ("data_window_end", "window_end", "as_of")
+AS_OF_PARAMS = ("as_of",)
+"""The review date: the param ``training.review.cycle_params`` writes (only that one)."""
+WINDOW_START_PARAMS = ("data_window_start",)
+"""The first training cohort, as ``training.cycle.data_window`` names it."""
 _BROKEN = ("FAILED", "KILLED")  # a cycle that failed part-way is not a review to report on
 
 

@@ -20,10 +20,10 @@ import pandas as pd
 from features.label_policy import LabelPolicy, load_policy
 from features.scoring import ScoringBundle
 from features.store import connect
-from training import dataset, explain, registry
+from training import dataset, deploy, explain, registry
 from training.baselines import fit_logistic, points_model
-from training.evaluate import evaluate
-from training.gates import GateDecision, decide
+from training.evaluate import evaluate, ranking_intervals
+from training.gates import GateDecision, decide, evidence_gate
 from training.model import score_frame, train_bundle
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tracking import client as mlflow_client
@@ -37,9 +37,11 @@ class CycleResult:
     """Everything one cycle learned and judged, before anything is logged or registered.
 
     Attributes:
-        bundle: the model the gates judged (trained on the older weeks, calibrated on the weeks
-            before validation); ``deployed`` is what is registered and served (see
-            ``training.deploy``), the same object when no refit was made.
+        bundle: the model the ranking gates judged (trained on the older weeks, calibrated on the
+            weeks before validation); ``deployed`` is what is registered and served (refit on all
+            matured weeks, see ``training.deploy``), ``bundle`` itself when no refit was made.
+        deployment: how the deployed model was made and measured; its cross-fitted scores of the
+            validation cohort set the threshold and the calibration gate.
         scores: the judged model's scores of ``valid`` (``score``, ..., ``is_mql``).
         challenger: its metrics on ``valid`` plus the threshold figures.
         champion_version, champion, champion_note: the current champion on the same cohort.
@@ -66,8 +68,17 @@ class CycleResult:
     importance: pd.DataFrame
     groups: dict[str, float]
     gates: GateDecision
-    deployed: ScoringBundle | None = None
-    deployment: dict[str, Any] = field(default_factory=dict)
+    deployment: deploy.Deployment | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def deployed(self) -> ScoringBundle:
+        """The model that is registered and served (the judged one when no refit was made)."""
+        return self.deployment.bundle if self.deployment is not None else self.bundle
+
+    @property
+    def insufficient_evidence(self) -> bool:
+        return any(g.name == "evidence" and not g.passed for g in self.gates.gates)
 
     @property
     def labels(self) -> np.ndarray:
@@ -147,6 +158,17 @@ def baselines_on(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, 
     return out
 
 
+def threshold_on(scores: np.ndarray, labels: np.ndarray, weeks: int, config: dict[str, Any],
+                 rounds: int) -> ThresholdDecision:
+    """The threshold from the agreed band, with the config's fallback and share limit."""
+    cycle_config = config["cycle"]
+    capacity = cycle_config.get("capacity_per_week")
+    return choose_threshold(scores, labels, weeks, band_of(config), rounds=rounds,
+                            seed=int(cycle_config["seed"]),
+                            capacity_per_week=float(capacity) if capacity else None,
+                            max_share=float(cycle_config.get("max_mql_share", 0.5)))
+
+
 def band_of(config: dict[str, Any]) -> dict[str, float]:
     band = config["cycle"]["band"]
     return {"min": float(band["min"]), "max": float(band["max"])}
@@ -180,20 +202,32 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any]) -> C
     }
     bundle = train_bundle(train, calib, data.specs, config, seed=seed, meta=meta,
                           attribute_roles=data.attribute_roles)
-    scores = score_frame(bundle, valid)
-
+    judged = score_frame(bundle, valid)
     labels = valid["label"].to_numpy()
-    decision = choose_threshold(scores["score"].to_numpy(), labels, weeks, band,
-                                rounds=int(cycle_config["bootstrap_rounds"]), seed=seed)
-    threshold = decision.threshold if math.isfinite(decision.threshold) else 1.0
-    bundle.manifest["threshold"] = float(threshold)
-    scores["is_mql"] = scores["score"] >= threshold
+    rounds = int(cycle_config["bootstrap_rounds"])
+    (roc_lo, roc_hi), (pr_lo, pr_hi) = ranking_intervals(
+        judged["score"].to_numpy(), labels, rounds=rounds, seed=seed)
+    evidence = {"roc_auc_ci_low": roc_lo, "roc_auc_ci_high": roc_hi, "pr_auc_ci_low": pr_lo,
+                "pr_auc_ci_high": pr_hi, "base_rate": float(labels.mean())}
 
-    challenger = evaluate_on(scores["score"].to_numpy(), valid, threshold, weeks)
+    # the deployed model: refit on every matured week, calibrated on the newest cohort; its
+    # cross-fitted scores of that cohort set the threshold that ships
+    deployment = deploy.refit(bundle, judged["score"].to_numpy(), train, calib, valid, data,
+                              config)
+    decision = threshold_on(deployment.scores, labels, weeks, config, rounds)
+    threshold = decision.threshold if math.isfinite(decision.threshold) else 1.0
+    deployment.decision = decision
+    deployment.metrics = evaluate_on(deployment.scores, valid, threshold, weeks)
+    for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
+        model.manifest["threshold"] = float(threshold)
+    judged["is_mql"] = judged["score"] >= threshold
+
+    challenger = evaluate_on(judged["score"].to_numpy(), valid, threshold, weeks)
     challenger.update(
         threshold=decision.threshold, threshold_ci_low=decision.ci_low,
         threshold_ci_high=decision.ci_high, expected_conversion=decision.expected_conversion,
         share_of_leads=decision.share_of_leads, threshold_feasible=float(decision.feasible),
+        threshold_too_broad=float(decision.too_broad), **evidence,
     )
     champion_version, champion, champion_note = champion_on(config, valid, weeks)
     baselines = baselines_on(train, valid, data.specs, seed, weeks, band)
@@ -202,21 +236,29 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any]) -> C
     importance = explain.global_importance(bundle, X_valid, valid)
     groups = explain.group_importance(importance)
 
-    gates = decide(challenger, champion, feasible=decision.feasible,
-                   threshold_message=decision.message,
-                   band=(band["min"], band["max"]), gates_config=cycle_config["gates"])
+    # ranking gates judge the model that never saw the cohort; the calibration gate judges the
+    # calibration that ships (cross-fitted on the newest cohort)
+    gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion,
+                   feasible=decision.feasible, threshold_message=decision.message,
+                   band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
+                   too_broad=decision.too_broad,
+                   evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
+                                          evidence["base_rate"]))
     result = CycleResult(
         cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
-        valid=valid, window=window, weeks=weeks, bundle=bundle, scores=scores, decision=decision,
+        valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,
         challenger=challenger, champion_version=champion_version, champion=champion,
         champion_note=champion_note, baselines=baselines, importance=importance, groups=groups,
-        gates=gates,
+        gates=gates, deployment=deployment, evidence=evidence,
     )
-    bundle.manifest.update(
-        threshold_decision=decision.as_dict(),
-        threshold_feasible=bool(decision.feasible),
-        metrics=result.headline,
-        gates=gates.as_dict(),
-    )
-    result.deployed = bundle
+    for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
+        model.manifest.update(
+            threshold_decision=decision.as_dict(),
+            threshold_feasible=bool(decision.feasible),
+            metrics=result.headline,
+            deployed_metrics={k: deployment.metrics[k] for k in HEADLINE
+                              if k in deployment.metrics},
+            gates=gates.as_dict(),
+        )
     return result
+

@@ -233,7 +233,19 @@ def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
         "lightgbm.num_boost_round": rounds,
         "champion_version_before": (result.champion_version
                                     if result.champion_version is not None else "none"),
+        "max_mql_share": cycle_config.get("max_mql_share", 0.5),
+        "capacity_per_week": cycle_config.get("capacity_per_week") or "none",
+        "threshold_fallback": result.decision.fallback or "none",
+        **{f"deployed.{k}": v for k, v in deployment_params(result).items()},
     }
+
+
+def deployment_params(result: CycleResult) -> dict[str, Any]:
+    """What was deployed: refit or not, the calibration method chosen and the weighting."""
+    info = result.deployment.as_dict() if result.deployment is not None else {"refit": False}
+    return {"refit": info["refit"],
+            "calibration_method": info.get("calibration_method", "platt"),
+            "recency_weighting": info.get("recency_weighting", "none")}
 
 
 def cycle_metrics(result: CycleResult) -> dict[str, float]:
@@ -244,6 +256,10 @@ def cycle_metrics(result: CycleResult) -> dict[str, float]:
         metrics.update(metric_items("champion", result.champion))
     for name, values in result.baselines.items():
         metrics.update(metric_items(f"baseline.{name}", values))
+    if result.deployment is not None:
+        metrics.update(metric_items("deployed", result.deployment.metrics))
+        for method, measured in result.deployment.measured.items():
+            metrics.update(metric_items(f"deployed.calibration.{method}", measured))
     metrics.update({f"importance.{g}": s for g, s in result.groups.items()})
     metrics.update({f"gate.{g.name}": float(g.passed) for g in result.gates.gates})
     metrics.update({
@@ -261,6 +277,8 @@ def cycle_metrics(result: CycleResult) -> dict[str, float]:
 def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:
     """Challenger, champion (when there is one) and baselines, in the order they are shown."""
     models = {"challenger": result.challenger}
+    if result.deployment is not None and result.deployment.refit:
+        models["deployed (refit)"] = result.deployment.metrics
     if result.champion is not None:
         models[f"champion v{result.champion_version}"] = result.champion
     models.update({f"{k} baseline": v for k, v in result.baselines.items()})
@@ -307,6 +325,11 @@ def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> i
             pip_requirements=_pip_requirements(),
         )
     version = int(model_info.registered_model_version)
+    client = mlflow_client(config)
+    name = registry.model_name(config)
+    client.update_model_version(name, str(version), description=version_description(result))
+    for key, value in version_tags(result).items():
+        client.set_model_version_tag(name, str(version), key, value)
     mlflow.set_tags({
         "model_version": str(version),
         "gates_passed": str(result.gates.passed).lower(),
@@ -315,12 +338,41 @@ def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> i
         **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
     })
     # the aliases move only when everything above succeeded
-    client = mlflow_client(config)
-    name = registry.model_name(config)
     registry.set_challenger(client, name, version)
     if promote:
         registry.set_champion(client, name, version)
     return version
+
+
+def version_tags(result: CycleResult) -> dict[str, str]:
+    """Tags on the model version: its cycle, gate verdicts, headline metrics, refit or not."""
+    deployed = deployment_params(result)
+    tags = {"cycle": result.cycle, "as_of": result.as_of.date().isoformat(),
+            "gates_passed": str(result.gates.passed).lower(),
+            **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
+            "refit": str(deployed["refit"]).lower(),
+            "calibration_method": deployed["calibration_method"],
+            "threshold": f"{result.decision.threshold:.4f}"}
+    for key in ("roc_auc", "pr_auc", "brier"):
+        if math.isfinite(result.challenger.get(key, math.nan)):
+            tags[f"judged.{key}"] = f"{result.challenger[key]:.4f}"
+    if result.deployment is not None:
+        ece = result.deployment.metrics.get("ece", math.nan)
+        if math.isfinite(ece):
+            tags["deployed.ece"] = f"{ece:.4f}"
+    return tags
+
+
+def version_description(result: CycleResult) -> str:
+    """One line for the MLflow UI: cycle, what was deployed, headline metrics, verdict."""
+    deployed = deployment_params(result)
+    how = ("refit on all matured weeks, " + deployed["calibration_method"] + "-calibrated on the "
+           "newest cohort" if deployed["refit"] else "trained on the older weeks")
+    roc = result.challenger.get("roc_auc", math.nan)
+    failed = [g.name for g in result.gates.failed]
+    verdict = "every gate passed" if not failed else "failed gate(s): " + ", ".join(failed)
+    return (f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; "
+            f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")
 
 
 def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> ReviewSummary:
@@ -337,6 +389,7 @@ def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> 
         gates=result.gates.as_dict(), version=version, champion_before=result.champion_version,
         champion_after=version if promoted else result.champion_version, promote=promote,
         notes=[result.champion_note] if result.champion_note else [],
+        deployment=deployment_params(result),
     )
 
 

@@ -121,12 +121,11 @@ def evaluate_on(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks
                     sources=valid["source"].to_numpy(dtype=object), weeks=weeks)
 
 
-def champion_on(config: dict[str, Any], valid: pd.DataFrame, weeks: int):
-    """The current champion's version, its metrics on ``valid`` and a note (None when fine).
+def registry_champion(config: dict[str, Any]):
+    """``(version, bundle, note)`` of the registry's champion; ``(None, None, None)`` without one.
 
-    A champion that cannot be loaded or scored (say, logged by an incompatible release) does not
-    stop the cycle: its metrics are NaN, so the PR-AUC gate fails and nothing is promoted
-    automatically; the note says why.
+    A champion that cannot be loaded (say, logged by an incompatible release) does not stop the
+    cycle: its bundle is None and the note says why.
     """
     name = registry.model_name(config)
     version = registry.alias_version(mlflow_client(config), name, registry.CHAMPION)
@@ -134,14 +133,33 @@ def champion_on(config: dict[str, Any], valid: pd.DataFrame, weeks: int):
         return None, None, None
     try:
         bundle, _ = registry.load_bundle(f"models:/{name}/{version}", config)
-        scores = score_frame(bundle, aligned_frame(valid, bundle.feature_names))["score"]
-        metrics = evaluate_on(scores.to_numpy(), valid, bundle.threshold, weeks)
-        return version, metrics, None
+        return version, bundle, None
     except Exception as exc:  # noqa: BLE001 - see docstring
-        note = (f"the champion v{version} could not be evaluated ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); it is kept until a "
-                "person promotes a version")
-        return version, {"pr_auc": math.nan, "ece": math.nan}, note
+        return version, None, _unusable(version, exc)
+
+
+def _unusable(version: int, exc: Exception) -> str:
+    return (f"the champion v{version} could not be evaluated ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); it is kept until a "
+            "person promotes a version")
+
+
+def champion_on(champion, valid: pd.DataFrame, weeks: int):
+    """The champion's version, its metrics on ``valid`` and a note (None when all is well).
+
+    ``champion`` is ``registry_champion``'s triple. A champion that cannot be scored has NaN
+    metrics, so the PR-AUC gate fails and nothing is promoted automatically; the note says why.
+    """
+    version, bundle, note = champion
+    if version is None:
+        return None, None, None
+    if bundle is not None:
+        try:
+            scores = score_frame(bundle, aligned_frame(valid, bundle.feature_names))["score"]
+            return version, evaluate_on(scores.to_numpy(), valid, bundle.threshold, weeks), None
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            note = _unusable(version, exc)
+    return version, {"pr_auc": math.nan, "ece": math.nan}, note
 
 
 def baselines_on(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, float]]:
@@ -183,8 +201,14 @@ def load_cycle_data(as_of: datetime, config: dict[str, Any]):
     return policy, data, train, calib, valid
 
 
-def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any]) -> CycleResult:
-    """Train the challenger on the older weeks and judge it on the newest matured cohort."""
+def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
+                       champion=None, explain_model: bool = True) -> CycleResult:
+    """Train the challenger on the older weeks and judge it on the newest matured cohort.
+
+    Args:
+        champion: ``(version, bundle, note)`` to compare with; None reads the registry's.
+        explain_model: compute SHAP importance (the backtest skips it: nobody reads it there).
+    """
     cycle_config = config["cycle"]
     seed = int(cycle_config["seed"])
     band = band_of(config)
@@ -229,16 +253,19 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any]) -> C
         share_of_leads=decision.share_of_leads, threshold_feasible=float(decision.feasible),
         threshold_too_broad=float(decision.too_broad), **evidence,
     )
-    champion_version, champion, champion_note = champion_on(config, valid, weeks)
+    champion_version, champion_metrics, champion_note = champion_on(
+        registry_champion(config) if champion is None else champion, valid, weeks)
     baselines = baselines_on(train, valid, data.specs, seed, weeks, band)
 
-    X_valid = bundle.encoder.transform(valid)
-    importance = explain.global_importance(bundle, X_valid, valid)
-    groups = explain.group_importance(importance)
+    if explain_model:
+        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid)
+        groups = explain.group_importance(importance)
+    else:
+        importance, groups = pd.DataFrame(), {}
 
     # ranking gates judge the model that never saw the cohort; the calibration gate judges the
     # calibration that ships (cross-fitted on the newest cohort)
-    gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion,
+    gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion_metrics,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
                    too_broad=decision.too_broad,
@@ -247,7 +274,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any]) -> C
     result = CycleResult(
         cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
         valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,
-        challenger=challenger, champion_version=champion_version, champion=champion,
+        challenger=challenger, champion_version=champion_version, champion=champion_metrics,
         champion_note=champion_note, baselines=baselines, importance=importance, groups=groups,
         gates=gates, deployment=deployment, evidence=evidence,
     )

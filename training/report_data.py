@@ -300,6 +300,16 @@ def promoted(run: CycleRun) -> bool | None:
     return None
 
 
+def champion_after(run: CycleRun) -> int | None:
+    """The champion's version once the cycle ended: its own version when promoted, else the one it
+    started with (None: there was, and is, no champion)."""
+    if promoted(run):
+        version = run.tags.get("model_version")
+        return int(version) if version and version.isdigit() else None
+    before = run.param("champion_version_before")
+    return int(before) if before and before.isdigit() else None
+
+
 def calibration(run: CycleRun) -> pd.DataFrame | None:
     frame = read_table(run.find(r"calibration", (".csv", ".parquet")))
     if frame is None or not {"mean_predicted", "observed"} <= set(frame.columns):

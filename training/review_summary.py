@@ -14,7 +14,7 @@ COMPARED_METRICS = (
     ("ece", "Calibration error", "{:.3f}"),
     ("lift_top_decile", "Lift, top 10%", "{:.2f}x"),
     ("conversion_at_threshold", "Conversion at threshold", "{:.1%}"),
-    ("mqls_per_week", "MQLs per week", "{:.1f}"),
+    ("mqls_per_week", "MQLs per week", "{:,.0f}"),
 )
 
 
@@ -119,7 +119,7 @@ class ReviewSummary:
             console.print(
                 f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
-                f"{band} band; {th['mqls_per_week']:.1f} MQLs per week, "
+                f"{band} band; {th['mqls_per_week']:,.0f} MQLs per week, "
                 f"{th['share_of_leads']:.1%} of leads."
             )
         else:

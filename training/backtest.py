@@ -82,6 +82,12 @@ class Backtest:
     def mean(self, model: str, metric: str) -> float:
         return float(self.means.loc[model, metric])
 
+    def wins(self, model: str, other: str, metric: str) -> tuple[int, int]:
+        """In how many cycles after the first ``model`` scored lower ``metric`` than ``other``."""
+        table = self.rows.pivot(index="cycle", columns="model", values=metric).iloc[1:]
+        both = table[[model, other]].dropna()
+        return int((both[model] < both[other]).sum()), len(both)
+
     def __str__(self) -> str:
         buffer = StringIO()
         console = Console(file=buffer, width=140, force_terminal=False, color_system=None,
@@ -100,8 +106,10 @@ class Backtest:
         retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
         if math.isfinite(retrained) and math.isfinite(once):
             verdict = "better" if retrained < once else "not better"
+            wins, later = self.wins("retrained", "trained_once", "brier")
             console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
-                          f"score: {retrained:.4f} vs {once:.4f}.")
+                          f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
+                          f"{later} cycles after the first (the two are the same model there).")
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
@@ -151,9 +159,15 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     once = champion = None
     champion_version = None
     for i, as_of in enumerate(dates):
-        result = train_and_evaluate(f"backtest-{i + 1}", as_of, config,
-                                    champion=(champion_version, champion, None),
-                                    explain_model=False)
+        try:
+            result = train_and_evaluate(f"backtest-{i + 1}", as_of, config,
+                                        champion=(champion_version, champion, None),
+                                        explain_model=False)
+        except LeadscoreError as exc:
+            raise LeadscoreError(
+                f"Backtest cycle {i + 1} (as of {as_of.date().isoformat()}): {exc} For a "
+                "backtest, a later --from gives the first cycle more matured history."
+            ) from None
         deployed = result.deployed
         if once is None:
             once = deployed

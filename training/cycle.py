@@ -43,7 +43,9 @@ class CycleResult:
         deployment: how the deployed model was made and measured; its cross-fitted scores of the
             validation cohort set the threshold and the calibration gate.
         scores: the judged model's scores of ``valid`` (``score``, ..., ``is_mql``).
-        challenger: its metrics on ``valid`` plus the threshold figures.
+        challenger: its ranking and calibration metrics on ``valid``; the figures at the
+            threshold (conversion, volume, MQLs a week, per source) are the deployed scores',
+            since those decide who is an MQL.
         champion_version, champion, champion_note: the current champion on the same cohort.
         baselines: ``{"logistic": metrics, "points": metrics}``.
     """
@@ -244,9 +246,14 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     deployment.metrics = evaluate_on(deployment.scores, valid, threshold, weeks)
     for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
         model.manifest["threshold"] = float(threshold)
-    judged["is_mql"] = judged["score"] >= threshold
+    # who is an MQL, and how many a week, is decided by the scores that ship
+    judged["is_mql"] = deployment.scores >= threshold
 
     challenger = evaluate_on(judged["score"].to_numpy(), valid, threshold, weeks)
+    challenger = {k: v for k, v in challenger.items()
+                  if "at_threshold" not in k and k != "mqls_per_week"}
+    challenger.update({k: v for k, v in deployment.metrics.items()
+                       if "at_threshold" in k or k == "mqls_per_week"})
     challenger.update(
         threshold=decision.threshold, threshold_ci_low=decision.ci_low,
         threshold_ci_high=decision.ci_high, expected_conversion=decision.expected_conversion,

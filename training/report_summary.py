@@ -64,8 +64,8 @@ def _volume(ctx: dict[str, Any]) -> Markup | None:
 
 def _signal(ctx: dict[str, Any]) -> Markup | None:
     signals = ctx["signals"]
-    if not signals.get("available"):
-        return None
+    if not signals.get("available") or _evidence(ctx) is not None:
+        return None  # a model that ranks no better than chance has no signal to name
     top = signals["rows"][0]
     if signals["first_cycle"]:
         tail = " (first cycle: nothing to compare with yet)."

@@ -57,6 +57,7 @@ def test_on_drifted_data_retraining_every_cycle_beats_training_once(tmp_path, mo
     assert first.loc["trained_once", "brier"] == first.loc["retrained", "brier"]
     text = str(backtest)
     assert "Retraining every cycle is better than training once in mean Brier score" in text
+    assert "cycles after the first" in text
 
     run = MlflowClient(config["mlflow"]["tracking_uri"]).get_run(backtest.run_id)
     assert run.data.tags["kind"] == "backtest"

@@ -138,3 +138,10 @@ def test_insufficient_evidence_leads_the_report():
                                          "sentence": sentence}]}
     lines = _text(_ctx(_run(), gates=gates))
     assert lines[0] == sentence
+
+
+def test_no_strongest_signal_is_named_without_evidence():
+    gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
+                                         "sentence": "Insufficient evidence: ..."}]}
+    lines = _text(_ctx(_run(), gates=gates))
+    assert not any("strongest signal" in line for line in lines)

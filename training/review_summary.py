@@ -74,7 +74,7 @@ class ReviewSummary:
 
         buffer = StringIO()
         # long sentences stay on one line (the terminal wraps them); the table keeps its width
-        console = Console(file=buffer, width=100, force_terminal=False, color_system=None,
+        console = Console(file=buffer, width=120, force_terminal=False, color_system=None,
                           highlight=False, soft_wrap=True)
         lab, sp, th = self.labels, self.split, self.threshold
         console.print(f"Review cycle {self.cycle}, as of {self.as_of.date().isoformat()}"

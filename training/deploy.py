@@ -179,7 +179,8 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
         "recency_weighting": weighting, "refit_leads": len(every),
         "calibration_cohort": [str(newest["cohort"].min()), str(newest["cohort"].max())],
     }
-    if cross is None:  # a cohort too small to cross-fit: in-sample, and it says so
+    bundle.manifest["deployment"]["cross_fitted"] = cross is not None
+    if cross is None:  # one week cannot be cross-fitted: measured in-sample, as the flag says
         cross = calibrate(bundle.manifest["calibration"]["full"], oof["full"])
     return Deployment(bundle=bundle, refit=True, method=method, measured=measured,
                       scores=cross, weighting=weighting)

@@ -29,6 +29,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from features.outcome_lag import review_lag
 from features.pyfunc import LeadScorePyfunc
 from features.store import connect
 from leadscore.errors import LeadscoreError
@@ -188,17 +189,21 @@ def run_review(
     review_date = parse_as_of(as_of)
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
+    lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
     experiment_id = setup_tracking(config)
     tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
                                           run_name=f"review {cycle}", tags=tags) as run:
+        mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
+                            if v is not None})
         result = train_and_evaluate(cycle, review_date, config)
         log_cycle(result, config)
         will_promote = bool(result.gates.passed and promote)
         version = register(result, config, promote=will_promote)
         mlflow.set_tag("promote_requested", str(promote).lower())
         summary = summarize(result, run.info.run_id, version, promote)
+    summary.notes.insert(0, lag.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
 

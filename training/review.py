@@ -37,7 +37,7 @@ from training import explain, registry
 from training.cycle import CycleResult, train_and_evaluate
 from training.evaluate import calibration_table
 from training.model import lightgbm_params
-from training.report import write_report
+from training.report import MIN_SIGNAL_SHARE, write_report
 from training.review_summary import COMPARED_METRICS, ReviewSummary
 from training.tracking import client as mlflow_client
 from training.tracking import quiet_mlflow, setup_tracking
@@ -380,13 +380,23 @@ def version_description(result: CycleResult) -> str:
             f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")
 
 
+def listed(importance: pd.DataFrame) -> pd.DataFrame:
+    """Signals worth naming: at least ``MIN_SIGNAL_SHARE`` of the total importance, as the
+    report lists them."""
+    if importance.empty:
+        return importance
+    share = importance["mean_abs_shap"] / (float(importance["mean_abs_shap"].sum()) or 1.0)
+    return importance[share >= MIN_SIGNAL_SHARE]
+
+
 def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> ReviewSummary:
     """What the cycle found and did, for the command line."""
     promoted = bool(result.gates.passed and promote)
     split_counts = dict(result.window, train_leads=len(result.train),
                         calib_leads=len(result.calib), valid_leads=len(result.valid),
                         valid_positives=int(result.labels.sum()))
-    signals = result.importance.head(TOP_SIGNALS)[["feature", "label", "group", "direction"]]
+    signals = listed(result.importance).head(TOP_SIGNALS)[["feature", "label", "group",
+                                                             "direction"]]
     return ReviewSummary(
         cycle=result.cycle, as_of=result.as_of, run_id=run_id, labels=result.data.summary,
         split=split_counts, threshold=result.decision.as_dict(), models=compared_models(result),

@@ -165,14 +165,35 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 @click.option(
     "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
 )
+@click.option(
+    "--activities", default=None,
+    help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "
+         "instead of the leads' activities column.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to score with; default: one per core.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
 @_user_errors
-def score(input_path: Path, output: Path, model_uri: str | None, config_path) -> None:
+def score(input_path: Path, output: Path, model_uri: str | None, activities: str | None,
+          workers: int | None, engine: str, config_path) -> None:
     """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out."""
     from leadscore.config import load_config
+
+    config = load_config(config_path)
+    if engine == "spark":
+        from training.spark_score import score_file_spark
+
+        if activities is not None:
+            raise LeadscoreError("--activities is for the local engine: on Spark, join the "
+                                 "activities into the leads' activities column first.")
+        click.echo(score_file_spark(input_path, output, config, model_uri=model_uri))
+        return
     from training.batch_score import score_file
 
-    click.echo(score_file(input_path, output, config=load_config(config_path), model_uri=model_uri))
+    click.echo(score_file(input_path, output, config=config, model_uri=model_uri,
+                          workers=workers, activities=activities))
 
 
 @cli.command()

@@ -12,11 +12,15 @@ Two observations make it an order of magnitude cheaper without changing a single
   (``TABLE_SPLITS`` or fewer: the default model's trees have six) the contributions of each of the
   2**splits direction patterns are computed once, when the model loads, by that same recursion,
   and a lead costs one comparison per split and one addition per feature of the tree;
-* the recursion itself is LightGBM's ``Tree::TreeSHAP`` (``ExtendPath``, ``UnwindPath``,
-  ``UnwoundPathSum``, operation for operation), run on an explicit stack; larger trees run it
-  per lead, as LightGBM does, without the sparse-row copies.
+* the directions themselves are found as ``features.forest`` finds leaves (QuickScorer,
+  Lucchese et al. 2015): every split starts "left", and only the splits that send the lead right
+  are visited, column by column (a prefix of each numeric column's splits sorted by threshold;
+  a list per category), clearing one bit of the tree's pattern each.
 
-Decisions are LightGBM's (``NumericalDecision`` with NaN, zero-as-missing and default
+The recursion itself is LightGBM's ``Tree::TreeSHAP`` (``features.treeshap_path``); larger trees
+run it per lead, as LightGBM does, without its sparse-row copies.
+
+Directions are LightGBM's (``NumericalDecision`` with NaN, zero-as-missing and default
 directions; ``CategoricalDecision`` with its bitsets; |x| <= 1e-35f read as 0 by its row
 parser), cover is the trees' ``internal_count`` / ``leaf_count``, and the last column is the sum
 of the trees' expected values, as in ``Tree::PredictContrib``. The only difference from
@@ -26,221 +30,45 @@ rounding (tests/features/test_treeshap.py checks 1e-9 on models built to reach e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit, prange
 
-_CATEGORICAL = 1
-_DEFAULT_LEFT = 2
-_MISSING_ZERO = 1
-_MISSING_NAN = 2
-_ZERO = float(np.float32(1e-35))
-"""LightGBM's kZeroThreshold: its row parser drops any |x| up to it, so it reads as exactly 0."""
-_INT_LIMIT = 2.0**31
-"""A category code at or past this does not fit LightGBM's int: its cast yields a negative."""
+from features.treeshap_path import (
+    CATEGORICAL,
+    DEFAULT_LEFT,
+    MISSING_NAN,
+    MISSING_ZERO,
+    ZERO,
+    expected_value,
+    fill_tables,
+    goes_left,
+    parse_model,
+    tree_depth,
+    tree_shap,
+)
+
 TABLE_SPLITS = 10
 """Trees with at most this many splits get a table of 2**splits contribution rows."""
+MAX_SPLITS = 63
+"""A tree's directions are one 64-bit pattern: trees of more splits go to ``pred_contrib``."""
 PARALLEL_ROWS = 2048
 """Below this many rows the serial loop is used: threads cost more than they save."""
 
 
-@dataclass(frozen=True)
-class _Tree:
-    split_feature: list[int]
-    threshold: list[float]
-    decision_type: list[int]
-    left: list[int]
-    right: list[int]
-    leaf_value: list[float]
-    leaf_count: list[int]
-    internal_count: list[int]
-    cat_boundaries: list[int]
-    cat_threshold: list[int]
-
-
-def _parse(model_text: str) -> tuple[list[_Tree], int]:
-    """The trees of a LightGBM model text and its number of features."""
-    head, _, _ = model_text.partition("\nTree=")
-    fields = dict(line.split("=", 1) for line in head.splitlines() if "=" in line)
-    if int(fields.get("num_tree_per_iteration", "1")) != 1:
-        raise ValueError("models with several trees per iteration are not supported")
-    if "average_output" in head.splitlines():
-        raise ValueError("random-forest models (average_output) are not supported")
-    n_features = int(fields["max_feature_idx"]) + 1
-    trees = []
-    for block in model_text.split("\nTree=")[1:]:
-        block = block.split("\nend of trees")[0]
-        values = dict(line.split("=", 1) for line in block.splitlines()[1:] if "=" in line)
-        if int(values.get("is_linear", "0")):
-            raise ValueError("linear trees are not supported")
-
-        def numbers(key: str, kind: type, values: dict[str, str] = values) -> list:
-            return [kind(v) for v in values.get(key, "").split()]
-
-        trees.append(_Tree(
-            numbers("split_feature", int), numbers("threshold", float),
-            numbers("decision_type", int), numbers("left_child", int),
-            numbers("right_child", int), numbers("leaf_value", float),
-            numbers("leaf_count", int), numbers("internal_count", int),
-            numbers("cat_boundaries", int), numbers("cat_threshold", int),
-        ))
-    return trees, n_features
-
-
-def _depth(tree: _Tree) -> int:
-    """Edges on the longest root-to-leaf path."""
-    if not tree.split_feature:
-        return 0
-    deepest, stack = 0, [(0, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if node < 0:
-            deepest = max(deepest, depth)
-        else:
-            stack += [(tree.left[node], depth + 1), (tree.right[node], depth + 1)]
-    return deepest
-
-
-def _expected_value(tree: _Tree) -> float:
-    """``Tree::ExpectedValue``: the leaves weighted by their share of the training rows."""
-    if len(tree.leaf_value) == 1:
-        return tree.leaf_value[0]
-    total = float(tree.internal_count[0])
-    value = 0.0
-    for count, leaf in zip(tree.leaf_count, tree.leaf_value, strict=True):
-        value += (count / total) * leaf
-    return value
-
-
-# ---- LightGBM's TreeSHAP, on one tree -----------------------------------------------------------
-@njit(cache=True, nogil=True, inline="always")
-def _extend(p_feat, p_zero, p_one, p_w, seg, depth, zero, one, feature):  # pragma: no cover
-    p_feat[seg + depth] = feature
-    p_zero[seg + depth] = zero
-    p_one[seg + depth] = one
-    p_w[seg + depth] = 1.0 if depth == 0 else 0.0
-    for i in range(depth - 1, -1, -1):
-        p_w[seg + i + 1] += one * p_w[seg + i] * (i + 1) / (depth + 1)
-        p_w[seg + i] = zero * p_w[seg + i] * (depth - i) / (depth + 1)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _unwind(p_feat, p_zero, p_one, p_w, seg, depth, index):  # pragma: no cover
-    one = p_one[seg + index]
-    zero = p_zero[seg + index]
-    next_one = p_w[seg + depth]
-    for i in range(depth - 1, -1, -1):
-        if one != 0:
-            tmp = p_w[seg + i]
-            p_w[seg + i] = next_one * (depth + 1) / ((i + 1) * one)
-            next_one = tmp - p_w[seg + i] * zero * (depth - i) / (depth + 1)
-        else:
-            p_w[seg + i] = (p_w[seg + i] * (depth + 1)) / (zero * (depth - i))
-    for i in range(index, depth):
-        p_feat[seg + i] = p_feat[seg + i + 1]
-        p_zero[seg + i] = p_zero[seg + i + 1]
-        p_one[seg + i] = p_one[seg + i + 1]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _unwound_sum(p_zero, p_one, p_w, seg, depth, index):  # pragma: no cover
-    one = p_one[seg + index]
-    zero = p_zero[seg + index]
-    next_one = p_w[seg + depth]
-    total = 0.0
-    for i in range(depth - 1, -1, -1):
-        if one != 0:
-            tmp = next_one * (depth + 1) / ((i + 1) * one)
-            total += tmp
-            next_one = p_w[seg + i] - tmp * zero * ((depth - i) / (depth + 1))
-        else:
-            total += (p_w[seg + i] / zero) / ((depth - i) / (depth + 1))
-    return total
-
-
 @njit(cache=True, nogil=True)
-def _tree_shap(node_base, leaf_base, feature, left, right, internal_count, leaf_value,
-               leaf_count, go_left, phi, p_feat, p_zero, p_one, p_w, s_node, s_depth, s_parent,
-               s_zero, s_one, s_feat):  # pragma: no cover - compiled
-    """``Tree::TreeSHAP`` from the root, the recursion replaced by a stack (hot child first, as
-    LightGBM recurses). ``go_left[i]`` is the lead's direction at split ``i``; ``feature`` gives
-    the index into ``phi`` of each split's feature. Each call level owns the path segment that
-    starts at its parent's segment plus its depth, so a popped frame finds its parent's path
-    as the recursion would."""
-    top = 1
-    s_node[0], s_depth[0], s_parent[0] = 0, 0, 0
-    s_zero[0], s_one[0], s_feat[0] = 1.0, 1.0, -1
-    while top > 0:
-        top -= 1
-        node, depth, parent = s_node[top], s_depth[top], s_parent[top]
-        seg = parent + depth
-        for i in range(depth):
-            p_feat[seg + i] = p_feat[parent + i]
-            p_zero[seg + i] = p_zero[parent + i]
-            p_one[seg + i] = p_one[parent + i]
-            p_w[seg + i] = p_w[parent + i]
-        _extend(p_feat, p_zero, p_one, p_w, seg, depth, s_zero[top], s_one[top], s_feat[top])
-        if node < 0:
-            value = leaf_value[leaf_base + ~node]
-            for i in range(1, depth + 1):
-                w = _unwound_sum(p_zero, p_one, p_w, seg, depth, i)
-                phi[p_feat[seg + i]] += w * (p_one[seg + i] - p_zero[seg + i]) * value
-            continue
-        n = node_base + node
-        if go_left[node]:
-            hot, cold = left[n], right[n]
-        else:
-            hot, cold = right[n], left[n]
-        w = float(internal_count[n])
-        hot_count = internal_count[node_base + hot] if hot >= 0 else leaf_count[leaf_base + ~hot]
-        cold_count = (internal_count[node_base + cold] if cold >= 0
-                      else leaf_count[leaf_base + ~cold])
-        incoming_zero, incoming_one = 1.0, 1.0
-        f = feature[n]
-        index = 0
-        while index <= depth and p_feat[seg + index] != f:
-            index += 1
-        if index != depth + 1:
-            incoming_zero, incoming_one = p_zero[seg + index], p_one[seg + index]
-            _unwind(p_feat, p_zero, p_one, p_w, seg, depth, index)
-            depth -= 1
-        s_node[top], s_depth[top], s_parent[top] = cold, depth + 1, seg
-        s_zero[top], s_one[top], s_feat[top] = cold_count / w * incoming_zero, 0.0, f
-        top += 1
-        s_node[top], s_depth[top], s_parent[top] = hot, depth + 1, seg
-        s_zero[top], s_one[top], s_feat[top] = hot_count / w * incoming_zero, incoming_one, f
-        top += 1
+def _explain_rows(X, out, rows, num_col, num_start, num_threshold, num_tree, num_mask,
+                  num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                  slot_mask, direct_node, direct_tree, direct_mask, tree_all_left,
+                  tree_node_base, tree_leaf_base, tree_splits, tree_table, tree_local_base,
+                  tree_n_local, local_feature, table, feature, kind, threshold, cat_lo,
+                  cat_words, cat_threshold, left, right, internal_count, leaf_value, leaf_count,
+                  path_size, stack_size):  # pragma: no cover - compiled
+    """Add every tree's contributions for ``rows`` of ``X`` into ``out`` (zeroed by the caller).
 
-
-@njit(cache=True, nogil=True, inline="always")
-def _goes_left(x, kind, threshold, cat_lo, cat_words, cat_threshold):  # pragma: no cover
-    """LightGBM's ``Tree::Decision`` for one split (after its parser read |x| <= 1e-35f as 0)."""
-    if kind & _CATEGORICAL:
-        # NaN, negatives (a code in (-1, 0) truncates to 0) and codes past an int go right
-        if not (x > -1.0) or x >= _INT_LIMIT:
-            return False
-        code = np.int64(x)
-        word = code // 32
-        if word >= cat_words:
-            return False
-        return ((cat_threshold[cat_lo + word] >> (code % 32)) & 1) == 1
-    missing = (kind >> 2) & 3
-    if np.isnan(x) and missing != _MISSING_NAN:
-        x = 0.0
-    if (missing == _MISSING_ZERO and -_ZERO <= x <= _ZERO) or (
-            missing == _MISSING_NAN and np.isnan(x)):
-        return (kind & _DEFAULT_LEFT) != 0
-    return x <= threshold
-
-
-@njit(cache=True, nogil=True)
-def _explain_rows(X, out, rows, tree_node_base, tree_leaf_base, tree_splits, tree_table,
-                  tree_local_base, tree_n_local, feature, local, threshold, kind, cat_lo,
-                  cat_words, left, right, internal_count, cat_threshold, leaf_value, leaf_count,
-                  local_feature, table, path_size, stack_size):  # pragma: no cover - compiled
-    """Add every tree's contributions for ``rows`` of ``X`` into ``out`` (zeroed by the caller)."""
-    go_left = np.zeros(max(1, tree_splits.max()), dtype=np.bool_)
+    A tree's pattern has bit ``i`` set when the lead goes left at its split ``i``."""
+    n_trees = tree_node_base.shape[0]
+    patterns = np.empty(n_trees, dtype=np.uint64)
+    go_left = np.zeros(MAX_SPLITS + 1, dtype=np.bool_)
     p_feat = np.empty(path_size, dtype=np.int64)
     p_zero = np.empty(path_size)
     p_one = np.empty(path_size)
@@ -252,33 +80,51 @@ def _explain_rows(X, out, rows, tree_node_base, tree_leaf_base, tree_splits, tre
     s_one = np.empty(stack_size)
     s_feat = np.empty(stack_size, dtype=np.int64)
     for r in rows:
-        phi = out[r]
-        for t in range(tree_node_base.shape[0]):
-            splits = tree_splits[t]
-            if splits == 0:
-                continue
-            base = tree_node_base[t]
-            pattern = 0
-            for i in range(splits):
-                n = base + i
-                x = X[r, feature[n]]
-                if -_ZERO <= x <= _ZERO:
+        patterns[:] = tree_all_left
+        for j in range(num_col.shape[0]):
+            x = X[r, num_col[j]]
+            if np.isnan(x):
+                for k in range(num_start[j], num_start[j + 1]):
+                    if num_nan_right[k]:
+                        patterns[num_tree[k]] &= num_mask[k]
+            else:
+                if -ZERO <= x <= ZERO:  # LightGBM's parser reads |x| <= 1e-35f as 0
                     x = 0.0
-                left_here = _goes_left(x, kind[n], threshold[n], cat_lo[n], cat_words[n],
-                                       cat_threshold)
-                go_left[i] = left_here
-                if left_here:
-                    pattern |= 1 << i
+                for k in range(num_start[j], num_start[j + 1]):
+                    if x <= num_threshold[k]:
+                        break
+                    patterns[num_tree[k]] &= num_mask[k]
+        for j in range(cat_col.shape[0]):
+            x = X[r, cat_col[j]]
+            size = cat_size[j]
+            # NaN, negative (a code in (-1, 0) truncates to 0) or past every bitset: the last
+            # slot, which lists every split of the column
+            slot = np.int64(x) if (x > -1.0) & (x < size) else size
+            s = cat_slot_base[j] + slot
+            for k in range(slot_start[s], slot_start[s + 1]):
+                patterns[slot_tree[k]] &= slot_mask[k]
+        for d in range(direct_node.shape[0]):  # zero-as-missing splits: LightGBM's own rule
+            n = direct_node[d]
+            x = X[r, feature[n]]
+            if -ZERO <= x <= ZERO:
+                x = 0.0
+            if not goes_left(x, kind[n], threshold[n], cat_lo[n], cat_words[n], cat_threshold):
+                patterns[direct_tree[d]] &= direct_mask[d]
+        phi = out[r]
+        for t in range(n_trees):
             if tree_table[t] >= 0:
                 width = tree_n_local[t]
-                row = tree_table[t] + pattern * width
+                at = tree_table[t] + np.int64(patterns[t]) * width
                 lb = tree_local_base[t]
                 for j in range(width):
-                    phi[local_feature[lb + j]] += table[row + j]
-            else:
-                _tree_shap(base, tree_leaf_base[t], feature, left, right, internal_count,
-                           leaf_value, leaf_count, go_left, phi, p_feat, p_zero, p_one, p_w,
-                           s_node, s_depth, s_parent, s_zero, s_one, s_feat)
+                    phi[local_feature[lb + j]] += table[at + j]
+            elif tree_splits[t] > 0:
+                bits = patterns[t]
+                for i in range(tree_splits[t]):
+                    go_left[i] = ((bits >> np.uint64(i)) & np.uint64(1)) == np.uint64(1)
+                tree_shap(tree_node_base[t], tree_leaf_base[t], feature, left, right,
+                          internal_count, leaf_value, leaf_count, go_left, phi, p_feat, p_zero,
+                          p_one, p_w, s_node, s_depth, s_parent, s_zero, s_one, s_feat)
 
 
 @njit(cache=True, nogil=True)
@@ -293,33 +139,73 @@ def _explain_parallel(X, out, block, *arrays):  # pragma: no cover - compiled
         _explain_rows(X, out, np.arange(b * block, min(X.shape[0], (b + 1) * block)), *arrays)
 
 
-@njit(cache=True)
-def _fill_tables(tree_node_base, tree_leaf_base, tree_splits, tree_table, tree_n_local, local,
-                 left, right, internal_count, leaf_value, leaf_count, table, path_size,
-                 stack_size):  # pragma: no cover - compiled
-    """Each table tree's contributions for every direction pattern, by the same recursion."""
-    go_left = np.zeros(max(1, tree_splits.max()), dtype=np.bool_)
-    p_feat = np.empty(path_size, dtype=np.int64)
-    p_zero = np.empty(path_size)
-    p_one = np.empty(path_size)
-    p_w = np.empty(path_size)
-    s_node = np.empty(stack_size, dtype=np.int64)
-    s_depth = np.empty(stack_size, dtype=np.int64)
-    s_parent = np.empty(stack_size, dtype=np.int64)
-    s_zero = np.empty(stack_size)
-    s_one = np.empty(stack_size)
-    s_feat = np.empty(stack_size, dtype=np.int64)
-    for t in range(tree_node_base.shape[0]):
-        if tree_table[t] < 0:
-            continue
-        splits, width = tree_splits[t], tree_n_local[t]
-        for pattern in range(1 << splits):
-            for i in range(splits):
-                go_left[i] = ((pattern >> i) & 1) == 1
-            start = tree_table[t] + pattern * width
-            _tree_shap(tree_node_base[t], tree_leaf_base[t], local, left, right, internal_count,
-                       leaf_value, leaf_count, go_left, table[start:start + width], p_feat,
-                       p_zero, p_one, p_w, s_node, s_depth, s_parent, s_zero, s_one, s_feat)
+def _directions(trees, node_base) -> tuple[np.ndarray, ...]:
+    """Per column, the splits a value sends right, each as (tree, mask clearing its bit)."""
+    numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
+    categorical: dict[int, list[tuple[list[int], int, int]]] = {}
+    direct_node, direct_tree, direct_mask = [], [], []
+    full = (1 << 64) - 1
+    for t, tree in enumerate(trees):
+        for i, f in enumerate(tree.split_feature):
+            mask = full & ~(1 << i)
+            kind = tree.decision_type[i]
+            missing = (kind >> 2) & 3
+            if kind & CATEGORICAL:
+                k = int(tree.threshold[i])
+                lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
+                categorical.setdefault(f, []).append((tree.cat_threshold[lo:hi], t, mask))
+            elif missing == MISSING_ZERO:
+                direct_node.append(node_base[t] + i)
+                direct_tree.append(t)
+                direct_mask.append(mask)
+            else:
+                # NaN follows default_left on a NaN split; elsewhere it is read as 0
+                nan_left = (bool(kind & DEFAULT_LEFT) if missing == MISSING_NAN
+                            else 0.0 <= tree.threshold[i])
+                numeric.setdefault(f, []).append((tree.threshold[i], t, mask, not nan_left))
+
+    num_col, num_start, num_thr, num_tree, num_mask, num_nan_right = [], [0], [], [], [], []
+    for col in sorted(numeric):
+        # by threshold: a value sends right exactly the prefix with threshold < value
+        for threshold, t, mask, nan_right in sorted(numeric[col], key=lambda n: (n[0], n[1])):
+            num_thr.append(threshold)
+            num_tree.append(t)
+            num_mask.append(mask)
+            num_nan_right.append(nan_right)
+        num_col.append(col)
+        num_start.append(len(num_thr))
+
+    cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask = [], [], [], [0], [], []
+    for col in sorted(categorical):
+        nodes = categorical[col]
+        size = 32 * max(len(words) for words, _, _ in nodes)
+        cat_col.append(col)
+        cat_size.append(size)
+        cat_slot_base.append(len(slot_start) - 1)
+        for code in range(size + 1):  # the last slot: missing, negative or unseen codes
+            masks: dict[int, int] = {}  # one mask per tree: a tree may split twice on it
+            for words, t, mask in nodes:
+                word = code // 32
+                goes = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
+                if not goes:
+                    masks[t] = masks.get(t, full) & mask
+            for t in sorted(masks):
+                slot_tree.append(t)
+                slot_mask.append(masks[t])
+            slot_start.append(len(slot_tree))
+
+    i64, u64 = np.int64, np.uint64
+    return (
+        np.asarray(num_col, dtype=i64), np.asarray(num_start, dtype=i64),
+        np.asarray(num_thr, dtype=np.float64), np.asarray(num_tree, dtype=i64),
+        np.asarray(num_mask, dtype=u64), np.asarray(num_nan_right, dtype=np.bool_),
+        np.asarray(cat_col, dtype=i64), np.asarray(cat_size, dtype=i64),
+        np.asarray(cat_slot_base, dtype=i64), np.asarray(slot_start, dtype=i64),
+        np.asarray(slot_tree, dtype=i64), np.asarray(slot_mask, dtype=u64),
+        np.asarray(direct_node, dtype=i64), np.asarray(direct_tree, dtype=i64),
+        np.asarray(direct_mask, dtype=u64),
+        np.asarray([(1 << len(t.split_feature)) - 1 for t in trees], dtype=u64),
+    )
 
 
 class TreeShap:
@@ -330,7 +216,8 @@ class TreeShap:
 
     Raises:
         ValueError: for a model this does not cover (several trees per iteration, random-forest
-            averaging, linear trees); callers then use ``pred_contrib``.
+            averaging, linear trees, trees of more than 64 leaves); callers then use
+            ``pred_contrib``.
 
     Example:
         >>> explainer = TreeShap(booster)                          # doctest: +SKIP
@@ -338,7 +225,7 @@ class TreeShap:
     """
 
     def __init__(self, booster) -> None:
-        trees, self.n_features = _parse(booster.model_to_string())
+        trees, self.n_features = parse_model(booster.model_to_string())
         node_base, leaf_base, splits, table_at, local_base, n_local = [], [], [], [], [], []
         feature, local, threshold, kind, cat_lo, cat_words = [], [], [], [], [], []
         left, right, internal_count, cat_threshold = [], [], [], []
@@ -346,8 +233,10 @@ class TreeShap:
         table_size, deepest = 0, 0
         expected = 0.0
         for tree in trees:
-            expected += _expected_value(tree)
-            deepest = max(deepest, _depth(tree))
+            if len(tree.split_feature) > MAX_SPLITS:
+                raise ValueError("trees of more than 64 leaves are not supported")
+            expected += expected_value(tree)
+            deepest = max(deepest, tree_depth(tree))
             n_splits = len(tree.split_feature)
             node_base.append(len(feature))
             leaf_base.append(len(leaf_value))
@@ -366,7 +255,7 @@ class TreeShap:
                 local.append(distinct.index(f))
                 threshold.append(tree.threshold[i])
                 kind.append(tree.decision_type[i])
-                if tree.decision_type[i] & _CATEGORICAL:
+                if tree.decision_type[i] & CATEGORICAL:
                     k = int(tree.threshold[i])
                     lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
                     cat_lo.append(len(cat_threshold) + lo)
@@ -393,19 +282,19 @@ class TreeShap:
         # that holds at most two frames per level
         path_size = (deepest + 2) * (deepest + 3) // 2 + 1
         stack_size = 2 * (deepest + 2)
-        local_arr = np.asarray(local, dtype=i64)
         n_local_arr = np.asarray(n_local, dtype=i64)
         table = np.zeros(table_size, dtype=np.float64)
         if len(trees):
-            _fill_tables(*tree_arrays, n_local_arr, local_arr, *node_arrays, *leaf_arrays,
-                         table, path_size, stack_size)
+            fill_tables(*tree_arrays, n_local_arr, np.asarray(local, dtype=i64), *node_arrays,
+                        *leaf_arrays, table, path_size, stack_size)
         self._arrays = (
-            *tree_arrays, np.asarray(local_base, dtype=i64), n_local_arr,
-            np.asarray(feature, dtype=i64), local_arr, np.asarray(threshold, dtype=np.float64),
-            np.asarray(kind, dtype=i64), np.asarray(cat_lo, dtype=i64),
-            np.asarray(cat_words, dtype=i64), *node_arrays,
-            np.asarray(cat_threshold, dtype=i64), *leaf_arrays,
-            np.asarray(local_feature, dtype=i64), table, path_size, stack_size,
+            *_directions(trees, node_base), *tree_arrays,
+            np.asarray(local_base, dtype=i64), n_local_arr,
+            np.asarray(local_feature, dtype=i64), table,
+            np.asarray(feature, dtype=i64), np.asarray(kind, dtype=i64),
+            np.asarray(threshold, dtype=np.float64), np.asarray(cat_lo, dtype=i64),
+            np.asarray(cat_words, dtype=i64), np.asarray(cat_threshold, dtype=i64),
+            *node_arrays, *leaf_arrays, path_size, stack_size,
         )
 
     def contributions(self, X: np.ndarray, *, parallel: bool = False) -> np.ndarray:

@@ -1,0 +1,216 @@
+"""Benchmark: scores and exact reasons on one booster and one set of rows, every peer in one run.
+
+    .venv/bin/python bench/bench_reasons.py                    # prepares a champion if needed
+    .venv/bin/python bench/bench_reasons.py --rows 20000 --tracking-uri sqlite:////abs/mlflow.db
+
+On the champion's full booster and the same encoded rows (generated leads built and encoded by
+the API's path), rows/s of:
+
+* scores: LightGBM ``predict(raw_score=True)``, our ``features.forest.Forest`` and ``lleaves``
+  (LLVM-compiled LightGBM; its compile time is reported apart), on one thread and on all;
+* reasons: LightGBM ``pred_contrib``, ``shap.TreeExplainer`` (default settings), ``fasttreeshap``
+  (``algorithm="v2"``) when it runs here, and ``features.treeshap.TreeShap`` serially and on
+  numba's threads.
+
+Every output is compared with LightGBM's (``predict`` for scores, ``pred_contrib`` for reasons):
+the largest absolute difference is in the table. Each figure is the best of ``--repeats`` runs,
+all in this one process, so the ratios are measured under the same load.
+Not a test: timings belong here, not in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_sections import write_section  # noqa: E402
+from bench_serving import (  # noqa: E402 - the bench folder is not a package
+    champion_version,
+    machine,
+    prepare_champion,
+    sample_leads,
+)
+
+OUT = ROOT / "bench" / "out" / "scale"
+SECTION = "bench_reasons"
+
+
+def best_of(repeats: int, run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+    """Best wall time of ``repeats`` runs, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        began = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def fasttreeshap_explainer(booster):
+    """fasttreeshap's v2 explainer, or the sentence saying why it does not run here."""
+    try:
+        if not hasattr(np, "obj2sctype"):
+            # fasttreeshap 0.1.6 calls np.obj2sctype (gone in NumPy 2) at import: shim it
+            np.obj2sctype = lambda obj, default=None: (
+                obj if isinstance(obj, type) and issubclass(obj, np.generic)
+                else np.dtype(obj).type)
+        import fasttreeshap
+
+        explainer = fasttreeshap.TreeExplainer(booster, algorithm="v2", n_jobs=os.cpu_count())
+        explainer.shap_values(np.zeros((1, booster.num_feature())))
+        return explainer
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+
+
+def lleaves_model(booster, folder: Path):
+    """lleaves' compiled model and its compile time, or the sentence saying why not."""
+    try:
+        import lleaves
+
+        path = folder / "full.txt"
+        booster.save_model(str(path))
+        model = lleaves.Model(model_file=str(path))
+        began = time.perf_counter()
+        model.compile(cache=str(folder / "full.o"))
+        return model, time.perf_counter() - began
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}", 0.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--review-leads", type=int, default=20_000)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+
+    import lightgbm as lgb  # noqa: F401 - loaded before timing
+    import shap
+
+    from features.forest import Forest
+    from features.pyfunc import encode_records
+    from features.treeshap import TreeShap
+    from leadscore.config import default_config
+    from training.registry import load_bundle
+
+    uri = args.tracking_uri
+    if uri is None or champion_version(uri, "leadscore") is None:
+        local = OUT / "model" / "mlruns" / "mlflow.db"
+        uri = f"sqlite:///{local}"
+        if champion_version(uri, "leadscore") is None:
+            uri, _ = prepare_champion(OUT / "model", args.review_leads)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    config = default_config()
+    config["mlflow"]["tracking_uri"] = uri
+    bundle, version = load_bundle(None, config)
+    booster = bundle.boosters["full"]
+    X, _ = encode_records(bundle, sample_leads(args.rows), now=datetime.now(UTC))
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n_trees, n_features = booster.num_trees(), booster.num_feature()
+    threads = os.cpu_count() or 1
+    print(f"champion v{version.version}: {n_trees} trees, {n_features} features; "
+          f"{len(X):,} rows; {threads} threads")
+
+    rows: list[tuple[str, str, float | None, float | None, str]] = []
+    raw = booster.predict(X, raw_score=True, num_threads=1)
+    contrib = booster.predict(X, pred_contrib=True, num_threads=1)
+
+    def measure(kind: str, name: str, run: Callable[[], np.ndarray], reference: np.ndarray,
+                note: str = "") -> float:
+        seconds, result = best_of(args.repeats, run)
+        diff = float(np.max(np.abs(np.asarray(result) - reference)))
+        rows.append((kind, name, len(X) / seconds, diff, note))
+        print(f"{kind:8} {name:44} {len(X) / seconds:12,.0f} rows/s  max |diff| {diff:.1e}")
+        return len(X) / seconds
+
+    forest = Forest([booster], [range(n_features)])
+    forest.margins(X[:10])
+    measure("scores", "LightGBM predict, 1 thread",
+            lambda: booster.predict(X, raw_score=True, num_threads=1), raw)
+    measure("scores", f"LightGBM predict, {threads} threads",
+            lambda: booster.predict(X, raw_score=True, num_threads=threads), raw)
+    forest_rate = measure("scores", "Forest (ours, QuickScorer in numba), 1 thread",
+                          lambda: forest.margins(X)[:, 0], raw)
+    with tempfile.TemporaryDirectory() as folder:
+        compiled, compile_s = lleaves_model(booster, Path(folder))
+        if isinstance(compiled, str):
+            rows.append(("scores", "lleaves", None, None, f"did not run: {compiled}"))
+            lleaves_rate = None
+        else:
+            lleaves_rate = measure("scores", "lleaves, 1 thread",
+                                   lambda: compiled.predict(X, raw_score=True, n_jobs=1), raw,
+                                   f"compile {compile_s:.1f} s")
+            measure("scores", f"lleaves, {threads} threads",
+                    lambda: compiled.predict(X, raw_score=True, n_jobs=threads), raw)
+
+    explainer = TreeShap(booster)
+    explainer.contributions(X[:10])
+    explainer.contributions(X[:4096], parallel=True)
+    base = measure("reasons", "LightGBM pred_contrib, 1 thread",
+                   lambda: booster.predict(X, pred_contrib=True, num_threads=1), contrib)
+    measure("reasons", f"LightGBM pred_contrib, {threads} threads",
+            lambda: booster.predict(X, pred_contrib=True, num_threads=threads), contrib)
+    tree_explainer = shap.TreeExplainer(booster)
+    shap_rate = measure(
+        "reasons", "shap.TreeExplainer (default)",
+        lambda: np.column_stack([tree_explainer.shap_values(X),
+                                 np.full(len(X), tree_explainer.expected_value)]), contrib)
+    fast = fasttreeshap_explainer(booster)
+    if isinstance(fast, str):
+        rows.append(("reasons", "fasttreeshap v2", None, None, f"did not run: {fast}"))
+    else:
+        measure("reasons", f"fasttreeshap v2, {threads} threads",
+                lambda: np.column_stack([fast.shap_values(X),
+                                         np.full(len(X), fast.expected_value)]), contrib)
+    ours_1 = measure("reasons", "TreeShap (ours), 1 thread",
+                     lambda: explainer.contributions(X), contrib)
+    ours = measure("reasons", f"TreeShap (ours), {threads} threads",
+                   lambda: explainer.contributions(X, parallel=True), contrib)
+
+    table = ["| what | implementation | rows/s | max abs diff from LightGBM | note |",
+             "|---|---|---:|---:|---|"]
+    for kind, name, rate, diff, note in rows:
+        table.append(f"| {kind} | {name} | {'' if rate is None else f'{rate:,.0f}'} | "
+                     f"{'' if diff is None else f'{diff:.1e}'} | {note} |")
+    verdict = "met" if ours / shap_rate >= 10 else "missed"
+    if lleaves_rate is None or forest_rate >= lleaves_rate:
+        kept = "Forest is kept: faster than lleaves here, both equal to LightGBM's predict"
+    else:
+        kept = "lleaves is faster here than Forest"
+    peers = f"Forest {forest_rate:,.0f} rows/s" + (
+        "" if lleaves_rate is None else f", lleaves {lleaves_rate:,.0f} rows/s")
+    text = f"""## Exact reasons and scores on one booster (`bench/bench_reasons.py`)
+
+Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {machine()} (a load average above the core count
+means other engineers' work shared the CPUs during the run).
+Booster: the full booster of champion v{version.version} ({n_trees} trees, {n_features}
+features), one review cycle on {args.review_leads:,} generated leads; {len(X):,} rows of
+generated leads encoded by the API's path. Best of {args.repeats} runs each, all in one process.
+
+Goal: reasons at least 10x `shap.TreeExplainer` on the same booster and rows:
+**{ours / shap_rate:.1f}x** ({verdict}); on one thread against LightGBM's `pred_contrib` on one
+thread: **{ours_1 / base:.1f}x**. {kept} ({peers}, one thread).
+
+{chr(10).join(table)}
+"""
+    print(text)
+    if not args.no_write:
+        write_section(SECTION, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -43,6 +43,8 @@ from leadscore.errors import LeadscoreError
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
 MANIFEST = "manifest.json"
+LABEL_CACHE = 100_000
+"""Rendered reason labels kept per bundle (feature, value): bounded, values vary without end."""
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -227,6 +229,18 @@ class ScoringBundle:
             self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
         )
 
+    def _label_specs(self) -> list:
+        """Each feature's parsed spec for its reason label, parsed once (None: from the name)."""
+        if "_label_specs_cache" not in self.__dict__:
+            from features.definitions import FeatureSpec
+
+            # a full spec (with its label template) keeps an attribute's original column name
+            self.__dict__["_label_specs_cache"] = [
+                FeatureSpec.from_dict(f) if "label" in f else None
+                for f in self.manifest["features"]
+            ]
+        return self.__dict__["_label_specs_cache"]
+
     def reasons_for(
         self, contrib_row: np.ndarray, raw: dict[str, Any], top: int
     ) -> list[Reason]:
@@ -234,6 +248,8 @@ class ScoringBundle:
         from features.definitions import render_reason
 
         features = self.manifest["features"]
+        specs = self._label_specs()
+        labels = self.__dict__.setdefault("_label_cache", {})
         values = contrib_row[:-1]
         order = np.argsort(-np.abs(values), kind="stable")[:top]
         out = []
@@ -241,10 +257,18 @@ class ScoringBundle:
             if values[i] == 0.0:
                 continue
             name = features[i]["name"]
-            # a full spec (with its label template) keeps an attribute's original column name
-            spec = features[i] if "label" in features[i] else None
-            out.append(Reason(name, render_reason(name, raw.get(name), spec),
-                              features[i]["group"], float(values[i])))
+            value = raw.get(name)
+            # the same few values recur over many leads: render each (feature, value) once
+            key = (i, type(value), value)
+            try:
+                label = labels.get(key)
+            except TypeError:  # an unhashable value
+                key, label = None, None
+            if label is None:
+                label = render_reason(name, value, specs[i])
+                if key is not None and len(labels) < LABEL_CACHE:
+                    labels[key] = label
+            out.append(Reason(name, label, features[i]["group"], float(values[i])))
         return out
 
     def score_encoded(

@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 from leadscore.errors import LeadscoreError
 
 FORMATS = (".csv", ".parquet")
+JOIN_MEMORY = "1GB"
+"""DuckDB's memory for the activities join; it spills to the temporary folder beyond it."""
 STORE = "store"
 """``--activities store``: join the activities held in the DuckDB store."""
 
@@ -128,8 +130,9 @@ def _activities_source(con, activities: str | Path, store: Path | None) -> str:
 
 def _joined_chunks(path: Path, size: int, activities: str | Path,
                    store: Path | None) -> Iterator[pd.DataFrame]:
+    # the join sorts back into file order; past the limit DuckDB spills to disk instead
     con = duckdb.connect(config={"temp_directory": tempfile.gettempdir(),
-                                 "preserve_insertion_order": True})
+                                 "memory_limit": JOIN_MEMORY, "preserve_insertion_order": True})
     try:
         try:
             source = _activities_source(con, activities, store)
@@ -148,7 +151,9 @@ def _joined_chunks(path: Path, size: int, activities: str | Path,
                        to_json(list({{'activity_type': CAST(activity_type AS VARCHAR),
                                       'occurred_at': CAST(occurred_at AS VARCHAR)}}
                                     ORDER BY occurred_at)) AS activities
-                FROM {source} GROUP BY 1)
+                FROM {source}
+                WHERE CAST(lead_id AS VARCHAR) IN (SELECT CAST(lead_id AS VARCHAR) FROM leads)
+                GROUP BY 1)
             SELECT {keep}, CAST(a.activities AS VARCHAR) AS activities
             FROM leads l LEFT JOIN grouped a ON CAST(l.lead_id AS VARCHAR) = a.lead_id
             ORDER BY l._row

@@ -160,8 +160,9 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.argument("input_path", metavar="INPUT")
+@click.option("--out", "output", required=True,
+              help="Output file (.csv or .parquet); with --engine spark a Parquet folder or URI.")
 @click.option(
     "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
 )
@@ -176,9 +177,12 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
               help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
 @_user_errors
-def score(input_path: Path, output: Path, model_uri: str | None, activities: str | None,
+def score(input_path: str, output: str, model_uri: str | None, activities: str | None,
           workers: int | None, engine: str, config_path) -> None:
-    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out."""
+    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out.
+
+    INPUT is a local file; with --engine spark also any URI the cluster reads (s3a://...).
+    """
     from leadscore.config import load_config
 
     config = load_config(config_path)
@@ -192,7 +196,7 @@ def score(input_path: Path, output: Path, model_uri: str | None, activities: str
         return
     from training.batch_score import score_file
 
-    click.echo(score_file(input_path, output, config=config, model_uri=model_uri,
+    click.echo(score_file(Path(input_path), Path(output), config=config, model_uri=model_uri,
                           workers=workers, activities=activities))
 
 

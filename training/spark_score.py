@@ -99,9 +99,11 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     from training.batch_io import check_input
     from training.registry import load_bundle
 
-    input_path = check_input(input_path)
-    output = Path(output)
-    if output.suffix.lower() != ".parquet":
+    # a URI (s3a://, hdfs://, dbfs:/ ...) is the cluster's to read; a local path is checked here
+    source = str(input_path)
+    if "://" not in source:
+        source = str(check_input(Path(input_path)))
+    if not str(output).lower().rstrip("/").endswith(".parquet"):
         raise LeadscoreError(f"--out {output} must end in .parquet: Spark writes a Parquet folder.")
     bundle, version = load_bundle(model_uri, config)
     label = f"v{version.version}" if version is not None else (model_uri or "champion")
@@ -111,9 +113,9 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         from pyspark.errors import PySparkException
 
         reader = spark.read
-        leads = (reader.parquet(str(input_path)) if input_path.suffix.lower() == ".parquet"
+        leads = (reader.parquet(source) if source.lower().rstrip("/").endswith(".parquet")
                  else reader.option("header", True).option("inferSchema", False)
-                 .option("multiLine", True).option("escape", '"').csv(str(input_path)))
+                 .option("multiLine", True).option("escape", '"').csv(source))
         scored = score_dataframe(spark, leads, bundle, model_version=label,
                                  now=now or datetime.now(UTC))
         scored.write.mode("overwrite").parquet(str(output))

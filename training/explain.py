@@ -1,8 +1,9 @@
 """Why the model scores as it does: exact TreeSHAP, globally and per lead, and the charts.
 
-SHAP values come from LightGBM's own ``pred_contrib`` on the full booster: exact TreeSHAP in
-log-odds, one column per feature plus the base value, summing to the booster's raw margin. Platt
-scaling is monotone, so a positive contribution always raises ``score``.
+SHAP values are LightGBM's ``pred_contrib`` on the full booster, computed by the compiled
+``features.treeshap.TreeShap`` (``ScoringBundle.contributions``): exact TreeSHAP in log-odds,
+one column per feature plus the base value, summing to the booster's raw margin. Platt scaling
+is monotone, so a positive contribution always raises ``score``.
 
 Per-lead reasons go through ``ScoringBundle.reasons_for``, the one function batch scoring and the
 API also use, so a reason in the leaders' report reads exactly as it does in the CRM.

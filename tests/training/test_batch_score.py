@@ -142,3 +142,44 @@ def test_an_activities_file_without_the_contracts_columns_is_one_sentence(bundle
     with pytest.raises(LeadscoreError, match="No store at"):
         score_file(source, tmp_path / "o.csv", dict(default_config(), store=str(tmp_path / "x")),
                    bundle_dir, activities="store")
+
+
+def test_activities_from_the_store_equal_those_from_the_export_file(bundle_dir, tmp_path):
+    from features.ingest import ingest_paths
+    from leadscore.generate import generate_export
+
+    export = tmp_path / "export"
+    generate_export(n_leads=150, seed=3, out_dir=export, fmt="csv", progress=False)
+    store = tmp_path / "history.duckdb"
+    ingest_paths([export], store=store)
+    config = dict(default_config(), store=str(store))
+    leads = pd.read_csv(export / "leads.csv", dtype=str)
+    leads["as_of"] = "2026-12-01T00:00:00"
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+
+    from_file, from_store = tmp_path / "file.csv", tmp_path / "store.csv"
+    score_file(source, from_file, config, bundle_dir, workers=1,
+               activities=export / "activities.csv")
+    score_file(source, from_store, config, bundle_dir, workers=1, activities="store")
+    expected = pd.read_csv(from_file)
+    pd.testing.assert_frame_equal(pd.read_csv(from_store), expected)
+    assert list(expected["lead_id"]) == list(leads["lead_id"])
+    # the activities reached the features: leads with more of them differ in intent
+    assert expected["intent_score"].nunique() > 5
+
+
+def test_the_command_line_refuses_a_join_on_spark_in_one_line(bundle_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from leadscore.cli import cli
+
+    source = tmp_path / "leads.parquet"
+    _input_frame(3).to_parquet(source)
+    result = CliRunner().invoke(cli, ["score", "--engine", "spark", str(source), "--out",
+                                      str(tmp_path / "o.parquet"), "--model", bundle_dir,
+                                      "--activities", "store"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: --activities is for the local engine: on Spark, join the activities into the "
+        "leads' activities column first."]

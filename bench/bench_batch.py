@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     print(runs[-1].row())
 
     full = runs[-1]
+    cores = os.cpu_count() or 1
     speedup = (f"{runs[0].wall_s / runs[1].wall_s:.2f}x" if args.compare else "not measured")
     verdict = "met" if full.wall_s < 120 else "missed"
     text = f"""## Batch scoring with reasons (`bench/bench_batch.py`)
@@ -135,8 +136,10 @@ largest sum over the command and its workers (sampled every 0.2 s); CPU is user 
 all of them; CPU use = CPU / wall.
 
 Goal: {args.leads:,} leads with reasons in under 2 minutes: **{full.wall_s:.0f} s** ({verdict}),
-peak RSS {full.peak_rss_mib:,.0f} MiB. Workers (one per core) against one, first
-{args.compare:,} leads, same run: **{speedup}**.
+peak RSS {full.peak_rss_mib:,.0f} MiB, CPU use {full.cpu_s / full.wall_s:.2f} of {cores} cores.
+Its CPU time over the cores, {full.cpu_s / cores:.0f} s, is the wall time the run would take
+with every core to itself and perfect scaling: a bound derived from the run, not a measurement.
+Workers (one per core) against one, first {args.compare:,} leads, same run: **{speedup}**.
 
 | leads | workers | wall s | leads/s | CPU s | CPU use | peak RSS MiB (all) | largest process MiB |
 |---:|---|---:|---:|---:|---:|---:|---:|

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.outcome_lag import review_lag
 from leadscore.errors import LeadscoreError
 from training.review_summary import COMPARED_METRICS, ReviewSummary
 
@@ -257,12 +258,16 @@ def run_review(
 
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
+    lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
     experiment_id = setup_tracking(config)
     tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
                                           run_name=f"review {cycle}", tags=tags) as run:
+        mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
+                            if v is not None})
         summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
+    summary.notes.insert(0, lag.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
 

@@ -125,5 +125,6 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         raise _spark_failure(exc) from None
     total, mqls = int(counts["n"]), int(counts["mqls"] or 0)
     share = f" ({mqls / total:.1%})" if total else ""
-    return (f"Scored {total:,} leads on Spark with model {label}: {mqls:,} MQLs{share}; "
-            f"wrote {output}.")
+    cycle = bundle.manifest.get("cycle")
+    by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
+    return f"Scored {total:,} leads on Spark with {by}: {mqls:,} MQLs{share}; wrote {output}."

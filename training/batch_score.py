@@ -178,9 +178,13 @@ def score_file(
         label = f"v{version.version}" if version is not None else (model_uri or "champion")
         total, mqls = 0, 0
 
+        rows = count_rows(input_path)
+        workers = workers or default_workers()
+        if rows is not None:  # no more processes than chunks: a small file stays in-process
+            workers = max(1, min(workers, -(-rows // chunk)))
         with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=True) as progress:
-            task = progress.add_task("score", total=count_rows(input_path))
+            task = progress.add_task("score", total=rows)
 
             def on_scored(frame: pd.DataFrame) -> None:
                 nonlocal total, mqls
@@ -190,8 +194,8 @@ def score_file(
                 progress.advance(task, len(frame))
 
             score_chunks(bundle, lead_chunks(input_path, chunk, activities, Path(config["store"])),
-                         now=datetime.now(UTC), model_version=label,
-                         workers=workers or default_workers(), on_scored=on_scored)
+                         now=datetime.now(UTC), model_version=label, workers=workers,
+                         on_scored=on_scored)
         writer.commit(pd.DataFrame(columns=OUTPUT_COLUMNS))
     except BaseException:
         writer.abort()

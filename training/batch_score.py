@@ -24,6 +24,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -139,9 +140,14 @@ def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: 
                         on_scored(pending.popleft().result())
                 while pending:
                     on_scored(pending.popleft().result())
-            except BaseException:
+            except BaseException as exc:
                 for future in pending:
                     future.cancel()
+                if isinstance(exc, BrokenProcessPool):
+                    raise LeadscoreError(
+                        "A scoring worker process died (out of memory?): rerun with fewer "
+                        "--workers."
+                    ) from None
                 raise
 
 

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
 
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     uri = f"sqlite:///{OUT / 'model' / 'mlruns' / 'mlflow.db'}"
     if champion_version(uri, "leadscore") is None:

@@ -6,10 +6,10 @@
 On the champion's full booster and the same encoded rows (generated leads built and encoded by
 the API's path), rows/s of:
 
-* scores: LightGBM ``predict(raw_score=True)``, our ``features.forest.Forest`` and ``lleaves``
+* scores: LightGBM ``predict(raw_score=True)``, our ``scoring.forest.Forest`` and ``lleaves``
   (LLVM-compiled LightGBM; its compile time is reported apart), on one thread and on all;
 * reasons: LightGBM ``pred_contrib``, ``shap.TreeExplainer`` (default settings), ``fasttreeshap``
-  (``algorithm="v2"``) when it runs here, and ``features.treeshap.TreeShap`` serially and on
+  (``algorithm="v2"``) when it runs here, and ``scoring.treeshap.TreeShap`` serially and on
   numba's threads.
 
 Every output is compared with LightGBM's (``predict`` for scores, ``pred_contrib`` for reasons):
@@ -133,10 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     import lightgbm as lgb  # noqa: F401 - loaded before timing
     import shap
 
-    from features.forest import Forest
-    from features.pyfunc import encode_records
-    from features.treeshap import TreeShap
     from leadscore.config import default_config
+    from scoring.forest import Forest
+    from scoring.treeshap import TreeShap
     from training.registry import load_bundle
 
     uri = args.tracking_uri
@@ -150,7 +149,9 @@ def main(argv: list[str] | None = None) -> None:
     config["mlflow"]["tracking_uri"] = uri
     bundle, version = load_bundle(None, config)
     booster = bundle.boosters["full"]
-    X, _ = encode_records(bundle, sample_leads(args.rows), now=datetime.now(UTC))
+    leads = sample_leads(args.rows)
+    features = bundle.build_features(leads, [datetime.now(UTC)] * len(leads))
+    X = bundle.encoder.transform_columns(features.columns, len(features))
     X = np.ascontiguousarray(X, dtype=np.float64)
     n_trees, n_features = booster.num_trees(), booster.num_feature()
     threads = os.cpu_count() or 1

@@ -3,9 +3,9 @@
 The input is a CSV or Parquet file of lead rows (the leads table's columns, an optional
 ``activities`` column holding a JSON list of ``{"activity_type", "occurred_at"}``, an optional
 ``attributes`` JSON object, an optional ``as_of``); the activities can instead be joined by
-``lead_id`` from an activities file or the store (``training.batch_io``). Features are built per
-lead by the same ``features.build.build_online_many`` the API uses, so a lead scores the same in
-a file and over HTTP.
+``lead_id`` from an activities file or the store (``training.batch_io``). Every chunk goes
+through the one scoring path the API uses (``ScoringBundle.score_records``), so a lead scores the
+same in a file, on Spark (``training.spark_score``) and over HTTP.
 
 The file is read and written in chunks (memory stays bounded), and the chunks are scored by a
 pool of worker processes, one per core: feature building is Python and holds the GIL, so
@@ -32,15 +32,15 @@ from typing import Any
 
 import pandas as pd
 
-from features.pyfunc import encode_records, lead_records
-from features.scoring import ScoringBundle
 from leadscore.errors import LeadscoreError
+from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
+from scoring.pyfunc import score_lead_frame
 from training.batch_io import ChunkWriter, check_input, count_rows, lead_chunks
 
 CHUNK = 2_000
 TOP_REASONS = 5
-OUTPUT_COLUMNS = ["lead_id", "score", "fit_score", "intent_score", "grade", "is_mql", "reasons",
-                  "model_version"]
+FILE_COLUMNS = ["lead_id", *OUTPUT_COLUMNS, "reasons", "model_version"]
+"""The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
 def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, start: int = 0,
@@ -58,26 +58,17 @@ def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, st
     Raises:
         LeadscoreError: naming the row when a lead is malformed.
     """
-    from training.explain import top_reasons
-
     try:
-        X, features = encode_records(bundle, lead_records(leads), now=now)
+        scores = score_lead_frame(bundle, leads, now=now, top_reasons=top)
     except LeadscoreError as exc:
+        # the message names the row inside the chunk: make it the file's row
         raise LeadscoreError(_shift_row(str(exc), start)) from None
-    scored = bundle.score_encoded(X) if len(X) else []
-    reasons = top_reasons(bundle, X, features.records(), top) if len(X) else []
-    ids = (leads["lead_id"].astype(str).tolist() if "lead_id" in leads.columns
-           else [str(start + i) for i in range(len(leads))])
-    return pd.DataFrame({
-        "lead_id": ids,
-        "score": [s.score for s in scored],
-        "fit_score": [s.fit_score for s in scored],
-        "intent_score": [s.intent_score for s in scored],
-        "grade": [s.grade for s in scored],
-        "is_mql": [bool(s.is_mql) for s in scored],
-        "reasons": [json.dumps([r.as_dict() for r in lead]) for lead in reasons],
-        "model_version": [model_version] * len(scored),
-    }, columns=OUTPUT_COLUMNS)
+    out = scores.frame().reset_index(drop=True)
+    out.insert(0, "lead_id", leads["lead_id"].astype(str).tolist() if "lead_id" in leads.columns
+               else [str(start + i) for i in range(len(leads))])
+    out["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons or []]
+    out["model_version"] = model_version
+    return out[FILE_COLUMNS]
 
 
 def _shift_row(message: str, offset: int) -> str:
@@ -202,7 +193,7 @@ def score_file(
             score_chunks(bundle, lead_chunks(input_path, chunk, activities, Path(config["store"])),
                          now=datetime.now(UTC), model_version=label, workers=workers,
                          on_scored=on_scored)
-        writer.commit(pd.DataFrame(columns=OUTPUT_COLUMNS))
+        writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
     except BaseException:
         writer.abort()
         raise

@@ -26,7 +26,7 @@ import pandas as pd
 
 from features.outcome_lag import review_lag
 from leadscore.errors import LeadscoreError
-from training.review_summary import COMPARED_METRICS, ReviewSummary
+from training.review_console import COMPARED_METRICS, ReviewSummary
 
 EXAMPLE_ROWS = 3
 TOP_SIGNALS = 5
@@ -142,8 +142,8 @@ def _champion(config: dict[str, Any], valid: pd.DataFrame, weeks: int):
     stop the cycle: its metrics are NaN, so the PR-AUC gate fails and nothing is promoted
     automatically; the note says why.
     """
+    from scoring.bundle import score_frame
     from training import registry
-    from training.model import score_frame
     from training.tracking import client
 
     name = registry.model_name(config)
@@ -277,12 +277,13 @@ def _run_cycle(run_id: str, cycle: str, as_of: datetime, config: dict[str, Any],
     import mlflow
 
     from features.labels import load_policy
-    from features.pyfunc import LeadScorePyfunc
     from features.store import connect
+    from scoring.bundle import score_frame
+    from scoring.pyfunc import LeadScorePyfunc
     from training import dataset, explain, registry
     from training.evaluate import calibration_table
     from training.gates import decide
-    from training.model import lightgbm_params, score_frame, train_bundle
+    from training.model import lightgbm_params, train_bundle
     from training.threshold import choose_threshold
     from training.tracking import client as mlflow_client
 

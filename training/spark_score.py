@@ -36,7 +36,7 @@ def _bundle_from(files: dict[str, bytes]):
     import hashlib
     import tempfile
 
-    from features.scoring import ScoringBundle
+    from scoring.bundle import ScoringBundle
 
     key = hashlib.sha256(b"".join(files[name] for name in sorted(files))).hexdigest()
     if key not in _LOADED:

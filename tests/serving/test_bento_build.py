@@ -27,7 +27,7 @@ def test_bentoml_build_packs_the_service_and_its_packages(tmp_path):
     assert manifest["service"] == "serving.service:LeadScorer"
     assert [route["route"] for route in manifest["schema"]["routes"]] == ["/score"]
     src = bento / "src"
-    for needed in ("serving/service.py", "features/scoring.py", "features/treeshap.py",
+    for needed in ("serving/service.py", "scoring/bundle.py", "scoring/treeshap.py",
                    "leadscore/default.yaml", "features/label_policy.yaml"):
         assert (src / needed).is_file(), needed
     assert not (src / "tests").exists() and not (src / "mlruns").exists()

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from features.encoding import FeatureEncoder
-from features.scoring import ScoringBundle
-from features.treeshap import PARALLEL_ROWS, TABLE_SPLITS, TreeShap
-from tests.features.test_forest import (
+from scoring.bundle import ScoringBundle
+from scoring.treeshap import PARALLEL_ROWS, TABLE_SPLITS, TreeShap
+from tests.scoring.test_forest import (
     _categorical_model,
     _category_probes,
     _mixed_model,

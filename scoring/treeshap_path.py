@@ -3,7 +3,7 @@
 ``Tree::TreeSHAP`` (with ``ExtendPath``, ``UnwindPath`` and ``UnwoundPathSum``) of LightGBM's
 tree.cpp, the recursion replaced by an explicit stack, reading a lead only through its direction
 at each split (``go_left``); ``Tree::Decision`` for one split; the model text parsed into the
-arrays both need. ``features.treeshap`` builds on these.
+arrays both need. ``scoring.treeshap`` builds on these.
 """
 
 from __future__ import annotations

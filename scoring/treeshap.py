@@ -12,12 +12,12 @@ Two observations make it an order of magnitude cheaper without changing a single
   (``TABLE_SPLITS`` or fewer: the default model's trees have six) the contributions of each of the
   2**splits direction patterns are computed once, when the model loads, by that same recursion,
   and a lead costs one comparison per split and one addition per feature of the tree;
-* the directions themselves are found as ``features.forest`` finds leaves (QuickScorer,
+* the directions themselves are found as ``scoring.forest`` finds leaves (QuickScorer,
   Lucchese et al. 2015): every split starts "left", and only the splits that send the lead right
   are visited, column by column (a prefix of each numeric column's splits sorted by threshold;
   a list per category), clearing one bit of the tree's pattern each.
 
-The recursion itself is LightGBM's ``Tree::TreeSHAP`` (``features.treeshap_path``); larger trees
+The recursion itself is LightGBM's ``Tree::TreeSHAP`` (``scoring.treeshap_path``); larger trees
 run it per lead, as LightGBM does, without its sparse-row copies.
 
 Directions are LightGBM's (``NumericalDecision`` with NaN, zero-as-missing and default
@@ -25,7 +25,7 @@ directions; ``CategoricalDecision`` with its bitsets; |x| <= 1e-35f read as 0 by
 parser), cover is the trees' ``internal_count`` / ``leaf_count``, and the last column is the sum
 of the trees' expected values, as in ``Tree::PredictContrib``. The only difference from
 LightGBM is the order in which each tree's share is added to a lead's sum, so values agree to
-rounding (tests/features/test_treeshap.py checks 1e-9 on models built to reach every branch).
+rounding (tests/scoring/test_treeshap.py checks 1e-9 on models built to reach every branch).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from features.treeshap_path import (
+from scoring.treeshap_path import (
     CATEGORICAL,
     DEFAULT_LEFT,
     MISSING_NAN,

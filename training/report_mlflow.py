@@ -25,7 +25,6 @@ from leadscore.errors import LeadscoreError
 
 AS_OF_PARAMS = ("as_of", "review_date", "data_window_end")
 WINDOW_START_PARAMS = ("data_window_start", "window_start", "train_start")
-WINDOW_END_PARAMS = ("data_window_end", "window_end", "as_of")
 _BROKEN = ("FAILED", "KILLED")  # a cycle that failed part-way is not a review to report on
 
 

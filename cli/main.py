@@ -68,12 +68,19 @@ def cli() -> None:
     default=False,
     help="Also write truth/truth.csv (the planted probabilities).",
 )
+@click.option(
+    "--drift/--no-drift",
+    default=False,
+    help="Plant drift: a moving base rate, a source appearing mid-window, a fading fit signal "
+    "(docs/generator.md).",
+)
 @_user_errors
-def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:
+def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drift: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
     from generator import generate_export
 
-    summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth)
+    summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth,
+                              drift=drift)
     click.echo(summary)
 
 
@@ -153,6 +160,25 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
 
 
 @cli.command()
+@click.option("--from", "start", required=True, help="Date of the first replayed review.")
+@click.option("--every", default="4w", show_default=True, help="Time between reviews (4w, 28d).")
+@click.option("--cycles", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@CONFIG_OPTION
+@_user_errors
+def backtest(start: str, every: str, cycles: int, store: Path | None, config_path) -> None:
+    """Replay review cycles and score each next period: trained once vs retrained vs champion."""
+    from leadscore.config import load_config
+    from training.backtest import parse_every, run_backtest
+    from training.review import parse_as_of
+
+    config = load_config(config_path)
+    if store is not None:
+        config["store"] = str(store)
+    click.echo(run_backtest(config, parse_as_of(start), parse_every(every), cycles))
+
+
+@cli.command()
 @click.argument("version", type=int)
 @CONFIG_OPTION
 @_user_errors
@@ -192,19 +218,44 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.argument("input_path", metavar="INPUT")
+@click.option("--out", "output", required=True,
+              help="Output file (.csv or .parquet); with --engine spark a Parquet folder or URI.")
 @click.option(
     "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
 )
+@click.option(
+    "--activities", default=None,
+    help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "
+         "instead of the leads' activities column.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to score with; default: one per core.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
 @_user_errors
-def score(input_path: Path, output: Path, model_uri: str | None, config_path) -> None:
-    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out."""
+def score(input_path: str, output: str, model_uri: str | None, activities: str | None,
+          workers: int | None, engine: str, config_path) -> None:
+    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out.
+
+    INPUT is a local file; with --engine spark also any URI the cluster reads (s3a://...).
+    """
     from leadscore.config import load_config
+
+    config = load_config(config_path)
+    if engine == "spark":
+        from training.spark_score import score_file_spark
+
+        if activities is not None:
+            raise LeadscoreError("--activities is for the local engine: on Spark, join the "
+                                 "activities into the leads' activities column first.")
+        click.echo(score_file_spark(input_path, output, config, model_uri=model_uri))
+        return
     from training.batch_score import score_file
 
-    click.echo(score_file(input_path, output, config=load_config(config_path), model_uri=model_uri))
+    click.echo(score_file(Path(input_path), Path(output), config=config, model_uri=model_uri,
+                          workers=workers, activities=activities))
 
 
 @cli.command()

@@ -59,3 +59,33 @@ def served_check(con: Any, config: dict[str, Any], policy: Any, as_of: datetime,
     at = pd.to_datetime(labels["scoreable_at"])
     after = labels[(at >= check.split) & (at <= check.after_end)]
     return served_cohort(after, served)
+
+
+def first_served(rows: pd.DataFrame, served: pd.DataFrame) -> pd.Series:
+    """For each row (``lead_id``, ``scoreable_at``), the first score served at or after that
+    moment; NaN where the lead was never served one. Aligned with ``rows``."""
+    keyed = rows[["lead_id", "scoreable_at"]].reset_index(drop=True).reset_index()
+    joined = keyed.merge(served[["lead_id", "scored_at", "score"]], on="lead_id")
+    joined = joined[pd.to_datetime(joined["scored_at"]) >= pd.to_datetime(joined["scoreable_at"])]
+    first = joined.sort_values("scored_at").drop_duplicates("index").set_index("index")["score"]
+    return first.reindex(range(len(rows))).set_axis(rows.index)
+
+
+def served_predictor(predict, config: dict[str, Any]):
+    """``predict`` with the score each lead was actually served where the score log has one: the
+    cohort check then measures what reps saw; a lead never served keeps the model's score."""
+    if predict is None:
+        return None
+
+    def predicted(rows: pd.DataFrame):
+        import numpy as np
+
+        base = np.asarray(predict(rows), dtype=np.float64)
+        served = (served_scores(config, pd.to_datetime(rows["scoreable_at"]).min())
+                  if len(rows) else None)
+        if served is None or served.empty:
+            return base
+        first = first_served(rows, served).to_numpy(dtype=np.float64)
+        return np.where(np.isnan(first), base, first)
+
+    return predicted

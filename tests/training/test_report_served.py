@@ -19,3 +19,23 @@ def test_each_lead_counts_with_the_first_score_served_after_it_became_scoreable(
     # a: first served as MQL; b: served as not; c: only scored before it was scoreable; d: never
     assert counts == {"leads": 4, "served": 2, "unserved": 2, "mql_n": 1, "mql_sqls": 1,
                       "rest_n": 1, "rest_sqls": 0}
+
+
+def test_the_prediction_is_the_served_score_where_there_is_one(tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from features.live_store import LiveStore
+    from leadscore.config import default_config
+    from training.report_served import served_predictor
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", url)
+    store = LiveStore(url)
+    store.log_scores([{"lead_id": "a", "scored_at": datetime(2026, 10, 3), "model_version": "1",
+                       "score": 0.9, "source": "api"}])
+    store.close()
+    rows = pd.DataFrame({"lead_id": ["a", "b"],
+                         "scoreable_at": pd.to_datetime(["2026-10-01", "2026-10-01"])})
+    predict = served_predictor(lambda r: [0.2] * len(r), default_config())
+    assert list(predict(rows)) == [0.9, 0.2]
+    assert served_predictor(None, default_config()) is None

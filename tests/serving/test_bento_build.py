@@ -25,10 +25,13 @@ def test_bentoml_build_packs_the_service_and_its_packages(tmp_path):
                 if (p / "bento.yaml").is_file())
     manifest = yaml.safe_load((bento / "bento.yaml").read_text())
     assert manifest["service"] == "serving.service:LeadScorer"
-    assert [route["route"] for route in manifest["schema"]["routes"]] == ["/score"]
+    assert [route["route"] for route in manifest["schema"]["routes"]] == [
+        "/dispositions", "/events", "/outcomes", "/score"]
     src = bento / "src"
     for needed in ("serving/service.py", "scoring/bundle.py", "scoring/treeshap.py",
-                   "leadscore/default.yaml", "features/label_policy.yaml"):
+                   "leadscore/default.yaml", "features/label_policy.yaml",
+                   "features/live_migrations/env.py",
+                   "features/live_migrations/versions/0001_live_store.py"):
         assert (src / needed).is_file(), needed
     assert not (src / "tests").exists() and not (src / "mlruns").exists()
     # the pinned versions travel with it

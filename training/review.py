@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
+from training import cycle_guard
 from training.review_summary import COMPARED_METRICS, ReviewSummary
 
 EXAMPLE_ROWS = 3
@@ -247,6 +248,7 @@ def run_review(
     """
     import mlflow
 
+    from training.tracking import client as tracking_client
     from training.tracking import quiet_mlflow, setup_tracking
 
     if not cycle or not str(cycle).strip():
@@ -257,12 +259,17 @@ def run_review(
 
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
-    experiment_id = setup_tracking(config)
-    tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
-                                          run_name=f"review {cycle}", tags=tags) as run:
-        summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
+    # one review per registry at a time; what killed reviews left behind is tidied under the lock
+    with cycle_guard.review_lock(config):
+        experiment_id = setup_tracking(config)
+        cycle_guard.close_killed_runs(tracking_client(config), experiment_id)
+        cycle_guard.remove_orphan_folders()
+        tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **cycle_guard.owner_tags()}
+        with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
+                                              run_name=f"review {cycle}", tags=tags) as run:
+            summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
     summary.report = _write_report(cycle, config, summary)
     return summary
 
@@ -398,7 +405,7 @@ def _run_cycle(run_id: str, cycle: str, as_of: datetime, config: dict[str, Any],
     mlflow.log_metrics(metrics)
 
     will_promote = bool(gates.passed and promote)
-    with tempfile.TemporaryDirectory(prefix="leadscore-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
         tmp = Path(tmp)
         _write_artifacts(
             tmp / "evaluation", decision=decision, gates=gates, label_summary=data.summary,

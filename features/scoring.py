@@ -42,6 +42,8 @@ from leadscore.errors import LeadscoreError
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
 MANIFEST = "manifest.json"
+OTHER_LABEL = "other"
+"""What a reason shows for a category the model never learned (free text stays out of labels)."""
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -211,7 +213,7 @@ class ScoringBundle:
         self, contrib_row: np.ndarray, raw: dict[str, Any], top: int
     ) -> list[Reason]:
         """The ``top`` largest contributions of one lead, labelled from its raw feature values."""
-        from features.definitions import render_reason
+        from features.definitions import other_reason, render_reason
 
         features = self.manifest["features"]
         values = contrib_row[:-1]
@@ -223,9 +225,39 @@ class ScoringBundle:
             name = features[i]["name"]
             # a full spec (with its label template) keeps an attribute's original column name
             spec = features[i] if "label" in features[i] else None
-            out.append(Reason(name, render_reason(name, raw.get(name), spec),
-                              features[i]["group"], float(values[i])))
+            value = self._known_value(i, raw.get(name))
+            label = (other_reason(name, spec) if value is OTHER_LABEL
+                     else render_reason(name, value, spec))
+            out.append(Reason(name, label, features[i]["group"], float(values[i])))
         return out
+
+    def _known_value(self, column: int, value: Any) -> Any:
+        """``value`` as a reason may show it: a category the model learned, else ``"other"``.
+
+        A label never repeats free text a client sent (an e-mail or a name typed into
+        ``industry``): only values of the model's own vocabulary, or numbers, get through.
+        """
+        if value is None or isinstance(value, bool):
+            return value
+        if self.encoder.feature_kinds_[column] == "categorical":
+            known = self._vocabulary()[column]
+            return value if str(value) in known else OTHER_LABEL
+        if isinstance(value, str):  # a numeric feature sent as text that is not a number
+            try:
+                return float(value)
+            except ValueError:
+                return None
+        return value
+
+    def _vocabulary(self) -> dict[int, frozenset[str]]:
+        cached = self.__dict__.get("_vocabulary_cache")
+        if cached is None:
+            enc = self.encoder
+            cached = {i: frozenset(enc.categories_[name])
+                      for i, name in enumerate(enc.feature_names_)
+                      if enc.feature_kinds_[i] == "categorical"}
+            self.__dict__["_vocabulary_cache"] = cached
+        return cached
 
     def score_encoded(
         self, X: np.ndarray, raws: list[dict[str, Any]] | None = None, *, top_reasons: int = 0

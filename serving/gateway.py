@@ -117,8 +117,13 @@ def _rejection(exc: ValidationError, max_leads: int) -> RequestRejected:
         )
     if first["type"] == "too_long" and tuple(first["loc"]) == ("leads",):
         return _too_many(max_leads)
-    listed = [{"field": field_path(tuple(e["loc"])), "error": _message(e)}
-              for e in errors[:MAX_LISTED_ERRORS]]
+    listed: list[dict[str, str]] = []
+    for e in errors:
+        entry = {"field": field_path(tuple(e["loc"])), "error": _message(e)}
+        if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
+            listed.append(entry)
+        if len(listed) == MAX_LISTED_ERRORS:
+            break
     head = listed[0]
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
@@ -127,9 +132,14 @@ def _message(error: dict[str, Any]) -> str:
     """Pydantic's message, which never holds the rejected value (hide_input_in_errors)."""
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown field; the request takes only `leads` and `reasons`"
+        return "unknown field (its name is not repeated here); the request takes only `leads` " \
+            "and `reasons`"
     if kind == "missing":
         return "required, but missing"
+    loc = tuple(error["loc"])
+    if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
+        # Pydantic reports each member of the value union; one sentence says what fits
+        return "an attribute value must be text, a number, true/false or null"
     return str(error["msg"]).removeprefix("Value error, ").rstrip(".")
 
 

@@ -98,6 +98,10 @@ def serve_environment(config: dict[str, Any], config_path: str | Path | None,
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     env.setdefault("OMP_NUM_THREADS", "1")
+    # glibc gives each thread that allocates its own heap (up to 8 per core); a model swapped out
+    # left free space in several of them and a worker's RSS crept up at every swap. Two heaps
+    # keep that space reused.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     root = str(package_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

@@ -80,7 +80,7 @@ def build_registry(folder: Path, n_leads: int) -> tuple[Path, list[int]]:
     if len(found) >= 2:
         return config_file, found[:2]
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
     from training.review import run_review
 
     if not (folder / "store.duckdb").exists():
@@ -98,7 +98,7 @@ def build_registry(folder: Path, n_leads: int) -> tuple[Path, list[int]]:
 
 
 def promote(config_file: Path, version: int) -> None:
-    subprocess.run([sys.executable, "-m", "leadscore.cli", "promote", str(version), "--config",
+    subprocess.run([sys.executable, "-m", "cli.main", "promote", str(version), "--config",
                     str(config_file)], check=True, capture_output=True, cwd=ROOT)
 
 
@@ -118,7 +118,7 @@ def start_server(config_file: Path, workers: int, log: Path) -> tuple[subprocess
                LEADSCORE_RELOAD_INTERVAL_S="2", PYTHONPATH=str(ROOT))
     env.pop("MLFLOW_TRACKING_URI", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "leadscore.cli", "serve", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
          str(port), "--config", str(config_file)],
         env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -12,6 +12,7 @@ import gzip
 import io
 import re
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import numpy as np
@@ -84,15 +85,28 @@ def discover(paths: list[Path]) -> list[Path]:
     return unique
 
 
-def read_export(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> ExportFile:
+def read_export(
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, options: CsvOptions | None = None
+) -> ExportFile:
     """Read one export file as text and register it with ``con`` as ``view``.
 
+    ``options`` (a mapping v2's read options) set the CSV delimiter (None: sniffed), encoding and
+    quote character; without them a CSV file is comma-separated UTF-8, as before.
+
     Raises:
-        LeadscoreError: when the file is empty, malformed, not UTF-8, or repeats a column name.
+        LeadscoreError: when the file is empty, malformed, not in its encoding, or repeats a
+            column name.
     """
     suffix = data_suffix(path)
     is_csv = suffix in CSV_SUFFIXES
-    table = _read_csv(path) if is_csv else _read_parquet(path)
+    note = None
+    if is_csv and options is not None:
+        delimiter = options.delimiter or sniff_delimiter(path, options.encoding)
+        how = "sniffed" if options.delimiter is None else "as the mapping says"
+        note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {options.encoding}")
+        table = _read_csv(path, delimiter, options.encoding, options.quote)
+    else:
+        table = _read_csv(path) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)
     seen: set[str] = set()
     for header in headers:
@@ -104,16 +118,46 @@ def read_export(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> Export
         seen.add(key)
     table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register(view, table)
-    return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv)
+    return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
+                      read_note=note)
 
 
-def _csv_header(path: Path) -> list[str]:
+class CsvOptions(Protocol):
+    delimiter: str | None
+    encoding: str
+    quote: str
+
+
+def _open_text(path: Path, encoding: str):
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, "rt", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                  newline="")
+
+
+def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
+    """The delimiter of a CSV file, guessed from its first lines (comma when unsure)."""
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(io.StringIO(handle.readline())), None)
+        with _open_text(path, encoding) as handle:
+            sample = handle.read(65536)
     except UnicodeDecodeError:
-        raise _not_utf8(path) from None
+        raise _not_utf8(path, encoding) from None
+    lines = sample.splitlines()
+    if len(sample) == 65536 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:200]), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
+                quote: str = '"') -> list[str]:
+    try:
+        with _open_text(path, encoding) as handle:
+            header = next(csv.reader(io.StringIO(handle.readline()), delimiter=delimiter,
+                                     quotechar=quote), None)
+    except UnicodeDecodeError:
+        raise _not_utf8(path, encoding) from None
     if not header or not any(h.strip() for h in header):
         raise LeadscoreError(
             f"{path.name} is empty or has no header line: export it with column names in "
@@ -122,8 +166,17 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def _read_csv(path: Path) -> pa.Table:
-    header = _csv_header(path)
+def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
+              quote: str = '"') -> pa.Table:
+    header = _csv_header(path, delimiter, encoding, quote)
+    if len(header) == 1 and delimiter == ",":
+        others = [d for d in ";\t|" if d in header[0]]
+        if others:
+            raise LeadscoreError(
+                f"{path.name} reads as one column although its header holds {others[0]!r}: it "
+                f"looks {others[0]!r}-delimited; use a v2 mapping (leadscore_mapping: 2), whose "
+                "delimiter is sniffed or set with delimiter:, and re-run."
+            )
     invalid: list[tuple[int | None, int, int]] = []
 
     def on_invalid(row) -> str:
@@ -141,9 +194,12 @@ def _read_csv(path: Path) -> pa.Table:
         try:
             table = pa_csv.read_csv(
                 path,
-                read_options=pa_csv.ReadOptions(use_threads=threads),
+                read_options=pa_csv.ReadOptions(
+                    use_threads=threads, encoding="utf8" if encoding == "utf-8" else encoding
+                ),
                 parse_options=pa_csv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=on_invalid
+                    delimiter=delimiter, quote_char=quote, newlines_in_values=True,
+                    invalid_row_handler=on_invalid,
                 ),
                 convert_options=convert,
             )
@@ -151,18 +207,20 @@ def _read_csv(path: Path) -> pa.Table:
             if "Empty CSV" in str(exc):  # a header line without a line break: no rows
                 return pa.table({name: pa.array([], pa.string()) for name in header})
             if "UTF8" in str(exc) or "UTF-8" in str(exc):
-                raise _not_utf8(path) from None
+                raise _not_utf8(path, encoding) from None
             raise LeadscoreError(
-                f"{path.name} is not a readable CSV file: check that it is comma-separated with "
-                "one header line, and re-run."
+                f"{path.name} is not a readable CSV file with delimiter {delimiter!r}: check its "
+                "delimiter and header line, and re-run."
             ) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path, encoding) from None
         if not invalid or invalid[0][0] is not None:
             break
     if invalid:
         number, expected, actual = invalid[0]
         raise LeadscoreError(
             f"{path.name} line {number}: {actual} values where the header has {expected} "
-            "columns; quote values that hold commas and re-run."
+            f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
         )
     return table
 
@@ -186,8 +244,13 @@ def _read_parquet(path: Path) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _not_utf8(path: Path) -> LeadscoreError:
-    return LeadscoreError(f"{path.name} is not UTF-8 text: save it as UTF-8 CSV and re-run.")
+def _not_utf8(path: Path, encoding: str = "utf-8") -> LeadscoreError:
+    if encoding.startswith("utf"):
+        return LeadscoreError(
+            f"{path.name} is not UTF-8 text: save it as UTF-8 CSV, or state its encoding in a v2 "
+            "mapping (encoding: latin-1 or cp1252), and re-run."
+        )
+    return LeadscoreError(f"{path.name} is not {encoding} text: state its encoding and re-run.")
 
 
 # ---- a contract table file: which table, which columns ------------------------------------

@@ -22,6 +22,7 @@ from features.ingest_sql import (
     timestamp,
 )
 from features.mapping import ATTRIBUTE_ROLES, FlatMapping
+from features.messages import capped, counted
 from leadscore.errors import LeadscoreError
 
 
@@ -30,12 +31,14 @@ def _fold_sql(expr: str) -> str:
     return f"lower(regexp_replace({expr}, '\\s+', ' ', 'g'))"
 
 
-
-
 def flat_export_parts(
-    con: duckdb.DuckDBPyConnection, mapping: FlatMapping, export: ExportFile
+    con: duckdb.DuckDBPyConnection, mapping: FlatMapping, export: ExportFile,
+    default_missing: bool = True,
 ) -> list[Part]:
     """The contract tables (leads, dispositions, outcomes) one flat export file holds.
+
+    ``default_missing`` False: ``export`` is a v2 mapping's normalised view, whose stated missing
+    values are already NULL; only the default placeholders are then not applied.
 
     Raises:
         LeadscoreError: when the file has columns the mapping does not declare (or lacks declared
@@ -46,17 +49,19 @@ def flat_export_parts(
     if undeclared:
         raise LeadscoreError(
             f"{export.path.name} has {len(undeclared)} column(s) the mapping {mapping.path} does "
-            f"not declare: {', '.join(undeclared)}; give each a role (ignore if unused) so nothing "
-            "reaches the model by accident, and re-run."
+            f"not declare: {capped(undeclared)}; give each a role (ignore if "
+            "unused) so nothing reaches the model by accident, and re-run."
         )
     missing = [c for c in mapping.columns if c not in headers]
     if missing:
         raise LeadscoreError(
             f"{export.path.name} lacks column(s) the mapping {mapping.path} declares: "
-            f"{', '.join(missing)}; check that the mapping fits this export."
+            f"{capped(missing)}; check that the mapping fits this export."
         )
 
     def col(name: str) -> str:
+        if not default_missing:  # a v2 export view: already normalised, missing values stated
+            return f"NULLIF({ident(headers[name])}, '')"
         return clean(ident(headers[name]))
 
     base = f"{export.view}_base"
@@ -68,6 +73,11 @@ def flat_export_parts(
         for rule in mapping.with_role(role):
             parts.append(_event_part(con, mapping, export, base, col, rule, table,
                                      id_rule.column, created_label))
+    for part in parts:
+        part.default_missing = default_missing
+        part.raw_exprs = {}
+    parts[0].raw_exprs = {rule.column: ident(headers[rule.column])
+                          for rule in mapping.columns.values() if rule.role != "ignore"}
     return parts
 
 
@@ -163,10 +173,14 @@ def _check_values(con, mapping, export, base, rule, raw) -> None:
     ).fetchall()
     if not unknown:
         return
-    listed = ", ".join(f"{printable(v)} ({n:,} row{'s' if n != 1 else ''})" for v, n in unknown)
+    listed = counted([(printable(v), n) for v, n in unknown])
     what = "disposition status and reason code" if rule.role == "disposition_reason" else "stage"
+    hint = ""
+    if len(unknown) > 20 and rule.role == "outcome":
+        hint = (" With this many values the column may hold dates or amounts: in a v2 mapping, "
+                "when: filled with stage: makes a non-blank value the outcome.")
     raise LeadscoreError(
-        f"{export.path.name}, column {rule.column}: {len(unknown)} value(s) the mapping "
+        f"{export.path.name}, column {rule.column}: {len(unknown):,} value(s) the mapping "
         f"{mapping.path} does not map: {listed}; add each under {rule.column}: values: with its "
-        f"{what} (or none) and re-run."
+        f"{what} (or none) and re-run.{hint}"
     )

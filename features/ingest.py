@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from features.contract import LEADS, TABLES, TEXT, Table
+from features.contract import LEADS, PLACEHOLDERS, TABLES, TEXT, Table
 from features.export_files import contract_part, discover, read_export, table_of
+from features.export_v2 import v2_parts
 from features.flat_export import flat_export_parts
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import (
@@ -30,6 +31,7 @@ from features.ingest_sql import (
     EMAIL_PATTERN,
     Attribute,
     Part,
+    blank_only,
     flag_number,
     ident,
     literal,
@@ -38,7 +40,11 @@ from features.ingest_sql import (
     typed,
     unplaceheld,
 )
-from features.mapping import FlatMapping, load_mapping
+from features.labels import load_policy
+from features.mapping import FlatMapping
+from features.mapping_v2 import MappingV2, load_any
+from features.messages import counted
+from features.outcome_lag import store_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
 
@@ -46,14 +52,16 @@ __all__ = ["IngestReport", "TableCounts", "ingest_paths"]
 
 TABLE_ORDER = tuple(TABLES)  # leads first: the other tables reference them
 _EXAMPLES = {
-    "timestamp": "is not a timestamp; use ISO 8601 like 2026-03-01T14:05:00 and re-run",
+    "timestamp": "is not a timestamp; use ISO 8601 like 2026-03-01T14:05:00 (or, in a v2 "
+                 "mapping, state the column's format: or day_first: true) and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
     "number": "is not a number; write it like 1250.5 (no thousands separators) and re-run",
 }
 
 
 def ingest_paths(
-    paths: list[Path], store: Path, mapping: Path | None = None
+    paths: list[Path], store: Path, mapping: Path | None = None,
+    labels: dict | None = None,
 ) -> IngestReport:
     """Validate the export in ``paths`` and add it to the store at ``store``, all or nothing.
 
@@ -62,14 +70,17 @@ def ingest_paths(
             its stem (leads.csv, activities.parquet, dispositions.csv, outcomes.csv); with it,
             each file is a flat one-table export read through the mapping.
         store: the DuckDB file (created on first use).
-        mapping: a mapping file for flat exports (see ``features.mapping``).
+        mapping: a mapping file for flat exports (v1, ``features.mapping``) or several-file
+            exports (v2, ``features.mapping_v2``).
+        labels: the config's ``labels`` section (policy, maturity_days): the report and the
+            ingest log then carry the store's outcome-lag distribution against that window.
 
     Raises:
         LeadscoreError: for the first problem found (file, line, column and what to do); the store
             is then left exactly as it was.
     """
     files = discover([Path(p) for p in paths])
-    flat = load_mapping(mapping) if mapping is not None else None
+    flat = load_any(mapping) if mapping is not None else None
     if flat is None:
         for path in files:
             table_of(path)
@@ -86,7 +97,7 @@ def ingest_paths(
             # an aborted batch leaves the file as it was.
             con.execute("SET enable_optimistic_write = false")
             try:
-                report = _ingest(con, files, flat, store)
+                report = _ingest(con, files, flat, store, labels)
             except duckdb.Error as exc:
                 # DuckDB's own message may quote a value from the export: name only its kind.
                 raise LeadscoreError(
@@ -102,15 +113,23 @@ def ingest_paths(
                 leftover.unlink(missing_ok=True)
 
 
-def _ingest(con, files: list[Path], flat: FlatMapping | None, store: Path) -> IngestReport:
+def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
+            store: Path, labels: dict | None) -> IngestReport:
     parts: list[Part] = []
-    for i, path in enumerate(files):
-        export = read_export(con, path, f"__export_{i}")
-        parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
+    read_notes: list[str] = []
+    if isinstance(flat, MappingV2):
+        parts, read_notes = v2_parts(con, flat, files)
+    else:
+        for i, path in enumerate(files):
+            export = read_export(con, path, f"__export_{i}")
+            parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
     parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
     staged = [_stage(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]
     tables = {p.table.name: TableCounts() for p in parts}
-    notes = list(dict.fromkeys(n for p in parts for n in p.notes))
+    notes = list(dict.fromkeys([*read_notes, *(n for p in parts for n in p.notes)]))
+    defaults = _default_missing_note(con, parts)
+    if defaults:
+        notes.append(defaults)
     batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     report = IngestReport(store=store, batch_id=batch_id, files=files, tables=tables,
                           mapping=f"{flat.name} v{flat.version}" if flat else None, notes=notes)
@@ -125,6 +144,10 @@ def _ingest(con, files: list[Path], flat: FlatMapping | None, store: Path) -> In
             counts.updated += updated
             counts.present += distinct - new - updated
             _record_roles(con, part)
+        if labels is not None:
+            lag = store_lag(con, load_policy(labels.get("policy")), labels["maturity_days"])
+            report.notes.append(lag.line())
+            report.outcome_lag = lag.as_dict()
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?)",
             [batch_id, datetime.now(UTC).replace(tzinfo=None),
@@ -138,6 +161,33 @@ def _ingest(con, files: list[Path], flat: FlatMapping | None, store: Path) -> In
             pass  # a failed COMMIT has already rolled back
         raise
     return report
+
+
+def _default_missing_note(con, parts: list[Part]) -> str | None:
+    """Which columns the default missing-value list emptied, with counts: never silently."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        if not part.default_missing:
+            continue
+        if part.raw_exprs is not None:
+            columns = dict(part.raw_exprs)
+        else:
+            columns = {part.label(c): e for c, e in part.exprs.items()}
+            columns.update({a.label: a.expr for a in part.attributes})
+        columns = {k: v for k, v in columns.items() if k not in counts}
+        if not columns:
+            continue
+        found = con.execute("SELECT " + ", ".join(
+            f"count(*) FILTER (WHERE {unplaceheld(trimmed(f'CAST({e} AS VARCHAR)'))} IS NULL "
+            f"AND {trimmed(f'CAST({e} AS VARCHAR)')} <> '')" for e in columns.values()
+        ) + f" FROM {part.source}").fetchone()
+        counts.update({k: n for k, n in zip(columns, found, strict=True)})
+    hits = sorted(((k, n) for k, n in counts.items() if n), key=lambda kn: (-kn[1], kn[0]))
+    if not hits:
+        return None
+    listed = ", ".join(repr(p) for p in sorted(PLACEHOLDERS) if p)
+    return (f"the default missing-value list ({listed}) read as missing: "
+            f"{counted(hits, 'value')}")
 
 
 # ---- validation and staging ---------------------------------------------------------------------
@@ -167,7 +217,8 @@ def _row_view(con, part: Part, view: str) -> dict[str, str]:
 
     raw = f"SELECT __row, {project(lambda c: exprs[c])} FROM {part.source}"
     trim = f"SELECT __row, {project(lambda c: trimmed(names[c]))} FROM ({raw})"
-    cleaned = f"SELECT __row, {project(lambda c: unplaceheld(names[c]))} FROM ({trim})"
+    blank = unplaceheld if part.default_missing else blank_only
+    cleaned = f"SELECT __row, {project(lambda c: blank(names[c]))} FROM ({trim})"
     kinds = {f"__a{i}": a.kind for i, a in enumerate(part.attributes)}
     typed_cols = ", ".join(
         f"{_typed(part.table, c, names[c], kinds.get(c))} AS {ident('__t' + c)}" for c in exprs

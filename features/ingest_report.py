@@ -28,6 +28,7 @@ class IngestReport:
     tables: dict[str, TableCounts]
     mapping: str | None = None
     notes: list[str] = field(default_factory=list)
+    outcome_lag: dict | None = None  # features.outcome_lag.OutcomeLag.as_dict(), when computed
 
     def as_dict(self) -> dict:
         return {
@@ -35,6 +36,7 @@ class IngestReport:
             "mapping": self.mapping,
             "tables": {name: vars(counts) for name, counts in self.tables.items()},
             "notes": self.notes,
+            "outcome_lag": self.outcome_lag,
         }
 
     def __str__(self) -> str:

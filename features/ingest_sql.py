@@ -81,6 +81,11 @@ def unplaceheld(trimmed_expr: str) -> str:
             f"{trimmed_expr}, {literal(pattern)}) THEN NULL ELSE {trimmed_expr} END)")
 
 
+def blank_only(trimmed_expr: str) -> str:
+    """Trimmed text, NULL only when empty: for a v2 mapping, which states its missing values."""
+    return f"NULLIF({trimmed_expr}, '')"
+
+
 def clean(expr: str) -> str:
     """Trimmed text, NULL for a missing value or a placeholder, as one expression.
 
@@ -173,6 +178,7 @@ class ExportFile:
     headers: tuple[str, ...]
     rows: int
     is_csv: bool
+    read_note: str | None = None  # how a v2 mapping read it (delimiter, encoding), for the report
 
     def where(self, row: int) -> str:
         """Where data row ``row`` (0-based) sits in the file, for an error message."""
@@ -213,6 +219,8 @@ class Part:
             otherwise only attributes the store does not know yet are recorded (as ``ignore``).
         rows_read: rows this part read (a mapped export reads its disposition rows from its leads).
         notes: lines for the report (dropped personal columns, ignored columns).
+        default_missing: read the default placeholders (``contract.PLACEHOLDERS``) as missing;
+            False for a v2 mapping, which states its missing values and has applied them.
     """
 
     table: Table
@@ -224,6 +232,8 @@ class Part:
     roles_from_mapping: bool = False
     rows_read: int = 0
     notes: list[str] = field(default_factory=list)
+    default_missing: bool = True  # False: a v2 mapping already made its stated values missing
+    raw_exprs: dict[str, str] | None = None  # label -> raw text, where exprs are cleaned already
 
     def label(self, column: str) -> str:
         return self.labels.get(column, column)

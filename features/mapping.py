@@ -121,14 +121,22 @@ def load_mapping(path: str | Path) -> FlatMapping:
         LeadscoreError: naming the file and what to fix, for any problem in it.
     """
     path = Path(path)
+    return _parse(read_document(path), path)
+
+
+def read_document(path: Path) -> object:
+    """The mapping file's YAML, every value as text.
+
+    Raises:
+        LeadscoreError: when the file is missing or not YAML.
+    """
     if not path.is_file():
         raise LeadscoreError(f"Mapping file {path} does not exist: pass an existing YAML file.")
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problem = str(exc).splitlines()[0]
         raise LeadscoreError(f"Mapping {path} is not valid YAML ({problem}): fix it.") from None
-    return _parse(doc, path)
 
 
 def _fail(path: Path, problem: str) -> LeadscoreError:
@@ -140,8 +148,11 @@ def _parse(doc: object, path: Path) -> FlatMapping:
         raise _fail(path, "must be a YAML mapping with name, version, created_at and columns")
     unknown = sorted(set(doc) - _TOP_KEYS)
     if unknown:
+        v2 = sorted(set(unknown) & {"files", "options", "delimiter", "encoding", "format"})
+        hint = (f" ({', '.join(v2)} belong to a v2 mapping: start it with leadscore_mapping: 2)"
+                if v2 else "")
         raise _fail(path, f"unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(sorted(_TOP_KEYS))}")
+                          f"{', '.join(sorted(_TOP_KEYS))}{hint}")
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _fail(path, "give the mapping a name (name: my-crm-export)")

@@ -17,6 +17,7 @@ Validation policy (docs/api.md says the same to callers):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -312,13 +313,14 @@ def _field_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def field_path(loc: tuple[Any, ...]) -> str:
+def field_path(loc: tuple[Any, ...], names: Iterable[str] = ()) -> str:
     """A Pydantic error location as a path: ``("leads", 3, "as_of")`` -> ``leads[3].as_of``.
 
-    Only the schema's own field names are shown; the first other key becomes ``<key>`` and ends
-    the path (what follows it is Pydantic's name for a union member, not a field).
+    Only field names of the schema (the scoring request's, plus ``names``: a route's own model)
+    are shown; the first other key becomes ``<key>`` and ends the path (what follows it is
+    Pydantic's name for a union member, not a field).
     """
-    known = _FIELD_NAMES
+    known = _FIELD_NAMES.union(names)
     out = ""
     for part in loc:
         if isinstance(part, int):

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.outcome_lag import review_lag
 from leadscore.errors import LeadscoreError
 from training import cycle_guard
-from training.review_summary import COMPARED_METRICS, ReviewSummary
+from training.review_console import COMPARED_METRICS, ReviewSummary
 
 EXAMPLE_ROWS = 3
 TOP_SIGNALS = 5
@@ -142,8 +143,8 @@ def _champion(config: dict[str, Any], valid: pd.DataFrame, weeks: int):
     stop the cycle: its metrics are NaN, so the PR-AUC gate fails and nothing is promoted
     automatically; the note says why.
     """
+    from scoring.bundle import score_frame
     from training import registry
-    from training.model import score_frame
     from training.tracking import client
 
     name = registry.model_name(config)
@@ -259,6 +260,7 @@ def run_review(
 
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
+    lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
     # one review per registry at a time; what killed reviews left behind is tidied under the lock
     with cycle_guard.review_lock(config):
         experiment_id = setup_tracking(config)
@@ -269,7 +271,10 @@ def run_review(
                 **cycle_guard.owner_tags()}
         with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
                                               run_name=f"review {cycle}", tags=tags) as run:
+            mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
+                                if v is not None})
             summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
+    summary.notes.insert(0, lag.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
 
@@ -279,12 +284,13 @@ def _run_cycle(run_id: str, cycle: str, as_of: datetime, config: dict[str, Any],
     import mlflow
 
     from features.labels import load_policy
-    from features.pyfunc import LeadScorePyfunc
     from features.store import connect
+    from scoring.bundle import score_frame
+    from scoring.pyfunc import LeadScorePyfunc
     from training import dataset, explain, registry
     from training.evaluate import calibration_table
     from training.gates import decide
-    from training.model import lightgbm_params, score_frame, train_bundle
+    from training.model import lightgbm_params, train_bundle
     from training.threshold import choose_threshold
     from training.tracking import client as mlflow_client
 

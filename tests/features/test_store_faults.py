@@ -11,8 +11,8 @@ import pytest
 
 import features.ingest as ingest
 from features.store import connect
+from generator import generate_export
 from leadscore.errors import LeadscoreError
-from leadscore.generate import generate_export
 
 BIG_ROWS = 300_000  # above DuckDB's row group (122,880): large appends are written early
 

@@ -69,7 +69,7 @@ def bentoml_command(port: int) -> list[str]:
 
 def leadscore_command(port: int) -> list[str]:
     """``leadscore serve``, as a user starts it (its own BentoML home and Prometheus folder)."""
-    return [sys.executable, "-m", "leadscore.cli", "serve", "--host", "127.0.0.1",
+    return [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
             "--port", str(port)]
 
 

@@ -33,7 +33,7 @@ def _review(project: Path, cycle: str, as_of: str) -> None:
            if k not in ("MLFLOW_TRACKING_URI", "LEADSCORE_STORE", "LEADSCORE_CONFIG")}
     env["PYTHONPATH"] = str(REPO)
     done = subprocess.run(
-        [sys.executable, "-m", "leadscore.cli", "review", "--cycle", cycle, "--as-of", as_of,
+        [sys.executable, "-m", "cli.main", "review", "--cycle", cycle, "--as-of", as_of,
          "--config", "config.yaml"],
         cwd=project, env=env, capture_output=True, text=True, timeout=600,
     )
@@ -42,7 +42,7 @@ def _review(project: Path, cycle: str, as_of: str) -> None:
 
 def test_a_review_in_a_copied_checkout_leaves_the_original_mlruns_byte_identical(tmp_path):
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     original = tmp_path / "original"
     (original / "data").mkdir(parents=True)

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from leadscore.cli import cli
+from cli.main import cli
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from training import cycle_guard
@@ -35,7 +35,7 @@ WEEKLY = (("2026-W40", "2026-10-01"), ("2026-W41", "2026-10-08"), ("2026-W42", "
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     root = tmp_path_factory.mktemp("guard-store")
     generate_export(n_leads=N_LEADS, seed=11, out_dir=root / "export", fmt="parquet",
@@ -71,7 +71,7 @@ def project(store, tmp_path, monkeypatch):
 
 def _review_process(project, cycle: str, as_of: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "leadscore.cli", "review", "--cycle", cycle, "--as-of", as_of,
+        [sys.executable, "-m", "cli.main", "review", "--cycle", cycle, "--as-of", as_of,
          "--config", str(project["file"])],
         env=project["env"], cwd=project["root"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,

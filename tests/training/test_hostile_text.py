@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import default_config
+from scoring.reasons import reasons_for
 from tests.training.made_up import made_up_leads
 from training.batch_score import score_file
 
@@ -38,7 +39,8 @@ def test_personal_data_in_every_text_column_never_reaches_the_output(tiny_bundle
 
 
 def test_a_reason_shows_only_categories_the_model_learned(tiny_bundle):
-    features = [f["name"] for f in tiny_bundle.manifest["features"]]
+    features_specs = tiny_bundle.manifest["features"]
+    features = [f["name"] for f in features_specs]
     kinds = dict(zip(tiny_bundle.encoder.feature_names_, tiny_bundle.encoder.feature_kinds_,
                      strict=True))
     categorical = [name for name in features if kinds[name] == "categorical"]
@@ -46,8 +48,10 @@ def test_a_reason_shows_only_categories_the_model_learned(tiny_bundle):
     for name in categorical:
         contrib = np.zeros(len(features) + 1)
         contrib[features.index(name)] = 1.0
-        label = tiny_bundle.reasons_for(contrib, {name: PII[0]}, top=1)[0].label
+        label = reasons_for(contrib, {name: PII[0]}, features_specs, 1,
+                            tiny_bundle.vocabulary())[0].label
         assert PII[0] not in label and label.lower().endswith("other"), (name, label)
     contrib = np.zeros(len(features) + 1)
     contrib[features.index("seniority")] = 1.0
-    assert "other" not in tiny_bundle.reasons_for(contrib, {"seniority": known}, top=1)[0].label
+    assert "other" not in reasons_for(contrib, {"seniority": known}, features_specs, 1,
+                                      tiny_bundle.vocabulary())[0].label

@@ -71,7 +71,7 @@ def cli() -> None:
 @_user_errors
 def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth)
     click.echo(summary)
@@ -83,7 +83,7 @@ def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> N
     "--mapping",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Mapping file for a flat one-table export (see features/mappings/).",
+    help="Mapping file for a flat or several-file export (see features/mappings/).",
 )
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @CONFIG_OPTION
@@ -97,8 +97,35 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None, co
     from leadscore.config import load_config
 
     config = load_config(config_path)
-    report = ingest_paths(list(paths), store=store or Path(config["store"]), mapping=mapping)
+    report = ingest_paths(list(paths), store=store or Path(config["store"]), mapping=mapping,
+                          labels=config["labels"])
     click.echo(report)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft v2 mapping here.")
+@click.option("--outcome", default=None, help="The outcome column, for the leak checks.")
+@click.option("--positive", multiple=True, help="An outcome value that is a success (repeat).")
+@click.option("--negative", multiple=True,
+              help="An outcome value that is a failure (repeat); default: every other value.")
+@click.option("--outcome-date", "outcome_date", default=None,
+              help="The column dating the outcome, to flag columns dated after it.")
+@_user_errors
+def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
+            positive: tuple[str, ...], negative: tuple[str, ...],
+            outcome_date: str | None) -> None:
+    """Profile an export's columns, flag leak suspects and draft a mapping to edit."""
+    from features.inspect import inspect as inspect_export
+    from features.inspect_draft import draft
+
+    found = inspect_export(list(paths), outcome, list(positive), list(negative), outcome_date)
+    click.echo(found.text)
+    if out is not None:
+        out.write_text(draft(found), encoding="utf-8")
+        click.echo(f"draft mapping written to {out}: check every role, then "
+                   f"leadscore ingest ... --mapping {out}")
 
 
 @cli.command()
@@ -106,9 +133,12 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None, co
 @click.option("--as-of", "as_of", default=None, help="Review date (YYYY-MM-DD); default: today.")
 @click.option("--promote/--no-promote", default=True, help="Move `champion` when the gates pass.")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--accept-window", is_flag=True, default=False,
+              help="Review even when maturity_days cuts more than 10% of eventual positives.")
 @CONFIG_OPTION
 @_user_errors
-def review(cycle: str, as_of: str | None, promote: bool, store: Path | None, config_path) -> None:
+def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
+           accept_window: bool, config_path) -> None:
     """Run one review cycle: retrain, calibrate, set the threshold, explain, gate, register."""
     from leadscore.config import load_config
     from training.review import run_review
@@ -116,6 +146,8 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None, con
     config = load_config(config_path)
     if store is not None:
         config["store"] = str(store)
+    if accept_window:
+        config["labels"]["accept_maturity_window"] = True
     summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)
     click.echo(summary)
 
@@ -184,8 +216,8 @@ def score(input_path: Path, output: Path, model_uri: str | None, config_path) ->
 @_user_errors
 def serve(host: str | None, port: int | None, config_path) -> None:
     """Start the scoring API (BentoML) on the champion model."""
+    from cli.serve import serve_forever
     from leadscore.config import load_config
-    from leadscore.serve import serve_forever
 
     serve_forever(load_config(config_path), host=host, port=port, config_path=config_path)
 
@@ -199,7 +231,7 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 @_user_errors
 def demo(n_leads: int, seed: int, start_service: bool) -> None:
     """The whole journey on demo data: generate, ingest, two review cycles, report, serve."""
-    from leadscore.demo import run_demo
+    from cli.demo import run_demo
 
     run_demo(n_leads=n_leads, seed=seed, start_service=start_service)
 

@@ -18,13 +18,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from features.contract import ACTIVITIES, DISPOSITIONS, LEADS, OUTCOMES
+from generator import activities as act
+from generator import planted
+from generator.crm import sales_history
+from generator.leads import REGION_CODES, Companies, build_companies, make_leads
+from generator.timeline import DAY, Arrivals, Campaign, Window, campaigns, rep_ids
 from leadscore.errors import LeadscoreError
-from leadscore.generate import activities as act
-from leadscore.generate import planted
-from leadscore.generate.crm import sales_history
-from leadscore.generate.leads import REGION_CODES, Companies, build_companies, make_leads
-from leadscore.generate.timeline import DAY, Arrivals, Campaign, Window, campaigns, rep_ids
 
 CHUNK_LEADS = 50_000
 FORMATS = ("csv", "parquet")
@@ -55,8 +54,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 EXPORT_TABLES = ("leads", "activities", "dispositions", "outcomes")
-_CONTRACT = {"leads": LEADS, "activities": ACTIVITIES, "dispositions": DISPOSITIONS,
-             "outcomes": OUTCOMES}
 
 
 @dataclass(frozen=True)

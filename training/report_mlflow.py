@@ -25,7 +25,6 @@ from leadscore.errors import LeadscoreError
 
 AS_OF_PARAMS = ("as_of", "review_date", "data_window_end")
 WINDOW_START_PARAMS = ("data_window_start", "window_start", "train_start")
-WINDOW_END_PARAMS = ("data_window_end", "window_end", "as_of")
 # only a review that ran to its end is a cycle: FAILED and KILLED runs, and RUNNING ones (a review
 # still going, or one whose process was killed before MLflow could close the run), are not
 _COMPLETED = "FINISHED"

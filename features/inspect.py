@@ -1,0 +1,314 @@
+"""``leadscore inspect``: what an unseen export holds, which columns may leak, and a draft mapping.
+
+Per column: the inferred type, fill rate, distinct count, top values and a proposed role. Leak
+suspects, each with its reason:
+
+- filled only for some outcomes: its blanks (or values) occur for some outcome values only;
+- decides the outcome: its values alone reach a single-column ROC-AUC >= ``AUC_LEAK`` against the
+  outcome the user names (categorical columns are target-encoded out of fold, so an id-like column
+  does not score by memorising rows);
+- values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way;
+- dated after the outcome: a date column later than the named outcome date in most rows;
+- named like a post-contact field (last, quality, score, status, tags, ...): the data cannot tell
+  when such a column is filled, so the user must.
+
+Top values of a column named like personal data (name, e-mail, phone, agent, manager, owner, ...)
+are never printed, nor written into the draft.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.export_files import _read_csv, _read_parquet, data_suffix, sniff_delimiter
+from leadscore.errors import LeadscoreError
+
+AUC_LEAK = 0.95
+PURE_SHARE = 0.95
+PURE_COVERAGE = 0.10
+POSITIVE_GUESSES = ("1", "yes", "true", "won", "converted", "closed won", "closed_won")
+POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile", "status", "stage",
+                                 "tag", "tags", "rating", "disposition", "verdict", "reason",
+                                 "close", "closed", "won", "lost", "result", "outcome", "notes"})
+PERSONAL_TOKENS = frozenset({"name", "email", "mail", "phone", "mobile", "agent", "manager",
+                             "owner", "rep", "contact", "person", "user", "address"})
+INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
+                           "clicks", "page", "session", "sessions", "download", "opens"})
+ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
+                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
+
+
+@dataclass
+class Column:
+    name: str
+    kind: str  # id, date, numeric, boolean, categorical, text, empty
+    fill: float
+    distinct: int
+    top: list[tuple[str, int]]
+    personal: bool
+    role: str = "ignore"
+    spec: str = "ignore"
+    note: str = ""
+    leaks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileProfile:
+    path: Path
+    rows: int
+    read: str
+    options: dict
+    columns: list[Column]
+    frame: pd.DataFrame
+
+
+def _tokens(name: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
+
+
+def read_file(path: Path) -> FileProfile:
+    """Read a CSV (delimiter sniffed; UTF-8, else cp1252) or Parquet file as text."""
+    path = Path(path)
+    if not path.is_file() or data_suffix(path) is None:
+        raise LeadscoreError(f"{path} is not a CSV or Parquet file: name the export's files.")
+    options: dict = {}
+    if data_suffix(path) in (".parquet", ".pq"):
+        table, read = _read_parquet(path), "Parquet"
+    else:
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                delimiter = sniff_delimiter(path, encoding)
+                table = _read_csv(path, delimiter, encoding)
+                break
+            except LeadscoreError:
+                if encoding == "cp1252":
+                    raise
+        options = {"delimiter": delimiter, "encoding": encoding}
+        read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
+    frame = table.to_pandas().apply(lambda s: s.str.strip())
+    return FileProfile(path=path, rows=len(frame), read=read, options=options, columns=[],
+                       frame=frame)
+
+
+def _kind(values: pd.Series, rows: int) -> str:
+    filled = values[values != ""]
+    if filled.empty:
+        return "empty"
+    distinct = filled.nunique()
+    sample = filled.head(2000)
+    if sample.str.fullmatch(_DATE).mean() > 0.95:
+        return "date"
+    lowered = set(filled.str.lower().unique()[:3])
+    if distinct <= 2 and lowered <= {"yes", "no", "true", "false", "0", "1", "y", "n"}:
+        return "boolean"
+    if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
+        # unique whole numbers are an id only when named so (employees counts are numbers)
+        named = bool(_tokens(values.name or "") & ID_TOKENS)
+        unique = distinct == rows and distinct > 50 and _integer_like(filled)
+        return "id" if unique and named else "numeric"
+    if distinct == rows and rows > 50:
+        return "id"
+    if distinct <= max(50, 0.05 * len(filled)):
+        return "categorical"
+    return "text"
+
+
+def _integer_like(values: pd.Series) -> bool:
+    return bool(values.str.fullmatch(r"\d+").all())
+
+
+def profile(file: FileProfile) -> None:
+    """Fill ``file.columns``: type, fill rate, distinct count, top values, proposed role."""
+    rows = max(file.rows, 1)
+    for name in file.frame.columns:
+        values = file.frame[name]
+        filled = values[values != ""]
+        counts = filled.value_counts()
+        kind = _kind(values, file.rows)
+        # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
+        personal = bool(_tokens(name) & PERSONAL_TOKENS) and kind not in ("boolean", "numeric")
+        file.columns.append(Column(
+            name=name, kind=kind, fill=len(filled) / rows,
+            distinct=int(filled.nunique()), personal=personal,
+            top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
+        ))
+
+
+def _auc(score: np.ndarray, y: np.ndarray) -> float:
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if not n1 or not n0:
+        return 0.5
+    auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return max(auc, 1 - auc)
+
+
+def single_column_auc(values: pd.Series, y: np.ndarray, kind: str, seed: int = 0) -> float:
+    """ROC-AUC of one column alone (either direction): numbers as they are, blanks at the median;
+    categories target-encoded out of fold (5 folds), so memorising rows scores nothing."""
+    if kind in ("numeric", "boolean") and kind != "boolean":
+        number = pd.to_numeric(values, errors="coerce")
+        return _auc(number.fillna(number.median()).to_numpy(), y)
+    folds = np.random.default_rng(seed).integers(0, 5, len(values))
+    score = np.zeros(len(values))
+    prior = y.mean()
+    for k in range(5):
+        train = folds != k
+        stats = pd.DataFrame({"v": values[train].to_numpy(), "y": y[train]}).groupby("v")["y"]
+        rate = (stats.sum() + prior * 10) / (stats.count() + 10)
+        score[~train] = values[~train].map(rate).fillna(prior).to_numpy()
+    return _auc(score, y)
+
+
+def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
+                  negative: list[str], outcome_date: str | None) -> None:
+    """Add each column's leak reasons to ``column.leaks``."""
+    frame = file.frame
+    y = None
+    if outcome is not None:
+        raw = frame[outcome].str.lower()
+        positives = [p.lower() for p in positive]
+        negatives = [n.lower() for n in negative]
+        decided = raw.isin(positives) | (raw.isin(negatives) if negatives else raw != "")
+        y = raw[decided].isin(positives).to_numpy().astype(int)
+    for column in file.columns:
+        if column.name == outcome:
+            continue
+        if _tokens(column.name) & POST_CONTACT_TOKENS:
+            column.leaks.append("named like a post-contact field: check when it is filled")
+        if outcome is None or column.kind == "empty":
+            continue
+        values = frame[column.name]
+        blank = values == ""
+        by_outcome = blank.groupby(frame[outcome]).mean()
+        if len(by_outcome) > 1 and 0 < blank.mean() < 1:
+            always_blank = sorted(str(v) for v, r in by_outcome.items() if r == 1.0)
+            never_blank = sorted(str(v) for v, r in by_outcome.items() if r == 0.0)
+            if always_blank:
+                column.leaks.append(f"blank for every {outcome} = {', '.join(always_blank)}")
+            elif never_blank and len(never_blank) < len(by_outcome) and \
+                    by_outcome.drop(never_blank, errors="ignore").min() > 0.5:
+                column.leaks.append(f"filled only for {outcome} = {', '.join(never_blank)}")
+        if y is None or y.min() == y.max() or column.kind in ("id", "text"):
+            continue
+        kept = values[decided]
+        auc = single_column_auc(kept.reset_index(drop=True), y, column.kind)
+        if auc >= AUC_LEAK:
+            column.leaks.append(f"decides {outcome} alone: single-column ROC-AUC {auc:.2f}")
+        elif column.kind == "categorical":
+            stats = pd.DataFrame({"v": kept.to_numpy(), "y": y}).groupby("v")["y"].agg(
+                ["mean", "count"])
+            pure = stats[(stats["count"] >= 30) & ((stats["mean"] >= PURE_SHARE) |
+                                                   (stats["mean"] <= 1 - PURE_SHARE))]
+            share = pure["count"].sum() / len(kept)
+            if share >= PURE_COVERAGE and len(pure) >= 2:
+                column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
+                                    f"way), covering {share:.0%} of rows")
+        if outcome_date and column.kind == "date" and column.name != outcome_date:
+            when = pd.to_datetime(values, errors="coerce")
+            done = pd.to_datetime(frame[outcome_date], errors="coerce")
+            both = when.notna() & done.notna()
+            if both.any() and (when[both] > done[both]).mean() > 0.5:
+                column.leaks.append(f"dated after {outcome_date} in most rows")
+
+
+@dataclass
+class Inspection:
+    """What ``inspect`` found: the files (main one first-class), the outcome and the text."""
+
+    files: list[FileProfile]
+    main: FileProfile
+    outcome: str | None
+    positive: list[str]
+    text: str
+
+
+def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] | None = None,
+            negative: list[str] | None = None, outcome_date: str | None = None) -> Inspection:
+    """Profile every file, flag leak suspects in the main one and propose roles."""
+    from features.export_files import discover
+    from features.inspect_draft import propose
+
+    files = [read_file(p) for p in discover([Path(p) for p in paths])]
+    for file in files:
+        profile(file)
+    main = _main_file(files, outcome)
+    if outcome is not None and outcome not in main.frame.columns:
+        raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
+                             "outcome column as its header reads.")
+    if outcome is not None:
+        values = main.frame[outcome].str.lower()
+        if not positive:
+            positive = [v for v in values.unique() if v in POSITIVE_GUESSES][:1]
+        if not positive:
+            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
+                                 "(e.g. --positive Won); none reads as yes, 1, won or converted.")
+    leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
+    if outcome_date is not None and outcome_date not in main.frame.columns:
+        raise LeadscoreError(f"--outcome-date {outcome_date!r} is not a column of "
+                             f"{main.path.name}; name it as its header reads.")
+    propose(files, main, outcome, positive or [], negative or [])
+    text = render(files, main, outcome, positive or [], negative or [])
+    return Inspection(files, main, outcome, list(positive or []), text)
+
+
+def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:
+    if outcome is not None:
+        for file in files:
+            if outcome in file.frame.columns:
+                return file
+    return max(files, key=lambda f: f.rows)
+
+
+def _top(column: Column) -> str:
+    if column.personal:
+        return "(not shown: may be personal data)"
+    if column.kind == "id":
+        return "(unique)"
+    text = ", ".join(f"{v[:18]!s} ({n:,})" for v, n in column.top)
+    return text[:48]
+
+
+def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
+           positive: list[str], negative: list[str]) -> str:
+    lines = []
+    for file in files:
+        tag = " (main)" if file is main and len(files) > 1 else ""
+        lines.append(f"{file.path.name}{tag}: {file.rows:,} rows, {len(file.columns)} columns, "
+                     f"{file.read}")
+        width = min(max(len(c.name) for c in file.columns), 40)
+        lines.append(f"  {'column'.ljust(width)}  {'type':11s} {'filled':>7s} {'distinct':>8s}  "
+                     f"{'top values'.ljust(48)}  proposed role")
+        for c in file.columns:
+            lines.append(f"  {c.name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
+                         f"{c.distinct:8,d}  {_top(c).ljust(48)}  {c.role}")
+        lines.append("")
+    suspects = [c for c in main.columns if c.leaks]
+    if outcome is not None:
+        against = f"{outcome}: positive {', '.join(positive)}"
+        against += f", negative {', '.join(negative)}" if negative else ", negative the rest"
+    else:
+        against = "no --outcome named: only names are checked"
+    lines.append(f"leak suspects in {main.path.name} ({against}):")
+    for c in suspects:
+        lines.append(f"  {c.name}: {'; '.join(c.leaks)}")
+    if not suspects:
+        lines.append("  none found")
+    return "\n".join(lines)
+
+
+def quote(text: str) -> str:
+    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
+            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
+        return text
+    return json.dumps(text, ensure_ascii=False)

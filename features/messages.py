@@ -1,0 +1,32 @@
+"""Keeping what ingestion says short: lists of offending values are capped, and so is a message.
+
+A column mapped the wrong way can have thousands of distinct values; an error that lists them all
+is unreadable. Every list shows at most ``LIMIT`` items (with their counts), then "and N more", and
+no message is longer than ``MAX_MESSAGE`` characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leadscore.errors import MAX_MESSAGE, fit_message
+
+__all__ = ["LIMIT", "MAX_MESSAGE", "capped", "counted", "fit_message", "plural"]
+
+LIMIT = 10
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def capped(items: Sequence[str], limit: int = LIMIT) -> str:
+    """``items`` joined by commas: the first ``limit``, then "and N more"."""
+    shown = ", ".join(items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
+
+
+def counted(pairs: Sequence[tuple[str, int]], unit: str = "row", limit: int = LIMIT) -> str:
+    """(label, count) pairs as "label (3 rows), ..." capped at ``limit``."""
+    return capped([f"{label} ({plural(n, unit)})" for label, n in pairs], limit)

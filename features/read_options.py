@@ -1,0 +1,94 @@
+"""How a v2 mapping reads a file: delimiter, encoding, decimal mark, quote character, missing
+values and date format (``options:`` of the mapping, a file, or a column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from features.mapping import _fail
+
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1",
+             "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252",
+             "windows-1252": "cp1252"}
+OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "quote", "missing", "format",
+                          "day_first"})
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a file is read. ``delimiter`` None: sniffed from the file's first lines."""
+
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    decimal: str = "."
+    quote: str = '"'
+    missing: tuple[str, ...] = ("",)
+    date_format: str | None = None
+    day_first: bool | None = None
+
+
+def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> ReadOptions:
+    if not isinstance(raw, dict):
+        raise _fail(path, f"{where} must be a mapping of read options")
+    unknown = sorted(set(raw) - OPTION_KEYS)
+    if unknown:
+        raise _fail(path, f"{where} has unknown key(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(sorted(OPTION_KEYS))}")
+    values = dict(vars(base))
+    if "delimiter" in raw:
+        delimiter = _unescape(raw["delimiter"])
+        if delimiter in ("auto", ""):
+            delimiter = None
+        elif len(delimiter) != 1:
+            raise _fail(path, f"{where}: delimiter must be one character (or auto), found "
+                              f"{raw['delimiter']!r}")
+        values["delimiter"] = delimiter
+    if "encoding" in raw:
+        encoding = ENCODINGS.get(str(raw["encoding"]).strip().lower())
+        if encoding is None:
+            raise _fail(path, f"{where}: encoding {raw['encoding']!r} is not supported; use "
+                              "utf-8, utf-8-sig, latin-1 or cp1252")
+        values["encoding"] = encoding
+    if "decimal" in raw:
+        if raw["decimal"] not in (".", ","):
+            raise _fail(path, f"{where}: decimal must be \".\" or \",\"")
+        values["decimal"] = raw["decimal"]
+    if "quote" in raw:
+        if len(str(raw["quote"])) != 1:
+            raise _fail(path, f"{where}: quote must be one character")
+        values["quote"] = str(raw["quote"])
+    if "missing" in raw:
+        values["missing"] = _missing(path, where, raw["missing"])
+    values.update(_dateparse_options(path, where, raw))
+    return ReadOptions(**values)
+
+
+def _unescape(value: object) -> str:
+    text = str(value)
+    return {"\\t": "\t", "tab": "\t"}.get(text, text)
+
+
+def _missing(path: Path, where: str, raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise _fail(path, f"{where}: missing must be a list of values, e.g. "
+                          'missing: ["", "Select"]')
+    return tuple(dict.fromkeys(["", *(v.strip() for v in raw)]))
+
+
+def _dateparse_options(path: Path, where: str, raw: dict) -> dict:
+    out: dict = {}
+    if "format" in raw:
+        fmt = str(raw["format"])
+        if "%" not in fmt:
+            raise _fail(path, f"{where}: format {fmt!r} is not a strptime format; write it like "
+                              '"%d-%m-%Y"')
+        out["date_format"] = fmt
+    if "day_first" in raw:
+        flag = str(raw["day_first"]).strip().lower()
+        if flag not in ("true", "false", "yes", "no"):
+            raise _fail(path, f"{where}: day_first must be true or false")
+        out["day_first"] = flag in ("true", "yes")
+    if out.get("date_format") and out.get("day_first") is not None:
+        raise _fail(path, f"{where}: give format or day_first, not both")
+    return out

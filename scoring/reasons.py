@@ -1,0 +1,96 @@
+"""Reasons: the signals behind a score, from the full booster's exact TreeSHAP contributions.
+
+Each reason is one feature's signed contribution in log-odds, with its group (fit / intent) and a
+label a person reads ("Viewed pricing 3 times in the last 7 days"), rendered from the lead's raw
+feature value by the feature registry (``features.definitions.render_reason``).
+
+``Reason`` here is the value the scoring path produces; ``serving.schemas.Reason`` is its wire
+form (descriptions and examples for the OpenAPI document). They are two because scoring may not
+import serving and the hot path builds plain dataclasses, not validated Pydantic models;
+``tests/serving/test_service_asgi.py`` holds their fields equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from features.definitions import other_reason, render_reason
+
+OTHER = object()
+"""``shown_value``'s answer for a category the model never learned: the label reads "other"."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One signal behind a score: its label, its group and its signed impact (log-odds)."""
+
+    feature: str
+    label: str
+    group: str
+    impact: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "label": self.label, "group": self.group,
+                "impact": round(self.impact, 6)}
+
+
+def shown_value(value: Any, known: frozenset[str] | None, kind: str | None) -> Any:
+    """``value`` as a reason may show it: a category the model learned, else ``OTHER``.
+
+    A label never repeats free text a client sent (an e-mail or a name typed into ``industry``):
+    only values of the model's own vocabulary (``known``, for a categorical feature), or numbers,
+    get through.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if known is not None:
+        return value if str(value) in known else OTHER
+    if kind == "numeric" and isinstance(value, str):  # text that is not a number: unknown
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return value
+
+
+def reasons_for(
+    contrib_row: np.ndarray, raw: Mapping[str, Any], features: Sequence[Mapping[str, Any]],
+    top: int, vocabulary: Mapping[str, frozenset[str]] | None = None,
+) -> list[Reason]:
+    """The ``top`` largest contributions of one lead, labelled from its raw feature values.
+
+    Args:
+        contrib_row: the lead's contributions, one per feature, then the base value.
+        raw: the lead's raw (unencoded) feature values.
+        features: the manifest's feature specs, in the contributions' order.
+        top: how many reasons at most; a zero contribution is never a reason.
+        vocabulary: each categorical feature's learned categories; any other value reads
+            "other" (None: every categorical value is shown as sent).
+    """
+    values = contrib_row[:-1]
+    order = np.argsort(-np.abs(values), kind="stable")[:top]
+    out = []
+    for i in order:
+        if values[i] == 0.0:
+            continue
+        name = features[i]["name"]
+        # a full spec (with its label template) keeps an attribute's original column name
+        spec = features[i] if "label" in features[i] else None
+        value = shown_value(raw.get(name), (vocabulary or {}).get(name), features[i].get("kind"))
+        label = other_reason(name, spec) if value is OTHER else render_reason(name, value, spec)
+        out.append(Reason(name, label, features[i]["group"], float(values[i])))
+    return out
+
+
+def top_reasons_of(
+    contributions: np.ndarray, raws: Sequence[Mapping[str, Any]],
+    features: Sequence[Mapping[str, Any]], top: int,
+    vocabulary: Mapping[str, frozenset[str]] | None = None,
+) -> list[list[Reason]]:
+    """``reasons_for`` of every row of a contributions matrix."""
+    return [reasons_for(contributions[i], raws[i], features, top, vocabulary)
+            for i in range(len(contributions))]

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from serving.gateway import RequestRejected, validate_score_request
+from serving.gateway import RequestRejected, post_routes, validate_request
+from serving.service import LeadScorer
 from tests.serving.conftest import AUTH
 
 EMAIL, NAME, PHONE = "jane.doe@example.com", "Jane Marple Doe", "+1 415 555 0199"
@@ -74,8 +75,8 @@ def test_an_error_never_quotes_a_key_or_value_the_client_chose(api, body):
 @pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
 def test_reasons_takes_only_a_json_boolean(value):
     with pytest.raises(RequestRejected) as caught:
-        validate_score_request(json.dumps({"leads": [{"lead_id": "a"}],
-                                           "reasons": value}).encode())
+        validate_request(json.dumps({"leads": [{"lead_id": "a"}], "reasons": value}).encode(),
+                         post_routes(LeadScorer)["/score"])
     assert caught.value.body["field"] == "reasons"
 
 

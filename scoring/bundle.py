@@ -48,6 +48,7 @@ from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from scoring.forest import Forest
 from scoring.reasons import Reason, top_reasons_of
+from scoring.treeshap import TreeShap
 
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
@@ -106,8 +107,10 @@ class ScoringBundle:
         }
         bundle = cls(manifest=manifest, encoder=encoder, boosters=boosters,
                      num_threads=num_threads)
-        # compile the forest now (numba, cached on disk), not on the first lead scored
+        # compile the forest and the TreeSHAP tables now (numba, cached on disk), not on the
+        # first lead scored
         bundle.margins(np.zeros((1, len(manifest["features"]))))
+        bundle._treeshap()
         return bundle
 
     # ---- metadata ----------------------------------------------------------------------
@@ -187,8 +190,25 @@ class ScoringBundle:
         digits = (np.asarray(intent_score)[:, None] < intent_cuts[None, :]).sum(axis=1).tolist()
         return [f"{FIT_LETTERS[f]}{1 + i}" for f, i in zip(letters, digits, strict=True)]
 
+    def _treeshap(self) -> TreeShap | None:
+        """The full booster's compiled TreeSHAP (None for a model kind it does not cover)."""
+        if "_treeshap_cache" not in self.__dict__:
+            try:
+                explainer = TreeShap(self.boosters["full"])
+            except ValueError:
+                explainer = None
+            self.__dict__["_treeshap_cache"] = explainer
+        return self.__dict__["_treeshap_cache"]
+
     def contributions(self, X: np.ndarray) -> np.ndarray:
-        """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base."""
+        """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base.
+
+        ``pred_contrib``'s values (to 1e-9) from ``scoring.treeshap.TreeShap``, an order of
+        magnitude faster; large batches use every thread unless ``num_threads`` is 1.
+        """
+        explainer = self._treeshap()
+        if explainer is not None:
+            return explainer.contributions(X, parallel=self.num_threads != 1)
         return np.asarray(
             self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
         )

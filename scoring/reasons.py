@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from features.definitions import other_reason, render_reason
+from features.definitions import FeatureSpec, other_reason, render_reason
 
 OTHER = object()
 """``shown_value``'s answer for a category the model never learned: the label reads "other"."""
@@ -57,9 +57,37 @@ def shown_value(value: Any, known: frozenset[str] | None, kind: str | None) -> A
     return value
 
 
+class _Labels:
+    """The labels of one batch: each feature's spec parsed once, each (feature, value) rendered
+    once. Rendering was a third of batch scoring once TreeSHAP was compiled, and the same few
+    values recur over many leads."""
+
+    def __init__(self, features: Sequence[Mapping[str, Any]],
+                 vocabulary: Mapping[str, frozenset[str]] | None = None) -> None:
+        # a full spec (with its label template) keeps an attribute's original column name
+        self.specs = [FeatureSpec.from_dict(f) if "label" in f else None for f in features]
+        self.known = [(vocabulary or {}).get(f["name"]) for f in features]
+        self.kinds = [f.get("kind") for f in features]
+        self.rendered: dict[tuple, str] = {}
+
+    def __call__(self, i: int, name: str, value: Any) -> str:
+        value = shown_value(value, self.known[i], self.kinds[i])
+        if value is OTHER:
+            return other_reason(name, self.specs[i])
+        key = (i, type(value), value)
+        try:
+            label = self.rendered.get(key)
+        except TypeError:  # an unhashable value
+            return render_reason(name, value, self.specs[i])
+        if label is None:
+            label = self.rendered[key] = render_reason(name, value, self.specs[i])
+        return label
+
+
 def reasons_for(
     contrib_row: np.ndarray, raw: Mapping[str, Any], features: Sequence[Mapping[str, Any]],
-    top: int, vocabulary: Mapping[str, frozenset[str]] | None = None,
+    top: int, labels: _Labels | None = None,
+    vocabulary: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Reason]:
     """The ``top`` largest contributions of one lead, labelled from its raw feature values.
 
@@ -68,6 +96,7 @@ def reasons_for(
         raw: the lead's raw (unencoded) feature values.
         features: the manifest's feature specs, in the contributions' order.
         top: how many reasons at most; a zero contribution is never a reason.
+        labels: a batch's label cache (``top_reasons_of`` passes one).
         vocabulary: each categorical feature's learned categories; any other value reads
             "other" (None: every categorical value is shown as sent).
     """
@@ -78,10 +107,9 @@ def reasons_for(
         if values[i] == 0.0:
             continue
         name = features[i]["name"]
-        # a full spec (with its label template) keeps an attribute's original column name
-        spec = features[i] if "label" in features[i] else None
-        value = shown_value(raw.get(name), (vocabulary or {}).get(name), features[i].get("kind"))
-        label = other_reason(name, spec) if value is OTHER else render_reason(name, value, spec)
+        if labels is None:
+            labels = _Labels(features, vocabulary)
+        label = labels(i, name, raw.get(name))
         out.append(Reason(name, label, features[i]["group"], float(values[i])))
     return out
 
@@ -92,5 +120,6 @@ def top_reasons_of(
     vocabulary: Mapping[str, frozenset[str]] | None = None,
 ) -> list[list[Reason]]:
     """``reasons_for`` of every row of a contributions matrix."""
-    return [reasons_for(contributions[i], raws[i], features, top, vocabulary)
+    labels = _Labels(features, vocabulary)
+    return [reasons_for(contributions[i], raws[i], features, top, labels)
             for i in range(len(contributions))]

@@ -68,12 +68,19 @@ def cli() -> None:
     default=False,
     help="Also write truth/truth.csv (the planted probabilities).",
 )
+@click.option(
+    "--drift/--no-drift",
+    default=False,
+    help="Plant drift: a moving base rate, a source appearing mid-window, a fading fit signal "
+    "(docs/generator.md).",
+)
 @_user_errors
-def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool) -> None:
+def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drift: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
     from generator import generate_export
 
-    summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth)
+    summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth,
+                              drift=drift)
     click.echo(summary)
 
 
@@ -150,6 +157,25 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
         config["labels"]["accept_maturity_window"] = True
     summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)
     click.echo(summary)
+
+
+@cli.command()
+@click.option("--from", "start", required=True, help="Date of the first replayed review.")
+@click.option("--every", default="4w", show_default=True, help="Time between reviews (4w, 28d).")
+@click.option("--cycles", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@CONFIG_OPTION
+@_user_errors
+def backtest(start: str, every: str, cycles: int, store: Path | None, config_path) -> None:
+    """Replay review cycles and score each next period: trained once vs retrained vs champion."""
+    from leadscore.config import load_config
+    from training.backtest import parse_every, run_backtest
+    from training.review import parse_as_of
+
+    config = load_config(config_path)
+    if store is not None:
+        config["store"] = str(store)
+    click.echo(run_backtest(config, parse_as_of(start), parse_every(every), cycles))
 
 
 @cli.command()

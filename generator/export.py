@@ -19,6 +19,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from generator import activities as act
+from generator import drift as drifting
 from generator import planted
 from generator.crm import sales_history
 from generator.leads import REGION_CODES, Companies, build_companies, make_leads
@@ -29,6 +30,7 @@ CHUNK_LEADS = 50_000
 FORMATS = ("csv", "parquet")
 _COMPANY_STREAM = 1  # spawn-key branch of the company pool; chunks use branch 0
 _CHUNK_STREAM = 0
+_DRIFT_STREAM = 2  # drift's own branch, so an export without --drift is unchanged
 
 _TS = pa.timestamp("s")
 _STR = pa.string()
@@ -66,9 +68,10 @@ class Plan:
     arrivals: Arrivals
     campaigns: list[Campaign]
     companies: Companies
+    drift: bool = False
 
     @classmethod
-    def make(cls, n_leads: int, seed: int, start: str, end: str) -> Plan:
+    def make(cls, n_leads: int, seed: int, start: str, end: str, drift: bool = False) -> Plan:
         if isinstance(n_leads, bool) or not isinstance(n_leads, (int, np.integer)) or n_leads < 1:
             raise LeadscoreError(
                 f"n_leads={n_leads!r} is not a positive whole number: pass 1 or more."
@@ -78,7 +81,7 @@ class Plan:
         window = Window.parse(start, end)
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_COMPANY_STREAM,)))
         return cls(int(n_leads), int(seed), window, Arrivals(window), campaigns(window),
-                   build_companies(rng))
+                   build_companies(rng), bool(drift))
 
     @property
     def n_chunks(self) -> int:
@@ -117,7 +120,15 @@ def generate_chunk(plan: Plan, index: int) -> dict[str, pa.Table]:
     intent = planted.intent_term(before.lead, before.kind, age_days, count)
     fit = planted.fit_parts(leads.seniority, leads.size, leads.industry, leads.free_email)
     fit_logit = planted.BASELINE + sum(fit.values())
-    true_p = planted.sigmoid(fit_logit + intent)
+    logit = fit_logit + intent
+    if plan.drift:  # see generator.drift
+        drift_rng = np.random.default_rng(
+            np.random.SeedSequence(plan.seed, spawn_key=(_DRIFT_STREAM, index)))
+        t = drifting.window_fraction(leads.created_at, plan.window.start, plan.window.end)
+        new_source = drifting.new_source_leads(t, drift_rng)
+        leads.raw["source"] = np.where(new_source, drifting.NEW_SOURCE, leads.raw["source"])
+        logit = logit + drifting.drift_term(t, fit["seniority"], new_source)
+    true_p = planted.sigmoid(logit)
     converted = rng.random(count) < true_p
 
     after = act.after_mql(leads.mql_at, level, converted, rng)
@@ -233,7 +244,8 @@ class GenerateSummary:
 
 
 def generate_frames(
-    n_leads: int, seed: int, start: str = "2025-11-01", end: str = "2026-11-01"
+    n_leads: int, seed: int, start: str = "2025-11-01", end: str = "2026-11-01",
+    drift: bool = False,
 ) -> GeneratedExport:
     """A whole export as pandas DataFrames (meant for tests and notebooks: up to ~50k leads).
 
@@ -243,7 +255,7 @@ def generate_frames(
     >>> sorted(export.truth.columns)[:3]
     ['company_size_band', 'converted', 'fit_logit']
     """
-    plan = Plan.make(n_leads, seed, start, end)
+    plan = Plan.make(n_leads, seed, start, end, drift)
     chunks = [generate_chunk(plan, i) for i in range(plan.n_chunks)]
     frames = {}
     for name in (*EXPORT_TABLES, "truth"):
@@ -275,6 +287,7 @@ def generate_export(
     start: str = "2025-11-01",
     end: str = "2026-11-01",
     progress: bool | None = None,
+    drift: bool = False,
 ) -> GenerateSummary:
     """Write a demo CRM export: leads, activities, dispositions and outcomes (+ truth.csv).
 
@@ -293,6 +306,8 @@ def generate_export(
             after ``end`` is in the export.
         progress: show a progress bar; default: when stderr is a terminal and there are
             several chunks.
+        drift: plant drift (a moving base rate, a source appearing mid-window, a fading fit
+            signal; ``generator.drift``) so a backtest has a known answer.
 
     Raises:
         LeadscoreError: for a bad argument, or an ``out_dir`` that is a file or already holds an
@@ -301,7 +316,7 @@ def generate_export(
     if fmt not in FORMATS:
         raise LeadscoreError(f"Unknown format {fmt!r}: pass csv or parquet.")
     out_dir = Path(out_dir)
-    plan = Plan.make(n_leads, seed, start, end)
+    plan = Plan.make(n_leads, seed, start, end, drift)
     _check_out_dir(out_dir, fmt)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [*EXPORT_TABLES, "truth"] if truth else list(EXPORT_TABLES)

@@ -11,7 +11,8 @@ A bundle is a folder (logged as the MLflow model's artifact ``bundle``):
 
 Scores:
     score         calibrated probability of becoming an SQL: sigmoid(a * margin + b) on the full
-                  booster's margin (Platt scaling keeps the ranking, so reasons still add up)
+                  booster's margin (Platt scaling) or an isotonic map of it (see ``calibrate``);
+                  both keep the ranking, so reasons still add up
     fit_score     the same for the fit booster; intent_score for the intent booster
     grade         fit letter (A best .. D) from fit_score cut-points x intent digit (1 best .. 4)
                   from intent_score cut-points, both set at the training quartiles: "A1".."D4"
@@ -175,11 +176,8 @@ class ScoringBundle:
         }
 
     def calibrated(self, margins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = {}
-        for name, margin in margins.items():
-            a, b = self.manifest["calibration"][name]
-            out[name] = sigmoid(a * margin + b)
-        return out
+        return {name: calibrate(self.manifest["calibration"][name], margin)
+                for name, margin in margins.items()}
 
     def grades(self, fit_score: np.ndarray, intent_score: np.ndarray) -> list[str]:
         """Fit letter x intent digit; cut-points are descending (best first)."""
@@ -291,6 +289,19 @@ class ScoringBundle:
         X = self.encoder.transform_columns(features.columns, len(features))
         return self.score_encoded(X, features.records() if top_reasons > 0 else None,
                                   top_reasons=top_reasons)
+
+
+def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
+    """Margins to probabilities with one booster's stored calibration.
+
+    ``[a, b]`` is Platt scaling, ``sigmoid(a * margin + b)``; ``{"method": "isotonic", "x": [...],
+    "y": [...]}`` is a non-decreasing step map on the margin, linear between its knots (chosen by
+    measurement in ``training.deploy``). Both keep the order of margins, so reasons still add up.
+    """
+    if isinstance(params, dict):
+        return np.interp(margin, params["x"], params["y"])
+    a, b = params
+    return sigmoid(a * margin + b)
 
 
 @dataclass(frozen=True)

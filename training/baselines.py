@@ -9,30 +9,18 @@ cycle scores the same validation cohort with two simpler models:
     (categories seen fewer than 10 times pooled, unseen ones ignored); L2 logistic regression.
 
 ``points``
-    A hand-written points model of the kind marketing automation teams build in HubSpot or
-    Marketo. The rules (``POINTS_RULES``; a rule whose feature the store lacks is skipped):
-
-    ===========================================================  ======
-    rule                                                         points
-    ===========================================================  ======
-    requested a demo in the last 30 days                          +20
-    each pricing-page view in the last 7 days (at most 3 count)   +10
-    attended a webinar in the last 90 days                        +10
-    downloaded content in the last 30 days                         +5
-    clicked an e-mail in the last 30 days                          +5
-    no activity at all in the last 30 days                        -10
-    title is C-level, VP or director                              +15
-    title is manager                                               +5
-    title is student or intern                                    -30
-    company size 51-5000 employees (the ICP size bands)           +10
-    company size 1-10 employees                                   -10
-    matches the whole ideal customer profile                      +10
-    free e-mail domain (gmail.com ...)                            -20
-    ===========================================================  ======
+    A points model of the kind marketing automation teams build in HubSpot or Marketo, built from
+    the data instead of by hand, so it means something on any export: for every feature of the
+    training weeks, leads are put in bins (each category seen at least 10 times; numbers cut at
+    their quartiles; missing as its own bin), and each bin's conversion is compared with the base
+    rate as a smoothed log-odds lift. The ``TOP_PER_GROUP`` strongest fit columns and intent
+    columns (largest lead-weighted mean absolute lift) become rules worth
+    ``round(POINTS_PER_LOGIT * lift)`` points per bin, e.g. "industry is software: +6".
 
     Points are not probabilities, so ``fit`` maps them to one with a one-variable logistic fit
-    (Platt scaling) on the training cohorts. The ranking stays the hand-written one; only the scale
-    is learned, so Brier score and calibration error compare fairly with the other models.
+    (Platt scaling) on the training cohorts. The ranking is the points table's; only the scale is
+    learned, so Brier score and calibration error compare fairly with the other models. A points
+    model is constant only when no column of the training weeks separates converters at all.
 """
 
 from __future__ import annotations
@@ -140,7 +128,15 @@ def fit_logistic(train: pd.DataFrame, specs: Sequence[FeatureSpec], *, seed: int
     return LogisticBaseline(specs, seed=seed).fit(train)
 
 
-# ---- hand-written points -----------------------------------------------------------------------
+# ---- points from the data ------------------------------------------------------------------
+
+TOP_PER_GROUP = 3
+"""How many fit columns and how many intent columns the points table uses."""
+POINTS_PER_LOGIT = 10
+"""Points per unit of log-odds lift (a bin converting e times the odds of the base is +10)."""
+SMOOTHING = 20.0
+"""Pseudo-leads at the base rate added to every bin, so a small bin's lift stays modest."""
+
 
 @dataclass(frozen=True)
 class PointsRule:
@@ -156,76 +152,109 @@ def _numeric(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
 
 
-def _at_least_one(column: pd.Series) -> np.ndarray:
-    return np.nan_to_num(_numeric(column)) >= 1
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
 
 
-def _capped(cap: float) -> Callable[[pd.Series], np.ndarray]:
-    return lambda column: np.clip(np.nan_to_num(_numeric(column)), 0, cap)
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
 
 
-def _one_of(*values: str) -> Callable[[pd.Series], np.ndarray]:
-    return lambda column: column.astype(object).isin(values).to_numpy()
+def _range_text(name: str, lo: float, hi: float) -> str:
+    if lo == -np.inf:
+        return f"{name} below {_number(hi)}" if hi != np.inf else f"{name} any value"
+    if hi == np.inf:
+        return f"{name} {_number(lo)} or more"
+    return f"{name} from {_number(lo)} to below {_number(hi)}"
 
 
-def _is_one(column: pd.Series) -> np.ndarray:
-    return np.nan_to_num(_numeric(column)) == 1
+def _within(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (x >= lo) & (x < hi)
 
 
-def _quiet_30d(column: pd.Series) -> np.ndarray:
-    days = _numeric(column)
-    return np.isnan(days) | (days >= 30)
+def _bins(spec: FeatureSpec, column: pd.Series) -> list[tuple[str, Callable]]:
+    """``(description, applies)`` for each bin of one column of the training weeks."""
+    name = spec.name.replace("_", " ")
+    out: list[tuple[str, Callable]] = []
+    if spec.kind == "categorical":
+        values = column.astype(object)
+        counts = values.value_counts(dropna=True)
+        for value in counts[counts >= MIN_CATEGORY_COUNT].index:
+            out.append((f"{name} is {value}",
+                        lambda c, v=value: c.astype(object).eq(v).to_numpy(dtype=bool)))
+    else:
+        x = _numeric(column)
+        seen = x[~np.isnan(x)]
+        if len(seen):
+            cuts = np.unique(np.quantile(seen, [0.25, 0.5, 0.75]))
+            cuts = cuts[cuts > seen.min()]  # a cut at the minimum would leave an empty bin
+            edges = [-np.inf, *cuts, np.inf]
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                out.append((_range_text(name, lo, hi),
+                            lambda c, a=lo, b=hi: _within(_numeric(c), a, b)))
+    if column.isna().any():
+        out.append((f"{name} missing", lambda c: c.isna().to_numpy(dtype=bool)))
+    return out
 
 
-POINTS_RULES: tuple[PointsRule, ...] = (
-    PointsRule("requested a demo in the last 30 days", "n_demo_request_30d", 20, _at_least_one),
-    PointsRule("each pricing-page view in the last 7 days (at most 3)", "n_pricing_view_7d", 10,
-               _capped(3)),
-    PointsRule("attended a webinar in the last 90 days", "n_webinar_attended_90d", 10,
-               _at_least_one),
-    PointsRule("downloaded content in the last 30 days", "n_content_download_30d", 5,
-               _at_least_one),
-    PointsRule("clicked an e-mail in the last 30 days", "n_email_click_30d", 5, _at_least_one),
-    PointsRule("no activity in the last 30 days", "days_since_last_activity", -10, _quiet_30d),
-    PointsRule("title is C-level, VP or director", "seniority", 15,
-               _one_of("c_level", "vp", "director")),
-    PointsRule("title is manager", "seniority", 5, _one_of("manager")),
-    PointsRule("title is student or intern", "seniority", -30, _one_of("student")),
-    PointsRule("company size 51-5000 employees", "company_size_band", 10,
-               _one_of("51-200", "201-1000", "1001-5000")),
-    PointsRule("company size 1-10 employees", "company_size_band", -10, _one_of("1-10")),
-    PointsRule("matches the whole ideal customer profile", "icp_match", 10, _is_one),
-    PointsRule("free e-mail domain", "free_email", -20, _is_one),
-)
+def derive_rules(train: pd.DataFrame, specs: Sequence[FeatureSpec],
+                 top: int = TOP_PER_GROUP) -> list[PointsRule]:
+    """The points table from the training weeks (see the module docstring)."""
+    y = train["label"].to_numpy(np.float64)
+    base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6)) if len(y) else 0.5
+    scored: dict[str, list[tuple[float, FeatureSpec, list[PointsRule]]]] = {"fit": [],
+                                                                          "intent": []}
+    for spec in specs:
+        if spec.name not in train.columns or spec.group not in scored:
+            continue
+        rules, strength = [], 0.0
+        for text, applies in _bins(spec, train[spec.name]):
+            mask = np.asarray(applies(train[spec.name]), dtype=bool)
+            n = int(mask.sum())
+            if n == 0:
+                continue
+            rate = (y[mask].sum() + SMOOTHING * base) / (n + SMOOTHING)
+            lift = _logit(float(np.clip(rate, 1e-6, 1 - 1e-6))) - _logit(base)
+            strength += n / len(y) * abs(lift)
+            points = round(POINTS_PER_LOGIT * lift)
+            if points:
+                rules.append(PointsRule(text, spec.name, float(points), applies))
+        if rules:
+            scored[spec.group].append((strength, spec, rules))
+    out: list[PointsRule] = []
+    for group in ("fit", "intent"):
+        ranked = sorted(scored[group], key=lambda item: (-item[0], item[1].name))
+        for _, _, rules in ranked[:top]:
+            out.extend(rules)
+    return out
 
 
 class PointsBaseline(Baseline):
-    """The hand-written points model (see the module docstring), calibrated by ``fit``."""
+    """A points table built from the training weeks (see the module docstring)."""
 
     name = "points"
-    description = "hand-written marketing points rules, mapped to a probability on training leads"
+    description = ("points from the univariate conversion of the strongest fit and intent "
+                   "columns of the training weeks, mapped to a probability")
 
-    def __init__(self, specs: Sequence[FeatureSpec], rules: Sequence[PointsRule] = POINTS_RULES):
+    def __init__(self, specs: Sequence[FeatureSpec], top: int = TOP_PER_GROUP):
         self.specs = list(specs)
-        self.rules = tuple(rules)
-
-    @property
-    def active_rules(self) -> list[PointsRule]:
-        """The rules whose feature the store has (the others are skipped)."""
-        names = {s.name for s in self.specs}
-        return [r for r in self.rules if r.feature in names]
+        self.top = top
 
     def points(self, frame: pd.DataFrame) -> np.ndarray:
         """Each lead's total points."""
+        self._check_fitted()
         total = np.zeros(len(frame), dtype=np.float64)
-        for rule in self.active_rules:
-            total += rule.points * np.asarray(rule.applies(frame[rule.feature]), dtype=np.float64)
+        for rule in self.rules_:
+            if rule.feature in frame.columns:
+                total += rule.points * np.asarray(rule.applies(frame[rule.feature]),
+                                                  dtype=np.float64)
         return total
 
     def fit(self, train: pd.DataFrame) -> PointsBaseline:
-        """Learn ``sigmoid(a * points + b)`` on the training leads' labels."""
-        self.calibration_ = platt(self.points(train), train["label"].to_numpy(np.float64))
+        """Build the points table on the training leads and learn ``sigmoid(a * points + b)``."""
+        self.rules_ = derive_rules(train, self.specs, self.top)
         self.fitted_ = True
+        self.calibration_ = platt(self.points(train), train["label"].to_numpy(np.float64))
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -234,9 +263,10 @@ class PointsBaseline(Baseline):
         return 1.0 / (1.0 + np.exp(-(a * self.points(frame) + b)))
 
     def describe(self) -> list[dict[str, Any]]:
-        """The active rules as rows, for the report."""
+        """The rules as rows, for the report."""
+        self._check_fitted()
         return [{"rule": r.description, "feature": r.feature, "points": r.points}
-                for r in self.active_rules]
+                for r in self.rules_]
 
 
 def points_model(specs: Sequence[FeatureSpec], train: pd.DataFrame | None = None) -> Baseline:

@@ -146,3 +146,30 @@ def evaluate(
                 out[prefix + "conversion_at_threshold"] = conv
             out[prefix + "volume_at_threshold"] = float(vol)
     return out
+
+
+def ranking_intervals(scores, labels, *, rounds: int, seed: int,
+                      ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95 % bootstrap percentile intervals of ROC-AUC and PR-AUC over resampled cohorts.
+
+    A resample with one class only is skipped; NaN intervals when fewer than half the rounds
+    could be measured (or ``rounds`` is 0).
+    """
+    s, y = _arrays(scores, labels)
+    nan = (math.nan, math.nan)
+    if rounds <= 0 or not _two_classes(y):
+        return nan, nan
+    rng = np.random.default_rng(seed)
+    roc, pr = [], []
+    for _ in range(rounds):
+        idx = rng.integers(0, len(s), len(s))
+        ys = y[idx]
+        if not _two_classes(ys):
+            continue
+        roc.append(roc_auc_score(ys, s[idx]))
+        pr.append(average_precision_score(ys, s[idx]))
+    if len(roc) < rounds / 2:
+        return nan, nan
+    r = np.percentile(roc, [2.5, 97.5])
+    p = np.percentile(pr, [2.5, 97.5])
+    return (float(r[0]), float(r[1])), (float(p[0]), float(p[1]))

@@ -1,8 +1,12 @@
 """The promotion gates: may the challenger replace the champion? Pure functions, no I/O.
 
-Three gates, each with a pass/fail and one plain sentence a leader can read:
+Four gates, each with a pass/fail and one plain sentence a leader can read:
 
-- ``band``: a threshold exists whose expected MQL-to-SQL conversion lies in the agreed band.
+- ``evidence``: the challenger ranks better than chance beyond noise: the 95 % bootstrap interval of
+  its ROC-AUC lies above 0.5 and that of its PR-AUC above the cohort's base rate. When it fails the
+  review says "insufficient evidence" and the report leads with it.
+- ``band``: a threshold exists whose expected MQL-to-SQL conversion reaches the agreed band, and it
+  marks no more than ``cycle.max_mql_share`` of leads as MQLs.
 - ``calibration``: the challenger's expected calibration error is at most ``max_calibration_error``
   (its scores can be read as probabilities).
 - ``pr_auc``: on the same validation cohort the challenger's PR-AUC is at least the champion's minus
@@ -55,18 +59,57 @@ def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def band_gate(feasible: bool, message: str, band: tuple[float, float]) -> Gate:
-    """Pass when the threshold search met the agreed conversion band."""
+def band_gate(feasible: bool, message: str, band: tuple[float, float],
+              too_broad: bool = False) -> Gate:
+    """Pass when the threshold search met the agreed conversion band with a selective threshold."""
     lo, hi = band
-    if feasible:
+    if feasible and not too_broad:
         # the threshold's own message is printed beside the gates; no need to repeat it here
         sentence = f"A threshold meets the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band."
+    elif feasible:
+        sentence = f"The threshold reaches the {lo:.0%}-{hi:.0%} band only by passing too many " \
+                   f"leads, so nothing is promoted. {message}"
     else:
         sentence = (
             f"No threshold meets the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band, "
-            f"so the champion stays. {message}"
+            f"so nothing is promoted. {message}"
         )
-    return Gate("band", bool(feasible), sentence.strip())
+    return Gate("band", bool(feasible and not too_broad), sentence.strip())
+
+
+INSUFFICIENT_EVIDENCE = "Insufficient evidence"
+
+
+def evidence_gate(roc_interval: tuple[float, float], pr_interval: tuple[float, float],
+                  base_rate: float) -> Gate:
+    """Pass when the ROC-AUC interval lies above 0.5 and the PR-AUC interval above the base rate.
+
+    Args:
+        roc_interval, pr_interval: 95 % bootstrap intervals on the validation cohort.
+        base_rate: the cohort's SQL rate (what a random ranking's PR-AUC is on average).
+    """
+    (roc_lo, roc_hi), (pr_lo, pr_hi) = roc_interval, pr_interval
+    if _missing(roc_lo) or _missing(pr_lo):
+        return Gate("evidence", False,
+                    f"{INSUFFICIENT_EVIDENCE}: the ranking could not be measured on the "
+                    "validation cohort (too few leads or only one outcome), so nothing is "
+                    "promoted.")
+    chance_roc = roc_lo <= 0.5
+    chance_pr = pr_lo <= base_rate
+    if not (chance_roc or chance_pr):
+        return Gate("evidence", True,
+                    f"The model ranks better than chance beyond noise: ROC-AUC 95% interval "
+                    f"{roc_lo:.3f}-{roc_hi:.3f} (chance 0.5), PR-AUC {pr_lo:.3f}-{pr_hi:.3f} "
+                    f"(base rate {base_rate:.3f}).", float(roc_lo), 0.5)
+    parts = []
+    if chance_roc:
+        parts.append(f"its ROC-AUC 95% interval {roc_lo:.3f}-{roc_hi:.3f} includes 0.5 (chance)")
+    if chance_pr:
+        parts.append(f"its PR-AUC interval {pr_lo:.3f}-{pr_hi:.3f} includes the base rate "
+                     f"{base_rate:.3f}")
+    return Gate("evidence", False,
+                f"{INSUFFICIENT_EVIDENCE}: the model does not rank leads better than chance beyond "
+                f"noise ({' and '.join(parts)}), so nothing is promoted.", float(roc_lo), 0.5)
 
 
 def calibration_gate(ece: float | None, max_error: float) -> Gate:
@@ -113,6 +156,8 @@ def decide(
     threshold_message: str,
     band: tuple[float, float],
     gates_config: Mapping[str, float],
+    too_broad: bool = False,
+    evidence: Gate | None = None,
 ) -> GateDecision:
     """Run every gate on one cycle's figures.
 
@@ -123,9 +168,12 @@ def decide(
         band: the agreed (min, max) conversion band.
         gates_config: ``cycle.gates`` from the config (``pr_auc_tolerance``,
             ``max_calibration_error``).
+        too_broad: the threshold marks more than ``cycle.max_mql_share`` of leads as MQLs.
+        evidence: the ``evidence_gate`` verdict, first when given.
     """
     return GateDecision((
-        band_gate(feasible, threshold_message, band),
+        *((evidence,) if evidence is not None else ()),
+        band_gate(feasible, threshold_message, band, too_broad),
         calibration_gate(challenger.get("ece"), float(gates_config["max_calibration_error"])),
         pr_auc_gate(
             challenger.get("pr_auc"),

@@ -102,6 +102,7 @@ def _train_booster(
     params: dict[str, Any],
     rounds: int,
     increasing: set[str] = frozenset(),
+    weight: np.ndarray | None = None,
 ) -> lgb.Booster:
     names = [specs[i].name for i in columns]
     categorical = [j for j, i in enumerate(columns) if specs[i].kind == "categorical"]
@@ -111,6 +112,7 @@ def _train_booster(
     dataset = lgb.Dataset(
         X[:, columns],
         label=y,
+        weight=weight,
         feature_name=names,
         categorical_feature=categorical,
         params={"verbosity": -1},
@@ -135,6 +137,7 @@ def train_bundle(
     seed: int,
     meta: Mapping[str, Any],
     attribute_roles: Mapping[str, Sequence[str]] | None = None,
+    weight: np.ndarray | None = None,
 ) -> ScoringBundle:
     """Train the full, fit and intent boosters and calibrate them.
 
@@ -148,6 +151,7 @@ def train_bundle(
         meta: metadata copied into the manifest (cycle, trained_at, policy hash, ...).
         attribute_roles: ``{column: (role, kind)}`` of the store, so serving builds attribute
             features exactly as training did.
+        weight: optional per-lead training weight (recency weighting, ``training.deploy``).
 
     Returns:
         A bundle whose threshold is the placeholder 0.5 until the cycle sets the real one.
@@ -165,7 +169,8 @@ def train_bundle(
     columns = _group_columns(specs)
     increasing = increasing_features(specs, config)
     boosters = {
-        name: _train_booster(X_train, y_train, columns[name], specs, params, rounds, increasing)
+        name: _train_booster(X_train, y_train, columns[name], specs, params, rounds, increasing,
+                             weight)
         for name in BOOSTERS
     }
 

@@ -21,6 +21,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
 NO_CHAMPION = "No champion model yet: run `leadscore review` first."
+"""The sentence when no review ever registered a model (see ``no_champion``)."""
 _HISTORY_KEEP = 200  # tag values are bounded in size; the oldest entries matter least
 
 
@@ -97,6 +98,33 @@ def set_challenger(client, name: str, version: int) -> None:
     client.set_registered_model_alias(name, CHALLENGER, str(version))
 
 
+def no_champion(client, name: str) -> str:
+    """Why there is no champion, in one sentence: never reviewed, or reviewed and never promoted.
+
+    The second case names the last reviewed version, its cycle and the gate(s) it failed (from
+    the tags ``training.review.register`` sets on every version) and how to promote it by hand.
+    """
+    try:
+        found = client.search_model_versions(f"name = '{name}'")
+    except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
+        found = []
+    if not found:
+        return NO_CHAMPION
+    last = max(found, key=lambda v: int(v.version))
+    tags = dict(last.tags or {})
+    cycle = tags.get("cycle")
+    failed = [k.removeprefix("gate.") for k, v in sorted(tags.items())
+              if k.startswith("gate.") and v == "fail"]
+    n = len(found)
+    runs = f"{n} review{'s' if n != 1 else ''} registered a model"
+    where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")
+    why = (f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}" if failed
+           else "was not promoted")
+    return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
+            f"Review it and promote it by hand with `leadscore promote {last.version}`, "
+            "or fix what failed and run `leadscore review` again.")
+
+
 def _describe(previous: int | None, version: int) -> str:
     before = f"v{previous}" if previous is not None else "(none)"
     return f"champion: {before} -> v{version}"
@@ -138,7 +166,7 @@ def rollback_champion(config: dict[str, Any]) -> str:
     name = model_name(config)
     current = alias_version(client, name, CHAMPION)
     if current is None:
-        raise LeadscoreError(NO_CHAMPION)
+        raise LeadscoreError(no_champion(client, name))
     existing = set(versions(client, name))
     # a version whose review was killed or failed is never a place to roll back to
     history = [v for v in champion_history(client, name) if v in existing
@@ -179,7 +207,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
     name = model_name(config)
     version = _version_of(client, uri)
     if model_uri is None and version is None:
-        raise LeadscoreError(NO_CHAMPION)
+        raise LeadscoreError(no_champion(client, name))
     from training.tracking import quiet_mlflow
 
     # the boosters and the manifest are read into memory, so the download can go at once
@@ -189,7 +217,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
         except MlflowException as exc:
             if uri == champion_uri(config):
-                raise LeadscoreError(NO_CHAMPION) from None
+                raise LeadscoreError(no_champion(client, name)) from None
             first = str(exc).strip().splitlines()[0][:200]
             raise LeadscoreError(
                 f"Cannot load the model {uri} ({first}): "

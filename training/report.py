@@ -29,6 +29,9 @@ from training.report_figures import Figures, sentence, words
 REPORT_ARTIFACT_DIR = "report"
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_SIGNALS = 12
+MIN_SIGNAL_SHARE = 0.005
+"""A signal is listed only when it carries at least this share of the total SHAP importance:
+one with (near) zero impact says nothing about what predicts the outcome."""
 TOP_CAMPAIGNS = 15
 MIN_SOURCE_LEADS = 20
 _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
@@ -36,22 +39,22 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
     band = config["cycle"]["band"]
-    lo = run.param("band_min", "band.min")
-    hi = run.param("band_max", "band.max")
+    lo = run.param("band_min")  # the names training.review.cycle_params writes
+    hi = run.param("band_max")
     return (float(lo) if lo else float(band["min"]), float(hi) if hi else float(band["max"]))
 
 
 def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) -> dict[str, Any]:
     table = data.importance(run)
     if table is None:
-        return {"available": False}
+        return {"available": False, "why": "the review logged no signal importance table"}
     prev = data.importance(previous) if previous is not None else None
     prev_rank = dict(zip(prev["feature"], prev["rank"], strict=True)) if prev is not None else {}
     total = float(table["importance"].sum()) or 1.0
     shares = {g: float(table.loc[table["group"] == g, "importance"].sum()) / total
               for g in ("fit", "intent")}
     rows = []
-    for _, row in table.head(TOP_SIGNALS).iterrows():
+    for _, row in listed_signals(table).iterrows():
         key = f"report.signal.{metric_key(row['feature'])}"
         before = prev_rank.get(row["feature"])
         change = (before - row["rank"]) if before is not None else None
@@ -61,6 +64,9 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) 
             "previous": figs.put(key + ".previous_rank", before, "count") if before else "new",
             "change": change,
         })
+    if not rows:
+        return {"available": False,
+                "why": "no signal carries a measurable share of the score this cycle"}
     moved = [r for r in rows if r["change"]]
     return {
         "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
@@ -73,6 +79,16 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) 
     }
 
 
+def listed_signals(table: pd.DataFrame, top: int = TOP_SIGNALS,
+                   min_share: float = MIN_SIGNAL_SHARE) -> pd.DataFrame:
+    """The strongest ``top`` signals whose share of the total importance is at least
+    ``min_share`` (the table is sorted strongest first)."""
+    total = float(table["importance"].sum())
+    if total <= 0:
+        return table.head(0)
+    return table[table["importance"] / total >= min_share].head(top)
+
+
 def _share(figs: Figures, group: str, computed: float):
     """The group's share of the score: the review's ``importance.<group>`` metric when logged."""
     key = f"importance.{group}"
@@ -83,7 +99,8 @@ def _share(figs: Figures, group: str, computed: float):
 
 def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
     if frame.empty:
-        return {"available": False}
+        return {"available": False,
+                "why": "no lead in this cycle's data window has a disposition yet"}
     figs.add("report.dispositioned", len(frame))
     by_source = store.acceptance_by(frame, "source")
     by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
@@ -169,9 +186,12 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     origin = "the review's scored validation cohort"
     if scored is None and run.as_of is not None:
         try:
-            scored = store.score_validation_cohort(con, _bundle_of(client, config, run), policy,
-                                                   config, run.as_of)
+            bundle = _bundle_of(client, config, run)
+            scored = store.score_validation_cohort(con, bundle, policy, config, run.as_of)
             origin = "the cycle's model re-scoring the newest matured cohorts"
+            if (bundle.manifest.get("deployment") or {}).get("refit"):
+                origin += (" (it was refit on them too, so grades may look better here than "
+                           "on new leads)")
         except Exception as exc:  # noqa: BLE001 - the rest of the report still stands
             return {"available": False, "why": f"could not score the validation cohort ({exc})"}
     if scored is None or scored.empty:
@@ -202,7 +222,8 @@ def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> 
     sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
     result = store.first_touch(frame, labels, sla)
     if not result["touched"]:
-        return {"available": False}
+        return {"available": False,
+                "why": "no disposition in this cycle's data window records a first touch"}
     out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
            "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
            "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
@@ -262,15 +283,42 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
     out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None}
     if check.verdict == "first cycle":
         return out
-    for name, fmt in (("days", "count"), ("before_n", "count"), ("after_n", "count"),
-                      ("before_rate", "pct"), ("after_rate", "pct"), ("diff", "pp"),
-                      ("ci_low", "pp"), ("ci_high", "pp"), ("p_value", "ratio")):
+    for name, fmt in (("days", "count"), ("after_n", "count"), ("after_rate", "pct"),
+                      ("predicted", "pct"), ("diff", "pp"), ("ci_low", "pp"), ("ci_high", "pp"),
+                      ("p_value", "ratio")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
-    if check.before_n and check.after_n:
-        out["chart"] = charts.cohort_chart((check.before_rate, check.before_n),
+    if check.after_n and math.isfinite(check.predicted):
+        out["chart"] = charts.cohort_chart((check.predicted, check.after_n),
                                            (check.after_rate, check.after_n),
-                                           ("before the last cycle", "after it"))
+                                           ("predicted by the scores", "observed"))
     return out
+
+
+def _predictor(client, config: dict[str, Any], run: data.CycleRun, con):
+    """The serving model's scores for labelled rows: the champion this cycle started with."""
+    from training.registry import load_bundle, model_name
+
+    version = run.param("champion_version_before")
+    if version is None or version == "none":
+        return None
+    try:
+        bundle = load_bundle(f"models:/{model_name(config)}/{version}", config)[0]
+    except Exception:  # noqa: BLE001 - without the model there is no prediction to compare
+        return None
+    return lambda rows: store.score_rows(con, bundle, config, rows)
+
+
+def positive_name(config: dict[str, Any]) -> str:
+    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
+    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
+
+
+def omitted(ctx: dict[str, Any]) -> dict[str, str]:
+    """Sections left out for want of data, each with one line saying why."""
+    titles = {"signals": "Signals", "dispositions": "Dispositions",
+              "speed": "Speed to lead"}
+    return {key: f"{title} left out: {ctx[key].get('why', 'no data this cycle')}."
+            for key, title in titles.items() if not ctx[key].get("available")}
 
 
 def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str, Any], Figures,
@@ -302,16 +350,18 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             "grades": _grades(run, config, con, policy, client, figs),
             "speed": _speed(frame, labels, config, figs),
             "cohort": _cohort(store.cohort_check(con, policy, as_of,
-                                                 previous.as_of if previous else None, maturity),
+                                                 previous.as_of if previous else None, maturity,
+                                                 _predictor(client, config, run, con)),
                               figs),
         }
     ctx["model"] = _model(run, figs)
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
-        promoted=data.promoted(run), figs=figs,
+        promoted=data.promoted(run), figs=figs, positive=positive_name(config),
+        champion_after=data.champion_after(run),
         threshold={k: figs.show(k, f) for k, f in (
             ("threshold", "ratio"), ("threshold_ci_low", "pct"), ("threshold_ci_high", "pct"),
-            ("conversion_at_threshold", "pct"), ("mqls_per_week", "num1"),
+            ("conversion_at_threshold", "pct"), ("mqls_per_week", "count"),
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
         threshold_message=_infeasible_message(run),
@@ -319,6 +369,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         unmatured=_unmatured(data.label_summary(run), figs),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
+    ctx["omitted"] = omitted(ctx)
     ctx["summary"] = summary(ctx)
     return ctx, figs, run
 

@@ -13,15 +13,17 @@ Definitions (the report's glossary repeats them):
   touch (the earliest ``first_touch_at``), in clock hours. The SLA is ``sla.high_intent_hours``
   (default 1) for leads with a high-intent activity before their first touch and
   ``sla.other_hours`` (default 24) for the rest.
-- *Cohort check*: the SQL rate of leads that became scoreable after the previous cycle's review
-  date against the equal-length window just before it, both measured as "SQL within d days"
-  (d = min(maturity, max(7, half the gap between the cycles))) so the younger cohort is not
-  penalised for having had less time; only leads whose d days have passed count.
+- *Cohort check*: the observed SQL rate of the leads that became scoreable after the previous
+  cycle's review (and have matured since) against what the scores of the model serving then (the
+  champion this cycle started with) predicted for the same leads. A change in the base rate moves
+  both the observation and nothing else, so it is never credited to the model: the check says
+  whether the scores held up, not whether conversion rose.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -192,39 +194,44 @@ def first_touch(frame: pd.DataFrame, labels: pd.DataFrame, sla: dict[str, float]
 
 @dataclass(frozen=True)
 class CohortCheck:
-    """Did leads scored after the previous cycle convert better than those just before it?"""
+    """Did leads scored since the previous review convert as their scores predicted?
 
-    verdict: str  # "better", "worse", "no clear difference", "insufficient evidence", "first cycle"
+    ``verdict``: "as predicted", "above prediction", "below prediction", "insufficient evidence"
+    (too few matured leads), "no model" (no champion scored them) or "first cycle".
+    """
+
+    verdict: str
     days: int = 0
-    before_start: datetime | None = None
     split: datetime | None = None
     after_end: datetime | None = None
-    before_n: int = 0
-    before_sqls: int = 0
     after_n: int = 0
     after_sqls: int = 0
+    predicted: float = math.nan
     diff: float = math.nan
     ci_low: float = math.nan
     ci_high: float = math.nan
     p_value: float = math.nan
 
     @property
-    def before_rate(self) -> float:
-        return self.before_sqls / self.before_n if self.before_n else math.nan
-
-    @property
     def after_rate(self) -> float:
         return self.after_sqls / self.after_n if self.after_n else math.nan
 
 
-def two_proportions(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float, float]:
-    """Difference p2 - p1 with its 95 % Wald interval and the two-sided pooled z-test p-value."""
-    p1, p2 = x1 / n1, x2 / n2
-    diff = p2 - p1
-    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    pooled = (x1 + x2) / (n1 + n2)
-    se0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    p_value = math.erfc(abs(diff) / se0 / math.sqrt(2)) if se0 > 0 else 1.0
+def observed_vs_predicted(labels: np.ndarray, predicted: np.ndarray
+                          ) -> tuple[float, float, float, float]:
+    """Observed rate minus mean prediction, its 95 % interval and two-sided p-value.
+
+    Under the scores, the number of SQLs is a sum of independent Bernoulli(p_i), whose variance
+    is the sum of p_i (1 - p_i): the interval is what sampling alone would give if the scores
+    were right.
+    """
+    y = np.asarray(labels, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    n = len(y)
+    diff = float(y.mean() - p.mean())
+    se = math.sqrt(float(np.sum(p * (1 - p)))) / n or 1e-12
+    z = diff / se
+    p_value = math.erfc(abs(z) / math.sqrt(2))
     return diff, diff - 1.96 * se, diff + 1.96 * se, p_value
 
 
@@ -234,33 +241,34 @@ def cohort_check(
     as_of: datetime,
     previous_as_of: datetime | None,
     maturity_days: int,
+    predict: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> CohortCheck:
-    """Compare the cohort after ``previous_as_of`` with the equal-length one before it."""
+    """Compare the matured leads scored since ``previous_as_of`` with their predictions.
+
+    Args:
+        predict: the serving model's probabilities for labelled rows (``lead_id``,
+            ``scoreable_at``); None when no champion was serving.
+    """
     if previous_as_of is None:
         return CohortCheck("first cycle")
-    gap = (as_of - previous_as_of).days
-    days = int(min(maturity_days, max(7, gap // 2)))
-    after_end = as_of - timedelta(days=days)
-    length = after_end - previous_as_of
-    if length <= timedelta(0):
-        return CohortCheck("insufficient evidence", days, split=previous_as_of)
-    before_start = previous_as_of - length
-    labels = build_labels(con, as_of, policy, days)
+    after_end = as_of - timedelta(days=maturity_days)
+    if after_end <= previous_as_of:
+        return CohortCheck("insufficient evidence", maturity_days, previous_as_of, after_end)
+    labels = build_labels(con, as_of, policy, maturity_days)
     labels = labels[labels["matured"]]
     at = pd.to_datetime(labels["scoreable_at"])
-    before = labels[(at >= before_start) & (at < previous_as_of)]
-    after = labels[(at >= previous_as_of) & (at <= after_end)]
-    check = dict(days=days, before_start=before_start, split=previous_as_of, after_end=after_end,
-                 before_n=len(before), before_sqls=int(before["label"].sum()),
+    after = labels[(at >= previous_as_of) & (at < after_end)].reset_index(drop=True)
+    check = dict(days=maturity_days, split=previous_as_of, after_end=after_end,
                  after_n=len(after), after_sqls=int(after["label"].sum()))
-    small = (min(len(before), len(after)) < MIN_COHORT_LEADS
-             or min(check["before_sqls"], check["after_sqls"]) < MIN_COHORT_SQLS)
-    if small:
+    if len(after) < MIN_COHORT_LEADS or check["after_sqls"] < MIN_COHORT_SQLS:
         return CohortCheck("insufficient evidence", **check)
-    diff, lo, hi, p = two_proportions(check["before_sqls"], len(before), check["after_sqls"],
-                                      len(after))
-    verdict = "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
-    return CohortCheck(verdict, diff=diff, ci_low=lo, ci_high=hi, p_value=p, **check)
+    if predict is None:
+        return CohortCheck("no model", **check)
+    predicted = np.asarray(predict(after), dtype=np.float64)
+    diff, lo, hi, p = observed_vs_predicted(after["label"].to_numpy(), predicted)
+    verdict = "above prediction" if lo > 0 else "below prediction" if hi < 0 else "as predicted"
+    return CohortCheck(verdict, predicted=float(predicted.mean()), diff=diff, ci_low=lo,
+                       ci_high=hi, p_value=p, **check)
 
 
 def grade_table(scored: pd.DataFrame) -> pd.DataFrame:
@@ -317,3 +325,14 @@ def score_validation_cohort(
     points = pd.DataFrame({"lead_id": valid["lead_id"], "as_of": valid["scoreable_at"]})
     scores = score_frame(bundle, build_batch(con, points, config))
     return pd.concat([valid[["lead_id", "source", "label"]], scores[["score", "grade"]]], axis=1)
+
+
+def score_rows(con: duckdb.DuckDBPyConnection, bundle, config: dict[str, Any],
+               rows: pd.DataFrame) -> np.ndarray:
+    """``bundle``'s score of each labelled row (``lead_id``, ``scoreable_at``) as of that moment."""
+    from features.batch import build_batch
+    from scoring.bundle import score_frame
+
+    points = pd.DataFrame({"lead_id": rows["lead_id"].to_numpy(),
+                           "as_of": rows["scoreable_at"].to_numpy()})
+    return score_frame(bundle, build_batch(con, points, config))["score"].to_numpy()

@@ -23,8 +23,10 @@ import pandas as pd
 
 from leadscore.errors import LeadscoreError
 
-AS_OF_PARAMS = ("as_of", "review_date", "data_window_end")
-WINDOW_START_PARAMS = ("data_window_start", "window_start", "train_start")
+AS_OF_PARAMS = ("as_of",)
+"""The review date: the param ``training.review.cycle_params`` writes (only that one)."""
+WINDOW_START_PARAMS = ("data_window_start",)
+"""The first training cohort, as ``training.cycle.data_window`` names it."""
 # only a review that ran to its end is a cycle: FAILED and KILLED runs, and RUNNING ones (a review
 # still going, or one whose process was killed before MLflow could close the run), are not
 _COMPLETED = "FINISHED"
@@ -299,6 +301,16 @@ def promoted(run: CycleRun) -> bool | None:
         if key in run.metrics:
             return bool(run.metrics[key])
     return None
+
+
+def champion_after(run: CycleRun) -> int | None:
+    """The champion's version once the cycle ended: its own version when promoted, else the one it
+    started with (None: there was, and is, no champion)."""
+    if promoted(run):
+        version = run.tags.get("model_version")
+        return int(version) if version and version.isdigit() else None
+    before = run.param("champion_version_before")
+    return int(before) if before and before.isdigit() else None
 
 
 def calibration(run: CycleRun) -> pd.DataFrame | None:

@@ -41,7 +41,14 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         failed = [g["name"].replace("_", "-") for g in gates.get("gates", [])
                   if not g.get("passed")]
         why = f" (failed gate: {', '.join(failed)})" if failed else ""
-        parts.append(f"; it was not promoted{why}, so the champion keeps scoring.")
+        champion = ctx.get("champion_after")
+        if champion is not None:
+            parts.append(f"; it was not promoted{why}, so champion v{champion} keeps scoring.")
+        else:
+            version = ctx["run"].tags.get("model_version")
+            promote = f"`leadscore promote {version}`" if version else "`leadscore promote`"
+            parts.append(f"; it was not promoted{why}, and there is no champion: nothing scores "
+                         f"leads until a version is promoted ({promote} after review).")
     else:
         parts.append(".")
     return sentence(*parts)
@@ -57,8 +64,8 @@ def _volume(ctx: dict[str, Any]) -> Markup | None:
 
 def _signal(ctx: dict[str, Any]) -> Markup | None:
     signals = ctx["signals"]
-    if not signals.get("available"):
-        return None
+    if not signals.get("available") or _evidence(ctx) is not None:
+        return None  # a model that ranks no better than chance has no signal to name
     top = signals["rows"][0]
     if signals["first_cycle"]:
         tail = " (first cycle: nothing to compare with yet)."
@@ -66,7 +73,7 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
         tail = ", as in the previous cycle." if signals["top_previous"] == 1 else ", a new signal."
     else:
         tail = Markup(", up from #{} last cycle.").format(signals["top_previous"])
-    return sentence("The strongest signal of a booked meeting is ",
+    return sentence(f"The strongest signal of a {ctx['positive']} is ",
                     f"{top['label']} ({top['group']}); ",
                     "fit explains ", signals["fit_share"], " of the score and intent ",
                     signals["intent_share"], tail)
@@ -122,27 +129,48 @@ def _grades(ctx: dict[str, Any]) -> Markup | None:
                     g["count"], " inversions in all); review the grade cut-points.")
 
 
-def _cohort(ctx: dict[str, Any]) -> Markup:
+def _cohort(ctx: dict[str, Any]) -> Markup | None:
     c = ctx["cohort"]
     verdict = c["verdict"]
     if verdict == "first cycle":
         return sentence("First cycle: there is no earlier change to judge yet.")
+    if verdict == "no model":
+        return None  # no champion scored these leads: there is no prediction to check
     if verdict == "insufficient evidence":
         if not c["check"].after_n:
-            return sentence("Insufficient evidence on whether last cycle's change helped: no "
-                            "lead scored since then has had time to convert yet.")
-        return sentence("Insufficient evidence on whether last cycle's change helped (",
-                        c["after_n"], " leads after it, ", c["before_n"], " before).")
-    head = {"better": "Last cycle's change helped: leads scored since then became SQLs at ",
-            "worse": "Leads scored since last cycle's change did worse: they became SQLs at ",
-            "no clear difference": "No clear difference since last cycle's change: leads became "
-                                   "SQLs at "}[verdict]
-    return sentence(head, c["after_rate"], " vs ", c["before_rate"], " before (",
-                    c["diff"], ", 95% interval ", c["ci_low"], " to ", c["ci_high"], ").")
+            return sentence("Insufficient evidence on how the scores held up since the last "
+                            "review: no lead scored since then has matured yet.")
+        return sentence("Insufficient evidence on how the scores held up since the last review (",
+                        c["after_n"], " matured leads).")
+    head = "Leads scored since the last review became SQLs at "
+    tail = {
+        "as predicted": ", as their scores predicted (",
+        "above prediction": ", above what their scores predicted (",
+        "below prediction": ", below what their scores predicted (",
+    }[verdict]
+    meaning = {
+        "as predicted": "): the scores held up.",
+        "above prediction": "): conversion rose for reasons the model did not see, such as a "
+                            "moving base rate; it is not the model's doing, and retraining "
+                            "catches up with it.",
+        "below prediction": "): the scores are too optimistic for recent leads; retraining "
+                            "catches up with it.",
+    }[verdict]
+    return sentence(head, c["after_rate"], tail, c["predicted"], " for the same ", c["after_n"],
+                    " leads, difference ", c["diff"], ", 95% interval ", c["ci_low"], " to ",
+                    c["ci_high"], meaning)
+
+
+def _evidence(ctx: dict[str, Any]) -> Markup | None:
+    """The evidence gate's sentence when it failed: the report leads with it."""
+    for gate in ctx["model"]["gates"].get("gates", []):
+        if gate.get("name") == "evidence" and not gate.get("passed"):
+            return sentence(gate.get("sentence", "Insufficient evidence."))
+    return None
 
 
 def summary(ctx: dict[str, Any]) -> list[Markup]:
     """The summary's sentences, most important first."""
-    parts = [_conversion(ctx), _volume(ctx), _signal(ctx), *_dispositions(ctx), _speed(ctx),
-             _grades(ctx), _cohort(ctx)]
+    parts = [_evidence(ctx), _conversion(ctx), _volume(ctx), _signal(ctx), *_dispositions(ctx),
+             _speed(ctx), _grades(ctx), _cohort(ctx)]
     return [p for p in parts if p is not None]

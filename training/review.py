@@ -1,9 +1,13 @@
 """``leadscore review --cycle ID``: one retrain-evaluate-gate-register pass, as one MLflow run.
 
-labels + features as of the review date -> time-ordered split -> train the challenger -> score the
-newest matured cohort -> threshold from the agreed band -> evaluate challenger, champion and the two
-baselines on that same cohort -> SHAP importance -> gates -> log everything -> register the version
--> move the aliases.
+Named steps, each a function:
+
+1. ``training.cycle.train_and_evaluate -> CycleResult``: labels + features as of the review date,
+   time-ordered split, the challenger, the threshold from the agreed band, challenger, champion and
+   the two baselines on the same cohort, SHAP importance, gates. Writes nothing.
+2. ``log_cycle``: params, metrics and evaluation artifacts on the MLflow run.
+3. ``register``: the model version, then the aliases (last).
+4. ``summarize``: the one-screen summary; then the leaders' report.
 
 Failure safety: everything that can fail (reading the store, training, evaluating, logging) happens
 before the registry changes; the aliases move in the very last step. If anything raises, the run
@@ -18,16 +22,25 @@ import math
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import mlflow
 import pandas as pd
 
 from features.outcome_lag import review_lag
+from features.store import connect
 from leadscore.errors import LeadscoreError
-from training import cycle_guard
+from scoring.pyfunc import LeadScorePyfunc
+from training import cycle_guard, explain, registry
+from training.cycle import CycleResult, train_and_evaluate
+from training.evaluate import calibration_table
+from training.model import lightgbm_params
+from training.report import MIN_SIGNAL_SHARE, write_report
 from training.review_console import COMPARED_METRICS, ReviewSummary
+from training.tracking import client as mlflow_client
+from training.tracking import quiet_mlflow, setup_tracking
 
 EXAMPLE_ROWS = 3
 TOP_SIGNALS = 5
@@ -54,32 +67,6 @@ def parse_as_of(text: str | datetime | None) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value
-
-
-def _cohort_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return pd.Timestamp(value).date().isoformat()
-
-
-def data_window(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -> dict[str, str]:
-    """First and last weekly cohort of each part of the split."""
-    out = {}
-    for name, part in (("train", train), ("calib", calib), ("valid", valid)):
-        out[f"{name}_first_cohort"] = _cohort_text(part["cohort"].min())
-        out[f"{name}_last_cohort"] = _cohort_text(part["cohort"].max())
-    out["data_window_start"] = out["train_first_cohort"]
-    out["data_window_end"] = out["valid_last_cohort"]
-    return out
-
-
-def aligned_frame(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
-    """``frame`` with every column a model needs; a feature this cycle lacks is missing (NaN)."""
-    missing = [n for n in feature_names if n not in frame.columns]
-    if not missing:
-        return frame
-    extra = pd.DataFrame({n: np.nan for n in missing}, index=frame.index)
-    return pd.concat([frame, extra], axis=1)
 
 
 def input_example(as_of: datetime, attribute_columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -127,63 +114,10 @@ def metric_items(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{head}{k}": float(v) for k, v in metrics.items() if v is not None}
 
 
-# ---- the cycle ----------------------------------------------------------------------------------
-
-def _evaluate(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks: int) -> dict:
-    from training.evaluate import evaluate
-
-    return evaluate(scores, valid["label"].to_numpy(), threshold=threshold,
-                    sources=valid["source"].to_numpy(dtype=object), weeks=weeks)
-
-
-def _champion(config: dict[str, Any], valid: pd.DataFrame, weeks: int):
-    """The current champion's version and its metrics on ``valid`` (None, None without one).
-
-    A champion that cannot be loaded or scored (say, logged by an incompatible release) does not
-    stop the cycle: its metrics are NaN, so the PR-AUC gate fails and nothing is promoted
-    automatically; the note says why.
-    """
-    from scoring.bundle import score_frame
-    from training import registry
-    from training.tracking import client
-
-    name = registry.model_name(config)
-    version = registry.alias_version(client(config), name, registry.CHAMPION)
-    if version is None:
-        return None, None, None
-    try:
-        bundle, _ = registry.load_bundle(f"models:/{name}/{version}", config)
-        scores = score_frame(bundle, aligned_frame(valid, bundle.feature_names))["score"]
-        metrics = _evaluate(scores.to_numpy(), valid, bundle.threshold, weeks)
-        return version, metrics, None
-    except Exception as exc:  # noqa: BLE001 - see docstring
-        note = (f"the champion v{version} could not be evaluated ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); it is kept until a "
-                "person promotes a version")
-        return version, {"pr_auc": math.nan, "ece": math.nan}, note
-
-
-def _baselines(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, float]]:
-    """Logistic and points baselines on ``valid``, each at its own band threshold."""
-    from training.baselines import fit_logistic, points_model
-    from training.threshold import choose_threshold
-
-    out = {}
-    cohort_labels = valid["label"].to_numpy()
-    for model in (fit_logistic(train, specs, seed=seed), points_model(specs, train)):
-        scores = np.asarray(model.predict_proba(valid), dtype=np.float64)
-        decision = choose_threshold(scores, cohort_labels, weeks, band, rounds=0, seed=seed)
-        cut = decision.threshold if math.isfinite(decision.threshold) else math.inf
-        metrics = _evaluate(scores, valid, cut, weeks)
-        metrics["threshold"] = decision.threshold
-        out[model.name] = metrics
-    return out
-
+# ---- the steps after training: log, register, summarise ------------------------------------
 
 def _write_artifacts(folder: Path, *, decision, gates, label_summary, specs, valid, scores,
                      importance, groups, comparison, calibration) -> None:
-    from training import explain
-
     tables, plots = folder / "tables", folder / "plots"
     tables.mkdir(parents=True)
     plots.mkdir()
@@ -221,13 +155,11 @@ def _write_artifacts(folder: Path, *, decision, gates, label_summary, specs, val
 
 
 def _pip_requirements() -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = []
     for package in ("mlflow", "lightgbm", "numpy", "pandas", "pyyaml"):
         try:
-            out.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
+            out.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
             out.append(package)
     return out
 
@@ -236,6 +168,10 @@ def run_review(
     cycle: str, as_of: str | datetime | None, config: dict[str, Any], promote: bool = True
 ) -> ReviewSummary:
     """Run one review cycle end to end; return what it found and did.
+
+    The steps: ``train_and_evaluate`` (read, train, judge; writes nothing) -> ``log_cycle``
+    (params, metrics, artifacts on the run) -> ``register`` (the model version, then the aliases,
+    last) -> ``summarize`` -> the leaders' report.
 
     Args:
         cycle: the cycle's name (``2026-W47``); tags the MLflow run.
@@ -247,24 +183,17 @@ def run_review(
         LeadscoreError: a problem the user can fix (no store, unknown codes, too little data); the
             run is marked FAILED and the registry is untouched.
     """
-    import mlflow
-
-    from training.tracking import client as tracking_client
-    from training.tracking import quiet_mlflow, setup_tracking
-
     if not cycle or not str(cycle).strip():
         raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
     cycle = str(cycle).strip()
     review_date = parse_as_of(as_of)
-    from features.store import connect
-
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
     # one review per registry at a time; what killed reviews left behind is tidied under the lock
     with cycle_guard.review_lock(config):
         experiment_id = setup_tracking(config)
-        cycle_guard.close_killed_runs(tracking_client(config), experiment_id)
+        cycle_guard.close_killed_runs(mlflow_client(config), experiment_id)
         cycle_guard.remove_orphan_folders()
         tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
                 "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -273,205 +202,219 @@ def run_review(
                                               run_name=f"review {cycle}", tags=tags) as run:
             mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
                                 if v is not None})
-            summary = _run_cycle(run.info.run_id, cycle, review_date, config, promote)
+            result = train_and_evaluate(cycle, review_date, config)
+            log_cycle(result, config)
+            will_promote = bool(result.gates.passed and promote)
+            version = register(result, config, promote=will_promote)
+            mlflow.set_tag("promote_requested", str(promote).lower())
+            summary = summarize(result, run.info.run_id, version, promote)
     summary.notes.insert(0, lag.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
 
 
-def _run_cycle(run_id: str, cycle: str, as_of: datetime, config: dict[str, Any],
-               promote: bool) -> ReviewSummary:
-    import mlflow
-
-    from features.labels import load_policy
-    from features.store import connect
-    from scoring.bundle import score_frame
-    from scoring.pyfunc import LeadScorePyfunc
-    from training import dataset, explain, registry
-    from training.evaluate import calibration_table
-    from training.gates import decide
-    from training.model import lightgbm_params, train_bundle
-    from training.threshold import choose_threshold
-    from training.tracking import client as mlflow_client
-
+def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters: what the cycle was asked to do and on which data."""
     cycle_config = config["cycle"]
     seed = int(cycle_config["seed"])
-    band = {"min": float(cycle_config["band"]["min"]), "max": float(cycle_config["band"]["max"])}
-
-    # 1. data: labels + features as of the review date, split by cohort
-    policy = load_policy(config["labels"].get("policy"))
-    with connect(config["store"], read_only=True) as con:
-        data = dataset.assemble(con, as_of, config, policy)
-    train, calib, valid = dataset.split(data, int(cycle_config["validation_weeks"]))
-    window = data_window(train, calib, valid)
-    weeks = int(valid["cohort"].nunique())
-
-    # 2. the challenger
-    meta = {
-        "cycle": cycle,
-        "trained_at": as_of.isoformat(),  # deterministic: the wall-clock time is a run tag
-        "as_of": as_of.isoformat(),
-        "label_policy_hash": policy.hash,
-        "label_policy_version": policy.version,
-        "data_window": window,
-    }
-    bundle = train_bundle(train, calib, data.specs, config, seed=seed, meta=meta,
-                          attribute_roles=data.attribute_roles)
-    scores = score_frame(bundle, valid)
-
-    # 3. the threshold from the band, on the newest matured cohort
-    labels = valid["label"].to_numpy()
-    decision = choose_threshold(scores["score"].to_numpy(), labels, weeks, band,
-                                rounds=int(cycle_config["bootstrap_rounds"]), seed=seed)
-    threshold = decision.threshold if math.isfinite(decision.threshold) else 1.0
-    bundle.manifest["threshold"] = float(threshold)
-    scores["is_mql"] = scores["score"] >= threshold
-
-    # 4. challenger, champion and baselines on the same cohort
-    challenger = _evaluate(scores["score"].to_numpy(), valid, threshold, weeks)
-    challenger.update(
-        threshold=decision.threshold, threshold_ci_low=decision.ci_low,
-        threshold_ci_high=decision.ci_high, expected_conversion=decision.expected_conversion,
-        share_of_leads=decision.share_of_leads, threshold_feasible=float(decision.feasible),
-    )
-    champion_version, champion, champion_note = _champion(config, valid, weeks)
-    baselines = _baselines(train, valid, data.specs, seed, weeks, band)
-
-    # 5. why: SHAP on the validation cohort
-    X_valid = bundle.encoder.transform(valid)
-    importance = explain.global_importance(bundle, X_valid, valid)
-    groups = explain.group_importance(importance)
-
-    # 6. gates (pure)
-    gates = decide(challenger, champion, feasible=decision.feasible,
-                   threshold_message=decision.message,
-                   band=(band["min"], band["max"]), gates_config=cycle_config["gates"])
-
-    headline = {k: challenger[k] for k in ("roc_auc", "pr_auc", "brier", "ece",
-                                           "lift_top_decile", "conversion_at_threshold",
-                                           "mqls_per_week") if k in challenger}
-    bundle.manifest.update(
-        threshold_decision=decision.as_dict(),
-        threshold_feasible=bool(decision.feasible),
-        metrics=headline,
-        gates=gates.as_dict(),
-    )
-
-    # 7. log everything on the run
-    names = {"challenger": challenger}
-    if champion is not None:
-        names[f"champion v{champion_version}"] = champion
-    names.update({f"{k} baseline": v for k, v in baselines.items()})
-    comparison = pd.DataFrame({
-        name: {key: metrics.get(key, math.nan) for key, _, _ in COMPARED_METRICS}
-        for name, metrics in names.items()
-    })
+    specs = result.data.specs
     lgb_params, rounds = lightgbm_params(config, seed)
-    params: dict[str, Any] = {
-        "cycle": cycle,
-        "as_of": as_of.date().isoformat(),
-        "label_policy_hash": policy.hash,
-        "label_policy_version": policy.version,
+    return {
+        "cycle": result.cycle,
+        "as_of": result.as_of.date().isoformat(),
+        "label_policy_hash": result.policy.hash,
+        "label_policy_version": result.policy.version,
         "maturity_days": config["labels"]["maturity_days"],
         "validation_weeks": cycle_config["validation_weeks"],
         "seed": seed,
-        "band_min": band["min"],
-        "band_max": band["max"],
+        "band_min": result.decision.band_min,
+        "band_max": result.decision.band_max,
         "bootstrap_rounds": cycle_config["bootstrap_rounds"],
         **{f"gates.{k}": v for k, v in cycle_config["gates"].items()},
-        **window,
-        "train_leads": len(train),
-        "calib_leads": len(calib),
-        "valid_leads": len(valid),
-        "n_features": len(data.specs),
-        "features": param_text([s.name for s in data.specs]),
-        "features.fit": param_text([s.name for s in data.specs if s.group == "fit"]),
-        "features.intent": param_text([s.name for s in data.specs if s.group == "intent"]),
+        **result.window,
+        "train_leads": len(result.train),
+        "calib_leads": len(result.calib),
+        "valid_leads": len(result.valid),
+        "n_features": len(specs),
+        "features": param_text([s.name for s in specs]),
+        "features.fit": param_text([s.name for s in specs if s.group == "fit"]),
+        "features.intent": param_text([s.name for s in specs if s.group == "intent"]),
         **{f"lightgbm.{k}": v for k, v in lgb_params.items()},
         "lightgbm.num_boost_round": rounds,
-        "champion_version_before": champion_version if champion_version is not None else "none",
+        "champion_version_before": (result.champion_version
+                                    if result.champion_version is not None else "none"),
+        "max_mql_share": cycle_config.get("max_mql_share", 0.5),
+        "capacity_per_week": cycle_config.get("capacity_per_week") or "none",
+        "threshold_fallback": result.decision.fallback or "none",
+        **{f"deployed.{k}": v for k, v in deployment_params(result).items()},
     }
-    mlflow.log_params(params)
-    metrics = metric_items("", challenger)
-    if champion is not None:
-        metrics.update(metric_items("champion", champion))
-    for name, values in baselines.items():
-        metrics.update(metric_items(f"baseline.{name}", values))
-    metrics.update({f"importance.{g}": s for g, s in groups.items()})
-    metrics.update({f"gate.{g.name}": float(g.passed) for g in gates.gates})
-    metrics.update({
-        "labels.matured_leads": float(data.summary.get("assembled_leads", len(data.frame))),
-        "labels.positives": float(data.summary.get("assembled_positives", 0)),
-        "labels.unmatured_open_leads": float(data.summary.get("unmatured_open_leads", 0)),
-        "labels.unmatured_open_cohorts": float(data.summary.get("unmatured_open_cohorts", 0)),
-        "train_leads": float(len(train)),
-        "valid_leads": float(len(valid)),
-        "valid_positives": float(labels.sum()),
-    })
-    mlflow.log_metrics(metrics)
 
-    will_promote = bool(gates.passed and promote)
+
+def deployment_params(result: CycleResult) -> dict[str, Any]:
+    """What was deployed: refit or not, the calibration method chosen and the weighting."""
+    info = result.deployment.as_dict() if result.deployment is not None else {"refit": False}
+    return {"refit": info["refit"],
+            "calibration_method": info.get("calibration_method", "platt"),
+            "recency_weighting": info.get("recency_weighting", "none")}
+
+
+def cycle_metrics(result: CycleResult) -> dict[str, float]:
+    """The run's metrics: every model on the validation cohort, gates, importance, counts."""
+    summary = result.data.summary
+    metrics = metric_items("", result.challenger)
+    if result.champion is not None:
+        metrics.update(metric_items("champion", result.champion))
+    for name, values in result.baselines.items():
+        metrics.update(metric_items(f"baseline.{name}", values))
+    if result.deployment is not None:
+        metrics.update(metric_items("deployed", result.deployment.metrics))
+        for method, measured in result.deployment.measured.items():
+            metrics.update(metric_items(f"deployed.calibration.{method}", measured))
+    metrics.update({f"importance.{g}": s for g, s in result.groups.items()})
+    metrics.update({f"gate.{g.name}": float(g.passed) for g in result.gates.gates})
+    metrics.update({
+        "labels.matured_leads": float(summary.get("assembled_leads", len(result.data.frame))),
+        "labels.positives": float(summary.get("assembled_positives", 0)),
+        "labels.unmatured_open_leads": float(summary.get("unmatured_open_leads", 0)),
+        "labels.unmatured_open_cohorts": float(summary.get("unmatured_open_cohorts", 0)),
+        "train_leads": float(len(result.train)),
+        "valid_leads": float(len(result.valid)),
+        "valid_positives": float(result.labels.sum()),
+    })
+    return metrics
+
+
+def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:
+    """Challenger, champion (when there is one) and baselines, in the order they are shown."""
+    models = {"challenger": result.challenger}
+    if result.deployment is not None and result.deployment.refit:
+        models["deployed (refit)"] = result.deployment.metrics
+    if result.champion is not None:
+        models[f"champion v{result.champion_version}"] = result.champion
+    models.update({f"{k} baseline": v for k, v in result.baselines.items()})
+    return models
+
+
+def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
+    """Log the cycle's params, metrics and evaluation artifacts on the active MLflow run."""
+    mlflow.log_params(cycle_params(result, config))
+    mlflow.log_metrics(cycle_metrics(result))
+    comparison = pd.DataFrame({
+        name: {key: metrics.get(key, math.nan) for key, _, _ in COMPARED_METRICS}
+        for name, metrics in compared_models(result).items()
+    })
     with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
-        tmp = Path(tmp)
+        folder = Path(tmp) / "evaluation"
         _write_artifacts(
-            tmp / "evaluation", decision=decision, gates=gates, label_summary=data.summary,
-            specs=data.specs, valid=valid, scores=scores, importance=importance, groups=groups,
-            comparison=comparison, calibration=calibration_table(scores["score"], labels),
+            folder, decision=result.decision, gates=result.gates,
+            label_summary=result.data.summary, specs=result.data.specs, valid=result.valid,
+            scores=result.scores, importance=result.importance, groups=result.groups,
+            comparison=comparison,
+            calibration=calibration_table(result.scores["score"], result.labels),
         )
-        mlflow.log_artifacts(str(tmp / "evaluation"))
-        bundle_dir = bundle.save(tmp / "bundle")
+        mlflow.log_artifacts(str(folder))
+
+
+def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> int:
+    """Log the deployed model, register it as a new version and move the aliases (last).
+
+    ``promote`` moves ``champion`` too; the caller passes it only when every gate passed.
+    """
+    bundle = result.deployed or result.bundle
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
+        bundle_dir = bundle.save(Path(tmp) / "bundle")
         model_info = mlflow.pyfunc.log_model(
             name="model",
             python_model=LeadScorePyfunc(),
             artifacts={"bundle": str(bundle_dir)},
-            input_example=input_example(as_of, [
-                column for column, (role, _) in sorted(data.attribute_roles.items())
+            input_example=input_example(result.as_of, [
+                column for column, (role, _) in sorted(result.data.attribute_roles.items())
                 if role in ("fit", "intent")
             ]),
             registered_model_name=registry.model_name(config),
             pip_requirements=_pip_requirements(),
         )
     version = int(model_info.registered_model_version)
-    mlflow.set_tags({
-        "model_version": str(version),
-        "gates_passed": str(gates.passed).lower(),
-        "promoted": str(will_promote).lower(),
-        "promote_requested": str(promote).lower(),
-        "trained_at_wall": datetime.now(UTC).isoformat(timespec="seconds"),
-        **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in gates.gates},
-    })
-
-    # 8. the registry, last: the aliases move only when everything above succeeded
     client = mlflow_client(config)
     name = registry.model_name(config)
+    client.update_model_version(name, str(version), description=version_description(result))
+    for key, value in version_tags(result).items():
+        client.set_model_version_tag(name, str(version), key, value)
+    mlflow.set_tags({
+        "model_version": str(version),
+        "gates_passed": str(result.gates.passed).lower(),
+        "promoted": str(promote).lower(),
+        "trained_at_wall": datetime.now(UTC).isoformat(timespec="seconds"),
+        **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
+    })
+    # the aliases move only when everything above succeeded
     registry.set_challenger(client, name, version)
-    champion_after = champion_version
-    if will_promote:
+    if promote:
         registry.set_champion(client, name, version)
-        champion_after = version
+    return version
 
-    split_counts = dict(window, train_leads=len(train), calib_leads=len(calib),
-                        valid_leads=len(valid), valid_positives=int(labels.sum()))
-    models = {"challenger": challenger}
-    if champion is not None:
-        models[f"champion v{champion_version}"] = champion
-    models.update({f"{k} baseline": v for k, v in baselines.items()})
-    signals = importance.head(TOP_SIGNALS)[["feature", "label", "group", "direction"]]
+
+def version_tags(result: CycleResult) -> dict[str, str]:
+    """Tags on the model version: its cycle, gate verdicts, headline metrics, refit or not."""
+    deployed = deployment_params(result)
+    tags = {"cycle": result.cycle, "as_of": result.as_of.date().isoformat(),
+            "gates_passed": str(result.gates.passed).lower(),
+            **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
+            "refit": str(deployed["refit"]).lower(),
+            "calibration_method": deployed["calibration_method"],
+            "threshold": f"{result.decision.threshold:.4f}"}
+    for key in ("roc_auc", "pr_auc", "brier"):
+        if math.isfinite(result.challenger.get(key, math.nan)):
+            tags[f"judged.{key}"] = f"{result.challenger[key]:.4f}"
+    if result.deployment is not None:
+        ece = result.deployment.metrics.get("ece", math.nan)
+        if math.isfinite(ece):
+            tags["deployed.ece"] = f"{ece:.4f}"
+    return tags
+
+
+def version_description(result: CycleResult) -> str:
+    """One line for the MLflow UI: cycle, what was deployed, headline metrics, verdict."""
+    deployed = deployment_params(result)
+    how = ("refit on all matured weeks, " + deployed["calibration_method"] + "-calibrated on the "
+           "newest cohort" if deployed["refit"] else "trained on the older weeks")
+    roc = result.challenger.get("roc_auc", math.nan)
+    failed = [g.name for g in result.gates.failed]
+    verdict = "every gate passed" if not failed else "failed gate(s): " + ", ".join(failed)
+    return (f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; "
+            f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")
+
+
+def listed(importance: pd.DataFrame) -> pd.DataFrame:
+    """Signals worth naming: at least ``MIN_SIGNAL_SHARE`` of the total importance, as the
+    report lists them."""
+    if importance.empty:
+        return importance
+    share = importance["mean_abs_shap"] / (float(importance["mean_abs_shap"].sum()) or 1.0)
+    return importance[share >= MIN_SIGNAL_SHARE]
+
+
+def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> ReviewSummary:
+    """What the cycle found and did, for the command line."""
+    promoted = bool(result.gates.passed and promote)
+    split_counts = dict(result.window, train_leads=len(result.train),
+                        calib_leads=len(result.calib), valid_leads=len(result.valid),
+                        valid_positives=int(result.labels.sum()))
+    signals = listed(result.importance).head(TOP_SIGNALS)[["feature", "label", "group",
+                                                             "direction"]]
     return ReviewSummary(
-        cycle=cycle, as_of=as_of, run_id=run_id, labels=data.summary, split=split_counts,
-        threshold=decision.as_dict(), models=models, signals=signals.to_dict(orient="records"),
-        group_shares=groups, gates=gates.as_dict(), version=version,
-        champion_before=champion_version, champion_after=champion_after, promote=promote,
-        notes=[champion_note] if champion_note else [],
+        cycle=result.cycle, as_of=result.as_of, run_id=run_id, labels=result.data.summary,
+        split=split_counts, threshold=result.decision.as_dict(), models=compared_models(result),
+        signals=signals.to_dict(orient="records"), group_shares=result.groups,
+        gates=result.gates.as_dict(), version=version, champion_before=result.champion_version,
+        champion_after=version if promoted else result.champion_version, promote=promote,
+        notes=[result.champion_note] if result.champion_note else [],
+        deployment=deployment_params(result),
     )
 
 
 def _write_report(cycle: str, config: dict[str, Any], summary: ReviewSummary) -> str | None:
-    """The leaders' report, when ``training.report`` is installed; its failure is only a note."""
-    try:
-        from training.report import write_report
-    except ImportError:
-        return None
+    """The leaders' report; its failure is only a note (the cycle itself succeeded)."""
     try:
         return str(write_report(cycle, config, out_dir=Path("reports")))
     except Exception as exc:  # noqa: BLE001 - the cycle itself succeeded; say what went wrong

@@ -14,7 +14,7 @@ COMPARED_METRICS = (
     ("ece", "Calibration error", "{:.3f}"),
     ("lift_top_decile", "Lift, top 10%", "{:.2f}x"),
     ("conversion_at_threshold", "Conversion at threshold", "{:.1%}"),
-    ("mqls_per_week", "MQLs per week", "{:.1f}"),
+    ("mqls_per_week", "MQLs per week", "{:,.0f}"),
 )
 
 
@@ -38,6 +38,15 @@ class ReviewSummary:
     promote: bool
     notes: list[str] = field(default_factory=list)
     report: str | None = None
+    deployment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headline(self) -> str | None:
+        """The sentence that leads: insufficient evidence, when the evidence gate failed."""
+        for gate in self.gates.get("gates", []):
+            if gate["name"] == "evidence" and not gate["passed"]:
+                return gate["sentence"]
+        return None
 
     @property
     def promoted(self) -> bool:
@@ -65,11 +74,13 @@ class ReviewSummary:
 
         buffer = StringIO()
         # long sentences stay on one line (the terminal wraps them); the table keeps its width
-        console = Console(file=buffer, width=100, force_terminal=False, color_system=None,
+        console = Console(file=buffer, width=120, force_terminal=False, color_system=None,
                           highlight=False, soft_wrap=True)
         lab, sp, th = self.labels, self.split, self.threshold
         console.print(f"Review cycle {self.cycle}, as of {self.as_of.date().isoformat()}"
                       f"  (MLflow run {self.run_id[:12]})")
+        if self.headline:
+            console.print(self.headline)
         console.print(
             f"Data: {lab.get('assembled_leads', 0):,} matured labelled leads "
             f"({lab.get('assembled_positives', 0):,} SQLs) in {lab.get('assembled_cohorts', 0)} "
@@ -84,6 +95,12 @@ class ReviewSummary:
             f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
             f"{sp['valid_positives']:,} SQLs)."
         )
+        if self.deployment.get("refit"):
+            console.print(
+                "Judged vs deployed: the gates judged the challenger trained on the older weeks; "
+                "the deployed version is refit on every matured week with the same parameters "
+                f"and trees, {self.deployment.get('calibration_method', 'platt')}-calibrated on "
+                "the validation cohort (its column shows cross-fitted scores of that cohort).")
         table = Table(title="Same validation cohort, every model", title_justify="left",
                       show_edge=False, pad_edge=False)
         table.add_column("")
@@ -102,7 +119,7 @@ class ReviewSummary:
             console.print(
                 f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
-                f"{band} band; {th['mqls_per_week']:.1f} MQLs per week, "
+                f"{band} band; {th['mqls_per_week']:,.0f} MQLs per week, "
                 f"{th['share_of_leads']:.1%} of leads."
             )
         else:

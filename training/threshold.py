@@ -7,6 +7,19 @@ minimum, because the lowest such cut-off passes the most leads (volume is maximi
 keeping the promise. Conversion is the observed SQL rate among leads at or above the cut-off; the
 mean calibrated score of the same leads is reported beside it as a check on calibration.
 
+When no cut-off reaches the band's minimum the band is infeasible, its own outcome: the message
+names the best achievable conversion and the volume it implies, and the threshold follows a
+documented fallback instead of silently passing every lead:
+
+- with ``cycle.capacity_per_week`` set (how many MQLs a week sales can work), the cut-off that
+  passes the top ``capacity_per_week`` leads a week, i.e. the best leads sales has time for;
+- without it, the cut-off with the best conversion (at least ``min_mqls`` leads).
+
+The threshold passes at most ``max_share`` of the cohort's leads (default 50 %,
+``cycle.max_mql_share``) when a cut-off within that share reaches the band. One that cannot stay
+within it (only a broader cut-off reaches the band, or the fallback passes more) is flagged
+(``too_broad``): an MQL definition that passes most leads filters little, and the band gate fails.
+
 The observed rate decides, not the mean score, because it is what the sales team will see; a
 cut-off counts only where at least ``min_mqls`` leads pass it, so a handful of lucky top leads
 cannot set the threshold. A bootstrap over the cohort gives the interval of the conversion at the
@@ -30,7 +43,7 @@ class ThresholdDecision:
     Attributes:
         feasible: True when some cut-off reaches the band's minimum with enough MQLs.
         threshold: the cut-off (a lead is an MQL when ``score >= threshold``). When infeasible,
-            the cut-off with the best conversion, for information only: keep the champion's.
+            the fallback cut-off (see the module docstring), and the band gate fails.
         expected_conversion: observed MQL-to-SQL conversion at the cut-off on the cohort.
         ci_low, ci_high: 95 % bootstrap interval of that conversion.
         band_min, band_max: the agreed band.
@@ -40,6 +53,10 @@ class ThresholdDecision:
         mean_score: mean calibrated score of the leads at or above the cut-off (what the model
             expects their conversion to be).
         mqls: how many of the cohort's leads pass the cut-off.
+        outcome: ``in_band``, ``above_band`` (even the lowest cut-off converts above the maximum),
+            ``infeasible`` (no cut-off reaches the minimum) or ``too_few`` (cohort too small).
+        fallback: how an infeasible threshold was set (``capacity`` or ``best_conversion``).
+        too_broad: the threshold passes more than ``max_share`` of the leads.
     """
 
     feasible: bool
@@ -54,6 +71,10 @@ class ThresholdDecision:
     message: str
     mean_score: float = math.nan
     mqls: int = 0
+    outcome: str = "in_band"
+    fallback: str = ""
+    too_broad: bool = False
+    max_share: float = 0.5
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -109,6 +130,8 @@ def choose_threshold(
     rounds: int,
     seed: int,
     min_mqls: int = MIN_MQLS,
+    capacity_per_week: float | None = None,
+    max_share: float = 0.5,
 ) -> ThresholdDecision:
     """Pick the lowest cut-off whose conversion on the cohort reaches ``band["min"]``.
 
@@ -120,6 +143,8 @@ def choose_threshold(
         rounds: bootstrap resamples for the interval (0 skips it).
         seed: seed of the bootstrap.
         min_mqls: a cut-off must pass at least this many leads to count.
+        capacity_per_week: MQLs a week sales can work; the fallback when the band is infeasible.
+        max_share: a threshold passing more than this share of leads is flagged ``too_broad``.
 
     Returns:
         The decision; ``feasible`` is False, with a message saying so, when no cut-off reaches
@@ -139,7 +164,13 @@ def choose_threshold(
     n = len(scores)
     weeks = float(weeks) if weeks else math.nan
 
-    def decision(feasible, cut, count, sqls, score_sum, message, ci=(math.nan, math.nan)):
+    def decision(feasible, cut, count, sqls, score_sum, message, ci=(math.nan, math.nan),
+                 outcome="in_band", fallback=""):
+        share = float(count / n) if n else math.nan
+        too_broad = bool(share == share and share > max_share)
+        if too_broad:
+            message += (f" This threshold marks {_share(share)} of leads as MQLs, more than the "
+                        f"{_pct(max_share)} allowed (cycle.max_mql_share): it filters too little.")
         return ThresholdDecision(
             feasible=feasible,
             threshold=float(cut),
@@ -149,17 +180,21 @@ def choose_threshold(
             band_min=band_min,
             band_max=band_max,
             mqls_per_week=float(count / weeks) if count and weeks == weeks else math.nan,
-            share_of_leads=float(count / n) if n else math.nan,
+            share_of_leads=share,
             message=message,
             mean_score=float(score_sum / count) if count else math.nan,
             mqls=int(count),
+            outcome=outcome,
+            fallback=fallback,
+            too_broad=too_broad,
+            max_share=float(max_share),
         )
 
     if n < min_mqls:
         return decision(
             False, math.nan, 0, 0, 0.0,
             f"The newest cohort has only {n} leads, fewer than the {min_mqls} MQLs needed to "
-            "measure conversion at any cut-off; keep the champion.",
+            "measure conversion at any cut-off; nothing is promoted.", outcome="too_few",
         )
     cuts, count, sqls, score_sum = _cut_table(scores, labels)
     conversion = sqls / count
@@ -167,13 +202,29 @@ def choose_threshold(
     meets = enough & (conversion >= band_min)
     if not meets.any():
         best = int(np.argmax(np.where(enough, conversion, -1.0)))
-        return decision(
-            False, cuts[best], count[best], sqls[best], score_sum[best],
-            f"No cut-off reaches the {_pct(band_min)} minimum: the best is "
-            f"{_pct(conversion[best])} at the top {_share(count[best] / n)}; keep the champion.",
-        )
-    # cuts are in descending order, so the last qualifying one is the lowest cut-off
-    k = int(np.flatnonzero(meets)[-1])
+        per_week = (f", {count[best] / weeks:,.0f} MQLs a week" if weeks == weeks else "")
+        head = (f"Band infeasible: no cut-off reaches the {_pct(band_min)} minimum; the best "
+                f"achievable is {_pct(conversion[best])} conversion at the top "
+                f"{_share(count[best] / n)} of leads{per_week}.")
+        k, fallback = best, "best_conversion"
+        tail = " The threshold falls back to that best-converting cut-off."
+        if capacity_per_week and weeks == weeks:
+            allowed = max(1, int(capacity_per_week * weeks))
+            within = np.flatnonzero(count <= allowed)
+            if len(within):
+                k, fallback = int(within[-1]), "capacity"
+                tail = (f" The threshold falls back to sales capacity "
+                        f"(cycle.capacity_per_week = {capacity_per_week:,.0f}): "
+                        f"{cuts[k]:.3f} passes {count[k] / weeks:,.0f} MQLs a week, converting at "
+                        f"{_pct(conversion[k])}.")
+        return decision(False, cuts[k], count[k], sqls[k], score_sum[k], head + tail,
+                        outcome="infeasible", fallback=fallback)
+    # cuts are in descending order, so the last qualifying one is the lowest cut-off; it may
+    # pass at most max_share of the leads when some qualifying cut-off does
+    within = meets & (count <= max_share * n)
+    lowest = int(np.flatnonzero(meets)[-1])
+    k = int(np.flatnonzero(within)[-1]) if within.any() else lowest
+    capped = k != lowest
     ci = _bootstrap(scores, labels, cuts[k], rounds, seed)
     rate = conversion[k]
     if rate > band_max:
@@ -187,8 +238,11 @@ def choose_threshold(
         where = f"inside the {_pct(band_min)}-{_pct(band_max)} band"
     per_week = f", {count[k] / weeks:.0f} MQLs per week" if weeks == weeks else ""
     interval = f" (95% interval {_pct(ci[0])}-{_pct(ci[1])})" if ci[0] == ci[0] else ""
+    cap = (f" (capped at cycle.max_mql_share: a lower cut-off reaches the band too but would "
+           f"pass more than {_pct(max_share)} of leads)" if capped else "")
     message = (
         f"Threshold {cuts[k]:.3f} passes the top {_share(count[k] / n)} of leads{per_week}, "
-        f"converting at {_pct(rate)}{interval}, {where}."
+        f"converting at {_pct(rate)}{interval}, {where}{cap}."
     )
-    return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci)
+    outcome = "above_band" if rate > band_max else "in_band"
+    return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci, outcome=outcome)

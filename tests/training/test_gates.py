@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from training.gates import band_gate, calibration_gate, decide, pr_auc_gate
+from training.gates import band_gate, calibration_gate, decide, evidence_gate, pr_auc_gate
 
 GATES = {"pr_auc_tolerance": 0.01, "max_calibration_error": 0.05}
 BAND = (0.25, 0.50)
@@ -16,7 +16,7 @@ def test_band_gate_passes_when_feasible_and_fails_when_not():
     ok = band_gate(True, "Threshold 0.4 ...", BAND)
     no = band_gate(False, "No cut-off reaches the 25% minimum.", BAND)
     assert ok.passed and not no.passed
-    assert "25%-50%" in no.sentence and "champion stays" in no.sentence
+    assert "25%-50%" in no.sentence and "nothing is promoted" in no.sentence
     assert no.sentence.endswith("minimum.")
 
 
@@ -71,3 +71,19 @@ def test_decide_needs_every_gate():
 
     record = worse.as_dict()
     assert record["passed"] is False and record["gates"][2]["passed"] is False
+
+
+def test_a_too_broad_threshold_fails_the_band_gate():
+    gate = band_gate(True, "This threshold marks 80% of leads as MQLs.", (0.25, 0.5), True)
+    assert not gate.passed and "passing too many leads" in gate.sentence
+
+
+def test_evidence_gate_fails_when_an_interval_includes_chance():
+    ok = evidence_gate((0.70, 0.80), (0.30, 0.40), 0.10)
+    assert ok.passed
+    roc = evidence_gate((0.48, 0.60), (0.30, 0.40), 0.10)
+    assert not roc.passed and roc.sentence.startswith("Insufficient evidence: ")
+    assert "includes 0.5" in roc.sentence and "base rate" not in roc.sentence
+    pr = evidence_gate((0.55, 0.60), (0.60, 0.70), 0.62)
+    assert not pr.passed and "includes the base rate 0.620" in pr.sentence
+    assert not evidence_gate((math.nan, math.nan), (math.nan, math.nan), 0.1).passed

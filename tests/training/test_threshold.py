@@ -19,7 +19,8 @@ def _cohort(n=2000, seed=0):
 
 def test_lowest_cut_off_meeting_the_minimum():
     scores, labels = _cohort()
-    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=1)
+    # no share limit here: the lowest cut-off passes most of this cohort
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=1, max_share=1.0)
     assert d.feasible
     passed = scores >= d.threshold
     assert labels[passed].mean() >= BAND["min"]
@@ -41,8 +42,10 @@ def test_small_worked_example():
     d = choose_threshold(scores, labels, 2.0, {"min": 0.4, "max": 0.6}, rounds=0, seed=0,
                          min_mqls=5)
     assert (d.threshold, d.expected_conversion, d.mqls, d.mqls_per_week) == (0.8, 0.5, 20, 10.0)
-    # at 25 % every lead passes: the lowest cut-off wins
+    # at 25 % every lead could pass, but the share limit keeps the top half
     d = choose_threshold(scores, labels, 2.0, BAND, rounds=0, seed=0, min_mqls=5)
+    assert (d.threshold, d.mqls, d.too_broad) == (0.8, 20, False)
+    d = choose_threshold(scores, labels, 2.0, BAND, rounds=0, seed=0, min_mqls=5, max_share=1)
     assert (d.threshold, d.mqls) == (0.1, 40)
 
 
@@ -55,39 +58,43 @@ def test_bootstrap_interval_is_seeded_and_brackets_the_estimate():
     assert a.ci_high - a.ci_low < 0.2
 
 
-def test_infeasible_band_says_so_and_keeps_the_champion():
+def test_infeasible_band_is_its_own_outcome_naming_the_best_conversion_and_volume():
     scores, labels = _cohort()
     d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=50, seed=1)
-    assert not d.feasible
-    assert d.message.startswith("No cut-off reaches the 99% minimum: the best is ")
-    assert d.message.endswith("keep the champion.")
+    assert not d.feasible and d.outcome == "infeasible" and d.fallback == "best_conversion"
+    best = f"{100 * d.expected_conversion:.0f}%"
+    assert d.message.startswith("Band infeasible: no cut-off reaches the 99% minimum; the best "
+                                f"achievable is {best} conversion at the top ")
+    assert f"{d.mqls / 4.0:,.0f} MQLs a week" in d.message
     assert d.expected_conversion < 0.99
     assert math.isnan(d.ci_low)
 
 
-def test_too_few_mqls_cannot_set_a_threshold():
-    # the top 10 leads all convert, but 10 MQLs are too few to trust
+def test_infeasible_band_falls_back_to_sales_capacity():
+    scores, labels = _cohort()
+    d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=0, seed=1,
+                         capacity_per_week=30)
+    assert d.fallback == "capacity" and d.mqls <= 120
+    assert "falls back to sales capacity (cycle.capacity_per_week = 30)" in d.message
+    # the lowest cut-off within capacity: one more tie run would exceed 120 MQLs
+    assert (scores >= d.threshold).sum() == d.mqls
+
+
+def test_the_threshold_stays_within_the_share_limit_when_the_band_allows():
+    rng = np.random.default_rng(3)
+    scores = rng.random(400)
+    labels = (rng.random(400) < 0.6).astype(int)  # 60 % convert whatever the score
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
+    assert d.feasible and not d.too_broad and d.share_of_leads <= 0.5
+    assert "capped at cycle.max_mql_share" in d.message
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0, max_share=1.0)
+    assert d.share_of_leads == 1.0 and not d.too_broad
+
+
+def test_a_threshold_that_must_pass_most_leads_is_flagged_too_broad():
+    # an inverted ranking: only the whole cohort reaches the band's minimum
     scores = np.linspace(1, 0, 200)
-    labels = np.r_[np.ones(10), np.zeros(190)].astype(int)
-    d = choose_threshold(scores, labels, 1.0, BAND, rounds=0, seed=0)
-    assert d.feasible  # 20 MQLs at 50 % conversion
-    assert d.mqls >= 20
-    d = choose_threshold(scores[:15], labels[:15], 1.0, BAND, rounds=0, seed=0)
-    assert not d.feasible and "keep the champion" in d.message
-
-
-def test_conversion_above_the_band_is_reported():
-    scores = np.linspace(1, 0, 100)
-    labels = np.ones(100, dtype=int)
-    labels[::4] = 0
-    d = choose_threshold(scores, labels, 1.0, BAND, rounds=0, seed=0)
-    assert d.feasible and d.share_of_leads == 1.0
-    assert "above the 50% maximum" in d.message
-
-
-def test_ties_pass_together():
-    scores = np.r_[np.full(30, 0.7), np.full(70, 0.1)]
-    labels = np.r_[np.ones(12), np.zeros(88)].astype(int)
-    d = choose_threshold(scores, labels, 1.0, BAND, rounds=0, seed=0)
-    assert d.threshold == 0.7 and d.mqls == 30
-    assert d.expected_conversion == pytest.approx(0.4)
+    labels = np.r_[np.zeros(100), np.ones(100)].astype(int)
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
+    assert d.feasible and d.too_broad and d.share_of_leads > 0.5
+    assert "more than the 50% allowed (cycle.max_mql_share)" in d.message

@@ -1,0 +1,42 @@
+"""The deployed model's calibration and recency weights, on tiny inline data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.bundle import calibrate
+from training.deploy import ISOTONIC_FLOOR, choose_method, fit_calibration, recency_weight
+
+
+def test_recency_weight_halves_every_half_life_and_is_off_by_default():
+    frame = pd.DataFrame({"cohort": pd.to_datetime(["2026-01-05", "2026-01-19", "2026-02-02"])})
+    assert recency_weight(frame, None) is None
+    assert recency_weight(frame, 2) == pytest.approx([0.25, 0.5, 1.0])
+
+
+def test_isotonic_calibration_is_monotone_bounded_and_read_by_the_bundle():
+    margin = np.linspace(-3, 3, 200)
+    y = (margin > 0.5).astype(float)
+    params = fit_calibration("isotonic", margin, y)
+    p = calibrate(params, margin)
+    assert np.all(np.diff(p) >= 0)
+    assert p.min() >= ISOTONIC_FLOOR and p.max() <= 1 - ISOTONIC_FLOOR
+    a, b = fit_calibration("platt", margin, y)
+    assert calibrate([a, b], np.array([0.0]))[0] == pytest.approx(1 / (1 + np.exp(-b)))
+
+
+def test_the_method_is_chosen_by_cross_fitted_calibration_error():
+    rng = np.random.default_rng(0)
+    n = 4000
+    margin = rng.normal(size=n)
+    cohort = pd.Series(np.repeat(pd.date_range("2026-01-05", periods=8, freq="7D"), n // 8))
+    # a step, not a sigmoid: conversion jumps from 10 % to 60 % at margin 0
+    step = (rng.random(n) < np.where(margin > 0, 0.6, 0.1)).astype(float)
+    method, measured, scores = choose_method(margin, step, cohort)
+    assert method == "isotonic" and measured["isotonic"]["ece"] < measured["platt"]["ece"]
+    assert scores.shape == (n,)
+    # a single week cannot be cross-fitted: Platt, and nothing measured
+    method, measured, scores = choose_method(margin, step, pd.Series(["w"] * n))
+    assert (method, measured, scores) == ("platt", {}, None)

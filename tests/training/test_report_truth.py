@@ -1,0 +1,155 @@
+"""Every sentence of the report is true by construction: one test per rule, on tiny inline data.
+
+Each test builds the smallest context the sentence reads and checks that the false version cannot
+be written: no champion sentence without a champion, no credit for drift, no zero-impact signal,
+no empty section, the outcome's own name, numbers as people read them, and the insufficient
+evidence headline first.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training import report_duckdb as store
+from training.report import _cohort, listed_signals, omitted, positive_name
+from training.report_figures import Figures
+from training.report_mlflow import CycleRun, champion_after
+from training.report_opening import summary
+
+TEXT = re.compile(r"<[^>]+>")
+
+
+def _run(tags=None, params=None, metrics=None) -> CycleRun:
+    metrics = {"conversion_at_threshold": 0.3, "mqls_per_week": 260.0, "threshold": 0.21,
+               **(metrics or {})}
+    return CycleRun("r1", "2026-W44", datetime(2026, 11, 1), params or {}, metrics, tags or {})
+
+
+def _ctx(run: CycleRun, *, promoted=False, gates=None, champion=None, cohort=None,
+         positive="booked meeting") -> dict:
+    figs = Figures(run.run_id, run.metrics)
+    gates = gates or {"passed": False, "gates": [
+        {"name": "band", "passed": False, "sentence": "No threshold meets the band."}]}
+    return {
+        "figs": figs, "run": run, "previous": None, "promoted": promoted,
+        "champion_after": champion, "positive": positive,
+        "threshold": {"conversion_at_threshold": figs.show("conversion_at_threshold", "pct"),
+                      "mqls_per_week": figs.show("mqls_per_week", "count"),
+                      "threshold": figs.show("threshold", "ratio")},
+        "conversion": {"band_min": "25%", "band_max": "50%"},
+        "model": {"gates": gates},
+        "signals": {"available": True, "first_cycle": True,
+                    "rows": [{"label": "Title seniority", "group": "fit"}],
+                    "fit_share": "60%", "intent_share": "40%", "top_previous": None},
+        "dispositions": {"available": False}, "speed": {"available": False},
+        "grades": {"available": False},
+        "cohort": cohort or {"verdict": "first cycle"},
+    }
+
+
+def _text(ctx) -> list[str]:
+    return [html.unescape(TEXT.sub("", str(line))) for line in summary(ctx)]
+
+
+def test_no_champion_sentence_without_a_champion():
+    run = _run(tags={"model_version": "3", "promoted": "false"},
+               params={"champion_version_before": "none"})
+    assert champion_after(run) is None
+    lines = _text(_ctx(run, champion=champion_after(run)))
+    assert not any("champion keeps" in line or "champion v" in line for line in lines)
+    assert any("there is no champion" in line and "`leadscore promote 3`" in line
+               for line in lines)
+    # with a champion the sentence names it
+    run = _run(tags={"model_version": "3", "promoted": "false"},
+               params={"champion_version_before": "2"})
+    lines = _text(_ctx(run, champion=champion_after(run)))
+    assert any("so champion v2 keeps scoring" in line for line in lines)
+
+
+def test_cohort_check_compares_with_what_the_scores_predicted_so_drift_is_not_credited():
+    rng = np.random.default_rng(0)
+    # the base rate moved: leads convert at ~30 % while the scores said ~15 %
+    predicted = np.full(400, 0.15)
+    labels = (rng.random(400) < 0.30).astype(int)
+    diff, low, high, _ = store.observed_vs_predicted(labels, predicted)
+    assert low > 0 and diff == pytest.approx(labels.mean() - 0.15)
+    # scores that were right give "as predicted", however much conversion rose since before
+    diff, low, high, _ = store.observed_vs_predicted(labels, np.full(400, labels.mean()))
+    assert low < 0 < high
+    check = store.CohortCheck("above prediction", 30, datetime(2026, 10, 1),
+                              datetime(2026, 10, 15), 400, int(labels.sum()), 0.15,
+                              labels.mean() - 0.15, 0.1, 0.2, 0.0)
+    run = _run()
+    figs = Figures(run.run_id, run.metrics)
+    lines = _text(_ctx(run, cohort=_cohort(check, figs)) | {"figs": figs})
+    said = [line for line in lines if line.startswith("Leads scored since the last review")][0]
+    assert "above what their scores predicted" in said and "not the model's doing" in said
+    assert "helped" not in " ".join(lines)
+
+
+def test_cohort_without_a_serving_model_says_nothing_about_it():
+    lines = _text(_ctx(_run(), cohort={"verdict": "no model", "check": store.CohortCheck(
+        "no model")}))
+    assert not any("Leads scored since" in line for line in lines)
+
+
+def test_signals_with_near_zero_importance_are_not_listed():
+    table = pd.DataFrame({"feature": list("abcd"), "importance": [0.6, 0.39, 0.01, 0.0],
+                          "rank": [1, 2, 3, 4]})
+    assert list(listed_signals(table)["feature"]) == ["a", "b", "c"]
+    assert list(listed_signals(table, min_share=0.02)["feature"]) == ["a", "b"]
+    assert listed_signals(table.assign(importance=0.0)).empty
+
+
+def test_a_section_without_data_is_left_out_with_one_line_saying_why():
+    ctx = {"signals": {"available": True},
+           "dispositions": {"available": False, "why": "no lead has a disposition yet"},
+           "speed": {"available": False, "why": "no disposition records a first touch"}}
+    out = omitted(ctx)
+    assert set(out) == {"dispositions", "speed"}
+    assert out["speed"] == "Speed to lead left out: no disposition records a first touch."
+
+
+def test_the_outcome_is_named_from_config():
+    assert positive_name({"labels": {"positive_name": "won deal"}}) == "won deal"
+    assert positive_name({"labels": {}}) == "booked meeting"
+    lines = _text(_ctx(_run(), positive="subscription"))
+    assert any("The strongest signal of a subscription is" in line for line in lines)
+    assert not any("booked meeting" in line for line in lines)
+
+
+def test_numbers_read_as_people_read_them():
+    lines = _text(_ctx(_run()))
+    volume = [line for line in lines if line.startswith("Expect about")][0]
+    assert volume == "Expect about 260 MQLs a week at threshold 0.210."
+
+
+def test_insufficient_evidence_leads_the_report():
+    sentence = ("Insufficient evidence: the model does not rank leads better than chance beyond "
+                "noise (its ROC-AUC 95% interval 0.480-0.560 includes 0.5 (chance)), so nothing "
+                "is promoted.")
+    gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
+                                         "sentence": sentence}]}
+    lines = _text(_ctx(_run(), gates=gates))
+    assert lines[0] == sentence
+
+
+def test_no_strongest_signal_is_named_without_evidence():
+    gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
+                                         "sentence": "Insufficient evidence: ..."}]}
+    lines = _text(_ctx(_run(), gates=gates))
+    assert not any("strongest signal" in line for line in lines)
+
+
+def test_the_command_line_summary_lists_no_zero_impact_signal():
+    from training.review import listed
+
+    table = pd.DataFrame({"feature": list("abc"), "label": list("abc"), "group": ["fit"] * 3,
+                          "mean_abs_shap": [0.5, 0.2, 0.0], "direction": ["up"] * 3})
+    assert list(listed(table)["feature"]) == ["a", "b"]

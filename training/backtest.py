@@ -1,0 +1,214 @@
+"""``leadscore backtest``: replay review cycles on the same store and score what came next.
+
+For cycle ``i`` the review date is ``start + i * every``. As of that date a review is replayed
+exactly as ``leadscore review`` runs it (``training.cycle.train_and_evaluate``: labels known then,
+features as of each lead's scoring moment, gates, the refit that would be deployed), without
+touching the registry. The leads that became scoreable in the following period,
+``[as_of, as_of + every)``, are then scored, with the labels they had once matured, by
+
+- ``trained_once``: the model deployed by the first cycle, never retrained;
+- ``retrained``: the model deployed by this cycle's review, whatever its gates said;
+- ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
+  passed every gate; before any promotion there is no champion and its row is empty).
+
+Each model scores at its own threshold. Per cycle and on average: ROC-AUC, PR-AUC, Brier score,
+calibration error, conversion at the threshold against the band, MQLs per week. Everything is
+logged to one MLflow run (``backtest``): per-cycle metrics as steps, means as
+``mean.<model>.<metric>``, and the table as ``backtest.csv``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from features.label_policy import load_policy
+from features.store import connect
+from leadscore.errors import LeadscoreError
+from scoring.bundle import score_frame
+from training import dataset
+from training.cycle import aligned_frame, band_of, train_and_evaluate
+from training.evaluate import evaluate
+from training.tracking import quiet_mlflow, setup_tracking
+
+MODELS = ("trained_once", "retrained", "champion")
+METRICS = (("roc_auc", "ROC-AUC", "{:.3f}"), ("pr_auc", "PR-AUC", "{:.3f}"),
+           ("brier", "Brier", "{:.4f}"), ("ece", "Cal. error", "{:.3f}"),
+           ("conversion_at_threshold", "Conv. at thr.", "{:.1%}"),
+           ("mqls_per_week", "MQLs/week", "{:,.0f}"))
+MIN_PERIOD_LEADS = 20
+_EVERY = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.IGNORECASE)
+
+
+def parse_every(text: str) -> timedelta:
+    """``4w`` or ``28d`` as a timedelta.
+
+    Raises:
+        LeadscoreError: anything else.
+    """
+    match = _EVERY.match(str(text))
+    if not match or int(match.group(1)) < 1:
+        raise LeadscoreError(
+            f"--every {text!r} is not a period: give weeks or days, e.g. 4w or 28d.")
+    n = int(match.group(1))
+    return timedelta(weeks=n) if match.group(2).lower() == "w" else timedelta(days=n)
+
+
+@dataclass
+class Backtest:
+    """The backtest's table (one row per cycle and model) and its means."""
+
+    rows: pd.DataFrame
+    band: dict[str, float]
+    run_id: str | None = None
+
+    @property
+    def means(self) -> pd.DataFrame:
+        keys = [k for k, _, _ in METRICS]
+        return self.rows.groupby("model", sort=False)[keys].mean()
+
+    def mean(self, model: str, metric: str) -> float:
+        return float(self.means.loc[model, metric])
+
+    def wins(self, model: str, other: str, metric: str) -> tuple[int, int]:
+        """In how many cycles after the first ``model`` scored lower ``metric`` than ``other``."""
+        table = self.rows.pivot(index="cycle", columns="model", values=metric).iloc[1:]
+        both = table[[model, other]].dropna()
+        return int((both[model] < both[other]).sum()), len(both)
+
+    def __str__(self) -> str:
+        buffer = StringIO()
+        console = Console(file=buffer, width=140, force_terminal=False, color_system=None,
+                          highlight=False, soft_wrap=True)
+        band = f"{self.band['min']:.0%}-{self.band['max']:.0%}"
+        table = Table(title=f"Backtest: the period after each review (band {band})",
+                      title_justify="left", show_edge=False, pad_edge=False)
+        for column in ("cycle", "as of", "leads", "model", *(t for _, t, _ in METRICS), "band"):
+            table.add_column(column, justify="left" if column in ("model", "band") else "right")
+        for _, row in self.rows.iterrows():
+            table.add_row(str(row["cycle"]), row["as_of"], f"{int(row['leads']):,}",
+                          row["model"], *_cells(row), row["in_band"])
+        for model, means in self.means.iterrows():
+            table.add_row("mean", "", "", model, *_cells(means), "")
+        console.print(table)
+        retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
+        if math.isfinite(retrained) and math.isfinite(once):
+            verdict = "better" if retrained < once else "not better"
+            wins, later = self.wins("retrained", "trained_once", "brier")
+            console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
+                          f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
+                          f"{later} cycles after the first (the two are the same model there).")
+        if self.run_id:
+            console.print(f"MLflow run {self.run_id[:12]} (backtest).")
+        return buffer.getvalue().rstrip()
+
+
+def _cells(row) -> list[str]:
+    out = []
+    for key, _, fmt in METRICS:
+        value = row.get(key)
+        out.append(fmt.format(value) if value is not None and math.isfinite(value) else "-")
+    return out
+
+
+def _in_band(conversion: float, band: dict[str, float]) -> str:
+    if not math.isfinite(conversion):
+        return "-"
+    if conversion < band["min"]:
+        return "below"
+    return "above" if conversion > band["max"] else "in band"
+
+
+def score_period(bundle, period: pd.DataFrame, weeks: float) -> dict[str, float]:
+    """One model's metrics on a period's matured leads, at the model's own threshold."""
+    scores = score_frame(bundle, aligned_frame(period, bundle.feature_names))["score"].to_numpy()
+    return evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold, weeks=weeks)
+
+
+def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta,
+                 cycles: int) -> Backtest:
+    """Replay ``cycles`` reviews from ``start`` every ``every`` and score each next period.
+
+    Raises:
+        LeadscoreError: no store, a bad date, fewer than one cycle, or too little data for a
+            cycle's review (the same sentence ``leadscore review`` gives).
+    """
+    if cycles < 1:
+        raise LeadscoreError(f"--cycles {cycles} is too few: replay at least 1 cycle.")
+    first = pd.Timestamp(start).to_pydatetime().replace(tzinfo=None)
+    dates = [first + i * every for i in range(cycles)]
+    maturity = timedelta(days=int(config["labels"]["maturity_days"]))
+    policy = load_policy(config["labels"].get("policy"))
+    # the labels the scored leads had once matured, as of the end of the last period
+    with connect(config["store"], read_only=True) as con:
+        outcome = dataset.assemble(con, dates[-1] + every + maturity, config, policy).frame
+    band = band_of(config)
+    rows: list[dict[str, Any]] = []
+    once = champion = None
+    champion_version = None
+    for i, as_of in enumerate(dates):
+        try:
+            result = train_and_evaluate(f"backtest-{i + 1}", as_of, config,
+                                        champion=(champion_version, champion, None),
+                                        explain_model=False)
+        except LeadscoreError as exc:
+            raise LeadscoreError(
+                f"Backtest cycle {i + 1} (as of {as_of.date().isoformat()}): {exc} For a "
+                "backtest, a later --from gives the first cycle more matured history."
+            ) from None
+        deployed = result.deployed
+        if once is None:
+            once = deployed
+        if result.gates.passed:
+            champion, champion_version = deployed, i + 1
+        scoreable = pd.to_datetime(outcome["scoreable_at"])
+        period = outcome[(scoreable >= as_of) & (scoreable < as_of + every)]
+        weeks = every / timedelta(weeks=1)
+        for name, bundle in (("trained_once", once), ("retrained", deployed),
+                             ("champion", champion)):
+            measured = (score_period(bundle, period, weeks)
+                        if bundle is not None and len(period) >= MIN_PERIOD_LEADS else {})
+            row = {"cycle": i + 1, "as_of": as_of.date().isoformat(), "leads": len(period),
+                   "positives": int(period["label"].sum()), "model": name,
+                   "gates_passed": bool(result.gates.passed),
+                   **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
+            row["in_band"] = _in_band(row["conversion_at_threshold"], band)
+            rows.append(row)
+    out = Backtest(pd.DataFrame(rows), band)
+    out.run_id = log_backtest(out, config, dates, every)
+    return out
+
+
+def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetime],
+                 every: timedelta) -> str:
+    """One MLflow run: per-cycle metrics as steps, the means, the table as an artifact."""
+    experiment_id = setup_tracking(config)
+    with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id, run_name="backtest",
+                                          tags={"kind": "backtest"}) as run:
+        mlflow.log_params({"from": dates[0].date().isoformat(), "every_days": every.days,
+                           "cycles": len(dates), "band_min": backtest.band["min"],
+                           "band_max": backtest.band["max"]})
+        for _, row in backtest.rows.iterrows():
+            mlflow.log_metrics({f"{row['model']}.{k}": row[k] for k, _, _ in METRICS
+                                if math.isfinite(row[k])}, step=int(row["cycle"]))
+        means = {f"mean.{model}.{k}": float(v)
+                 for model, values in backtest.means.iterrows()
+                 for k, v in values.items() if np.isfinite(v)}
+        mlflow.log_metrics(means)
+        with tempfile.TemporaryDirectory(prefix="leadscore-backtest-") as tmp:
+            path = Path(tmp) / "backtest.csv"
+            backtest.rows.to_csv(path, index=False)
+            mlflow.log_artifact(str(path))
+        return run.info.run_id

@@ -1,0 +1,298 @@
+"""The first step of a review cycle: train the challenger and judge it, without side effects.
+
+``train_and_evaluate`` reads the store, splits by weekly cohort, trains the challenger on the older
+weeks, sets the threshold from the agreed band on the newest matured cohort, evaluates challenger,
+champion and the two baselines on that same cohort, explains the challenger with SHAP and runs the
+gates. It writes nothing: logging (``training.review.log_cycle``) and the registry
+(``training.review.register``) come after it, so a failure here leaves no trace but a FAILED run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.label_policy import LabelPolicy, load_policy
+from features.store import connect
+from scoring.bundle import ScoringBundle, score_frame
+from training import dataset, deploy, explain, registry
+from training.baselines import fit_logistic, points_model
+from training.evaluate import evaluate, ranking_intervals
+from training.gates import GateDecision, decide, evidence_gate
+from training.model import train_bundle
+from training.threshold import ThresholdDecision, choose_threshold
+from training.tracking import client as mlflow_client
+
+HEADLINE = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "conversion_at_threshold",
+            "mqls_per_week")
+
+
+@dataclass
+class CycleResult:
+    """Everything one cycle learned and judged, before anything is logged or registered.
+
+    Attributes:
+        bundle: the model the ranking gates judged (trained on the older weeks, calibrated on the
+            weeks before validation); ``deployed`` is what is registered and served (refit on all
+            matured weeks, see ``training.deploy``), ``bundle`` itself when no refit was made.
+        deployment: how the deployed model was made and measured; its cross-fitted scores of the
+            validation cohort set the threshold and the calibration gate.
+        scores: the judged model's scores of ``valid`` (``score``, ..., ``is_mql``).
+        challenger: its ranking and calibration metrics on ``valid``; the figures at the
+            threshold (conversion, volume, MQLs a week, per source) are the deployed scores',
+            since those decide who is an MQL.
+        champion_version, champion, champion_note: the current champion on the same cohort.
+        baselines: ``{"logistic": metrics, "points": metrics}``.
+    """
+
+    cycle: str
+    as_of: datetime
+    policy: LabelPolicy
+    data: dataset.CycleData
+    train: pd.DataFrame
+    calib: pd.DataFrame
+    valid: pd.DataFrame
+    window: dict[str, str]
+    weeks: int
+    bundle: ScoringBundle
+    scores: pd.DataFrame
+    decision: ThresholdDecision
+    challenger: dict[str, float]
+    champion_version: int | None
+    champion: dict[str, float] | None
+    champion_note: str | None
+    baselines: dict[str, dict[str, float]]
+    importance: pd.DataFrame
+    groups: dict[str, float]
+    gates: GateDecision
+    deployment: deploy.Deployment | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def deployed(self) -> ScoringBundle:
+        """The model that is registered and served (the judged one when no refit was made)."""
+        return self.deployment.bundle if self.deployment is not None else self.bundle
+
+    @property
+    def insufficient_evidence(self) -> bool:
+        return any(g.name == "evidence" and not g.passed for g in self.gates.gates)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.valid["label"].to_numpy()
+
+    @property
+    def headline(self) -> dict[str, float]:
+        return {k: self.challenger[k] for k in HEADLINE if k in self.challenger}
+
+
+def _cohort_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return pd.Timestamp(value).date().isoformat()
+
+
+def data_window(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -> dict[str, str]:
+    """First and last weekly cohort of each part of the split."""
+    out = {}
+    for name, part in (("train", train), ("calib", calib), ("valid", valid)):
+        out[f"{name}_first_cohort"] = _cohort_text(part["cohort"].min())
+        out[f"{name}_last_cohort"] = _cohort_text(part["cohort"].max())
+    out["data_window_start"] = out["train_first_cohort"]
+    out["data_window_end"] = out["valid_last_cohort"]
+    return out
+
+
+def aligned_frame(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
+    """``frame`` with every column a model needs; a feature this cycle lacks is missing (NaN)."""
+    missing = [n for n in feature_names if n not in frame.columns]
+    if not missing:
+        return frame
+    extra = pd.DataFrame({n: np.nan for n in missing}, index=frame.index)
+    return pd.concat([frame, extra], axis=1)
+
+
+def evaluate_on(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks: int) -> dict:
+    """``training.evaluate.evaluate`` on a cohort frame (labels and sources from its columns)."""
+    return evaluate(scores, valid["label"].to_numpy(), threshold=threshold,
+                    sources=valid["source"].to_numpy(dtype=object), weeks=weeks)
+
+
+def registry_champion(config: dict[str, Any]):
+    """``(version, bundle, note)`` of the registry's champion; ``(None, None, None)`` without one.
+
+    A champion that cannot be loaded (say, logged by an incompatible release) does not stop the
+    cycle: its bundle is None and the note says why.
+    """
+    name = registry.model_name(config)
+    version = registry.alias_version(mlflow_client(config), name, registry.CHAMPION)
+    if version is None:
+        return None, None, None
+    try:
+        bundle, _ = registry.load_bundle(f"models:/{name}/{version}", config)
+        return version, bundle, None
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        return version, None, _unusable(version, exc)
+
+
+def _unusable(version: int, exc: Exception) -> str:
+    return (f"the champion v{version} could not be evaluated ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); it is kept until a "
+            "person promotes a version")
+
+
+def champion_on(champion, valid: pd.DataFrame, weeks: int):
+    """The champion's version, its metrics on ``valid`` and a note (None when all is well).
+
+    ``champion`` is ``registry_champion``'s triple. A champion that cannot be scored has NaN
+    metrics, so the PR-AUC gate fails and nothing is promoted automatically; the note says why.
+    """
+    version, bundle, note = champion
+    if version is None:
+        return None, None, None
+    if bundle is not None:
+        try:
+            scores = score_frame(bundle, aligned_frame(valid, bundle.feature_names))["score"]
+            return version, evaluate_on(scores.to_numpy(), valid, bundle.threshold, weeks), None
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            note = _unusable(version, exc)
+    return version, {"pr_auc": math.nan, "ece": math.nan}, note
+
+
+def baselines_on(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, float]]:
+    """Logistic and points baselines on ``valid``, each at its own band threshold."""
+    out = {}
+    cohort_labels = valid["label"].to_numpy()
+    for model in (fit_logistic(train, specs, seed=seed), points_model(specs, train)):
+        scores = np.asarray(model.predict_proba(valid), dtype=np.float64)
+        decision = choose_threshold(scores, cohort_labels, weeks, band, rounds=0, seed=seed)
+        cut = decision.threshold if math.isfinite(decision.threshold) else math.inf
+        metrics = evaluate_on(scores, valid, cut, weeks)
+        metrics["threshold"] = decision.threshold
+        out[model.name] = metrics
+    return out
+
+
+def threshold_on(scores: np.ndarray, labels: np.ndarray, weeks: int, config: dict[str, Any],
+                 rounds: int) -> ThresholdDecision:
+    """The threshold from the agreed band, with the config's fallback and share limit."""
+    cycle_config = config["cycle"]
+    capacity = cycle_config.get("capacity_per_week")
+    return choose_threshold(scores, labels, weeks, band_of(config), rounds=rounds,
+                            seed=int(cycle_config["seed"]),
+                            capacity_per_week=float(capacity) if capacity else None,
+                            max_share=float(cycle_config.get("max_mql_share", 0.5)))
+
+
+def band_of(config: dict[str, Any]) -> dict[str, float]:
+    band = config["cycle"]["band"]
+    return {"min": float(band["min"]), "max": float(band["max"])}
+
+
+def load_cycle_data(as_of: datetime, config: dict[str, Any]):
+    """The label policy and the cycle's data as of ``as_of``, split by weekly cohort."""
+    policy = load_policy(config["labels"].get("policy"))
+    with connect(config["store"], read_only=True) as con:
+        data = dataset.assemble(con, as_of, config, policy)
+    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]))
+    return policy, data, train, calib, valid
+
+
+def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
+                       champion=None, explain_model: bool = True) -> CycleResult:
+    """Train the challenger on the older weeks and judge it on the newest matured cohort.
+
+    Args:
+        champion: ``(version, bundle, note)`` to compare with; None reads the registry's.
+        explain_model: compute SHAP importance (the backtest skips it: nobody reads it there).
+    """
+    cycle_config = config["cycle"]
+    seed = int(cycle_config["seed"])
+    band = band_of(config)
+    policy, data, train, calib, valid = load_cycle_data(as_of, config)
+    window = data_window(train, calib, valid)
+    weeks = int(valid["cohort"].nunique())
+
+    meta = {
+        "cycle": cycle,
+        "trained_at": as_of.isoformat(),  # deterministic: the wall-clock time is a run tag
+        "as_of": as_of.isoformat(),
+        "label_policy_hash": policy.hash,
+        "label_policy_version": policy.version,
+        "data_window": window,
+    }
+    bundle = train_bundle(train, calib, data.specs, config, seed=seed, meta=meta,
+                          attribute_roles=data.attribute_roles)
+    judged = score_frame(bundle, valid)
+    labels = valid["label"].to_numpy()
+    rounds = int(cycle_config["bootstrap_rounds"])
+    (roc_lo, roc_hi), (pr_lo, pr_hi) = ranking_intervals(
+        judged["score"].to_numpy(), labels, rounds=rounds, seed=seed)
+    evidence = {"roc_auc_ci_low": roc_lo, "roc_auc_ci_high": roc_hi, "pr_auc_ci_low": pr_lo,
+                "pr_auc_ci_high": pr_hi, "base_rate": float(labels.mean())}
+
+    # the deployed model: refit on every matured week, calibrated on the newest cohort; its
+    # cross-fitted scores of that cohort set the threshold that ships
+    deployment = deploy.refit(bundle, judged["score"].to_numpy(), train, calib, valid, data,
+                              config)
+    decision = threshold_on(deployment.scores, labels, weeks, config, rounds)
+    threshold = decision.threshold if math.isfinite(decision.threshold) else 1.0
+    deployment.decision = decision
+    deployment.metrics = evaluate_on(deployment.scores, valid, threshold, weeks)
+    for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
+        model.manifest["threshold"] = float(threshold)
+    # who is an MQL, and how many a week, is decided by the scores that ship
+    judged["is_mql"] = deployment.scores >= threshold
+
+    challenger = evaluate_on(judged["score"].to_numpy(), valid, threshold, weeks)
+    challenger = {k: v for k, v in challenger.items()
+                  if "at_threshold" not in k and k != "mqls_per_week"}
+    challenger.update({k: v for k, v in deployment.metrics.items()
+                       if "at_threshold" in k or k == "mqls_per_week"})
+    challenger.update(
+        threshold=decision.threshold, threshold_ci_low=decision.ci_low,
+        threshold_ci_high=decision.ci_high, expected_conversion=decision.expected_conversion,
+        share_of_leads=decision.share_of_leads, threshold_feasible=float(decision.feasible),
+        threshold_too_broad=float(decision.too_broad), **evidence,
+    )
+    champion_version, champion_metrics, champion_note = champion_on(
+        registry_champion(config) if champion is None else champion, valid, weeks)
+    baselines = baselines_on(train, valid, data.specs, seed, weeks, band)
+
+    if explain_model:
+        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid)
+        groups = explain.group_importance(importance)
+    else:
+        importance, groups = pd.DataFrame(), {}
+
+    # ranking gates judge the model that never saw the cohort; the calibration gate judges the
+    # calibration that ships (cross-fitted on the newest cohort)
+    gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion_metrics,
+                   feasible=decision.feasible, threshold_message=decision.message,
+                   band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
+                   too_broad=decision.too_broad,
+                   evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
+                                          evidence["base_rate"]))
+    result = CycleResult(
+        cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
+        valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,
+        challenger=challenger, champion_version=champion_version, champion=champion_metrics,
+        champion_note=champion_note, baselines=baselines, importance=importance, groups=groups,
+        gates=gates, deployment=deployment, evidence=evidence,
+    )
+    for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
+        model.manifest.update(
+            threshold_decision=decision.as_dict(),
+            threshold_feasible=bool(decision.feasible),
+            metrics=result.headline,
+            deployed_metrics={k: deployment.metrics[k] for k in HEADLINE
+                              if k in deployment.metrics},
+            gates=gates.as_dict(),
+        )
+    return result
+

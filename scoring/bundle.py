@@ -212,6 +212,17 @@ class ScoringBundle:
             self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
         )
 
+    def vocabulary(self) -> dict[str, frozenset[str]]:
+        """Each categorical feature's learned categories: what a reason label may show."""
+        cached = self.__dict__.get("_vocabulary_cache")
+        if cached is None:
+            enc = self.encoder
+            cached = {name: frozenset(enc.categories_[name])
+                      for name, kind in zip(enc.feature_names_, enc.feature_kinds_, strict=True)
+                      if kind == "categorical"}
+            self.__dict__["_vocabulary_cache"] = cached
+        return cached
+
     def score_encoded(
         self, X: np.ndarray, raws: Sequence[Mapping[str, Any]] | None = None, *,
         top_reasons: int = 0,
@@ -225,7 +236,7 @@ class ScoringBundle:
             if raws is None or len(raws) != len(X):
                 raise ValueError("reasons need the raw feature values of every row")
             reasons = top_reasons_of(self.contributions(X), raws, self.manifest["features"],
-                                     top_reasons)
+                                     top_reasons, self.vocabulary())
         return Scores(probs["full"], probs["fit"], probs["intent"],
                       self.grades(probs["fit"], probs["intent"]), probs["full"] >= self.threshold,
                       reasons)

@@ -65,6 +65,7 @@ from serving.live_schemas import (
 )
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
+from serving.workers import note_worker_start
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -269,6 +270,7 @@ class LeadScorer:
         if not api_keys():
             logger.warning("%s is not set: authentication is OFF; only clients on this machine "
                            "are answered.", KEYS_ENV)
+        note_worker_start(logger, bentoml.server_context.worker_index)
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],

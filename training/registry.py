@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
+from scoring.champion_status import no_champion
+from training import cycle_guard
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
-NO_CHAMPION = "No champion model yet: run `leadscore review` first."
-"""The sentence when no review ever registered a model (see ``no_champion``)."""
 _HISTORY_KEEP = 200  # tag values are bounded in size; the oldest entries matter least
 
 
@@ -97,33 +97,6 @@ def set_challenger(client, name: str, version: int) -> None:
     client.set_registered_model_alias(name, CHALLENGER, str(version))
 
 
-def no_champion(client, name: str) -> str:
-    """Why there is no champion, in one sentence: never reviewed, or reviewed and never promoted.
-
-    The second case names the last reviewed version, its cycle and the gate(s) it failed (from
-    the tags ``training.review.register`` sets on every version) and how to promote it by hand.
-    """
-    try:
-        found = client.search_model_versions(f"name = '{name}'")
-    except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
-        found = []
-    if not found:
-        return NO_CHAMPION
-    last = max(found, key=lambda v: int(v.version))
-    tags = dict(last.tags or {})
-    cycle = tags.get("cycle")
-    failed = [k.removeprefix("gate.") for k, v in sorted(tags.items())
-              if k.startswith("gate.") and v == "fail"]
-    n = len(found)
-    runs = f"{n} review{'s' if n != 1 else ''} registered a model"
-    where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")
-    why = (f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}" if failed
-           else "was not promoted")
-    return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
-            f"Review it and promote it by hand with `leadscore promote {last.version}`, "
-            "or fix what failed and run `leadscore review` again.")
-
-
 def _describe(previous: int | None, version: int) -> str:
     before = f"v{previous}" if previous is not None else "(none)"
     return f"champion: {before} -> v{version}"
@@ -150,6 +123,7 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     previous = alias_version(client, name, CHAMPION)
     if previous == version:
         return f"champion: v{version} already (nothing moved)"
+    cycle_guard.require_completed_run(client, name, version)
     set_champion(client, name, version)
     return _describe(previous, version)
 
@@ -166,7 +140,9 @@ def rollback_champion(config: dict[str, Any]) -> str:
     if current is None:
         raise LeadscoreError(no_champion(client, name))
     existing = set(versions(client, name))
-    history = [v for v in champion_history(client, name) if v in existing]
+    # a version whose review was killed or failed is never a place to roll back to
+    history = [v for v in champion_history(client, name) if v in existing
+               and cycle_guard.run_status(client, name, v) in ("FINISHED", None)]
     if history and history[-1] == current:
         history.pop()
     while history and history[-1] == current:
@@ -207,7 +183,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
     from training.tracking import quiet_mlflow
 
     # the boosters and the manifest are read into memory, so the download can go at once
-    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("model")) as tmp:
         try:
             with quiet_mlflow():
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))

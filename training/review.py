@@ -34,7 +34,7 @@ from features.outcome_lag import review_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
-from training import explain, registry
+from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, train_and_evaluate
 from training.evaluate import calibration_table
 from training.model import lightgbm_params
@@ -193,19 +193,24 @@ def run_review(
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
-    experiment_id = setup_tracking(config)
-    tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
-                                          run_name=f"review {cycle}", tags=tags) as run:
-        mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
-                            if v is not None})
-        result = train_and_evaluate(cycle, review_date, config)
-        log_cycle(result, config)
-        will_promote = bool(result.gates.passed and promote)
-        version = register(result, config, promote=will_promote)
-        mlflow.set_tag("promote_requested", str(promote).lower())
-        summary = summarize(result, run.info.run_id, version, promote)
+    # one review per registry at a time; what killed reviews left behind is tidied under the lock
+    with cycle_guard.review_lock(config):
+        experiment_id = setup_tracking(config)
+        cycle_guard.close_killed_runs(mlflow_client(config), experiment_id)
+        cycle_guard.remove_orphan_folders()
+        tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **cycle_guard.owner_tags()}
+        with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
+                                              run_name=f"review {cycle}", tags=tags) as run:
+            mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
+                                if v is not None})
+            result = train_and_evaluate(cycle, review_date, config)
+            log_cycle(result, config)
+            will_promote = bool(result.gates.passed and promote)
+            version = register(result, config, promote=will_promote)
+            mlflow.set_tag("promote_requested", str(promote).lower())
+            summary = summarize(result, run.info.run_id, version, promote)
     summary.notes.insert(0, lag.line())
     if live is not None:
         summary.notes.insert(0, live.line())
@@ -303,7 +308,7 @@ def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
         name: {key: metrics.get(key, math.nan) for key, _, _ in COMPARED_METRICS}
         for name, metrics in compared_models(result).items()
     })
-    with tempfile.TemporaryDirectory(prefix="leadscore-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
         folder = Path(tmp) / "evaluation"
         _write_artifacts(
             folder, decision=result.decision, gates=result.gates,
@@ -321,7 +326,7 @@ def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> i
     ``promote`` moves ``champion`` too; the caller passes it only when every gate passed.
     """
     bundle = result.deployed or result.bundle
-    with tempfile.TemporaryDirectory(prefix="leadscore-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
         bundle_dir = bundle.save(Path(tmp) / "bundle")
         model_info = mlflow.pyfunc.log_model(
             name="model",

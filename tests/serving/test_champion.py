@@ -137,3 +137,31 @@ def test_settle_heap_freezes_what_is_alive_and_collects_young_objects_less_often
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_registry_reviewed_but_never_promoted_says_so_and_how_to_promote(tmp_path, caplog):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = client.create_experiment("leadscore", artifact_location=str(tmp_path / "art"))
+    run = client.create_run(experiment)
+    client.log_text(run.info.run_id, "not a model", "model/MLmodel")
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("leadscore")
+    client.create_model_version("leadscore", f"runs:/{run.info.run_id}/model",
+                                run_id=run.info.run_id,
+                                tags={"cycle": "2026-W47", "gate.calibration": "fail"})
+    assert mlflow.get_tracking_uri() != uri  # only the watcher's own URI is used
+    caplog.set_level(logging.WARNING, logger="leadscore.serving")
+    watcher = ChampionWatcher(uri, "leadscore", interval_s=60).start()
+    try:
+        assert watcher.current is None
+        message = watcher.unavailable_message
+        assert "none was promoted" in message and "v1 (cycle 2026-W47)" in message
+        assert "failed the calibration gate" in message and "leadscore promote 1" in message
+        assert "run `leadscore review` first" not in message  # not the never-reviewed sentence
+        assert [r.getMessage() for r in caplog.records if "No champion" in r.getMessage()] == [
+            message]
+    finally:
+        watcher.stop()

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from serving.auth import api_keys, is_authorized, is_loopback
-from serving.schemas import MAX_LEADS, field_path
+from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -149,7 +149,7 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
         return _too_many(max_leads, route.batch_field)
     listed: list[dict[str, str]] = []
     for e in errors:
-        entry = {"field": field_path(tuple(e["loc"]), route.model.model_fields),
+        entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),
                  "error": _message(e, route.model)}
         if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
             listed.append(entry)

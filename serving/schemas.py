@@ -17,6 +17,8 @@ Validation policy (docs/api.md says the same to callers):
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -374,6 +376,24 @@ top-level key): such a key can be an e-mail address or a name, and errors never 
 def _field_names() -> frozenset[str]:
     names = set(ScoreRequest.model_fields) | set(Lead.model_fields)
     names |= set(Activity.__annotations__)
+    return frozenset(names)
+
+
+@functools.cache
+def model_field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The field names of ``model`` and of every model nested in its fields (a route's own
+    schema: ``dispositions[0].reason_code`` is named, a key the client chose is not)."""
+    names: set[str] = set()
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.update(model_field_names(annotation))
+        for arg in typing.get_args(annotation):
+            walk(arg)
+
+    for name, info in model.model_fields.items():
+        names.add(name)
+        walk(info.annotation)
     return frozenset(names)
 
 

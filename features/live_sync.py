@@ -72,6 +72,8 @@ def merge_live(config: dict[str, Any]) -> LiveMerge | None:
                   (live_leads, live_activities, live_dispositions, live_outcomes)}
     finally:
         live.close()
+    if all(frame.empty for frame in frames.values()):
+        return LiveMerge(0, 0, 0, 0, 0)  # nothing to write: the store is not even opened
     with connect(config["store"]) as con:
         counts = _merge(con, frames)
         publish_lookup(con, config["store"])

@@ -188,13 +188,12 @@ def run_review(
         raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
     cycle = str(cycle).strip()
     review_date = parse_as_of(as_of)
-    live = merge_live(config)  # what the API received joins this cycle's data, by natural key
-
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
     # one review per registry at a time; what killed reviews left behind is tidied under the lock
     with cycle_guard.review_lock(config):
+        live = merge_live(config)  # what the API received joins this cycle's data, by key
         experiment_id = setup_tracking(config)
         cycle_guard.close_killed_runs(mlflow_client(config), experiment_id)
         cycle_guard.remove_orphan_folders()

@@ -5,7 +5,7 @@
 
 Steps, each in its own process so the figures belong to feature building alone:
 
-1. data: the demo generator writes a Parquet export (``leadscore.generate.generate_export``); with
+1. data: the demo generator writes a Parquet export (``generator.generate_export``); with
    ``--synthetic`` or without the generator, numpy draws a messy export with a fixed number of
    activities per lead instead;
 2. store: the export is loaded into a temporary DuckDB store (through ``features.ingest`` with
@@ -92,9 +92,9 @@ def _prepare(work: Path, n_leads: int, synthetic: bool, per_lead: float, use_ing
     generator = None
     if not synthetic:
         try:
-            from leadscore.generate import generate_export as generator
+            from generator import generate_export as generator
         except ImportError:
-            print("leadscore.generate is missing: synthesising the export with numpy instead")
+            print("generator is missing: synthesising the export with numpy instead")
     if generator is not None:
         generator(n_leads, seed, export, fmt="parquet", progress=False)
         source = "generator"
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
         import duckdb
 
-        from features.build import DEFAULT_CHUNK, build_batch
+        from features.batch import DEFAULT_CHUNK, build_batch
         from leadscore.config import default_config
 
         config = default_config()

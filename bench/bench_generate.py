@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from leadscore.generate import generate_export
+from generator import generate_export
 
 
 def peak_rss_mib() -> float:

@@ -28,7 +28,7 @@ def _peak_gib() -> float:
 
 
 def _generate(folder: str, n_leads: int, queue) -> None:
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     generate_export(n_leads=n_leads, seed=7, out_dir=Path(folder) / "export", fmt="parquet")
     queue.put({"peak_gib": _peak_gib()})

@@ -9,7 +9,7 @@ One run measures, on the same registered champion:
 * ``leadscore``: ``bentoml serve serving.service:LeadScorer`` (the production path: auth,
   validation, features, encoding, three boosters, reasons when asked);
 * ``mlflow serve``: ``mlflow models serve -m models:/leadscore@champion --env-manager local``,
-  which runs ``features.pyfunc.LeadScorePyfunc`` (it has no reasons: only the reason-less rows),
+  which runs ``scoring.pyfunc.LeadScorePyfunc`` (it has no reasons: only the reason-less rows),
   twice: on the HTTP stack ``pip install mlflow`` brings (uvicorn's pure-Python h11 parser,
   asyncio) and on the one leadscore installs (httptools, uvloop), because the stack, not the
   model, sets most of its latency;
@@ -80,8 +80,8 @@ def champion_version(tracking_uri: str, name: str) -> str | None:
 def prepare_champion(workdir: Path, n_leads: int) -> tuple[str, str]:
     """One review cycle on generated data in ``workdir``; returns (tracking URI, version)."""
     from features.ingest import ingest_paths
+    from generator import generate_export
     from leadscore.config import default_config
-    from leadscore.generate import generate_export
     from training.registry import CHAMPION, alias_version, promote_version
     from training.review import run_review
     from training.tracking import client
@@ -324,11 +324,13 @@ def http_cell(server: Server, path: str, body: bytes, headers: dict[str, str], c
 
 def in_process_cell(bundle_model, body: bytes, reasons: bool, top_reasons: int,
                     duration_s: float) -> tuple[list[float], int, float]:
-    from serving.gateway import validate_score_request
-    from serving.service import json_response, score_payload
+    from serving.gateway import post_routes, validate_request
+    from serving.service import LeadScorer, json_response, score_payload
+
+    route = post_routes(LeadScorer)["/score"]
 
     def once() -> bytes:  # what the endpoint does, without HTTP
-        request = validate_score_request(body)
+        request = validate_request(body, route)
         payload = score_payload(bundle_model, request.leads, reasons=reasons,
                                 top_reasons=top_reasons)
         return json_response(payload).body
@@ -515,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
     from leadscore.config import default_config
     from serving.champion import load_version, settle_heap
 
-    model = load_version(uri, "leadscore", version, fallback_config=default_config())
+    model = load_version(uri, "leadscore", version)
     settle_heap()  # as a worker does after each load: in-process runs under the same collector
     top_reasons = int(default_config()["serving"]["top_reasons"])
     leads = sample_leads(100)
@@ -555,7 +557,7 @@ concurrent request) shares the machine, so the high-concurrency rows are a floor
 {args.duration:g} s per cell after {WARMUP_REQUESTS} warm-up requests, in {args.rounds} turns: all
 three servers run at once and take turns within each request size and concurrency, so a slow
 minute of this shared machine falls on all of them alike. `mlflow models serve` runs
-`features.pyfunc.LeadScorePyfunc` (the same features, encoder and tree walk as the API), which
+`scoring.pyfunc.LeadScorePyfunc` (the same features, encoder and tree walk as the API), which
 returns no reasons (reasons: n/a); it is measured on two HTTP stacks: `h11` is what
 `pip install mlflow` brings (uvicorn's pure-Python parser on asyncio), `httptools` is what
 leadscore installs (httptools and uvloop; uvicorn uses them when present, and so does BentoML).

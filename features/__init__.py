@@ -1,4 +1,5 @@
 """Data contract, ingestion, label policy, and the fit + intent feature definitions.
 
-Everything here is shared by training, batch scoring and the API: feature code exists once.
+The ground the model stands on: ``scoring``, ``training`` and ``serving`` build features here and
+nowhere else (feature code exists once); this package imports none of them.
 """

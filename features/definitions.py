@@ -150,35 +150,25 @@ def _high_intent_phrase(high_intent: tuple[str, ...]) -> str:
 
 
 def _intent_specs(windows: tuple[int, ...], high_intent: tuple[str, ...]) -> list[FeatureSpec]:
-    specs = [count_spec(t, w) for t in ACTIVITY_TYPES for w in windows]
-    high = _high_intent_phrase(high_intent)
-    window_other = intent.OTHER_WINDOW_DAYS
-    specs += [
-        FeatureSpec(f"n_other_{window_other}d", "intent", "numeric",
-                    f"Other activity {{times}} in the last {window_other} days",
-                    f"Activities of types outside the contract's list in the last {window_other} "
-                    "days.",
-                    zero_label=f"No other activity in the last {window_other} days"),
-        FeatureSpec("days_since_high_intent", "intent", "numeric", f"Last {high} {{days}} ago",
-                    f"Days from the last {' / '.join(high_intent)} activity to as_of (NaN if "
-                    "none; the config's features.high_intent_activities).",
-                    missing_label=f"No {high} yet"),
-        FeatureSpec("days_since_last_activity", "intent", "numeric", "Last activity {days} ago",
-                    "Days from the last activity of any type to as_of (NaN if none).",
-                    missing_label="No activity yet"),
-        FeatureSpec("active_days_30d", "intent", "numeric",
-                    "Active on {n} day{s} in the last 30 days",
-                    "Distinct UTC calendar days with any activity in the last 30 days.",
-                    zero_label="No activity in the last 30 days"),
-        FeatureSpec("active_days_90d", "intent", "numeric",
-                    "Active on {n} day{s} in the last 90 days",
-                    "Distinct UTC calendar days with any activity in the last 90 days.",
-                    zero_label="No activity in the last 90 days"),
-        FeatureSpec("trend_7_30", "intent", "numeric",
-                    "Activity pace in the last 7 days: {value}x the 23 days before",
-                    "(n_all_7d + 1) / ((n_all_30d - n_all_7d) * 7 / 23 + 1) over all activity "
-                    "types: above 1 the lead is warming up, below 1 cooling down."),
-    ]
+    """The specs of ``intent.intent_definition``: each feature with the texts it is declared with;
+    a count of a contract type declared without texts gets ``count_spec``'s."""
+    words = {"{high}": _high_intent_phrase(high_intent), "{high_types}": " / ".join(high_intent)}
+
+    def text(template: str | None) -> str | None:
+        for key, value in words.items():
+            template = template.replace(key, value) if template else template
+        return template
+
+    specs = []
+    for feature in intent.intent_definition(windows):
+        if not feature.label and feature.kind == "count" and feature.activity in ACTIVITY_TYPES:
+            spec = count_spec(feature.activity, feature.window_days)
+            specs.append(FeatureSpec(**{**asdict(spec), "name": feature.name}))
+        else:
+            specs.append(FeatureSpec(feature.name, "intent", "numeric", text(feature.label),
+                                     text(feature.definition), missing_label=text(
+                                         feature.missing_label),
+                                     zero_label=text(feature.zero_label)))
     return specs
 
 
@@ -345,7 +335,7 @@ def render_reason(
 
     Args:
         name: the feature name.
-        value: the raw (unencoded) feature value, as ``build_online`` / ``build_batch`` give it.
+        value: the raw (unencoded) feature value, as the feature builders give it.
         spec: the feature's spec (or its ``as_dict()`` form, e.g. from a model manifest). Without
             it the label is derived from the name, which for ``attr_`` features loses the
             export's original spelling of the column.

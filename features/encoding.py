@@ -9,9 +9,9 @@ work) without importing scikit-learn, so the serving path stays light:
   in training, in sorted order, get 0..k-1; every other value gets k (``"__other__"``); a missing
   value stays NaN. The codes are what LightGBM's ``categorical_feature`` expects.
 
-``transform`` (a frame, for training and batch scoring) and ``transform_record`` (one dict, for the
-API; no pandas) give exactly the same numbers. ``to_dict`` / ``from_dict`` carry the fitted state
-as JSON inside the model bundle.
+``transform`` (a frame, for training and batch scoring) and ``transform_columns`` (the columns of
+``features.online``, for the API; no pandas) give exactly the same numbers. ``to_dict`` /
+``from_dict`` carry the fitted state as JSON inside the model bundle.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _number(value: Any) -> float:
 
 
 class FeatureEncoder:
-    """Raw feature values (as ``features.build`` returns them) -> float64 matrix.
+    """Raw feature values (as ``features.batch`` / ``features.online`` build them) -> matrix.
 
     Args:
         features: the features to encode, in column order: ``FeatureSpec`` objects, or dicts
@@ -76,7 +76,7 @@ class FeatureEncoder:
         {'seniority': ['vp']}
         >>> enc.transform(frame)[:, 0].tolist()
         [0.0, 0.0, 1.0, nan]
-        >>> enc.transform_record({"seniority": "vp", "n": 5}).tolist()
+        >>> enc.transform_columns({"seniority": ["vp"], "n": [5.0]}, 1)[0].tolist()
         [0.0, 5.0]
     """
 
@@ -169,7 +169,7 @@ class FeatureEncoder:
         if missing:
             raise ValueError(
                 f"The feature frame lacks column(s) {', '.join(missing[:10])}"
-                f"{' ...' if len(missing) > 10 else ''}: build it with features.build."
+                f"{' ...' if len(missing) > 10 else ''}: build it with features.batch."
             )
 
     # ---- transforming ---------------------------------------------------------------------------
@@ -198,27 +198,10 @@ class FeatureEncoder:
                 out[:, j] = lookup[codes]
         return out
 
-    def transform_record(self, record: Mapping[str, Any]) -> np.ndarray:
-        """Encode one lead's raw features (a dict) into a 1-D float64 array; no pandas.
-
-        A feature absent from the record is missing (NaN).
-        """
-        self._check_fitted()
-        return np.array(self._row(record), dtype=np.float64)
-
-    def transform_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Encode many records into an (n, n_features) float64 matrix; row i is exactly
-        ``transform_record(records[i])``. No pandas."""
-        self._check_fitted()
-        if not records:
-            return np.empty((0, len(self._plan)), dtype=np.float64)
-        row = self._row
-        return np.array([row(record) for record in records], dtype=np.float64)
-
     def transform_columns(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
         """Encode features given column by column (``{name: values}``, each ``size`` long, as
-        ``features.build.OnlineBatch`` holds them) into an (size, n_features) float64 matrix;
-        row i is exactly ``transform_record`` of lead i's values. No pandas.
+        ``features.online.OnlineBatch`` holds them) into an (size, n_features) float64 matrix;
+        row i is exactly ``transform`` of a frame of the same values. No pandas.
 
         A numeric column may be a float64 array (copied as is) or a list; a feature absent from
         ``columns`` is missing (NaN).
@@ -241,24 +224,6 @@ class FeatureEncoder:
                     for v in values
                 ]
         return out
-
-    def _row(self, record: Mapping[str, Any]) -> list[float]:
-        row = []
-        append = row.append
-        get = record.get
-        for name, index, other in self._fast_plan:
-            value = get(name)
-            kind = type(value)
-            if index is None:
-                # a float is its own value (NaN stays NaN); anything else goes the long way
-                append(value if kind is float else _number(value))
-            elif kind is str:
-                append(index.get(value, other))
-            elif _is_missing(value):
-                append(math.nan)
-            else:
-                append(index.get(str(value), other))
-        return row
 
     def fit_transform(self, frame: Any, y: Any = None) -> np.ndarray:
         return self.fit(frame, y).transform(frame)

@@ -22,13 +22,7 @@ from features.contract import is_placeholder
 FIT_FIELDS = ("title", "company_size", "industry", "country", "email_domain", "source")
 """The six lead fields whose presence makes up ``completeness``."""
 
-SENIORITIES = ("c_level", "vp", "director", "manager", "individual", "student", "unknown")
-DEPARTMENTS = (
-    "sales", "marketing", "engineering", "it", "finance", "operations", "hr", "executive", "other",
-    "unknown",
-)
 SIZE_BANDS = ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5001+")
-REGIONS = ("north_america", "europe", "apac", "latam", "mea", "unknown")
 
 _CACHE = 1 << 16
 

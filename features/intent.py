@@ -4,14 +4,21 @@ Only activities with ``occurred_at <= as_of`` count; anything later does not exi
 A window of W days is the half-open interval ``(as_of - W days, as_of]``: an activity exactly at
 ``as_of`` counts, one exactly W days earlier does not.
 
-Both paths measure time in integer microseconds since the Unix epoch (UTC), so a window edge or a
-"days since" value is the same number in DuckDB and in Python:
+One declarative definition, ``intent_definition(windows)``: a tuple of ``IntentFeature`` (a
+count of an activity type in a window, the days since the last activity of a kind, the active
+days in a window, the trend between two windows). Both paths are generated from it:
 
-* online: ``intent_features`` loops over one lead's activities in plain Python, and
-  ``intent_matrix`` runs the same loop, compiled, over the activities of a whole request;
-* batch: ``intent_sql`` aggregates integer ages in SQL (counts per age bucket, last ages, active
-  days), ``pivot_counts`` sums buckets into windows, and ``days`` / ``trend`` turn the integers
-  into floats with the same arithmetic the online path uses.
+* online: ``features.intent_kernel.intent_matrix`` runs one compiled kernel over the activities
+  of a whole request, driven by the definition's arrays (operation, window, which activity
+  types);
+* batch: ``intent_sql`` is one DuckDB query with one aggregate per feature, written from the
+  definition.
+
+Both produce the same integers (counts, ages in microseconds since the Unix epoch, UTC) and
+``finish`` turns them into features with one arithmetic, so a window edge or a "days since" value
+is the same number in DuckDB and in Python. Adding an intent feature is one line in
+``intent_definition`` (docs/features.md); ``tests/features/reference.py`` holds the plain-Python
+reference both paths are tested against.
 
 Recency and frequency are given to the model raw (counts per window, days since); the model learns
 how intent decays, nobody sets a half-life by hand.
@@ -22,12 +29,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from numba import njit
 
 from features.contract import ACTIVITY_TYPES
 from leadscore.errors import LeadscoreError
@@ -117,300 +124,202 @@ def count_name(activity_type: str, window: int) -> str:
     return f"n_{activity_type}_{window}d"
 
 
+# ---- the definition -----------------------------------------------------------------------------
+
+ALL = "*"
+"""Activity selector: every activity."""
+OTHER = "*other*"
+"""Activity selector: activities of a type outside the contract's ``ACTIVITY_TYPES``."""
+HIGH = "*high*"
+"""Activity selector: the configured high-intent types (``features.high_intent_activities``)."""
+Kind = Literal["count", "days_since", "active_days", "trend"]
+NO_WINDOW_US = 2**62
+"""A window longer than any age (146,000 years): "every past activity"."""
+NO_DAY = -(2**62)
+"""No day seen yet (day numbers of real timestamps are far from it, before 1970 too)."""
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key on every request
+class IntentFeature:
+    """One intent feature, declared by what it computes from a lead's activities up to ``as_of``.
+
+    Attributes:
+        name: the feature's column name.
+        kind: ``count`` (activities in the window), ``days_since`` (days since the last one; NaN
+            when there is none), ``active_days`` (distinct UTC days with one in the window) or
+            ``trend`` (``(n_short + 1) / ((n_long - n_short) * short / (long - short) + 1)``
+            with ``window_days`` short and ``long_days`` long).
+        activity: which activities count: an activity type key, ``ALL``, ``OTHER`` or ``HIGH``.
+        window_days: the window ``(as_of - W days, as_of]``; None for no window.
+        long_days: the long window of a ``trend``.
+        label, definition, zero_label, missing_label: the reason texts and the documentation
+            sentence (``features.definitions.FeatureSpec``); ``{high}`` becomes the configured
+            high-intent activities in words. A count of a contract type takes its texts from
+            ``features.definitions.count_spec``.
+    """
+
+    name: str
+    kind: Kind
+    activity: str = ALL
+    window_days: int | None = None
+    long_days: int | None = None
+    label: str = ""
+    definition: str = ""
+    zero_label: str | None = None
+    missing_label: str | None = None
+
+
 @lru_cache(maxsize=64)
-def _count_names(windows: tuple[int, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((t, tuple(count_name(t, w) for w in windows)) for t in ACTIVITY_TYPES)
+def intent_definition(windows: tuple[int, ...]) -> tuple[IntentFeature, ...]:
+    """Every intent feature, in model column order: the one place an intent feature is added."""
+    counts = tuple(IntentFeature(count_name(t, w), "count", t, w)
+                   for t in ACTIVITY_TYPES for w in windows)
+    other = OTHER_WINDOW_DAYS
+    return (*counts,
+        IntentFeature(f"n_other_{other}d", "count", OTHER, other,
+                      label=f"Other activity {{times}} in the last {other} days",
+                      definition=f"Activities of types outside the contract's list in the last "
+                                 f"{other} days.",
+                      zero_label=f"No other activity in the last {other} days"),
+        IntentFeature("days_since_high_intent", "days_since", HIGH,
+                      label="Last {high} {days} ago",
+                      definition="Days from the last {high_types} activity to as_of (NaN if "
+                                 "none; the config's features.high_intent_activities).",
+                      missing_label="No {high} yet"),
+        IntentFeature("days_since_last_activity", "days_since", ALL,
+                      label="Last activity {days} ago",
+                      definition="Days from the last activity of any type to as_of (NaN if none).",
+                      missing_label="No activity yet"),
+        IntentFeature("active_days_30d", "active_days", ALL, 30,
+                      label="Active on {n} day{s} in the last 30 days",
+                      definition="Distinct UTC calendar days with any activity in the last 30 "
+                                 "days.",
+                      zero_label="No activity in the last 30 days"),
+        IntentFeature("active_days_90d", "active_days", ALL, 90,
+                      label="Active on {n} day{s} in the last 90 days",
+                      definition="Distinct UTC calendar days with any activity in the last 90 "
+                                 "days.",
+                      zero_label="No activity in the last 90 days"),
+        IntentFeature("trend_7_30", "trend", ALL, TREND_SHORT_DAYS, TREND_LONG_DAYS,
+                      label="Activity pace in the last 7 days: {value}x the 23 days before",
+                      definition="(n_all_7d + 1) / ((n_all_30d - n_all_7d) * 7 / 23 + 1) over all "
+                                 "activity types: above 1 the lead is warming up, below 1 "
+                                 "cooling down."),
+    )
 
 
 def intent_feature_names(windows: Sequence[int]) -> list[str]:
-    """The fixed intent features in registry order (attributes come after them)."""
-    names = [count_name(t, w) for t in ACTIVITY_TYPES for w in windows]
-    return names + [
-        f"n_other_{OTHER_WINDOW_DAYS}d",
-        "days_since_high_intent",
-        "days_since_last_activity",
-        "active_days_30d",
-        "active_days_90d",
-        "trend_7_30",
-    ]
+    """The intent features in registry order (attributes come after them)."""
+    return [f.name for f in intent_definition(tuple(windows))]
 
 
-def intent_features(
-    activities: Iterable[tuple[str, int]],
-    as_of_us: int,
-    windows: Sequence[int],
-    high_intent: Sequence[str],
-) -> dict[str, float]:
-    """The fixed intent features of one lead.
+OPS = {"count": 0, "days_since": 1, "active_days": 2, "trend": 3}
 
-    Args:
-        activities: ``(activity_type_key, occurred_at_us)`` pairs in any order. Pairs after
-            ``as_of_us`` are ignored; a repeated pair counts once (the store's natural key).
-        as_of_us: the scoring moment in epoch microseconds.
-        windows: count windows in days.
-        high_intent: activity types whose recency is ``days_since_high_intent``.
+
+def limit_us(days_: int | None) -> int:
+    return NO_WINDOW_US if days_ is None else min(days_ * DAY_US, NO_WINDOW_US)
+
+
+def finish(definition: Sequence[IntentFeature], first: np.ndarray,
+           second: np.ndarray) -> np.ndarray:
+    """The features from the integers both paths aggregate: ``(n, len(definition))`` float64.
+
+    ``first[:, j]`` is feature j's count, last age in microseconds (-1 when none) or active days;
+    ``second[:, j]`` a trend's long-window count. Integers below 2**53 are exact doubles, so this
+    arithmetic gives, bit for bit, what Python's ``int / int`` gives in the reference.
     """
-    pairs = set(activities)
-    windows = tuple(windows)
-    if not pairs:  # a fit-only lead: every count 0, no recency, flat trend
-        return dict(_no_activity(windows))
-    limits = [w * DAY_US for w in windows]
-    known = {t: [0] * len(limits) for t in ACTIVITY_TYPES}
-    high = frozenset(high_intent)
-    other_limit = OTHER_WINDOW_DAYS * DAY_US
-    short_limit, long_limit = TREND_SHORT_DAYS * DAY_US, TREND_LONG_DAYS * DAY_US
-    limit_30, limit_90 = 30 * DAY_US, 90 * DAY_US
-    n_other = n_short = n_long = 0
-    last_age = last_high_age = None
-    days_30: set[int] = set()
-    days_90: set[int] = set()
-    for activity_type, at_us in pairs:
-        age = as_of_us - at_us
-        if age < 0:
-            continue
-        counts = known.get(activity_type)
-        if counts is not None:
-            for i, limit in enumerate(limits):
-                if age < limit:
-                    counts[i] += 1
-        elif age < other_limit:
-            n_other += 1
-        if age < short_limit:
-            n_short += 1
-        if age < long_limit:
-            n_long += 1
-        if age < limit_90:
-            days_90.add(at_us // DAY_US)
-            if age < limit_30:
-                days_30.add(at_us // DAY_US)
-        if last_age is None or age < last_age:
-            last_age = age
-        if activity_type in high and (last_high_age is None or age < last_high_age):
-            last_high_age = age
-    out: dict[str, float] = {}
-    for activity_type, names in _count_names(windows):
-        for name, n in zip(names, known[activity_type], strict=True):
-            out[name] = float(n)
-    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = float(n_other)
-    out["days_since_high_intent"] = days(last_high_age)
-    out["days_since_last_activity"] = days(last_age)
-    out["active_days_30d"] = float(len(days_30))
-    out["active_days_90d"] = float(len(days_90))
-    out["trend_7_30"] = trend(n_short, n_long)
+    plain, ages, trends, short, long = _finish_plan(tuple(definition))
+    out = np.empty(first.shape, dtype=np.float64)
+    out[:, plain] = first[:, plain]
+    if len(ages):
+        out[:, ages] = _days(first[:, ages])
+    if len(trends):
+        n_short, n_long = first[:, trends], second[:, trends]
+        out[:, trends] = (n_short + 1) / ((n_long - n_short) * short / (long - short) + 1)
     return out
 
+
+@lru_cache(maxsize=64)
+def _finish_plan(definition: tuple[IntentFeature, ...]) -> tuple[np.ndarray, ...]:
+    """Which columns ``finish`` copies, turns into days, or into a trend (with its windows)."""
+    kinds = [f.kind for f in definition]
+    plain = np.array([j for j, k in enumerate(kinds) if k in ("count", "active_days")],
+                     dtype=np.intp)
+    ages = np.array([j for j, k in enumerate(kinds) if k == "days_since"], dtype=np.intp)
+    trends = np.array([j for j, k in enumerate(kinds) if k == "trend"], dtype=np.intp)
+    short = np.array([definition[j].window_days for j in trends], dtype=np.int64)
+    long = np.array([definition[j].long_days for j in trends], dtype=np.int64)
+    return plain, ages, trends, short, long
+
+
+# ---- days, as both paths compute them -----------------------------------------------------------
 
 SAFE_AGE_US = 2**53
 """Below this (285 years) an age converts to a double exactly, so ``age / DAY_US`` computed on
 doubles is the correctly rounded quotient Python's ``int / int`` gives."""
 
 
-def intent_matrix(
-    lead_start: np.ndarray,
-    type_id: np.ndarray,
-    at_us: np.ndarray,
-    as_of_us: np.ndarray,
-    windows: Sequence[int],
-    is_high: np.ndarray,
-) -> np.ndarray:
-    """``intent_features`` of many leads at once, compiled: row i equals, value for value,
-    ``intent_features`` of lead i, in ``intent_feature_names(windows)`` order.
-
-    Args:
-        lead_start: ``(n + 1,)`` int64 offsets: lead i's activities are ``lead_start[i]`` up to
-            ``lead_start[i + 1]`` in the arrays below.
-        type_id: int64 per activity: the index into ``ACTIVITY_TYPES`` for a known type, a larger
-            number for any other type (one number per distinct type key).
-        at_us: int64 per activity, epoch microseconds. Within each lead the activities must be
-            sorted by ``(at_us, type_id)`` with repeated pairs removed (``np.lexsort`` and a
-            neighbour comparison do both).
-        as_of_us: ``(n,)`` int64 scoring moments.
-        windows: count windows in days.
-        is_high: bool per type id: whether it is a high-intent type.
-
-    Returns:
-        An ``(n, len(intent_feature_names(windows)))`` float64 matrix.
-    """
-    n = len(as_of_us)
-    # a window longer than any age (2**62 us is 146,000 years) counts every past activity
-    limits = np.asarray([min(w * DAY_US, 2**62) for w in windows], dtype=np.int64)
-    n_known = len(ACTIVITY_TYPES)
-    counts = np.zeros((n, n_known * len(limits) + 5), dtype=np.int64)
-    ages = np.full((n, 2), -1, dtype=np.int64)  # last activity, last high-intent activity
-    _intent_loop(lead_start, type_id, at_us, as_of_us, limits, is_high, n_known, counts, ages)
-    n_counts = n_known * len(limits)
-    out = np.empty((n, n_counts + 6), dtype=np.float64)
-    out[:, :n_counts + 1] = counts[:, :n_counts + 1]  # per type and window, then n_other_30d
-    out[:, n_counts + 1] = _days(ages[:, 1])
-    out[:, n_counts + 2] = _days(ages[:, 0])
-    out[:, n_counts + 3] = counts[:, n_counts + 1]
-    out[:, n_counts + 4] = counts[:, n_counts + 2]
-    n_short, n_long = counts[:, n_counts + 3], counts[:, n_counts + 4]
-    # trend(n_short, n_long) with Python's arithmetic: small integers are exact doubles
-    earlier = (n_long - n_short) * TREND_SHORT_DAYS
-    out[:, n_counts + 5] = (n_short + 1) / (earlier / (TREND_LONG_DAYS - TREND_SHORT_DAYS) + 1)
-    return out
-
-
 def _days(age_us: np.ndarray) -> np.ndarray:
-    """``days`` of int64 ages, -1 standing for None (ages are never negative)."""
+    """``days`` of int64 ages (any shape), -1 standing for None (ages are never negative)."""
     known = age_us >= 0
     if not known.any() or age_us.max() < SAFE_AGE_US:
         return np.where(known, age_us / DAY_US, math.nan)
-    return np.array([days(int(a) if a >= 0 else None) for a in age_us], dtype=np.float64)
+    return np.array([days(int(a) if a >= 0 else None) for a in age_us.ravel().tolist()],
+                    dtype=np.float64).reshape(age_us.shape)
 
 
-@njit(cache=True, nogil=True)
-def _intent_loop(lead_start, type_id, at_us, as_of_us, limits, is_high, n_known, counts,
-                 ages):  # pragma: no cover - compiled
-    # counts columns: type x window, n_other_30d, active_days_30d, active_days_90d, n_short,
-    # n_long. Activities are sorted by time within a lead, so distinct days are value changes.
-    n_limits = len(limits)
-    base = n_known * n_limits
-    other_limit = OTHER_WINDOW_DAYS * DAY_US
-    short_limit, long_limit = TREND_SHORT_DAYS * DAY_US, TREND_LONG_DAYS * DAY_US
-    limit_30, limit_90 = 30 * DAY_US, 90 * DAY_US
-    for i in range(len(as_of_us)):
-        as_of = as_of_us[i]
-        seen_30 = seen_90 = False
-        day_30 = day_90 = 0
-        for k in range(lead_start[i], lead_start[i + 1]):
-            age = as_of - at_us[k]
-            if age < 0:
-                continue
-            t = type_id[k]
-            if t < n_known:
-                for w in range(n_limits):
-                    if age < limits[w]:
-                        counts[i, t * n_limits + w] += 1
-            elif age < other_limit:
-                counts[i, base] += 1
-            if age < short_limit:
-                counts[i, base + 3] += 1
-            if age < long_limit:
-                counts[i, base + 4] += 1
-            if age < limit_90:
-                day = at_us[k] // DAY_US
-                if not seen_90 or day != day_90:
-                    counts[i, base + 2] += 1
-                    seen_90, day_90 = True, day
-                if age < limit_30 and (not seen_30 or day != day_30):
-                    counts[i, base + 1] += 1
-                    seen_30, day_30 = True, day
-            if ages[i, 0] < 0 or age < ages[i, 0]:
-                ages[i, 0] = age
-            if is_high[t] and (ages[i, 1] < 0 or age < ages[i, 1]):
-                ages[i, 1] = age
-
-
-@lru_cache(maxsize=64)
-def _no_activity(windows: tuple[int, ...]) -> dict[str, float]:
-    """``intent_features`` of a lead without activity (callers copy it; never mutate it)."""
-    out = {name: 0.0 for _, names in _count_names(windows) for name in names}
-    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = 0.0
-    out["days_since_high_intent"] = days(None)
-    out["days_since_last_activity"] = days(None)
-    out["active_days_30d"] = 0.0
-    out["active_days_90d"] = 0.0
-    out["trend_7_30"] = trend(0, 0)
-    return out
-
+# ---- batch: the SQL -----------------------------------------------------------------------------
 
 def _quoted(values: Iterable[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
 
 
-def bucket_edges(windows: Sequence[int]) -> tuple[int, ...]:
-    """Window edges in days that the batch path counts into: the configured windows plus the
-    fixed ones (``n_other_30d``, ``trend_7_30``)."""
-    return tuple(sorted({*windows, OTHER_WINDOW_DAYS, TREND_SHORT_DAYS, TREND_LONG_DAYS}))
+def _selects_sql(activity: str, high_intent: Sequence[str]) -> str:
+    if activity == ALL:
+        return "TRUE"
+    if activity == OTHER:
+        return f"t NOT IN ({_quoted(ACTIVITY_TYPES)})"
+    if activity == HIGH:
+        return f"t IN ({_quoted(high_intent)})"
+    return f"t = {_quoted([activity])}"
 
 
-def _hits(points: str) -> str:
-    # every (point, activity) pair with the activity at or before the point's as_of
+def intent_sql(
+    windows: Sequence[int], high_intent: Sequence[str], points: str = "points"
+) -> str:
+    """The DuckDB query that aggregates activities for a table of scoring points, written from
+    ``intent_definition(windows)``.
+
+    ``points`` must have columns ``_pid`` (row id), ``lead_id`` and ``as_of_us`` (epoch
+    microseconds). Only points with activity up to their ``as_of`` appear in the result: one row
+    per point, ``_pid`` and, for feature j, ``a{j}`` (its count, last age in microseconds or NULL,
+    or active days) and for a trend ``b{j}`` (the long window's count): the integers ``finish``
+    takes. Plain filtered aggregates over one join keep it portable to a warehouse.
+    """
+    columns = []
+    for j, feature in enumerate(intent_definition(tuple(windows))):
+        chosen = _selects_sql(feature.activity, high_intent)
+        window = f"age_us < {limit_us(feature.window_days)}"
+        if feature.kind == "count":
+            columns.append(f"count(*) FILTER (WHERE {window} AND {chosen}) AS a{j}")
+        elif feature.kind == "days_since":
+            columns.append(f"min(age_us) FILTER (WHERE {chosen}) AS a{j}")
+        elif feature.kind == "active_days":
+            columns.append(f"count(DISTINCT day) FILTER (WHERE {window} AND {chosen}) AS a{j}")
+        else:
+            columns.append(f"count(*) FILTER (WHERE {window} AND {chosen}) AS a{j}")
+            columns.append(f"count(*) FILTER (WHERE age_us < {limit_us(feature.long_days)} "
+                           f"AND {chosen}) AS b{j}")
+    aggregates = ",\n       ".join(columns)
     return f"""WITH hits AS (
     SELECT p._pid, a.activity_type AS t, CAST(a.occurred_at AS DATE) AS day,
            p.as_of_us - epoch_us(a.occurred_at) AS age_us
     FROM {points} AS p
     JOIN activities AS a
       ON a.lead_id = p.lead_id AND epoch_us(a.occurred_at) <= p.as_of_us
-)"""
-
-
-def intent_sql(
-    windows: Sequence[int], high_intent: Sequence[str], points: str = "points"
-) -> tuple[str, str]:
-    """The two DuckDB queries that aggregate activities for a table of scoring points.
-
-    ``points`` must have columns ``_pid`` (row id), ``lead_id`` and ``as_of_us`` (epoch
-    microseconds). Only points with activity up to their ``as_of`` appear in the results.
-
-    Returns:
-        ``(counts, recency)``.
-        ``counts``: one row per point, activity type and age bucket: ``_pid``, ``type_code``
-        (index into ``ACTIVITY_TYPES``; ``len(ACTIVITY_TYPES)`` for any other type), ``bucket``
-        (index of the first edge of ``bucket_edges(windows)`` the age is below) and ``n``.
-        A window's count is the sum of its bucket and the buckets before it (``pivot_counts``).
-        ``recency``: one row per point: ``_pid``, ``last_age_us``, ``last_high_age_us`` (integer
-        ages, NULL when none), ``active_days_30d``, ``active_days_90d``.
-
-    Few aggregates over plain columns keep this fast (about 1 s per million activities on two
-    cores) and portable to a warehouse.
-    """
-    edges = bucket_edges(windows)
-    other = len(ACTIVITY_TYPES)
-    type_case = " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(ACTIVITY_TYPES))
-    bucket_case = " ".join(
-        f"WHEN age_us < {edge * DAY_US} THEN {i}" for i, edge in enumerate(edges)
-    )
-    counts = f"""{_hits(points)}
-SELECT _pid, CASE t {type_case} ELSE {other} END AS type_code,
-       CASE {bucket_case} END AS bucket, count(*) AS n
-FROM hits
-WHERE age_us < {edges[-1] * DAY_US}
-GROUP BY 1, 2, 3
-"""
-    recency = f"""{_hits(points)},
-days AS (
-    SELECT _pid, day, min(age_us) AS age_us,
-           min(age_us) FILTER (WHERE t IN ({_quoted(high_intent)})) AS high_age_us
-    FROM hits
-    GROUP BY _pid, day
 )
-SELECT _pid, min(age_us) AS last_age_us, min(high_age_us) AS last_high_age_us,
-       count(*) FILTER (WHERE age_us < {30 * DAY_US}) AS active_days_30d,
-       count(*) FILTER (WHERE age_us < {90 * DAY_US}) AS active_days_90d
-FROM days
+SELECT _pid,
+       {aggregates}
+FROM hits
 GROUP BY _pid
 """
-    return counts, recency
-
-
-def pivot_counts(
-    pid: np.ndarray,
-    type_code: np.ndarray,
-    bucket: np.ndarray,
-    n: np.ndarray,
-    n_points: int,
-    windows: Sequence[int],
-) -> dict[str, np.ndarray]:
-    """Window counts per point from the ``counts`` query's rows (``pid`` in ``0..n_points-1``).
-
-    Returns ``n_<type>_<W>d`` for every type and window, ``n_other_30d``, ``n_all_7d`` and
-    ``n_all_30d`` as float64 arrays of length ``n_points``.
-    """
-    edges = bucket_edges(windows)
-    n_types = len(ACTIVITY_TYPES) + 1
-    flat = (pid.astype(np.int64) * n_types + type_code.astype(np.int64)) * len(edges) + bucket
-    size = n_points * n_types * len(edges)
-    grid = np.bincount(flat, weights=n.astype(np.float64), minlength=size)
-    grid = np.cumsum(grid.reshape(n_points, n_types, len(edges)), axis=2)
-    out = {}
-    for i, activity_type in enumerate(ACTIVITY_TYPES):
-        for w in windows:
-            out[count_name(activity_type, w)] = grid[:, i, edges.index(w)]
-    out[f"n_other_{OTHER_WINDOW_DAYS}d"] = grid[:, n_types - 1, edges.index(OTHER_WINDOW_DAYS)]
-    all_types = grid.sum(axis=1)
-    out["n_all_7d"] = all_types[:, edges.index(TREND_SHORT_DAYS)]
-    out["n_all_30d"] = all_types[:, edges.index(TREND_LONG_DAYS)]
-    return out

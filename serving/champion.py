@@ -21,15 +21,14 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from features.build import online_many_builder
-from features.scoring import MANIFEST, ScoringBundle
+from scoring.bundle import MANIFEST, ScoringBundle
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -51,21 +50,11 @@ class ServedModel:
     model_name: str
     version: str
     bundle: ScoringBundle
-    feature_config: dict[str, Any]
-    attribute_roles: dict[str, Any] | None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def threshold(self) -> float:
         return self.bundle.threshold
-
-    @cached_property
-    def build_features(self):
-        """``build_online_many`` bound to this model's feature config: ``build(leads, as_ofs)``.
-
-        Built once per loaded model, so a request never re-reads the config.
-        """
-        return online_many_builder(self.feature_config, self.attribute_roles)
 
     def info(self) -> dict[str, Any]:
         """What ``GET /model`` shows."""
@@ -91,33 +80,11 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def feature_config(manifest: Mapping[str, Any], fallback: Mapping[str, Any]) -> dict[str, Any]:
-    """The feature-building config the bundle was trained with (windows, ICP lists ...).
-
-    Training writes it into the manifest, so the API builds features exactly as training did even
-    after someone edits the config file. ``fallback`` (the serving config) only fills sections an
-    older manifest lacks.
-    """
-    stored = manifest.get("feature_config") or manifest.get("config") or {}
-    out = {section: stored[section] for section in FEATURE_CONFIG_SECTIONS if section in stored}
-    # some writers keep the sections at the manifest's top level ("features" there is the
-    # feature *list*, so only a mapping counts)
-    for section in FEATURE_CONFIG_SECTIONS:
-        value = manifest.get(section)
-        if section not in out and isinstance(value, Mapping):
-            out[section] = dict(value)
-    for section in FEATURE_CONFIG_SECTIONS:
-        if section not in out and section in fallback:
-            out[section] = fallback[section]
-    return out
-
-
 def load_version(
     tracking_uri: str,
     model_name: str,
     version: str,
     *,
-    fallback_config: Mapping[str, Any],
     num_threads: int = 1,
 ) -> ServedModel:
     """Download registered ``version`` and load its bundle fully into memory (same files as
@@ -151,19 +118,12 @@ def load_version(
         bundle = ScoringBundle.load(manifests[0].parent, num_threads=num_threads)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    manifest = bundle.manifest
-    model = ServedModel(
-        model_name=model_name,
-        version=str(version),
-        bundle=bundle,
-        feature_config=feature_config(manifest, fallback_config),
-        attribute_roles=manifest.get("attribute_roles"),
-    )
-    # built, and its compiled intent loop loaded, here in the background loader, not on a request
+    # the feature builder made, and its compiled intent kernel loaded, here in the background
+    # loader, not on a request
     now = datetime.now(UTC)
-    model.build_features([{"activities": [{"activity_type": "page_view", "occurred_at": now}]}],
-                         [now])
-    return model
+    bundle.build_features([{"activities": [{"activity_type": "page_view", "occurred_at": now}]}],
+                          [now])
+    return ServedModel(model_name=model_name, version=str(version), bundle=bundle)
 
 
 class ChampionWatcher:
@@ -173,7 +133,6 @@ class ChampionWatcher:
         tracking_uri: the MLflow tracking/registry URI.
         model_name: the registered model (``mlflow.registered_model``).
         interval_s: seconds between two looks at the alias.
-        fallback_config: the serving config (feature sections an old manifest lacks).
         alias: the alias to follow.
         loader: ``(version) -> ServedModel``; the default downloads from the registry.
     """
@@ -184,7 +143,6 @@ class ChampionWatcher:
         model_name: str,
         *,
         interval_s: float,
-        fallback_config: Mapping[str, Any] | None = None,
         alias: str = CHAMPION,
         loader: Callable[[str], ServedModel] | None = None,
     ) -> None:
@@ -192,7 +150,6 @@ class ChampionWatcher:
         self.model_name = model_name
         self.interval_s = interval_s
         self.alias = alias
-        self._fallback = dict(fallback_config or {})
         self._loader = loader or self._load_from_registry
         self._current: ServedModel | None = None
         self._stop = threading.Event()
@@ -288,8 +245,7 @@ class ChampionWatcher:
             raise
 
     def _load_from_registry(self, version: str) -> ServedModel:
-        return load_version(self.tracking_uri, self.model_name, version,
-                            fallback_config=self._fallback)
+        return load_version(self.tracking_uri, self.model_name, version)
 
 
 YOUNG_GC_THRESHOLD = 50_000

@@ -5,11 +5,16 @@ It does, in order, for each HTTP request:
 1. lets health, metrics and the OpenAPI document through untouched;
 2. authenticates (``Authorization: Bearer <key>``; 401 otherwise), or, when no keys are
    configured, turns away any client that is not on this machine (403);
-3. for ``POST /score``: checks the media type (415), reads the body with a size cap (413),
-   parses and validates it against ``ScoreRequest`` (400 malformed JSON, 413 too many leads,
+3. for every POST route, from one table (``post_routes``: each BentoML API's route and its
+   Pydantic input model): checks the media type (415), reads the body with a size cap (413),
+   parses and validates it against the route's model (400 malformed JSON, 413 too many leads,
    422 anything else, each naming the field), then hands the validated request (in the ASGI
-   scope) and the untouched body on to BentoML, which uses the former instead of parsing again;
+   scope) and the untouched body on to BentoML, which uses the former instead of parsing again
+   (``serving.service.GatewayInput``); a POST to a path outside the table is a 404 here;
 4. catches anything that escapes and answers a clean JSON 500 without a traceback.
+
+A route added to the service with ``@bentoml.api`` is in the table by construction, so it is
+validated and scrubbed as ``/score`` is (``tests/serving/test_gateway_routes.py``).
 
 Why validate here rather than let BentoML do it: BentoML logs a failed validation together with
 the rejected input, so an e-mail address sent in the wrong field would land in the log. Here a
@@ -21,13 +26,14 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from serving.auth import api_keys, is_authorized, is_loopback
-from serving.schemas import MAX_LEADS, ScoreRequest, field_path
+from serving.schemas import MAX_LEADS, field_path
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -40,12 +46,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 OPEN_PATHS = frozenset({"/livez", "/healthz", "/readyz", "/metrics", "/", "/docs.json",
                         "/schema.json"})
 OPEN_PREFIXES = ("/static_content/", "/assets/")
-SCORE_PATH = "/score"
 JSON_TOLERATED = frozenset({"", "application/json", "text/json", "text/plain",
                             "application/x-www-form-urlencoded"})
 MAX_LISTED_ERRORS = 20
-VALIDATED_KEY = "leadscore.score_request"
-"""The ASGI scope key under which a validated ``ScoreRequest`` travels to the endpoint."""
+VALIDATED_KEY = "leadscore.validated_request"
+"""The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
                   "report it if it persists.")
@@ -81,53 +86,81 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
     await send({"type": "http.response.body", "body": payload})
 
 
-def validate_score_request(body: bytes, max_leads: int = MAX_LEADS) -> ScoreRequest:
-    """Parse and validate a ``POST /score`` body.
+@dataclass(frozen=True)
+class PostRoute:
+    """One POST route the gateway validates.
+
+    Attributes:
+        model: the Pydantic model of the request body.
+        batch_field: the list field capped by ``max_leads`` (413 beyond it), if any.
+        example: a minimal body, quoted in the 400/422 answers that say what to send.
+    """
+
+    model: type[BaseModel]
+    batch_field: str | None = None
+    example: str = "{...}"
+
+
+def post_routes(service: Any) -> dict[str, PostRoute]:
+    """The table of a BentoML service's POST routes: each ``@bentoml.api`` route with its input
+    model (``input_spec``); a model's ``batch_field`` / ``body_example`` class attributes fill
+    the rest."""
+    return {
+        api.route: PostRoute(api.input_spec, getattr(api.input_spec, "batch_field", None),
+                             getattr(api.input_spec, "body_example", "{...}"))
+        for api in service.apis.values()
+    }
+
+
+def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) -> BaseModel:
+    """Parse and validate a POST body against its route's model.
 
     Raises:
         RequestRejected: 400 (not JSON), 413 (too many leads) or 422, naming the first bad field.
             Messages never contain the rejected values.
     """
     try:
-        request = ScoreRequest.model_validate_json(body)
+        request = route.model.model_validate_json(body)
     except ValidationError as exc:
-        raise _rejection(exc, max_leads) from None
-    if len(request.leads) > max_leads:
-        raise _too_many(max_leads)
+        raise _rejection(exc, route, max_leads) from None
+    if route.batch_field and len(getattr(request, route.batch_field)) > max_leads:
+        raise _too_many(max_leads, route.batch_field)
     return request
 
 
-def _too_many(max_leads: int) -> RequestRejected:
+def _too_many(max_leads: int, field: str) -> RequestRejected:
     return RequestRejected(
-        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", "leads"
+        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", field
     )
 
 
-def _rejection(exc: ValidationError, max_leads: int) -> RequestRejected:
+def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> RequestRejected:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     first = errors[0]
     if first["type"] == "json_invalid":
         return RequestRejected(
             400, f"The body is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')}): "
-                 "send a JSON object like {\"leads\": [{\"lead_id\": \"...\"}]}."
+                 f"send a JSON object like {route.example}."
         )
     if first["type"] == "model_type" and not first["loc"]:
-        return RequestRejected(
-            422, "The body must be a JSON object like {\"leads\": [{\"lead_id\": \"...\"}]}."
-        )
-    if first["type"] == "too_long" and tuple(first["loc"]) == ("leads",):
-        return _too_many(max_leads)
-    listed = [{"field": field_path(tuple(e["loc"])), "error": _message(e)}
+        return RequestRejected(422, f"The body must be a JSON object like {route.example}.")
+    if first["type"] == "too_long" and route.batch_field and \
+            tuple(first["loc"]) == (route.batch_field,):
+        return _too_many(max_leads, route.batch_field)
+    listed = [{"field": field_path(tuple(e["loc"])), "error": _message(e, route.model)}
               for e in errors[:MAX_LISTED_ERRORS]]
     head = listed[0]
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
 
-def _message(error: dict[str, Any]) -> str:
-    """Pydantic's message, which never holds the rejected value (hide_input_in_errors)."""
+def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+    """Pydantic's message, which never holds the rejected value (include_input=False)."""
     kind = error["type"]
+    if kind == "extra_forbidden" and len(error["loc"]) == 1:
+        taken = " and ".join(", ".join(f"`{n}`" for n in model.model_fields).rsplit(", ", 1))
+        return f"unknown field; the request takes only {taken}"
     if kind == "extra_forbidden":
-        return "unknown field; the request takes only `leads` and `reasons`"
+        return "unknown field"
     if kind == "missing":
         return "required, but missing"
     return str(error["msg"]).removeprefix("Value error, ").rstrip(".")
@@ -143,6 +176,8 @@ class Gateway:
         max_leads: most leads per request.
         settings: ``() -> dict`` giving ``max_body_bytes`` / ``max_leads`` lazily (the serving
             config); explicit arguments win.
+        routes: the POST routes and their models (``post_routes(service)``); a POST anywhere
+            else is answered 404 before it reaches BentoML.
     """
 
     def __init__(
@@ -153,8 +188,10 @@ class Gateway:
         max_body_bytes: int | None = None,
         max_leads: int | None = None,
         settings: Callable[[], dict[str, Any]] | None = None,
+        routes: Mapping[str, PostRoute] | None = None,
     ) -> None:
         self.app = app
+        self.routes = dict(routes or {})
         configured = settings() if settings is not None else {}
         self.keys = api_keys() if keys is None else tuple(keys)
         self.max_body_bytes = int(max_body_bytes or configured.get("max_body_bytes")
@@ -192,9 +229,12 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         self._check_caller(scope)
-        if path != SCORE_PATH or scope.get("method") != "POST":
+        if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
+        route = self.routes.get(path)
+        if route is None:
+            raise RequestRejected(404, "No such POST endpoint: see /docs.json for the API.")
         headers = _header_map(scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not _reads_as_json(media_type):
@@ -203,9 +243,9 @@ class Gateway:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
         body = await self._read_body(receive)
-        request = validate_score_request(body, self.max_leads)
+        request = validate_request(body, route, self.max_leads)
         # BentoML takes the validated request from the scope instead of parsing the body again
-        # (``serving.service.ScoreInput``); the body still follows for anything that reads it
+        # (``serving.service.GatewayInput``); the body still follows for anything that reads it
         await self.app({**_as_json(scope), VALIDATED_KEY: request}, _replay(body, receive), send)
 
     def _check_caller(self, scope: Scope) -> None:

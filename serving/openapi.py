@@ -8,7 +8,12 @@ BentoML documents ``POST /score`` from its Pydantic signature. Three things it c
 * the bearer-key security scheme.
 
 ``DocumentedService`` adds them to the document BentoML generates, so clients, the docs page and
-contract tests (schemathesis) see the API as it behaves.
+contract tests (schemathesis) see the API as it behaves. Every POST route gets the gateway's
+error answers and the bearer scheme, as every POST route gets the gateway's validation.
+
+No private BentoML module is imported: the document is the public ``Service.openapi_spec``, and a
+new path is made with the class of the paths already in it (``type(spec.paths["/score"])``), the
+one place that relies on how BentoML builds that document.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from typing import Any
 
 import attrs
 import bentoml
-from bentoml._internal.service.openapi.specification import PathItem
 
 from serving.schemas import LEAD_EXAMPLE, ErrorResponse, ModelInfo, ScoreRequest, ScoreResponse
 
@@ -54,7 +58,7 @@ def _error_responses(errors: dict[int, str]) -> dict[int, dict[str, Any]]:
     return {status: {"description": text, "content": _json(ref)} for status, text in errors.items()}
 
 
-def complete(spec: Any) -> Any:
+def complete(spec: Any, post_paths: list[str] | None = None) -> Any:
     """Add ``GET /model``, the gateway's error answers and bearer auth to a BentoML spec.
 
     The request and response bodies are referenced by their own names (BentoML inlines copies
@@ -71,9 +75,16 @@ def complete(spec: Any) -> Any:
                        "description": "A key from the server's LEADSCORE_API_KEYS."}
     }
 
+    for path in post_paths or ["/score"]:
+        operation = spec.paths[path].post
+        operation["security"] = SECURITY
+        operation["responses"] = {
+            **{k: v for k, v in operation["responses"].items() if int(k) == 200},
+            **_error_responses(SCORE_ERRORS),
+        }
+
     score = spec.paths["/score"].post
     score["summary"] = "Score leads"
-    score["security"] = SECURITY
     score["requestBody"] = {
         "required": True,
         "content": {"application/json": {
@@ -87,7 +98,8 @@ def complete(spec: Any) -> Any:
         **_error_responses(SCORE_ERRORS),
     }
 
-    spec.paths["/model"] = PathItem(get={
+    path_item = type(spec.paths["/score"])  # BentoML's PathItem, without its private module
+    spec.paths["/model"] = path_item(get={
         "summary": "The served model",
         "description": "The champion this worker serves: version, review cycle, training time, "
                        "MQL threshold, conversion band, features by group, headline metrics.",
@@ -108,4 +120,4 @@ class DocumentedService(bentoml.Service):
 
     @property
     def openapi_spec(self) -> Any:
-        return complete(super().openapi_spec)
+        return complete(super().openapi_spec, [api.route for api in self.apis.values()])

@@ -6,10 +6,10 @@ Endpoints:
                   metrics
     GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
 
-A request runs the same code as training and batch scoring: ``features.build.build_online_many``
-builds the features (``build_online`` for every lead at once), the bundle's fitted
-``FeatureEncoder`` encodes them (``transform_columns``) and the
-``ScoringBundle`` scores them; pandas and scikit-learn are never called per request. Every worker
+A request runs the one scoring path the pyfunc and ``leadscore score`` run,
+``ScoringBundle.score_records``: features built by ``features.online``, encoded by the bundle's
+fitted ``FeatureEncoder``, scored and explained by the bundle; pandas and scikit-learn are never
+called per request. Every worker
 loads the champion once (LightGBM on one thread) and follows the alias (``serving.champion``).
 
 Settings (environment over the config file named by ``LEADSCORE_CONFIG``):
@@ -27,7 +27,7 @@ import os
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import bentoml
@@ -37,11 +37,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from features.build import LeadFeatureError
+from features.online import LeadFeatureError
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
-from serving.gateway import INTERNAL_ERROR, VALIDATED_KEY, Gateway, RequestRejected, error_body
+from serving.gateway import (
+    INTERNAL_ERROR,
+    VALIDATED_KEY,
+    Gateway,
+    RequestRejected,
+    error_body,
+    post_routes,
+)
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 
@@ -104,29 +111,32 @@ def score_payload(
         RequestRejected: 422 when feature building refuses a lead (the message names it).
     """
     now = now or datetime.now(UTC)
-    bundle = model.bundle
-    try:  # build_online_many with this model's config, made at load
-        features = model.build_features([lead_record(lead) for lead in leads],
-                                        [lead.as_of or now for lead in leads])
+    try:
+        scored = model.bundle.score_records(
+            [lead_record(lead) for lead in leads], [lead.as_of or now for lead in leads],
+            top_reasons=top_reasons if reasons else 0,
+        )
     except LeadFeatureError as exc:
         raise RequestRejected(422, f"leads[{exc.index}]: {exc}", f"leads[{exc.index}]") from None
-    X = bundle.encoder.transform_columns(features.columns, len(features))
-    top = top_reasons if reasons else 0
-    scored = bundle.score_encoded(X, features.records() if top else None, top_reasons=top)
+    explained = scored.reasons or [()] * len(leads)
     return {
         "model_version": model.version,
         "threshold": model.threshold,
         "scores": [
             {
                 "lead_id": lead.lead_id,
-                "score": round(result.score, 6),
-                "fit_score": round(result.fit_score, 6),
-                "intent_score": round(result.intent_score, 6),
-                "grade": result.grade,
-                "is_mql": bool(result.is_mql),
-                "reasons": [r.as_dict() for r in result.reasons],
+                "score": round(score, 6),
+                "fit_score": round(fit_score, 6),
+                "intent_score": round(intent_score, 6),
+                "grade": grade,
+                "is_mql": is_mql,
+                "reasons": [r.as_dict() for r in lead_reasons],
             }
-            for lead, result in zip(leads, scored, strict=True)
+            for lead, score, fit_score, intent_score, grade, is_mql, lead_reasons in zip(
+                leads, scored.score.tolist(), scored.fit_score.tolist(),
+                scored.intent_score.tolist(), scored.grade, scored.is_mql.tolist(), explained,
+                strict=True,
+            )
         ],
     }
 
@@ -141,20 +151,33 @@ def json_response(payload: dict[str, Any]) -> Response:
     return Response(pydantic_core.to_json(payload), media_type="application/json")
 
 
-class ScoreInput(bentoml.IODescriptor, ScoreRequest):
-    """``ScoreRequest`` as BentoML reads it: the request the gateway already validated.
+class GatewayInput(bentoml.IODescriptor):
+    """An input model as BentoML reads it: the request the gateway already validated.
 
-    The gateway parses and validates every ``POST /score`` body (with its clean, value-free 4xx
-    errors) and passes the result in the ASGI scope; parsing the same body a second time would
-    cost as much again. A request that did not come through the gateway is parsed as usual.
+    The gateway parses and validates every POST body against its route's model (with its clean,
+    value-free 4xx errors) and passes the result in the ASGI scope; parsing the same body a second
+    time would cost as much again. A request that did not come through the gateway is parsed as
+    usual. Give every new route's input model this base (``class XInput(GatewayInput, X)``).
     """
 
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> Any:
         validated = request.scope.get(VALIDATED_KEY)
-        if isinstance(validated, ScoreRequest):
+        if isinstance(validated, cls):
             return validated
         return await super().from_http_request(request, serde)
+
+
+class ScoreInput(GatewayInput, ScoreRequest):
+    """``POST /score``'s body: ``ScoreRequest``, at most ``max_leads`` leads."""
+
+    batch_field: ClassVar[str] = "leads"
+    body_example: ClassVar[str] = '{"leads": [{"lead_id": "..."}]}'
+
+
+class ScoreOutput(bentoml.IODescriptor, ScoreResponse):
+    """``POST /score``'s answer as documented: ``ScoreResponse``. The endpoint sends it as JSON
+    bytes it serialised itself (``json_response``), so its return type is ``Response``."""
 
 
 async def _model_endpoint(request: Request) -> JSONResponse:
@@ -195,7 +218,6 @@ class LeadScorer:
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],
             interval_s=reload_interval_s(config),
-            fallback_config=config,
         ).start()
 
     def __is_ready__(self) -> bool:
@@ -205,10 +227,10 @@ class LeadScorer:
     def stop_watching(self) -> None:
         self.champion.stop()
 
-    # The annotation gives BentoML the response schema; the body itself is sent as JSON bytes
+    # ``output_spec`` gives BentoML the response schema; the body itself is sent as JSON bytes
     # (``json_response``), which BentoML passes through as it does any Response.
-    @bentoml.api(route="/score", input_spec=ScoreInput)
-    async def score(self, leads: list[Lead], reasons: bool = True) -> ScoreResponse:
+    @bentoml.api(route="/score", input_spec=ScoreInput, output_spec=ScoreOutput)
+    async def score(self, leads: list[Lead], reasons: bool = True) -> Response:
         """Score 1 to 1,000 leads with the champion model.
 
         Each lead gets its calibrated score, fit and intent scores, grade (A1..D4), MQL flag and,
@@ -251,4 +273,5 @@ class LeadScorer:
         return JSONResponse(info.model_dump(mode="json"))
 
 
-LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings)
+LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings,
+                               routes=post_routes(LeadScorer))

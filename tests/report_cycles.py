@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.ingest import ingest_paths
+from generator import generate_export
 from leadscore.config import default_config
 
 N_LEADS = 3000
@@ -81,33 +83,10 @@ def config_for(root: Path) -> dict[str, Any]:
 
 
 def build_store(path: Path, n_leads: int = N_LEADS, seed: int = SEED) -> Path:
-    """Generated demo data ingested into a fresh store (the real ingestion when it exists)."""
-    try:
-        from features.ingest import ingest_paths
-    except ImportError:
-        ingest_paths = None
-    if ingest_paths is not None:
-        from leadscore.generate import generate_export
-
-        export = path.parent / "export"
-        generate_export(n_leads=n_leads, seed=seed, out_dir=export, fmt="parquet")
-        ingest_paths([export], store=path, mapping=None)
-        return path
-    from features.fit import email_domain
-    from features.store import connect
-    from leadscore.generate import generate_frames
-
-    frames = generate_frames(n_leads, seed=seed)
-    leads = frames.leads.copy()
-    leads["email_domain"] = leads.pop("email").map(email_domain)
-    with connect(path) as con:
-        for name, frame in (("leads", leads), ("activities", frames.activities),
-                            ("dispositions", frames.dispositions), ("outcomes", frames.outcomes)):
-            frame = frame.drop_duplicates(subset=_keys(name))
-            con.register("incoming", frame)
-            cols = ", ".join(frame.columns)
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM incoming")
-            con.unregister("incoming")
+    """Generated demo data ingested into a fresh store by the real ingestion."""
+    export = path.parent / "export"
+    generate_export(n_leads=n_leads, seed=seed, out_dir=export, fmt="parquet")
+    ingest_paths([export], store=path, mapping=None)
     return path
 
 
@@ -206,17 +185,6 @@ def reviewed_cycles(root: Path, *, real: bool = False) -> Cycles:
     return built
 
 
-def review_exists() -> bool:
-    """Whether the real review cycle (``training.review.run_review``) is installed."""
-    try:
-        from training.review import run_review  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def session_cycles(tmp_path_factory) -> Cycles:
-    """Real cycles when the review exists (shared by every test of the session), else fake ones."""
-    real = review_exists()
-    root = tmp_path_factory.getbasetemp() / ("report-cycles-real" if real else "report-cycles")
-    return reviewed_cycles(root, real=real)
+    """Cycles from the real review, shared by every test of the session."""
+    return reviewed_cycles(tmp_path_factory.getbasetemp() / "report-cycles-real", real=True)

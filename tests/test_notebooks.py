@@ -11,12 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
-from tests.report_cycles import review_exists, session_cycles
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+from tests.report_cycles import session_cycles
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -43,7 +42,8 @@ def kernel_env(tmp_path_factory, monkeypatch_module):
     prefix = tmp_path_factory.mktemp("jupyter")
     install(kernel_name=KERNEL, prefix=str(prefix), display_name="leadscore (test)")
     monkeypatch_module.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-    monkeypatch_module.setenv("MPLBACKEND", "Agg")
+    # the kernel's inline backend: a plot becomes the cell's image/png output
+    monkeypatch_module.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return prefix
 
 
@@ -59,8 +59,6 @@ def monkeypatch_module():
 def test_notebook_runs_top_to_bottom(path, kernel_env, monkeypatch_module, tmp_path_factory):
     from jupyter_client.kernelspec import KernelSpecManager
 
-    if not review_exists():
-        pytest.skip("training.review is not installed: the notebook needs a real cycle's model")
     cycles = session_cycles(tmp_path_factory)
     for key, value in cycles.env.items():
         monkeypatch_module.setenv(key, value)
@@ -76,4 +74,10 @@ def test_notebook_runs_top_to_bottom(path, kernel_env, monkeypatch_module, tmp_p
     errors = [o for c in notebook.cells for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors == []
+    # the cells tagged as shap's plots drew a picture each (a beeswarm, a lead's waterfall ...)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if any(t.startswith("shap-") for t in tags):
+            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert images, f"{path.name}: the {tags} cell drew no image"
 

@@ -37,10 +37,10 @@ from rich.table import Table
 from features.label_policy import load_policy
 from features.store import connect
 from leadscore.errors import LeadscoreError
+from scoring.bundle import score_frame
 from training import dataset
 from training.cycle import aligned_frame, band_of, train_and_evaluate
 from training.evaluate import evaluate
-from training.model import score_frame
 from training.tracking import quiet_mlflow, setup_tracking
 
 MODELS = ("trained_once", "retrained", "champion")

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from features.definitions import FeatureSpec
-from features.scoring import platt
+from training.calibration import platt
 
 MIN_CATEGORY_COUNT = 10
 

@@ -3,7 +3,8 @@
 The input is a CSV or Parquet file of lead rows (the leads table's columns, an optional
 ``activities`` column holding a JSON list of ``{"activity_type", "occurred_at"}``, an optional
 ``attributes`` JSON object, an optional ``as_of``). Features are built per lead by the same
-``features.build.build_online`` the API uses, so a lead scores the same in a file and over HTTP.
+one scoring path the API uses (``ScoringBundle.score_records``), so a lead scores the same in a
+file and over HTTP.
 
 The output holds ``lead_id`` and the model's answers only (score, fit_score, intent_score, grade,
 is_mql, reasons as a JSON string, model_version): personal data such as e-mail addresses is never
@@ -13,6 +14,7 @@ copied to it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
+from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
+from scoring.pyfunc import score_lead_frame
 
 CHUNK = 2_000
 TOP_REASONS = 5
@@ -60,33 +64,24 @@ def _write(frame: pd.DataFrame, output: Path) -> None:
 
 
 def score_frame_with_reasons(
-    bundle, leads: pd.DataFrame, *, now: datetime, top: int = TOP_REASONS, progress=None
+    bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, top: int = TOP_REASONS,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Score a lead frame: one output row per input row, in order, with reasons as JSON text."""
-    from features.pyfunc import encode_records, lead_records
-    from training.explain import top_reasons
-
     parts = []
     for start in range(0, len(leads), CHUNK):
         chunk = leads.iloc[start:start + CHUNK]
         try:
-            X, features = encode_records(bundle, lead_records(chunk), now=now)
+            scores = score_lead_frame(bundle, chunk, now=now, top_reasons=top)
         except LeadscoreError as exc:
-            # encode_records names the row inside the chunk: make it the file's row
+            # the message names the row inside the chunk: make it the file's row
             raise LeadscoreError(_shift_row(str(exc), start)) from None
-        scored = bundle.score_encoded(X) if len(X) else []
-        reasons = top_reasons(bundle, X, features.records(), top) if len(X) else []
-        parts.append(pd.DataFrame({
-            "score": [s.score for s in scored],
-            "fit_score": [s.fit_score for s in scored],
-            "intent_score": [s.intent_score for s in scored],
-            "grade": [s.grade for s in scored],
-            "is_mql": [bool(s.is_mql) for s in scored],
-            "reasons": [json.dumps([r.as_dict() for r in lead]) for lead in reasons],
-        }))
+        part = scores.frame()
+        part["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons]
+        parts.append(part)
         if progress is not None:
             progress(len(chunk))
-    columns = ["score", "fit_score", "intent_score", "grade", "is_mql", "reasons"]
+    columns = [*OUTPUT_COLUMNS, "reasons"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from features.label_policy import LabelPolicy, load_policy
-from features.scoring import ScoringBundle
 from features.store import connect
+from scoring.bundle import ScoringBundle, score_frame
 from training import dataset, deploy, explain, registry
 from training.baselines import fit_logistic, points_model
 from training.evaluate import evaluate, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
-from training.model import score_frame, train_bundle
+from training.model import train_bundle
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tracking import client as mlflow_client
 

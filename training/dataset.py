@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from features.build import attribute_roles as store_attribute_roles
-from features.build import build_batch
+from features.batch import attribute_roles as store_attribute_roles
+from features.batch import build_batch
 from features.definitions import FeatureSpec, feature_specs
 from features.labels import build_labels, check_codes, label_summary
 from leadscore.errors import LeadscoreError

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
-from features.scoring import BOOSTERS, ScoringBundle, calibrate, platt
+from scoring.bundle import BOOSTERS, ScoringBundle, calibrate
+from training.calibration import platt
 from training.evaluate import evaluate
 from training.model import train_bundle
 from training.threshold import ThresholdDecision
@@ -75,7 +76,7 @@ class Deployment:
 
 
 def fit_calibration(method: str, margin: np.ndarray, y: np.ndarray) -> Any:
-    """Stored calibration parameters (see ``features.scoring.calibrate``) fitted on one cohort."""
+    """Stored calibration parameters (see ``scoring.bundle.calibrate``) fitted on one cohort."""
     if method == "platt":
         return list(platt(margin, y))
     model = IsotonicRegression(y_min=ISOTONIC_FLOOR, y_max=1 - ISOTONIC_FLOOR,

@@ -4,22 +4,25 @@ SHAP values come from LightGBM's own ``pred_contrib`` on the full booster: exact
 log-odds, one column per feature plus the base value, summing to the booster's raw margin. Platt
 scaling is monotone, so a positive contribution always raises ``score``.
 
-Per-lead reasons go through ``ScoringBundle.reasons_for``, the one function batch scoring and the
-API also use, so a reason in the leaders' report reads exactly as it does in the CRM.
+Per-lead reasons come from ``scoring.reasons``, as in the API and batch scoring, so a reason in
+the leaders' report reads exactly as it does in the CRM. ``explanation`` gives the same values as a
+``shap.Explanation`` for shap's own plots (beeswarm, waterfall, scatter).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import shap
+from matplotlib import pyplot
 
 from features.definitions import display_value
-from features.scoring import Reason, ScoringBundle
+from scoring.bundle import ScoringBundle
 from training.charts import GROUP_COLOURS, draw_group_share
 
 MIN_CATEGORY_LEADS = 20
@@ -152,19 +155,44 @@ def group_importance(importance: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def top_reasons(
-    bundle: ScoringBundle,
-    X: np.ndarray,
-    raws: Sequence[Mapping[str, Any]] | pd.DataFrame,
-    top: int = 5,
-) -> list[list[Reason]]:
-    """The ``top`` largest signed contributions of each lead, as the API gives them."""
-    if isinstance(raws, pd.DataFrame):
-        raws = raws.to_dict(orient="records")
+def explanation(
+    bundle: ScoringBundle, X: np.ndarray, raw_frame: pd.DataFrame | None = None
+) -> shap.Explanation:
+    """Exact TreeSHAP of the full booster as a ``shap.Explanation``, for shap's own plots.
+
+    ``shap.plots.beeswarm(e)``, ``shap.plots.waterfall(e[i])``, ``shap.plots.scatter(e[:, name])``
+    work on it as on any explainer's output. Values are log-odds (the booster's margin, before
+    Platt scaling), one row per lead of ``X`` (``bundle.encoder.transform``), and each row plus its
+    base value sums to the lead's margin.
+
+    Args:
+        bundle: the trained bundle.
+        X: the leads' encoded matrix.
+        raw_frame: the same rows' raw features; shown as the values in plots (categories by name
+            instead of their codes).
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
     contrib = shap_values(bundle, X)
-    if len(raws) != len(contrib):
-        raise ValueError("raws must have one entry per row of X")
-    return [bundle.reasons_for(contrib[i], raws[i], top) for i in range(len(contrib))]
+    names = bundle.feature_names
+    display = None
+    if raw_frame is not None and all(n in raw_frame.columns for n in names):
+        display = raw_frame[names].to_numpy(dtype=object)
+    return shap.Explanation(
+        values=contrib[:, :-1], base_values=contrib[:, -1], data=X, display_data=display,
+        feature_names=names,
+    )
+
+
+def plot_beeswarm(explained: shap.Explanation, path: str | Path, *, top: int = 15) -> Path:
+    """shap's beeswarm of a cohort (each dot a lead, colour its feature value), saved (PNG/SVG)."""
+    fig = pyplot.figure(figsize=(8, 0.4 * top + 1.5))
+    try:
+        shap.plots.beeswarm(explained, max_display=top, show=False, plot_size=None,
+                            ax=fig.add_subplot())
+        fig.tight_layout()
+        return _save(fig, path)
+    finally:
+        pyplot.close(fig)
 
 
 # ---- charts --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Training the challenger: three LightGBM boosters, Platt calibration, grade cut-points.
 
 ``train_bundle`` turns a training frame and a calibration frame (both from
-``training.dataset.split``) into a ``features.scoring.ScoringBundle``:
+``training.dataset.split``) into a ``scoring.bundle.ScoringBundle``:
 
 * the encoder (``features.encoding.FeatureEncoder``) is fitted on the training frame only;
 * ``full`` learns from every feature and gives ``score`` and the reasons; ``fit`` learns from the
@@ -29,7 +29,8 @@ import pandas as pd
 from features.definitions import FeatureSpec
 from features.encoding import FeatureEncoder
 from features.intent import high_intent_types
-from features.scoring import BOOSTERS, ScoringBundle, platt
+from scoring.bundle import BOOSTERS, ScoringBundle
+from training.calibration import platt
 
 NUM_THREADS = 1
 """Default threads per training run (``cycle.lightgbm.num_threads`` overrides it). Fixed, because
@@ -206,23 +207,3 @@ def train_bundle(
         for group in ("fit", "intent")
     }
     return bundle
-
-
-def score_frame(bundle: ScoringBundle, frame: pd.DataFrame) -> pd.DataFrame:
-    """Score a feature frame (``build_batch`` output or a cycle frame), vectorised.
-
-    Returns:
-        ``score``, ``fit_score``, ``intent_score``, ``grade``, ``is_mql`` on ``frame``'s index.
-    """
-    X = bundle.encoder.transform(frame)
-    probs = bundle.calibrated(bundle.margins(X))
-    return pd.DataFrame(
-        {
-            "score": probs["full"],
-            "fit_score": probs["fit"],
-            "intent_score": probs["intent"],
-            "grade": bundle.grades(probs["fit"], probs["intent"]),
-            "is_mql": probs["full"] >= bundle.threshold,
-        },
-        index=frame.index,
-    )

@@ -223,7 +223,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
 
 
 def _bundle_in(root: Path, uri: str):
-    from features.scoring import MANIFEST, ScoringBundle
+    from scoring.bundle import MANIFEST, ScoringBundle
 
     manifests = sorted(root.rglob(MANIFEST), key=lambda p: len(p.parts))
     if not manifests:

@@ -6,7 +6,7 @@ before it, and the store (read-only), writes the page and logs it on the run as 
 
 The page opens offline: CSS inline, charts as inline SVG, no script, no external link. It holds
 aggregates only (sources, campaigns, reason codes, grades), never a lead's personal data. Figures
-are tagged with the metric they show (``training.report_text``), so a test can compare the page
+are tagged with the metric they show (``training.report_figures``), so a test can compare the page
 with the run.
 """
 
@@ -21,10 +21,10 @@ import pandas as pd
 
 from leadscore.errors import LeadscoreError
 from training import charts
-from training import report_data as data
-from training import report_store as store
+from training import report_duckdb as store
+from training import report_mlflow as data
 from training.evaluate import metric_key
-from training.report_text import Figures, sentence, words
+from training.report_figures import Figures, sentence, words
 
 REPORT_ARTIFACT_DIR = "report"
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
@@ -326,7 +326,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     from features.label_policy import load_policy
     from features.labels import build_labels
     from features.store import connect
-    from training.report_summary import summary
+    from training.report_opening import summary
 
     run = data.download(client, data.find_cycle_run(client, config, cycle))
     previous = data.previous_run(client, config, run)

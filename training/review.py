@@ -30,15 +30,15 @@ import mlflow
 import pandas as pd
 
 from features.outcome_lag import review_lag
-from features.pyfunc import LeadScorePyfunc
 from features.store import connect
 from leadscore.errors import LeadscoreError
+from scoring.pyfunc import LeadScorePyfunc
 from training import explain, registry
 from training.cycle import CycleResult, train_and_evaluate
 from training.evaluate import calibration_table
 from training.model import lightgbm_params
 from training.report import write_report
-from training.review_summary import COMPARED_METRICS, ReviewSummary
+from training.review_console import COMPARED_METRICS, ReviewSummary
 from training.tracking import client as mlflow_client
 from training.tracking import quiet_mlflow, setup_tracking
 

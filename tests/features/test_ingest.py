@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from features.ingest import ingest_paths
-from leadscore.cli import cli
 from leadscore.errors import LeadscoreError
 
 LEADS = """\

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from features.inspect import inspect
 from features.inspect_draft import draft
 from features.mapping_v2 import load_any
-from leadscore.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 X_EDUCATION = REPO.parent / "shared/datasets/x-education/Leads.csv"

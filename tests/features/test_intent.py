@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from features import intent
-from features.build import build_batch, build_online
+from features.batch import build_batch
 from features.store import create_schema
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from tests.features.reference import build_online
 
 CONFIG = default_config()
 AS_OF = datetime(2026, 3, 10, 12, 0, 0)

@@ -10,6 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import generator as generate
+from features import ingest
+from features import mapping as mapping_module
 from features.labels import (
     LABEL_COLUMNS,
     build_labels,
@@ -435,8 +438,6 @@ GENERATED_END = datetime(2026, 11, 1)  # generate_frames' default window end
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """20,000 generated leads ingested for real (normalisation included), labelled, with truth."""
-    generate = pytest.importorskip("leadscore.generate")
-    ingest = pytest.importorskip("features.ingest")
     export = generate.generate_frames(20_000, seed=11)
     folder = tmp_path_factory.mktemp("generated")
     for name in ("leads", "dispositions", "outcomes"):  # labels read no activities
@@ -478,10 +479,7 @@ def test_matured_labels_are_the_planted_draw(generated):
 
 
 def test_every_code_the_x_education_mapping_emits_is_in_the_policy():
-    mapping_module = pytest.importorskip("features.mapping")
     path = Path(str(resources.files("features").joinpath("mappings/x-education.yaml")))
-    if not path.is_file():
-        pytest.skip("features/mappings/x-education.yaml is not there yet")
     mapping = mapping_module.load_mapping(path)
     emitted = {
         (rule.role, target)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from datetime import datetime, timedelta
@@ -20,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.build import attribute_roles, build_batch, build_online
+from features.batch import attribute_roles, build_batch
 from features.definitions import ATTRIBUTE_PREFIX, feature_specs, slug
 from features.store import create_schema
 from leadscore.config import default_config
+from tests.features.reference import build_online
 
 CONFIG = default_config()
 AS_OF = datetime(2026, 3, 10, 12, 0, 0)
@@ -123,9 +123,7 @@ def test_activity_just_after_as_of_changes_nothing_but_at_as_of_does():
 
 def test_generated_follow_up_activity_after_mql_never_leaks():
     """The generator plants extra activity after a converting lead's mql_at: a trap."""
-    if importlib.util.find_spec("leadscore.generate") is None:
-        pytest.skip("leadscore.generate is not available")
-    from leadscore.generate import generate_frames
+    from generator import generate_frames
 
     export = generate_frames(400, 3)
     leads = export.leads
@@ -195,8 +193,6 @@ def test_post_outcome_attributes_stay_out_of_both_paths():
 def test_x_education_leaky_columns_never_become_features(tmp_path):
     if not X_EDUCATION.is_file():
         pytest.skip(f"dataset not found at {X_EDUCATION}")
-    if not X_MAPPING.is_file() or importlib.util.find_spec("features.ingest") is None:
-        pytest.skip("features.ingest or features/mappings/x-education.yaml is not available yet")
     from features.ingest import ingest_paths
 
     store = tmp_path / "x.duckdb"

@@ -12,8 +12,8 @@ import pytest
 
 from features.ingest import ingest_paths
 from features.mapping_v2 import load_any
+from generator import generate_export
 from leadscore.errors import MAX_MESSAGE, LeadscoreError
-from leadscore.generate import generate_export
 from tests.features.test_ingest import dump
 
 PLACEHOLDER_LIST = '["", "select", "n/a", "na", "none", "null", "-", "unknown", "not provided"]'

@@ -1,4 +1,4 @@
-"""The batch online path (``build_online_many``, ``intent.intent_matrix``,
+"""The batch online path (``build_online_many``, ``intent_kernel.intent_matrix``,
 ``FeatureEncoder.transform_columns``) equals the per-lead reference exactly.
 
 ``build_online`` is the plain-Python reference. For every lead of a batch the batch path must give
@@ -18,18 +18,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features import intent
-from features.build import (
-    LeadFeatureError,
-    OnlineBatch,
-    build_online,
-    build_online_many,
-    online_many_builder,
-)
+from features import intent, intent_kernel
 from features.definitions import feature_specs
 from features.encoding import FeatureEncoder
+from features.online import (
+    LeadFeatureError,
+    OnlineBatch,
+    online_many_builder,
+)
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from tests.features import reference
+from tests.features.reference import build_online, encode_record
+
+
+def build_online_many(leads, as_ofs, config, roles=None) -> OnlineBatch:
+    return online_many_builder(config, roles)(leads, as_ofs)
+
 
 DAY = timedelta(days=1)
 US = timedelta(microseconds=1)
@@ -116,9 +121,9 @@ def assert_columns_encode_like_records(encoder: FeatureEncoder, columns, records
     assert matrix.dtype == np.float64
     assert matrix.shape == (len(records), len(encoder.feature_names_))
     for i, record in enumerate(records):
-        np.testing.assert_array_equal(matrix[i], encoder.transform_record(record), err_msg=str(i))
+        np.testing.assert_array_equal(matrix[i], encode_record(encoder, record), err_msg=str(i))
         # bit for bit, not only numerically: the same codes, NaN where the record gives NaN
-        assert matrix[i].tobytes() == encoder.transform_record(record).tobytes(), i
+        assert matrix[i].tobytes() == encode_record(encoder, record).tobytes(), i
     return matrix
 
 
@@ -385,7 +390,7 @@ def test_leads_and_as_ofs_must_have_the_same_length(n_leads, n_as_ofs):
 
 @pytest.mark.parametrize("roles", [None, ROLES], ids=["no-roles", "roles"])
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
-def test_transform_columns_equals_transform_record(config, roles):
+def test_transform_columns_equals_transform_lead_by_lead(config, roles):
     leads, as_ofs = _fixed_batch()
     batch = build_online_many(leads, as_ofs, config, roles)
     records = [build_online(lead, as_of, config, roles)
@@ -442,11 +447,11 @@ def _intent_rows(leads: list[list[tuple[str, int]]], as_of_us: list[int], window
 
 
 def _assert_matrix_rows(leads, as_of_us, windows, high) -> np.ndarray:
-    matrix = intent.intent_matrix(*_intent_rows(leads, as_of_us, windows, high))
+    matrix = intent_kernel.intent_matrix(*_intent_rows(leads, as_of_us, windows, high))
     names = intent.intent_feature_names(windows)
     assert matrix.shape == (len(leads), len(names)) and matrix.dtype == np.float64
     for i, (pairs, as_of) in enumerate(zip(leads, as_of_us, strict=True)):
-        want = intent.intent_features(pairs, as_of, windows, high)
+        want = reference.intent_features(pairs, as_of, windows, high)
         assert list(want) == names
         assert_identical(dict(zip(names, matrix[i].tolist(), strict=True)), want, f"lead {i}")
     return matrix
@@ -454,7 +459,7 @@ def _assert_matrix_rows(leads, as_of_us, windows, high) -> np.ndarray:
 
 @pytest.mark.parametrize("windows", [(1, 7, 30, 90), (3, 14), (1,)])
 def test_intent_matrix_of_an_empty_batch(windows):
-    matrix = intent.intent_matrix(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+    matrix = intent_kernel.intent_matrix(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
                                   np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
                                   windows, np.zeros(len(intent.ACTIVITY_TYPES), dtype=np.bool_))
     assert matrix.shape == (0, len(intent.intent_feature_names(windows)))
@@ -482,7 +487,7 @@ def test_intent_matrix_with_leads_without_activity_in_between(windows):
     matrix = _assert_matrix_rows(leads, as_of_us, windows, ("pricing_view", "chat_started"))
     names = intent.intent_feature_names(windows)
     empty = [i for i, pairs in enumerate(leads) if not pairs]
-    no_activity = [intent.intent_features([], 0, windows, ())[name] for name in names]
+    no_activity = [reference.intent_features([], 0, windows, ())[name] for name in names]
     for i in empty:
         np.testing.assert_array_equal(matrix[i], no_activity)
     assert matrix[5, names.index("active_days_30d")] == 2.0

@@ -8,8 +8,6 @@ equal, floats within 1e-9, categories identical; the encoder must then give iden
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import attribute_roles, build_batch, build_online
+from features.batch import attribute_roles, build_batch
 from features.definitions import feature_specs
 from features.encoding import FeatureEncoder
+from features.ingest import ingest_paths
 from features.store import create_schema
+from generator import generate_frames
 from leadscore.config import default_config
+from tests.features.reference import build_online, encode_record
 
 CONFIG = default_config()
 N_LEADS = 1000
@@ -96,44 +97,16 @@ def scoring_points(export: dict[str, pd.DataFrame], seed: int) -> pd.DataFrame:
     return pd.DataFrame({"lead_id": leads["lead_id"], "as_of": as_of})
 
 
-def _ingest_available() -> bool:
-    return importlib.util.find_spec("features.ingest") is not None
-
-
 def load_store(path: Path, export: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
-    """The export in a DuckDB store: through ingestion (CSV files) when it exists, else inserted
-    as-is (raw text, so the batch path's own normalisation is what gets tested)."""
+    """The export in a DuckDB store, through the real ingestion (CSV files)."""
     store = path / "store.duckdb"
-    if _ingest_available():
-        from features.ingest import ingest_paths
-
-        paths = []
-        for name, frame in export.items():
-            if name in ("leads", "activities", "dispositions", "outcomes"):
-                paths.append(path / f"{name}.csv")
-                frame.to_csv(paths[-1], index=False)
-        ingest_paths(paths, store, None)
-        return duckdb.connect(str(store))
-    con = duckdb.connect(str(store))
-    create_schema(con)
-    leads = export["leads"].copy()
-    if "email_domain" not in leads:
-        leads["email_domain"] = None
-    domain = leads["email"].str.rsplit("@", n=1).str[-1] if "email" in leads else None
-    if domain is not None:
-        leads["email_domain"] = leads["email_domain"].where(leads["email_domain"].notna(), domain)
-    leads = leads.drop(columns=[c for c in ("email",) if c in leads])
-    con.register("raw_leads", leads)
-    con.execute("INSERT INTO leads (lead_id, created_at, source, title, company_size, industry, "
-                "country, email_domain) SELECT lead_id, created_at, source, title, company_size, "
-                "industry, country, email_domain FROM raw_leads")
-    acts = export["activities"].copy()
-    acts["activity_type"] = acts["activity_type"].str.strip().str.lower().str.replace(
-        r"[^0-9a-z]+", "_", regex=True)
-    con.register("raw_acts", acts)
-    con.execute("INSERT OR REPLACE INTO activities SELECT lead_id, occurred_at, activity_type "
-                "FROM raw_acts")
-    return con
+    paths = []
+    for name, frame in export.items():
+        if name in ("leads", "activities", "dispositions", "outcomes"):
+            paths.append(path / f"{name}.csv")
+            frame.to_csv(paths[-1], index=False)
+    ingest_paths(paths, store, None)
+    return duckdb.connect(str(store))
 
 
 def online_lead(lead_row: dict, activities: pd.DataFrame, iso: bool) -> dict:
@@ -164,20 +137,10 @@ def assert_same_features(batch_row: dict, online: dict, specs) -> None:
             assert (_missing(b) and _missing(o)) or abs(b - o) <= 1e-9, where
 
 
-def _generator():
-    if importlib.util.find_spec("leadscore.generate") is None:
-        return None
-    module = importlib.import_module("leadscore.generate")
-    return getattr(module, "generate_frames", None)
-
-
 def _export(source: str) -> dict[str, pd.DataFrame]:
     if source == "synthetic":
         return synthetic_export(N_LEADS, seed=7)
-    generate = _generator()
-    if generate is None:
-        pytest.skip("leadscore.generate.generate_frames is not available yet")
-    generated = generate(N_LEADS, 11)
+    generated = generate_frames(N_LEADS, 11)
     return {name: getattr(generated, name)
             for name in ("leads", "activities", "dispositions", "outcomes")}
 
@@ -206,7 +169,7 @@ def test_batch_and_online_agree(tmp_path, source):
                               as_of, CONFIG, roles)
         assert list(online) == [s.name for s in specs]
         assert_same_features(batch.iloc[i].to_dict(), online, specs)
-        np.testing.assert_array_equal(encoder.transform_record(online), matrix[i])
+        np.testing.assert_array_equal(encode_record(encoder, online), matrix[i])
         checked_activity += online["days_since_last_activity"] == online[
             "days_since_last_activity"]
     assert checked_activity > N_LEADS // 3  # the comparison covered leads with activity

@@ -43,7 +43,7 @@ def review_champion(workdir: Path, tracking_uri: str) -> str:
     as challenger only; it is then promoted by hand, as `leadscore promote` would.
     """
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
     from training.registry import CHAMPION, alias_version, promote_version
     from training.review import run_review
     from training.tracking import client
@@ -87,7 +87,7 @@ def log_bundle(bundle_dir: Path, tracking_uri: str, *, model_name: str = "leadsc
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from features.pyfunc import LeadScorePyfunc
+    from scoring.pyfunc import LeadScorePyfunc
     from training.tracking import quiet_mlflow, setup_tracking
 
     config = config_for(bundle_dir, tracking_uri)

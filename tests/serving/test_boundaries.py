@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from cli.serve import absolute_tracking_uri, check_host, serve_command, serve_environment
 from leadscore.errors import LeadscoreError
-from leadscore.serve import absolute_tracking_uri, check_host, serve_command, serve_environment
 from tests.serving.server import ROOT
 
 
@@ -23,8 +23,8 @@ def test_serving_never_imports_training():
 
 
 def test_serve_refuses_a_public_host_without_keys(monkeypatch):
+    from cli.serve import serve_forever
     from leadscore.config import default_config
-    from leadscore.serve import serve_forever
 
     monkeypatch.delenv("LEADSCORE_API_KEYS", raising=False)
     with pytest.raises(LeadscoreError, match="Refusing to serve on 0.0.0.0 without API keys"):

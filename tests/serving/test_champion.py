@@ -7,12 +7,11 @@ import logging
 
 from mlflow.tracking import MlflowClient
 
-from features.scoring import ScoringBundle
+from scoring.bundle import ScoringBundle
 from serving.champion import (
     YOUNG_GC_THRESHOLD,
     ChampionWatcher,
     ServedModel,
-    feature_config,
     load_version,
     settle_heap,
 )
@@ -43,7 +42,7 @@ class FakeRegistry:
         if self.fail_load:
             raise OSError("download failed")
         self.loads.append(version)
-        return ServedModel("leadscore", version, self.bundle, {}, None)
+        return ServedModel("leadscore", version, self.bundle)
 
 
 def test_loads_the_champion_and_swaps_only_when_the_alias_moves(bundle_dir):
@@ -103,23 +102,15 @@ def test_load_version_downloads_the_bundle_with_its_feature_config(registry, emp
     mlflow.set_tracking_uri(empty_registry)
     mlflow.set_registry_uri(empty_registry)
     try:
-        model = load_version(registry.tracking_uri, "leadscore", registry.version,
-                             fallback_config={"icp": {"regions": ["mars"]}})
+        model = load_version(registry.tracking_uri, "leadscore", registry.version)
     finally:
         mlflow.set_tracking_uri(before[0])
         mlflow.set_registry_uri(before[1])
     assert model.version == registry.version
     assert model.bundle.num_threads == 1
-    assert model.feature_config["features"]["windows_days"] == [1, 7, 30, 90]
-    assert model.feature_config["icp"]["regions"] != ["mars"]  # the manifest wins
+    assert model.bundle.feature_config == model.bundle.manifest["feature_config"]
     info = model.info()
     assert info["cycle"] == "2026-W44" and set(info["feature_groups"]) == {"fit", "intent"}
-
-
-def test_feature_config_falls_back_only_for_missing_sections():
-    manifest = {"features": [{"name": "x"}], "feature_config": {"icp": {"regions": ["europe"]}}}
-    config = feature_config(manifest, {"features": {"windows_days": [7]}, "icp": {}})
-    assert config == {"icp": {"regions": ["europe"]}, "features": {"windows_days": [7]}}
 
 
 def test_the_watcher_follows_a_real_alias(registry):

@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 import pytest
 
 from serving.auth import api_keys, bearer_token, is_authorized, is_loopback
-from serving.gateway import RequestRejected, validate_score_request
+from serving.gateway import RequestRejected, post_routes, validate_request
 from serving.schemas import field_path
+from serving.service import LeadScorer
 
 EMAIL = "jane.doe@example-corp.test"
+SCORE_ROUTE = post_routes(LeadScorer)["/score"]
 
 
 def rejected(body) -> RequestRejected:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     with pytest.raises(RequestRejected) as info:
-        validate_score_request(raw)
+        validate_request(raw, SCORE_ROUTE)
     return info.value
 
 
@@ -28,9 +30,9 @@ def test_field_path_reads_like_the_request():
 
 
 def test_a_minimal_lead_is_valid_and_unknown_lead_fields_are_ignored():
-    request = validate_score_request(json.dumps(
+    request = validate_request(json.dumps(
         {"leads": [{"lead_id": 7, "company_size": 250, "first_name": "Jane", "hs_id": 1}]}
-    ).encode())
+    ).encode(), SCORE_ROUTE)
     lead = request.leads[0]
     assert lead.lead_id == "7" and lead.company_size == "250"
     assert not hasattr(lead, "first_name")
@@ -38,10 +40,10 @@ def test_a_minimal_lead_is_valid_and_unknown_lead_fields_are_ignored():
 
 
 def test_timestamps_without_zone_are_utc_and_dates_are_accepted():
-    request = validate_score_request(json.dumps({"leads": [{
+    request = validate_request(json.dumps({"leads": [{
         "lead_id": "a", "as_of": "2026-11-01", "created_at": "2026-10-01T10:00:00",
         "activities": [{"activity_type": "x", "occurred_at": "2026-10-30T10:00:00+02:00"}],
-    }]}).encode())
+    }]}).encode(), SCORE_ROUTE)
     lead = request.leads[0]
     assert lead.as_of == datetime(2026, 11, 1, tzinfo=UTC)
     assert lead.created_at == datetime(2026, 10, 1, 10, tzinfo=UTC)

@@ -41,8 +41,8 @@ def train_tiny_bundle():
     import numpy as np
     import pandas as pd
 
-    from features.build import build_online
     from features.definitions import feature_specs
+    from tests.features.reference import build_online
     from training.model import train_bundle
 
     config = default_config()

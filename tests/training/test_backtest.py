@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
-from leadscore.cli import cli
+from cli.main import cli
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from training.backtest import MODELS, parse_every, run_backtest
@@ -33,7 +33,7 @@ def test_backtest_without_a_store_is_one_sentence(tmp_path):
 @pytest.mark.integration
 def test_on_drifted_data_retraining_every_cycle_beats_training_once(tmp_path, monkeypatch):
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     generate_export(n_leads=8000, seed=11, out_dir=tmp_path / "export", fmt="csv",
                     progress=False, drift=True)

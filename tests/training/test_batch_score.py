@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.pyfunc import encode_records, lead_records
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from scoring.pyfunc import lead_records
 from tests.training.made_up import made_up_leads
 from training.batch_score import score_file
 
@@ -54,8 +54,8 @@ def test_every_row_scored_with_reasons_and_no_email(tiny_bundle, bundle_dir, tmp
 
     # the same numbers as the bundle gives the rows with an explicit moment
     dated = leads[leads["as_of"].notna()]
-    X, _ = encode_records(tiny_bundle, lead_records(dated))
-    expected = [s.score for s in tiny_bundle.score_encoded(X)]
+    records = lead_records(dated)
+    expected = tiny_bundle.score_records(records, [r["as_of"] for r in records]).score
     np.testing.assert_allclose(scored.loc[dated.index, "score"], expected, rtol=1e-12)
 
 

@@ -10,9 +10,9 @@ import pytest
 from features.ingest import ingest_paths
 from features.labels import load_policy
 from features.store import connect
+from generator import generate_export
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
-from leadscore.generate import generate_export
 from tests.training import synthetic_leads as synthetic
 from training.dataset import KEY_COLUMNS, CycleData, assemble, split
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.scoring import calibrate
+from scoring.bundle import calibrate
 from training.deploy import ISOTONIC_FLOOR, choose_method, fit_calibration, recency_weight
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scoring.bundle import score_frame
 from tests.training import synthetic_leads as synthetic
 from training.evaluate import calibration_table
 from training.explain import (
+    explanation,
     feature_title,
     global_importance,
     group_importance,
+    plot_beeswarm,
     plot_calibration,
     plot_group_importance,
     plot_importance,
     shap_values,
-    top_reasons,
 )
-from training.model import score_frame, train_bundle
+from training.model import train_bundle
 
 PLANTED = {"seniority", "company_size_band", "free_email", "n_demo_request_30d",
            "n_pricing_view_7d"}
@@ -62,12 +64,14 @@ def test_group_importance_shares(fitted):
     assert min(shares.values()) > 0.15
 
 
-def test_top_reasons_match_what_the_api_returns(fitted):
+def test_reasons_are_the_largest_contributions(fitted):
     bundle, valid, X = fitted
     raws = valid.head(10)
-    reasons = top_reasons(bundle, X[:10], raws, top=3)
-    via_api = bundle.score_encoded(X[:10], raws.to_dict(orient="records"), top_reasons=3)
-    assert reasons == [s.reasons for s in via_api]
+    reasons = bundle.score_encoded(X[:10], raws.to_dict(orient="records"), top_reasons=3).reasons
+    contrib = shap_values(bundle, X[:10])[:, :-1]
+    for i, lead_reasons in enumerate(reasons):  # the largest contributions, by size
+        largest = np.sort(np.abs(contrib[i]))[::-1][:len(lead_reasons)]
+        np.testing.assert_allclose([abs(r.impact) for r in lead_reasons], largest)
     for lead_reasons in reasons:
         assert 1 <= len(lead_reasons) <= 3
         impacts = [abs(r.impact) for r in lead_reasons]
@@ -96,3 +100,22 @@ def test_charts_are_written(fitted, tmp_path, suffix):
                          tmp_path / f"calibration.{suffix}"),
     ):
         assert path.is_file() and path.stat().st_size > 1000
+
+
+def test_explanation_is_a_shap_explanation_that_adds_up_to_the_margin(fitted, tmp_path):
+    import shap
+
+    bundle, valid, X = fitted
+    explained = explanation(bundle, X[:200], valid.head(200))
+    assert isinstance(explained, shap.Explanation)
+    assert explained.values.shape == (200, len(bundle.feature_names))
+    assert list(explained.feature_names) == bundle.feature_names
+    margin = bundle.margins(X[:200])["full"]
+    np.testing.assert_allclose(explained.values.sum(axis=1) + explained.base_values, margin,
+                               atol=1e-9)
+    # categories show by name, not by their codes
+    assert "seniority" in bundle.feature_names
+    column = bundle.feature_names.index("seniority")
+    assert any(isinstance(v, str) for v in explained.display_data[:, column])
+    path = plot_beeswarm(explained, tmp_path / "beeswarm.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000

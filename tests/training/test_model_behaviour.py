@@ -13,16 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import build_online
 from features.ingest import ingest_paths
 from features.labels import load_policy
 from features.store import connect
+from generator import PLANTED_SIGNALS, generate_export
 from leadscore.config import default_config
-from leadscore.generate import PLANTED_SIGNALS, generate_export
+from scoring.bundle import score_frame
+from tests.features.reference import build_online
 from training.dataset import assemble, split
 from training.evaluate import evaluate, oracle_auc
 from training.explain import global_importance, shap_values
-from training.model import score_frame, train_bundle
+from training.model import train_bundle
 from training.threshold import choose_threshold
 
 pytestmark = pytest.mark.slow

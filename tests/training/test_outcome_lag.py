@@ -10,8 +10,8 @@ import pytest
 
 from features.ingest import ingest_paths
 from features.outcome_lag import check_window, lag_distribution, review_lag
+from generator import generate_export
 from leadscore.errors import LeadscoreError
-from leadscore.generate import generate_export
 from training.review import run_review
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from leadscore.errors import LeadscoreError
 from tests.report_cycles import fake_cycle_run, reviewed_cycles
-from training import report_store as store
-from training.report_text import format_value, parse_value, tolerance
+from training import report_duckdb as store
+from training.report_figures import format_value, parse_value, tolerance
 
 SECTIONS = ("summary", "signals", "dispositions", "conversion", "speed-to-lead", "model",
             "cohort-check", "glossary")
@@ -148,7 +148,7 @@ def test_unknown_cycle_is_one_clear_error(cycles, tmp_path):
 def test_cli_report_command(cycles, tmp_path):
     from click.testing import CliRunner
 
-    from leadscore.cli import cli
+    from cli.main import cli
 
     result = CliRunner().invoke(cli, ["report", "--cycle", cycles.cycles[-1][0],
                                       "--out", str(tmp_path)])
@@ -219,10 +219,8 @@ def test_real_review_writes_and_logs_the_report(tmp_path_factory, monkeypatch):
     """The contract with ``training.review``: its run carries what the report reads."""
     from mlflow.tracking import MlflowClient
 
-    from tests.report_cycles import review_exists, session_cycles
+    from tests.report_cycles import session_cycles
 
-    if not review_exists():
-        pytest.skip("training.review is not installed yet")
     cycles = session_cycles(tmp_path_factory).use(monkeypatch)
     cycle = cycles.cycles[-1][0]
     path = cycles.root / "reports" / cycle / "index.html"
@@ -245,13 +243,11 @@ def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, m
     """Without a logged scored cohort the report scores the newest cohorts with the run's model."""
     from features.label_policy import load_policy
     from features.store import connect
-    from tests.report_cycles import review_exists, session_cycles
-    from training import report_data
+    from tests.report_cycles import session_cycles
+    from training import report_mlflow as report_data
     from training.report import _bundle_of
     from training.tracking import client as mlflow_client
 
-    if not review_exists():
-        pytest.skip("training.review is not installed yet")
     cycles = session_cycles(tmp_path_factory).use(monkeypatch)
     client = mlflow_client(cycles.config)
     run = report_data.find_cycle_run(client, cycles.config, cycles.cycles[-1][0])

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.report_cycles import session_cycles
-from training.report_text import parse_value, tolerance
+from training.report_figures import parse_value, tolerance
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training import report_store as store
+from training import report_duckdb as store
 from training.report import _cohort, listed_signals, omitted, positive_name
-from training.report_data import CycleRun, champion_after
-from training.report_summary import summary
-from training.report_text import Figures
+from training.report_figures import Figures
+from training.report_mlflow import CycleRun, champion_after
+from training.report_opening import summary
 
 TEXT = re.compile(r"<[^>]+>")
 

@@ -53,7 +53,7 @@ def _small_config(root: Path) -> dict:
 def reviewed(tmp_path_factory):
     """Generated store + two review cycles + a --no-promote rerun of the first."""
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
     from training.review import run_review
 
     root = tmp_path_factory.mktemp("review")
@@ -200,9 +200,9 @@ def test_summary_is_plain_words_on_one_screen(env):
 
 
 def test_pyfunc_champion_returns_the_bundle_probabilities(env):
-    from features.build import build_batch
+    from features.batch import build_batch
     from features.store import connect
-    from training.model import score_frame
+    from scoring.bundle import score_frame
     from training.registry import load_bundle
 
     config = env["config"]
@@ -299,7 +299,7 @@ def test_a_killed_review_leaves_the_champion_untouched(env, tmp_path):
     environ = dict(os.environ, MLFLOW_TRACKING_URI=config["mlflow"]["tracking_uri"],
                    PYTHONPATH=str(REPO))
     process = subprocess.Popen(
-        [sys.executable, "-m", "leadscore.cli", "review", "--cycle", "2026-W45-killed",
+        [sys.executable, "-m", "cli.main", "review", "--cycle", "2026-W45-killed",
          "--as-of", "2026-11-01", "--config", str(config_file)],
         env=environ, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leadscore.generate.catalog import SOURCE_KEYS, SOURCE_PROFILE
-from leadscore.generate.planted import ACTIVITY_CODES
-from leadscore.generate.timeline import DAY, HOUR
+from generator.catalog import SOURCE_KEYS, SOURCE_PROFILE
+from generator.planted import ACTIVITY_CODES
+from generator.timeline import DAY, HOUR
 
 ENGAGEMENT_SHAPE = 0.5
 EVENTS_BEFORE = 4.0  # mean events before mql_at per unit of engagement

@@ -2,18 +2,18 @@
 
 ``generate_export`` writes the four contract tables (see ``features.contract``) the way a CRM
 exports them, dirt included; ``generate_frames`` returns the same data as DataFrames, with the
-planted truth beside it. How the truth is planted: ``leadscore.generate.planted`` and
+planted truth beside it. How the truth is planted: ``generator.planted`` and
 docs/generator.md.
 """
 
-from leadscore.generate.export import (
+from generator.export import (
     CHUNK_LEADS,
     GeneratedExport,
     GenerateSummary,
     generate_export,
     generate_frames,
 )
-from leadscore.generate.planted import PLANTED_SIGNALS
+from generator.planted import PLANTED_SIGNALS
 
 __all__ = [
     "CHUNK_LEADS",

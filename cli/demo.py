@@ -24,7 +24,7 @@ def _step(text: str) -> None:
 
 def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     from features.ingest import ingest_paths
-    from leadscore.generate import generate_export
+    from generator import generate_export
     from training.review import run_review
 
     config = load_config()
@@ -62,7 +62,7 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     )
     if not start_service:
         return
-    from leadscore.serve import serve_forever
+    from cli.serve import serve_forever
 
     os.environ["LEADSCORE_API_KEYS"] = key
     _step("Starting the scoring API (Ctrl+C stops it)")

@@ -18,14 +18,13 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from features.contract import ACTIVITIES, DISPOSITIONS, LEADS, OUTCOMES
+from generator import activities as act
+from generator import drift as drifting
+from generator import planted
+from generator.crm import sales_history
+from generator.leads import REGION_CODES, Companies, build_companies, make_leads
+from generator.timeline import DAY, Arrivals, Campaign, Window, campaigns, rep_ids
 from leadscore.errors import LeadscoreError
-from leadscore.generate import activities as act
-from leadscore.generate import drift as drifting
-from leadscore.generate import planted
-from leadscore.generate.crm import sales_history
-from leadscore.generate.leads import REGION_CODES, Companies, build_companies, make_leads
-from leadscore.generate.timeline import DAY, Arrivals, Campaign, Window, campaigns, rep_ids
 
 CHUNK_LEADS = 50_000
 FORMATS = ("csv", "parquet")
@@ -57,8 +56,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 EXPORT_TABLES = ("leads", "activities", "dispositions", "outcomes")
-_CONTRACT = {"leads": LEADS, "activities": ACTIVITIES, "dispositions": DISPOSITIONS,
-             "outcomes": OUTCOMES}
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,7 @@ def generate_chunk(plan: Plan, index: int) -> dict[str, pa.Table]:
     fit = planted.fit_parts(leads.seniority, leads.size, leads.industry, leads.free_email)
     fit_logit = planted.BASELINE + sum(fit.values())
     logit = fit_logit + intent
-    if plan.drift:  # see leadscore.generate.drift
+    if plan.drift:  # see generator.drift
         drift_rng = np.random.default_rng(
             np.random.SeedSequence(plan.seed, spawn_key=(_DRIFT_STREAM, index)))
         t = drifting.window_fraction(leads.created_at, plan.window.start, plan.window.end)
@@ -310,7 +307,7 @@ def generate_export(
         progress: show a progress bar; default: when stderr is a terminal and there are
             several chunks.
         drift: plant drift (a moving base rate, a source appearing mid-window, a fading fit
-            signal; ``leadscore.generate.drift``) so a backtest has a known answer.
+            signal; ``generator.drift``) so a backtest has a known answer.
 
     Raises:
         LeadscoreError: for a bad argument, or an ``out_dir`` that is a file or already holds an

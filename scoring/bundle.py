@@ -20,60 +20,46 @@ Scores:
     reasons       exact TreeSHAP contributions of the full booster (log-odds, signed), top-k by
                   size, each with its feature group and a human-readable label
 
-Nothing here imports pandas or scikit-learn on the per-request path: a request builds features
-with ``features.build.build_online``, encodes them with ``FeatureEncoder.transform_record`` and
-scores the numpy matrix with the boosters compiled into one ``features.forest.Forest``.
+One scoring path: ``score_records`` (leads as JSON-like records: the API, the pyfunc and so
+``spark_udf``, ``leadscore score``) builds features with ``features.online``, encodes them with
+the bundle's ``FeatureEncoder.transform_columns``; the function ``score_frame`` (features
+already built from the store by ``features.batch``: the review, the report) encodes with
+``transform``. Both end in
+``score_encoded``, which scores the matrix with the boosters compiled into one
+``scoring.forest.Forest`` and explains it with exact TreeSHAP (``scoring.reasons``). pandas and
+scikit-learn are never called per request.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 
 from features.encoding import FeatureEncoder
-from features.forest import Forest
+from features.online import OnlineBatch, online_many_builder
+from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from scoring.forest import Forest
+from scoring.reasons import Reason, top_reasons_of
 
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
 MANIFEST = "manifest.json"
+OUTPUT_COLUMNS = ("score", "fit_score", "intent_score", "grade", "is_mql")
+FEATURE_CONFIG_SECTIONS = ("features", "icp")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     # clipped so that extreme margins give 0 or 1 without an overflow warning
     return 1.0 / (1.0 + np.exp(-np.clip(x, -700.0, 700.0)))
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One signal behind a score: its label, its group and its signed impact (log-odds)."""
-
-    feature: str
-    label: str
-    group: str
-    impact: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"feature": self.feature, "label": self.label, "group": self.group,
-                "impact": round(self.impact, 6)}
-
-
-@dataclass
-class LeadScore:
-    """The scores of one lead."""
-
-    score: float
-    fit_score: float
-    intent_score: float
-    grade: str
-    is_mql: bool
-    reasons: list[Reason] = field(default_factory=list)
 
 
 @dataclass
@@ -168,7 +154,7 @@ class ScoringBundle:
         """Raw log-odds of each booster for an encoded matrix (rows = leads).
 
         Bit-for-bit what ``Booster.predict(raw_score=True)`` returns, computed by
-        ``features.forest.Forest`` (several times faster on the small batches a request sends).
+        ``scoring.forest.Forest`` (several times faster on the small batches a request sends).
         """
         forest = self._forest()
         if forest is not None:
@@ -205,47 +191,73 @@ class ScoringBundle:
             self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
         )
 
-    def reasons_for(
-        self, contrib_row: np.ndarray, raw: dict[str, Any], top: int
-    ) -> list[Reason]:
-        """The ``top`` largest contributions of one lead, labelled from its raw feature values."""
-        from features.definitions import render_reason
-
-        features = self.manifest["features"]
-        values = contrib_row[:-1]
-        order = np.argsort(-np.abs(values), kind="stable")[:top]
-        out = []
-        for i in order:
-            if values[i] == 0.0:
-                continue
-            name = features[i]["name"]
-            # a full spec (with its label template) keeps an attribute's original column name
-            spec = features[i] if "label" in features[i] else None
-            out.append(Reason(name, render_reason(name, raw.get(name), spec),
-                              features[i]["group"], float(values[i])))
-        return out
-
     def score_encoded(
-        self, X: np.ndarray, raws: list[dict[str, Any]] | None = None, *, top_reasons: int = 0
-    ) -> list[LeadScore]:
-        """Score an encoded matrix; with ``top_reasons`` > 0 also explain each lead."""
+        self, X: np.ndarray, raws: Sequence[Mapping[str, Any]] | None = None, *,
+        top_reasons: int = 0,
+    ) -> Scores:
+        """Score an encoded matrix; with ``top_reasons`` > 0 also explain each lead from its raw
+        feature values ``raws`` (needed then, one per row)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
         probs = self.calibrated(self.margins(X))
-        grades = self.grades(probs["fit"], probs["intent"])
-        contrib = self.contributions(X) if top_reasons > 0 else None
-        threshold = self.threshold
-        full, fit, intent = (probs[k].tolist() for k in BOOSTERS)
-        out = []
-        for i in range(X.shape[0]):
-            score = full[i]
-            reasons = (
-                self.reasons_for(contrib[i], raws[i] if raws else {}, top_reasons)
-                if contrib is not None
-                else []
-            )
-            out.append(LeadScore(score, fit[i], intent[i], grades[i], score >= threshold,
-                                 reasons))
-        return out
+        reasons = None
+        if top_reasons > 0:
+            if raws is None or len(raws) != len(X):
+                raise ValueError("reasons need the raw feature values of every row")
+            reasons = top_reasons_of(self.contributions(X), raws, self.manifest["features"],
+                                     top_reasons)
+        return Scores(probs["full"], probs["fit"], probs["intent"],
+                      self.grades(probs["fit"], probs["intent"]), probs["full"] >= self.threshold,
+                      reasons)
+
+    # ---- the one scoring path -----------------------------------------------------------------
+    @property
+    def feature_config(self) -> dict[str, Any]:
+        """The feature-building config (windows, ICP lists) this model's features are built with.
+
+        Training writes it into the manifest, so every scorer (API, pyfunc, ``spark_udf``,
+        ``leadscore score``) builds features exactly as training did, whatever config file the
+        scorer runs with. A section an older manifest lacks is the shipped default's: the same in
+        every scorer (``tests/scoring/test_scoring_path.py``).
+        """
+        cached = self.__dict__.get("_feature_config_cache")
+        if cached is None:
+            cached = feature_config(self.manifest)
+            self.__dict__["_feature_config_cache"] = cached
+        return cached
+
+    def build_features(
+        self, records: Sequence[Mapping[str, Any]], as_ofs: Sequence[datetime | str | None]
+    ) -> OnlineBatch:
+        """``features.online.build_online_many`` with this model's feature config.
+
+        Raises:
+            LeadFeatureError: naming the lead (its index) and the field.
+        """
+        build = self.__dict__.get("_builder_cache")
+        if build is None:
+            build = online_many_builder(self.feature_config, self.manifest.get("attribute_roles"))
+            self.__dict__["_builder_cache"] = build
+        return build(records, as_ofs)
+
+    def score_records(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        as_ofs: Sequence[datetime | str | None],
+        *,
+        top_reasons: int = 0,
+    ) -> Scores:
+        """Score leads given as JSON-like records: build their features, encode, score, explain.
+
+        The path of every scorer of single leads: the API, the MLflow pyfunc (and so
+        ``spark_udf``) and ``leadscore score``. ``as_ofs[i]`` is lead i's scoring moment.
+
+        Raises:
+            LeadFeatureError: naming the lead (its index) and the field.
+        """
+        features = self.build_features(records, as_ofs)
+        X = self.encoder.transform_columns(features.columns, len(features))
+        return self.score_encoded(X, features.records() if top_reasons > 0 else None,
+                                  top_reasons=top_reasons)
 
 
 def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
@@ -258,46 +270,62 @@ def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
     if isinstance(params, dict):
         return np.interp(margin, params["x"], params["y"])
     a, b = params
-    return _sigmoid(a * margin + b)
+    return sigmoid(a * margin + b)
 
 
-def platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Fit Platt scaling ``sigmoid(a * margin + b)`` by Newton's method on the log-loss.
+@dataclass(frozen=True)
+class Scores:
+    """The scores of a batch of leads, column by column (row i is lead i).
 
-    Uses Platt's (1999) targets, ``(N+ + 1) / (N+ + 2)`` for SQLs and ``1 / (N- + 2)`` for the
-    rest, so ``a`` and ``b`` stay finite when a small calibration set is perfectly separated; with
-    thousands of leads they differ from 0/1 by a negligible amount. Each Newton step is halved
-    until the loss decreases, so the fit cannot overshoot and diverge.
+    ``reasons`` is None unless reasons were asked for.
     """
-    margin = np.asarray(margin, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n_pos = float(y.sum())
-    n_neg = float(len(y)) - n_pos
-    target = np.where(y > 0.5, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
 
-    def loss(a: float, b: float) -> float:
-        z = a * margin + b
-        return float(np.sum(np.logaddexp(0.0, z) - target * z))
+    score: np.ndarray
+    fit_score: np.ndarray
+    intent_score: np.ndarray
+    grade: list[str]
+    is_mql: np.ndarray
+    reasons: list[list[Reason]] | None = None
 
-    a, b = 1.0, 0.0
-    current = loss(a, b)
-    for _ in range(100):
-        p = _sigmoid(a * margin + b)
-        w = np.clip(p * (1 - p), 1e-12, None)
-        g = np.array([np.sum((p - target) * margin), np.sum(p - target)])
-        h = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],
-                      [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
-        step = np.linalg.solve(h, g)
-        scale = 1.0
-        while scale > 1e-6:
-            candidate = loss(a - scale * step[0], b - scale * step[1])
-            if candidate <= current:
-                break
-            scale /= 2
-        else:
-            break  # no step lowers the loss: converged as far as floating point allows
-        a, b = a - scale * step[0], b - scale * step[1]
-        current = candidate
-        if scale * math.hypot(*step) < 1e-10:
-            break
-    return float(a), float(b)
+    def __len__(self) -> int:
+        return len(self.score)
+
+    def frame(self, index: Any = None) -> pd.DataFrame:
+        """``OUTPUT_COLUMNS`` as a frame (the pyfunc's output, batch scoring's columns)."""
+        return pd.DataFrame(
+            {
+                "score": np.asarray(self.score, dtype=np.float64),
+                "fit_score": np.asarray(self.fit_score, dtype=np.float64),
+                "intent_score": np.asarray(self.intent_score, dtype=np.float64),
+                "grade": pd.Series(self.grade, dtype=object, index=index),
+                "is_mql": np.asarray(self.is_mql, dtype=bool),
+            },
+            columns=list(OUTPUT_COLUMNS),
+            index=index,
+        )
+
+
+def score_frame(bundle: ScoringBundle, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score a feature frame built from the store (``features.batch.build_batch``, a review
+    cycle's frame): ``score``, ``fit_score``, ``intent_score``, ``grade``, ``is_mql`` on the
+    frame's index. The review and the report score here, through ``score_encoded`` as every
+    scorer does."""
+    return bundle.score_encoded(bundle.encoder.transform(frame)).frame(index=frame.index)
+
+
+def feature_config(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The feature-building sections of a manifest, an older one's missing sections defaulted.
+
+    Older manifests kept the sections under ``config`` or at the top level (where ``features``
+    is the feature *list*, so only a mapping counts).
+    """
+    stored = manifest.get("feature_config") or manifest.get("config") or {}
+    out = {section: stored[section] for section in FEATURE_CONFIG_SECTIONS if section in stored}
+    defaults = default_config()
+    for section in FEATURE_CONFIG_SECTIONS:
+        value = manifest.get(section)
+        if section not in out and isinstance(value, Mapping):
+            out[section] = dict(value)
+        if section not in out:
+            out[section] = defaults[section]
+    return out

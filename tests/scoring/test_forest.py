@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.encoding import FeatureEncoder
-from features.forest import Forest
-from features.scoring import BOOSTERS, ScoringBundle
+from scoring.bundle import BOOSTERS, ScoringBundle
+from scoring.forest import Forest
 
 PARAMS = {"objective": "binary", "num_leaves": 7, "learning_rate": 0.1, "deterministic": True,
           "force_row_wise": True, "num_threads": 1, "verbosity": -1, "seed": 7}

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import LeadscoreError
-from leadscore.generate.catalog import (
+from generator.catalog import (
     LIST_VENDORS,
     SOURCE_KEYS,
     STANDING_CAMPAIGNS,
     WEBINAR_TOPICS,
 )
+from leadscore.errors import LeadscoreError
 
 DAY = 86_400
 HOUR = 3_600

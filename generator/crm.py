@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leadscore.generate import planted
-from leadscore.generate.planted import SENIORITY_CODES, SIZE_CODES, sigmoid
-from leadscore.generate.timeline import DAY, HOUR
+from generator import planted
+from generator.planted import SENIORITY_CODES, SIZE_CODES, sigmoid
+from generator.timeline import DAY, HOUR
 
 DISQUALIFIED, RECYCLED, UNDISPOSITIONED, WORKED = range(4)
 PATH_SHARES = (0.03, 0.03, 0.08, 0.86)

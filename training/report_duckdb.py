@@ -313,8 +313,8 @@ def score_validation_cohort(
     """Score the newest matured cohorts (``cycle.validation_weeks``) with ``bundle``, as of each
     lead's scoreable moment: lead_id, source, label, score, grade. The fallback when the review
     logged no scored validation table."""
-    from features.build import build_batch
-    from training.model import score_frame
+    from features.batch import build_batch
+    from scoring.bundle import score_frame
 
     labels = build_labels(con, as_of, policy, int(config["labels"]["maturity_days"]))
     labels = labels[labels["matured"]]
@@ -330,8 +330,8 @@ def score_validation_cohort(
 def score_rows(con: duckdb.DuckDBPyConnection, bundle, config: dict[str, Any],
                rows: pd.DataFrame) -> np.ndarray:
     """``bundle``'s score of each labelled row (``lead_id``, ``scoreable_at``) as of that moment."""
-    from features.build import build_batch
-    from training.model import score_frame
+    from features.batch import build_batch
+    from scoring.bundle import score_frame
 
     points = pd.DataFrame({"lead_id": rows["lead_id"].to_numpy(),
                            "as_of": rows["scoreable_at"].to_numpy()})

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from leadscore.generate.catalog import INDUSTRIES, LATE_INDUSTRY, SENIORITY_KEYS, SIZE_BAND_KEYS
+from generator.catalog import INDUSTRIES, LATE_INDUSTRY, SENIORITY_KEYS, SIZE_BAND_KEYS
 
 BASELINE = -2.55
 

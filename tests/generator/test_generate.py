@@ -14,10 +14,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cli.main import cli
 from features.contract import PLACEHOLDERS, TABLES
-from leadscore.cli import cli
+from generator import PLANTED_SIGNALS, generate_export, generate_frames, planted
 from leadscore.errors import LeadscoreError
-from leadscore.generate import PLANTED_SIGNALS, generate_export, generate_frames, planted
 
 N = 4000
 END = pd.Timestamp("2026-11-01")

@@ -1,5 +1,5 @@
 """The report's opening summary: what changed this cycle and what to do about it, in sentences
-generated from the numbers (each number a tagged figure, see ``training.report_text``)."""
+generated from the numbers (each number a tagged figure, see ``training.report_figures``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from training.evaluate import metric_key
-from training.report_text import sentence, words
+from training.report_figures import sentence, words
 
 _ADVICE = {
     "rejected_fit": "tighten the {source} targeting",

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leadscore.generate import catalog as cat
-from leadscore.generate.planted import INDUSTRY_CODES, SENIORITY_CODES, SIZE_CODES
-from leadscore.generate.timeline import DAY, LATE_FRACTION, Arrivals, Campaign, Window
+from generator import catalog as cat
+from generator.planted import INDUSTRY_CODES, SENIORITY_CODES, SIZE_CODES
+from generator.timeline import DAY, LATE_FRACTION, Arrivals, Campaign, Window
 
 N_COMPANIES = 6000
 N_LATE_COMPANIES = 300

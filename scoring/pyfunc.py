@@ -10,9 +10,9 @@ A review cycle logs every model as ``LeadScorePyfunc`` with the bundle folder as
     as_of        optional: the scoring moment (ISO-8601); missing means now
 
 and returns one row per lead: ``score`` (the calibrated probability of becoming an SQL, not a class
-label), ``fit_score``, ``intent_score``, ``grade`` and ``is_mql``. Features are built by
-``features.build.build_online_many`` and encoded by the bundle's own encoder, exactly as the API
-does, with the feature config (windows, ICP lists) saved in the bundle's manifest.
+label), ``fit_score``, ``intent_score``, ``grade`` and ``is_mql``, through the one scoring path
+the API and ``leadscore score`` use (``ScoringBundle.score_records``), with the feature config
+(windows, ICP lists) saved in the bundle's manifest.
 
 An e-mail address is reduced to its domain by feature building and never returned.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,18 +28,9 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from features.build import LeadFeatureError, OnlineBatch, online_many_builder
-from features.scoring import ScoringBundle
+from features.online import LeadFeatureError
 from leadscore.errors import LeadscoreError
-
-OUTPUT_COLUMNS = ("score", "fit_score", "intent_score", "grade", "is_mql")
-FEATURE_CONFIG_SECTIONS = ("features", "icp")
-
-
-def feature_config(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The feature-building config a bundle was trained with (``manifest["feature_config"]``)."""
-    stored = manifest.get("feature_config") or {}
-    return {section: stored[section] for section in FEATURE_CONFIG_SECTIONS if section in stored}
+from scoring.bundle import Scores, ScoringBundle
 
 
 def _missing(value: Any) -> bool:
@@ -69,7 +59,7 @@ def _json_field(value: Any, field: str, row: int) -> Any:
 
 
 def lead_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a lead frame as ``build_online`` takes them (missing values as None, JSON parsed)."""
+    """Rows of a lead frame as ``features.online`` takes them (missing as None, JSON parsed)."""
     records = []
     for i, row in enumerate(frame.to_dict(orient="records")):
         record = {str(k): (None if _missing(v) else v) for k, v in row.items()}
@@ -82,43 +72,26 @@ def lead_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def encode_records(
-    bundle: ScoringBundle,
-    records: Sequence[Mapping[str, Any]],
-    *,
-    now: datetime | None = None,
-) -> tuple[np.ndarray, OnlineBatch]:
-    """Build and encode the leads' features; return the matrix and the raw feature values.
+def score_lead_frame(
+    bundle: ScoringBundle, frame: pd.DataFrame, *, now: datetime | None = None,
+    top_reasons: int = 0,
+) -> Scores:
+    """Score a frame of lead rows through the one scoring path (``ScoringBundle.score_records``).
 
-    Each record's ``as_of`` is its scoring moment; a record without one is scored at ``now``
-    (default: the current time).
+    Each row's ``as_of`` is its scoring moment; a row without one is scored at ``now`` (default:
+    the current time).
 
     Raises:
-        LeadscoreError: naming the row when a lead's ``as_of`` or an activity is malformed.
+        LeadscoreError: naming the row when a lead's ``as_of``, activities or attributes are
+            malformed.
     """
-    manifest = bundle.manifest
-    build = online_many_builder(feature_config(manifest), manifest.get("attribute_roles"))
+    records = lead_records(frame)
     now = now or datetime.now(UTC)
     try:
-        features = build(records, [record.get("as_of") or now for record in records])
+        return bundle.score_records(records, [r.get("as_of") or now for r in records],
+                                    top_reasons=top_reasons)
     except LeadFeatureError as exc:
         raise LeadscoreError(f"Row {exc.index}: {exc}") from None
-    return bundle.encoder.transform_columns(features.columns, len(features)), features
-
-
-def score_records(bundle: ScoringBundle, X: np.ndarray) -> pd.DataFrame:
-    """Scores of an encoded matrix as a frame with ``OUTPUT_COLUMNS``."""
-    scored = bundle.score_encoded(X) if len(X) else []
-    return pd.DataFrame(
-        {
-            "score": [s.score for s in scored],
-            "fit_score": [s.fit_score for s in scored],
-            "intent_score": [s.intent_score for s in scored],
-            "grade": pd.Series([s.grade for s in scored], dtype=object),
-            "is_mql": pd.Series([bool(s.is_mql) for s in scored], dtype=bool),
-        },
-        columns=list(OUTPUT_COLUMNS),
-    )
 
 
 class LeadScorePyfunc(mlflow.pyfunc.PythonModel):
@@ -132,5 +105,4 @@ class LeadScorePyfunc(mlflow.pyfunc.PythonModel):
         """Score a DataFrame of leads: calibrated probabilities, grade and MQL flag per row."""
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
-        X, _ = encode_records(self.bundle, lead_records(model_input))
-        return score_records(self.bundle, X)
+        return score_lead_frame(self.bundle, model_input).frame()

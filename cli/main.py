@@ -77,7 +77,7 @@ def cli() -> None:
 @_user_errors
 def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drift: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
-    from leadscore.generate import generate_export
+    from generator import generate_export
 
     summary = generate_export(n_leads=n_leads, seed=seed, out_dir=out_dir, fmt=fmt, truth=truth,
                               drift=drift)
@@ -242,8 +242,8 @@ def score(input_path: Path, output: Path, model_uri: str | None, config_path) ->
 @_user_errors
 def serve(host: str | None, port: int | None, config_path) -> None:
     """Start the scoring API (BentoML) on the champion model."""
+    from cli.serve import serve_forever
     from leadscore.config import load_config
-    from leadscore.serve import serve_forever
 
     serve_forever(load_config(config_path), host=host, port=port, config_path=config_path)
 
@@ -257,7 +257,7 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 @_user_errors
 def demo(n_leads: int, seed: int, start_service: bool) -> None:
     """The whole journey on demo data: generate, ingest, two review cycles, report, serve."""
-    from leadscore.demo import run_demo
+    from cli.demo import run_demo
 
     run_demo(n_leads=n_leads, seed=seed, start_service=start_service)
 

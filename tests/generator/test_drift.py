@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.generate import drift, generate_frames
+from generator import drift, generate_frames
 
 
 @pytest.fixture(scope="module")

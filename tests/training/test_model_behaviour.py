@@ -20,6 +20,7 @@ from generator import PLANTED_SIGNALS, generate_export
 from leadscore.config import default_config
 from scoring.bundle import score_frame
 from tests.features.reference import build_online
+from training.cycle import choose_model
 from training.dataset import assemble, split
 from training.evaluate import evaluate, oracle_auc
 from training.explain import global_importance, shap_values
@@ -57,8 +58,12 @@ def cycle(tmp_path_factory):
     with connect(store, read_only=True) as con:
         data = assemble(con, END, config, load_policy())
     train, calib, valid = split(data, config["cycle"]["validation_weeks"])
+    # the challenger is the tournament's winner, as in a review cycle
+    tournament = choose_model(train, calib, data.specs, config, config["cycle"]["seed"])
     bundle = train_bundle(train, calib, data.specs, config, seed=config["cycle"]["seed"],
-                          meta={"cycle": "behaviour"}, attribute_roles=data.attribute_roles)
+                          meta={"cycle": "behaviour"}, attribute_roles=data.attribute_roles,
+                          choice=tournament.choice)
+    print(tournament.table.to_string(), tournament.sentence(), sep="\n")
     truth = pd.read_csv(root / "export" / "truth" / "truth.csv")
     return {"store": store, "config": config, "data": data, "train": train, "calib": calib,
             "valid": valid, "bundle": bundle, "truth": truth}
@@ -80,7 +85,8 @@ def test_challenger_is_within_two_points_of_the_oracle(cycle):
     scores = score_frame(cycle["bundle"], valid)["score"]
     metrics = evaluate(scores, valid["label"], threshold=0.3)
     oracle = oracle_auc(true_p, valid["label"])
-    print(f"challenger ROC-AUC {metrics['roc_auc']:.4f}, oracle {oracle:.4f}")
+    print(f"challenger ({cycle['bundle'].family}) ROC-AUC {metrics['roc_auc']:.4f}, "
+          f"oracle {oracle:.4f}")
     assert metrics["roc_auc"] >= oracle - 0.02
     assert metrics["ece"] < 0.05  # the promotion gate's default
 

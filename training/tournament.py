@@ -4,7 +4,7 @@ Entrants, all on the same encoded features (``features.encoding.FeatureEncoder``
 
 * ``lightgbm``: LightGBM tuned with Optuna (TPE, seeded) over trees (early stopping), leaves, rows
   per leaf, learning rate, L2, feature fraction; the monotone constraints stay on;
-* ``logistic``: L2-regularised logistic regression on binned features (``training.logistic``),
+* ``logistic``: L2-regularised logistic regression on splines and levels (``training.logistic``),
   its strength chosen on the same folds;
 * ``blend``: a weighted average of the two margins, the weight chosen on the folds.
 
@@ -44,7 +44,7 @@ from training.logistic import fit_linear
 SIMPLICITY = ("logistic", "lightgbm", "blend")
 """Simplest first: the order ties are broken in."""
 C_GRID = (0.01, 0.1, 1.0)
-BLEND_WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.1, 0.9, 9))
+BLEND_WEIGHTS = tuple(round(float(w), 2) for w in np.linspace(0.1, 0.9, 9))
 DEFAULTS: dict[str, Any] = {
     "enabled": True, "trials": 8, "folds": 3, "max_rounds": 600, "early_stopping": 40,
     "bins": 10, "tie_tolerance": 0.0005, "max_tuning_leads": 60_000,
@@ -322,7 +322,7 @@ def run_tournament(
     family = next(f for f in SIMPLICITY for e in entrants
                   if e.family == f and e.mean_log_loss <= best_loss + tolerance)
     choice = ModelChoice(family, dict(best.params), rounds, best_c, int(settings["bins"]),
-                         {"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family])
+                         float({"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family]))
     trials = study.trials_dataframe(attrs=("number", "value", "params", "user_attrs",
                                            "duration"))
     return TournamentResult(choice, entrants, trials, [f.first_check_cohort for f in folds],

@@ -1,29 +1,35 @@
-"""The linear model's lookups and contributions, on tiny inline matrices."""
+"""The linear model's values and contributions, on tiny inline matrices."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from scoring.linear import LinearModel, LinearTerm, blend_contributions, numeric_edges
+from scoring.linear import LinearModel, LinearTerm, blend_contributions, numeric_knots
 
 
 def _model() -> LinearModel:
     return LinearModel(-1.0, (
-        LinearTerm((1.0, 3.0), 0, (0.1, 0.5, 0.9, -0.2), 0.3),   # numeric: 3 bins + missing
-        LinearTerm(None, 2, (0.7, -0.4, 0.05), 0.1),             # categorical: 2 codes + missing
+        LinearTerm((1.0, 3.0, 5.0), 0, (0.1, 0.5, 0.9, -0.2), 0.3),  # spline: 3 knots + missing
+        LinearTerm(None, 2, (0.7, -0.4, 0.05), 0.1),                # 2 codes + missing
     ))
 
 
-def test_bins_read_edges_codes_and_missing():
-    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.9, np.nan], [3.0, 5.0], [np.nan, 1.0]])
-    assert _model().bins(X).tolist() == [[0, 0], [1, 1], [1, 2], [2, 1], [3, 1]]
+def test_a_spline_interpolates_between_knots_and_is_flat_beyond_them():
+    term = _model().terms[0]
+    values = term.value(np.array([0.0, 1.0, 2.0, 4.0, 5.0, 9.0, np.nan]))
+    np.testing.assert_allclose(values, [0.1, 0.1, 0.3, 0.7, 0.9, 0.9, -0.2])
+
+
+def test_levels_read_codes_and_missing():
+    term = _model().terms[1]
+    np.testing.assert_allclose(term.value(np.array([0.0, 1.0, np.nan])), [0.7, -0.4, 0.05])
 
 
 def test_contributions_add_up_to_the_margin_and_centre_on_the_training_mean():
     X = np.array([[0.5, 0.0], [2.0, 1.0], [np.nan, np.nan]])
     model = _model()
     contrib = model.contributions(X)
-    expected = -1.0 + np.array([0.1 + 0.7, 0.5 - 0.4, -0.2 + 0.05])
+    expected = -1.0 + np.array([0.1 + 0.7, 0.3 - 0.4, -0.2 + 0.05])
     np.testing.assert_allclose(model.margin(X), expected, atol=1e-12)
     np.testing.assert_allclose(contrib.sum(axis=1), expected, atol=1e-12)
     np.testing.assert_allclose(contrib[:, -1], -1.0 + 0.3 + 0.1)
@@ -44,7 +50,7 @@ def test_blend_contributions_are_the_weighted_sum():
     np.testing.assert_allclose(blended.sum(axis=1), 0.25 * tree.sum() + 0.75 * linear.sum())
 
 
-def test_numeric_edges_are_distinct_and_above_the_minimum():
-    edges = numeric_edges(np.array([0, 0, 0, 0, 1, 2, 3, np.nan]), 4)
-    assert list(edges) == sorted(set(edges)) and min(edges) > 0
-    assert numeric_edges(np.array([np.nan, np.nan]), 4) == ()
+def test_knots_are_distinct_quantiles_from_the_minimum_to_the_maximum():
+    knots = numeric_knots(np.array([0, 0, 0, 0, 1, 2, 3, np.nan]), 5)
+    assert list(knots) == sorted(set(knots)) and knots[0] == 0 and knots[-1] == 3
+    assert numeric_knots(np.array([np.nan, np.nan]), 4) == (0.0,)

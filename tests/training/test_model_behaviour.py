@@ -66,7 +66,7 @@ def cycle(tmp_path_factory):
     print(tournament.table.to_string(), tournament.sentence(), sep="\n")
     truth = pd.read_csv(root / "export" / "truth" / "truth.csv")
     return {"store": store, "config": config, "data": data, "train": train, "calib": calib,
-            "valid": valid, "bundle": bundle, "truth": truth}
+            "valid": valid, "bundle": bundle, "truth": truth, "tournament": tournament}
 
 
 def test_time_split_validates_on_the_newest_matured_cohorts(cycle):
@@ -108,16 +108,18 @@ def test_shap_contributions_add_up_to_the_raw_margin(cycle):
     bundle = cycle["bundle"]
     X = bundle.encoder.transform(cycle["valid"])
     contributions = shap_values(bundle, X)
-    margin = bundle.boosters["full"].predict(X, raw_score=True)
+    margin = bundle.margins(X)["full"]  # whichever family won the tournament
     assert np.abs(contributions.sum(axis=1) - margin).max() < 1e-6
 
 
 def test_same_data_config_and_seed_give_the_same_model(cycle):
     again = train_bundle(cycle["train"], cycle["calib"], cycle["data"].specs, cycle["config"],
                          seed=cycle["config"]["cycle"]["seed"], meta={"cycle": "behaviour"},
-                         attribute_roles=cycle["data"].attribute_roles)
+                         attribute_roles=cycle["data"].attribute_roles,
+                         choice=cycle["tournament"].choice)
     for name, booster in cycle["bundle"].boosters.items():
         assert again.boosters[name].model_to_string() == booster.model_to_string()
+    assert again.linear == cycle["bundle"].linear
     valid = cycle["valid"]
     first = evaluate(score_frame(cycle["bundle"], valid)["score"], valid["label"], threshold=0.3)
     second = evaluate(score_frame(again, valid)["score"], valid["label"], threshold=0.3)

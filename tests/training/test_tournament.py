@@ -105,6 +105,14 @@ def test_every_entrant_is_scored_on_the_same_folds_and_the_winner_is_best_or_sim
         assert result.choice.family in result.sentence()
 
 
+def test_the_same_weeks_and_seed_choose_the_same_model(planted):
+    result, train, calib, _ = planted["interaction"]
+    again = choose_model(train, calib, synthetic_leads.specs(), synthetic_leads.config(), SEED)
+    assert again.choice == result.choice
+    pd.testing.assert_frame_equal(again.table.drop(columns="seconds"),
+                                  result.table.drop(columns="seconds"))
+
+
 def test_the_folds_never_reach_the_validation_cohort(planted):
     result, train, calib, valid = planted["additive"]
     assert max(result.folds) < str(valid["cohort"].min())
@@ -140,3 +148,12 @@ def test_more_pricing_views_never_lower_the_score_of_a_linear_family(planted, fa
     after = score_frame(bundle, leads)
     for score in ("score", "intent_score"):
         assert (after[score] >= before[score] - 1e-12).all()
+
+
+def test_switched_off_there_is_no_tournament_and_the_fixed_lightgbm_trains(planted):
+    _, train, calib, _ = planted["additive"]
+    config = synthetic_leads.config()
+    config["cycle"]["tournament"] = {"enabled": False}
+    assert choose_model(train, calib, synthetic_leads.specs(), config, SEED) is None
+    bundle = train_bundle(train, calib, synthetic_leads.specs(), config, seed=SEED, meta={})
+    assert bundle.family == "lightgbm" and bundle.manifest["lightgbm"]["num_boost_round"] == 80

@@ -12,9 +12,12 @@ lint:
 	scripts/bootstrap.sh test
 	.venv/bin/ruff check .
 
-bench:  ## benchmarks (not tests): generator, features, review, serving
+bench:  ## benchmarks (not tests): generator, features, review, serving, reasons, batch, replicas
 	scripts/bootstrap.sh test
 	.venv/bin/python bench/bench_generate.py --leads 1000000
 	.venv/bin/python bench/bench_features.py --leads 1000000
 	.venv/bin/python bench/bench_review.py --leads 100000 1000000
 	.venv/bin/python bench/bench_serving.py
+	.venv/bin/python bench/bench_reasons.py
+	.venv/bin/python bench/bench_batch.py --leads 1000000
+	.venv/bin/python bench/bench_replicas.py

@@ -218,19 +218,44 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.argument("input_path", metavar="INPUT")
+@click.option("--out", "output", required=True,
+              help="Output file (.csv or .parquet); with --engine spark a Parquet folder or URI.")
 @click.option(
     "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
 )
+@click.option(
+    "--activities", default=None,
+    help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "
+         "instead of the leads' activities column.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to score with; default: one per core.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
 @_user_errors
-def score(input_path: Path, output: Path, model_uri: str | None, config_path) -> None:
-    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out."""
+def score(input_path: str, output: str, model_uri: str | None, activities: str | None,
+          workers: int | None, engine: str, config_path) -> None:
+    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out.
+
+    INPUT is a local file; with --engine spark also any URI the cluster reads (s3a://...).
+    """
     from leadscore.config import load_config
+
+    config = load_config(config_path)
+    if engine == "spark":
+        from training.spark_score import score_file_spark
+
+        if activities is not None:
+            raise LeadscoreError("--activities is for the local engine: on Spark, join the "
+                                 "activities into the leads' activities column first.")
+        click.echo(score_file_spark(input_path, output, config, model_uri=model_uri))
+        return
     from training.batch_score import score_file
 
-    click.echo(score_file(input_path, output, config=load_config(config_path), model_uri=model_uri))
+    click.echo(score_file(Path(input_path), Path(output), config=config, model_uri=model_uri,
+                          workers=workers, activities=activities))
 
 
 @cli.command()

@@ -6,6 +6,12 @@ Runs ``bentoml serve serving.service:LeadScorer`` in a child process, in the fol
 package folder does not change which store a relative ``sqlite:///mlruns/mlflow.db`` means) and the
 reload interval.
 
+Each server gets a BentoML home of its own (``BENTOML_HOME``, a temporary folder removed when it
+stops): BentoML keeps its Prometheus multiprocess files in
+``$BENTOML_HOME/prometheus_multiproc_dir`` and wipes that folder when a server starts, so with one
+shared home a second server on the machine reset the first one's counters and made its
+``/metrics`` answer 500.
+
 Without ``LEADSCORE_API_KEYS`` the API has no authentication, so it may only listen on a loopback
 address; any other host is refused before anything starts.
 """
@@ -13,9 +19,11 @@ address; any other host is refused before anything starts.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +98,18 @@ def serve_environment(config: dict[str, Any], config_path: str | Path | None,
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     env.setdefault("OMP_NUM_THREADS", "1")
+    # glibc gives each thread that allocates its own heap (up to 8 per core); a model swapped out
+    # left free space in several of them and a worker's RSS crept up at every swap. Two heaps
+    # keep that space reused.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     root = str(package_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
+
+
+def private_bentoml_home() -> Path:
+    """A fresh BentoML home for one server, so its Prometheus folder is its own."""
+    return Path(tempfile.mkdtemp(prefix=f"leadscore-serve-{os.getpid()}-"))
 
 
 def serve_forever(
@@ -115,21 +132,26 @@ def serve_forever(
     check_host(host, keys)
     check_port_free(host, port)
     env = serve_environment(config, config_path)
+    home = private_bentoml_home()
+    env["BENTOML_HOME"] = str(home)
     auth = (f"on ({len(keys)} key{'s' if len(keys) != 1 else ''})" if keys
             else "OFF (LEADSCORE_API_KEYS unset: only this machine may call it)")
     click.echo(f"Scoring API on http://{host}:{port}  (OpenAPI: /docs.json, docs page: /)")
     click.echo(f"  model     {config['mlflow']['registered_model']}@champion on "
                f"{env['MLFLOW_TRACKING_URI']}")
     click.echo(f"  auth      {auth}")
-    process = subprocess.Popen(serve_command(host, port), env=env, cwd=package_root())
     try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
+        process = subprocess.Popen(serve_command(host, port), env=env, cwd=package_root())
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            return
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     if code != 0:
         raise LeadscoreError(f"The scoring API stopped with exit code {code}: see the log above.")

@@ -381,3 +381,17 @@ def render_reason(
         fields.update(n=fields["value"], s="s", times=fields["value"], days=fields["value"],
                       percent=fields["value"])
     return spec.label.format(**fields)
+
+
+def other_reason(name: str, spec: FeatureSpec | Mapping[str, Any] | None = None) -> str:
+    """The reason for a category the model never learned: the feature's title and "other".
+
+    >>> other_reason("company_size_band")
+    'Company size: other'
+    """
+    if isinstance(spec, Mapping):
+        spec = FeatureSpec.from_dict(spec)
+    spec = spec or _spec_for(name)
+    template = spec.label if spec is not None else ""
+    title = template.split(":", 1)[0] if ":" in template else name.replace("_", " ").capitalize()
+    return f"{title}: other"

@@ -91,6 +91,11 @@ def ingest_paths(
         with connect(store) as con:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
+            # DuckDB writes a large append into the store file before COMMIT ("optimistic
+            # writes"); a batch that then fails or is killed leaves those blocks behind and the
+            # file grows with no row changed. Held in memory (spilling to DuckDB's temp folder),
+            # an aborted batch leaves the file as it was.
+            con.execute("SET enable_optimistic_write = false")
             try:
                 report = _ingest(con, files, flat, store, labels)
             except duckdb.Error as exc:

@@ -282,8 +282,8 @@ def _created(path: Path, raw: object, rules: dict[str, ColumnRule]) -> CreatedFr
         raise _fail(path, "created_at needs exactly from_order, start and end")
     column = str(raw["from_order"]).strip()
     if column not in rules:
-        raise _fail(path, f"created_at.from_order names {column!r}, which columns: does not "
-                          "declare")
+        raise _fail(path, f"created_at.from_order names {column!r}, a column the mapping's "
+                          "columns: section does not declare; use one of its column names")
     try:
         start, end = (datetime.fromisoformat(str(raw[k]).strip()) for k in ("start", "end"))
     except ValueError:

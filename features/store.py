@@ -12,6 +12,7 @@ Tables:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,13 +71,30 @@ def connect(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
-        raise LeadscoreError(
-            f"Cannot open the store {path} ({str(exc).splitlines()[0]}): "
-            "check the path, or close the other program that holds it."
-        ) from None
+        raise _open_error(path, exc) from None
     try:
         if not read_only:
             create_schema(con)
         yield con
     finally:
         con.close()
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> LeadscoreError:
+    """One sentence for a store that would not open; a lock held elsewhere says by whom.
+
+    DuckDB's lock message ends with advice for its own command line ("-readonly parameter in the
+    CLI") that means nothing to a leadscore user, so it is not passed on.
+    """
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"\(PID (\d+)\)", text)
+        who = f" (process {holder.group(1)})" if holder else ""
+        return LeadscoreError(
+            f"The store {path} is in use by another program{who}: wait for that ingest, review "
+            "or notebook to finish (or close it) and re-run."
+        )
+    return LeadscoreError(
+        f"Cannot open the store {path} ({text.splitlines()[0]}): check the path, or close the "
+        "other program that holds it."
+    )

@@ -57,6 +57,7 @@ from leadscore.errors import LeadscoreError
 from scoring.forest import Forest
 from scoring.linear import LinearModel, blend_contributions
 from scoring.reasons import Reason, top_reasons_of
+from scoring.treeshap import TreeShap
 
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
@@ -123,8 +124,10 @@ class ScoringBundle:
                   for name, m in (manifest.pop("linear", None) or {}).items()}
         bundle = cls(manifest=manifest, encoder=encoder, boosters=boosters,
                      num_threads=num_threads, linear=linear)
-        # compile the forest now (numba, cached on disk), not on the first lead scored
+        # compile the forest and the TreeSHAP tables now (numba, cached on disk), not on the
+        # first lead scored
         bundle.margins(np.zeros((1, len(manifest["features"]))))
+        bundle._treeshap()
         return bundle
 
     # ---- metadata ----------------------------------------------------------------------
@@ -230,20 +233,48 @@ class ScoringBundle:
         digits = (np.asarray(intent_score)[:, None] < intent_cuts[None, :]).sum(axis=1).tolist()
         return [f"{FIT_LETTERS[f]}{1 + i}" for f, i in zip(letters, digits, strict=True)]
 
+    def _treeshap(self) -> TreeShap | None:
+        """The full booster's compiled TreeSHAP (None for a model kind it does not cover, or
+        without boosters: a logistic bundle)."""
+        if "_treeshap_cache" not in self.__dict__:
+            try:
+                explainer = TreeShap(self.boosters["full"]) if self.boosters else None
+            except ValueError:
+                explainer = None
+            self.__dict__["_treeshap_cache"] = explainer
+        return self.__dict__["_treeshap_cache"]
+
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Exact contributions to the full model's margin: (n, n_features + 1), last = base.
 
-        TreeSHAP for the booster, looked-up values for the linear model, the weighted sum of
-        both for a blend; every row adds up to ``margins(X)["full"]``.
+        TreeSHAP for the booster (``pred_contrib``'s values, to 1e-9, from
+        ``scoring.treeshap.TreeShap``, an order of magnitude faster; large batches use every
+        thread unless ``num_threads`` is 1), looked-up values for the linear model, the weighted
+        sum of both for a blend; every row adds up to ``margins(X)["full"]``.
         """
         weight = self.blend_weight
         linear = self.linear["full"].contributions(X) if weight < 1.0 else None
         if weight == 0.0:
             return linear
-        trees = np.asarray(
-            self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
-        )
+        explainer = self._treeshap()
+        if explainer is not None:
+            trees = explainer.contributions(X, parallel=self.num_threads != 1)
+        else:
+            trees = np.asarray(
+                self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
+            )
         return trees if linear is None else blend_contributions(trees, linear, weight)
+
+    def vocabulary(self) -> dict[str, frozenset[str]]:
+        """Each categorical feature's learned categories: what a reason label may show."""
+        cached = self.__dict__.get("_vocabulary_cache")
+        if cached is None:
+            enc = self.encoder
+            cached = {name: frozenset(enc.categories_[name])
+                      for name, kind in zip(enc.feature_names_, enc.feature_kinds_, strict=True)
+                      if kind == "categorical"}
+            self.__dict__["_vocabulary_cache"] = cached
+        return cached
 
     def score_encoded(
         self, X: np.ndarray, raws: Sequence[Mapping[str, Any]] | None = None, *,
@@ -258,7 +289,7 @@ class ScoringBundle:
             if raws is None or len(raws) != len(X):
                 raise ValueError("reasons need the raw feature values of every row")
             reasons = top_reasons_of(self.contributions(X), raws, self.manifest["features"],
-                                     top_reasons)
+                                     top_reasons, self.vocabulary())
         return Scores(probs["full"], probs["fit"], probs["intent"],
                       self.grades(probs["fit"], probs["intent"]), probs["full"] >= self.threshold,
                       reasons)

@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from features.definitions import render_reason
+from features.definitions import FeatureSpec, other_reason, render_reason
+
+OTHER = object()
+"""``shown_value``'s answer for a category the model never learned: the label reads "other"."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,56 @@ class Reason:
                 "impact": round(self.impact, 6)}
 
 
+def shown_value(value: Any, known: frozenset[str] | None, kind: str | None) -> Any:
+    """``value`` as a reason may show it: a category the model learned, else ``OTHER``.
+
+    A label never repeats free text a client sent (an e-mail or a name typed into ``industry``):
+    only values of the model's own vocabulary (``known``, for a categorical feature), or numbers,
+    get through.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if known is not None:
+        return value if str(value) in known else OTHER
+    if kind == "numeric" and isinstance(value, str):  # text that is not a number: unknown
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return value
+
+
+class _Labels:
+    """The labels of one batch: each feature's spec parsed once, each (feature, value) rendered
+    once. Rendering was a third of batch scoring once TreeSHAP was compiled, and the same few
+    values recur over many leads."""
+
+    def __init__(self, features: Sequence[Mapping[str, Any]],
+                 vocabulary: Mapping[str, frozenset[str]] | None = None) -> None:
+        # a full spec (with its label template) keeps an attribute's original column name
+        self.specs = [FeatureSpec.from_dict(f) if "label" in f else None for f in features]
+        self.known = [(vocabulary or {}).get(f["name"]) for f in features]
+        self.kinds = [f.get("kind") for f in features]
+        self.rendered: dict[tuple, str] = {}
+
+    def __call__(self, i: int, name: str, value: Any) -> str:
+        value = shown_value(value, self.known[i], self.kinds[i])
+        if value is OTHER:
+            return other_reason(name, self.specs[i])
+        key = (i, type(value), value)
+        try:
+            label = self.rendered.get(key)
+        except TypeError:  # an unhashable value
+            return render_reason(name, value, self.specs[i])
+        if label is None:
+            label = self.rendered[key] = render_reason(name, value, self.specs[i])
+        return label
+
+
 def reasons_for(
     contrib_row: np.ndarray, raw: Mapping[str, Any], features: Sequence[Mapping[str, Any]],
-    top: int,
+    top: int, labels: _Labels | None = None,
+    vocabulary: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Reason]:
     """The ``top`` largest contributions of one lead, labelled from its raw feature values.
 
@@ -46,6 +96,9 @@ def reasons_for(
         raw: the lead's raw (unencoded) feature values.
         features: the manifest's feature specs, in the contributions' order.
         top: how many reasons at most; a zero contribution is never a reason.
+        labels: a batch's label cache (``top_reasons_of`` passes one).
+        vocabulary: each categorical feature's learned categories; any other value reads
+            "other" (None: every categorical value is shown as sent).
     """
     values = contrib_row[:-1]
     order = np.argsort(-np.abs(values), kind="stable")[:top]
@@ -54,17 +107,19 @@ def reasons_for(
         if values[i] == 0.0:
             continue
         name = features[i]["name"]
-        # a full spec (with its label template) keeps an attribute's original column name
-        spec = features[i] if "label" in features[i] else None
-        out.append(Reason(name, render_reason(name, raw.get(name), spec),
-                          features[i]["group"], float(values[i])))
+        if labels is None:
+            labels = _Labels(features, vocabulary)
+        label = labels(i, name, raw.get(name))
+        out.append(Reason(name, label, features[i]["group"], float(values[i])))
     return out
 
 
 def top_reasons_of(
     contributions: np.ndarray, raws: Sequence[Mapping[str, Any]],
     features: Sequence[Mapping[str, Any]], top: int,
+    vocabulary: Mapping[str, frozenset[str]] | None = None,
 ) -> list[list[Reason]]:
     """``reasons_for`` of every row of a contributions matrix."""
-    return [reasons_for(contributions[i], raws[i], features, top)
+    labels = _Labels(features, vocabulary)
+    return [reasons_for(contributions[i], raws[i], features, top, labels)
             for i in range(len(contributions))]

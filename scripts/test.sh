@@ -12,6 +12,14 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
         || echo "warning: could not install chromium; the browser test will skip" >&2
 fi
 
+# The Spark engine's test needs a Java runtime (17+ for pyspark 4); Debian's, when missing.
+if ! command -v java >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing openjdk-17-jre-headless for the Spark test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        openjdk-17-jre-headless >/dev/null) \
+        || echo "warning: could not install Java; the Spark test will skip" >&2
+fi
+
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -147,8 +147,14 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     if first["type"] == "too_long" and route.batch_field and \
             tuple(first["loc"]) == (route.batch_field,):
         return _too_many(max_leads, route.batch_field)
-    listed = [{"field": field_path(tuple(e["loc"])), "error": _message(e, route.model)}
-              for e in errors[:MAX_LISTED_ERRORS]]
+    listed: list[dict[str, str]] = []
+    for e in errors:
+        entry = {"field": field_path(tuple(e["loc"]), route.model.model_fields),
+                 "error": _message(e, route.model)}
+        if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
+            listed.append(entry)
+        if len(listed) == MAX_LISTED_ERRORS:
+            break
     head = listed[0]
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
@@ -163,6 +169,10 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required, but missing"
+    loc = tuple(error["loc"])
+    if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
+        # Pydantic reports each member of the value union; one sentence says what fits
+        return "an attribute value must be text, a number, true/false or null"
     return str(error["msg"]).removeprefix("Value error, ").rstrip(".")
 
 

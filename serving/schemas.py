@@ -17,10 +17,11 @@ Validation policy (docs/api.md says the same to callers):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, with_config
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, with_config
 from typing_extensions import TypedDict
 
 MAX_LEADS = 1000
@@ -35,7 +36,14 @@ def _as_utc(value: datetime) -> datetime:
 
 
 # pydantic-core checks the range itself (instants compared in UTC, a naive value read as UTC).
-EventTime = Annotated[datetime, Field(ge=_EARLIEST, lt=_LATEST)]
+EventTime = Annotated[datetime, Field(
+    ge=_EARLIEST, lt=_LATEST,
+    # the range is enforced above; the OpenAPI document says it too (JSON Schema has no date-time
+    # bounds, hence the ajv-formats keywords and the sentence)
+    json_schema_extra={"formatMinimum": "1970-01-01T00:00:00Z",
+                       "formatExclusiveMaximum": "2200-01-01T00:00:00Z",
+                       "x-range": "1970-01-01T00:00:00Z <= value < 2200-01-01T00:00:00Z"},
+)]
 """An activity's time, as sent (offset kept, naive = UTC): feature building converts each to
 epoch microseconds, so a Python validator here would only add a call per activity, thousands in a
 large request."""
@@ -166,7 +174,7 @@ class ScoreRequest(BaseModel):
         max_length=MAX_LEADS,
         description=f"1 to {MAX_LEADS:,} leads; scores come back in the same order.",
     )
-    reasons: bool = Field(
+    reasons: StrictBool = Field(  # strict: 0, 1, "yes" are refused, as the schema says boolean
         default=True,
         description="Explain each score with its top signals (TreeSHAP). `false` is faster.",
         examples=[True],
@@ -294,12 +302,35 @@ class ErrorResponse(BaseModel):
     )
 
 
-def field_path(loc: tuple[Any, ...]) -> str:
-    """A Pydantic error location as a path: ``("leads", 3, "as_of")`` -> ``leads[3].as_of``."""
+CLIENT_KEY = "<key>"
+"""What an error path shows instead of a key the client chose (an attribute name, an unknown
+top-level key): such a key can be an e-mail address or a name, and errors never echo input."""
+
+
+def _field_names() -> frozenset[str]:
+    names = set(ScoreRequest.model_fields) | set(Lead.model_fields)
+    names |= set(Activity.__annotations__)
+    return frozenset(names)
+
+
+def field_path(loc: tuple[Any, ...], names: Iterable[str] = ()) -> str:
+    """A Pydantic error location as a path: ``("leads", 3, "as_of")`` -> ``leads[3].as_of``.
+
+    Only field names of the schema (the scoring request's, plus ``names``: a route's own model)
+    are shown; the first other key becomes ``<key>`` and ends the path (what follows it is
+    Pydantic's name for a union member, not a field).
+    """
+    known = _FIELD_NAMES.union(names)
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
+            continue
+        name = part if part in known else CLIENT_KEY
+        out += f".{name}" if out else name
+        if name == CLIENT_KEY:
+            break
     return out
+
+
+_FIELD_NAMES = _field_names()

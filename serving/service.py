@@ -51,6 +51,7 @@ from serving.gateway import (
 )
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
+from serving.workers import note_worker_start
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -214,6 +215,7 @@ class LeadScorer:
         if not api_keys():
             logger.warning("%s is not set: authentication is OFF; only clients on this machine "
                            "are answered.", KEYS_ENV)
+        note_worker_start(logger, bentoml.server_context.worker_index)
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],

@@ -38,7 +38,7 @@ from features.label_policy import load_policy
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
-from training import dataset
+from training import cycle_guard, dataset
 from training.cycle import aligned_frame, band_of, train_and_evaluate
 from training.evaluate import evaluate
 from training.tracking import quiet_mlflow, setup_tracking
@@ -207,7 +207,7 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
                  for model, values in backtest.means.iterrows()
                  for k, v in values.items() if np.isfinite(v)}
         mlflow.log_metrics(means)
-        with tempfile.TemporaryDirectory(prefix="leadscore-backtest-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("backtest")) as tmp:
             path = Path(tmp) / "backtest.csv"
             backtest.rows.to_csv(path, index=False)
             mlflow.log_artifact(str(path))

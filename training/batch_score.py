@@ -2,9 +2,14 @@
 
 The input is a CSV or Parquet file of lead rows (the leads table's columns, an optional
 ``activities`` column holding a JSON list of ``{"activity_type", "occurred_at"}``, an optional
-``attributes`` JSON object, an optional ``as_of``). Features are built per lead by the same
-one scoring path the API uses (``ScoringBundle.score_records``), so a lead scores the same in a
-file and over HTTP.
+``attributes`` JSON object, an optional ``as_of``); the activities can instead be joined by
+``lead_id`` from an activities file or the store (``training.batch_io``). Every chunk goes
+through the one scoring path the API uses (``ScoringBundle.score_records``), so a lead scores the
+same in a file, on Spark (``training.spark_score``) and over HTTP.
+
+The file is read and written in chunks (memory stays bounded), and the chunks are scored by a
+pool of worker processes, one per core: feature building is Python and holds the GIL, so
+processes, not threads, use every core. Chunks are written in input order as they finish.
 
 The output holds ``lead_id`` and the model's answers only (score, fit_score, intent_score, grade,
 is_mql, reasons as a JSON string, model_version): personal data such as e-mail addresses is never
@@ -14,8 +19,14 @@ copied to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -24,65 +35,40 @@ import pandas as pd
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
 from scoring.pyfunc import score_lead_frame
+from training.batch_io import ChunkWriter, check_input, count_rows, lead_chunks
 
 CHUNK = 2_000
 TOP_REASONS = 5
-FORMATS = (".csv", ".parquet")
+FILE_COLUMNS = ["lead_id", *OUTPUT_COLUMNS, "reasons", "model_version"]
+"""The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
-def read_leads(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file of leads (every CSV value as text; feature code parses it).
+def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, start: int = 0,
+                top: int = TOP_REASONS, model_version: str = "") -> pd.DataFrame:
+    """Score one chunk of lead rows: one output row per input row, in order.
+
+    Args:
+        bundle: the scoring bundle.
+        leads: lead rows (see the module docstring).
+        now: the scoring moment of rows without ``as_of``.
+        start: the chunk's first row in the file, so an error names the file's row.
+        top: reasons per lead.
+        model_version: written in the ``model_version`` column.
 
     Raises:
-        LeadscoreError: when the file is missing, of another format, or unreadable.
+        LeadscoreError: naming the row when a lead is malformed.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise LeadscoreError(f"No file at {path}: give a CSV or Parquet file of leads.")
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise LeadscoreError(
-            f"{path} is neither .csv nor .parquet: export the leads as one of them."
-        )
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=True)
-        return pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types for a broken file
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise LeadscoreError(
-            f"Cannot read {path} ({first}): check that it is a valid file."
-        ) from None
-
-
-def _write(frame: pd.DataFrame, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix.lower() == ".parquet":
-        frame.to_parquet(output, index=False)
-    else:
-        frame.to_csv(output, index=False)
-
-
-def score_frame_with_reasons(
-    bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, top: int = TOP_REASONS,
-    progress: Callable[[int], None] | None = None,
-) -> pd.DataFrame:
-    """Score a lead frame: one output row per input row, in order, with reasons as JSON text."""
-    parts = []
-    for start in range(0, len(leads), CHUNK):
-        chunk = leads.iloc[start:start + CHUNK]
-        try:
-            scores = score_lead_frame(bundle, chunk, now=now, top_reasons=top)
-        except LeadscoreError as exc:
-            # the message names the row inside the chunk: make it the file's row
-            raise LeadscoreError(_shift_row(str(exc), start)) from None
-        part = scores.frame()
-        part["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons]
-        parts.append(part)
-        if progress is not None:
-            progress(len(chunk))
-    columns = [*OUTPUT_COLUMNS, "reasons"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        scores = score_lead_frame(bundle, leads, now=now, top_reasons=top)
+    except LeadscoreError as exc:
+        # the message names the row inside the chunk: make it the file's row
+        raise LeadscoreError(_shift_row(str(exc), start)) from None
+    out = scores.frame().reset_index(drop=True)
+    out.insert(0, "lead_id", leads["lead_id"].astype(str).tolist() if "lead_id" in leads.columns
+               else [str(start + i) for i in range(len(leads))])
+    out["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons or []]
+    out["model_version"] = model_version
+    return out[FILE_COLUMNS]
 
 
 def _shift_row(message: str, offset: int) -> str:
@@ -93,47 +79,125 @@ def _shift_row(message: str, offset: int) -> str:
     return message
 
 
+# ---- the worker processes ------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(bundle_dir: str, now: datetime, model_version: str) -> None:
+    # one thread per process: the processes already take every core
+    _WORKER.update(bundle=ScoringBundle.load(bundle_dir, num_threads=1), now=now,
+                   model_version=model_version)
+
+
+def _score_in_worker(leads: pd.DataFrame, start: int) -> pd.DataFrame:
+    return score_chunk(_WORKER["bundle"], leads, now=_WORKER["now"], start=start,
+                       model_version=_WORKER["model_version"])
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: datetime,
+                 model_version: str, workers: int,
+                 on_scored: Callable[[pd.DataFrame], None]) -> None:
+    """Score every chunk, handing each scored chunk to ``on_scored`` in input order.
+
+    With ``workers`` > 1 the chunks go to that many processes (started fresh, not forked, so no
+    thread pool of the parent is copied half-held); at most two chunks per worker wait in
+    memory at a time.
+    """
+    if workers <= 1:
+        start = 0
+        for chunk in chunks:
+            on_scored(score_chunk(bundle, chunk, now=now, start=start,
+                                  model_version=model_version))
+            start += len(chunk)
+        return
+    with tempfile.TemporaryDirectory(prefix="leadscore-bundle-") as folder:
+        bundle.save(folder)
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                 initializer=_start_worker,
+                                 initargs=(folder, now, model_version)) as pool:
+            pending: deque[Future] = deque()
+            start = 0
+            try:
+                for chunk in chunks:
+                    pending.append(pool.submit(_score_in_worker, chunk, start))
+                    start += len(chunk)
+                    if len(pending) >= 2 * workers:
+                        on_scored(pending.popleft().result())
+                while pending:
+                    on_scored(pending.popleft().result())
+            except BaseException as exc:
+                for future in pending:
+                    future.cancel()
+                if isinstance(exc, BrokenProcessPool):
+                    raise LeadscoreError(
+                        "A scoring worker process died (out of memory?): rerun with fewer "
+                        "--workers."
+                    ) from None
+                raise
+
+
 def score_file(
-    input_path: Path, output: Path, config: dict[str, Any], model_uri: str | None = None
+    input_path: Path, output: Path, config: dict[str, Any], model_uri: str | None = None, *,
+    workers: int | None = None, activities: str | Path | None = None, chunk: int = CHUNK,
 ) -> str:
     """Score every lead of ``input_path`` and write scores and reasons to ``output``.
 
     Args:
         input_path: CSV or Parquet file of leads.
         output: where to write (``.csv`` or ``.parquet``, by its suffix).
-        config: the leadscore config (the MLflow store and registered model name).
+        config: the leadscore config (the MLflow store, registered model name, the store).
         model_uri: an MLflow model URI; None means ``models:/<registered_model>@champion``.
+        workers: processes to score with; None means one per core.
+        activities: None to read the leads' ``activities`` column; ``"store"`` or an activities
+            file to join them by lead id.
+        chunk: rows per chunk.
 
     Returns:
         One line saying what was scored, by which model, and where it went.
 
     Raises:
-        LeadscoreError: when there is no champion, the file cannot be read, or a lead is malformed.
+        LeadscoreError: when there is no champion, a file cannot be read, or a lead is malformed.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from training.registry import load_bundle
 
-    output = Path(output)
-    if output.suffix.lower() not in FORMATS:
-        raise LeadscoreError(f"--out {output} must end in .csv or .parquet.")
-    leads = read_leads(input_path)
-    bundle, version = load_bundle(model_uri, config)
-    label = f"v{version.version}" if version is not None else (model_uri or "champion")
-    now = datetime.now(UTC)
-    with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as progress:
-        task = progress.add_task("score", total=len(leads))
-        scores = score_frame_with_reasons(
-            bundle, leads, now=now, progress=lambda n: progress.advance(task, n)
-        )
-    ids = (leads["lead_id"].astype(str).reset_index(drop=True) if "lead_id" in leads.columns
-           else pd.Series(range(len(leads)), name="row"))
-    out = pd.concat([ids, scores], axis=1)
-    out["model_version"] = label
-    _write(out, output)
-    mqls = int(out["is_mql"].sum()) if len(out) else 0
-    share = f" ({mqls / len(out):.1%})" if len(out) else ""
+    writer = ChunkWriter(Path(output))
+    try:
+        input_path = check_input(input_path)
+        bundle, version = load_bundle(model_uri, config)
+        label = f"v{version.version}" if version is not None else (model_uri or "champion")
+        total, mqls = 0, 0
+
+        rows = count_rows(input_path)
+        workers = workers or default_workers()
+        if rows is not None:  # no more processes than chunks: a small file stays in-process
+            workers = max(1, min(workers, -(-rows // chunk)))
+        with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=True) as progress:
+            task = progress.add_task("score", total=rows)
+
+            def on_scored(frame: pd.DataFrame) -> None:
+                nonlocal total, mqls
+                writer.write(frame)
+                total += len(frame)
+                mqls += int(frame["is_mql"].sum())
+                progress.advance(task, len(frame))
+
+            score_chunks(bundle, lead_chunks(input_path, chunk, activities, Path(config["store"])),
+                         now=datetime.now(UTC), model_version=label, workers=workers,
+                         on_scored=on_scored)
+        writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
+    except BaseException:
+        writer.abort()
+        raise
+    share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
-    return f"Scored {len(out):,} leads with {by}: {mqls:,} MQLs{share}; wrote {output}."
+    return f"Scored {total:,} leads with {by}: {mqls:,} MQLs{share}; wrote {writer.output}."

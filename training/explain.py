@@ -1,8 +1,9 @@
 """Why the model scores as it does: exact TreeSHAP, globally and per lead, and the charts.
 
-SHAP values come from LightGBM's own ``pred_contrib`` on the full booster: exact TreeSHAP in
-log-odds, one column per feature plus the base value, summing to the booster's raw margin. Platt
-scaling is monotone, so a positive contribution always raises ``score``.
+SHAP values are LightGBM's ``pred_contrib`` on the full booster, computed by the compiled
+``scoring.treeshap.TreeShap`` (``ScoringBundle.contributions``): exact TreeSHAP in log-odds,
+one column per feature plus the base value, summing to the booster's raw margin. Platt scaling
+is monotone, so a positive contribution always raises ``score``.
 
 Per-lead reasons come from ``scoring.reasons``, as in the API and batch scoring, so a reason in
 the leaders' report reads exactly as it does in the CRM. ``explanation`` gives the same values as a

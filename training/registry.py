@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
+from training import cycle_guard
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -150,6 +151,7 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     previous = alias_version(client, name, CHAMPION)
     if previous == version:
         return f"champion: v{version} already (nothing moved)"
+    cycle_guard.require_completed_run(client, name, version)
     set_champion(client, name, version)
     return _describe(previous, version)
 
@@ -166,7 +168,9 @@ def rollback_champion(config: dict[str, Any]) -> str:
     if current is None:
         raise LeadscoreError(no_champion(client, name))
     existing = set(versions(client, name))
-    history = [v for v in champion_history(client, name) if v in existing]
+    # a version whose review was killed or failed is never a place to roll back to
+    history = [v for v in champion_history(client, name) if v in existing
+               and cycle_guard.run_status(client, name, v) in ("FINISHED", None)]
     if history and history[-1] == current:
         history.pop()
     while history and history[-1] == current:
@@ -207,7 +211,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
     from training.tracking import quiet_mlflow
 
     # the boosters and the manifest are read into memory, so the download can go at once
-    with tempfile.TemporaryDirectory(prefix="leadscore-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("model")) as tmp:
         try:
             with quiet_mlflow():
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))

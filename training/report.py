@@ -279,6 +279,7 @@ def _infeasible_message(run: data.CycleRun) -> str:
 
 
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
+    # every key the template reads, in every state (a weekly cycle has no matured "after" side)
     out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None}
     if check.verdict == "first cycle":
         return out
@@ -404,9 +405,18 @@ def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path(
 
     if not cycle or "/" in cycle or "\\" in cycle or cycle.startswith("."):
         raise LeadscoreError(f"Cycle name {cycle!r} cannot name a folder: use e.g. 2026-W47.")
+    from jinja2 import TemplateError
+
     client = mlflow_client(config)
     ctx, figs, run = build_context(cycle, config, client)
-    html = render(ctx)
+    try:
+        html = render(ctx)
+    except TemplateError as exc:  # a state the page does not cover: one sentence, no traceback
+        raise LeadscoreError(
+            f"The report for cycle {cycle!r} could not be rendered ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}): please report this, with "
+            "the cycle's run id."
+        ) from None
     path = Path(out_dir) / cycle / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

@@ -27,7 +27,9 @@ AS_OF_PARAMS = ("as_of",)
 """The review date: the param ``training.review.cycle_params`` writes (only that one)."""
 WINDOW_START_PARAMS = ("data_window_start",)
 """The first training cohort, as ``training.cycle.data_window`` names it."""
-_BROKEN = ("FAILED", "KILLED")  # a cycle that failed part-way is not a review to report on
+# only a review that ran to its end is a cycle: FAILED and KILLED runs, and RUNNING ones (a review
+# still going, or one whose process was killed before MLflow could close the run), are not
+_COMPLETED = "FINISHED"
 
 
 @dataclass
@@ -106,7 +108,7 @@ def _experiment_id(client, config: dict[str, Any]) -> str:
 
 
 def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
-    """The newest run tagged ``cycle`` that did not fail.
+    """The newest completed run tagged ``cycle``.
 
     Raises:
         LeadscoreError: when no run carries the tag.
@@ -118,7 +120,7 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
         filter_string=f"tags.cycle = '{safe}'",
         order_by=["attributes.start_time DESC"],
         max_results=20,
-    ) if r.info.status not in _BROKEN]
+    ) if r.info.status == _COMPLETED]
     if not runs:
         raise LeadscoreError(
             f"No review run for cycle {cycle!r} in experiment "
@@ -128,7 +130,8 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
 
 
 def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
-    """The latest run of another cycle that started before ``current`` (None: first cycle)."""
+    """The latest completed run of another cycle that started before ``current`` (None: first
+    cycle)."""
     experiment_id = _experiment_id(client, config)
     started_ms = int(current.started.replace(tzinfo=UTC).timestamp() * 1000)
     runs = client.search_runs(
@@ -140,7 +143,7 @@ def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun 
     for run in runs:
         other = run.data.tags.get("cycle")
         if (run.info.run_id != current.run_id and other not in (None, current.cycle)
-                and run.info.status not in _BROKEN):
+                and run.info.status == _COMPLETED):
             return _to_cycle_run(run)
     return None
 

@@ -33,11 +33,11 @@ from features.outcome_lag import review_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
-from training import explain, registry
+from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, train_and_evaluate
 from training.evaluate import calibration_table
 from training.model import lightgbm_params
-from training.report import write_report
+from training.report import MIN_SIGNAL_SHARE, write_report
 from training.review_console import COMPARED_METRICS, ReviewSummary
 from training.tournament_log import log_tournament
 from training.tracking import client as mlflow_client
@@ -191,19 +191,24 @@ def run_review(
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
-    experiment_id = setup_tracking(config)
-    tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
-                                          run_name=f"review {cycle}", tags=tags) as run:
-        mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
-                            if v is not None})
-        result = train_and_evaluate(cycle, review_date, config)
-        log_cycle(result, config)
-        will_promote = bool(result.gates.passed and promote)
-        version = register(result, config, promote=will_promote)
-        mlflow.set_tag("promote_requested", str(promote).lower())
-        summary = summarize(result, run.info.run_id, version, promote)
+    # one review per registry at a time; what killed reviews left behind is tidied under the lock
+    with cycle_guard.review_lock(config):
+        experiment_id = setup_tracking(config)
+        cycle_guard.close_killed_runs(mlflow_client(config), experiment_id)
+        cycle_guard.remove_orphan_folders()
+        tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **cycle_guard.owner_tags()}
+        with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id,
+                                              run_name=f"review {cycle}", tags=tags) as run:
+            mlflow.log_metrics({f"outcome_lag_{k}": float(v) for k, v in lag.as_dict().items()
+                                if v is not None})
+            result = train_and_evaluate(cycle, review_date, config)
+            log_cycle(result, config)
+            will_promote = bool(result.gates.passed and promote)
+            version = register(result, config, promote=will_promote)
+            mlflow.set_tag("promote_requested", str(promote).lower())
+            summary = summarize(result, run.info.run_id, version, promote)
     summary.notes.insert(0, lag.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
@@ -304,7 +309,7 @@ def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
         name: {key: metrics.get(key, math.nan) for key, _, _ in COMPARED_METRICS}
         for name, metrics in compared_models(result).items()
     })
-    with tempfile.TemporaryDirectory(prefix="leadscore-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
         folder = Path(tmp) / "evaluation"
         _write_artifacts(
             folder, decision=result.decision, gates=result.gates,
@@ -322,7 +327,7 @@ def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> i
     ``promote`` moves ``champion`` too; the caller passes it only when every gate passed.
     """
     bundle = result.deployed or result.bundle
-    with tempfile.TemporaryDirectory(prefix="leadscore-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("review")) as tmp:
         bundle_dir = bundle.save(Path(tmp) / "bundle")
         model_info = mlflow.pyfunc.log_model(
             name="model",
@@ -386,13 +391,23 @@ def version_description(result: CycleResult) -> str:
             f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")
 
 
+def listed(importance: pd.DataFrame) -> pd.DataFrame:
+    """Signals worth naming: at least ``MIN_SIGNAL_SHARE`` of the total importance, as the
+    report lists them."""
+    if importance.empty:
+        return importance
+    share = importance["mean_abs_shap"] / (float(importance["mean_abs_shap"].sum()) or 1.0)
+    return importance[share >= MIN_SIGNAL_SHARE]
+
+
 def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> ReviewSummary:
     """What the cycle found and did, for the command line."""
     promoted = bool(result.gates.passed and promote)
     split_counts = dict(result.window, train_leads=len(result.train),
                         calib_leads=len(result.calib), valid_leads=len(result.valid),
                         valid_positives=int(result.labels.sum()))
-    signals = result.importance.head(TOP_SIGNALS)[["feature", "label", "group", "direction"]]
+    signals = listed(result.importance).head(TOP_SIGNALS)[["feature", "label", "group",
+                                                             "direction"]]
     return ReviewSummary(
         cycle=result.cycle, as_of=result.as_of, run_id=run_id, labels=result.data.summary,
         split=split_counts, threshold=result.decision.as_dict(), models=compared_models(result),

@@ -170,6 +170,9 @@ BAD_MAPPINGS = {
     "no version": ("version: 2", "", "whole-number version"),
     "personal column": ("Prospect ID: ignore", "Prospect ID: ignore\n  Email: post_outcome",
                         "personal data"),
+    "misspelt from_order": ("{from_order: Lead Number,", "{from_order: Lead Numbr,",
+                            "created_at.from_order names 'Lead Numbr', a column the mapping's "
+                            "columns: section does not declare; use one of its column names."),
 }
 
 

@@ -17,7 +17,7 @@ from serving.champion import ServedModel
 from serving.schemas import ScoreRequest
 from serving.service import score_payload
 from tests.training.made_up import made_up_leads, train_tiny_bundle
-from training.batch_score import score_frame_with_reasons
+from training.batch_score import score_chunk
 from training.review import input_example
 
 
@@ -60,7 +60,7 @@ def test_an_older_manifest_builds_the_same_features_in_the_api_and_the_pyfunc(
                                   pd.DataFrame(by_api.records()))
     assert loaded.feature_config == served.bundle.feature_config
     # batch scoring (`leadscore score`) takes the same path and gives the same reasons
-    batch = score_frame_with_reasons(loaded, frame, now=datetime(2026, 10, 1), top=3)
+    batch = score_chunk(loaded, frame, now=datetime(2026, 10, 1), top=3)
     assert [json.loads(r) for r in batch["reasons"]] == [s["reasons"] for s in api["scores"]]
 
 

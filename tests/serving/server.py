@@ -62,14 +62,25 @@ def server_env(tracking_uri: str, *, keys: str | None = "testkey", reload_s: flo
     return env
 
 
-def start_server(env: dict[str, str], log_path: Path, *, wait_ready: bool = True) -> RunningServer:
+def bentoml_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "bentoml", "serve", "serving.service:LeadScorer",
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+def leadscore_command(port: int) -> list[str]:
+    """``leadscore serve``, as a user starts it (its own BentoML home and Prometheus folder)."""
+    return [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
+            "--port", str(port)]
+
+
+def start_server(env: dict[str, str], log_path: Path, *, wait_ready: bool = True,
+                 command=bentoml_command) -> RunningServer:
     """Start the service on a free loopback port; wait until /readyz answers 200 (or /livez)."""
     port = free_port()
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "serving.service:LeadScorer",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
     probe = "/readyz" if wait_ready else "/livez"

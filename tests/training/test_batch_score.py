@@ -83,3 +83,103 @@ def test_no_champion_says_to_run_a_review(mlflow_config, tmp_path):
     _input_frame(3).to_csv(source, index=False)
     with pytest.raises(LeadscoreError, match=r"No champion model yet: run `leadscore review`"):
         score_file(source, tmp_path / "out.csv", mlflow_config)
+
+
+# ---- chunks, processes and joined activities -------------------------------------------------
+def _activity_rows(leads: pd.DataFrame) -> pd.DataFrame:
+    rows = [{"lead_id": lead_id, **activity}
+            for lead_id, text in zip(leads["lead_id"], leads["activities"], strict=True)
+            for activity in json.loads(text)]
+    return pd.DataFrame(rows, columns=["lead_id", "occurred_at", "activity_type"])
+
+
+def test_chunks_processes_and_joined_activities_give_the_same_file(bundle_dir, tmp_path):
+    leads = _input_frame(50)
+    leads["as_of"] = "2026-10-01T00:00:00"  # every row at one moment: runs are comparable
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+    one = tmp_path / "one.csv"
+    score_file(source, one, default_config(), bundle_dir, workers=1)
+    expected = pd.read_csv(one)
+
+    # chunks of 7 rows over two processes, written in input order
+    two = tmp_path / "two.csv"
+    score_file(source, two, default_config(), bundle_dir, workers=2, chunk=7)
+    pd.testing.assert_frame_equal(pd.read_csv(two), expected)
+
+    # activities joined by lead id from a file (CSV and Parquet) instead of the JSON column
+    activities = _activity_rows(leads)
+    assert len(activities) > 20
+    leads.drop(columns=["activities"]).to_parquet(tmp_path / "bare.parquet")
+    for suffix in (".csv", ".parquet"):
+        table = tmp_path / f"activities{suffix}"
+        (activities.to_csv(table, index=False) if suffix == ".csv"
+         else activities.to_parquet(table))
+        joined = tmp_path / f"joined{suffix}.csv"
+        score_file(tmp_path / "bare.parquet", joined, default_config(), bundle_dir, workers=1,
+                   activities=table, chunk=9)
+        pd.testing.assert_frame_equal(pd.read_csv(joined), expected)
+
+
+def test_a_bad_row_in_a_later_chunk_names_the_files_row_and_writes_nothing(bundle_dir, tmp_path):
+    leads = _input_frame(30)
+    leads.loc[23, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "soon"}]'
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(LeadscoreError, match=r"^Row 23: activities\[0\]\.occurred_at"):
+        score_file(source, out, default_config(), bundle_dir, workers=2, chunk=5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "leads.csv"]
+
+
+def test_an_activities_file_without_the_contracts_columns_is_one_sentence(bundle_dir, tmp_path):
+    source = tmp_path / "leads.csv"
+    _input_frame(3).drop(columns=["activities"]).to_csv(source, index=False)
+    table = tmp_path / "activities.csv"
+    pd.DataFrame({"lead_id": ["T00000"], "when": ["2026-09-01"]}).to_csv(table, index=False)
+    with pytest.raises(LeadscoreError, match="lacks the column.*activity_type, occurred_at"):
+        score_file(source, tmp_path / "o.csv", default_config(), bundle_dir, activities=table)
+    with pytest.raises(LeadscoreError, match="No store at"):
+        score_file(source, tmp_path / "o.csv", dict(default_config(), store=str(tmp_path / "x")),
+                   bundle_dir, activities="store")
+
+
+def test_activities_from_the_store_equal_those_from_the_export_file(bundle_dir, tmp_path):
+    from features.ingest import ingest_paths
+    from generator import generate_export
+
+    export = tmp_path / "export"
+    generate_export(n_leads=150, seed=3, out_dir=export, fmt="csv", progress=False)
+    store = tmp_path / "history.duckdb"
+    ingest_paths([export], store=store)
+    config = dict(default_config(), store=str(store))
+    leads = pd.read_csv(export / "leads.csv", dtype=str)
+    leads["as_of"] = "2026-12-01T00:00:00"
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+
+    from_file, from_store = tmp_path / "file.csv", tmp_path / "store.csv"
+    score_file(source, from_file, config, bundle_dir, workers=1,
+               activities=export / "activities.csv")
+    score_file(source, from_store, config, bundle_dir, workers=1, activities="store")
+    expected = pd.read_csv(from_file)
+    pd.testing.assert_frame_equal(pd.read_csv(from_store), expected)
+    assert list(expected["lead_id"]) == list(leads["lead_id"])
+    # the activities reached the features: leads with more of them differ in intent
+    assert expected["intent_score"].nunique() > 5
+
+
+def test_the_command_line_refuses_a_join_on_spark_in_one_line(bundle_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    source = tmp_path / "leads.parquet"
+    _input_frame(3).to_parquet(source)
+    result = CliRunner().invoke(cli, ["score", "--engine", "spark", str(source), "--out",
+                                      str(tmp_path / "o.parquet"), "--model", bundle_dir,
+                                      "--activities", "store"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: --activities is for the local engine: on Spark, join the activities into the "
+        "leads' activities column first."]

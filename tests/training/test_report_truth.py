@@ -145,3 +145,11 @@ def test_no_strongest_signal_is_named_without_evidence():
                                          "sentence": "Insufficient evidence: ..."}]}
     lines = _text(_ctx(_run(), gates=gates))
     assert not any("strongest signal" in line for line in lines)
+
+
+def test_the_command_line_summary_lists_no_zero_impact_signal():
+    from training.review import listed
+
+    table = pd.DataFrame({"feature": list("abc"), "label": list("abc"), "group": ["fit"] * 3,
+                          "mean_abs_shap": [0.5, 0.2, 0.0], "direction": ["up"] * 3})
+    assert list(listed(table)["feature"]) == ["a", "b"]

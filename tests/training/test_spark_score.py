@@ -1,0 +1,75 @@
+"""The Spark engine on ``local[2]``: 10,000 leads give exactly the local engine's rows.
+
+One Spark session for the module (Java from Debian's ``openjdk-17-jre-headless``, installed by
+``scripts/test.sh`` when missing; without Java the module skips, as the browser test does
+without chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from leadscore.config import default_config
+from leadscore.errors import LeadscoreError
+from tests.training.made_up import made_up_leads
+from training.batch_score import score_chunk
+from training.spark_score import score_file_spark, spark_session
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime for Spark"),
+]
+NOW = datetime(2026, 10, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+def _leads(n: int) -> pd.DataFrame:
+    frame = pd.DataFrame(made_up_leads(n, seed=5))
+    frame["activities"] = frame["activities"].map(json.dumps)
+    frame.loc[::3, "as_of"] = None  # scored at NOW, the one moment both engines are given
+    return frame
+
+
+def test_spark_gives_the_local_scores_and_reasons_on_10000_leads(spark, tiny_bundle, tmp_path):
+    leads = _leads(10_000)
+    source = tmp_path / "leads.parquet"
+    leads.to_parquet(source)
+    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    out = tmp_path / "scores.parquet"
+
+    message = score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
+
+    assert message.startswith("Scored 10,000 leads on Spark")
+    got = pd.read_parquet(out).set_index("lead_id").sort_index()
+    local = score_chunk(tiny_bundle, leads, now=NOW, model_version=bundle_dir)
+    expected = local.set_index("lead_id").sort_index()
+    assert len(got) == 10_000
+    # every value exact; text comes back from Parquet as pandas' string dtype, not object
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+    assert (got["reasons"] == expected["reasons"]).all()
+    assert got["reasons"].map(json.loads).map(len).gt(0).all()
+
+
+def test_a_malformed_lead_on_spark_is_one_sentence(spark, tiny_bundle, tmp_path):
+    leads = _leads(20)
+    leads.loc[4, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "later"}]'
+    source = tmp_path / "leads.parquet"
+    leads.to_parquet(source)
+    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    with pytest.raises(LeadscoreError, match=r"^Spark could not score the leads: Row \d+: "
+                                             r"activities\[0\]\.occurred_at"):
+        score_file_spark(source, tmp_path / "out.parquet", default_config(), bundle_dir, now=NOW)
+    with pytest.raises(LeadscoreError, match="must end in .parquet"):
+        score_file_spark(source, tmp_path / "out.csv", default_config(), bundle_dir)

@@ -153,3 +153,29 @@ def test_the_command_line_summary_lists_no_zero_impact_signal():
     table = pd.DataFrame({"feature": list("abc"), "label": list("abc"), "group": ["fit"] * 3,
                           "mean_abs_shap": [0.5, 0.2, 0.0], "direction": ["up"] * 3})
     assert list(listed(table)["feature"]) == ["a", "b"]
+
+
+def _dispositioned(engaged: list[bool], verdicts: list[str]) -> pd.DataFrame:
+    n = len(engaged)
+    return pd.DataFrame({
+        "source": ["webinar", "event"] * (n // 2) + ["webinar"] * (n % 2),
+        "campaign": ["(none)"] * n, "engaged": engaged, "verdict": verdicts,
+        "accepted": [v in ("booked", "accepted") for v in verdicts],
+        "reason_code": ["wrong_title" if v == "rejected_fit" else "meeting_booked"
+                        for v in verdicts],
+    })
+
+
+def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
+    from training.report import _dispositions
+
+    # an export with no activity: every lead reads as unengaged, so the share would be 0% everywhere
+    quiet = _dispositioned([False] * 6, ["rejected_fit", "booked"] * 3)
+    section = _dispositions(quiet, Figures("r1", {}))
+    assert "engagement" in section["eoi_why"] and section["worst_campaign"] is None
+    # no fit rejection at all: the same false "0%"
+    no_fit = _dispositioned([True] * 6, ["rejected_intent", "booked"] * 3)
+    assert "rejected for fit" in _dispositions(no_fit, Figures("r1", {}))["eoi_why"]
+    # both present: the column is shown (no reason to leave it out)
+    both = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    assert _dispositions(both, Figures("r1", {}))["eoi_why"] is None

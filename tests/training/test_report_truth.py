@@ -179,3 +179,30 @@ def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
     # both present: the column is shown (no reason to leave it out)
     both = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
     assert _dispositions(both, Figures("r1", {}))["eoi_why"] is None
+
+
+def _console_summary(evidence_passed: bool):
+    from training.review_console import ReviewSummary
+
+    cohort = {"train_first_cohort": "2026-01-05", "train_last_cohort": "2026-08-03",
+              "calib_first_cohort": "2026-08-10", "calib_last_cohort": "2026-08-31",
+              "valid_first_cohort": "2026-09-07", "valid_last_cohort": "2026-09-28",
+              "train_leads": 900, "calib_leads": 100, "valid_leads": 100, "valid_positives": 60}
+    sentence = ("The model ranks better than chance beyond noise." if evidence_passed else
+                "Insufficient evidence: the model does not rank leads better than chance.")
+    return ReviewSummary(
+        cycle="2026-W44", as_of=datetime(2026, 11, 1), run_id="r1" * 8, labels={}, split=cohort,
+        threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+        models={"challenger": {"roc_auc": 0.51}},
+        signals=[{"label": "Product", "group": "fit", "direction": "GTX Pro raises it most"}],
+        group_shares={"fit": 1.0},
+        gates={"passed": evidence_passed,
+               "gates": [{"name": "evidence", "passed": evidence_passed, "sentence": sentence}]},
+        version=1, champion_before=None, champion_after=None, promote=True)
+
+
+def test_the_command_line_summary_names_no_signal_without_evidence():
+    assert "1. Product (fit)" in str(_console_summary(evidence_passed=True))
+    text = str(_console_summary(evidence_passed=False))
+    assert text.splitlines()[1].startswith("Insufficient evidence")
+    assert "Product" not in text and "Top signals: none named" in text

@@ -329,6 +329,12 @@ def positive_name(config: dict[str, Any]) -> str:
     return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
 
 
+def no_evidence(model: dict[str, Any]) -> bool:
+    """True when the evidence gate failed: then no signal may be called predictive."""
+    return any(g.get("name") == "evidence" and not g.get("passed")
+               for g in (model.get("gates") or {}).get("gates", []))
+
+
 def omitted(ctx: dict[str, Any]) -> dict[str, str]:
     """Sections left out for want of data, each with one line saying why."""
     titles = {"signals": "Signals", "dispositions": "Dispositions",
@@ -371,6 +377,10 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
                               figs),
         }
     ctx["model"] = _model(run, figs)
+    if no_evidence(ctx["model"]):
+        ctx["signals"] = {"available": False, "why": (
+            "the model does not rank leads better than chance beyond noise, so no signal "
+            f"predicted a {positive_name(config)}")}
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),

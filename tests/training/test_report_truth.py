@@ -206,3 +206,12 @@ def test_the_command_line_summary_names_no_signal_without_evidence():
     text = str(_console_summary(evidence_passed=False))
     assert text.splitlines()[1].startswith("Insufficient evidence")
     assert "Product" not in text and "Top signals: none named" in text
+
+
+def test_no_signal_is_called_predictive_when_the_evidence_gate_failed():
+    from training.report import no_evidence
+
+    failed = {"gates": {"passed": False, "gates": [{"name": "evidence", "passed": False}]}}
+    passed = {"gates": {"passed": True, "gates": [{"name": "evidence", "passed": True}]}}
+    assert no_evidence(failed) and not no_evidence(passed)
+    assert not no_evidence({"gates": None})  # an older run without gates.json

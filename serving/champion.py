@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.bundle import MANIFEST, ScoringBundle
+from scoring.champion_status import NO_CHAMPION, no_champion
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -38,11 +39,11 @@ CHAMPION = "champion"
 FEATURE_CONFIG_SECTIONS = ("features", "icp")
 
 
-def no_champion_message(tracking_uri: str, model_name: str) -> str:
-    return (
-        f"No champion model in the registry at {tracking_uri} (model {model_name!r}): "
-        "run `leadscore review` first."
-    )
+def no_champion_message(tracking_uri: str, model_name: str, why: str = NO_CHAMPION) -> str:
+    """``why`` (``scoring.champion_status.no_champion``) says which case: never reviewed, or
+    reviewed and never promoted (naming the last version, its failed gates, ``leadscore promote``).
+    """
+    return f"{why.removesuffix('.')} (model {model_name!r} in the registry at {tracking_uri})."
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class ChampionWatcher:
         self._thread: threading.Thread | None = None
         self._client = None
         self._problem: str | None = None  # the last problem logged, so it is logged once
+        self._why_none = NO_CHAMPION  # why no champion serves; read again while none does
 
     # ---- what requests read ------------------------------------------------------------------
     @property
@@ -181,7 +183,7 @@ class ChampionWatcher:
 
     @property
     def unavailable_message(self) -> str:
-        return no_champion_message(self.tracking_uri, self.model_name)
+        return no_champion_message(self.tracking_uri, self.model_name, self._why_none)
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def start(self) -> ChampionWatcher:
@@ -226,6 +228,8 @@ class ChampionWatcher:
                        "still serving the model already loaded, if any.")
             return False
         if version is None:
+            if self._current is None and self._client is not None:
+                self._why_none = no_champion(self._client, self.model_name)
             if self._current is not None:
                 self._note(f"Alias {self.alias!r} of {self.model_name!r} is gone; "
                            f"still serving v{self._current.version}.")

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
+from scoring.champion_status import no_champion
 from training import cycle_guard
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
-NO_CHAMPION = "No champion model yet: run `leadscore review` first."
-"""The sentence when no review ever registered a model (see ``no_champion``)."""
 _HISTORY_KEEP = 200  # tag values are bounded in size; the oldest entries matter least
 
 
@@ -96,33 +95,6 @@ def set_champion(client, name: str, version: int) -> int | None:
 
 def set_challenger(client, name: str, version: int) -> None:
     client.set_registered_model_alias(name, CHALLENGER, str(version))
-
-
-def no_champion(client, name: str) -> str:
-    """Why there is no champion, in one sentence: never reviewed, or reviewed and never promoted.
-
-    The second case names the last reviewed version, its cycle and the gate(s) it failed (from
-    the tags ``training.review.register`` sets on every version) and how to promote it by hand.
-    """
-    try:
-        found = client.search_model_versions(f"name = '{name}'")
-    except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
-        found = []
-    if not found:
-        return NO_CHAMPION
-    last = max(found, key=lambda v: int(v.version))
-    tags = dict(last.tags or {})
-    cycle = tags.get("cycle")
-    failed = [k.removeprefix("gate.") for k, v in sorted(tags.items())
-              if k.startswith("gate.") and v == "fail"]
-    n = len(found)
-    runs = f"{n} review{'s' if n != 1 else ''} registered a model"
-    where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")
-    why = (f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}" if failed
-           else "was not promoted")
-    return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
-            f"Review it and promote it by hand with `leadscore promote {last.version}`, "
-            "or fix what failed and run `leadscore review` again.")
 
 
 def _describe(previous: int | None, version: int) -> str:

@@ -318,6 +318,10 @@ def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
             comparison=comparison,
             calibration=calibration_table(result.scores["score"], result.labels),
         )
+        # shap's own beeswarm of the judged model on the validation cohort, beside our charts
+        explained = explain.explanation(
+            result.bundle, result.bundle.encoder.transform(result.valid), result.valid)
+        explain.plot_beeswarm(explained, folder / "plots" / "beeswarm.png")
         mlflow.log_artifacts(str(folder))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadscore.errors import LeadscoreError
+from scoring.champion_status import NO_CHAMPION
 from training import registry
 from training.tracking import artifact_location, client, setup_tracking
 
@@ -104,4 +105,4 @@ def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_prom
 
 def test_no_champion_when_never_reviewed_says_to_review(mlflow_config):
     mlflow_client = client(mlflow_config)
-    assert registry.no_champion(mlflow_client, "leadscore") == registry.NO_CHAMPION
+    assert registry.no_champion(mlflow_client, "leadscore") == NO_CHAMPION

@@ -165,6 +165,8 @@ def test_the_run_records_params_metrics_and_artifacts(env):
     tables = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "tables")}
     assert {"calibration.csv", "per_source.csv", "importance.csv", "valid_scores.parquet",
             "comparison.csv"} <= tables
+    plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"importance.png", "fit_vs_intent.png", "calibration.png", "beeswarm.png"} <= plots
 
     # the bundle inside the registered model carries the threshold the run logged
     from training.registry import load_bundle

@@ -1,0 +1,38 @@
+"""Why no champion serves, in one sentence: the CLI and the API say the same thing.
+
+Lives in ``scoring`` (not ``training.registry``) because both the review side and the service
+need it, and serving never imports training. It reads only the registry's versions and the tags
+``training.review.register`` sets on each (``cycle``, ``gate.<name>``).
+"""
+
+from __future__ import annotations
+
+NO_CHAMPION = "No champion model yet: run `leadscore review` first."
+"""The sentence when no review ever registered a model (see ``no_champion``)."""
+
+
+def no_champion(client, name: str) -> str:
+    """Why there is no champion, in one sentence: never reviewed, or reviewed and never promoted.
+
+    The second case names the last reviewed version, its cycle and the gate(s) it failed (from
+    the tags ``training.review.register`` sets on every version) and how to promote it by hand.
+    """
+    try:
+        found = client.search_model_versions(f"name = '{name}'")
+    except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
+        found = []
+    if not found:
+        return NO_CHAMPION
+    last = max(found, key=lambda v: int(v.version))
+    tags = dict(last.tags or {})
+    cycle = tags.get("cycle")
+    failed = [k.removeprefix("gate.") for k, v in sorted(tags.items())
+              if k.startswith("gate.") and v == "fail"]
+    n = len(found)
+    runs = f"{n} review{'s' if n != 1 else ''} registered a model"
+    where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")
+    why = (f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}" if failed
+           else "was not promoted")
+    return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
+            f"Review it and promote it by hand with `leadscore promote {last.version}`, "
+            "or fix what failed and run `leadscore review` again.")

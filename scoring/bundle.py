@@ -9,6 +9,12 @@ A bundle is a folder (logged as the MLflow model's artifact ``bundle``):
     fit.txt         LightGBM booster on fit features only: `fit_score` (needs no activity at all)
     intent.txt      LightGBM booster on intent features only: `intent_score`
 
+The model family (``manifest["family"]``, chosen by ``training.tournament``) says what makes each
+margin: ``lightgbm`` (the three boosters), ``logistic`` (three ``scoring.linear.LinearModel``
+tables, stored in ``manifest["linear"]``; no booster files) or ``blend`` (both, margins averaged
+with ``manifest["blend_weight"]`` on the trees). Every scorer goes through ``margins`` and
+``contributions``, so all of them serve whichever family won.
+
 Scores:
     score         calibrated probability of becoming an SQL: sigmoid(a * margin + b) on the full
                   booster's margin (Platt scaling) or an isotonic map of it (see ``calibrate``);
@@ -17,8 +23,9 @@ Scores:
     grade         fit letter (A best .. D) from fit_score cut-points x intent digit (1 best .. 4)
                   from intent_score cut-points, both set at the training quartiles: "A1".."D4"
     is_mql        score >= threshold (the threshold comes from the agreed conversion band)
-    reasons       exact TreeSHAP contributions of the full booster (log-odds, signed), top-k by
-                  size, each with its feature group and a human-readable label
+    reasons       exact contributions to the full model's margin (log-odds, signed): TreeSHAP for
+                  trees, looked-up values for the linear model, their weighted sum for a blend;
+                  top-k by size, each with its feature group and a human-readable label
 
 One scoring path: ``score_records`` (leads as JSON-like records: the API, the pyfunc and so
 ``spark_udf``, ``leadscore score``) builds features with ``features.online``, encodes them with
@@ -35,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,7 @@ from features.online import OnlineBatch, online_many_builder
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from scoring.forest import Forest
+from scoring.linear import LinearModel, blend_contributions
 from scoring.reasons import Reason, top_reasons_of
 from scoring.treeshap import TreeShap
 
@@ -57,6 +65,7 @@ FIT_LETTERS = "ABCD"
 MANIFEST = "manifest.json"
 OUTPUT_COLUMNS = ("score", "fit_score", "intent_score", "grade", "is_mql")
 FEATURE_CONFIG_SECTIONS = ("features", "icp")
+FAMILIES = ("lightgbm", "logistic", "blend")
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -72,20 +81,24 @@ class ScoringBundle:
         manifest: metadata (see module docstring); ``manifest["features"]`` is a list of
             ``{"name", "group", "kind"}`` in the encoder's column order.
         encoder: the fitted FeatureEncoder.
-        boosters: ``{"full", "fit", "intent"}`` LightGBM boosters.
+        boosters: ``{"full", "fit", "intent"}`` LightGBM boosters (empty for ``logistic``).
         num_threads: threads each prediction uses; None keeps the boosters' own setting.
+        linear: ``{"full", "fit", "intent"}`` linear models (``logistic`` and ``blend`` only).
     """
 
     manifest: dict[str, Any]
     encoder: FeatureEncoder
     boosters: dict[str, lgb.Booster]
     num_threads: int | None = None
+    linear: dict[str, LinearModel] = field(default_factory=dict)
 
     # ---- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         manifest = dict(self.manifest, encoder=self.encoder.to_dict())
+        if self.linear:
+            manifest["linear"] = {name: m.as_dict() for name, m in self.linear.items()}
         (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
         for name, booster in self.boosters.items():
             booster.save_model(str(path / f"{name}.txt"))
@@ -104,11 +117,14 @@ class ScoringBundle:
         encoder = FeatureEncoder.from_dict(manifest.pop("encoder"))
         # A booster loaded from a file ignores constructor params (LightGBM warns and keeps the
         # training run's num_threads), so the thread count is passed at prediction time instead.
-        boosters = {
+        family = manifest.get("family", "lightgbm")
+        boosters = {} if family == "logistic" else {
             name: lgb.Booster(model_file=str(path / f"{name}.txt")) for name in BOOSTERS
         }
+        linear = {name: LinearModel.from_dict(m)
+                  for name, m in (manifest.pop("linear", None) or {}).items()}
         bundle = cls(manifest=manifest, encoder=encoder, boosters=boosters,
-                     num_threads=num_threads)
+                     num_threads=num_threads, linear=linear)
         # compile the forest and the TreeSHAP tables now (numba, cached on disk), not on the
         # first lead scored
         bundle.margins(np.zeros((1, len(manifest["features"]))))
@@ -119,6 +135,17 @@ class ScoringBundle:
     @property
     def threshold(self) -> float:
         return float(self.manifest["threshold"])
+
+    @property
+    def family(self) -> str:
+        """``lightgbm``, ``logistic`` or ``blend`` (an older manifest without one: lightgbm)."""
+        return str(self.manifest.get("family", "lightgbm"))
+
+    @property
+    def blend_weight(self) -> float:
+        """The trees' share of a blend's margin (1 for lightgbm, 0 for logistic)."""
+        return {"lightgbm": 1.0, "logistic": 0.0}.get(self.family,
+                                                      float(self.manifest.get("blend_weight", 1)))
 
     @property
     def feature_names(self) -> list[str]:
@@ -154,12 +181,30 @@ class ScoringBundle:
             self.__dict__["_forest_cache"] = forest
         return self.__dict__["_forest_cache"]
 
-    def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw log-odds of each booster for an encoded matrix (rows = leads).
+    def _linear_margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        columns = self._group_columns()
+        return {"full": self.linear["full"].margin(X),
+                **{g: self.linear[g].margin(np.take(X, columns[g], axis=1))
+                   for g in ("fit", "intent")}}
 
-        Bit-for-bit what ``Booster.predict(raw_score=True)`` returns, computed by
-        ``scoring.forest.Forest`` (several times faster on the small batches a request sends).
+    def margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw log-odds of each model (full, fit, intent) for an encoded matrix (rows = leads).
+
+        For trees, bit-for-bit what ``Booster.predict(raw_score=True)`` returns; for a linear
+        model, the sum of its looked-up values; for a blend, their weighted average.
         """
+        weight = self.blend_weight
+        if weight == 0.0:
+            return self._linear_margins(X)
+        trees = self._tree_margins(X)
+        if weight == 1.0:
+            return trees
+        linear = self._linear_margins(X)
+        return {name: weight * trees[name] + (1.0 - weight) * linear[name] for name in BOOSTERS}
+
+    def _tree_margins(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """The boosters' margins, computed by ``scoring.forest.Forest`` (several times faster
+        than LightGBM's own predict on the small batches a request sends)."""
         forest = self._forest()
         if forest is not None:
             out = forest.margins(X)
@@ -190,27 +235,36 @@ class ScoringBundle:
         return [f"{FIT_LETTERS[f]}{1 + i}" for f, i in zip(letters, digits, strict=True)]
 
     def _treeshap(self) -> TreeShap | None:
-        """The full booster's compiled TreeSHAP (None for a model kind it does not cover)."""
+        """The full booster's compiled TreeSHAP (None for a model kind it does not cover, or
+        without boosters: a logistic bundle)."""
         if "_treeshap_cache" not in self.__dict__:
             try:
-                explainer = TreeShap(self.boosters["full"])
+                explainer = TreeShap(self.boosters["full"]) if self.boosters else None
             except ValueError:
                 explainer = None
             self.__dict__["_treeshap_cache"] = explainer
         return self.__dict__["_treeshap_cache"]
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
-        """Exact TreeSHAP contributions of the full booster: (n, n_features + 1), last = base.
+        """Exact contributions to the full model's margin: (n, n_features + 1), last = base.
 
-        ``pred_contrib``'s values (to 1e-9) from ``scoring.treeshap.TreeShap``, an order of
-        magnitude faster; large batches use every thread unless ``num_threads`` is 1.
+        TreeSHAP for the booster (``pred_contrib``'s values, to 1e-9, from
+        ``scoring.treeshap.TreeShap``, an order of magnitude faster; large batches use every
+        thread unless ``num_threads`` is 1), looked-up values for the linear model, the weighted
+        sum of both for a blend; every row adds up to ``margins(X)["full"]``.
         """
+        weight = self.blend_weight
+        linear = self.linear["full"].contributions(X) if weight < 1.0 else None
+        if weight == 0.0:
+            return linear
         explainer = self._treeshap()
         if explainer is not None:
-            return explainer.contributions(X, parallel=self.num_threads != 1)
-        return np.asarray(
-            self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
-        )
+            trees = explainer.contributions(X, parallel=self.num_threads != 1)
+        else:
+            trees = np.asarray(
+                self.boosters["full"].predict(X, pred_contrib=True, **self._predict_params())
+            )
+        return trees if linear is None else blend_contributions(trees, linear, weight)
 
     def vocabulary(self) -> dict[str, frozenset[str]]:
         """Each categorical feature's learned categories: what a reason label may show."""

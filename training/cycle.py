@@ -24,8 +24,9 @@ from training import dataset, deploy, explain, registry
 from training.baselines import fit_logistic, points_model
 from training.evaluate import evaluate, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
-from training.model import train_bundle
+from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params, train_bundle
 from training.threshold import ThresholdDecision, choose_threshold
+from training.tournament import TournamentResult, run_tournament, tournament_settings
 from training.tracking import client as mlflow_client
 
 HEADLINE = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "conversion_at_threshold",
@@ -48,6 +49,8 @@ class CycleResult:
             since those decide who is an MQL.
         champion_version, champion, champion_note: the current champion on the same cohort.
         baselines: ``{"logistic": metrics, "points": metrics}``.
+        tournament: the model tournament that chose the challenger's family (None: it was
+            switched off, or the training weeks gave no usable fold).
     """
 
     cycle: str
@@ -71,6 +74,7 @@ class CycleResult:
     groups: dict[str, float]
     gates: GateDecision
     deployment: deploy.Deployment | None = None
+    tournament: TournamentResult | None = None
     evidence: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -194,6 +198,21 @@ def band_of(config: dict[str, Any]) -> dict[str, float]:
     return {"min": float(band["min"]), "max": float(band["max"])}
 
 
+def choose_model(train: pd.DataFrame, calib: pd.DataFrame, specs, config: dict[str, Any],
+                 seed: int) -> TournamentResult | None:
+    """The model tournament on every week before the validation cohort (``train`` and
+    ``calib``); None when ``cycle.tournament.enabled`` is false or no fold is usable."""
+    if not tournament_settings(config)["enabled"]:
+        return None
+    base, _ = lightgbm_params(config, seed)
+    base = {k: v for k, v in base.items()
+            if k not in ("learning_rate", "num_leaves", "min_child_samples", "reg_lambda",
+                         "colsample_bytree", "feature_fraction", "lambda_l2", "min_data_in_leaf")}
+    return run_tournament(pd.concat([train, calib], ignore_index=True), specs, config,
+                          base_params=base, increasing=increasing_features(specs, config),
+                          seed=seed, min_category_count=MIN_CATEGORY_COUNT)
+
+
 def load_cycle_data(as_of: datetime, config: dict[str, Any]):
     """The label policy and the cycle's data as of ``as_of``, split by weekly cohort."""
     policy = load_policy(config["labels"].get("policy"))
@@ -226,8 +245,10 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
         "label_policy_version": policy.version,
         "data_window": window,
     }
+    tournament = choose_model(train, calib, data.specs, config, seed)
     bundle = train_bundle(train, calib, data.specs, config, seed=seed, meta=meta,
-                          attribute_roles=data.attribute_roles)
+                          attribute_roles=data.attribute_roles,
+                          choice=tournament.choice if tournament else None)
     judged = score_frame(bundle, valid)
     labels = valid["label"].to_numpy()
     rounds = int(cycle_config["bootstrap_rounds"])
@@ -283,7 +304,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
         valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,
         challenger=challenger, champion_version=champion_version, champion=champion_metrics,
         champion_note=champion_note, baselines=baselines, importance=importance, groups=groups,
-        gates=gates, deployment=deployment, evidence=evidence,
+        gates=gates, deployment=deployment, evidence=evidence, tournament=tournament,
     )
     for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
         model.manifest.update(

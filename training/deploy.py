@@ -40,6 +40,7 @@ from training.calibration import platt
 from training.evaluate import evaluate
 from training.model import train_bundle
 from training.threshold import ThresholdDecision
+from training.tournament import ModelChoice
 
 METHODS = ("platt", "isotonic")
 ISOTONIC_FLOOR = 1e-4
@@ -153,10 +154,14 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
             if k in ("cycle", "trained_at", "as_of", "label_policy_hash", "label_policy_version",
                      "data_window")}
     specs, roles = data.specs, data.attribute_roles
+    # the refit is the same family with the same settings as the judged model
+    stored = judged.manifest.get("model_choice")
+    choice = ModelChoice.from_dict(stored) if stored else None
 
     # 1. out-of-sample margins of the newest cohort, from every week before it
     before = train_bundle(older, newest, specs, config, seed=seed, meta=meta,
-                          attribute_roles=roles, weight=recency_weight(older, half_life))
+                          attribute_roles=roles, weight=recency_weight(older, half_life),
+                          choice=choice)
     oof = before.margins(before.encoder.transform(newest))
     y = newest["label"].to_numpy(dtype=np.float64)
 
@@ -165,7 +170,8 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
 
     # 3. the refit on everything, calibrated on the newest cohort with the chosen method
     bundle = train_bundle(every, newest, specs, config, seed=seed, meta=meta,
-                          attribute_roles=roles, weight=recency_weight(every, half_life))
+                          attribute_roles=roles, weight=recency_weight(every, half_life),
+                          choice=choice)
     bundle.manifest["calibration"] = {
         name: fit_calibration(method, oof[name], y) for name in BOOSTERS
     }

@@ -13,6 +13,7 @@ the leaders' report reads exactly as it does in the CRM. ``explanation`` gives t
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -188,8 +189,12 @@ def plot_beeswarm(explained: shap.Explanation, path: str | Path, *, top: int = 1
     """shap's beeswarm of a cohort (each dot a lead, colour its feature value), saved (PNG/SVG)."""
     fig = pyplot.figure(figsize=(8, 0.4 * top + 1.5))
     try:
-        shap.plots.beeswarm(explained, max_display=top, show=False, plot_size=None,
-                            ax=fig.add_subplot())
+        with warnings.catch_warnings():
+            # a feature with no value in the cohort (a column the export leaves empty) has an
+            # all-NaN colour range; shap warns about it on the console, the plot is right
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shap.plots.beeswarm(explained, max_display=top, show=False, plot_size=None,
+                                ax=fig.add_subplot())
         fig.tight_layout()
         return _save(fig, path)
     finally:

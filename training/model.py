@@ -1,4 +1,4 @@
-"""Training the challenger: three LightGBM boosters, Platt calibration, grade cut-points.
+"""Training the challenger: three models (full, fit, intent), Platt calibration, grade cut-points.
 
 ``train_bundle`` turns a training frame and a calibration frame (both from
 ``training.dataset.split``) into a ``scoring.bundle.ScoringBundle``:
@@ -31,6 +31,8 @@ from features.encoding import FeatureEncoder
 from features.intent import high_intent_types
 from scoring.bundle import BOOSTERS, ScoringBundle
 from training.calibration import platt
+from training.logistic import fit_linear
+from training.tournament import ModelChoice
 
 NUM_THREADS = 1
 """Default threads per training run (``cycle.lightgbm.num_threads`` overrides it). Fixed, because
@@ -42,6 +44,8 @@ MIN_CATEGORY_COUNT = 10
 PLACEHOLDER_THRESHOLD = 0.5
 """The threshold a bundle carries until ``training.threshold`` sets the real one."""
 _ROUNDS_KEYS = ("n_estimators", "num_iterations", "num_boost_round", "num_rounds", "num_trees")
+_TUNED_ALIASES = {"feature_fraction": ("colsample_bytree", "sub_feature"),
+                  "reg_lambda": ("lambda_l2",), "min_child_samples": ("min_data_in_leaf",)}
 
 
 def lightgbm_params(config: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], int]:
@@ -66,6 +70,16 @@ def lightgbm_params(config: Mapping[str, Any], seed: int) -> tuple[dict[str, Any
         verbosity=-1,
     )
     return params, rounds
+
+
+def tuned_params(params: dict[str, Any], tuned: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with the tournament's tuned values in place of the config's (and of their
+    aliases, which LightGBM would otherwise have to choose between)."""
+    out = dict(params)
+    for key in tuned:
+        for alias in _TUNED_ALIASES.get(key, ()):
+            out.pop(alias, None)
+    return {**out, **tuned}
 
 
 def _group_columns(specs: Sequence[FeatureSpec]) -> dict[str, list[int]]:
@@ -138,8 +152,9 @@ def train_bundle(
     meta: Mapping[str, Any],
     attribute_roles: Mapping[str, Sequence[str]] | None = None,
     weight: np.ndarray | None = None,
+    choice: ModelChoice | None = None,
 ) -> ScoringBundle:
-    """Train the full, fit and intent boosters and calibrate them.
+    """Train the full, fit and intent models of the chosen family and calibrate them.
 
     Args:
         train: older matured cohorts: feature columns (raw, as ``build_batch`` gives them) and
@@ -152,6 +167,8 @@ def train_bundle(
         attribute_roles: ``{column: (role, kind)}`` of the store, so serving builds attribute
             features exactly as training did.
         weight: optional per-lead training weight (recency weighting, ``training.deploy``).
+        choice: the family and settings the tournament chose (``training.tournament``); None
+            trains LightGBM with the config's fixed settings.
 
     Returns:
         A bundle whose threshold is the placeholder 0.5 until the cycle sets the real one.
@@ -166,11 +183,24 @@ def train_bundle(
     X_train = encoder.transform(train)
     X_calib = encoder.transform(calib)
     params, rounds = lightgbm_params(config, seed)
+    choice = choice or ModelChoice("lightgbm")
+    if choice.lightgbm:
+        params, rounds = tuned_params(params, choice.lightgbm), choice.rounds
     columns = _group_columns(specs)
     increasing = increasing_features(specs, config)
-    boosters = {
+    boosters = {} if choice.family == "logistic" else {
         name: _train_booster(X_train, y_train, columns[name], specs, params, rounds, increasing,
                              weight)
+        for name in BOOSTERS
+    }
+    linear = {} if choice.family == "lightgbm" else {
+        name: fit_linear(X_train[:, columns[name]], y_train,
+                         [specs[i].kind for i in columns[name]],
+                         [len(encoder.categories_.get(specs[i].name, [])) + 1
+                          for i in columns[name]],
+                         C=choice.C, n_bins=choice.bins,
+                         increasing=[specs[i].name in increasing for i in columns[name]],
+                         weight=weight)
         for name in BOOSTERS
     }
 
@@ -184,6 +214,9 @@ def train_bundle(
             "icp": dict(config.get("icp") or {}),
         },
         "attribute_roles": {k: list(v) for k, v in sorted((attribute_roles or {}).items())},
+        "family": choice.family,
+        "blend_weight": choice.blend_weight,
+        "model_choice": choice.as_dict(),
         "lightgbm": {**params, "num_boost_round": rounds},
         "monotone_increasing": sorted(increasing),
         "seed": int(seed),
@@ -196,7 +229,7 @@ def train_bundle(
         "calibration": {},
         "grade_cuts": {},
     }
-    bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters)
+    bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters, linear=linear)
     calib_margins = bundle.margins(X_calib)
     manifest["calibration"] = {
         name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS

@@ -143,18 +143,34 @@ def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
     overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
     figs.add("report.engaged_out_of_icp", overall_eoi)
     worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
+    eoi_why = _engaged_out_of_icp_missing(frame)
     return {
         "available": True,
+        "eoi_why": eoi_why,
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
         "dispositioned": figs.show("report.dispositioned", "count"),
         "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
-        "worst_campaign": None if worst.empty or worst.iloc[0]["engaged_out_of_icp"]
+        "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
         "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS),
         "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS)
         if len(by_campaign) > 1 else None,
     }
+
+
+def _engaged_out_of_icp_missing(frame: pd.DataFrame) -> str | None:
+    """Why the "engaged but out of ICP" share says nothing on this data (None: it does).
+
+    It counts engaged leads rejected for fit; an export without activity, or without fit
+    rejections, would show 0% everywhere: a true figure that reads as a finding.
+    """
+    if not frame["engaged"].any():
+        return "no dispositioned lead shows engagement (a demo request, a pricing view or three " \
+               "activities) in this data"
+    if not (frame["verdict"] == "rejected_fit").any():
+        return "no dispositioned lead was rejected for fit in this data"
+    return None
 
 
 def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) -> dict[str, Any]:
@@ -327,6 +343,12 @@ def positive_name(config: dict[str, Any]) -> str:
     return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
 
 
+def no_evidence(model: dict[str, Any]) -> bool:
+    """True when the evidence gate failed: then no signal may be called predictive."""
+    return any(g.get("name") == "evidence" and not g.get("passed")
+               for g in (model.get("gates") or {}).get("gates", []))
+
+
 def omitted(ctx: dict[str, Any]) -> dict[str, str]:
     """Sections left out for want of data, each with one line saying why."""
     titles = {"signals": "Signals", "dispositions": "Dispositions",
@@ -373,6 +395,10 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,
                                                        ctx["cohort"]["check"]), figs)
     ctx["model"] = _model(run, figs)
+    if no_evidence(ctx["model"]):
+        ctx["signals"] = {"available": False, "why": (
+            "the model does not rank leads better than chance beyond noise, so no signal "
+            f"predicted a {positive_name(config)}")}
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from training.evaluate import metric_key
 from training.report_figures import sentence, words
+from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
     "rejected_fit": "tighten the {source} targeting",
@@ -169,8 +170,15 @@ def _evidence(ctx: dict[str, Any]) -> Markup | None:
     return None
 
 
+def _tournament(ctx: dict[str, Any]) -> Markup | None:
+    """Which model family won the cycle's tournament and by how much (logged by the review);
+    nothing when no tournament ran."""
+    text = ctx["run"].tags.get(SENTENCE_TAG) if ctx.get("run") is not None else None
+    return sentence(text) if text else None
+
+
 def summary(ctx: dict[str, Any]) -> list[Markup]:
     """The summary's sentences, most important first."""
     parts = [_evidence(ctx), _conversion(ctx), _volume(ctx), _signal(ctx), *_dispositions(ctx),
-             _speed(ctx), _grades(ctx), _cohort(ctx)]
+             _speed(ctx), _grades(ctx), _cohort(ctx), _tournament(ctx)]
     return [p for p in parts if p is not None]

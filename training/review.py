@@ -40,6 +40,7 @@ from training.evaluate import calibration_table
 from training.model import lightgbm_params
 from training.report import MIN_SIGNAL_SHARE, write_report
 from training.review_console import COMPARED_METRICS, ReviewSummary
+from training.tournament_log import log_tournament
 from training.tracking import client as mlflow_client
 from training.tracking import quiet_mlflow, setup_tracking
 
@@ -222,7 +223,9 @@ def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
     cycle_config = config["cycle"]
     seed = int(cycle_config["seed"])
     specs = result.data.specs
-    lgb_params, rounds = lightgbm_params(config, seed)
+    # the settings the challenger was trained with (tuned when the tournament ran)
+    lgb_params = dict(result.bundle.manifest.get("lightgbm") or lightgbm_params(config, seed)[0])
+    rounds = lgb_params.pop("num_boost_round", None) or lightgbm_params(config, seed)[1]
     return {
         "cycle": result.cycle,
         "as_of": result.as_of.date().isoformat(),
@@ -245,6 +248,7 @@ def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
         "features.intent": param_text([s.name for s in specs if s.group == "intent"]),
         **{f"lightgbm.{k}": v for k, v in lgb_params.items()},
         "lightgbm.num_boost_round": rounds,
+        "model_family": result.bundle.family,
         "champion_version_before": (result.champion_version
                                     if result.champion_version is not None else "none"),
         "max_mql_share": cycle_config.get("max_mql_share", 0.5),
@@ -302,6 +306,8 @@ def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:
 def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
     """Log the cycle's params, metrics and evaluation artifacts on the active MLflow run."""
     mlflow.log_params(cycle_params(result, config))
+    if result.tournament is not None:
+        log_tournament(result.tournament)
     mlflow.log_metrics(cycle_metrics(result))
     comparison = pd.DataFrame({
         name: {key: metrics.get(key, math.nan) for key, _, _ in COMPARED_METRICS}
@@ -316,6 +322,10 @@ def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
             comparison=comparison,
             calibration=calibration_table(result.scores["score"], result.labels),
         )
+        # shap's own beeswarm of the judged model on the validation cohort, beside our charts
+        explained = explain.explanation(
+            result.bundle, result.bundle.encoder.transform(result.valid), result.valid)
+        explain.plot_beeswarm(explained, folder / "plots" / "beeswarm.png")
         mlflow.log_artifacts(str(folder))
 
 
@@ -412,7 +422,8 @@ def summarize(result: CycleResult, run_id: str, version: int, promote: bool) -> 
         signals=signals.to_dict(orient="records"), group_shares=result.groups,
         gates=result.gates.as_dict(), version=version, champion_before=result.champion_version,
         champion_after=version if promoted else result.champion_version, promote=promote,
-        notes=[result.champion_note] if result.champion_note else [],
+        notes=([result.champion_note] if result.champion_note else [])
+        + ([result.tournament.sentence()] if result.tournament is not None else []),
         deployment=deployment_params(result),
     )
 

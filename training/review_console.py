@@ -124,10 +124,15 @@ class ReviewSummary:
             )
         else:
             console.print(f"Threshold: none meets the agreed {band} band. {th['message']}")
-        shares = ", ".join(f"{g} {s:.0%}" for g, s in self.group_shares.items())
-        console.print(f"Top signals (share of the score: {shares}):")
-        for i, s in enumerate(self.signals, 1):
-            console.print(f"  {i}. {s['label']} ({s['group']}): {s['direction']}")
+        if self.headline is not None:
+            # as in the report: a model no better than chance has no signals worth naming
+            console.print("Top signals: none named, since the model does not rank better than "
+                          "chance beyond noise.")
+        else:
+            shares = ", ".join(f"{g} {s:.0%}" for g, s in self.group_shares.items())
+            console.print(f"Top signals (share of the score: {shares}):")
+            for i, s in enumerate(self.signals, 1):
+                console.print(f"  {i}. {s['label']} ({s['group']}): {s['direction']}")
         console.print("Gates:")
         for gate in self.gates["gates"]:
             console.print(f"  {'PASS' if gate['passed'] else 'FAIL'}  {gate['name']}: "

@@ -14,6 +14,7 @@ from scoring.bundle import OUTPUT_COLUMNS
 from scoring.pyfunc import LeadScorePyfunc, lead_records
 from tests.training.made_up import made_up_leads, train_tiny_bundle
 from training.review import input_example
+from training.tournament import ModelChoice
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,29 @@ def test_saved_pyfunc_scores_like_the_bundle(tiny_bundle, tmp_path):
     np.testing.assert_allclose(out["score"], expected.score, rtol=1e-12)
     assert list(out["grade"]) == expected.grade
     assert not out.astype(str).apply(lambda c: c.str.contains("@")).any().any()
+
+
+@pytest.mark.parametrize("family", ["logistic", "blend"])
+def test_every_family_serves_through_the_pyfunc_with_reasons_that_add_up(family, tmp_path):
+    bundle = train_tiny_bundle(ModelChoice(family, C=0.1, bins=6, blend_weight=0.5))
+    assert bundle.family == family
+    mlflow.pyfunc.save_model(
+        str(tmp_path / "model"), python_model=LeadScorePyfunc(),
+        artifacts={"bundle": str(bundle.save(tmp_path / "bundle"))},
+        input_example=input_example(datetime(2026, 10, 1)), pip_requirements=["mlflow"],
+    )
+    leads = pd.DataFrame(made_up_leads(20, seed=6))
+    leads["activities"] = leads["activities"].map(json.dumps)
+    out = mlflow.pyfunc.load_model(str(tmp_path / "model")).predict(leads)
+    records = lead_records(leads)
+    as_ofs = [r["as_of"] for r in records]
+    expected = bundle.score_records(records, as_ofs, top_reasons=3)
+    np.testing.assert_allclose(out["score"], expected.score, rtol=1e-12)
+    assert all(len(r) > 0 for r in expected.reasons)
+    features = bundle.build_features(records, as_ofs)
+    X = bundle.encoder.transform_columns(features.columns, len(features))
+    np.testing.assert_allclose(bundle.contributions(X).sum(axis=1), bundle.margins(X)["full"],
+                               atol=1e-6)
 
 
 def test_lead_records_parse_json_and_blank_missing_values():

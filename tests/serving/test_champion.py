@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
+import time
+import weakref
 
 from mlflow.tracking import MlflowClient
 
@@ -165,3 +168,43 @@ def test_a_registry_reviewed_but_never_promoted_says_so_and_how_to_promote(tmp_p
             message]
     finally:
         watcher.stop()
+
+
+def test_every_model_is_loaded_and_warmed_on_the_watchers_thread_and_freed_after_a_swap(
+        registry, monkeypatch):
+    """Fault 7 of issue 12: a worker's RSS rose at every swap because a model's lazily built state
+    was allocated in whichever request thread used it first (glibc keeps a heap per thread).
+    Every load, the first and each swap, now builds that state on the watcher's one thread, and
+    the swapped-out model is freed."""
+    import serving.champion as champion
+
+    warmed_on: list[str] = []
+    original = champion.warm_up
+
+    def recording_warm_up(model):
+        warmed_on.append(threading.current_thread().name)
+        original(model)
+
+    monkeypatch.setattr(champion, "warm_up", recording_warm_up)
+    alias = {"version": "1"}
+
+    def load(version: str) -> ServedModel:  # the real download and load, under any version
+        real = load_version(registry.tracking_uri, "leadscore", registry.version)
+        return ServedModel("leadscore", version, real.bundle)
+
+    watcher = ChampionWatcher(registry.tracking_uri, "leadscore", interval_s=0.05, loader=load)
+    watcher._alias_version = lambda: alias["version"]
+    watcher.start()
+    try:
+        first = weakref.ref(watcher.current.bundle)
+        for version in ("2", "3"):
+            alias["version"] = version
+            deadline = time.monotonic() + 60
+            while watcher.current.version != version and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert watcher.current.version == version
+    finally:
+        watcher.stop()
+    assert warmed_on == ["champion-watcher"] * 3
+    gc.collect()
+    assert first() is None  # nothing keeps a swapped-out model alive

@@ -36,8 +36,9 @@ def made_up_leads(n: int, seed: int, as_of: str = "2026-10-01T00:00:00") -> list
     return leads
 
 
-def train_tiny_bundle():
-    """A real ScoringBundle trained in a second on made-up leads (no store, no MLflow)."""
+def train_tiny_bundle(choice=None):
+    """A real ScoringBundle trained in a second on made-up leads (no store, no MLflow); ``choice``
+    (``training.tournament.ModelChoice``) picks the family, LightGBM by default."""
     import numpy as np
     import pandas as pd
 
@@ -54,6 +55,7 @@ def train_tiny_bundle():
     signal = frame["n_demo_request_30d"].fillna(0) + (frame["seniority"] == "vp")
     frame["label"] = (rng.random(len(frame)) < 0.1 + 0.3 * (signal > 0)).astype(int)
     bundle = train_bundle(frame.iloc[:600], frame.iloc[600:], specs, config, seed=1,
-                          meta={"cycle": "tiny", "trained_at": "2026-10-01T00:00:00"})
+                          meta={"cycle": "tiny", "trained_at": "2026-10-01T00:00:00"},
+                          choice=choice)
     bundle.manifest["threshold"] = 0.3
     return bundle

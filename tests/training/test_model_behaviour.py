@@ -20,6 +20,7 @@ from generator import PLANTED_SIGNALS, generate_export
 from leadscore.config import default_config
 from scoring.bundle import score_frame
 from tests.features.reference import build_online
+from training.cycle import choose_model
 from training.dataset import assemble, split
 from training.evaluate import evaluate, oracle_auc
 from training.explain import global_importance, shap_values
@@ -57,11 +58,15 @@ def cycle(tmp_path_factory):
     with connect(store, read_only=True) as con:
         data = assemble(con, END, config, load_policy())
     train, calib, valid = split(data, config["cycle"]["validation_weeks"])
+    # the challenger is the tournament's winner, as in a review cycle
+    tournament = choose_model(train, calib, data.specs, config, config["cycle"]["seed"])
     bundle = train_bundle(train, calib, data.specs, config, seed=config["cycle"]["seed"],
-                          meta={"cycle": "behaviour"}, attribute_roles=data.attribute_roles)
+                          meta={"cycle": "behaviour"}, attribute_roles=data.attribute_roles,
+                          choice=tournament.choice)
+    print(tournament.table.to_string(), tournament.sentence(), sep="\n")
     truth = pd.read_csv(root / "export" / "truth" / "truth.csv")
     return {"store": store, "config": config, "data": data, "train": train, "calib": calib,
-            "valid": valid, "bundle": bundle, "truth": truth}
+            "valid": valid, "bundle": bundle, "truth": truth, "tournament": tournament}
 
 
 def test_time_split_validates_on_the_newest_matured_cohorts(cycle):
@@ -80,7 +85,8 @@ def test_challenger_is_within_two_points_of_the_oracle(cycle):
     scores = score_frame(cycle["bundle"], valid)["score"]
     metrics = evaluate(scores, valid["label"], threshold=0.3)
     oracle = oracle_auc(true_p, valid["label"])
-    print(f"challenger ROC-AUC {metrics['roc_auc']:.4f}, oracle {oracle:.4f}")
+    print(f"challenger ({cycle['bundle'].family}) ROC-AUC {metrics['roc_auc']:.4f}, "
+          f"oracle {oracle:.4f}")
     assert metrics["roc_auc"] >= oracle - 0.02
     assert metrics["ece"] < 0.05  # the promotion gate's default
 
@@ -102,16 +108,18 @@ def test_shap_contributions_add_up_to_the_raw_margin(cycle):
     bundle = cycle["bundle"]
     X = bundle.encoder.transform(cycle["valid"])
     contributions = shap_values(bundle, X)
-    margin = bundle.boosters["full"].predict(X, raw_score=True)
+    margin = bundle.margins(X)["full"]  # whichever family won the tournament
     assert np.abs(contributions.sum(axis=1) - margin).max() < 1e-6
 
 
 def test_same_data_config_and_seed_give_the_same_model(cycle):
     again = train_bundle(cycle["train"], cycle["calib"], cycle["data"].specs, cycle["config"],
                          seed=cycle["config"]["cycle"]["seed"], meta={"cycle": "behaviour"},
-                         attribute_roles=cycle["data"].attribute_roles)
+                         attribute_roles=cycle["data"].attribute_roles,
+                         choice=cycle["tournament"].choice)
     for name, booster in cycle["bundle"].boosters.items():
         assert again.boosters[name].model_to_string() == booster.model_to_string()
+    assert again.linear == cycle["bundle"].linear
     valid = cycle["valid"]
     first = evaluate(score_frame(cycle["bundle"], valid)["score"], valid["label"], threshold=0.3)
     second = evaluate(score_frame(again, valid)["score"], valid["label"], threshold=0.3)

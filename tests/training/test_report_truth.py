@@ -153,3 +153,65 @@ def test_the_command_line_summary_lists_no_zero_impact_signal():
     table = pd.DataFrame({"feature": list("abc"), "label": list("abc"), "group": ["fit"] * 3,
                           "mean_abs_shap": [0.5, 0.2, 0.0], "direction": ["up"] * 3})
     assert list(listed(table)["feature"]) == ["a", "b"]
+
+
+def _dispositioned(engaged: list[bool], verdicts: list[str]) -> pd.DataFrame:
+    n = len(engaged)
+    return pd.DataFrame({
+        "source": ["webinar", "event"] * (n // 2) + ["webinar"] * (n % 2),
+        "campaign": ["(none)"] * n, "engaged": engaged, "verdict": verdicts,
+        "accepted": [v in ("booked", "accepted") for v in verdicts],
+        "reason_code": ["wrong_title" if v == "rejected_fit" else "meeting_booked"
+                        for v in verdicts],
+    })
+
+
+def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
+    from training.report import _dispositions
+
+    # an export with no activity: every lead reads as unengaged, so the share would be 0% everywhere
+    quiet = _dispositioned([False] * 6, ["rejected_fit", "booked"] * 3)
+    section = _dispositions(quiet, Figures("r1", {}))
+    assert "engagement" in section["eoi_why"] and section["worst_campaign"] is None
+    # no fit rejection at all: the same false "0%"
+    no_fit = _dispositioned([True] * 6, ["rejected_intent", "booked"] * 3)
+    assert "rejected for fit" in _dispositions(no_fit, Figures("r1", {}))["eoi_why"]
+    # both present: the column is shown (no reason to leave it out)
+    both = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    assert _dispositions(both, Figures("r1", {}))["eoi_why"] is None
+
+
+def _console_summary(evidence_passed: bool):
+    from training.review_console import ReviewSummary
+
+    cohort = {"train_first_cohort": "2026-01-05", "train_last_cohort": "2026-08-03",
+              "calib_first_cohort": "2026-08-10", "calib_last_cohort": "2026-08-31",
+              "valid_first_cohort": "2026-09-07", "valid_last_cohort": "2026-09-28",
+              "train_leads": 900, "calib_leads": 100, "valid_leads": 100, "valid_positives": 60}
+    sentence = ("The model ranks better than chance beyond noise." if evidence_passed else
+                "Insufficient evidence: the model does not rank leads better than chance.")
+    return ReviewSummary(
+        cycle="2026-W44", as_of=datetime(2026, 11, 1), run_id="r1" * 8, labels={}, split=cohort,
+        threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+        models={"challenger": {"roc_auc": 0.51}},
+        signals=[{"label": "Product", "group": "fit", "direction": "GTX Pro raises it most"}],
+        group_shares={"fit": 1.0},
+        gates={"passed": evidence_passed,
+               "gates": [{"name": "evidence", "passed": evidence_passed, "sentence": sentence}]},
+        version=1, champion_before=None, champion_after=None, promote=True)
+
+
+def test_the_command_line_summary_names_no_signal_without_evidence():
+    assert "1. Product (fit)" in str(_console_summary(evidence_passed=True))
+    text = str(_console_summary(evidence_passed=False))
+    assert text.splitlines()[1].startswith("Insufficient evidence")
+    assert "Product" not in text and "Top signals: none named" in text
+
+
+def test_no_signal_is_called_predictive_when_the_evidence_gate_failed():
+    from training.report import no_evidence
+
+    failed = {"gates": {"passed": False, "gates": [{"name": "evidence", "passed": False}]}}
+    passed = {"gates": {"passed": True, "gates": [{"name": "evidence", "passed": True}]}}
+    assert no_evidence(failed) and not no_evidence(passed)
+    assert not no_evidence({"gates": None})  # an older run without gates.json

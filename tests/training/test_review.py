@@ -46,6 +46,7 @@ def _small_config(root: Path) -> dict:
     config["mlflow"]["tracking_uri"] = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
     config["cycle"]["lightgbm"].update(n_estimators=40, num_leaves=15)
     config["cycle"]["bootstrap_rounds"] = 50
+    config["cycle"]["tournament"].update(trials=3, max_rounds=200)
     return config
 
 
@@ -164,6 +165,8 @@ def test_the_run_records_params_metrics_and_artifacts(env):
     tables = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "tables")}
     assert {"calibration.csv", "per_source.csv", "importance.csv", "valid_scores.parquet",
             "comparison.csv"} <= tables
+    plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"importance.png", "fit_vs_intent.png", "calibration.png", "beeswarm.png"} <= plots
 
     # the bundle inside the registered model carries the threshold the run logged
     from training.registry import load_bundle
@@ -174,6 +177,30 @@ def test_the_run_records_params_metrics_and_artifacts(env):
     assert bundle.manifest["cycle"] == "2026-W44"
     assert bundle.manifest["band"] == {"min": 0.25, "max": 0.5}
     assert "pr_auc" in bundle.manifest["metrics"]
+
+
+def test_each_entrant_of_the_tournament_is_a_child_run_of_the_cycle(env):
+    run_id = env["summaries"][1].run_id
+    parent = _run(env["client"], run_id)
+    children = mlflow.search_runs(
+        experiment_ids=[parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{run_id}'")
+    print(children[["tags.mlflow.runName", "metrics.mean_log_loss", "metrics.mean_roc_auc",
+                    "metrics.seconds", "tags.winner"]].to_string())
+    assert set(children["tags.entrant"]) == {"lightgbm", "logistic", "blend"}
+    winner = parent.data.tags["tournament_winner"]
+    assert children.set_index("tags.entrant").loc[winner, "tags.winner"] == "true"
+    assert children["metrics.mean_log_loss"].notna().all()
+    lightgbm = children.set_index("tags.entrant").loc["lightgbm", "run_id"]
+    history = env["client"].get_metric_history(lightgbm, "trial_log_loss")
+    assert len(history) == 3  # cycle.tournament.trials in this config
+    assert parent.data.params["model_family"] == winner
+    assert winner in parent.data.tags["tournament_sentence"]
+    assert "tournament.md" in {a.path for a in env["client"].list_artifacts(run_id)}
+    # the leaders' report says it in one sentence
+    assert env["summaries"][1].report, env["summaries"][1].notes
+    report = Path(env["summaries"][1].report).read_text()
+    assert f"The {winner} model won this cycle" in report
 
 
 def test_same_data_config_and_seed_give_the_same_metrics(env):

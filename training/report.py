@@ -13,7 +13,7 @@ with the run.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,9 +297,13 @@ def _infeasible_message(run: data.CycleRun) -> str:
 
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
     # every key the template reads, in every state (a weekly cycle has no matured "after" side)
-    out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None}
+    out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None,
+                           "first_matures": None}
     if check.verdict == "first cycle":
         return out
+    if check.split is not None and check.after_end is not None and check.after_end <= check.split:
+        # nothing scored since the last review has matured: no window to name, only when one opens
+        out["first_matures"] = (check.split + timedelta(days=check.days)).strftime("%Y-%m-%d")
     for name, fmt in (("days", "count"), ("after_n", "count"), ("after_rate", "pct"),
                       ("predicted", "pct"), ("diff", "pp"), ("ci_low", "pp"), ("ci_high", "pp"),
                       ("p_value", "ratio")):

@@ -7,6 +7,7 @@ registry, so what one test's kills and locks leave behind never reaches another.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -105,6 +106,9 @@ def test_three_weekly_cycles_and_a_same_date_rerun_each_get_a_report(project):
     ctx, _, _ = build_context("2026-W42", config, project["client"])
     assert ctx["previous"].cycle == "2026-W41"
     assert ctx["cohort"]["verdict"] == "insufficient evidence"  # a week: nothing matured yet
+    assert ctx["cohort"]["first_matures"]  # says when, never a window that ends before it starts
+    page = " ".join(re.sub(r"<[^>]+>", " ", Path(summaries[2].report).read_text()).split())
+    assert "has had its 30 days to convert yet; the first will have on 2026-11-07" in page
     result = CliRunner().invoke(cli, ["report", "--cycle", "2026-W42-again", "--out",
                                       str(project["root"] / "out"), "--config",
                                       str(project["file"])])

@@ -215,3 +215,14 @@ def test_no_signal_is_called_predictive_when_the_evidence_gate_failed():
     passed = {"gates": {"passed": True, "gates": [{"name": "evidence", "passed": True}]}}
     assert no_evidence(failed) and not no_evidence(passed)
     assert not no_evidence({"gates": None})  # an older run without gates.json
+
+
+def test_a_cohort_window_that_has_not_opened_is_never_printed_backwards():
+    # a review a week after the previous one: nothing scored since has had its 30 days yet
+    check = store.CohortCheck("insufficient evidence", 30, datetime(2026, 11, 1),
+                              datetime(2026, 10, 9))
+    out = _cohort(check, Figures("r1", {}))
+    assert out["first_matures"] == "2026-12-01" and out["chart"] is None
+    opened = store.CohortCheck("insufficient evidence", 30, datetime(2026, 10, 1),
+                               datetime(2026, 10, 9))
+    assert _cohort(opened, Figures("r1", {}))["first_matures"] is None

@@ -53,8 +53,25 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
                 f"use only {', '.join(sorted(config))}."
             )
         config = _merge(config, user)
+    else:
+        user = {}
     if os.environ.get("LEADSCORE_STORE"):
         config["store"] = os.environ["LEADSCORE_STORE"]
     if os.environ.get("MLFLOW_TRACKING_URI"):
         config["mlflow"]["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
+    if not (user.get("live") or {}).get("url"):
+        config["live"]["url"] = live_url_for(config["store"], config["live"]["url"])
     return config
+
+
+def live_url_for(store: str | Path, default_url: str) -> str:
+    """The embedded live store that belongs to ``store``, when the config names no other.
+
+    The live store feeds its events and verdicts into the next review of one history store; two
+    stores sharing one live file would merge each other's leads. The shipped store keeps the
+    shipped ``data/live.db``; any other store gets ``<store>.live.db`` beside it.
+    """
+    if Path(store) == Path(default_config()["store"]):
+        return default_url
+    path = Path(store)
+    return f"sqlite:///{path.with_name(path.stem + '.live.db')}"

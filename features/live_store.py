@@ -9,7 +9,9 @@ Tables:
         (``features.contract``) with the same natural keys, plus when each row arrived. A row
         posted twice is stored once (activities: kept; leads, verdicts: replaced).
     score_log: one row per score served: lead id, time, model version, the three scores, grade,
-        MQL flag, top reasons, a hash of the features, and who scored (``api``, ``batch``).
+        MQL flag, top reasons, a hash of the features, who scored (``api``, ``batch``), and
+        each feature's bin under the model's training profile (``scoring.drift``; the monitor's
+        drift input, no feature value itself).
 
 Durability (docs/api.md, "What is kept"): events and verdicts are committed with full
 durability before the API answers (SQLite ``synchronous=FULL``, PostgreSQL's default
@@ -84,6 +86,7 @@ score_log = sa.Table(
     sa.Column("intent_score", sa.Float), sa.Column("grade", sa.String(2)),
     sa.Column("is_mql", sa.Boolean), sa.Column("reasons", sa.JSON),
     sa.Column("feature_hash", sa.String(64)), sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("feature_bins", sa.Text),
     sa.Index("ix_score_log_lead", "lead_id", "id"),
     sa.Index("ix_score_log_time", "scored_at"),
 )
@@ -98,7 +101,7 @@ _PREVIOUS_QUERY = sa.select(score_log).where(score_log.c.id.in_(
 LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
                "email_domain", "mql_at", "campaign", "attributes")
 SCORE_FIELDS = ("lead_id", "scored_at", "model_version", "score", "fit_score", "intent_score",
-                "grade", "is_mql", "reasons", "feature_hash", "source")
+                "grade", "is_mql", "reasons", "feature_hash", "source", "feature_bins")
 
 
 def live_url(config: Mapping[str, Any]) -> str:

@@ -55,6 +55,7 @@ from features.encoding import FeatureEncoder
 from features.online import OnlineBatch, online_many_builder
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
+from scoring.drift import feature_bins
 from scoring.forest import Forest
 from scoring.linear import LinearModel, blend_contributions
 from scoring.reasons import Reason, top_reasons_of
@@ -344,7 +345,8 @@ class ScoringBundle:
         X = self.encoder.transform_columns(features.columns, len(features))
         scores = self.score_encoded(X, features.records() if top_reasons > 0 else None,
                                     top_reasons=top_reasons)
-        return replace(scores, feature_hash=feature_hashes(X))
+        return replace(scores, feature_hash=feature_hashes(X),
+                       feature_bins=feature_bins(X, self.manifest.get("training_profile")))
 
 
 def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
@@ -376,6 +378,9 @@ class Scores:
     feature_hash: list[str] | None = None
     """Per lead, a hash of its encoded feature row (the score log keeps it: two scores with the
     same hash saw the same features)."""
+    feature_bins: list[str] | None = None
+    """Per lead, the bin of each feature under the training profile (``scoring.drift``): the
+    score log keeps it for the monitor's drift figures. None for a model without a profile."""
 
     def __len__(self) -> int:
         return len(self.score)

@@ -180,14 +180,15 @@ class LiveLoop:
                 for lead in leads], previous
 
     async def finish(self, payload: dict[str, Any], hashes: Sequence[str] | None,
-                     previous: dict[str, dict], source: str = "api") -> None:
+                     previous: dict[str, dict], source: str = "api",
+                     bins: Sequence[str] | None = None) -> None:
         """Add ``changes`` to each score, then log the scores (returns after the commit)."""
         scores = payload["scores"]
         for s in scores:
             s["changes"] = changes(s, previous.get(s["lead_id"]))
         if self.writer is None:
             return
-        rows = log_rows(payload, hashes, source)
+        rows = log_rows(payload, hashes, source, bins)
         if len(rows) <= INLINE_LOG_ROWS:
             self.store.log_scores(rows)  # a hand-off to the writer thread costs more than this
         else:
@@ -239,12 +240,13 @@ class LiveLoop:
 
 
 def log_rows(payload: dict[str, Any], hashes: Sequence[str] | None,
-             source: str) -> list[dict[str, Any]]:
-    """Score-log rows of a ``ScoreResponse`` payload."""
+             source: str, bins: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Score-log rows of a ``ScoreResponse`` payload (``bins``: each lead's feature bins)."""
     at = datetime.now(UTC).replace(tzinfo=None)
     hashes = hashes or [None] * len(payload["scores"])
+    bins = bins or [None] * len(payload["scores"])
     return [{"lead_id": s["lead_id"], "scored_at": at, "model_version": payload["model_version"],
              "score": s["score"], "fit_score": s["fit_score"], "intent_score": s["intent_score"],
              "grade": s["grade"], "is_mql": s["is_mql"], "reasons": s["reasons"],
-             "feature_hash": h, "source": source}
-            for s, h in zip(payload["scores"], hashes, strict=True)]
+             "feature_hash": h, "source": source, "feature_bins": b}
+            for s, h, b in zip(payload["scores"], hashes, bins, strict=True)]

@@ -137,9 +137,9 @@ def score_leads(
     reasons: bool,
     top_reasons: int,
     now: datetime | None = None,
-) -> tuple[dict[str, Any], list[str] | None]:
+) -> tuple[dict[str, Any], list[str] | None, list[str] | None]:
     """``score_payload`` of leads given as records (a lead with its stored history merged in),
-    and each lead's feature hash for the score log."""
+    and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
     try:
         scored = model.bundle.score_records(
@@ -168,7 +168,7 @@ def score_leads(
                 strict=True,
             )
         ],
-    }, scored.feature_hash
+    }, scored.feature_hash, scored.feature_bins
 
 
 def json_response(payload: dict[str, Any]) -> Response:
@@ -310,23 +310,24 @@ class LeadScorer:
                                                     limiter=self._limiter)
         if isinstance(result, Response):
             return result
-        payload, hashes, previous = result
+        payload, hashes, bins, previous = result
         if self.live is not None:
             try:
-                await self.live.finish(payload, hashes, previous)
+                await self.live.finish(payload, hashes, previous, bins=bins)
             except Exception as exc:  # noqa: BLE001 - the message may name the database host
                 logger.error("Score log write failed (%s); answered 503.", type(exc).__name__)
                 return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
         return json_response(payload)
 
     def _score(self, model: ServedModel, leads: list[Lead],
-               reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None, dict]:
+               reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None,
+                                                  list[str] | None, dict]:
         try:
             records, previous = (self.live.records(leads) if self.live is not None
                                  else ([lead_record(lead) for lead in leads], {}))
-            payload, hashes = score_leads(model, leads, records, reasons=reasons,
-                                          top_reasons=self.top_reasons)
-            return payload, hashes, previous
+            payload, hashes, bins = score_leads(model, leads, records, reasons=reasons,
+                                                top_reasons=self.top_reasons)
+            return payload, hashes, bins, previous
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)
         except Exception as exc:  # noqa: BLE001 - BentoML would log the message, which may quote input

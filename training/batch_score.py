@@ -70,7 +70,8 @@ def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, st
     out["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons or []]
     out["model_version"] = model_version
     if hashes:  # for the score log; never written to the file
-        return out[FILE_COLUMNS].assign(feature_hash=scores.feature_hash)
+        return out[FILE_COLUMNS].assign(feature_hash=scores.feature_hash,
+                                        feature_bins=scores.feature_bins)
     return out[FILE_COLUMNS]
 
 
@@ -192,9 +193,10 @@ def score_file(
             def on_scored(frame: pd.DataFrame) -> None:
                 nonlocal total, mqls, logged
                 hashes = frame.pop("feature_hash")
+                bins = frame.pop("feature_bins")
                 writer.write(frame)
                 if score_log is not None:
-                    logged += score_log.log_scores(log_rows(frame, hashes, number))
+                    logged += score_log.log_scores(log_rows(frame, hashes, number, bins))
                 total += len(frame)
                 mqls += int(frame["is_mql"].sum())
                 progress.advance(task, len(frame))
@@ -227,11 +229,14 @@ def open_score_log(config: dict[str, Any]):
     return LiveStore(live_url(config))
 
 
-def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str) -> list[dict[str, Any]]:
-    """Score-log rows of one scored chunk."""
+def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str,
+             bins: pd.Series | None = None) -> list[dict[str, Any]]:
+    """Score-log rows of one scored chunk (``bins``: each lead's feature bins, or None)."""
     at = datetime.now(UTC).replace(tzinfo=None)
+    bins = [None] * len(frame) if bins is None else bins
     return [{"lead_id": r.lead_id, "scored_at": at, "model_version": version,
              "score": float(r.score), "fit_score": float(r.fit_score),
              "intent_score": float(r.intent_score), "grade": r.grade, "is_mql": bool(r.is_mql),
-             "reasons": json.loads(r.reasons), "feature_hash": h, "source": "batch"}
-            for r, h in zip(frame.itertuples(index=False), hashes, strict=True)]
+             "reasons": json.loads(r.reasons), "feature_hash": h, "source": "batch",
+             "feature_bins": b}
+            for r, h, b in zip(frame.itertuples(index=False), hashes, bins, strict=True)]

@@ -30,6 +30,7 @@ from features.definitions import FeatureSpec
 from features.encoding import FeatureEncoder
 from features.intent import high_intent_types
 from scoring.bundle import BOOSTERS, ScoringBundle
+from scoring.drift import training_profile
 from training.calibration import platt
 from training.logistic import fit_linear
 from training.tournament import ModelChoice
@@ -229,6 +230,10 @@ def train_bundle(
         "calibration": {},
         "grade_cuts": {},
     }
+    # the training cohort's shares per feature bin: what the monitor measures drift against
+    manifest["training_profile"] = training_profile(
+        X_train, manifest["features"],
+        {name: len(values) for name, values in encoder.categories_.items()})
     bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters, linear=linear)
     calib_margins = bundle.margins(X_calib)
     manifest["calibration"] = {

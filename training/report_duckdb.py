@@ -36,6 +36,10 @@ from features.fit import normalise_source
 from features.label_policy import LabelPolicy
 from features.labels import build_labels
 
+# the report reads the grade figures here; they live in scoring/, which the monitor shares
+from scoring.grades import grade_inversions as grade_inversions
+from scoring.grades import grade_table as grade_table
+
 VERDICTS = ("booked", "accepted", "rejected_fit", "rejected_intent", "junk_or_recycled", "other")
 _FAMILY_VERDICT = {
     "positive": "booked", "open": "accepted", "fit_negative": "rejected_fit",
@@ -269,38 +273,6 @@ def cohort_check(
     verdict = "above prediction" if lo > 0 else "below prediction" if hi < 0 else "as predicted"
     return CohortCheck(verdict, predicted=float(predicted.mean()), diff=diff, ci_low=lo,
                        ci_high=hi, p_value=p, **check)
-
-
-def grade_table(scored: pd.DataFrame) -> pd.DataFrame:
-    """SQL rate per grade (A1..D4) of a scored, labelled cohort, best grade first."""
-    rows = []
-    for letter in "ABCD":
-        for digit in "1234":
-            grade = letter + digit
-            part = scored[scored["grade"] == grade]
-            rows.append({"grade": grade, "leads": len(part), "sqls": int(part["label"].sum()),
-                         "sql_rate": float(part["label"].mean()) if len(part) else math.nan})
-    return pd.DataFrame(rows)
-
-
-def grade_inversions(table: pd.DataFrame, min_leads: int = 20) -> list[tuple[str, str]]:
-    """Pairs (better grade, worse grade) where the better grade converts below the worse one.
-
-    A grade is better when its letter and digit are both at least as good (A1 over B2, A2 over
-    A3); only grades with ``min_leads`` leads count, and only gaps beyond sampling noise (the
-    rates differ by more than two standard errors) are flagged.
-    """
-    rows = table[table["leads"] >= min_leads].set_index("grade")
-    out = []
-    for g1, r1 in rows.iterrows():
-        for g2, r2 in rows.iterrows():
-            if g1 == g2 or not (g1[0] <= g2[0] and g1[1] <= g2[1]):
-                continue
-            p1, p2 = r1["sql_rate"], r2["sql_rate"]
-            se = math.sqrt(p1 * (1 - p1) / r1["leads"] + p2 * (1 - p2) / r2["leads"]) or 1e-9
-            if p2 - p1 > 2 * se:
-                out.append((g1, g2))
-    return out
 
 
 def score_validation_cohort(

@@ -61,7 +61,53 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
         config["mlflow"]["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
     if not (user.get("live") or {}).get("url"):
         config["live"]["url"] = live_url_for(config["store"], config["live"]["url"])
+    check_monitor(config, path)
     return config
+
+
+# each monitor / SLA setting: (lowest allowed, highest allowed, whole number?)
+_LIMITS: dict[str, dict[str, tuple[float, float | None, bool]]] = {
+    "sla": {"high_intent_hours": (0.0, None, False), "other_hours": (0.0, None, False),
+            "disposition_hours": (0.0, None, False)},
+    "monitor": {
+        "confidence": (0.5, 0.999, False), "min_decided_mqls": (1, None, True),
+        "min_weeks": (0.0, None, False), "volume_tolerance": (0.0, None, False),
+        "min_due_mqls": (1, None, True), "max_first_touch_missed": (0.0, 1.0, False),
+        "max_disposition_missed": (0.0, 1.0, False), "max_psi": (0.0, None, False),
+        "min_drift_scores": (1, None, True), "top_movers": (1, None, True),
+        "inversion_min_leads": (1, None, True), "inversion_z": (0.0, None, False),
+        "max_inversions": (0, None, True),
+        "refresh_s": (1.0, None, False),
+    },
+}
+
+
+def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> None:
+    """The ``sla`` and ``monitor`` sections hold known keys with numbers in range.
+
+    Raises:
+        LeadscoreError: one sentence naming the setting and what it must be.
+    """
+    where = f"Config file {path}" if path is not None else "The configuration"
+    for section, limits in _LIMITS.items():
+        values = config.get(section)
+        if not isinstance(values, dict):
+            raise LeadscoreError(f"{where}: {section} must be a mapping of settings "
+                                 f"({', '.join(limits)}).")
+        unknown = sorted(set(values) - set(limits))
+        if unknown:
+            raise LeadscoreError(f"{where}: {section} has unknown setting(s) "
+                                 f"{', '.join(unknown)}: use only {', '.join(limits)}.")
+        for key, (low, high, whole) in limits.items():
+            value = values.get(key)
+            kind = "a whole number" if whole else "a number"
+            bad = (isinstance(value, bool) or not isinstance(value, int | float)
+                   or (whole and value != int(value)) or value < low
+                   or (high is not None and value > high))
+            if bad:
+                span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+                raise LeadscoreError(f"{where}: {section}.{key} is {value!r}; it must be "
+                                     f"{kind} {span}.")
 
 
 def live_url_for(store: str | Path, default_url: str) -> str:

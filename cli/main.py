@@ -285,6 +285,31 @@ def export_scores(since: str, output: Path, config_path) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, default=False,
+              help="Print the figures as one JSON document (schema: docs/review-cycle.md).")
+@click.option("--as-of", "as_of", default=None,
+              help="Judge as of this moment (YYYY-MM-DD[THH:MM], UTC); default: now.")
+@CONFIG_OPTION
+@_user_errors
+def monitor(as_json: bool, as_of: str | None, config_path) -> None:
+    """Since the champion's review: conversion, volume, SLA, input drift, grade inversions.
+
+    \b
+    Exit status: 0 no limit crossed, 1 an error (one line on stderr), 2 a usage error,
+    3 a limit crossed (the last line recommends an early review and says why).
+    """
+    import json
+
+    from leadscore.config import load_config
+    from scoring.monitor_text import monitor_text
+    from training.monitor import champion_monitor
+
+    result = champion_monitor(load_config(config_path), as_of)
+    click.echo(json.dumps(result.as_dict(), indent=2) if as_json else monitor_text(result))
+    sys.exit(result.exit_code)
+
+
+@cli.command()
 @click.option(
     "--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS."
 )

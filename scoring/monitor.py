@@ -1,0 +1,412 @@
+"""Between reviews: did conversion, volume, the SLA, the inputs or the grades move enough to review
+early? Computed from the scores served since the last review and the verdicts arrived since.
+
+``monitor(inputs, config)`` is pure (frames in, a ``Monitor`` out); ``scoring.monitor_data``
+reads the stores, the command line (``leadscore monitor``) prints it, the API exposes it on
+``/metrics`` and the leaders' report shows it. Five checks, each ``ok``, ``crossed`` (a limit of
+the config's ``monitor`` section), ``too_few`` (too small a sample to judge: never a flag) or
+``no_data``:
+
+conversion   Served MQLs: each lead's first score at or above the threshold since the review. An
+             MQL is *decided* once its maturity window (``labels.maturity_days``) has passed: the
+             label policy's verdict then (a positive outcome or disposition inside the window
+             converts; an excluded verdict drops it). Earlier verdicts are mostly quick
+             rejections, so counting them would flag every young cohort. Wilson interval; crossed
+             when it lies wholly outside the band, overall or for a source.
+volume       MQLs a week against the threshold's forecast (the review's ``mqls_per_week``);
+             crossed when off by more than ``volume_tolerance`` and beyond Poisson noise.
+sla          MQLs whose first touch came later than the SLA after they became MQLs (or not yet,
+             with the deadline passed), and MQLs without a disposition within
+             ``sla.disposition_hours``; the overdue lists hold lead ids only.
+drift        PSI of each feature of the leads served (their first score) against the training
+             cohort (``scoring.drift``); the top movers named.
+inversions   Among decided served leads, a better grade converting below a worse one beyond
+             noise (``scoring.grades``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.label_policy import LabelPolicy
+from scoring.drift import feature_psi
+from scoring.grades import grade_inversions, grade_table
+
+CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
+SCHEMA = "leadscore.monitor/1"
+EXIT_OK, EXIT_ERROR, EXIT_CROSSED = 0, 1, 3
+NO_PROFILE = "no training profile in this model; review again"
+
+
+@dataclass
+class MonitorInputs:
+    """What the monitor reads (``scoring.monitor_data.load_inputs`` fills it from the stores).
+
+    Attributes:
+        served: score-log rows: lead_id, scored_at, model_version, score, grade, is_mql,
+            feature_bins.
+        leads: lead_id, source of every lead the stores know.
+        dispositions: lead_id, dispositioned_at, status, reason_code, first_touch_at.
+        outcomes: lead_id, stage, occurred_at.
+        high_intent: lead_id, occurred_at of every high-intent activity.
+        manifest: the champion's manifest (threshold, band, forecast, training profile).
+        model_version: the champion's version (drift reads only its scores); None: every score.
+        since: the champion's review date (its ``as_of``); now: the moment judged.
+    """
+
+    served: pd.DataFrame
+    leads: pd.DataFrame
+    dispositions: pd.DataFrame
+    outcomes: pd.DataFrame
+    high_intent: pd.DataFrame
+    manifest: Mapping[str, Any]
+    policy: LabelPolicy
+    since: datetime
+    now: datetime
+    model_version: str | None = None
+    cycle: str | None = None
+
+
+@dataclass
+class Monitor:
+    """The five checks (``as_dict`` is the ``--json`` document) and the recommendation."""
+
+    figures: dict[str, Any]
+
+    @property
+    def crossed(self) -> list[str]:
+        return [name for name in CHECKS if self.figures[name]["status"] == "crossed"]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CROSSED if self.crossed else EXIT_OK
+
+    @property
+    def recommendation(self) -> str | None:
+        """One line: review early, and why (None when no limit is crossed)."""
+        reasons = [self.figures[name]["why"] for name in self.crossed]
+        if not reasons:
+            return None
+        return ("Review early (leadscore review --cycle ...): " + "; ".join(reasons) + ".")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.figures, "crossed": self.crossed, "recommendation": self.recommendation,
+                "exit_code": self.exit_code}
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (NaN, NaN for n = 0)."""
+    if n <= 0:
+        return math.nan, math.nan
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _times(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=False).astype("datetime64[us]")
+
+
+def first_scores(served: pd.DataFrame, since: datetime, *, mql: bool) -> pd.DataFrame:
+    """Each lead's first score since ``since`` (with ``mql``: its first MQL score); ``t0`` is
+    when it was served."""
+    rows = served[_times(served["scored_at"]) >= pd.Timestamp(since)]
+    if mql:
+        rows = rows[rows["is_mql"].fillna(False).astype(bool)]
+    # the score log's ``source`` says who scored (api, batch), not where the lead came from
+    rows = rows.rename(columns={"source": "scored_by"})
+    rows = rows.assign(t0=_times(rows["scored_at"])).sort_values(["t0", "lead_id"])
+    return rows.drop_duplicates("lead_id").reset_index(drop=True)
+
+
+def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd.Series:
+    """Each lead's label (1, 0, or NaN while undecided) once its window from ``t0`` has passed,
+    by the label policy's precedence (docs: features/label_policy.yaml)."""
+    policy, now = inputs.policy, pd.Timestamp(inputs.now)
+    window = pd.Timedelta(days=maturity_days)
+    d = inputs.dispositions[_times(inputs.dispositions["dispositioned_at"]) <= now]
+    o = inputs.outcomes[_times(inputs.outcomes["occurred_at"]) <= now]
+    fam = pd.Series([policy.family(s, r) for s, r in zip(d["status"], d["reason_code"],
+                                                         strict=True)], index=d.index, dtype=object)
+    positive = pd.concat([
+        pd.DataFrame({"lead_id": d["lead_id"][fam == "positive"],
+                      "at": _times(d["dispositioned_at"][fam == "positive"])}),
+        pd.DataFrame({"lead_id": o["lead_id"], "at": _times(o["occurred_at"]),
+                      "keep": [policy.stage_family(s) == "positive" for s in o["stage"]]})
+        .query("keep").drop(columns="keep"),
+    ])
+    keyed = first[["lead_id", "t0"]].reset_index()
+    hits = keyed.merge(positive, on="lead_id")
+    inside = hits[(hits["at"] >= hits["t0"]) & (hits["at"] <= hits["t0"] + window)]["index"]
+    before = hits[hits["at"] < hits["t0"]]["index"]
+    latest = (d.assign(family=fam, at=_times(d["dispositioned_at"]))
+              .sort_values(["at", "status"]).drop_duplicates("lead_id", keep="last")
+              .set_index("lead_id")["family"])
+    matured = (keyed["t0"] + window <= now).to_numpy()
+    family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
+    label = np.where(matured, 0.0, np.nan)
+    label[family == "excluded"] = np.nan
+    label[keyed["index"].isin(inside).to_numpy()] = 1.0
+    label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
+    return pd.Series(label, index=first.index)
+
+
+def _band(inputs: MonitorInputs, config: Mapping[str, Any]) -> tuple[float, float]:
+    band = inputs.manifest.get("band") or config["cycle"]["band"]
+    return float(band["min"]), float(band["max"])
+
+
+def _rate(part: pd.DataFrame, band: tuple[float, float], settings: Mapping[str, Any],
+          name: str) -> dict[str, Any]:
+    n, k = len(part), int(part["label"].sum())
+    lo, hi = wilson(k, n, float(settings["confidence"]))
+    out = {"source": name, "decided": n, "converted": k, "rate": k / n if n else None,
+           "ci_low": lo if n else None, "ci_high": hi if n else None}
+    if n < int(settings["min_decided_mqls"]):
+        out["status"] = "too_few"
+    else:
+        out["status"] = "crossed" if hi < band[0] or lo > band[1] else "ok"
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
+               ) -> dict[str, Any]:
+    settings = config["monitor"]
+    band = _band(inputs, config)
+    decided = mqls[mqls["label"].notna()]
+    out = _rate(decided, band, settings, "all sources")
+    out.pop("source")
+    out.update(mqls=len(mqls), band=list(band), by_source=[])
+    if not len(mqls):
+        out.update(status="no_data", why="no MQL was served since the review")
+        return out
+    sources = decided.merge(inputs.leads[["lead_id", "source"]], on="lead_id", how="left")
+    sources["source"] = sources["source"].fillna("unknown")
+    for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
+        out["by_source"].append(_rate(part, band, settings, str(name)))
+    band_text = f"the agreed band of {_pct(band[0])}-{_pct(band[1])}"
+    crossed = [s for s in out["by_source"] if s["status"] == "crossed"]
+    if out["status"] == "too_few" and not crossed:
+        out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
+                      f"{settings['min_decided_mqls']}; an MQL is decided once its "
+                      f"{config['labels']['maturity_days']}-day window has passed)")
+        return out
+    parts = []
+    if out["status"] == "crossed":
+        parts.append(f"served MQLs convert at {_pct(out['rate'])} ({_pct(out['ci_low'])}-"
+                     f"{_pct(out['ci_high'])}), {_side(out, band)} {band_text}"
+                     + (f" ({len(crossed)} source(s) outside it too)" if crossed else ""))
+    else:
+        for s in crossed[:3]:
+            parts.append(f"{s['source']} MQLs convert at {_pct(s['rate'])} "
+                         f"({_pct(s['ci_low'])}-{_pct(s['ci_high'])}), {_side(s, band)} "
+                         f"{band_text}")
+    if parts:
+        out["status"] = "crossed"
+        out["why"] = "; ".join(parts)
+    else:
+        out["why"] = (f"served MQLs convert at {_pct(out['rate'])} ({_pct(out['ci_low'])}-"
+                      f"{_pct(out['ci_high'])}), consistent with {band_text}")
+    return out
+
+
+def _side(figure: Mapping[str, Any], band: tuple[float, float]) -> str:
+    return "below" if figure["ci_high"] < band[0] else "above"
+
+
+def forecast(manifest: Mapping[str, Any]) -> float | None:
+    """The MQLs a week the review expected at the threshold (None when it recorded none)."""
+    for section in ("deployed_metrics", "threshold_decision", "metrics"):
+        value = (manifest.get(section) or {}).get("mqls_per_week")
+        if isinstance(value, int | float) and math.isfinite(value):
+            return float(value)
+    return None
+
+
+def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
+           config: Mapping[str, Any]) -> dict[str, Any]:
+    settings = config["monitor"]
+    weeks = (pd.Timestamp(inputs.now) - pd.Timestamp(inputs.since)) / pd.Timedelta(weeks=1)
+    expected = forecast(inputs.manifest)
+    out: dict[str, Any] = {"mqls": len(mqls), "weeks": round(max(weeks, 0.0), 3),
+                           "per_week": len(mqls) / weeks if weeks > 0 else None,
+                           "forecast": expected}
+    if expected is None:
+        return {**out, "status": "no_data",
+                "why": "the model records no MQL forecast; review again"}
+    if first.empty:  # nothing scored at all says nothing about the threshold's volume
+        return {**out, "status": "no_data",
+                "why": "no lead was scored (API or leadscore score) since the review"}
+    if weeks < float(settings["min_weeks"]) or weeks <= 0:
+        return {**out, "status": "too_few",
+                "why": f"too few weeks since the review to judge ({weeks:.1f} of at least "
+                       f"{float(settings['min_weeks']):g})"}
+    count, mean = len(mqls), expected * weeks
+    off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
+    noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
+    text = f"{out['per_week']:,.1f} MQLs a week against the forecast of {expected:,.1f}"
+    if off > float(settings["volume_tolerance"]) and not noisy:
+        return {**out, "status": "crossed", "why": text}
+    return {**out, "status": "ok", "why": text}
+
+
+def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) -> dict[str, Any]:
+    """First touch within the SLA and a disposition within ``sla.disposition_hours`` of ``t0``."""
+    settings, hours = config["monitor"], config["sla"]
+    if mqls.empty:
+        return {"mqls": 0, "first_touch_due": 0, "first_touch_missed": 0,
+                "first_touch_missed_share": None, "disposition_due": 0, "disposition_missed": 0,
+                "disposition_missed_share": None, "sla_hours": _sla_hours(hours),
+                "overdue": {"first_touch": [], "disposition": []}, "status": "no_data",
+                "why": "no MQL was served since the review"}
+    now = pd.Timestamp(inputs.now)
+    d = inputs.dispositions
+    d = d[_times(d["dispositioned_at"]) <= now]
+    touches = _times(d["first_touch_at"])
+    touch = d.assign(ft=touches)[touches <= now].groupby("lead_id")["ft"].min()
+    first_disp = d.assign(at=_times(d["dispositioned_at"])).groupby("lead_id")["at"].min()
+    ids = mqls["lead_id"]
+    t0 = mqls["t0"].reset_index(drop=True)
+    touched = ids.map(touch).reset_index(drop=True)
+    upto = touched.fillna(now)
+    high_acts = inputs.high_intent.assign(at=_times(inputs.high_intent["occurred_at"]))
+    first_high = high_acts.groupby("lead_id")["at"].min()
+    high = (ids.map(first_high).reset_index(drop=True) <= upto).to_numpy()
+    limit = pd.to_timedelta(np.where(high, hours["high_intent_hours"], hours["other_hours"]),
+                            unit="h")
+    deadline = t0 + limit
+    due = (deadline <= now).to_numpy()
+    missed = due & ~((touched.notna()) & (touched <= deadline)).to_numpy()
+    disp_deadline = t0 + pd.Timedelta(hours=float(hours["disposition_hours"]))
+    disposed = ids.map(first_disp).reset_index(drop=True)
+    disp_due = (disp_deadline <= now).to_numpy()
+    disp_missed = disp_due & ~((disposed.notna()) & (disposed <= disp_deadline)).to_numpy()
+    lead_ids = ids.reset_index(drop=True)
+    out = {
+        "mqls": len(mqls), "first_touch_due": int(due.sum()),
+        "first_touch_missed": int(missed.sum()),
+        "first_touch_missed_share": float(missed.sum() / due.sum()) if due.any() else None,
+        "disposition_due": int(disp_due.sum()), "disposition_missed": int(disp_missed.sum()),
+        "disposition_missed_share": (float(disp_missed.sum() / disp_due.sum())
+                                     if disp_due.any() else None),
+        "sla_hours": _sla_hours(hours),
+        "overdue": {"first_touch": sorted(lead_ids[missed].astype(str)),
+                    "disposition": sorted(lead_ids[disp_missed].astype(str))},
+    }
+    if max(due.sum(), disp_due.sum()) < int(settings["min_due_mqls"]):
+        return {**out, "status": "too_few",
+                "why": f"too few MQLs past their deadlines to judge the SLA "
+                       f"({int(max(due.sum(), disp_due.sum()))} of at least "
+                       f"{settings['min_due_mqls']})"}
+    parts, crossed = [], False
+    for key, limit_key, text in (
+            ("first_touch_missed_share", "max_first_touch_missed", "missed the first-touch SLA"),
+            ("disposition_missed_share", "max_disposition_missed",
+             f"had no disposition within {float(hours['disposition_hours']):g} h")):
+        share = out[key]
+        if share is None:
+            continue
+        over = share > float(settings[limit_key])
+        crossed |= over
+        parts.append(f"{_pct(share)} of MQLs {text}"
+                     + (f" (limit {_pct(float(settings[limit_key]))})" if over else ""))
+    return {**out, "status": "crossed" if crossed else "ok", "why": "; ".join(parts)}
+
+
+def _sla_hours(hours: Mapping[str, Any]) -> dict[str, float]:
+    return {"high_intent": float(hours["high_intent_hours"]), "other": float(hours["other_hours"]),
+            "disposition": float(hours["disposition_hours"])}
+
+
+def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
+          ) -> dict[str, Any]:
+    settings = config["monitor"]
+    profile = inputs.manifest.get("training_profile")
+    out: dict[str, Any] = {"scores": 0, "psi": {}, "top_movers": [], "drifted": [],
+                           "limit": float(settings["max_psi"])}
+    if not profile:
+        return {**out, "status": "no_data", "why": NO_PROFILE}
+    rows = first
+    if inputs.model_version is not None:
+        rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
+    n, values = feature_psi(rows["feature_bins"].tolist(), profile)
+    out["scores"] = n
+    if n < int(settings["min_drift_scores"]):
+        return {**out, "status": "too_few",
+                "why": f"too few leads served with feature bins to judge drift ({n} of at least "
+                       f"{settings['min_drift_scores']})"}
+    ranked = sorted(values.items(), key=lambda kv: -kv[1])
+    out["psi"] = {k: round(v, 4) for k, v in values.items()}
+    out["top_movers"] = [{"feature": k, "psi": round(v, 4)}
+                         for k, v in ranked[:int(settings["top_movers"])]]
+    out["drifted"] = [k for k, v in ranked if v > out["limit"]]
+    movers = ", ".join(f"{m['feature']} {m['psi']:.2f}" for m in out["top_movers"][:3])
+    if out["drifted"]:
+        return {**out, "status": "crossed",
+                "why": f"inputs drifted from the training cohort: {', '.join(out['drifted'])} "
+                       f"(PSI above {out['limit']:g}; top movers {movers})"}
+    return {**out, "status": "ok", "why": f"no feature's PSI is above {out['limit']:g} "
+                                          f"(top movers {movers})"}
+
+
+def inversions(first: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
+    settings = config["monitor"]
+    decided = first[first["label"].notna() & first["grade"].notna()]
+    table = grade_table(decided)
+    min_leads = int(settings["inversion_min_leads"])
+    # dozens of grade pairs are compared at once: a stricter z than the report's keeps noise out
+    pairs = grade_inversions(table, min_leads=min_leads, z=float(settings["inversion_z"]))
+    out = {"decided": len(decided), "pairs": [list(p) for p in pairs],
+           "grades_judged": int((table["leads"] >= min_leads).sum())}
+    if out["grades_judged"] < 2:
+        return {**out, "status": "too_few",
+                "why": f"too few decided leads per grade to judge inversions (fewer than two "
+                       f"grades with {min_leads} or more)"}
+    named = ", ".join(f"{a} below {b}" for a, b in pairs[:3])
+    if len(pairs) > int(settings["max_inversions"]):
+        return {**out, "status": "crossed",
+                "why": f"{len(pairs)} grade inversion(s) among decided leads ({named})"}
+    return {**out, "status": "ok", "why": "no grade converts below a worse one beyond noise"}
+
+
+def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
+    """The five checks since the champion's review (see the module docstring)."""
+    maturity = int(config["labels"]["maturity_days"])
+    # lead ids compare as text in every frame (an empty frame's column has no type of its own)
+    for name in ("served", "leads", "dispositions", "outcomes", "high_intent"):
+        frame = getattr(inputs, name)
+        setattr(inputs, name, frame.assign(lead_id=frame["lead_id"].astype(str)))
+    first = first_scores(inputs.served, inputs.since, mql=False)
+    first["label"] = decide(first, inputs, maturity)
+    mqls = first_scores(inputs.served, inputs.since, mql=True)
+    mqls["label"] = decide(mqls, inputs, maturity)
+    figures = {
+        "schema": SCHEMA, "model_version": inputs.model_version, "cycle": inputs.cycle,
+        "since": pd.Timestamp(inputs.since).isoformat(),
+        "as_of": pd.Timestamp(inputs.now).isoformat(),
+        "served": {"scores": int((_times(inputs.served["scored_at"])
+                                  >= pd.Timestamp(inputs.since)).sum()),
+                   "leads": len(first), "mqls": len(mqls)},
+        "conversion": conversion(mqls, inputs, config),
+        "volume": volume(mqls, first, inputs, config),
+        "sla": sla(mqls, inputs, config),
+        "drift": drift(first, inputs, config),
+        "inversions": inversions(first, config),
+    }
+    return Monitor(figures)
+

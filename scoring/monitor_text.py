@@ -1,0 +1,40 @@
+"""The monitor for a person: one line per check (``leadscore monitor``), or one line in all (the
+demo). The ``--json`` document is ``Monitor.as_dict`` (docs/review-cycle.md)."""
+
+from __future__ import annotations
+
+from scoring.monitor import CHECKS, Monitor
+
+_TITLES = {"conversion": "conversion", "volume": "MQL volume", "sla": "SLA",
+           "drift": "input drift", "inversions": "grades"}
+_MARKS = {"ok": "ok", "crossed": "LIMIT", "too_few": "--", "no_data": "--"}
+
+
+def monitor_text(result: Monitor) -> str:
+    """The monitor as lines for a person: one per check, the overdue lists, the recommendation."""
+    f = result.figures
+    version = f"model v{f['model_version']}" if f["model_version"] else "the champion"
+    cycle = f" (cycle {f['cycle']})" if f["cycle"] else ""
+    lines = [f"Monitor of {version}{cycle} since its review on {f['since'][:10]}, as of "
+             f"{f['as_of'][:16].replace('T', ' ')}: {f['served']['scores']:,} scores served to "
+             f"{f['served']['leads']:,} leads, {f['served']['mqls']:,} MQLs."]
+    for name in CHECKS:
+        lines.append(f"  {_MARKS[f[name]['status']]:<6}{_TITLES[name]:<12} {f[name]['why']}")
+    for name, ids in f["sla"]["overdue"].items():
+        if ids:
+            shown = ", ".join(ids[:20]) + (f" ... ({len(ids) - 20} more; --json lists all)"
+                                            if len(ids) > 20 else "")
+            what = "first touch" if name == "first_touch" else "disposition"
+            lines.append(f"  overdue ({what}): {shown}")
+    lines.append(result.recommendation or "No limit crossed: no early review needed.")
+    return "\n".join(lines)
+
+
+def monitor_line(result: Monitor) -> str:
+    """The monitor in one line (the demo prints it)."""
+    if result.crossed:
+        return result.recommendation or ""
+    judged = [n for n in CHECKS if result.figures[n]["status"] == "ok"]
+    waiting = [n for n in CHECKS if result.figures[n]["status"] != "ok"]
+    return (f"Monitor: no limit crossed ({', '.join(judged) or 'nothing'} judged"
+            + (f"; too little data yet for {', '.join(waiting)}" if waiting else "") + ").")

@@ -1,0 +1,158 @@
+"""The monitor's figures on tiny inline data: intervals, drift, the SLA, small samples, limits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.label_policy import load_policy
+from leadscore.config import default_config, load_config
+from leadscore.errors import LeadscoreError
+from scoring.drift import MISSING, feature_bins, feature_psi, training_profile
+from scoring.monitor import EXIT_CROSSED, EXIT_OK, NO_PROFILE, MonitorInputs, monitor, wilson
+from scoring.monitor_text import monitor_line, monitor_text
+
+SINCE = datetime(2026, 9, 1)
+FEATURES = [{"name": "pricing_views", "kind": "numeric"}, {"name": "industry",
+                                                           "kind": "categorical"}]
+
+
+def _profile(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, dict]:
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.poisson(2.0, n).astype(float), rng.integers(0, 4, n).astype(float)])
+    X[::10, 0] = np.nan
+    return X, training_profile(X, FEATURES, {"industry": 4})
+
+
+def test_wilson_interval_matches_the_textbook_values():
+    lo, hi = wilson(5, 10)
+    assert (round(lo, 4), round(hi, 4)) == (0.2366, 0.7634)
+    assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    assert round(wilson(0, 10)[1], 4) == 0.2775
+
+
+def test_psi_is_near_zero_on_the_training_distribution_and_large_on_a_shifted_feature():
+    X, profile = _profile()
+    same, _ = _profile(seed=1)
+    n, values = feature_psi(feature_bins(same, profile), profile)
+    assert n == len(same) and max(values.values()) < 0.02
+    shifted = same.copy()
+    shifted[:, 1] = 3.0  # every lead from one industry
+    _, values = feature_psi(feature_bins(shifted, profile), profile)
+    assert values["industry"] > 1.0 and values["pricing_views"] < 0.02
+
+
+def test_bins_mark_missing_values_and_unseen_categories_get_their_own_bin():
+    _, profile = _profile()
+    rows = feature_bins(np.array([[np.nan, 9.0], [1.0, 4.0]]), profile)
+    assert rows[0][0] == MISSING
+    assert rows[0][1] == rows[1][1] == "4"  # code 4 (an unseen category) is one past the four
+    assert feature_bins(np.zeros((1, 2)), None) is None  # an old model: no profile, no bins
+
+
+def _inputs(mqls: int, converted: int, *, manifest: dict | None = None, touches=None,
+            now: datetime | None = None) -> MonitorInputs:
+    ids = [f"L{i:03d}" for i in range(mqls)]
+    t0 = [SINCE + timedelta(hours=i) for i in range(mqls)]
+    served = pd.DataFrame({"lead_id": ids, "scored_at": t0, "model_version": "3",
+                           "score": 0.5, "grade": "A1", "is_mql": True, "feature_bins": None,
+                           "source": "api"})
+    disp = pd.DataFrame({"lead_id": ids, "dispositioned_at": [t + timedelta(minutes=30)
+                                                              for t in t0],
+                         "status": ["meeting_booked" if i < converted else "rejected"
+                                    for i in range(mqls)],
+                         "reason_code": ["meeting_booked" if i < converted else "no_budget"
+                                         for i in range(mqls)],
+                         "first_touch_at": touches or [t + timedelta(minutes=5) for t in t0]})
+    return MonitorInputs(
+        served=served, leads=pd.DataFrame({"lead_id": ids, "source": "webinar"}),
+        dispositions=disp, outcomes=pd.DataFrame(columns=["lead_id", "stage", "occurred_at"]),
+        high_intent=pd.DataFrame({"lead_id": ids[:1],
+                                  "occurred_at": [SINCE - timedelta(days=1)] * len(ids[:1])}),
+        manifest=manifest if manifest is not None else {
+            "band": {"min": 0.25, "max": 0.5}, "deployed_metrics": {"mqls_per_week": 5.0}},
+        policy=load_policy(None), since=SINCE, now=now or SINCE + timedelta(days=70),
+        model_version="3", cycle="2026-W35")
+
+
+def test_conversion_below_the_band_crosses_the_limit_and_recommends_an_early_review():
+    result = monitor(_inputs(60, 3), default_config())
+    conversion = result.figures["conversion"]
+    assert conversion["status"] == "crossed" and conversion["decided"] == 60
+    assert conversion["ci_high"] < 0.25
+    assert result.exit_code == EXIT_CROSSED and "conversion" in result.crossed
+    assert result.recommendation.startswith("Review early")
+    assert "below the agreed band of 25%-50%" in result.recommendation
+
+
+def test_conversion_inside_the_band_is_not_flagged():
+    result = monitor(_inputs(60, 22), default_config())
+    assert result.figures["conversion"]["status"] == "ok"
+    assert "conversion" not in result.crossed
+
+
+def test_few_decided_mqls_are_too_few_to_judge_never_a_flag():
+    result = monitor(_inputs(8, 0), default_config())
+    conversion = result.figures["conversion"]
+    assert conversion["status"] == "too_few"
+    assert conversion["why"].startswith("too few decided MQLs to judge")
+    # young MQLs (inside their maturity window) are not decided, whatever their early verdicts
+    young = monitor(_inputs(60, 0, now=SINCE + timedelta(days=10)), default_config())
+    assert young.figures["conversion"]["decided"] == 0
+    assert young.figures["conversion"]["status"] == "too_few"
+
+
+def test_a_model_without_a_training_profile_says_review_again():
+    result = monitor(_inputs(60, 22), default_config())
+    assert result.figures["drift"]["status"] == "no_data"
+    assert result.figures["drift"]["why"] == NO_PROFILE
+    assert NO_PROFILE in monitor_text(result)
+
+
+def test_overdue_lists_hold_the_mqls_past_their_sla_and_nothing_else():
+    t0 = [SINCE + timedelta(hours=i) for i in range(30)]
+    touches = [t + timedelta(minutes=5) for t in t0]
+    touches[0] = t0[0] + timedelta(hours=2)   # high intent (1 h SLA): missed
+    touches[1] = t0[1] + timedelta(hours=2)   # other (24 h SLA): met
+    touches[2] = t0[2] + timedelta(hours=30)  # other: missed
+    inputs = _inputs(30, 10, touches=touches)
+    inputs.dispositions.loc[3, "dispositioned_at"] = t0[3] + timedelta(hours=50)
+    inputs.dispositions.loc[2, "dispositioned_at"] = t0[2] + timedelta(hours=31)
+    sla = monitor(inputs, default_config()).figures["sla"]
+    assert sla["overdue"]["first_touch"] == ["L000", "L002"]
+    assert sla["overdue"]["disposition"] == ["L003"]
+    assert sla["first_touch_due"] == 30 and sla["status"] == "ok"
+
+
+def test_volume_against_the_forecast():
+    config = default_config()
+    low = monitor(_inputs(60, 22, manifest={"deployed_metrics": {"mqls_per_week": 200.0}}),
+                  config)
+    assert low.figures["volume"]["status"] == "crossed"
+    assert "against the forecast of 200.0" in low.recommendation
+    none = monitor(_inputs(60, 22, manifest={}), config).figures["volume"]
+    assert none["status"] == "no_data" and "no MQL forecast" in none["why"]
+
+
+def test_nothing_served_is_no_data_and_exit_zero():
+    inputs = _inputs(0, 0)
+    result = monitor(inputs, default_config())
+    assert result.exit_code == EXIT_OK and result.crossed == []
+    assert monitor_line(result).startswith("Monitor: no limit crossed")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("monitor: {max_psi: -1}\n", "monitor.max_psi is -1; it must be a number 0 or more."),
+    ("monitor: {min_decided_mqls: 2.5}\n", "monitor.min_decided_mqls is 2.5; it must be a whole"),
+    ("monitor: {psi: 1}\n", "monitor has unknown setting(s) psi"),
+    ("sla: {disposition_hours: soon}\n", "sla.disposition_hours is 'soon'"),
+])
+def test_bad_monitor_settings_are_one_sentence(tmp_path, text, words):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(LeadscoreError) as error:
+        load_config(path)
+    assert words in str(error.value) and "\n" not in str(error.value)

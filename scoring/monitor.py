@@ -282,18 +282,18 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
     first_disp = d.assign(at=_times(d["dispositioned_at"])).groupby("lead_id")["at"].min()
     ids = mqls["lead_id"]
     t0 = mqls["t0"].reset_index(drop=True)
-    touched = ids.map(touch).reset_index(drop=True)
+    touched = _lookup(ids, touch)
     upto = touched.fillna(now)
     high_acts = inputs.high_intent.assign(at=_times(inputs.high_intent["occurred_at"]))
     first_high = high_acts.groupby("lead_id")["at"].min()
-    high = (ids.map(first_high).reset_index(drop=True) <= upto).to_numpy()
+    high = (_lookup(ids, first_high) <= upto).to_numpy()
     limit = pd.to_timedelta(np.where(high, hours["high_intent_hours"], hours["other_hours"]),
                             unit="h")
     deadline = t0 + limit
     due = (deadline <= now).to_numpy()
     missed = due & ~((touched.notna()) & (touched <= deadline)).to_numpy()
     disp_deadline = t0 + pd.Timedelta(hours=float(hours["disposition_hours"]))
-    disposed = ids.map(first_disp).reset_index(drop=True)
+    disposed = _lookup(ids, first_disp)
     disp_due = (disp_deadline <= now).to_numpy()
     disp_missed = disp_due & ~((disposed.notna()) & (disposed <= disp_deadline)).to_numpy()
     lead_ids = ids.reset_index(drop=True)
@@ -326,6 +326,12 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
         parts.append(f"{_pct(share)} of MQLs {text}"
                      + (f" (limit {_pct(float(settings[limit_key]))})" if over else ""))
     return {**out, "status": "crossed" if crossed else "ok", "why": "; ".join(parts)}
+
+
+def _lookup(ids: pd.Series, times: pd.Series) -> pd.Series:
+    """Each id's time in ``times`` (NaT where it has none), positionally aligned with ``ids``."""
+    found = ids.map(times.to_dict()).reset_index(drop=True)
+    return _times(found) if len(found) else pd.Series([], dtype="datetime64[us]")
 
 
 def _sla_hours(hours: Mapping[str, Any]) -> dict[str, float]:

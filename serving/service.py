@@ -7,7 +7,8 @@ Endpoints:
                   verdicts, outcomes; stored once by natural key, answered after a durable commit
     GET  /model   the champion this worker serves: version, cycle, threshold, band, features,
                   metrics
-    GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus, OpenAPI
+    GET  /livez /readyz /metrics /docs.json   BentoML's health, readiness, Prometheus (with the
+                  monitor's gauges, ``serving.monitor_gauges``), OpenAPI
 
 A request runs the one scoring path the pyfunc and ``leadscore score`` run,
 ``ScoringBundle.score_records``: features built by ``features.online``, encoded by the bundle's
@@ -63,6 +64,7 @@ from serving.live_schemas import (
     OutcomesRequest,
     Stored,
 )
+from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 from serving.workers import note_worker_start
@@ -277,6 +279,11 @@ class LeadScorer:
             interval_s=reload_interval_s(config),
         ).start()
         self.live = LiveLoop(config) if (config.get("live") or {}).get("enabled", True) else None
+        # one worker computes the monitor's gauges for /metrics (all workers would repeat it)
+        self.monitor = (MonitorRefresher(champion_monitor(self.champion, config, self.live.store),
+                                         float(config["monitor"]["refresh_s"])).start()
+                        if self.live is not None
+                        and bentoml.server_context.worker_index in (None, 1) else None)
 
     def __is_ready__(self) -> bool:
         return self.champion.current is not None
@@ -284,6 +291,8 @@ class LeadScorer:
     @bentoml.on_shutdown
     def stop_watching(self) -> None:
         self.champion.stop()
+        if self.monitor is not None:
+            self.monitor.stop()
         if self.live is not None:
             self.live.close()
 

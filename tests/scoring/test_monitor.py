@@ -156,3 +156,13 @@ def test_bad_monitor_settings_are_one_sentence(tmp_path, text, words):
     with pytest.raises(LeadscoreError) as error:
         load_config(path)
     assert words in str(error.value) and "\n" not in str(error.value)
+
+
+def test_mqls_with_no_verdict_at_all_are_overdue_once_their_deadlines_pass():
+    inputs = _inputs(25, 0)
+    inputs.dispositions = inputs.dispositions.head(0)
+    inputs.high_intent = inputs.high_intent.head(0)
+    result = monitor(inputs, default_config())
+    assert result.figures["sla"]["overdue"]["first_touch"] == sorted(inputs.served["lead_id"])
+    assert result.figures["sla"]["status"] == "crossed"
+    assert "100% of MQLs missed the first-touch SLA" in result.recommendation

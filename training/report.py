@@ -25,6 +25,7 @@ from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
 from training.report_figures import Figures, sentence, words
+from training.report_monitor import monitor_section
 from training.report_served import served_check, served_predictor
 
 REPORT_ARTIFACT_DIR = "report"
@@ -356,9 +357,9 @@ def no_evidence(model: dict[str, Any]) -> bool:
 def omitted(ctx: dict[str, Any]) -> dict[str, str]:
     """Sections left out for want of data, each with one line saying why."""
     titles = {"signals": "Signals", "dispositions": "Dispositions",
-              "speed": "Speed to lead"}
+              "speed": "Speed to lead", "monitor": "Between reviews (the monitor)"}
     return {key: f"{title} left out: {ctx[key].get('why', 'no data this cycle')}."
-            for key, title in titles.items() if not ctx[key].get("available")}
+            for key, title in titles.items() if key in ctx and not ctx[key].get("available")}
 
 
 def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str, Any], Figures,
@@ -399,6 +400,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,
                                                        ctx["cohort"]["check"]), figs)
     ctx["model"] = _model(run, figs)
+    ctx["monitor"] = monitor_section(config, run, previous, figs)
     if no_evidence(ctx["model"]):
         ctx["signals"] = {"available": False, "why": (
             "the model does not rank leads better than chance beyond noise, so no signal "

@@ -15,6 +15,7 @@ import click
 
 from features.live_store import live_url
 from leadscore.config import load_config
+from leadscore.errors import LeadscoreError
 
 DEMO_DIR = Path("data/demo")
 CYCLES = (("2026-W40", "2026-10-01"), ("2026-W44", "2026-11-01"))
@@ -62,6 +63,9 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
                    "serve: promote the challenger with `leadscore promote VERSION` and run "
                    "`leadscore serve`.")
 
+    _step("The monitor since the last review (leadscore monitor; exit 3 would mean review early)")
+    click.echo(f"  {_monitor_line(config)}")
+
     _step("Done. Where things are:")
     click.echo(f"  report        {report.resolve()}")
     click.echo(f"  MLflow UI     mlflow ui --backend-store-uri {config['mlflow']['tracking_uri']}")
@@ -85,3 +89,13 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     os.environ["LEADSCORE_API_KEYS"] = key
     _step("Starting the scoring API (Ctrl+C stops it)")
     serve_forever(config, host=host, port=port, config_path=None)
+
+
+def _monitor_line(config: dict) -> str:
+    from scoring.monitor_text import monitor_line
+    from training.monitor import champion_monitor
+
+    try:
+        return monitor_line(champion_monitor(config))
+    except LeadscoreError as exc:  # no champion: the monitor has nothing to watch
+        return f"Monitor: {exc}"

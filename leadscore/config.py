@@ -72,6 +72,7 @@ _LIMITS: dict[str, dict[str, tuple[float, float | None, bool]]] = {
     "monitor": {
         "confidence": (0.5, 0.999, False), "min_decided_mqls": (1, None, True),
         "min_weeks": (0.0, None, False), "volume_tolerance": (0.0, None, False),
+        "min_coverage": (0.0, 1.0, False),
         "min_due_mqls": (1, None, True), "max_first_touch_missed": (0.0, 1.0, False),
         "max_disposition_missed": (0.0, 1.0, False), "max_psi": (0.0, None, False),
         "min_drift_scores": (1, None, True), "top_movers": (1, None, True),

@@ -256,6 +256,17 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
         return {**out, "status": "too_few",
                 "why": f"too few weeks since the review to judge ({weeks:.1f} of at least "
                        f"{float(settings['min_weeks']):g})"}
+    # the forecast assumes every new lead is scored: with far fewer leads scored, a low MQL
+    # count says the API sees only part of the inflow, not that the threshold moved
+    share = (inputs.manifest.get("threshold_decision") or {}).get("share_of_leads")
+    if isinstance(share, int | float) and share > 0:
+        leads_expected = expected / share
+        out["leads_per_week"], out["leads_per_week_forecast"] = len(first) / weeks, leads_expected
+        if len(first) / weeks < float(settings["min_coverage"]) * leads_expected:
+            return {**out, "status": "too_few",
+                    "why": f"too few leads scored to judge volume ({len(first) / weeks:,.1f} a "
+                           f"week against the {leads_expected:,.0f} the forecast assumes; "
+                           "score every new lead through the API or leadscore score)"}
     count, mean = len(mqls), expected * weeks
     off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))

@@ -166,3 +166,11 @@ def test_mqls_with_no_verdict_at_all_are_overdue_once_their_deadlines_pass():
     assert result.figures["sla"]["overdue"]["first_touch"] == sorted(inputs.served["lead_id"])
     assert result.figures["sla"]["status"] == "crossed"
     assert "100% of MQLs missed the first-touch SLA" in result.recommendation
+
+
+def test_volume_is_not_judged_when_far_fewer_leads_were_scored_than_the_forecast_assumes():
+    manifest = {"deployed_metrics": {"mqls_per_week": 200.0},
+                "threshold_decision": {"mqls_per_week": 200.0, "share_of_leads": 0.2}}
+    volume = monitor(_inputs(60, 22, manifest=manifest), default_config()).figures["volume"]
+    assert volume["status"] == "too_few" and volume["leads_per_week_forecast"] == 1000.0
+    assert volume["why"].startswith("too few leads scored to judge volume")

@@ -276,17 +276,19 @@ class LiveStore:
             return {row.lead_id: dict(row._mapping)
                     for row in con.execute(_PREVIOUS_QUERY, {"ids": list(set(lead_ids))})}
 
-    def scores(self, *, lead_id: str | None = None, since: datetime | None = None):
-        """Score-log rows (a DataFrame), oldest first: one lead's, or all since a moment."""
+    def scores(self, *, lead_id: str | None = None, since: datetime | None = None,
+               columns: Sequence[str] = SCORE_FIELDS):
+        """Score-log rows (a DataFrame of ``columns``), oldest first: one lead's, or all since a
+        moment."""
         import pandas as pd
 
-        query = sa.select(*[score_log.c[name] for name in SCORE_FIELDS]).order_by(score_log.c.id)
+        query = sa.select(*[score_log.c[name] for name in columns]).order_by(score_log.c.id)
         if lead_id is not None:
             query = query.where(score_log.c.lead_id == lead_id)
         if since is not None:
             query = query.where(score_log.c.scored_at >= naive_utc(since))
         with self.log_engine.connect() as con:
-            return pd.DataFrame(con.execute(query).mappings().all(), columns=list(SCORE_FIELDS))
+            return pd.DataFrame(con.execute(query).mappings().all(), columns=list(columns))
 
     def table(self, table: sa.Table):
         """One live table as a DataFrame (the review's merge reads them whole)."""

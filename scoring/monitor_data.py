@@ -20,7 +20,6 @@ import pandas as pd
 from features.fit import normalise_source
 from features.label_policy import load_policy
 from features.live_store import (
-    SCORE_FIELDS,
     LiveStore,
     live_activities,
     live_dispositions,
@@ -33,6 +32,9 @@ from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.monitor import Monitor, MonitorInputs, monitor
 
+SERVED_COLUMNS = ("lead_id", "scored_at", "model_version", "score", "grade", "is_mql",
+                  "feature_bins", "source")
+"""What the monitor reads of the score log (never the reasons: they are the bulk of a row)."""
 COLUMNS = {
     "leads": ("lead_id", "source"),
     "dispositions": ("lead_id", "dispositioned_at", "status", "reason_code", "first_touch_at"),
@@ -120,8 +122,8 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
     now = now or datetime.now(UTC).replace(tzinfo=None)
     store = live if live is not None else open_existing(live_url(config))
     try:
-        served = (store.scores(since=since) if store is not None
-                  else pd.DataFrame(columns=list(SCORE_FIELDS)))
+        served = (store.scores(since=since, columns=SERVED_COLUMNS) if store is not None
+                  else pd.DataFrame(columns=list(SERVED_COLUMNS)))
         served = served[pd.to_datetime(served["scored_at"]) <= pd.Timestamp(now)]
         ids = set(served["lead_id"].astype(str))
         high = list((manifest.get("feature_config", {}).get("features") or config["features"])

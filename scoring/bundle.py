@@ -55,7 +55,7 @@ from features.encoding import FeatureEncoder
 from features.online import OnlineBatch, online_many_builder
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
-from scoring.drift import feature_bins
+from scoring.drift import BinPlan
 from scoring.forest import Forest
 from scoring.linear import LinearModel, blend_contributions
 from scoring.reasons import Reason, top_reasons_of
@@ -345,8 +345,15 @@ class ScoringBundle:
         X = self.encoder.transform_columns(features.columns, len(features))
         scores = self.score_encoded(X, features.records() if top_reasons > 0 else None,
                                     top_reasons=top_reasons)
+        plan = self._bin_plan()
         return replace(scores, feature_hash=feature_hashes(X),
-                       feature_bins=feature_bins(X, self.manifest.get("training_profile")))
+                       feature_bins=plan.rows(X) if plan is not None else None)
+
+    def _bin_plan(self) -> BinPlan | None:
+        """The training profile's bins as arrays (``scoring.drift``), built once."""
+        if "_bin_plan_cache" not in self.__dict__:
+            self.__dict__["_bin_plan_cache"] = BinPlan.of(self.manifest.get("training_profile"))
+        return self.__dict__["_bin_plan_cache"]
 
 
 def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:

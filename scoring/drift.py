@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 PROFILE_FORMAT = 1
 BIN_SYMBOLS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -81,17 +82,59 @@ def bin_counts(bins: np.ndarray, n_bins: int) -> np.ndarray:
     return np.r_[counts[:n_bins], counts[MAX_BINS]].astype(np.float64)
 
 
+class BinPlan:
+    """A profile's bins as arrays, so that binning a batch is a few vectorised steps (it runs
+    on every request): edges padded with +inf, each categorical feature's last bin."""
+
+    def __init__(self, profile: Mapping[str, Any]) -> None:
+        features = profile["features"]
+        width = max([len(f["edges"] or []) for f in features] + [1])
+        self.edges = np.full((len(features), width), np.inf)
+        for j, f in enumerate(features):
+            if f["edges"]:
+                self.edges[j, :len(f["edges"])] = f["edges"]
+        self.categorical = np.array([f["edges"] is None for f in features])
+        self.last = np.array([f["bins"] - 1 for f in features], dtype=np.float64)
+
+    @classmethod
+    def of(cls, profile: Mapping[str, Any] | None) -> BinPlan | None:
+        """The plan of a profile; None without one (a model reviewed before profiles)."""
+        if not profile or profile.get("format") != PROFILE_FORMAT:
+            return None
+        return cls(profile)
+
+    def rows(self, X: np.ndarray) -> list[str]:
+        """Each row's bins as a string, one character per feature (``MISSING`` when missing)."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        codes = np.empty(X.shape, dtype=np.uint8)
+        _bin_codes(X, self.edges, self.categorical, self.last, _LOOKUP, codes)
+        width = X.shape[1]
+        raw = codes.tobytes().decode("ascii")
+        return [raw[i * width:(i + 1) * width] for i in range(len(X))]
+
+
+@njit(cache=True, nogil=True)
+def _bin_codes(X, edges, categorical, last, lookup, out):  # noqa: ANN001 - numba arrays
+    """``out[i, j]``: the symbol of X[i, j]'s bin (compiled: it runs on every request; a
+    broadcast comparison of every value with every edge cost ten times as long)."""
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            x = X[i, j]
+            if x != x:  # NaN: missing
+                out[i, j] = lookup[MAX_BINS]
+            elif categorical[j]:
+                out[i, j] = lookup[int(min(max(x, 0.0), last[j]))]
+            else:
+                b = 0
+                while b < edges.shape[1] and edges[j, b] <= x:
+                    b += 1
+                out[i, j] = lookup[b]
+
+
 def feature_bins(X: np.ndarray, profile: Mapping[str, Any] | None) -> list[str] | None:
     """Each row's bins as a string (one character per feature); None without a profile."""
-    if not profile or profile.get("format") != PROFILE_FORMAT:
-        return None
-    X = np.asarray(X, dtype=np.float64)
-    codes = np.empty(X.shape, dtype=np.uint8)
-    for j, feature in enumerate(profile["features"]):
-        codes[:, j] = _LOOKUP[_bins_of(X[:, j], feature)]
-    width = X.shape[1]
-    raw = codes.tobytes().decode("ascii")
-    return [raw[i * width:(i + 1) * width] for i in range(len(X))]
+    plan = BinPlan.of(profile)
+    return None if plan is None else plan.rows(X)
 
 
 def served_counts(rows: Iterable[str | None], profile: Mapping[str, Any]) -> tuple[int, list]:

@@ -174,3 +174,15 @@ def test_volume_is_not_judged_when_far_fewer_leads_were_scored_than_the_forecast
     volume = monitor(_inputs(60, 22, manifest=manifest), default_config()).figures["volume"]
     assert volume["status"] == "too_few" and volume["leads_per_week_forecast"] == 1000.0
     assert volume["why"].startswith("too few leads scored to judge volume")
+
+
+def test_compiled_bins_equal_the_reference_binning_feature_by_feature():
+    from scoring.drift import _LOOKUP, _bins_of
+
+    _, profile = _profile()
+    X = np.random.default_rng(2).normal(2.0, 3.0, size=(300, 2))
+    X[::5, 0] = np.nan
+    X[::7, 1] = np.nan
+    expected = ["".join(chr(_LOOKUP[_bins_of(np.array([v]), f)[0]])
+                        for v, f in zip(row, profile["features"], strict=True)) for row in X]
+    assert feature_bins(X, profile) == expected

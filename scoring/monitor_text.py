@@ -16,8 +16,7 @@ def monitor_text(result: Monitor) -> str:
     version = f"model v{f['model_version']}" if f["model_version"] else "the champion"
     cycle = f" (cycle {f['cycle']})" if f["cycle"] else ""
     lines = [f"Monitor of {version}{cycle} since its review on {f['since'][:10]}, as of "
-             f"{f['as_of'][:16].replace('T', ' ')}: {f['served']['scores']:,} scores served to "
-             f"{f['served']['leads']:,} leads, {f['served']['mqls']:,} MQLs."]
+             f"{f['as_of'][:16].replace('T', ' ')}: {_served(f)}."]
     for name in CHECKS:
         lines.append(f"  {_MARKS[f[name]['status']]:<6}{_TITLES[name]:<12} {f[name]['why']}")
     for name, ids in f["sla"]["overdue"].items():
@@ -30,11 +29,24 @@ def monitor_text(result: Monitor) -> str:
     return "\n".join(lines)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def _served(f: dict) -> str:
+    served = f["served"]
+    return (f"{_count(served['scores'], 'score')} served to {_count(served['leads'], 'lead')}, "
+            f"{_count(served['mqls'], 'MQL')}")
+
+
 def monitor_line(result: Monitor) -> str:
     """The monitor in one line (the demo prints it)."""
+    f = result.figures
+    head = f"Monitor since the review on {f['since'][:10]} ({_served(f)}): "
     if result.crossed:
-        return result.recommendation or ""
-    judged = [n for n in CHECKS if result.figures[n]["status"] == "ok"]
-    waiting = [n for n in CHECKS if result.figures[n]["status"] != "ok"]
-    return (f"Monitor: no limit crossed ({', '.join(judged) or 'nothing'} judged"
-            + (f"; too little data yet for {', '.join(waiting)}" if waiting else "") + ").")
+        return head + (result.recommendation or "")
+    judged = [_TITLES[n] for n in CHECKS if f[n]["status"] == "ok"]
+    waiting = [_TITLES[n] for n in CHECKS if f[n]["status"] != "ok"]
+    return (head + "no limit crossed"
+            + (f"; within limits: {', '.join(judged)}" if judged else "")
+            + (f"; too little data yet to judge {', '.join(waiting)}" if waiting else "") + ".")

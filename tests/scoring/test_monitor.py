@@ -141,7 +141,9 @@ def test_nothing_served_is_no_data_and_exit_zero():
     inputs = _inputs(0, 0)
     result = monitor(inputs, default_config())
     assert result.exit_code == EXIT_OK and result.crossed == []
-    assert monitor_line(result).startswith("Monitor: no limit crossed")
+    assert monitor_line(result) == (
+        "Monitor since the review on 2026-09-01 (0 scores served to 0 leads, 0 MQLs): no limit "
+        "crossed; too little data yet to judge conversion, MQL volume, SLA, input drift, grades.")
 
 
 @pytest.mark.parametrize("text, words", [

@@ -38,6 +38,7 @@ import pandas as pd
 from features.label_policy import LabelPolicy
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
+from scoring.monitor_labels import as_times, decide, first_scores
 
 CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
 SCHEMA = "leadscore.monitor/1"
@@ -112,54 +113,6 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _times(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=False).astype("datetime64[us]")
-
-
-def first_scores(served: pd.DataFrame, since: datetime, *, mql: bool) -> pd.DataFrame:
-    """Each lead's first score since ``since`` (with ``mql``: its first MQL score); ``t0`` is
-    when it was served."""
-    rows = served[_times(served["scored_at"]) >= pd.Timestamp(since)]
-    if mql:
-        rows = rows[rows["is_mql"].fillna(False).astype(bool)]
-    # the score log's ``source`` says who scored (api, batch), not where the lead came from
-    rows = rows.rename(columns={"source": "scored_by"})
-    rows = rows.assign(t0=_times(rows["scored_at"])).sort_values(["t0", "lead_id"])
-    return rows.drop_duplicates("lead_id").reset_index(drop=True)
-
-
-def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd.Series:
-    """Each lead's label (1, 0, or NaN while undecided) once its window from ``t0`` has passed,
-    by the label policy's precedence (docs: features/label_policy.yaml)."""
-    policy, now = inputs.policy, pd.Timestamp(inputs.now)
-    window = pd.Timedelta(days=maturity_days)
-    d = inputs.dispositions[_times(inputs.dispositions["dispositioned_at"]) <= now]
-    o = inputs.outcomes[_times(inputs.outcomes["occurred_at"]) <= now]
-    fam = pd.Series([policy.family(s, r) for s, r in zip(d["status"], d["reason_code"],
-                                                         strict=True)], index=d.index, dtype=object)
-    positive = pd.concat([
-        pd.DataFrame({"lead_id": d["lead_id"][fam == "positive"],
-                      "at": _times(d["dispositioned_at"][fam == "positive"])}),
-        pd.DataFrame({"lead_id": o["lead_id"], "at": _times(o["occurred_at"]),
-                      "keep": [policy.stage_family(s) == "positive" for s in o["stage"]]})
-        .query("keep").drop(columns="keep"),
-    ])
-    keyed = first[["lead_id", "t0"]].reset_index()
-    hits = keyed.merge(positive, on="lead_id")
-    inside = hits[(hits["at"] >= hits["t0"]) & (hits["at"] <= hits["t0"] + window)]["index"]
-    before = hits[hits["at"] < hits["t0"]]["index"]
-    latest = (d.assign(family=fam, at=_times(d["dispositioned_at"]))
-              .sort_values(["at", "status"]).drop_duplicates("lead_id", keep="last")
-              .set_index("lead_id")["family"])
-    matured = (keyed["t0"] + window <= now).to_numpy()
-    family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
-    label = np.where(matured, 0.0, np.nan)
-    label[family == "excluded"] = np.nan
-    label[keyed["index"].isin(inside).to_numpy()] = 1.0
-    label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
-    return pd.Series(label, index=first.index)
 
 
 def _band(inputs: MonitorInputs, config: Mapping[str, Any]) -> tuple[float, float]:
@@ -287,15 +240,15 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
                 "why": "no MQL was served since the review"}
     now = pd.Timestamp(inputs.now)
     d = inputs.dispositions
-    d = d[_times(d["dispositioned_at"]) <= now]
-    touches = _times(d["first_touch_at"])
+    d = d[as_times(d["dispositioned_at"]) <= now]
+    touches = as_times(d["first_touch_at"])
     touch = d.assign(ft=touches)[touches <= now].groupby("lead_id")["ft"].min()
-    first_disp = d.assign(at=_times(d["dispositioned_at"])).groupby("lead_id")["at"].min()
+    first_disp = d.assign(at=as_times(d["dispositioned_at"])).groupby("lead_id")["at"].min()
     ids = mqls["lead_id"]
     t0 = mqls["t0"].reset_index(drop=True)
     touched = _lookup(ids, touch)
     upto = touched.fillna(now)
-    high_acts = inputs.high_intent.assign(at=_times(inputs.high_intent["occurred_at"]))
+    high_acts = inputs.high_intent.assign(at=as_times(inputs.high_intent["occurred_at"]))
     first_high = high_acts.groupby("lead_id")["at"].min()
     high = (_lookup(ids, first_high) <= upto).to_numpy()
     limit = pd.to_timedelta(np.where(high, hours["high_intent_hours"], hours["other_hours"]),
@@ -342,7 +295,7 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
 def _lookup(ids: pd.Series, times: pd.Series) -> pd.Series:
     """Each id's time in ``times`` (NaT where it has none), positionally aligned with ``ids``."""
     found = ids.map(times.to_dict()).reset_index(drop=True)
-    return _times(found) if len(found) else pd.Series([], dtype="datetime64[us]")
+    return as_times(found) if len(found) else pd.Series([], dtype="datetime64[us]")
 
 
 def _sla_hours(hours: Mapping[str, Any]) -> dict[str, float]:
@@ -416,7 +369,7 @@ def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
         "schema": SCHEMA, "model_version": inputs.model_version, "cycle": inputs.cycle,
         "since": pd.Timestamp(inputs.since).isoformat(),
         "as_of": pd.Timestamp(inputs.now).isoformat(),
-        "served": {"scores": int((_times(inputs.served["scored_at"])
+        "served": {"scores": int((as_times(inputs.served["scored_at"])
                                   >= pd.Timestamp(inputs.since)).sum()),
                    "leads": len(first), "mqls": len(mqls)},
         "conversion": conversion(mqls, inputs, config),

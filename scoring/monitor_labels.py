@@ -1,0 +1,69 @@
+"""Which served leads the monitor counts, and which of them are decided.
+
+A lead counts from its first score served since the champion's review (``first_scores``; an
+MQL from its first score at or above the threshold). It is *decided* once its maturity window
+from that moment has passed (``decide``), by the label policy's precedence: a positive outcome or
+verdict inside the window converts, one before the lead was served drops it (nothing was left to
+predict), an excluded latest verdict drops it, anything else is a non-conversion. Earlier
+verdicts are mostly quick rejections, so undecided leads are never counted as negatives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from scoring.monitor import MonitorInputs
+
+
+def as_times(values: pd.Series) -> pd.Series:
+    """Timestamps as naive datetime64[us] (the stores keep naive UTC)."""
+    return pd.to_datetime(values, utc=False).astype("datetime64[us]")
+
+
+def first_scores(served: pd.DataFrame, since: datetime, *, mql: bool) -> pd.DataFrame:
+    """Each lead's first score since ``since`` (with ``mql``: its first MQL score); ``t0`` is
+    when it was served."""
+    rows = served[as_times(served["scored_at"]) >= pd.Timestamp(since)]
+    if mql:
+        rows = rows[rows["is_mql"].fillna(False).astype(bool)]
+    # the score log's ``source`` says who scored (api, batch), not where the lead came from
+    rows = rows.rename(columns={"source": "scored_by"})
+    rows = rows.assign(t0=as_times(rows["scored_at"])).sort_values(["t0", "lead_id"])
+    return rows.drop_duplicates("lead_id").reset_index(drop=True)
+
+
+def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd.Series:
+    """Each lead's label (1, 0, or NaN while undecided) once its window from ``t0`` has passed,
+    by the label policy's precedence (docs: features/label_policy.yaml)."""
+    policy, now = inputs.policy, pd.Timestamp(inputs.now)
+    window = pd.Timedelta(days=maturity_days)
+    d = inputs.dispositions[as_times(inputs.dispositions["dispositioned_at"]) <= now]
+    o = inputs.outcomes[as_times(inputs.outcomes["occurred_at"]) <= now]
+    fam = pd.Series([policy.family(s, r) for s, r in zip(d["status"], d["reason_code"],
+                                                         strict=True)], index=d.index, dtype=object)
+    positive = pd.concat([
+        pd.DataFrame({"lead_id": d["lead_id"][fam == "positive"],
+                      "at": as_times(d["dispositioned_at"][fam == "positive"])}),
+        pd.DataFrame({"lead_id": o["lead_id"], "at": as_times(o["occurred_at"]),
+                      "keep": [policy.stage_family(s) == "positive" for s in o["stage"]]})
+        .query("keep").drop(columns="keep"),
+    ])
+    keyed = first[["lead_id", "t0"]].reset_index()
+    hits = keyed.merge(positive, on="lead_id")
+    inside = hits[(hits["at"] >= hits["t0"]) & (hits["at"] <= hits["t0"] + window)]["index"]
+    before = hits[hits["at"] < hits["t0"]]["index"]
+    latest = (d.assign(family=fam, at=as_times(d["dispositioned_at"]))
+              .sort_values(["at", "status"]).drop_duplicates("lead_id", keep="last")
+              .set_index("lead_id")["family"])
+    matured = (keyed["t0"] + window <= now).to_numpy()
+    family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
+    label = np.where(matured, 0.0, np.nan)
+    label[family == "excluded"] = np.nan
+    label[keyed["index"].isin(inside).to_numpy()] = 1.0
+    label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
+    return pd.Series(label, index=first.index)

@@ -294,8 +294,9 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
 
 def _lookup(ids: pd.Series, times: pd.Series) -> pd.Series:
     """Each id's time in ``times`` (NaT where it has none), positionally aligned with ``ids``."""
-    found = ids.map(times.to_dict()).reset_index(drop=True)
-    return as_times(found) if len(found) else pd.Series([], dtype="datetime64[us]")
+    if times.empty or ids.empty:  # mapping through an empty datetime Series fails in pandas
+        return pd.Series(pd.NaT, index=range(len(ids)), dtype="datetime64[us]")
+    return as_times(ids.map(times).reset_index(drop=True))
 
 
 def _sla_hours(hours: Mapping[str, Any]) -> dict[str, float]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from features.label_policy import LabelPolicy
     from scoring.monitor import MonitorInputs
 
 
@@ -44,8 +45,7 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     window = pd.Timedelta(days=maturity_days)
     d = inputs.dispositions[as_times(inputs.dispositions["dispositioned_at"]) <= now]
     o = inputs.outcomes[as_times(inputs.outcomes["occurred_at"]) <= now]
-    fam = pd.Series([policy.family(s, r) for s, r in zip(d["status"], d["reason_code"],
-                                                         strict=True)], index=d.index, dtype=object)
+    fam = families(d, policy)
     positive = pd.concat([
         pd.DataFrame({"lead_id": d["lead_id"][fam == "positive"],
                       "at": as_times(d["dispositioned_at"][fam == "positive"])}),
@@ -67,3 +67,14 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     label[keyed["index"].isin(inside).to_numpy()] = 1.0
     label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
     return pd.Series(label, index=first.index)
+
+
+def families(dispositions: pd.DataFrame, policy: LabelPolicy) -> pd.Series:
+    """The label policy's family of each disposition row (asked once per distinct verdict)."""
+    keys = dispositions["status"].astype(str) + "\x00" + dispositions["reason_code"].astype(str)
+    codes, uniques = pd.factorize(keys)
+    first = pd.Series(range(len(keys))).groupby(codes).first().to_numpy() if len(keys) else []
+    answers = np.array([policy.family(dispositions["status"].iloc[i],
+                                      dispositions["reason_code"].iloc[i]) for i in first],
+                       dtype=object)
+    return pd.Series(answers[codes] if len(keys) else [], index=dispositions.index, dtype=object)

@@ -33,11 +33,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from scoring.forest import NodeTables
 from scoring.treeshap_path import (
     CATEGORICAL,
-    DEFAULT_LEFT,
-    MISSING_NAN,
-    MISSING_ZERO,
     ZERO,
     expected_value,
     fill_tables,
@@ -141,67 +139,20 @@ def _explain_parallel(X, out, block, *arrays):  # pragma: no cover - compiled
 
 def _directions(trees, node_base) -> tuple[np.ndarray, ...]:
     """Per column, the splits a value sends right, each as (tree, mask clearing its bit)."""
-    numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
-    categorical: dict[int, list[tuple[list[int], int, int]]] = {}
+    nodes = NodeTables()
     direct_node, direct_tree, direct_mask = [], [], []
     full = (1 << 64) - 1
     for t, tree in enumerate(trees):
         for i, f in enumerate(tree.split_feature):
             mask = full & ~(1 << i)
-            kind = tree.decision_type[i]
-            missing = (kind >> 2) & 3
-            if kind & CATEGORICAL:
-                k = int(tree.threshold[i])
-                lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
-                categorical.setdefault(f, []).append((tree.cat_threshold[lo:hi], t, mask))
-            elif missing == MISSING_ZERO:
+            if not nodes.add(tree, i, f, t, mask):  # zero-as-missing: LightGBM's rule per lead
                 direct_node.append(node_base[t] + i)
                 direct_tree.append(t)
                 direct_mask.append(mask)
-            else:
-                # NaN follows default_left on a NaN split; elsewhere it is read as 0
-                nan_left = (bool(kind & DEFAULT_LEFT) if missing == MISSING_NAN
-                            else 0.0 <= tree.threshold[i])
-                numeric.setdefault(f, []).append((tree.threshold[i], t, mask, not nan_left))
-
-    num_col, num_start, num_thr, num_tree, num_mask, num_nan_right = [], [0], [], [], [], []
-    for col in sorted(numeric):
-        # by threshold: a value sends right exactly the prefix with threshold < value
-        for threshold, t, mask, nan_right in sorted(numeric[col], key=lambda n: (n[0], n[1])):
-            num_thr.append(threshold)
-            num_tree.append(t)
-            num_mask.append(mask)
-            num_nan_right.append(nan_right)
-        num_col.append(col)
-        num_start.append(len(num_thr))
-
-    cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask = [], [], [], [0], [], []
-    for col in sorted(categorical):
-        nodes = categorical[col]
-        size = 32 * max(len(words) for words, _, _ in nodes)
-        cat_col.append(col)
-        cat_size.append(size)
-        cat_slot_base.append(len(slot_start) - 1)
-        for code in range(size + 1):  # the last slot: missing, negative or unseen codes
-            masks: dict[int, int] = {}  # one mask per tree: a tree may split twice on it
-            for words, t, mask in nodes:
-                word = code // 32
-                goes = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
-                if not goes:
-                    masks[t] = masks.get(t, full) & mask
-            for t in sorted(masks):
-                slot_tree.append(t)
-                slot_mask.append(masks[t])
-            slot_start.append(len(slot_tree))
 
     i64, u64 = np.int64, np.uint64
     return (
-        np.asarray(num_col, dtype=i64), np.asarray(num_start, dtype=i64),
-        np.asarray(num_thr, dtype=np.float64), np.asarray(num_tree, dtype=i64),
-        np.asarray(num_mask, dtype=u64), np.asarray(num_nan_right, dtype=np.bool_),
-        np.asarray(cat_col, dtype=i64), np.asarray(cat_size, dtype=i64),
-        np.asarray(cat_slot_base, dtype=i64), np.asarray(slot_start, dtype=i64),
-        np.asarray(slot_tree, dtype=i64), np.asarray(slot_mask, dtype=u64),
+        *nodes.arrays(),
         np.asarray(direct_node, dtype=i64), np.asarray(direct_tree, dtype=i64),
         np.asarray(direct_mask, dtype=u64),
         np.asarray([(1 << len(t.split_feature)) - 1 for t in trees], dtype=u64),

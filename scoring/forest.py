@@ -84,6 +84,37 @@ def _lowest_bit(bits):
     return _DEBRUIJN_TABLE[(isolated * _DEBRUIJN) >> np.uint64(58)]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def clear_right(X, r, bits, num_col, num_start, num_threshold, num_tree, num_mask,
+                num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                slot_mask):  # pragma: no cover - compiled
+    """Clear in ``bits`` (a word per tree) the mask of every node that row ``r`` of ``X`` sends
+    right, from the tables of ``NodeTables.arrays``: both ``_score`` and ``scoring.treeshap``
+    find a lead's directions here (inlined into each, so no call per row)."""
+    for j in range(num_col.shape[0]):
+        x = X[r, num_col[j]]
+        if np.isnan(x):
+            for k in range(num_start[j], num_start[j + 1]):
+                if num_nan_right[k]:
+                    bits[num_tree[k]] &= num_mask[k]
+        else:
+            if -_ZERO <= x <= _ZERO:  # LightGBM reads |x| <= 1e-35f as 0
+                x = 0.0
+            for k in range(num_start[j], num_start[j + 1]):
+                if x <= num_threshold[k]:
+                    break
+                bits[num_tree[k]] &= num_mask[k]
+    for j in range(cat_col.shape[0]):
+        x = X[r, cat_col[j]]
+        size = cat_size[j]
+        # missing, negative (below -1: a code in (-1, 0) truncates to 0) or past every
+        # bitset: the last slot, which lists every node of the column
+        slot = np.int64(x) if (x > -1.0) & (x < size) else size
+        s = cat_slot_base[j] + slot
+        for k in range(slot_start[s], slot_start[s + 1]):
+            bits[slot_tree[k]] &= slot_mask[k]
+
+
 @njit(cache=True, nogil=True)
 def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start, num_threshold,
            num_tree, num_mask, num_nan_right, cat_col, cat_size, cat_slot_base, slot_start,
@@ -105,28 +136,9 @@ def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start,
     full = ~np.uint64(0)
     for r in range(X.shape[0]):
         bits[:] = full
-        for j in range(num_col.shape[0]):
-            x = X[r, num_col[j]]
-            if np.isnan(x):
-                for k in range(num_start[j], num_start[j + 1]):
-                    if num_nan_right[k]:
-                        bits[num_tree[k]] &= num_mask[k]
-            else:
-                if -_ZERO <= x <= _ZERO:  # LightGBM reads |x| <= 1e-35f as 0
-                    x = 0.0
-                for k in range(num_start[j], num_start[j + 1]):
-                    if x <= num_threshold[k]:
-                        break
-                    bits[num_tree[k]] &= num_mask[k]
-        for j in range(cat_col.shape[0]):
-            x = X[r, cat_col[j]]
-            size = cat_size[j]
-            # missing, negative (below -1: a code in (-1, 0) truncates to 0) or past every
-            # bitset: the last slot, which lists every node of the column
-            slot = np.int64(x) if (x > -1.0) & (x < size) else size
-            s = cat_slot_base[j] + slot
-            for k in range(slot_start[s], slot_start[s + 1]):
-                bits[slot_tree[k]] &= slot_mask[k]
+        clear_right(X, r, bits, num_col, num_start, num_threshold, num_tree, num_mask,
+                    num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                    slot_mask)
         # the trees alternate between boosters, so consecutive additions go to different sums
         total[:] = 0.0
         for t in range(n_trees):
@@ -171,8 +183,8 @@ class NodeTables:
     Each node is filed with the tree it belongs to (its position in the model's tree order) and
     a mask that clears that tree's bits for the node's left side: the leaves under its left child
     for ``Forest``, the node's own direction bit for ``scoring.treeshap``. ``arrays`` then lays
-    them out as both compiled loops read them (``_score`` here, ``_explain_rows`` there), so
-    scores and reasons find a lead's directions from the same tables.
+    them out as ``clear_right`` reads them, so scores and reasons find a lead's directions from
+    the same tables by the same loop.
     """
 
     def __init__(self) -> None:
@@ -204,7 +216,7 @@ class NodeTables:
         return True
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """The twelve arrays the compiled loops read: numeric columns first, then categorical.
+        """The twelve arrays ``clear_right`` reads: numeric columns first, then categorical.
 
         ``num_col, num_start, num_threshold, num_tree, num_mask, num_nan_right``: each numeric
         column's nodes sorted by threshold, then tree, from ``num_start[j]``;

@@ -12,10 +12,11 @@ Two observations make it an order of magnitude cheaper without changing a single
   (``TABLE_SPLITS`` or fewer: the default model's trees have six) the contributions of each of the
   2**splits direction patterns are computed once, when the model loads, by that same recursion,
   and a lead costs one comparison per split and one addition per feature of the tree;
-* the directions themselves are found as ``scoring.forest`` finds leaves (QuickScorer,
-  Lucchese et al. 2015): every split starts "left", and only the splits that send the lead right
-  are visited, column by column (a prefix of each numeric column's splits sorted by threshold;
-  a list per category), clearing one bit of the tree's pattern each.
+* the directions themselves are found by the code ``scoring.forest`` finds leaves with
+  (QuickScorer, Lucchese et al. 2015: ``NodeTables`` and ``clear_right``): every split starts
+  "left", and only the splits that send the lead right are visited, column by column (a prefix
+  of each numeric column's splits sorted by threshold; a list per category), clearing one bit of
+  the tree's pattern each.
 
 The recursion itself is LightGBM's ``Tree::TreeSHAP`` (``scoring.treeshap_path``); larger trees
 run it per lead, as LightGBM does, without its sparse-row copies.
@@ -33,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from scoring.forest import NodeTables
+from scoring.forest import NodeTables, clear_right
 from scoring.treeshap_path import (
     CATEGORICAL,
     ZERO,
@@ -79,28 +80,9 @@ def _explain_rows(X, out, rows, num_col, num_start, num_threshold, num_tree, num
     s_feat = np.empty(stack_size, dtype=np.int64)
     for r in rows:
         patterns[:] = tree_all_left
-        for j in range(num_col.shape[0]):
-            x = X[r, num_col[j]]
-            if np.isnan(x):
-                for k in range(num_start[j], num_start[j + 1]):
-                    if num_nan_right[k]:
-                        patterns[num_tree[k]] &= num_mask[k]
-            else:
-                if -ZERO <= x <= ZERO:  # LightGBM's parser reads |x| <= 1e-35f as 0
-                    x = 0.0
-                for k in range(num_start[j], num_start[j + 1]):
-                    if x <= num_threshold[k]:
-                        break
-                    patterns[num_tree[k]] &= num_mask[k]
-        for j in range(cat_col.shape[0]):
-            x = X[r, cat_col[j]]
-            size = cat_size[j]
-            # NaN, negative (a code in (-1, 0) truncates to 0) or past every bitset: the last
-            # slot, which lists every split of the column
-            slot = np.int64(x) if (x > -1.0) & (x < size) else size
-            s = cat_slot_base[j] + slot
-            for k in range(slot_start[s], slot_start[s + 1]):
-                patterns[slot_tree[k]] &= slot_mask[k]
+        clear_right(X, r, patterns, num_col, num_start, num_threshold, num_tree, num_mask,
+                    num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                    slot_mask)
         for d in range(direct_node.shape[0]):  # zero-as-missing splits: LightGBM's own rule
             n = direct_node[d]
             x = X[r, feature[n]]

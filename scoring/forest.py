@@ -17,7 +17,7 @@ category. About 6.5 us per lead for the three boosters together.
 The decisions are LightGBM's own (``Tree::NumericalDecision`` and ``Tree::CategoricalDecision``
 and the reading of |x| <= 1e-35f as 0), and each lead's margin adds the trees' leaves in
 LightGBM's order, so the margins are bit-for-bit the ones ``Booster.predict(raw_score=True)``
-returns; tests/features/test_forest.py checks that on models and inputs built to reach every
+returns; tests/scoring/test_forest.py checks that on models and inputs built to reach every
 branch (missing values of each kind, categories outside the bitsets, negative categories).
 """
 

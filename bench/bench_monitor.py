@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
-from bench_serving import OUT, champion_version, machine, prepare_champion  # noqa: E402
+from bench_serving import OUT, machine  # noqa: E402
+from servers import champion_version, prepare_champion  # noqa: E402
 
 MODEL_DIR = OUT.parent / "monitor"
 SINCE = datetime(2026, 8, 1)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -359,9 +359,9 @@ def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
     """The five checks since the champion's review (see the module docstring)."""
     maturity = int(config["labels"]["maturity_days"])
     # lead ids compare as text in every frame (an empty frame's column has no type of its own)
-    for name in ("served", "leads", "dispositions", "outcomes", "high_intent"):
-        frame = getattr(inputs, name)
-        setattr(inputs, name, frame.assign(lead_id=frame["lead_id"].astype(str)))
+    inputs = replace(inputs, **{
+        name: getattr(inputs, name).assign(lead_id=getattr(inputs, name)["lead_id"].astype(str))
+        for name in ("served", "leads", "dispositions", "outcomes", "high_intent")})
     first = first_scores(inputs.served, inputs.since, mql=False)
     first["label"] = decide(first, inputs, maturity)
     mqls = first_scores(inputs.served, inputs.since, mql=True)

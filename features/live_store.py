@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -266,6 +266,24 @@ class LiveStore:
             with self.log_engine.begin() as con:
                 con.execute(score_log.insert(), rows)
         return len(rows)
+
+    def log_scores_atomically(self, batches: Iterable[Iterable[dict[str, Any]]],
+                              before_commit: Callable[[], None] | None = None) -> int:
+        """Append every batch of score-log rows in one transaction: a failure leaves none of them.
+
+        ``before_commit`` runs inside the transaction, after the last row (``leadscore rescore``
+        moves its file into place there): if it raises, no row is kept.
+        """
+        total = 0
+        with self.log_engine.begin() as con:
+            for batch in batches:
+                rows = [{k: row.get(k) for k in SCORE_FIELDS} for row in batch]
+                if rows:
+                    con.execute(score_log.insert(), rows)
+                    total += len(rows)
+            if before_commit is not None:
+                before_commit()
+        return total
 
     def previous_scores(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The latest logged score of each lead that has one."""

@@ -227,11 +227,12 @@ def open_score_log(config: dict[str, Any]):
     return LiveStore(live_url(config))
 
 
-def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str) -> list[dict[str, Any]]:
-    """Score-log rows of one scored chunk."""
+def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str,
+             source: str = "batch") -> list[dict[str, Any]]:
+    """Score-log rows of one scored chunk (``source``: who scored, as the score log says)."""
     at = datetime.now(UTC).replace(tzinfo=None)
     return [{"lead_id": r.lead_id, "scored_at": at, "model_version": version,
              "score": float(r.score), "fit_score": float(r.fit_score),
              "intent_score": float(r.intent_score), "grade": r.grade, "is_mql": bool(r.is_mql),
-             "reasons": json.loads(r.reasons), "feature_hash": h, "source": "batch"}
+             "reasons": json.loads(r.reasons), "feature_hash": h, "source": source}
             for r, h in zip(frame.itertuples(index=False), hashes, strict=True)]

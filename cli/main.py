@@ -158,7 +158,7 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
     summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)
     click.echo(summary)
     if summary.promoted:
-        from training.rescore import next_step, rescore_command
+        from training.rescore_changes import next_step, rescore_command
 
         click.echo(next_step(rescore_command(as_of=as_of, store=store, config_path=config_path)))
 
@@ -190,7 +190,7 @@ def promote(version: int, config_path) -> None:
     """Make model VERSION the champion."""
     from leadscore.config import load_config
     from training.registry import NOTHING_MOVED, promote_version
-    from training.rescore import next_step, rescore_command
+    from training.rescore_changes import next_step, rescore_command
 
     moved = promote_version(version, load_config(config_path))
     click.echo(moved)

@@ -28,7 +28,8 @@ from leadscore.errors import LeadscoreError
 from tests.training.made_up import train_tiny_bundle
 from training import rescore as rescore_module
 from training.registry import promote_version
-from training.rescore import CHANGED_COLUMNS, compare, rescore
+from training.rescore import rescore
+from training.rescore_changes import CHANGED_COLUMNS, compare, rescore_command
 from training.tournament import ModelChoice
 
 pytestmark = pytest.mark.integration
@@ -316,7 +317,7 @@ def test_compare_lists_flag_and_grade_changes_and_leads_without_an_old_score():
 
 
 def test_the_printed_command_carries_the_reviews_options():
-    assert rescore_module.rescore_command() == "leadscore rescore"
-    assert rescore_module.rescore_command(as_of="2026-11-01", store="s.duckdb",
+    assert rescore_command() == "leadscore rescore"
+    assert rescore_command(as_of="2026-11-01", store="s.duckdb",
                                           config_path="my.yaml") == (
         "leadscore rescore --as-of 2026-11-01 --store s.duckdb --config my.yaml")

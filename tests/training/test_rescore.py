@@ -234,6 +234,24 @@ def test_a_failure_while_logging_leaves_no_file_and_no_score(config, tmp_path, m
     assert LiveStore(config["live"]["url"]).scores().empty
 
 
+def test_the_score_log_keeps_every_batch_or_none(tmp_path):
+    store = LiveStore(f"sqlite:///{tmp_path / 'live.db'}")
+    row = {"lead_id": "L1", "scored_at": datetime(2026, 11, 1), "model_version": "2",
+           "score": 0.5, "grade": "A1", "is_mql": True, "reasons": [{"label": "x"}],
+           "source": "rescore"}
+
+    def refuse() -> None:
+        raise OSError("no room for the file")
+
+    with pytest.raises(OSError, match="no room"):
+        store.log_scores_atomically([[row], [dict(row, lead_id="L2")]], refuse)
+    assert store.scores().empty
+    assert store.log_scores_atomically([[row], [dict(row, lead_id="L2")]]) == 2
+    kept = store.scores()
+    assert list(kept["lead_id"]) == ["L1", "L2"] and kept["reasons"][0] == [{"label": "x"}]
+    assert store.log_scores([dict(row, lead_id="L3")]) == 1  # the store is usable afterwards
+
+
 def test_no_store_an_empty_store_and_a_bad_out_are_one_sentence(config, tmp_path):
     with pytest.raises(LeadscoreError, match=r"^No store at .*missing.duckdb: ingest an export"):
         rescore(dict(config, store=str(tmp_path / "missing.duckdb")))

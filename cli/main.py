@@ -150,9 +150,7 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
     from leadscore.config import load_config
     from training.review import run_review
 
-    config = load_config(config_path)
-    if store is not None:
-        config["store"] = str(store)
+    config = load_config(config_path, store=store)  # --store brings its own live store
     if accept_window:
         config["labels"]["accept_maturity_window"] = True
     summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)

@@ -23,7 +23,7 @@ from features.store import connect
 from scoring.bundle import ScoringBundle, score_frame
 from training import dataset, deploy, explain, registry
 from training.baselines import fit_logistic, points_model
-from training.evaluate import evaluate, ranking_intervals
+from training.evaluate import calibration_noise, evaluate, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
 from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
 from training.threshold import ThresholdDecision, choose_threshold
@@ -298,12 +298,15 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
 
     # ranking gates judge the model that never saw the cohort; the calibration gate judges the
     # calibration that ships (cross-fitted on the newest cohort)
+    noise = calibration_noise(deployment.scores, seed=seed)
+    deployment.metrics.update(ece_chance_low=noise[0], ece_chance_high=noise[1])
     gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion_metrics,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
                    too_broad=decision.too_broad,
                    evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
-                                          evidence["base_rate"]))
+                                          evidence["base_rate"]),
+                   calibration_noise=noise)
     result = CycleResult(
         cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
         valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
-from bench_serving import champion_version, machine, prepare_champion  # noqa: E402
+from bench_serving import machine  # noqa: E402
+from servers import champion_uri  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
 SECTION = "bench_batch"
@@ -99,9 +100,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from generator import generate_export
 
-    uri = f"sqlite:///{OUT / 'model' / 'mlruns' / 'mlflow.db'}"
-    if champion_version(uri, "leadscore") is None:
-        uri, _ = prepare_champion(OUT / "model", args.review_leads)
+    uri = champion_uri(OUT / "model", args.review_leads)
     export = OUT / f"gen-{args.leads}"
     if not (export / "leads.csv").is_file():
         print(f"generating {args.leads:,} leads in {export}")

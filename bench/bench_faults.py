@@ -44,9 +44,11 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from servers import API_KEY, Server, free_port, start  # noqa: E402 - bench is not a package
 
 OUT = ROOT / "bench" / "out" / "faults"
-API_KEY = "bench-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 PII = ("jane.doe@example.com", "Jane Marple Doe", "+1 415 555 0199")
 CYCLES = (("2026-W40", "2026-10-01"), ("2026-W44", "2026-11-01"))
@@ -104,48 +106,15 @@ def promote(config_file: Path, version: int) -> None:
 
 # ---- the server --------------------------------------------------------------------------------
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(config_file: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(config_file: Path, workers: int, log: Path) -> Server:
     port = free_port()
     env = dict(os.environ, LEADSCORE_API_KEYS=API_KEY, LEADSCORE_WORKERS=str(workers),
                LEADSCORE_RELOAD_INTERVAL_S="2", PYTHONPATH=str(ROOT))
     env.pop("MLFLOW_TRACKING_URI", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
-         str(port), "--config", str(config_file)],
-        env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"leadscore serve exited with {process.returncode}; see {log}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    stop(process)
-    raise SystemExit(f"leadscore serve was not ready in 120 s; see {log}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    return start("leadscore serve",
+                 [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
+                  str(port), "--config", str(config_file)],
+                 env, port, "/readyz", log, timeout_s=120)
 
 
 def workers_of(process: subprocess.Popen) -> list[psutil.Process]:
@@ -296,17 +265,17 @@ def main() -> None:
 
     config_file, versions = build_registry(args.out, args.leads)
     promote(config_file, versions[0])
-    server, url = start_server(config_file, args.workers, args.out / "server.log")
+    server = start_server(config_file, args.workers, args.out / "server.log")
     duration = args.minutes * 60
     try:
-        battery = Battery(url, kill_at=float("inf"))
+        battery = Battery(server.url, kill_at=float("inf"))
         threads = [threading.Thread(target=battery.client, args=(seed,), daemon=True)
                    for seed in range(args.clients)]
         start = time.monotonic()
         for thread in threads:
             thread.start()
         time.sleep(min(20.0, duration / 10))  # warm-up: every worker has scored
-        first_workers = [p.pid for p in workers_of(server)]
+        first_workers = [p.pid for p in workers_of(server.process)]
         rss = {"start": rss_mib(first_workers)}
         victim = None if args.no_kill else first_workers[0]
         if victim is not None:
@@ -324,7 +293,7 @@ def main() -> None:
             thread.join(timeout=90)
         log = (args.out / "server.log").read_text(errors="replace")
     finally:
-        stop(server)
+        server.stop()
 
     report(battery, args, rss, first_workers, victim, log)
 

@@ -29,25 +29,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench_serving import (
-    API_KEY,
-    OUT,
-    Cell,
-    Connection,
-    base_env,
-    champion_version,
-    free_port,
-    http_cell,
-    machine,
-    prepare_champion,
-    start,
-)
+from bench_sections import write_section
+from bench_serving import OUT, Cell, Connection, http_cell, machine
+from servers import API_KEY, champion_version, prepare_champion, start_leadscore
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-START = "<!-- bench_live:start -->"
-END = "<!-- bench_live:end -->"
+SECTION = "bench_live"
 LIVE_OUT = OUT.parent / "live"
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
 LEAD = {"lead_id": "bench-lead", "created_at": "2026-10-20T09:00:00Z", "source": "Webinar",
@@ -79,14 +68,9 @@ def start_server(uri: str, live_url: str, score_log: bool, log: Path, enabled: b
     config = Path(tempfile.mkdtemp()) / "config.yaml"
     config.write_text(f"live: {{score_log: {'true' if score_log else 'false'}, "
                       f"enabled: {'true' if enabled else 'false'}}}\n")
-    port = free_port()
-    env = base_env(uri)
-    env.update({"LEADSCORE_API_KEYS": API_KEY, "LEADSCORE_WORKERS": "1",
-                "LEADSCORE_RELOAD_INTERVAL_S": "30", "LEADSCORE_LIVE_URL": live_url,
-                "LEADSCORE_CONFIG": str(config), "LEADSCORE_STORE": str(STORE)})
-    return start("leadscore", [sys.executable, "-m", "bentoml", "serve",
-                               "serving.service:LeadScorer", "--host", "127.0.0.1",
-                               "--port", str(port)], env, port, "/readyz", log)
+    return start_leadscore(uri, 1, log, {"LEADSCORE_LIVE_URL": live_url,
+                                         "LEADSCORE_CONFIG": str(config),
+                                         "LEADSCORE_STORE": str(STORE)})
 
 
 def events_cell(url: str, concurrency: int, per_request: int, duration_s: float,
@@ -191,17 +175,6 @@ def measure(store: str, live_url: str, uri: str, args) -> list[str]:
     return rows
 
 
-def write_section(text: str, path: Path) -> None:
-    block = f"{START}\n{text.rstrip()}\n{END}\n"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        current = current.rstrip("\n") + "\n\n" + block
-    path.write_text(current)
-
-
 def main(argv: list[str] | None = None) -> None:
     from tests.pg import postgres_server
 
@@ -243,7 +216,7 @@ live loop's cost is the difference, as the absolute numbers move with the machin
 
 {table}
 """
-    write_section(text, args.out)
+    write_section(SECTION, text, args.out)
     print(f"\nwritten to {args.out}")
 
 

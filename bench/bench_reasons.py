@@ -38,12 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
-from bench_serving import (  # noqa: E402 - the bench folder is not a package
-    champion_version,
-    machine,
-    prepare_champion,
-    sample_leads,
-)
+from bench_serving import machine, sample_leads  # noqa: E402 - bench is not a package
+from servers import champion_uri  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
 SECTION = "bench_reasons"
@@ -138,12 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     from scoring.treeshap import TreeShap
     from training.registry import load_bundle
 
-    uri = args.tracking_uri
-    if uri is None or champion_version(uri, "leadscore") is None:
-        local = OUT / "model" / "mlruns" / "mlflow.db"
-        uri = f"sqlite:///{local}"
-        if champion_version(uri, "leadscore") is None:
-            uri, _ = prepare_champion(OUT / "model", args.review_leads)
+    uri = champion_uri(OUT / "model", args.review_leads, args.tracking_uri)
     os.environ["MLFLOW_TRACKING_URI"] = uri
     config = default_config()
     config["mlflow"]["tracking_uri"] = uri

@@ -27,15 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
-from bench_serving import (  # noqa: E402
-    API_KEY,
-    champion_version,
-    http_cell,
-    machine,
-    prepare_champion,
-    sample_leads,
-    start_leadscore,
-)
+from bench_serving import http_cell, machine, sample_leads  # noqa: E402
+from servers import API_KEY, champion_uri, start_leadscore  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
 SECTION = "bench_replicas"
@@ -69,9 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
 
-    uri = f"sqlite:///{OUT / 'model' / 'mlruns' / 'mlflow.db'}"
-    if champion_version(uri, "leadscore") is None:
-        uri, _ = prepare_champion(OUT / "model", args.review_leads)
+    uri = champion_uri(OUT / "model", args.review_leads)
     os.environ.setdefault("BENTOML_HOME", str(OUT / "bentoml"))
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -36,9 +36,6 @@ import json
 import os
 import platform
 import random
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -47,67 +44,31 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_sections import write_section  # noqa: E402
+from servers import (  # noqa: E402 - the bench folder is not a package
+    API_KEY,
+    Server,
+    base_env,
+    champion_version,
+    free_port,
+    prepare_champion,
+    start,
+    start_leadscore,
+)
 
 OUT = ROOT / "bench" / "out" / "serving"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-START = "<!-- bench_serving:start -->"
-END = "<!-- bench_serving:end -->"
-API_KEY = "bench-key"
+SECTION = "bench_serving"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 MAX_REQUESTS_PER_CELL = 200_000
 WARMUP_REQUESTS = 20
 OURS = "leadscore (BentoML)"
-
-
-# ---- the model ----------------------------------------------------------------------------------
-
-def champion_version(tracking_uri: str, name: str) -> str | None:
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    try:
-        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        return str(client.get_model_version_by_alias(name, "champion").version)
-    except MlflowException:
-        return None
-
-
-def prepare_champion(workdir: Path, n_leads: int) -> tuple[str, str]:
-    """One review cycle on generated data in ``workdir``; returns (tracking URI, version)."""
-    from features.ingest import ingest_paths
-    from generator import generate_export
-    from leadscore.config import default_config
-    from training.registry import CHAMPION, alias_version, promote_version
-    from training.review import run_review
-    from training.tracking import client
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    uri = f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}"
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    config = default_config()
-    config["store"] = str(workdir / "leadscore.duckdb")
-    config["mlflow"]["tracking_uri"] = uri
-    cwd = Path.cwd()
-    os.chdir(workdir)  # the review writes its report under ./reports
-    try:
-        print(f"preparing a champion: {n_leads:,} generated leads, one review cycle in {workdir}")
-        generate_export(n_leads, 7, workdir / "export", progress=False)
-        ingest_paths([workdir / "export"], store=Path(config["store"]))
-        run_review(cycle="bench", as_of="2026-11-01", config=config, promote=True)
-        mlflow_client = client(config)
-        name = config["mlflow"]["registered_model"]
-        version = alias_version(mlflow_client, name, CHAMPION)
-        if version is None:  # gates failed on a small export: promote by hand for the benchmark
-            version = alias_version(mlflow_client, name, "challenger")
-            promote_version(version, config)
-    finally:
-        os.chdir(cwd)
-    return uri, str(version)
 
 
 # ---- request bodies -----------------------------------------------------------------------------
@@ -142,70 +103,6 @@ def sample_leads(n: int, seed: int = 11) -> list[dict[str, Any]]:
 
 
 # ---- servers ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen
-    url: str
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def start(name: str, command: list[str], env: dict[str, str], port: int, probe: str,
-          log: Path, timeout_s: float = 180) -> Server:
-    handle = log.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    server = Server(name, process, f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited with {process.returncode}; see {log}")
-        try:
-            if httpx.get(server.url + probe, timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    server.stop()
-    raise SystemExit(f"{name} did not start within {timeout_s:.0f} s; see {log}")
-
-
-def base_env(tracking_uri: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"MLFLOW_TRACKING_URI": tracking_uri, "BENTOML_DO_NOT_TRACK": "true",
-                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "OMP_NUM_THREADS": "1",
-                "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p),
-                # `mlflow models serve` runs `uvicorn` from PATH: the one beside this Python
-                "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))})
-    return env
-
-
-def start_leadscore(tracking_uri: str, workers: int, log: Path) -> Server:
-    port = free_port()
-    env = base_env(tracking_uri)
-    env.update({"LEADSCORE_API_KEYS": API_KEY, "LEADSCORE_WORKERS": str(workers),
-                "LEADSCORE_RELOAD_INTERVAL_S": "30",
-                "LEADSCORE_LIVE_URL": f"sqlite:///{OUT / 'live.db'}"})
-    env.pop("LEADSCORE_CONFIG", None)
-    return start("leadscore", [sys.executable, "-m", "bentoml", "serve",
-                               "serving.service:LeadScorer", "--host", "127.0.0.1",
-                               "--port", str(port)], env, port, "/readyz", log)
-
 
 MLFLOW_STACKS = {
     # what `pip install mlflow` brings: uvicorn's pure-Python h11 parser on the asyncio loop
@@ -428,21 +325,6 @@ def machine() -> str:
             f"{load}")
 
 
-def write_section(text: str, path: Path = BENCHMARKS) -> None:
-    block = f"{START}\n{text.rstrip()}\n{END}\n"
-    if not path.exists():
-        path.write_text("# Benchmarks\n\nMeasured by the scripts in `bench/` (not tests).\n\n"
-                        + block)
-        return
-    current = path.read_text()
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        path.write_text(head + block + ("\n" + tail if tail else ""))
-    else:
-        path.write_text(current.rstrip() + "\n\n" + block)
-
-
 def http_cells(uri: str, args: argparse.Namespace, bodies: dict, mlflow_bodies: dict) -> list[Cell]:
     """Every HTTP cell, with the three servers up at once and measured in turns.
 
@@ -568,7 +450,7 @@ encoding, scoring, serialisation; no HTTP.
 {table}
 """
     text += "\n" + ratios(cells) + "\n"
-    write_section(text, args.out)
+    write_section(SECTION, text, args.out)
     print(f"\nwritten to {args.out}")
 
 

@@ -17,7 +17,7 @@ category. About 6.5 us per lead for the three boosters together.
 The decisions are LightGBM's own (``Tree::NumericalDecision`` and ``Tree::CategoricalDecision``
 and the reading of |x| <= 1e-35f as 0), and each lead's margin adds the trees' leaves in
 LightGBM's order, so the margins are bit-for-bit the ones ``Booster.predict(raw_score=True)``
-returns; tests/features/test_forest.py checks that on models and inputs built to reach every
+returns; tests/scoring/test_forest.py checks that on models and inputs built to reach every
 branch (missing values of each kind, categories outside the bitsets, negative categories).
 """
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numba import njit
@@ -83,6 +84,37 @@ def _lowest_bit(bits):
     return _DEBRUIJN_TABLE[(isolated * _DEBRUIJN) >> np.uint64(58)]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def clear_right(X, r, bits, num_col, num_start, num_threshold, num_tree, num_mask,
+                num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                slot_mask):  # pragma: no cover - compiled
+    """Clear in ``bits`` (a word per tree) the mask of every node that row ``r`` of ``X`` sends
+    right, from the tables of ``NodeTables.arrays``: both ``_score`` and ``scoring.treeshap``
+    find a lead's directions here (inlined into each, so no call per row)."""
+    for j in range(num_col.shape[0]):
+        x = X[r, num_col[j]]
+        if np.isnan(x):
+            for k in range(num_start[j], num_start[j + 1]):
+                if num_nan_right[k]:
+                    bits[num_tree[k]] &= num_mask[k]
+        else:
+            if -_ZERO <= x <= _ZERO:  # LightGBM reads |x| <= 1e-35f as 0
+                x = 0.0
+            for k in range(num_start[j], num_start[j + 1]):
+                if x <= num_threshold[k]:
+                    break
+                bits[num_tree[k]] &= num_mask[k]
+    for j in range(cat_col.shape[0]):
+        x = X[r, cat_col[j]]
+        size = cat_size[j]
+        # missing, negative (below -1: a code in (-1, 0) truncates to 0) or past every
+        # bitset: the last slot, which lists every node of the column
+        slot = np.int64(x) if (x > -1.0) & (x < size) else size
+        s = cat_slot_base[j] + slot
+        for k in range(slot_start[s], slot_start[s + 1]):
+            bits[slot_tree[k]] &= slot_mask[k]
+
+
 @njit(cache=True, nogil=True)
 def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start, num_threshold,
            num_tree, num_mask, num_nan_right, cat_col, cat_size, cat_slot_base, slot_start,
@@ -104,28 +136,9 @@ def _score(X, out, tree_booster, tree_leaf_base, leaf_value, num_col, num_start,
     full = ~np.uint64(0)
     for r in range(X.shape[0]):
         bits[:] = full
-        for j in range(num_col.shape[0]):
-            x = X[r, num_col[j]]
-            if np.isnan(x):
-                for k in range(num_start[j], num_start[j + 1]):
-                    if num_nan_right[k]:
-                        bits[num_tree[k]] &= num_mask[k]
-            else:
-                if -_ZERO <= x <= _ZERO:  # LightGBM reads |x| <= 1e-35f as 0
-                    x = 0.0
-                for k in range(num_start[j], num_start[j + 1]):
-                    if x <= num_threshold[k]:
-                        break
-                    bits[num_tree[k]] &= num_mask[k]
-        for j in range(cat_col.shape[0]):
-            x = X[r, cat_col[j]]
-            size = cat_size[j]
-            # missing, negative (below -1: a code in (-1, 0) truncates to 0) or past every
-            # bitset: the last slot, which lists every node of the column
-            slot = np.int64(x) if (x > -1.0) & (x < size) else size
-            s = cat_slot_base[j] + slot
-            for k in range(slot_start[s], slot_start[s + 1]):
-                bits[slot_tree[k]] &= slot_mask[k]
+        clear_right(X, r, bits, num_col, num_start, num_threshold, num_tree, num_mask,
+                    num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                    slot_mask)
         # the trees alternate between boosters, so consecutive additions go to different sums
         total[:] = 0.0
         for t in range(n_trees):
@@ -154,6 +167,107 @@ def _leaves_in_order(tree: _Tree) -> tuple[list[int], list[list[int]]]:
     return order, under_left
 
 
+class _Splits(Protocol):
+    """What ``NodeTables.add`` reads of a parsed tree (this module's and ``treeshap_path``'s)."""
+
+    split_feature: list[int]
+    threshold: list[float]
+    decision_type: list[int]
+    cat_boundaries: list[int]
+    cat_threshold: list[int]
+
+
+class NodeTables:
+    """QuickScorer's node tables: per matrix column, the split nodes a value sends right.
+
+    Each node is filed with the tree it belongs to (its position in the model's tree order) and
+    a mask that clears that tree's bits for the node's left side: the leaves under its left child
+    for ``Forest``, the node's own direction bit for ``scoring.treeshap``. ``arrays`` then lays
+    them out as ``clear_right`` reads them, so scores and reasons find a lead's directions from
+    the same tables by the same loop.
+    """
+
+    def __init__(self) -> None:
+        # per column: (threshold, tree, mask, NaN goes right) / (bitset words, tree, mask)
+        self.numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
+        self.categorical: dict[int, list[tuple[list[int], int, int]]] = {}
+
+    def add(self, tree: _Splits, i: int, column: int, t: int, mask: int) -> bool:
+        """File split ``i`` of ``tree`` (tree ``t``, reading matrix ``column``) with ``mask``.
+
+        Returns False, filing nothing, for a zero_as_missing split: it sends 0 (and NaN, read as
+        0) its default way whatever the threshold, which no threshold prefix holds; the caller
+        decides what to do with it.
+        """
+        kind = tree.decision_type[i]
+        missing = (kind >> 2) & 3
+        if kind & _CATEGORICAL:
+            k = int(tree.threshold[i])
+            lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
+            self.categorical.setdefault(column, []).append((tree.cat_threshold[lo:hi], t, mask))
+        elif missing == _MISSING_ZERO:
+            return False
+        else:
+            threshold = tree.threshold[i]
+            # NaN follows default_left on a NaN split; elsewhere it is read as 0
+            nan_left = (bool(kind & _DEFAULT_LEFT) if missing == _MISSING_NAN
+                        else 0.0 <= threshold)
+            self.numeric.setdefault(column, []).append((threshold, t, mask, not nan_left))
+        return True
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The twelve arrays ``clear_right`` reads: numeric columns first, then categorical.
+
+        ``num_col, num_start, num_threshold, num_tree, num_mask, num_nan_right``: each numeric
+        column's nodes sorted by threshold, then tree, from ``num_start[j]``;
+        ``cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask``: per categorical
+        column one slot per code below ``cat_size`` and a last one for missing, negative or unseen
+        codes, each listing one combined mask per tree it sends right.
+        """
+        full = (1 << 64) - 1
+        num_col, num_start, num_thr, num_tree, num_mask, num_nan_right = [], [0], [], [], [], []
+        for col in sorted(self.numeric):
+            # by threshold, then tree: a value clears exactly the prefix with threshold < value
+            for threshold, t, mask, nan_right in sorted(self.numeric[col],
+                                                        key=lambda n: (n[0], n[1])):
+                num_thr.append(threshold)
+                num_tree.append(t)
+                num_mask.append(mask)
+                num_nan_right.append(nan_right)
+            num_col.append(col)
+            num_start.append(len(num_thr))
+
+        cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask = [], [], [], [0], [], []
+        for col in sorted(self.categorical):
+            nodes = self.categorical[col]
+            size = 32 * max(len(words) for words, _, _ in nodes)
+            cat_col.append(col)
+            cat_size.append(size)
+            cat_slot_base.append(len(slot_start) - 1)
+            for code in range(size + 1):  # the last slot: missing, negative or unseen codes
+                # the nodes this code sends right, one mask per tree (a tree may split twice)
+                masks: dict[int, int] = {}
+                for words, t, mask in nodes:
+                    word = code // 32
+                    left = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
+                    if not left:
+                        masks[t] = masks.get(t, full) & mask
+                for t in sorted(masks):
+                    slot_tree.append(t)
+                    slot_mask.append(masks[t])
+                slot_start.append(len(slot_tree))
+
+        i64, u64 = np.int64, np.uint64
+        return (
+            np.asarray(num_col, dtype=i64), np.asarray(num_start, dtype=i64),
+            np.asarray(num_thr, dtype=np.float64), np.asarray(num_tree, dtype=i64),
+            np.asarray(num_mask, dtype=u64), np.asarray(num_nan_right, dtype=np.bool_),
+            np.asarray(cat_col, dtype=i64), np.asarray(cat_size, dtype=i64),
+            np.asarray(cat_slot_base, dtype=i64), np.asarray(slot_start, dtype=i64),
+            np.asarray(slot_tree, dtype=i64), np.asarray(slot_mask, dtype=u64),
+        )
+
+
 class Forest:
     """Several boosters over one encoded matrix, each on its own columns.
 
@@ -168,9 +282,7 @@ class Forest:
 
     def __init__(self, boosters: Sequence, columns: Sequence[Sequence[int]]) -> None:
         tree_booster, tree_leaf_base, leaf_value = [], [], []
-        # per column: (threshold, tree, mask, NaN goes right) / (bitset words, tree, mask)
-        numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
-        categorical: dict[int, list[tuple[list[int], int, int]]] = {}
+        nodes = NodeTables()
         full = (1 << 64) - 1
         parsed = [_parse_trees(booster.model_to_string()) for booster in boosters]
         columns = [list(cols) for cols in columns]
@@ -193,63 +305,12 @@ class Forest:
                 leaf_value.extend(tree.leaf_value[leaf] for leaf in order)
                 for i, f in enumerate(tree.split_feature):
                     mask = full & ~sum(1 << p for p in under_left[i])
-                    kind = tree.decision_type[i]
-                    missing = (kind >> 2) & 3
-                    if kind & _CATEGORICAL:
-                        k = int(tree.threshold[i])
-                        lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
-                        categorical.setdefault(cols[f], []).append(
-                            (tree.cat_threshold[lo:hi], t, mask))
-                    elif missing == _MISSING_ZERO:
+                    if not nodes.add(tree, i, cols[f], t, mask):
                         raise ValueError("zero_as_missing splits are not supported")
-                    else:
-                        threshold = tree.threshold[i]
-                        # NaN follows default_left on a NaN split; elsewhere it is read as 0
-                        nan_left = (bool(kind & _DEFAULT_LEFT) if missing == _MISSING_NAN
-                                    else 0.0 <= threshold)
-                        numeric.setdefault(cols[f], []).append((threshold, t, mask, not nan_left))
 
-        num_col, num_start, num_thr, num_tree, num_mask, num_nan_right = [], [0], [], [], [], []
-        for col in sorted(numeric):
-            # by threshold, then tree: a value clears exactly the prefix with threshold < value
-            for threshold, t, mask, nan_right in sorted(numeric[col], key=lambda n: (n[0], n[1])):
-                num_thr.append(threshold)
-                num_tree.append(t)
-                num_mask.append(mask)
-                num_nan_right.append(nan_right)
-            num_col.append(col)
-            num_start.append(len(num_thr))
-
-        cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask = [], [], [], [0], [], []
-        for col in sorted(categorical):
-            nodes = categorical[col]
-            size = 32 * max(len(words) for words, _, _ in nodes)
-            cat_col.append(col)
-            cat_size.append(size)
-            cat_slot_base.append(len(slot_start) - 1)
-            for code in range(size + 1):  # the last slot: missing, negative or unseen codes
-                # the nodes this code sends right, one mask per tree (a tree may split twice)
-                masks: dict[int, int] = {}
-                for words, t, mask in nodes:
-                    word = code // 32
-                    left = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
-                    if not left:
-                        masks[t] = masks.get(t, full) & mask
-                for t in sorted(masks):
-                    slot_tree.append(t)
-                    slot_mask.append(masks[t])
-                slot_start.append(len(slot_tree))
-
-        as_int, as_bits = np.int64, np.uint64
         self._arrays = (
-            np.asarray(tree_booster, dtype=as_int), np.asarray(tree_leaf_base, dtype=as_int),
-            np.asarray(leaf_value, dtype=np.float64),
-            np.asarray(num_col, dtype=as_int), np.asarray(num_start, dtype=as_int),
-            np.asarray(num_thr, dtype=np.float64), np.asarray(num_tree, dtype=as_int),
-            np.asarray(num_mask, dtype=as_bits), np.asarray(num_nan_right, dtype=np.bool_),
-            np.asarray(cat_col, dtype=as_int), np.asarray(cat_size, dtype=as_int),
-            np.asarray(cat_slot_base, dtype=as_int), np.asarray(slot_start, dtype=as_int),
-            np.asarray(slot_tree, dtype=as_int), np.asarray(slot_mask, dtype=as_bits),
+            np.asarray(tree_booster, dtype=np.int64), np.asarray(tree_leaf_base, dtype=np.int64),
+            np.asarray(leaf_value, dtype=np.float64), *nodes.arrays(),
         )
         self.n_outputs = len(boosters)
         self.n_columns = 1 + max((max(c) for c in columns if len(c)), default=-1)

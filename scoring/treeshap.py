@@ -12,10 +12,11 @@ Two observations make it an order of magnitude cheaper without changing a single
   (``TABLE_SPLITS`` or fewer: the default model's trees have six) the contributions of each of the
   2**splits direction patterns are computed once, when the model loads, by that same recursion,
   and a lead costs one comparison per split and one addition per feature of the tree;
-* the directions themselves are found as ``scoring.forest`` finds leaves (QuickScorer,
-  Lucchese et al. 2015): every split starts "left", and only the splits that send the lead right
-  are visited, column by column (a prefix of each numeric column's splits sorted by threshold;
-  a list per category), clearing one bit of the tree's pattern each.
+* the directions themselves are found by the code ``scoring.forest`` finds leaves with
+  (QuickScorer, Lucchese et al. 2015: ``NodeTables`` and ``clear_right``): every split starts
+  "left", and only the splits that send the lead right are visited, column by column (a prefix
+  of each numeric column's splits sorted by threshold; a list per category), clearing one bit of
+  the tree's pattern each.
 
 The recursion itself is LightGBM's ``Tree::TreeSHAP`` (``scoring.treeshap_path``); larger trees
 run it per lead, as LightGBM does, without its sparse-row copies.
@@ -33,11 +34,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from scoring.forest import NodeTables, clear_right
 from scoring.treeshap_path import (
     CATEGORICAL,
-    DEFAULT_LEFT,
-    MISSING_NAN,
-    MISSING_ZERO,
     ZERO,
     expected_value,
     fill_tables,
@@ -81,28 +80,9 @@ def _explain_rows(X, out, rows, num_col, num_start, num_threshold, num_tree, num
     s_feat = np.empty(stack_size, dtype=np.int64)
     for r in rows:
         patterns[:] = tree_all_left
-        for j in range(num_col.shape[0]):
-            x = X[r, num_col[j]]
-            if np.isnan(x):
-                for k in range(num_start[j], num_start[j + 1]):
-                    if num_nan_right[k]:
-                        patterns[num_tree[k]] &= num_mask[k]
-            else:
-                if -ZERO <= x <= ZERO:  # LightGBM's parser reads |x| <= 1e-35f as 0
-                    x = 0.0
-                for k in range(num_start[j], num_start[j + 1]):
-                    if x <= num_threshold[k]:
-                        break
-                    patterns[num_tree[k]] &= num_mask[k]
-        for j in range(cat_col.shape[0]):
-            x = X[r, cat_col[j]]
-            size = cat_size[j]
-            # NaN, negative (a code in (-1, 0) truncates to 0) or past every bitset: the last
-            # slot, which lists every split of the column
-            slot = np.int64(x) if (x > -1.0) & (x < size) else size
-            s = cat_slot_base[j] + slot
-            for k in range(slot_start[s], slot_start[s + 1]):
-                patterns[slot_tree[k]] &= slot_mask[k]
+        clear_right(X, r, patterns, num_col, num_start, num_threshold, num_tree, num_mask,
+                    num_nan_right, cat_col, cat_size, cat_slot_base, slot_start, slot_tree,
+                    slot_mask)
         for d in range(direct_node.shape[0]):  # zero-as-missing splits: LightGBM's own rule
             n = direct_node[d]
             x = X[r, feature[n]]
@@ -141,67 +121,20 @@ def _explain_parallel(X, out, block, *arrays):  # pragma: no cover - compiled
 
 def _directions(trees, node_base) -> tuple[np.ndarray, ...]:
     """Per column, the splits a value sends right, each as (tree, mask clearing its bit)."""
-    numeric: dict[int, list[tuple[float, int, int, bool]]] = {}
-    categorical: dict[int, list[tuple[list[int], int, int]]] = {}
+    nodes = NodeTables()
     direct_node, direct_tree, direct_mask = [], [], []
     full = (1 << 64) - 1
     for t, tree in enumerate(trees):
         for i, f in enumerate(tree.split_feature):
             mask = full & ~(1 << i)
-            kind = tree.decision_type[i]
-            missing = (kind >> 2) & 3
-            if kind & CATEGORICAL:
-                k = int(tree.threshold[i])
-                lo, hi = tree.cat_boundaries[k], tree.cat_boundaries[k + 1]
-                categorical.setdefault(f, []).append((tree.cat_threshold[lo:hi], t, mask))
-            elif missing == MISSING_ZERO:
+            if not nodes.add(tree, i, f, t, mask):  # zero-as-missing: LightGBM's rule per lead
                 direct_node.append(node_base[t] + i)
                 direct_tree.append(t)
                 direct_mask.append(mask)
-            else:
-                # NaN follows default_left on a NaN split; elsewhere it is read as 0
-                nan_left = (bool(kind & DEFAULT_LEFT) if missing == MISSING_NAN
-                            else 0.0 <= tree.threshold[i])
-                numeric.setdefault(f, []).append((tree.threshold[i], t, mask, not nan_left))
-
-    num_col, num_start, num_thr, num_tree, num_mask, num_nan_right = [], [0], [], [], [], []
-    for col in sorted(numeric):
-        # by threshold: a value sends right exactly the prefix with threshold < value
-        for threshold, t, mask, nan_right in sorted(numeric[col], key=lambda n: (n[0], n[1])):
-            num_thr.append(threshold)
-            num_tree.append(t)
-            num_mask.append(mask)
-            num_nan_right.append(nan_right)
-        num_col.append(col)
-        num_start.append(len(num_thr))
-
-    cat_col, cat_size, cat_slot_base, slot_start, slot_tree, slot_mask = [], [], [], [0], [], []
-    for col in sorted(categorical):
-        nodes = categorical[col]
-        size = 32 * max(len(words) for words, _, _ in nodes)
-        cat_col.append(col)
-        cat_size.append(size)
-        cat_slot_base.append(len(slot_start) - 1)
-        for code in range(size + 1):  # the last slot: missing, negative or unseen codes
-            masks: dict[int, int] = {}  # one mask per tree: a tree may split twice on it
-            for words, t, mask in nodes:
-                word = code // 32
-                goes = code < size and word < len(words) and (words[word] >> (code % 32)) & 1
-                if not goes:
-                    masks[t] = masks.get(t, full) & mask
-            for t in sorted(masks):
-                slot_tree.append(t)
-                slot_mask.append(masks[t])
-            slot_start.append(len(slot_tree))
 
     i64, u64 = np.int64, np.uint64
     return (
-        np.asarray(num_col, dtype=i64), np.asarray(num_start, dtype=i64),
-        np.asarray(num_thr, dtype=np.float64), np.asarray(num_tree, dtype=i64),
-        np.asarray(num_mask, dtype=u64), np.asarray(num_nan_right, dtype=np.bool_),
-        np.asarray(cat_col, dtype=i64), np.asarray(cat_size, dtype=i64),
-        np.asarray(cat_slot_base, dtype=i64), np.asarray(slot_start, dtype=i64),
-        np.asarray(slot_tree, dtype=i64), np.asarray(slot_mask, dtype=u64),
+        *nodes.arrays(),
         np.asarray(direct_node, dtype=i64), np.asarray(direct_tree, dtype=i64),
         np.asarray(direct_mask, dtype=u64),
         np.asarray([(1 << len(t.split_feature)) - 1 for t in trees], dtype=u64),

@@ -391,7 +391,8 @@ def version_description(result: CycleResult) -> str:
     """One line for the MLflow UI: cycle, what was deployed, headline metrics, verdict."""
     deployed = deployment_params(result)
     how = ("refit on all matured weeks, " + deployed["calibration_method"] + "-calibrated on the "
-           "newest cohort" if deployed["refit"] else "trained on the older weeks")
+           "newest cohort" if deployed["refit"]
+           else "trained on the weeks before the validation cohort")
     roc = result.challenger.get("roc_auc", math.nan)
     failed = [g.name for g in result.gates.failed]
     verdict = "every gate passed" if not failed else "failed gate(s): " + ", ".join(failed)

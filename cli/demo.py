@@ -1,7 +1,8 @@
 """`leadscore demo`: the whole journey on demo data, from a fresh clone to a serving API.
 
-generate -> ingest -> review cycle one month -> review cycle the next month -> report -> the live
-loop (events and a verdict through the API, a changed score) -> serve.
+generate -> ingest -> review cycle one month -> review cycle the next month -> report -> rescore
+the open leads with the champion (how many changed MQL flag) -> the live loop (events and a
+verdict through the API, a changed score) -> serve.
 Everything lands in the default local places (data/, mlruns/, reports/), which are git-ignored.
 """
 
@@ -43,13 +44,28 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
         _step(f"Review cycle {cycle} as of {as_of}")
         click.echo(run_review(cycle=cycle, as_of=as_of, config=config, promote=True))
 
+    from cli.demo_live import has_champion
+
+    as_of = CYCLES[-1][1]
+    _step(f"Rescoring the open leads with the champion as of {as_of} (leadscore rescore)")
+    if has_champion(config):
+        from training.rescore import rescore
+
+        result = rescore(config, as_of=as_of)
+        click.echo(result)
+        click.echo(f"  {result.flag_changed:,} open lead(s) changed MQL flag; marketing operations "
+                   f"pushes {result.out} back to the CRM.")
+    else:
+        click.echo("  No champion yet (a gate failed on this export), so there is nothing to "
+                   "rescore with.")
+
     last_cycle = CYCLES[-1][0]
     report = Path("reports") / last_cycle / "index.html"
     host, port = config["serving"]["host"], config["serving"]["port"]
     key = os.environ.get("LEADSCORE_API_KEYS", "").split(",")[0] or f"demo-{secrets.token_hex(8)}"
 
     _step("The live loop: events and a verdict through the API, and a changed score")
-    from cli.demo_live import has_champion, show_loop, start_api
+    from cli.demo_live import show_loop, start_api
 
     if has_champion(config):
         api = start_api(config, host, port, key)

@@ -150,13 +150,15 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
     from leadscore.config import load_config
     from training.review import run_review
 
-    config = load_config(config_path)
-    if store is not None:
-        config["store"] = str(store)
+    config = load_config(config_path, store=store)  # --store brings its own live store
     if accept_window:
         config["labels"]["accept_maturity_window"] = True
     summary = run_review(cycle=cycle, as_of=as_of, config=config, promote=promote)
     click.echo(summary)
+    if summary.promoted:
+        from training.rescore_changes import next_step, rescore_command
+
+        click.echo(next_step(rescore_command(as_of=as_of, store=store, config_path=config_path)))
 
 
 @cli.command()
@@ -185,9 +187,13 @@ def backtest(start: str, every: str, cycles: int, store: Path | None, config_pat
 def promote(version: int, config_path) -> None:
     """Make model VERSION the champion."""
     from leadscore.config import load_config
-    from training.registry import promote_version
+    from training.registry import NOTHING_MOVED, promote_version
+    from training.rescore_changes import next_step, rescore_command
 
-    click.echo(promote_version(version, load_config(config_path)))
+    moved = promote_version(version, load_config(config_path))
+    click.echo(moved)
+    if not moved.endswith(NOTHING_MOVED):
+        click.echo(next_step(rescore_command(config_path=config_path)))
 
 
 @cli.command()
@@ -199,6 +205,34 @@ def rollback(config_path) -> None:
     from training.registry import rollback_champion
 
     click.echo(rollback_champion(load_config(config_path)))
+
+
+@cli.command()
+@click.option("--as-of", "as_of", default=None,
+              help="Rescore as of this moment (YYYY-MM-DD or an ISO time, UTC); default: now.")
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The changed list (.csv or .parquet); default: "
+                   "<store folder>/rescores/<time>-v<version>/changed.csv.")
+@click.option("--previous", type=click.IntRange(min=1), default=None,
+              help="The version that gives the old score of a lead the score log has none for; "
+                   "default: the previous champion.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to score with; default: one per core.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@CONFIG_OPTION
+@_user_errors
+def rescore(as_of: str | None, output: Path | None, previous: int | None, workers: int | None,
+            store: Path | None, config_path) -> None:
+    """Rescore every open lead with the champion; list those whose MQL flag or grade changed.
+
+    The list (lead id, old and new score, grade and flag, top reasons) is what marketing
+    operations pushes back to the CRM; the new scores go to the score log.
+    """
+    from leadscore.config import load_config
+    from training.rescore import rescore as run_rescore
+
+    config = load_config(config_path, store=store)
+    click.echo(run_rescore(config, as_of=as_of, out=output, previous=previous, workers=workers))
 
 
 @cli.command()

@@ -37,6 +37,7 @@ __all__ = [
     "check_codes",
     "label_summary",
     "load_policy",
+    "open_leads",
 ]
 
 LABEL_COLUMNS = (
@@ -339,3 +340,31 @@ def label_summary(
         "unmatured_open_leads": unmatured_open,
         "unmatured_open_cohorts": int(open_cohorts),
     }
+
+
+def open_leads(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, policy: LabelPolicy, maturity_days: int
+) -> pd.DataFrame:
+    """The leads still open as of ``as_of``: what ``build_labels`` leaves unknown.
+
+    Open means created on or before ``as_of``, with no positive outcome or verdict, no fit- or
+    intent-negative or excluded verdict as the latest one (an ``open``-family status such as
+    ``working`` keeps a lead open), and still inside its maturity window (scoreable_at +
+    ``maturity_days`` after ``as_of``). A lead past its window without a verdict is a decided
+    "no conversion" here, as in training: the model's question about it has its answer.
+
+    Returns:
+        ``lead_id`` and ``scoreable_at`` of every open lead, ordered by lead_id.
+
+    Raises:
+        LeadscoreError: when the store holds codes the policy does not know (``check_codes``).
+    """
+    check_codes(con, policy)
+    sql, params = _decided_sql(policy, as_of, maturity_days)
+    try:
+        return con.execute(
+            f"SELECT lead_id, scoreable_at FROM ({sql}) WHERE cause = 'unmatured' ORDER BY lead_id",
+            params,
+        ).df()
+    except duckdb.CatalogException as exc:
+        raise _from_error(exc) from None

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,49 @@ class LiveStore:
                 con.execute(score_log.insert(), rows)
         return len(rows)
 
+    def log_scores_atomically(self, batches: Iterable[Iterable[dict[str, Any]]],
+                              before_commit: Callable[[], None] | None = None) -> int:
+        """Append every batch of score-log rows in one transaction: a failure leaves none of them.
+
+        ``before_commit`` runs inside the transaction, after the last row (``leadscore rescore``
+        moves its file into place there): if it raises, no row is kept.
+
+        SQLite has one writer at a time, and the API commits each score's row before answering,
+        so the rows first go to a staging SQLite file in a temporary folder and are then copied
+        in by one ``INSERT ... SELECT``: the live store's write lock is held for that copy only,
+        not while the batches are read and converted.
+        """
+        if self.log_engine.dialect.name != "sqlite":
+            with self.log_engine.begin() as con:
+                total = _insert_batches(con, batches)
+                if before_commit is not None:
+                    before_commit()
+            return total
+        with tempfile.TemporaryDirectory(prefix="leadscore-scorelog-") as folder:
+            staging = Path(folder) / "staging.db"
+            engine = sa.create_engine(f"sqlite:///{staging}")
+            try:
+                score_log.create(engine)
+                with engine.begin() as con:
+                    total = _insert_batches(con, batches)
+            finally:
+                engine.dispose()
+            columns = ", ".join(SCORE_FIELDS)
+            with self.log_engine.connect() as con:
+                # ATTACH and DETACH outside the transaction (SQLite refuses them inside one)
+                con.exec_driver_sql("ATTACH DATABASE ? AS staging", (str(staging),))
+                con.commit()
+                try:
+                    with con.begin():
+                        con.exec_driver_sql(f"INSERT INTO main.score_log ({columns}) SELECT "
+                                            f"{columns} FROM staging.score_log ORDER BY id")
+                        if before_commit is not None:
+                            before_commit()
+                finally:
+                    con.exec_driver_sql("DETACH DATABASE staging")
+                    con.commit()
+        return total
+
     def previous_scores(self, lead_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The latest logged score of each lead that has one."""
         with self.engine.connect() as con:
@@ -297,6 +341,16 @@ class LiveStore:
         with self.engine.connect() as con:
             return pd.DataFrame(con.execute(sa.select(table)).mappings().all(),
                                 columns=[c.name for c in table.columns])
+
+
+def _insert_batches(con: sa.Connection, batches: Iterable[Iterable[dict[str, Any]]]) -> int:
+    total = 0
+    for batch in batches:
+        rows = [{k: row.get(k) for k in SCORE_FIELDS} for row in batch]
+        if rows:
+            con.execute(score_log.insert(), rows)
+            total += len(rows)
+    return total
 
 
 def open_existing(url: str) -> LiveStore | None:

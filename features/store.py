@@ -103,8 +103,9 @@ def _open_error(path: Path, exc: duckdb.Error) -> LeadscoreError:
     )
 
 
-_LEAD_COLUMNS = ("created_at", "source", "title", "company_size", "industry", "country",
-                 "email_domain", "mql_at", "campaign", "attributes")
+SCORING_LEAD_COLUMNS = ("created_at", "source", "title", "company_size", "industry",
+                        "country", "email_domain", "mql_at", "campaign", "attributes")
+"""The lead fields a stored lead is scored from (by id in the API, by ``leadscore rescore``)."""
 
 
 def lookup_path(store: str | Path) -> Path:
@@ -128,7 +129,7 @@ def publish_lookup(con: duckdb.DuckDBPyConnection, store: str | Path) -> Path:
     con.execute(f"ATTACH '{tmp}' AS lookup_snapshot")
     try:
         con.execute("CREATE TABLE lookup_snapshot.leads AS SELECT lead_id, "
-                    f"{', '.join(_LEAD_COLUMNS)} FROM leads ORDER BY lead_id")
+                    f"{', '.join(SCORING_LEAD_COLUMNS)} FROM leads ORDER BY lead_id")
         con.execute("CREATE TABLE lookup_snapshot.activities AS SELECT lead_id, activity_type, "
                     "occurred_at FROM activities ORDER BY lead_id, occurred_at")
     finally:
@@ -180,9 +181,9 @@ class LeadLookup:
         cursor = con.cursor()  # one per call: a connection is not shared between threads
         try:
             for lead_id, *values in cursor.execute(
-                    f"SELECT lead_id, {', '.join(_LEAD_COLUMNS)} FROM leads WHERE {where}",
+                    f"SELECT lead_id, {', '.join(SCORING_LEAD_COLUMNS)} FROM leads WHERE {where}",
                     [param]).fetchall():
-                fields = {k: v for k, v in zip(_LEAD_COLUMNS, values, strict=True)
+                fields = {k: v for k, v in zip(SCORING_LEAD_COLUMNS, values, strict=True)
                           if v is not None}
                 if isinstance(fields.get("attributes"), str):
                     fields["attributes"] = json.loads(fields["attributes"])

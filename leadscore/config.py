@@ -29,8 +29,10 @@ def default_config() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
-def load_config(path: str | Path | None = None) -> dict[str, Any]:
-    """Defaults, then the user's file (if any), then ``LEADSCORE_STORE`` / ``MLFLOW_TRACKING_URI``.
+def load_config(path: str | Path | None = None, *, store: str | Path | None = None
+                ) -> dict[str, Any]:
+    """Defaults, then the user's file (if any), then ``LEADSCORE_STORE`` / ``MLFLOW_TRACKING_URI``,
+    then ``store`` (a command's ``--store``), which brings its own live store as the file's would.
 
     Raises:
         LeadscoreError: when the file is missing or is not a YAML mapping.
@@ -59,6 +61,8 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
         config["store"] = os.environ["LEADSCORE_STORE"]
     if os.environ.get("MLFLOW_TRACKING_URI"):
         config["mlflow"]["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
+    if store is not None:
+        config["store"] = str(store)
     if not (user.get("live") or {}).get("url"):
         config["live"]["url"] = live_url_for(config["store"], config["live"]["url"])
     check_monitor(config, path)

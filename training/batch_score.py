@@ -196,7 +196,7 @@ def score_file(
                 bins = frame.pop("feature_bins")
                 writer.write(frame)
                 if score_log is not None:
-                    logged += score_log.log_scores(log_rows(frame, hashes, number, bins))
+                    logged += score_log.log_scores(log_rows(frame, hashes, number, bins=bins))
                 total += len(frame)
                 mqls += int(frame["is_mql"].sum())
                 progress.advance(task, len(frame))
@@ -230,13 +230,14 @@ def open_score_log(config: dict[str, Any]):
 
 
 def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str,
-             bins: pd.Series | None = None) -> list[dict[str, Any]]:
-    """Score-log rows of one scored chunk (``bins``: each lead's feature bins, or None)."""
+             source: str = "batch", bins: pd.Series | None = None) -> list[dict[str, Any]]:
+    """Score-log rows of one scored chunk (``source``: who scored, as the score log says;
+    ``bins``: each lead's feature bins, or None)."""
     at = datetime.now(UTC).replace(tzinfo=None)
     bins = [None] * len(frame) if bins is None else bins
     return [{"lead_id": r.lead_id, "scored_at": at, "model_version": version,
              "score": float(r.score), "fit_score": float(r.fit_score),
              "intent_score": float(r.intent_score), "grade": r.grade, "is_mql": bool(r.is_mql),
-             "reasons": json.loads(r.reasons), "feature_hash": h, "source": "batch",
+             "reasons": json.loads(r.reasons), "feature_hash": h, "source": source,
              "feature_bins": b}
             for r, h, b in zip(frame.itertuples(index=False), hashes, bins, strict=True)]

@@ -1,10 +1,11 @@
 """The first step of a review cycle: train the challenger and judge it, without side effects.
 
-``train_and_evaluate`` reads the store, splits by weekly cohort, trains the challenger on the older
-weeks, sets the threshold from the agreed band on the newest matured cohort, evaluates challenger,
-champion and the two baselines on that same cohort, explains the challenger with SHAP and runs the
-gates. It writes nothing: logging (``training.review.log_cycle``) and the registry
-(``training.review.register``) come after it, so a failure here leaves no trace but a FAILED run.
+``train_and_evaluate`` reads the store, splits by weekly cohort, trains the challenger on every
+week before the validation cohort, sets the threshold from the agreed band on the newest matured
+cohort, evaluates challenger, champion and the two baselines on that same cohort, explains the
+challenger with SHAP and runs the gates. It writes nothing: logging
+(``training.review.log_cycle``) and the registry (``training.review.register``) come after it, so
+a failure here leaves no trace but a FAILED run.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from features.store import connect
 from scoring.bundle import ScoringBundle, score_frame
 from training import dataset, deploy, explain, registry
 from training.baselines import fit_logistic, points_model
-from training.evaluate import evaluate, ranking_intervals
+from training.evaluate import calibration_noise, evaluate, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
-from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params, train_bundle
+from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tournament import TournamentResult, run_tournament, tournament_settings
 from training.tracking import client as mlflow_client
@@ -38,9 +39,11 @@ class CycleResult:
     """Everything one cycle learned and judged, before anything is logged or registered.
 
     Attributes:
-        bundle: the model the ranking gates judged (trained on the older weeks, calibrated on the
-            weeks before validation); ``deployed`` is what is registered and served (refit on all
-            matured weeks, see ``training.deploy``), ``bundle`` itself when no refit was made.
+        bundle: the model the ranking gates judged (trained on every week before the validation
+            cohort, calibrated on out-of-sample margins of the ``calib`` weeks, see
+            ``training.deploy.train_judged``); ``deployed`` is what is registered and served
+            (refit on all matured weeks, see ``training.deploy``), ``bundle`` itself when no
+            refit was made.
         deployment: how the deployed model was made and measured; its cross-fitted scores of the
             validation cohort set the threshold and the calibration gate.
         scores: the judged model's scores of ``valid`` (``score``, ..., ``is_mql``).
@@ -246,9 +249,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
         "data_window": window,
     }
     tournament = choose_model(train, calib, data.specs, config, seed)
-    bundle = train_bundle(train, calib, data.specs, config, seed=seed, meta=meta,
-                          attribute_roles=data.attribute_roles,
-                          choice=tournament.choice if tournament else None)
+    # the judged model learns from every week before the validation cohort
+    bundle = deploy.train_judged(train, calib, data, config, meta=meta,
+                                 choice=tournament.choice if tournament else None)
     judged = score_frame(bundle, valid)
     labels = valid["label"].to_numpy()
     rounds = int(cycle_config["bootstrap_rounds"])
@@ -283,7 +286,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     )
     champion_version, champion_metrics, champion_note = champion_on(
         registry_champion(config) if champion is None else champion, valid, weeks)
-    baselines = baselines_on(train, valid, data.specs, seed, weeks, band)
+    # the baselines learn from the same weeks as the judged model
+    baselines = baselines_on(pd.concat([train, calib], ignore_index=True), valid, data.specs,
+                             seed, weeks, band)
 
     if explain_model:
         importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid)
@@ -293,12 +298,15 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
 
     # ranking gates judge the model that never saw the cohort; the calibration gate judges the
     # calibration that ships (cross-fitted on the newest cohort)
+    noise = calibration_noise(deployment.scores, seed=seed)
+    deployment.metrics.update(ece_chance_low=noise[0], ece_chance_high=noise[1])
     gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion_metrics,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
                    too_broad=decision.too_broad,
                    evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
-                                          evidence["base_rate"]))
+                                          evidence["base_rate"]),
+                   calibration_noise=noise)
     result = CycleResult(
         cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
         valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,

@@ -1,28 +1,35 @@
-"""The deployed model: refit on every matured week, calibrated on the newest matured cohort.
+"""The judged model and the deployed model: each calibrated on weeks its boosters never saw.
 
-The gates judge a model trained on the older weeks (``training.cycle``), because only a model that
-never saw the validation cohort can be judged on it. Under drift the newest weeks matter most, so
-the version that is registered and served is then refit on ALL matured data, with the same
-LightGBM parameters and the same number of trees, and calibrated on the newest matured cohort:
+The gates judge a model that never saw the validation cohort (the newest ``validation_weeks``
+matured weeks). ``train_judged`` trains it on **every** week before that cohort: its newest
+weeks are the ones that matter most under drift, so none of them is held out of training. Its
+calibration still comes from weeks the model did not learn from: a model with the same settings
+is trained on the weeks before the calibration weeks (the ``validation_weeks`` weeks just before
+the validation cohort), its margins there are out-of-sample, and the Platt map fitted on them is
+applied to the judged model's margins.
 
-1. a model with the same parameters is trained on every week before the validation cohort; its
-   margins on the validation cohort are out-of-sample ("out-of-fold") for that cohort;
+The version that is registered and served (``refit``) is then refit on ALL matured data, with the
+same family, parameters and number of trees, and calibrated on the newest matured cohort:
+
+1. the judged model's margins of the validation cohort are out-of-sample ("out-of-fold") for
+   that cohort, since it learned from every week before it;
 2. the calibration method is chosen by measurement: Platt scaling and isotonic regression are each
    cross-fitted week by week (every week of the cohort is scored by a map fitted on the other
    weeks); the one with the lower cross-fitted calibration error wins (Platt on a tie: it has two
    parameters). Both keep the order of the margins, so ranking and Brier's refinement part are
-   the same; what differs is how well the scores read as probabilities. On X Education the
-   margin-to-probability curve is not a logistic one: Platt's calibration error stays at 0.036
-   even fitted in-sample, isotonic's cross-fitted one is 0.015 (the noise floor of the measure on
-   1,651 leads is about 0.02). Venn-ABERS is not offered: it gives an interval per lead, which
-   the score contract (one probability) has no place for;
+   the same; what differs is how well the scores read as probabilities. Venn-ABERS is not
+   offered: it gives an interval per lead, which the score contract (one probability) has no
+   place for. On a cohort of a few thousand leads the calibration error itself is noisy: a
+   perfectly calibrated model would show about 0.02 on 1,651 leads (``training.evaluate.
+   calibration_noise``), and the review prints that range beside the measured figure;
 3. the chosen method is fitted on the whole cohort's out-of-sample margins and applied to the
    refit model's margins. The cross-fitted scores are what the deployed calibration was measured
    on: the calibration gate and the threshold read them.
 
 Optional recency weighting (``cycle.recency_half_life_weeks``): a lead ``w`` weeks older than the
-newest matured cohort counts ``0.5 ** (w / half_life)`` in the refit; null (the default) weighs
-every lead the same.
+newest cohort a model learns from counts ``0.5 ** (w / half_life)``; null (the default) weighs
+every lead the same. The judged model and the refit use the same weighting, so what was judged
+is what was deployed, bar the newest weeks.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from sklearn.isotonic import IsotonicRegression
 from scoring.bundle import BOOSTERS, ScoringBundle, calibrate
 from training.calibration import platt
 from training.evaluate import evaluate
-from training.model import train_bundle
+from training.model import recalibrate, train_bundle
 from training.threshold import ThresholdDecision
 from training.tournament import ModelChoice
 
@@ -132,12 +139,43 @@ def recency_weight(frame: pd.DataFrame, half_life_weeks: float | None) -> np.nda
     return 0.5 ** (age_weeks / float(half_life_weeks))
 
 
+def train_judged(train: pd.DataFrame, calib: pd.DataFrame, data, config: dict[str, Any], *,
+                 meta: dict[str, Any], choice: ModelChoice | None) -> ScoringBundle:
+    """The model the gates judge: trained on ``train`` and ``calib`` (every week before the
+    validation cohort), Platt-calibrated on out-of-sample margins of the ``calib`` weeks.
+
+    Args:
+        train, calib: the older weeks of the cycle's split, oldest first.
+        data: the cycle's ``training.dataset.CycleData`` (feature specs, attribute roles).
+        meta: metadata for the manifest; ``choice``: the tournament's winner (None: fixed
+            LightGBM).
+    """
+    seed = int(config["cycle"]["seed"])
+    half_life = config["cycle"].get("recency_half_life_weeks")
+    older = pd.concat([train, calib], ignore_index=True)
+    common = {"seed": seed, "meta": meta, "attribute_roles": data.attribute_roles,
+              "choice": choice}
+    early = train_bundle(train, calib, data.specs, config,
+                         weight=recency_weight(train, half_life), **common)
+    early_margins = early.margins(early.encoder.transform(calib))
+    y_calib = calib["label"].to_numpy(dtype=np.float64)
+    judged = train_bundle(older, calib, data.specs, config,
+                          weight=recency_weight(older, half_life), **common)
+    recalibrate(judged, {name: list(platt(early_margins[name], y_calib)) for name in BOOSTERS},
+                judged.encoder.transform(older))
+    judged.manifest["training"]["calibration"] = (
+        "Platt, on out-of-sample margins of the calibration weeks from a model trained on the "
+        "weeks before them")
+    return judged
+
+
 def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
           calib: pd.DataFrame, newest: pd.DataFrame, data, config: dict[str, Any]) -> Deployment:
     """Refit the judged model on every matured week and calibrate it on the newest cohort.
 
     Args:
-        judged: the model the gates judged; ``judged_scores`` its scores of ``newest``.
+        judged: the model the gates judged (``train_judged``: it learned from every week before
+            ``newest``); ``judged_scores`` its scores of ``newest``.
         train, calib, newest: the cycle's split (``newest`` is the validation cohort).
         data: the cycle's ``training.dataset.CycleData`` (feature specs, attribute roles).
         config: the leadscore config; with ``cycle.refit: false`` the judged model itself is
@@ -158,11 +196,9 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
     stored = judged.manifest.get("model_choice")
     choice = ModelChoice.from_dict(stored) if stored else None
 
-    # 1. out-of-sample margins of the newest cohort, from every week before it
-    before = train_bundle(older, newest, specs, config, seed=seed, meta=meta,
-                          attribute_roles=roles, weight=recency_weight(older, half_life),
-                          choice=choice)
-    oof = before.margins(before.encoder.transform(newest))
+    # 1. out-of-sample margins of the newest cohort: the judged model learned from every week
+    #    before it, with the same family, settings and weighting
+    oof = judged.margins(judged.encoder.transform(newest))
     y = newest["label"].to_numpy(dtype=np.float64)
 
     # 2. the method, by measurement on the full booster's margins
@@ -172,14 +208,8 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
     bundle = train_bundle(every, newest, specs, config, seed=seed, meta=meta,
                           attribute_roles=roles, weight=recency_weight(every, half_life),
                           choice=choice)
-    bundle.manifest["calibration"] = {
-        name: fit_calibration(method, oof[name], y) for name in BOOSTERS
-    }
-    probs = bundle.calibrated(bundle.margins(bundle.encoder.transform(every)))
-    bundle.manifest["grade_cuts"] = {
-        group: [float(q) for q in np.quantile(probs[group], [0.75, 0.5, 0.25])]
-        for group in ("fit", "intent")
-    }
+    recalibrate(bundle, {name: fit_calibration(method, oof[name], y) for name in BOOSTERS},
+                bundle.encoder.transform(every))
     weighting = f"half-life {half_life} weeks" if half_life else "none"
     bundle.manifest["deployment"] = {
         "refit": True, "calibration_method": method, "calibration_measured": measured,

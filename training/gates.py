@@ -7,8 +7,9 @@ Four gates, each with a pass/fail and one plain sentence a leader can read:
   review says "insufficient evidence" and the report leads with it.
 - ``band``: a threshold exists whose expected MQL-to-SQL conversion reaches the agreed band, and it
   marks no more than ``cycle.max_mql_share`` of leads as MQLs.
-- ``calibration``: the challenger's expected calibration error is at most ``max_calibration_error``
-  (its scores can be read as probabilities).
+- ``calibration``: the deployed calibration's expected calibration error is at most
+  ``max_calibration_error`` (its scores can be read as probabilities), or within what perfectly
+  calibrated scores show by chance on a cohort that small.
 - ``pr_auc``: on the same validation cohort the challenger's PR-AUC is at least the champion's minus
   ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion yet.
 
@@ -112,19 +113,36 @@ def evidence_gate(roc_interval: tuple[float, float], pr_interval: tuple[float, f
                 f"noise ({' and '.join(parts)}), so nothing is promoted.", float(roc_lo), 0.5)
 
 
-def calibration_gate(ece: float | None, max_error: float) -> Gate:
-    """Pass when the expected calibration error is at most ``max_error``."""
+def calibration_gate(ece: float | None, max_error: float,
+                     noise: tuple[float, float] | None = None) -> Gate:
+    """Pass when the expected calibration error is at most ``max_error``, or when it is within
+    what perfectly calibrated scores show by chance on the cohort (``noise``: the 5th-95th
+    percentile range of ``training.evaluate.calibration_noise``).
+
+    On a small cohort chance alone can push a perfectly calibrated model past the limit; failing
+    it then would block every promotion for want of leads, not for bad scores, so the sentence
+    says the cohort is too small to tell instead.
+    """
     if _missing(ece):
         return Gate("calibration", False,
                     "The calibration error could not be measured on the validation cohort.",
                     None, max_error)
+    usable = noise is not None and not any(_missing(v) for v in noise)
+    chance = (f" (perfectly calibrated scores would show {noise[0]:.3f}-{noise[1]:.3f} on "
+              "this cohort by chance)") if usable else ""
     if ece <= max_error:
-        sentence = (f"Scores read as probabilities: calibration error {ece:.3f} "
-                    f"is within the {max_error:.3f} allowed.")
-    else:
-        sentence = (f"Scores are off as probabilities: calibration error {ece:.3f} "
-                    f"exceeds the {max_error:.3f} allowed.")
-    return Gate("calibration", ece <= max_error, sentence, float(ece), max_error)
+        return Gate("calibration", True,
+                    f"Scores read as probabilities: calibration error {ece:.3f} is within the "
+                    f"{max_error:.3f} allowed{chance}.", float(ece), max_error)
+    if usable and ece <= noise[1]:
+        return Gate("calibration", True,
+                    f"Calibration error {ece:.3f} is above the {max_error:.3f} allowed, but "
+                    f"perfectly calibrated scores would show up to {noise[1]:.3f} on a cohort "
+                    "this small by chance: too few leads to call the scores off.",
+                    float(ece), max_error)
+    return Gate("calibration", False,
+                f"Scores are off as probabilities: calibration error {ece:.3f} exceeds the "
+                f"{max_error:.3f} allowed{chance}.", float(ece), max_error)
 
 
 def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: float) -> Gate:
@@ -158,6 +176,7 @@ def decide(
     gates_config: Mapping[str, float],
     too_broad: bool = False,
     evidence: Gate | None = None,
+    calibration_noise: tuple[float, float] | None = None,
 ) -> GateDecision:
     """Run every gate on one cycle's figures.
 
@@ -170,11 +189,13 @@ def decide(
             ``max_calibration_error``).
         too_broad: the threshold marks more than ``cycle.max_mql_share`` of leads as MQLs.
         evidence: the ``evidence_gate`` verdict, first when given.
+        calibration_noise: the calibration error's chance range on the cohort, if measured.
     """
     return GateDecision((
         *((evidence,) if evidence is not None else ()),
         band_gate(feasible, threshold_message, band, too_broad),
-        calibration_gate(challenger.get("ece"), float(gates_config["max_calibration_error"])),
+        calibration_gate(challenger.get("ece"), float(gates_config["max_calibration_error"]),
+                         calibration_noise),
         pr_auc_gate(
             challenger.get("pr_auc"),
             None if champion is None else champion.get("pr_auc", float("nan")),

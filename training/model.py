@@ -236,12 +236,20 @@ def train_bundle(
         {name: len(values) for name, values in encoder.categories_.items()})
     bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters, linear=linear)
     calib_margins = bundle.margins(X_calib)
-    manifest["calibration"] = {
-        name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS
-    }
-    train_probs = bundle.calibrated(bundle.margins(X_train))
-    manifest["grade_cuts"] = {
-        group: [float(q) for q in np.quantile(train_probs[group], [0.75, 0.5, 0.25])]
+    recalibrate(bundle, {name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS},
+                X_train)
+    return bundle
+
+
+def recalibrate(bundle: ScoringBundle, calibration: Mapping[str, Any], X: np.ndarray) -> None:
+    """Give ``bundle`` a new calibration per booster and the grade cut-points it implies.
+
+    The cut-points are the quartiles of the calibrated fit and intent scores of ``X`` (the
+    encoded rows the model learned from), so grades keep their meaning under the new map.
+    """
+    bundle.manifest["calibration"] = dict(calibration)
+    probs = bundle.calibrated(bundle.margins(X))
+    bundle.manifest["grade_cuts"] = {
+        group: [float(q) for q in np.quantile(probs[group], [0.75, 0.5, 0.25])]
         for group in ("fit", "intent")
     }
-    return bundle

@@ -22,6 +22,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
 _HISTORY_KEEP = 200  # tag values are bounded in size; the oldest entries matter least
+NOTHING_MOVED = "(nothing moved)"
 
 
 def model_name(config: dict[str, Any]) -> str:
@@ -122,7 +123,7 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
         )
     previous = alias_version(client, name, CHAMPION)
     if previous == version:
-        return f"champion: v{version} already (nothing moved)"
+        return f"champion: v{version} already {NOTHING_MOVED}"
     cycle_guard.require_completed_run(client, name, version)
     set_champion(client, name, version)
     return _describe(previous, version)
@@ -139,19 +140,35 @@ def rollback_champion(config: dict[str, Any]) -> str:
     current = alias_version(client, name, CHAMPION)
     if current is None:
         raise LeadscoreError(no_champion(client, name))
-    existing = set(versions(client, name))
-    # a version whose review was killed or failed is never a place to roll back to
-    history = [v for v in champion_history(client, name) if v in existing
-               and cycle_guard.run_status(client, name, v) in ("FINISHED", None)]
-    if history and history[-1] == current:
-        history.pop()
-    while history and history[-1] == current:
-        history.pop()
+    history = _earlier_champions(client, name, current)
     if not history:
         raise LeadscoreError("There is no earlier champion to roll back to.")
     target = history[-1]
     _move_champion(client, name, target, history)
     return _describe(current, target)
+
+
+def _earlier_champions(client, name: str, current: int) -> list[int]:
+    """The champion history below ``current``, oldest first: versions that still exist and whose
+    review ran to its end (a killed or failed review's version is never a place to go back to)."""
+    existing = set(versions(client, name))
+    history = [v for v in champion_history(client, name) if v in existing
+               and cycle_guard.run_status(client, name, v) in ("FINISHED", None)]
+    while history and history[-1] == current:
+        history.pop()
+    return history
+
+
+def previous_champion(config: dict[str, Any]) -> tuple[int | None, int | None]:
+    """``(current, previous)`` champion versions: the previous one is where ``leadscore
+    rollback`` would go; either is None when there is none."""
+    client = _client(config)
+    name = model_name(config)
+    current = alias_version(client, name, CHAMPION)
+    if current is None:
+        return None, None
+    earlier = _earlier_champions(client, name, current)
+    return current, (earlier[-1] if earlier else None)
 
 
 def load_bundle(model_uri: str | None, config: dict[str, Any]):

@@ -41,7 +41,7 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
     band = config["cycle"]["band"]
-    lo = run.param("band_min")  # the names training.review.cycle_params writes
+    lo = run.param("band_min")  # the names training.review_record.cycle_params writes
     hi = run.param("band_max")
     return (float(lo) if lo else float(band["min"]), float(hi) if hi else float(band["max"]))
 

@@ -24,7 +24,7 @@ import pandas as pd
 from leadscore.errors import LeadscoreError
 
 AS_OF_PARAMS = ("as_of",)
-"""The review date: the param ``training.review.cycle_params`` writes (only that one)."""
+"""The review date: the param ``training.review_record.cycle_params`` writes (only that one)."""
 WINDOW_START_PARAMS = ("data_window_start",)
 """The first training cohort, as ``training.cycle.data_window`` names it."""
 # only a review that ran to its end is a cycle: FAILED and KILLED runs, and RUNNING ones (a review

@@ -89,15 +89,17 @@ class ReviewSummary:
             f"Label policy {lab.get('policy_hash', '?')}."
         )
         console.print(
-            f"Split: train {sp['train_first_cohort']}..{sp['train_last_cohort']} "
-            f"({sp['train_leads']:,}), calibrate {sp['calib_first_cohort']}.."
-            f"{sp['calib_last_cohort']} ({sp['calib_leads']:,}), validate "
+            f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "
+            f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest weeks "
+            f"{sp['calib_first_cohort']}..{sp['calib_last_cohort']} ({sp['calib_leads']:,}), "
+            "scored by a model trained on the weeks before them), validate "
             f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
             f"{sp['valid_positives']:,} SQLs)."
         )
         if self.deployment.get("refit"):
             console.print(
-                "Judged vs deployed: the gates judged the challenger trained on the older weeks; "
+                "Judged vs deployed: the gates judged the challenger trained on every week before "
+                "the validation cohort; "
                 "the deployed version is refit on every matured week with the same parameters "
                 f"and trees, {self.deployment.get('calibration_method', 'platt')}-calibrated on "
                 "the validation cohort (its column shows cross-fitted scores of that cohort).")

@@ -1,13 +1,24 @@
-"""The deployed model's calibration and recency weights, on tiny inline data."""
+"""The judged and the deployed model's calibration and recency weights, on small inline data."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.bundle import calibrate
-from training.deploy import ISOTONIC_FLOOR, choose_method, fit_calibration, recency_weight
+from scoring.bundle import BOOSTERS, calibrate
+from tests.training import synthetic_leads
+from training.calibration import platt
+from training.deploy import (
+    ISOTONIC_FLOOR,
+    choose_method,
+    fit_calibration,
+    recency_weight,
+    train_judged,
+)
+from training.model import train_bundle
 
 
 def test_recency_weight_halves_every_half_life_and_is_off_by_default():
@@ -40,3 +51,22 @@ def test_the_method_is_chosen_by_cross_fitted_calibration_error():
     # a single week cannot be cross-fitted: Platt, and nothing measured
     method, measured, scores = choose_method(margin, step, pd.Series(["w"] * n))
     assert (method, measured, scores) == ("platt", {}, None)
+
+
+def test_the_judged_model_learns_from_every_older_week_and_is_calibrated_out_of_sample():
+    train, calib, _ = synthetic_leads.split(synthetic_leads.leads(3000, seed=3))
+    config = synthetic_leads.config()
+    data = SimpleNamespace(specs=synthetic_leads.specs(), attribute_roles={})
+    judged = train_judged(train, calib, data, config, meta={"cycle": "t"}, choice=None)
+    assert judged.manifest["training"]["train_leads"] == len(train) + len(calib)
+
+    # its calibration is the Platt map of a model that never saw the calibration weeks ...
+    early = train_bundle(train, calib, data.specs, config, seed=int(config["cycle"]["seed"]),
+                         meta={"cycle": "t"}, attribute_roles={})
+    outside = early.margins(early.encoder.transform(calib))
+    y = calib["label"].to_numpy(dtype=np.float64)
+    for name in BOOSTERS:
+        assert judged.manifest["calibration"][name] == pytest.approx(list(platt(outside[name], y)))
+    # ... not the map its own (in-sample) margins of those weeks would give
+    inside = judged.margins(judged.encoder.transform(calib))["full"]
+    assert judged.manifest["calibration"]["full"] != pytest.approx(list(platt(inside, y)))

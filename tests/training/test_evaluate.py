@@ -6,7 +6,14 @@ import re
 import numpy as np
 import pytest
 
-from training.evaluate import calibration_table, evaluate, metric_key, oracle_auc
+from training.evaluate import (
+    calibration_noise,
+    calibration_table,
+    evaluate,
+    expected_calibration_error,
+    metric_key,
+    oracle_auc,
+)
 
 MLFLOW_KEY = re.compile(r"^[A-Za-z0-9_\-. /]+$")
 
@@ -75,3 +82,19 @@ def test_one_class_and_empty_threshold():
 def test_metric_key():
     assert metric_key("Paid Search!") == "Paid Search_"
     assert metric_key(float("nan")) == "unknown"
+
+
+def test_calibration_noise_brackets_what_perfect_scores_show_and_not_what_biased_ones_do():
+    rng = np.random.default_rng(4)
+    scores = rng.beta(1.2, 2.0, 1500)
+    low, high = calibration_noise(scores, seed=1)
+    assert 0 < low < high < 0.06
+    perfect = [expected_calibration_error(scores, rng.random(1500) < scores) for _ in range(200)]
+    inside = np.mean([(low <= e <= high) for e in perfect])
+    assert 0.8 <= inside <= 0.97  # a 5th-95th percentile range
+    # scores 0.08 too high are beyond chance on the same leads
+    biased = expected_calibration_error(scores + 0.08, rng.random(1500) < scores)
+    assert biased > high
+    # more leads, less noise
+    assert calibration_noise(np.tile(scores, 10), seed=1)[1] < high / 2
+    assert all(math.isnan(v) for v in calibration_noise([]))

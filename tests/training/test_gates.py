@@ -30,6 +30,20 @@ def test_calibration_gate_limit_is_inclusive(ece, passed):
     assert ("within" in gate.sentence) is passed
 
 
+def test_calibration_within_chance_on_a_small_cohort_passes_and_says_why():
+    # above the limit, but perfectly calibrated scores show up to 0.081 on this cohort
+    small = calibration_gate(0.07, 0.05, noise=(0.03, 0.081))
+    assert small.passed
+    assert "too few leads to call the scores off" in small.sentence and "0.081" in small.sentence
+    # beyond chance it fails, and the sentence gives the chance range
+    off = calibration_gate(0.09, 0.05, noise=(0.03, 0.081))
+    assert not off.passed and "exceeds" in off.sentence and "0.030-0.081" in off.sentence
+    within = calibration_gate(0.026, 0.05, noise=(0.013, 0.032))
+    assert within.passed and "0.013-0.032 on this cohort by chance" in within.sentence
+    # an unmeasured range is no excuse
+    assert not calibration_gate(0.07, 0.05, noise=(math.nan, math.nan)).passed
+
+
 def test_calibration_gate_fails_when_unmeasurable():
     assert not calibration_gate(math.nan, 0.05).passed
     assert not calibration_gate(None, 0.05).passed

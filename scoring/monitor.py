@@ -44,6 +44,8 @@ CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
 SCHEMA = "leadscore.monitor/1"
 EXIT_OK, EXIT_ERROR, EXIT_CROSSED = 0, 1, 3
 NO_PROFILE = "no training profile in this model; review again"
+RESCORE_SOURCE = "rescore"
+"""The score log's ``source`` of ``leadscore rescore``'s rows (``training.rescore.SOURCE``)."""
 
 
 @dataclass
@@ -194,6 +196,10 @@ def forecast(manifest: Mapping[str, Any]) -> float | None:
 def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
            config: Mapping[str, Any]) -> dict[str, Any]:
     settings = config["monitor"]
+    # the forecast is of new leads as they arrive: leads first scored by a rescore after a
+    # promotion (open leads scored again at once) are not part of that flow
+    first = first[first["scored_by"] != RESCORE_SOURCE]
+    mqls = mqls[mqls["scored_by"] != RESCORE_SOURCE]
     weeks = (pd.Timestamp(inputs.now) - pd.Timestamp(inputs.since)) / pd.Timedelta(weeks=1)
     expected = forecast(inputs.manifest)
     out: dict[str, Any] = {"mqls": len(mqls), "weeks": round(max(weeks, 0.0), 3),

@@ -188,3 +188,19 @@ def test_compiled_bins_equal_the_reference_binning_feature_by_feature():
     expected = ["".join(chr(_LOOKUP[_bins_of(np.array([v]), f)[0]])
                         for v, f in zip(row, profile["features"], strict=True)) for row in X]
     assert feature_bins(X, profile) == expected
+
+
+def test_leads_first_scored_by_a_rescore_are_not_new_mqls_for_the_volume_forecast():
+    inputs = _inputs(60, 22, manifest={"deployed_metrics": {"mqls_per_week": 200.0}})
+    inputs.served["source"] = "rescore"  # open leads scored again after a promotion
+    volume = monitor(inputs, default_config()).figures["volume"]
+    assert volume["status"] == "no_data" and volume["mqls"] == 0
+    inputs.served.loc[:9, "source"] = "api"
+    assert monitor(inputs, default_config()).figures["volume"]["mqls"] == 10
+
+
+def test_the_rescore_source_is_the_one_leadscore_rescore_logs():
+    from scoring.monitor import RESCORE_SOURCE
+    from training.rescore import SOURCE
+
+    assert RESCORE_SOURCE == SOURCE

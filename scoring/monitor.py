@@ -318,7 +318,11 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
                            "limit": float(settings["max_psi"])}
     if not profile:
         return {**out, "status": "no_data", "why": NO_PROFILE}
-    rows = first
+    # the training profile holds each lead's features at the moment it became scoreable; a lead
+    # first scored by a rescore after a promotion is an open lead scored again later (its days
+    # since the last activity have grown, its trends have moved), not a new arrival, so it would
+    # show drift that no review can remove
+    rows = first[first["scored_by"] != RESCORE_SOURCE]
     if inputs.model_version is not None:
         rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
     n, values = feature_psi(rows["feature_bins"].tolist(), profile)

@@ -199,6 +199,22 @@ def test_leads_first_scored_by_a_rescore_are_not_new_mqls_for_the_volume_forecas
     assert monitor(inputs, default_config()).figures["volume"]["mqls"] == 10
 
 
+def test_leads_first_scored_by_a_rescore_are_left_out_of_input_drift():
+    X, profile = _profile()
+    shifted = X[:300].copy()
+    shifted[:, 0] = shifted[:, 0] + 6.0  # far from the training cohort
+    inputs = _inputs(300, 60, manifest={"deployed_metrics": {"mqls_per_week": 5.0},
+                                        "training_profile": profile})
+    inputs.served["feature_bins"] = feature_bins(shifted, profile)
+    config = default_config()
+    config["monitor"]["min_drift_scores"] = 100
+    assert monitor(inputs, config).figures["drift"]["status"] == "crossed"
+    # the same rows, written by a rescore after a promotion: open leads scored again later
+    inputs.served["source"] = "rescore"
+    drift = monitor(inputs, config).figures["drift"]
+    assert drift["status"] == "too_few" and drift["scores"] == 0
+
+
 def test_the_rescore_source_is_the_one_leadscore_rescore_logs():
     from scoring.monitor import RESCORE_SOURCE
     from training.rescore import SOURCE

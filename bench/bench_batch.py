@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
 from bench_serving import machine  # noqa: E402
+from measure import run_measured  # noqa: E402
 from servers import champion_uri  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
@@ -63,31 +60,11 @@ def score_run(leads: Path, activities: Path, out: Path, env: dict[str, str],
                "--activities", str(activities), "--out", str(out)]
     if workers is not None:
         command += ["--workers", str(workers)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    root = psutil.Process(process.pid)
-    peak, largest = 0, 0
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            sizes = [p.memory_info().rss for p in tree]
-            peak, largest = max(peak, sum(sizes)), max(largest, max(sizes))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - began
-    if process.returncode != 0:
-        raise SystemExit(f"leadscore score failed: {stderr.strip()[-500:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(stdout.strip())
+    run = run_measured(command, env, "leadscore score")
     scored = pd.read_parquet(out, columns=["lead_id"])
     assert len(scored) == n, f"{len(scored)} rows out for {n} leads"
-    return Run(n, str(workers or f"default ({os.cpu_count()})"), wall, cpu, peak / 2**20,
-               largest / 2**20)
+    return Run(n, str(workers or f"default ({os.cpu_count()})"), run.wall_s, run.cpu_s,
+               run.peak_rss_mib, run.largest_process_mib)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
-import subprocess
 import sys
 import threading
 import time
@@ -37,14 +35,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sections import write_section  # noqa: E402
 from bench_serving import machine  # noqa: E402
+from measure import run_measured  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "rescore"
 SECTION = "bench_rescore"
@@ -67,27 +64,8 @@ class Run:
 
 def timed(name: str, command: list[str], env: dict[str, str]) -> Run:
     """Run a command; wall time, CPU of it and its workers, peak summed RSS (sampled 0.2 s)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    root = psutil.Process(process.pid)
-    peak = 0
-    while process.poll() is None:
-        try:
-            peak = max(peak, sum(p.memory_info().rss
-                                 for p in [root, *root.children(recursive=True)]))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - began
-    if process.returncode != 0:
-        raise SystemExit(f"{name} failed: {stderr.strip()[-800:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(stdout.strip())
-    return Run(name, wall, cpu, peak / 2**20, stdout.strip())
+    run = run_measured(command, env, name)
+    return Run(name, run.wall_s, run.cpu_s, run.peak_rss_mib, run.stdout)
 
 
 def prepare_champions(workdir: Path, n_leads: int) -> str:

@@ -45,7 +45,7 @@ from sklearn.isotonic import IsotonicRegression
 from scoring.bundle import BOOSTERS, ScoringBundle, calibrate
 from training.calibration import platt
 from training.evaluate import evaluate
-from training.model import recalibrate, train_bundle
+from training.model import train_bundle
 from training.threshold import ThresholdDecision
 from training.tournament import ModelChoice
 
@@ -160,9 +160,9 @@ def train_judged(train: pd.DataFrame, calib: pd.DataFrame, data, config: dict[st
     early_margins = early.margins(early.encoder.transform(calib))
     y_calib = calib["label"].to_numpy(dtype=np.float64)
     judged = train_bundle(older, calib, data.specs, config,
-                          weight=recency_weight(older, half_life), **common)
-    recalibrate(judged, {name: list(platt(early_margins[name], y_calib)) for name in BOOSTERS},
-                judged.encoder.transform(older))
+                          weight=recency_weight(older, half_life), **common,
+                          calibration={name: list(platt(early_margins[name], y_calib))
+                                       for name in BOOSTERS})
     judged.manifest["training"]["calibration"] = (
         "Platt, on out-of-sample margins of the calibration weeks from a model trained on the "
         "weeks before them")
@@ -207,9 +207,9 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
     # 3. the refit on everything, calibrated on the newest cohort with the chosen method
     bundle = train_bundle(every, newest, specs, config, seed=seed, meta=meta,
                           attribute_roles=roles, weight=recency_weight(every, half_life),
-                          choice=choice)
-    recalibrate(bundle, {name: fit_calibration(method, oof[name], y) for name in BOOSTERS},
-                bundle.encoder.transform(every))
+                          choice=choice,
+                          calibration={name: fit_calibration(method, oof[name], y)
+                                       for name in BOOSTERS})
     weighting = f"half-life {half_life} weeks" if half_life else "none"
     bundle.manifest["deployment"] = {
         "refit": True, "calibration_method": method, "calibration_measured": measured,

@@ -8,7 +8,8 @@
   fit features alone (a fit score exists for a lead with no activity); ``intent`` from the intent
   features alone;
 * each booster's margin is Platt-scaled on the calibration cohorts, which the boosters never saw,
-  so a score of 0.3 means "3 in 10 such leads became SQLs";
+  so a score of 0.3 means "3 in 10 such leads became SQLs" (``training.deploy`` passes a
+  calibration fitted on out-of-sample margins instead, when the boosters learned those weeks);
 * grade cut-points are the training quartiles of fit_score and intent_score;
 * counts of high-intent activities carry a monotone constraint: more never lowers a score.
 
@@ -154,6 +155,7 @@ def train_bundle(
     attribute_roles: Mapping[str, Sequence[str]] | None = None,
     weight: np.ndarray | None = None,
     choice: ModelChoice | None = None,
+    calibration: Mapping[str, Any] | None = None,
 ) -> ScoringBundle:
     """Train the full, fit and intent models of the chosen family and calibrate them.
 
@@ -170,6 +172,8 @@ def train_bundle(
         weight: optional per-lead training weight (recency weighting, ``training.deploy``).
         choice: the family and settings the tournament chose (``training.tournament``); None
             trains LightGBM with the config's fixed settings.
+        calibration: each booster's stored calibration, fitted elsewhere on out-of-sample
+            margins (``training.deploy``); None fits Platt scaling on ``calib``'s margins.
 
     Returns:
         A bundle whose threshold is the placeholder 0.5 until the cycle sets the real one.
@@ -182,7 +186,6 @@ def train_bundle(
     y_calib = _labels(calib, "calibration")
     encoder = FeatureEncoder(features=specs, min_count=MIN_CATEGORY_COUNT).fit(train)
     X_train = encoder.transform(train)
-    X_calib = encoder.transform(calib)
     params, rounds = lightgbm_params(config, seed)
     choice = choice or ModelChoice("lightgbm")
     if choice.lightgbm:
@@ -235,9 +238,10 @@ def train_bundle(
         X_train, manifest["features"],
         {name: len(values) for name, values in encoder.categories_.items()})
     bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters, linear=linear)
-    calib_margins = bundle.margins(X_calib)
-    recalibrate(bundle, {name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS},
-                X_train)
+    if calibration is None:
+        calib_margins = bundle.margins(encoder.transform(calib))
+        calibration = {name: list(platt(calib_margins[name], y_calib)) for name in BOOSTERS}
+    recalibrate(bundle, calibration, X_train)
     return bundle
 
 

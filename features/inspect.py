@@ -93,7 +93,8 @@ def read_file(path: Path) -> FileProfile:
                     raise
         options = {"delimiter": delimiter, "encoding": encoding}
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
-    frame = table.to_pandas().apply(lambda s: s.str.strip())
+    # a Parquet blank is a null; profiles count blanks as "", as a CSV reads them
+    frame = table.to_pandas().fillna("").apply(lambda s: s.str.strip())
     return FileProfile(path=path, rows=len(frame), read=read, options=options, columns=[],
                        frame=frame)
 

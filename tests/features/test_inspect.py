@@ -93,3 +93,21 @@ def test_x_education_leak_suspects_include_the_post_contact_columns():
                           "Total Time Spent on Website", "What is your current occupation"}
     tags = next(c for c in found.main.columns if c.name == "Tags")
     assert any("decide Converted" in leak for leak in tags.leaks)
+
+
+def test_parquet_nulls_are_blanks_not_filled_values(tmp_path):
+    # a Parquet export holds blanks as nulls; they must count as unfilled, and a numeric column
+    # with nulls must still read as numeric
+    n = 100
+    frame = pd.DataFrame({
+        "Lead ID": [f"l{i:03d}" for i in range(n)],
+        "Country": [None if i % 4 == 0 else "India" if i % 2 else "US" for i in range(n)],
+        "Score": [None if i % 5 == 0 else float(i % 7) for i in range(n)],
+        "Won": ["1" if i % 3 == 0 else "0" for i in range(n)],
+    })
+    path = tmp_path / "leads.parquet"
+    frame.to_parquet(path, index=False)
+    columns = {c.name: c for c in inspect([path], outcome="Won").main.columns}
+    assert columns["Country"].fill == pytest.approx(0.75)
+    assert columns["Score"].fill == pytest.approx(0.80)
+    assert columns["Score"].kind == "numeric"

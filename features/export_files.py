@@ -17,6 +17,7 @@ from typing import Protocol
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -222,7 +223,25 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             f"{path.name} line {number}: {actual} values where the header has {expected} "
             f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
         )
-    return table
+    return _drop_unnamed(path, table)
+
+
+def _drop_unnamed(path: Path, table: pa.Table) -> pa.Table:
+    """``table`` without the unnamed, empty columns a trailing delimiter on every line makes
+    (spreadsheets save them); an unnamed column that holds a value is an error."""
+    keep = []
+    for i, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        if name.strip():
+            keep.append(i)
+            continue
+        filled = pc.not_equal(pc.utf8_trim_whitespace(column), "")
+        first = pc.index(filled, True).as_py()
+        if first >= 0:
+            raise LeadscoreError(
+                f"{path.name}: column {i + 1} has no name in the header line but holds values "
+                f"(line {first + 2}); name it in the header (or remove it) and re-run."
+            )
+    return table.select(keep) if len(keep) < table.num_columns else table
 
 
 def _read_parquet(path: Path) -> pa.Table:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from features.ingest import ingest_paths
+from features.inspect import inspect
 from features.mapping_v2 import load_any
 from generator import generate_export
 from leadscore.errors import MAX_MESSAGE, LeadscoreError
@@ -462,3 +463,28 @@ def test_derived_parts_ignore_the_stand_in_for_a_blank_date(tmp_path):
     assert con.execute("SELECT lead_id, CAST(created_at AS DATE)::VARCHAR, attributes->>'month' "
                        "FROM leads ORDER BY 1").fetchall() == [("a", "2024-03-04", "3"),
                                                               ("b", "2024-12-31", None)]
+
+
+def test_an_unnamed_empty_column_from_trailing_delimiters_is_passed_over(tmp_path):
+    # spreadsheets often save a trailing delimiter on every line: unnamed, empty columns
+    folder = _write(tmp_path / "x", {"leads.csv": "Id;Channel;;\na;web;;\nb;mail;;\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Channel: {role: fit, kind: categorical}
+    """, extra='created_at: {from_order: Id, start: "2020-01-01", end: "2020-12-31"}\n')
+    ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM leads").fetchone()[0] == 2
+    profiled = [c.name for c in inspect([folder / "leads.csv"]).main.columns]
+    assert profiled == ["Id", "Channel"]
+
+
+def test_an_unnamed_column_that_holds_values_is_an_error_naming_it(tmp_path):
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Channel,\na,web,x\nb,mail,\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Channel: {role: fit, kind: categorical}
+    """, extra='created_at: {from_order: Id, start: "2020-01-01", end: "2020-12-31"}\n')
+    message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
+    assert "column 3" in message and "no name" in message and "line 2" in message
+    assert not (tmp_path / "s.duckdb").exists()

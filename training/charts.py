@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from training.report_figures import a_or_an
+
 GROUP_COLOURS = {"fit": "#2b6cb0", "intent": "#dd6b20"}
 VERDICT_COLOURS = {
     "booked": "#2f855a", "accepted": "#68d391", "rejected_fit": "#c53030",
@@ -63,7 +65,7 @@ def _words(value: object) -> str:
     return str(value).replace("_", " ")
 
 
-def importance_chart(table: pd.DataFrame, top: int = 12) -> str:
+def importance_chart(table: pd.DataFrame, positive: str, top: int = 12) -> str:
     """Horizontal bars of the strongest signals (mean |SHAP|), coloured by fit / intent."""
     from matplotlib.patches import Patch
 
@@ -76,7 +78,7 @@ def importance_chart(table: pd.DataFrame, top: int = 12) -> str:
     ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()],
               loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "Which signals predicted booked meetings")
+    return to_svg(fig, f"Which signals predicted {a_or_an(positive)}")
 
 
 def group_share_chart(shares: Mapping[str, float]) -> str:

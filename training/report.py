@@ -24,7 +24,7 @@ from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
-from training.report_figures import Figures, sentence, words
+from training.report_figures import Figures, a_or_an, sentence, words
 from training.report_monitor import monitor_section
 from training.report_served import served_check, served_predictor
 
@@ -46,7 +46,8 @@ def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
     return (float(lo) if lo else float(band["min"]), float(hi) if hi else float(band["max"]))
 
 
-def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) -> dict[str, Any]:
+def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
+             positive: str) -> dict[str, Any]:
     table = data.importance(run)
     if table is None:
         return {"available": False, "why": "the review logged no signal importance table"}
@@ -76,7 +77,7 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures) 
         "intent_share": _share(figs, "intent", shares["intent"]),
         "top": table.iloc[0]["label"], "top_previous": prev_rank.get(table.iloc[0]["feature"]),
         "moved": moved,
-        "chart": charts.importance_chart(table),
+        "chart": charts.importance_chart(table, positive),
         "share_chart": charts.group_share_chart(shares),
     }
 
@@ -385,7 +386,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = build_labels(con, as_of, policy, maturity)
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
-            "signals": _signals(run, previous, figs),
+            "signals": _signals(run, previous, figs, positive_name(config)),
             "dispositions": _dispositions(frame, figs),
             "conversion": _conversion(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
@@ -404,7 +405,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     if no_evidence(ctx["model"]):
         ctx["signals"] = {"available": False, "why": (
             "the model does not rank leads better than chance beyond noise, so no signal "
-            f"predicted a {positive_name(config)}")}
+            f"predicted {a_or_an(positive_name(config))}")}
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
@@ -432,6 +433,7 @@ def render(ctx: dict[str, Any]) -> str:
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["words"] = words
+    env.filters["a_or_an"] = a_or_an
     return env.get_template("report.html.j2").render(**ctx, sentence=sentence)
 
 

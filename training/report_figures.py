@@ -108,6 +108,12 @@ def words(name: object) -> str:
     return str(name).replace("_", " ")
 
 
+def a_or_an(name: str) -> str:
+    """``name`` with its indefinite article ("a won deal", "an enrolment"), read by its first
+    letter, which is right for the outcome names teams use."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def sentence(*parts: object) -> Markup:
     """Join escaped text and figure spans into one sentence."""
     return Markup("").join(p if isinstance(p, Markup) else escape(str(p)) for p in parts)

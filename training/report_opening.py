@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from training.evaluate import metric_key
-from training.report_figures import sentence, words
+from training.report_figures import a_or_an, sentence, words
 from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
@@ -74,7 +74,7 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
         tail = ", as in the previous cycle." if signals["top_previous"] == 1 else ", a new signal."
     else:
         tail = Markup(", up from #{} last cycle.").format(signals["top_previous"])
-    return sentence(f"The strongest signal of a {ctx['positive']} is ",
+    return sentence(f"The strongest signal of {a_or_an(ctx['positive'])} is ",
                     f"{top['label']} ({top['group']}); ",
                     "fit explains ", signals["fit_share"], " of the score and intent ",
                     signals["intent_share"], tail)

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from training import report_duckdb as store
+from training.charts import importance_chart
 from training.report import _cohort, listed_signals, omitted, positive_name
-from training.report_figures import Figures
+from training.report_figures import Figures, a_or_an
 from training.report_mlflow import CycleRun, champion_after
 from training.report_opening import summary
 
@@ -226,3 +227,13 @@ def test_a_cohort_window_that_has_not_opened_is_never_printed_backwards():
     opened = store.CohortCheck("insufficient evidence", 30, datetime(2026, 10, 1),
                                datetime(2026, 10, 9))
     assert _cohort(opened, Figures("r1", {}))["first_matures"] is None
+
+
+def test_the_signal_chart_and_sentences_name_the_configured_outcome():
+    # a config's positive_name reaches the chart's title, with the article it takes
+    table = pd.DataFrame({"label": ["Visits"], "importance": [0.4], "group": ["intent"]})
+    chart = importance_chart(table, "enrolment")
+    assert "Which signals predicted an enrolment" in chart and "booked meeting" not in chart
+    assert a_or_an("enrolment") == "an enrolment" and a_or_an("won deal") == "a won deal"
+    lines = _text(_ctx(_run(), positive="order"))
+    assert any("The strongest signal of an order is" in line for line in lines)

@@ -48,6 +48,20 @@ def check_input(path: Path) -> Path:
     return path
 
 
+def input_columns(path: Path) -> list[str]:
+    """The column names of a leads file (its header), read without its rows.
+
+    Raises:
+        LeadscoreError: when the file cannot be read.
+    """
+    try:
+        if path.suffix.lower() == ".csv":
+            return [str(c) for c in pd.read_csv(path, dtype=str, nrows=0).columns]
+        return list(pq.read_schema(path).names)
+    except (ValueError, OSError, pa.ArrowException, pd.errors.ParserError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def count_rows(path: Path) -> int | None:
     """Rows in a leads file, for the progress bar (None when it cannot be told cheaply)."""
     try:

@@ -32,14 +32,43 @@ from typing import Any
 
 import pandas as pd
 
+from features.messages import capped
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
 from scoring.pyfunc import score_lead_frame
-from training.batch_io import ChunkWriter, check_input, count_rows, lead_chunks
+from training.batch_io import ChunkWriter, check_input, count_rows, input_columns, lead_chunks
 
 CHUNK = 2_000
 TOP_REASONS = 5
 FILE_COLUMNS = ["lead_id", *OUTPUT_COLUMNS, "reasons", "model_version"]
+FIT_INPUTS = {"source": ("source",), "seniority": ("title",), "department": ("title",),
+              "company_size_band": ("company_size",), "industry": ("industry",),
+              "country": ("country",), "region": ("country",),
+              "free_email": ("email_domain", "email")}
+"""The lead columns each fit feature is computed from (``features.fit``); any one will do."""
+
+
+def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
+    """The input columns the model learned from that ``columns`` lacks: those of the features
+    that took more than one value in training (the bundle's training profile), so a column the
+    training export never filled is not asked for."""
+    profile = {f["name"]: f for f in (bundle.manifest.get("training_profile") or {})
+               .get("features", [])}
+    have = set(columns)
+    absent: list[str] = []
+    for feature in bundle.manifest["features"]:
+        shares = (profile.get(feature["name"]) or {}).get("shares") or []
+        if sum(1 for s in shares if s and s > 0) < 2:
+            continue  # one value (or none) in training: the column taught the model nothing
+        if feature.get("attribute"):
+            needed: tuple[str, ...] = (feature["attribute"],)
+            if "attributes" in have:
+                continue  # the attributes JSON column may hold it
+        else:
+            needed = FIT_INPUTS.get(feature["name"], ())
+        if needed and not have & set(needed) and needed[0] not in absent:
+            absent.append(needed[0])
+    return absent
 """The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
@@ -176,7 +205,14 @@ def score_file(
     score_log = None
     try:
         input_path = check_input(input_path)
+        columns = input_columns(input_path)
+        if "lead_id" not in columns:
+            raise LeadscoreError(
+                f"{input_path.name} has no lead_id column: scores are written and logged by "
+                "lead id; name the column that holds each lead's id lead_id and re-run."
+            )
         bundle, version = load_bundle(model_uri, config)
+        absent = absent_inputs(bundle, columns)
         label = f"v{version.version}" if version is not None else (model_uri or "champion")
         total, mqls, logged = 0, 0, 0
         number = str(version.version) if version is not None else label
@@ -214,8 +250,16 @@ def score_file(
     share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
+    gap = ""
+    if absent:
+        names = capped(absent)
+        verb = "is" if len(absent) == 1 else "are"
+        gap = (f" {names} {verb} not in {input_path.name}: the model learned from "
+               f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
+               f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
+               "the store uses (a mapping's as: names) and re-run.")
     return (f"Scored {total:,} leads with {by}: {mqls:,} MQLs{share}; wrote {writer.output}"
-            + (f"; {logged:,} scores added to the score log." if logged else "."))
+            + (f"; {logged:,} scores added to the score log." if logged else ".") + gap)
 
 
 def open_score_log(config: dict[str, Any]):

@@ -183,3 +183,23 @@ def test_the_command_line_refuses_a_join_on_spark_in_one_line(bundle_dir, tmp_pa
     assert result.output.strip().splitlines() == [
         "error: --activities is for the local engine: on Spark, join the activities into the "
         "leads' activities column first."]
+
+
+def test_a_file_without_lead_id_is_refused_and_nothing_is_written(bundle_dir, tmp_path):
+    # row numbers as ids would land in the output and the score log as if they were leads
+    source = tmp_path / "leads.csv"
+    _input_frame(5).rename(columns={"lead_id": "Lead Number"}).to_csv(source, index=False)
+    with pytest.raises(LeadscoreError, match="has no lead_id column"):
+        score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_columns_the_model_learned_from_but_the_file_lacks_are_named(bundle_dir, tmp_path):
+    leads = _input_frame(8)
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+    complete = score_file(source, tmp_path / "a.csv", default_config(), bundle_dir)
+    assert "not in leads.csv" not in complete
+    leads.rename(columns={"title": "Job Title"}).to_csv(source, index=False)
+    message = score_file(source, tmp_path / "b.csv", default_config(), bundle_dir)
+    assert "title is not in leads.csv" in message and "Job Title" not in message

@@ -95,11 +95,14 @@ def _base_sql(mapping: FlatMapping, export: ExportFile, col) -> str:
         f"to_microseconds(CAST(round((__order - 1) * {span_us} / greatest(__count - 1, 1)) "
         "AS BIGINT)), '%Y-%m-%dT%H:%M:%S') END"
     )
+    # dense_rank: a row repeated whole gets its lead's one time, so it collapses as a duplicate
     ranked = (
-        f"SELECT *, row_number() OVER (ORDER BY {value} IS NULL, TRY_CAST({value} AS DOUBLE), "
-        f"{value}, {lead_id}) AS __order, count({value}) OVER () AS __count FROM {export.view}"
+        f"SELECT *, dense_rank() OVER (ORDER BY {value} IS NULL, TRY_CAST({value} AS DOUBLE), "
+        f"{value}, {lead_id}) AS __order FROM {export.view}"
     )
-    return f"SELECT *, {created} AS __created_at FROM ({ranked})"
+    counted = (f"SELECT *, max(CASE WHEN {value} IS NOT NULL THEN __order END) OVER () "
+               f"AS __count FROM ({ranked})")
+    return f"SELECT *, {created} AS __created_at FROM ({counted})"
 
 
 def _created_label(mapping: FlatMapping) -> str:

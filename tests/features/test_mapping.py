@@ -202,3 +202,17 @@ def test_the_shipped_x_education_mapping_uses_only_policy_codes():
     for name in leaky:
         rule = mapping.columns[name]
         assert rule.role == "post_outcome" or rule.keep, name
+
+
+def test_an_exact_duplicate_row_of_a_flat_export_without_dates_collapses_into_one(tmp_path):
+    # the spread ranks leads, not rows: a repeated row gets its lead's one creation time
+    lines = FLAT.splitlines()
+    export = write(tmp_path / "export.csv", "\n".join([*lines, lines[2]]) + "\n")
+    mapping = write(tmp_path / "tiny.yaml", MAPPING)
+    store = tmp_path / "store.duckdb"
+    report = ingest_paths([export], store, mapping)
+    assert report.tables["leads"].new == 4
+    created = dict(query(store, "SELECT lead_id, created_at FROM leads"))
+    start, step = datetime(2020, 1, 1), timedelta(days=30) / 3
+    assert [created[i] for i in ("9", "10", "100", "1000")] == [
+        start, start + step, start + 2 * step, datetime(2020, 1, 31)]

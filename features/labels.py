@@ -293,7 +293,9 @@ def label_summary(
         ``leads_considered`` (created <= as_of), ``labelled``, ``positives``, ``negatives``,
         ``matured_labelled``, ``by_cause`` {cause: n}, ``excluded`` {deciding code: n}, and the
         censored part: ``unmatured_open_leads`` (open inside their window: no label yet) and
-        ``unmatured_open_cohorts`` (how many weekly cohorts they fall in), plus ``policy_hash``.
+        ``unmatured_open_cohorts`` (how many weekly cohorts they fall in),
+        ``unmatured_decided_leads`` (a verdict inside the window: labelled, not yet learned from)
+        and ``unmatured_cohorts`` (the weekly cohorts of both), plus ``policy_hash``.
     """
     check_codes(con, policy)
     sql, params = _decided_sql(policy, as_of, maturity_days)
@@ -303,7 +305,9 @@ def label_summary(
             f"""
             SELECT grouping(cause, code) AS total, cause, code, count(*) AS leads,
                    count(*) FILTER (WHERE matured) AS matured,
-                   count(DISTINCT cohort) FILTER (WHERE cause = 'unmatured') AS open_cohorts
+                   count(DISTINCT cohort) FILTER (WHERE cause = 'unmatured') AS open_cohorts,
+                   count(DISTINCT cohort) FILTER (WHERE NOT matured AND cause <> 'excluded')
+                       AS window_cohorts
             FROM ({sql}) GROUP BY GROUPING SETS ((cause, code), ())
             """,
             params,
@@ -312,10 +316,10 @@ def label_summary(
         raise _from_error(exc) from None
     by_cause = dict.fromkeys(CAUSES, 0)
     excluded: dict[str, int] = {}
-    considered = matured_labelled = unmatured_open = open_cohorts = 0
-    for total, cause, code, leads, matured, cohorts in rows:
+    considered = matured_labelled = unmatured_open = open_cohorts = window_cohorts = 0
+    for total, cause, code, leads, matured, cohorts, in_window in rows:
         if total:
-            open_cohorts = cohorts
+            open_cohorts, window_cohorts = cohorts, in_window
             continue
         considered += leads
         if cause in by_cause:
@@ -339,6 +343,9 @@ def label_summary(
         "excluded": dict(sorted(excluded.items())),
         "unmatured_open_leads": unmatured_open,
         "unmatured_open_cohorts": int(open_cohorts),
+        # decided inside the window: labelled, but not learned from until their cohort matures
+        "unmatured_decided_leads": labelled - matured_labelled,
+        "unmatured_cohorts": int(window_cohorts),
     }
 
 

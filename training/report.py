@@ -285,10 +285,14 @@ def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
 
 
 def _unmatured(summary: dict[str, Any], figs: Figures):
-    if math.isfinite(figs.value("labels.unmatured_open_leads")):
-        return figs.show("labels.unmatured_open_leads", "count")
-    value = summary.get("unmatured_open_leads")
-    return figs.put("report.unmatured_open_leads", value, "count") if value else None
+    """The newer leads inside their maturity window, not counted yet: open ones and those
+    already decided (they wait for their cohort to mature too; older runs did not log them)."""
+    counts = []
+    for key in ("unmatured_open_leads", "unmatured_decided_leads"):
+        value = figs.value(f"labels.{key}")
+        counts.append(value if math.isfinite(value) else float(summary.get(key) or 0))
+    total = sum(counts)
+    return figs.put("report.unmatured_leads", total, "count") if total else None
 
 
 def _infeasible_message(run: data.CycleRun) -> str:

@@ -81,12 +81,17 @@ class ReviewSummary:
                       f"  (MLflow run {self.run_id[:12]})")
         if self.headline:
             console.print(self.headline)
+        decided, still_open = lab.get("unmatured_decided_leads", 0), lab.get(
+            "unmatured_open_leads", 0)
+        excluded = sum((lab.get("excluded") or {}).values())
         console.print(
             f"Data: {lab.get('assembled_leads', 0):,} matured labelled leads "
             f"({lab.get('assembled_positives', 0):,} SQLs) in {lab.get('assembled_cohorts', 0)} "
-            f"weekly cohorts; not learned from: {lab.get('unmatured_open_leads', 0):,} open leads "
-            f"in {lab.get('unmatured_open_cohorts', 0)} unmatured cohorts. "
-            f"Label policy {lab.get('policy_hash', '?')}."
+            f"weekly cohorts; not learned from: {decided + still_open:,} leads inside their "
+            f"maturity window ({decided:,} decided, {still_open:,} open) in "
+            f"{lab.get('unmatured_cohorts', lab.get('unmatured_open_cohorts', 0))} weekly cohorts"
+            + (f", and {excluded:,} the label policy excludes" if excluded else "")
+            + f". Label policy {lab.get('policy_hash', '?')}."
         )
         console.print(
             f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "

@@ -139,6 +139,7 @@ def cycle_metrics(result: CycleResult) -> dict[str, float]:
         "labels.positives": float(summary.get("assembled_positives", 0)),
         "labels.unmatured_open_leads": float(summary.get("unmatured_open_leads", 0)),
         "labels.unmatured_open_cohorts": float(summary.get("unmatured_open_cohorts", 0)),
+        "labels.unmatured_decided_leads": float(summary.get("unmatured_decided_leads", 0)),
         "train_leads": float(len(result.train)),
         "valid_leads": float(len(result.valid)),
         "valid_positives": float(result.labels.sum()),

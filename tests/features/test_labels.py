@@ -499,3 +499,16 @@ def test_every_code_the_x_education_mapping_emits_is_in_the_policy():
         )
     ]
     assert not unknown, unknown
+
+
+def test_the_summary_counts_decided_leads_inside_their_window_as_not_learned_from(store):
+    # a verdict inside the window labels a lead, but the review learns only from matured
+    # cohorts: the summary must count such leads among those not learned from
+    insert(store, [("early_no", T0), ("early_yes", T0), ("quiet", T0), ("old", day(-60))],
+           dispositions=[("early_no", day(1), "rejected", "no_budget"),
+                         ("early_yes", day(1), "meeting_booked", None)])
+    summary = label_summary(store, day(5), POLICY, MATURITY)
+    assert summary["matured_labelled"] == 1  # "old"
+    assert summary["unmatured_decided_leads"] == 2
+    assert summary["unmatured_open_leads"] == 1
+    assert summary["unmatured_cohorts"] == 1

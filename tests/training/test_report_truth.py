@@ -182,7 +182,7 @@ def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
     assert _dispositions(both, Figures("r1", {}))["eoi_why"] is None
 
 
-def _console_summary(evidence_passed: bool):
+def _console_summary(evidence_passed: bool, labels: dict | None = None):
     from training.review_console import ReviewSummary
 
     cohort = {"train_first_cohort": "2026-01-05", "train_last_cohort": "2026-08-03",
@@ -192,7 +192,8 @@ def _console_summary(evidence_passed: bool):
     sentence = ("The model ranks better than chance beyond noise." if evidence_passed else
                 "Insufficient evidence: the model does not rank leads better than chance.")
     return ReviewSummary(
-        cycle="2026-W44", as_of=datetime(2026, 11, 1), run_id="r1" * 8, labels={}, split=cohort,
+        cycle="2026-W44", as_of=datetime(2026, 11, 1), run_id="r1" * 8, labels=labels or {},
+        split=cohort,
         threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
         models={"challenger": {"roc_auc": 0.51}},
         signals=[{"label": "Product", "group": "fit", "direction": "GTX Pro raises it most"}],
@@ -237,3 +238,24 @@ def test_the_signal_chart_and_sentences_name_the_configured_outcome():
     assert a_or_an("enrolment") == "an enrolment" and a_or_an("won deal") == "a won deal"
     lines = _text(_ctx(_run(), positive="order"))
     assert any("The strongest signal of an order is" in line for line in lines)
+
+
+def test_the_data_line_counts_every_lead_not_learned_from():
+    # Maven-like: open deals carry an excluded code, and decided deals inside the window wait
+    labels = {"assembled_leads": 5330, "assembled_positives": 2999, "assembled_cohorts": 48,
+              "unmatured_open_leads": 0, "unmatured_decided_leads": 1381,
+              "unmatured_cohorts": 15, "excluded": {"still_open": 2089}}
+    data = str(_console_summary(True, labels)).splitlines()[1]
+    assert data.startswith("Data: 5,330 matured labelled leads (2,999 SQLs) in 48 weekly")
+    assert ("not learned from: 1,381 leads inside their maturity window (1,381 decided, 0 open) "
+            "in 15 weekly cohorts, and 2,089 the label policy excludes.") in data
+
+
+def test_the_leads_not_yet_counted_include_those_decided_inside_their_window():
+    from training.report import _unmatured
+
+    figs = Figures("r1", {"labels.unmatured_open_leads": 0.0,
+                          "labels.unmatured_decided_leads": 1381.0})
+    assert TEXT.sub("", str(_unmatured({}, figs))) == "1,381"
+    none = Figures("r1", {"labels.unmatured_open_leads": 0.0})
+    assert _unmatured({}, none) is None  # "0 newer leads" is never said

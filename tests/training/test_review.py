@@ -216,7 +216,7 @@ def test_summary_is_plain_words_on_one_screen(env):
     summary = env["summaries"][1]
     text = str(summary)
     assert "Review cycle 2026-W44, as of 2026-11-01" in text
-    for phrase in ("matured labelled leads", "unmatured cohorts", "challenger",
+    for phrase in ("matured labelled leads", "inside their maturity window", "challenger",
                    "logistic baseline", "points baseline", "Threshold", "MQLs per week",
                    "Top signals", "Gates:", "Registry:"):
         assert phrase in text, phrase

@@ -4,7 +4,9 @@ Definitions (the report's glossary repeats them):
 
 - A lead's *verdict* is its latest disposition on or before the review date; its *family* comes
   from the label policy (positive = booked, open = accepted / being worked, fit_negative and
-  intent_negative = rejected for who the lead is / what it is doing, excluded = junk or recycled).
+  intent_negative = rejected for who the lead is / what it is doing, excluded = junk or recycled;
+  a lead whose status is an open one, such as working, is being worked even where its reason code
+  is excluded, as an opportunity still open when exported is).
 - *Acceptance rate*: the share of dispositioned leads whose verdict is accepted, being worked or
   booked (not rejected, disqualified or recycled).
 - *Engaged*: the lead had a high-intent activity (``features.high_intent_activities``) or at least
@@ -49,6 +51,16 @@ BUCKETS = ("<5 min", "5-30 min", "30 min-1 h", "1-24 h", ">24 h")
 _BUCKET_EDGES_H = (5 / 60, 0.5, 1.0, 24.0)
 MIN_COHORT_LEADS = 30
 MIN_COHORT_SQLS = 5
+
+
+def _verdict_family(policy: LabelPolicy, status: str, reason_code: str | None) -> str | None:
+    """The family of sales' verdict: the policy's, except that a lead whose status says it is
+    being worked is being worked even where its reason code keeps it out of training (an
+    opportunity still open when exported is not junk)."""
+    family = policy.family(status, reason_code)
+    if family == "excluded" and policy.family(status, None) == "open":
+        return "open"
+    return family
 
 
 def dispositioned_leads(
@@ -101,8 +113,8 @@ def dispositioned_leads(
     ).df()
     sources = {raw: normalise_source(raw) or "unknown" for raw in frame["source"].unique()}
     frame["source"] = frame["source"].map(sources)
-    families = [policy.family(s, r) for s, r in zip(frame["status"], frame["reason_code"],
-                                                      strict=True)]
+    families = [_verdict_family(policy, s, r)
+                for s, r in zip(frame["status"], frame["reason_code"], strict=True)]
     frame["verdict"] = [_FAMILY_VERDICT.get(f, "other") for f in families]
     frame["accepted"] = frame["verdict"].isin(["booked", "accepted"])
     frame["reason_code"] = frame["reason_code"].fillna(frame["status"])

@@ -262,3 +262,26 @@ def test_grades_fall_back_to_rescoring_with_the_cycles_model(tmp_path_factory, m
     both = scored.merge(logged[["lead_id", "score"]], on="lead_id", suffixes=("", "_logged"))
     assert len(both) >= 0.9 * len(logged)
     assert both["score"].corr(both["score_logged"], method="spearman") > 0.8
+
+
+def test_an_open_deal_the_policy_keeps_out_of_training_is_being_worked_not_junk(tmp_path):
+    # Maven CRM: an Engaging deal is (working, still_open); still_open is an excluded code,
+    # so it has no label, but sales' verdict is "being worked", not junk or recycled
+    from features.label_policy import load_policy
+    from features.store import connect
+    from leadscore.config import default_config
+
+    with connect(tmp_path / "store.duckdb") as con:
+        for lead_id in ("engaging", "junk", "won"):
+            con.execute("INSERT INTO leads (lead_id, created_at, source) VALUES (?, ?, 'web')",
+                        [lead_id, datetime(2026, 1, 5)])
+        for lead_id, status, code in (("engaging", "working", "still_open"),
+                                      ("junk", "disqualified", "junk_contact"),
+                                      ("won", "converted", "converted")):
+            con.execute("INSERT INTO dispositions (lead_id, dispositioned_at, status, reason_code)"
+                        " VALUES (?, ?, ?, ?)", [lead_id, datetime(2026, 1, 9), status, code])
+        frame = store.dispositioned_leads(con, load_policy(None), default_config(), None,
+                                          datetime(2026, 3, 1)).set_index("lead_id")
+    assert frame.loc["engaging", "verdict"] == "accepted" and frame.loc["engaging", "accepted"]
+    assert frame.loc["junk", "verdict"] == "junk_or_recycled"
+    assert frame.loc["won", "verdict"] == "booked"

@@ -42,6 +42,7 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
                            "clicks", "page", "session", "sessions", "download", "opens"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
+_COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
 
@@ -99,6 +100,14 @@ def read_file(path: Path) -> FileProfile:
                        frame=frame)
 
 
+def _decimal_commas(values: pd.Series) -> bool:
+    """Whether every filled value is a number written with a decimal comma, at least one with
+    a fraction (2,5), as spreadsheets in much of Europe save them."""
+    filled = values[values != ""]
+    return (not filled.empty and bool(filled.str.fullmatch(_COMMA_NUMBER).all())
+            and bool(filled.str.contains(",", regex=False).any()))
+
+
 def _kind(values: pd.Series, rows: int) -> str:
     filled = values[values != ""]
     if filled.empty:
@@ -129,8 +138,13 @@ def _integer_like(values: pd.Series) -> bool:
 def profile(file: FileProfile) -> None:
     """Fill ``file.columns``: type, fill rate, distinct count, top values, proposed role."""
     rows = max(file.rows, 1)
+    commas = file.options.get("delimiter", ",") != ","  # a comma cannot be both
     for name in file.frame.columns:
         values = file.frame[name]
+        if commas and _decimal_commas(values):
+            # profiled (and checked for leaks) as the numbers they are; the draft says decimal: ","
+            file.options["decimal"] = ","
+            values = file.frame[name] = values.str.replace(",", ".", regex=False)
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)

@@ -113,6 +113,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive) 
            f"    kind: {'main' if is_main else 'lookup'}"]
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
         out.append(f"    encoding: {file.options['encoding']}")
+    if file.options.get("decimal") == ",":
+        out.append('    decimal: ","                  # numbers like 2,5 read 2.5')
     missing = _missing(file)
     comment = "  # 'unknown' stays a category unless listed here" if is_main else ""
     out.append(f"    missing: [{', '.join(quote_always(v) for v in missing)}]{comment}")

@@ -111,3 +111,20 @@ def test_parquet_nulls_are_blanks_not_filled_values(tmp_path):
     assert columns["Country"].fill == pytest.approx(0.75)
     assert columns["Score"].fill == pytest.approx(0.80)
     assert columns["Score"].kind == "numeric"
+
+
+def test_decimal_commas_read_as_numbers_and_the_draft_says_so(tmp_path):
+    # a semicolon export from a European spreadsheet writes 2,5 for 2.5
+    lines = ["Lead ID;Pages per visit;Channel;Won"]
+    lines += [f"l{i:03d};{i % 7},{i % 10};{'web' if i % 2 else 'mail'};{i % 3 == 0:d}"
+              for i in range(120)]
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n")
+    found = inspect([path], outcome="Won")
+    columns = {c.name: c for c in found.main.columns}
+    assert columns["Pages per visit"].kind == "numeric"
+    text = draft(found)
+    assert 'decimal: ","' in text
+    draft_path = tmp_path / "draft.yaml"
+    draft_path.write_text(text)
+    assert load_any(draft_path).files["leads"].options.decimal == ","

@@ -245,6 +245,7 @@ class Inspection:
     outcome: str | None
     positive: list[str]
     text: str
+    negative: list[str] = field(default_factory=list)
 
 
 def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] | None = None,
@@ -273,7 +274,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
                              f"{main.path.name}; name it as its header reads.")
     propose(files, main, outcome, positive or [], negative or [])
     text = render(files, main, outcome, positive or [], negative or [])
-    return Inspection(files, main, outcome, list(positive or []), text)
+    return Inspection(files, main, outcome, list(positive or []), text, list(negative or []))
 
 
 def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:

@@ -100,11 +100,12 @@ def draft(found: Inspection) -> str:
                   "end: \"YYYY-MM-DD\"}", ""]
     lines.append("files:")
     for file in sorted(files, key=lambda f: f is not main):
-        lines += _file_lines(file, file is main, id_column, outcome, positive)
+        lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative)
     return "\n".join(lines) + "\n"
 
 
-def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive) -> list[str]:
+def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
+                negative) -> list[str]:
     key = file.options.get("key")
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column matches a main-file column with one row per "
@@ -134,11 +135,28 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive) 
             mapped = ", ".join(
                 f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
                 for v in values if v != "")
+            open_values = _neither(values, positive, negative)
+            if open_values:
+                out += [f"      # {open_values} {'is' if ',' not in open_values else 'are'} "
+                        "neither positive nor negative: as none, a lead becomes a negative once "
+                        "its window passes.",
+                        "      # If such leads are still open, declare this column a "
+                        "disposition_reason with reason code still_open (no label; "
+                        "docs/ingestion.md, Maven CRM)."]
             out.append(f"      {quote(column.name)}: {{role: outcome, after_days: 0, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
         out.append(f"      {quote(column.name)}: {spec}{note}")
     return out
+
+
+def _neither(values, positive: list[str], negative: list[str]) -> str:
+    """The outcome values that are neither ``positive`` nor ``negative``, joined (empty when
+    no negative was named: then every other value is a negative)."""
+    if not negative:
+        return ""
+    named = {v.lower() for v in [*positive, *negative]}
+    return ", ".join(str(v) for v in values if v != "" and str(v).lower() not in named)
 
 
 def quote_always(text: str) -> str:

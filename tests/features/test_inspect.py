@@ -128,3 +128,18 @@ def test_decimal_commas_read_as_numbers_and_the_draft_says_so(tmp_path):
     draft_path = tmp_path / "draft.yaml"
     draft_path.write_text(text)
     assert load_any(draft_path).files["leads"].options.decimal == ","
+
+
+def test_outcome_values_neither_positive_nor_negative_are_not_silently_negatives(tmp_path):
+    # --negative names the losses: the other values (open deals) are unknown, not negatives
+    stages = ["Won", "Lost", "Open"]
+    lines = ["Deal;Region;Stage"] + [f"d{i:03d};{'n' if i % 2 else 's'};{stages[i % 3]}"
+                                     for i in range(90)]
+    path = tmp_path / "deals.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = draft(inspect([path], outcome="Stage", positive=["Won"], negative=["Lost"]))
+    outcome_line = next(line for line in text.splitlines() if "role: outcome" in line)
+    assert '"Open": none' in outcome_line
+    assert "Open is neither positive nor negative" in text and "still_open" in text
+    plain = draft(inspect([path], outcome="Stage", positive=["Won"]))
+    assert "neither positive nor negative" not in plain  # no --negative: the rest are negatives

@@ -17,7 +17,16 @@ import duckdb
 from features.contract import INTEGER, NUMBER, TIMESTAMP
 from features.export_files import read_export
 from features.flat_export import flat_export_parts
-from features.ingest_sql import ExportFile, Part, ident, literal, printable, timestamp, trimmed
+from features.ingest_sql import (
+    ExportFile,
+    Part,
+    ident,
+    iso_cast,
+    literal,
+    printable,
+    timestamp,
+    trimmed,
+)
 from features.mapping import FlatMapping, _check_whole, fold
 from features.mapping_v2 import EVENT_TABLES, ColumnV2, FileSpec, MappingV2, created_rule
 from features.messages import capped, counted, plural
@@ -30,8 +39,9 @@ _UNFILLED = "__unfilled "  # a date column before its if_blank stand-in, for der
 
 def _formats(day_first: bool) -> list[str]:
     first, second = ("%d", "%m") if day_first else ("%m", "%d")
+    # %y before %Y: %Y takes "16" as the year 16, while %y leaves "2016" half read and fails
     return [f"{first}{sep}{second}{sep}{year}{time}"
-            for sep in "/-." for year in ("%Y", "%y") for time in _TIMES]
+            for sep in "/-." for year in ("%y", "%Y") for time in _TIMES]
 
 
 def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
@@ -130,13 +140,14 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
             raw = (f"(CASE WHEN regexp_full_match({raw}, '[+-]?[0-9][0-9. ]*(,[0-9]*)?') THEN "
                    f"replace(replace(replace({raw}, ' ', ''), '.', ''), ',', '.') ELSE {raw} END)")
         if kind == TIMESTAMP:
-            if column.if_blank:
-                # derived parts read the date as exported, not the stand-in for a blank
-                exprs[_UNFILLED + name], _ = _dates(con, export, name, column, raw)
-                raw = f"coalesce({raw}, {literal(column.if_blank)})"
+            # the dates as exported decide how they read (the if_blank stand-in is ISO, so it
+            # would spoil a day-first or month-first reading), and derived parts read them so
             raw, note = _dates(con, export, name, column, raw)
             if note:
                 notes.append(note)
+            if column.if_blank:
+                exprs[_UNFILLED + name] = raw
+                raw = f"coalesce({raw}, {literal(column.if_blank)})"
         exprs[name] = raw
     selects = ", ".join(f"{e} AS {ident(n)}" for n, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT __row, {selects} "
@@ -164,12 +175,12 @@ def _dates(con, export: ExportFile, name: str, column: ColumnV2, raw: str) -> tu
     if column.date_format:
         return iso(parsed([column.date_format])), ""
     if column.day_first is not None:
-        return iso(f"coalesce(TRY_CAST({raw} AS TIMESTAMP), {parsed(_formats(column.day_first))})"
-                   ), ""
+        return iso(f"coalesce({iso_cast(raw, 'TIMESTAMP')}, "
+                   f"{parsed(_formats(column.day_first))})"), ""
     day, month = parsed(_formats(True)), parsed(_formats(False))
     total, iso_fail, day_ok, month_ok = con.execute(
         f"SELECT count({raw}), count(*) FILTER (WHERE {raw} IS NOT NULL AND "
-        f"TRY_CAST({raw} AS TIMESTAMPTZ) IS NULL), count({day}), count({month}) "
+        f"{iso_cast(raw)} IS NULL), count({day}), count({month}) "
         f"FROM {export.view}"
     ).fetchall()[0]
     if not iso_fail:

@@ -23,8 +23,12 @@ from features.contract import INTEGER, NUMBER, PLACEHOLDERS, TEXT, TIMESTAMP, Ta
 # Columns holding codes that label and feature code compare exactly.
 CODE_COLUMNS = frozenset({"status", "reason_code", "activity_type", "stage"})
 
-# Formats tried after ISO 8601. Slashed dates are read month first (the US CRM default).
+# Formats tried after ISO 8601. Slashed dates are read month first (the US CRM default). A
+# two-digit year (%y) is tried before %Y, which would read "16" as the year 16.
 TIMESTAMP_FORMATS = (
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M:%S %p",
@@ -33,6 +37,9 @@ TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
+    "%d.%m.%y %H:%M:%S",
+    "%d.%m.%y %H:%M",
+    "%d.%m.%y",
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
@@ -108,6 +115,13 @@ def email_domain(clean_expr: str) -> str:
     return f"NULLIF(lower(regexp_replace({clean_expr}, '^.*@', '')), '')"
 
 
+def iso_cast(expr: str, kind: str = "TIMESTAMPTZ") -> str:
+    """``expr`` cast to a timestamp where it is ISO 8601, else NULL. DuckDB's own cast also takes
+    a two-digit first field as the year (20-10-16 reads 0020-10-16), so the value must start with
+    a four-digit year: a spreadsheet's day-month-year is then left to the formats."""
+    return f"CASE WHEN regexp_matches({expr}, '^[0-9]{{4}}-') THEN TRY_CAST({expr} AS {kind}) END"
+
+
 def timestamp(clean_expr: str) -> str:
     """A cleaned value parsed as a naive UTC timestamp; NULL when it is not one.
 
@@ -115,10 +129,12 @@ def timestamp(clean_expr: str) -> str:
     """
     formats = ", ".join(literal(f) for f in TIMESTAMP_FORMATS)
     parsed = (
-        f"coalesce(CAST(TRY_CAST({clean_expr} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"coalesce(CAST({iso_cast(clean_expr)} AS TIMESTAMP), "
         f"try_strptime({clean_expr}, [{formats}]))"
     )
-    return f"nullif(nullif({parsed}, 'infinity'::TIMESTAMP), '-infinity'::TIMESTAMP)"
+    # a year before 1000 is a misread date (16/10/20 as %Y/%m/%d), never a CRM's: not a timestamp
+    value = f"nullif(nullif({parsed}, 'infinity'::TIMESTAMP), '-infinity'::TIMESTAMP)"
+    return f"CASE WHEN {value} >= TIMESTAMP '1000-01-01' THEN {value} END"
 
 
 def integer(clean_expr: str) -> str:

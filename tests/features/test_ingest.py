@@ -204,6 +204,15 @@ BAD_BATCHES = {
         ["activities.csv line 4", "column occurred_at", "'yesterday' is not a timestamp",
          "ISO 8601"],
     ),
+    "a two-digit year is never read as year 20": (
+        # DuckDB's cast reads 20-10-16 as 0020-10-16: a spreadsheet's day-month-year
+        {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,20-10-16")},
+        ["leads.csv line 4", "column created_at", "'20-10-16' is not a timestamp"],
+    ),
+    "a year first in two digits is never the year 16": (
+        {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,16/10/20")},
+        ["leads.csv line 4", "column created_at", "'16/10/20' is not a timestamp"],
+    ),
     "unknown table layout": (
         {"leads.csv": LEADS, "contacts.csv": LEADS},
         ["contacts.csv", "unknown table layout", "leads.csv, activities.csv, dispositions.csv"],
@@ -285,3 +294,13 @@ def test_the_command_line_ingests_twice_without_change(export, tmp_path):
     assert dump(store) == after_first
     leads = next(line for line in second.output.splitlines() if line.strip().startswith("leads"))
     assert leads.split()[1:] == ["3", "0", "0", "3"]
+
+
+def test_a_us_date_with_a_two_digit_year_reads_in_this_century(tmp_path):
+    # %Y would take "26" as the year 26
+    leads = LEADS.replace("01/06/2026 09:30", "01/06/26 09:30")
+    folder = write(tmp_path / "x", {"leads.csv": leads})
+    store = tmp_path / "store.duckdb"
+    ingest_paths([folder], store)
+    assert rows(store, "SELECT created_at FROM leads WHERE lead_id = 'L2'") == [
+        (datetime(2026, 1, 6, 9, 30),)]

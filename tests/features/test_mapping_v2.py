@@ -488,3 +488,30 @@ def test_an_unnamed_column_that_holds_values_is_an_error_naming_it(tmp_path):
     message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
     assert "column 3" in message and "no name" in message and "line 2" in message
     assert not (tmp_path / "s.duckdb").exists()
+
+
+@pytest.mark.parametrize("day_first", ["", ", day_first: true"])
+def test_day_month_two_digit_year_dates_are_never_read_as_iso_years(tmp_path, day_first):
+    # 20-10-16 casts to 0020-10-16 in DuckDB; spreadsheets write it for 20 October 2016
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Created\na,20-10-16\nb,05-04-17\n"})
+    mapping = _mapping(folder, f"""
+        Id: id
+        Created: {{role: timestamp, as: created_at{day_first}}}
+    """)
+    ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    assert [str(d) for (d,) in con.execute("SELECT created_at FROM leads ORDER BY lead_id")
+            .fetchall()] == ["2016-10-20 00:00:00", "2017-04-05 00:00:00"]
+
+
+def test_an_if_blank_stand_in_does_not_spoil_reading_day_first_dates(tmp_path):
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Created\na,20-10-16\nb,\nc,13-01-17\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Created: {role: timestamp, as: created_at, if_blank: "2017-12-31"}
+    """)
+    report = ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)
+    assert "read day first" in str(report)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    assert [str(d) for (d,) in con.execute("SELECT created_at FROM leads ORDER BY lead_id")
+            .fetchall()] == ["2016-10-20 00:00:00", "2017-12-31 00:00:00", "2017-01-13 00:00:00"]

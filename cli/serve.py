@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -111,6 +112,10 @@ def serve_environment(config: dict[str, Any], config_path: str | Path | None,
     return env
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def private_bentoml_home() -> Path:
     """A fresh BentoML home for one server, so its Prometheus folder is its own."""
     return Path(tempfile.mkdtemp(prefix=f"leadscore-serve-{os.getpid()}-"))
@@ -144,6 +149,9 @@ def serve_forever(
     click.echo(f"  model     {config['mlflow']['registered_model']}@champion on "
                f"{env['MLFLOW_TRACKING_URI']}")
     click.echo(f"  auth      {auth}")
+    # SIGTERM (kill PID, a process manager) stops the server as Ctrl+C does; Python's default
+    # would end this process at once and leave the server holding the port
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         process = subprocess.Popen(serve_command(host, port), env=env, cwd=package_root())
         try:
@@ -156,6 +164,7 @@ def serve_forever(
                 process.kill()
             return
     finally:
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(home, ignore_errors=True)
     if code != 0:
         raise LeadscoreError(f"The scoring API stopped with exit code {code}: see the log above.")

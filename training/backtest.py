@@ -39,7 +39,8 @@ from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
 from training import cycle_guard, dataset
-from training.cycle import aligned_frame, band_of, train_and_evaluate
+from training.cycle import band_of, train_and_evaluate
+from training.dataset import aligned_frame
 from training.evaluate import evaluate
 from training.tracking import quiet_mlflow, setup_tracking
 

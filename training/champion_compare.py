@@ -119,6 +119,8 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
         return ChampionCheck(version, unmeasured, _unusable(version, exc))
     if rows.all():
         return ChampionCheck(version, metrics, note)
+    # recorded with the metrics (``champion.compared_weeks``), so the report can say it too
+    metrics.update(compared_weeks=float(n_weeks), compared_leads=float(len(part)))
     first, last = cohorts[rows].min().date(), cohorts[rows].max().date()
     scope = (f"on the {_weeks(n_weeks)} the champion never learned from ({first}..{last}, "
              f"{len(part):,} leads)")

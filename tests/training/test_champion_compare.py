@@ -13,7 +13,7 @@ from leadscore.config import default_config
 from scoring.bundle import score_frame
 from tests.features.reference import build_online
 from tests.training.made_up import made_up_leads
-from training.champion_compare import champion_on, challenger_pr_auc, learned_through
+from training.champion_compare import challenger_pr_auc, champion_on, learned_through
 from training.evaluate import evaluate_on
 from training.gates import decide
 
@@ -59,6 +59,7 @@ def test_a_refit_champion_is_compared_only_on_the_weeks_after_its_last(tiny_bund
     everything = evaluate_on(score_frame(tiny_bundle, cohort)["score"].to_numpy(), cohort,
                              tiny_bundle.threshold, 6)
     assert check.metrics["pr_auc"] != pytest.approx(everything["pr_auc"])
+    assert (check.metrics["compared_weeks"], check.metrics["compared_leads"]) == (3.0, 300.0)
     assert "3 weeks the champion never learned from (2026-08-24..2026-09-07, 300 leads)" in (
         check.scope)
     assert "learned from this cohort's weeks through 2026-08-17" in check.note

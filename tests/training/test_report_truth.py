@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from training import report_duckdb as store
-from training.report import _cohort, listed_signals, omitted, positive_name
+from training.report import _cohort, _model, listed_signals, omitted, positive_name
 from training.report_figures import Figures
 from training.report_mlflow import CycleRun, champion_after
 from training.report_opening import summary
@@ -226,3 +226,15 @@ def test_a_cohort_window_that_has_not_opened_is_never_printed_backwards():
     opened = store.CohortCheck("insufficient evidence", 30, datetime(2026, 10, 1),
                                datetime(2026, 10, 9))
     assert _cohort(opened, Figures("r1", {}))["first_matures"] is None
+
+
+def test_the_champion_column_says_when_it_covers_only_the_weeks_it_never_learned_from():
+    metrics = {"roc_auc": 0.9, "champion.roc_auc": 0.91, "champion.pr_auc": 0.88,
+               "baseline.logistic.roc_auc": 0.85}
+    run = _run(metrics=metrics)
+    assert _model(run, Figures(run.run_id, run.metrics))["columns"][1] == "champion"
+    run = _run(metrics={**metrics, "champion.compared_weeks": 4.0,
+                        "champion.compared_leads": 556.0})
+    columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
+    assert columns[1] == "champion (only the 4 weeks it never learned from)"
+    assert columns[2] == "logistic baseline"

@@ -176,11 +176,12 @@ def test_the_paired_standard_error_is_that_of_the_mean_of_fold_means():
     rng = np.random.default_rng(0)
     a = [rng.random(n) for n in (50, 80, 120)]
     b = [x + rng.normal(0.01, 0.05, len(x)) for x in a]
-    by_hand = np.sqrt(sum(np.var(x - y, ddof=1) / len(x) for x, y in zip(a, b))) / 3
+    pairs = list(zip(a, b, strict=True))
+    by_hand = np.sqrt(sum(np.var(x - y, ddof=1) / len(x) for x, y in pairs)) / 3
     assert paired_se(_entrant("blend", a), _entrant("lightgbm", b)) == pytest.approx(by_hand)
     # pairing matters: the same gap with a shared per-lead part has a smaller error
     assert paired_se(_entrant("blend", a), _entrant("lightgbm", b)) < np.sqrt(
-        sum((np.var(x, ddof=1) + np.var(y, ddof=1)) / len(x) for x, y in zip(a, b))) / 3
+        sum((np.var(x, ddof=1) + np.var(y, ddof=1)) / len(x) for x, y in pairs)) / 3
 
 
 def test_a_gap_within_noise_goes_to_the_simpler_model_and_a_real_gap_does_not():
@@ -189,7 +190,7 @@ def test_a_gap_within_noise_goes_to_the_simpler_model_and_a_real_gap_does_not():
     noise = [e - e.mean() for e in (rng.normal(0.0, 0.1, 400) for _ in range(3))]
     blend = _entrant("blend", base)
     # lightgbm worse by exactly 0.002 on average, with per-lead noise 0.1: the error is ~0.003
-    noisy = _entrant("lightgbm", [x + 0.002 + e for x, e in zip(base, noise)])
+    noisy = _entrant("lightgbm", [x + 0.002 + e for x, e in zip(base, noise, strict=True)])
     result = _result([noisy, blend])
     assert noisy.mean_log_loss - blend.mean_log_loss == pytest.approx(0.002)
     assert result.tie_tolerance < 0.002 < result.allowance(noisy, blend)

@@ -39,7 +39,8 @@ from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
 from training import cycle_guard, dataset
-from training.cycle import aligned_frame, band_of, train_and_evaluate
+from training.cycle import band_of, train_and_evaluate
+from training.dataset import aligned_frame
 from training.evaluate import evaluate
 from training.tracking import quiet_mlflow, setup_tracking
 
@@ -76,8 +77,20 @@ class Backtest:
 
     @property
     def means(self) -> pd.DataFrame:
+        """Each model's mean over the cycles it scored (``cycles`` says how many).
+
+        A model scored a cycle when it has any figure there (the champion has none before the
+        first promotion). A figure missing in one of those cycles (conversion where a threshold
+        marked no lead) leaves its mean missing too: a mean over fewer cycles than the row says
+        would not compare with the others.
+        """
         keys = [k for k, _, _ in METRICS]
-        return self.rows.groupby("model", sort=False)[keys].mean()
+        out = {}
+        for model, group in self.rows.groupby("model", sort=False):
+            scored = group.loc[group[keys].notna().any(axis=1), keys]
+            out[model] = pd.Series({**scored.mean(skipna=False).to_dict(),
+                                    "cycles": float(len(scored))})
+        return pd.DataFrame(out).T[[*keys, "cycles"]]
 
     def mean(self, model: str, metric: str) -> float:
         return float(self.means.loc[model, metric])
@@ -100,8 +113,11 @@ class Backtest:
         for _, row in self.rows.iterrows():
             table.add_row(str(row["cycle"]), row["as_of"], f"{int(row['leads']):,}",
                           row["model"], *_cells(row), row["in_band"])
+        total = int(self.rows["cycle"].nunique())
         for model, means in self.means.iterrows():
-            table.add_row("mean", "", "", model, *_cells(means), "")
+            k = int(means["cycles"])
+            table.add_row("mean", f"{k} of {total} cycles" if k < total else f"{total} cycles",
+                          "", model, *_cells(means), "")
         console.print(table)
         retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
         if math.isfinite(retrained) and math.isfinite(once):
@@ -203,7 +219,7 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
         for _, row in backtest.rows.iterrows():
             mlflow.log_metrics({f"{row['model']}.{k}": row[k] for k, _, _ in METRICS
                                 if math.isfinite(row[k])}, step=int(row["cycle"]))
-        means = {f"mean.{model}.{k}": float(v)
+        means = {(f"{model}.cycles_scored" if k == "cycles" else f"mean.{model}.{k}"): float(v)
                  for model, values in backtest.means.iterrows()
                  for k, v in values.items() if np.isfinite(v)}
         mlflow.log_metrics(means)

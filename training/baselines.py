@@ -6,7 +6,8 @@ cycle scores the same validation cohort with two simpler models:
 ``logistic``
     scikit-learn pipeline: numeric features signed-log transformed (counts are heavy-tailed),
     median-imputed with a missing-indicator and standardised; categorical features one-hot encoded
-    (categories seen fewer than 10 times pooled, unseen ones ignored); L2 logistic regression.
+    (categories seen fewer than 10 times pooled; a value never seen adds the column's average
+    contribution over the training leads); L2 logistic regression.
 
 ``points``
     A points model of the kind marketing automation teams build in HubSpot or Marketo, built from
@@ -79,7 +80,13 @@ def _logistic_input(
 
 
 class LogisticBaseline(Baseline):
-    """Logistic regression on every feature (see the module docstring)."""
+    """Logistic regression on every feature (see the module docstring).
+
+    A category the training weeks never had (a new month, a new source) has no effect of its own:
+    its one-hot block is all zeros, and the feature then adds its average contribution over the
+    training leads, as if the value were unknown. Pooling it with the rare categories instead
+    would hand it whatever the few rare leads taught the model.
+    """
 
     name = "logistic"
     description = "logistic regression on one-hot categoricals and scaled signed-log numerics"
@@ -104,9 +111,10 @@ class LogisticBaseline(Baseline):
                                          keep_empty_features=True)),
                 ("scale", StandardScaler()),
             ]), self.numeric_),
-            ("categorical", OneHotEncoder(handle_unknown="infrequent_if_exist",
-                                          min_frequency=MIN_CATEGORY_COUNT),
-             self.categorical_),
+            # one encoder per column, so each column's block of the matrix can be found
+            *((f"categorical:{name}", OneHotEncoder(handle_unknown="ignore",
+                                                    min_frequency=MIN_CATEGORY_COUNT), [name])
+              for name in self.categorical_),
         ])
         self.pipeline_ = Pipeline([
             ("prepare", prepare),
@@ -114,13 +122,27 @@ class LogisticBaseline(Baseline):
         ])
         X = _logistic_input(train, self.numeric_, self.categorical_)
         self.pipeline_.fit(X, train["label"].to_numpy(dtype=np.int64))
+        # each column's mean contribution over the training leads: what an unseen value adds
+        matrix = prepare.transform(X)
+        coef = self.pipeline_.named_steps["logistic"].coef_[0]
+        self.unseen_margin_ = {}
+        for name in self.categorical_:
+            block = prepare.output_indices_[f"categorical:{name}"]
+            mean = np.asarray(matrix[:, block].mean(axis=0)).ravel()
+            self.unseen_margin_[name] = float(mean @ coef[block])
         self.fitted_ = True
         return self
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
         X = _logistic_input(frame, self.numeric_, self.categorical_)
-        return self.pipeline_.predict_proba(X)[:, 1]
+        margin = self.pipeline_.decision_function(X)
+        prepare = self.pipeline_.named_steps["prepare"]
+        for name in self.categorical_:
+            seen = prepare.named_transformers_[f"categorical:{name}"].categories_[0]
+            unseen = ~X[name].isin(seen).to_numpy()
+            margin = margin + unseen * self.unseen_margin_[name]
+        return 1.0 / (1.0 + np.exp(-margin))
 
 
 def fit_logistic(train: pd.DataFrame, specs: Sequence[FeatureSpec], *, seed: int) -> Baseline:

@@ -21,14 +21,14 @@ import pandas as pd
 from features.label_policy import LabelPolicy, load_policy
 from features.store import connect
 from scoring.bundle import ScoringBundle, score_frame
-from training import dataset, deploy, explain, registry
+from training import dataset, deploy, explain
 from training.baselines import fit_logistic, points_model
-from training.evaluate import calibration_noise, evaluate, ranking_intervals
+from training.champion_compare import challenger_pr_auc, champion_on, registry_champion
+from training.evaluate import calibration_noise, evaluate_on, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
 from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tournament import TournamentResult, run_tournament, tournament_settings
-from training.tracking import client as mlflow_client
 
 HEADLINE = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "conversion_at_threshold",
             "mqls_per_week")
@@ -50,7 +50,9 @@ class CycleResult:
         challenger: its ranking and calibration metrics on ``valid``; the figures at the
             threshold (conversion, volume, MQLs a week, per source) are the deployed scores',
             since those decide who is an MQL.
-        champion_version, champion, champion_note: the current champion on the same cohort.
+        champion_version, champion, champion_note: the current champion on the same cohort,
+            on the weeks of it the champion never learned from
+            (``training.champion_compare``); the note says when that is not every week.
         baselines: ``{"logistic": metrics, "points": metrics}``.
         tournament: the model tournament that chose the challenger's family (None: it was
             switched off, or the training weeks gave no usable fold).
@@ -113,62 +115,6 @@ def data_window(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -
     out["data_window_start"] = out["train_first_cohort"]
     out["data_window_end"] = out["valid_last_cohort"]
     return out
-
-
-def aligned_frame(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
-    """``frame`` with every column a model needs; a feature this cycle lacks is missing (NaN)."""
-    missing = [n for n in feature_names if n not in frame.columns]
-    if not missing:
-        return frame
-    extra = pd.DataFrame({n: np.nan for n in missing}, index=frame.index)
-    return pd.concat([frame, extra], axis=1)
-
-
-def evaluate_on(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks: int) -> dict:
-    """``training.evaluate.evaluate`` on a cohort frame (labels and sources from its columns)."""
-    return evaluate(scores, valid["label"].to_numpy(), threshold=threshold,
-                    sources=valid["source"].to_numpy(dtype=object), weeks=weeks)
-
-
-def registry_champion(config: dict[str, Any]):
-    """``(version, bundle, note)`` of the registry's champion; ``(None, None, None)`` without one.
-
-    A champion that cannot be loaded (say, logged by an incompatible release) does not stop the
-    cycle: its bundle is None and the note says why.
-    """
-    name = registry.model_name(config)
-    version = registry.alias_version(mlflow_client(config), name, registry.CHAMPION)
-    if version is None:
-        return None, None, None
-    try:
-        bundle, _ = registry.load_bundle(f"models:/{name}/{version}", config)
-        return version, bundle, None
-    except Exception as exc:  # noqa: BLE001 - see docstring
-        return version, None, _unusable(version, exc)
-
-
-def _unusable(version: int, exc: Exception) -> str:
-    return (f"the champion v{version} could not be evaluated ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); it is kept until a "
-            "person promotes a version")
-
-
-def champion_on(champion, valid: pd.DataFrame, weeks: int):
-    """The champion's version, its metrics on ``valid`` and a note (None when all is well).
-
-    ``champion`` is ``registry_champion``'s triple. A champion that cannot be scored has NaN
-    metrics, so the PR-AUC gate fails and nothing is promoted automatically; the note says why.
-    """
-    version, bundle, note = champion
-    if version is None:
-        return None, None, None
-    if bundle is not None:
-        try:
-            scores = score_frame(bundle, aligned_frame(valid, bundle.feature_names))["score"]
-            return version, evaluate_on(scores.to_numpy(), valid, bundle.threshold, weeks), None
-        except Exception as exc:  # noqa: BLE001 - see the docstring
-            note = _unusable(version, exc)
-    return version, {"pr_auc": math.nan, "ece": math.nan}, note
 
 
 def baselines_on(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, float]]:
@@ -284,8 +230,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
         share_of_leads=decision.share_of_leads, threshold_feasible=float(decision.feasible),
         threshold_too_broad=float(decision.too_broad), **evidence,
     )
-    champion_version, champion_metrics, champion_note = champion_on(
-        registry_champion(config) if champion is None else champion, valid, weeks)
+    check = champion_on(registry_champion(config) if champion is None else champion, valid,
+                        weeks)
+    champion_version, champion_metrics, champion_note = check.version, check.metrics, check.note
     # the baselines learn from the same weeks as the judged model
     baselines = baselines_on(pd.concat([train, calib], ignore_index=True), valid, data.specs,
                              seed, weeks, band)
@@ -300,7 +247,10 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     # calibration that ships (cross-fitted on the newest cohort)
     noise = calibration_noise(deployment.scores, seed=seed)
     deployment.metrics.update(ece_chance_low=noise[0], ece_chance_high=noise[1])
-    gates = decide({**challenger, "ece": deployment.metrics["ece"]}, champion_metrics,
+    # the PR-AUC gate compares the two on the same leads: those the champion never learned from
+    gates = decide({**challenger, "ece": deployment.metrics["ece"],
+                    "pr_auc": challenger_pr_auc(judged["score"].to_numpy(), labels, check)},
+                   champion_metrics, champion_scope=check.scope,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
                    too_broad=decision.too_broad,

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from features.batch import attribute_roles as store_attribute_roles
@@ -166,3 +167,12 @@ def split(
             "more cohorts to mature, or lower cycle.validation_weeks."
         )
     return train.reset_index(drop=True), calib.reset_index(drop=True), valid.reset_index(drop=True)
+
+
+def aligned_frame(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
+    """``frame`` with every column a model needs; a feature this cycle lacks is missing (NaN)."""
+    missing = [n for n in feature_names if n not in frame.columns]
+    if not missing:
+        return frame
+    extra = pd.DataFrame({n: np.nan for n in missing}, index=frame.index)
+    return pd.concat([frame, extra], axis=1)

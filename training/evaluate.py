@@ -202,3 +202,9 @@ def ranking_intervals(scores, labels, *, rounds: int, seed: int,
     r = np.percentile(roc, [2.5, 97.5])
     p = np.percentile(pr, [2.5, 97.5])
     return (float(r[0]), float(r[1])), (float(p[0]), float(p[1]))
+
+
+def evaluate_on(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks: int) -> dict:
+    """``evaluate`` on a cohort frame (labels and sources from its columns)."""
+    return evaluate(scores, valid["label"].to_numpy(), threshold=threshold,
+                    sources=valid["source"].to_numpy(dtype=object), weeks=weeks)

@@ -145,8 +145,13 @@ def calibration_gate(ece: float | None, max_error: float,
                 f"{max_error:.3f} allowed{chance}.", float(ece), max_error)
 
 
-def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: float) -> Gate:
-    """Pass when the challenger's PR-AUC is at least the champion's minus ``tolerance``."""
+def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: float,
+                scope: str = "") -> Gate:
+    """Pass when the challenger's PR-AUC is at least the champion's minus ``tolerance``.
+
+    ``scope`` names the leads both were measured on when that is not the whole validation cohort
+    (the weeks the champion never learned from, ``training.champion_compare``).
+    """
     if _missing(challenger):
         return Gate("pr_auc", False,
                     "The challenger's PR-AUC could not be measured on the validation cohort.")
@@ -156,13 +161,13 @@ def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: flo
                     float(challenger), None)
     if _missing(champion):
         return Gate("pr_auc", False,
-                    "The champion's PR-AUC could not be measured on the same cohort, "
-                    "so the two cannot be compared.", float(challenger), None)
+                    f"The champion's PR-AUC could not be measured {scope or 'on the same cohort'}"
+                    ", so the two cannot be compared.", float(challenger), None)
     limit = champion - tolerance
     verb = ("ranks converting leads at least as well as" if challenger >= limit
             else "ranks worse than")
     sentence = (f"The challenger {verb} the champion: PR-AUC {challenger:.3f} vs {champion:.3f} "
-                f"(tolerance {tolerance:.3f}).")
+                f"(tolerance {tolerance:.3f}){' ' + scope if scope else ''}.")
     return Gate("pr_auc", challenger >= limit, sentence, float(challenger), float(limit))
 
 
@@ -177,6 +182,7 @@ def decide(
     too_broad: bool = False,
     evidence: Gate | None = None,
     calibration_noise: tuple[float, float] | None = None,
+    champion_scope: str = "",
 ) -> GateDecision:
     """Run every gate on one cycle's figures.
 
@@ -190,6 +196,8 @@ def decide(
         too_broad: the threshold marks more than ``cycle.max_mql_share`` of leads as MQLs.
         evidence: the ``evidence_gate`` verdict, first when given.
         calibration_noise: the calibration error's chance range on the cohort, if measured.
+        champion_scope: the leads the champion and ``challenger["pr_auc"]`` were measured on,
+            when not the whole cohort (``pr_auc_gate``'s ``scope``).
     """
     return GateDecision((
         *((evidence,) if evidence is not None else ()),
@@ -200,5 +208,6 @@ def decide(
             challenger.get("pr_auc"),
             None if champion is None else champion.get("pr_auc", float("nan")),
             float(gates_config["pr_auc_tolerance"]),
+            champion_scope,
         ),
     ))

@@ -273,7 +273,11 @@ def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
              ("lift_top_decile", "Lift in the top 10%", "times"),
              ("conversion_at_threshold", "Conversion at the threshold", "pct"))
     columns = [("challenger (this cycle)", "")]
-    for prefix, title in (("champion.", "champion"), ("baseline.logistic.", "logistic baseline"),
+    weeks = run.metrics.get("champion.compared_weeks")
+    champion = ("champion" if weeks is None else  # it learned from the cohort's older weeks
+                f"champion (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never "
+                "learned from)")
+    for prefix, title in (("champion.", champion), ("baseline.logistic.", "logistic baseline"),
                           ("baseline.points.", "points baseline")):
         if any(k.startswith(prefix) for k in run.metrics):
             columns.append((title, prefix))

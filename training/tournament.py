@@ -12,8 +12,15 @@ Folds come from ``training.folds.expanding_folds`` over the training weeks only,
 sees the cohort the gates judge. The entrants are ranked by their mean **log-loss** over the folds:
 it scores every lead's probability, not only the order, so it stays steady on folds with a few
 dozen SQLs where PR-AUC jumps with a handful of leads, and it is what every entrant minimises.
-ROC-AUC and PR-AUC are recorded beside it. An entrant within ``tie_tolerance`` of the best is a
-tie, and ties go to the simpler family (logistic, then lightgbm, then blend).
+ROC-AUC and PR-AUC are recorded beside it.
+
+An entrant ties with the best when its mean log-loss is within noise of the best's: within
+``tie_standard_errors`` standard errors of the paired difference (each lead's log-loss under one
+entrant minus under the other, on the same folds; the "one-standard-error rule" of Breiman et al.
+1984 and Hastie, Tibshirani & Friedman, section 7.10), and never less than ``tie_tolerance``.
+Ties go to the simpler family (logistic, then lightgbm, then blend). The rule matters most for the
+blend: its weight is picked on the same folds it is scored on, so its fold score flatters it a
+little, and a gap smaller than the noise says nothing about which model will score better next.
 
 Early stopping picks each fold's number of trees on that fold's own check block, which flatters a
 fold a little; the trial is therefore scored at the median of its folds' best rounds, one number
@@ -47,7 +54,7 @@ C_GRID = (0.01, 0.1, 1.0)
 BLEND_WEIGHTS = tuple(round(float(w), 2) for w in np.linspace(0.1, 0.9, 9))
 DEFAULTS: dict[str, Any] = {
     "enabled": True, "trials": 8, "folds": 3, "max_rounds": 600, "early_stopping": 40,
-    "bins": 10, "tie_tolerance": 0.0005, "max_tuning_leads": 60_000,
+    "bins": 10, "tie_tolerance": 0.0005, "tie_standard_errors": 1.0, "max_tuning_leads": 60_000,
 }
 
 
@@ -80,7 +87,10 @@ class ModelChoice:
 
 @dataclass
 class Entrant:
-    """One family's showing: its fold scores (log-loss, ROC-AUC, PR-AUC), settings and time."""
+    """One family's showing: its fold scores (log-loss, ROC-AUC, PR-AUC), settings and time.
+
+    ``lead_losses`` holds each fold's per-lead log-loss, for the paired standard errors.
+    """
 
     family: str
     log_loss: list[float]
@@ -88,6 +98,7 @@ class Entrant:
     pr_auc: list[float]
     params: dict[str, Any]
     seconds: float
+    lead_losses: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def mean_log_loss(self) -> float:
@@ -108,6 +119,7 @@ class TournamentResult:
     trials: pd.DataFrame
     folds: list[str]
     tie_tolerance: float
+    tie_standard_errors: float = 1.0
 
     @property
     def table(self) -> pd.DataFrame:
@@ -130,6 +142,22 @@ class TournamentResult:
         other = self.runner_up
         return math.nan if other is None else other.mean_log_loss - self.winner.mean_log_loss
 
+    @property
+    def margin_se(self) -> float:
+        """The standard error of ``margin``, paired by lead (NaN without a runner-up)."""
+        other = self.runner_up
+        return math.nan if other is None else paired_se(self.winner, other)
+
+    def allowance(self, entrant: Entrant, against: Entrant) -> float:
+        """How far ``entrant``'s mean log-loss may sit above ``against``'s and still tie."""
+        return max(self.tie_tolerance, self.tie_standard_errors * paired_se(entrant, against))
+
+    def simplest_within_noise(self) -> str:
+        """The simplest family whose mean log-loss ties with the best's (``allowance``)."""
+        leader = min(self.entrants, key=lambda e: e.mean_log_loss)
+        return next(e.family for f in SIMPLICITY for e in self.entrants if e.family == f and
+                    e.mean_log_loss - leader.mean_log_loss <= self.allowance(e, leader))
+
     def sentence(self) -> str:
         """One true sentence: which family won and by how much."""
         win, other = self.winner, self.runner_up
@@ -138,10 +166,19 @@ class TournamentResult:
                 "training weeks")
         if other is None:
             return head + "; it was the only entrant)."
-        if self.margin < self.tie_tolerance:
-            return head + (f"), tied with {other.family} ({other.mean_log_loss:.4f}): "
+        gap, se = abs(self.margin), self.margin_se
+        noise = (f"the gap, {gap:.4f}, is within {self.tie_standard_errors:g} standard error"
+                 f"{'' if self.tie_standard_errors == 1 else 's'} ({se:.4f}) of the paired "
+                 "difference" if gap <= self.tie_standard_errors * se
+                 else f"the gap, {gap:.4f}, is under the tie tolerance {self.tie_tolerance:g}")
+        if self.margin < 0:
+            return head + (f"), tied with {other.family} ({other.mean_log_loss:.4f}; {noise}): "
                            "a tie goes to the simpler model.")
-        return head + f"), {self.margin:.4f} lower than {other.family}'s {other.mean_log_loss:.4f}."
+        if self.margin <= self.allowance(other, self.winner):
+            return head + (f"), tied with the more complex {other.family} "
+                           f"({other.mean_log_loss:.4f}; {noise}): the simpler model wins a tie.")
+        return head + (f"), {self.margin:.4f} lower than {other.family}'s "
+                       f"{other.mean_log_loss:.4f} (standard error of the gap {se:.4f}).")
 
 
 def tournament_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,6 +203,24 @@ def tournament_settings(config: Mapping[str, Any]) -> dict[str, Any]:
             wanted = "true or false" if kind is bool else f"a number like {default}"
             raise LeadscoreError(f"cycle.tournament.{key} is {value!r}: set it to {wanted}.")
     return out
+
+
+def paired_se(a: Entrant, b: Entrant) -> float:
+    """The standard error of ``a.mean_log_loss - b.mean_log_loss``, paired by lead.
+
+    The mean log-loss is the mean over K folds of each fold's mean, so its variance is
+    ``sum_k var(d_k) / n_k / K**2`` where ``d_k`` is the per-lead difference on fold k.
+    """
+    if not a.lead_losses or len(a.lead_losses) != len(b.lead_losses):
+        return 0.0
+    var = sum(float(np.var(x - y, ddof=1)) / len(x) if len(x) > 1 else 0.0
+              for x, y in zip(a.lead_losses, b.lead_losses, strict=True))
+    return math.sqrt(var) / len(a.lead_losses)
+
+
+def _lead_losses(y: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """Each lead's log-loss, ``log(1 + e^m) - y m``, computed without overflow."""
+    return np.logaddexp(0.0, margin) - y * margin
 
 
 def _scores(y: np.ndarray, margin: np.ndarray) -> tuple[float, float, float]:
@@ -227,7 +282,9 @@ class _Search:
                 seconds: float) -> Entrant:
         scored = [_scores(part[3], m) for part, m in zip(self.parts, margins, strict=True)]
         return Entrant(family, [s[0] for s in scored], [s[1] for s in scored],
-                       [s[2] for s in scored], params, seconds)
+                       [s[2] for s in scored], params, seconds,
+                       [_lead_losses(part[3], m) for part, m in
+                        zip(self.parts, margins, strict=True)])
 
 
 def _space(trial: optuna.Trial) -> dict[str, Any]:
@@ -317,14 +374,15 @@ def run_tournament(
     blend.seconds = time.perf_counter() - started  # the weight search; the fits are reused
 
     entrants = [logistic, trees, blend]
-    tolerance = float(settings["tie_tolerance"])
-    best_loss = min(e.mean_log_loss for e in entrants)
-    family = next(f for f in SIMPLICITY for e in entrants
-                  if e.family == f and e.mean_log_loss <= best_loss + tolerance)
-    choice = ModelChoice(family, dict(best.params), rounds, best_c, int(settings["bins"]),
-                         float({"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family]))
     trials = study.trials_dataframe(attrs=("number", "value", "params", "user_attrs",
                                            "duration"))
-    return TournamentResult(choice, entrants, trials, [f.first_check_cohort for f in folds],
-                            tolerance)
+    result = TournamentResult(ModelChoice("blend"), entrants, trials,
+                              [f.first_check_cohort for f in folds],
+                              float(settings["tie_tolerance"]),
+                              float(settings["tie_standard_errors"]))
+    family = result.simplest_within_noise()
+    result.choice = ModelChoice(family, dict(best.params), rounds, best_c,
+                                int(settings["bins"]),
+                                float({"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family]))
+    return result
 

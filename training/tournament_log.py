@@ -4,7 +4,8 @@ Each child run (``entrant: lightgbm`` ...) carries the entrant's settings as par
 as metrics (``fold_log_loss`` with one step per fold, and the means), and its time; the LightGBM
 child also carries the Optuna trial history (``trials.csv`` and ``trial_log_loss`` by step). The
 cycle's run gets the winner (``tournament_winner`` tag, ``tournament.md`` artifact: the entrants'
-table and the sentence) and the margin over the runner-up (``tournament_margin_log_loss``).
+table and the sentence) and the margin over the runner-up (``tournament_margin_log_loss``) with
+its paired standard error (``tournament_margin_se``).
 """
 
 from __future__ import annotations
@@ -63,4 +64,5 @@ def log_tournament(result: TournamentResult) -> None:
     mlflow.log_metric("tournament_winner_log_loss", result.winner.mean_log_loss)
     if math.isfinite(result.margin):
         mlflow.log_metric("tournament_margin_log_loss", result.margin)
+        mlflow.log_metric("tournament_margin_se", result.margin_se)
     mlflow.log_text(entrants_markdown(result), "tournament.md")

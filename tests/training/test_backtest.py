@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
@@ -11,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from cli.main import cli
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
-from training.backtest import MODELS, parse_every, run_backtest
+from training.backtest import METRICS, MODELS, Backtest, parse_every, run_backtest
 
 
 def test_every_reads_weeks_and_days_and_rejects_anything_else():
@@ -27,6 +30,30 @@ def test_backtest_without_a_store_is_one_sentence(tmp_path):
                                       "--store", str(tmp_path / "none.duckdb")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "none.duckdb" in result.output
+
+
+def test_a_mean_covers_the_cycles_a_model_scored_and_says_how_many():
+    rows = []
+    for cycle in (1, 2, 3):
+        for model in MODELS:
+            figures = {k: 0.1 * cycle for k, _, _ in METRICS}
+            if model == "champion" and cycle < 3:  # no champion before the third cycle
+                figures = {k: np.nan for k in figures}
+            if model == "retrained" and cycle == 2:  # a threshold that marked no lead
+                figures["conversion_at_threshold"] = np.nan
+            rows.append({"cycle": cycle, "as_of": f"2026-0{cycle}-01", "leads": 100,
+                         "model": model, "in_band": "-", **figures})
+    backtest = Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5})
+    means = backtest.means
+    assert means.loc["champion", "cycles"] == 1 and means.loc["trained_once", "cycles"] == 3
+    assert means.loc["champion", "brier"] == pytest.approx(0.3)  # its one cycle, and says so
+    assert means.loc["trained_once", "brier"] == pytest.approx(0.2)
+    # a figure missing in a scored cycle is not averaged over the others
+    assert math.isnan(means.loc["retrained", "conversion_at_threshold"])
+    assert means.loc["retrained", "brier"] == pytest.approx(0.2)
+    mean_rows = [line for line in str(backtest).splitlines() if line.strip().startswith("mean")]
+    assert any("1 of 3 cycles" in line and "champion" in line for line in mean_rows)
+    assert any("3 cycles" in line and "trained_once" in line for line in mean_rows)
 
 
 @pytest.mark.slow

@@ -45,6 +45,20 @@ def test_logistic_baseline_takes_unseen_and_missing_values(cohorts):
     assert np.isfinite(model.predict_proba(odd)).all()
 
 
+def test_a_category_never_seen_in_training_gets_no_effect_not_the_rare_ones():
+    """Unseen values (a month the training weeks never had) must not inherit the effect the
+    pooled rare categories learned: on Maven CRM that pushed every September lead down."""
+    spec = FeatureSpec(name="month", group="fit", kind="categorical", label="month {value}")
+    rng = np.random.default_rng(0)
+    common = pd.DataFrame({"month": np.repeat(["6", "7"], 300),
+                           "label": (rng.random(600) < 0.5).astype(int)})
+    rare = pd.DataFrame({"month": ["5"] * 6, "label": [0] * 6})  # fewer than 10: pooled
+    model = fit_logistic(pd.concat([common, rare], ignore_index=True), [spec], seed=0)
+    p_rare, p_unseen = model.predict_proba(pd.DataFrame({"month": ["5", "9"]}))
+    assert p_rare < 0.4  # what six non-converting leads taught it
+    assert abs(p_unseen - 0.5) < 0.05  # the intercept: no category's effect
+
+
 def test_points_are_built_from_the_training_weeks_not_written_by_hand():
     # a column no hand-written rule knows decides conversion; the other columns are noise
     rng = np.random.default_rng(4)

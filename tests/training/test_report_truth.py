@@ -18,7 +18,7 @@ import pytest
 
 from training import report_duckdb as store
 from training.charts import importance_chart
-from training.report import _cohort, listed_signals, omitted, positive_name
+from training.report import _cohort, _model, listed_signals, omitted, positive_name
 from training.report_figures import Figures, a_or_an
 from training.report_mlflow import CycleRun, champion_after
 from training.report_opening import summary
@@ -259,3 +259,15 @@ def test_the_leads_not_yet_counted_include_those_decided_inside_their_window():
     assert TEXT.sub("", str(_unmatured({}, figs))) == "1,381"
     none = Figures("r1", {"labels.unmatured_open_leads": 0.0})
     assert _unmatured({}, none) is None  # "0 newer leads" is never said
+
+
+def test_the_champion_column_says_when_it_covers_only_the_weeks_it_never_learned_from():
+    metrics = {"roc_auc": 0.9, "champion.roc_auc": 0.91, "champion.pr_auc": 0.88,
+               "baseline.logistic.roc_auc": 0.85}
+    run = _run(metrics=metrics)
+    assert _model(run, Figures(run.run_id, run.metrics))["columns"][1] == "champion"
+    run = _run(metrics={**metrics, "champion.compared_weeks": 4.0,
+                        "champion.compared_leads": 556.0})
+    columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
+    assert columns[1] == "champion (only the 4 weeks it never learned from)"
+    assert columns[2] == "logistic baseline"

@@ -412,3 +412,23 @@ def test_the_deployed_model_is_refit_on_every_matured_week(env):
         bundle.manifest["lightgbm"]["num_boost_round"])
     assert bundle.boosters["full"].num_trees() == int(run.data.params["lightgbm.num_boost_round"])
     assert "deployed.ece" in run.data.metrics and "deployed (refit)" in summary.models
+
+
+def test_a_champion_is_never_judged_on_weeks_it_learned_from(env):
+    """The rerun of the first cycle meets a champion refit on every week of its cohort (v1 on
+    the same weeks, or v2 on later ones): it is not compared, and the rerun cannot replace it."""
+    client = env["client"]
+    rerun = client.get_run(env["rerun"].run_id)
+    if rerun.data.params["champion_version_before"] == "none":
+        pytest.skip("neither cycle promoted a champion")
+    gates = json.loads(Path(client.download_artifacts(rerun.info.run_id, "gates.json"))
+                       .read_text())
+    pr_auc = next(g for g in gates["gates"] if g["name"] == "pr_auc")
+    assert not pr_auc["passed"]
+    assert pr_auc["sentence"].startswith(
+        "The champion's PR-AUC could not be measured on any week it did not learn from")
+    assert np.isnan(rerun.data.metrics["champion.pr_auc"])
+    # the second cycle's champion (v1, refit through the first cohort) saw none of its weeks
+    second = client.get_run(env["summaries"][1].run_id)
+    if "champion.pr_auc" in second.data.metrics:
+        assert not np.isnan(second.data.metrics["champion.pr_auc"])

@@ -157,3 +157,51 @@ def test_switched_off_there_is_no_tournament_and_the_fixed_lightgbm_trains(plant
     assert choose_model(train, calib, synthetic_leads.specs(), config, SEED) is None
     bundle = train_bundle(train, calib, synthetic_leads.specs(), config, seed=SEED, meta={})
     assert bundle.family == "lightgbm" and bundle.manifest["lightgbm"]["num_boost_round"] == 80
+
+
+def _entrant(family: str, losses: list[np.ndarray]):
+    from training.tournament import Entrant
+    return Entrant(family, [float(x.mean()) for x in losses], [0.5] * len(losses),
+                   [0.5] * len(losses), {}, 0.0, losses)
+
+
+def _result(entrants, tolerance: float = 0.0005, standard_errors: float = 1.0):
+    from training.tournament import TournamentResult
+    return TournamentResult(ModelChoice("blend"), entrants, pd.DataFrame(), ["a", "b", "c"],
+                            tolerance, standard_errors)
+
+
+def test_the_paired_standard_error_is_that_of_the_mean_of_fold_means():
+    from training.tournament import paired_se
+    rng = np.random.default_rng(0)
+    a = [rng.random(n) for n in (50, 80, 120)]
+    b = [x + rng.normal(0.01, 0.05, len(x)) for x in a]
+    pairs = list(zip(a, b, strict=True))
+    by_hand = np.sqrt(sum(np.var(x - y, ddof=1) / len(x) for x, y in pairs)) / 3
+    assert paired_se(_entrant("blend", a), _entrant("lightgbm", b)) == pytest.approx(by_hand)
+    # pairing matters: the same gap with a shared per-lead part has a smaller error
+    assert paired_se(_entrant("blend", a), _entrant("lightgbm", b)) < np.sqrt(
+        sum((np.var(x, ddof=1) + np.var(y, ddof=1)) / len(x) for x, y in pairs)) / 3
+
+
+def test_a_gap_within_noise_goes_to_the_simpler_model_and_a_real_gap_does_not():
+    rng = np.random.default_rng(1)
+    base = [rng.random(400) for _ in range(3)]
+    noise = [e - e.mean() for e in (rng.normal(0.0, 0.1, 400) for _ in range(3))]
+    blend = _entrant("blend", base)
+    # lightgbm worse by exactly 0.002 on average, with per-lead noise 0.1: the error is ~0.003
+    noisy = _entrant("lightgbm", [x + 0.002 + e for x, e in zip(base, noise, strict=True)])
+    result = _result([noisy, blend])
+    assert noisy.mean_log_loss - blend.mean_log_loss == pytest.approx(0.002)
+    assert result.tie_tolerance < 0.002 < result.allowance(noisy, blend)
+    assert result.simplest_within_noise() == "lightgbm"
+    result.choice = ModelChoice("lightgbm")
+    assert "tied with blend" in result.sentence() and "standard error" in result.sentence()
+    # the same gap measured without noise is real: the better model wins
+    steady = _entrant("lightgbm", [x + 0.002 for x in base])
+    assert _result([steady, blend]).simplest_within_noise() == "blend"
+    # with the rule off only the fixed tolerance counts
+    assert _result([noisy, blend], standard_errors=0.0).simplest_within_noise() == "blend"
+    won = _result([steady, blend])
+    won.choice = ModelChoice("blend")
+    assert "lower than lightgbm" in won.sentence()

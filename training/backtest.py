@@ -120,9 +120,14 @@ class Backtest:
                           "", model, *_cells(means), "")
         console.print(table)
         retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
-        if math.isfinite(retrained) and math.isfinite(once):
+        wins, later = self.wins("retrained", "trained_once", "brier")
+        if later == 0:
+            # in the first cycle the two are one model: no cycle says anything about retraining
+            console.print("No cycle after the first had leads to score, so nothing tells "
+                          "retraining every cycle from training once; give the backtest a span "
+                          "the store's history covers (an earlier --from, or fewer cycles).")
+        elif math.isfinite(retrained) and math.isfinite(once):
             verdict = "better" if retrained < once else "not better"
-            wins, later = self.wins("retrained", "trained_once", "brier")
             console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
                           f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
                           f"{later} cycles after the first (the two are the same model there).")

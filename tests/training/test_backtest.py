@@ -93,3 +93,17 @@ def test_on_drifted_data_retraining_every_cycle_beats_training_once(tmp_path, mo
     history = MlflowClient(config["mlflow"]["tracking_uri"]).get_metric_history(
         backtest.run_id, "trained_once.roc_auc")
     assert sorted(m.step for m in history) == [1, 2, 3]
+
+
+def test_no_verdict_on_retraining_when_no_cycle_after_the_first_was_scored():
+    # the later cycles had no leads to score: the two models are one model in the first cycle
+    rows = []
+    for cycle in (1, 2, 3):
+        for model in MODELS:
+            figures = {k: (0.12 if cycle == 1 else np.nan) for k, _, _ in METRICS}
+            rows.append({"cycle": cycle, "as_of": f"2026-0{cycle}-01",
+                         "leads": 280 if cycle == 1 else 0, "model": model, "in_band": "-",
+                         **figures})
+    text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+    assert "is not better than" not in text and "is better than" not in text
+    assert "No cycle after the first had leads to score" in text

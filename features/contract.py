@@ -9,6 +9,7 @@ and drops name and phone columns outright.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 TIMESTAMP = "TIMESTAMP"
@@ -117,6 +118,19 @@ ACTIVITY_TYPES = (
 OUTCOME_STAGES = ("sql", "opportunity", "closed_won", "closed_lost")
 
 # Columns holding personal data: never stored, never logged, never reported.
+# Words that name a column after a person or a way to reach one ("Lead Owner", "Sales Rep",
+# "Contact Phone"): such a column holding text is personal data (inspect proposes ignore; ingest
+# refuses to store it), a yes/no flag such as "Do Not Email" is not.
+PERSONAL_TOKENS = frozenset({"name", "email", "mail", "phone", "mobile", "agent", "manager",
+                             "owner", "rep", "contact", "person", "user", "address"})
+FLAG_VALUES = ("yes", "no", "true", "false", "y", "n", "0", "1")
+
+
+def name_tokens(name: str) -> set[str]:
+    """The lower-case words of a column name ("LeadOwner", "lead_owner" -> {"lead", "owner"})."""
+    return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
+
+
 PERSONAL_COLUMNS = frozenset(
     {"email", "first_name", "last_name", "name", "full_name", "phone", "mobile", "contact_name"}
 )

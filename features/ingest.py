@@ -21,7 +21,16 @@ from pathlib import Path
 
 import duckdb
 
-from features.contract import LEADS, PLACEHOLDERS, TABLES, TEXT, Table
+from features.contract import (
+    FLAG_VALUES,
+    LEADS,
+    PERSONAL_TOKENS,
+    PLACEHOLDERS,
+    TABLES,
+    TEXT,
+    Table,
+    name_tokens,
+)
 from features.export_files import contract_part, discover, read_export, table_of
 from features.export_v2 import v2_parts
 from features.flat_export import flat_export_parts
@@ -259,14 +268,18 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
         elif column not in CODE_COLUMNS and column != "email_domain":
             checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
                                  column, "email"))
+    flags = ", ".join(literal(v) for v in FLAG_VALUES)
     for attr in part.attributes:
         text = columns[attr.name]
         if attr.kind == "numeric":
             checks.append(_Check(f"{text} IS NOT NULL AND {_typed_name(text)} IS NULL",
                                  attr.name, "number", text))
-        else:
-            checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
-                                 attr.name, "email"))
+            continue
+        checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
+                             attr.name, "email"))
+        if name_tokens(attr.name) & PERSONAL_TOKENS:
+            # a person's name or number cannot be told from its value; a yes/no flag can
+            checks.append(_Check(f"lower({text}) NOT IN ({flags})", attr.name, "personal"))
     return checks
 
 
@@ -275,6 +288,10 @@ def _message(part: Part, row: int, check: _Check, value: object) -> str:
     if check.problem == "empty":
         return (f"{where}: no value, but every {part.table.name} row needs its {check.column}; "
                 "fill it in (or drop the row) and re-run.")
+    if check.problem == "personal":
+        return (f"{where}: a column named like personal data (a person, a phone, an address) "
+                "that holds text, and personal data is never stored; declare it ignore (it can "
+                "still join a lookup), or rename it if it names no person, and re-run.")
     if check.problem == "email":
         return (f"{where}: holds an e-mail address, and personal data is never stored; remove it "
                 "(an email column on leads is reduced to its domain) and re-run.")

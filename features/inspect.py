@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.contract import PERSONAL_TOKENS, name_tokens
 from features.export_files import _read_csv, _read_parquet, data_suffix, sniff_delimiter
 from leadscore.errors import LeadscoreError
 
@@ -36,8 +37,6 @@ POSITIVE_GUESSES = ("1", "yes", "true", "won", "converted", "closed won", "close
 POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile", "status", "stage",
                                  "tag", "tags", "rating", "disposition", "verdict", "reason",
                                  "close", "closed", "won", "lost", "result", "outcome", "notes"})
-PERSONAL_TOKENS = frozenset({"name", "email", "mail", "phone", "mobile", "agent", "manager",
-                             "owner", "rep", "contact", "person", "user", "address"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
@@ -69,10 +68,6 @@ class FileProfile:
     options: dict
     columns: list[Column]
     frame: pd.DataFrame
-
-
-def _tokens(name: str) -> set[str]:
-    return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
 
 
 def read_file(path: Path) -> FileProfile:
@@ -121,7 +116,7 @@ def _kind(values: pd.Series, rows: int) -> str:
         return "boolean"
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
         # unique whole numbers are an id only when named so (employees counts are numbers)
-        named = bool(_tokens(values.name or "") & ID_TOKENS)
+        named = bool(name_tokens(values.name or "") & ID_TOKENS)
         unique = distinct == rows and distinct > 50 and _integer_like(filled)
         return "id" if unique and named else "numeric"
     if distinct == rows and rows > 50:
@@ -149,7 +144,7 @@ def profile(file: FileProfile) -> None:
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
         # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
-        personal = bool(_tokens(name) & PERSONAL_TOKENS) and kind not in ("boolean", "numeric")
+        personal = bool(name_tokens(name) & PERSONAL_TOKENS) and kind not in ("boolean", "numeric")
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
             distinct=int(filled.nunique()), personal=personal,
@@ -198,7 +193,7 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
     for column in file.columns:
         if column.name == outcome:
             continue
-        if _tokens(column.name) & POST_CONTACT_TOKENS:
+        if name_tokens(column.name) & POST_CONTACT_TOKENS:
             column.leaks.append("named like a post-contact field: check when it is filled")
         if outcome is None or column.kind == "empty":
             continue

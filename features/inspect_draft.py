@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from features.contract import name_tokens
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
     Column,
     FileProfile,
     Inspection,
-    _tokens,
     quote,
 )
 
@@ -43,7 +43,7 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
             return "timestamp (created_at)", "{role: timestamp, as: created_at}"
         return "ignore (another date)", "ignore"
     if column.kind in ("numeric", "boolean"):
-        role = "intent" if _tokens(column.name) & INTENT_TOKENS else "fit"
+        role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
     if column.kind == "categorical":
         return "fit categorical", "{role: fit, kind: categorical}"

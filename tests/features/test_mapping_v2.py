@@ -515,3 +515,27 @@ def test_an_if_blank_stand_in_does_not_spoil_reading_day_first_dates(tmp_path):
     con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
     assert [str(d) for (d,) in con.execute("SELECT created_at FROM leads ORDER BY lead_id")
             .fetchall()] == ["2016-10-20 00:00:00", "2017-12-31 00:00:00", "2017-01-13 00:00:00"]
+
+
+def test_a_column_named_like_a_person_is_never_stored_as_a_feature(tmp_path):
+    # names are personal data: a "Lead Owner" column declared a feature would reach the store,
+    # the model's reasons and the report
+    folder = _write(tmp_path / "x", {"leads.csv": """
+        Id,Created,Lead Owner,Do Not Email,Channel
+        a,2026-01-02,Jane Doe,Yes,web
+        b,2026-01-03,John Roe,No,mail
+    """})
+    mapping = _mapping(folder, """
+        Id: id
+        Created: {role: timestamp, as: created_at}
+        Lead Owner: {role: fit, kind: categorical}
+        Do Not Email: post_outcome
+        Channel: {role: fit, kind: categorical}
+    """)
+    message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
+    assert "column Lead Owner" in message and "named like personal data" in message
+    assert "Jane" not in message and "ignore" in message
+    assert not (tmp_path / "s.duckdb").exists()
+    mapping.write_text(mapping.read_text().replace("Lead Owner: {role: fit, kind: categorical}",
+                                                   "Lead Owner: ignore"))
+    ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)  # yes/no flag ok

@@ -25,8 +25,16 @@ def monitor_text(result: Monitor) -> str:
                                             if len(ids) > 20 else "")
             what = "first touch" if name == "first_touch" else "disposition"
             lines.append(f"  overdue ({what}): {shown}")
-    lines.append(result.recommendation or "No limit crossed: no early review needed.")
+    lines.append(result.recommendation or _all_clear(f))
     return "\n".join(lines)
+
+
+def _all_clear(f: dict) -> str:
+    """No limit crossed: an all-clear only when some check had the data to judge."""
+    if any(f[name]["status"] == "ok" for name in CHECKS):
+        return "No limit crossed: no early review needed."
+    return ("No check had enough data to judge, so nothing says whether an early review is "
+            "needed; score new leads (API or leadscore score) and run it again.")
 
 
 def _count(n: int, what: str) -> str:

@@ -12,7 +12,15 @@ from features.label_policy import load_policy
 from leadscore.config import default_config, load_config
 from leadscore.errors import LeadscoreError
 from scoring.drift import MISSING, feature_bins, feature_psi, training_profile
-from scoring.monitor import EXIT_CROSSED, EXIT_OK, NO_PROFILE, MonitorInputs, monitor, wilson
+from scoring.monitor import (
+    CHECKS,
+    EXIT_CROSSED,
+    EXIT_OK,
+    NO_PROFILE,
+    MonitorInputs,
+    monitor,
+    wilson,
+)
 from scoring.monitor_text import monitor_line, monitor_text
 
 SINCE = datetime(2026, 9, 1)
@@ -220,3 +228,15 @@ def test_the_rescore_source_is_the_one_leadscore_rescore_logs():
     from training.rescore import SOURCE
 
     assert RESCORE_SOURCE == SOURCE
+
+
+def test_no_all_clear_when_no_check_had_data_to_judge():
+    # nothing served since the review: every check is "--", so nothing says "no review needed"
+    result = monitor(_inputs(0, 0), default_config())
+    assert not result.crossed
+    assert all(result.figures[name]["status"] in ("too_few", "no_data") for name in CHECKS)
+    last = monitor_text(result).splitlines()[-1]
+    assert "no early review needed" not in last
+    assert last.startswith("No check had enough data to judge")
+    judged = monitor_text(monitor(_inputs(60, 22), default_config())).splitlines()[-1]
+    assert judged == "No limit crossed: no early review needed."

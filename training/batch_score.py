@@ -206,6 +206,13 @@ def score_file(
     try:
         input_path = check_input(input_path)
         columns = input_columns(input_path)
+        others = [d for d in ";\t|" if len(columns) == 1 and d in columns[0]]
+        if others:
+            raise LeadscoreError(
+                f"{input_path.name} reads as one column although its header holds "
+                f"{others[0]!r}: leadscore score reads comma-separated CSV; save it with commas "
+                "(or as Parquet) and re-run."
+            )
         if "lead_id" not in columns:
             raise LeadscoreError(
                 f"{input_path.name} has no lead_id column: scores are written and logged by "

@@ -203,3 +203,11 @@ def test_columns_the_model_learned_from_but_the_file_lacks_are_named(bundle_dir,
     leads.rename(columns={"title": "Job Title"}).to_csv(source, index=False)
     message = score_file(source, tmp_path / "b.csv", default_config(), bundle_dir)
     assert "title is not in leads.csv" in message and "Job Title" not in message
+
+
+def test_a_semicolon_file_is_told_apart_from_one_without_lead_id(bundle_dir, tmp_path):
+    source = tmp_path / "leads.csv"
+    _input_frame(4).to_csv(source, index=False, sep=";")
+    with pytest.raises(LeadscoreError, match="reads as one column") as info:
+        score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
+    assert "';'" in str(info.value) and "comma" in str(info.value)

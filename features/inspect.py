@@ -89,6 +89,15 @@ def read_file(path: Path) -> FileProfile:
                     raise
         options = {"delimiter": delimiter, "encoding": encoding}
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
+    seen: set[str] = set()
+    for name in table.column_names:
+        if name.strip().lower() in seen:
+            raise LeadscoreError(f"{path.name} has the column {name.strip()!r} twice: keep one "
+                                 "and re-run.")
+        seen.add(name.strip().lower())
+    if table.num_rows == 0:
+        raise LeadscoreError(f"{path.name} has no rows, only a header: export the leads too "
+                             "and re-run.")
     # a Parquet blank is a null; profiles count blanks as "", as a CSV reads them
     frame = table.to_pandas().fillna("").apply(lambda s: s.str.strip())
     return FileProfile(path=path, rows=len(frame), read=read, options=options, columns=[],

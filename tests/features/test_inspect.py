@@ -143,3 +143,15 @@ def test_outcome_values_neither_positive_nor_negative_are_not_silently_negatives
     assert "Open is neither positive nor negative" in text and "still_open" in text
     plain = draft(inspect([path], outcome="Stage", positive=["Won"]))
     assert "neither positive nor negative" not in plain  # no --negative: the rest are negatives
+
+
+def test_a_repeated_column_or_a_file_without_rows_is_one_sentence(tmp_path):
+    twice = tmp_path / "twice.csv"
+    twice.write_text("Id,Stage,Notes,Notes\na,Won,x,y\nb,Lost,z,w\n")
+    result = CliRunner().invoke(cli, ["inspect", str(twice), "--outcome", "Stage"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "has the column 'Notes' twice" in result.output
+    header = tmp_path / "header.csv"
+    header.write_text("Id,Stage\n")
+    result = CliRunner().invoke(cli, ["inspect", str(header), "--outcome", "Stage"])
+    assert result.exit_code == 1 and "has no rows" in result.output

@@ -108,8 +108,13 @@ class ReviewSummary:
                 "the deployed version is refit on every matured week with the same parameters "
                 f"and trees, {self.deployment.get('calibration_method', 'platt')}-calibrated on "
                 "the validation cohort (its column shows cross-fitted scores of that cohort).")
-        table = Table(title="Same validation cohort, every model", title_justify="left",
-                      show_edge=False, pad_edge=False)
+        title = "Same validation cohort, every model"
+        scoped = [(name, m["compared_weeks"]) for name, m in self.models.items()
+                  if m.get("compared_weeks") is not None]
+        for name, weeks in scoped:  # a champion that learned from the cohort's older weeks
+            title += (f" (the {name}: only the {weeks:.0f} week{'s' if weeks != 1 else ''} "
+                      "it never learned from)")
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("")
         for name in self.models:
             table.add_column(name, justify="right")

@@ -271,3 +271,12 @@ def test_the_champion_column_says_when_it_covers_only_the_weeks_it_never_learned
     columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
     assert columns[1] == "champion (only the 4 weeks it never learned from)"
     assert columns[2] == "logistic baseline"
+
+
+def test_the_command_line_table_says_when_the_champion_covers_fewer_weeks():
+    summary = _console_summary(evidence_passed=True)
+    assert "Same validation cohort, every model" in str(summary)
+    assert "every model (" not in str(summary)  # no champion: nothing to qualify
+    summary.models["champion v1"] = {"roc_auc": 0.6, "compared_weeks": 4.0}
+    assert ("Same validation cohort, every model (the champion v1: only the 4 weeks it never "
+            "learned from)") in " ".join(str(summary).split())

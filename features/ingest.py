@@ -28,6 +28,7 @@ from features.contract import (
     PLACEHOLDERS,
     TABLES,
     TEXT,
+    TIMESTAMP,
     Table,
     name_tokens,
 )
@@ -286,8 +287,11 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
 def _message(part: Part, row: int, check: _Check, value: object) -> str:
     where = f"{part.export.where(row)}, column {_label(part, check.column)}"
     if check.problem == "empty":
+        stand_in = (", or give the column if_blank: DATE in a v2 mapping (the day to count "
+                    "from where it is blank)" if part.table.types[check.column] == TIMESTAMP
+                    else "")
         return (f"{where}: no value, but every {part.table.name} row needs its {check.column}; "
-                "fill it in (or drop the row) and re-run.")
+                f"fill it in (or drop the row){stand_in}, and re-run.")
     if check.problem == "personal":
         return (f"{where}: a column named like personal data (a person, a phone, an address) "
                 "that holds text, and personal data is never stored; declare it ignore (it can "

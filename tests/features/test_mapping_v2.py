@@ -539,3 +539,14 @@ def test_a_column_named_like_a_person_is_never_stored_as_a_feature(tmp_path):
     mapping.write_text(mapping.read_text().replace("Lead Owner: {role: fit, kind: categorical}",
                                                    "Lead Owner: ignore"))
     ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)  # yes/no flag ok
+
+
+def test_a_blank_creation_date_points_to_if_blank(tmp_path):
+    # Maven's Prospecting deals have no engage_date: the fix is if_blank, not dropping them
+    folder = _write(tmp_path / "x", {"leads.csv": "Id,Engaged\na,2017-01-02\nb,\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Engaged: {role: timestamp, as: created_at}
+    """)
+    message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
+    assert "leads.csv line 3, column Engaged: no value" in message and "if_blank:" in message

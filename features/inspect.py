@@ -250,6 +250,7 @@ class Inspection:
     positive: list[str]
     text: str
     negative: list[str] = field(default_factory=list)
+    outcome_date: str | None = None
 
 
 def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] | None = None,
@@ -278,7 +279,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
                              f"{main.path.name}; name it as its header reads.")
     propose(files, main, outcome, positive or [], negative or [])
     text = render(files, main, outcome, positive or [], negative or [])
-    return Inspection(files, main, outcome, list(positive or []), text, list(negative or []))
+    return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),
+                      outcome_date)
 
 
 def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:

@@ -100,12 +100,13 @@ def draft(found: Inspection) -> str:
                   "end: \"YYYY-MM-DD\"}", ""]
     lines.append("files:")
     for file in sorted(files, key=lambda f: f is not main):
-        lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative)
+        lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative,
+                             found.outcome_date)
     return "\n".join(lines) + "\n"
 
 
 def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
-                negative) -> list[str]:
+                negative, outcome_date) -> list[str]:
     key = file.options.get("key")
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column matches a main-file column with one row per "
@@ -143,7 +144,9 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                         "      # If such leads are still open, declare this column a "
                         "disposition_reason with reason code still_open (no label; "
                         "docs/ingestion.md, Maven CRM)."]
-            out.append(f"      {quote(column.name)}: {{role: outcome, after_days: 0, values: "
+            # dated by --outcome-date where given; else at creation, which the user must check
+            when = f"date: {quote(outcome_date)}" if outcome_date else "after_days: 0"
+            out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
         out.append(f"      {quote(column.name)}: {spec}{note}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
 from features.mapping_v2 import load_any
@@ -155,3 +157,19 @@ def test_a_repeated_column_or_a_file_without_rows_is_one_sentence(tmp_path):
     header.write_text("Id,Stage\n")
     result = CliRunner().invoke(cli, ["inspect", str(header), "--outcome", "Stage"])
     assert result.exit_code == 1 and "has no rows" in result.output
+
+
+def test_the_outcome_date_dates_the_drafted_outcome(export, tmp_path):
+    # --outcome-date names when the outcome happened: the draft must date it so, not at creation
+    found = inspect([export], outcome="Result", positive=["yes"], outcome_date="Result Date")
+    path = tmp_path / "draft.yaml"
+    path.write_text(draft(found))
+    outcome = load_any(path).main.columns["Result"]
+    assert outcome.date == "Result Date"
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=path)  # the draft ingests as it stands
+    con = duckdb.connect(str(store), read_only=True)
+    first = con.execute("SELECT lead_id, occurred_at FROM outcomes ORDER BY lead_id LIMIT 1"
+                        ).fetchone()
+    frame = pd.read_csv(export, sep=";", dtype=str).set_index("Deal ID")
+    assert str(first[1])[:10] == frame.loc[first[0], "Result Date"]

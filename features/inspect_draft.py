@@ -93,9 +93,14 @@ def draft(found: Inspection) -> str:
     id_column = next((c.name for c in main.columns if c.spec == "id"), None)
     created = any("created_at" in c.spec for c in main.columns)
     if not created:
-        order = id_column or "ROW ORDER COLUMN"
+        # a running number (X Education's Lead Number) tells the order leads arrived in; a
+        # random id (a UUID) does not
+        running = next((c.name for c in main.columns if c.kind == "id"
+                        and main.frame[c.name].str.fullmatch(r"\d+").all()), None)
+        order = running or id_column or "ROW ORDER COLUMN"
         lines += ["# No date column: leads are spread over the export's period in the order of a "
-                  "column.", "# Set start and end to the period the export covers.",
+                  "column;", f"# check that this column grows with time ({order} was guessed). "
+                  "Set start and end to the period the export covers.",
                   f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
                   "end: \"YYYY-MM-DD\"}", ""]
     lines.append("files:")

@@ -173,3 +173,20 @@ def test_the_outcome_date_dates_the_drafted_outcome(export, tmp_path):
                         ).fetchone()
     frame = pd.read_csv(export, sep=";", dtype=str).set_index("Deal ID")
     assert str(first[1])[:10] == frame.loc[first[0], "Result Date"]
+
+
+def test_without_dates_the_draft_orders_leads_by_a_running_number_not_a_random_id(tmp_path):
+    # X Education: Prospect ID is a random UUID, Lead Number grows with time
+    rng = np.random.default_rng(5)
+    n = 120
+    frame = pd.DataFrame({
+        "Prospect ID": [f"{rng.integers(1 << 60):016x}-{i}" for i in range(n)],
+        "Lead Number": [str(660000 + 3 * i) for i in range(n)],
+        "Origin": rng.choice(["api", "form"], n),
+        "Converted": rng.choice(["0", "1"], n),
+    })
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    text = draft(inspect([path], outcome="Converted"))
+    assert "created_at: {from_order: Lead Number," in text
+    assert "check that this column grows with time" in text

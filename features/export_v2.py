@@ -66,9 +66,13 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
             assigned[spec.name] = path
     absent = [s.path for s in mapping.files.values() if s.name not in assigned]
     if absent:
+        # a file given under another name (renamed, or a Parquet copy) is the likely one
+        given = (f" (given but not named by it: {capped([repr(p) for p in passed_over])}; "
+                 "rename the file or set its path: in the mapping)" if passed_over else "")
         raise LeadscoreError(
             f"The mapping {mapping.path} names file(s) {capped([repr(a) for a in absent])} that "
-            "are not among the files given; pass the export's folder (or every file) and re-run."
+            f"are not among the files given{given}; pass the export's folder (or every file) "
+            "and re-run."
         )
     if passed_over:
         notes.append(f"not named by the mapping, passed over: {capped(passed_over)}")

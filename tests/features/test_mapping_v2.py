@@ -550,3 +550,15 @@ def test_a_blank_creation_date_points_to_if_blank(tmp_path):
     """)
     message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
     assert "leads.csv line 3, column Engaged: no value" in message and "if_blank:" in message
+
+
+def test_a_renamed_file_is_named_beside_the_one_the_mapping_expects(tmp_path):
+    # the folder was given: the file is there under another name, so say which
+    folder = _write(tmp_path / "x", {"Leads (export 2).csv": "Id,Created\na,2024-01-01\n"})
+    mapping = _mapping(folder, """
+        Id: id
+        Created: {role: timestamp, as: created_at}
+    """)
+    message = _fails([folder], tmp_path / "s.duckdb", mapping)
+    assert "'leads.csv'" in message and "'Leads (export 2).csv'" in message
+    assert "path:" in message

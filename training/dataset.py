@@ -157,6 +157,14 @@ def split(
         or nv < MIN_VALID_LEADS or pv < MIN_VALID_SQLS
     ):
         n, p = _counts(frame)
+        if n and not p:
+            # more history would not help: the mapping or the policy never yields a positive
+            raise LeadscoreError(
+                f"Insufficient evidence: the store has {n:,} matured labelled leads (0 SQLs): no "
+                "lead has a positive label, so check that the mapping maps the outcome's "
+                "positive value to a stage (or a disposition to a positive reason code of the "
+                "label policy) and re-ingest."
+            )
         raise LeadscoreError(
             f"Insufficient evidence: the store has {n:,} matured labelled leads ({p:,} SQLs) in "
             f"{len(cohorts)} weekly cohorts, split into training {nt:,} ({pt:,} SQLs), "

@@ -81,3 +81,13 @@ def test_assemble_keeps_matured_labels_with_features_as_of_scoreable_at(store):
     assert summary["assembled_positives"] == frame["label"].sum()
     assert summary["unmatured_open_leads"] > 0  # reported, never learned from
     assert frame["source"].dropna().str.fullmatch(r"[0-9a-z_]+").all()  # normalised feature
+
+
+def test_a_store_without_a_single_positive_says_to_check_the_mapping():
+    # every outcome mapped to none: more history would not help, the mapping would
+    frame = synthetic.leads(3000, seed=3, weeks=20).assign(label=0)
+    with pytest.raises(LeadscoreError) as info:
+        split(_data(frame), 4)
+    message = str(info.value)
+    assert "(0 SQLs)" in message and "no lead has a positive label" in message
+    assert "positive" in message and message.count(". ") == 0

@@ -65,7 +65,8 @@ _EXAMPLES = {
     "timestamp": "is not a timestamp; use ISO 8601 like 2026-03-01T14:05:00 (or, in a v2 "
                  "mapping, state the column's format: or day_first: true) and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
-    "number": "is not a number; write it like 1250.5 (no thousands separators) and re-run",
+    "number": "is not a number; write it like 1250.5 (no thousands separators), or read "
+              "decimal commas with decimal: \",\" in a v2 mapping, and re-run",
 }
 
 

@@ -216,3 +216,13 @@ def test_an_exact_duplicate_row_of_a_flat_export_without_dates_collapses_into_on
     start, step = datetime(2020, 1, 1), timedelta(days=30) / 3
     assert [created[i] for i in ("9", "10", "100", "1000")] == [
         start, start + step, start + 2 * step, datetime(2020, 1, 31)]
+
+
+def test_a_decimal_comma_under_v1_points_to_the_v2_option(tmp_path):
+    text = FLAT.replace("100,p-1,Google,India,3,", '100,p-1,Google,India,"2,5",')
+    export = write(tmp_path / "export.csv", text)
+    mapping = write(tmp_path / "tiny.yaml", MAPPING)
+    with pytest.raises(LeadscoreError) as info:
+        ingest_paths([export], tmp_path / "store.duckdb", mapping)
+    assert "'2,5' is not a number" in str(info.value)
+    assert 'decimal: ","' in str(info.value)

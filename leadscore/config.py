@@ -45,7 +45,11 @@ def load_config(path: str | Path | None = None, *, store: str | Path | None = No
         try:
             user = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise LeadscoreError(f"Config file {path} is not valid YAML ({exc}): fix it.") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise LeadscoreError(f"Config file {path} is not valid YAML ({where}{problem}): fix "
+                                 "it and re-run.") from None
         if not isinstance(user, dict):
             raise LeadscoreError(f"Config file {path} must hold a YAML mapping of settings.")
         unknown = sorted(set(user) - set(config))
@@ -54,7 +58,9 @@ def load_config(path: str | Path | None = None, *, store: str | Path | None = No
                 f"Config file {path} has unknown section(s) {', '.join(unknown)}: "
                 f"use only {', '.join(sorted(config))}."
             )
+        _check_keys(user, config, path)
         config = _merge(config, user)
+        _check_review(config, path)
     else:
         user = {}
     if os.environ.get("LEADSCORE_STORE"):
@@ -85,6 +91,57 @@ _LIMITS: dict[str, dict[str, tuple[float, float | None, bool]]] = {
         "refresh_s": (1.0, None, False),
     },
 }
+
+
+# settings whose keys are free: LightGBM takes any of its own parameters
+_OPEN = frozenset({"cycle.lightgbm"})
+
+# review settings: (lowest allowed, highest allowed, whole number?)
+_REVIEW_LIMITS = {
+    ("labels", "maturity_days"): (1, None, True),
+    ("cycle", "validation_weeks"): (1, None, True),
+    ("cycle", "max_mql_share"): (0.0, 1.0, False),
+    ("cycle", "bootstrap_rounds"): (1, None, True),
+}
+
+
+def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,
+                prefix: str = "") -> None:
+    """Every key of the user's file is a setting the defaults know: a misspelt one would be
+    ignored while the user believes it took."""
+    for key, value in user.items():
+        name = f"{prefix}{key}"
+        if prefix and key not in defaults:
+            known = ", ".join(str(k) for k in defaults)
+            raise LeadscoreError(f"Config file {path}: {name} is not a setting; "
+                                 f"{prefix.rstrip('.')} has {known}.")
+        default = defaults.get(key)
+        if isinstance(default, dict) and name not in _OPEN:
+            if not isinstance(value, dict):
+                raise LeadscoreError(f"Config file {path}: {name} must be a mapping of settings "
+                                     f"({', '.join(str(k) for k in default)}).")
+            _check_keys(value, default, path, f"{name}.")
+
+
+def _check_review(config: dict[str, Any], path: Path) -> None:
+    """The review settings a team edits first hold numbers in range, and the band is a pair of
+    fractions: a band written in percent (60-85) would make every threshold infeasible."""
+    for (section, key), (low, high, whole) in _REVIEW_LIMITS.items():
+        value = config[section].get(key)
+        kind = "a whole number" if whole else "a number"
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or (whole and value != int(value)) or value < low
+                or (high is not None and value > high)):
+            span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; it must be "
+                                 f"{kind} {span}.")
+    band = config["cycle"].get("band") or {}
+    low, high = band.get("min"), band.get("max")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+    if not numbers or not 0 < low < high <= 1:
+        raise LeadscoreError(f"Config file {path}: cycle.band is {band!r}; give min and max as "
+                             "fractions with 0 < min < max <= 1, e.g. {min: 0.60, max: 0.85} "
+                             "for 60%-85%.")
 
 
 def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> None:

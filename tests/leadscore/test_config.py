@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from leadscore.config import default_config, load_config
+from leadscore.errors import LeadscoreError
 
 
 def test_each_history_store_gets_its_own_live_store_unless_the_config_names_one(tmp_path,
@@ -18,3 +21,37 @@ def test_each_history_store_gets_its_own_live_store_unless_the_config_names_one(
     named = tmp_path / "named.yaml"
     named.write_text("store: data/x.duckdb\nlive: {url: 'postgresql+psycopg://u@h/db'}\n")
     assert load_config(named)["live"]["url"] == "postgresql+psycopg://u@h/db"
+
+
+def _fails(tmp_path, text: str) -> str:
+    path = tmp_path / "my.yaml"
+    path.write_text(text)
+    with pytest.raises(LeadscoreError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_misspelt_setting_is_an_error_naming_it(tmp_path):
+    # a typo silently ignored would leave the user believing the setting took
+    message = _fails(tmp_path, "cycle:\n  validaton_weeks: 4\n")
+    assert "cycle.validaton_weeks" in message and "validation_weeks" in message
+    assert "labels.maturity_dayz" in _fails(tmp_path, "labels:\n  maturity_dayz: 60\n")
+    path = tmp_path / "ok.yaml"  # LightGBM takes any of its own parameters
+    path.write_text("cycle:\n  lightgbm: {max_depth: 4}\n")
+    assert load_config(path)["cycle"]["lightgbm"]["max_depth"] == 4
+
+
+def test_settings_a_review_reads_are_checked_for_range(tmp_path):
+    message = _fails(tmp_path, "labels:\n  maturity_days: thirty\n")
+    assert "labels.maturity_days is 'thirty'" in message
+    message = _fails(tmp_path, "cycle:\n  band: {min: 60, max: 85}\n")
+    assert "cycle.band" in message and "0.60" in message
+    assert "cycle.band" in _fails(tmp_path, "cycle:\n  band: {min: 0.5, max: 0.4}\n")
+    assert "cycle.validation_weeks" in _fails(tmp_path, "cycle:\n  validation_weeks: 0\n")
+
+
+def test_a_yaml_error_is_one_line_with_its_place(tmp_path):
+    message = _fails(tmp_path, "cycle: [1,2\n")
+    assert "is not valid YAML" in message and "line 2" in message

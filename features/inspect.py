@@ -266,17 +266,24 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     if outcome is not None and outcome not in main.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
                              "outcome column as its header reads.")
+    if outcome_date is not None and outcome_date not in main.frame.columns:
+        raise LeadscoreError(f"--outcome-date {outcome_date!r} is not a column of "
+                             f"{main.path.name}; name it as its header reads.")
     if outcome is not None:
         values = main.frame[outcome].str.lower()
+        present = {v for v in values.unique() if v}
+        for option, given in (("--positive", positive), ("--negative", negative)):
+            for value in given or []:
+                if value.lower() not in present:
+                    shown = ", ".join(sorted(v for v in main.frame[outcome].unique() if v)[:10])
+                    raise LeadscoreError(f"{option} {value!r} is not a value of {outcome} (its "
+                                         f"values include {shown}); name one as it is written.")
         if not positive:
             positive = [v for v in values.unique() if v in POSITIVE_GUESSES][:1]
         if not positive:
             raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
                                  "(e.g. --positive Won); none reads as yes, 1, won or converted.")
     leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
-    if outcome_date is not None and outcome_date not in main.frame.columns:
-        raise LeadscoreError(f"--outcome-date {outcome_date!r} is not a column of "
-                             f"{main.path.name}; name it as its header reads.")
     propose(files, main, outcome, positive or [], negative or [])
     text = render(files, main, outcome, positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),

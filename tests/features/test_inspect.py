@@ -15,6 +15,7 @@ from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
 from features.mapping_v2 import load_any
+from leadscore.errors import LeadscoreError
 
 REPO = Path(__file__).resolve().parents[2]
 X_EDUCATION = REPO.parent / "shared/datasets/x-education/Leads.csv"
@@ -190,3 +191,14 @@ def test_without_dates_the_draft_orders_leads_by_a_running_number_not_a_random_i
     text = draft(inspect([path], outcome="Converted"))
     assert "created_at: {from_order: Lead Number," in text
     assert "check that this column grows with time" in text
+
+
+def test_a_wrong_outcome_date_or_value_is_one_sentence(export):
+    with pytest.raises(LeadscoreError, match="--outcome-date 'Nope' is not a column"):
+        inspect([export], outcome="Result", outcome_date="Nope")
+    with pytest.raises(LeadscoreError, match="--positive 'yess' is not a value of Result") as info:
+        inspect([export], outcome="Result", positive=["yess"])
+    assert "yes" in str(info.value) and "no" in str(info.value)
+    with pytest.raises(LeadscoreError, match="--negative 'maybe' is not a value of Result"):
+        inspect([export], outcome="Result", positive=["yes"], negative=["maybe"])
+    assert inspect([export], outcome="Result", positive=["YES"]).positive == ["YES"]

@@ -7,7 +7,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.schemas import MAX_ACTIVITIES, MAX_LEADS, EventTime, Lead, Text, Timestamp
+from serving.schemas import (
+    MAX_ACTIVITIES,
+    MAX_LEADS,
+    EventTime,
+    Lead,
+    Listed,
+    Text,
+    Timestamp,
+)
 
 _STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
 _ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
@@ -32,15 +40,17 @@ class EventsRequest(BaseModel):
 
     model_config = _STRICT
 
-    leads: list[Lead] = Field(
-        default_factory=list, max_length=MAX_LEADS,
-        description=(f"0 to {MAX_LEADS:,} lead upserts: the fields sent replace the stored ones "
-                     "(others are kept); a lead's `activities` are stored with it; `as_of` is "
-                     "ignored; `email` is reduced to its domain and never stored."),
+    leads: Listed(Lead, max_items=MAX_LEADS) = Field(
+        default_factory=list,
+        description=(f"0 to {MAX_LEADS:,} lead upserts (null: none): the fields sent replace "
+                     "the stored ones (others are kept); a lead's `activities` are stored with "
+                     "it; `as_of` is ignored; `email` is reduced to its domain and never "
+                     "stored."),
     )
-    activities: list[LeadActivity] = Field(
-        default_factory=list, max_length=MAX_ACTIVITIES,
-        description=f"0 to {MAX_ACTIVITIES:,} activities, keyed by (lead, time, type).",
+    activities: Listed(LeadActivity, max_items=MAX_ACTIVITIES) = Field(
+        default_factory=list,
+        description=(f"0 to {MAX_ACTIVITIES:,} activities (null: none), keyed by (lead, time, "
+                     "type)."),
     )
 
 

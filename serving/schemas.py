@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -61,6 +62,22 @@ Timestamp = Annotated[EventTime, AfterValidator(_as_utc)]
 """A lead's timestamp, in UTC."""
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 AttributeValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | bool | None
+
+
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _empty_dict_if_null(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def Listed(kind: Any, *, max_items: int) -> Any:  # noqa: N802 - used as a type
+    """A list of at most ``max_items`` where JSON ``null`` means empty: CRM webhooks send null
+    for every empty property. The OpenAPI document says both (array or null)."""
+    bounded = Annotated[list[kind], Field(max_length=max_items)]  # type: ignore[valid-type]
+    return Annotated[bounded, BeforeValidator(_empty_if_null,
+                                              json_schema_input_type=bounded | None)]
 
 _INPUT = ConfigDict(hide_input_in_errors=True, coerce_numbers_to_str=True, extra="ignore")
 _OUTPUT = ConfigDict(hide_input_in_errors=True)
@@ -106,6 +123,11 @@ class Activity(TypedDict):
         ),
         examples=["2026-10-30T10:00:00Z"],
     )]
+
+
+_AttributeMap = dict[Annotated[str, Field(max_length=200)], AttributeValue]
+Attributes = Annotated[_AttributeMap, BeforeValidator(
+    _empty_dict_if_null, json_schema_input_type=_AttributeMap | None)]
 
 
 class Lead(BaseModel):
@@ -154,16 +176,15 @@ class Lead(BaseModel):
     mql_at: Timestamp | None = Field(
         default=None, description="When the lead became an MQL, if it has.", examples=[None]
     )
-    activities: list[Activity] = Field(
+    activities: Listed(Activity, max_items=MAX_ACTIVITIES) = Field(
         default_factory=list,
-        max_length=MAX_ACTIVITIES,
-        description="The lead's intent events; an empty list is normal (fit-only lead).",
+        description="The lead's intent events; an empty list (or null) is normal (fit-only lead).",
     )
-    attributes: dict[Annotated[str, Field(max_length=200)], AttributeValue] = Field(
+    attributes: Attributes = Field(
         default_factory=dict,
         description=(
             "Extra fit/intent columns a mapping declared (for example form answers); names the "
-            "model does not know are ignored."
+            "model does not know are ignored; null is none."
         ),
         examples=[{"lead_origin": "Landing Page Submission"}],
     )

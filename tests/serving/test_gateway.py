@@ -107,3 +107,21 @@ def test_api_keys_are_comma_separated_and_compared_exactly():
 ])
 def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_a_null_list_or_object_reads_as_empty():
+    """CRM webhooks send null for every empty property: null activities, attributes, leads."""
+    request = validate_request(json.dumps({"leads": [
+        {"lead_id": "a", "activities": None, "attributes": None}]}).encode(), SCORE_ROUTE)
+    assert request.leads[0].activities == [] and request.leads[0].attributes == {}
+    events = validate_request(b'{"leads": null, "activities": null}',
+                              post_routes(LeadScorer)["/events"])
+    assert events.leads == [] and events.activities == []
+
+
+def test_the_openapi_schema_says_null_is_accepted_and_keeps_the_limits():
+    lead = SCORE_ROUTE.model.model_json_schema()["$defs"]["Lead"]["properties"]
+    kinds = {s.get("type") for s in lead["activities"]["anyOf"]}
+    assert kinds == {"array", "null"}
+    assert [s["maxItems"] for s in lead["activities"]["anyOf"] if "maxItems" in s] == [10_000]
+    assert {s.get("type") for s in lead["attributes"]["anyOf"]} == {"object", "null"}

@@ -7,6 +7,7 @@ It does, in order, for each HTTP request:
    configured, turns away any client that is not on this machine (403);
 3. for every POST route, from one table (``post_routes``: each BentoML API's route and its
    Pydantic input model): checks the media type (415), reads the body with a size cap (413),
+   decodes it (gzip/deflate, a declared charset, a byte-order mark: 400/415 naming the header),
    parses and validates it against the route's model (400 malformed JSON, 413 too many leads,
    422 anything else, each naming the field), then hands the validated request (in the ASGI
    scope) and the untouched body on to BentoML, which uses the former instead of parsing again
@@ -23,9 +24,11 @@ rejected value is never logged and never echoed (the models also set ``hide_inpu
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import traceback
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +55,12 @@ MAX_LISTED_ERRORS = 20
 VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+BOM = b"\xef\xbb\xbf"
+ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
+              "deflate": 32 + zlib.MAX_WBITS}
+"""``Content-Encoding`` values read, and zlib's window for each (deflate: a zlib stream; 32+
+lets zlib take a gzip header too, as some clients label gzip ``deflate``)."""
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
                   "report it if it persists.")
 
@@ -122,6 +131,11 @@ def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) 
     try:
         request = route.model.model_validate_json(body)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid" and not _is_utf8(body):
+            raise RequestRejected(
+                400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "
+                     "charset in Content-Type (`application/json; charset=ISO-8859-1`)."
+            ) from None
         raise _rejection(exc, route, max_leads) from None
     if route.batch_field and len(getattr(request, route.batch_field)) > max_leads:
         raise _too_many(max_leads, route.batch_field)
@@ -252,11 +266,12 @@ class Gateway:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
-        body = await self._read_body(receive)
+        body = self._decoded(await self._read_body(receive), headers)
         request = validate_request(body, route, self.max_leads)
         # BentoML takes the validated request from the scope instead of parsing the body again
         # (``serving.service.GatewayInput``); the body still follows for anything that reads it
-        await self.app({**_as_json(scope), VALIDATED_KEY: request}, _replay(body, receive), send)
+        await self.app({**_as_json(scope, len(body)), VALIDATED_KEY: request},
+                       _replay(body, receive), send)
 
     def _check_caller(self, scope: Scope) -> None:
         if self.keys:
@@ -278,6 +293,48 @@ class Gateway:
             413, f"The body is larger than {self.max_body_bytes:,} bytes: split the batch."
         )
 
+    def _decoded(self, body: bytes, headers: Mapping[str, str]) -> bytes:
+        """The body as UTF-8 JSON text: decompressed (``Content-Encoding`` gzip or deflate, the
+        size cap applied to the result), transcoded from the charset ``Content-Type`` names, a
+        byte-order mark dropped (Windows clients send one)."""
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            body = self._decompress(body, encoding)
+        charset = _charset(headers.get("content-type", ""))
+        if charset is not None and charset not in UTF8_NAMES:
+            try:
+                body = body.decode(codecs.lookup(charset).name).encode("utf-8")
+            except LookupError:
+                raise RequestRejected(
+                    415, "Unknown charset in Content-Type: send UTF-8 JSON "
+                         "(`Content-Type: application/json`).") from None
+            except UnicodeDecodeError:
+                raise RequestRejected(
+                    400, "The body does not read as the charset its Content-Type names: send "
+                         "UTF-8 JSON, or name the charset it is in.") from None
+        return body.removeprefix(BOM)
+
+    def _decompress(self, body: bytes, encoding: str) -> bytes:
+        wbits = ZLIB_WBITS.get(encoding)
+        if wbits is None:
+            raise RequestRejected(
+                415, "Unsupported Content-Encoding: send the body uncompressed, or compressed "
+                     "with `Content-Encoding: gzip`.")
+        inflater = zlib.decompressobj(wbits)
+        try:
+            # never inflate more than the cap (a few kB of gzip can expand to gigabytes)
+            out = inflater.decompress(body, self.max_body_bytes + 1)
+            if len(out) > self.max_body_bytes:
+                raise self._too_large()
+            out += inflater.flush()
+        except zlib.error:
+            out = b""
+        if not inflater.eof:
+            raise RequestRejected(
+                400, f"The body is not valid {encoding} data, as its Content-Encoding says: "
+                     "compress the whole body, or drop the header and send it uncompressed.")
+        return out
+
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
@@ -294,16 +351,36 @@ class Gateway:
                 return b"".join(chunks)
 
 
+def _charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of a Content-Type, lower-cased; None when absent."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower() or None
+    return None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _reads_as_json(media_type: str) -> bool:
     """JSON, or what a client sends when it forgets the header (curl -d: form-urlencoded)."""
     return media_type in JSON_TOLERATED or media_type.endswith("+json")
 
 
-def _as_json(scope: Scope) -> Scope:
+def _as_json(scope: Scope, length: int) -> Scope:
     """The scope with ``Content-Type: application/json``, so BentoML parses the body as JSON
-    whatever the client declared (BentoML would hand form-urlencoded to its multipart parser)."""
-    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"content-type"]
-    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+    whatever the client declared (BentoML would hand form-urlencoded to its multipart parser),
+    and the headers of the decoded body it is handed (no Content-Encoding, its own length)."""
+    headers = [(k, v) for k, v in scope.get("headers", ())
+               if k.lower() not in (b"content-type", b"content-encoding", b"content-length")]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json"),
+                                 (b"content-length", str(length).encode())]}
 
 
 def _headers(status: int) -> list[tuple[bytes, bytes]]:

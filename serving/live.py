@@ -200,7 +200,12 @@ class LiveLoop:
         for lead in request.leads:
             activities += [{"lead_id": lead.lead_id, "activity_type": a["activity_type"],
                             "occurred_at": naive_utc(a["occurred_at"])} for a in lead.activities]
-        self.store.write(leads=[lead_row(lead) for lead in request.leads], activities=activities)
+        # several upserts of one lead in a request apply in order, each setting its own fields
+        # (the store keeps one row per lead and statement: the last would drop the others')
+        rows: dict[str, dict[str, Any]] = {}
+        for lead in request.leads:
+            rows[lead.lead_id] = {**rows.get(lead.lead_id, {}), **lead_row(lead)}
+        self.store.write(leads=list(rows.values()), activities=activities)
         return {"leads": len(request.leads), "activities": len(activities), "dispositions": 0,
                 "outcomes": 0}
 

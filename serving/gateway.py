@@ -24,11 +24,9 @@ rejected value is never logged and never echoed (the models also set ``hide_inpu
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import traceback
-import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +34,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from serving.auth import api_keys, is_authorized, is_loopback
+from serving.body import decode_body, is_utf8
+from serving.errors import RequestRejected, error_body, too_large
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 logger = logging.getLogger("leadscore.serving")
@@ -55,36 +55,15 @@ MAX_LISTED_ERRORS = 20
 VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
-UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-BOM = b"\xef\xbb\xbf"
-ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
-              "deflate": 32 + zlib.MAX_WBITS}
-"""``Content-Encoding`` values read, and zlib's window for each (deflate: a zlib stream; 32+
-lets zlib take a gzip header too, as some clients label gzip ``deflate``)."""
+NOT_FOUND = "No such endpoint: see /docs.json for the API."
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
                   "report it if it persists.")
 
 
-class RequestRejected(Exception):
-    """A request the API answers with a 4xx; ``body`` is the JSON error."""
-
-    def __init__(self, status: int, error: str, field: str | None = None,
-                 errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.body: dict[str, Any] = {"error": error}
-        if field is not None:
-            self.body["field"] = field
-        if errors:
-            self.body["errors"] = errors
-
-
-def error_body(error: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": error} if field is None else {"error": error, "field": field}
-
-
 async def send_json(send: Send, status: int, body: dict[str, Any],
-                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
+                    headers: list[tuple[bytes, bytes]] | None = None, *,
+                    head: bool = False) -> None:
+    """A JSON answer (``head``: its headers only, as a HEAD request is answered)."""
     payload = json.dumps(body).encode("utf-8")
     await send({
         "type": "http.response.start",
@@ -92,7 +71,26 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
         "headers": [(b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()), *(headers or [])],
     })
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+def _json_not_found(send: Send, *, head: bool = False) -> Send:
+    """``send`` with BentoML's plain-text 404 ("Not Found") replaced by the JSON error every
+    other answer uses (``head``: headers only)."""
+    replaced = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            replaced = True
+            payload = json.dumps(error_body(NOT_FOUND)).encode("utf-8")
+            await send({**message, "headers": [(b"content-type", b"application/json"),
+                                               (b"content-length", str(len(payload)).encode())]})
+            await send({"type": "http.response.body", "body": b"" if head else payload})
+        elif not replaced:
+            await send(message)
+
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -131,7 +129,7 @@ def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) 
     try:
         request = route.model.model_validate_json(body)
     except ValidationError as exc:
-        if exc.errors()[0]["type"] == "json_invalid" and not _is_utf8(body):
+        if exc.errors()[0]["type"] == "json_invalid" and not is_utf8(body):
             raise RequestRejected(
                 400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "
                      "charset in Content-Type (`application/json; charset=ISO-8859-1`)."
@@ -238,7 +236,8 @@ class Gateway:
             await self._handle(scope, receive, tracking_send)
         except RequestRejected as rejected:
             if not started:
-                await send_json(send, rejected.status, rejected.body, _headers(rejected.status))
+                await send_json(send, rejected.status, rejected.body, _headers(rejected.status),
+                                head=scope.get("method") == "HEAD")
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback out
             # The exception's message may quote input; log its type and where it happened only.
             where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).strip()
@@ -254,11 +253,15 @@ class Gateway:
             return
         self._check_caller(scope)
         if scope.get("method") != "POST":
-            await self.app(scope, receive, send)
+            if path in self.routes:
+                raise RequestRejected(405, f"{path} takes POST only: send the request as a JSON "
+                                           "body with POST.")
+            await self.app(scope, receive,
+                           _json_not_found(send, head=scope.get("method") == "HEAD"))
             return
         route = self.routes.get(path)
         if route is None:
-            raise RequestRejected(404, "No such POST endpoint: see /docs.json for the API.")
+            raise RequestRejected(404, NOT_FOUND)
         headers = _header_map(scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not _reads_as_json(media_type):
@@ -266,7 +269,7 @@ class Gateway:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
-        body = self._decoded(await self._read_body(receive), headers)
+        body = decode_body(await self._read_body(receive), headers, self.max_body_bytes)
         request = validate_request(body, route, self.max_leads)
         # BentoML takes the validated request from the scope instead of parsing the body again
         # (``serving.service.GatewayInput``); the body still follows for anything that reads it
@@ -289,51 +292,7 @@ class Gateway:
             )
 
     def _too_large(self) -> RequestRejected:
-        return RequestRejected(
-            413, f"The body is larger than {self.max_body_bytes:,} bytes: split the batch."
-        )
-
-    def _decoded(self, body: bytes, headers: Mapping[str, str]) -> bytes:
-        """The body as UTF-8 JSON text: decompressed (``Content-Encoding`` gzip or deflate, the
-        size cap applied to the result), transcoded from the charset ``Content-Type`` names, a
-        byte-order mark dropped (Windows clients send one)."""
-        encoding = headers.get("content-encoding", "").strip().lower()
-        if encoding not in ("", "identity"):
-            body = self._decompress(body, encoding)
-        charset = _charset(headers.get("content-type", ""))
-        if charset is not None and charset not in UTF8_NAMES:
-            try:
-                body = body.decode(codecs.lookup(charset).name).encode("utf-8")
-            except LookupError:
-                raise RequestRejected(
-                    415, "Unknown charset in Content-Type: send UTF-8 JSON "
-                         "(`Content-Type: application/json`).") from None
-            except UnicodeDecodeError:
-                raise RequestRejected(
-                    400, "The body does not read as the charset its Content-Type names: send "
-                         "UTF-8 JSON, or name the charset it is in.") from None
-        return body.removeprefix(BOM)
-
-    def _decompress(self, body: bytes, encoding: str) -> bytes:
-        wbits = ZLIB_WBITS.get(encoding)
-        if wbits is None:
-            raise RequestRejected(
-                415, "Unsupported Content-Encoding: send the body uncompressed, or compressed "
-                     "with `Content-Encoding: gzip`.")
-        inflater = zlib.decompressobj(wbits)
-        try:
-            # never inflate more than the cap (a few kB of gzip can expand to gigabytes)
-            out = inflater.decompress(body, self.max_body_bytes + 1)
-            if len(out) > self.max_body_bytes:
-                raise self._too_large()
-            out += inflater.flush()
-        except zlib.error:
-            out = b""
-        if not inflater.eof:
-            raise RequestRejected(
-                400, f"The body is not valid {encoding} data, as its Content-Encoding says: "
-                     "compress the whole body, or drop the header and send it uncompressed.")
-        return out
+        return too_large(self.max_body_bytes)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -349,23 +308,6 @@ class Gateway:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-
-def _charset(content_type: str) -> str | None:
-    """The ``charset`` parameter of a Content-Type, lower-cased; None when absent."""
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip('"').lower() or None
-    return None
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _reads_as_json(media_type: str) -> bool:
@@ -386,6 +328,8 @@ def _as_json(scope: Scope, length: int) -> Scope:
 def _headers(status: int) -> list[tuple[bytes, bytes]]:
     if status == 401:
         return [(b"www-authenticate", b'Bearer realm="leadscore"')]
+    if status == 405:
+        return [(b"allow", b"POST")]
     return []
 
 

@@ -56,6 +56,8 @@ VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 NOT_FOUND = "No such endpoint: see /docs.json for the API."
+PLAIN_ERRORS = {404: NOT_FOUND,
+                405: "This endpoint does not take that method: see /docs.json for the API."}
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
                   "report it if it persists.")
 
@@ -75,17 +77,19 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
 
 
 def _json_not_found(send: Send, *, head: bool = False) -> Send:
-    """``send`` with BentoML's plain-text 404 ("Not Found") replaced by the JSON error every
-    other answer uses (``head``: headers only)."""
+    """``send`` with BentoML's plain-text 404 ("Not Found") and 405 ("Method Not Allowed")
+    replaced by the JSON error every other answer uses (``head``: headers only)."""
     replaced = False
 
     async def wrapped(message: Message) -> None:
         nonlocal replaced
-        if message["type"] == "http.response.start" and message["status"] == 404:
+        if message["type"] == "http.response.start" and message["status"] in PLAIN_ERRORS:
             replaced = True
-            payload = json.dumps(error_body(NOT_FOUND)).encode("utf-8")
+            payload = json.dumps(error_body(PLAIN_ERRORS[message["status"]])).encode("utf-8")
+            allow = [(k, v) for k, v in message.get("headers", ()) if k.lower() == b"allow"]
             await send({**message, "headers": [(b"content-type", b"application/json"),
-                                               (b"content-length", str(len(payload)).encode())]})
+                                               (b"content-length", str(len(payload)).encode()),
+                                               *allow]})
             await send({"type": "http.response.body", "body": b"" if head else payload})
         elif not replaced:
             await send(message)

@@ -29,6 +29,12 @@ def test_an_unknown_path_is_a_json_404_pointing_at_the_document(api):
     assert "/docs.json" in response.json()["error"]
 
 
+def test_a_get_route_called_with_another_method_is_a_json_405(api):
+    response = api.request("OPTIONS", "/model", headers=AUTH)
+    assert response.status_code == 405 and "GET" in response.headers["allow"]
+    assert "/docs.json" in response.json()["error"]
+
+
 def test_the_model_and_health_routes_still_answer(api):
     assert api.get("/model", headers=AUTH).status_code == 200
     assert api.head("/livez").status_code == 200

@@ -185,6 +185,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required, but missing"
+    if kind == "string_pattern_mismatch":  # the only pattern: serving.schemas.NO_NUL
+        return "contains a NUL character (\\u0000), which no field may hold: remove it"
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
         # Pydantic reports each member of the value union; one sentence says what fits

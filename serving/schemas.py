@@ -11,6 +11,7 @@ Validation policy (docs/api.md says the same to callers):
 * Timestamps are ISO 8601 (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds; a timestamp
   without a zone is UTC. Years outside 1970..2199 are rejected (they are typos, and would overflow
   window arithmetic).
+* Text holds no NUL character (``NO_NUL``): PostgreSQL cannot store one.
 * ``hide_input_in_errors``: a rejected value never appears in a validation message, so an e-mail in
   the wrong field cannot reach a log line or an error body.
 """
@@ -60,8 +61,11 @@ epoch microseconds, so a Python validator here would only add a call per activit
 large request."""
 Timestamp = Annotated[EventTime, AfterValidator(_as_utc)]
 """A lead's timestamp, in UTC."""
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
-AttributeValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | bool | None
+NO_NUL = r"^[^\x00]*$"
+"""Text holds no NUL character: PostgreSQL cannot store one (a live store there failed the
+request as if it were down), and no CRM value means one."""
+Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
+AttributeValue = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)] | float | bool | None
 
 
 def _empty_if_null(value: Any) -> Any:
@@ -125,7 +129,7 @@ class Activity(TypedDict):
     )]
 
 
-_AttributeMap = dict[Annotated[str, Field(max_length=200)], AttributeValue]
+_AttributeMap = dict[Annotated[str, Field(max_length=200, pattern=NO_NUL)], AttributeValue]
 Attributes = Annotated[_AttributeMap, BeforeValidator(
     _empty_dict_if_null, json_schema_input_type=_AttributeMap | None)]
 

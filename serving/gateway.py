@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from serving.auth import api_keys, is_authorized, is_loopback
 from serving.body import decode_body, is_utf8
 from serving.errors import RequestRejected, error_body, too_large
+from serving.paths import scrub_metrics
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 logger = logging.getLogger("leadscore.serving")
@@ -74,6 +75,38 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
                     (b"content-length", str(len(payload)).encode()), *(headers or [])],
     })
     await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+def known_paths(routes: Collection[str], other_paths: Collection[str] = ()) -> frozenset[str]:
+    """The paths /metrics and the access log name: the open ones, the POST routes, the rest."""
+    return OPEN_PATHS | frozenset(routes) | frozenset(other_paths)
+
+
+def _scrubbed_metrics(send: Send, known: frozenset[str]) -> Send:
+    """``send`` of the /metrics answer with made-up paths read as ``<other>`` (whole body held:
+    the text is small, and its length changes)."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        if start["status"] == 200:
+            body = scrub_metrics(body.decode("utf-8"), known).encode("utf-8")
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 def _json_not_found(send: Send, *, head: bool = False) -> Send:
@@ -206,6 +239,8 @@ class Gateway:
             config); explicit arguments win.
         routes: the POST routes and their models (``post_routes(service)``); a POST anywhere
             else is answered 404 before it reaches BentoML.
+        other_paths: the service's other routes (``/model``): with the routes and the open
+            paths, the only paths /metrics names (``serving.paths``).
     """
 
     def __init__(
@@ -217,9 +252,11 @@ class Gateway:
         max_leads: int | None = None,
         settings: Callable[[], dict[str, Any]] | None = None,
         routes: Mapping[str, PostRoute] | None = None,
+        other_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.routes = dict(routes or {})
+        self.known_paths = known_paths(self.routes, other_paths)
         configured = settings() if settings is not None else {}
         self.keys = api_keys() if keys is None else tuple(keys)
         self.max_body_bytes = int(max_body_bytes or configured.get("max_body_bytes")
@@ -254,6 +291,9 @@ class Gateway:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if path == "/metrics":
+            await self.app(scope, receive, _scrubbed_metrics(send, self.known_paths))
+            return
         if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return

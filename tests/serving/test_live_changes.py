@@ -87,3 +87,27 @@ def test_two_upserts_of_one_lead_in_one_events_request_keep_both_fields(tmp_path
         assert fields["d2"]["title"] == "Intern"
     finally:
         loop.close()
+
+
+def test_a_verdict_with_an_unknown_status_is_refused_even_with_a_known_reason_code(
+        tmp_path, monkeypatch):
+    """The review refuses a store holding a status the policy does not know, whatever its
+    reason code: the API stored {"status": "Rejected", "reason_code": "no_budget"} and the
+    next `leadscore review` / `rescore` stopped on it."""
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{tmp_path / 'live.db'}")
+    loop = LiveLoop(default_config())
+    try:
+        request = DispositionsRequest(dispositions=[
+            {"lead_id": "x", "dispositioned_at": "2026-11-01", "status": "rejected",
+             "reason_code": "no_budget"},
+            {"lead_id": "y", "dispositioned_at": "2026-11-01", "status": "Rejected",
+             "reason_code": "no_budget"}])
+        with pytest.raises(RequestRejected) as caught:
+            loop.dispositions(request)
+        assert caught.value.status == 422
+        assert caught.value.body["field"] == "dispositions[1].status"
+        assert "not a status" in caught.value.body["error"]
+        assert "rejected" in caught.value.body["error"]  # the known statuses are listed
+        assert loop.store.table(live_dispositions).empty
+    finally:
+        loop.close()

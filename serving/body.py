@@ -42,6 +42,7 @@ def decode_body(body: bytes, headers: Mapping[str, str], max_body_bytes: int) ->
                      "UTF-8 JSON, or name the charset it is in.") from None
     return body.removeprefix(BOM)
 
+
 def _decompress(body: bytes, encoding: str, max_body_bytes: int) -> bytes:
     wbits = ZLIB_WBITS.get(encoding)
     if wbits is None:

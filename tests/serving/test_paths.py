@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from serving.paths import OTHER, PathScrubber, scrub_metrics
-from tests.serving.conftest import AUTH
+from tests.serving.conftest import API_KEY, AUTH
 from tests.serving.leads import EMAIL
+from tests.serving.server import leadscore_command, server_env, start_server
 
 KNOWN = frozenset({"/score", "/livez"})
 METRICS = f"""# HELP bentoml_service_request_total Total number of HTTP requests
@@ -49,8 +50,22 @@ def test_the_access_log_line_shows_other_for_an_unknown_path():
     assert "path=/score," in known.getMessage()
 
 
+@pytest.fixture(scope="module")
+def own_server(registry, tmp_path_factory):
+    """A server with a BentoML home of its own (``leadscore serve``): another test server
+    starting on a shared home empties its request counters."""
+    folder = tmp_path_factory.mktemp("paths")
+    running = start_server(server_env(registry.tracking_uri, keys=API_KEY),
+                           folder / "bentoml.log", command=leadscore_command)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.mark.integration
-def test_metrics_and_the_log_never_show_a_path_a_client_made_up(server):
+def test_metrics_and_the_log_never_show_a_path_a_client_made_up(own_server):
+    server = own_server
     httpx.get(f"{server.url}/leads/{EMAIL}", headers=AUTH)
     httpx.get(f"{server.url}/{EMAIL}")  # unauthenticated: 401
     httpx.post(f"{server.url}/score", json={"leads": [{"lead_id": "m"}]}, headers=AUTH)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from serving.auth import api_keys, is_authorized, is_loopback
 from serving.body import decode_body, is_utf8
 from serving.errors import RequestRejected, error_body, too_large
-from serving.paths import scrub_metrics
+from serving.paths import scrubbed_metrics
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 logger = logging.getLogger("leadscore.serving")
@@ -57,6 +57,8 @@ VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 NOT_FOUND = "No such endpoint: see /docs.json for the API."
+NOT_READY = ("Not ready: no champion model is loaded yet; GET /model (or the server log) says "
+             "why and what to do.")
 PLAIN_ERRORS = {404: NOT_FOUND,
                 405: "This endpoint does not take that method: see /docs.json for the API."}
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
@@ -82,43 +84,18 @@ def known_paths(routes: Collection[str], other_paths: Collection[str] = ()) -> f
     return OPEN_PATHS | frozenset(routes) | frozenset(other_paths)
 
 
-def _scrubbed_metrics(send: Send, known: frozenset[str]) -> Send:
-    """``send`` of the /metrics answer with made-up paths read as ``<other>`` (whole body held:
-    the text is small, and its length changes)."""
-    start: Message | None = None
-    chunks: list[bytes] = []
-
-    async def wrapped(message: Message) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            start = message
-            return
-        if message["type"] != "http.response.body" or start is None:
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        body = b"".join(chunks)
-        if start["status"] == 200:
-            body = scrub_metrics(body.decode("utf-8"), known).encode("utf-8")
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
-        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-    return wrapped
-
-
-def _json_not_found(send: Send, *, head: bool = False) -> Send:
-    """``send`` with BentoML's plain-text 404 ("Not Found") and 405 ("Method Not Allowed")
-    replaced by the JSON error every other answer uses (``head``: headers only)."""
+def _json_not_found(send: Send, *, head: bool = False,
+                    messages: Mapping[int, str] = PLAIN_ERRORS) -> Send:
+    """``send`` with BentoML's plain-text 404 ("Not Found") and 405 ("Method Not Allowed"), or
+    the statuses in ``messages``, replaced by the JSON error every other answer uses (``head``:
+    headers only)."""
     replaced = False
 
     async def wrapped(message: Message) -> None:
         nonlocal replaced
-        if message["type"] == "http.response.start" and message["status"] in PLAIN_ERRORS:
+        if message["type"] == "http.response.start" and message["status"] in messages:
             replaced = True
-            payload = json.dumps(error_body(PLAIN_ERRORS[message["status"]])).encode("utf-8")
+            payload = json.dumps(error_body(messages[message["status"]])).encode("utf-8")
             allow = [(k, v) for k, v in message.get("headers", ()) if k.lower() == b"allow"]
             await send({**message, "headers": [(b"content-type", b"application/json"),
                                                (b"content-length", str(len(payload)).encode()),
@@ -292,7 +269,11 @@ class Gateway:
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if path == "/metrics":
-            await self.app(scope, receive, _scrubbed_metrics(send, self.known_paths))
+            await self.app(scope, receive, scrubbed_metrics(send, self.known_paths))
+            return
+        if path == "/readyz":  # BentoML's 503 is a text naming its own hook
+            await self.app(scope, receive, _json_not_found(
+                send, head=scope.get("method") == "HEAD", messages={503: NOT_READY}))
             return
         if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)

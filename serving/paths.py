@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from typing import Any
 
 from prometheus_client.utils import floatToGoString
 
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
 OTHER = "<other>"
 _ENDPOINT = re.compile(r'endpoint="((?:[^"\\]|\\.)*)"')
 _PATH = re.compile(r"(?<=path=).*?(?=,type=|,length=|\Z)", re.DOTALL)
@@ -40,6 +43,33 @@ def scrub_metrics(text: str, known: Collection[str]) -> str:
         merged[series] += float(value)
     return "\n".join(f"{line} {floatToGoString(merged[line])}" if line in merged else line
                      for line in lines) + "\n"
+
+
+def scrubbed_metrics(send: Send, known: Collection[str]) -> Send:
+    """``send`` of the /metrics answer with made-up paths read as ``<other>`` (whole body held:
+    the text is small, and its length changes)."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        if start["status"] == 200:
+            body = scrub_metrics(body.decode("utf-8"), known).encode("utf-8")
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 class PathScrubber(logging.Filter):

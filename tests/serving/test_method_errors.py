@@ -39,3 +39,11 @@ def test_the_model_and_health_routes_still_answer(api):
     assert api.get("/model", headers=AUTH).status_code == 200
     assert api.head("/livez").status_code == 200
     assert api.get("/docs.json").status_code == 200
+
+
+def test_readyz_before_a_model_is_a_json_503_saying_where_to_look(modelless_api):
+    """BentoML answered text/plain "Service is not ready because .__is_ready__() returns
+    False.", which names neither the problem nor where to look."""
+    response = modelless_api.get("/readyz")
+    assert response.status_code == 503
+    assert "champion" in response.json()["error"] and "/model" in response.json()["error"]

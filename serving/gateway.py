@@ -197,6 +197,10 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "required, but missing"
     if kind == "string_pattern_mismatch":  # the only pattern: serving.schemas.NO_NUL
         return "contains a NUL character (\\u0000), which no field may hold: remove it"
+    if kind in ("greater_than_equal", "less_than"):  # the only bounds: serving.schemas.EventTime
+        return ("a timestamp must fall in 2000..2199 (UTC): give ISO 8601 (2026-11-02T09:30:00Z "
+                "or 2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix "
+                "seconds")
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
         # Pydantic reports each member of the value union; one sentence says what fits

@@ -9,8 +9,9 @@ Validation policy (docs/api.md says the same to callers):
   logged. Extra fit/intent columns a mapping declared go in ``attributes``.
 * Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
 * Timestamps are ISO 8601 (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds; a timestamp
-  without a zone is UTC. Years outside 1970..2199 are rejected (they are typos, and would overflow
-  window arithmetic).
+  without a zone is UTC. Years outside 2000..2199 are rejected: they are typos, would overflow
+  window arithmetic, or are a compact date read as Unix seconds (``"20261101"`` is 1970-08-23,
+  silently, were 1970 allowed).
 * Text holds no NUL character (``NO_NUL``): PostgreSQL cannot store one.
 * ``hide_input_in_errors``: a rejected value never appears in a validation message, so an e-mail in
   the wrong field cannot reach a log line or an error body.
@@ -39,7 +40,7 @@ from typing_extensions import TypedDict
 MAX_LEADS = 1000
 MAX_ACTIVITIES = 10_000
 MAX_TEXT = 1_000
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
@@ -52,9 +53,9 @@ EventTime = Annotated[datetime, Field(
     ge=_EARLIEST, lt=_LATEST,
     # the range is enforced above; the OpenAPI document says it too (JSON Schema has no date-time
     # bounds, hence the ajv-formats keywords and the sentence)
-    json_schema_extra={"formatMinimum": "1970-01-01T00:00:00Z",
+    json_schema_extra={"formatMinimum": "2000-01-01T00:00:00Z",
                        "formatExclusiveMaximum": "2200-01-01T00:00:00Z",
-                       "x-range": "1970-01-01T00:00:00Z <= value < 2200-01-01T00:00:00Z"},
+                       "x-range": "2000-01-01T00:00:00Z <= value < 2200-01-01T00:00:00Z"},
 )]
 """An activity's time, as sent (offset kept, naive = UTC): feature building converts each to
 epoch microseconds, so a Python validator here would only add a call per activity, thousands in a

@@ -105,12 +105,16 @@ class OutcomesRequest(BaseModel):
 
 
 class Stored(BaseModel):
-    """What was committed (durably) before this answer."""
+    """What was committed (durably) before this answer: each count is of what the request carried,
+    every item of it stored (a repeat by natural key once)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    leads: int = Field(description="Lead upserts stored.", examples=[1])
+    leads: int = Field(description="Lead upserts received (several of one lead are folded into "
+                                   "its one stored row, in order).", examples=[1])
     activities: int = Field(description="Activities received (a repeat is stored once).",
                             examples=[2])
-    dispositions: int = Field(description="Verdicts stored.", examples=[0])
-    outcomes: int = Field(description="Outcomes stored.", examples=[0])
+    dispositions: int = Field(description="Verdicts received (a repeat of one lead, time and "
+                                          "status is stored once).", examples=[0])
+    outcomes: int = Field(description="Outcomes received (a repeat of one lead and stage is "
+                                      "stored once).", examples=[0])

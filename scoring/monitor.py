@@ -62,6 +62,9 @@ class MonitorInputs:
         manifest: the champion's manifest (threshold, band, forecast, training profile).
         model_version: the champion's version (drift reads only its scores); None: every score.
         since: the champion's review date (its ``as_of``); now: the moment judged.
+        sources: the lead sources the champion learned (normalised); conversion by source
+            names only these, any other reads "other" (a source is free text: it may hold an
+            e-mail address, which must not become a /metrics label).
     """
 
     served: pd.DataFrame
@@ -75,6 +78,7 @@ class MonitorInputs:
     now: datetime
     model_version: str | None = None
     cycle: str | None = None
+    sources: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -151,7 +155,10 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
         out.update(status="no_data", why="no MQL was served since the review")
         return out
     sources = decided.merge(inputs.leads[["lead_id", "source"]], on="lead_id", how="left")
-    sources["source"] = sources["source"].fillna("unknown")
+    # a source is free text (an e-mail typed into it would become a /metrics label): only the
+    # sources the model learned are named, as in a reason label; the rest read "other"
+    sources["source"] = [s if s in inputs.sources or s == "unknown" else "other"
+                         for s in sources["source"].fillna("unknown")]
     for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
         out["by_source"].append(_rate(part, band, settings, str(name)))
     band_text = f"the agreed band of {_pct(band[0])}-{_pct(band[1])}"

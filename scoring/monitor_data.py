@@ -9,7 +9,7 @@ report and the API (``/metrics``) read the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,12 +111,15 @@ def _joined(history: pd.DataFrame, live: pd.DataFrame, keys: list[str]) -> pd.Da
 
 def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
                 model_version: str | None, now: datetime | None = None,
-                cycle: str | None = None, live: LiveStore | None = None) -> MonitorInputs:
+                cycle: str | None = None, live: LiveStore | None = None,
+                sources: Collection[str] = ()) -> MonitorInputs:
     """The monitor's inputs: scores served since the champion's review, and what the stores know
     of those leads.
 
     Args:
         live: an open live store (the API's); None opens the config's own, when there is one.
+        sources: the lead sources the champion learned (``ScoringBundle.vocabulary``): the only
+            ones the figures name.
     """
     since = review_date(manifest)
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -146,13 +149,14 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
                             ["lead_id", "occurred_at"]),
         manifest=manifest, policy=load_policy((config.get("labels") or {}).get("policy")),
         since=since, now=now, model_version=model_version,
-        cycle=cycle or manifest.get("cycle"),
+        cycle=cycle or manifest.get("cycle"), sources=frozenset(sources),
     )
 
 
 def run_monitor(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
                 model_version: str | None, now: datetime | None = None,
-                live: LiveStore | None = None) -> Monitor:
-    """``monitor`` of the champion described by ``manifest``, read from the stores."""
+                live: LiveStore | None = None, sources: Collection[str] = ()) -> Monitor:
+    """``monitor`` of the champion described by ``manifest``, read from the stores (``sources``:
+    the lead sources it learned, as ``load_inputs`` takes them)."""
     return monitor(load_inputs(config, manifest, model_version=model_version, now=now,
-                               live=live), config)
+                               live=live, sources=sources), config)

@@ -174,6 +174,8 @@ class ChampionWatcher:
         self._client = None
         self._problem: str | None = None  # the last problem logged, so it is logged once
         self._why_none = NO_CHAMPION  # why no champion serves; read again while none does
+        # a champion exists but cannot be loaded (its files deleted or moved): what to say then
+        self._unloadable: str | None = None
 
     # ---- what requests read ------------------------------------------------------------------
     @property
@@ -183,6 +185,8 @@ class ChampionWatcher:
 
     @property
     def unavailable_message(self) -> str:
+        if self._unloadable is not None:
+            return self._unloadable
         return no_champion_message(self.tracking_uri, self.model_name, self._why_none)
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -228,6 +232,7 @@ class ChampionWatcher:
                        "still serving the model already loaded, if any.")
             return False
         if version is None:
+            self._unloadable = None
             if self._current is None and self._client is not None:
                 self._why_none = no_champion(self._client, self.model_name)
             if self._current is not None:
@@ -243,9 +248,15 @@ class ChampionWatcher:
         except Exception as exc:  # noqa: BLE001
             self._note(f"Cannot load v{version} of {self.model_name!r} ({_first_line(exc)}); "
                        "will try again.")
+            if current is None:
+                self._unloadable = (
+                    f"The champion v{version} of {self.model_name!r} cannot be loaded (its files "
+                    f"are missing or unreadable; see the server log): restore them, or "
+                    f"`leadscore promote` another version. The server keeps trying.")
             return False
         self._current = loaded  # one reference assignment: the swap is atomic
         self._problem = None
+        self._unloadable = None
         if current is None:
             logger.info("Serving %s v%s (cycle %s, threshold %.4f).", self.model_name,
                         loaded.version, loaded.bundle.manifest.get("cycle"), loaded.threshold)

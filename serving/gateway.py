@@ -7,6 +7,7 @@ It does, in order, for each HTTP request:
    configured, turns away any client that is not on this machine (403);
 3. for every POST route, from one table (``post_routes``: each BentoML API's route and its
    Pydantic input model): checks the media type (415), reads the body with a size cap (413),
+   decodes it (gzip/deflate, a declared charset, a byte-order mark: 400/415 naming the header),
    parses and validates it against the route's model (400 malformed JSON, 413 too many leads,
    422 anything else, each naming the field), then hands the validated request (in the ASGI
    scope) and the untouched body on to BentoML, which uses the former instead of parsing again
@@ -26,13 +27,16 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from serving.auth import api_keys, is_authorized, is_loopback
+from serving.body import decode_body, is_utf8
+from serving.errors import RequestRejected, error_body, too_large
+from serving.paths import scrubbed_metrics
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 logger = logging.getLogger("leadscore.serving")
@@ -52,30 +56,19 @@ MAX_LISTED_ERRORS = 20
 VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+NOT_FOUND = "No such endpoint: see /docs.json for the API."
+NOT_READY = ("Not ready: no champion model is loaded yet; GET /model (or the server log) says "
+             "why and what to do.")
+PLAIN_ERRORS = {404: NOT_FOUND,
+                405: "This endpoint does not take that method: see /docs.json for the API."}
 INTERNAL_ERROR = ("Internal error; it has been logged without the request's data. Retry, and "
                   "report it if it persists.")
 
 
-class RequestRejected(Exception):
-    """A request the API answers with a 4xx; ``body`` is the JSON error."""
-
-    def __init__(self, status: int, error: str, field: str | None = None,
-                 errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.body: dict[str, Any] = {"error": error}
-        if field is not None:
-            self.body["field"] = field
-        if errors:
-            self.body["errors"] = errors
-
-
-def error_body(error: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": error} if field is None else {"error": error, "field": field}
-
-
 async def send_json(send: Send, status: int, body: dict[str, Any],
-                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
+                    headers: list[tuple[bytes, bytes]] | None = None, *,
+                    head: bool = False) -> None:
+    """A JSON answer (``head``: its headers only, as a HEAD request is answered)."""
     payload = json.dumps(body).encode("utf-8")
     await send({
         "type": "http.response.start",
@@ -83,7 +76,35 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
         "headers": [(b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()), *(headers or [])],
     })
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+def known_paths(routes: Collection[str], other_paths: Collection[str] = ()) -> frozenset[str]:
+    """The paths /metrics and the access log name: the open ones, the POST routes, the rest."""
+    return OPEN_PATHS | frozenset(routes) | frozenset(other_paths)
+
+
+def _json_not_found(send: Send, *, head: bool = False,
+                    messages: Mapping[int, str] = PLAIN_ERRORS) -> Send:
+    """``send`` with BentoML's plain-text 404 ("Not Found") and 405 ("Method Not Allowed"), or
+    the statuses in ``messages``, replaced by the JSON error every other answer uses (``head``:
+    headers only)."""
+    replaced = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] in messages:
+            replaced = True
+            payload = json.dumps(error_body(messages[message["status"]])).encode("utf-8")
+            allow = [(k, v) for k, v in message.get("headers", ()) if k.lower() == b"allow"]
+            await send({**message, "headers": [(b"content-type", b"application/json"),
+                                               (b"content-length", str(len(payload)).encode()),
+                                               *allow]})
+            await send({"type": "http.response.body", "body": b"" if head else payload})
+        elif not replaced:
+            await send(message)
+
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,11 @@ def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) 
     try:
         request = route.model.model_validate_json(body)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid" and not is_utf8(body):
+            raise RequestRejected(
+                400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "
+                     "charset in Content-Type (`application/json; charset=ISO-8859-1`)."
+            ) from None
         raise _rejection(exc, route, max_leads) from None
     if route.batch_field and len(getattr(request, route.batch_field)) > max_leads:
         raise _too_many(max_leads, route.batch_field)
@@ -169,6 +195,12 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required, but missing"
+    if kind == "string_pattern_mismatch":  # the only pattern: serving.schemas.NO_NUL
+        return "contains a NUL character (\\u0000), which no field may hold: remove it"
+    if kind in ("greater_than_equal", "less_than"):  # the only bounds: serving.schemas.EventTime
+        return ("a timestamp must fall in 2000..2199 (UTC): give ISO 8601 (2026-11-02T09:30:00Z "
+                "or 2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix "
+                "seconds")
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
         # Pydantic reports each member of the value union; one sentence says what fits
@@ -188,6 +220,8 @@ class Gateway:
             config); explicit arguments win.
         routes: the POST routes and their models (``post_routes(service)``); a POST anywhere
             else is answered 404 before it reaches BentoML.
+        other_paths: the service's other routes (``/model``): with the routes and the open
+            paths, the only paths /metrics names (``serving.paths``).
     """
 
     def __init__(
@@ -199,9 +233,11 @@ class Gateway:
         max_leads: int | None = None,
         settings: Callable[[], dict[str, Any]] | None = None,
         routes: Mapping[str, PostRoute] | None = None,
+        other_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.routes = dict(routes or {})
+        self.known_paths = known_paths(self.routes, other_paths)
         configured = settings() if settings is not None else {}
         self.keys = api_keys() if keys is None else tuple(keys)
         self.max_body_bytes = int(max_body_bytes or configured.get("max_body_bytes")
@@ -224,7 +260,8 @@ class Gateway:
             await self._handle(scope, receive, tracking_send)
         except RequestRejected as rejected:
             if not started:
-                await send_json(send, rejected.status, rejected.body, _headers(rejected.status))
+                await send_json(send, rejected.status, rejected.body, _headers(rejected.status),
+                                head=scope.get("method") == "HEAD")
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback out
             # The exception's message may quote input; log its type and where it happened only.
             where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).strip()
@@ -235,16 +272,27 @@ class Gateway:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if path == "/metrics":
+            await self.app(scope, receive, scrubbed_metrics(send, self.known_paths))
+            return
+        if path == "/readyz":  # BentoML's 503 is a text naming its own hook
+            await self.app(scope, receive, _json_not_found(
+                send, head=scope.get("method") == "HEAD", messages={503: NOT_READY}))
+            return
         if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return
         self._check_caller(scope)
         if scope.get("method") != "POST":
-            await self.app(scope, receive, send)
+            if path in self.routes:
+                raise RequestRejected(405, f"{path} takes POST only: send the request as a JSON "
+                                           "body with POST.")
+            await self.app(scope, receive,
+                           _json_not_found(send, head=scope.get("method") == "HEAD"))
             return
         route = self.routes.get(path)
         if route is None:
-            raise RequestRejected(404, "No such POST endpoint: see /docs.json for the API.")
+            raise RequestRejected(404, NOT_FOUND)
         headers = _header_map(scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not _reads_as_json(media_type):
@@ -252,11 +300,12 @@ class Gateway:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
-        body = await self._read_body(receive)
+        body = decode_body(await self._read_body(receive), headers, self.max_body_bytes)
         request = validate_request(body, route, self.max_leads)
         # BentoML takes the validated request from the scope instead of parsing the body again
         # (``serving.service.GatewayInput``); the body still follows for anything that reads it
-        await self.app({**_as_json(scope), VALIDATED_KEY: request}, _replay(body, receive), send)
+        await self.app({**_as_json(scope, len(body)), VALIDATED_KEY: request},
+                       _replay(body, receive), send)
 
     def _check_caller(self, scope: Scope) -> None:
         if self.keys:
@@ -274,9 +323,7 @@ class Gateway:
             )
 
     def _too_large(self) -> RequestRejected:
-        return RequestRejected(
-            413, f"The body is larger than {self.max_body_bytes:,} bytes: split the batch."
-        )
+        return too_large(self.max_body_bytes)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -299,16 +346,21 @@ def _reads_as_json(media_type: str) -> bool:
     return media_type in JSON_TOLERATED or media_type.endswith("+json")
 
 
-def _as_json(scope: Scope) -> Scope:
+def _as_json(scope: Scope, length: int) -> Scope:
     """The scope with ``Content-Type: application/json``, so BentoML parses the body as JSON
-    whatever the client declared (BentoML would hand form-urlencoded to its multipart parser)."""
-    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"content-type"]
-    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+    whatever the client declared (BentoML would hand form-urlencoded to its multipart parser),
+    and the headers of the decoded body it is handed (no Content-Encoding, its own length)."""
+    headers = [(k, v) for k, v in scope.get("headers", ())
+               if k.lower() not in (b"content-type", b"content-encoding", b"content-length")]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json"),
+                                 (b"content-length", str(length).encode())]}
 
 
 def _headers(status: int) -> list[tuple[bytes, bytes]]:
     if status == 401:
         return [(b"www-authenticate", b'Bearer realm="leadscore"')]
+    if status == 405:
+        return [(b"allow", b"POST")]
     return []
 
 

@@ -200,27 +200,37 @@ class LiveLoop:
         for lead in request.leads:
             activities += [{"lead_id": lead.lead_id, "activity_type": a["activity_type"],
                             "occurred_at": naive_utc(a["occurred_at"])} for a in lead.activities]
-        self.store.write(leads=[lead_row(lead) for lead in request.leads], activities=activities)
+        # several upserts of one lead in a request apply in order, each setting its own fields
+        # (the store keeps one row per lead and statement: the last would drop the others')
+        rows: dict[str, dict[str, Any]] = {}
+        for lead in request.leads:
+            rows[lead.lead_id] = {**rows.get(lead.lead_id, {}), **lead_row(lead)}
+        self.store.write(leads=list(rows.values()), activities=activities)
         return {"leads": len(request.leads), "activities": len(activities), "dispositions": 0,
                 "outcomes": 0}
 
     def dispositions(self, request: DispositionsRequest) -> dict[str, int]:
         rows = []
         for i, d in enumerate(request.dispositions):
+            if d.status.strip() not in self.policy.statuses:
+                # the review refuses a store holding an unknown status, whatever its reason code
+                raise RequestRejected(
+                    422, f"dispositions[{i}].status: not a status of label policy "
+                    f"v{self.policy.version} ({self.policy.source}); use one of: "
+                    f"{', '.join(sorted(self.policy.statuses))}, or add it to the policy.",
+                    f"dispositions[{i}].status")
             if self.policy.family(d.status, d.reason_code) is None:
-                field = "reason_code" if not is_placeholder(d.reason_code) else "status"
-                if field == "status" and d.status.strip() in self.policy.statuses:
+                if is_placeholder(d.reason_code):  # a known status that needs a reason code
                     raise RequestRejected(
                         422, f"dispositions[{i}].reason_code: this status needs a reason code "
                         f"under label policy v{self.policy.version}; use one of: "
                         f"{', '.join(sorted(self.policy.reason_codes))}.",
                         f"dispositions[{i}].reason_code")
-                known = sorted(self.policy.reason_codes if field == "reason_code"
-                               else (s for s, f in self.policy.statuses.items() if f))
                 raise RequestRejected(
-                    422, f"dispositions[{i}].{field}: not a {field.replace('_', ' ')} of label "
-                    f"policy v{self.policy.version} ({self.policy.source}); use one of: "
-                    f"{', '.join(known)}, or add it to the policy.", f"dispositions[{i}].{field}")
+                    422, f"dispositions[{i}].reason_code: not a reason code of label policy "
+                    f"v{self.policy.version} ({self.policy.source}); use one of: "
+                    f"{', '.join(sorted(self.policy.reason_codes))}, or add it to the policy.",
+                    f"dispositions[{i}].reason_code")
             rows.append({**d.model_dump(), "dispositioned_at": naive_utc(d.dispositioned_at),
                          "first_touch_at": naive_utc(d.first_touch_at)})
         self.store.write(dispositions=rows)

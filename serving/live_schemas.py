@@ -7,7 +7,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.schemas import MAX_ACTIVITIES, MAX_LEADS, EventTime, Lead, Text, Timestamp
+from serving.schemas import (
+    MAX_ACTIVITIES,
+    MAX_LEADS,
+    EventTime,
+    Lead,
+    Listed,
+    Text,
+    Timestamp,
+)
 
 _STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
 _ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
@@ -32,15 +40,17 @@ class EventsRequest(BaseModel):
 
     model_config = _STRICT
 
-    leads: list[Lead] = Field(
-        default_factory=list, max_length=MAX_LEADS,
-        description=(f"0 to {MAX_LEADS:,} lead upserts: the fields sent replace the stored ones "
-                     "(others are kept); a lead's `activities` are stored with it; `as_of` is "
-                     "ignored; `email` is reduced to its domain and never stored."),
+    leads: Listed(Lead, max_items=MAX_LEADS) = Field(
+        default_factory=list,
+        description=(f"0 to {MAX_LEADS:,} lead upserts (null: none): the fields sent replace "
+                     "the stored ones (others are kept); a lead's `activities` are stored with "
+                     "it; `as_of` is ignored; `email` is reduced to its domain and never "
+                     "stored."),
     )
-    activities: list[LeadActivity] = Field(
-        default_factory=list, max_length=MAX_ACTIVITIES,
-        description=f"0 to {MAX_ACTIVITIES:,} activities, keyed by (lead, time, type).",
+    activities: Listed(LeadActivity, max_items=MAX_ACTIVITIES) = Field(
+        default_factory=list,
+        description=(f"0 to {MAX_ACTIVITIES:,} activities (null: none), keyed by (lead, time, "
+                     "type)."),
     )
 
 
@@ -95,12 +105,16 @@ class OutcomesRequest(BaseModel):
 
 
 class Stored(BaseModel):
-    """What was committed (durably) before this answer."""
+    """What was committed (durably) before this answer: each count is of what the request carried,
+    every item of it stored (a repeat by natural key once)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    leads: int = Field(description="Lead upserts stored.", examples=[1])
+    leads: int = Field(description="Lead upserts received (several of one lead are folded into "
+                                   "its one stored row, in order).", examples=[1])
     activities: int = Field(description="Activities received (a repeat is stored once).",
                             examples=[2])
-    dispositions: int = Field(description="Verdicts stored.", examples=[0])
-    outcomes: int = Field(description="Outcomes stored.", examples=[0])
+    dispositions: int = Field(description="Verdicts received (a repeat of one lead, time and "
+                                          "status is stored once).", examples=[0])
+    outcomes: int = Field(description="Outcomes received (a repeat of one lead and stage is "
+                                      "stored once).", examples=[0])

@@ -144,6 +144,6 @@ def champion_monitor(champion: Any, config: dict[str, Any], live: Any) -> Callab
         if model is None:
             return None
         return run_monitor(config, model.bundle.manifest, model_version=str(model.version),
-                           live=live)
+                           live=live, sources=model.bundle.vocabulary().get("source", ()))
 
     return compute

@@ -9,8 +9,10 @@ Validation policy (docs/api.md says the same to callers):
   logged. Extra fit/intent columns a mapping declared go in ``attributes``.
 * Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
 * Timestamps are ISO 8601 (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds; a timestamp
-  without a zone is UTC. Years outside 1970..2199 are rejected (they are typos, and would overflow
-  window arithmetic).
+  without a zone is UTC. Years outside 2000..2199 are rejected: they are typos, would overflow
+  window arithmetic, or are a compact date read as Unix seconds (``"20261101"`` is 1970-08-23,
+  silently, were 1970 allowed).
+* Text holds no NUL character (``NO_NUL``): PostgreSQL cannot store one.
 * ``hide_input_in_errors``: a rejected value never appears in a validation message, so an e-mail in
   the wrong field cannot reach a log line or an error body.
 """
@@ -26,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -37,7 +40,7 @@ from typing_extensions import TypedDict
 MAX_LEADS = 1000
 MAX_ACTIVITIES = 10_000
 MAX_TEXT = 1_000
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
@@ -50,17 +53,36 @@ EventTime = Annotated[datetime, Field(
     ge=_EARLIEST, lt=_LATEST,
     # the range is enforced above; the OpenAPI document says it too (JSON Schema has no date-time
     # bounds, hence the ajv-formats keywords and the sentence)
-    json_schema_extra={"formatMinimum": "1970-01-01T00:00:00Z",
+    json_schema_extra={"formatMinimum": "2000-01-01T00:00:00Z",
                        "formatExclusiveMaximum": "2200-01-01T00:00:00Z",
-                       "x-range": "1970-01-01T00:00:00Z <= value < 2200-01-01T00:00:00Z"},
+                       "x-range": "2000-01-01T00:00:00Z <= value < 2200-01-01T00:00:00Z"},
 )]
 """An activity's time, as sent (offset kept, naive = UTC): feature building converts each to
 epoch microseconds, so a Python validator here would only add a call per activity, thousands in a
 large request."""
 Timestamp = Annotated[EventTime, AfterValidator(_as_utc)]
 """A lead's timestamp, in UTC."""
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
-AttributeValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | bool | None
+NO_NUL = r"^[^\x00]*$"
+"""Text holds no NUL character: PostgreSQL cannot store one (a live store there failed the
+request as if it were down), and no CRM value means one."""
+Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
+AttributeValue = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)] | float | bool | None
+
+
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _empty_dict_if_null(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def Listed(kind: Any, *, max_items: int) -> Any:  # noqa: N802 - used as a type
+    """A list of at most ``max_items`` where JSON ``null`` means empty: CRM webhooks send null
+    for every empty property. The OpenAPI document says both (array or null)."""
+    bounded = Annotated[list[kind], Field(max_length=max_items)]  # type: ignore[valid-type]
+    return Annotated[bounded, BeforeValidator(_empty_if_null,
+                                              json_schema_input_type=bounded | None)]
 
 _INPUT = ConfigDict(hide_input_in_errors=True, coerce_numbers_to_str=True, extra="ignore")
 _OUTPUT = ConfigDict(hide_input_in_errors=True)
@@ -106,6 +128,11 @@ class Activity(TypedDict):
         ),
         examples=["2026-10-30T10:00:00Z"],
     )]
+
+
+_AttributeMap = dict[Annotated[str, Field(max_length=200, pattern=NO_NUL)], AttributeValue]
+Attributes = Annotated[_AttributeMap, BeforeValidator(
+    _empty_dict_if_null, json_schema_input_type=_AttributeMap | None)]
 
 
 class Lead(BaseModel):
@@ -154,16 +181,15 @@ class Lead(BaseModel):
     mql_at: Timestamp | None = Field(
         default=None, description="When the lead became an MQL, if it has.", examples=[None]
     )
-    activities: list[Activity] = Field(
+    activities: Listed(Activity, max_items=MAX_ACTIVITIES) = Field(
         default_factory=list,
-        max_length=MAX_ACTIVITIES,
-        description="The lead's intent events; an empty list is normal (fit-only lead).",
+        description="The lead's intent events; an empty list (or null) is normal (fit-only lead).",
     )
-    attributes: dict[Annotated[str, Field(max_length=200)], AttributeValue] = Field(
+    attributes: Attributes = Field(
         default_factory=dict,
         description=(
             "Extra fit/intent columns a mapping declared (for example form answers); names the "
-            "model does not know are ignored."
+            "model does not know are ignored; null is none."
         ),
         examples=[{"lead_origin": "Landing Page Submission"}],
     )

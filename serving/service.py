@@ -52,6 +52,7 @@ from serving.gateway import (
     Gateway,
     RequestRejected,
     error_body,
+    known_paths,
     post_routes,
 )
 from serving.live import LiveLoop
@@ -66,6 +67,7 @@ from serving.live_schemas import (
 )
 from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
+from serving.paths import scrub_access_log
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 from serving.workers import note_worker_start
 
@@ -273,6 +275,7 @@ class LeadScorer:
             logger.warning("%s is not set: authentication is OFF; only clients on this machine "
                            "are answered.", KEYS_ENV)
         note_worker_start(logger, bentoml.server_context.worker_index)
+        scrub_access_log(known_paths(post_routes(LeadScorer), OTHER_PATHS))
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],
@@ -402,5 +405,7 @@ class LeadScorer:
         return JSONResponse(info.model_dump(mode="json"))
 
 
+OTHER_PATHS = ("/model",)
+"""The service's routes besides the POST ones and the open ones (``model_routes``)."""
 LeadScorer.add_asgi_middleware(Gateway, settings=serving_settings,
-                               routes=post_routes(LeadScorer))
+                               routes=post_routes(LeadScorer), other_paths=OTHER_PATHS)

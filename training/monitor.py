@@ -25,4 +25,4 @@ def champion_monitor(config: dict[str, Any], as_of: str | None = None) -> Monito
     bundle, version = load_bundle(None, config)
     return run_monitor(config, bundle.manifest,
                        model_version=str(version.version) if version is not None else None,
-                       now=now)
+                       now=now, sources=bundle.vocabulary().get("source", ()))

@@ -94,6 +94,41 @@ def set_champion(client, name: str, version: int) -> int | None:
     return previous
 
 
+def require_model_files(client, name: str, version: int) -> None:
+    """Refuse a champion whose files are gone (an artifact store cleaned up or moved): every
+    API worker would fail to load it and keep serving the old champion, while the registry and
+    ``leadscore score`` said otherwise.
+
+    Raises:
+        LeadscoreError: naming the version, where its files should be, and the two ways out.
+    """
+    uri = client.get_model_version_download_uri(name, str(version))
+    if not _holds_manifest(uri, depth=4):
+        raise LeadscoreError(
+            f"Model {name!r} v{version} has no model files at {uri} (moved or deleted?): restore "
+            f"them, or promote another version; the champion did not move."
+        )
+
+
+def _holds_manifest(uri: str, depth: int) -> bool:
+    """Whether the artifact folder ``uri`` holds a bundle manifest within ``depth`` levels."""
+    import mlflow.artifacts  # mlflow takes a second to import: only the commands that need it
+
+    from scoring.bundle import MANIFEST
+
+    try:
+        entries = mlflow.artifacts.list_artifacts(artifact_uri=uri)
+    except Exception:  # noqa: BLE001 - any store's "not there" reads as missing files
+        return False
+    for entry in entries:
+        base = entry.path.rstrip("/").rsplit("/", 1)[-1]
+        if not entry.is_dir and base == MANIFEST:
+            return True
+        if entry.is_dir and depth > 1 and _holds_manifest(f"{uri.rstrip('/')}/{base}", depth - 1):
+            return True
+    return False
+
+
 def set_challenger(client, name: str, version: int) -> None:
     client.set_registered_model_alias(name, CHALLENGER, str(version))
 
@@ -125,6 +160,7 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     if previous == version:
         return f"champion: v{version} already {NOTHING_MOVED}"
     cycle_guard.require_completed_run(client, name, version)
+    require_model_files(client, name, version)
     set_champion(client, name, version)
     return _describe(previous, version)
 
@@ -144,6 +180,7 @@ def rollback_champion(config: dict[str, Any]) -> str:
     if not history:
         raise LeadscoreError("There is no earlier champion to roll back to.")
     target = history[-1]
+    require_model_files(client, name, target)
     _move_champion(client, name, target, history)
     return _describe(current, target)
 

@@ -59,7 +59,8 @@ def monitor_section(config: dict[str, Any], run: data.CycleRun,
         return _unavailable("no champion served between the previous review and this one")
     try:
         bundle = load_bundle(f"models:/{model_name(config)}/{version}", config)[0]
-        result = run_monitor(config, bundle.manifest, model_version=str(version), now=run.as_of)
+        result = run_monitor(config, bundle.manifest, model_version=str(version), now=run.as_of,
+                             sources=bundle.vocabulary().get("source", ()))
     except Exception as exc:  # noqa: BLE001 - the rest of the report still stands
         return _unavailable(f"the monitor of v{version} could not be computed "
                             f"({type(exc).__name__})")

@@ -240,3 +240,19 @@ def test_no_all_clear_when_no_check_had_data_to_judge():
     assert last.startswith("No check had enough data to judge")
     judged = monitor_text(monitor(_inputs(60, 22), default_config())).splitlines()[-1]
     assert judged == "No limit crossed: no early review needed."
+
+
+def test_conversion_by_source_names_only_sources_the_model_learned():
+    """A CRM's source field is free text: an e-mail typed into it must not become a /metrics
+    label or a line of `leadscore monitor` (it reads "other", as a reason label would)."""
+    inputs = _inputs(60, 22)
+    inputs.sources = frozenset({"webinar"})
+    inputs.leads.loc[:4, "source"] = "jane_doe_example_corp_test"
+    inputs.leads.loc[5, "source"] = "unknown"
+    by_source = {s["source"]: s["decided"]
+                 for s in monitor(inputs, default_config()).figures["conversion"]["by_source"]}
+    assert by_source == {"webinar": 54, "other": 5, "unknown": 1}
+    # a model without learned sources names none
+    inputs.sources = frozenset()
+    by_source = monitor(inputs, default_config()).figures["conversion"]["by_source"]
+    assert {s["source"] for s in by_source} == {"other", "unknown"}

@@ -208,3 +208,23 @@ def test_every_model_is_loaded_and_warmed_on_the_watchers_thread_and_freed_after
     assert warmed_on == ["champion-watcher"] * 3
     gc.collect()
     assert first() is None  # nothing keeps a swapped-out model alive
+
+
+def test_a_champion_whose_files_are_gone_is_named_not_called_missing(tmp_path, caplog):
+    """The registry names a champion but its files were deleted: the 503 said "No champion
+    model yet: run `leadscore review` first", sending the operator the wrong way."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("leadscore")
+    client.create_model_version("leadscore", (tmp_path / "deleted").as_uri())
+    client.set_registered_model_alias("leadscore", "champion", "1")
+    caplog.set_level(logging.WARNING, logger="leadscore.serving")
+    watcher = ChampionWatcher(uri, "leadscore", interval_s=60).start()
+    try:
+        assert watcher.current is None
+        message = watcher.unavailable_message
+        assert "v1" in message and "cannot be loaded" in message
+        assert "leadscore promote" in message and "leadscore review" not in message
+        assert not [r for r in caplog.records if "No champion model yet" in r.getMessage()]
+    finally:
+        watcher.stop()

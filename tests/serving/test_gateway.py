@@ -107,3 +107,41 @@ def test_api_keys_are_comma_separated_and_compared_exactly():
 ])
 def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_a_null_list_or_object_reads_as_empty():
+    """CRM webhooks send null for every empty property: null activities, attributes, leads."""
+    request = validate_request(json.dumps({"leads": [
+        {"lead_id": "a", "activities": None, "attributes": None}]}).encode(), SCORE_ROUTE)
+    assert request.leads[0].activities == [] and request.leads[0].attributes == {}
+    events = validate_request(b'{"leads": null, "activities": null}',
+                              post_routes(LeadScorer)["/events"])
+    assert events.leads == [] and events.activities == []
+
+
+def test_the_openapi_schema_says_null_is_accepted_and_keeps_the_limits():
+    lead = SCORE_ROUTE.model.model_json_schema()["$defs"]["Lead"]["properties"]
+    kinds = {s.get("type") for s in lead["activities"]["anyOf"]}
+    assert kinds == {"array", "null"}
+    assert [s["maxItems"] for s in lead["activities"]["anyOf"] if "maxItems" in s] == [10_000]
+    assert {s.get("type") for s in lead["attributes"]["anyOf"]} == {"object", "null"}
+
+
+@pytest.mark.parametrize("lead", [
+    {"lead_id": "a", "title": "CEO\u0000"},
+    {"lead_id": "a\u0000"},
+    {"lead_id": "a", "activities": [{"activity_type": "x\u0000", "occurred_at": "2026-10-01"}]},
+    {"lead_id": "a", "attributes": {"k": "v\u0000"}},
+])
+def test_a_nul_character_is_a_422_naming_the_field(lead):
+    """PostgreSQL cannot store NUL in text: a live store on it answered 503 'retry later' (to
+    a request no retry fixes) or, looking a lead id up, 500. Refused up front, on every store."""
+    error = rejected({"leads": [lead]})
+    assert error.status == 422
+    assert "NUL" in error.body["error"] and error.body["field"].startswith("leads[0].")
+    events = post_routes(LeadScorer)["/events"]
+    with pytest.raises(RequestRejected) as info:
+        validate_request(json.dumps({"activities": [
+            {"lead_id": "a\u0000", "activity_type": "x", "occurred_at": "2026-10-01"}]}).encode(),
+            events)
+    assert info.value.status == 422 and "NUL" in info.value.body["error"]

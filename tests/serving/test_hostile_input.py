@@ -80,10 +80,27 @@ def test_reasons_takes_only_a_json_boolean(value):
     assert caught.value.body["field"] == "reasons"
 
 
+@pytest.mark.parametrize("as_of", ["20261101", 20261101, "1999-12-31T23:59:59Z", "2200-01-01"])
+def test_a_compact_date_or_a_year_out_of_range_is_refused_not_read_as_1970(as_of):
+    with pytest.raises(RequestRejected) as caught:
+        validate_request(json.dumps({"leads": [{"lead_id": "a", "as_of": as_of}]}).encode(),
+                         post_routes(LeadScorer)["/score"])
+    assert caught.value.body["field"] == "leads[0].as_of"
+    assert "2000..2199" in caught.value.body["error"]
+    assert "give ISO 8601" in caught.value.body["error"]
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-01", "2026-11-01T09:30:00+02:00", 1793491200,
+                                   "1793491200"])
+def test_iso_dates_and_unix_seconds_are_taken(as_of):
+    validate_request(json.dumps({"leads": [{"lead_id": "a", "as_of": as_of}]}).encode(),
+                     post_routes(LeadScorer)["/score"])
+
+
 def test_the_openapi_document_declares_the_timestamp_range(api):
     document = api.get("/docs.json").json()
     schemas = json.dumps(document)
-    assert "1970-01-01T00:00:00Z" in schemas and "2200-01-01T00:00:00Z" in schemas
+    assert "2000-01-01T00:00:00Z" in schemas and "2200-01-01T00:00:00Z" in schemas
     request = document["components"]["schemas"]
     reasons = next(s["properties"]["reasons"] for s in request.values()
                    if "reasons" in s.get("properties", {}) and "leads" in s["properties"])

@@ -10,7 +10,7 @@ from features.live_store import live_dispositions
 from leadscore.config import default_config
 from serving.gateway import RequestRejected
 from serving.live import LiveLoop, changes, merge
-from serving.live_schemas import DispositionsRequest
+from serving.live_schemas import DispositionsRequest, EventsRequest
 from serving.schemas import Lead
 
 
@@ -66,5 +66,48 @@ def test_a_verdict_the_label_policy_does_not_know_is_a_422_naming_its_field(
         assert caught.value.body["field"] == f"dispositions[0].{field}"
         assert words in caught.value.body["error"] and "made_up" not in caught.value.body["error"]
         assert loop.store.table(live_dispositions).empty  # nothing half-written
+    finally:
+        loop.close()
+
+
+def test_two_upserts_of_one_lead_in_one_events_request_keep_both_fields(tmp_path, monkeypatch):
+    """A webhook batch often carries several change events of one lead: each sets the fields it
+    carries, as if posted one after the other (the later wins a field both set)."""
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{tmp_path / 'live.db'}")
+    loop = LiveLoop(default_config())
+    try:
+        stored = loop.events(EventsRequest(leads=[
+            {"lead_id": "d1", "title": "CEO", "country": "US"},
+            {"lead_id": "d1", "industry": "Retail", "country": "DE"},
+            {"lead_id": "d2", "title": "Intern"}]))
+        assert stored["leads"] == 3
+        fields = {lead_id: f for lead_id, (f, _) in loop.store.leads(["d1", "d2"]).items()}
+        assert {k: fields["d1"].get(k) for k in ("title", "industry", "country")} == \
+            {"title": "CEO", "industry": "Retail", "country": "DE"}
+        assert fields["d2"]["title"] == "Intern"
+    finally:
+        loop.close()
+
+
+def test_a_verdict_with_an_unknown_status_is_refused_even_with_a_known_reason_code(
+        tmp_path, monkeypatch):
+    """The review refuses a store holding a status the policy does not know, whatever its
+    reason code: the API stored {"status": "Rejected", "reason_code": "no_budget"} and the
+    next `leadscore review` / `rescore` stopped on it."""
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{tmp_path / 'live.db'}")
+    loop = LiveLoop(default_config())
+    try:
+        request = DispositionsRequest(dispositions=[
+            {"lead_id": "x", "dispositioned_at": "2026-11-01", "status": "rejected",
+             "reason_code": "no_budget"},
+            {"lead_id": "y", "dispositioned_at": "2026-11-01", "status": "Rejected",
+             "reason_code": "no_budget"}])
+        with pytest.raises(RequestRejected) as caught:
+            loop.dispositions(request)
+        assert caught.value.status == 422
+        assert caught.value.body["field"] == "dispositions[1].status"
+        assert "not a status" in caught.value.body["error"]
+        assert "rejected" in caught.value.body["error"]  # the known statuses are listed
+        assert loop.store.table(live_dispositions).empty
     finally:
         loop.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from leadscore.errors import LeadscoreError
@@ -12,13 +14,15 @@ from training.tracking import artifact_location, client, setup_tracking
 
 @pytest.fixture
 def three_versions(mlflow_config, tmp_path):
-    """A registered model with versions 1-3 (empty model folders: the registry does not look)."""
+    """A registered model with versions 1-3 (model folders holding only a bundle manifest: the
+    registry looks for nothing more)."""
     mlflow_client = client(mlflow_config)
     name = registry.model_name(mlflow_config)
     mlflow_client.create_registered_model(name)
     for i in (1, 2, 3):
         source = tmp_path / f"model{i}"
-        source.mkdir()
+        (source / "artifacts" / "bundle").mkdir(parents=True)
+        (source / "artifacts" / "bundle" / "manifest.json").write_text("{}")
         mlflow_client.create_model_version(name, source.as_uri())
     return mlflow_client, name
 
@@ -51,6 +55,23 @@ def test_promote_then_rollback_walks_the_history(three_versions, mlflow_config):
     with pytest.raises(LeadscoreError, match="There is no earlier champion to roll back to."):
         registry.rollback_champion(mlflow_config)
     assert int(mlflow_client.get_model_version_by_alias(name, "champion").version) == 1
+
+
+def test_a_version_whose_files_are_gone_is_never_made_champion(three_versions, mlflow_config,
+                                                                 tmp_path):
+    """Every API worker would fail to load it and keep serving the old champion, while the
+    registry (and `leadscore score`) said otherwise."""
+    mlflow_client, name = three_versions
+    registry.promote_version(1, mlflow_config)
+    registry.promote_version(2, mlflow_config)
+    shutil.rmtree(tmp_path / "model3")
+    with pytest.raises(LeadscoreError, match=r"v3 has no model files .*: restore them"):
+        registry.promote_version(3, mlflow_config)
+    shutil.rmtree(tmp_path / "model1" / "artifacts" / "bundle")
+    with pytest.raises(LeadscoreError, match=r"v1 has no model files"):
+        registry.rollback_champion(mlflow_config)
+    assert int(mlflow_client.get_model_version_by_alias(name, "champion").version) == 2
+    assert registry.champion_history(mlflow_client, name) == [1, 2]
 
 
 def test_promote_unknown_version_lists_the_existing_ones(three_versions, mlflow_config):

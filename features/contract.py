@@ -131,6 +131,33 @@ def name_tokens(name: str) -> set[str]:
     return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
 
 
+ORGANISATION_TOKENS = frozenset({"company", "account", "organisation", "organization", "org",
+                                 "business", "employer", "campaign", "product", "course", "brand",
+                                 "school", "university", "event", "form", "page", "list",
+                                 "segment", "team", "office", "partner", "vendor", "plan"})
+"""Words that make "name" the name of a thing, not of a person ("Company Name", "Campaign Name")."""
+KIND_TOKENS = frozenset({"method", "channel", "type", "preference", "preferred", "source",
+                         "status", "stage", "role", "count", "language", "segment", "tier"})
+"""Words that make "contact" or "user" a kind of something ("Contact Method", "User Type")."""
+
+
+def named_like_personal(name: str) -> bool:
+    """Whether a column's name says it holds a person or a way to reach one.
+
+    "Lead Owner", "Sales Rep", "Contact Name", "Mobile" do; "Company Name", "Campaign Name",
+    "Contact Method" and "User Type" do not: there "name" names a thing, and "contact" or "user"
+    is a kind. A word that always means a person or a way to reach one ("owner", "email",
+    "phone" ...) keeps the column personal whatever else the name says ("Account Owner").
+    """
+    tokens = name_tokens(name)
+    personal = tokens & PERSONAL_TOKENS
+    if "name" in personal and tokens & ORGANISATION_TOKENS:
+        personal = personal - {"name"}
+    if tokens & KIND_TOKENS:
+        personal = personal - {"contact", "user"}
+    return bool(personal)
+
+
 PERSONAL_COLUMNS = frozenset(
     {"email", "first_name", "last_name", "name", "full_name", "phone", "mobile", "contact_name"}
 )

@@ -24,13 +24,12 @@ import duckdb
 from features.contract import (
     FLAG_VALUES,
     LEADS,
-    PERSONAL_TOKENS,
     PLACEHOLDERS,
     TABLES,
     TEXT,
     TIMESTAMP,
     Table,
-    name_tokens,
+    named_like_personal,
 )
 from features.export_files import contract_part, discover, read_export, table_of
 from features.export_v2 import v2_parts
@@ -279,7 +278,7 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
             continue
         checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
                              attr.name, "email"))
-        if name_tokens(attr.name) & PERSONAL_TOKENS:
+        if named_like_personal(attr.name):
             # a person's name or number cannot be told from its value; a yes/no flag can
             checks.append(_Check(f"lower({text}) NOT IN ({flags})", attr.name, "personal"))
     return checks

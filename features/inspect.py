@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.contract import PERSONAL_TOKENS, name_tokens
+from features.contract import name_tokens, named_like_personal
 from features.export_files import _read_csv, _read_parquet, data_suffix, sniff_delimiter
 from leadscore.errors import LeadscoreError
 
@@ -153,7 +153,7 @@ def profile(file: FileProfile) -> None:
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
         # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
-        personal = bool(name_tokens(name) & PERSONAL_TOKENS) and kind not in ("boolean", "numeric")
+        personal = named_like_personal(name) and kind not in ("boolean", "numeric")
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
             distinct=int(filled.nunique()), personal=personal,

@@ -541,6 +541,34 @@ def test_a_column_named_like_a_person_is_never_stored_as_a_feature(tmp_path):
     ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)  # yes/no flag ok
 
 
+@pytest.mark.parametrize(("name", "personal"), [
+    ("Lead Owner", True), ("sales_agent", True), ("Sales Rep", True), ("Contact Name", True),
+    ("Account Owner", True), ("Mobile", True), ("ContactEmail", True), ("Manager", True),
+    ("Company Name", False), ("Campaign Name", False), ("Account Name", False),
+    ("Contact Method", False), ("User Type", False), ("Channel", False), ("Industry", False),
+])
+def test_a_name_that_names_a_thing_or_a_kind_is_not_personal(name, personal):
+    from features.contract import named_like_personal
+
+    assert named_like_personal(name) is personal
+
+
+def test_a_company_name_or_contact_method_feature_is_stored(tmp_path):
+    folder = _write(tmp_path / "x", {"leads.csv": """
+        Id,Created,Company Name,Contact Method
+        a,2026-01-02,Acme,phone
+        b,2026-01-03,Globex,web form
+    """})
+    mapping = _mapping(folder, """
+        Id: id
+        Created: {role: timestamp, as: created_at}
+        Company Name: {role: fit, kind: categorical}
+        Contact Method: {role: fit, kind: categorical}
+    """)
+    ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)
+    assert (tmp_path / "s.duckdb").exists()
+
+
 def test_a_blank_creation_date_points_to_if_blank(tmp_path):
     # Maven's Prospecting deals have no engage_date: the fix is if_blank, not dropping them
     folder = _write(tmp_path / "x", {"leads.csv": "Id,Engaged\na,2017-01-02\nb,\n"})

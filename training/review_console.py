@@ -39,6 +39,8 @@ class ReviewSummary:
     notes: list[str] = field(default_factory=list)
     report: str | None = None
     deployment: dict[str, Any] = field(default_factory=dict)
+    positives: str = "SQLs"
+    """What a converted lead is called, plural (``labels.positive_name``: "won deals")."""
 
     @property
     def headline(self) -> str | None:
@@ -86,8 +88,9 @@ class ReviewSummary:
         excluded = sum((lab.get("excluded") or {}).values())
         console.print(
             f"Data: {lab.get('assembled_leads', 0):,} matured labelled leads "
-            f"({lab.get('assembled_positives', 0):,} SQLs) in {lab.get('assembled_cohorts', 0)} "
-            f"weekly cohorts; not learned from: {decided + still_open:,} leads inside their "
+            f"({lab.get('assembled_positives', 0):,} {self.positives}) in "
+            f"{lab.get('assembled_cohorts', 0)} weekly cohorts; not learned from: "
+            f"{decided + still_open:,} leads inside their "
             f"maturity window ({decided:,} decided, {still_open:,} open) in "
             f"{lab.get('unmatured_cohorts', lab.get('unmatured_open_cohorts', 0))} weekly cohorts"
             + (f", and {excluded:,} the label policy excludes" if excluded else "")
@@ -99,7 +102,7 @@ class ReviewSummary:
             f"{sp['calib_first_cohort']}..{sp['calib_last_cohort']} ({sp['calib_leads']:,}), "
             "scored by a model trained on the weeks before them), validate "
             f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
-            f"{sp['valid_positives']:,} SQLs)."
+            f"{sp['valid_positives']:,} {self.positives})."
         )
         if self.deployment.get("refit"):
             console.print(

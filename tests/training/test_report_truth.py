@@ -247,6 +247,10 @@ def test_the_data_line_counts_every_lead_not_learned_from():
               "unmatured_cohorts": 15, "excluded": {"still_open": 2089}}
     data = str(_console_summary(True, labels)).splitlines()[1]
     assert data.startswith("Data: 5,330 matured labelled leads (2,999 SQLs) in 48 weekly")
+    summary = _console_summary(True, labels)
+    summary.positives = "won deals"  # labels.positive_name, as run_review sets it
+    assert str(summary).splitlines()[1].startswith(
+        "Data: 5,330 matured labelled leads (2,999 won deals) in 48 weekly")
     assert ("not learned from: 1,381 leads inside their maturity window (1,381 decided, 0 open) "
             "in 15 weekly cohorts, and 2,089 the label policy excludes.") in data
 

@@ -131,9 +131,11 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
         rows, scope)
 
 
-def challenger_pr_auc(scores: np.ndarray, labels: np.ndarray, check: ChampionCheck) -> float:
-    """The challenger's PR-AUC on the rows the champion is compared on (all rows: no rows)."""
-    if check.rows is None or check.rows.all() or not check.rows.any():
-        return float(evaluate(scores, labels, threshold=math.inf)["pr_auc"])
-    return float(evaluate(scores[check.rows], labels[check.rows],
-                          threshold=math.inf)["pr_auc"])
+def challenger_pr_auc(scores: np.ndarray, labels: np.ndarray, check: ChampionCheck,
+                      whole: float) -> float:
+    """The challenger's PR-AUC on the rows the champion is compared on; ``whole``, its PR-AUC on
+    the whole cohort, when that is every row (or no row: the gate then has no champion figure)."""
+    rows = check.rows
+    if rows is None or rows.all() or not rows.any():
+        return whole
+    return float(evaluate(scores[rows], labels[rows], threshold=math.inf)["pr_auc"])

@@ -249,7 +249,8 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     deployment.metrics.update(ece_chance_low=noise[0], ece_chance_high=noise[1])
     # the PR-AUC gate compares the two on the same leads: those the champion never learned from
     gates = decide({**challenger, "ece": deployment.metrics["ece"],
-                    "pr_auc": challenger_pr_auc(judged["score"].to_numpy(), labels, check)},
+                    "pr_auc": challenger_pr_auc(judged["score"].to_numpy(), labels, check,
+                                                challenger["pr_auc"])},
                    champion_metrics, champion_scope=check.scope,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],

@@ -150,13 +150,11 @@ class TournamentResult:
 
     def allowance(self, entrant: Entrant, against: Entrant) -> float:
         """How far ``entrant``'s mean log-loss may sit above ``against``'s and still tie."""
-        return max(self.tie_tolerance, self.tie_standard_errors * paired_se(entrant, against))
+        return allowance(entrant, against, self.tie_tolerance, self.tie_standard_errors)
 
     def simplest_within_noise(self) -> str:
         """The simplest family whose mean log-loss ties with the best's (``allowance``)."""
-        leader = min(self.entrants, key=lambda e: e.mean_log_loss)
-        return next(e.family for f in SIMPLICITY for e in self.entrants if e.family == f and
-                    e.mean_log_loss - leader.mean_log_loss <= self.allowance(e, leader))
+        return simplest_within_noise(self.entrants, self.tie_tolerance, self.tie_standard_errors)
 
     def sentence(self) -> str:
         """One true sentence: which family won and by how much."""
@@ -216,6 +214,22 @@ def paired_se(a: Entrant, b: Entrant) -> float:
     var = sum(float(np.var(x - y, ddof=1)) / len(x) if len(x) > 1 else 0.0
               for x, y in zip(a.lead_losses, b.lead_losses, strict=True))
     return math.sqrt(var) / len(a.lead_losses)
+
+
+def allowance(entrant: Entrant, against: Entrant, tolerance: float,
+              standard_errors: float) -> float:
+    """How far ``entrant``'s mean log-loss may sit above ``against``'s and still tie: the
+    tolerance, or ``standard_errors`` paired standard errors of the gap when that is more."""
+    return max(tolerance, standard_errors * paired_se(entrant, against))
+
+
+def simplest_within_noise(entrants: Sequence[Entrant], tolerance: float,
+                          standard_errors: float) -> str:
+    """The simplest family (``SIMPLICITY``) whose mean log-loss ties with the best's."""
+    leader = min(entrants, key=lambda e: e.mean_log_loss)
+    return next(e.family for f in SIMPLICITY for e in entrants if e.family == f and
+                e.mean_log_loss - leader.mean_log_loss
+                <= allowance(e, leader, tolerance, standard_errors))
 
 
 def _lead_losses(y: np.ndarray, margin: np.ndarray) -> np.ndarray:
@@ -376,13 +390,11 @@ def run_tournament(
     entrants = [logistic, trees, blend]
     trials = study.trials_dataframe(attrs=("number", "value", "params", "user_attrs",
                                            "duration"))
-    result = TournamentResult(ModelChoice("blend"), entrants, trials,
-                              [f.first_check_cohort for f in folds],
-                              float(settings["tie_tolerance"]),
-                              float(settings["tie_standard_errors"]))
-    family = result.simplest_within_noise()
-    result.choice = ModelChoice(family, dict(best.params), rounds, best_c,
-                                int(settings["bins"]),
-                                float({"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family]))
-    return result
+    tolerance, standard_errors = (float(settings["tie_tolerance"]),
+                                  float(settings["tie_standard_errors"]))
+    family = simplest_within_noise(entrants, tolerance, standard_errors)
+    choice = ModelChoice(family, dict(best.params), rounds, best_c, int(settings["bins"]),
+                         float({"lightgbm": 1.0, "logistic": 0.0, "blend": weight}[family]))
+    return TournamentResult(choice, entrants, trials, [f.first_check_cohort for f in folds],
+                            tolerance, standard_errors)
 

@@ -65,7 +65,7 @@ def test_a_refit_champion_is_compared_only_on_the_weeks_after_its_last(tiny_bund
     assert "learned from this cohort's weeks through 2026-08-17" in check.note
     # the gate reads the challenger on the same leads as the champion
     challenger = np.linspace(0, 1, len(cohort))
-    assert challenger_pr_auc(challenger, cohort["label"].to_numpy(), check) == pytest.approx(
+    assert challenger_pr_auc(challenger, cohort["label"].to_numpy(), check, 0.0) == pytest.approx(
         evaluate_on(challenger[newer], part, 0.5, 3)["pr_auc"])
     gate = decide({"pr_auc": check.metrics["pr_auc"], "ece": 0.01}, check.metrics,
                   feasible=True, threshold_message="", band=(0.2, 0.5),
@@ -88,7 +88,7 @@ def test_a_champion_that_learned_every_week_is_not_compared_and_is_kept(tiny_bun
     assert math.isnan(check.metrics["pr_auc"])
     assert "learned from every week of this validation cohort (through 2026-09-07)" in check.note
     challenger = np.linspace(0, 1, len(cohort))
-    assert not math.isnan(challenger_pr_auc(challenger, cohort["label"].to_numpy(), check))
+    assert challenger_pr_auc(challenger, cohort["label"].to_numpy(), check, 0.7) == 0.7
     gates = decide({"pr_auc": 0.9, "ece": 0.01}, check.metrics, feasible=True,
                    threshold_message="", band=(0.2, 0.5),
                    gates_config={"max_calibration_error": 0.05, "pr_auc_tolerance": 0.01},

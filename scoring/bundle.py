@@ -298,6 +298,12 @@ class ScoringBundle:
 
     # ---- the one scoring path -----------------------------------------------------------------
     @property
+    def attribute_columns(self) -> tuple[str, ...]:
+        """The export's extra columns this model learned from (its attribute features), by the
+        names a file's columns or a request's fields carry them."""
+        return tuple(f["attribute"] for f in self.manifest["features"] if f.get("attribute"))
+
+    @property
     def feature_config(self) -> dict[str, Any]:
         """The feature-building config (windows, ICP lists) this model's features are built with.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from features.online import LeadFeatureError
+from features.text_rules import MAX_ATTRIBUTE_NAME, text_problem
+from features.timestamps import TIMESTAMP_RULE, TimestampError, parse_timestamp
 from leadscore.errors import LeadscoreError
 from scoring.bundle import Scores, ScoringBundle
 
@@ -41,6 +44,18 @@ def _missing(value: Any) -> bool:
     return value is pd.NaT or value is pd.NA
 
 
+class LeadRowError(LeadscoreError):
+    """Lead ``index`` (0-based) of a frame was refused; ``detail`` names the field and the fix.
+
+    The message counts rows from 1, as a person counts a file's rows (the header not counted).
+    """
+
+    def __init__(self, index: int, detail: str) -> None:
+        super().__init__(f"Row {index + 1}: {detail}")
+        self.index = index
+        self.detail = detail
+
+
 def _json_field(value: Any, field: str, row: int) -> Any:
     if _missing(value):
         return None
@@ -50,24 +65,91 @@ def _json_field(value: Any, field: str, row: int) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise LeadscoreError(
-                f"Row {row}: {field} is not valid JSON: send a JSON list or object."
-            ) from None
+            raise LeadRowError(row, f"{field} is not valid JSON: send a JSON list or object.") \
+                from None
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
 
 
-def lead_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a lead frame as ``features.online`` takes them (missing as None, JSON parsed)."""
+TIMESTAMPS = ("created_at", "mql_at", "as_of")
+"""A lead's own timestamps, read and refused by the API's rule (``features.timestamps``)."""
+TEXT_FIELDS = ("lead_id", "source", "title", "company_size", "industry", "country", "email",
+               "email_domain", "campaign")
+"""The contract's text fields, held to the API's text rule (``features.text_rules``)."""
+
+
+def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str]) -> str | None:
+    """``field: problem`` of the first value the API would refuse, or None (the API's rule:
+    contract fields, every activity type, every attribute, the model's attribute columns)."""
+    for field in TEXT_FIELDS:
+        problem = text_problem(record.get(field))
+        if problem:
+            return f"{field}: {problem}"
+    for column in attribute_columns:
+        problem = text_problem(record.get(column), attribute=True)
+        if problem:
+            return f"{column}: {problem}"
+    attributes = record.get("attributes")
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            # a key the model does not know is the client's: named as the API names it
+            name = f"attributes.{key if key in attribute_columns else '<key>'}"
+            problem = (text_problem(key, limit=MAX_ATTRIBUTE_NAME) if isinstance(key, str)
+                       else None) or text_problem(value, attribute=True)
+            if problem:
+                return f"{name}: {problem}"
+    activities = record.get("activities")
+    if isinstance(activities, list):
+        for j, item in enumerate(activities):
+            problem = text_problem(item.get("activity_type")) if isinstance(item, dict) else None
+            if problem:
+                return f"activities[{j}].activity_type: {problem}"
+    return None
+
+
+def _activity_time(value: Any, row: int, j: int) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except TimestampError:
+        raise LeadRowError(row, f"activities[{j}].occurred_at: {TIMESTAMP_RULE}.") from None
+
+
+def lead_records(frame: pd.DataFrame,
+                 attribute_columns: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rows of a lead frame as ``features.online`` takes them (missing as None, JSON parsed,
+    timestamps parsed and text checked as the API parses and checks them).
+
+    Args:
+        frame: lead rows.
+        attribute_columns: the model's attribute columns, checked as attributes where a row
+            holds them (``ScoringBundle.attribute_columns``).
+
+    Raises:
+        LeadRowError: naming the row and the field of a malformed value.
+    """
     records = []
     for i, row in enumerate(frame.to_dict(orient="records")):
         record = {str(k): (None if _missing(v) else v) for k, v in row.items()}
         record["activities"] = _json_field(record.get("activities"), "activities", i)
         record["attributes"] = _json_field(record.get("attributes"), "attributes", i)
-        for key in ("created_at", "as_of"):
-            if isinstance(record.get(key), pd.Timestamp):
-                record[key] = record[key].to_pydatetime()
+        for key in TIMESTAMPS:
+            value = record.get(key)
+            if isinstance(value, str) and not value.strip():
+                record[key] = None  # an empty text cell is no value, as "" is to the API
+            elif value is not None:
+                try:
+                    record[key] = parse_timestamp(value)
+                except TimestampError:
+                    raise LeadRowError(i, f"{key}: {TIMESTAMP_RULE}.") from None
+        activities = record["activities"]
+        if isinstance(activities, list):
+            record["activities"] = activities = [
+                {**item, "occurred_at": _activity_time(item.get("occurred_at"), i, j)}
+                if isinstance(item, dict) else item for j, item in enumerate(activities)]
+        problem = _text_problems(record, attribute_columns)
+        if problem:
+            raise LeadRowError(i, f"{problem}.")
         records.append(record)
     return records
 
@@ -82,16 +164,16 @@ def score_lead_frame(
     the current time).
 
     Raises:
-        LeadscoreError: naming the row when a lead's ``as_of``, activities or attributes are
+        LeadRowError: naming the row when a lead's timestamps, activities or attributes are
             malformed.
     """
-    records = lead_records(frame)
+    records = lead_records(frame, bundle.attribute_columns)
     now = now or datetime.now(UTC)
     try:
         return bundle.score_records(records, [r.get("as_of") or now for r in records],
                                     top_reasons=top_reasons)
     except LeadFeatureError as exc:
-        raise LeadscoreError(f"Row {exc.index}: {exc}") from None
+        raise LeadRowError(exc.index, str(exc)) from None
 
 
 class LeadScorePyfunc(mlflow.pyfunc.PythonModel):

@@ -33,6 +33,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from features.text_rules import NUL_RULE, TEXT_RULE, TOO_LONG_RULE
+from features.timestamps import TIMESTAMP_RULE
 from serving.auth import api_keys, is_authorized, is_loopback
 from serving.body import decode_body, is_utf8
 from serving.errors import RequestRejected, error_body, too_large
@@ -185,6 +187,11 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
 
+_TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_parsing",
+                               "datetime_from_date_parsing", "datetime_type",
+                               "datetime_object_invalid"})
+
+
 def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     """Pydantic's message, which never holds the rejected value (include_input=False)."""
     kind = error["type"]
@@ -195,12 +202,14 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required, but missing"
-    if kind == "string_pattern_mismatch":  # the only pattern: serving.schemas.NO_NUL
-        return "contains a NUL character (\\u0000), which no field may hold: remove it"
-    if kind in ("greater_than_equal", "less_than"):  # the only bounds: serving.schemas.EventTime
-        return ("a timestamp must fall in 2000..2199 (UTC): give ISO 8601 (2026-11-02T09:30:00Z "
-                "or 2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix "
-                "seconds")
+    if kind == "string_pattern_mismatch":  # the only pattern: features.text_rules.NO_NUL
+        return NUL_RULE  # batch scoring's sentences too (features.text_rules)
+    if kind == "string_too_long" and "attributes" not in error["loc"][:-1]:
+        return TOO_LONG_RULE
+    if kind == "string_type" and "attributes" not in error["loc"]:
+        return TEXT_RULE
+    if kind in _TIMESTAMP_ERRORS:  # the only bounds are serving.schemas.EventTime's
+        return TIMESTAMP_RULE  # what batch scoring says of the same value
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
         # Pydantic reports each member of the value union; one sentence says what fits

@@ -8,10 +8,11 @@ Validation policy (docs/api.md says the same to callers):
   fields (``first_name``, ``hs_object_id``, ...) are accepted and ignored: never stored, never
   logged. Extra fit/intent columns a mapping declared go in ``attributes``.
 * Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
-* Timestamps are ISO 8601 (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds; a timestamp
-  without a zone is UTC. Years outside 2000..2199 are rejected: they are typos, would overflow
-  window arithmetic, or are a compact date read as Unix seconds (``"20261101"`` is 1970-08-23,
-  silently, were 1970 allowed).
+* Timestamps follow the one rule of every scoring path (``features.timestamps``): ISO 8601
+  (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds, a timestamp without a zone is UTC,
+  and years outside 2000..2199 are rejected (typos, window overflow, or a compact date read as
+  Unix seconds: ``"20261101"`` is 1970-08-23). A lead's optional timestamp sent as ``""`` is
+  none, as an empty cell of a file is.
 * Text holds no NUL character (``NO_NUL``): PostgreSQL cannot store one.
 * ``hide_input_in_errors``: a rejected value never appears in a validation message, so an e-mail in
   the wrong field cannot reach a log line or an error body.
@@ -37,11 +38,11 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from features.text_rules import MAX_ATTRIBUTE_NAME, MAX_TEXT, NO_NUL
+from features.timestamps import EARLIEST, LATEST
+
 MAX_LEADS = 1000
 MAX_ACTIVITIES = 10_000
-MAX_TEXT = 1_000
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -50,7 +51,7 @@ def _as_utc(value: datetime) -> datetime:
 
 # pydantic-core checks the range itself (instants compared in UTC, a naive value read as UTC).
 EventTime = Annotated[datetime, Field(
-    ge=_EARLIEST, lt=_LATEST,
+    ge=EARLIEST, lt=LATEST,
     # the range is enforced above; the OpenAPI document says it too (JSON Schema has no date-time
     # bounds, hence the ajv-formats keywords and the sentence)
     json_schema_extra={"formatMinimum": "2000-01-01T00:00:00Z",
@@ -62,9 +63,16 @@ epoch microseconds, so a Python validator here would only add a call per activit
 large request."""
 Timestamp = Annotated[EventTime, AfterValidator(_as_utc)]
 """A lead's timestamp, in UTC."""
-NO_NUL = r"^[^\x00]*$"
-"""Text holds no NUL character: PostgreSQL cannot store one (a live store there failed the
-request as if it were down), and no CRM value means one."""
+
+
+def _none_if_blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalTimestamp = Annotated[Timestamp | None, BeforeValidator(
+    _none_if_blank, json_schema_input_type=Timestamp | None)]
+"""A lead's optional timestamp: ``""`` (what CRM webhooks send for an empty date) is none, as an
+empty cell of a batch file is."""
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
 AttributeValue = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)] | float | bool | None
 
@@ -130,7 +138,8 @@ class Activity(TypedDict):
     )]
 
 
-_AttributeMap = dict[Annotated[str, Field(max_length=200, pattern=NO_NUL)], AttributeValue]
+_AttributeMap = dict[Annotated[str, Field(max_length=MAX_ATTRIBUTE_NAME, pattern=NO_NUL)],
+                     AttributeValue]
 Attributes = Annotated[_AttributeMap, BeforeValidator(
     _empty_dict_if_null, json_schema_input_type=_AttributeMap | None)]
 
@@ -145,7 +154,7 @@ class Lead(BaseModel):
         description="The CRM's id of the lead; echoed back with its scores.",
         examples=["00Q5e00001AbCdE"],
     )
-    created_at: Timestamp | None = Field(
+    created_at: OptionalTimestamp = Field(
         default=None, description="When the lead was created.", examples=["2026-10-28T14:02:00Z"]
     )
     source: Text | None = Field(
@@ -178,7 +187,7 @@ class Lead(BaseModel):
     campaign: Text | None = Field(
         default=None, description="Campaign that brought the lead in.", examples=["q4-launch"]
     )
-    mql_at: Timestamp | None = Field(
+    mql_at: OptionalTimestamp = Field(
         default=None, description="When the lead became an MQL, if it has.", examples=[None]
     )
     activities: Listed(Activity, max_items=MAX_ACTIVITIES) = Field(
@@ -193,7 +202,7 @@ class Lead(BaseModel):
         ),
         examples=[{"lead_origin": "Landing Page Submission"}],
     )
-    as_of: Timestamp | None = Field(
+    as_of: OptionalTimestamp = Field(
         default=None,
         description="The moment to score the lead at; default: now (UTC).",
         examples=["2026-11-01T00:00:00Z"],

@@ -35,7 +35,7 @@ import pandas as pd
 from features.messages import capped
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
-from scoring.pyfunc import score_lead_frame
+from scoring.pyfunc import LeadRowError, score_lead_frame
 from training.batch_io import ChunkWriter, check_input, count_rows, input_columns, lead_chunks
 
 CHUNK = 2_000
@@ -72,30 +72,48 @@ def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
 """The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
-def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, start: int = 0,
-                top: int = TOP_REASONS, model_version: str = "",
-                hashes: bool = False) -> pd.DataFrame:
+def no_lead_id(name: str) -> LeadscoreError:
+    """The refusal of a leads file without a ``lead_id`` column, on every engine: row numbers as
+    ids would land in the output and the score log as if they were leads."""
+    return LeadscoreError(
+        f"{name} has no lead_id column: scores are written and logged by lead id; name the "
+        "column that holds each lead's id lead_id and re-run."
+    )
+
+
+def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime,
+                start: int | None = 0, top: int = TOP_REASONS, model_version: str = "",
+                hashes: bool = False, name: str = "the leads") -> pd.DataFrame:
     """Score one chunk of lead rows: one output row per input row, in order.
 
     Args:
         bundle: the scoring bundle.
-        leads: lead rows (see the module docstring).
+        leads: lead rows (see the module docstring), with their ``lead_id``.
         now: the scoring moment of rows without ``as_of``.
-        start: the chunk's first row in the file, so an error names the file's row.
+        start: the chunk's first row in the file (0-based), so an error names the file's row
+            (counted from 1); None where rows have no order to name (Spark's partitions): an
+            error then names the lead by its id only.
         top: reasons per lead.
         model_version: written in the ``model_version`` column.
+        name: the file, for the error of a chunk without ``lead_id``.
 
     Raises:
-        LeadscoreError: naming the row when a lead is malformed.
+        LeadscoreError: naming the row when a lead is malformed or has no id.
     """
+    if "lead_id" not in leads.columns:
+        raise no_lead_id(name)
+    ids = leads["lead_id"]
+    blank = ids.isna() | ids.astype(str).str.strip().eq("")
+    if blank.any():
+        raise LeadscoreError(_where(int(blank.to_numpy().argmax()), start, None)
+                             + ": lead_id is empty: give every lead its CRM id and re-run.")
     try:
         scores = score_lead_frame(bundle, leads, now=now, top_reasons=top)
-    except LeadscoreError as exc:
-        # the message names the row inside the chunk: make it the file's row
-        raise LeadscoreError(_shift_row(str(exc), start)) from None
+    except LeadRowError as exc:
+        raise LeadscoreError(f"{_where(exc.index, start, str(ids.iloc[exc.index]))}: "
+                             f"{exc.detail}") from None
     out = scores.frame().reset_index(drop=True)
-    out.insert(0, "lead_id", leads["lead_id"].astype(str).tolist() if "lead_id" in leads.columns
-               else [str(start + i) for i in range(len(leads))])
+    out.insert(0, "lead_id", ids.astype(str).tolist())
     out["reasons"] = [json.dumps([r.as_dict() for r in lead]) for lead in scores.reasons or []]
     out["model_version"] = model_version
     if hashes:  # for the score log; never written to the file
@@ -104,12 +122,11 @@ def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime, st
     return out[FILE_COLUMNS]
 
 
-def _shift_row(message: str, offset: int) -> str:
-    if message.startswith("Row ") and offset:
-        number, _, rest = message[4:].partition(":")
-        if number.isdigit():
-            return f"Row {int(number) + offset}:{rest}"
-    return message
+def _where(index: int, start: int | None, lead_id: str | None) -> str:
+    """A lead as an error names it: the file's row counted from 1, and its id."""
+    if start is None:
+        return f"Lead {lead_id}" if lead_id is not None else "A lead"
+    return f"Row {start + index + 1}" + (f" (lead_id {lead_id})" if lead_id is not None else "")
 
 
 # ---- the worker processes ------------------------------------------------------------------------
@@ -214,10 +231,7 @@ def score_file(
                 "(or as Parquet) and re-run."
             )
         if "lead_id" not in columns:
-            raise LeadscoreError(
-                f"{input_path.name} has no lead_id column: scores are written and logged by "
-                "lead id; name the column that holds each lead's id lead_id and re-run."
-            )
+            raise no_lead_id(input_path.name)
         bundle, version = load_bundle(model_uri, config)
         absent = absent_inputs(bundle, columns)
         label = f"v{version.version}" if version is not None else (model_uri or "champion")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
-from training.batch_score import score_chunk
+from training.batch_score import no_lead_id, score_chunk
 
 SCHEMA = ("lead_id string, score double, fit_score double, intent_score double, grade string, "
           "is_mql boolean, reasons string, model_version string")
@@ -76,7 +77,8 @@ def score_dataframe(spark, leads, bundle, *, model_version: str, now: datetime):
     def score_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = _bundle_from(shared.value)
         for batch in batches:
-            yield score_chunk(scorer, batch, now=now, model_version=model_version)
+            yield score_chunk(scorer, batch, now=now, model_version=model_version,
+                              start=None)  # a partition's rows have no file row to name
 
     return leads.mapInPandas(score_partition, schema=SCHEMA)
 
@@ -86,6 +88,15 @@ def _spark_failure(exc: Exception) -> LeadscoreError:
     found = re.search(r"LeadscoreError: (.+)", str(exc))
     reason = found.group(1).strip() if found else str(exc).strip().splitlines()[0][:200]
     return LeadscoreError(f"Spark could not score the leads: {reason}")
+
+
+def _staging(output: Path | str) -> str:
+    """Where Spark writes before the result is moved over ``output``: a local folder beside it,
+    so a failed job leaves nothing half-written; a URI (the cluster's storage) is written as is."""
+    if "://" in str(output):
+        return str(output)
+    path = Path(output)
+    return str(path.with_name(f".{path.name}.partial"))
 
 
 def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
@@ -116,12 +127,20 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         leads = (reader.parquet(source) if source.lower().rstrip("/").endswith(".parquet")
                  else reader.option("header", True).option("inferSchema", False)
                  .option("multiLine", True).option("escape", '"').csv(source))
+        if "lead_id" not in leads.columns:
+            raise no_lead_id(source.rstrip("/").rsplit("/", 1)[-1])
         scored = score_dataframe(spark, leads, bundle, model_version=label,
                                  now=now or datetime.now(UTC))
-        scored.write.mode("overwrite").parquet(str(output))
-        counts = spark.read.parquet(str(output)).selectExpr(
+        target = _staging(output)
+        scored.write.mode("overwrite").parquet(target)
+        counts = spark.read.parquet(target).selectExpr(
             "count(*) AS n", "sum(CAST(is_mql AS INT)) AS mqls").collect()[0]
+        if target != str(output):
+            shutil.rmtree(output, ignore_errors=True)
+            os.replace(target, output)
     except (PySparkException, Py4JJavaError) as exc:
+        if "://" not in str(output):
+            shutil.rmtree(_staging(output), ignore_errors=True)
         raise _spark_failure(exc) from None
     total, mqls = int(counts["n"]), int(counts["mqls"] or 0)
     share = f" ({mqls / total:.1%})" if total else ""

@@ -35,7 +35,8 @@ def test_a_minimal_lead_is_valid_and_unknown_lead_fields_are_ignored():
     ).encode(), SCORE_ROUTE)
     lead = request.leads[0]
     assert lead.lead_id == "7" and lead.company_size == "250"
-    assert not hasattr(lead, "first_name")
+    # kept aside, never a field: only a column the served model learned from is read from there
+    assert "first_name" not in vars(lead) and "hs_id" not in vars(lead)
     assert request.reasons is True and lead.activities == [] and lead.as_of is None
 
 
@@ -49,6 +50,18 @@ def test_timestamps_without_zone_are_utc_and_dates_are_accepted():
     assert lead.created_at == datetime(2026, 10, 1, 10, tzinfo=UTC)
     # an activity keeps its offset (feature building reads instants); the instant is the same
     assert lead.activities[0]["occurred_at"] == datetime(2026, 10, 30, 8, tzinfo=UTC)
+
+
+def test_an_empty_lead_timestamp_is_none_as_an_empty_cell_of_a_file_is():
+    request = validate_request(json.dumps({"leads": [{
+        "lead_id": "a", "as_of": "", "created_at": " ", "mql_at": "",
+    }]}).encode(), SCORE_ROUTE)
+    lead = request.leads[0]
+    assert lead.as_of is None and lead.created_at is None and lead.mql_at is None
+    with pytest.raises(RequestRejected) as caught:  # an activity's time is never optional
+        validate_request(json.dumps({"leads": [{"lead_id": "a", "activities": [
+            {"activity_type": "x", "occurred_at": ""}]}]}).encode(), SCORE_ROUTE)
+    assert caught.value.body["field"] == "leads[0].activities[0].occurred_at"
 
 
 @pytest.mark.parametrize(

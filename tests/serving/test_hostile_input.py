@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from features.timestamps import TIMESTAMP_RULE
 from serving.gateway import RequestRejected, post_routes, validate_request
 from serving.service import LeadScorer
 from tests.serving.conftest import AUTH
@@ -86,8 +87,8 @@ def test_a_compact_date_or_a_year_out_of_range_is_refused_not_read_as_1970(as_of
         validate_request(json.dumps({"leads": [{"lead_id": "a", "as_of": as_of}]}).encode(),
                          post_routes(LeadScorer)["/score"])
     assert caught.value.body["field"] == "leads[0].as_of"
-    assert "2000..2199" in caught.value.body["error"]
-    assert "give ISO 8601" in caught.value.body["error"]
+    assert caught.value.body["error"] == f"leads[0].as_of: {TIMESTAMP_RULE}."  # batch's too
+    assert "2000..2199" in TIMESTAMP_RULE and "write it 2026-11-02" in TIMESTAMP_RULE
 
 
 @pytest.mark.parametrize("as_of", ["2026-11-01", "2026-11-01T09:30:00+02:00", 1793491200,

@@ -64,7 +64,8 @@ def test_a_malformed_activity_names_its_row(bundle_dir, tmp_path):
     leads.loc[3, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "yesterday"}]'
     source = tmp_path / "leads.csv"
     leads.to_csv(source, index=False)
-    with pytest.raises(LeadscoreError, match=r"^Row 3: activities\[0\]\.occurred_at"):
+    with pytest.raises(LeadscoreError, match=r"^Row 4 \(lead_id T00003\): "
+                                             r"activities\[0\]\.occurred_at: must be a timestamp"):
         score_file(source, tmp_path / "out.csv", default_config(), model_uri=bundle_dir)
 
 
@@ -127,7 +128,8 @@ def test_a_bad_row_in_a_later_chunk_names_the_files_row_and_writes_nothing(bundl
     source = tmp_path / "leads.csv"
     leads.to_csv(source, index=False)
     out = tmp_path / "out.parquet"
-    with pytest.raises(LeadscoreError, match=r"^Row 23: activities\[0\]\.occurred_at"):
+    with pytest.raises(LeadscoreError, match=r"^Row 24 \(lead_id T00023\): "
+                                             r"activities\[0\]\.occurred_at"):
         score_file(source, out, default_config(), bundle_dir, workers=2, chunk=5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "leads.csv"]
 
@@ -211,3 +213,58 @@ def test_a_semicolon_file_is_told_apart_from_one_without_lead_id(bundle_dir, tmp
     with pytest.raises(LeadscoreError, match="reads as one column") as info:
         score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
     assert "';'" in str(info.value) and "comma" in str(info.value)
+
+
+def _one_lead_file(tmp_path, **fields) -> object:
+    row = {"lead_id": "L-1", "title": "VP Marketing", "company_size": "201-1000",
+           "activities": json.dumps([{"activity_type": "demo_request",
+                                      "occurred_at": "2026-09-30T10:00:00Z"}]),
+           "as_of": "2026-10-01T00:00:00Z", **fields}
+    source = tmp_path / "leads.csv"
+    pd.DataFrame([row]).to_csv(source, index=False)
+    return source
+
+
+def _score_one(bundle_dir, tmp_path, **fields) -> float:
+    out = tmp_path / "out.csv"
+    score_file(_one_lead_file(tmp_path, **fields), out, default_config(), bundle_dir)
+    return float(pd.read_csv(out)["score"].iloc[0])
+
+
+def test_unix_seconds_are_read_as_the_api_reads_them(bundle_dir, tmp_path):
+    iso = _score_one(bundle_dir, tmp_path)
+    # 2026-10-01T00:00:00Z and 2026-09-30T10:00:00Z as Unix seconds, as text cells
+    assert _score_one(bundle_dir, tmp_path, as_of="1790812800", activities=json.dumps(
+        [{"activity_type": "demo_request", "occurred_at": "1790762400"}])) == iso
+    assert _score_one(bundle_dir, tmp_path, as_of="") == _score_one(bundle_dir, tmp_path,
+                                                                    as_of=None)
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"as_of": "20261101"}, "as_of"),  # a compact date: 1970 as Unix seconds, never 2026 or 1970
+    ({"as_of": "1999-11-01T00:00:00Z"}, "as_of"),
+    ({"created_at": "yesterday"}, "created_at"),
+    ({"mql_at": "2026-W44-1"}, "mql_at"),
+    ({"activities": json.dumps([{"activity_type": "demo_request",
+                                 "occurred_at": "1999-10-30"}])}, "activities[0].occurred_at"),
+])
+def test_a_timestamp_the_api_refuses_is_refused_with_the_apis_sentence(bundle_dir, tmp_path,
+                                                                       fields, field):
+    from features.timestamps import TIMESTAMP_RULE
+
+    out = tmp_path / "out.csv"
+    with pytest.raises(LeadscoreError) as info:
+        score_file(_one_lead_file(tmp_path, **fields), out, default_config(), bundle_dir)
+    assert str(info.value) == f"Row 1 (lead_id L-1): {field}: {TIMESTAMP_RULE}."
+    assert not out.exists()
+
+
+def test_a_row_without_its_lead_id_is_refused_not_written_as_nan(bundle_dir, tmp_path):
+    leads = _input_frame(6)
+    leads.loc[2, "lead_id"] = None
+    source = tmp_path / "leads.csv"
+    leads.to_csv(source, index=False)
+    with pytest.raises(LeadscoreError) as info:
+        score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
+    assert str(info.value) == "Row 3: lead_id is empty: give every lead its CRM id and re-run."
+    assert not (tmp_path / "out.csv").exists()

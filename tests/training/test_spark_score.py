@@ -68,8 +68,35 @@ def test_a_malformed_lead_on_spark_is_one_sentence(spark, tiny_bundle, tmp_path)
     source = tmp_path / "leads.parquet"
     leads.to_parquet(source)
     bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
-    with pytest.raises(LeadscoreError, match=r"^Spark could not score the leads: Row \d+: "
-                                             r"activities\[0\]\.occurred_at"):
+    with pytest.raises(LeadscoreError, match=r"^Spark could not score the leads: Lead T00004: "
+                                             r"activities\[0\]\.occurred_at: must be"):
         score_file_spark(source, tmp_path / "out.parquet", default_config(), bundle_dir, now=NOW)
     with pytest.raises(LeadscoreError, match="must end in .parquet"):
         score_file_spark(source, tmp_path / "out.csv", default_config(), bundle_dir)
+
+
+def test_a_file_without_lead_id_is_refused_on_spark_as_locally_and_nothing_is_written(
+        spark, tiny_bundle, tmp_path):
+    # row numbers as ids would land in the output as if they were leads: the local engine's rule
+    source = tmp_path / "leads.parquet"
+    _leads(6).rename(columns={"lead_id": "Lead Number"}).to_parquet(source)
+    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    out = tmp_path / "out.parquet"
+    with pytest.raises(LeadscoreError) as info:
+        score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
+    assert str(info.value) == (
+        "leads.parquet has no lead_id column: scores are written and logged by lead id; name "
+        "the column that holds each lead's id lead_id and re-run.")
+    assert not out.exists()
+
+
+def test_a_malformed_lead_on_spark_leaves_no_output_folder(spark, tiny_bundle, tmp_path):
+    leads = _leads(20)
+    leads.loc[4, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "later"}]'
+    source = tmp_path / "leads.parquet"
+    leads.to_parquet(source)
+    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    out = tmp_path / "out.parquet"
+    with pytest.raises(LeadscoreError, match="T00004"):  # the lead is named by its id on Spark
+        score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
+    assert not out.exists()

@@ -1,0 +1,75 @@
+"""The one timestamp rule of every scoring path: the API, ``leadscore score``, Spark and the pyfunc.
+
+A timestamp (a lead's ``created_at``, ``mql_at`` and ``as_of``, an activity's ``occurred_at``) is
+
+* ISO 8601 text: ``2026-11-02T09:30:00Z``, ``2026-11-02T11:30:00+02:00``, ``2026-11-02`` (a
+  value without a zone is UTC), or
+* Unix seconds, as a number or as digits (``1762075800``; beyond 2e10 pydantic reads
+  milliseconds), or a datetime,
+
+and falls in 2000..2199 (UTC). The range is what keeps a compact date out: ``"20261102"`` is
+digits, so Unix seconds, so 1970-08-23, which is refused with a sentence saying how to write it
+rather than read as 1970 in silence. Years before 2000 are typos in a lead-scoring export, and
+years past 2199 overflow the window arithmetic.
+
+The API validates with pydantic-core (``serving.schemas.EventTime`` is built from ``EARLIEST``
+and ``LATEST``); batch rows arrive as text or Parquet values and go through ``parse_timestamp``,
+which runs the same pydantic-core validator, so both read every value alike and refuse it with
+``TIMESTAMP_RULE``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+TIMESTAMP_RULE = (
+    "must be a timestamp in 2000..2199 (UTC): write ISO 8601 (2026-11-02T09:30:00Z or "
+    "2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix seconds "
+    "(1970), so write it 2026-11-02"
+)
+"""What every path says about a timestamp it refuses, after the field's name."""
+
+_ADAPTER: TypeAdapter[datetime] = TypeAdapter(
+    Annotated[datetime, Field(ge=EARLIEST, lt=LATEST, strict=False)]
+)
+
+
+class TimestampError(ValueError):
+    """A value that is no timestamp under the rule; its message is ``TIMESTAMP_RULE``."""
+
+    def __init__(self) -> None:
+        super().__init__(TIMESTAMP_RULE)
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """``value`` as a UTC datetime under the module's rule (what the API's validation gives).
+
+    Raises:
+        TimestampError: when the value is not a timestamp or falls outside 2000..2199.
+    """
+    if isinstance(value, str):
+        value = value.strip()
+    elif isinstance(value, bool):  # pydantic would take True as 1 second past 1970
+        raise TimestampError()
+    elif isinstance(value, datetime) and type(value) is not datetime:
+        value = datetime.fromisoformat(value.isoformat())  # pandas' Timestamp, as a datetime
+    try:
+        parsed = _ADAPTER.validate_python(value)
+    except (ValidationError, TypeError, ValueError, OverflowError):
+        raise TimestampError() from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def in_range_us(at_us: int) -> bool:
+    """Whether epoch microseconds ``at_us`` fall in the rule's range (a parsed value's check)."""
+    return _EARLIEST_US <= at_us < _LATEST_US
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST_US = (EARLIEST - _EPOCH) // timedelta(microseconds=1)
+_LATEST_US = (LATEST - _EPOCH) // timedelta(microseconds=1)

@@ -6,7 +6,9 @@ Validation policy (docs/api.md says the same to callers):
   ``"reason"`` would otherwise be silently ignored).
 * A lead is lenient: CRM payloads carry many more columns than the data contract, so unknown lead
   fields (``first_name``, ``hs_object_id``, ...) are accepted and ignored: never stored, never
-  logged. Extra fit/intent columns a mapping declared go in ``attributes``.
+  logged. Extra fit/intent columns a mapping declared go in ``attributes``, or at the lead's top
+  level as a batch file's columns do (``serving.service.lead_record``): a field named like a
+  column the model learned from is read and checked as an attribute, never ignored.
 * Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
 * Timestamps follow the one rule of every scoring path (``features.timestamps``): ISO 8601
   (``2026-11-02T09:30:00Z``, ``2026-11-02``) or Unix seconds, a timestamp without a zone is UTC,
@@ -33,12 +35,21 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    TypeAdapter,
+    ValidationError,
     model_validator,
     with_config,
 )
 from typing_extensions import TypedDict
 
-from features.text_rules import MAX_ATTRIBUTE_NAME, MAX_TEXT, NO_NUL
+from features.text_rules import (
+    ATTRIBUTE_VALUE_RULE,
+    MAX_ATTRIBUTE_NAME,
+    MAX_TEXT,
+    NO_NUL,
+    NUL_RULE,
+    TOO_LONG_RULE,
+)
 from features.timestamps import EARLIEST, LATEST
 
 MAX_LEADS = 1000
@@ -145,9 +156,13 @@ Attributes = Annotated[_AttributeMap, BeforeValidator(
 
 
 class Lead(BaseModel):
-    """One lead: a row of the `leads` table, its activities, and the moment to score it at."""
+    """One lead: a row of the `leads` table, its activities, and the moment to score it at.
 
-    model_config = _INPUT
+    Other fields are kept aside (``__pydantic_extra__``) unvalidated: one named like a column the
+    served model learned from is its attribute (``attribute_value``); the rest are ignored.
+    """
+
+    model_config = ConfigDict(**{**_INPUT, "extra": "allow"})
 
     lead_id: Text = Field(
         min_length=1,
@@ -207,6 +222,26 @@ class Lead(BaseModel):
         description="The moment to score the lead at; default: now (UTC).",
         examples=["2026-11-01T00:00:00Z"],
     )
+
+
+_ATTRIBUTE_VALUE: TypeAdapter[Any] = TypeAdapter(AttributeValue, config=_INPUT)
+
+
+def attribute_value(value: Any) -> Any:
+    """A top-level attribute field's value, checked as ``attributes`` values are.
+
+    Raises:
+        ValueError: ``ATTRIBUTE_VALUE_RULE`` (never the value itself).
+    """
+    try:
+        return _ATTRIBUTE_VALUE.validate_python(value)
+    except ValidationError as exc:
+        kinds = {e["type"] for e in exc.errors(include_input=False)}
+        if "string_pattern_mismatch" in kinds:
+            raise ValueError(NUL_RULE) from None
+        if "string_too_long" in kinds:
+            raise ValueError(TOO_LONG_RULE) from None
+        raise ValueError(ATTRIBUTE_VALUE_RULE) from None
 
 
 class ScoreRequest(BaseModel):

@@ -68,7 +68,7 @@ from serving.live_schemas import (
 from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
-from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
+from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse, attribute_value
 from serving.workers import note_worker_start
 
 logger = logging.getLogger("leadscore.serving")
@@ -116,6 +116,36 @@ def lead_record(lead: Lead) -> dict[str, Any]:
     return vars(lead)
 
 
+def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
+                         columns: Sequence[str]) -> list[dict[str, Any]]:
+    """``records`` with each attribute the model learned from that a lead sent at its top level
+    (``"lead_origin": "API"`` beside ``title``), as a batch file's column is read: one rule for
+    both paths, and ``attributes`` wins when a lead sends both (``features.online``).
+
+    Raises:
+        RequestRejected: 422 naming ``leads[i].<column>`` when such a value is not an attribute
+            value (text, a number, true/false or null).
+    """
+    wanted = [c for c in columns if c not in Lead.model_fields]
+    if not wanted:
+        return records
+    out = list(records)
+    for i, lead in enumerate(leads):
+        extra = lead.__pydantic_extra__
+        sent = [c for c in wanted if c in extra] if extra else ()
+        if not sent:
+            continue
+        record = dict(out[i])  # never the lead's own __dict__
+        for column in sent:
+            try:
+                record[column] = attribute_value(extra[column])
+            except ValueError as exc:
+                raise RequestRejected(422, f"leads[{i}].{column}: {exc}.",
+                                      f"leads[{i}].{column}") from None
+        out[i] = record
+    return out
+
+
 def score_payload(
     model: ServedModel,
     leads: Sequence[Lead],
@@ -145,6 +175,7 @@ def score_leads(
     """``score_payload`` of leads given as records (a lead with its stored history merged in),
     and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
+    records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
     try:
         scored = model.bundle.score_records(
             records, [lead.as_of or now for lead in leads],

@@ -59,3 +59,41 @@ def train_tiny_bundle(choice=None):
                           choice=choice)
     bundle.manifest["threshold"] = 0.3
     return bundle
+
+
+ATTRIBUTE_ROLES = {"Lead Origin": ("fit", "categorical"), "TotalVisits": ("intent", "numeric")}
+"""Two columns of an export beyond the contract, as a mapping declares them (X Education's)."""
+ORIGINS = ("API", "Landing Page Submission", "Lead Import")
+
+
+def train_attribute_bundle():
+    """A tiny real bundle that also learned from ``ATTRIBUTE_ROLES``' columns: a landing-page
+    origin converts far more often, so the attribute moves the score."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from features.definitions import feature_specs
+    from tests.features.reference import build_online
+    from training.model import train_bundle
+
+    config = default_config()
+    config["cycle"]["lightgbm"].update(n_estimators=20, min_child_samples=10)
+    rng = random.Random(4)
+    leads = made_up_leads(1200, seed=4)
+    for lead in leads:
+        lead["attributes"] = {"Lead Origin": rng.choice(ORIGINS),
+                              "TotalVisits": float(rng.randint(0, 9))}
+    frame = pd.DataFrame([build_online(lead, lead["as_of"], config, ATTRIBUTE_ROLES)
+                          for lead in leads])
+    origin = np.array([lead["attributes"]["Lead Origin"] == ORIGINS[1] for lead in leads])
+    noise = np.random.default_rng(4).random(len(frame))
+    frame["label"] = (noise < 0.05 + 0.5 * origin + 0.2 * (frame["n_demo_request_30d"] > 0)
+                      ).astype(int)
+    bundle = train_bundle(frame.iloc[:800], frame.iloc[800:],
+                          feature_specs(ATTRIBUTE_ROLES, config), config, seed=1,
+                          meta={"cycle": "tiny-attributes", "trained_at": "2026-10-01T00:00:00"},
+                          attribute_roles=ATTRIBUTE_ROLES)
+    bundle.manifest["threshold"] = 0.3
+    return bundle

@@ -1,11 +1,13 @@
 """The OpenAPI document of the scoring API, completed where BentoML cannot see.
 
-BentoML documents ``POST /score`` from its Pydantic signature. Three things it cannot know:
+BentoML documents the POST routes from their Pydantic signatures. What it cannot know:
 
 * ``GET /model`` is served by a mounted Starlette app;
 * the error answers come from ``serving.gateway`` (401, 403, 413, 415, 422, 503), all shaped as
-  ``ErrorResponse``, not BentoML's generic 400/404/500;
-* the bearer-key security scheme.
+  ``ErrorResponse``, not BentoML's generic 400/404/500; ``GET /readyz``'s 503 too;
+* the bearer-key security scheme;
+* a request example per POST route (Pydantic's model-level examples cannot ride on BentoML's
+  component schemas, so they go on the request body).
 
 ``DocumentedService`` adds them to the document BentoML generates, so clients, the docs page and
 contract tests (schemathesis) see the API as it behaves. Every POST route gets the gateway's
@@ -23,6 +25,8 @@ from typing import Any
 import attrs
 import bentoml
 
+from serving.gateway import NOT_READY
+from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest, Stored
 from serving.schemas import LEAD_EXAMPLE, ErrorResponse, ModelInfo, ScoreRequest, ScoreResponse
 
 REF = "#/components/schemas/{model}"
@@ -40,10 +44,38 @@ SCORE_ERRORS = {
 UNUSED_SCHEMAS = frozenset({"TaskStatusResponse", "InvalidArgument", "NotFound",
                             "InternalServerError"})
 MODEL_ERRORS = {401: SCORE_ERRORS[401], 403: SCORE_ERRORS[403], 503: SCORE_ERRORS[503]}
+LIVE_ERRORS = {**SCORE_ERRORS,
+               413: "Body larger than `serving.max_body_bytes`, or more items than the route "
+                    "takes.",
+               422: "A field has the wrong type or value, or a status, reason code or stage the "
+                    "label policy does not know; `field` names it.",
+               503: "The live store is off or not available; nothing was stored: retry later."}
+LIVE_ROUTES: dict[str, tuple[type, str, dict[str, Any]]] = {
+    "/events": (EventsRequest, "Store lead upserts and activities", {
+        "leads": [{"lead_id": "00Q5e00001AbCdE", "created_at": "2026-10-28T14:02:00Z",
+                   "title": "VP Marketing", "company_size": "201-1000", "country": "US",
+                   "email_domain": "acme.io", "attributes": {"lead_origin": "Landing Page"}}],
+        "activities": [{"lead_id": "00Q5e00001AbCdE", "activity_type": "pricing_view",
+                        "occurred_at": "2026-10-30T10:00:00Z"}],
+    }),
+    "/dispositions": (DispositionsRequest, "Store reps' verdicts", {
+        "dispositions": [{"lead_id": "00Q5e00001AbCdE", "dispositioned_at": "2026-11-03T15:00:00Z",
+                          "status": "rejected", "reason_code": "wrong_title",
+                          "rep_id": "rep-17", "attempts": 2,
+                          "first_touch_at": "2026-11-02T10:00:00Z"}],
+    }),
+    "/outcomes": (OutcomesRequest, "Store outcomes", {
+        "outcomes": [{"lead_id": "00Q5e00001AbCdE", "stage": "sql",
+                      "occurred_at": "2026-11-05T12:00:00Z", "amount": 12000.0}],
+    }),
+}
+"""Each live-loop route's body model, summary and request example (tests validate the example
+against the model)."""
 
 
 def _schemas(model: type) -> dict[str, Any]:
-    mode = "validation" if model is ScoreRequest else "serialization"
+    mode = "serialization" if model in (ScoreResponse, ErrorResponse, ModelInfo, Stored) \
+        else "validation"
     schema = model.model_json_schema(ref_template=REF, mode=mode)
     defs = schema.pop("$defs", {})
     return {model.__name__: schema, **defs}
@@ -68,7 +100,8 @@ def complete(spec: Any, post_paths: list[str] | None = None) -> Any:
     schemas = spec.components["schemas"]
     for name in [n for n in schemas if n.endswith("IODescriptor") or n in UNUSED_SCHEMAS]:
         del schemas[name]
-    for model in (ScoreRequest, ScoreResponse, ErrorResponse, ModelInfo):
+    for model in (ScoreRequest, ScoreResponse, ErrorResponse, ModelInfo, Stored,
+                  *(model for model, _, _ in LIVE_ROUTES.values())):
         schemas.update(_schemas(model))
     spec.components["securitySchemes"] = {
         "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -98,7 +131,34 @@ def complete(spec: Any, post_paths: list[str] | None = None) -> Any:
         **_error_responses(SCORE_ERRORS),
     }
 
+    for path, (model, summary, example) in LIVE_ROUTES.items():
+        if path not in spec.paths:
+            continue
+        operation = spec.paths[path].post
+        operation["summary"] = summary
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": REF.format(model=model.__name__)}, "example": example}}}
+        operation["responses"] = {
+            200: {"description": "Stored (after a durable commit): what the request carried.",
+                  "content": _json({"$ref": REF.format(model="Stored")})},
+            **_error_responses(LIVE_ERRORS),
+        }
+
     path_item = type(spec.paths["/score"])  # BentoML's PathItem, without its private module
+    if "/readyz" in spec.paths:  # BentoML documents only its 200; the gateway answers the 503
+        readyz = spec.paths["/readyz"].get
+        spec.paths["/readyz"] = path_item(get={
+            "tags": list(readyz.tags or ["Infrastructure"]),
+            "description": readyz.description or "Readiness.",
+            "responses": {
+                200: {"description": "A champion is loaded: the worker scores."},
+                503: {"description": "No champion model is loaded yet (GET /model says why).",
+                      "content": {"application/json": {
+                          "schema": {"$ref": REF.format(model="ErrorResponse")},
+                          "example": {"error": NOT_READY}}}},
+            },
+        })
+
     spec.paths["/model"] = path_item(get={
         "summary": "The served model",
         "description": "The champion this worker serves: version, review cycle, training time, "

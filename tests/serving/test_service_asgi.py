@@ -193,3 +193,30 @@ def test_the_wire_reason_has_the_fields_of_the_scoring_reason():
     assert [f.name for f in dataclasses.fields(ScoringReason)] == list(WireReason.model_fields)
     reason = ScoringReason("seniority", "Title seniority: VP", "fit", 0.1234567)
     assert WireReason(**reason.as_dict()).model_dump() == reason.as_dict()
+
+
+@pytest.mark.parametrize(("path", "model"), [("/events", "EventsRequest"),
+                                             ("/dispositions", "DispositionsRequest"),
+                                             ("/outcomes", "OutcomesRequest")])
+def test_every_live_loop_route_documents_a_request_example_its_schema_accepts(api, path, model):
+    from serving import live_schemas
+
+    operation = api.get("/docs.json").json()["paths"][path]["post"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    example = body["example"]
+    request = getattr(live_schemas, model).model_validate(example)  # the example is valid
+    assert any(getattr(request, name) for name in type(request).model_fields)
+    assert {"200", "401", "422", "503"} <= set(map(str, operation["responses"]))
+
+
+def test_readiness_documents_its_503_and_the_body_it_sends(api, modelless_api):
+    from serving.gateway import NOT_READY
+
+    responses = api.get("/docs.json").json()["paths"]["/readyz"]["get"]["responses"]
+    assert set(map(str, responses)) == {"200", "503"}
+    documented = responses["503"]["content"]["application/json"]
+    assert documented["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    answered = modelless_api.get("/readyz")
+    assert answered.status_code == 503
+    assert answered.json() == documented["example"] == {"error": NOT_READY}

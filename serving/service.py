@@ -146,6 +146,33 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
     return out
 
 
+def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
+    """Lead upserts with each top-level field named like an attribute column of the served model
+    moved into ``attributes`` (which wins when both hold it), so ``POST /events`` stores what
+    ``POST /score`` would read (``with_flat_attributes``); other unknown fields are never stored.
+
+    Raises:
+        RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
+    """
+    wanted = [c for c in columns if c not in Lead.model_fields]
+    out = leads
+    for i, lead in enumerate(leads):
+        extra = lead.__pydantic_extra__
+        sent = [c for c in wanted if c in extra] if extra and wanted else ()
+        if not sent:
+            continue
+        values = {}
+        for column in sent:
+            try:
+                values[column] = attribute_value(extra[column])
+            except ValueError as exc:
+                raise RequestRejected(422, f"leads[{i}].{column}: {exc}.",
+                                      f"leads[{i}].{column}") from None
+        out = list(out) if out is leads else out
+        out[i] = lead.model_copy(update={"attributes": {**values, **(lead.attributes or {})}})
+    return out
+
+
 def score_payload(
     model: ServedModel,
     leads: Sequence[Lead],
@@ -388,6 +415,11 @@ class LeadScorer:
         commit: what was acknowledged survives a crash. `POST /score` with a stored lead's id
         scores it from what was stored.
         """
+        model = self.champion.current
+        try:
+            leads = stored_flat_attributes(leads, model.bundle.attribute_columns if model else ())
+        except RequestRejected as rejected:
+            return JSONResponse(rejected.body, status_code=rejected.status)
         request = EventsRequest.model_construct(leads=leads, activities=activities)
         return await self._store(self.live.events if self.live else None, request)
 

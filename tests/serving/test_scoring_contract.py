@@ -187,3 +187,20 @@ def test_spark_gives_the_files_scores_and_refuses_alike(champion, tmp_path):
         assert not (tmp_path / "bad.parquet").exists()
     finally:
         spark.stop()
+
+
+def test_a_mapped_column_at_the_top_level_of_an_event_is_stored_as_its_attribute(served):
+    fields = {"created_at": "2026-09-01T00:00:00Z", "title": "VP Marketing", "country": "US"}
+    leads = [{"lead_id": "ev-flat", **fields, "Lead Origin": "Landing Page Submission"},
+             {"lead_id": "ev-nested", **fields,
+              "attributes": {"Lead Origin": "Landing Page Submission"}},
+             {"lead_id": "ev-none", **fields}]
+    stored = httpx.post(f"{served}/events", json={"leads": leads}, headers=AUTH, timeout=60)
+    assert stored.status_code == 200, stored.text
+    response = _api(served, [{"lead_id": lead["lead_id"], "as_of": AS_OF} for lead in leads])
+    flat, nested, none = (s["score"] for s in response.json()["scores"])
+    assert flat == nested != none
+    refused = httpx.post(f"{served}/events", json={"leads": [
+        {"lead_id": "ev-bad", "Lead Origin": {"nested": "object"}}]}, headers=AUTH, timeout=60)
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "leads[0].Lead Origin"

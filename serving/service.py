@@ -42,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.online import LeadFeatureError
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
@@ -127,12 +128,12 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
             value (text, a number, true/false or null).
     """
     wanted = [c for c in columns if c not in Lead.model_fields]
-    if not wanted:
-        return records
     out = list(records)
     for i, lead in enumerate(leads):
         extra = lead.__pydantic_extra__
-        sent = [c for c in wanted if c in extra] if extra else ()
+        if extra:
+            refuse_misnamed(i, lead, columns)
+        sent = [c for c in wanted if c in extra] if extra and wanted else ()
         if not sent:
             continue
         record = dict(out[i])  # never the lead's own __dict__
@@ -144,6 +145,21 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
                                       f"leads[{i}].{column}") from None
         out[i] = record
     return out
+
+
+def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
+    """A 422 for an unknown field of lead ``i`` that differs from a lead field or an attribute
+    column of the model only in case or punctuation (``Title``): batch refuses such a column too
+    (``features.lead_fields``). The name is shown: it is a known name, written differently.
+
+    Raises:
+        RequestRejected: naming ``leads[i].<field as sent>`` and the name to use.
+    """
+    for given, meant in misnamed(lead.__pydantic_extra__, (*LEAD_FIELDS, *columns)):
+        # beside the exact name ("title", or "Lead Origin" in attributes) it is only noise
+        if meant not in lead.model_fields_set and meant not in (lead.attributes or {}):
+            raise RequestRejected(422, f"leads[{i}].{given}: {misnamed_rule(meant)}.",
+                                  f"leads[{i}].{given}")
 
 
 def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
@@ -158,6 +174,8 @@ def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Le
     out = leads
     for i, lead in enumerate(leads):
         extra = lead.__pydantic_extra__
+        if extra:
+            refuse_misnamed(i, lead, columns)
         sent = [c for c in wanted if c in extra] if extra and wanted else ()
         if not sent:
             continue

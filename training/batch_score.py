@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.messages import capped
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
@@ -79,6 +80,21 @@ def no_lead_id(name: str) -> LeadscoreError:
         f"{name} has no lead_id column: scores are written and logged by lead id; name the "
         "column that holds each lead's id lead_id and re-run."
     )
+
+
+def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle) -> None:
+    """Refuse a file with a column that differs from a lead field or an attribute column of the
+    model only in case or punctuation (``Title``, ``Company Size``): it would be ignored, every
+    lead scored as if it were blank. The API refuses such a field alike (a 422).
+
+    Raises:
+        LeadscoreError: naming the first such column and the name to use.
+    """
+    found = misnamed(columns, (*LEAD_FIELDS, *bundle.attribute_columns))
+    if found:
+        given, meant = found[0]
+        raise LeadscoreError(f"{name}: column {given}: {misnamed_rule(meant)}; rename the "
+                             "column and re-run.")
 
 
 def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime,
@@ -233,6 +249,7 @@ def score_file(
         if "lead_id" not in columns:
             raise no_lead_id(input_path.name)
         bundle, version = load_bundle(model_uri, config)
+        refuse_misnamed(input_path.name, columns, bundle)
         absent = absent_inputs(bundle, columns)
         label = f"v{version.version}" if version is not None else (model_uri or "champion")
         total, mqls, logged = 0, 0, 0

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
-from training.batch_score import no_lead_id, score_chunk
+from training.batch_score import no_lead_id, refuse_misnamed, score_chunk
 
 SCHEMA = ("lead_id string, score double, fit_score double, intent_score double, grade string, "
           "is_mql boolean, reasons string, model_version string")
@@ -127,8 +127,10 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         leads = (reader.parquet(source) if source.lower().rstrip("/").endswith(".parquet")
                  else reader.option("header", True).option("inferSchema", False)
                  .option("multiLine", True).option("escape", '"').csv(source))
+        name = source.rstrip("/").rsplit("/", 1)[-1]
         if "lead_id" not in leads.columns:
-            raise no_lead_id(source.rstrip("/").rsplit("/", 1)[-1])
+            raise no_lead_id(name)
+        refuse_misnamed(name, list(leads.columns), bundle)
         scored = score_dataframe(spark, leads, bundle, model_version=label,
                                  now=now or datetime.now(UTC))
         target = _staging(output)

@@ -185,6 +185,11 @@ def test_spark_gives_the_files_scores_and_refuses_alike(champion, tmp_path):
         assert str(info.value) == (f"Spark could not score the leads: Lead {lead['lead_id']}: "
                                    f"{field}: {rule}.")
         assert not (tmp_path / "bad.parquet").exists()
+        _file_rows([_lead("near-miss")]).rename(columns={"title": "Title"}).to_parquet(source)
+        with pytest.raises(LeadscoreError, match=r"^leads\.parquet: column Title: not a field "
+                                                 r"of a lead: name it `title`"):
+            score_file_spark(source, tmp_path / "bad.parquet", default_config(),
+                             str(champion[1]), now=now)
     finally:
         spark.stop()
 
@@ -204,3 +209,26 @@ def test_a_mapped_column_at_the_top_level_of_an_event_is_stored_as_its_attribute
         {"lead_id": "ev-bad", "Lead Origin": {"nested": "object"}}]}, headers=AUTH, timeout=60)
     assert refused.status_code == 422
     assert refused.json()["field"] == "leads[0].Lead Origin"
+
+
+@pytest.mark.parametrize(("given", "meant"), [("Title", "title"), ("Company Size", "company_size"),
+                                              ("lead_origin", "Lead Origin")])
+def test_a_near_miss_of_a_field_is_refused_by_both_not_ignored(served, champion, tmp_path,
+                                                               given, meant):
+    from features.lead_fields import misnamed_rule
+
+    lead = {k: v for k, v in _lead("near-miss").items() if k != meant}
+    lead[given] = "VP Marketing" if meant == "title" else "201-1000"
+    response = _api(served, [lead])
+    assert response.status_code == 422
+    assert response.json() == {**response.json(),
+                               "error": f"leads[0].{given}: {misnamed_rule(meant)}.",
+                               "field": f"leads[0].{given}"}
+    _file_rows([lead]).to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(LeadscoreError) as info:
+        score_file(tmp_path / "leads.csv", tmp_path / "s.csv", default_config(), str(champion[1]))
+    assert str(info.value) == (f"leads.csv: column {given}: {misnamed_rule(meant)}; rename the "
+                               "column and re-run.")
+    # beside the exact name, the other spelling is only noise, as any unknown field
+    both = {**_lead("both"), meant: lead.get(given), given: "x"}
+    assert _api(served, [both]).status_code == 200

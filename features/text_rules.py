@@ -26,6 +26,8 @@ NUL_RULE = "contains a NUL character (\\u0000), which no field may hold: remove 
 TOO_LONG_RULE = f"is longer than {MAX_TEXT:,} characters: shorten it"
 TEXT_RULE = "must be text or a number"
 ATTRIBUTE_VALUE_RULE = "an attribute value must be text, a number, true/false or null"
+LEAD_ID_RULE = "is empty: give every lead its CRM id"
+"""A blank ``lead_id`` (``""``, spaces): scores are written and logged by it."""
 
 
 def text_problem(value: Any, *, attribute: bool = False, limit: int = MAX_TEXT) -> str | None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from features.text_rules import NUL_RULE, TEXT_RULE, TOO_LONG_RULE
+from features.text_rules import LEAD_ID_RULE, NUL_RULE, TEXT_RULE, TOO_LONG_RULE
 from features.timestamps import TIMESTAMP_RULE
 from serving.auth import api_keys, is_authorized, is_loopback
 from serving.body import decode_body, is_utf8
@@ -204,6 +204,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "required, but missing"
     if kind == "string_pattern_mismatch":  # the only pattern: features.text_rules.NO_NUL
         return NUL_RULE  # batch scoring's sentences too (features.text_rules)
+    if kind == "string_too_short" and error["loc"][-1:] == ("lead_id",):
+        return LEAD_ID_RULE  # "" as "   ": batch scoring's sentence (features.text_rules)
     if kind == "string_too_long" and "attributes" not in error["loc"][:-1]:
         return TOO_LONG_RULE
     if kind == "string_type" and "attributes" not in error["loc"]:

@@ -12,6 +12,7 @@ from serving.schemas import (
     MAX_LEADS,
     EventTime,
     Lead,
+    LeadIdText,
     Listed,
     Text,
     Timestamp,
@@ -19,8 +20,8 @@ from serving.schemas import (
 
 _STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
 _ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
-LeadId = Annotated[Text, Field(min_length=1, description="The CRM's id of the lead.",
-                               examples=["00Q5e00001AbCdE"])]
+LeadId = Annotated[LeadIdText, Field(description="The CRM's id of the lead.",
+                                     examples=["00Q5e00001AbCdE"])]
 
 
 class LeadActivity(BaseModel):

@@ -44,6 +44,7 @@ from typing_extensions import TypedDict
 
 from features.text_rules import (
     ATTRIBUTE_VALUE_RULE,
+    LEAD_ID_RULE,
     MAX_ATTRIBUTE_NAME,
     MAX_TEXT,
     NO_NUL,
@@ -85,6 +86,17 @@ OptionalTimestamp = Annotated[Timestamp | None, BeforeValidator(
 """A lead's optional timestamp: ``""`` (what CRM webhooks send for an empty date) is none, as an
 empty cell of a batch file is."""
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError(LEAD_ID_RULE)
+    return value
+
+
+LeadIdText = Annotated[Text, Field(min_length=1), AfterValidator(_not_blank)]
+"""A lead's id: text with a character other than a space (scores are written and logged by it;
+batch refuses a blank one alike)."""
 AttributeValue = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)] | float | bool | None
 
 
@@ -164,8 +176,7 @@ class Lead(BaseModel):
 
     model_config = ConfigDict(**{**_INPUT, "extra": "allow"})
 
-    lead_id: Text = Field(
-        min_length=1,
+    lead_id: LeadIdText = Field(
         description="The CRM's id of the lead; echoed back with its scores.",
         examples=["00Q5e00001AbCdE"],
     )

@@ -34,6 +34,7 @@ import pandas as pd
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.messages import capped
+from features.text_rules import LEAD_ID_RULE
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
 from scoring.pyfunc import LeadRowError, score_lead_frame
@@ -122,7 +123,7 @@ def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime,
     blank = ids.isna() | ids.astype(str).str.strip().eq("")
     if blank.any():
         raise LeadscoreError(_where(int(blank.to_numpy().argmax()), start, None)
-                             + ": lead_id is empty: give every lead its CRM id and re-run.")
+                             + f": lead_id: {LEAD_ID_RULE}.")
     try:
         scores = score_lead_frame(bundle, leads, now=now, top_reasons=top)
     except LeadRowError as exc:

@@ -151,6 +151,25 @@ def test_a_lead_one_path_refuses_every_path_refuses_with_the_same_sentence(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("lead_id", ["", "   "])
+def test_a_blank_lead_id_is_refused_by_both(served, champion, tmp_path, lead_id):
+    from features.text_rules import LEAD_ID_RULE
+
+    response = _api(served, [_lead(lead_id)])
+    assert response.status_code == 422
+    assert response.json()["error"] == f"leads[0].lead_id: {LEAD_ID_RULE}."
+    for live in ("/events", "/outcomes"):  # the live loop's ids follow the same rule
+        body = ({"leads": [_lead(lead_id)]} if live == "/events" else {"outcomes": [
+            {"lead_id": lead_id, "stage": "sql", "occurred_at": AS_OF}]})
+        stored = httpx.post(f"{served}{live}", json=body, headers=AUTH, timeout=60)
+        assert stored.status_code == 422 and "lead_id: is empty" in stored.json()["error"]
+    pd.DataFrame([{"lead_id": lead_id, "title": "VP"}]).to_parquet(tmp_path / "leads.parquet")
+    with pytest.raises(LeadscoreError) as info:
+        score_file(tmp_path / "leads.parquet", tmp_path / "s.csv", default_config(),
+                   str(champion[1]))
+    assert str(info.value) == f"Row 1: lead_id: {LEAD_ID_RULE}."
+
+
 def test_a_contract_field_that_is_no_text_is_refused_by_both(served, champion, tmp_path):
     lead = _lead("boolean-title", title=True)
     response = _api(served, [lead])

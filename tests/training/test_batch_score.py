@@ -266,5 +266,5 @@ def test_a_row_without_its_lead_id_is_refused_not_written_as_nan(bundle_dir, tmp
     leads.to_csv(source, index=False)
     with pytest.raises(LeadscoreError) as info:
         score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
-    assert str(info.value) == "Row 3: lead_id is empty: give every lead its CRM id and re-run."
+    assert str(info.value) == "Row 3: lead_id: is empty: give every lead its CRM id."
     assert not (tmp_path / "out.csv").exists()

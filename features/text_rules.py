@@ -1,4 +1,5 @@
-"""The text rule of every scoring path: what a lead's text fields and attributes may hold.
+"""The text rule of every scoring path: what a lead's text fields and attributes may hold, and
+the shapes of its ``attributes`` and ``activities``.
 
 The API enforces it with pydantic (``serving.schemas``: ``Text``, ``AttributeValue``); batch
 rows (a file's cells, Parquet values) are checked by ``text_problem`` with the same limits, so a
@@ -26,6 +27,9 @@ NUL_RULE = "contains a NUL character (\\u0000), which no field may hold: remove 
 TOO_LONG_RULE = f"is longer than {MAX_TEXT:,} characters: shorten it"
 TEXT_RULE = "must be text or a number"
 ATTRIBUTE_VALUE_RULE = "an attribute value must be text, a number, true/false or null"
+ATTRIBUTES_RULE = "must be an object of column: value pairs (JSON), or null"
+ACTIVITIES_RULE = "must be a list of {activity_type, occurred_at} objects (JSON), or null"
+ACTIVITY_RULE = "must be an object with activity_type and occurred_at"
 LEAD_ID_RULE = "is empty: give every lead its CRM id"
 """A blank ``lead_id`` (``""``, spaces): scores are written and logged by it."""
 

@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from features.online import LeadFeatureError
-from features.text_rules import MAX_ATTRIBUTE_NAME, text_problem
+from features.text_rules import (
+    ACTIVITIES_RULE,
+    ACTIVITY_RULE,
+    ATTRIBUTES_RULE,
+    MAX_ATTRIBUTE_NAME,
+    text_problem,
+)
 from features.timestamps import TIMESTAMP_RULE, TimestampError, parse_timestamp
 from leadscore.errors import LeadscoreError
 from scoring.bundle import Scores, ScoringBundle
@@ -142,11 +148,18 @@ def lead_records(frame: pd.DataFrame,
                     record[key] = parse_timestamp(value)
                 except TimestampError:
                     raise LeadRowError(i, f"{key}: {TIMESTAMP_RULE}.") from None
-        activities = record["activities"]
-        if isinstance(activities, list):
-            record["activities"] = activities = [
+        activities, attributes = record["activities"], record["attributes"]
+        if attributes is not None and not isinstance(attributes, dict):
+            raise LeadRowError(i, f"attributes: {ATTRIBUTES_RULE}.")
+        if activities is not None and not isinstance(activities, list):
+            raise LeadRowError(i, f"activities: {ACTIVITIES_RULE}.")
+        for j, item in enumerate(activities or ()):
+            if not isinstance(item, dict):
+                raise LeadRowError(i, f"activities[{j}]: {ACTIVITY_RULE}.")
+        if activities:
+            record["activities"] = [
                 {**item, "occurred_at": _activity_time(item.get("occurred_at"), i, j)}
-                if isinstance(item, dict) else item for j, item in enumerate(activities)]
+                for j, item in enumerate(activities)]
         problem = _text_problems(record, attribute_columns)
         if problem:
             raise LeadRowError(i, f"{problem}.")

@@ -33,7 +33,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from features.text_rules import LEAD_ID_RULE, NUL_RULE, TEXT_RULE, TOO_LONG_RULE
+from features.text_rules import (
+    ACTIVITIES_RULE,
+    ACTIVITY_RULE,
+    ATTRIBUTES_RULE,
+    LEAD_ID_RULE,
+    NUL_RULE,
+    TEXT_RULE,
+    TOO_LONG_RULE,
+)
 from features.timestamps import TIMESTAMP_RULE
 from serving.auth import api_keys, is_authorized, is_loopback
 from serving.body import decode_body, is_utf8
@@ -192,6 +200,20 @@ _TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_pars
                                "datetime_object_invalid"})
 
 
+_SHAPES = {("dict_type", "attributes"): ATTRIBUTES_RULE,
+           ("list_type", "activities"): ACTIVITIES_RULE,
+           ("dict_type", "activities[]"): ACTIVITY_RULE}
+"""The shape errors of a lead's JSON fields, in the words batch scoring uses for its columns."""
+
+
+def _last_name(loc: Any) -> str:
+    """The last field name of a location, ``activities[]`` for an item of ``activities``."""
+    loc = tuple(loc)
+    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "activities":
+        return "activities[]"
+    return str(loc[-1]) if loc else ""
+
+
 def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     """Pydantic's message, which never holds the rejected value (include_input=False)."""
     kind = error["type"]
@@ -204,6 +226,9 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return "required, but missing"
     if kind == "string_pattern_mismatch":  # the only pattern: features.text_rules.NO_NUL
         return NUL_RULE  # batch scoring's sentences too (features.text_rules)
+    shape = _SHAPES.get((kind, _last_name(error["loc"])))
+    if shape is not None and "attributes" not in error["loc"][:-1]:
+        return shape  # batch scoring's sentence for the same JSON column (features.text_rules)
     if kind == "string_too_short" and error["loc"][-1:] == ("lead_id",):
         return LEAD_ID_RULE  # "" as "   ": batch scoring's sentence (features.text_rules)
     if kind == "string_too_long" and "attributes" not in error["loc"][:-1]:

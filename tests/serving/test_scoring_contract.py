@@ -17,7 +17,14 @@ import httpx
 import pandas as pd
 import pytest
 
-from features.text_rules import NUL_RULE, TEXT_RULE, TOO_LONG_RULE
+from features.text_rules import (
+    ACTIVITIES_RULE,
+    ACTIVITY_RULE,
+    ATTRIBUTES_RULE,
+    NUL_RULE,
+    TEXT_RULE,
+    TOO_LONG_RULE,
+)
 from features.timestamps import TIMESTAMP_RULE
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
@@ -71,6 +78,12 @@ REFUSED = [
     (_lead("too-long", title="x" * 1001), "title", TOO_LONG_RULE),
     (_lead("nul", campaign="q4\x00"), "campaign", NUL_RULE),
     (_lead("flat-nul", **{"Lead Origin": "API\x00"}), "Lead Origin", NUL_RULE),
+    # a file's JSON column that is not what the API takes: refused, never read as none
+    (_lead("attributes-list", attributes=["Landing Page Submission"]), "attributes",
+     ATTRIBUTES_RULE),
+    (_lead("activities-object", activities={"demo_request": "2026-09-29"}), "activities",
+     ACTIVITIES_RULE),
+    (_lead("activity-text", activities=["demo_request"]), "activities[0]", ACTIVITY_RULE),
 ]
 
 

@@ -35,6 +35,7 @@ from features.text_rules import (
     ACTIVITY_RULE,
     ATTRIBUTES_RULE,
     MAX_ATTRIBUTE_NAME,
+    MAX_TEXT,
     text_problem,
 )
 from features.timestamps import TIMESTAMP_RULE, TimestampError, parse_timestamp
@@ -89,7 +90,11 @@ def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str]) -> 
     """``field: problem`` of the first value the API would refuse, or None (the API's rule:
     contract fields, every activity type, every attribute, the model's attribute columns)."""
     for field in TEXT_FIELDS:
-        problem = text_problem(record.get(field))
+        value = record.get(field)
+        if value is None or (type(value) is str and len(value) <= MAX_TEXT  # the usual: fine
+                             and "\x00" not in value):
+            continue
+        problem = text_problem(value)
         if problem:
             return f"{field}: {problem}"
     for column in attribute_columns:

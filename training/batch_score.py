@@ -150,15 +150,20 @@ def _where(index: int, start: int | None, lead_id: str | None) -> str:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(bundle_dir: str, now: datetime, model_version: str) -> None:
+def _start_worker(bundle_dir: str, now: datetime, model_version: str, top: int) -> None:
     # one thread per process: the processes already take every core
     _WORKER.update(bundle=ScoringBundle.load(bundle_dir, num_threads=1), now=now,
-                   model_version=model_version)
+                   model_version=model_version, top=top)
 
 
 def _score_in_worker(leads: pd.DataFrame, start: int) -> pd.DataFrame:
     return score_chunk(_WORKER["bundle"], leads, now=_WORKER["now"], start=start,
-                       model_version=_WORKER["model_version"], hashes=True)
+                       top=_WORKER["top"], model_version=_WORKER["model_version"], hashes=True)
+
+
+def top_reasons(config: dict[str, Any]) -> int:
+    """Reasons per lead: the API's ``serving.top_reasons``, so a lead gets as many in a file."""
+    return int((config.get("serving") or {}).get("top_reasons") or TOP_REASONS)
 
 
 def default_workers() -> int:
@@ -169,7 +174,7 @@ def default_workers() -> int:
 
 def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: datetime,
                  model_version: str, workers: int,
-                 on_scored: Callable[[pd.DataFrame], None]) -> None:
+                 on_scored: Callable[[pd.DataFrame], None], top: int = TOP_REASONS) -> None:
     """Score every chunk, handing each scored chunk to ``on_scored`` in input order.
 
     With ``workers`` > 1 the chunks go to that many processes (started fresh, not forked, so no
@@ -179,7 +184,7 @@ def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: 
     if workers <= 1:
         start = 0
         for chunk in chunks:
-            on_scored(score_chunk(bundle, chunk, now=now, start=start,
+            on_scored(score_chunk(bundle, chunk, now=now, start=start, top=top,
                                   model_version=model_version, hashes=True))
             start += len(chunk)
         return
@@ -187,7 +192,7 @@ def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: 
         bundle.save(folder)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                  initializer=_start_worker,
-                                 initargs=(folder, now, model_version)) as pool:
+                                 initargs=(folder, now, model_version, top)) as pool:
             pending: deque[Future] = deque()
             start = 0
             try:
@@ -278,7 +283,7 @@ def score_file(
 
             score_chunks(bundle, lead_chunks(input_path, chunk, activities, Path(config["store"])),
                          now=datetime.now(UTC), model_version=label, workers=workers,
-                         on_scored=on_scored)
+                         on_scored=on_scored, top=top_reasons(config))
         writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
     except BaseException:
         writer.abort()

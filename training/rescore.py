@@ -52,6 +52,7 @@ from training.batch_score import (
     log_rows,
     open_score_log,
     score_chunks,
+    top_reasons,
 )
 from training.registry import load_bundle, model_name, previous_champion
 from training.rescore_changes import (
@@ -149,7 +150,7 @@ def _score_all(bundle: ScoringBundle, leads: Path, n: int, *, config: dict[str, 
 
         score_chunks(bundle, lead_chunks(leads, chunk, STORE, Path(config["store"])),
                      now=as_of.replace(tzinfo=UTC), model_version=version, workers=workers,
-                     on_scored=step)
+                     on_scored=step, top=top_reasons(config))
 
 
 def _previous_olds(config: dict[str, Any], previous: str, leads: Path, n: int, *,

@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
-from training.batch_score import no_lead_id, refuse_misnamed, score_chunk
+from training.batch_score import (
+    TOP_REASONS,
+    no_lead_id,
+    refuse_misnamed,
+    score_chunk,
+    top_reasons,
+)
 
 SCHEMA = ("lead_id string, score double, fit_score double, intent_score double, grade string, "
           "is_mql boolean, reasons string, model_version string")
@@ -65,7 +71,8 @@ def spark_session(master: str | None = None):
             .getOrCreate())
 
 
-def score_dataframe(spark, leads, bundle, *, model_version: str, now: datetime):
+def score_dataframe(spark, leads, bundle, *, model_version: str, now: datetime,
+                    top: int = TOP_REASONS):
     """Score a Spark DataFrame of lead rows: a DataFrame of ``SCHEMA``, one row per lead."""
     import tempfile
 
@@ -77,7 +84,7 @@ def score_dataframe(spark, leads, bundle, *, model_version: str, now: datetime):
     def score_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = _bundle_from(shared.value)
         for batch in batches:
-            yield score_chunk(scorer, batch, now=now, model_version=model_version,
+            yield score_chunk(scorer, batch, now=now, model_version=model_version, top=top,
                               start=None)  # a partition's rows have no file row to name
 
     return leads.mapInPandas(score_partition, schema=SCHEMA)
@@ -132,7 +139,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
             raise no_lead_id(name)
         refuse_misnamed(name, list(leads.columns), bundle)
         scored = score_dataframe(spark, leads, bundle, model_version=label,
-                                 now=now or datetime.now(UTC))
+                                 now=now or datetime.now(UTC), top=top_reasons(config))
         target = _staging(output)
         scored.write.mode("overwrite").parquet(target)
         counts = spark.read.parquet(target).selectExpr(

@@ -268,3 +268,15 @@ def test_a_row_without_its_lead_id_is_refused_not_written_as_nan(bundle_dir, tmp
         score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
     assert str(info.value) == "Row 3: lead_id: is empty: give every lead its CRM id."
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_reasons_per_lead_are_the_configs_as_the_api_gives_them(bundle_dir, tmp_path):
+    source = tmp_path / "leads.csv"
+    _input_frame(12).to_csv(source, index=False)
+    config = default_config()
+    config["serving"]["top_reasons"] = 2  # what `leadscore serve` gives per lead
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.csv"
+        score_file(source, out, config, bundle_dir, workers=workers, chunk=5)
+        counts = pd.read_csv(out)["reasons"].map(json.loads).map(len)
+        assert counts.max() == 2, workers

@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
-from features.messages import capped
+from features.messages import capped, plural
 from features.text_rules import LEAD_ID_RULE
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
@@ -302,7 +302,8 @@ def score_file(
                f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
                f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
                "the store uses (a mapping's as: names) and re-run.")
-    return (f"Scored {total:,} leads with {by}: {mqls:,} MQLs{share}; wrote {writer.output}"
+    return (f"Scored {plural(total, 'lead')} with {by}: {plural(mqls, 'MQL')}{share}; wrote "
+            f"{writer.output}"
             + (f"; {logged:,} scores added to the score log." if logged else ".") + gap)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.messages import plural
 from leadscore.errors import LeadscoreError
 from training.batch_score import (
     TOP_REASONS,
@@ -155,4 +156,5 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
-    return f"Scored {total:,} leads on Spark with {by}: {mqls:,} MQLs{share}; wrote {output}."
+    return (f"Scored {plural(total, 'lead')} on Spark with {by}: {plural(mqls, 'MQL')}{share}; "
+            f"wrote {output}.")

@@ -280,3 +280,10 @@ def test_the_reasons_per_lead_are_the_configs_as_the_api_gives_them(bundle_dir, 
         score_file(source, out, config, bundle_dir, workers=workers, chunk=5)
         counts = pd.read_csv(out)["reasons"].map(json.loads).map(len)
         assert counts.max() == 2, workers
+
+
+def test_one_lead_is_one_lead_in_the_summary(bundle_dir, tmp_path):
+    message = score_file(_one_lead_file(tmp_path), tmp_path / "out.csv", default_config(),
+                         bundle_dir)
+    assert message.startswith("Scored 1 lead with model ")
+    assert "1 leads" not in message and " 1 MQLs" not in message

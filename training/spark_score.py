@@ -107,6 +107,14 @@ def _staging(output: Path | str) -> str:
     return str(path.with_name(f".{path.name}.partial"))
 
 
+def _clear(path: Path) -> None:
+    """Make way for the new output: an earlier Spark folder, or the local engine's file."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
 def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
                      model_uri: str | None = None, *, master: str | None = None,
                      now: datetime | None = None) -> str:
@@ -146,7 +154,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         counts = spark.read.parquet(target).selectExpr(
             "count(*) AS n", "sum(CAST(is_mql AS INT)) AS mqls").collect()[0]
         if target != str(output):
-            shutil.rmtree(output, ignore_errors=True)
+            _clear(Path(output))
             os.replace(target, output)
     except (PySparkException, Py4JJavaError) as exc:
         if "://" not in str(output):

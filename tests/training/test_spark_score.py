@@ -100,3 +100,15 @@ def test_a_malformed_lead_on_spark_leaves_no_output_folder(spark, tiny_bundle, t
     with pytest.raises(LeadscoreError, match="T00004"):  # the lead is named by its id on Spark
         score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
     assert not out.exists()
+
+
+def test_a_file_left_at_out_by_the_local_engine_is_replaced_by_sparks_folder(
+        spark, tiny_bundle, tmp_path):
+    source = tmp_path / "leads.parquet"
+    _leads(8).to_parquet(source)
+    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    out = tmp_path / "scores.parquet"
+    out.write_bytes(b"the local engine's file")
+    message = score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
+    assert message.startswith("Scored 8 leads on Spark") and out.is_dir()
+    assert len(pd.read_parquet(out)) == 8

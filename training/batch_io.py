@@ -198,6 +198,9 @@ class ChunkWriter:
         self.output = Path(output)
         if self.output.suffix.lower() not in FORMATS:
             raise LeadscoreError(f"--out {self.output} must end in .csv or .parquet.")
+        if self.output.is_dir():  # the final move would fail after every lead was scored
+            raise LeadscoreError(f"--out {self.output} is a folder (a Spark output?): give a "
+                                 "file path, or remove the folder, and re-run.")
         self.output.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{self.output.name}.", dir=self.output.parent)
         os.close(handle)

@@ -287,3 +287,14 @@ def test_one_lead_is_one_lead_in_the_summary(bundle_dir, tmp_path):
                          bundle_dir)
     assert message.startswith("Scored 1 lead with model ")
     assert "1 leads" not in message and " 1 MQLs" not in message
+
+
+def test_an_out_path_that_is_a_folder_is_refused_before_scoring(bundle_dir, tmp_path):
+    (tmp_path / "scores.parquet").mkdir()  # what --engine spark leaves at the same --out
+    (tmp_path / "scores.parquet" / "part-0.parquet").write_bytes(b"spark's")
+    with pytest.raises(LeadscoreError) as info:
+        score_file(_one_lead_file(tmp_path), tmp_path / "scores.parquet", default_config(),
+                   bundle_dir)
+    assert str(info.value) == (f"--out {tmp_path / 'scores.parquet'} is a folder (a Spark "
+                               "output?): give a file path, or remove the folder, and re-run.")
+    assert (tmp_path / "scores.parquet" / "part-0.parquet").read_bytes() == b"spark's"

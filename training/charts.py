@@ -24,7 +24,7 @@ VERDICT_COLOURS = {
     "rejected_intent": "#ed8936", "junk_or_recycled": "#a0aec0", "other": "#e2e8f0",
 }
 VERDICT_NAMES = {
-    "booked": "meeting booked", "accepted": "accepted / working",
+    "booked": "{positive}", "accepted": "accepted / working",
     "rejected_fit": "rejected: fit", "rejected_intent": "rejected: intent",
     "junk_or_recycled": "junk / recycled", "other": "other",
 }
@@ -103,8 +103,10 @@ def draw_group_share(ax, shares: Mapping[str, float]) -> None:
     ax.set_xlim(0, 1)
 
 
-def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> str:
-    """Stacked horizontal bars: each value of ``column``'s verdict mix (shares sum to 1)."""
+def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str],
+                  positive: str) -> str:
+    """Stacked horizontal bars: each value of ``column``'s verdict mix (shares sum to 1); the
+    positive verdict is named by the configured outcome (``positive``: "won deal" ...)."""
     shown = table.iloc[::-1]
     fig = _figure(7.5, 0.36 * len(shown) + 1.3)
     ax = fig.add_subplot()
@@ -112,7 +114,8 @@ def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> 
     for verdict in verdicts:
         values = shown[verdict].to_numpy(dtype=float)
         ax.barh(shown[column].map(_words), values, left=left,
-                color=VERDICT_COLOURS[verdict], label=VERDICT_NAMES[verdict])
+                color=VERDICT_COLOURS[verdict],
+                label=VERDICT_NAMES[verdict].format(positive=positive))
         left += values
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
@@ -190,7 +193,7 @@ def calibration_chart(table: pd.DataFrame) -> str:
     top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
     ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
     ax.plot(table["mean_predicted"], table["observed"], marker="o", color="#2b6cb0",
-            label="this model")
+            label="challenger")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
@@ -201,21 +204,25 @@ def calibration_chart(table: pd.DataFrame) -> str:
     return to_svg(fig, "Predicted vs observed SQL rate")
 
 
-def cohort_chart(before: tuple[float, int], after: tuple[float, int],
-                 labels: tuple[str, str]) -> str:
-    """Two bars, before and after the last change, with 95 % intervals."""
+def cohort_chart(predicted: float, observed: tuple[float, int]) -> str:
+    """Two bars for the same leads: the SQL rate their scores predicted, and the rate observed
+    (with its 95 % interval; the prediction is a mean of scores, it has no sampling interval)."""
     fig = _figure(5.0, 2.8)
     ax = fig.add_subplot()
-    rates = np.array([before[0], after[0]], dtype=float)
-    ns = np.array([before[1], after[1]], dtype=float)
-    err = 1.96 * np.sqrt(np.clip(rates * (1 - rates), 0, None) / np.maximum(ns, 1))
-    ax.bar(list(labels), np.nan_to_num(rates), yerr=np.nan_to_num(err), capsize=6,
+    rate, n = observed
+    rates = np.array([predicted, rate], dtype=float)
+    err = 1.96 * math.sqrt(max(rate * (1 - rate), 0.0) / max(n, 1))
+    ax.bar(["predicted by the scores", "observed"], np.nan_to_num(rates),
+           yerr=[0.0, err if math.isfinite(err) else 0.0], capsize=6,
            color=["#a0aec0", "#2b6cb0"])
-    for x, (rate, n) in enumerate(zip(rates, ns, strict=True)):
-        if math.isfinite(rate):
-            ax.annotate(f"{rate:.1%} of {int(n):,}", (x, 0), xytext=(0, 4),
-                        textcoords="offset points", ha="center", color="white", fontsize=9)
+    for x, value in enumerate(rates):
+        if math.isfinite(value):  # above the bar: readable even when the bar is empty
+            ax.annotate(f"{value:.1%}", (x, value), xytext=(0, 4),
+                        textcoords="offset points", ha="center", fontsize=9)
+    ax.set_ylim(0, float(np.nanmax(np.append(rates + [0.0, err], 0.05))) * 1.25)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_ylabel("SQL rate")
+    ax.set_title(f"the same {n:,} lead{'' if n == 1 else 's'}", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "SQL rate before and after the last cycle")
+    return to_svg(fig, "SQL rate the scores predicted vs observed, leads scored since the last "
+                       "review")

@@ -24,7 +24,7 @@ from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
-from training.report_figures import Figures, a_or_an, sentence, words
+from training.report_figures import Figures, a_or_an, either, plural, sentence, words
 from training.report_monitor import monitor_section
 from training.report_served import served_check, served_predictor
 
@@ -77,7 +77,8 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
         "intent_share": _share(figs, "intent", shares["intent"]),
         "top": table.iloc[0]["label"], "top_previous": prev_rank.get(table.iloc[0]["feature"]),
         "moved": moved,
-        "chart": charts.importance_chart(table, positive),
+        # the chart shows what the table lists: a zero-impact bar would name it a signal too
+        "chart": charts.importance_chart(listed_signals(table), positive),
         "share_chart": charts.group_share_chart(shares),
     }
 
@@ -100,7 +101,8 @@ def _share(figs: Figures, group: str, computed: float):
     return figs.put(f"report.signals.{group}_share", computed, "pct")
 
 
-def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
+def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
+                  high_intent: str = "a demo request or a pricing view") -> dict[str, Any]:
     if frame.empty:
         return {"available": False,
                 "why": "no lead in this cycle's data window has a disposition yet"}
@@ -126,7 +128,8 @@ def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
     reason_rows = []
     for _, r in totals.iterrows():
         key = f"report.reason.{metric_key(r['reason_code'])}"
-        reason_rows.append({"code": words(r["reason_code"]), "verdict": words(r["verdict"]),
+        verdict = positive if r["verdict"] == "booked" else words(r["verdict"])
+        reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
                             "count": figs.put(key + ".count", r["count"], "count"),
                             "share": figs.put(key + ".share", r["share"], "pct")})
     flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
@@ -145,31 +148,31 @@ def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
     overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
     figs.add("report.engaged_out_of_icp", overall_eoi)
     worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
-    eoi_why = _engaged_out_of_icp_missing(frame)
+    eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
     return {
         "available": True,
         "eoi_why": eoi_why,
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
-        "dispositioned": figs.show("report.dispositioned", "count"),
+        "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
         "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
         "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
-        "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS),
-        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS)
+        "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS, positive),
+        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
         if len(by_campaign) > 1 else None,
     }
 
 
-def _engaged_out_of_icp_missing(frame: pd.DataFrame) -> str | None:
+def _engaged_out_of_icp_missing(frame: pd.DataFrame, high_intent: str) -> str | None:
     """Why the "engaged but out of ICP" share says nothing on this data (None: it does).
 
     It counts engaged leads rejected for fit; an export without activity, or without fit
     rejections, would show 0% everywhere: a true figure that reads as a finding.
     """
     if not frame["engaged"].any():
-        return "no dispositioned lead shows engagement (a demo request, a pricing view or three " \
-               "activities) in this data"
+        return (f"no dispositioned lead shows engagement ({high_intent}, or three activities) in "
+                "this data")
     if not (frame["verdict"] == "rejected_fit").any():
         return "no dispositioned lead was rejected for fit in this data"
     return None
@@ -237,6 +240,11 @@ def _bundle_of(client, config, run: data.CycleRun):
     return load_bundle(uri, config)[0]
 
 
+def high_intent_words(config: dict[str, Any]) -> str:
+    """The configured high-intent activities in words ("a demo request or a pricing view")."""
+    return either(list((config.get("features") or {}).get("high_intent_activities") or []))
+
+
 def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> dict[str, Any]:
     sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
     result = store.first_touch(frame, labels, sla)
@@ -246,14 +254,18 @@ def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> 
     out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
            "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
            "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
-                                    sla["high_intent_hours"], "num1"),
+                                    sla["high_intent_hours"], "num"),
            "sla_other_fig": figs.put("report.first_touch.sla_other_hours", sla["other_hours"],
-                                     "num1")}
+                                     "num"),
+           "high_intent": high_intent_words(config)}
     for name, fmt in (("within_1h", "pct"), ("within_24h", "pct"), ("median_hours", "num1"),
                       ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
                       ("other_within_sla", "pct")):
         out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
     out["raw"] = result
+    # a share of no leads is no figure: the sentence names only the groups that had leads
+    out["has_high"] = bool(result["high_intent_leads"])
+    out["has_other"] = result["high_intent_leads"] < result["touched"]
     rows = []
     for key, (_, r) in zip(_BUCKET_KEYS, result["buckets"].iterrows(), strict=True):
         prefix = f"report.first_touch.bucket.{key}"
@@ -274,17 +286,32 @@ def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
              ("conversion_at_threshold", "Conversion at the threshold", "pct"))
     columns = [("challenger (this cycle)", "")]
     weeks = run.metrics.get("champion.compared_weeks")
-    champion = ("champion" if weeks is None else  # it learned from the cohort's older weeks
-                f"champion (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never "
-                "learned from)")
-    for prefix, title in (("champion.", champion), ("baseline.logistic.", "logistic baseline"),
+    before = run.param("champion_version_before")
+    champion = f"champion v{before}" if before and before.isdigit() else "champion"
+    if weeks is not None:  # it learned from the cohort's older weeks
+        champion += f" (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never learned from)"
+    # the version registered and served, when it is not the challenger the gates judged: the
+    # calibration gate reads its column, so the table must show it
+    refit = str(run.param("deployed.refit")).lower() == "true"
+    deployed = "deployed (refit)" if refit else "deployed"
+    for prefix, title in (("deployed.", deployed), ("champion.", champion),
+                          ("baseline.logistic.", "logistic baseline"),
                           ("baseline.points.", "points baseline")):
         if any(k.startswith(prefix) for k in run.metrics):
             columns.append((title, prefix))
     rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
             for key, label, fmt in names]
     table = data.calibration(run)
+    note = None
+    if any(prefix == "deployed." for _, prefix in columns):
+        method = run.param("deployed.calibration_method") or "platt"
+        note = ("The deployed column is the version registered and served" + (
+            f": refit on every matured week with the same settings, {method}-calibrated on the "
+            "newest cohort, its figures from cross-fitted scores of that cohort" if refit else "")
+            + ". The gates judged the challenger, except the calibration gate, which judges the "
+            "deployed version's calibration error.")
     return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
+            "deployed_note": note,
             "calibration_chart": charts.calibration_chart(table) if table is not None else None}
 
 
@@ -297,6 +324,12 @@ def _unmatured(summary: dict[str, Any], figs: Figures):
         counts.append(value if math.isfinite(value) else float(summary.get(key) or 0))
     total = sum(counts)
     return figs.put("report.unmatured_leads", total, "count") if total else None
+
+
+def weekly_format(run: data.CycleRun) -> str:
+    """MQLs a week as a whole number, or with a decimal below 10 (0.4 a week is not "0")."""
+    value = run.metric("mqls_per_week")
+    return "num1" if math.isfinite(value) and abs(value) < 10 else "count"
 
 
 def _infeasible_message(run: data.CycleRun) -> str:
@@ -319,9 +352,7 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
                       ("p_value", "ratio")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
     if check.after_n and math.isfinite(check.predicted):
-        out["chart"] = charts.cohort_chart((check.predicted, check.after_n),
-                                           (check.after_rate, check.after_n),
-                                           ("predicted by the scores", "observed"))
+        out["chart"] = charts.cohort_chart(check.predicted, (check.after_rate, check.after_n))
     return out
 
 
@@ -329,8 +360,9 @@ def _served(counts: dict[str, int] | None, figs: Figures) -> dict[str, Any] | No
     """The after-cohort by the MQL flag reps were shown (the score log), as figures."""
     if not counts or not counts["served"]:
         return None
-    out = {name: figs.put(f"report.cohort.served.{name}", counts[name], "count")
-           for name in ("leads", "served", "unserved", "mql_n", "rest_n")}
+    out: dict[str, Any] = {name: figs.put(f"report.cohort.served.{name}", counts[name], "count")
+                           for name in ("leads", "served", "unserved", "mql_n", "rest_n")}
+    out["raw"] = counts
     for part in ("mql", "rest"):
         n = counts[f"{part}_n"]
         out[f"{part}_rate"] = figs.put(f"report.cohort.served.{part}_sql_rate",
@@ -395,7 +427,8 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
             "signals": _signals(run, previous, figs, positive_name(config)),
-            "dispositions": _dispositions(frame, figs),
+            "dispositions": _dispositions(frame, figs, positive_name(config),
+                                          high_intent_words(config)),
             "conversion": _conversion(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
             "speed": _speed(frame, labels, config, figs),
@@ -417,15 +450,17 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
+        high_intent=high_intent_words(config),
         champion_after=data.champion_after(run),
         threshold={k: figs.show(k, f) for k, f in (
             ("threshold", "ratio"), ("threshold_ci_low", "pct"), ("threshold_ci_high", "pct"),
-            ("conversion_at_threshold", "pct"), ("mqls_per_week", "count"),
+            ("conversion_at_threshold", "pct"), ("mqls_per_week", weekly_format(run)),
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
         threshold_message=_infeasible_message(run),
         maturity=figs.put("report.maturity_days", maturity, "count"),
         unmatured=_unmatured(data.label_summary(run), figs),
+        unmatured_n=figs.value("report.unmatured_leads"),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     ctx["omitted"] = omitted(ctx)
@@ -442,6 +477,7 @@ def render(ctx: dict[str, Any]) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["words"] = words
     env.filters["a_or_an"] = a_or_an
+    env.filters["plural"] = plural
     return env.get_template("report.html.j2").render(**ctx, sentence=sentence)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from training.evaluate import metric_key
-from training.report_figures import a_or_an, sentence, words
+from training.report_figures import a_or_an, plural, sentence, words
 from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
@@ -68,16 +68,17 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
     if not signals.get("available") or _evidence(ctx) is not None:
         return None  # a model that ranks no better than chance has no signal to name
     top = signals["rows"][0]
+    # the comparison belongs to the signal it is about, not to the fit / intent shares after it
     if signals["first_cycle"]:
-        tail = " (first cycle: nothing to compare with yet)."
+        tail = " (first cycle: nothing to compare with yet)"
     elif signals["top_previous"] in (None, 1):
-        tail = ", as in the previous cycle." if signals["top_previous"] == 1 else ", a new signal."
+        tail = ", as in the previous cycle" if signals["top_previous"] == 1 else ", a new signal"
     else:
-        tail = Markup(", up from #{} last cycle.").format(signals["top_previous"])
+        tail = Markup(", up from #{} last cycle").format(signals["top_previous"])
     return sentence(f"The strongest signal of {a_or_an(ctx['positive'])} is ",
-                    f"{top['label']} ({top['group']}); ",
-                    "fit explains ", signals["fit_share"], " of the score and intent ",
-                    signals["intent_share"], tail)
+                    f"{top['label']} ({top['group']})", tail, "; fit explains ",
+                    signals["fit_share"], " of the score and intent ", signals["intent_share"],
+                    ".")
 
 
 def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
@@ -126,8 +127,9 @@ def _grades(ctx: dict[str, Any]) -> Markup | None:
     if not g["inversions"]:
         return sentence("Grades are in order: no better grade converted below a worse one.")
     better, worse = g["inversions"][0]
+    n = len(g["inversions"])
     return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
-                    g["count"], " inversions in all); review the grade cut-points.")
+                    g["count"], f" {plural('inversion', n)} in all); review the grade cut-points.")
 
 
 def _cohort(ctx: dict[str, Any]) -> Markup | None:
@@ -142,7 +144,7 @@ def _cohort(ctx: dict[str, Any]) -> Markup | None:
             return sentence("Insufficient evidence on how the scores held up since the last "
                             "review: no lead scored since then has matured yet.")
         return sentence("Insufficient evidence on how the scores held up since the last review (",
-                        c["after_n"], " matured leads).")
+                        c["after_n"], f" matured {plural('lead', c['check'].after_n)}).")
     head = "Leads scored since the last review became SQLs at "
     tail = {
         "as predicted": ", as their scores predicted (",

@@ -284,3 +284,107 @@ def test_the_command_line_table_says_when_the_champion_covers_fewer_weeks():
     summary.models["champion v1"] = {"roc_auc": 0.6, "compared_weeks": 4.0}
     assert ("Same validation cohort, every model (the champion v1: only the 4 weeks it never "
             "learned from)") in " ".join(str(summary).split())
+
+
+def _importance_run(tmp_path, importance: list[float]) -> CycleRun:
+    names = [f"signal_{i}" for i in range(len(importance))]
+    pd.DataFrame({"feature": names, "label": [f"Signal {i}" for i in range(len(importance))],
+                  "group": ["fit"] * len(importance), "mean_abs_shap": importance,
+                  "direction": [""] * len(importance)}).to_csv(tmp_path / "importance.csv",
+                                                               index=False)
+    run = _run()
+    run.artifacts = tmp_path
+    return run
+
+
+def test_the_signal_chart_shows_no_signal_the_table_leaves_out(tmp_path):
+    from training.report import _signals
+
+    run = _importance_run(tmp_path, [0.6, 0.3, 0.0, 0.0])
+    section = _signals(run, None, Figures(run.run_id, run.metrics), "booked meeting")
+    assert [r["label"] for r in section["rows"]] == ["Signal 0", "Signal 1"]
+    # a zero-impact bar would name the signal as one that predicted the outcome
+    assert ">Signal 1<" in section["chart"] and ">Signal 2<" not in section["chart"]
+    assert ">Signal 3<" not in section["chart"]
+
+
+def test_the_verdict_legend_and_reason_table_name_the_configured_outcome():
+    from training.report import _dispositions
+
+    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    section = _dispositions(frame, Figures("r1", {}), "subscription")
+    assert ">subscription<" in section["source_chart"]
+    assert "meeting booked" not in section["source_chart"]
+    booked = [r for r in section["reasons"] if r["code"] == "meeting booked"][0]
+    assert booked["verdict"] == "subscription"
+
+
+def test_the_model_table_shows_the_deployed_version_the_calibration_gate_judged():
+    metrics = {"ece": 0.074, "roc_auc": 0.83, "deployed.ece": 0.030, "deployed.roc_auc": 0.828,
+               "champion.ece": 0.052}
+    run = _run(params={"deployed.refit": "True", "deployed.calibration_method": "platt",
+                       "champion_version_before": "2"}, metrics=metrics)
+    model = _model(run, Figures(run.run_id, run.metrics))
+    assert model["columns"][:3] == ["challenger (this cycle)", "deployed (refit)", "champion v2"]
+    ece = [r for r in model["rows"] if r["name"] == "Calibration error"][0]["cells"]
+    assert [TEXT.sub("", str(c)) for c in ece[:3]] == ["0.074", "0.030", "0.052"]
+    assert "calibration gate, which judges the deployed" in model["deployed_note"]
+    # a run without a deployed version has no such column and no note
+    plain = _run(metrics={"ece": 0.05})
+    assert _model(plain, Figures(plain.run_id, plain.metrics))["deployed_note"] is None
+
+
+def test_the_cohort_chart_is_titled_as_what_it_compares():
+    check = store.CohortCheck("as predicted", 30, datetime(2026, 8, 1), datetime(2026, 9, 1),
+                              355, 58, 0.181, -0.018, -0.053, 0.018, 0.34)
+    chart = _cohort(check, Figures("r1", {}))["chart"]
+    assert "before and after" not in chart
+    assert "predicted vs observed" in chart and ">predicted by the scores<" in chart
+    assert ">the same 355 leads<" in chart
+
+
+def test_a_grade_inversion_or_a_matured_lead_is_counted_in_the_singular():
+    from training.report_figures import plural
+
+    assert plural("lead", 1) == "lead" and plural("lead", 2) == "leads"
+    assert plural("lead", 0) == "leads" and plural("MQL", 1.04) == "MQL"
+    ctx = _ctx(_run()) | {"grades": {"available": True, "inversions": [("A1", "B1")],
+                                     "count": "1"}}
+    said = [line for line in _text(ctx) if line.startswith("Grade inversion")][0]
+    assert "(1 inversion in all)" in said
+    check = store.CohortCheck("insufficient evidence", 30, datetime(2026, 8, 1),
+                              datetime(2026, 9, 1), 1, 0)
+    figs = Figures("r1", {})
+    lines = _text(_ctx(_run(), cohort=_cohort(check, figs)) | {"figs": figs})
+    assert any(line.endswith("(1 matured lead).") for line in lines)
+
+
+def test_a_few_mqls_a_week_are_never_rounded_to_none():
+    from training.report import weekly_format
+
+    run = _run(metrics={"mqls_per_week": 0.4})
+    figs = Figures(run.run_id, run.metrics)
+    shown = TEXT.sub("", str(figs.show("mqls_per_week", weekly_format(run))))
+    assert shown == "0.4"
+    assert weekly_format(_run()) == "count"  # 260 a week stays 260
+
+
+def test_sla_hours_and_high_intent_activities_come_from_config():
+    from training.report import high_intent_words
+    from training.report_figures import format_value
+
+    assert format_value(24.0, "num") == "24" and format_value(0.5, "num") == "0.5"
+    assert high_intent_words({"features": {"high_intent_activities": ["demo_request",
+                                                                      "pricing_view"]}}) == \
+        "a demo request or a pricing view"
+    assert high_intent_words({"features": {"high_intent_activities": ["trial_signup"]}}) == \
+        "a trial signup"
+    assert "none is configured" in high_intent_words({"features": {}})
+
+
+def test_the_strongest_signal_comparison_is_about_the_signal_not_the_shares():
+    ctx = _ctx(_run())
+    ctx["signals"] = {**ctx["signals"], "first_cycle": False, "top_previous": 1}
+    said = [line for line in _text(ctx) if line.startswith("The strongest signal")][0]
+    assert said == ("The strongest signal of a booked meeting is Title seniority (fit), as in the "
+                    "previous cycle; fit explains 60% of the score and intent 40%.")

@@ -273,7 +273,7 @@ def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> 
                      "leads": figs.put(prefix + ".leads", r["leads"], "count"),
                      "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
                      "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
-                     "raw_rate": r["sql_rate"]})
+                     "raw_rate": r["sql_rate"], "raw_labelled": int(r["labelled"])})
     out["buckets"] = rows
     out["chart"] = charts.bucket_chart(result["buckets"])
     return out

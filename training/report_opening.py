@@ -15,8 +15,12 @@ from training.tournament_log import SENTENCE_TAG
 _ADVICE = {
     "rejected_fit": "tighten the {source} targeting",
     "rejected_intent": "check the offer and timing of {source} leads before routing them",
-    "junk_or_recycled": "clean the {source} list and validate its forms",
+    "junk_or_recycled": "clean the contact data of {source} leads and validate their forms",
 }
+RECYCLED = "recycled"
+"""A recycled lead went back to nurture: no verdict on its data, so no advice to clean it."""
+MIN_BUCKET_OUTCOMES = 30
+"""Leads with a known outcome a speed-to-lead bucket needs before the summary compares it."""
 
 
 def _conversion(ctx: dict[str, Any]) -> Markup:
@@ -92,7 +96,8 @@ def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
     if not flagged.empty:
         r = flagged.iloc[0]
         key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
-        advice = _ADVICE.get(r["family"], "look into {source} leads").format(
+        advice = ("find out why {source} leads go back to nurture" if r["reason_code"] == RECYCLED
+                  else _ADVICE.get(r["family"], "look into {source} leads")).format(
             source=words(r["source"]))
         out.append(sentence(f"{words(r['source']).capitalize()} leads are closed as "
                             f"{words(r['reason_code'])} ", figs.show(key + ".ratio", "times"),
@@ -114,9 +119,11 @@ def _speed(ctx: dict[str, Any]) -> Markup | None:
     parts: list[Any] = [s["sla_met"], " of leads were first touched within their SLA (",
                         f"{s['sla_high']:g} h for high intent, {s['sla_other']:g} h otherwise)"]
     fast, slow = s["buckets"][0], s["buckets"][-1]
-    if math.isfinite(fast["raw_rate"]) and math.isfinite(slow["raw_rate"]):
-        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " vs ",
-                  slow["rate"], " after a day"]
+    # a rate of a dozen leads is noise: compared only when both buckets hold enough outcomes
+    if min(fast["raw_labelled"], slow["raw_labelled"]) >= MIN_BUCKET_OUTCOMES:
+        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " (",
+                  fast["labelled"], " with a known outcome) vs ", slow["rate"], " (",
+                  slow["labelled"], ") after a day"]
     return sentence(*parts, ".")
 
 

@@ -388,3 +388,36 @@ def test_the_strongest_signal_comparison_is_about_the_signal_not_the_shares():
     said = [line for line in _text(ctx) if line.startswith("The strongest signal")][0]
     assert said == ("The strongest signal of a booked meeting is Title seniority (fit), as in the "
                     "previous cycle; fit explains 60% of the score and intent 40%.")
+
+
+def _speed_ctx(fast: int, slow: int) -> dict:
+    figs = Figures("r1", {})
+    bucket = [{"rate": figs.put("f", 0.077, "pct"), "raw_rate": 0.077, "raw_labelled": fast,
+               "labelled": figs.put("fn", fast, "count")},
+              {"rate": figs.put("s", 0.327, "pct"), "raw_rate": 0.327, "raw_labelled": slow,
+               "labelled": figs.put("sn", slow, "count")}]
+    return _ctx(_run()) | {"speed": {"available": True, "sla_met": "74.6%", "sla_high": 1.0,
+                                     "sla_other": 24.0, "buckets": bucket}}
+
+
+def test_speed_to_lead_rates_are_compared_only_on_enough_outcomes():
+    # 1 of 13 against 18 of 55: a leader would read "touch slowly"; it is noise
+    said = [line for line in _text(_speed_ctx(13, 55)) if "within their SLA" in line][0]
+    assert said == "74.6% of leads were first touched within their SLA (1 h for high intent, " \
+                   "24 h otherwise)."
+    said = [line for line in _text(_speed_ctx(40, 55)) if "within their SLA" in line][0]
+    assert "within 5 minutes became SQLs at 7.7% (40 with a known outcome) vs 32.7% (55)" in said
+
+
+def test_rejection_advice_fits_the_reason_and_reads_as_words():
+    flagged = pd.DataFrame({"source": ["purchased_list"], "reason_code": ["recycled"],
+                            "family": ["junk_or_recycled"], "ratio": [1.9]})
+    ctx = _ctx(_run()) | {"dispositions": {"available": True, "acceptance": "17.5%",
+                                           "dispositioned": "1,847", "flagged_raw": flagged,
+                                           "worst_campaign": None}}
+    said = [line for line in _text(ctx) if "closed as recycled" in line][0]
+    assert "list list" not in said and "go back to nurture" in said
+    ctx["dispositions"]["flagged_raw"] = flagged.assign(reason_code="junk_contact")
+    said = [line for line in _text(ctx) if "closed as junk contact" in line][0]
+    assert said.endswith("clean the contact data of purchased list leads and validate their "
+                         "forms.")

@@ -132,13 +132,20 @@ def conversion_band_chart(rows: pd.DataFrame, band: tuple[float, float]) -> str:
     ax = fig.add_subplot()
     ax.axvspan(band[0], band[1], color=BAND_COLOUR)
     values = shown["conversion"].to_numpy(dtype=float)
-    colours = ["#2f855a" if band[0] <= v <= band[1] else "#c53030" for v in values]
-    ax.barh(shown["name"].astype(str), np.nan_to_num(values), color=colours, height=0.6)
+    judged = shown["judged"] if "judged" in shown else pd.Series(True, index=shown.index)
+    colours = ["#a0aec0" if not ok else "#2f855a" if band[0] <= v <= band[1] else "#c53030"
+               for v, ok in zip(values, judged, strict=True)]
+    bars = ax.barh(shown["name"].astype(str), np.nan_to_num(values), color=colours, height=0.6)
+    for bar, value in zip(bars, values, strict=True):  # a 0% bar is still a figure
+        ax.annotate("n/a" if not math.isfinite(value) else f"{value:.0%}",
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)
     top = max(band[1], float(np.nanmax(values)) if len(values) and np.isfinite(values).any()
               else 0.0) * 1.1
     ax.set_xlim(0, max(top, 0.1))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_xlabel("share of MQLs that became SQLs (shaded: the agreed band)")
+    ax.set_xlabel("share of MQLs that became SQLs (shaded: the agreed band; grey: too few "
+                  "MQLs to judge)")
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, "MQL-to-SQL conversion against the agreed band")
 
@@ -204,22 +211,28 @@ def calibration_chart(table: pd.DataFrame) -> str:
     return to_svg(fig, "Predicted vs observed SQL rate")
 
 
-def cohort_chart(predicted: float, observed: tuple[float, int]) -> str:
-    """Two bars for the same leads: the SQL rate their scores predicted, and the rate observed
-    (with its 95 % interval; the prediction is a mean of scores, it has no sampling interval)."""
+def cohort_chart(predicted: float, chance: tuple[float, float], observed: float, n: int) -> str:
+    """Two bars for the same ``n`` leads: the SQL rate their scores predicted, with the range
+    ``chance`` that sampling alone gives if the scores were right (the cohort check's 95 %
+    interval), and the rate observed. An observed bar ending inside the range is "as predicted"."""
     fig = _figure(5.0, 2.8)
     ax = fig.add_subplot()
-    rate, n = observed
-    rates = np.array([predicted, rate], dtype=float)
-    err = 1.96 * math.sqrt(max(rate * (1 - rate), 0.0) / max(n, 1))
+    rates = np.array([predicted, observed], dtype=float)
     ax.bar(["predicted by the scores", "observed"], np.nan_to_num(rates),
-           yerr=[0.0, err if math.isfinite(err) else 0.0], capsize=6,
            color=["#a0aec0", "#2b6cb0"])
+    low, high = chance
+    if math.isfinite(low) and math.isfinite(high):
+        ax.errorbar([0], [predicted], yerr=[[predicted - low], [high - predicted]], fmt="none",
+                    ecolor="black", capsize=6, label="95% range if the scores were right")
+        ax.axhspan(low, high, color="#a0aec0", alpha=0.25)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.45), frameon=False,
+                  fontsize="small")
     for x, value in enumerate(rates):
-        if math.isfinite(value):  # above the bar: readable even when the bar is empty
-            ax.annotate(f"{value:.1%}", (x, value), xytext=(0, 4),
-                        textcoords="offset points", ha="center", fontsize=9)
-    ax.set_ylim(0, float(np.nanmax(np.append(rates + [0.0, err], 0.05))) * 1.25)
+        if math.isfinite(value):  # inside the bar's foot: clear of the range's whiskers
+            ax.annotate(f"{value:.1%}", (x, 0), xytext=(0, 4), textcoords="offset points",
+                        ha="center", fontsize=9, color="white" if value > 0 else "black")
+    top = max(float(np.nanmax(np.append(rates, 0.05))), high if math.isfinite(high) else 0.0)
+    ax.set_ylim(0, top * 1.2)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_ylabel("SQL rate")
     ax.set_title(f"the same {n:,} lead{'' if n == 1 else 's'}", fontsize=9)

@@ -189,9 +189,16 @@ def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) ->
                      "volume_key": f"source.{src}.volume_at_threshold"})
     for row in rows:
         row["figure"] = figs.show(row["key"], "pct")
-        row["volume"] = figs.show(row.get("volume_key", "volume_at_threshold"), "count")
-        value = row["conversion"]
-        row["status"] = ("n/a" if not math.isfinite(value) else "below band" if value < band[0]
+        volume_key = row.get("volume_key", "volume_at_threshold")
+        row["volume"] = figs.show(volume_key, "count")
+        value, mqls = row["conversion"], run.metric(volume_key)
+        # a source's handful of MQLs says nothing about the band: 0 of 1 is not "below band"
+        # (all sources together are what the band gate judged, whatever their number)
+        row["judged"] = math.isfinite(value) and ("volume_key" not in row or not (
+            math.isfinite(mqls) and mqls < MIN_SOURCE_LEADS))
+        row["status"] = ("n/a" if not math.isfinite(value)
+                         else f"too few MQLs to judge (under {MIN_SOURCE_LEADS})"
+                         if not row["judged"] else "below band" if value < band[0]
                          else "above band" if value > band[1] else "in band")
     frame = pd.DataFrame(rows)
     figs.add("report.band_min", band[0])
@@ -352,7 +359,12 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
                       ("p_value", "ratio")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
     if check.after_n and math.isfinite(check.predicted):
-        out["chart"] = charts.cohort_chart(check.predicted, (check.after_rate, check.after_n))
+        # the verdict's interval, moved onto the prediction: where the observed rate would land
+        # by chance alone if the scores were right
+        chance = (check.predicted + check.ci_low - check.diff,
+                  check.predicted + check.ci_high - check.diff)
+        out["chart"] = charts.cohort_chart(check.predicted, chance, check.after_rate,
+                                           check.after_n)
     return out
 
 

@@ -341,6 +341,8 @@ def test_the_cohort_chart_is_titled_as_what_it_compares():
     assert "before and after" not in chart
     assert "predicted vs observed" in chart and ">predicted by the scores<" in chart
     assert ">the same 355 leads<" in chart
+    # its whiskers are the verdict's own interval, not a binomial one around the observation
+    assert "95% range if the scores were right" in chart
 
 
 def test_a_grade_inversion_or_a_matured_lead_is_counted_in_the_singular():
@@ -421,3 +423,18 @@ def test_rejection_advice_fits_the_reason_and_reads_as_words():
     said = [line for line in _text(ctx) if "closed as junk contact" in line][0]
     assert said.endswith("clean the contact data of purchased list leads and validate their "
                          "forms.")
+
+
+def test_a_source_with_a_handful_of_mqls_is_not_judged_against_the_band():
+    from training.report import _conversion
+
+    run = _run(metrics={"conversion_at_threshold": 0.315, "volume_at_threshold": 130.0,
+                        "source.purchased_list.conversion_at_threshold": 0.0,
+                        "source.purchased_list.volume_at_threshold": 1.0,
+                        "source.webinar.conversion_at_threshold": 0.2,
+                        "source.webinar.volume_at_threshold": 25.0})
+    section = _conversion(run, (0.25, 0.5), Figures(run.run_id, run.metrics))
+    status = {r["name"]: r["status"] for r in section["rows"]}
+    assert status == {"all sources": "in band", "webinar": "below band",
+                      "purchased list": "too few MQLs to judge (under 20)"}
+    assert ">0%<" in section["chart"]  # a 0% bar still shows its figure

@@ -254,7 +254,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                    champion_metrics, champion_scope=check.scope,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
-                   too_broad=decision.too_broad,
+                   too_broad=decision.too_broad, above_band=decision.outcome == "above_band",
                    evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
                                           evidence["base_rate"]),
                    calibration_noise=noise)

@@ -26,7 +26,7 @@ VERDICT_COLOURS = {
 VERDICT_NAMES = {
     "booked": "{positive}", "accepted": "accepted / working",
     "rejected_fit": "rejected: fit", "rejected_intent": "rejected: intent",
-    "junk_or_recycled": "junk / recycled", "other": "other",
+    "junk_or_recycled": "excluded by the label policy", "other": "other",
 }
 BAND_COLOUR = "#c6f6d5"
 _counter = itertools.count(1)

@@ -128,7 +128,7 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
     reason_rows = []
     for _, r in totals.iterrows():
         key = f"report.reason.{metric_key(r['reason_code'])}"
-        verdict = positive if r["verdict"] == "booked" else words(r["verdict"])
+        verdict = charts.VERDICT_NAMES[r["verdict"]].format(positive=positive)
         reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
                             "count": figs.put(key + ".count", r["count"], "count"),
                             "share": figs.put(key + ".share", r["share"], "pct")})

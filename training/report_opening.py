@@ -15,10 +15,11 @@ from training.tournament_log import SENTENCE_TAG
 _ADVICE = {
     "rejected_fit": "tighten the {source} targeting",
     "rejected_intent": "check the offer and timing of {source} leads before routing them",
-    "junk_or_recycled": "clean the contact data of {source} leads and validate their forms",
+    # the policy's excluded codes are whatever a team says teaches nothing (junk, recycled,
+    # a student ...): no one remedy fits them all
+    "junk_or_recycled": "find out why {source} leads end this way (the label policy leaves "
+                        "them out of training)",
 }
-RECYCLED = "recycled"
-"""A recycled lead went back to nurture: no verdict on its data, so no advice to clean it."""
 MIN_BUCKET_OUTCOMES = 30
 """Leads with a known outcome a speed-to-lead bucket needs before the summary compares it."""
 
@@ -36,10 +37,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
                   f" in cycle {previous.cycle}"]
-    promoted = ctx["promoted"]
+    promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
-    if promoted is None:
-        promoted = gates.get("passed")
     if promoted is True:
         parts.append("; it was promoted to champion.")
     elif promoted is False:
@@ -59,10 +58,19 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     return sentence(*parts)
 
 
+def _promoted(ctx: dict[str, Any]) -> bool | None:
+    """Whether the challenger became champion (the gates' verdict when the run did not say)."""
+    promoted = ctx["promoted"]
+    return ctx["model"]["gates"].get("passed") if promoted is None else promoted
+
+
 def _volume(ctx: dict[str, Any]) -> Markup | None:
     t = ctx["threshold"]
     if not math.isfinite(ctx["run"].metric("mqls_per_week")):
         return None
+    if _promoted(ctx) is False:  # its threshold marks nobody: no MQLs to expect from it
+        return sentence("Its threshold ", t["threshold"], " (about ", t["mqls_per_week"],
+                        " MQLs a week on the validation cohort) is not in use.")
     return sentence("Expect about ", t["mqls_per_week"], " MQLs a week at threshold ",
                     t["threshold"], ".")
 
@@ -96,8 +104,7 @@ def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
     if not flagged.empty:
         r = flagged.iloc[0]
         key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
-        advice = ("find out why {source} leads go back to nurture" if r["reason_code"] == RECYCLED
-                  else _ADVICE.get(r["family"], "look into {source} leads")).format(
+        advice = _ADVICE.get(r["family"], "look into {source} leads").format(
             source=words(r["source"]))
         out.append(sentence(f"{words(r['source']).capitalize()} leads are closed as "
                             f"{words(r['reason_code'])} ", figs.show(key + ".ratio", "times"),

@@ -126,9 +126,16 @@ def test_the_outcome_is_named_from_config():
 
 
 def test_numbers_read_as_people_read_them():
-    lines = _text(_ctx(_run()))
+    lines = _text(_ctx(_run(), promoted=True))
     volume = [line for line in lines if line.startswith("Expect about")][0]
     assert volume == "Expect about 260 MQLs a week at threshold 0.210."
+
+
+def test_no_mqls_are_expected_from_a_threshold_that_was_not_promoted():
+    lines = _text(_ctx(_run(), promoted=False))
+    assert not any(line.startswith("Expect about") for line in lines)
+    assert "Its threshold 0.210 (about 260 MQLs a week on the validation cohort) is not in use." \
+        in lines
 
 
 def test_insufficient_evidence_leads_the_report():
@@ -317,6 +324,8 @@ def test_the_verdict_legend_and_reason_table_name_the_configured_outcome():
     assert "meeting booked" not in section["source_chart"]
     booked = [r for r in section["reasons"] if r["code"] == "meeting booked"][0]
     assert booked["verdict"] == "subscription"
+    # an excluded code is named for what the policy does with it, not "junk / recycled"
+    assert "excluded by the label policy" in section["source_chart"]
 
 
 def test_the_model_table_shows_the_deployed_version_the_calibration_gate_judged():
@@ -412,17 +421,19 @@ def test_speed_to_lead_rates_are_compared_only_on_enough_outcomes():
 
 
 def test_rejection_advice_fits_the_reason_and_reads_as_words():
+    # the policy's excluded family holds junk, recycled and whatever a team excludes (a student)
     flagged = pd.DataFrame({"source": ["purchased_list"], "reason_code": ["recycled"],
                             "family": ["junk_or_recycled"], "ratio": [1.9]})
     ctx = _ctx(_run()) | {"dispositions": {"available": True, "acceptance": "17.5%",
                                            "dispositioned": "1,847", "flagged_raw": flagged,
                                            "worst_campaign": None}}
     said = [line for line in _text(ctx) if "closed as recycled" in line][0]
-    assert "list list" not in said and "go back to nurture" in said
-    ctx["dispositions"]["flagged_raw"] = flagged.assign(reason_code="junk_contact")
-    said = [line for line in _text(ctx) if "closed as junk contact" in line][0]
-    assert said.endswith("clean the contact data of purchased list leads and validate their "
-                         "forms.")
+    assert "list list" not in said and "clean" not in said
+    assert said.endswith("find out why purchased list leads end this way (the label policy "
+                         "leaves them out of training).")
+    ctx["dispositions"]["flagged_raw"] = flagged.assign(reason_code="student")
+    said = [line for line in _text(ctx) if "closed as student" in line][0]
+    assert "contact data" not in said and "forms" not in said
 
 
 def test_a_source_with_a_handful_of_mqls_is_not_judged_against_the_band():

@@ -152,6 +152,10 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
     return {
         "available": True,
         "eoi_why": eoi_why,
+        # a breakdown of one value compares nothing: left out with one line saying why
+        "source_why": None if len(by_source) > 1 else
+        f"every dispositioned lead came from one source ({words(by_source.iloc[0]['source'])})",
+        "campaign_why": _one_campaign(by_campaign),
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
         "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
@@ -162,6 +166,16 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
         "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
         if len(by_campaign) > 1 else None,
     }
+
+
+def _one_campaign(by_campaign: pd.DataFrame) -> str | None:
+    """Why the campaign breakdown compares nothing (None: it compares two or more)."""
+    named = by_campaign[by_campaign["campaign"] != "(none)"]
+    if named.empty:
+        return "no dispositioned lead carries a campaign"
+    if len(by_campaign) == 1:
+        return f"every dispositioned lead came from one campaign ({named.iloc[0]['campaign']})"
+    return None
 
 
 def _engaged_out_of_icp_missing(frame: pd.DataFrame, high_intent: str) -> str | None:
@@ -183,7 +197,7 @@ def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) ->
                       if k.startswith("source.") and k.endswith(".conversion_at_threshold")})
     rows = [{"name": "all sources", "key": "conversion_at_threshold",
              "conversion": run.metric("conversion_at_threshold")}]
-    for src in sources:
+    for src in sources if len(sources) > 1 else ():  # one source's row repeats the total
         rows.append({"name": words(src), "key": f"source.{src}.conversion_at_threshold",
                      "conversion": run.metric(f"source.{src}.conversion_at_threshold"),
                      "volume_key": f"source.{src}.volume_at_threshold"})

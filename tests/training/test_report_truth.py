@@ -449,3 +449,21 @@ def test_a_source_with_a_handful_of_mqls_is_not_judged_against_the_band():
     assert status == {"all sources": "in band", "webinar": "below band",
                       "purchased list": "too few MQLs to judge (under 20)"}
     assert ">0%<" in section["chart"]  # a 0% bar still shows its figure
+
+
+def test_a_breakdown_of_one_source_or_no_campaign_is_left_out_with_one_line():
+    from training.report import _conversion, _dispositions
+
+    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    section = _dispositions(frame.assign(source="webinar"), Figures("r1", {}))
+    assert section["source_why"] == "every dispositioned lead came from one source (webinar)"
+    assert section["campaign_why"] == "no dispositioned lead carries a campaign"
+    both = _dispositions(frame.assign(campaign=["a", "b"] * 3), Figures("r1", {}))
+    assert both["source_why"] is None and both["campaign_why"] is None
+    one = _dispositions(frame.assign(campaign="Spring"), Figures("r1", {}))
+    assert one["campaign_why"] == "every dispositioned lead came from one campaign (Spring)"
+    # the conversion table shows no source row that only repeats the total
+    run = _run(metrics={"source.webinar.conversion_at_threshold": 0.3,
+                        "source.webinar.volume_at_threshold": 85.0})
+    rows = _conversion(run, (0.25, 0.5), Figures(run.run_id, run.metrics))["rows"]
+    assert [r["name"] for r in rows] == ["all sources"]

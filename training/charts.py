@@ -75,7 +75,8 @@ def importance_chart(table: pd.DataFrame, positive: str, top: int = 12) -> str:
     ax.barh(shown["label"], shown["importance"],
             color=[GROUP_COLOURS.get(g, "grey") for g in shown["group"]])
     ax.set_xlabel("average impact on the score (mean |SHAP|, log-odds)")
-    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()],
+    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()
+                       if g in set(shown["group"])],  # no legend entry for a group not drawn
               loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, f"Which signals predicted {a_or_an(positive)}")

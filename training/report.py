@@ -75,6 +75,10 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
         "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
         "fit_share": _share(figs, "fit", shares["fit"]),
         "intent_share": _share(figs, "intent", shares["intent"]),
+        # a group with no weight at all (an export without activity has no intent signal) is
+        # said in words, never as "explains 0.0%"
+        "silent_group": next((g for g in ("intent", "fit") if _share_value(figs, g, shares[g])
+                              <= 0.0), None),
         "top": table.iloc[0]["label"], "top_previous": prev_rank.get(table.iloc[0]["feature"]),
         "moved": moved,
         # the chart shows what the table lists: a zero-impact bar would name it a signal too
@@ -91,6 +95,12 @@ def listed_signals(table: pd.DataFrame, top: int = TOP_SIGNALS,
     if total <= 0:
         return table.head(0)
     return table[table["importance"] / total >= min_share].head(top)
+
+
+def _share_value(figs: Figures, group: str, computed: float) -> float:
+    """The group's share as a number, from the same source ``_share`` shows."""
+    logged = figs.value(f"importance.{group}")
+    return logged if math.isfinite(logged) else computed
 
 
 def _share(figs: Figures, group: str, computed: float):
@@ -248,8 +258,21 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
+            "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}
+
+
+def flat_grade_parts(grades: pd.Series) -> list[str]:
+    """Sentences for a grade part every lead shares (an export without activity gives every
+    lead the same intent digit): that part of the grade separates nothing on this cohort."""
+    out = []
+    for index, part in ((0, "fit letter"), (1, "intent digit")):
+        values = grades.dropna().astype(str).str[index].unique()
+        if len(values) == 1:
+            out.append(f"Every lead of the cohort has {part} {values[0]}, so the {part} "
+                       "separates nothing here.")
+    return out
 
 
 def _bundle_of(client, config, run: data.CycleRun):

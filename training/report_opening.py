@@ -87,10 +87,14 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
         tail = ", as in the previous cycle" if signals["top_previous"] == 1 else ", a new signal"
     else:
         tail = Markup(", up from #{} last cycle").format(signals["top_previous"])
+    silent = signals.get("silent_group")
+    shares: list[Any] = (
+        ["; fit explains ", signals["fit_share"], " of the score and intent ",
+         signals["intent_share"], "."] if silent is None else
+        [f"; {'fit' if silent == 'intent' else 'intent'} explains all of the score: no "
+         f"{silent} signal carried any weight."])
     return sentence(f"The strongest signal of {a_or_an(ctx['positive'])} is ",
-                    f"{top['label']} ({top['group']})", tail, "; fit explains ",
-                    signals["fit_share"], " of the score and intent ", signals["intent_share"],
-                    ".")
+                    f"{top['label']} ({top['group']})", tail, *shares)
 
 
 def _dispositions(ctx: dict[str, Any]) -> list[Markup]:

@@ -467,3 +467,25 @@ def test_a_breakdown_of_one_source_or_no_campaign_is_left_out_with_one_line():
                         "source.webinar.volume_at_threshold": 85.0})
     rows = _conversion(run, (0.25, 0.5), Figures(run.run_id, run.metrics))["rows"]
     assert [r["name"] for r in rows] == ["all sources"]
+
+
+def test_a_group_with_no_weight_is_said_in_words_not_as_zero_percent():
+    ctx = _ctx(_run())
+    ctx["signals"] = {**ctx["signals"], "silent_group": "intent", "fit_share": "100.0%",
+                      "intent_share": "0.0%"}
+    said = [line for line in _text(ctx) if line.startswith("The strongest signal")][0]
+    assert "0.0%" not in said and "100.0%" not in said
+    assert said.endswith("; fit explains all of the score: no intent signal carried any weight.")
+    # the chart's legend names only the groups it draws
+    chart = importance_chart(pd.DataFrame({"label": ["Title"], "importance": [0.4],
+                                           "group": ["fit"]}), "booked meeting")
+    assert ">fit<" in chart and ">intent<" not in chart
+
+
+def test_a_grade_part_every_lead_shares_is_said_to_separate_nothing():
+    from training.report import flat_grade_parts
+
+    no_activity = pd.Series(["A1", "B1", "C1", "D1", "A1"])
+    assert flat_grade_parts(no_activity) == [
+        "Every lead of the cohort has intent digit 1, so the intent digit separates nothing here."]
+    assert flat_grade_parts(pd.Series(["A1", "B2"])) == []

@@ -145,8 +145,8 @@ def conversion_band_chart(rows: pd.DataFrame, band: tuple[float, float]) -> str:
               else 0.0) * 1.1
     ax.set_xlim(0, max(top, 0.1))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_xlabel("share of MQLs that became SQLs (shaded: the agreed band; grey: too few "
-                  "MQLs to judge)")
+    ax.set_xlabel("share of MQLs that became SQLs\n(shaded: the agreed band; grey: too few MQLs "
+                  "to judge)")
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, "MQL-to-SQL conversion against the agreed band")
 

@@ -172,7 +172,14 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
         "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
-        "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS, positive),
+        # a source of one lead draws a full-width bar as loud as one of thousands: the chart
+        # shows the sources with enough leads, the table every source
+        "source_chart": charts.verdict_chart(by_source[by_source["leads"] >= MIN_SOURCE_LEADS],
+                                             "source", store.VERDICTS, positive)
+        if (by_source["leads"] >= MIN_SOURCE_LEADS).any() else None,
+        "source_chart_note": f"The chart shows the sources with at least {MIN_SOURCE_LEADS} "
+                             "dispositioned leads; the table lists every source."
+        if (by_source["leads"] < MIN_SOURCE_LEADS).any() else None,
         "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
         if len(by_campaign) > 1 else None,
     }

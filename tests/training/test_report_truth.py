@@ -318,8 +318,9 @@ def test_the_signal_chart_shows_no_signal_the_table_leaves_out(tmp_path):
 def test_the_verdict_legend_and_reason_table_name_the_configured_outcome():
     from training.report import _dispositions
 
-    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
-    section = _dispositions(frame, Figures("r1", {}), "subscription")
+    frame = _dispositioned([True, False] * 12, ["rejected_fit", "booked"] * 12)
+    section = _dispositions(frame.assign(source="webinar"), Figures("r1", {}),
+                            "subscription")
     assert ">subscription<" in section["source_chart"]
     assert "meeting booked" not in section["source_chart"]
     booked = [r for r in section["reasons"] if r["code"] == "meeting booked"][0]
@@ -489,3 +490,14 @@ def test_a_grade_part_every_lead_shares_is_said_to_separate_nothing():
     assert flat_grade_parts(no_activity) == [
         "Every lead of the cohort has intent digit 1, so the intent digit separates nothing here."]
     assert flat_grade_parts(pd.Series(["A1", "B2"])) == []
+
+
+def test_the_source_chart_draws_no_full_bar_for_a_source_of_one_lead():
+    from training.report import _dispositions
+
+    frame = _dispositioned([True, False] * 12, ["rejected_fit", "booked"] * 12)
+    frame["source"] = ["webinar"] * 23 + ["bing"]
+    section = _dispositions(frame, Figures("r1", {}))
+    assert ">webinar<" in section["source_chart"] and ">bing<" not in section["source_chart"]
+    assert "at least 20 dispositioned leads" in section["source_chart_note"]
+    assert [r["name"] for r in section["sources"]] == ["webinar", "bing"]  # the table has both

@@ -163,8 +163,7 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
         "available": True,
         "eoi_why": eoi_why,
         # a breakdown of one value compares nothing: left out with one line saying why
-        "source_why": None if len(by_source) > 1 else
-        f"every dispositioned lead came from one source ({words(by_source.iloc[0]['source'])})",
+        "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
@@ -183,6 +182,16 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
         "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
         if len(by_campaign) > 1 else None,
     }
+
+
+def _one_source(by_source: pd.DataFrame) -> str | None:
+    """Why the source breakdown compares nothing (None: it compares two or more)."""
+    if len(by_source) > 1:
+        return None
+    only = by_source.iloc[0]["source"]
+    if only == "unknown":  # what the store reads a missing source as
+        return "no dispositioned lead carries a source"
+    return f"every dispositioned lead came from one source ({words(only)})"
 
 
 def _one_campaign(by_campaign: pd.DataFrame) -> str | None:
@@ -514,6 +523,10 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
         threshold_message=_infeasible_message(run),
+        # an infeasible band has no bootstrap interval: no "(95% interval n/a-n/a)"
+        threshold_ci=all(math.isfinite(run.metric(k))
+                         for k in ("threshold_ci_low", "threshold_ci_high")),
+        no_evidence=no_evidence(ctx["model"]),
         maturity=figs.put("report.maturity_days", maturity, "count"),
         unmatured=_unmatured(data.label_summary(run), figs),
         unmatured_n=figs.value("report.unmatured_leads"),

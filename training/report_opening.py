@@ -140,8 +140,8 @@ def _speed(ctx: dict[str, Any]) -> Markup | None:
 
 def _grades(ctx: dict[str, Any]) -> Markup | None:
     g = ctx["grades"]
-    if not g.get("available"):
-        return None
+    if not g.get("available") or _evidence(ctx) is not None:
+        return None  # grades of a model no better than chance are "in order" by chance
     if not g["inversions"]:
         return sentence("Grades are in order: no better grade converted below a worse one.")
     better, worse = g["inversions"][0]

@@ -501,3 +501,21 @@ def test_the_source_chart_draws_no_full_bar_for_a_source_of_one_lead():
     assert ">webinar<" in section["source_chart"] and ">bing<" not in section["source_chart"]
     assert "at least 20 dispositioned leads" in section["source_chart_note"]
     assert [r["name"] for r in section["sources"]] == ["webinar", "bing"]  # the table has both
+
+
+def test_no_grade_order_is_claimed_for_a_model_without_evidence():
+    grades = {"available": True, "inversions": [], "count": "0"}
+    lines = _text(_ctx(_run()) | {"grades": grades})
+    assert any(line.startswith("Grades are in order") for line in lines)
+    gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
+                                         "sentence": "Insufficient evidence: ..."}]}
+    lines = _text(_ctx(_run(), gates=gates) | {"grades": grades})
+    assert not any(line.startswith("Grade") for line in lines)
+
+
+def test_a_store_without_sources_is_not_said_to_have_one_source_called_unknown():
+    from training.report import _dispositions
+
+    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    section = _dispositions(frame.assign(source="unknown"), Figures("r1", {}))
+    assert section["source_why"] == "no dispositioned lead carries a source"

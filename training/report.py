@@ -357,7 +357,9 @@ def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
     for prefix, title in (("deployed.", deployed), ("champion.", champion),
                           ("baseline.logistic.", "logistic baseline"),
                           ("baseline.points.", "points baseline")):
-        if any(k.startswith(prefix) for k in run.metrics):
+        # a column of n/a says nothing (a champion that learned from every week of the cohort
+        # is not measured on it): left out, the gate's sentence says why
+        if any(math.isfinite(figs.value(prefix + key)) for key, _, _ in names):
             columns.append((title, prefix))
     rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
             for key, label, fmt in names]

@@ -519,3 +519,11 @@ def test_a_store_without_sources_is_not_said_to_have_one_source_called_unknown()
     frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
     section = _dispositions(frame.assign(source="unknown"), Figures("r1", {}))
     assert section["source_why"] == "no dispositioned lead carries a source"
+
+
+def test_a_model_measured_on_nothing_gets_no_column_of_n_a():
+    # the champion learned from every week of the cohort: the review logs no figure for it
+    metrics = {"roc_auc": 0.65, "champion.compared_weeks": 0.0, "baseline.logistic.roc_auc": 0.6}
+    run = _run(params={"champion_version_before": "1"}, metrics=metrics)
+    columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
+    assert columns == ["challenger (this cycle)", "logistic baseline"]

@@ -27,6 +27,7 @@ from training.champion_compare import challenger_pr_auc, champion_on, registry_c
 from training.evaluate import calibration_noise, evaluate_on, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
 from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
+from training.report_figures import positive_plural
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tournament import TournamentResult, run_tournament, tournament_settings
 
@@ -167,7 +168,8 @@ def load_cycle_data(as_of: datetime, config: dict[str, Any]):
     policy = load_policy(config["labels"].get("policy"))
     with connect(config["store"], read_only=True) as con:
         data = dataset.assemble(con, as_of, config, policy)
-    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]))
+    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]),
+                                        positives=positive_plural(config))
     return policy, data, train, calib, valid
 
 

@@ -24,7 +24,15 @@ from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
-from training.report_figures import Figures, a_or_an, either, plural, sentence, words
+from training.report_figures import (
+    Figures,
+    a_or_an,
+    either,
+    plural,
+    positive_name,
+    sentence,
+    words,
+)
 from training.report_monitor import monitor_section
 from training.report_served import served_check, served_predictor
 
@@ -449,11 +457,6 @@ def _predictor(client, config: dict[str, Any], run: data.CycleRun, con):
     except Exception:  # noqa: BLE001 - without the model there is no prediction to compare
         return None
     return lambda rows: store.score_rows(con, bundle, config, rows)
-
-
-def positive_name(config: dict[str, Any]) -> str:
-    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
-    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
 
 
 def no_evidence(model: dict[str, Any]) -> bool:

@@ -117,6 +117,16 @@ def a_or_an(name: str) -> str:
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
+def positive_name(config: Mapping) -> str:
+    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
+    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
+
+
+def positive_plural(config: Mapping) -> str:
+    """The outcome's name for several leads ("won deals"), as the console counts them."""
+    return positive_name(config) + "s"
+
+
 def plural(word: str, count: float | None) -> str:
     """``word`` as the count shown before it reads: "1 lead", "2 leads", "1.5 leads" (a count
     shown as 1 after rounding takes the singular)."""

@@ -527,3 +527,38 @@ def test_a_model_measured_on_nothing_gets_no_column_of_n_a():
     run = _run(params={"champion_version_before": "1"}, metrics=metrics)
     columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
     assert columns == ["challenger (this cycle)", "logistic baseline"]
+
+
+def test_the_data_line_names_only_the_kinds_of_leads_not_learned_from():
+    # X Education: every lead matured; 156 excluded by the policy
+    labels = {"assembled_leads": 9084, "assembled_positives": 3563, "assembled_cohorts": 53,
+              "unmatured_open_leads": 0, "unmatured_decided_leads": 0, "unmatured_cohorts": 0,
+              "excluded": {"junk_contact": 156}}
+    data = str(_console_summary(True, labels)).splitlines()[1]
+    assert "0 leads" not in data and "0 weekly cohorts" not in data
+    assert data.startswith("Data: 9,084 matured labelled leads (3,563 SQLs) in 53 weekly "
+                           "cohorts; not learned from: 156 the label policy excludes.")
+    labels.update(excluded={})
+    assert "not learned from" not in str(_console_summary(True, labels)).splitlines()[1]
+
+
+def test_the_console_never_rounds_a_few_mqls_a_week_to_none():
+    from training.review_console import weekly
+
+    assert weekly(0.4) == "0.4" and weekly(6.8) == "6.8" and weekly(82.4) == "82"
+    summary = _console_summary(True)
+    summary.models["challenger"]["mqls_per_week"] = 0.4
+    row = [line for line in str(summary).splitlines() if line.startswith("MQLs per week")][0]
+    assert row.split()[-1] == "0.4"
+
+
+def test_too_little_data_is_counted_in_the_outcome_s_own_name():
+    from leadscore.errors import LeadscoreError
+    from training.dataset import CycleData, split
+
+    frame = pd.DataFrame({"cohort": ["2026-01-05"] * 30, "label": [1] * 3 + [0] * 27,
+                          "scoreable_at": pd.Timestamp("2026-01-05")})
+    with pytest.raises(LeadscoreError) as raised:
+        split(CycleData(frame=frame, specs=[], attribute_roles={}), 1, positives="won deals")
+    text = str(raised.value)
+    assert "(3 won deals)" in text and "SQLs" not in text and "week(s)" not in text

@@ -66,8 +66,11 @@ def monitor_section(config: dict[str, Any], run: data.CycleRun,
                             f"({type(exc).__name__})")
     f = result.figures
     if not f["served"]["scores"]:
+        # the dates make it true whatever the clock: a score served this morning, after a
+        # review dated today, is not "between" the two
         return _unavailable(f"no score was served (API or leadscore score) between v{version}'s "
-                            "review and this one")
+                            f"review on {f['since'][:10]} and this review's date, "
+                            f"{run.as_of:%Y-%m-%d %H:%M}")
     rows = [{"title": TITLES[name], "status": STATUS_WORDS[f[name]["status"]],
              "crossed": f[name]["status"] == "crossed", "why": f[name]["why"],
              "figures": _figures(name, f[name], figs)} for name in CHECKS]

@@ -139,6 +139,10 @@ def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked me
                 "acceptance": figs.put(key + ".acceptance_rate", r["acceptance_rate"], "pct"),
                 "rejected_fit": figs.put(key + ".rejected_fit", r["rejected_fit"], "pct"),
                 "rejected_intent": figs.put(key + ".rejected_intent", r["rejected_intent"], "pct"),
+                # the rest (excluded by the policy, or no family), so that each row adds up
+                "rest": figs.put(key + ".excluded_or_other",
+                                 max(0.0, 1.0 - r["acceptance_rate"] - r["rejected_fit"]
+                                     - r["rejected_intent"]), "pct"),
                 "engaged_out_of_icp": figs.put(key + ".engaged_out_of_icp",
                                                r["engaged_out_of_icp"], "pct"),
             })

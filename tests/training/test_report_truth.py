@@ -562,3 +562,17 @@ def test_too_little_data_is_counted_in_the_outcome_s_own_name():
         split(CycleData(frame=frame, specs=[], attribute_roles={}), 1, positives="won deals")
     text = str(raised.value)
     assert "(3 won deals)" in text and "SQLs" not in text and "week(s)" not in text
+
+
+def test_each_row_of_the_verdict_table_adds_up_to_all_its_leads():
+    from training.report import _dispositions
+
+    verdicts = ["rejected_fit", "booked", "junk_or_recycled", "rejected_intent"] * 6
+    frame = _dispositioned([True, False] * 12, verdicts)
+    section = _dispositions(frame, Figures("r1", {}))
+    for row in section["sources"]:
+        shares = [row[k] for k in ("acceptance", "rejected_fit", "rejected_intent", "rest")]
+        total = sum(float(TEXT.sub("", str(v)).rstrip("%")) for v in shares)
+        assert total == pytest.approx(100.0, abs=0.2)
+    rest = {r["name"]: TEXT.sub("", str(r["rest"])) for r in section["sources"]}
+    assert rest == {"webinar": "50.0%", "event": "0.0%"}  # webinar's junk is its other half

@@ -386,6 +386,7 @@ def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
             "deployed version's calibration error.")
     return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
             "deployed_note": note,
+            "refit": refit and note is not None,
             "calibration_chart": charts.calibration_chart(table) if table is not None else None}
 
 

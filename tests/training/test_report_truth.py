@@ -576,3 +576,4 @@ def test_each_row_of_the_verdict_table_adds_up_to_all_its_leads():
         assert total == pytest.approx(100.0, abs=0.2)
     rest = {r["name"]: TEXT.sub("", str(r["rest"])) for r in section["sources"]}
     assert rest == {"webinar": "50.0%", "event": "0.0%"}  # webinar's junk is its other half
+

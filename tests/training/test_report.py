@@ -234,6 +234,8 @@ def test_real_review_writes_and_logs_the_report(tmp_path_factory, monkeypatch):
     # "the model never trained on them"
     assert "the deployed version, refit on every matured week, did" in html
     assert "the model never trained on them" not in html
+    # the window starts on its first cohort's Monday, which may come before the first lead
+    assert "data from the week of " in html
     assert "The review logged no signal importance table" not in html
     assert "The review logged no gate decisions" not in html
     assert 'data-metric="importance.fit"' in html

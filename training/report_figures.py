@@ -111,10 +111,16 @@ def words(name: object) -> str:
     return str(name).replace("_", " ")
 
 
+_YOU_SOUND = ("uni", "use", "usu", "ure", "uti", "eu", "one")
+"""Vowel-led beginnings that sound like a consonant: "a user signup", "a one-off order"."""
+
+
 def a_or_an(name: str) -> str:
-    """``name`` with its indefinite article ("a won deal", "an enrolment"), read by its first
-    letter, which is right for the outcome names teams use."""
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    """``name`` with its indefinite article ("a won deal", "an enrolment", "a user signup"), read
+    by how the outcome names teams use begin."""
+    low = name.lower()
+    vowel = low[:1] in "aeiou" and not low.startswith(_YOU_SOUND)
+    return f"{'an' if vowel else 'a'} {name}"
 
 
 def positive_name(config: Mapping) -> str:

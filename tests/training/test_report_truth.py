@@ -243,6 +243,8 @@ def test_the_signal_chart_and_sentences_name_the_configured_outcome():
     chart = importance_chart(table, "enrolment")
     assert "Which signals predicted an enrolment" in chart and "booked meeting" not in chart
     assert a_or_an("enrolment") == "an enrolment" and a_or_an("won deal") == "a won deal"
+    assert a_or_an("user signup") == "a user signup" and a_or_an("upgrade") == "an upgrade"
+    assert a_or_an("unit sale") == "a unit sale" and a_or_an("order") == "an order"
     lines = _text(_ctx(_run(), positive="order"))
     assert any("The strongest signal of an order is" in line for line in lines)
 

@@ -511,7 +511,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
                                                  previous.as_of if previous else None, maturity,
                                                  served_predictor(
                                                      _predictor(client, config, run, con),
-                                                     config)),
+                                                     config, until=as_of)),
                               figs),
         }
         ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,

@@ -128,16 +128,27 @@ def positive_name(config: Mapping) -> str:
     return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
 
 
+def plural_of(noun: str) -> str:
+    """A noun phrase's plural by the regular English rules ("won deal" -> "won deals",
+    "opportunity" -> "opportunities", "match" -> "matches")."""
+    low = noun.lower()
+    if low.endswith("y") and low[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    if low.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
+
+
 def positive_plural(config: Mapping) -> str:
     """The outcome's name for several leads ("won deals"), as the console counts them."""
-    return positive_name(config) + "s"
+    return plural_of(positive_name(config))
 
 
 def plural(word: str, count: float | None) -> str:
     """``word`` as the count shown before it reads: "1 lead", "2 leads", "1.5 leads" (a count
     shown as 1 after rounding takes the singular)."""
     one = count is not None and math.isfinite(float(count)) and round(float(count), 1) == 1
-    return word if one else word + "s"
+    return word if one else plural_of(word)
 
 
 def either(names: list[str] | tuple[str, ...]) -> str:

@@ -579,3 +579,12 @@ def test_each_row_of_the_verdict_table_adds_up_to_all_its_leads():
     rest = {r["name"]: TEXT.sub("", str(r["rest"])) for r in section["sources"]}
     assert rest == {"webinar": "50.0%", "event": "0.0%"}  # webinar's junk is its other half
 
+
+
+def test_the_outcome_s_plural_follows_english_rules():
+    from training.report_figures import plural_of, positive_plural
+
+    assert positive_plural({"labels": {"positive_name": "opportunity"}}) == "opportunities"
+    assert positive_plural({"labels": {"positive_name": "won deal"}}) == "won deals"
+    assert plural_of("match") == "matches" and plural_of("renewal") == "renewals"
+    assert plural_of("key") == "keys"

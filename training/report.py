@@ -27,24 +27,21 @@ from training.evaluate import metric_key
 from training.report_figures import (
     Figures,
     a_or_an,
-    either,
     plural,
     positive_name,
     sentence,
     words,
 )
+from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
+from training.report_sales import dispositions_section, high_intent_words, speed_section
 from training.report_served import served_check, served_predictor
 
 REPORT_ARTIFACT_DIR = "report"
-DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_SIGNALS = 12
 MIN_SIGNAL_SHARE = 0.005
 """A signal is listed only when it carries at least this share of the total SHAP importance:
 one with (near) zero impact says nothing about what predicts the outcome."""
-TOP_CAMPAIGNS = 15
-MIN_SOURCE_LEADS = 20
-_BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 
 def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
@@ -119,149 +116,6 @@ def _share(figs: Figures, group: str, computed: float):
     return figs.put(f"report.signals.{group}_share", computed, "pct")
 
 
-def _dispositions(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
-                  high_intent: str = "a demo request or a pricing view") -> dict[str, Any]:
-    if frame.empty:
-        return {"available": False,
-                "why": "no lead in this cycle's data window has a disposition yet"}
-    figs.add("report.dispositioned", len(frame))
-    by_source = store.acceptance_by(frame, "source")
-    by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
-    reasons = store.reasons_by_source(frame)
-    totals = store.reason_totals(frame)
-    for table, name in ((by_source, "source"), (by_campaign, "campaign")):
-        rows = []
-        for _, r in table.iterrows():
-            key = f"report.{name}.{metric_key(r[name])}"
-            rows.append({
-                "name": words(r[name]) if name == "source" else r[name],
-                "leads": figs.put(key + ".dispositioned", r["leads"], "count"),
-                "acceptance": figs.put(key + ".acceptance_rate", r["acceptance_rate"], "pct"),
-                "rejected_fit": figs.put(key + ".rejected_fit", r["rejected_fit"], "pct"),
-                "rejected_intent": figs.put(key + ".rejected_intent", r["rejected_intent"], "pct"),
-                # the rest (excluded by the policy, or no family), so that each row adds up
-                "rest": figs.put(key + ".excluded_or_other",
-                                 max(0.0, 1.0 - r["acceptance_rate"] - r["rejected_fit"]
-                                     - r["rejected_intent"]), "pct"),
-                "engaged_out_of_icp": figs.put(key + ".engaged_out_of_icp",
-                                               r["engaged_out_of_icp"], "pct"),
-            })
-        table.attrs["rows"] = rows
-    reason_rows = []
-    for _, r in totals.iterrows():
-        key = f"report.reason.{metric_key(r['reason_code'])}"
-        verdict = charts.VERDICT_NAMES[r["verdict"]].format(positive=positive)
-        reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
-                            "count": figs.put(key + ".count", r["count"], "count"),
-                            "share": figs.put(key + ".share", r["share"], "pct")})
-    flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
-    flagged = flagged.sort_values("ratio", ascending=False).head(8)
-    flag_rows = []
-    for _, r in flagged.iterrows():
-        key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
-        flag_rows.append({"source": words(r["source"]), "code": words(r["reason_code"]),
-                          "family": r["family"],
-                          "share": figs.put(key + ".share", r["share"], "pct"),
-                          "overall": figs.show(f"report.reason.{metric_key(r['reason_code'])}"
-                                               ".share", "pct"),
-                          "ratio": figs.put(key + ".ratio", r["ratio"], "times")})
-    engaged = by_campaign[(by_campaign["leads"] >= MIN_SOURCE_LEADS)
-                          & (by_campaign["campaign"] != "(none)")]
-    overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
-    figs.add("report.engaged_out_of_icp", overall_eoi)
-    worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
-    eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
-    return {
-        "available": True,
-        "eoi_why": eoi_why,
-        # a breakdown of one value compares nothing: left out with one line saying why
-        "source_why": _one_source(by_source),
-        "campaign_why": _one_campaign(by_campaign),
-        "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
-        "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
-        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
-        "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
-        "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
-        <= 1.5 * overall_eoi else worst.iloc[0],
-        # a source of one lead draws a full-width bar as loud as one of thousands: the chart
-        # shows the sources with enough leads, the table every source
-        "source_chart": charts.verdict_chart(by_source[by_source["leads"] >= MIN_SOURCE_LEADS],
-                                             "source", store.VERDICTS, positive)
-        if (by_source["leads"] >= MIN_SOURCE_LEADS).any() else None,
-        "source_chart_note": f"The chart shows the sources with at least {MIN_SOURCE_LEADS} "
-                             "dispositioned leads; the table lists every source."
-        if (by_source["leads"] < MIN_SOURCE_LEADS).any() else None,
-        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
-        if len(by_campaign) > 1 else None,
-    }
-
-
-def _one_source(by_source: pd.DataFrame) -> str | None:
-    """Why the source breakdown compares nothing (None: it compares two or more)."""
-    if len(by_source) > 1:
-        return None
-    only = by_source.iloc[0]["source"]
-    if only == "unknown":  # what the store reads a missing source as
-        return "no dispositioned lead carries a source"
-    return f"every dispositioned lead came from one source ({words(only)})"
-
-
-def _one_campaign(by_campaign: pd.DataFrame) -> str | None:
-    """Why the campaign breakdown compares nothing (None: it compares two or more)."""
-    named = by_campaign[by_campaign["campaign"] != "(none)"]
-    if named.empty:
-        return "no dispositioned lead carries a campaign"
-    if len(by_campaign) == 1:
-        return f"every dispositioned lead came from one campaign ({named.iloc[0]['campaign']})"
-    return None
-
-
-def _engaged_out_of_icp_missing(frame: pd.DataFrame, high_intent: str) -> str | None:
-    """Why the "engaged but out of ICP" share says nothing on this data (None: it does).
-
-    It counts engaged leads rejected for fit; an export without activity, or without fit
-    rejections, would show 0% everywhere: a true figure that reads as a finding.
-    """
-    if not frame["engaged"].any():
-        return (f"no dispositioned lead shows engagement ({high_intent}, or three activities) in "
-                "this data")
-    if not (frame["verdict"] == "rejected_fit").any():
-        return "no dispositioned lead was rejected for fit in this data"
-    return None
-
-
-def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) -> dict[str, Any]:
-    sources = sorted({k.split(".")[1] for k in run.metrics
-                      if k.startswith("source.") and k.endswith(".conversion_at_threshold")})
-    rows = [{"name": "all sources", "key": "conversion_at_threshold",
-             "conversion": run.metric("conversion_at_threshold")}]
-    for src in sources if len(sources) > 1 else ():  # one source's row repeats the total
-        rows.append({"name": words(src), "key": f"source.{src}.conversion_at_threshold",
-                     "conversion": run.metric(f"source.{src}.conversion_at_threshold"),
-                     "volume_key": f"source.{src}.volume_at_threshold"})
-    for row in rows:
-        row["figure"] = figs.show(row["key"], "pct")
-        volume_key = row.get("volume_key", "volume_at_threshold")
-        row["volume"] = figs.show(volume_key, "count")
-        value, mqls = row["conversion"], run.metric(volume_key)
-        # a source's handful of MQLs says nothing about the band: 0 of 1 is not "below band"
-        # (all sources together are what the band gate judged, whatever their number)
-        row["judged"] = math.isfinite(value) and ("volume_key" not in row or not (
-            math.isfinite(mqls) and mqls < MIN_SOURCE_LEADS))
-        row["status"] = ("n/a" if not math.isfinite(value)
-                         else f"too few MQLs to judge (under {MIN_SOURCE_LEADS})"
-                         if not row["judged"] else "below band" if value < band[0]
-                         else "above band" if value > band[1] else "in band")
-    frame = pd.DataFrame(rows)
-    figs.add("report.band_min", band[0])
-    figs.add("report.band_max", band[1])
-    return {
-        "rows": rows, "band_min": figs.show("report.band_min", "pct"),
-        "band_max": figs.show("report.band_max", "pct"),
-        "chart": charts.conversion_band_chart(frame, band),
-    }
-
-
 def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     scored = data.valid_scores(run)
     origin = "the review's scored validation cohort"
@@ -312,84 +166,6 @@ def _bundle_of(client, config, run: data.CycleRun):
     return load_bundle(uri, config)[0]
 
 
-def high_intent_words(config: dict[str, Any]) -> str:
-    """The configured high-intent activities in words ("a demo request or a pricing view")."""
-    return either(list((config.get("features") or {}).get("high_intent_activities") or []))
-
-
-def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> dict[str, Any]:
-    sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
-    result = store.first_touch(frame, labels, sla)
-    if not result["touched"]:
-        return {"available": False,
-                "why": "no disposition in this cycle's data window records a first touch"}
-    out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
-           "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
-           "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
-                                    sla["high_intent_hours"], "num"),
-           "sla_other_fig": figs.put("report.first_touch.sla_other_hours", sla["other_hours"],
-                                     "num"),
-           "high_intent": high_intent_words(config)}
-    for name, fmt in (("within_1h", "pct"), ("within_24h", "pct"), ("median_hours", "num1"),
-                      ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
-                      ("other_within_sla", "pct")):
-        out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
-    out["raw"] = result
-    # a share of no leads is no figure: the sentence names only the groups that had leads
-    out["has_high"] = bool(result["high_intent_leads"])
-    out["has_other"] = result["high_intent_leads"] < result["touched"]
-    rows = []
-    for key, (_, r) in zip(_BUCKET_KEYS, result["buckets"].iterrows(), strict=True):
-        prefix = f"report.first_touch.bucket.{key}"
-        rows.append({"bucket": r["bucket"],
-                     "leads": figs.put(prefix + ".leads", r["leads"], "count"),
-                     "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
-                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
-                     "raw_rate": r["sql_rate"], "raw_labelled": int(r["labelled"])})
-    out["buckets"] = rows
-    out["chart"] = charts.bucket_chart(result["buckets"])
-    return out
-
-
-def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
-    names = (("roc_auc", "ROC-AUC", "ratio"), ("pr_auc", "PR-AUC", "ratio"),
-             ("brier", "Brier score", "ratio"), ("ece", "Calibration error", "ratio"),
-             ("lift_top_decile", "Lift in the top 10%", "times"),
-             ("conversion_at_threshold", "Conversion at the threshold", "pct"))
-    columns = [("challenger (this cycle)", "")]
-    weeks = run.metrics.get("champion.compared_weeks")
-    before = run.param("champion_version_before")
-    champion = f"champion v{before}" if before and before.isdigit() else "champion"
-    if weeks is not None:  # it learned from the cohort's older weeks
-        champion += f" (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never learned from)"
-    # the version registered and served, when it is not the challenger the gates judged: the
-    # calibration gate reads its column, so the table must show it
-    refit = str(run.param("deployed.refit")).lower() == "true"
-    deployed = "deployed (refit)" if refit else "deployed"
-    for prefix, title in (("deployed.", deployed), ("champion.", champion),
-                          ("baseline.logistic.", "logistic baseline"),
-                          ("baseline.points.", "points baseline")):
-        # a column of n/a says nothing (a champion that learned from every week of the cohort
-        # is not measured on it): left out, the gate's sentence says why
-        if any(math.isfinite(figs.value(prefix + key)) for key, _, _ in names):
-            columns.append((title, prefix))
-    rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
-            for key, label, fmt in names]
-    table = data.calibration(run)
-    note = None
-    if any(prefix == "deployed." for _, prefix in columns):
-        method = run.param("deployed.calibration_method") or "platt"
-        note = ("The deployed column is the version registered and served" + (
-            f": refit on every matured week with the same settings, {method}-calibrated on the "
-            "newest cohort, its figures from cross-fitted scores of that cohort" if refit else "")
-            + ". The gates judged the challenger, except the calibration gate, which judges the "
-            "deployed version's calibration error.")
-    return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
-            "deployed_note": note,
-            "refit": refit and note is not None,
-            "calibration_chart": charts.calibration_chart(table) if table is not None else None}
-
-
 def _unmatured(summary: dict[str, Any], figs: Figures):
     """The newer leads inside their maturity window, not counted yet: open ones and those
     already decided (they wait for their cohort to mature too; older runs did not log them)."""
@@ -399,12 +175,6 @@ def _unmatured(summary: dict[str, Any], figs: Figures):
         counts.append(value if math.isfinite(value) else float(summary.get(key) or 0))
     total = sum(counts)
     return figs.put("report.unmatured_leads", total, "count") if total else None
-
-
-def weekly_format(run: data.CycleRun) -> str:
-    """MQLs a week as a whole number, or with a decimal below 10 (0.4 a week is not "0")."""
-    value = run.metric("mqls_per_week")
-    return "num1" if math.isfinite(value) and abs(value) < 10 else "count"
 
 
 def _infeasible_message(run: data.CycleRun) -> str:
@@ -502,11 +272,11 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
             "signals": _signals(run, previous, figs, positive_name(config)),
-            "dispositions": _dispositions(frame, figs, positive_name(config),
-                                          high_intent_words(config)),
-            "conversion": _conversion(run, band, figs),
+            "dispositions": dispositions_section(frame, figs, positive_name(config),
+                                                 high_intent_words(config)),
+            "conversion": conversion_section(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
-            "speed": _speed(frame, labels, config, figs),
+            "speed": speed_section(frame, labels, config, figs),
             "cohort": _cohort(store.cohort_check(con, policy, as_of,
                                                  previous.as_of if previous else None, maturity,
                                                  served_predictor(
@@ -516,7 +286,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         }
         ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,
                                                        ctx["cohort"]["check"]), figs)
-    ctx["model"] = _model(run, figs)
+    ctx["model"] = model_section(run, figs)
     ctx["monitor"] = monitor_section(config, run, previous, figs)
     if no_evidence(ctx["model"]):
         ctx["signals"] = {"available": False, "why": (

@@ -18,10 +18,12 @@ import pytest
 
 from training import report_duckdb as store
 from training.charts import importance_chart
-from training.report import _cohort, _model, listed_signals, omitted, positive_name
+from training.report import _cohort, listed_signals, omitted, positive_name
 from training.report_figures import Figures, a_or_an
 from training.report_mlflow import CycleRun, champion_after
+from training.report_model import conversion_section, model_section, weekly_format
 from training.report_opening import summary
+from training.report_sales import dispositions_section, high_intent_words
 
 TEXT = re.compile(r"<[^>]+>")
 
@@ -175,18 +177,17 @@ def _dispositioned(engaged: list[bool], verdicts: list[str]) -> pd.DataFrame:
 
 
 def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
-    from training.report import _dispositions
 
     # an export with no activity: every lead reads as unengaged, so the share would be 0% everywhere
     quiet = _dispositioned([False] * 6, ["rejected_fit", "booked"] * 3)
-    section = _dispositions(quiet, Figures("r1", {}))
+    section = dispositions_section(quiet, Figures("r1", {}))
     assert "engagement" in section["eoi_why"] and section["worst_campaign"] is None
     # no fit rejection at all: the same false "0%"
     no_fit = _dispositioned([True] * 6, ["rejected_intent", "booked"] * 3)
-    assert "rejected for fit" in _dispositions(no_fit, Figures("r1", {}))["eoi_why"]
+    assert "rejected for fit" in dispositions_section(no_fit, Figures("r1", {}))["eoi_why"]
     # both present: the column is shown (no reason to leave it out)
     both = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
-    assert _dispositions(both, Figures("r1", {}))["eoi_why"] is None
+    assert dispositions_section(both, Figures("r1", {}))["eoi_why"] is None
 
 
 def _console_summary(evidence_passed: bool, labels: dict | None = None):
@@ -278,10 +279,10 @@ def test_the_champion_column_says_when_it_covers_only_the_weeks_it_never_learned
     metrics = {"roc_auc": 0.9, "champion.roc_auc": 0.91, "champion.pr_auc": 0.88,
                "baseline.logistic.roc_auc": 0.85}
     run = _run(metrics=metrics)
-    assert _model(run, Figures(run.run_id, run.metrics))["columns"][1] == "champion"
+    assert model_section(run, Figures(run.run_id, run.metrics))["columns"][1] == "champion"
     run = _run(metrics={**metrics, "champion.compared_weeks": 4.0,
                         "champion.compared_leads": 556.0})
-    columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
+    columns = model_section(run, Figures(run.run_id, run.metrics))["columns"]
     assert columns[1] == "champion (only the 4 weeks it never learned from)"
     assert columns[2] == "logistic baseline"
 
@@ -318,10 +319,9 @@ def test_the_signal_chart_shows_no_signal_the_table_leaves_out(tmp_path):
 
 
 def test_the_verdict_legend_and_reason_table_name_the_configured_outcome():
-    from training.report import _dispositions
 
     frame = _dispositioned([True, False] * 12, ["rejected_fit", "booked"] * 12)
-    section = _dispositions(frame.assign(source="webinar"), Figures("r1", {}),
+    section = dispositions_section(frame.assign(source="webinar"), Figures("r1", {}),
                             "subscription")
     assert ">subscription<" in section["source_chart"]
     assert "meeting booked" not in section["source_chart"]
@@ -336,14 +336,14 @@ def test_the_model_table_shows_the_deployed_version_the_calibration_gate_judged(
                "champion.ece": 0.052}
     run = _run(params={"deployed.refit": "True", "deployed.calibration_method": "platt",
                        "champion_version_before": "2"}, metrics=metrics)
-    model = _model(run, Figures(run.run_id, run.metrics))
+    model = model_section(run, Figures(run.run_id, run.metrics))
     assert model["columns"][:3] == ["challenger (this cycle)", "deployed (refit)", "champion v2"]
     ece = [r for r in model["rows"] if r["name"] == "Calibration error"][0]["cells"]
     assert [TEXT.sub("", str(c)) for c in ece[:3]] == ["0.074", "0.030", "0.052"]
     assert "calibration gate, which judges the deployed" in model["deployed_note"]
     # a run without a deployed version has no such column and no note
     plain = _run(metrics={"ece": 0.05})
-    assert _model(plain, Figures(plain.run_id, plain.metrics))["deployed_note"] is None
+    assert model_section(plain, Figures(plain.run_id, plain.metrics))["deployed_note"] is None
 
 
 def test_the_cohort_chart_is_titled_as_what_it_compares():
@@ -374,7 +374,6 @@ def test_a_grade_inversion_or_a_matured_lead_is_counted_in_the_singular():
 
 
 def test_a_few_mqls_a_week_are_never_rounded_to_none():
-    from training.report import weekly_format
 
     run = _run(metrics={"mqls_per_week": 0.4})
     figs = Figures(run.run_id, run.metrics)
@@ -384,7 +383,6 @@ def test_a_few_mqls_a_week_are_never_rounded_to_none():
 
 
 def test_sla_hours_and_high_intent_activities_come_from_config():
-    from training.report import high_intent_words
     from training.report_figures import format_value
 
     assert format_value(24.0, "num") == "24" and format_value(0.5, "num") == "0.5"
@@ -440,14 +438,13 @@ def test_rejection_advice_fits_the_reason_and_reads_as_words():
 
 
 def test_a_source_with_a_handful_of_mqls_is_not_judged_against_the_band():
-    from training.report import _conversion
 
     run = _run(metrics={"conversion_at_threshold": 0.315, "volume_at_threshold": 130.0,
                         "source.purchased_list.conversion_at_threshold": 0.0,
                         "source.purchased_list.volume_at_threshold": 1.0,
                         "source.webinar.conversion_at_threshold": 0.2,
                         "source.webinar.volume_at_threshold": 25.0})
-    section = _conversion(run, (0.25, 0.5), Figures(run.run_id, run.metrics))
+    section = conversion_section(run, (0.25, 0.5), Figures(run.run_id, run.metrics))
     status = {r["name"]: r["status"] for r in section["rows"]}
     assert status == {"all sources": "in band", "webinar": "below band",
                       "purchased list": "too few MQLs to judge (under 20)"}
@@ -455,20 +452,19 @@ def test_a_source_with_a_handful_of_mqls_is_not_judged_against_the_band():
 
 
 def test_a_breakdown_of_one_source_or_no_campaign_is_left_out_with_one_line():
-    from training.report import _conversion, _dispositions
 
     frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
-    section = _dispositions(frame.assign(source="webinar"), Figures("r1", {}))
+    section = dispositions_section(frame.assign(source="webinar"), Figures("r1", {}))
     assert section["source_why"] == "every dispositioned lead came from one source (webinar)"
     assert section["campaign_why"] == "no dispositioned lead carries a campaign"
-    both = _dispositions(frame.assign(campaign=["a", "b"] * 3), Figures("r1", {}))
+    both = dispositions_section(frame.assign(campaign=["a", "b"] * 3), Figures("r1", {}))
     assert both["source_why"] is None and both["campaign_why"] is None
-    one = _dispositions(frame.assign(campaign="Spring"), Figures("r1", {}))
+    one = dispositions_section(frame.assign(campaign="Spring"), Figures("r1", {}))
     assert one["campaign_why"] == "every dispositioned lead came from one campaign (Spring)"
     # the conversion table shows no source row that only repeats the total
     run = _run(metrics={"source.webinar.conversion_at_threshold": 0.3,
                         "source.webinar.volume_at_threshold": 85.0})
-    rows = _conversion(run, (0.25, 0.5), Figures(run.run_id, run.metrics))["rows"]
+    rows = conversion_section(run, (0.25, 0.5), Figures(run.run_id, run.metrics))["rows"]
     assert [r["name"] for r in rows] == ["all sources"]
 
 
@@ -495,11 +491,10 @@ def test_a_grade_part_every_lead_shares_is_said_to_separate_nothing():
 
 
 def test_the_source_chart_draws_no_full_bar_for_a_source_of_one_lead():
-    from training.report import _dispositions
 
     frame = _dispositioned([True, False] * 12, ["rejected_fit", "booked"] * 12)
     frame["source"] = ["webinar"] * 23 + ["bing"]
-    section = _dispositions(frame, Figures("r1", {}))
+    section = dispositions_section(frame, Figures("r1", {}))
     assert ">webinar<" in section["source_chart"] and ">bing<" not in section["source_chart"]
     assert "at least 20 dispositioned leads" in section["source_chart_note"]
     assert [r["name"] for r in section["sources"]] == ["webinar", "bing"]  # the table has both
@@ -516,10 +511,9 @@ def test_no_grade_order_is_claimed_for_a_model_without_evidence():
 
 
 def test_a_store_without_sources_is_not_said_to_have_one_source_called_unknown():
-    from training.report import _dispositions
 
     frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
-    section = _dispositions(frame.assign(source="unknown"), Figures("r1", {}))
+    section = dispositions_section(frame.assign(source="unknown"), Figures("r1", {}))
     assert section["source_why"] == "no dispositioned lead carries a source"
 
 
@@ -527,7 +521,7 @@ def test_a_model_measured_on_nothing_gets_no_column_of_n_a():
     # the champion learned from every week of the cohort: the review logs no figure for it
     metrics = {"roc_auc": 0.65, "champion.compared_weeks": 0.0, "baseline.logistic.roc_auc": 0.6}
     run = _run(params={"champion_version_before": "1"}, metrics=metrics)
-    columns = _model(run, Figures(run.run_id, run.metrics))["columns"]
+    columns = model_section(run, Figures(run.run_id, run.metrics))["columns"]
     assert columns == ["challenger (this cycle)", "logistic baseline"]
 
 
@@ -567,11 +561,10 @@ def test_too_little_data_is_counted_in_the_outcome_s_own_name():
 
 
 def test_each_row_of_the_verdict_table_adds_up_to_all_its_leads():
-    from training.report import _dispositions
 
     verdicts = ["rejected_fit", "booked", "junk_or_recycled", "rejected_intent"] * 6
     frame = _dispositioned([True, False] * 12, verdicts)
-    section = _dispositions(frame, Figures("r1", {}))
+    section = dispositions_section(frame, Figures("r1", {}))
     for row in section["sources"]:
         shares = [row[k] for k in ("acceptance", "rejected_fit", "rejected_intent", "rest")]
         total = sum(float(TEXT.sub("", str(v)).rstrip("%")) for v in shares)

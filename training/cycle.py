@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.intent import high_intent_types
 from features.label_policy import LabelPolicy, load_policy
 from features.store import connect
 from scoring.bundle import ScoringBundle, score_frame
@@ -240,7 +241,8 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                              seed, weeks, band)
 
     if explain_model:
-        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid)
+        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid,
+                                               high_intent_types(config))
         groups = explain.group_importance(importance)
     else:
         importance, groups = pd.DataFrame(), {}

@@ -581,3 +581,12 @@ def test_the_outcome_s_plural_follows_english_rules():
     assert positive_plural({"labels": {"positive_name": "won deal"}}) == "won deals"
     assert plural_of("match") == "matches" and plural_of("renewal") == "renewals"
     assert plural_of("key") == "keys"
+
+
+def test_the_recency_signal_is_named_by_the_configured_high_intent_activities():
+    from training.explain import feature_title
+
+    spec = {"name": "days_since_high_intent"}
+    assert feature_title(spec) == "Days since the last demo request or pricing view"
+    assert feature_title(spec, ("webinar_attended",)) == "Days since the last webinar attended"
+    assert feature_title(spec, ()) == "Days since the last high-intent activity"

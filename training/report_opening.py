@@ -28,8 +28,12 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     figs, run, previous = ctx["figs"], ctx["run"], ctx["previous"]
     conv = ctx["threshold"]["conversion_at_threshold"]
     band = ctx["conversion"]
-    parts: list[Any] = ["The new model converts ", conv, " of MQLs (band ", band["band_min"], "-",
-                        band["band_max"], ")"]
+    rate = ctx["run"].metric("conversion_at_threshold")
+    lo, hi = ctx.get("band") or (math.nan, math.nan)
+    # where it stands against the band, said, not left to the reader (76% against 25-50%)
+    where = ("above the band, " if rate > hi else "below the band, " if rate < lo else "band ")
+    parts: list[Any] = ["The new model converts ", conv, f" of MQLs ({where}", band["band_min"],
+                        "-", band["band_max"], ")"]
     if previous is not None and "conversion_at_threshold" in previous.metrics:
         was = previous.metrics["conversion_at_threshold"]
         now = run.metric("conversion_at_threshold")

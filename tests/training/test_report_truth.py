@@ -590,3 +590,12 @@ def test_the_recency_signal_is_named_by_the_configured_high_intent_activities():
     assert feature_title(spec) == "Days since the last demo request or pricing view"
     assert feature_title(spec, ("webinar_attended",)) == "Days since the last webinar attended"
     assert feature_title(spec, ()) == "Days since the last high-intent activity"
+
+
+def test_the_opening_says_when_conversion_is_outside_the_band():
+    run = _run(metrics={"conversion_at_threshold": 0.76})
+    said = _text(_ctx(run, promoted=True) | {"band": (0.25, 0.5)})[0]
+    assert said.startswith("The new model converts 76.0% of MQLs (above the band, 25%-50%)")
+    run = _run(metrics={"conversion_at_threshold": 0.3})
+    said = _text(_ctx(run, promoted=True) | {"band": (0.25, 0.5)})[0]
+    assert said.startswith("The new model converts 30.0% of MQLs (band 25%-50%)")

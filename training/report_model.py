@@ -78,7 +78,8 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
     note = None
     if any(prefix == "deployed." for _, prefix in columns):
         method = run.param("deployed.calibration_method") or "platt"
-        note = ("The deployed column is the version registered and served" + (
+        note = ("The deployed column is the version this cycle registered, the one that serves "
+                "once it is champion" + (
             f": refit on every matured week with the same settings, {method}-calibrated on the "
             "newest cohort, its figures from cross-fitted scores of that cohort" if refit else "")
             + ". The gates judged the challenger, except the calibration gate, which judges the "

@@ -341,6 +341,8 @@ def test_the_model_table_shows_the_deployed_version_the_calibration_gate_judged(
     ece = [r for r in model["rows"] if r["name"] == "Calibration error"][0]["cells"]
     assert [TEXT.sub("", str(c)) for c in ece[:3]] == ["0.074", "0.030", "0.052"]
     assert "calibration gate, which judges the deployed" in model["deployed_note"]
+    # registered, not necessarily served: an unpromoted version serves nothing
+    assert "registered and served" not in model["deployed_note"]
     # a run without a deployed version has no such column and no note
     plain = _run(metrics={"ece": 0.05})
     assert model_section(plain, Figures(plain.run_id, plain.metrics))["deployed_note"] is None

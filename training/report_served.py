@@ -65,7 +65,8 @@ def served_check(con: Any, config: dict[str, Any], policy: Any, as_of: datetime,
     labels = build_labels(con, as_of, policy, check.days)
     labels = labels[labels["matured"]]
     at = pd.to_datetime(labels["scoreable_at"])
-    after = labels[(at >= check.split) & (at <= check.after_end)]
+    # the same window as the cohort check's own: its end is not included
+    after = labels[(at >= check.split) & (at < check.after_end)]
     return served_cohort(after, served)
 
 

@@ -219,7 +219,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     deployment.metrics = evaluate_on(deployment.scores, valid, threshold, weeks)
     for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
         model.manifest["threshold"] = float(threshold)
-    # who is an MQL, and how many a week, is decided by the scores that ship
+    # who is an MQL, and how many a week, is decided by the scores that ship; both scores are
+    # kept, so a reader of valid_scores.parquet sees which one the MQL flag follows
+    judged["deployed_score"] = deployment.scores
     judged["is_mql"] = deployment.scores >= threshold
 
     challenger = evaluate_on(judged["score"].to_numpy(), valid, threshold, weeks)

@@ -233,11 +233,17 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
         if outcome_date and column.kind == "date" and column.name != outcome_date:
-            when = pd.to_datetime(values, errors="coerce")
-            done = pd.to_datetime(frame[outcome_date], errors="coerce")
+            when, done = _instants(values), _instants(frame[outcome_date])
             both = when.notna() & done.notna()
             if both.any() and (when[both] > done[both]).mean() > 0.5:
                 column.leaks.append(f"dated after {outcome_date} in most rows")
+
+
+def _instants(values: pd.Series) -> pd.Series:
+    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
+    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
+    parsed on its own, since one column may mix a date with a date and time."""
+    return pd.to_datetime(values.where(values != ""), errors="coerce", utc=True, format="mixed")
 
 
 @dataclass

@@ -310,10 +310,10 @@ def _check_lookup(con, export: ExportFile, view: str, spec: FileSpec, main_view:
             # Opportunity.Id), so every joined attribute would be silently missing
             raise LeadscoreError(
                 f"{export.path.name} joins the main file on {spec.joins} = {spec.key}, but not one "
-                f"of the main file's {joined:,} {spec.joins} values is a {spec.key} of "
-                f"{export.path.name}: the two columns hold different ids. Point joins: at the "
-                f"main-file column that holds {export.path.name}'s {spec.key} values (or key: at "
-                "the lookup column that holds the main file's) and re-run."
+                f"of the main file's {joined:,} {spec.joins} values is found in column "
+                f"{spec.key} of {export.path.name}: the two hold different ids. Point joins: at "
+                f"the main-file column that holds {export.path.name}'s {spec.key} values (or key: "
+                "at the lookup column that holds the main file's) and re-run."
             )
         notes.append(f"{plural(total, 'row')} of the main file match no row of "
                      f"{export.path.name} on {spec.joins}: "

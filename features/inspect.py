@@ -327,17 +327,20 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
             lines.append(f"  {c.name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
                          f"{c.distinct:8,d}  {_top(c).ljust(48)}  {c.role}")
         lines.append("")
-    suspects = [c for c in main.columns if c.leaks]
     if outcome is not None:
         against = f"{outcome}: positive {', '.join(positive)}"
         against += f", negative {', '.join(negative)}" if negative else ", negative the rest"
     else:
         against = "no --outcome named: only names are checked"
     lines.append(f"leak suspects in {main.path.name} ({against}):")
-    for c in suspects:
-        lines.append(f"  {c.name}: {'; '.join(c.leaks)}")
-    if not suspects:
-        lines.append("  none found")
+    suspects = [c for c in main.columns if c.leaks]
+    lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in suspects] or ["  none found"]
+    for file in files:  # a lookup's columns, checked as the main rows they join see them
+        if file is not main and file.options.get("kind") == "lookup":
+            found = [c for c in file.columns if c.leaks]
+            lines += [f"leak suspects in {file.path.name}, joined on "
+                      f"{file.options['joins']} ({against}):"]
+            lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in found] or ["  none found"]
     return "\n".join(lines)
 
 

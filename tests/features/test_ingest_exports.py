@@ -63,8 +63,8 @@ def test_a_lookup_that_matches_no_row_of_the_main_file_is_one_sentence(tmp_path)
     export = _files(tmp_path / "export", {"Opportunity.csv": OPPORTUNITIES, "Lead.csv": LEADS})
     mapping = _lookup_mapping(tmp_path, "Id", "Id")
     store = tmp_path / "store" / "s.duckdb"
-    with pytest.raises(LeadscoreError, match=r"Lead.csv joins the main file on Id = Id, but not "
-                                             r"one of the main file's 2 Id values"):
+    with pytest.raises(LeadscoreError, match=r"Lead.csv joins the main file on Id = Id, but "
+                       r"not one of the main file's 2 Id values is found in column Id"):
         ingest_paths([export], store, mapping=mapping)
     assert not store.parent.exists()
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.ingest import ingest_paths
 from features.inspect import inspect
+from features.inspect_draft import draft
+from features.mapping_v2 import load_any
 
 
 def _write(path: Path, frame: pd.DataFrame) -> Path:
@@ -31,3 +34,64 @@ def test_utc_timestamps_and_plain_dates_are_compared_for_the_outcome_date(tmp_pa
     leaks = {c.name: c.leaks for c in found.main.columns}
     assert "dated after CloseDate in most rows" in leaks["LastModifiedDate"]
     assert "dated after CloseDate in most rows" not in leaks["CreatedDate"]
+
+
+def _salesforce(folder: Path, n: int = 80) -> Path:
+    """Lead.csv (the main file) + Opportunity.csv (joined by ConvertedOpportunityId, not by its
+    own Id) + Task.csv (several rows per lead, by WhoId)."""
+    converted = [i % 3 == 0 for i in range(n)]
+    _write(folder / "Lead.csv", pd.DataFrame({
+        "Id": [f"00Q{i:05d}" for i in range(n)],
+        "CreatedDate": [f"2024-01-{1 + i % 28:02d}T08:00:00.000Z" for i in range(n)],
+        "LeadSource": [["Web", "Partner", "Event"][i % 3 - (i % 7 == 0)] for i in range(n)],
+        "IsConverted": ["true" if c else "false" for c in converted],
+        "ConvertedOpportunityId": [f"006{i:05d}" if c else "" for i, c in enumerate(converted)],
+    }))
+    opportunities = [i for i in range(n) if converted[i]]
+    _write(folder / "Opportunity.csv", pd.DataFrame({
+        "Id": [f"006{i:05d}" for i in opportunities],
+        "StageName": ["Closed Won" if i % 2 else "Closed Lost" for i in opportunities],
+        "Amount": [str(100 * i) for i in opportunities],
+    }))
+    _write(folder / "Task.csv", pd.DataFrame({
+        "Id": [f"00T{i:05d}" for i in range(2 * n)],
+        "WhoId": [f"00Q{i % n:05d}" for i in range(2 * n)],
+        "ActivityDate": [f"2024-01-{1 + i % 28:02d}" for i in range(2 * n)],
+        "Subject": ["Call" if i % 2 else "Email" for i in range(2 * n)],
+    }))
+    return folder
+
+
+def test_files_join_by_their_values_not_by_a_shared_column_name(tmp_path):
+    found = inspect([_salesforce(tmp_path / "sf")], "IsConverted", ["true"])
+    files = {f.path.name: f for f in found.files}
+    opportunity, task = files["Opportunity.csv"], files["Task.csv"]
+    assert found.main.path.name == "Lead.csv"
+    # Opportunity.Id shares Lead.Id's name, but holds the values of ConvertedOpportunityId
+    assert (opportunity.options["kind"], opportunity.options["key"],
+            opportunity.options["joins"]) == ("lookup", "Id", "ConvertedOpportunityId")
+    assert (task.options["kind"], task.options["key"]) == ("activities", "WhoId")
+    roles = {c.name: c.role for c in task.columns}
+    assert roles == {"Id": "ignore", "WhoId": "key", "ActivityDate": "occurred_at",
+                     "Subject": "activity_type"}
+
+
+def test_a_lookup_column_known_only_after_the_outcome_is_a_leak_suspect_not_a_feature(tmp_path):
+    found = inspect([_salesforce(tmp_path / "sf")], "IsConverted", ["true"])
+    opportunity = next(f for f in found.files if f.path.name == "Opportunity.csv")
+    columns = {c.name: c for c in opportunity.columns}
+    assert columns["StageName"].leaks and columns["StageName"].spec == "ignore"
+    assert "blank for every IsConverted = false" in columns["Amount"].leaks
+    assert "leak suspects in Opportunity.csv, joined on ConvertedOpportunityId" in found.text
+
+
+def test_the_drafted_salesforce_mapping_ingests_leads_and_their_tasks(tmp_path):
+    folder = _salesforce(tmp_path / "sf")
+    found = inspect([folder], "IsConverted", ["true"])
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(draft(found))
+    load_any(mapping)
+    report = ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    assert report.tables["leads"].new == 80
+    assert report.tables["activities"].new == 160
+    assert not any("match no row" in note for note in report.notes)

@@ -134,7 +134,9 @@ def name_tokens(name: str) -> set[str]:
 ORGANISATION_TOKENS = frozenset({"company", "account", "organisation", "organization", "org",
                                  "business", "employer", "campaign", "product", "course", "brand",
                                  "school", "university", "event", "form", "page", "list",
-                                 "segment", "team", "office", "partner", "vendor", "plan"})
+                                 "segment", "team", "office", "partner", "vendor", "plan",
+                                 "stage", "status", "pipeline", "source", "industry", "category",
+                                 "region", "territory", "country", "city", "step"})
 """Words that make "name" the name of a thing, not of a person ("Company Name", "Campaign Name")."""
 KIND_TOKENS = frozenset({"method", "channel", "type", "preference", "preferred", "source",
                          "status", "stage", "role", "count", "language", "segment", "tier"})

@@ -202,7 +202,8 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
     for column in file.columns:
         if column.name == outcome:
             continue
-        if name_tokens(column.name) & POST_CONTACT_TOKENS:
+        # "Last Name" is a person, never a post-contact field: it is ignored anyway
+        if name_tokens(column.name) & POST_CONTACT_TOKENS and not column.personal:
             column.leaks.append("named like a post-contact field: check when it is filled")
         if outcome is None or column.kind == "empty":
             continue

@@ -95,3 +95,19 @@ def test_the_drafted_salesforce_mapping_ingests_leads_and_their_tasks(tmp_path):
     assert report.tables["leads"].new == 80
     assert report.tables["activities"].new == 160
     assert not any("match no row" in note for note in report.notes)
+
+
+def test_a_last_name_column_is_personal_data_not_a_post_contact_field(tmp_path):
+    # HubSpot contacts: "Last Name" beside "Last Activity Date"
+    n = 40
+    frame = pd.DataFrame({
+        "Record ID": [str(1000 + i) for i in range(n)],
+        "Last Name": [f"Surname{i}" for i in range(n)],
+        "Last Activity Date": [f"2024-03-{1 + i % 28:02d} 14:22" for i in range(n)],
+        "Lifecycle Stage": ["customer" if i % 4 == 0 else "lead" for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "contacts.csv", frame)], "Lifecycle Stage", ["customer"])
+    leaks = {c.name: c.leaks for c in found.main.columns}
+    assert leaks["Last Name"] == []
+    assert any(leak.startswith("named like a post-contact") for leak in leaks["Last Activity Date"])
+    assert "Last Name:" not in found.text.split("leak suspects")[1]

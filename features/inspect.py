@@ -40,6 +40,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+ID_REPEATS = 0.05
+"""An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
@@ -152,12 +154,22 @@ def profile(file: FileProfile) -> None:
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
+        note = ""
+        repeats = len(filled) - int(filled.nunique())
+        if kind != "id" and name_tokens(name) & ID_TOKENS and len(filled) == file.rows > 50 \
+                and 0 < repeats <= ID_REPEATS * file.rows:
+            # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
+            # row number in its place would make two leads of one and lose the CRM's id
+            kind = "id"
+            note = (f"{repeats:,} of its values repeat: ingest takes identical rows once and "
+                    "stops on differing ones, naming their lines")
         # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
         personal = named_like_personal(name) and kind not in ("boolean", "numeric")
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
             distinct=int(filled.nunique()), personal=personal,
             top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
+            note=note,
         ))
 
 
@@ -309,7 +321,7 @@ def _top(column: Column) -> str:
     if column.personal:
         return "(not shown: may be personal data)"
     if column.kind == "id":
-        return "(unique)"
+        return "(not unique: see below)" if column.note else "(unique)"
     text = ", ".join(f"{v[:18]!s} ({n:,})" for v, n in column.top)
     return text[:48]
 
@@ -333,6 +345,7 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
         against += f", negative {', '.join(negative)}" if negative else ", negative the rest"
     else:
         against = "no --outcome named: only names are checked"
+    lines += [f"{c.name} in {main.path.name}: {c.note}" for c in main.columns if c.note]
     lines.append(f"leak suspects in {main.path.name} ({against}):")
     suspects = [c for c in main.columns if c.leaks]
     lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in suspects] or ["  none found"]

@@ -225,7 +225,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
     out.append("    columns:")
     for column in file.columns:
         spec = column.spec
-        note = f"  # {'; '.join(column.leaks)}" if column.leaks else ""
+        note = f"  # {'; '.join([*column.leaks, column.note] if column.note else column.leaks)}" \
+            if column.leaks or column.note else ""
         if column.personal:
             note = "  # named like personal data: never stored"
         if spec == "outcome":

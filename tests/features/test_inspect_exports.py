@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
 from features.mapping_v2 import load_any
+from leadscore.errors import LeadscoreError
 
 
 def _write(path: Path, frame: pd.DataFrame) -> Path:
@@ -111,3 +113,22 @@ def test_a_last_name_column_is_personal_data_not_a_post_contact_field(tmp_path):
     assert leaks["Last Name"] == []
     assert any(leak.startswith("named like a post-contact") for leak in leaks["Last Activity Date"])
     assert "Last Name:" not in found.text.split("leak suspects")[1]
+
+
+def test_a_lead_id_that_repeats_on_a_few_rows_is_still_drafted_as_the_id(tmp_path):
+    n = 60
+    frame = pd.DataFrame({
+        "lead_id": [f"L{i}" for i in range(n)] + ["L5", "L7"],
+        "created_at": [f"2024-03-{1 + i % 28:02d} 14:22" for i in range(n + 2)],
+        "source": ["web", "event"] * (n // 2) + ["partner", "web"],
+        "converted": ["1" if i % 3 == 0 else "0" for i in range(n + 2)],
+    })
+    path = _write(tmp_path / "export" / "leads-export.csv", frame)
+    found = inspect([path], "converted", ["1"])
+    text = draft(found)
+    assert "lead_id: id  # 2 of its values repeat" in text and "from_row" not in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text)
+    # the sentence is true: differing rows stop the batch, naming their lines
+    with pytest.raises(LeadscoreError, match=r"leads-export.csv lines 7 and 62 give lead_id 'L5'"):
+        ingest_paths([path], tmp_path / "s.duckdb", mapping=mapping)

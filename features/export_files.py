@@ -29,6 +29,8 @@ EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ROW = "__row"
+TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sum", "subtotal", "total:", "totals:"})
+"""What a spreadsheet's summary line below the rows starts with."""
 
 
 def data_suffix(path: Path) -> str | None:
@@ -118,9 +120,49 @@ def read_export(
             )
         seen.add(key)
     table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    if is_csv:
+        table, repeated = without_repeated_headers(path, table, headers)
+        _refuse_totals_row(path, table, headers)
+    else:
+        repeated = None
     con.register(view, table)
     return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
-                      read_note=note)
+                      read_note=note, skip_note=repeated)
+
+
+def without_repeated_headers(path: Path, table: pa.Table, headers: tuple[str, ...]
+                              ) -> tuple[pa.Table, str | None]:
+    """``table`` without the rows that repeat the header line (an export saved page by page and
+    glued together): they are no lead, so passing over them loses nothing. Line numbers of the
+    other rows stay those of the file (``__row`` is kept)."""
+    if not headers or table.num_rows == 0:
+        return table, None
+    same = None
+    for i, name in enumerate(headers):  # by position: a repeated column name is refused later
+        equal = pc.equal(pc.utf8_trim_whitespace(table.column(i)), name.strip())
+        same = equal if same is None else pc.and_(same, equal)
+    rows = np.flatnonzero(same.to_numpy(zero_copy_only=False))
+    if len(rows) == 0:
+        return table, None
+    lines = ", ".join(str(r + 2) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+    said = (f"line {lines} repeats the header row and was" if len(rows) == 1
+            else f"{len(rows):,} lines ({lines}) repeat the header row and were")
+    return table.filter(pc.invert(same)), f"{path.name}: {said} passed over"
+
+
+def _refuse_totals_row(path: Path, table: pa.Table, headers: tuple[str, ...]) -> None:
+    """A spreadsheet's totals line below the rows is not a lead: one sentence, before any check
+    reads its numbers as a date or its label as an id."""
+    if not headers or table.num_rows == 0:
+        return
+    first = table[headers[0]][-1].as_py()
+    if first is not None and first.strip().lower() in TOTAL_WORDS:
+        line = table[ROW][-1].as_py() + 2
+        raise LeadscoreError(
+            f"{path.name} line {line}, the last row, looks like a totals row (its "
+            f"{headers[0]} says total), not a lead: delete it, and any other summary line below "
+            "the rows, and re-run."
+        )
 
 
 class CsvOptions(Protocol):
@@ -218,12 +260,40 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
         if not invalid or invalid[0][0] is not None:
             break
     if invalid:
-        number, expected, actual = invalid[0]
+        _, expected, actual = invalid[0]
+        line, last = _malformed_line(path, delimiter, encoding, quote, expected)
+        if last and actual < expected:
+            raise LeadscoreError(
+                f"{path.name} line {line}, the last line, has {actual} value(s) where the header "
+                f"has {expected} columns: if it is a note or total the CRM wrote below the rows, "
+                "delete it and re-run."
+            )
         raise LeadscoreError(
-            f"{path.name} line {number}: {actual} values where the header has {expected} "
+            f"{path.name} line {line}: {actual} values where the header has {expected} "
             f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
         )
     return _drop_unnamed(path, table)
+
+
+def _malformed_line(path: Path, delimiter: str, encoding: str, quote: str,
+                    expected: int) -> tuple[int | str, bool]:
+    """The line the first record with another number of values than ``expected`` starts on,
+    and whether it is the file's last record. pyarrow's row number skips blank lines (a blank
+    line before a footer is common), so the file is read again here, on this error path only."""
+    found: int | None = None
+    last = False
+    with _open_text(path, encoding) as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar=quote)
+        start = 1
+        for record in reader:
+            if found is not None:
+                if record:
+                    last = False
+                    break
+            elif record and len(record) != expected:
+                found, last = start, True
+            start = reader.line_num + 1
+    return (found if found is not None else "?"), last
 
 
 def _drop_unnamed(path: Path, table: pa.Table) -> pa.Table:

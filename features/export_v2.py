@@ -80,8 +80,7 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
         export = read_export(con, path, f"__v2raw_{i}", spec.options)
-        if export.read_note:
-            notes.append(export.read_note)
+        notes.extend(n for n in (export.read_note, export.skip_note) if n)
         _check_headers(export, spec, mapping)
         view = f"__v2_{i}"
         notes.extend(_normalise(con, export, spec, view))

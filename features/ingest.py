@@ -135,6 +135,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     else:
         for i, path in enumerate(files):
             export = read_export(con, path, f"__export_{i}")
+            if export.skip_note:
+                read_notes.append(export.skip_note)
             parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
     parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
     staged = [_stage(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from features.contract import name_tokens, named_like_personal
-from features.export_files import _read_csv, _read_parquet, data_suffix, sniff_delimiter
+from features.export_files import (
+    _read_csv,
+    _read_parquet,
+    data_suffix,
+    sniff_delimiter,
+    without_repeated_headers,
+)
 from leadscore.errors import LeadscoreError
 
 AUC_LEAK = 0.95
@@ -85,6 +91,7 @@ def read_file(path: Path) -> FileProfile:
             try:
                 delimiter = sniff_delimiter(path, encoding)
                 table = _read_csv(path, delimiter, encoding)
+                table = without_repeated_headers(path, table, tuple(table.column_names))[0]
                 break
             except LeadscoreError:
                 if encoding == "cp1252":

@@ -75,3 +75,38 @@ def test_a_lookup_on_the_right_columns_lands(tmp_path):
                           mapping=_lookup_mapping(tmp_path, "ConvertedOpportunityId", "Id"))
     assert report.tables["leads"].new == 2
     assert not any("match no row" in note for note in report.notes)
+
+
+LEADS_CSV = """\
+    lead_id,created_at,source,title,company_size,industry,country
+    L1,2024-03-05 14:22,web,VP Sales,51-200,Retail,US
+    L2,2024-03-05 15:01,event,CTO,1-10,Software,UK
+    L3,2024-03-06 09:12,web,Analyst,51-200,Retail,US
+    """
+
+
+def test_a_header_row_repeated_mid_file_is_passed_over_and_reported(tmp_path):
+    lines = textwrap.dedent(LEADS_CSV).strip().splitlines()
+    glued = "\n".join([*lines[:3], lines[0], *lines[3:]]) + "\n"  # page 2 of a paged export
+    export = _files(tmp_path / "export", {"leads.csv": ""})
+    (export / "leads.csv").write_text(glued)
+    report = ingest_paths([export], tmp_path / "s.duckdb")
+    assert report.tables["leads"].new == 3
+    assert "leads.csv: line 4 repeats the header row and was passed over" in report.notes
+
+
+def test_a_totals_row_below_the_leads_is_one_sentence_and_nothing_is_written(tmp_path):
+    export = _files(tmp_path / "export", {"leads.csv": LEADS_CSV + "Total,3,,,,,\n"})
+    store = tmp_path / "store" / "s.duckdb"
+    with pytest.raises(LeadscoreError, match=r"^leads.csv line 5, the last row, looks like a "
+                                             r"totals row \(its lead_id says total\)"):
+        ingest_paths([export], store)
+    assert not store.parent.exists()
+
+
+def test_a_footer_note_after_a_blank_line_is_named_by_its_own_line(tmp_path):
+    text = LEADS_CSV + "\nReport generated 2024-06-30 by the CRM\n"
+    export = _files(tmp_path / "export", {"leads.csv": text})
+    with pytest.raises(LeadscoreError, match=r"^leads.csv line 6, the last line, has 1 value\(s\) "
+                                             r"where the header has 7 columns: if it is a note"):
+        ingest_paths([export], tmp_path / "s.duckdb")

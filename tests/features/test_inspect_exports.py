@@ -132,3 +132,14 @@ def test_a_lead_id_that_repeats_on_a_few_rows_is_still_drafted_as_the_id(tmp_pat
     # the sentence is true: differing rows stop the batch, naming their lines
     with pytest.raises(LeadscoreError, match=r"leads-export.csv lines 7 and 62 give lead_id 'L5'"):
         ingest_paths([path], tmp_path / "s.duckdb", mapping=mapping)
+
+
+def test_inspect_passes_over_a_repeated_header_row(tmp_path):
+    frame = pd.DataFrame({"lead_id": [f"L{i}" for i in range(4)],
+                          "created_at": ["2024-03-05 14:22"] * 4})
+    path = _write(tmp_path / "leads.csv", frame)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:3], lines[0], *lines[3:]]) + "\n")
+    found = inspect([path])
+    assert found.main.rows == 4
+    assert {c.name: c.kind for c in found.main.columns}["created_at"] == "date"

@@ -42,6 +42,18 @@ def data_suffix(path: Path) -> str | None:
     return None
 
 
+def _other_format(path: Path) -> str | None:
+    """How to turn a spreadsheet or JSON export into a file leadscore reads, or None."""
+    name = path.name.lower()
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        return ("a workbook is not read: save each sheet as CSV UTF-8 (in Excel: File > Save As "
+                "> CSV UTF-8) and re-run with the .csv files.")
+    if name.endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz")):
+        return ("JSON is not read: export the records as CSV or Parquet (one row per record, "
+                "one column per field) and re-run.")
+    return None
+
+
 def stem(path: Path) -> str:
     """The file name without its export suffix, lower-cased: "Leads.csv.gz" -> "leads"."""
     suffix = data_suffix(path) or path.suffix
@@ -67,16 +79,20 @@ def discover(paths: list[Path]) -> list[Path]:
                 if p.is_file() and not p.name.startswith(".") and data_suffix(p)
             )
             if not found:
+                others = sorted(p.name for p in path.iterdir()
+                                if p.is_file() and _other_format(p) is not None)
+                held = f" (it holds {', '.join(others[:5])})" if others else ""
                 raise LeadscoreError(
-                    f"Folder {path} holds no CSV or Parquet files: point at the export's folder "
-                    "or its files."
+                    f"Folder {path} holds no CSV or Parquet files{held}: point at the export's "
+                    "folder or its files"
+                    + (f"; {_other_format(path / others[0])}" if others else ".")
                 )
             files.extend(found)
         elif path.is_file():
             if data_suffix(path) is None:
                 raise LeadscoreError(
-                    f"{path} is neither CSV nor Parquet: export the table as .csv or .parquet "
-                    "and re-run."
+                    f"{path} is neither CSV nor Parquet: "
+                    f"{_other_format(path) or 'export the table as .csv or .parquet and re-run.'}"
                 )
             files.append(path)
         else:

@@ -134,3 +134,17 @@ def test_a_short_row_amid_the_rows_is_still_a_quoting_problem(tmp_path):
     with pytest.raises(LeadscoreError, match=r"^leads.csv line 3: 2 values where the header has 7 "
                                              r"columns; quote values"):
         ingest_paths([export], tmp_path / "s.duckdb")
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("Leads.xlsx", "a workbook is not read: save each sheet as CSV UTF-8"),
+    ("leads.jsonl", "JSON is not read: export the records as CSV or Parquet"),
+])
+def test_a_workbook_or_json_export_is_one_sentence_with_the_fix(tmp_path, name, says):
+    export = _files(tmp_path / "export", {name: "{}\n"})
+    with pytest.raises(LeadscoreError, match=f"is neither CSV nor Parquet: {says}"):
+        ingest_paths([export / name], tmp_path / "s.duckdb")
+    with pytest.raises(LeadscoreError, match=rf"holds no CSV or Parquet files \(it holds {name}\)"
+                                             rf": point at .*; {says}"):
+        ingest_paths([export], tmp_path / "s.duckdb")
+    assert not (tmp_path / "s.duckdb").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.contract import name_tokens
+from features.export_files import EMAIL_HEADERS, _slug
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
@@ -23,6 +24,10 @@ from features.inspect import (
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
     """(proposed role as printed, its mapping spec) for one main-file column."""
+    if column.personal and _slug(column.name) in EMAIL_HEADERS and not state.get("email"):
+        # the address is never stored, its domain is a fit signal (free mail, company domain)
+        state["email"] = column.name
+        return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
     if column.personal:
         return "ignore (personal?)", "ignore"
     named_late = any(leak.startswith("named like") for leak in column.leaks)
@@ -228,7 +233,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         note = f"  # {'; '.join([*column.leaks, column.note] if column.note else column.leaks)}" \
             if column.leaks or column.note else ""
         if column.personal:
-            note = "  # named like personal data: never stored"
+            note = ("  # an e-mail address: only its domain is stored" if "as: email" in spec
+                    else "  # named like personal data: never stored")
         if spec == "outcome":
             values = file.frame[column.name].value_counts().index[:30]
             lowered = {p.lower() for p in positive}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -143,3 +144,26 @@ def test_inspect_passes_over_a_repeated_header_row(tmp_path):
     found = inspect([path])
     assert found.main.rows == 4
     assert {c.name: c.kind for c in found.main.columns}["created_at"] == "date"
+
+
+def test_an_email_column_is_drafted_to_keep_only_its_domain(tmp_path):
+    n = 60
+    frame = pd.DataFrame({
+        "Record ID": [str(1000 + i) for i in range(n)],
+        "Email": [f"person{i}@{['gmail.com', 'acme.io'][i % 2]}" for i in range(n)],
+        "Create Date": [f"2024-03-{1 + i % 28:02d} 14:22" for i in range(n)],
+        "Lifecycle Stage": ["customer" if i % 4 == 0 else "lead" for i in range(n)],
+    })
+    path = _write(tmp_path / "export" / "contacts.csv", frame)
+    found = inspect([path], "Lifecycle Stage", ["customer"])
+    text = draft(found)
+    assert "Email: {role: fit, kind: categorical, as: email}  # an e-mail address: only its " \
+           "domain is stored" in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([path], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        domains = {d for (d,) in con.execute("SELECT DISTINCT email_domain FROM leads").fetchall()}
+        dump = str(con.execute("SELECT * FROM leads").fetchall())
+    assert domains == {"gmail.com", "acme.io"} and "person1@" not in dump

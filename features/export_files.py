@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from features.contract import LEADS, PERSONAL_COLUMNS, TABLES, Table
 from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
+from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
 
 EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
@@ -34,9 +35,10 @@ TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sum", "subtotal", "t
 
 
 def data_suffix(path: Path) -> str | None:
-    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq"), or None."""
+    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ...), or
+    None."""
     name = path.name.lower()
-    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES:
         if name.endswith(suffix):
             return suffix
     return None
@@ -48,9 +50,9 @@ def _other_format(path: Path) -> str | None:
     if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         return ("a workbook is not read: save each sheet as CSV UTF-8 (in Excel: File > Save As "
                 "> CSV UTF-8) and re-run with the .csv files.")
-    if name.endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz")):
-        return ("JSON is not read: export the records as CSV or Parquet (one row per record, "
-                "one column per field) and re-run.")
+    if name.endswith((".json", ".json.gz")):
+        return ("a JSON document is not read: export the records as JSON Lines (.jsonl, one "
+                "object per line), CSV or Parquet and re-run.")
     return None
 
 
@@ -67,8 +69,8 @@ def discover(paths: list[Path]) -> list[Path]:
     hidden files) are passed over.
 
     Raises:
-        LeadscoreError: for a path that does not exist, a file that is not CSV or Parquet, or when
-            nothing is left to ingest.
+        LeadscoreError: for a path that does not exist, a file that is not CSV, Parquet or JSON
+            Lines, or when nothing is left to ingest.
     """
     files: list[Path] = []
     for path in paths:
@@ -83,15 +85,15 @@ def discover(paths: list[Path]) -> list[Path]:
                                 if p.is_file() and _other_format(p) is not None)
                 held = f" (it holds {', '.join(others[:5])})" if others else ""
                 raise LeadscoreError(
-                    f"Folder {path} holds no CSV or Parquet files{held}: point at the export's "
-                    "folder or its files"
+                    f"Folder {path} holds no CSV, Parquet or JSON Lines files{held}: point at "
+                    "the export's folder or its files"
                     + (f"; {_other_format(path / others[0])}" if others else ".")
                 )
             files.extend(found)
         elif path.is_file():
             if data_suffix(path) is None:
                 raise LeadscoreError(
-                    f"{path} is neither CSV nor Parquet: "
+                    f"{path} is not CSV, Parquet or JSON Lines: "
                     f"{_other_format(path) or 'export the table as .csv or .parquet and re-run.'}"
                 )
             files.append(path)
@@ -124,6 +126,8 @@ def read_export(
         how = "sniffed" if options.delimiter is None else "as the mapping says"
         note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {options.encoding}")
         table = _read_csv(path, delimiter, options.encoding, options.quote)
+    elif suffix in JSONL_SUFFIXES:
+        table = read_json_lines(path)
     else:
         table = _read_csv(path) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)

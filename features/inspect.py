@@ -34,6 +34,7 @@ from features.export_files import (
     sniff_delimiter,
     without_repeated_headers,
 )
+from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
 
 AUC_LEAK = 0.95
@@ -82,10 +83,13 @@ def read_file(path: Path) -> FileProfile:
     """Read a CSV (delimiter sniffed; UTF-8, else cp1252) or Parquet file as text."""
     path = Path(path)
     if not path.is_file() or data_suffix(path) is None:
-        raise LeadscoreError(f"{path} is not a CSV or Parquet file: name the export's files.")
+        raise LeadscoreError(f"{path} is not a CSV, Parquet or JSON Lines file: name the "
+                             "export's files.")
     options: dict = {}
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
+    elif data_suffix(path) in JSONL_SUFFIXES:
+        table, read = read_json_lines(path), "JSON Lines"
     else:
         for encoding in ("utf-8", "cp1252"):
             try:

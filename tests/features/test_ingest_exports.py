@@ -138,13 +138,45 @@ def test_a_short_row_amid_the_rows_is_still_a_quoting_problem(tmp_path):
 
 @pytest.mark.parametrize(("name", "says"), [
     ("Leads.xlsx", "a workbook is not read: save each sheet as CSV UTF-8"),
-    ("leads.jsonl", "JSON is not read: export the records as CSV or Parquet"),
+    ("leads.json", "a JSON document is not read: export the records as JSON Lines"),
 ])
 def test_a_workbook_or_json_export_is_one_sentence_with_the_fix(tmp_path, name, says):
     export = _files(tmp_path / "export", {name: "{}\n"})
-    with pytest.raises(LeadscoreError, match=f"is neither CSV nor Parquet: {says}"):
+    with pytest.raises(LeadscoreError, match=f"is not CSV, Parquet or JSON Lines: {says}"):
         ingest_paths([export / name], tmp_path / "s.duckdb")
-    with pytest.raises(LeadscoreError, match=rf"holds no CSV or Parquet files \(it holds {name}\)"
+    with pytest.raises(LeadscoreError, match=rf"holds no CSV, Parquet or JSON Lines files \(it "
+                                             rf"holds {name}\)"
                                              rf": point at .*; {says}"):
         ingest_paths([export], tmp_path / "s.duckdb")
     assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_a_json_lines_export_ingests_like_the_same_csv(tmp_path):
+    import json
+
+    import duckdb
+
+    rows = [dict(zip(LEADS_CSV.splitlines()[0].split(","), line.split(","), strict=True))
+            for line in LEADS_CSV.strip().splitlines()[1:]]
+    rows[1]["company_size"] = None  # null is blank
+    del rows[2]["country"]  # so is a field an object lacks
+    rows[0]["visits"] = 3  # a number keeps its JSON spelling
+    text = "\n".join(json.dumps(r) for r in rows) + "\n\n"
+    export = _files(tmp_path / "export", {"leads.jsonl": text})
+    store = tmp_path / "s.duckdb"
+    report = ingest_paths([export], store)
+    assert report.tables["leads"].new == 3
+    with duckdb.connect(str(store), read_only=True) as con:
+        got = con.execute("SELECT lead_id, created_at, company_size, country, attributes "
+                          "FROM leads ORDER BY lead_id").fetchall()
+    assert [g[0] for g in got] == ["L1", "L2", "L3"]
+    assert str(got[0][1]) == "2024-03-05 14:22:00"
+    assert got[1][2] is None and got[2][3] is None
+    assert json.loads(got[0][4])["visits"] == "3"
+
+
+def test_a_nested_field_in_json_lines_is_one_sentence(tmp_path):
+    text = '{"lead_id": "L1", "created_at": "2024-03-05"}\n{"lead_id": "L2", "tags": ["a"]}\n'
+    export = _files(tmp_path / "export", {"leads.jsonl": text})
+    with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a nested object"):
+        ingest_paths([export], tmp_path / "s.duckdb")

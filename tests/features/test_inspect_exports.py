@@ -167,3 +167,16 @@ def test_an_email_column_is_drafted_to_keep_only_its_domain(tmp_path):
         domains = {d for (d,) in con.execute("SELECT DISTINCT email_domain FROM leads").fetchall()}
         dump = str(con.execute("SELECT * FROM leads").fetchall())
     assert domains == {"gmail.com", "acme.io"} and "person1@" not in dump
+
+
+def test_inspect_profiles_json_lines(tmp_path):
+    import json
+
+    path = tmp_path / "contacts.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"c{i}", "visits": i % 5, "won": i % 3 == 0,
+                                          "created": f"2024-03-{1 + i % 28:02d} 14:22"})
+                              for i in range(60)) + "\n")
+    found = inspect([path], "won", ["true"])
+    kinds = {c.name: c.kind for c in found.main.columns}
+    assert found.main.read == "JSON Lines" and found.main.rows == 60
+    assert kinds == {"id": "id", "visits": "numeric", "won": "boolean", "created": "date"}

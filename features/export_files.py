@@ -8,7 +8,6 @@ line and column. Nothing here prints a value from the file: errors name position
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from pathlib import Path
@@ -22,6 +21,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from features.contract import LEADS, PERSONAL_COLUMNS, TABLES, Table
+from features.csv_lines import (
+    ROW,
+    _open_text,
+    data_rows,
+    malformed_line,
+    refuse_totals_row,
+    without_repeated_headers,
+)
 from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
@@ -29,9 +36,6 @@ from leadscore.errors import LeadscoreError
 EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-ROW = "__row"
-TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sum", "subtotal", "total:", "totals:"})
-"""What a spreadsheet's summary line below the rows starts with."""
 
 
 def data_suffix(path: Path) -> str | None:
@@ -121,8 +125,10 @@ def read_export(
     suffix = data_suffix(path)
     is_csv = suffix in CSV_SUFFIXES
     note = None
+    delimiter, encoding, quote = ",", "utf-8", '"'
     if is_csv and options is not None:
         delimiter = options.delimiter or sniff_delimiter(path, options.encoding)
+        encoding, quote = options.encoding, options.quote
         how = "sniffed" if options.delimiter is None else "as the mapping says"
         note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {options.encoding}")
         table = _read_csv(path, delimiter, options.encoding, options.quote)
@@ -139,10 +145,12 @@ def read_export(
                 f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
             )
         seen.add(key)
-    table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    rows = (data_rows(path, delimiter, encoding, quote, table.num_rows) if is_csv
+            else np.arange(table.num_rows, dtype=np.int64))
+    table = table.append_column(ROW, pa.array(rows))
     if is_csv:
         table, repeated = without_repeated_headers(path, table, headers)
-        _refuse_totals_row(path, table, headers)
+        refuse_totals_row(path, table, headers)
     else:
         repeated = None
     con.register(view, table)
@@ -150,51 +158,10 @@ def read_export(
                       read_note=note, skip_note=repeated)
 
 
-def without_repeated_headers(path: Path, table: pa.Table, headers: tuple[str, ...]
-                              ) -> tuple[pa.Table, str | None]:
-    """``table`` without the rows that repeat the header line (an export saved page by page and
-    glued together): they are no lead, so passing over them loses nothing. Line numbers of the
-    other rows stay those of the file (``__row`` is kept)."""
-    if not headers or table.num_rows == 0:
-        return table, None
-    same = None
-    for i, name in enumerate(headers):  # by position: a repeated column name is refused later
-        equal = pc.equal(pc.utf8_trim_whitespace(table.column(i)), name.strip())
-        same = equal if same is None else pc.and_(same, equal)
-    rows = np.flatnonzero(same.to_numpy(zero_copy_only=False))
-    if len(rows) == 0:
-        return table, None
-    lines = ", ".join(str(r + 2) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-    said = (f"line {lines} repeats the header row and was" if len(rows) == 1
-            else f"{len(rows):,} lines ({lines}) repeat the header row and were")
-    return table.filter(pc.invert(same)), f"{path.name}: {said} passed over"
-
-
-def _refuse_totals_row(path: Path, table: pa.Table, headers: tuple[str, ...]) -> None:
-    """A spreadsheet's totals line below the rows is not a lead: one sentence, before any check
-    reads its numbers as a date or its label as an id."""
-    if not headers or table.num_rows == 0:
-        return
-    first = table[headers[0]][-1].as_py()
-    if first is not None and first.strip().lower() in TOTAL_WORDS:
-        line = table[ROW][-1].as_py() + 2
-        raise LeadscoreError(
-            f"{path.name} line {line}, the last row, looks like a totals row (its "
-            f"{headers[0]} says total), not a lead: delete it, and any other summary line below "
-            "the rows, and re-run."
-        )
-
-
 class CsvOptions(Protocol):
     delimiter: str | None
     encoding: str
     quote: str
-
-
-def _open_text(path: Path, encoding: str):
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                  newline="")
 
 
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
@@ -281,7 +248,7 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             break
     if invalid:
         _, expected, actual = invalid[0]
-        line, last = _malformed_line(path, delimiter, encoding, quote, expected)
+        line, last = malformed_line(path, delimiter, encoding, quote, expected)
         if last is not None and actual < expected:
             where = (f"line {line}, the last line, has {actual} value(s)" if last == line else
                      f"lines {line}-{last}, the last lines, have fewer values")
@@ -297,29 +264,6 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
         )
     return _drop_unnamed(path, table)
-
-
-def _malformed_line(path: Path, delimiter: str, encoding: str, quote: str,
-                    expected: int) -> tuple[int | str, int | None]:
-    """The line the first record with another number of values than ``expected`` starts on,
-    and, when every record from it to the end is short as well (a footer block: "Grand Totals
-    (9240 records)", a copyright line, "Generated By ..."), the line the last one starts on.
-    pyarrow's row number skips blank lines (a blank line before a footer is common), so the file
-    is read again here, on this error path only."""
-    found: int | None = None
-    last: int | None = None
-    with _open_text(path, encoding) as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quotechar=quote)
-        start = 1
-        for record in reader:
-            if record and found is None and len(record) != expected:
-                found = last = start
-            elif record and found is not None:
-                if len(record) >= expected:
-                    return found, None
-                last = start
-            start = reader.line_num + 1
-    return (found if found is not None else "?"), last
 
 
 def _drop_unnamed(path: Path, table: pa.Table) -> pa.Table:

@@ -180,3 +180,13 @@ def test_a_nested_field_in_json_lines_is_one_sentence(tmp_path):
     export = _files(tmp_path / "export", {"leads.jsonl": text})
     with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a nested object"):
         ingest_paths([export], tmp_path / "s.duckdb")
+
+
+def test_a_row_after_a_blank_line_is_named_by_its_own_line(tmp_path):
+    lines = LEADS_CSV.strip().splitlines()
+    lines[3] = lines[3].replace("2024-03-06 09:12", "not a date")
+    text = "\n".join([*lines[:2], "", "", *lines[2:]]) + "\n"  # two blank lines between pages
+    export = _files(tmp_path / "export", {"leads.csv": ""})
+    (export / "leads.csv").write_text(text)
+    with pytest.raises(LeadscoreError, match=r"^leads.csv line 6, column created_at: "):
+        ingest_paths([export], tmp_path / "s.duckdb")

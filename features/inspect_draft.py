@@ -7,6 +7,7 @@ comment, and what cannot be guessed (the export's period without dates) is left 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from features.contract import name_tokens
@@ -56,6 +57,8 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
     return "ignore", "ignore"
 
 
+_DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
+"""A date in an export's file name (contacts-2024-06-30.csv): the next export has another one."""
 MATCH_SHARE = 0.5
 """A column joins another when at least this share of its distinct values are found there."""
 TYPE_TOKENS = frozenset({"type", "subject", "activity", "event", "action", "kind", "channel"})
@@ -212,7 +215,10 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
                 "(a lookup) or the main file's ids (activities); add it by hand if it belongs "
                 "to the export"]
-    out = [f"  {quote(Path(file.path.name).stem.lower())}:", f"    path: {quote(file.path.name)}",
+    dated = _DATED.sub("*", file.path.name)
+    path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
+            if dated != file.path.name else f"    path: {quote(file.path.name)}")
+    out = [f"  {quote(Path(file.path.name).stem.lower())}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
         out.append(f"    encoding: {file.options['encoding']}")

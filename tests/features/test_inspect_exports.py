@@ -180,3 +180,21 @@ def test_inspect_profiles_json_lines(tmp_path):
     kinds = {c.name: c.kind for c in found.main.columns}
     assert found.main.read == "JSON Lines" and found.main.rows == 60
     assert kinds == {"id": "id", "visits": "numeric", "won": "boolean", "created": "date"}
+
+
+def test_a_dated_export_name_is_drafted_as_a_pattern_the_next_export_matches(tmp_path):
+    n = 60
+    frame = pd.DataFrame({
+        "Record ID": [str(1000 + i) for i in range(n)],
+        "Create Date": [f"2024-03-{1 + i % 28:02d} 14:22" for i in range(n)],
+        "Lifecycle Stage": ["customer" if i % 4 == 0 else "lead" for i in range(n)],
+    })
+    june = _write(tmp_path / "june" / "hubspot-crm-exports-all-contacts-2024-06-30.csv", frame)
+    text = draft(inspect([june], "Lifecycle Stage", ["customer"]))
+    assert "path: \"hubspot-crm-exports-all-contacts-*.csv\"  # matches the next export too" \
+        in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text)
+    july = _write(tmp_path / "july" / "hubspot-crm-exports-all-contacts-2024-07-31.csv", frame)
+    report = ingest_paths([july.parent], tmp_path / "s.duckdb", mapping=mapping)
+    assert report.tables["leads"].new == n

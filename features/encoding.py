@@ -295,7 +295,10 @@ class FeatureEncoder:
 
     def is_unseen(self, name: str, value: Any) -> bool:
         """Whether a categorical ``value`` of feature ``name`` gets the unseen code: never seen in
-        training (and the encoder remembers its rare values). False for missing values."""
+        training (and the encoder remembers its rare values). False for missing values and for
+        a feature that is not categorical."""
+        if name not in self.categories_:
+            return False
         return self.category_of(name, self.category_code(name, value)) == UNSEEN
 
     def code_count(self, name: str) -> int:

@@ -65,6 +65,7 @@ def test_rare_values_share_the_other_code_unseen_ones_get_their_own_and_missing_
     assert enc.category_code("seniority", "student") == 3.0
     assert enc.is_unseen("seniority", "student") and not enc.is_unseen("seniority", "cto")
     assert not enc.is_unseen("seniority", None) and not enc.is_unseen("seniority", "vp")
+    assert not enc.is_unseen("n_pricing_view_7d", "many")
     assert enc.code_count("seniority") == 4
 
 

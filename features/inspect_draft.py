@@ -61,7 +61,8 @@ _DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
 """A date in an export's file name (contacts-2024-06-30.csv): the next export has another one."""
 MATCH_SHARE = 0.5
 """A column joins another when at least this share of its distinct values are found there."""
-TYPE_TOKENS = frozenset({"type", "subject", "activity", "event", "action", "kind", "channel"})
+TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
+"""Words naming an activity file's type column, the likeliest first."""
 
 
 def _values(file: FileProfile, name: str) -> set[str]:
@@ -162,7 +163,9 @@ def _propose_activities(file: FileProfile, key: Column) -> None:
     (else the first category) as activity_type; every other column is passed over."""
     dates = [c for c in file.columns if c.kind == "date"]
     types = [c for c in file.columns if c.kind == "categorical" and not c.personal]
-    typed = next((c for c in types if name_tokens(c.name) & TYPE_TOKENS),
+    # "Type" before "Subject": a subject is typed by people ("Call with ...") where a type is
+    # the CRM's own code
+    typed = next((c for token in TYPE_TOKENS for c in types if token in name_tokens(c.name)),
                  types[0] if types else None)
     for column in file.columns:
         if column is key:

@@ -61,6 +61,7 @@ def _salesforce(folder: Path, n: int = 80) -> Path:
         "WhoId": [f"00Q{i % n:05d}" for i in range(2 * n)],
         "ActivityDate": [f"2024-01-{1 + i % 28:02d}" for i in range(2 * n)],
         "Subject": ["Call" if i % 2 else "Email" for i in range(2 * n)],
+        "Type": ["Call" if i % 2 else "Email" for i in range(2 * n)],
     }))
     return folder
 
@@ -76,7 +77,7 @@ def test_files_join_by_their_values_not_by_a_shared_column_name(tmp_path):
     assert (task.options["kind"], task.options["key"]) == ("activities", "WhoId")
     roles = {c.name: c.role for c in task.columns}
     assert roles == {"Id": "ignore", "WhoId": "key", "ActivityDate": "occurred_at",
-                     "Subject": "activity_type"}
+                     "Subject": "ignore", "Type": "activity_type"}
 
 
 def test_a_lookup_column_known_only_after_the_outcome_is_a_leak_suspect_not_a_feature(tmp_path):

@@ -54,6 +54,24 @@ def rare_key(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+class _Coder:
+    """The code of one categorical value given as text: kept, rare pool, or unseen. A class, not
+    a closure, so that a fitted encoder pickles (worker processes, Spark)."""
+
+    __slots__ = ("index", "other", "rare")
+
+    def __init__(self, index: dict[str, float], rare: frozenset[str] | None) -> None:
+        self.index, self.rare, self.other = index, rare, float(len(index))
+
+    def __call__(self, text: str) -> float:
+        kept = self.index.get(text)
+        if kept is not None:
+            return kept
+        if self.rare is None or rare_key(text) in self.rare:
+            return self.other
+        return self.other + 1.0
+
+
 class NotFittedError(ValueError, AttributeError):
     """The encoder was used before ``fit`` (same bases as scikit-learn's ``NotFittedError``)."""
 
@@ -192,21 +210,8 @@ class FeatureEncoder:
                 continue
             index = {c: float(i) for i, c in enumerate(self.categories_[name])}
             rare = self.rare_.get(name)
-            self._plan.append((name, index, self._coder(
+            self._plan.append((name, index, _Coder(
                 index, None if rare is None else frozenset(rare))))
-
-    @staticmethod
-    def _coder(index: dict[str, float], rare: frozenset[str] | None) -> Any:
-        other = float(len(index))
-
-        def code(text: str) -> float:
-            kept = index.get(text)
-            if kept is not None:
-                return kept
-            if rare is None or rare_key(text) in rare:
-                return other
-            return other + 1.0
-        return code
 
     @staticmethod
     def _require_columns(frame: Any, names: Sequence[str]) -> None:

@@ -83,6 +83,15 @@ def test_rare_values_are_remembered_as_hashes_not_as_text():
     assert "jane.doe" not in state and "cto" not in state
 
 
+def test_a_fitted_encoder_pickles_and_codes_the_same():
+    import pickle
+
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    again = pickle.loads(pickle.dumps(enc))
+    record = {"seniority": "student", "industry": "retail", "n_pricing_view_7d": 1.0}
+    np.testing.assert_array_equal(transform_record(again, record), transform_record(enc, record))
+
+
 def test_a_long_tail_keeps_pooling_unseen_values_with_the_rare_ones(monkeypatch):
     monkeypatch.setattr(encoding, "MAX_RARE_KEPT", 2)
     frame = _frame().assign(seniority=["vp", "vp", "a", "b", "c", None])

@@ -78,16 +78,18 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     joins it, chosen by values, not names: most of the main column's values must be keys
     (a Salesforce Lead.Id and Opportunity.Id share a name, never a value)."""
     best: tuple[float, bool, Column, str] | None = None
+    joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
+    main_values: dict[str, set[str]] = {}
     for column in file.columns:
         filled = file.frame[column.name]
         filled = filled[filled != ""]
         if filled.empty or not filled.is_unique:
             continue
         keys = set(filled)
-        for other in main.columns:
-            if other.kind in ("date", "empty", "boolean"):
-                continue
-            share = _share(_values(main, other.name), keys)
+        for other in joinable:
+            if other.name not in main_values:  # each main column's values read once
+                main_values[other.name] = _values(main, other.name)
+            share = _share(main_values[other.name], keys)
             candidate = (share, other.name.lower() == column.name.lower(), column, other.name)
             if share >= MATCH_SHARE and (best is None or candidate[:2] > best[:2]):
                 best = candidate

@@ -59,6 +59,11 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
 
 _DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
 """A date in an export's file name (contacts-2024-06-30.csv): the next export has another one."""
+def _undated(stem: str) -> str:
+    """A file's stem without its date, lower-cased: the name of every month's export."""
+    return _DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
+
+
 MATCH_SHARE = 0.5
 """A column joins another when at least this share of its distinct values are found there."""
 TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
@@ -192,7 +197,7 @@ def draft(found: Inspection) -> str:
     names = ", ".join(f.path.name for f in files)
     lines = [f"# Draft mapping written by `leadscore inspect` from {names}.",
              "# Every role is a guess from the data: check each one before you ingest.",
-             "leadscore_mapping: 2", f"name: {quote(main.path.stem.lower())}", "version: 1", ""]
+             "leadscore_mapping: 2", f"name: {quote(_undated(main.path.stem))}", "version: 1", ""]
     id_column = next((c.name for c in main.columns if c.spec == "id"), None)
     created = any("created_at" in c.spec for c in main.columns)
     if not created:
@@ -223,7 +228,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
     dated = _DATED.sub("*", file.path.name)
     path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
-    out = [f"  {quote(Path(file.path.name).stem.lower())}:", path,
+    out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
         out.append(f"    encoding: {file.options['encoding']}")

@@ -194,6 +194,7 @@ def test_a_dated_export_name_is_drafted_as_a_pattern_the_next_export_matches(tmp
     text = draft(inspect([june], "Lifecycle Stage", ["customer"]))
     assert "path: \"hubspot-crm-exports-all-contacts-*.csv\"  # matches the next export too" \
         in text
+    assert "name: hubspot-crm-exports-all-contacts\n" in text
     mapping = tmp_path / "draft.yaml"
     mapping.write_text(text)
     july = _write(tmp_path / "july" / "hubspot-crm-exports-all-contacts-2024-07-31.csv", frame)

@@ -113,3 +113,19 @@ def test_the_report_never_names_a_category_the_model_did_not_learn(bundle):
     assert "partner" not in direction.lower() and "brand new" not in direction.lower()
     assert "webinar" in direction.lower() or "organic" in direction.lower() \
         or direction == "mixed"
+
+
+def test_a_new_source_is_drift_in_a_bin_of_its_own(bundle):
+    from scoring.drift import feature_psi
+
+    profile = bundle.manifest["training_profile"]
+    source = next(f for f in profile["features"] if f["name"] == "source")
+    assert source["bins"] == bundle.encoder.code_count("source")  # kept, rare pool, unseen
+    lead = made_up_leads(1, seed=9)[0]
+    as_seen = bundle.score_records([dict(lead, source="webinar")] * 50, [lead["as_of"]] * 50)
+    new = bundle.score_records([dict(lead, source="brand_new_source")] * 50, [lead["as_of"]] * 50)
+    rare = bundle.score_records([dict(lead, source="partner_3")] * 50, [lead["as_of"]] * 50)
+    new_psi = feature_psi(new.feature_bins, profile)[1]["source"]
+    rare_psi = feature_psi(rare.feature_bins, profile)[1]["source"]
+    assert new_psi > feature_psi(as_seen.feature_bins, profile)[1]["source"]
+    assert new_psi > rare_psi  # the rare pool was in training; a new source never was

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,19 @@ ROW = "__row"
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "sum", "subtotal", "total:", "totals:"})
 """What a spreadsheet's summary line below the rows starts with."""
 _CHUNK = 1 << 20
+_EXCEL_SEP = re.compile(r'^"?sep=(.)"?$', re.IGNORECASE)
+
+
+def excel_sep(path: Path, encoding: str = "utf-8") -> str | None:
+    """The delimiter a first line such as ``sep=;`` names (a hint for Excel that tools writing
+    CSV for Excel put above the header), or None when the file has no such line."""
+    try:
+        with _open_text(path, encoding) as handle:
+            first = handle.readline(64).rstrip("\r\n")
+    except (UnicodeDecodeError, OSError, EOFError):
+        return None
+    match = _EXCEL_SEP.match(first)
+    return match.group(1) if match else None
 
 
 def _open_text(path: Path, encoding: str):
@@ -37,7 +51,8 @@ def data_rows(path: Path, delimiter: str, encoding: str, quote: str, rows: int) 
     (a blank line before a footer, or between pages). Then the file is read again to find where
     each record starts (a quoted value spanning lines is counted right too); if that reading
     disagrees with pyarrow's on the number of rows, the plain count stays."""
-    plain = np.arange(rows, dtype=np.int64)
+    skip = 1 if excel_sep(path, encoding) else 0  # the header is line 2 below a sep= line
+    plain = np.arange(rows, dtype=np.int64) + skip
     if rows == 0 or not _has_blank_line(path):
         return plain
     starts: list[int] = []
@@ -45,7 +60,9 @@ def data_rows(path: Path, delimiter: str, encoding: str, quote: str, rows: int) 
         reader = csv.reader(handle, delimiter=delimiter, quotechar=quote)
         start, header = 1, True
         for record in reader:
-            if record:
+            if start <= skip:
+                pass
+            elif record:
                 if header:
                     header = False
                 else:
@@ -114,11 +131,14 @@ def malformed_line(path: Path, delimiter: str, encoding: str, quote: str,
     is read again here, on this error path only."""
     found: int | None = None
     last: int | None = None
+    skip = 1 if excel_sep(path, encoding) else 0
     with _open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar=quote)
         start = 1
         for record in reader:
-            if record and found is None and len(record) != expected:
+            if start <= skip:
+                pass
+            elif record and found is None and len(record) != expected:
                 found = last = start
             elif record and found is not None:
                 if len(record) >= expected:

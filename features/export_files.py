@@ -25,6 +25,7 @@ from features.csv_lines import (
     ROW,
     _open_text,
     data_rows,
+    excel_sep,
     malformed_line,
     refuse_totals_row,
     without_repeated_headers,
@@ -165,7 +166,11 @@ class CsvOptions(Protocol):
 
 
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
-    """The delimiter of a CSV file, guessed from its first lines (comma when unsure)."""
+    """The delimiter of a CSV file: the one a ``sep=`` first line names, else guessed from its
+    first lines (comma when unsure)."""
+    named = excel_sep(path, encoding)
+    if named:
+        return named
     try:
         with _open_text(path, encoding) as handle:
             sample = handle.read(65536)
@@ -184,6 +189,8 @@ def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
                 quote: str = '"') -> list[str]:
     try:
         with _open_text(path, encoding) as handle:
+            if excel_sep(path, encoding):
+                handle.readline()  # the sep= line above the header
             header = next(csv.reader(io.StringIO(handle.readline()), delimiter=delimiter,
                                      quotechar=quote), None)
     except UnicodeDecodeError:
@@ -198,6 +205,13 @@ def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
 
 def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
               quote: str = '"') -> pa.Table:
+    named = excel_sep(path, encoding)
+    if named is not None and named != delimiter:
+        raise LeadscoreError(
+            f"{path.name} starts with sep={named} (a line for Excel): it is {named!r}-delimited, "
+            f"not {delimiter!r}; use a v2 mapping (leadscore_mapping: 2), whose delimiter is "
+            "sniffed or set with delimiter:, and re-run."
+        )
     header = _csv_header(path, delimiter, encoding, quote)
     if len(header) == 1 and delimiter == ",":
         others = [d for d in ";\t|" if d in header[0]]
@@ -225,7 +239,8 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             table = pa_csv.read_csv(
                 path,
                 read_options=pa_csv.ReadOptions(
-                    use_threads=threads, encoding="utf8" if encoding == "utf-8" else encoding
+                    use_threads=threads, encoding="utf8" if encoding == "utf-8" else encoding,
+                    skip_rows=1 if named else 0,
                 ),
                 parse_options=pa_csv.ParseOptions(
                     delimiter=delimiter, quote_char=quote, newlines_in_values=True,

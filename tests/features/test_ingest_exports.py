@@ -190,3 +190,23 @@ def test_a_row_after_a_blank_line_is_named_by_its_own_line(tmp_path):
     (export / "leads.csv").write_text(text)
     with pytest.raises(LeadscoreError, match=r"^leads.csv line 6, column created_at: "):
         ingest_paths([export], tmp_path / "s.duckdb")
+
+
+def test_an_excel_sep_line_above_the_header_is_read_as_the_delimiter_it_names(tmp_path):
+    lines = LEADS_CSV.strip().splitlines()
+    lines[2] = lines[2].replace("2024-03-05 15:01", "not a date")
+    export = _files(tmp_path / "export", {"leads.csv": ""})
+    (export / "leads.csv").write_text("sep=,\n" + "\n".join(lines) + "\n")
+    with pytest.raises(LeadscoreError, match=r"^leads.csv line 4, column created_at: "):
+        ingest_paths([export], tmp_path / "s.duckdb")  # line 1 sep=, line 2 the header
+    lines[2] = LEADS_CSV.strip().splitlines()[2]
+    (export / "leads.csv").write_text("sep=,\n" + "\n".join(lines) + "\n")
+    assert ingest_paths([export], tmp_path / "s.duckdb").tables["leads"].new == 3
+
+
+def test_a_sep_line_naming_another_delimiter_is_one_sentence(tmp_path):
+    text = "sep=;\n" + LEADS_CSV.replace(",", ";")
+    export = _files(tmp_path / "export", {"leads.csv": text})
+    with pytest.raises(LeadscoreError, match=r"^leads.csv starts with sep=; \(a line for Excel\): "
+                                             r"it is ';'-delimited, not ','; use a v2 mapping"):
+        ingest_paths([export], tmp_path / "s.duckdb")

@@ -200,3 +200,13 @@ def test_a_dated_export_name_is_drafted_as_a_pattern_the_next_export_matches(tmp
     july = _write(tmp_path / "july" / "hubspot-crm-exports-all-contacts-2024-07-31.csv", frame)
     report = ingest_paths([july.parent], tmp_path / "s.duckdb", mapping=mapping)
     assert report.tables["leads"].new == n
+
+
+def test_inspect_reads_the_delimiter_an_excel_sep_line_names(tmp_path):
+    frame = pd.DataFrame({"lead_id": [f"L{i}" for i in range(4)], "amount": ["1,5"] * 4,
+                          "won": ["yes", "no", "yes", "no"]})
+    path = tmp_path / "leads.csv"
+    path.write_text("sep=;\n" + frame.to_csv(sep=";", index=False))
+    found = inspect([path], "won", ["yes"])
+    assert found.main.options["delimiter"] == ";" and found.main.rows == 4
+    assert [c.name for c in found.main.columns] == ["lead_id", "amount", "won"]

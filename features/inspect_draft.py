@@ -31,6 +31,12 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
     if column.personal:
         return "ignore (personal?)", "ignore"
+    tokens = name_tokens(column.name)
+    if column.kind == "date" and not state.get("mql") and (
+            "mql" in tokens or {"marketing", "qualified"} <= tokens):
+        # when the lead became an MQL: the moment it is scored, blank until then by nature
+        state["mql"] = column.name
+        return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
     named_late = any(leak.startswith("named like") for leak in column.leaks)
     if column.kind == "date" and not state.get("created") and not named_late:
         # a creation date is never a feature, so a leak suspect can still date the lead

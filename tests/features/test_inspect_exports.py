@@ -210,3 +210,24 @@ def test_inspect_reads_the_delimiter_an_excel_sep_line_names(tmp_path):
     found = inspect([path], "won", ["yes"])
     assert found.main.options["delimiter"] == ";" and found.main.rows == 4
     assert [c.name for c in found.main.columns] == ["lead_id", "amount", "won"]
+
+
+def test_a_became_an_mql_date_is_drafted_as_mql_at(tmp_path):
+    n = 60
+    frame = pd.DataFrame({
+        "Record ID": [str(1000 + i) for i in range(n)],
+        "Create Date": [f"2024-03-{1 + i % 28:02d} 14:22" for i in range(n)],
+        "Became a Marketing Qualified Lead Date": [
+            f"2024-04-{1 + i % 28:02d} 09:00" if i % 2 else "" for i in range(n)],
+        "Lifecycle Stage": ["customer" if i % 4 == 1 else "lead" if i % 2 == 0 else
+                            "marketingqualifiedlead" for i in range(n)],
+    })
+    path = _write(tmp_path / "export" / "contacts.csv", frame)
+    text = draft(inspect([path], "Lifecycle Stage", ["customer"]))
+    assert "Became a Marketing Qualified Lead Date: {role: timestamp, as: mql_at}" in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([path], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT count(mql_at) FROM leads").fetchone()[0] == n // 2

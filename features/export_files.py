@@ -35,7 +35,8 @@ from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
 
 EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
-CSV_SUFFIXES = (".csv", ".csv.gz")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+TAB_SUFFIXES = (".tsv", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -126,7 +127,9 @@ def read_export(
     suffix = data_suffix(path)
     is_csv = suffix in CSV_SUFFIXES
     note = None
-    delimiter, encoding, quote = ",", "utf-8", '"'
+    # a .tsv file is tab-separated by its name, where a CSV is comma-separated unless a v2
+    # mapping says (or sniffs) otherwise
+    delimiter, encoding, quote = ("\t" if suffix in TAB_SUFFIXES else ","), "utf-8", '"'
     if is_csv and options is not None:
         delimiter = options.delimiter or sniff_delimiter(path, options.encoding)
         encoding, quote = options.encoding, options.quote
@@ -136,7 +139,7 @@ def read_export(
     elif suffix in JSONL_SUFFIXES:
         table = read_json_lines(path)
     else:
-        table = _read_csv(path) if is_csv else _read_parquet(path)
+        table = _read_csv(path, delimiter) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)
     seen: set[str] = set()
     for header in headers:

@@ -210,3 +210,8 @@ def test_a_sep_line_naming_another_delimiter_is_one_sentence(tmp_path):
     with pytest.raises(LeadscoreError, match=r"^leads.csv starts with sep=; \(a line for Excel\): "
                                              r"it is ';'-delimited, not ','; use a v2 mapping"):
         ingest_paths([export], tmp_path / "s.duckdb")
+
+
+def test_a_tab_separated_export_named_tsv_ingests(tmp_path):
+    export = _files(tmp_path / "export", {"leads.tsv": LEADS_CSV.replace(",", "\t")})
+    assert ingest_paths([export], tmp_path / "s.duckdb").tables["leads"].new == 3

@@ -78,10 +78,11 @@ def _has_blank_line(path: Path) -> bool:
     tail = b""
     with opener(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
-            text = tail + chunk
-            if b"\n\n" in text or b"\n\r\n" in text:
+            seam = tail + chunk[:2]  # a blank line across two chunks
+            if b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in seam \
+                    or b"\n\r\n" in seam:
                 return True
-            tail = text[-2:]
+            tail = chunk[-2:]
     return False
 
 

@@ -30,6 +30,7 @@ from features.live_store import (
     live_url,
     open_existing,
 )
+from features.messages import plural
 from features.store import connect, publish_lookup
 
 _LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
@@ -47,10 +48,13 @@ class LiveMerge:
     outcomes: int
 
     def line(self) -> str:
-        text = (f"Live store merged: {self.leads:,} lead(s), {self.activities:,} activity(ies), "
-                f"{self.dispositions:,} disposition(s), {self.outcomes:,} outcome(s)")
+        activities = "activity" if self.activities == 1 else "activities"
+        text = (f"Live store merged: {plural(self.leads, 'lead')}, {self.activities:,} "
+                f"{activities}, {plural(self.dispositions, 'disposition')}, "
+                f"{plural(self.outcomes, 'outcome')}")
         if self.leads_waiting:
-            text += (f"; {self.leads_waiting:,} lead(s) without created_at wait for one")
+            waits = "waits" if self.leads_waiting == 1 else "wait"
+            text += f"; {plural(self.leads_waiting, 'lead')} without created_at {waits} for one"
         return text + "."
 
 

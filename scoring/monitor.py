@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from features.label_policy import LabelPolicy
+from features.messages import capped, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
 from scoring.monitor_labels import as_times, decide, first_scores
@@ -346,8 +347,10 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     movers = ", ".join(f"{m['feature']} {m['psi']:.2f}" for m in out["top_movers"][:3])
     if out["drifted"]:
         return {**out, "status": "crossed",
-                "why": f"inputs drifted from the training cohort: {', '.join(out['drifted'])} "
-                       f"(PSI above {out['limit']:g}; top movers {movers})"}
+                "why": f"inputs drifted from the training cohort: "
+                       f"{plural(len(out['drifted']), 'feature')} with PSI above "
+                       f"{out['limit']:g} ({capped(out['drifted'], 5)}; top movers {movers}; "
+                       "--json lists all)"}
     return {**out, "status": "ok", "why": f"no feature's PSI is above {out['limit']:g} "
                                           f"(top movers {movers})"}
 

@@ -42,13 +42,14 @@ from training import cycle_guard, dataset
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
+from training.review_console import weekly
 from training.tracking import quiet_mlflow, setup_tracking
 
 MODELS = ("trained_once", "retrained", "champion")
 METRICS = (("roc_auc", "ROC-AUC", "{:.3f}"), ("pr_auc", "PR-AUC", "{:.3f}"),
            ("brier", "Brier", "{:.4f}"), ("ece", "Cal. error", "{:.3f}"),
            ("conversion_at_threshold", "Conv. at thr.", "{:.1%}"),
-           ("mqls_per_week", "MQLs/week", "{:,.0f}"))
+           ("mqls_per_week", "MQLs/week", None))
 MIN_PERIOD_LEADS = 20
 _EVERY = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.IGNORECASE)
 
@@ -127,10 +128,12 @@ class Backtest:
                           "retraining every cycle from training once; give the backtest a span "
                           "the store's history covers (an earlier --from, or fewer cycles).")
         elif math.isfinite(retrained) and math.isfinite(once):
-            verdict = "better" if retrained < once else "not better"
+            verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
+                       if round(retrained, 4) == round(once, 4) else "worse")
             console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
                           f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
-                          f"{later} cycles after the first (the two are the same model there).")
+                          f"{later} {'cycle' if later == 1 else 'cycles'} after the first (in the "
+                          "first cycle the two are the same model).")
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
@@ -140,7 +143,10 @@ def _cells(row) -> list[str]:
     out = []
     for key, _, fmt in METRICS:
         value = row.get(key)
-        out.append(fmt.format(value) if value is not None and math.isfinite(value) else "-")
+        if value is None or not math.isfinite(value):
+            out.append("-")
+        else:  # MQLs a week: a decimal below 10, so 0.4 a week is not "0"
+            out.append(weekly(value) if fmt is None else fmt.format(value))
     return out
 
 

@@ -24,9 +24,9 @@ VERDICT_COLOURS = {
     "rejected_intent": "#ed8936", "junk_or_recycled": "#a0aec0", "other": "#e2e8f0",
 }
 VERDICT_NAMES = {
-    "booked": "meeting booked", "accepted": "accepted / working",
+    "booked": "{positive}", "accepted": "accepted / working",
     "rejected_fit": "rejected: fit", "rejected_intent": "rejected: intent",
-    "junk_or_recycled": "junk / recycled", "other": "other",
+    "junk_or_recycled": "excluded by the label policy", "other": "other",
 }
 BAND_COLOUR = "#c6f6d5"
 _counter = itertools.count(1)
@@ -75,7 +75,8 @@ def importance_chart(table: pd.DataFrame, positive: str, top: int = 12) -> str:
     ax.barh(shown["label"], shown["importance"],
             color=[GROUP_COLOURS.get(g, "grey") for g in shown["group"]])
     ax.set_xlabel("average impact on the score (mean |SHAP|, log-odds)")
-    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()],
+    ax.legend(handles=[Patch(color=c, label=g) for g, c in GROUP_COLOURS.items()
+                       if g in set(shown["group"])],  # no legend entry for a group not drawn
               loc="lower right", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, f"Which signals predicted {a_or_an(positive)}")
@@ -103,8 +104,10 @@ def draw_group_share(ax, shares: Mapping[str, float]) -> None:
     ax.set_xlim(0, 1)
 
 
-def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> str:
-    """Stacked horizontal bars: each value of ``column``'s verdict mix (shares sum to 1)."""
+def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str],
+                  positive: str) -> str:
+    """Stacked horizontal bars: each value of ``column``'s verdict mix (shares sum to 1); the
+    positive verdict is named by the configured outcome (``positive``: "won deal" ...)."""
     shown = table.iloc[::-1]
     fig = _figure(7.5, 0.36 * len(shown) + 1.3)
     ax = fig.add_subplot()
@@ -112,7 +115,8 @@ def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str]) -> 
     for verdict in verdicts:
         values = shown[verdict].to_numpy(dtype=float)
         ax.barh(shown[column].map(_words), values, left=left,
-                color=VERDICT_COLOURS[verdict], label=VERDICT_NAMES[verdict])
+                color=VERDICT_COLOURS[verdict],
+                label=VERDICT_NAMES[verdict].format(positive=positive))
         left += values
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
@@ -129,13 +133,20 @@ def conversion_band_chart(rows: pd.DataFrame, band: tuple[float, float]) -> str:
     ax = fig.add_subplot()
     ax.axvspan(band[0], band[1], color=BAND_COLOUR)
     values = shown["conversion"].to_numpy(dtype=float)
-    colours = ["#2f855a" if band[0] <= v <= band[1] else "#c53030" for v in values]
-    ax.barh(shown["name"].astype(str), np.nan_to_num(values), color=colours, height=0.6)
+    judged = shown["judged"] if "judged" in shown else pd.Series(True, index=shown.index)
+    colours = ["#a0aec0" if not ok else "#2f855a" if band[0] <= v <= band[1] else "#c53030"
+               for v, ok in zip(values, judged, strict=True)]
+    bars = ax.barh(shown["name"].astype(str), np.nan_to_num(values), color=colours, height=0.6)
+    for bar, value in zip(bars, values, strict=True):  # a 0% bar is still a figure
+        ax.annotate("n/a" if not math.isfinite(value) else f"{value:.0%}",
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)
     top = max(band[1], float(np.nanmax(values)) if len(values) and np.isfinite(values).any()
               else 0.0) * 1.1
     ax.set_xlim(0, max(top, 0.1))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_xlabel("share of MQLs that became SQLs (shaded: the agreed band)")
+    ax.set_xlabel("share of MQLs that became SQLs\n(shaded: the agreed band; grey: too few MQLs "
+                  "to judge)")
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, "MQL-to-SQL conversion against the agreed band")
 
@@ -190,7 +201,7 @@ def calibration_chart(table: pd.DataFrame) -> str:
     top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
     ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
     ax.plot(table["mean_predicted"], table["observed"], marker="o", color="#2b6cb0",
-            label="this model")
+            label="challenger")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
@@ -201,21 +212,31 @@ def calibration_chart(table: pd.DataFrame) -> str:
     return to_svg(fig, "Predicted vs observed SQL rate")
 
 
-def cohort_chart(before: tuple[float, int], after: tuple[float, int],
-                 labels: tuple[str, str]) -> str:
-    """Two bars, before and after the last change, with 95 % intervals."""
+def cohort_chart(predicted: float, chance: tuple[float, float], observed: float, n: int) -> str:
+    """Two bars for the same ``n`` leads: the SQL rate their scores predicted, with the range
+    ``chance`` that sampling alone gives if the scores were right (the cohort check's 95 %
+    interval), and the rate observed. An observed bar ending inside the range is "as predicted"."""
     fig = _figure(5.0, 2.8)
     ax = fig.add_subplot()
-    rates = np.array([before[0], after[0]], dtype=float)
-    ns = np.array([before[1], after[1]], dtype=float)
-    err = 1.96 * np.sqrt(np.clip(rates * (1 - rates), 0, None) / np.maximum(ns, 1))
-    ax.bar(list(labels), np.nan_to_num(rates), yerr=np.nan_to_num(err), capsize=6,
+    rates = np.array([predicted, observed], dtype=float)
+    ax.bar(["predicted by the scores", "observed"], np.nan_to_num(rates),
            color=["#a0aec0", "#2b6cb0"])
-    for x, (rate, n) in enumerate(zip(rates, ns, strict=True)):
-        if math.isfinite(rate):
-            ax.annotate(f"{rate:.1%} of {int(n):,}", (x, 0), xytext=(0, 4),
-                        textcoords="offset points", ha="center", color="white", fontsize=9)
+    low, high = chance
+    if math.isfinite(low) and math.isfinite(high):
+        ax.errorbar([0], [predicted], yerr=[[predicted - low], [high - predicted]], fmt="none",
+                    ecolor="black", capsize=6, label="95% range if the scores were right")
+        ax.axhspan(low, high, color="#a0aec0", alpha=0.25)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.45), frameon=False,
+                  fontsize="small")
+    for x, value in enumerate(rates):
+        if math.isfinite(value):  # inside the bar's foot: clear of the range's whiskers
+            ax.annotate(f"{value:.1%}", (x, 0), xytext=(0, 4), textcoords="offset points",
+                        ha="center", fontsize=9, color="white" if value > 0 else "black")
+    top = max(float(np.nanmax(np.append(rates, 0.05))), high if math.isfinite(high) else 0.0)
+    ax.set_ylim(0, top * 1.2)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_ylabel("SQL rate")
+    ax.set_title(f"the same {n:,} lead{'' if n == 1 else 's'}", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "SQL rate before and after the last cycle")
+    return to_svg(fig, "SQL rate the scores predicted vs observed, leads scored since the last "
+                       "review")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.intent import high_intent_types
 from features.label_policy import LabelPolicy, load_policy
 from features.store import connect
 from scoring.bundle import ScoringBundle, score_frame
@@ -27,6 +28,7 @@ from training.champion_compare import challenger_pr_auc, champion_on, registry_c
 from training.evaluate import calibration_noise, evaluate_on, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
 from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
+from training.report_figures import positive_plural
 from training.threshold import ThresholdDecision, choose_threshold
 from training.tournament import TournamentResult, run_tournament, tournament_settings
 
@@ -167,7 +169,8 @@ def load_cycle_data(as_of: datetime, config: dict[str, Any]):
     policy = load_policy(config["labels"].get("policy"))
     with connect(config["store"], read_only=True) as con:
         data = dataset.assemble(con, as_of, config, policy)
-    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]))
+    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]),
+                                        positives=positive_plural(config))
     return policy, data, train, calib, valid
 
 
@@ -216,7 +219,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     deployment.metrics = evaluate_on(deployment.scores, valid, threshold, weeks)
     for model in {id(bundle): bundle, id(deployment.bundle): deployment.bundle}.values():
         model.manifest["threshold"] = float(threshold)
-    # who is an MQL, and how many a week, is decided by the scores that ship
+    # who is an MQL, and how many a week, is decided by the scores that ship; both scores are
+    # kept, so a reader of valid_scores.parquet sees which one the MQL flag follows
+    judged["deployed_score"] = deployment.scores
     judged["is_mql"] = deployment.scores >= threshold
 
     challenger = evaluate_on(judged["score"].to_numpy(), valid, threshold, weeks)
@@ -238,7 +243,8 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                              seed, weeks, band)
 
     if explain_model:
-        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid)
+        importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid,
+                                               high_intent_types(config))
         groups = explain.group_importance(importance)
     else:
         importance, groups = pd.DataFrame(), {}
@@ -254,7 +260,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                    champion_metrics, champion_scope=check.scope,
                    feasible=decision.feasible, threshold_message=decision.message,
                    band=(band["min"], band["max"]), gates_config=cycle_config["gates"],
-                   too_broad=decision.too_broad,
+                   too_broad=decision.too_broad, above_band=decision.outcome == "above_band",
                    evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
                                           evidence["base_rate"]),
                    calibration_noise=noise)

@@ -122,12 +122,13 @@ def _counts(part: pd.DataFrame) -> tuple[int, int]:
 
 
 def split(
-    data: CycleData, validation_weeks: int
+    data: CycleData, validation_weeks: int, positives: str = "SQLs"
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Time-ordered split by weekly cohort: ``(train, calib, valid)``.
 
     ``valid`` is the newest ``validation_weeks`` matured cohorts, ``calib`` the
-    ``validation_weeks`` cohorts before them, ``train`` everything older.
+    ``validation_weeks`` cohorts before them, ``train`` everything older. ``positives`` is what
+    the error calls converted leads (``labels.positive_name``, plural: "won deals").
 
     Raises:
         LeadscoreError: when training has fewer than 200 leads or 20 SQLs, or calibration or
@@ -160,18 +161,21 @@ def split(
         if n and not p:
             # more history would not help: the mapping or the policy never yields a positive
             raise LeadscoreError(
-                f"Insufficient evidence: the store has {n:,} matured labelled leads (0 SQLs): no "
+                f"Insufficient evidence: the store has {n:,} matured labelled leads (0 "
+                f"{positives}): no "
                 "lead has a positive label, so check that the mapping maps the outcome's "
                 "positive value to a stage (or a disposition to a positive reason code of the "
                 "label policy) and re-ingest."
             )
         raise LeadscoreError(
-            f"Insufficient evidence: the store has {n:,} matured labelled leads ({p:,} SQLs) in "
-            f"{len(cohorts)} weekly cohorts, split into training {nt:,} ({pt:,} SQLs), "
-            f"calibration {nc:,} ({pc:,}) and validation {nv:,} ({pv:,}), but a review cycle "
-            f"needs at least {MIN_TRAIN_LEADS} leads and {MIN_TRAIN_SQLS} SQLs to train on and "
-            f"{MIN_VALID_LEADS} leads and {MIN_VALID_SQLS} SQLs in each of the calibration and "
-            f"validation windows of {validation_weeks} week(s); ingest more history, wait for "
+            f"Insufficient evidence: the store has {n:,} matured labelled leads ({p:,} "
+            f"{positives}) in {len(cohorts)} weekly cohorts, split into training {nt:,} ({pt:,} "
+            f"{positives}), calibration {nc:,} ({pc:,}) and validation {nv:,} ({pv:,}), but a "
+            f"review cycle needs at least {MIN_TRAIN_LEADS} leads and {MIN_TRAIN_SQLS} "
+            f"{positives} to train on and {MIN_VALID_LEADS} leads and {MIN_VALID_SQLS} "
+            f"{positives} in each of the calibration and validation windows of "
+            f"{validation_weeks} week{'s' if validation_weeks != 1 else ''}; ingest more "
+            "history, wait for "
             "more cohorts to mature, or lower cycle.validation_weeks."
         )
     return train.reset_index(drop=True), calib.reset_index(drop=True), valid.reset_index(drop=True)

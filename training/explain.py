@@ -42,7 +42,7 @@ _PLURALS = {
     "other": "Other activities",
 }
 _TITLES = {
-    "days_since_high_intent": "Days since the last demo request or pricing view",
+    "days_since_high_intent": "Days since the last high-intent activity",
     "days_since_last_activity": "Days since the last activity",
     "active_days_30d": "Active days, last 30 days",
     "active_days_90d": "Active days, last 90 days",
@@ -61,9 +61,16 @@ def shap_values(bundle: ScoringBundle, X: np.ndarray) -> np.ndarray:
     return bundle.contributions(np.ascontiguousarray(X, dtype=np.float64))
 
 
-def feature_title(spec: Mapping[str, Any]) -> str:
-    """A short name for a feature in charts and tables ("Pricing views, last 7 days")."""
+def feature_title(spec: Mapping[str, Any],
+                  high_intent: tuple[str, ...] = ("demo_request", "pricing_view")) -> str:
+    """A short name for a feature in charts and tables ("Pricing views, last 7 days").
+
+    ``high_intent``: the activity types ``features.high_intent_activities`` names, whose recency
+    ``days_since_high_intent`` measures ("Days since the last webinar attended").
+    """
     name = spec["name"]
+    if name == "days_since_high_intent" and high_intent:
+        return "Days since the last " + " or ".join(t.replace("_", " ") for t in high_intent)
     if name in _TITLES:
         return _TITLES[name]
     match = _COUNT.fullmatch(name)
@@ -115,7 +122,8 @@ def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray,
 
 
 def global_importance(
-    bundle: ScoringBundle, X: np.ndarray, raw_frame: pd.DataFrame | None = None
+    bundle: ScoringBundle, X: np.ndarray, raw_frame: pd.DataFrame | None = None,
+    high_intent: tuple[str, ...] = ("demo_request", "pricing_view"),
 ) -> pd.DataFrame:
     """Mean |SHAP| per feature over a cohort, largest first.
 
@@ -143,7 +151,7 @@ def global_importance(
         rows.append({
             "feature": name,
             "group": spec["group"],
-            "label": feature_title(spec),
+            "label": feature_title(spec, high_intent),
             "mean_abs_shap": float(np.abs(contrib[:, j]).mean()) if len(contrib) else 0.0,
             "direction": direction,
         })

@@ -61,10 +61,18 @@ def _missing(x: float | None) -> bool:
 
 
 def band_gate(feasible: bool, message: str, band: tuple[float, float],
-              too_broad: bool = False) -> Gate:
-    """Pass when the threshold search met the agreed conversion band with a selective threshold."""
+              too_broad: bool = False, above: bool = False) -> Gate:
+    """Pass when the threshold search met the agreed conversion band with a selective threshold.
+
+    ``above``: the threshold converts above the band's maximum (every cut-off the MQL share
+    allows does, as where most leads convert); it passes, since sales get better leads than
+    agreed, but the sentence never says the threshold is inside the band.
+    """
     lo, hi = band
-    if feasible and not too_broad:
+    if feasible and not too_broad and above:
+        sentence = (f"The threshold reaches the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band's "
+                    f"minimum but converts above its maximum. {message}")
+    elif feasible and not too_broad:
         # the threshold's own message is printed beside the gates; no need to repeat it here
         sentence = f"A threshold meets the agreed {lo:.0%}-{hi:.0%} MQL-to-SQL band."
     elif feasible:
@@ -183,6 +191,7 @@ def decide(
     evidence: Gate | None = None,
     calibration_noise: tuple[float, float] | None = None,
     champion_scope: str = "",
+    above_band: bool = False,
 ) -> GateDecision:
     """Run every gate on one cycle's figures.
 
@@ -198,10 +207,11 @@ def decide(
         calibration_noise: the calibration error's chance range on the cohort, if measured.
         champion_scope: the leads the champion and ``challenger["pr_auc"]`` were measured on,
             when not the whole cohort (``pr_auc_gate``'s ``scope``).
+        above_band: the threshold converts above the band's maximum (``band_gate``'s ``above``).
     """
     return GateDecision((
         *((evidence,) if evidence is not None else ()),
-        band_gate(feasible, threshold_message, band, too_broad),
+        band_gate(feasible, threshold_message, band, too_broad, above_band),
         calibration_gate(challenger.get("ece"), float(gates_config["max_calibration_error"]),
                          calibration_noise),
         pr_auc_gate(

@@ -253,7 +253,27 @@ def recalibrate(bundle: ScoringBundle, calibration: Mapping[str, Any], X: np.nda
     """
     bundle.manifest["calibration"] = dict(calibration)
     probs = bundle.calibrated(bundle.margins(X))
-    bundle.manifest["grade_cuts"] = {
-        group: [float(q) for q in np.quantile(probs[group], [0.75, 0.5, 0.25])]
-        for group in ("fit", "intent")
-    }
+    bundle.manifest["grade_cuts"] = {group: quartile_cuts(probs[group])
+                                     for group in ("fit", "intent")}
+
+
+def quartile_cuts(scores: np.ndarray) -> list[float]:
+    """The grade cut-points, best first: the 75th, 50th and 25th percentiles of ``scores``.
+
+    A group of leads tied on a percentile (every lead without activity has the same intent
+    score; a model without intent features gives everyone one score) goes wholly to the quarter
+    its middle rank falls in: the cut is the tied value when the group's middle rank is at or
+    above the percentile (the group is graded up), and just above it otherwise. Plain
+    ``score >= percentile`` gave a tie the best quarter it touched: digit 1, "most intent", to a
+    cohort where nobody had any activity. Without ties the cuts are the plain percentiles.
+    """
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    cuts = []
+    for q in (0.75, 0.5, 0.25):
+        cut = float(np.quantile(ordered, q))
+        first = int(np.searchsorted(ordered, cut, "left"))
+        last = int(np.searchsorted(ordered, cut, "right"))
+        if last - first > 1 and (first + last) / 2 / len(ordered) < q:
+            cut = float(np.nextafter(cut, np.inf))  # the tie sits mostly below: grade it down
+        cuts.append(cut)
+    return cuts

@@ -24,19 +24,24 @@ from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
 from training.evaluate import metric_key
-from training.report_figures import Figures, a_or_an, sentence, words
+from training.report_figures import (
+    Figures,
+    a_or_an,
+    plural,
+    positive_name,
+    sentence,
+    words,
+)
+from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
+from training.report_sales import dispositions_section, high_intent_words, speed_section
 from training.report_served import served_check, served_predictor
 
 REPORT_ARTIFACT_DIR = "report"
-DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_SIGNALS = 12
 MIN_SIGNAL_SHARE = 0.005
 """A signal is listed only when it carries at least this share of the total SHAP importance:
 one with (near) zero impact says nothing about what predicts the outcome."""
-TOP_CAMPAIGNS = 15
-MIN_SOURCE_LEADS = 20
-_BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 
 def _band(config: dict[str, Any], run: data.CycleRun) -> tuple[float, float]:
@@ -75,9 +80,14 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
         "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
         "fit_share": _share(figs, "fit", shares["fit"]),
         "intent_share": _share(figs, "intent", shares["intent"]),
+        # a group with no weight at all (an export without activity has no intent signal) is
+        # said in words, never as "explains 0.0%"
+        "silent_group": next((g for g in ("intent", "fit") if _share_value(figs, g, shares[g])
+                              <= 0.0), None),
         "top": table.iloc[0]["label"], "top_previous": prev_rank.get(table.iloc[0]["feature"]),
         "moved": moved,
-        "chart": charts.importance_chart(table, positive),
+        # the chart shows what the table lists: a zero-impact bar would name it a signal too
+        "chart": charts.importance_chart(listed_signals(table), positive),
         "share_chart": charts.group_share_chart(shares),
     }
 
@@ -92,112 +102,18 @@ def listed_signals(table: pd.DataFrame, top: int = TOP_SIGNALS,
     return table[table["importance"] / total >= min_share].head(top)
 
 
+def _share_value(figs: Figures, group: str, computed: float) -> float:
+    """The group's share as a number, from the same source ``_share`` shows."""
+    logged = figs.value(f"importance.{group}")
+    return logged if math.isfinite(logged) else computed
+
+
 def _share(figs: Figures, group: str, computed: float):
     """The group's share of the score: the review's ``importance.<group>`` metric when logged."""
     key = f"importance.{group}"
     if math.isfinite(figs.value(key)):
         return figs.show(key, "pct")
     return figs.put(f"report.signals.{group}_share", computed, "pct")
-
-
-def _dispositions(frame: pd.DataFrame, figs: Figures) -> dict[str, Any]:
-    if frame.empty:
-        return {"available": False,
-                "why": "no lead in this cycle's data window has a disposition yet"}
-    figs.add("report.dispositioned", len(frame))
-    by_source = store.acceptance_by(frame, "source")
-    by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
-    reasons = store.reasons_by_source(frame)
-    totals = store.reason_totals(frame)
-    for table, name in ((by_source, "source"), (by_campaign, "campaign")):
-        rows = []
-        for _, r in table.iterrows():
-            key = f"report.{name}.{metric_key(r[name])}"
-            rows.append({
-                "name": words(r[name]) if name == "source" else r[name],
-                "leads": figs.put(key + ".dispositioned", r["leads"], "count"),
-                "acceptance": figs.put(key + ".acceptance_rate", r["acceptance_rate"], "pct"),
-                "rejected_fit": figs.put(key + ".rejected_fit", r["rejected_fit"], "pct"),
-                "rejected_intent": figs.put(key + ".rejected_intent", r["rejected_intent"], "pct"),
-                "engaged_out_of_icp": figs.put(key + ".engaged_out_of_icp",
-                                               r["engaged_out_of_icp"], "pct"),
-            })
-        table.attrs["rows"] = rows
-    reason_rows = []
-    for _, r in totals.iterrows():
-        key = f"report.reason.{metric_key(r['reason_code'])}"
-        reason_rows.append({"code": words(r["reason_code"]), "verdict": words(r["verdict"]),
-                            "count": figs.put(key + ".count", r["count"], "count"),
-                            "share": figs.put(key + ".share", r["share"], "pct")})
-    flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
-    flagged = flagged.sort_values("ratio", ascending=False).head(8)
-    flag_rows = []
-    for _, r in flagged.iterrows():
-        key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
-        flag_rows.append({"source": words(r["source"]), "code": words(r["reason_code"]),
-                          "family": r["family"],
-                          "share": figs.put(key + ".share", r["share"], "pct"),
-                          "overall": figs.show(f"report.reason.{metric_key(r['reason_code'])}"
-                                               ".share", "pct"),
-                          "ratio": figs.put(key + ".ratio", r["ratio"], "times")})
-    engaged = by_campaign[(by_campaign["leads"] >= MIN_SOURCE_LEADS)
-                          & (by_campaign["campaign"] != "(none)")]
-    overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
-    figs.add("report.engaged_out_of_icp", overall_eoi)
-    worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
-    eoi_why = _engaged_out_of_icp_missing(frame)
-    return {
-        "available": True,
-        "eoi_why": eoi_why,
-        "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
-        "dispositioned": figs.show("report.dispositioned", "count"),
-        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
-        "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
-        "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
-        <= 1.5 * overall_eoi else worst.iloc[0],
-        "source_chart": charts.verdict_chart(by_source, "source", store.VERDICTS),
-        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS)
-        if len(by_campaign) > 1 else None,
-    }
-
-
-def _engaged_out_of_icp_missing(frame: pd.DataFrame) -> str | None:
-    """Why the "engaged but out of ICP" share says nothing on this data (None: it does).
-
-    It counts engaged leads rejected for fit; an export without activity, or without fit
-    rejections, would show 0% everywhere: a true figure that reads as a finding.
-    """
-    if not frame["engaged"].any():
-        return "no dispositioned lead shows engagement (a demo request, a pricing view or three " \
-               "activities) in this data"
-    if not (frame["verdict"] == "rejected_fit").any():
-        return "no dispositioned lead was rejected for fit in this data"
-    return None
-
-
-def _conversion(run: data.CycleRun, band: tuple[float, float], figs: Figures) -> dict[str, Any]:
-    sources = sorted({k.split(".")[1] for k in run.metrics
-                      if k.startswith("source.") and k.endswith(".conversion_at_threshold")})
-    rows = [{"name": "all sources", "key": "conversion_at_threshold",
-             "conversion": run.metric("conversion_at_threshold")}]
-    for src in sources:
-        rows.append({"name": words(src), "key": f"source.{src}.conversion_at_threshold",
-                     "conversion": run.metric(f"source.{src}.conversion_at_threshold"),
-                     "volume_key": f"source.{src}.volume_at_threshold"})
-    for row in rows:
-        row["figure"] = figs.show(row["key"], "pct")
-        row["volume"] = figs.show(row.get("volume_key", "volume_at_threshold"), "count")
-        value = row["conversion"]
-        row["status"] = ("n/a" if not math.isfinite(value) else "below band" if value < band[0]
-                         else "above band" if value > band[1] else "in band")
-    frame = pd.DataFrame(rows)
-    figs.add("report.band_min", band[0])
-    figs.add("report.band_max", band[1])
-    return {
-        "rows": rows, "band_min": figs.show("report.band_min", "pct"),
-        "band_max": figs.show("report.band_max", "pct"),
-        "chart": charts.conversion_band_chart(frame, band),
-    }
 
 
 def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
@@ -224,8 +140,21 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
+            "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}
+
+
+def flat_grade_parts(grades: pd.Series) -> list[str]:
+    """Sentences for a grade part every lead shares (an export without activity gives every
+    lead the same intent digit): that part of the grade separates nothing on this cohort."""
+    out = []
+    for index, part in ((0, "fit letter"), (1, "intent digit")):
+        values = grades.dropna().astype(str).str[index].unique()
+        if len(values) == 1:
+            out.append(f"Every lead of the cohort has {part} {values[0]}, so the {part} "
+                       "separates nothing here.")
+    return out
 
 
 def _bundle_of(client, config, run: data.CycleRun):
@@ -235,57 +164,6 @@ def _bundle_of(client, config, run: data.CycleRun):
     found = client.search_model_versions(f"name = '{name}' and run_id = '{run.run_id}'")
     uri = f"models:/{name}/{found[0].version}" if found else f"runs:/{run.run_id}/model"
     return load_bundle(uri, config)[0]
-
-
-def _speed(frame: pd.DataFrame, labels: pd.DataFrame, config, figs: Figures) -> dict[str, Any]:
-    sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
-    result = store.first_touch(frame, labels, sla)
-    if not result["touched"]:
-        return {"available": False,
-                "why": "no disposition in this cycle's data window records a first touch"}
-    out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
-           "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
-           "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
-                                    sla["high_intent_hours"], "num1"),
-           "sla_other_fig": figs.put("report.first_touch.sla_other_hours", sla["other_hours"],
-                                     "num1")}
-    for name, fmt in (("within_1h", "pct"), ("within_24h", "pct"), ("median_hours", "num1"),
-                      ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
-                      ("other_within_sla", "pct")):
-        out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
-    out["raw"] = result
-    rows = []
-    for key, (_, r) in zip(_BUCKET_KEYS, result["buckets"].iterrows(), strict=True):
-        prefix = f"report.first_touch.bucket.{key}"
-        rows.append({"bucket": r["bucket"],
-                     "leads": figs.put(prefix + ".leads", r["leads"], "count"),
-                     "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
-                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
-                     "raw_rate": r["sql_rate"]})
-    out["buckets"] = rows
-    out["chart"] = charts.bucket_chart(result["buckets"])
-    return out
-
-
-def _model(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
-    names = (("roc_auc", "ROC-AUC", "ratio"), ("pr_auc", "PR-AUC", "ratio"),
-             ("brier", "Brier score", "ratio"), ("ece", "Calibration error", "ratio"),
-             ("lift_top_decile", "Lift in the top 10%", "times"),
-             ("conversion_at_threshold", "Conversion at the threshold", "pct"))
-    columns = [("challenger (this cycle)", "")]
-    weeks = run.metrics.get("champion.compared_weeks")
-    champion = ("champion" if weeks is None else  # it learned from the cohort's older weeks
-                f"champion (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never "
-                "learned from)")
-    for prefix, title in (("champion.", champion), ("baseline.logistic.", "logistic baseline"),
-                          ("baseline.points.", "points baseline")):
-        if any(k.startswith(prefix) for k in run.metrics):
-            columns.append((title, prefix))
-    rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
-            for key, label, fmt in names]
-    table = data.calibration(run)
-    return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
-            "calibration_chart": charts.calibration_chart(table) if table is not None else None}
 
 
 def _unmatured(summary: dict[str, Any], figs: Figures):
@@ -319,9 +197,12 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
                       ("p_value", "ratio")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
     if check.after_n and math.isfinite(check.predicted):
-        out["chart"] = charts.cohort_chart((check.predicted, check.after_n),
-                                           (check.after_rate, check.after_n),
-                                           ("predicted by the scores", "observed"))
+        # the verdict's interval, moved onto the prediction: where the observed rate would land
+        # by chance alone if the scores were right
+        chance = (check.predicted + check.ci_low - check.diff,
+                  check.predicted + check.ci_high - check.diff)
+        out["chart"] = charts.cohort_chart(check.predicted, chance, check.after_rate,
+                                           check.after_n)
     return out
 
 
@@ -329,8 +210,9 @@ def _served(counts: dict[str, int] | None, figs: Figures) -> dict[str, Any] | No
     """The after-cohort by the MQL flag reps were shown (the score log), as figures."""
     if not counts or not counts["served"]:
         return None
-    out = {name: figs.put(f"report.cohort.served.{name}", counts[name], "count")
-           for name in ("leads", "served", "unserved", "mql_n", "rest_n")}
+    out: dict[str, Any] = {name: figs.put(f"report.cohort.served.{name}", counts[name], "count")
+                           for name in ("leads", "served", "unserved", "mql_n", "rest_n")}
+    out["raw"] = counts
     for part in ("mql", "rest"):
         n = counts[f"{part}_n"]
         out[f"{part}_rate"] = figs.put(f"report.cohort.served.{part}_sql_rate",
@@ -350,11 +232,6 @@ def _predictor(client, config: dict[str, Any], run: data.CycleRun, con):
     except Exception:  # noqa: BLE001 - without the model there is no prediction to compare
         return None
     return lambda rows: store.score_rows(con, bundle, config, rows)
-
-
-def positive_name(config: dict[str, Any]) -> str:
-    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
-    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
 
 
 def no_evidence(model: dict[str, Any]) -> bool:
@@ -395,20 +272,21 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
             "signals": _signals(run, previous, figs, positive_name(config)),
-            "dispositions": _dispositions(frame, figs),
-            "conversion": _conversion(run, band, figs),
+            "dispositions": dispositions_section(frame, figs, positive_name(config),
+                                                 high_intent_words(config)),
+            "conversion": conversion_section(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
-            "speed": _speed(frame, labels, config, figs),
+            "speed": speed_section(frame, labels, config, figs),
             "cohort": _cohort(store.cohort_check(con, policy, as_of,
                                                  previous.as_of if previous else None, maturity,
                                                  served_predictor(
                                                      _predictor(client, config, run, con),
-                                                     config)),
+                                                     config, until=as_of)),
                               figs),
         }
         ctx["cohort"]["served"] = _served(served_check(con, config, policy, as_of,
                                                        ctx["cohort"]["check"]), figs)
-    ctx["model"] = _model(run, figs)
+    ctx["model"] = model_section(run, figs)
     ctx["monitor"] = monitor_section(config, run, previous, figs)
     if no_evidence(ctx["model"]):
         ctx["signals"] = {"available": False, "why": (
@@ -417,15 +295,21 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     ctx.update(
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
+        high_intent=high_intent_words(config),
         champion_after=data.champion_after(run),
         threshold={k: figs.show(k, f) for k, f in (
             ("threshold", "ratio"), ("threshold_ci_low", "pct"), ("threshold_ci_high", "pct"),
-            ("conversion_at_threshold", "pct"), ("mqls_per_week", "count"),
+            ("conversion_at_threshold", "pct"), ("mqls_per_week", weekly_format(run)),
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
         threshold_message=_infeasible_message(run),
+        # an infeasible band has no bootstrap interval: no "(95% interval n/a-n/a)"
+        threshold_ci=all(math.isfinite(run.metric(k))
+                         for k in ("threshold_ci_low", "threshold_ci_high")),
+        no_evidence=no_evidence(ctx["model"]),
         maturity=figs.put("report.maturity_days", maturity, "count"),
         unmatured=_unmatured(data.label_summary(run), figs),
+        unmatured_n=figs.value("report.unmatured_leads"),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     ctx["omitted"] = omitted(ctx)
@@ -442,6 +326,7 @@ def render(ctx: dict[str, Any]) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["words"] = words
     env.filters["a_or_an"] = a_or_an
+    env.filters["plural"] = plural
     return env.get_template("report.html.j2").render(**ctx, sentence=sentence)
 
 

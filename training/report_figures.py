@@ -13,6 +13,7 @@ format     rule                                                example
 ``ratio``  three decimals                                      ``0.812``
 ``count``  rounded to a whole number, thousands with commas    ``1,234``
 ``num1``   one decimal                                         ``12.5``
+``num``    up to two decimals, no trailing zeros               ``1``, ``0.5``
 ``times``  one decimal, then ``x``                             ``2.0x``
 =========  ==================================================  ===========
 
@@ -28,7 +29,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-FORMATS = ("pct", "pp", "ratio", "count", "num1", "times")
+FORMATS = ("pct", "pp", "ratio", "count", "num1", "num", "times")
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -46,6 +47,8 @@ def format_value(value: float | None, fmt: str) -> str:
         return f"{round(value):,}"
     if fmt == "num1":
         return f"{value:.1f}"
+    if fmt == "num":  # a setting such as an SLA in hours: "24 h", not "24.0 h"
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
     if fmt == "times":
         return f"{value:.1f}x"
     raise ValueError(f"unknown figure format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -64,7 +67,7 @@ def parse_value(text: str, fmt: str) -> float | None:
 def tolerance(fmt: str) -> float:
     """Half a unit of the last digit shown: the most a shown figure may differ from the metric."""
     return {"pct": 0.0005, "pp": 0.0005, "ratio": 0.0005, "count": 0.5, "num1": 0.05,
-            "times": 0.05}[fmt] + 1e-9
+            "num": 0.005, "times": 0.05}[fmt] + 1e-9
 
 
 class Figures:
@@ -108,10 +111,53 @@ def words(name: object) -> str:
     return str(name).replace("_", " ")
 
 
+_YOU_SOUND = ("uni", "use", "usu", "ure", "uti", "eu", "one")
+"""Vowel-led beginnings that sound like a consonant: "a user signup", "a one-off order"."""
+
+
 def a_or_an(name: str) -> str:
-    """``name`` with its indefinite article ("a won deal", "an enrolment"), read by its first
-    letter, which is right for the outcome names teams use."""
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    """``name`` with its indefinite article ("a won deal", "an enrolment", "a user signup"), read
+    by how the outcome names teams use begin."""
+    low = name.lower()
+    vowel = low[:1] in "aeiou" and not low.startswith(_YOU_SOUND)
+    return f"{'an' if vowel else 'a'} {name}"
+
+
+def positive_name(config: Mapping) -> str:
+    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
+    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
+
+
+def plural_of(noun: str) -> str:
+    """A noun phrase's plural by the regular English rules ("won deal" -> "won deals",
+    "opportunity" -> "opportunities", "match" -> "matches")."""
+    low = noun.lower()
+    if low.endswith("y") and low[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    if low.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
+
+
+def positive_plural(config: Mapping) -> str:
+    """The outcome's name for several leads ("won deals"), as the console counts them."""
+    return plural_of(positive_name(config))
+
+
+def plural(word: str, count: float | None) -> str:
+    """``word`` as the count shown before it reads: "1 lead", "2 leads", "1.5 leads" (a count
+    shown as 1 after rounding takes the singular)."""
+    one = count is not None and math.isfinite(float(count)) and round(float(count), 1) == 1
+    return word if one else plural_of(word)
+
+
+def either(names: list[str] | tuple[str, ...]) -> str:
+    """Activity codes as one phrase: ["demo_request", "pricing_view"] -> "a demo request or a
+    pricing view" (what the configured high-intent activities are, in words)."""
+    said = [a_or_an(words(n)) for n in names]
+    if not said:
+        return "a high-intent activity (none is configured)"
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
 
 
 def sentence(*parts: object) -> Markup:

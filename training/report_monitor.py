@@ -8,6 +8,7 @@ logged on the run as ``report.monitor.*`` like every other figure of the report.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from scoring.monitor import CHECKS
@@ -47,6 +48,19 @@ def _figures(name: str, check: dict[str, Any], figs: Figures) -> list[Any]:
     return [figs.put(key + ".count", len(check["pairs"]), "count")]
 
 
+def nothing_served(version: str, since: str, as_of: datetime) -> str:
+    """Why the section is left out when the log holds no score between the two reviews.
+
+    The dates make it true whatever the clock: a score served this morning, after a review dated
+    today, is not "between" the two; two reviews of the same date have no time between them.
+    """
+    if since >= f"{as_of:%Y-%m-%d}":
+        return (f"v{version} was reviewed on {since}, the date of this review, so there was no "
+                "time between the two to serve in")
+    return (f"no score was served (API or leadscore score) between v{version}'s review on "
+            f"{since} and this review's date, {as_of:%Y-%m-%d %H:%M}")
+
+
 def monitor_section(config: dict[str, Any], run: data.CycleRun,
                     previous: data.CycleRun | None, figs: Figures) -> dict[str, Any]:
     """The section's context: a row per check, the recommendation, or why it is left out."""
@@ -66,8 +80,7 @@ def monitor_section(config: dict[str, Any], run: data.CycleRun,
                             f"({type(exc).__name__})")
     f = result.figures
     if not f["served"]["scores"]:
-        return _unavailable(f"no score was served (API or leadscore score) between v{version}'s "
-                            "review and this one")
+        return _unavailable(nothing_served(str(version), f["since"][:10], run.as_of))
     rows = [{"title": TITLES[name], "status": STATUS_WORDS[f[name]["status"]],
              "crossed": f[name]["status"] == "crossed", "why": f[name]["why"],
              "figures": _figures(name, f[name], figs)} for name in CHECKS]

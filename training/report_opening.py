@@ -9,22 +9,31 @@ from typing import Any
 from markupsafe import Markup
 
 from training.evaluate import metric_key
-from training.report_figures import a_or_an, sentence, words
+from training.report_figures import a_or_an, plural, sentence, words
 from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
     "rejected_fit": "tighten the {source} targeting",
     "rejected_intent": "check the offer and timing of {source} leads before routing them",
-    "junk_or_recycled": "clean the {source} list and validate its forms",
+    # the policy's excluded codes are whatever a team says teaches nothing (junk, recycled,
+    # a student ...): no one remedy fits them all
+    "junk_or_recycled": "find out why {source} leads end this way (the label policy leaves "
+                        "them out of training)",
 }
+MIN_BUCKET_OUTCOMES = 30
+"""Leads with a known outcome a speed-to-lead bucket needs before the summary compares it."""
 
 
 def _conversion(ctx: dict[str, Any]) -> Markup:
     figs, run, previous = ctx["figs"], ctx["run"], ctx["previous"]
     conv = ctx["threshold"]["conversion_at_threshold"]
     band = ctx["conversion"]
-    parts: list[Any] = ["The new model converts ", conv, " of MQLs (band ", band["band_min"], "-",
-                        band["band_max"], ")"]
+    rate = ctx["run"].metric("conversion_at_threshold")
+    lo, hi = ctx.get("band") or (math.nan, math.nan)
+    # where it stands against the band, said, not left to the reader (76% against 25-50%)
+    where = ("above the band, " if rate > hi else "below the band, " if rate < lo else "band ")
+    parts: list[Any] = ["The new model converts ", conv, f" of MQLs ({where}", band["band_min"],
+                        "-", band["band_max"], ")"]
     if previous is not None and "conversion_at_threshold" in previous.metrics:
         was = previous.metrics["conversion_at_threshold"]
         now = run.metric("conversion_at_threshold")
@@ -32,10 +41,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
                   f" in cycle {previous.cycle}"]
-    promoted = ctx["promoted"]
+    promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
-    if promoted is None:
-        promoted = gates.get("passed")
     if promoted is True:
         parts.append("; it was promoted to champion.")
     elif promoted is False:
@@ -55,10 +62,19 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     return sentence(*parts)
 
 
+def _promoted(ctx: dict[str, Any]) -> bool | None:
+    """Whether the challenger became champion (the gates' verdict when the run did not say)."""
+    promoted = ctx["promoted"]
+    return ctx["model"]["gates"].get("passed") if promoted is None else promoted
+
+
 def _volume(ctx: dict[str, Any]) -> Markup | None:
     t = ctx["threshold"]
     if not math.isfinite(ctx["run"].metric("mqls_per_week")):
         return None
+    if _promoted(ctx) is False:  # its threshold marks nobody: no MQLs to expect from it
+        return sentence("Its threshold ", t["threshold"], " (about ", t["mqls_per_week"],
+                        " MQLs a week on the validation cohort) is not in use.")
     return sentence("Expect about ", t["mqls_per_week"], " MQLs a week at threshold ",
                     t["threshold"], ".")
 
@@ -68,16 +84,21 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
     if not signals.get("available") or _evidence(ctx) is not None:
         return None  # a model that ranks no better than chance has no signal to name
     top = signals["rows"][0]
+    # the comparison belongs to the signal it is about, not to the fit / intent shares after it
     if signals["first_cycle"]:
-        tail = " (first cycle: nothing to compare with yet)."
+        tail = " (first cycle: nothing to compare with yet)"
     elif signals["top_previous"] in (None, 1):
-        tail = ", as in the previous cycle." if signals["top_previous"] == 1 else ", a new signal."
+        tail = ", as in the previous cycle" if signals["top_previous"] == 1 else ", a new signal"
     else:
-        tail = Markup(", up from #{} last cycle.").format(signals["top_previous"])
+        tail = Markup(", up from #{} last cycle").format(signals["top_previous"])
+    silent = signals.get("silent_group")
+    shares: list[Any] = (
+        ["; fit explains ", signals["fit_share"], " of the score and intent ",
+         signals["intent_share"], "."] if silent is None else
+        [f"; {'fit' if silent == 'intent' else 'intent'} explains all of the score: no "
+         f"{silent} signal carried any weight."])
     return sentence(f"The strongest signal of {a_or_an(ctx['positive'])} is ",
-                    f"{top['label']} ({top['group']}); ",
-                    "fit explains ", signals["fit_share"], " of the score and intent ",
-                    signals["intent_share"], tail)
+                    f"{top['label']} ({top['group']})", tail, *shares)
 
 
 def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
@@ -113,21 +134,24 @@ def _speed(ctx: dict[str, Any]) -> Markup | None:
     parts: list[Any] = [s["sla_met"], " of leads were first touched within their SLA (",
                         f"{s['sla_high']:g} h for high intent, {s['sla_other']:g} h otherwise)"]
     fast, slow = s["buckets"][0], s["buckets"][-1]
-    if math.isfinite(fast["raw_rate"]) and math.isfinite(slow["raw_rate"]):
-        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " vs ",
-                  slow["rate"], " after a day"]
+    # a rate of a dozen leads is noise: compared only when both buckets hold enough outcomes
+    if min(fast["raw_labelled"], slow["raw_labelled"]) >= MIN_BUCKET_OUTCOMES:
+        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " (",
+                  fast["labelled"], " with a known outcome) vs ", slow["rate"], " (",
+                  slow["labelled"], ") after a day"]
     return sentence(*parts, ".")
 
 
 def _grades(ctx: dict[str, Any]) -> Markup | None:
     g = ctx["grades"]
-    if not g.get("available"):
-        return None
+    if not g.get("available") or _evidence(ctx) is not None:
+        return None  # grades of a model no better than chance are "in order" by chance
     if not g["inversions"]:
         return sentence("Grades are in order: no better grade converted below a worse one.")
     better, worse = g["inversions"][0]
+    n = len(g["inversions"])
     return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
-                    g["count"], " inversions in all); review the grade cut-points.")
+                    g["count"], f" {plural('inversion', n)} in all); review the grade cut-points.")
 
 
 def _cohort(ctx: dict[str, Any]) -> Markup | None:
@@ -142,7 +166,7 @@ def _cohort(ctx: dict[str, Any]) -> Markup | None:
             return sentence("Insufficient evidence on how the scores held up since the last "
                             "review: no lead scored since then has matured yet.")
         return sentence("Insufficient evidence on how the scores held up since the last review (",
-                        c["after_n"], " matured leads).")
+                        c["after_n"], f" matured {plural('lead', c['check'].after_n)}).")
     head = "Leads scored since the last review became SQLs at "
     tail = {
         "as predicted": ", as their scores predicted (",

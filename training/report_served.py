@@ -17,15 +17,23 @@ from features.labels import build_labels
 from features.live_store import live_url, open_existing
 
 
-def served_scores(config: dict[str, Any], since: datetime) -> pd.DataFrame | None:
-    """Score-log rows since ``since``; None when there is no live store."""
+def served_scores(config: dict[str, Any], since: datetime,
+                  until: datetime | None = None) -> pd.DataFrame | None:
+    """Score-log rows served in ``[since, until)``; None when there is no live store.
+
+    ``until`` is the review date: a score served after it (say by the very model that review
+    produced, when the report is written again later) is not what reps saw before the review.
+    """
     store = open_existing(live_url(config))
     if store is None:
         return None
     try:
-        return store.scores(since=since)
+        rows = store.scores(since=since)
     finally:
         store.close()
+    if until is not None and not rows.empty:
+        rows = rows[pd.to_datetime(rows["scored_at"]) < pd.Timestamp(until)]
+    return rows
 
 
 def served_cohort(labels: pd.DataFrame, served: pd.DataFrame) -> dict[str, int]:
@@ -51,13 +59,14 @@ def served_check(con: Any, config: dict[str, Any], policy: Any, as_of: datetime,
     """``served_cohort`` of the cohort check's after-cohort; None without a window or a log."""
     if check.split is None or check.after_end is None or not check.days:
         return None
-    served = served_scores(config, check.split)
+    served = served_scores(config, check.split, as_of)
     if served is None or served.empty:
         return None
     labels = build_labels(con, as_of, policy, check.days)
     labels = labels[labels["matured"]]
     at = pd.to_datetime(labels["scoreable_at"])
-    after = labels[(at >= check.split) & (at <= check.after_end)]
+    # the same window as the cohort check's own: its end is not included
+    after = labels[(at >= check.split) & (at < check.after_end)]
     return served_cohort(after, served)
 
 
@@ -71,9 +80,10 @@ def first_served(rows: pd.DataFrame, served: pd.DataFrame) -> pd.Series:
     return first.reindex(range(len(rows))).set_axis(rows.index)
 
 
-def served_predictor(predict, config: dict[str, Any]):
-    """``predict`` with the score each lead was actually served where the score log has one: the
-    cohort check then measures what reps saw; a lead never served keeps the model's score."""
+def served_predictor(predict, config: dict[str, Any], until: datetime | None = None):
+    """``predict`` with the score each lead was actually served before ``until`` (the review
+    date) where the score log has one: the cohort check then measures what reps saw; a lead
+    never served keeps the model's score."""
     if predict is None:
         return None
 
@@ -81,7 +91,7 @@ def served_predictor(predict, config: dict[str, Any]):
         import numpy as np
 
         base = np.asarray(predict(rows), dtype=np.float64)
-        served = (served_scores(config, pd.to_datetime(rows["scoreable_at"]).min())
+        served = (served_scores(config, pd.to_datetime(rows["scoreable_at"]).min(), until)
                   if len(rows) else None)
         if served is None or served.empty:
             return base

@@ -37,7 +37,8 @@ from scoring.pyfunc import LeadScorePyfunc
 from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, train_and_evaluate
 from training.evaluate import calibration_table
-from training.report import MIN_SIGNAL_SHARE, positive_name, write_report
+from training.report import MIN_SIGNAL_SHARE, write_report
+from training.report_figures import positive_plural
 from training.review_console import COMPARED_METRICS, ReviewSummary
 from training.review_record import (
     cycle_metrics,
@@ -168,7 +169,7 @@ def run_review(
             version = register(result, config, promote=will_promote)
             mlflow.set_tag("promote_requested", str(promote).lower())
             summary = summarize(result, run.info.run_id, version, promote)
-    summary.positives = f"{positive_name(config)}s"  # "won deals": the config's name, as the report
+    summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
     summary.notes.insert(0, lag.line())
     if live is not None:
         summary.notes.insert(0, live.line())

@@ -83,18 +83,11 @@ class ReviewSummary:
                       f"  (MLflow run {self.run_id[:12]})")
         if self.headline:
             console.print(self.headline)
-        decided, still_open = lab.get("unmatured_decided_leads", 0), lab.get(
-            "unmatured_open_leads", 0)
-        excluded = sum((lab.get("excluded") or {}).values())
         console.print(
             f"Data: {lab.get('assembled_leads', 0):,} matured labelled leads "
             f"({lab.get('assembled_positives', 0):,} {self.positives}) in "
-            f"{lab.get('assembled_cohorts', 0)} weekly cohorts; not learned from: "
-            f"{decided + still_open:,} leads inside their "
-            f"maturity window ({decided:,} decided, {still_open:,} open) in "
-            f"{lab.get('unmatured_cohorts', lab.get('unmatured_open_cohorts', 0))} weekly cohorts"
-            + (f", and {excluded:,} the label policy excludes" if excluded else "")
-            + f". Label policy {lab.get('policy_hash', '?')}."
+            f"{_cohorts(lab.get('assembled_cohorts', 0))}{_not_learned_from(lab)}. "
+            f"Label policy {lab.get('policy_hash', '?')}."
         )
         console.print(
             f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "
@@ -126,7 +119,8 @@ class ReviewSummary:
             for metrics in self.models.values():
                 value = metrics.get(key)
                 ok = value is not None and not (isinstance(value, float) and math.isnan(value))
-                cells.append(fmt.format(value) if ok else "-")
+                cells.append("-" if not ok else weekly(value) if key == "mqls_per_week"
+                              else fmt.format(value))
             table.add_row(title, *cells)
         console.print(table)
         band = f"{th['band_min']:.0%}-{th['band_max']:.0%}"
@@ -134,7 +128,7 @@ class ReviewSummary:
             console.print(
                 f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
-                f"{band} band; {th['mqls_per_week']:,.0f} MQLs per week, "
+                f"{band} band; {weekly(th['mqls_per_week'])} MQLs per week, "
                 f"{th['share_of_leads']:.1%} of leads."
             )
         else:
@@ -158,3 +152,26 @@ class ReviewSummary:
         if self.report:
             console.print(f"Report: {self.report}")
         return buffer.getvalue().rstrip()
+
+
+def weekly(value: float) -> str:
+    """MQLs a week as people read them: whole above 10, one decimal below (0.4 is not "0")."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
+
+
+def _cohorts(n: int) -> str:
+    return f"{n:,} weekly cohort{'s' if n != 1 else ''}"
+
+
+def _not_learned_from(lab: dict[str, Any]) -> str:
+    """The leads a cycle did not learn from, naming only the kinds there were."""
+    decided, still_open = lab.get("unmatured_decided_leads", 0), lab.get("unmatured_open_leads", 0)
+    excluded = sum((lab.get("excluded") or {}).values())
+    parts = []
+    if decided + still_open:
+        cohorts = lab.get("unmatured_cohorts", lab.get("unmatured_open_cohorts", 0))
+        parts.append(f"{decided + still_open:,} leads inside their maturity window "
+                     f"({decided:,} decided, {still_open:,} open) in {_cohorts(cohorts)}")
+    if excluded:
+        parts.append(f"{excluded:,} the label policy excludes")
+    return "; not learned from: " + ", and ".join(parts) if parts else ""

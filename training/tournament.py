@@ -175,8 +175,21 @@ class TournamentResult:
         if self.margin <= self.allowance(other, self.winner):
             return head + (f"), tied with the more complex {other.family} "
                            f"({other.mean_log_loss:.4f}; {noise}): the simpler model wins a tie.")
-        return head + (f"), {self.margin:.4f} lower than {other.family}'s "
-                       f"{other.mean_log_loss:.4f} (standard error of the gap {se:.4f}).")
+        allowed = self.allowance(other, self.winner)
+        margin, allowed_text = distinct(self.margin, allowed)
+        return head + (f"), {margin} lower than {other.family}'s {other.mean_log_loss:.4f}: "
+                       f"more than the {allowed_text} a tie allows (standard error of the gap "
+                       f"{se:.4f}).")
+
+
+def distinct(larger: float, smaller: float, digits: int = 4) -> tuple[str, str]:
+    """Both numbers with 4 decimals, or as many more as it takes (up to 8) to show which is larger:
+    "0.0031 lower ... more than the 0.0031 a tie allows" would read as a tie."""
+    for places in range(digits, 9):
+        a, b = f"{larger:.{places}f}", f"{smaller:.{places}f}"
+        if a != b:
+            return a, b
+    return a, b
 
 
 def tournament_settings(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -107,3 +107,25 @@ def test_no_verdict_on_retraining_when_no_cycle_after_the_first_was_scored():
     text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
     assert "is not better than" not in text and "is better than" not in text
     assert "No cycle after the first had leads to score" in text
+
+
+def _two_cycles(once_brier: float, retrained_brier: float) -> Backtest:
+    rows = []
+    for cycle in (1, 2):
+        for model in MODELS:
+            figures = {k: 0.2 for k, _, _ in METRICS}
+            figures["mqls_per_week"] = 0.4
+            if cycle == 2:
+                figures["brier"] = {"trained_once": once_brier}.get(model, retrained_brier)
+            rows.append({"cycle": cycle, "as_of": f"2026-0{cycle}-01", "leads": 100,
+                         "model": model, "in_band": "-", **figures})
+    return Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5})
+
+
+def test_the_retraining_verdict_says_worse_when_it_was_worse():
+    text = str(_two_cycles(once_brier=0.15, retrained_brier=0.17))
+    assert "Retraining every cycle is worse than training once in mean Brier score" in text
+    assert "lower in 0 of the 1 cycle after the first" in text
+    assert "is no better than" in str(_two_cycles(once_brier=0.15, retrained_brier=0.15))
+    # a few MQLs a week keep their decimal
+    assert " 0.4 " in text and " 0 │" not in text

@@ -20,6 +20,18 @@ def test_band_gate_passes_when_feasible_and_fails_when_not():
     assert no.sentence.endswith("minimum.")
 
 
+def test_a_threshold_above_the_band_is_never_said_to_meet_it():
+    # most leads convert (66 %): every cut-off the MQL share allows converts above 50 %
+    message = ("Threshold 0.708 passes the top 50% of leads, converting at 76.0%, above the 50% "
+               "maximum.")
+    gate = band_gate(True, message, BAND, above=True)
+    assert gate.passed and "meets" not in gate.sentence
+    assert "converts above its maximum" in gate.sentence and gate.sentence.endswith(message)
+    decision = decide({"pr_auc": 0.8, "ece": 0.01}, None, feasible=True,
+                      threshold_message=message, band=BAND, gates_config=GATES, above_band=True)
+    assert "meets" not in decision.gates[0].sentence
+
+
 @pytest.mark.parametrize(
     ("ece", "passed"), [(0.0, True), (0.05, True), (0.0501, False), (0.3, False)]
 )

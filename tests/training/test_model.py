@@ -12,7 +12,7 @@ from scoring.bundle import ScoringBundle, score_frame
 from tests.training import synthetic_leads as synthetic
 from training.calibration import platt
 from training.evaluate import evaluate, oracle_auc
-from training.model import lightgbm_params, train_bundle
+from training.model import lightgbm_params, quartile_cuts, train_bundle
 
 META = {"cycle": "2026-W20", "trained_at": "2026-05-18T00:00:00", "policy_hash": "abc"}
 
@@ -166,3 +166,37 @@ def test_more_high_intent_activity_never_lowers_a_score(bundle, cohorts):
         by_k.append(score_frame(bundle, busier)[["score", "intent_score"]].to_numpy())
     steps = np.diff(np.stack(by_k), axis=0)
     assert (steps >= -1e-12).all()
+
+
+def _digits(intent: np.ndarray) -> list[str]:
+    """The intent digits a bundle gives these scores when its cuts come from the same scores."""
+    cuts = quartile_cuts(intent)
+    bundle = ScoringBundle(manifest={"grade_cuts": {"fit": cuts, "intent": cuts}},
+                           encoder=None, boosters={})
+    return [g[1] for g in bundle.grades(np.full(len(intent), 0.5), intent)]
+
+
+def test_grade_quarters_without_ties_are_the_plain_quartiles():
+    scores = np.arange(1, 101) / 101
+    assert quartile_cuts(scores) == pytest.approx(np.quantile(scores, [0.75, 0.5, 0.25]))
+    digits = _digits(scores)
+    assert [digits.count(d) for d in "1234"] == [25, 25, 25, 25]
+
+
+def test_a_score_everyone_shares_is_not_graded_the_best_quarter():
+    # a model without intent features gives every lead one intent score: nobody "most intent"
+    digits = _digits(np.full(200, 0.31))
+    assert set(digits) == {"2"}  # the quarter the group's middle rank falls in
+
+
+def test_leads_tied_at_the_bottom_are_graded_down_and_a_tie_at_the_top_up():
+    rng = np.random.default_rng(0)
+    # 60 % of leads have no activity and share the lowest intent score
+    scores = np.r_[np.full(600, 0.02), rng.uniform(0.1, 0.9, 400)]
+    digits = np.array(_digits(scores))
+    assert set(digits[:600]) == {"3"}  # middle rank 0.30: third quarter, never 1 or 2
+    assert set(digits[600:]) <= {"1", "2"}
+    # 30 % share the best score: they are the top quarter, not pushed out of it
+    scores = np.r_[rng.uniform(0.1, 0.5, 700), np.full(300, 0.95)]
+    digits = np.array(_digits(scores))
+    assert set(digits[700:]) == {"1"}

@@ -230,6 +230,12 @@ def test_real_review_writes_and_logs_the_report(tmp_path_factory, monkeypatch):
     run = _run(client, cycles, cycle)
     assert "report/index.html" in [a.path for a in client.list_artifacts(run.info.run_id, "report")]
     assert "scored validation cohort." in html  # valid_scores.parquet was found
+    # the deployed version was refit on the validation cohort: the glossary never says that
+    # "the model never trained on them"
+    assert "the deployed version, refit on every matured week, did" in html
+    assert "the model never trained on them" not in html
+    # the window starts on its first cohort's Monday, which may come before the first lead
+    assert "data from the week of " in html
     assert "The review logged no signal importance table" not in html
     assert "The review logged no gate decisions" not in html
     assert 'data-metric="importance.fit"' in html

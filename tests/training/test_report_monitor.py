@@ -35,8 +35,22 @@ def test_the_report_shows_the_monitor_since_the_last_cycle(tmp_path, monkeypatch
 
 
 def test_the_monitor_section_is_left_out_with_one_line_when_nothing_was_served():
+    # the dates bound the claim: a score served after a review dated today is not "between"
     ctx = {"monitor": {"available": False, "why": "no score was served (API or leadscore score) "
-                                                  "between v3's review and this one"}}
+                                                  "between v3's review on 2026-11-01 and this "
+                                                  "review's date, 2026-11-30 00:00"}}
     assert omitted(ctx) == {"monitor": "Between reviews (the monitor) left out: no score was "
-                                       "served (API or leadscore score) between v3's review and "
-                                       "this one."}
+                                       "served (API or leadscore score) between v3's review on "
+                                       "2026-11-01 and this review's date, 2026-11-30 00:00."}
+
+
+def test_nothing_served_names_the_dates_that_bound_it():
+    from datetime import datetime
+
+    from training.report_monitor import nothing_served
+
+    later = nothing_served("4", "2026-11-01", datetime(2026, 11, 30))
+    assert later == ("no score was served (API or leadscore score) between v4's review on "
+                     "2026-11-01 and this review's date, 2026-11-30 00:00")
+    same = nothing_served("1", "2026-11-01", datetime(2026, 11, 1))
+    assert "no time between the two" in same and "no score was served" not in same

@@ -211,7 +211,7 @@ def test_a_verdict_posted_to_the_api_closes_its_lead(world, config, tmp_path):
     after = rescore(config, as_of=AS_OF, out=tmp_path / "b.csv", workers=1)
 
     assert after.open_leads == before.open_leads - 1
-    assert "Live store merged: 0 lead(s), 0 activity(ies), 1 disposition(s)" in str(after)
+    assert "Live store merged: 0 leads, 0 activities, 1 disposition, 0 outcomes." in str(after)
 
 
 # ---- nothing half-written, and one sentence per user error --------------------------------------

@@ -165,6 +165,11 @@ def test_the_run_records_params_metrics_and_artifacts(env):
     tables = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "tables")}
     assert {"calibration.csv", "per_source.csv", "importance.csv", "valid_scores.parquet",
             "comparison.csv"} <= tables
+    # the MQL flag follows the scores that ship (the deployed calibration), not the judged ones
+    scored = pd.read_parquet(client.download_artifacts(run.info.run_id,
+                                                       "tables/valid_scores.parquet"))
+    assert {"score", "deployed_score", "is_mql"} <= set(scored.columns)
+    assert (scored["is_mql"] == (scored["deployed_score"] >= metrics["threshold"])).all()
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"importance.png", "fit_vs_intent.png", "calibration.png", "beeswarm.png"} <= plots
 

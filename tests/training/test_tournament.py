@@ -12,7 +12,7 @@ from tests.training import synthetic_leads
 from training.cycle import choose_model
 from training.folds import expanding_folds
 from training.model import train_bundle
-from training.tournament import ModelChoice, tournament_settings
+from training.tournament import ModelChoice, distinct, tournament_settings
 
 SEED = 42
 
@@ -205,3 +205,24 @@ def test_a_gap_within_noise_goes_to_the_simpler_model_and_a_real_gap_does_not():
     won = _result([steady, blend])
     won.choice = ModelChoice("blend")
     assert "lower than lightgbm" in won.sentence()
+
+
+def test_a_won_gap_is_never_printed_equal_to_the_allowance_it_beat():
+    assert distinct(0.00312, 0.00309) == ("0.00312", "0.00309")
+    assert distinct(0.0052, 0.0031) == ("0.0052", "0.0031")
+    rng = np.random.default_rng(3)
+    base = [rng.random(400) for _ in range(3)]
+    noise = [e - e.mean() for e in (rng.normal(0.0, 0.1, 400) for _ in range(3))]
+    blend = _entrant("blend", base)
+    probe = _entrant("lightgbm", [x + 0.002 + e for x, e in zip(base, noise, strict=True)])
+    allowed = _result([probe, blend]).allowance(probe, blend)
+    # lightgbm worse than blend by a hair more than the allowance: a win that rounds to a tie
+    worse = _entrant("lightgbm", [x + allowed + 0.00001 + e
+                                  for x, e in zip(base, noise, strict=True)])
+    won = _result([worse, blend])
+    won.choice = ModelChoice("blend")
+    sentence = won.sentence()
+    assert "lower than lightgbm" in sentence, sentence
+    gap = float(sentence.split("), ")[1].split(" lower")[0])
+    shown_allowance = float(sentence.split("more than the ")[1].split(" a tie")[0])
+    assert gap > shown_allowance, sentence

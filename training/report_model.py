@@ -1,0 +1,96 @@
+"""The report's sections on the model: conversion at the threshold against the agreed band, by
+source, and the model table (challenger, deployed version, champion, baselines) with the gates.
+
+Every figure is the review's metric on the run (``training.report_figures``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from training import charts
+from training import report_mlflow as data
+from training.report_figures import Figures, words
+from training.report_sales import MIN_SOURCE_LEADS
+
+
+def conversion_section(run: data.CycleRun, band: tuple[float, float],
+                       figs: Figures) -> dict[str, Any]:
+    sources = sorted({k.split(".")[1] for k in run.metrics
+                      if k.startswith("source.") and k.endswith(".conversion_at_threshold")})
+    rows = [{"name": "all sources", "key": "conversion_at_threshold",
+             "conversion": run.metric("conversion_at_threshold")}]
+    for src in sources if len(sources) > 1 else ():  # one source's row repeats the total
+        rows.append({"name": words(src), "key": f"source.{src}.conversion_at_threshold",
+                     "conversion": run.metric(f"source.{src}.conversion_at_threshold"),
+                     "volume_key": f"source.{src}.volume_at_threshold"})
+    for row in rows:
+        row["figure"] = figs.show(row["key"], "pct")
+        volume_key = row.get("volume_key", "volume_at_threshold")
+        row["volume"] = figs.show(volume_key, "count")
+        value, mqls = row["conversion"], run.metric(volume_key)
+        # a source's handful of MQLs says nothing about the band: 0 of 1 is not "below band"
+        # (all sources together are what the band gate judged, whatever their number)
+        row["judged"] = math.isfinite(value) and ("volume_key" not in row or not (
+            math.isfinite(mqls) and mqls < MIN_SOURCE_LEADS))
+        row["status"] = ("n/a" if not math.isfinite(value)
+                         else f"too few MQLs to judge (under {MIN_SOURCE_LEADS})"
+                         if not row["judged"] else "below band" if value < band[0]
+                         else "above band" if value > band[1] else "in band")
+    frame = pd.DataFrame(rows)
+    figs.add("report.band_min", band[0])
+    figs.add("report.band_max", band[1])
+    return {
+        "rows": rows, "band_min": figs.show("report.band_min", "pct"),
+        "band_max": figs.show("report.band_max", "pct"),
+        "chart": charts.conversion_band_chart(frame, band),
+    }
+
+
+def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
+    names = (("roc_auc", "ROC-AUC", "ratio"), ("pr_auc", "PR-AUC", "ratio"),
+             ("brier", "Brier score", "ratio"), ("ece", "Calibration error", "ratio"),
+             ("lift_top_decile", "Lift in the top 10%", "times"),
+             ("conversion_at_threshold", "Conversion at the threshold", "pct"))
+    columns = [("challenger (this cycle)", "")]
+    weeks = run.metrics.get("champion.compared_weeks")
+    before = run.param("champion_version_before")
+    champion = f"champion v{before}" if before and before.isdigit() else "champion"
+    if weeks is not None:  # it learned from the cohort's older weeks
+        champion += f" (only the {weeks:.0f} week{'s' if weeks != 1 else ''} it never learned from)"
+    # the version registered and served, when it is not the challenger the gates judged: the
+    # calibration gate reads its column, so the table must show it
+    refit = str(run.param("deployed.refit")).lower() == "true"
+    deployed = "deployed (refit)" if refit else "deployed"
+    for prefix, title in (("deployed.", deployed), ("champion.", champion),
+                          ("baseline.logistic.", "logistic baseline"),
+                          ("baseline.points.", "points baseline")):
+        # a column of n/a says nothing (a champion that learned from every week of the cohort
+        # is not measured on it): left out, the gate's sentence says why
+        if any(math.isfinite(figs.value(prefix + key)) for key, _, _ in names):
+            columns.append((title, prefix))
+    rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
+            for key, label, fmt in names]
+    table = data.calibration(run)
+    note = None
+    if any(prefix == "deployed." for _, prefix in columns):
+        method = run.param("deployed.calibration_method") or "platt"
+        note = ("The deployed column is the version this cycle registered, the one that serves "
+                "once it is champion" + (
+            f": refit on every matured week with the same settings, {method}-calibrated on the "
+            "newest cohort, its figures from cross-fitted scores of that cohort" if refit else "")
+            + ". The gates judged the challenger, except the calibration gate, which judges the "
+            "deployed version's calibration error.")
+    return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
+            "deployed_note": note,
+            "refit": refit and note is not None,
+            "calibration_chart": charts.calibration_chart(table) if table is not None else None}
+
+
+def weekly_format(run: data.CycleRun) -> str:
+    """MQLs a week as a whole number, or with a decimal below 10 (0.4 a week is not "0")."""
+    value = run.metric("mqls_per_week")
+    return "num1" if math.isfinite(value) and abs(value) < 10 else "count"

@@ -1,0 +1,174 @@
+"""The report's sections on what sales did: dispositions by source, campaign and reason code,
+and speed to lead (from ``training.report_duckdb``'s frames, every figure tagged and logged).
+
+A breakdown that compares nothing (one source, no campaign) is left out with one line saying why;
+the chart of sources draws those with enough leads, the table lists every one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from training import charts
+from training import report_duckdb as store
+from training.evaluate import metric_key
+from training.report_figures import Figures, either, words
+
+DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
+TOP_CAMPAIGNS = 15
+MIN_SOURCE_LEADS = 20
+"""Leads (or MQLs) a source or campaign needs before a chart draws it or the band judges it."""
+_BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
+
+
+def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
+                  high_intent: str = "a demo request or a pricing view") -> dict[str, Any]:
+    if frame.empty:
+        return {"available": False,
+                "why": "no lead in this cycle's data window has a disposition yet"}
+    figs.add("report.dispositioned", len(frame))
+    by_source = store.acceptance_by(frame, "source")
+    by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
+    reasons = store.reasons_by_source(frame)
+    totals = store.reason_totals(frame)
+    for table, name in ((by_source, "source"), (by_campaign, "campaign")):
+        rows = []
+        for _, r in table.iterrows():
+            key = f"report.{name}.{metric_key(r[name])}"
+            rows.append({
+                "name": words(r[name]) if name == "source" else r[name],
+                "leads": figs.put(key + ".dispositioned", r["leads"], "count"),
+                "acceptance": figs.put(key + ".acceptance_rate", r["acceptance_rate"], "pct"),
+                "rejected_fit": figs.put(key + ".rejected_fit", r["rejected_fit"], "pct"),
+                "rejected_intent": figs.put(key + ".rejected_intent", r["rejected_intent"], "pct"),
+                # the rest (excluded by the policy, or no family), so that each row adds up
+                "rest": figs.put(key + ".excluded_or_other",
+                                 max(0.0, 1.0 - r["acceptance_rate"] - r["rejected_fit"]
+                                     - r["rejected_intent"]), "pct"),
+                "engaged_out_of_icp": figs.put(key + ".engaged_out_of_icp",
+                                               r["engaged_out_of_icp"], "pct"),
+            })
+        table.attrs["rows"] = rows
+    reason_rows = []
+    for _, r in totals.iterrows():
+        key = f"report.reason.{metric_key(r['reason_code'])}"
+        verdict = charts.VERDICT_NAMES[r["verdict"]].format(positive=positive)
+        reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
+                            "count": figs.put(key + ".count", r["count"], "count"),
+                            "share": figs.put(key + ".share", r["share"], "pct")})
+    flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
+    flagged = flagged.sort_values("ratio", ascending=False).head(8)
+    flag_rows = []
+    for _, r in flagged.iterrows():
+        key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"
+        flag_rows.append({"source": words(r["source"]), "code": words(r["reason_code"]),
+                          "family": r["family"],
+                          "share": figs.put(key + ".share", r["share"], "pct"),
+                          "overall": figs.show(f"report.reason.{metric_key(r['reason_code'])}"
+                                               ".share", "pct"),
+                          "ratio": figs.put(key + ".ratio", r["ratio"], "times")})
+    engaged = by_campaign[(by_campaign["leads"] >= MIN_SOURCE_LEADS)
+                          & (by_campaign["campaign"] != "(none)")]
+    overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
+    figs.add("report.engaged_out_of_icp", overall_eoi)
+    worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
+    eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
+    return {
+        "available": True,
+        "eoi_why": eoi_why,
+        # a breakdown of one value compares nothing: left out with one line saying why
+        "source_why": _one_source(by_source),
+        "campaign_why": _one_campaign(by_campaign),
+        "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
+        "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
+        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
+        "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
+        "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
+        <= 1.5 * overall_eoi else worst.iloc[0],
+        # a source of one lead draws a full-width bar as loud as one of thousands: the chart
+        # shows the sources with enough leads, the table every source
+        "source_chart": charts.verdict_chart(by_source[by_source["leads"] >= MIN_SOURCE_LEADS],
+                                             "source", store.VERDICTS, positive)
+        if (by_source["leads"] >= MIN_SOURCE_LEADS).any() else None,
+        "source_chart_note": f"The chart shows the sources with at least {MIN_SOURCE_LEADS} "
+                             "dispositioned leads; the table lists every source."
+        if (by_source["leads"] < MIN_SOURCE_LEADS).any() else None,
+        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
+        if len(by_campaign) > 1 else None,
+    }
+
+
+def _one_source(by_source: pd.DataFrame) -> str | None:
+    """Why the source breakdown compares nothing (None: it compares two or more)."""
+    if len(by_source) > 1:
+        return None
+    only = by_source.iloc[0]["source"]
+    if only == "unknown":  # what the store reads a missing source as
+        return "no dispositioned lead carries a source"
+    return f"every dispositioned lead came from one source ({words(only)})"
+
+
+def _one_campaign(by_campaign: pd.DataFrame) -> str | None:
+    """Why the campaign breakdown compares nothing (None: it compares two or more)."""
+    named = by_campaign[by_campaign["campaign"] != "(none)"]
+    if named.empty:
+        return "no dispositioned lead carries a campaign"
+    if len(by_campaign) == 1:
+        return f"every dispositioned lead came from one campaign ({named.iloc[0]['campaign']})"
+    return None
+
+
+def _engaged_out_of_icp_missing(frame: pd.DataFrame, high_intent: str) -> str | None:
+    """Why the "engaged but out of ICP" share says nothing on this data (None: it does).
+
+    It counts engaged leads rejected for fit; an export without activity, or without fit
+    rejections, would show 0% everywhere: a true figure that reads as a finding.
+    """
+    if not frame["engaged"].any():
+        return (f"no dispositioned lead shows engagement ({high_intent}, or three activities) in "
+                "this data")
+    if not (frame["verdict"] == "rejected_fit").any():
+        return "no dispositioned lead was rejected for fit in this data"
+    return None
+
+
+def high_intent_words(config: dict[str, Any]) -> str:
+    """The configured high-intent activities in words ("a demo request or a pricing view")."""
+    return either(list((config.get("features") or {}).get("high_intent_activities") or []))
+
+
+def speed_section(frame: pd.DataFrame, labels: pd.DataFrame, config,
+                  figs: Figures) -> dict[str, Any]:
+    sla = {**DEFAULT_SLA, **(config.get("sla") or {})}
+    result = store.first_touch(frame, labels, sla)
+    if not result["touched"]:
+        return {"available": False,
+                "why": "no disposition in this cycle's data window records a first touch"}
+    out = {"available": True, "sla_high": sla["high_intent_hours"], "sla_other": sla["other_hours"],
+           "touched": figs.put("report.first_touch.touched", result["touched"], "count"),
+           "sla_high_fig": figs.put("report.first_touch.sla_high_intent_hours",
+                                    sla["high_intent_hours"], "num"),
+           "sla_other_fig": figs.put("report.first_touch.sla_other_hours", sla["other_hours"],
+                                     "num"),
+           "high_intent": high_intent_words(config)}
+    for name, fmt in (("within_1h", "pct"), ("within_24h", "pct"), ("median_hours", "num1"),
+                      ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
+                      ("other_within_sla", "pct")):
+        out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
+    out["raw"] = result
+    # a share of no leads is no figure: the sentence names only the groups that had leads
+    out["has_high"] = bool(result["high_intent_leads"])
+    out["has_other"] = result["high_intent_leads"] < result["touched"]
+    rows = []
+    for key, (_, r) in zip(_BUCKET_KEYS, result["buckets"].iterrows(), strict=True):
+        prefix = f"report.first_touch.bucket.{key}"
+        rows.append({"bucket": r["bucket"],
+                     "leads": figs.put(prefix + ".leads", r["leads"], "count"),
+                     "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
+                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
+                     "raw_rate": r["sql_rate"], "raw_labelled": int(r["labelled"])})
+    out["buckets"] = rows
+    out["chart"] = charts.bucket_chart(result["buckets"])
+    return out

@@ -122,7 +122,11 @@ OUTCOME_STAGES = ("sql", "opportunity", "closed_won", "closed_lost")
 # "Contact Phone"): such a column holding text is personal data (inspect proposes ignore; ingest
 # refuses to store it), a yes/no flag such as "Do Not Email" is not.
 PERSONAL_TOKENS = frozenset({"name", "email", "mail", "phone", "mobile", "agent", "manager",
-                             "owner", "rep", "contact", "person", "user", "address"})
+                             "owner", "rep", "contact", "person", "user", "address",
+                             # who did something to the record: Salesforce's "Created By",
+                             # "Last Modified By", "Assigned To", a deal's "Account Executive"
+                             "by", "assigned", "assignee", "executive", "sdr", "bdr",
+                             "salesperson", "representative", "creator", "author"})
 FLAG_VALUES = ("yes", "no", "true", "false", "y", "n", "0", "1")
 
 
@@ -134,7 +138,9 @@ def name_tokens(name: str) -> set[str]:
 ORGANISATION_TOKENS = frozenset({"company", "account", "organisation", "organization", "org",
                                  "business", "employer", "campaign", "product", "course", "brand",
                                  "school", "university", "event", "form", "page", "list",
-                                 "segment", "team", "office", "partner", "vendor", "plan"})
+                                 "segment", "team", "office", "partner", "vendor", "plan",
+                                 "stage", "status", "pipeline", "source", "industry", "category",
+                                 "region", "territory", "country", "city", "step"})
 """Words that make "name" the name of a thing, not of a person ("Company Name", "Campaign Name")."""
 KIND_TOKENS = frozenset({"method", "channel", "type", "preference", "preferred", "source",
                          "status", "stage", "role", "count", "language", "segment", "tier"})

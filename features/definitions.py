@@ -392,6 +392,20 @@ def other_reason(name: str, spec: FeatureSpec | Mapping[str, Any] | None = None)
     if isinstance(spec, Mapping):
         spec = FeatureSpec.from_dict(spec)
     spec = spec or _spec_for(name)
+    return f"{_title(name, spec)}: other"
+
+
+def unseen_reason(name: str, spec: FeatureSpec | Mapping[str, Any] | None = None) -> str:
+    """The reason for a category never seen in training: the feature's title and that it is new.
+
+    >>> unseen_reason("company_size_band")
+    'Company size: not seen in training'
+    """
+    if isinstance(spec, Mapping):
+        spec = FeatureSpec.from_dict(spec)
+    return f"{_title(name, spec or _spec_for(name))}: not seen in training"
+
+
+def _title(name: str, spec: FeatureSpec | None) -> str:
     template = spec.label if spec is not None else ""
-    title = template.split(":", 1)[0] if ":" in template else name.replace("_", " ").capitalize()
-    return f"{title}: other"
+    return template.split(":", 1)[0] if ":" in template else name.replace("_", " ").capitalize()

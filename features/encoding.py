@@ -6,8 +6,23 @@ work) without importing scikit-learn, so the serving path stays light:
 
 * numeric features pass through as float64 (NaN stays NaN);
 * a categorical feature becomes an integer code: the categories seen at least ``min_count`` times
-  in training, in sorted order, get 0..k-1; every other value gets k (``"__other__"``); a missing
+  in training, in sorted order, get 0..k-1; a value seen in training, but fewer times, gets k
+  (``"__other__"``, the rare pool the model learns an effect for); a value never seen in training
+  gets k + 1 (``"__unseen__"``), a code no tree split and no linear level was fitted on; a missing
   value stays NaN. The codes are what LightGBM's ``categorical_feature`` expects.
+
+Why an unseen value has its own code: pooled with the rare values, a lead source that appears
+after training (a new campaign, a new form) would borrow whatever the rare sources taught the
+model. With k + 1, LightGBM sends it where it sends a missing value (right of every categorical
+split, as its ``CategoricalDecision`` does for any code outside a split's set), the linear model
+gives it the column's training mean (no contribution), drift reports it as a bin of its own, and a
+reason says it is new. To tell rare from new, the encoder keeps a short hash of each rare value
+(not the value: rare values are where free text and names hide), up to ``MAX_RARE_KEPT`` per
+feature; a feature with a longer tail keeps pooling unseen values with the rare ones, since there
+a new value is just one more of the long tail.
+
+Bundles saved before this (encoder ``format`` 1) load with the old rule (an unseen value gets k),
+so a registered model keeps scoring exactly as it did until the next review retrains it.
 
 ``transform`` (a frame, for training and batch scoring) and ``transform_columns`` (the columns of
 ``features.online``, for the API; no pandas) give exactly the same numbers. ``to_dict`` /
@@ -16,6 +31,7 @@ work) without importing scikit-learn, so the serving path stays light:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,9 +39,37 @@ from typing import Any
 import numpy as np
 
 OTHER = "__other__"
-"""The category every value not kept in training falls into."""
+"""The category the values seen in training, but too rarely to keep, fall into."""
+UNSEEN = "__unseen__"
+"""The category of a value never seen in training (format 2 encoders)."""
 KEY_COLUMNS = ("lead_id", "as_of")
-_FORMAT = 1
+MAX_RARE_KEPT = 20_000
+"""Rare values remembered per feature (as hashes); past it, unseen values pool with rare ones."""
+_FORMAT = 2
+_FORMATS = (1, 2)
+
+
+def rare_key(value: str) -> str:
+    """The short hash a rare category is remembered by (16 hex digits)."""
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class _Coder:
+    """The code of one categorical value given as text: kept, rare pool, or unseen. A class, not
+    a closure, so that a fitted encoder pickles (worker processes, Spark)."""
+
+    __slots__ = ("index", "other", "rare")
+
+    def __init__(self, index: dict[str, float], rare: frozenset[str] | None) -> None:
+        self.index, self.rare, self.other = index, rare, float(len(index))
+
+    def __call__(self, text: str) -> float:
+        kept = self.index.get(text)
+        if kept is not None:
+            return kept
+        if self.rare is None or rare_key(text) in self.rare:
+            return self.other
+        return self.other + 1.0
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -66,7 +110,8 @@ class FeatureEncoder:
             with ``name`` and ``kind`` (``numeric`` / ``categorical``). None: every column of the
             training frame except ``lead_id`` and ``as_of``, categorical when its dtype is not
             numeric.
-        min_count: a category seen fewer times than this in training becomes ``"__other__"``.
+        min_count: a category seen fewer times than this in training becomes ``"__other__"``;
+            one never seen becomes ``"__unseen__"``.
 
     Example:
         >>> import pandas as pd
@@ -78,6 +123,8 @@ class FeatureEncoder:
         [0.0, 0.0, 1.0, nan]
         >>> enc.transform_columns({"seniority": ["vp"], "n": [5.0]}, 1)[0].tolist()
         [0.0, 5.0]
+        >>> enc.transform_columns({"seniority": ["intern"], "n": [5.0]}, 1)[0].tolist()
+        [2.0, 5.0]
     """
 
     def __init__(self, features: Sequence[Any] | None = None, min_count: int = 10) -> None:
@@ -131,6 +178,7 @@ class FeatureEncoder:
             )
         self._require_columns(frame, [n for n, _ in pairs])
         categories: dict[str, list[str]] = {}
+        rare: dict[str, list[str] | None] = {}
         for name, kind in pairs:
             if kind != "categorical":
                 continue
@@ -141,27 +189,29 @@ class FeatureEncoder:
                 key = str(value)
                 seen[key] = seen.get(key, 0) + int(count)
             categories[name] = sorted(v for v, c in seen.items() if c >= self.min_count)
+            few = [v for v, c in seen.items() if c < self.min_count]
+            rare[name] = sorted(rare_key(v) for v in few) if len(few) <= MAX_RARE_KEPT else None
         self.feature_names_ = [n for n, _ in pairs]
         self.feature_kinds_ = [k for _, k in pairs]
         self.categories_ = categories
+        self.rare_ = rare
         self.categorical_indices_ = [i for i, (_, k) in enumerate(pairs) if k == "categorical"]
         self.n_features_in_ = len(pairs)
         self._prepare()
         return self
 
     def _prepare(self) -> None:
-        # per feature: (name, None) for numeric, (name, {category: code}) for categorical
-        self._plan = [
-            (name, {c: i for i, c in enumerate(self.categories_[name])} if kind == "categorical"
-             else None)
-            for name, kind in zip(self.feature_names_, self.feature_kinds_, strict=True)
-        ]
-        # the same with float codes: (name, None, None) or (name, {category: float}, other code)
-        self._fast_plan = [
-            (name, None, None) if index is None
-            else (name, {c: float(i) for c, i in index.items()}, float(len(index)))
-            for name, index in self._plan
-        ]
+        # per feature: (name, None, None) for numeric; for categorical (name, {category: code},
+        # the code of any other value as text)
+        self._plan = []
+        for name, kind in zip(self.feature_names_, self.feature_kinds_, strict=True):
+            if kind != "categorical":
+                self._plan.append((name, None, None))
+                continue
+            index = {c: float(i) for i, c in enumerate(self.categories_[name])}
+            rare = self.rare_.get(name)
+            self._plan.append((name, index, _Coder(
+                index, None if rare is None else frozenset(rare))))
 
     @staticmethod
     def _require_columns(frame: Any, names: Sequence[str]) -> None:
@@ -180,7 +230,7 @@ class FeatureEncoder:
         self._check_fitted()
         self._require_columns(frame, self.feature_names_)
         out = np.empty((len(frame), len(self._plan)), dtype=np.float64)
-        for j, (name, index) in enumerate(self._plan):
+        for j, (name, index, code) in enumerate(self._plan):
             column = frame[name]
             if index is None:
                 if pd.api.types.is_numeric_dtype(column):
@@ -190,11 +240,8 @@ class FeatureEncoder:
                     lookup = np.append([_number(u) for u in uniques], np.nan)
                     out[:, j] = lookup[codes]
             else:
-                other = float(len(index))
                 codes, uniques = pd.factorize(column, use_na_sentinel=True)
-                lookup = np.append(
-                    [float(index.get(str(u), other)) for u in uniques], np.nan
-                )
+                lookup = np.append([code(str(u)) for u in uniques], np.nan)
                 out[:, j] = lookup[codes]
         return out
 
@@ -207,8 +254,8 @@ class FeatureEncoder:
         ``columns`` is missing (NaN).
         """
         self._check_fitted()
-        out = np.empty((size, len(self._fast_plan)), dtype=np.float64)
-        for j, (name, index, other) in enumerate(self._fast_plan):
+        out = np.empty((size, len(self._plan)), dtype=np.float64)
+        for j, (name, index, code) in enumerate(self._plan):
             values = columns.get(name)
             if values is None:
                 out[:, j] = math.nan
@@ -219,8 +266,8 @@ class FeatureEncoder:
                     out[:, j] = [v if type(v) is float else _number(v) for v in values]
             else:
                 out[:, j] = [
-                    index.get(v, other) if type(v) is str
-                    else math.nan if _is_missing(v) else index.get(str(v), other)
+                    index[v] if type(v) is str and v in index
+                    else math.nan if _is_missing(v) else code(str(v))
                     for v in values
                 ]
         return out
@@ -237,16 +284,34 @@ class FeatureEncoder:
         self._check_fitted()
         if _is_missing(value):
             return math.nan
-        kept = self.categories_[name]
-        return float(kept.index(str(value))) if str(value) in kept else float(len(kept))
+        _, _, code = self._plan[self.feature_names_.index(name)]
+        return code(str(value))
 
     def category_of(self, name: str, code: float) -> str | None:
-        """The category a code stands for (``"__other__"`` for the catch-all, None for NaN)."""
+        """The category a code stands for (``"__other__"`` for the rare pool, ``"__unseen__"``
+        for a value never seen in training, None for NaN)."""
         self._check_fitted()
         if _is_missing(code):
             return None
         kept = self.categories_[name]
-        return kept[int(code)] if int(code) < len(kept) else OTHER
+        if int(code) < len(kept):
+            return kept[int(code)]
+        return OTHER if int(code) == len(kept) else UNSEEN
+
+    def is_unseen(self, name: str, value: Any) -> bool:
+        """Whether a categorical ``value`` of feature ``name`` gets the unseen code: never seen in
+        training (and the encoder remembers its rare values). False for missing values and for
+        a feature that is not categorical."""
+        if name not in self.categories_:
+            return False
+        return self.category_of(name, self.category_code(name, value)) == UNSEEN
+
+    def code_count(self, name: str) -> int:
+        """How many codes a categorical feature's values can get: the kept categories, the rare
+        pool, and the unseen code where the encoder tells unseen from rare."""
+        self._check_fitted()
+        extra = 1 if self.rare_.get(name) is None else 2
+        return len(self.categories_[name]) + extra
 
     # ---- persistence ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -260,6 +325,7 @@ class FeatureEncoder:
                 for n, k in zip(self.feature_names_, self.feature_kinds_, strict=True)
             ],
             "categories": {k: list(v) for k, v in self.categories_.items()},
+            "rare": {k: None if v is None else list(v) for k, v in self.rare_.items()},
         }
 
     @classmethod
@@ -269,13 +335,17 @@ class FeatureEncoder:
         Raises:
             ValueError: when ``data`` is not an encoder's state.
         """
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+        if not isinstance(data, Mapping) or data.get("format") not in _FORMATS:
             raise ValueError("Not a FeatureEncoder state (missing or unknown 'format').")
         features = [dict(f) for f in data["features"]]
         encoder = cls(features=features, min_count=int(data["min_count"]))
         encoder.feature_names_ = [f["name"] for f in features]
         encoder.feature_kinds_ = [f["kind"] for f in features]
         encoder.categories_ = {k: list(v) for k, v in data["categories"].items()}
+        # format 1 knew no rare values: every value not kept, unseen ones too, is "__other__"
+        rare = data.get("rare") or {}
+        encoder.rare_ = {k: None if rare.get(k) is None else list(rare[k])
+                         for k in encoder.categories_}
         encoder.categorical_indices_ = [
             i for i, f in enumerate(features) if f["kind"] == "categorical"
         ]

@@ -8,7 +8,6 @@ line and column. Nothing here prints a value from the file: errors name position
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from pathlib import Path
@@ -22,21 +21,44 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from features.contract import LEADS, PERSONAL_COLUMNS, TABLES, Table
+from features.csv_lines import (
+    ROW,
+    _open_text,
+    data_rows,
+    excel_sep,
+    malformed_line,
+    refuse_totals_row,
+    without_repeated_headers,
+)
 from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
+from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
 
 EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
-CSV_SUFFIXES = (".csv", ".csv.gz")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+TAB_SUFFIXES = (".tsv", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-ROW = "__row"
 
 
 def data_suffix(path: Path) -> str | None:
-    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq"), or None."""
+    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ...), or
+    None."""
     name = path.name.lower()
-    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES:
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES:
         if name.endswith(suffix):
             return suffix
+    return None
+
+
+def _other_format(path: Path) -> str | None:
+    """How to turn a spreadsheet or JSON export into a file leadscore reads, or None."""
+    name = path.name.lower()
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        return ("a workbook is not read: save each sheet as CSV UTF-8 (in Excel: File > Save As "
+                "> CSV UTF-8) and re-run with the .csv files.")
+    if name.endswith((".json", ".json.gz")):
+        return ("a JSON document is not read: export the records as JSON Lines (.jsonl, one "
+                "object per line), CSV or Parquet and re-run.")
     return None
 
 
@@ -53,8 +75,8 @@ def discover(paths: list[Path]) -> list[Path]:
     hidden files) are passed over.
 
     Raises:
-        LeadscoreError: for a path that does not exist, a file that is not CSV or Parquet, or when
-            nothing is left to ingest.
+        LeadscoreError: for a path that does not exist, a file that is not CSV, Parquet or JSON
+            Lines, or when nothing is left to ingest.
     """
     files: list[Path] = []
     for path in paths:
@@ -65,16 +87,20 @@ def discover(paths: list[Path]) -> list[Path]:
                 if p.is_file() and not p.name.startswith(".") and data_suffix(p)
             )
             if not found:
+                others = sorted(p.name for p in path.iterdir()
+                                if p.is_file() and _other_format(p) is not None)
+                held = f" (it holds {', '.join(others[:5])})" if others else ""
                 raise LeadscoreError(
-                    f"Folder {path} holds no CSV or Parquet files: point at the export's folder "
-                    "or its files."
+                    f"Folder {path} holds no CSV, Parquet or JSON Lines files{held}: point at "
+                    "the export's folder or its files"
+                    + (f"; {_other_format(path / others[0])}" if others else ".")
                 )
             files.extend(found)
         elif path.is_file():
             if data_suffix(path) is None:
                 raise LeadscoreError(
-                    f"{path} is neither CSV nor Parquet: export the table as .csv or .parquet "
-                    "and re-run."
+                    f"{path} is not CSV, Parquet or JSON Lines: "
+                    f"{_other_format(path) or 'export the table as .csv or .parquet and re-run.'}"
                 )
             files.append(path)
         else:
@@ -101,13 +127,19 @@ def read_export(
     suffix = data_suffix(path)
     is_csv = suffix in CSV_SUFFIXES
     note = None
+    # a .tsv file is tab-separated by its name, where a CSV is comma-separated unless a v2
+    # mapping says (or sniffs) otherwise
+    delimiter, encoding, quote = ("\t" if suffix in TAB_SUFFIXES else ","), "utf-8", '"'
     if is_csv and options is not None:
         delimiter = options.delimiter or sniff_delimiter(path, options.encoding)
+        encoding, quote = options.encoding, options.quote
         how = "sniffed" if options.delimiter is None else "as the mapping says"
         note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {options.encoding}")
         table = _read_csv(path, delimiter, options.encoding, options.quote)
+    elif suffix in JSONL_SUFFIXES:
+        table = read_json_lines(path)
     else:
-        table = _read_csv(path) if is_csv else _read_parquet(path)
+        table = _read_csv(path, delimiter) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)
     seen: set[str] = set()
     for header in headers:
@@ -117,10 +149,17 @@ def read_export(
                 f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
             )
         seen.add(key)
-    table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    rows = (data_rows(path, delimiter, encoding, quote, table.num_rows) if is_csv
+            else np.arange(table.num_rows, dtype=np.int64))
+    table = table.append_column(ROW, pa.array(rows))
+    if is_csv:
+        table, repeated = without_repeated_headers(path, table, headers)
+        refuse_totals_row(path, table, headers)
+    else:
+        repeated = None
     con.register(view, table)
     return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
-                      read_note=note)
+                      read_note=note, skip_note=repeated)
 
 
 class CsvOptions(Protocol):
@@ -129,14 +168,12 @@ class CsvOptions(Protocol):
     quote: str
 
 
-def _open_text(path: Path, encoding: str):
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                  newline="")
-
-
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
-    """The delimiter of a CSV file, guessed from its first lines (comma when unsure)."""
+    """The delimiter of a CSV file: the one a ``sep=`` first line names, else guessed from its
+    first lines (comma when unsure)."""
+    named = excel_sep(path, encoding)
+    if named:
+        return named
     try:
         with _open_text(path, encoding) as handle:
             sample = handle.read(65536)
@@ -155,6 +192,8 @@ def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
                 quote: str = '"') -> list[str]:
     try:
         with _open_text(path, encoding) as handle:
+            if excel_sep(path, encoding):
+                handle.readline()  # the sep= line above the header
             header = next(csv.reader(io.StringIO(handle.readline()), delimiter=delimiter,
                                      quotechar=quote), None)
     except UnicodeDecodeError:
@@ -169,6 +208,13 @@ def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
 
 def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
               quote: str = '"') -> pa.Table:
+    named = excel_sep(path, encoding)
+    if named is not None and named != delimiter:
+        raise LeadscoreError(
+            f"{path.name} starts with sep={named} (a line for Excel): it is {named!r}-delimited, "
+            f"not {delimiter!r}; use a v2 mapping (leadscore_mapping: 2), whose delimiter is "
+            "sniffed or set with delimiter:, and re-run."
+        )
     header = _csv_header(path, delimiter, encoding, quote)
     if len(header) == 1 and delimiter == ",":
         others = [d for d in ";\t|" if d in header[0]]
@@ -196,7 +242,8 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             table = pa_csv.read_csv(
                 path,
                 read_options=pa_csv.ReadOptions(
-                    use_threads=threads, encoding="utf8" if encoding == "utf-8" else encoding
+                    use_threads=threads, encoding="utf8" if encoding == "utf-8" else encoding,
+                    skip_rows=1 if named else 0,
                 ),
                 parse_options=pa_csv.ParseOptions(
                     delimiter=delimiter, quote_char=quote, newlines_in_values=True,
@@ -218,9 +265,20 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
         if not invalid or invalid[0][0] is not None:
             break
     if invalid:
-        number, expected, actual = invalid[0]
+        _, expected, actual = invalid[0]
+        line, last = malformed_line(path, delimiter, encoding, quote, expected)
+        if last is not None and actual < expected:
+            where = (f"line {line}, the last line, has {actual} value(s)" if last == line else
+                     f"lines {line}-{last}, the last lines, have fewer values")
+            raise LeadscoreError(
+                f"{path.name} {where} where the header has {expected} columns: if they are "
+                "notes or totals the CRM wrote below the rows, delete them and re-run."
+                if last != line else
+                f"{path.name} {where} where the header has {expected} columns: if it is a note "
+                "or total the CRM wrote below the rows, delete it and re-run."
+            )
         raise LeadscoreError(
-            f"{path.name} line {number}: {actual} values where the header has {expected} "
+            f"{path.name} line {line}: {actual} values where the header has {expected} "
             f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
         )
     return _drop_unnamed(path, table)

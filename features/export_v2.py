@@ -80,8 +80,7 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
         export = read_export(con, path, f"__v2raw_{i}", spec.options)
-        if export.read_note:
-            notes.append(export.read_note)
+        notes.extend(n for n in (export.read_note, export.skip_note) if n)
         _check_headers(export, spec, mapping)
         view = f"__v2_{i}"
         notes.extend(_normalise(con, export, spec, view))
@@ -303,6 +302,18 @@ def _check_lookup(con, export: ExportFile, view: str, spec: FileSpec, main_view:
     ).fetchall()
     if unmatched:
         total = sum(n for _, n in unmatched)
+        joined = con.execute(f"SELECT count(*) FROM {main_view} "
+                             f"WHERE {ident(spec.joins)} IS NOT NULL").fetchone()[0]
+        if total == joined:
+            # not one match: the two columns hold different ids (a Salesforce Lead.Id against
+            # Opportunity.Id), so every joined attribute would be silently missing
+            raise LeadscoreError(
+                f"{export.path.name} joins the main file on {spec.joins} = {spec.key}, but not one "
+                f"of the main file's {joined:,} {spec.joins} values is found in column "
+                f"{spec.key} of {export.path.name}: the two hold different ids. Point joins: at "
+                f"the main-file column that holds {export.path.name}'s {spec.key} values (or key: "
+                "at the lookup column that holds the main file's) and re-run."
+            )
         notes.append(f"{plural(total, 'row')} of the main file match no row of "
                      f"{export.path.name} on {spec.joins}: "
                      f"{counted([(printable(v), n) for v, n in unmatched])}; their "

@@ -54,7 +54,7 @@ from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2, load_any
 from features.messages import counted
 from features.outcome_lag import store_lag
-from features.store import connect, publish_lookup
+from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
 from leadscore.errors import LeadscoreError
 
 __all__ = ["IngestReport", "TableCounts", "ingest_paths"]
@@ -96,6 +96,9 @@ def ingest_paths(
             table_of(path)
     store = Path(store)
     existed = store.exists()
+    # the folders connect() is about to create, deepest first: a failed first batch removes them
+    created = [p for p in (store.parent, *store.parent.parents) if not p.exists()]
+    temp_existed = duckdb_temp(store).exists()
     done = False
     try:
         with connect(store) as con:
@@ -119,9 +122,8 @@ def ingest_paths(
         return report
     finally:
         if not done and not existed:
-            # A failed first batch leaves no store behind, not even an empty one.
-            for leftover in (store, store.with_name(store.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            remove_new_store(store, created, temp_existed)
+
 
 
 def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
@@ -133,6 +135,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     else:
         for i, path in enumerate(files):
             export = read_export(con, path, f"__export_{i}")
+            if export.skip_note:
+                read_notes.append(export.skip_note)
             parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
     parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
     staged = [_stage(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]

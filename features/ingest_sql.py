@@ -195,6 +195,7 @@ class ExportFile:
     rows: int
     is_csv: bool
     read_note: str | None = None  # how a v2 mapping read it (delimiter, encoding), for the report
+    skip_note: str | None = None  # lines passed over (a repeated header row), for the report
 
     def where(self, row: int) -> str:
         """Where data row ``row`` (0-based) sits in the file, for an error message."""

@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from features.contract import name_tokens, named_like_personal
-from features.export_files import _read_csv, _read_parquet, data_suffix, sniff_delimiter
+from features.export_files import (
+    _read_csv,
+    _read_parquet,
+    data_suffix,
+    sniff_delimiter,
+    without_repeated_headers,
+)
+from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from leadscore.errors import LeadscoreError
 
 AUC_LEAK = 0.95
@@ -40,6 +47,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+ID_REPEATS = 0.05
+"""An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
@@ -74,15 +83,19 @@ def read_file(path: Path) -> FileProfile:
     """Read a CSV (delimiter sniffed; UTF-8, else cp1252) or Parquet file as text."""
     path = Path(path)
     if not path.is_file() or data_suffix(path) is None:
-        raise LeadscoreError(f"{path} is not a CSV or Parquet file: name the export's files.")
+        raise LeadscoreError(f"{path} is not a CSV, Parquet or JSON Lines file: name the "
+                             "export's files.")
     options: dict = {}
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
+    elif data_suffix(path) in JSONL_SUFFIXES:
+        table, read = read_json_lines(path), "JSON Lines"
     else:
         for encoding in ("utf-8", "cp1252"):
             try:
                 delimiter = sniff_delimiter(path, encoding)
                 table = _read_csv(path, delimiter, encoding)
+                table = without_repeated_headers(path, table, tuple(table.column_names))[0]
                 break
             except LeadscoreError:
                 if encoding == "cp1252":
@@ -152,12 +165,22 @@ def profile(file: FileProfile) -> None:
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
+        note = ""
+        repeats = len(filled) - int(filled.nunique())
+        if kind != "id" and name_tokens(name) & ID_TOKENS and len(filled) == file.rows > 50 \
+                and 0 < repeats <= ID_REPEATS * file.rows:
+            # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
+            # row number in its place would make two leads of one and lose the CRM's id
+            kind = "id"
+            note = (f"{repeats:,} of its values repeat: ingest takes identical rows once and "
+                    "stops on differing ones, naming their lines")
         # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
         personal = named_like_personal(name) and kind not in ("boolean", "numeric")
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
             distinct=int(filled.nunique()), personal=personal,
             top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
+            note=note,
         ))
 
 
@@ -202,7 +225,8 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
     for column in file.columns:
         if column.name == outcome:
             continue
-        if name_tokens(column.name) & POST_CONTACT_TOKENS:
+        # "Last Name" is a person, never a post-contact field: it is ignored anyway
+        if name_tokens(column.name) & POST_CONTACT_TOKENS and not column.personal:
             column.leaks.append("named like a post-contact field: check when it is filled")
         if outcome is None or column.kind == "empty":
             continue
@@ -233,11 +257,17 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
         if outcome_date and column.kind == "date" and column.name != outcome_date:
-            when = pd.to_datetime(values, errors="coerce")
-            done = pd.to_datetime(frame[outcome_date], errors="coerce")
+            when, done = _instants(values), _instants(frame[outcome_date])
             both = when.notna() & done.notna()
             if both.any() and (when[both] > done[both]).mean() > 0.5:
                 column.leaks.append(f"dated after {outcome_date} in most rows")
+
+
+def _instants(values: pd.Series) -> pd.Series:
+    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
+    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
+    parsed on its own, since one column may mix a date with a date and time."""
+    return pd.to_datetime(values.where(values != ""), errors="coerce", utc=True, format="mixed")
 
 
 @dataclass
@@ -302,7 +332,7 @@ def _top(column: Column) -> str:
     if column.personal:
         return "(not shown: may be personal data)"
     if column.kind == "id":
-        return "(unique)"
+        return "(not unique: see below)" if column.note else "(unique)"
     text = ", ".join(f"{v[:18]!s} ({n:,})" for v, n in column.top)
     return text[:48]
 
@@ -321,17 +351,21 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
             lines.append(f"  {c.name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
                          f"{c.distinct:8,d}  {_top(c).ljust(48)}  {c.role}")
         lines.append("")
-    suspects = [c for c in main.columns if c.leaks]
     if outcome is not None:
         against = f"{outcome}: positive {', '.join(positive)}"
         against += f", negative {', '.join(negative)}" if negative else ", negative the rest"
     else:
         against = "no --outcome named: only names are checked"
+    lines += [f"{c.name} in {main.path.name}: {c.note}" for c in main.columns if c.note]
     lines.append(f"leak suspects in {main.path.name} ({against}):")
-    for c in suspects:
-        lines.append(f"  {c.name}: {'; '.join(c.leaks)}")
-    if not suspects:
-        lines.append("  none found")
+    suspects = [c for c in main.columns if c.leaks]
+    lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in suspects] or ["  none found"]
+    for file in files:  # a lookup's columns, checked as the main rows they join see them
+        if file is not main and file.options.get("kind") == "lookup":
+            found = [c for c in file.columns if c.leaks]
+            lines += [f"leak suspects in {file.path.name}, joined on "
+                      f"{file.options['joins']} ({against}):"]
+            lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in found] or ["  none found"]
     return "\n".join(lines)
 
 

@@ -7,23 +7,36 @@ comment, and what cannot be guessed (the export's period without dates) is left 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from features.contract import name_tokens
+from features.export_files import EMAIL_HEADERS, _slug
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
     Column,
     FileProfile,
     Inspection,
+    leak_suspects,
     quote,
 )
 
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
     """(proposed role as printed, its mapping spec) for one main-file column."""
+    if column.personal and _slug(column.name) in EMAIL_HEADERS and not state.get("email"):
+        # the address is never stored, its domain is a fit signal (free mail, company domain)
+        state["email"] = column.name
+        return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
     if column.personal:
         return "ignore (personal?)", "ignore"
+    tokens = name_tokens(column.name)
+    if column.kind == "date" and not state.get("mql") and (
+            "mql" in tokens or {"marketing", "qualified"} <= tokens):
+        # when the lead became an MQL: the moment it is scored, blank until then by nature
+        state["mql"] = column.name
+        return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
     named_late = any(leak.startswith("named like") for leak in column.leaks)
     if column.kind == "date" and not state.get("created") and not named_late:
         # a creation date is never a feature, so a leak suspect can still date the lead
@@ -50,31 +63,132 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
     return "ignore", "ignore"
 
 
+_DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
+"""A date in an export's file name (contacts-2024-06-30.csv): the next export has another one."""
+def _undated(stem: str) -> str:
+    """A file's stem without its date, lower-cased: the name of every month's export."""
+    return _DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
+
+
+MATCH_SHARE = 0.5
+"""A column joins another when at least this share of its distinct values are found there."""
+TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
+"""Words naming an activity file's type column, the likeliest first."""
+
+
+def _values(file: FileProfile, name: str) -> set[str]:
+    return set(file.frame[name].unique()) - {""}
+
+
+def _share(values: set[str], among: set[str]) -> float:
+    return len(values & among) / len(values) if values else 0.0
+
+
+def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | None:
+    """The lookup key of ``file`` (one row per non-blank value) and the main-file column that
+    joins it, chosen by values, not names: most of the main column's values must be keys
+    (a Salesforce Lead.Id and Opportunity.Id share a name, never a value)."""
+    best: tuple[float, bool, Column, str] | None = None
+    joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
+    main_values: dict[str, set[str]] = {}
+    for column in file.columns:
+        filled = file.frame[column.name]
+        filled = filled[filled != ""]
+        if filled.empty or not filled.is_unique:
+            continue
+        keys = set(filled)
+        for other in joinable:
+            if other.name not in main_values:  # each main column's values read once
+                main_values[other.name] = _values(main, other.name)
+            share = _share(main_values[other.name], keys)
+            candidate = (share, other.name.lower() == column.name.lower(), column, other.name)
+            if share >= MATCH_SHARE and (best is None or candidate[:2] > best[:2]):
+                best = candidate
+    return None if best is None else (best[2], best[3])
+
+
+def _activity_key(file: FileProfile, main_ids: set[str]) -> Column | None:
+    """The column of ``file`` naming main-file rows, several rows per value (Task.WhoId)."""
+    for column in file.columns:
+        values = _values(file, column.name)
+        if main_ids and len(values) < file.rows and _share(values, main_ids) >= MATCH_SHARE:
+            return column
+    return None
+
+
 def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             positive: list[str], negative: list[str]) -> None:
-    """Set every column's proposed role and mapping spec (lookups: key, fit or ignore)."""
+    """Set every column's proposed role and mapping spec (lookups: key, fit or ignore;
+    activity files: key, occurred_at, activity_type or ignore)."""
     state: dict = {}
     for column in main.columns:
         if column.name == outcome:
             column.role, column.spec = "outcome", "outcome"
             continue
         column.role, column.spec = _role(column, state)
-    main_names = {c.name.lower(): c.name for c in main.columns}
+    main_ids = _values(main, state["id"]) if state.get("id") else set()
     for file in files:
         if file is main:
             continue
-        key = next((c for c in file.columns if c.name.lower() in main_names
-                    and c.distinct == file.rows and c.fill == 1.0), None)
+        join = _lookup_join(file, main)
+        file.options["key"] = join[0].name if join else None
+        file.options["joins"] = join[1] if join else None
+        file.options["kind"] = "lookup" if join else None
+        if join is None:
+            events = _activity_key(file, main_ids)
+            if events is not None:
+                file.options.update(key=events.name, kind="activities")
+                _propose_activities(file, events)
+                continue
+        if join is not None:
+            _lookup_leaks(file, main, join, outcome, positive, negative)
         for column in file.columns:
-            if column is key:
+            if join is not None and column is join[0]:
                 column.role = column.spec = "key"
-            elif key is None or column.personal or column.kind in ("id", "text", "empty"):
+            elif join is None or column.personal or column.kind in ("id", "text", "empty", "date"):
                 column.role, column.spec = "ignore", "ignore"
+            elif column.leaks:  # a lookup column is a fit attribute or nothing
+                column.role, column.spec = "ignore (leak suspect)", "ignore"
             else:
                 kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
                 column.role, column.spec = f"fit {kind}", f"{{role: fit, kind: {kind}}}"
-        file.options["key"] = key.name if key else None
-        file.options["joins"] = main_names.get(key.name.lower()) if key else None
+
+
+def _lookup_leaks(file: FileProfile, main: FileProfile, join: tuple[Column, str],
+                  outcome: str | None, positive: list[str], negative: list[str]) -> None:
+    """The leak checks of the main file, on the lookup's columns as each main row sees them
+    (an Opportunity's StageName or Amount, joined to the lead it converted from)."""
+    key, joins = join
+    columns = [c for c in file.columns if c is not key]
+    if outcome is None:
+        leak_suspects(FileProfile(file.path, file.rows, file.read, file.options, columns,
+                                  file.frame), None, [], [], None)
+        return
+    lookup = file.frame.drop_duplicates(key.name).set_index(key.name)[[c.name for c in columns]]
+    joined = lookup.reindex(main.frame[joins].to_numpy()).fillna("").reset_index(drop=True)
+    joined[outcome] = main.frame[outcome].to_numpy()
+    leak_suspects(FileProfile(file.path, main.rows, file.read, file.options, columns, joined),
+                  outcome, positive, negative, None)
+
+
+def _propose_activities(file: FileProfile, key: Column) -> None:
+    """An activity file's roles: its key, the first date as occurred_at, a type-like category
+    (else the first category) as activity_type; every other column is passed over."""
+    dates = [c for c in file.columns if c.kind == "date"]
+    types = [c for c in file.columns if c.kind == "categorical" and not c.personal]
+    # "Type" before "Subject": a subject is typed by people ("Call with ...") where a type is
+    # the CRM's own code
+    typed = next((c for token in TYPE_TOKENS for c in types if token in name_tokens(c.name)),
+                 types[0] if types else None)
+    for column in file.columns:
+        if column is key:
+            column.role = column.spec = "key"
+        elif dates and column is dates[0]:
+            column.role, column.spec = "occurred_at", "{as: occurred_at}"
+        elif column is typed:
+            column.role, column.spec = "activity_type", "{as: activity_type}"
+        else:
+            column.role, column.spec = "ignore", "ignore"
 
 
 def _missing(file: FileProfile) -> list[str]:
@@ -89,7 +203,7 @@ def draft(found: Inspection) -> str:
     names = ", ".join(f.path.name for f in files)
     lines = [f"# Draft mapping written by `leadscore inspect` from {names}.",
              "# Every role is a guess from the data: check each one before you ingest.",
-             "leadscore_mapping: 2", f"name: {quote(main.path.stem.lower())}", "version: 1", ""]
+             "leadscore_mapping: 2", f"name: {quote(_undated(main.path.stem))}", "version: 1", ""]
     id_column = next((c.name for c in main.columns if c.spec == "id"), None)
     created = any("created_at" in c.spec for c in main.columns)
     if not created:
@@ -114,10 +228,14 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                 negative, outcome_date) -> list[str]:
     key = file.options.get("key")
     if not is_main and key is None:
-        return [f"  # {file.path.name}: no column matches a main-file column with one row per "
-                "value; add it by hand if it belongs to the export"]
-    out = [f"  {quote(Path(file.path.name).stem.lower())}:", f"    path: {quote(file.path.name)}",
-           f"    kind: {'main' if is_main else 'lookup'}"]
+        return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
+                "(a lookup) or the main file's ids (activities); add it by hand if it belongs "
+                "to the export"]
+    dated = _DATED.sub("*", file.path.name)
+    path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
+            if dated != file.path.name else f"    path: {quote(file.path.name)}")
+    out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
+           f"    kind: {'main' if is_main else file.options['kind']}"]
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
         out.append(f"    encoding: {file.options['encoding']}")
     if file.options.get("decimal") == ",":
@@ -128,13 +246,17 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
     if is_main and id_column is None:
         out.append("    id: {from_row: true}            # no column has one value per row")
     if not is_main:
-        out += [f"    key: {quote(key)}", f"    joins: {quote(file.options['joins'])}"]
+        out.append(f"    key: {quote(key)}")
+        if file.options["kind"] == "lookup":
+            out.append(f"    joins: {quote(file.options['joins'])}")
     out.append("    columns:")
     for column in file.columns:
         spec = column.spec
-        note = f"  # {'; '.join(column.leaks)}" if column.leaks else ""
+        note = f"  # {'; '.join([*column.leaks, column.note] if column.note else column.leaks)}" \
+            if column.leaks or column.note else ""
         if column.personal:
-            note = "  # named like personal data: never stored"
+            note = ("  # an e-mail address: only its domain is stored" if "as: email" in spec
+                    else "  # named like personal data: never stored")
         if spec == "outcome":
             values = file.frame[column.name].value_counts().index[:30]
             lowered = {p.lower() for p in positive}

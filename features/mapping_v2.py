@@ -9,6 +9,7 @@ A v2 mapping says ``leadscore_mapping: 2`` at the top (files without it are v1, 
     options: {delimiter: ";", encoding: latin-1, decimal: ",", day_first: true}
     files:
       leads:                       # any name; `path` is matched against the ingested files' names
+                                   # (a pattern such as contacts-*.csv matches each month's export)
         path: leads.csv
         kind: main                 # one row per lead or opportunity (exactly one main file)
         id: {from_row: true}       # or a column with role id, or a list of columns (composite)
@@ -30,6 +31,7 @@ row: a row being present is the outcome. See docs/ingestion.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from features.contract import ACTIVITIES, DISPOSITIONS, OUTCOME_STAGES, OUTCOMES, Table
@@ -102,7 +104,9 @@ class FileSpec:
     derived: tuple[Derived, ...] = ()
 
     def matches(self, file: Path) -> bool:
-        return file.name.lower() == Path(self.path).name.lower()
+        """Whether ``file`` is this file of the export: its name, ignoring case, or a pattern
+        (``*``, ``?``) for an export whose name carries its date."""
+        return fnmatchcase(file.name.lower(), Path(self.path).name.lower())
 
 
 @dataclass(frozen=True)

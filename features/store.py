@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,3 +199,24 @@ class LeadLookup:
         finally:
             cursor.close()
         return out
+
+
+def duckdb_temp(store: Path) -> Path:
+    """Where DuckDB spills a large batch (its default temp folder for a store file)."""
+    return store.with_name(store.name + ".tmp")
+
+
+def remove_new_store(store: Path, created: list[Path], temp_existed: bool) -> None:
+    """A failed first batch leaves nothing behind: no store, not even an empty one, and no folder
+    that the batch created (a folder that was there, and anything else in it, stays)."""
+    lookup = lookup_path(store)
+    for leftover in (store, store.with_name(store.name + ".wal"), lookup,
+                     lookup.with_name(f"{lookup.name}.{os.getpid()}.tmp")):
+        leftover.unlink(missing_ok=True)
+    if not temp_existed:
+        shutil.rmtree(duckdb_temp(store), ignore_errors=True)
+    for folder in created:  # deepest first; one that is not empty is someone else's now
+        try:
+            folder.rmdir()
+        except OSError:
+            break

@@ -40,8 +40,10 @@ def training_profile(X: np.ndarray, features: Sequence[Mapping[str, Any]],
     Args:
         X: the encoded training matrix (rows = leads, columns = ``features``).
         features: ``{"name", "kind", ...}`` per column (the manifest's ``features``).
-        categories: the number of learned categories of each categorical feature; the code one
-            past them (a category unseen in training) gets a bin of its own.
+        categories: each categorical feature's highest code (``FeatureEncoder.code_count`` - 1:
+            the rare pool, or the code of a category unseen in training); every code up to it
+            gets a bin of its own, so a new category shows as drift even though no training
+            lead had it.
     """
     categories = categories or {}
     X = np.asarray(X, dtype=np.float64)

@@ -2,10 +2,11 @@
 
 A numeric column is a linear spline: values at knots (training quantiles), linear between them,
 flat beyond the first and last; a categorical column keeps one value per code (the encoder's codes
-``0..k``, ``k`` being ``"__other__"``); a missing value has a value of its own. The margin
-(log-odds) is the intercept plus one value per column, so the exact contribution of a feature is
-its value minus its training mean, and the base value is the intercept plus those means:
-contributions plus base add up to the margin by construction.
+``0..k``, ``k`` being ``"__other__"``); a missing value has a value of its own; a category never
+seen in training (the encoder's code ``k + 1``) has the column's mean, so it contributes nothing.
+The margin (log-odds) is the intercept plus one value per column, so the exact contribution of a
+feature is its value minus its training mean, and the base value is the intercept plus those
+means: contributions plus base add up to the margin by construction.
 
 Fitting (an L2-regularised logistic regression on the spline and level basis, ``design``) happens
 in ``training.logistic``; this module only scores and explains, with numpy alone.
@@ -61,7 +62,8 @@ class LinearTerm:
         else:
             if self.knots is not None:  # one knot: a constant column
                 a = np.zeros(len(column), dtype=np.intp)
-            else:  # a code outside the table (cannot come from the encoder) reads as the last
+            else:  # a code past the table (an unseen category) is placed here; ``value`` reads
+                # it as the mean
                 a = np.clip(np.nan_to_num(column, nan=0.0), 0, self.levels - 1).astype(np.intp)
             b, w = a, np.ones(len(column))
         a = np.where(missing, self.slots, a).astype(np.intp)
@@ -72,7 +74,12 @@ class LinearTerm:
         """The column's log-odds for each value."""
         a, b, w = self.basis(column)
         values = np.asarray(self.values)
-        return w * values[a] + (1.0 - w) * values[b]
+        out = w * values[a] + (1.0 - w) * values[b]
+        if self.knots is None:
+            # a code past the levels is a category never seen in training: no evidence either
+            # way, so the column's training mean (a contribution of zero)
+            out = np.where(np.asarray(column, dtype=np.float64) >= self.levels, self.mean, out)
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"knots": None if self.knots is None else list(self.knots),

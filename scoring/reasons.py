@@ -12,16 +12,17 @@ import serving and the hot path builds plain dataclasses, not validated Pydantic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from features.definitions import FeatureSpec, other_reason, render_reason
+from features.definitions import FeatureSpec, other_reason, render_reason, unseen_reason
 
 OTHER = object()
-"""``shown_value``'s answer for a category the model never learned: the label reads "other"."""
+"""``shown_value``'s answer for a category the model never learned: the label reads "other", or
+"not seen in training" when the encoder never saw it at all."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,20 @@ class _Labels:
     values recur over many leads."""
 
     def __init__(self, features: Sequence[Mapping[str, Any]],
-                 vocabulary: Mapping[str, frozenset[str]] | None = None) -> None:
+                 vocabulary: Mapping[str, frozenset[str]] | None = None,
+                 unseen: Callable[[str, Any], bool] | None = None) -> None:
         # a full spec (with its label template) keeps an attribute's original column name
         self.specs = [FeatureSpec.from_dict(f) if "label" in f else None for f in features]
         self.known = [(vocabulary or {}).get(f["name"]) for f in features]
         self.kinds = [f.get("kind") for f in features]
+        self.unseen = unseen
         self.rendered: dict[tuple, str] = {}
 
-    def __call__(self, i: int, name: str, value: Any) -> str:
-        value = shown_value(value, self.known[i], self.kinds[i])
+    def __call__(self, i: int, name: str, raw_value: Any) -> str:
+        value = shown_value(raw_value, self.known[i], self.kinds[i])
         if value is OTHER:
+            if self.unseen is not None and self.unseen(name, raw_value):
+                return unseen_reason(name, self.specs[i])
             return other_reason(name, self.specs[i])
         key = (i, type(value), value)
         try:
@@ -88,6 +93,7 @@ def reasons_for(
     contrib_row: np.ndarray, raw: Mapping[str, Any], features: Sequence[Mapping[str, Any]],
     top: int, labels: _Labels | None = None,
     vocabulary: Mapping[str, frozenset[str]] | None = None,
+    unseen: Callable[[str, Any], bool] | None = None,
 ) -> list[Reason]:
     """The ``top`` largest contributions of one lead, labelled from its raw feature values.
 
@@ -99,6 +105,8 @@ def reasons_for(
         labels: a batch's label cache (``top_reasons_of`` passes one).
         vocabulary: each categorical feature's learned categories; any other value reads
             "other" (None: every categorical value is shown as sent).
+        unseen: whether a feature's value was never seen in training
+            (``FeatureEncoder.is_unseen``): such a value reads "not seen in training".
     """
     values = contrib_row[:-1]
     order = np.argsort(-np.abs(values), kind="stable")[:top]
@@ -108,7 +116,7 @@ def reasons_for(
             continue
         name = features[i]["name"]
         if labels is None:
-            labels = _Labels(features, vocabulary)
+            labels = _Labels(features, vocabulary, unseen)
         label = labels(i, name, raw.get(name))
         out.append(Reason(name, label, features[i]["group"], float(values[i])))
     return out
@@ -118,8 +126,9 @@ def top_reasons_of(
     contributions: np.ndarray, raws: Sequence[Mapping[str, Any]],
     features: Sequence[Mapping[str, Any]], top: int,
     vocabulary: Mapping[str, frozenset[str]] | None = None,
+    unseen: Callable[[str, Any], bool] | None = None,
 ) -> list[list[Reason]]:
     """``reasons_for`` of every row of a contributions matrix."""
-    labels = _Labels(features, vocabulary)
+    labels = _Labels(features, vocabulary, unseen)
     return [reasons_for(contributions[i], raws[i], features, top, labels)
             for i in range(len(contributions))]

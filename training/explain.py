@@ -101,8 +101,13 @@ def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
     return f"higher {verb} the score"
 
 
-def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray) -> str:
+def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray,
+                           known: frozenset[str] | None = None) -> str:
     frame = pd.DataFrame({"value": values.astype(object).to_numpy(), "shap": shap}).dropna()
+    if known is not None:
+        # only a category the model learned can be named: a rare one (pooled) or one never seen
+        # in training (scored like a missing value) moves the score as its pool, not as itself
+        frame = frame[frame["value"].astype(str).isin(known)]
     means = frame.groupby("value")["shap"].agg(["mean", "size"])
     means = means[means["size"] >= MIN_CATEGORY_LEADS]
     if len(means) < 2:
@@ -139,7 +144,8 @@ def global_importance(
         if spec["kind"] == "numeric":
             direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
         elif raw_frame is not None and name in raw_frame.columns:
-            direction = _categorical_direction(name, raw_frame[name], contrib[:, j])
+            direction = _categorical_direction(name, raw_frame[name], contrib[:, j],
+                                               bundle.vocabulary().get(name))
         else:
             direction = "mixed"
         rows.append({

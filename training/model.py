@@ -236,7 +236,7 @@ def train_bundle(
     # the training cohort's shares per feature bin: what the monitor measures drift against
     manifest["training_profile"] = training_profile(
         X_train, manifest["features"],
-        {name: len(values) for name, values in encoder.categories_.items()})
+        {name: encoder.code_count(name) - 1 for name in encoder.categories_})
     bundle = ScoringBundle(manifest=manifest, encoder=encoder, boosters=boosters, linear=linear)
     if calibration is None:
         calib_margins = bundle.margins(encoder.transform(calib))

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.encoding import OTHER, FeatureEncoder, NotFittedError
+from features import encoding
+from features.encoding import OTHER, UNSEEN, FeatureEncoder, NotFittedError
 
 SPECS = [
     {"name": "seniority", "kind": "categorical"},
@@ -48,7 +49,7 @@ def test_categories_are_frequent_values_in_sorted_order():
     assert enc.categorical_indices_ == [0, 2]
 
 
-def test_rare_and_unseen_values_share_the_other_code_and_missing_stays_nan():
+def test_rare_values_share_the_other_code_unseen_ones_get_their_own_and_missing_stays_nan():
     enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
     x = enc.transform(_frame())
     assert x.dtype == np.float64 and x.shape == (6, 4)
@@ -56,9 +57,83 @@ def test_rare_and_unseen_values_share_the_other_code_and_missing_stays_nan():
     assert math.isnan(x[5, 0])
     assert math.isnan(x[3, 2]) and math.isnan(x[2, 3])
     unseen = transform_record(enc, {"seniority": "student", "industry": "mining"})
-    assert unseen[0] == 2.0 and unseen[2] == 2.0
+    assert unseen[0] == 3.0 and unseen[2] == 3.0  # never seen: one past the rare pool
+    assert transform_record(enc, {"seniority": "cto"})[0] == 2.0
     assert enc.category_of("seniority", 2.0) == OTHER
+    assert enc.category_of("seniority", 3.0) == UNSEEN
     assert enc.category_code("seniority", "vp") == 1.0
+    assert enc.category_code("seniority", "student") == 3.0
+    assert enc.is_unseen("seniority", "student") and not enc.is_unseen("seniority", "cto")
+    assert not enc.is_unseen("seniority", None) and not enc.is_unseen("seniority", "vp")
+    assert not enc.is_unseen("n_pricing_view_7d", "many")
+    assert enc.code_count("seniority") == 4
+
+
+def test_frame_and_records_give_an_unseen_value_the_same_code():
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    frame = pd.DataFrame({"seniority": ["student", "cto", 7], "n_pricing_view_7d": [1.0] * 3,
+                          "industry": ["mining", "retail", None], "free_email": [0.0] * 3})
+    records = frame.to_dict("records")
+    np.testing.assert_array_equal(enc.transform(frame), transform_records(enc, records))
+
+
+def test_rare_values_are_remembered_as_hashes_not_as_text():
+    frame = _frame().assign(seniority=["vp", "vp", "jane.doe@example.com", "vp", "cto", None])
+    state = json.dumps(FeatureEncoder(SPECS, min_count=2).fit(frame).to_dict())
+    assert "jane.doe" not in state and "cto" not in state
+
+
+def test_a_fitted_encoder_pickles_and_codes_the_same():
+    import pickle
+
+    enc = FeatureEncoder(SPECS, min_count=2).fit(_frame())
+    again = pickle.loads(pickle.dumps(enc))
+    record = {"seniority": "student", "industry": "retail", "n_pricing_view_7d": 1.0}
+    np.testing.assert_array_equal(transform_record(again, record), transform_record(enc, record))
+
+
+def test_a_long_tail_keeps_pooling_unseen_values_with_the_rare_ones(monkeypatch):
+    monkeypatch.setattr(encoding, "MAX_RARE_KEPT", 2)
+    frame = _frame().assign(seniority=["vp", "vp", "a", "b", "c", None])
+    enc = FeatureEncoder(SPECS, min_count=2).fit(frame)
+    assert transform_record(enc, {"seniority": "new"})[0] == 1.0 == transform_record(
+        enc, {"seniority": "a"})[0]
+    assert enc.code_count("seniority") == 2
+    again = FeatureEncoder.from_dict(json.loads(json.dumps(enc.to_dict())))
+    assert transform_record(again, {"seniority": "new"})[0] == 1.0
+
+
+def test_an_encoder_saved_before_unseen_codes_keeps_pooling_them():
+    # the state a format-1 encoder (leadscore before unseen codes) wrote into its bundle
+    old = {"format": 1, "min_count": 2,
+           "features": [{"name": "seniority", "kind": "categorical"},
+                        {"name": "n_pricing_view_7d", "kind": "numeric"}],
+           "categories": {"seniority": ["manager", "vp"]}}
+    enc = FeatureEncoder.from_dict(old)
+    codes = enc.transform_columns({"seniority": ["vp", "cto", "student", None]}, 4)[:, 0]
+    assert codes[:3].tolist() == [1.0, 2.0, 2.0] and math.isnan(codes[3])
+    assert not enc.is_unseen("seniority", "student")
+    resaved = FeatureEncoder.from_dict(json.loads(json.dumps(enc.to_dict())))
+    assert resaved.category_code("seniority", "student") == 2.0
+
+
+def test_lightgbm_scores_an_unseen_category_like_a_missing_one_not_like_the_rare_pool():
+    # rare sources (each under min_count) all converted; the frequent ones rarely did
+    rng = np.random.default_rng(0)
+    rare = [f"r{i}" for i in range(40)] * 3
+    source = np.array(["ads"] * 200 + ["seo"] * 200 + rare + [None] * 60, dtype=object)
+    label = np.r_[rng.random(400) < 0.1, np.ones(120, bool), rng.random(60) < 0.5].astype(int)
+    frame = pd.DataFrame({"source": source})
+    enc = FeatureEncoder([{"name": "source", "kind": "categorical"}], min_count=10).fit(frame)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 5,
+                         "min_data_per_group": 5, "cat_smooth": 1, "seed": 0},
+                        lgb.Dataset(enc.transform(frame), label, categorical_feature=[0]),
+                        num_boost_round=20)
+    score = {v: booster.predict(enc.transform(pd.DataFrame({"source": [v]})))[0]
+             for v in ("r3", "brand_new_source", None)}
+    assert score["r3"] > 0.8
+    assert score["brand_new_source"] == score[None]
+    assert score["brand_new_source"] < score["r3"] - 0.3
 
 
 def test_missing_key_in_a_record_is_nan():

@@ -279,10 +279,23 @@ def test_the_command_line_reports_a_bad_batch_in_one_line(case, export, tmp_path
 
 def test_a_failed_first_batch_leaves_no_store(tmp_path):
     files, _ = BAD_BATCHES["activity for an unknown lead"]
-    store = tmp_path / "new" / "store.duckdb"
-    result = run_cli(str(write(tmp_path / "bad", files)), "--store", str(store))
+    bad = write(tmp_path / "bad", files)
+    before = sorted(tmp_path.rglob("*"))
+    store = tmp_path / "new" / "sub" / "store.duckdb"
+    result = run_cli(str(bad), "--store", str(store))
     assert result.exit_code == 1
     assert not store.exists()
+    assert sorted(tmp_path.rglob("*")) == before  # no folder, WAL, temp or lookup file either
+
+
+def test_a_failed_first_batch_keeps_a_folder_that_was_there(tmp_path):
+    files, _ = BAD_BATCHES["activity for an unknown lead"]
+    bad = write(tmp_path / "bad", files)
+    (tmp_path / "stores").mkdir()
+    (tmp_path / "stores" / "notes.txt").write_text("mine")
+    result = run_cli(str(bad), "--store", str(tmp_path / "stores" / "store.duckdb"))
+    assert result.exit_code == 1
+    assert [p.name for p in (tmp_path / "stores").iterdir()] == ["notes.txt"]
 
 
 def test_the_command_line_ingests_twice_without_change(export, tmp_path):

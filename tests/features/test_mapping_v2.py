@@ -546,6 +546,10 @@ def test_a_column_named_like_a_person_is_never_stored_as_a_feature(tmp_path):
     ("Account Owner", True), ("Mobile", True), ("ContactEmail", True), ("Manager", True),
     ("Company Name", False), ("Campaign Name", False), ("Account Name", False),
     ("Contact Method", False), ("User Type", False), ("Channel", False), ("Industry", False),
+    ("StageName", False), ("Stage Name", False), ("Pipeline Name", False),
+    ("Lead Source Name", False), ("Owner Name", True), ("Deal - Owner", True),
+    ("Created By", True), ("Last Modified By", True), ("Assigned To", True),
+    ("Account Executive", True), ("SDR", True), ("Number of Employees", False),
 ])
 def test_a_name_that_names_a_thing_or_a_kind_is_not_personal(name, personal):
     from features.contract import named_like_personal

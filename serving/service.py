@@ -127,24 +127,34 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
         RequestRejected: 422 naming ``leads[i].<column>`` when such a value is not an attribute
             value (text, a number, true/false or null).
     """
-    wanted = [c for c in columns if c not in Lead.model_fields]
     out = list(records)
     for i, lead in enumerate(leads):
-        extra = lead.__pydantic_extra__
-        if extra:
-            refuse_misnamed(i, lead, columns)
-        sent = [c for c in wanted if c in extra] if extra and wanted else ()
-        if not sent:
-            continue
-        record = dict(out[i])  # never the lead's own __dict__
-        for column in sent:
+        values = flat_attribute_values(i, lead, columns)
+        if values:
+            out[i] = {**out[i], **values}  # a new dict: never the lead's own __dict__
+    return out
+
+
+def flat_attribute_values(i: int, lead: Lead, columns: Sequence[str]) -> dict[str, Any]:
+    """The attribute columns of the model that lead ``i`` sent at its top level, as attribute
+    values, after refusing a near-miss of a field's name (``refuse_misnamed``).
+
+    Raises:
+        RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
+    """
+    extra = lead.__pydantic_extra__
+    if not extra:
+        return {}
+    refuse_misnamed(i, lead, columns)
+    values = {}
+    for column in columns:
+        if column in extra and column not in Lead.model_fields:
             try:
-                record[column] = attribute_value(extra[column])
+                values[column] = attribute_value(extra[column])
             except ValueError as exc:
                 raise RequestRejected(422, f"leads[{i}].{column}: {exc}.",
                                       f"leads[{i}].{column}") from None
-        out[i] = record
-    return out
+    return values
 
 
 def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
@@ -170,22 +180,11 @@ def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Le
     Raises:
         RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
     """
-    wanted = [c for c in columns if c not in Lead.model_fields]
     out = leads
     for i, lead in enumerate(leads):
-        extra = lead.__pydantic_extra__
-        if extra:
-            refuse_misnamed(i, lead, columns)
-        sent = [c for c in wanted if c in extra] if extra and wanted else ()
-        if not sent:
+        values = flat_attribute_values(i, lead, columns)
+        if not values:
             continue
-        values = {}
-        for column in sent:
-            try:
-                values[column] = attribute_value(extra[column])
-            except ValueError as exc:
-                raise RequestRejected(422, f"leads[{i}].{column}: {exc}.",
-                                      f"leads[{i}].{column}") from None
         out = list(out) if out is leads else out
         out[i] = lead.model_copy(update={"attributes": {**values, **(lead.attributes or {})}})
     return out

@@ -14,9 +14,11 @@ import re
 from collections.abc import Collection, Iterable
 from functools import lru_cache
 
-LEAD_FIELDS = ("lead_id", "created_at", "source", "title", "company_size", "industry", "country",
-               "email", "email_domain", "campaign", "mql_at", "activities", "attributes", "as_of")
-"""A lead's contract fields: a row of the leads table, its activities and attributes, as_of."""
+from features.contract import LEADS
+
+LEAD_FIELDS = (*LEADS.columns, "email", "activities", "attributes", "as_of")
+"""A lead's contract fields: a row of the leads table (``features.contract.LEADS``), the e-mail
+it may carry instead of a domain, its activities and attributes, and ``as_of``."""
 
 
 def misnamed_rule(meant: str) -> str:

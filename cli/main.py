@@ -22,6 +22,8 @@ CONFIG_OPTION = click.option(
     default=None,
     help="YAML file over the shipped defaults (leadscore/default.yaml).",
 )
+SHEET_HELP = ("The sheet to read of each Excel workbook (.xlsx) given; default: its first sheet "
+              "(a v2 mapping can name one per file with sheet:).")
 
 
 def _user_errors(fn):
@@ -93,19 +95,21 @@ def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drif
     help="Mapping file for a flat or several-file export (see features/mappings/).",
 )
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--sheet", default=None, help=SHEET_HELP)
 @CONFIG_OPTION
 @_user_errors
-def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None, config_path) -> None:
+def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None,
+           sheet: str | None, config_path) -> None:
     """Validate a CRM export and add it to the store, all or nothing.
 
-    PATHS are files (leads.csv, activities.parquet, ...) or folders holding them.
+    PATHS are files (leads.csv, activities.parquet, leads.xlsx, ...) or folders holding them.
     """
     from features.ingest import ingest_paths
     from leadscore.config import load_config
 
     config = load_config(config_path)
     report = ingest_paths(list(paths), store=store or Path(config["store"]), mapping=mapping,
-                          labels=config["labels"])
+                          labels=config["labels"], sheet=sheet)
     click.echo(report)
 
 
@@ -119,15 +123,17 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None, co
               help="An outcome value that is a failure (repeat); default: every other value.")
 @click.option("--outcome-date", "outcome_date", default=None,
               help="The column dating the outcome, to flag columns dated after it.")
+@click.option("--sheet", default=None, help=SHEET_HELP)
 @_user_errors
 def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
             positive: tuple[str, ...], negative: tuple[str, ...],
-            outcome_date: str | None) -> None:
+            outcome_date: str | None, sheet: str | None) -> None:
     """Profile an export's columns, flag leak suspects and draft a mapping to edit."""
     from features.inspect import inspect as inspect_export
     from features.inspect_draft import draft
 
-    found = inspect_export(list(paths), outcome, list(positive), list(negative), outcome_date)
+    found = inspect_export(list(paths), outcome, list(positive), list(negative), outcome_date,
+                           sheet=sheet)
     click.echo(found.text)
     if out is not None:
         out.write_text(draft(found), encoding="utf-8")

@@ -86,11 +86,12 @@ def _has_blank_line(path: Path) -> bool:
     return False
 
 
-def without_repeated_headers(path: Path, table: pa.Table, headers: tuple[str, ...]
-                              ) -> tuple[pa.Table, str | None]:
+def without_repeated_headers(path: Path, table: pa.Table, headers: tuple[str, ...],
+                             unit: str = "line") -> tuple[pa.Table, str | None]:
     """``table`` without the rows that repeat the header line (an export saved page by page and
     glued together): they are no lead, so passing over them loses nothing. Line numbers of the
-    other rows stay those of the file (``__row`` is kept)."""
+    other rows stay those of the file (``__row`` is kept); ``unit`` names them ("row" in a
+    workbook)."""
     if not headers or table.num_rows == 0:
         return table, None
     same = None
@@ -103,12 +104,13 @@ def without_repeated_headers(path: Path, table: pa.Table, headers: tuple[str, ..
     if ROW in table.column_names:  # the rows' own lines, blank lines counted
         rows = table[ROW].to_numpy()[rows]
     lines = ", ".join(str(r + 2) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-    said = (f"line {lines} repeats the header row and was" if len(rows) == 1
-            else f"{len(rows):,} lines ({lines}) repeat the header row and were")
+    said = (f"{unit} {lines} repeats the header row and was" if len(rows) == 1
+            else f"{len(rows):,} {unit}s ({lines}) repeat the header row and were")
     return table.filter(pc.invert(same)), f"{path.name}: {said} passed over"
 
 
-def refuse_totals_row(path: Path, table: pa.Table, headers: tuple[str, ...]) -> None:
+def refuse_totals_row(path: Path, table: pa.Table, headers: tuple[str, ...],
+                      unit: str = "line") -> None:
     """A spreadsheet's totals line below the rows is not a lead: one sentence, before any check
     reads its numbers as a date or its label as an id."""
     if not headers or table.num_rows == 0:
@@ -117,7 +119,7 @@ def refuse_totals_row(path: Path, table: pa.Table, headers: tuple[str, ...]) -> 
     if first is not None and first.strip().lower() in TOTAL_WORDS:
         line = table[ROW][-1].as_py() + 2
         raise LeadscoreError(
-            f"{path.name} line {line}, the last row, looks like a totals row (its "
+            f"{path.name} {unit} {line}, the last row, looks like a totals row (its "
             f"{headers[0]} says total), not a lead: delete it, and any other summary line below "
             "the rows, and re-run."
         )

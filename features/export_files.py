@@ -1,5 +1,6 @@
-"""Finding and reading export files: CSV (optionally gzipped) or Parquet, every column as text;
-and, for a contract-table file, which table it is and which of its columns go where.
+"""Finding and reading export files: CSV (optionally gzipped), Parquet, JSON Lines or an Excel
+workbook's sheet, every column as text; and, for a contract-table file, which table it is and
+which of its columns go where.
 
 Values are read as text and typed later, column by column, so a bad value can be named by file,
 line and column. Nothing here prints a value from the file: errors name positions only.
@@ -32,6 +33,7 @@ from features.csv_lines import (
 )
 from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
+from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
 EMAIL_HEADERS = frozenset({"email", "e_mail", "email_address"})
@@ -41,10 +43,10 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def data_suffix(path: Path) -> str | None:
-    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ...), or
-    None."""
+    """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ".xlsx",
+    ...), or None."""
     name = path.name.lower()
-    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES:
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES + WORKBOOK_SUFFIXES:
         if name.endswith(suffix):
             return suffix
     return None
@@ -53,9 +55,12 @@ def data_suffix(path: Path) -> str | None:
 def _other_format(path: Path) -> str | None:
     """How to turn a spreadsheet or JSON export into a file leadscore reads, or None."""
     name = path.name.lower()
-    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
-        return ("a workbook is not read: save each sheet as CSV UTF-8 (in Excel: File > Save As "
-                "> CSV UTF-8) and re-run with the .csv files.")
+    if name.endswith(".xls"):
+        return ("a legacy Excel 97-2003 workbook (.xls) is not read: open it in Excel and save "
+                "it as Excel Workbook (.xlsx) or CSV UTF-8, and re-run with that file.")
+    if name.endswith((".xlsb", ".ods", ".numbers")):
+        return ("this spreadsheet format is not read: save the sheet as Excel Workbook (.xlsx) "
+                "or CSV UTF-8, and re-run with that file.")
     if name.endswith((".json", ".json.gz")):
         return ("a JSON document is not read: export the records as JSON Lines (.jsonl, one "
                 "object per line), CSV or Parquet and re-run.")
@@ -71,12 +76,13 @@ def stem(path: Path) -> str:
 def discover(paths: list[Path]) -> list[Path]:
     """The export files named by ``paths``: files as given, folders expanded (not recursively).
 
-    A folder contributes its CSV and Parquet files in name order; other files in it (a README,
-    hidden files) are passed over.
+    A folder contributes its CSV, Parquet, JSON Lines and .xlsx files in name order; other files
+    in it (a README, hidden files, the ``~$`` lock file Excel keeps beside an open workbook) are
+    passed over.
 
     Raises:
-        LeadscoreError: for a path that does not exist, a file that is not CSV, Parquet or JSON
-            Lines, or when nothing is left to ingest.
+        LeadscoreError: for a path that does not exist, a file that is not CSV, Parquet, JSON
+            Lines or .xlsx, or when nothing is left to ingest.
     """
     files: list[Path] = []
     for path in paths:
@@ -84,14 +90,15 @@ def discover(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(
                 p for p in path.iterdir()
-                if p.is_file() and not p.name.startswith(".") and data_suffix(p)
+                if p.is_file() and not p.name.startswith((".", "~$")) and data_suffix(p)
             )
             if not found:
                 others = sorted(p.name for p in path.iterdir()
                                 if p.is_file() and _other_format(p) is not None)
                 held = f" (it holds {', '.join(others[:5])})" if others else ""
                 raise LeadscoreError(
-                    f"Folder {path} holds no CSV, Parquet or JSON Lines files{held}: point at "
+                    f"Folder {path} holds no CSV, Parquet, JSON Lines or .xlsx files{held}: "
+                    "point at "
                     "the export's folder or its files"
                     + (f"; {_other_format(path / others[0])}" if others else ".")
                 )
@@ -99,7 +106,7 @@ def discover(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             if data_suffix(path) is None:
                 raise LeadscoreError(
-                    f"{path} is not CSV, Parquet or JSON Lines: "
+                    f"{path} is not CSV, Parquet, JSON Lines or .xlsx: "
                     f"{_other_format(path) or 'export the table as .csv or .parquet and re-run.'}"
                 )
             files.append(path)
@@ -113,12 +120,15 @@ def discover(paths: list[Path]) -> list[Path]:
 
 
 def read_export(
-    con: duckdb.DuckDBPyConnection, path: Path, view: str, options: CsvOptions | None = None
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, options: CsvOptions | None = None,
+    sheet: str | None = None,
 ) -> ExportFile:
     """Read one export file as text and register it with ``con`` as ``view``.
 
     ``options`` (a mapping v2's read options) set the CSV delimiter (None: sniffed), encoding and
-    quote character; without them a CSV file is comma-separated UTF-8, as before.
+    quote character, and a workbook's sheet; without them a CSV file is comma-separated UTF-8, as
+    before. ``sheet`` (``--sheet``) names the sheet of a workbook whose options name none; else
+    the first sheet is read.
 
     Raises:
         LeadscoreError: when the file is empty, malformed, not in its encoding, or repeats a
@@ -138,6 +148,8 @@ def read_export(
         table = _read_csv(path, delimiter, options.encoding, options.quote)
     elif suffix in JSONL_SUFFIXES:
         table = read_json_lines(path)
+    elif suffix in WORKBOOK_SUFFIXES:
+        table, sheet = read_workbook(path, getattr(options, "sheet", None) or sheet)
     else:
         table = _read_csv(path, delimiter) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)
@@ -149,23 +161,28 @@ def read_export(
                 f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
             )
         seen.add(key)
-    rows = (data_rows(path, delimiter, encoding, quote, table.num_rows) if is_csv
-            else np.arange(table.num_rows, dtype=np.int64))
-    table = table.append_column(ROW, pa.array(rows))
-    if is_csv:
-        table, repeated = without_repeated_headers(path, table, headers)
-        refuse_totals_row(path, table, headers)
+    workbook = suffix in WORKBOOK_SUFFIXES
+    if workbook:  # its own __row: the sheet's row numbers, blank rows counted
+        headers = headers[:-1]
     else:
-        repeated = None
+        rows = (data_rows(path, delimiter, encoding, quote, table.num_rows) if is_csv
+                else np.arange(table.num_rows, dtype=np.int64))
+        table = table.append_column(ROW, pa.array(rows))
+    repeated = None
+    if is_csv or workbook:
+        unit = "row" if workbook else "line"
+        table, repeated = without_repeated_headers(path, table, headers, unit)
+        refuse_totals_row(path, table, headers, unit)
     con.register(view, table)
     return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
-                      read_note=note, skip_note=repeated)
+                      read_note=note, skip_note=repeated, sheet=sheet if workbook else None)
 
 
 class CsvOptions(Protocol):
     delimiter: str | None
     encoding: str
     quote: str
+    sheet: str | None
 
 
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:

@@ -44,9 +44,10 @@ def _formats(day_first: bool) -> list[str]:
             for sep in "/-." for year in ("%y", "%Y") for time in _TIMES]
 
 
-def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
-             files: list[Path]) -> tuple[list[Part], list[str]]:
+def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Path],
+             sheet: str | None = None) -> tuple[list[Part], list[str]]:
     """The contract-table parts of an export read through a v2 mapping, and report notes.
+    ``sheet``: the sheet of a workbook whose file options name none (``--sheet``).
 
     Raises:
         LeadscoreError: a file the mapping names is not given, a column is undeclared or
@@ -79,7 +80,7 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2,
     views: dict[str, tuple[ExportFile, str]] = {}
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
-        export = read_export(con, path, f"__v2raw_{i}", spec.options)
+        export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
         notes.extend(n for n in (export.read_note, export.skip_note) if n)
         _check_headers(export, spec, mapping)
         view = f"__v2_{i}"

@@ -71,7 +71,7 @@ _EXAMPLES = {
 
 def ingest_paths(
     paths: list[Path], store: Path, mapping: Path | None = None,
-    labels: dict | None = None,
+    labels: dict | None = None, sheet: str | None = None,
 ) -> IngestReport:
     """Validate the export in ``paths`` and add it to the store at ``store``, all or nothing.
 
@@ -84,6 +84,8 @@ def ingest_paths(
             exports (v2, ``features.mapping_v2``).
         labels: the config's ``labels`` section (policy, maturity_days): the report and the
             ingest log then carry the store's outcome-lag distribution against that window.
+        sheet: the sheet to read of each Excel workbook (.xlsx) whose mapping names none;
+            None: its first sheet.
 
     Raises:
         LeadscoreError: for the first problem found (file, line, column and what to do); the store
@@ -110,7 +112,7 @@ def ingest_paths(
             # an aborted batch leaves the file as it was.
             con.execute("SET enable_optimistic_write = false")
             try:
-                report = _ingest(con, files, flat, store, labels)
+                report = _ingest(con, files, flat, store, labels, sheet)
                 publish_lookup(con, store)  # what the API reads to score a lead by id
             except duckdb.Error as exc:
                 # DuckDB's own message may quote a value from the export: name only its kind.
@@ -127,14 +129,14 @@ def ingest_paths(
 
 
 def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
-            store: Path, labels: dict | None) -> IngestReport:
+            store: Path, labels: dict | None, sheet: str | None = None) -> IngestReport:
     parts: list[Part] = []
     read_notes: list[str] = []
     if isinstance(flat, MappingV2):
-        parts, read_notes = v2_parts(con, flat, files)
+        parts, read_notes = v2_parts(con, flat, files, sheet)
     else:
         for i, path in enumerate(files):
-            export = read_export(con, path, f"__export_{i}")
+            export = read_export(con, path, f"__export_{i}", sheet=sheet)
             if export.skip_note:
                 read_notes.append(export.skip_note)
             parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])

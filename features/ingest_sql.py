@@ -187,6 +187,8 @@ class ExportFile:
         headers: the column names as written in the file.
         rows: the number of data rows.
         is_csv: CSV rows are reported by line (the header is line 1), Parquet rows by number.
+        sheet: for a workbook, the sheet read: its rows are reported by the row number Excel
+            shows (``__row`` + 2).
     """
 
     path: Path
@@ -196,17 +198,21 @@ class ExportFile:
     is_csv: bool
     read_note: str | None = None  # how a v2 mapping read it (delimiter, encoding), for the report
     skip_note: str | None = None  # lines passed over (a repeated header row), for the report
+    sheet: str | None = None
 
     def where(self, row: int) -> str:
         """Where data row ``row`` (0-based) sits in the file, for an error message."""
+        if self.sheet is not None:
+            return f"{self.path.name} (sheet {self.sheet!r}) row {row + 2}"
         if self.is_csv:
             return f"{self.path.name} line {row + 2}"
         return f"{self.path.name} row {row + 1}"
 
     def lines(self, rows: list[int]) -> str:
         word = "lines" if self.is_csv else "rows"
-        shift = 2 if self.is_csv else 1
-        return f"{self.path.name} {word} " + " and ".join(str(r + shift) for r in rows)
+        shift = 2 if self.is_csv or self.sheet is not None else 1
+        name = self.path.name if self.sheet is None else f"{self.path.name} (sheet {self.sheet!r})"
+        return f"{name} {word} " + " and ".join(str(r + shift) for r in rows)
 
 
 @dataclass(frozen=True)

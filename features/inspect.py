@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import name_tokens, named_like_personal
+from features.csv_lines import ROW
 from features.export_files import (
     _read_csv,
     _read_parquet,
@@ -35,6 +36,7 @@ from features.export_files import (
     without_repeated_headers,
 )
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
+from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
 AUC_LEAK = 0.95
@@ -79,17 +81,23 @@ class FileProfile:
     frame: pd.DataFrame
 
 
-def read_file(path: Path) -> FileProfile:
-    """Read a CSV (delimiter sniffed; UTF-8, else cp1252) or Parquet file as text."""
+def read_file(path: Path, sheet: str | None = None) -> FileProfile:
+    """Read a CSV (delimiter sniffed; UTF-8, else cp1252), Parquet, JSON Lines or .xlsx file (its
+    first sheet, or ``sheet``) as text."""
     path = Path(path)
     if not path.is_file() or data_suffix(path) is None:
-        raise LeadscoreError(f"{path} is not a CSV, Parquet or JSON Lines file: name the "
+        raise LeadscoreError(f"{path} is not a CSV, Parquet, JSON Lines or .xlsx file: name the "
                              "export's files.")
     options: dict = {}
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
     elif data_suffix(path) in JSONL_SUFFIXES:
         table, read = read_json_lines(path), "JSON Lines"
+    elif data_suffix(path) in WORKBOOK_SUFFIXES:
+        table, name = read_workbook(path, sheet)
+        headers = tuple(table.column_names[:-1])
+        table = without_repeated_headers(path, table, headers, "row")[0].drop_columns(ROW)
+        options, read = {"sheet": name}, f"Excel workbook, sheet {name!r}"
     else:
         for encoding in ("utf-8", "cp1252"):
             try:
@@ -284,12 +292,13 @@ class Inspection:
 
 
 def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] | None = None,
-            negative: list[str] | None = None, outcome_date: str | None = None) -> Inspection:
+            negative: list[str] | None = None, outcome_date: str | None = None,
+            sheet: str | None = None) -> Inspection:
     """Profile every file, flag leak suspects in the main one and propose roles."""
     from features.export_files import discover
     from features.inspect_draft import propose
 
-    files = [read_file(p) for p in discover([Path(p) for p in paths])]
+    files = [read_file(p, sheet) for p in discover([Path(p) for p in paths])]
     for file in files:
         profile(file)
     main = _main_file(files, outcome)

@@ -236,6 +236,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
+    if "sheet" in file.options:
+        out.append(f"    sheet: {quote(file.options['sheet'])}")
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
         out.append(f"    encoding: {file.options['encoding']}")
     if file.options.get("decimal") == ",":

@@ -1,5 +1,5 @@
 """How a v2 mapping reads a file: delimiter, encoding, decimal mark, quote character, missing
-values and date format (``options:`` of the mapping, a file, or a column)."""
+values, date format and a workbook's sheet (``options:`` of the mapping, a file, or a column)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "latin
              "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252",
              "windows-1252": "cp1252"}
 OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "quote", "missing", "format",
-                          "day_first"})
+                          "day_first", "sheet"})
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How a file is read. ``delimiter`` None: sniffed from the file's first lines."""
+    """How a file is read. ``delimiter`` None: sniffed from the file's first lines. ``sheet``
+    None: a workbook's first sheet."""
 
     delimiter: str | None = None
     encoding: str = "utf-8"
@@ -26,6 +27,7 @@ class ReadOptions:
     missing: tuple[str, ...] = ("",)
     date_format: str | None = None
     day_first: bool | None = None
+    sheet: str | None = None
 
 
 def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> ReadOptions:
@@ -60,6 +62,10 @@ def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> Rea
         values["quote"] = str(raw["quote"])
     if "missing" in raw:
         values["missing"] = _missing(path, where, raw["missing"])
+    if "sheet" in raw:
+        if not isinstance(raw["sheet"], str | int) or not str(raw["sheet"]).strip():
+            raise _fail(path, f"{where}: sheet must be a sheet's name, e.g. sheet: Leads")
+        values["sheet"] = str(raw["sheet"])
     values.update(_dateparse_options(path, where, raw))
     return ReadOptions(**values)
 

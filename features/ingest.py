@@ -55,14 +55,16 @@ from features.mapping_v2 import MappingV2, load_any
 from features.messages import counted
 from features.outcome_lag import store_lag
 from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
+from features.timestamps import YEARS
 from leadscore.errors import LeadscoreError
 
 __all__ = ["IngestReport", "TableCounts", "ingest_paths"]
 
 TABLE_ORDER = tuple(TABLES)  # leads first: the other tables reference them
 _EXAMPLES = {
-    "timestamp": "is not a timestamp; use ISO 8601 like 2026-03-01T14:05:00 (or, in a v2 "
-                 "mapping, state the column's format: or day_first: true) and re-run",
+    "timestamp": f"is not a timestamp in {YEARS}, the years scoring accepts; write it in ISO "
+                 "8601 like 2026-03-01T14:05:00 (or, in a v2 mapping, state the column's "
+                 "format: or day_first: true) and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
     "number": "is not a number; write it like 1250.5 (no thousands separators), or read "
               "decimal commas with decimal: \",\" in a v2 mapping, and re-run",

@@ -8,7 +8,8 @@ Rules (documented in docs/ingestion.md):
     code        status, reason_code, activity_type, stage: lower snake_case ("Wrong Title" ->
                 "wrong_title")
     timestamp   ISO 8601 (a "Z" or offset is converted to UTC), or a common export format such as
-                03/01/2026 14:05 (month first); stored as naive UTC
+                03/01/2026 14:05 (month first), in the scoring paths' years (2000..2199,
+                ``features.timestamps``); stored as naive UTC
     e-mail      only the domain is kept: the lower-cased part after the last "@"
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from features.contract import INTEGER, NUMBER, PLACEHOLDERS, TEXT, TIMESTAMP, Table
+from features.timestamps import EARLIEST, LATEST
 
 # Columns holding codes that label and feature code compare exactly.
 CODE_COLUMNS = frozenset({"status", "reason_code", "activity_type", "stage"})
@@ -49,6 +51,8 @@ TIMESTAMP_FORMATS = (
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 
 _WHITESPACE = " \t\r\n\u00a0"
+_EARLIEST = f"TIMESTAMP '{EARLIEST:%Y-%m-%d}'"
+_LATEST = f"TIMESTAMP '{LATEST:%Y-%m-%d}'"
 
 
 def ident(name: str) -> str:
@@ -132,9 +136,10 @@ def timestamp(clean_expr: str) -> str:
         f"coalesce(CAST({iso_cast(clean_expr)} AS TIMESTAMP), "
         f"try_strptime({clean_expr}, [{formats}]))"
     )
-    # a year before 1000 is a misread date (16/10/20 as %Y/%m/%d), never a CRM's: not a timestamp
+    # the scoring paths' years: what is stored is never refused when a lead is scored by id or
+    # in batch, and a misread date (16/10/20 as the year 16) or a typo (1026) is no timestamp
     value = f"nullif(nullif({parsed}, 'infinity'::TIMESTAMP), '-infinity'::TIMESTAMP)"
-    return f"CASE WHEN {value} >= TIMESTAMP '1000-01-01' THEN {value} END"
+    return f"CASE WHEN {value} >= {_EARLIEST} AND {value} < {_LATEST} THEN {value} END"
 
 
 def integer(clean_expr: str) -> str:

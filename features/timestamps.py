@@ -1,4 +1,5 @@
-"""The one timestamp rule of every scoring path: the API, ``leadscore score``, Spark and the pyfunc.
+"""The one timestamp rule of every scoring path: the API, ``leadscore score``, Spark and the pyfunc;
+ingestion holds what it stores to the same range (``YEARS``).
 
 A timestamp (a lead's ``created_at``, ``mql_at`` and ``as_of``, an activity's ``occurred_at``) is
 
@@ -15,7 +16,11 @@ years past 2199 overflow the window arithmetic.
 The API validates with pydantic-core (``serving.schemas.EventTime`` is built from ``EARLIEST``
 and ``LATEST``); batch rows arrive as text or Parquet values and go through ``parse_timestamp``,
 which runs the same pydantic-core validator, so both read every value alike and refuse it with
-``TIMESTAMP_RULE``.
+``TIMESTAMP_RULE``. Ingestion reads more spellings (``03/01/2026 14:05``, a v2 mapping's
+formats) but stores only what falls in the same range, and says so with ``YEARS``
+(``features.ingest_sql.timestamp``): nothing it stores is later refused by a scoring path, and a
+score-by-id request merging the stored history checks it against this rule all the same
+(``serving.service``).
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+YEARS = f"{EARLIEST.year}..{LATEST.year - 1} (UTC)"
+"""The range every path states, ingestion's included."""
 TIMESTAMP_RULE = (
-    "must be a timestamp in 2000..2199 (UTC): write ISO 8601 (2026-11-02T09:30:00Z or "
+    f"must be a timestamp in {YEARS}: write ISO 8601 (2026-11-02T09:30:00Z or "
     "2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix seconds "
     "(1970), so write it 2026-11-02"
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from features.ingest import ingest_paths
+from features.timestamps import TIMESTAMP_RULE, YEARS
 from leadscore.errors import LeadscoreError
 
 LEADS = """\
@@ -209,6 +211,17 @@ BAD_BATCHES = {
         {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,20-10-16")},
         ["leads.csv line 4", "column created_at", "'20-10-16' is not a timestamp"],
     ),
+    "a year before scoring's 2000..2199 is refused as scoring refuses it": (
+        {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,1999-12-31 23:59")},
+        ["leads.csv line 4", "column created_at", "'1999-12-31 23:59' is not a timestamp in "
+         f"{YEARS}, the years scoring accepts"],
+    ),
+    "a typo'd year past 2199 too, also in an export format": (
+        {"leads.csv": LEADS, "activities.csv": ACTIVITIES.replace(
+            "L2,2026-01-06T12:00:00+02:00", "L2,01/06/2206")},
+        ["activities.csv line 4", "column occurred_at",
+         f"'01/06/2206' is not a timestamp in {YEARS}"],
+    ),
     "a year first in two digits is never the year 16": (
         {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,16/10/20")},
         ["leads.csv line 4", "column created_at", "'16/10/20' is not a timestamp"],
@@ -317,3 +330,27 @@ def test_a_us_date_with_a_two_digit_year_reads_in_this_century(tmp_path):
     ingest_paths([folder], store)
     assert rows(store, "SELECT created_at FROM leads WHERE lead_id = 'L2'") == [
         (datetime(2026, 1, 6, 9, 30),)]
+
+
+@pytest.mark.parametrize("value", ["1999-12-31T23:59:59", "2000-01-01T00:00:00",
+                                   "2000-01-01T00:30:00+01:00", "2199-12-31T23:59:59",
+                                   "2200-01-01", "12/31/1999"])
+def test_ingest_stores_a_timestamp_exactly_when_scoring_accepts_it(value, tmp_path):
+    """One range for both: a value ingest stores is never refused when its lead is scored."""
+    from features.timestamps import TimestampError, parse_timestamp
+
+    iso = "1999-12-31" if value == "12/31/1999" else value  # scoring reads ISO 8601 only
+    try:
+        parse_timestamp(iso)
+        scoring_accepts = True
+    except TimestampError:
+        scoring_accepts = False
+    folder = write(tmp_path / "export", {
+        "leads.csv": f"lead_id,created_at,source,title,company_size,industry,country\n"
+                     f"L1,{value},web,CTO,10,Retail,US\n"})
+    if scoring_accepts:
+        assert ingest_paths([folder], tmp_path / "s.duckdb").tables["leads"].new == 1
+    else:
+        with pytest.raises(LeadscoreError, match=re.escape(f"is not a timestamp in {YEARS}")):
+            ingest_paths([folder], tmp_path / "s.duckdb")
+    assert YEARS in TIMESTAMP_RULE

@@ -20,11 +20,12 @@ which runs the same pydantic-core validator, so both read every value alike and 
 formats) but stores only what falls in the same range, and says so with ``YEARS``
 (``features.ingest_sql.timestamp``): nothing it stores is later refused by a scoring path, and a
 score-by-id request merging the stored history checks it against this rule all the same
-(``serving.service``).
+(``serving.live``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -80,3 +81,36 @@ def in_range_us(at_us: int) -> bool:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST_US = (EARLIEST - _EPOCH) // timedelta(microseconds=1)
 _LATEST_US = (LATEST - _EPOCH) // timedelta(microseconds=1)
+
+
+def stored_history_problem(fields: Mapping[str, Any],
+                           activities: Sequence[Mapping[str, Any]]) -> str | None:
+    """What of a lead's stored history (its stored fields and activities, as score-by-id merges
+    them) the rule refuses, as one sentence's middle, or None when all of it passes.
+
+    Ingestion and the API store only timestamps under the rule, but a store ingested before
+    ingestion held to it may hold earlier years; batch scoring refuses them in a file, so a
+    lead scored by id must not be scored from them in silence.
+    """
+    for key in HISTORY_TIMESTAMPS:
+        if fields.get(key) is not None and not _within(fields[key]):
+            return f"its stored {key} is outside {YEARS}"
+    for activity in activities:
+        if not _within(activity.get("occurred_at")):
+            return f"a stored activity's occurred_at is outside {YEARS}"
+    return None
+
+
+HISTORY_TIMESTAMPS = ("created_at", "mql_at")
+"""The timestamps among a stored lead's fields (``features.store.SCORING_LEAD_COLUMNS``)."""
+
+
+def _within(value: Any) -> bool:
+    if type(value) is datetime:  # what the stores give: naive UTC, checked without a parse
+        at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return EARLIEST <= at < LATEST
+    try:
+        parse_timestamp(value)
+    except TimestampError:
+        return False
+    return True

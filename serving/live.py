@@ -24,6 +24,7 @@ from features.label_policy import LabelPolicy
 from features.labels import load_policy
 from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
 from features.store import LeadLookup
+from features.timestamps import stored_history_problem
 from serving.gateway import RequestRejected
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
 from serving.schemas import Lead
@@ -166,7 +167,12 @@ class LiveLoop:
 
     def records(self, leads: Sequence[Lead]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
         """The leads to score (each one's stored fields and history with the request's on top),
-        and each lead's previous score (for ``changes``)."""
+        and each lead's previous score (for ``changes``).
+
+        Raises:
+            RequestRejected: 422 naming ``leads[i]`` when its stored history holds a timestamp
+                the scoring rule refuses (``features.timestamps``), as batch scoring refuses it.
+        """
         ids = [lead.lead_id for lead in leads]
         known = self.lookup.leads(ids) if self.lookup is not None else {}
         live, previous = self.store.lookup(ids)
@@ -176,6 +182,14 @@ class LiveLoop:
             known[lead_id] = ({**old_fields, **fields}, [
                 *old_activities,
                 *(a for a in activities if (a["activity_type"], a["occurred_at"]) not in keys)])
+        for i, lead in enumerate(leads):
+            problem = (stored_history_problem(*known[lead.lead_id]) if lead.lead_id in known
+                       else None)
+            if problem:
+                raise RequestRejected(
+                    422, f"leads[{i}]: {problem}, which every scoring path refuses; correct "
+                    "it in the export and ingest it again.",
+                    f"leads[{i}]")
         return [merge(lead, *known[lead.lead_id]) if lead.lead_id in known else vars(lead)
                 for lead in leads], previous
 

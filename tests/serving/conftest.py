@@ -59,7 +59,8 @@ def _forget_bentoml_metrics() -> None:
             REGISTRY.unregister(collector)
 
 
-def _asgi_client(tracking_uri: str, keys: str | None, client_host: str = "127.0.0.1"):
+def _asgi_client(tracking_uri: str, keys: str | None, client_host: str = "127.0.0.1",
+                 store: Path | None = None):
     from starlette.testclient import TestClient
 
     from serving.service import LeadScorer, serving_config
@@ -72,7 +73,7 @@ def _asgi_client(tracking_uri: str, keys: str | None, client_host: str = "127.0.
         mp.setenv("LEADSCORE_RELOAD_INTERVAL_S", "60")
         scratch = Path(tempfile.mkdtemp(prefix="leadscore-live-"))
         mp.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{scratch / 'live.db'}")
-        mp.setenv("LEADSCORE_STORE", str(scratch / "none.duckdb"))
+        mp.setenv("LEADSCORE_STORE", str(store or scratch / "none.duckdb"))
         mp.delenv("LEADSCORE_CONFIG", raising=False)
         if keys is None:
             mp.delenv("LEADSCORE_API_KEYS", raising=False)

@@ -41,6 +41,7 @@ from features.text_rules import (
 from features.timestamps import TIMESTAMP_RULE, TimestampError, parse_timestamp
 from leadscore.errors import LeadscoreError
 from scoring.bundle import Scores, ScoringBundle
+from scoring.spellings import learned_spellings, respelled
 
 
 def _missing(value: Any) -> bool:
@@ -185,7 +186,7 @@ def score_lead_frame(
         LeadRowError: naming the row when a lead's timestamps, activities or attributes are
             malformed.
     """
-    records = lead_records(frame, bundle.attribute_columns)
+    records = respelled(lead_records(frame, bundle.attribute_columns), learned_spellings(bundle))
     now = now or datetime.now(UTC)
     try:
         return bundle.score_records(records, [r.get("as_of") or now for r in records],

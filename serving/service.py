@@ -45,6 +45,7 @@ from starlette.routing import Route
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.online import LeadFeatureError
 from leadscore.config import load_config
+from scoring.spellings import learned_spellings, respelled
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
 from serving.gateway import (
@@ -220,6 +221,8 @@ def score_leads(
     and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
     records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
+    # JSON true and "TRUE" read as the "True" the model learned (scoring.spellings)
+    records = respelled(records, learned_spellings(model.bundle))
     try:
         scored = model.bundle.score_records(
             records, [lead.as_of or now for lead in leads],

@@ -33,6 +33,7 @@ from features.csv_lines import (
 )
 from features.ingest_sql import Attribute, ExportFile, Part, clean, ident
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
+from features.lead_fields import lead_field_for
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -365,6 +366,16 @@ def table_of(path: Path) -> Table:
     return table
 
 
+def _stand_ins(headers: tuple[str, ...], missing: list[str]) -> str:
+    """" (its 'Job Title' looks like title: rename it so)" for headers that a CRM names a missing
+    lead field by (``features.lead_fields.SYNONYMS``), or ""."""
+    found = [(h.strip(), lead_field_for(h)) for h in headers]
+    hits = [f"{h!r} looks like {field}" for h, field in found if field in missing]
+    if not hits:
+        return ""
+    return f" (its {' and '.join(hits)}: rename {'it' if len(hits) == 1 else 'them'} so)"
+
+
 def contract_part(export: ExportFile) -> Part:
     """One contract table file: its columns matched by name ("Lead ID" reads as lead_id)."""
     table = table_of(export.path)
@@ -385,7 +396,8 @@ def contract_part(export: ExportFile) -> Part:
     missing = [c for c in table.required if c not in by_slug]
     if missing:
         raise LeadscoreError(
-            f"{export.path.name} lacks required column(s) {', '.join(missing)}; add them (values "
+            f"{export.path.name} lacks required column(s) {', '.join(missing)}"
+            f"{_stand_ins(export.headers, missing) if table is LEADS else ''}; add them (values "
             f"may be empty where allowed) and re-run. A {table.name} file needs "
             f"{', '.join(table.required)}."
         )

@@ -6,6 +6,12 @@ one only in case, spaces or punctuation (``Title``, ``Company Size``, ``lead_ori
 certainly meant as it, but no path reads it: the model would score the lead as if the value were
 blank. So the API (a 422) and ``leadscore score`` / Spark (an error) refuse it with one sentence
 naming the name to use, instead of ignoring it.
+
+Beyond spelling, ``SYNONYMS`` lists the names the common CRMs give the contract's lead fields
+(Salesforce's ``CreatedDate``, ``LeadSource``, ``NumberOfEmployees``; HubSpot's ``Job Title``,
+``Create Date``, ``Country/Region``): they are near-misses too, and an ingested leads file that
+lacks a field but holds one of them is told which to rename. The list is short on purpose: only
+names that mean the field and nothing else (``Id`` or ``Domain`` could be many things).
 """
 
 from __future__ import annotations
@@ -27,17 +33,45 @@ def misnamed_rule(meant: str) -> str:
             "ignored and the lead scored as if it were blank)")
 
 
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "created_at": ("created_date", "createddate", "create_date", "createdate", "date_created"),
+    "source": ("lead_source", "leadsource", "original_source"),
+    "title": ("job_title", "jobtitle"),
+    "company_size": ("employees", "number_of_employees", "numberofemployees", "employee_count",
+                     "headcount", "company_headcount"),
+    "country": ("country_region",),
+    "mql_at": ("mql_date", "became_a_marketing_qualified_lead_date"),
+    "campaign": ("campaign_name",),
+    "email": ("email_address", "e_mail"),
+}
+"""Lead field -> other names CRMs give it, folded (lower case, ``_`` for spaces and punctuation)."""
+
+
 @lru_cache(maxsize=4096)
 def _folded(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().casefold()).strip("_")
 
 
+def lead_field_for(name: str) -> str | None:
+    """The contract lead field ``name`` stands for by spelling or by a CRM's name for it
+    (``"Job Title"`` -> ``"title"``), or None."""
+    folded = _folded(name)
+    if folded in LEAD_FIELDS:
+        return folded
+    return next((field for field, names in SYNONYMS.items() if folded in names), None)
+
+
 def misnamed(given: Iterable[str], expected: Collection[str]) -> list[tuple[str, str]]:
     """``(given name, the expected name it stands for)`` for each given name that is not an
-    expected one but folds (case, spaces, punctuation) to one that was not given itself."""
+    expected one but folds (case, spaces, punctuation) to one that was not given itself, or is a
+    CRM's name for an expected lead field (``SYNONYMS``)."""
     given = list(given)
     present = set(given)
     by_fold = {_folded(name): name for name in expected}
+    for field, names in SYNONYMS.items():
+        if field in expected:
+            for name in names:
+                by_fold.setdefault(name, field)  # an expected column of that name is itself
     out = []
     for name in given:
         meant = by_fold.get(_folded(name)) if isinstance(name, str) else None

@@ -204,3 +204,15 @@ def test_inspect_profiles_a_workbook_and_drafts_its_sheet(tmp_path):
     found = inspect([path])
     assert "leads.xlsx: 3 rows, 7 columns, Excel workbook, sheet 'Leads'" in found.text
     assert "    sheet: Leads\n" in draft(found)
+
+
+def test_a_leads_file_lacking_a_field_under_a_crms_name_for_it_is_told_which_to_rename(tmp_path):
+    header = ["lead_id", "Create Date", "source", "Job Title", "company_size", "industry",
+              "country"]
+    path = _workbook(tmp_path / "leads.xlsx", {"Leads": [header, ["L1", "2024-03-05", "web",
+                                                                   "CTO", "10", "Retail", "US"]]})
+    with pytest.raises(LeadscoreError, match=r"^leads.xlsx lacks required column\(s\) created_at, "
+                                             r"title \(its 'Create Date' looks like created_at "
+                                             r"and 'Job Title' looks like title: rename them "
+                                             r"so\); add them"):
+        ingest_paths([path], tmp_path / "s.duckdb")

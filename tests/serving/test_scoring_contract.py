@@ -244,7 +244,9 @@ def test_a_mapped_column_at_the_top_level_of_an_event_is_stored_as_its_attribute
 
 
 @pytest.mark.parametrize(("given", "meant"), [("Title", "title"), ("Company Size", "company_size"),
-                                              ("lead_origin", "Lead Origin")])
+                                              ("lead_origin", "Lead Origin"),
+                                              ("Job Title", "title"),  # a CRM's name for it
+                                              ("NumberOfEmployees", "company_size")])
 def test_a_near_miss_of_a_field_is_refused_by_both_not_ignored(served, champion, tmp_path,
                                                                given, meant):
     from features.lead_fields import misnamed_rule

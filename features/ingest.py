@@ -31,7 +31,8 @@ from features.contract import (
     Table,
     named_like_personal,
 )
-from features.export_files import contract_part, discover, read_export, table_of
+from features.contract_files import contract_part, table_of
+from features.export_files import discover, read_export
 from features.export_v2 import v2_parts
 from features.flat_export import flat_export_parts
 from features.ingest_report import IngestReport, TableCounts

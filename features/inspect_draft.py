@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from features.contract import name_tokens
-from features.export_files import EMAIL_HEADERS, _slug
+from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
@@ -25,7 +25,7 @@ from features.inspect import (
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
     """(proposed role as printed, its mapping spec) for one main-file column."""
-    if column.personal and _slug(column.name) in EMAIL_HEADERS and not state.get("email"):
+    if column.personal and slug(column.name) in EMAIL_HEADERS and not state.get("email"):
         # the address is never stored, its domain is a fit signal (free mail, company domain)
         state["email"] = column.name
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"

@@ -1,8 +1,9 @@
 """Ingestion: validate a CRM export and add it to the store, all or nothing, idempotently.
 
-``ingest_paths`` reads every file as text, checks every row (vectorised in DuckDB), and only then
-writes, inside one transaction: the first bad row fails the whole batch with one sentence naming
-file, line and column, and nothing of the batch lands. Rows upsert by the table's natural key:
+``ingest_paths`` reads every file as text, checks every row (vectorised in DuckDB:
+``features.ingest_stage``), and only then writes, inside one transaction: the first bad row
+fails the whole batch with one sentence naming file, line and column, and nothing of the batch
+lands. Rows upsert by the table's natural key:
 a new key is inserted, an unchanged row is left alone, a changed row replaces the stored one.
 Re-ingesting an export therefore changes nothing but the ingest log.
 
@@ -15,61 +16,30 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from features.contract import (
-    FLAG_VALUES,
-    LEADS,
-    PLACEHOLDERS,
-    TABLES,
-    TEXT,
-    TIMESTAMP,
-    Table,
-    named_like_personal,
-)
+from features.contract import PLACEHOLDERS, TABLES
 from features.contract_files import contract_part, table_of
 from features.export_files import discover, read_export
 from features.export_v2 import v2_parts
 from features.flat_export import flat_export_parts
 from features.ingest_report import IngestReport, TableCounts
-from features.ingest_sql import (
-    CODE_COLUMNS,
-    EMAIL_PATTERN,
-    Attribute,
-    Part,
-    blank_only,
-    flag_number,
-    ident,
-    literal,
-    printable,
-    trimmed,
-    typed,
-    unplaceheld,
-)
+from features.ingest_sql import Part, trimmed, unplaceheld
+from features.ingest_stage import stage_part, stored_columns
 from features.labels import load_policy
 from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2, load_any
 from features.messages import counted
 from features.outcome_lag import store_lag
 from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
-from features.timestamps import YEARS
 from leadscore.errors import LeadscoreError
 
 __all__ = ["IngestReport", "TableCounts", "ingest_paths"]
 
 TABLE_ORDER = tuple(TABLES)  # leads first: the other tables reference them
-_EXAMPLES = {
-    "timestamp": f"is not a timestamp in {YEARS}, the years scoring accepts; write it in ISO "
-                 "8601 like 2026-03-01T14:05:00 (or, in a v2 mapping, state the column's "
-                 "format: or day_first: true) and re-run",
-    "integer": "is not a whole number; write digits only (like 3) and re-run",
-    "number": "is not a number; write it like 1250.5 (no thousands separators), or read "
-              "decimal commas with decimal: \",\" in a v2 mapping, and re-run",
-}
 
 
 def ingest_paths(
@@ -144,7 +114,7 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
                 read_notes.append(export.skip_note)
             parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
     parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
-    staged = [_stage(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]
+    staged = [stage_part(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]
     tables = {p.table.name: TableCounts() for p in parts}
     notes = list(dict.fromkeys([*read_notes, *(n for p in parts for n in p.notes)]))
     defaults = _default_missing_note(con, parts)
@@ -210,217 +180,12 @@ def _default_missing_note(con, parts: list[Part]) -> str | None:
             f"{counted(hits, 'value')}")
 
 
-# ---- validation and staging ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Check:
-    condition: str  # SQL over the part's row view: true on a bad row
-    column: str  # contract column or attribute name, for the message
-    problem: str  # "empty", "timestamp", "integer", "number", "email"
-    value: str | None = None  # the view column holding the offending value, for the message
-
-
-def _row_view(con, part: Part, view: str) -> dict[str, str]:
-    """Create ``view``: the part's rows with each column cleaned once, and typed beside it.
-
-    Returns contract column or attribute name -> its (cleaned) column in the view; the typed value
-    sits in the column of the same name prefixed by ``__t``. Cleaning happens in two projections
-    so that a large column is trimmed once, not once per use.
-    """
-    exprs = {c: part.exprs[c] for c in part.table.columns if c in part.exprs}
-    exprs.update({f"__a{i}": a.expr for i, a in enumerate(part.attributes)})
-    names = {c: ident(c) for c in exprs}
-
-    def project(template) -> str:
-        return ", ".join(f"{template(c)} AS {names[c]}" for c in exprs)
-
-    raw = f"SELECT __row, {project(lambda c: exprs[c])} FROM {part.source}"
-    trim = f"SELECT __row, {project(lambda c: trimmed(names[c]))} FROM ({raw})"
-    blank = unplaceheld if part.default_missing else blank_only
-    cleaned = f"SELECT __row, {project(lambda c: blank(names[c]))} FROM ({trim})"
-    kinds = {f"__a{i}": a.kind for i, a in enumerate(part.attributes)}
-    typed_cols = ", ".join(
-        f"{_typed(part.table, c, names[c], kinds.get(c))} AS {ident('__t' + c)}" for c in exprs
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, {typed_cols} FROM ({cleaned})")
-    columns = {c: names[c] for c in part.table.columns if c in exprs}
-    columns.update({a.name: names[f"__a{i}"] for i, a in enumerate(part.attributes)})
-    return columns
-
-
-def _typed(table: Table, column: str, cleaned: str, kind: str | None) -> str:
-    if column.startswith("__a"):
-        return flag_number(cleaned) if kind == "numeric" else cleaned
-    return typed(table, column, cleaned)
-
-
-def _typed_name(cleaned: str) -> str:
-    return ident("__t" + cleaned.strip('"'))
-
-
-def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
-    table, checks = part.table, []
-    email = literal(EMAIL_PATTERN)
-    for column in table.columns:
-        if column not in columns:
-            continue
-        text = columns[column]
-        value = _typed_name(text)
-        kind = table.types[column]
-        if column in table.not_null:
-            empty = f"{value} IS NULL" if column in CODE_COLUMNS else f"{text} IS NULL"
-            checks.append(_Check(empty, column, "empty"))
-        if kind != TEXT:
-            problem = {"TIMESTAMP": "timestamp", "BIGINT": "integer", "DOUBLE": "number"}[kind]
-            checks.append(_Check(f"{text} IS NOT NULL AND {value} IS NULL", column, problem,
-                                 text))
-        elif column not in CODE_COLUMNS and column != "email_domain":
-            checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
-                                 column, "email"))
-    flags = ", ".join(literal(v) for v in FLAG_VALUES)
-    for attr in part.attributes:
-        text = columns[attr.name]
-        if attr.kind == "numeric":
-            checks.append(_Check(f"{text} IS NOT NULL AND {_typed_name(text)} IS NULL",
-                                 attr.name, "number", text))
-            continue
-        checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
-                             attr.name, "email"))
-        if named_like_personal(attr.name):
-            # a person's name or number cannot be told from its value; a yes/no flag can
-            checks.append(_Check(f"lower({text}) NOT IN ({flags})", attr.name, "personal"))
-    return checks
-
-
-def _message(part: Part, row: int, check: _Check, value: object) -> str:
-    where = f"{part.export.where(row)}, column {_label(part, check.column)}"
-    if check.problem == "empty":
-        stand_in = (", or give the column if_blank: DATE in a v2 mapping (the day to count "
-                    "from where it is blank)" if part.table.types[check.column] == TIMESTAMP
-                    else "")
-        return (f"{where}: no value, but every {part.table.name} row needs its {check.column}; "
-                f"fill it in (or drop the row){stand_in}, and re-run.")
-    if check.problem == "personal":
-        return (f"{where}: a column named like personal data (a person, a phone, an address) "
-                "that holds text, and personal data is never stored; declare it ignore (it can "
-                "still join a lookup), or rename it if it names no person, and re-run.")
-    if check.problem == "email":
-        return (f"{where}: holds an e-mail address, and personal data is never stored; remove it "
-                "(an email column on leads is reduced to its domain) and re-run.")
-    return f"{where}: {printable(value)} {_EXAMPLES[check.problem]}."
-
-
-def _label(part: Part, column: str) -> str:
-    return part.label(column) if column in part.table.types else column
-
-
-def _validate(con, part: Part, view: str, columns: dict[str, str]) -> None:
-    checks = _checks(part, columns)
-    if not checks:
-        return
-    firsts = con.execute(
-        "SELECT " + ", ".join(f"min(__row) FILTER (WHERE {c.condition})" for c in checks)
-        + f" FROM {view}"
-    ).fetchone()
-    found = [(row, i) for i, row in enumerate(firsts) if row is not None]
-    if not found:
-        return
-    row, i = min(found)
-    check = checks[i]
-    value = None
-    if check.value is not None:
-        value = con.execute(f"SELECT {check.value} FROM {view} WHERE __row = ?",
-                            [row]).fetchone()[0]
-    raise LeadscoreError(_message(part, row, check, value))
-
-
-def _columns(part: Part) -> list[str]:
-    extra = ["attributes"] if part.table is LEADS else []
-    return list(part.table.columns) + extra
-
-
-def _stage(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, str, int]:
-    """Validate ``part``, then keep its distinct typed rows in the temp table ``stage``.
-
-    Returns the part, the stage's name and its number of distinct rows.
-    """
-    view = f"{stage}_rows"
-    columns = _row_view(con, part, view)
-    _validate(con, part, view, columns)
-    table = part.table
-    selects = [
-        f"{_typed_name(columns[c])} AS {c}" if c in columns
-        else f"CAST(NULL AS {table.types[c]}) AS {c}"
-        for c in table.columns
-    ]
-    if table is LEADS:
-        selects.append(f"{_attributes_json(part.attributes, columns)} AS attributes")
-    cols = ", ".join(_columns(part))
-    inner = f"SELECT {', '.join(selects)}, __row AS __first FROM {view}"
-    con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols}, min(__first) AS __row "
-                f"FROM ({inner}) GROUP BY {cols}")
-    distinct = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-    _check_conflicts(con, part, stage)
-    if table is not LEADS:
-        _check_references(con, part, stage, parts)
-    return part, stage, distinct
-
-
-def _attributes_json(attributes: list[Attribute], columns: dict[str, str]) -> str:
-    if not attributes:
-        return "CAST(NULL AS JSON)"
-    pairs = ", ".join(f"{literal(a.name)}, {_typed_name(columns[a.name])}" for a in attributes)
-    return f"json_object({pairs})"
-
-
-def _check_conflicts(con, part: Part, stage: str) -> None:
-    key = list(part.table.key)
-    if set(_columns(part)) <= set(key):
-        return
-    clash = con.execute(
-        f"SELECT list(__row ORDER BY __row)[1:2], {', '.join(key)} FROM {stage} "
-        f"GROUP BY {', '.join(key)} HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1"
-    ).fetchone()
-    if clash is None:
-        return
-    rows, values = clash[0], clash[1:]
-    named = ", ".join(f"{_label(part, k)} {printable(v)}" for k, v in zip(key, values, strict=True))
-    raise LeadscoreError(
-        f"{part.export.lines(rows)} give {named} different values; keep one row per "
-        f"{', '.join(key)} and re-run."
-    )
-
-
-def _check_references(con, part: Part, stage: str, parts: list[Part]) -> None:
-    known = "__known_leads"
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [known]
-    ).fetchone()[0]
-    if not exists:
-        batch = [f"SELECT lead_id FROM __stage_{i}" for i, p in enumerate(parts)
-                 if p.table is LEADS]
-        con.execute(f"CREATE TEMP TABLE {known} AS "
-                    + " UNION ".join(["SELECT lead_id FROM leads", *batch]))
-    row = con.execute(
-        f"SELECT min(s.__row) FROM {stage} AS s ANTI JOIN {known} AS k ON k.lead_id = s.lead_id"
-    ).fetchone()[0]
-    if row is None:
-        return
-    lead_id = con.execute(f"SELECT lead_id FROM {stage} WHERE __row = ?", [row]).fetchone()[0]
-    raise LeadscoreError(
-        f"{part.export.where(row)}, column {part.label('lead_id')}: lead {printable(lead_id)} is "
-        "neither in the store nor in this batch; add it to the leads file (or ingest its lead "
-        "first) and re-run."
-    )
-
-
 # ---- writing ------------------------------------------------------------------------------------
 
 
 def _upsert(con, part: Part, stage: str) -> tuple[int, int]:
     """Write a stage into its table: returns (new rows, updated rows)."""
-    name, key, columns = part.table.name, part.table.key, _columns(part)
+    name, key, columns = part.table.name, part.table.key, stored_columns(part)
     match = " AND ".join(f"t.{k} = s.{k}" for k in key)
     updated = 0
     values = [c for c in columns if c not in key]

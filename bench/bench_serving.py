@@ -223,7 +223,8 @@ def http_cell(server: Server, path: str, body: bytes, headers: dict[str, str], c
 def in_process_cell(bundle_model, body: bytes, reasons: bool, top_reasons: int,
                     duration_s: float) -> tuple[list[float], int, float]:
     from serving.gateway import post_routes, validate_request
-    from serving.service import LeadScorer, json_response, score_payload
+    from serving.score_path import score_payload
+    from serving.service import LeadScorer, json_response
 
     route = post_routes(LeadScorer)["/score"]
 

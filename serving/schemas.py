@@ -7,7 +7,7 @@ Validation policy (docs/api.md says the same to callers):
 * A lead is lenient: CRM payloads carry many more columns than the data contract, so unknown lead
   fields (``first_name``, ``hs_object_id``, ...) are accepted and ignored: never stored, never
   logged. Extra fit/intent columns a mapping declared go in ``attributes``, or at the lead's top
-  level as a batch file's columns do (``serving.service.lead_record``): a field named like a
+  level as a batch file's columns do (``serving.score_path.lead_record``): a field named like a
   column the model learned from is read and checked as an attribute, never ignored.
 * Numbers are accepted where text is expected (``"company_size": 250``, ``"lead_id": 123``).
 * Timestamps follow the one rule of every scoring path (``features.timestamps``): ISO 8601

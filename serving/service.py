@@ -30,8 +30,6 @@ import functools
 import logging
 import os
 import traceback
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import anyio
@@ -42,10 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
-from features.online import LeadFeatureError
 from leadscore.config import load_config
-from scoring.spellings import learned_spellings, respelled
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
 from serving.gateway import (
@@ -70,7 +65,8 @@ from serving.live_schemas import (
 from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
-from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse, attribute_value
+from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
+from serving.score_path import lead_record, score_leads, stored_flat_attributes
 from serving.workers import note_worker_start
 
 logger = logging.getLogger("leadscore.serving")
@@ -110,147 +106,6 @@ def _workers() -> int | str:
     """``LEADSCORE_WORKERS`` (a positive integer) or one worker per CPU core."""
     raw = os.environ.get(WORKERS_ENV, "").strip()
     return int(raw) if raw.isdigit() and int(raw) > 0 else "cpu_count"
-
-
-def lead_record(lead: Lead) -> dict[str, Any]:
-    """A validated lead as feature building takes it: its fields (contract fields, activities as
-    plain ``{activity_type, occurred_at}`` dicts, attributes, as_of), read in place."""
-    return vars(lead)
-
-
-def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
-                         columns: Sequence[str]) -> list[dict[str, Any]]:
-    """``records`` with each attribute the model learned from that a lead sent at its top level
-    (``"lead_origin": "API"`` beside ``title``), as a batch file's column is read: one rule for
-    both paths, and ``attributes`` wins when a lead sends both (``features.online``).
-
-    Raises:
-        RequestRejected: 422 naming ``leads[i].<column>`` when such a value is not an attribute
-            value (text, a number, true/false or null).
-    """
-    out = list(records)
-    for i, lead in enumerate(leads):
-        values = flat_attribute_values(i, lead, columns)
-        if values:
-            out[i] = {**out[i], **values}  # a new dict: never the lead's own __dict__
-    return out
-
-
-def flat_attribute_values(i: int, lead: Lead, columns: Sequence[str]) -> dict[str, Any]:
-    """The attribute columns of the model that lead ``i`` sent at its top level, as attribute
-    values, after refusing a near-miss of a field's name (``refuse_misnamed``).
-
-    Raises:
-        RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
-    """
-    extra = lead.__pydantic_extra__
-    if not extra:
-        return {}
-    refuse_misnamed(i, lead, columns)
-    values = {}
-    for column in columns:
-        if column in extra and column not in Lead.model_fields:
-            try:
-                values[column] = attribute_value(extra[column])
-            except ValueError as exc:
-                raise RequestRejected(422, f"leads[{i}].{column}: {exc}.",
-                                      f"leads[{i}].{column}") from None
-    return values
-
-
-def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
-    """A 422 for an unknown field of lead ``i`` that differs from a lead field or an attribute
-    column of the model only in case or punctuation (``Title``): batch refuses such a column too
-    (``features.lead_fields``). The name is shown: it is a known name, written differently.
-
-    Raises:
-        RequestRejected: naming ``leads[i].<field as sent>`` and the name to use.
-    """
-    for given, meant in misnamed(lead.__pydantic_extra__, (*LEAD_FIELDS, *columns)):
-        # beside the exact name ("title", or "Lead Origin" in attributes) it is only noise
-        if meant not in lead.model_fields_set and meant not in (lead.attributes or {}):
-            raise RequestRejected(422, f"leads[{i}].{given}: {misnamed_rule(meant)}.",
-                                  f"leads[{i}].{given}")
-
-
-def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
-    """Lead upserts with each top-level field named like an attribute column of the served model
-    moved into ``attributes`` (which wins when both hold it), so ``POST /events`` stores what
-    ``POST /score`` would read (``with_flat_attributes``); other unknown fields are never stored.
-
-    Raises:
-        RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
-    """
-    out = leads
-    for i, lead in enumerate(leads):
-        values = flat_attribute_values(i, lead, columns)
-        if not values:
-            continue
-        out = list(out) if out is leads else out
-        out[i] = lead.model_copy(update={"attributes": {**values, **(lead.attributes or {})}})
-    return out
-
-
-def score_payload(
-    model: ServedModel,
-    leads: Sequence[Lead],
-    *,
-    reasons: bool,
-    top_reasons: int,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Score validated leads with one model, in order: the ``ScoreResponse`` as plain JSON data.
-
-    Raises:
-        RequestRejected: 422 when feature building refuses a lead (the message names it).
-    """
-    return score_leads(model, leads, [lead_record(lead) for lead in leads], reasons=reasons,
-                       top_reasons=top_reasons, now=now)[0]
-
-
-def score_leads(
-    model: ServedModel,
-    leads: Sequence[Lead],
-    records: Sequence[dict[str, Any]],
-    *,
-    reasons: bool,
-    top_reasons: int,
-    now: datetime | None = None,
-) -> tuple[dict[str, Any], list[str] | None, list[str] | None]:
-    """``score_payload`` of leads given as records (a lead with its stored history merged in),
-    and each lead's feature hash and feature bins for the score log."""
-    now = now or datetime.now(UTC)
-    records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
-    # JSON true and "TRUE" read as the "True" the model learned (scoring.spellings)
-    records = respelled(records, learned_spellings(model.bundle))
-    try:
-        scored = model.bundle.score_records(
-            records, [lead.as_of or now for lead in leads],
-            top_reasons=top_reasons if reasons else 0,
-        )
-    except LeadFeatureError as exc:
-        raise RequestRejected(422, f"leads[{exc.index}]: {exc}", f"leads[{exc.index}]") from None
-    explained = scored.reasons or [()] * len(leads)
-    return {
-        "model_version": model.version,
-        "threshold": model.threshold,
-        "scores": [
-            {
-                "lead_id": lead.lead_id,
-                "score": round(score, 6),
-                "fit_score": round(fit_score, 6),
-                "intent_score": round(intent_score, 6),
-                "grade": grade,
-                "is_mql": is_mql,
-                "reasons": [r.as_dict() for r in lead_reasons],
-            }
-            for lead, score, fit_score, intent_score, grade, is_mql, lead_reasons in zip(
-                leads, scored.score.tolist(), scored.fit_score.tolist(),
-                scored.intent_score.tolist(), scored.grade, scored.is_mql.tolist(), explained,
-                strict=True,
-            )
-        ],
-    }, scored.feature_hash, scored.feature_bins
 
 
 def json_response(payload: dict[str, Any]) -> Response:

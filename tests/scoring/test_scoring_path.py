@@ -15,7 +15,7 @@ from scoring.bundle import ScoringBundle, feature_config
 from scoring.pyfunc import LeadScorePyfunc, lead_records
 from serving.champion import ServedModel
 from serving.schemas import ScoreRequest
-from serving.service import score_payload
+from serving.score_path import score_payload
 from tests.training.made_up import made_up_leads, train_tiny_bundle
 from training.batch_score import score_chunk
 from training.review import input_example

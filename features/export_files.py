@@ -146,7 +146,7 @@ def read_export(
     elif suffix in JSONL_SUFFIXES:
         table = read_json_lines(path)
     elif suffix in WORKBOOK_SUFFIXES:
-        table, sheet = read_workbook(path, getattr(options, "sheet", None) or sheet)
+        table, sheet, note = read_workbook(path, getattr(options, "sheet", None) or sheet)
     else:
         table = _read_csv(path, delimiter) if is_csv else _read_parquet(path)
     headers = tuple(table.column_names)

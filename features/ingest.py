@@ -110,8 +110,7 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     else:
         for i, path in enumerate(files):
             export = read_export(con, path, f"__export_{i}", sheet=sheet)
-            if export.skip_note:
-                read_notes.append(export.skip_note)
+            read_notes.extend(n for n in (export.read_note, export.skip_note) if n)
             parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
     parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
     staged = [stage_part(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]

@@ -94,7 +94,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
     elif data_suffix(path) in JSONL_SUFFIXES:
         table, read = read_json_lines(path), "JSON Lines"
     elif data_suffix(path) in WORKBOOK_SUFFIXES:
-        table, name = read_workbook(path, sheet)
+        table, name, _ = read_workbook(path, sheet)
         headers = tuple(table.column_names[:-1])
         table = without_repeated_headers(path, table, headers, "row")[0].drop_columns(ROW)
         options, read = {"sheet": name}, f"Excel workbook, sheet {name!r}"

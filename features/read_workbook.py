@@ -37,8 +37,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls, or an .xlsx encrypted with a 
 _ZIP_MAGIC = b"PK"
 
 
-def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str]:
-    """One sheet of the workbook at ``path`` as text columns plus ``__row``, and the sheet's name.
+def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, str | None]:
+    """One sheet of the workbook at ``path`` as text columns plus ``__row``, the sheet's name,
+    and, when the workbook has other sheets, a note for the report saying which was read.
 
     Args:
         path: an .xlsx or .xlsm file.
@@ -68,8 +69,8 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str]:
     finally:
         book.close()
     where = f"{path.name} (sheet {name!r})"
+    others = [s for s in book.sheetnames if s != name]
     if not rows:
-        others = [s for s in book.sheetnames if s != name]
         hint = (f"; choose another sheet with --sheet (its sheets: {', '.join(others[:10])})"
                 if others else "")
         raise LeadscoreError(f"{where} is empty: export the rows with their column names in "
@@ -95,7 +96,9 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str]:
               for i in keep]
     arrays.append(pa.array([n - 2 for n, _ in body], pa.int64()))
     # a repeated column name is kept here and refused by the caller, as a CSV's is
-    return pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW]), name
+    note = (f"{path.name}: sheet {name!r} read, not {', '.join(repr(s) for s in others[:10])} "
+            "(--sheet or a mapping's sheet: chooses)" if others else None)
+    return pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW]), name, note
 
 
 def sheet_names(path: Path) -> list[str]:

@@ -93,7 +93,10 @@ def test_the_first_sheet_is_read_unless_one_is_named(tmp_path):
     other = [HEADER, ["Z9", "2024-04-01", "web", "CEO", "10", "Retail", "US"]]
     path = _workbook(tmp_path / "leads.xlsx", {"Leads": _leads_rows(), "Other": other})
 
-    assert ingest_paths([path], tmp_path / "a.duckdb").tables["leads"].new == 3
+    report = ingest_paths([path], tmp_path / "a.duckdb")
+    assert report.tables["leads"].new == 3
+    assert ("leads.xlsx: sheet 'Leads' read, not 'Other' (--sheet or a mapping's sheet: "
+            "chooses)") in report.notes
     assert ingest_paths([path], tmp_path / "b.duckdb", sheet="other").tables["leads"].new == 1
     with pytest.raises(LeadscoreError, match=r"^leads.xlsx has no sheet 'Nope': its sheets are "
                                              r"'Leads', 'Other'; name one of them and re-run.$"):

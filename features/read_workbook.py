@@ -8,7 +8,7 @@ passed over. Every cell becomes text as a CSV saved from the workbook would hold
 reads ``2026-03-01`` or ``2026-03-01T14:05:00`` (Excel stores no time zone: read as UTC, as any
 timestamp without one), a whole number ``250``, TRUE / FALSE as Excel writes them; a date typed
 as text stays text and goes through ingestion's date formats. A formula reads its last computed
-value.
+value; a formula error (``#N/A``, ``#DIV/0!`` ...) reads as blank, and the report counts them.
 
 Errors name the sheet's row as Excel numbers it (``__row`` holds it minus 2, so that an
 ``ExportFile``'s ``row + 2`` is that number). A title above the header (a report name, often a
@@ -33,6 +33,10 @@ from leadscore.errors import LeadscoreError
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 TITLE_SCAN_ROWS = 30
 """How many rows below a one-value first row are looked at for a wider table (a title above)."""
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!"})
+"""What a formula that failed leaves in its cell (openpyxl reads it as this text)."""
+_ERROR = object()  # a formula error cell, read as blank and counted
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls, or an .xlsx encrypted with a password
 _ZIP_MAGIC = b"PK"
 
@@ -62,7 +66,8 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, 
         worksheet.reset_dimensions()
         try:
             rows = [(number, row) for number, row in
-                    enumerate(worksheet.iter_rows(values_only=True), start=1)
+                    enumerate(map(_without_errors, worksheet.iter_rows(values_only=True)),
+                              start=1)
                     if any(_filled(v) for v in row)]
         except Exception:  # noqa: BLE001 - as above: a damaged sheet, read lazily
             raise _unreadable(path) from None
@@ -96,8 +101,13 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, 
               for i in keep]
     arrays.append(pa.array([n - 2 for n, _ in body], pa.int64()))
     # a repeated column name is kept here and refused by the caller, as a CSV's is
-    note = (f"{path.name}: sheet {name!r} read, not {', '.join(repr(s) for s in others[:10])} "
-            "(--sheet or a mapping's sheet: chooses)" if others else None)
+    notes = [f"{path.name}: sheet {name!r} read, not {', '.join(repr(s) for s in others[:10])} "
+             "(--sheet or a mapping's sheet: chooses)"] if others else []
+    errors = sum(1 for _, r in body for v in r if v is _ERROR)
+    if errors:
+        notes.append(f"{path.name}: {errors:,} formula error cell(s) (#N/A, #DIV/0!, ...) read "
+                     "as blank")
+    note = "; ".join(notes) or None
     return pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW]), name, note
 
 
@@ -173,8 +183,17 @@ def _refuse_title(where: str, rows: list[tuple[int, tuple]]) -> None:
     )
 
 
+def _without_errors(row: tuple) -> tuple:
+    """A row with each formula error (``#N/A``: a lookup that found nothing) as ``_ERROR``: it
+    holds no value, and read as text it would be a category, or a date that is no date."""
+    if not any(isinstance(v, str) and v in EXCEL_ERRORS for v in row):
+        return row
+    return tuple(_ERROR if isinstance(v, str) and v in EXCEL_ERRORS else v for v in row)
+
+
 def _filled(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
+    return value is not None and value is not _ERROR and not (
+        isinstance(value, str) and not value.strip())
 
 
 def _header_text(value: Any) -> str:
@@ -183,7 +202,7 @@ def _header_text(value: Any) -> str:
 
 def _text(value: Any) -> str | None:
     """A cell as the text a CSV saved from the workbook would hold."""
-    if value is None:
+    if value is None or value is _ERROR:
         return None
     if isinstance(value, str):
         return value

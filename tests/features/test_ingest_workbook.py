@@ -219,3 +219,15 @@ def test_a_leads_file_lacking_a_field_under_a_crms_name_for_it_is_told_which_to_
                                              r"and 'Job Title' looks like title: rename them "
                                              r"so\); add them"):
         ingest_paths([path], tmp_path / "s.duckdb")
+
+
+def test_a_formula_error_cell_reads_as_blank_and_is_counted(tmp_path):
+    rows = _leads_rows()
+    rows[1][5] = "#N/A"  # a VLOOKUP that found no industry
+    rows[2][5] = "#DIV/0!"
+    path = _workbook(tmp_path / "leads.xlsx", {"Leads": rows})
+    report = ingest_paths([path], tmp_path / "s.duckdb")
+    assert "leads.xlsx: 2 formula error cell(s) (#N/A, #DIV/0!, ...) read as blank" in report.notes
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT lead_id, industry FROM leads ORDER BY 1").fetchall() == [
+            ("L1", None), ("L2", None), ("L3", "Retail")]

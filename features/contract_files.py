@@ -26,7 +26,8 @@ def table_of(path: Path) -> Table:
         expected = ", ".join(f"{name}.csv" for name in TABLES)
         raise LeadscoreError(
             f"{path.name}: unknown table layout; name each file after its table ({expected}, or "
-            "the same as .parquet), or pass --mapping for a flat one-table export."
+            "the same as .parquet, .jsonl or .xlsx), or pass --mapping for a flat one-table "
+            "export."
         )
     return table
 

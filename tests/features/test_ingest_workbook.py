@@ -231,3 +231,13 @@ def test_a_formula_error_cell_reads_as_blank_and_is_counted(tmp_path):
     with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
         assert con.execute("SELECT lead_id, industry FROM leads ORDER BY 1").fetchall() == [
             ("L1", None), ("L2", None), ("L3", "Retail")]
+
+
+def test_inspect_reads_the_sheet_the_command_line_names(tmp_path):
+    other = [["Id", "Stage"], ["1", "Won"], ["2", "Lost"]]
+    path = _workbook(tmp_path / "export.xlsx", {"Leads": _leads_rows(), "Deals": other})
+    out = tmp_path / "draft.yaml"
+    result = CliRunner().invoke(cli, ["inspect", str(path), "--sheet", "Deals", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "export.xlsx: 2 rows, 2 columns, Excel workbook, sheet 'Deals'" in result.output
+    assert "    sheet: Deals\n" in out.read_text()

@@ -202,9 +202,11 @@ def test_columns_the_model_learned_from_but_the_file_lacks_are_named(bundle_dir,
     leads.to_csv(source, index=False)
     complete = score_file(source, tmp_path / "a.csv", default_config(), bundle_dir)
     assert "not in leads.csv" not in complete
-    leads.rename(columns={"title": "Job Title"}).to_csv(source, index=False)
+    # "Position" is no CRM's name for title only (a "Job Title" column is refused as a near-miss:
+    # features.lead_fields.SYNONYMS), so it is an extra column and title is missing
+    leads.rename(columns={"title": "Position"}).to_csv(source, index=False)
     message = score_file(source, tmp_path / "b.csv", default_config(), bundle_dir)
-    assert "title is not in leads.csv" in message and "Job Title" not in message
+    assert "title is not in leads.csv" in message and "Position" not in message
 
 
 def test_a_semicolon_file_is_told_apart_from_one_without_lead_id(bundle_dir, tmp_path):

@@ -4,12 +4,24 @@ For cycle ``i`` the review date is ``start + i * every``. As of that date a revi
 exactly as ``leadscore review`` runs it (``training.cycle.train_and_evaluate``: labels known then,
 features as of each lead's scoring moment, gates, the refit that would be deployed), without
 touching the registry. The leads that became scoreable in the following period,
-``[as_of, as_of + every)``, are then scored, with the labels they had once matured, by
+``[as_of, as_of + every)``, are then scored by
+
 
 - ``trained_once``: the model deployed by the first cycle, never retrained;
 - ``retrained``: the model deployed by this cycle's review, whatever its gates said;
 - ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
   passed every gate; before any promotion there is no champion and its row is empty).
+
+Every period is scored against the labels the store holds as of its last record (``horizon``: the
+latest lead, activity, verdict or outcome), built exactly as a review on that date builds them:
+every verdict recorded after the period counts (a later "excluded" verdict drops the lead, as the
+review drops it), and a lead whose maturity window ends after the horizon is not scored, since the
+store cannot say whether it converted (counting it as "no conversion" would score censored leads
+as negatives). Labels read as of any other date would disagree with the review's for the same lead.
+
+A replayed review reads labels as of its own date, as it would have then; where verdicts recorded
+later drop leads of its validation cohort, the table's note says how many, since its gates (and so
+the champion column) judged labels the store no longer holds.
 
 Each model scores at its own threshold. Per cycle and on average: ROC-AUC, PR-AUC, Brier score,
 calibration error, conversion at the threshold against the band, MQLs per week. Everything is
@@ -22,12 +34,13 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -35,6 +48,7 @@ from rich.console import Console
 from rich.table import Table
 
 from features.label_policy import load_policy
+from features.labels import build_labels, open_leads
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
@@ -75,6 +89,8 @@ class Backtest:
     rows: pd.DataFrame
     band: dict[str, float]
     run_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+    horizon: datetime | None = None  # the store's last record: the labels' date
 
     @property
     def means(self) -> pd.DataFrame:
@@ -134,6 +150,8 @@ class Backtest:
                           f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
                           f"{later} {'cycle' if later == 1 else 'cycles'} after the first (in the "
                           "first cycle the two are the same model).")
+        for note in self.notes:
+            console.print(note)
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
@@ -164,6 +182,71 @@ def score_period(bundle, period: pd.DataFrame, weeks: float) -> dict[str, float]
     return evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold, weeks=weeks)
 
 
+def store_horizon(con) -> datetime:
+    """The latest moment the store records anything: a lead created or made an MQL, an activity,
+    a verdict or an outcome. Past it the store knows nothing, so no window ending later is closed.
+
+    Raises:
+        LeadscoreError: the store holds no lead.
+    """
+    try:
+        value = con.execute(
+            "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(mql_at) FROM leads),"
+            " (SELECT max(occurred_at) FROM activities),"
+            " (SELECT max(dispositioned_at) FROM dispositions),"
+            " (SELECT max(occurred_at) FROM outcomes))").fetchone()[0]
+    except duckdb.CatalogException:
+        value = None
+    if value is None:
+        raise LeadscoreError("The store holds no leads: ingest an export into it first "
+                             "(leadscore ingest PATH).")
+    return pd.Timestamp(value).to_pydatetime()
+
+
+@dataclass
+class Outcomes:
+    """The labels every period is scored against: the store's, as of its last record."""
+
+    frame: pd.DataFrame
+    horizon: datetime
+    unmatured: pd.Series  # scoreable_at of leads whose window ends after the horizon
+
+    def period(self, start: datetime, end: datetime) -> tuple[pd.DataFrame, int]:
+        """The matured labelled leads scoreable in ``[start, end)``, and how many more there
+        are whose outcome the store cannot know yet."""
+        scoreable = pd.to_datetime(self.frame["scoreable_at"])
+        waiting = pd.to_datetime(self.unmatured)
+        return (self.frame[(scoreable >= start) & (scoreable < end)],
+                int(((waiting >= start) & (waiting < end)).sum()))
+
+
+def read_outcomes(con, config: dict[str, Any], policy) -> Outcomes:
+    """Labels as a review on the store's last recorded day builds them (matured leads only)."""
+    horizon = store_horizon(con)
+    maturity = int(config["labels"]["maturity_days"])
+    frame = dataset.assemble(con, horizon, config, policy).frame
+    labels = build_labels(con, horizon, policy, maturity)
+    unmatured = pd.concat([labels.loc[~labels["matured"], "scoreable_at"],
+                           open_leads(con, horizon, policy, maturity)["scoreable_at"]],
+                          ignore_index=True)
+    return Outcomes(frame, horizon, unmatured)
+
+
+def later_dropped(valid: pd.DataFrame, outcomes: Outcomes) -> tuple[int, int]:
+    """Leads of a replayed review's validation cohort that the store's labels now drop (a
+    verdict recorded after the review excludes them), and how many of those were negatives."""
+    gone = ~valid["lead_id"].astype(str).isin(set(outcomes.frame["lead_id"].astype(str)))
+    return int(gone.sum()), int((gone & (valid["label"] == 0)).sum())
+
+
+def _day(value: datetime) -> str:
+    return value.date().isoformat()
+
+
+def _leads(n: int) -> str:
+    return f"{n:,} lead" if n == 1 else f"{n:,} leads"
+
+
 def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta,
                  cycles: int) -> Backtest:
     """Replay ``cycles`` reviews from ``start`` every ``every`` and score each next period.
@@ -176,11 +259,20 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         raise LeadscoreError(f"--cycles {cycles} is too few: replay at least 1 cycle.")
     first = pd.Timestamp(start).to_pydatetime().replace(tzinfo=None)
     dates = [first + i * every for i in range(cycles)]
-    maturity = timedelta(days=int(config["labels"]["maturity_days"]))
+    maturity = int(config["labels"]["maturity_days"])
     policy = load_policy(config["labels"].get("policy"))
-    # the labels the scored leads had once matured, as of the end of the last period
     with connect(config["store"], read_only=True) as con:
-        outcome = dataset.assemble(con, dates[-1] + every + maturity, config, policy).frame
+        outcomes = read_outcomes(con, config, policy)
+    late = [i for i, d in enumerate(dates) if d > outcomes.horizon]
+    if late:
+        # a review after the last record would call leads whose windows run past it negatives
+        raise LeadscoreError(
+            f"Backtest cycle {late[0] + 1} is dated {_day(dates[late[0]])}, after the store's "
+            f"last record ({_day(outcomes.horizon)}), and nothing after that day is known: give "
+            "an earlier --from, a shorter --every or fewer --cycles.")
+    notes = [f"Each period is scored against the labels the store holds as of its last record, "
+             f"{_day(outcomes.horizon)}, built as a review on that day builds them (maturity "
+             f"{maturity} days)."]
     band = band_of(config)
     rows: list[dict[str, Any]] = []
     once = champion = None
@@ -192,7 +284,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                                         explain_model=False)
         except LeadscoreError as exc:
             raise LeadscoreError(
-                f"Backtest cycle {i + 1} (as of {as_of.date().isoformat()}): {exc} For a "
+                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc} For a "
                 "backtest, a later --from gives the first cycle more matured history."
             ) from None
         deployed = result.deployed
@@ -200,20 +292,34 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
             once = deployed
         if result.gates.passed:
             champion, champion_version = deployed, i + 1
-        scoreable = pd.to_datetime(outcome["scoreable_at"])
-        period = outcome[(scoreable >= as_of) & (scoreable < as_of + every)]
+        period, waiting = outcomes.period(as_of, as_of + every)
+        if waiting:
+            notes.append(
+                f"Cycle {i + 1}: {_leads(waiting)} of the period after {_day(as_of)} "
+                f"{'is' if waiting == 1 else 'are'} not scored: {maturity}-day maturity windows "
+                f"end after the store's last record ({_day(outcomes.horizon)}), so whether they "
+                "converted is not known yet.")
+        dropped, negatives = later_dropped(result.valid, outcomes)
+        if dropped:
+            notes.append(
+                f"Cycle {i + 1}'s review judged its gates on {_leads(len(result.valid))} "
+                f"labelled as of {_day(as_of)}; verdicts recorded later drop {dropped:,} of them "
+                f"({negatives:,} it counted as negatives), so its gates"
+                f"{' (and the champion it made)' if result.gates.passed else ''} read labels a "
+                f"review as of {_day(outcomes.horizon)} would not.")
         weeks = every / timedelta(weeks=1)
         for name, bundle in (("trained_once", once), ("retrained", deployed),
                              ("champion", champion)):
             measured = (score_period(bundle, period, weeks)
                         if bundle is not None and len(period) >= MIN_PERIOD_LEADS else {})
-            row = {"cycle": i + 1, "as_of": as_of.date().isoformat(), "leads": len(period),
-                   "positives": int(period["label"].sum()), "model": name,
-                   "gates_passed": bool(result.gates.passed),
+            row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
+                   "positives": int(period["label"].sum()), "not_matured": waiting,
+                   "model": name, "gates_passed": bool(result.gates.passed),
+                   "review_valid_leads": len(result.valid), "review_valid_dropped": dropped,
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
             row["in_band"] = _in_band(row["conversion_at_threshold"], band)
             rows.append(row)
-    out = Backtest(pd.DataFrame(rows), band)
+    out = Backtest(pd.DataFrame(rows), band, notes=notes, horizon=outcomes.horizon)
     out.run_id = log_backtest(out, config, dates, every)
     return out
 
@@ -225,6 +331,8 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
     with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id, run_name="backtest",
                                           tags={"kind": "backtest"}) as run:
         mlflow.log_params({"from": dates[0].date().isoformat(), "every_days": every.days,
+                           "labels_as_of": (_day(backtest.horizon) if backtest.horizon
+                                            else ""),
                            "cycles": len(dates), "band_min": backtest.band["min"],
                            "band_max": backtest.band["max"]})
         for _, row in backtest.rows.iterrows():

@@ -1,0 +1,128 @@
+"""The labels a backtest scores each period against are the review's, as the store knows them now.
+
+Tiny stores written inline: a period's lead whose window passed with no verdict, and which a
+verdict recorded later excludes, is dropped as the review drops it (scoring it as a negative made
+Maven CRM's still-open deals, findable by their blank account, look like a signal); a lead whose
+window ends after the store's last record is not scored (its outcome is unknown, not negative).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from features.labels import build_labels, load_policy
+from features.store import connect
+from leadscore.config import default_config
+from leadscore.errors import LeadscoreError
+from training.backtest import (
+    Backtest,
+    later_dropped,
+    read_outcomes,
+    run_backtest,
+    store_horizon,
+)
+
+T0 = datetime(2024, 1, 3, 15, 0)
+MATURITY = 30
+POLICY = load_policy()
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def _config(store) -> dict:
+    config = default_config()
+    config["store"] = str(store)
+    config["labels"]["maturity_days"] = MATURITY
+    return config
+
+
+def _insert(con, leads, dispositions) -> None:
+    for lead_id, created_at in leads:
+        con.execute("INSERT INTO leads (lead_id, created_at, source) VALUES (?, ?, 'web')",
+                    [lead_id, created_at])
+    for lead_id, at, status, reason in dispositions:
+        con.execute("INSERT INTO dispositions (lead_id, dispositioned_at, status, reason_code) "
+                    "VALUES (?, ?, ?, ?)", [lead_id, at, status, reason])
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "store.duckdb"
+    with connect(path) as con:
+        _insert(
+            con,
+            leads=[("won", day(0)), ("lost", day(1)), ("stale", day(2)), ("late", day(60))],
+            dispositions=[
+                ("won", day(10), "converted", None),
+                ("lost", day(5), "rejected", "not_interested"),
+                # open past its window with no verdict, then exported as still open (excluded)
+                ("stale", day(200), "working", "still_open"),
+            ],
+        )
+    return path
+
+
+def test_a_verdict_recorded_after_the_period_drops_the_lead_as_the_review_does(store):
+    config = _config(store)
+    with connect(store, read_only=True) as con:
+        outcomes = read_outcomes(con, config, POLICY)
+        review = build_labels(con, store_horizon(con), POLICY, MATURITY)
+    assert outcomes.horizon == day(200)
+    period, waiting = outcomes.period(day(0), day(7))
+    # before, the period's labels were read as of its end plus the maturity window (day 37):
+    # "stale" had no verdict then and was scored as a negative
+    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1, "lost": 0}
+    assert waiting == 0
+    # the same leads and labels a review on the store's last day learns from
+    matured = review[review["matured"]]
+    assert dict(zip(matured["lead_id"], matured["label"], strict=True)) == {
+        "won": 1, "lost": 0, "late": 0}
+
+
+def test_a_lead_whose_window_ends_after_the_store_s_last_record_is_not_scored(tmp_path):
+    path = tmp_path / "store.duckdb"
+    with connect(path) as con:
+        _insert(con, leads=[("won", day(0)), ("quiet", day(1))],
+                dispositions=[("won", day(10), "converted", None)])
+    with connect(path, read_only=True) as con:
+        outcomes = read_outcomes(con, _config(path), POLICY)
+    # the store ends on day 10; "quiet"'s 30-day window would end on day 31: unknown, and
+    # "won" is decided but unmatured too, as the review treats it
+    period, waiting = outcomes.period(day(0), day(7))
+    assert period.empty and waiting == 2
+
+
+def test_a_review_s_validation_leads_dropped_later_are_counted(store):
+    with connect(store, read_only=True) as con:
+        outcomes = read_outcomes(con, _config(store), POLICY)
+    valid = pd.DataFrame({"lead_id": ["won", "lost", "stale"], "label": [1, 0, 0]})
+    assert later_dropped(valid, outcomes) == (1, 1)
+
+
+def test_an_empty_store_has_no_horizon_and_says_so_in_one_sentence(tmp_path):
+    with connect(tmp_path / "store.duckdb") as con, \
+            pytest.raises(LeadscoreError, match=r"^The store holds no leads: ingest") as info:
+        store_horizon(con)
+    assert str(info.value).count(". ") == 0
+
+
+def test_the_table_prints_its_notes():
+    rows = [{"cycle": 1, "as_of": "2024-01-01", "leads": 100, "model": model, "in_band": "-",
+             "roc_auc": 0.5, "pr_auc": 0.5, "brier": 0.25, "ece": 0.1,
+             "conversion_at_threshold": 0.5, "mqls_per_week": 3.0}
+            for model in ("trained_once", "retrained", "champion")]
+    note = "Cycle 1's review judged its gates on 3 leads labelled as of 2024-01-01."
+    assert note in str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}, notes=[note]))
+
+
+def test_a_cycle_dated_after_the_store_s_last_record_is_refused_before_training(store):
+    # the store ends on day 200: the fourth 8-week cycle (day 168) is in, the fifth (day 224) not
+    with pytest.raises(LeadscoreError, match=r"^Backtest cycle 5 is dated 2024-08-14, after the "
+                                             r"store's last record \(2024-07-21\)") as info:
+        run_backtest(_config(store), T0, timedelta(weeks=8), 5)
+    assert str(info.value).count(". ") == 0

@@ -12,12 +12,14 @@ touching the registry. The leads that became scoreable in the following period,
 - ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
   passed every gate; before any promotion there is no champion and its row is empty).
 
-Every period is scored against the labels the store holds as of its last record (``horizon``: the
-latest lead, activity, verdict or outcome), built exactly as a review on that date builds them:
-every verdict recorded after the period counts (a later "excluded" verdict drops the lead, as the
-review drops it), and a lead whose maturity window ends after the horizon is not scored, since the
-store cannot say whether it converted (counting it as "no conversion" would score censored leads
-as negatives). Labels read as of any other date would disagree with the review's for the same lead.
+Every period is scored against the labels a review builds as of the later of the store's last
+record (``horizon``: the latest lead, activity, verdict or outcome) and the day the last period's
+maturity windows close. So every verdict the store holds counts, as in the review: a verdict
+recorded after a period's windows closed (an export's "still open", an ``excluded`` code) drops
+the lead rather than leaving it a "no conversion" negative. Labels read as of an earlier day
+would disagree with the review's for the same lead. Where a "no conversion" negative's window ends
+after the store's last record, the table's notes say how many: a review on a later day counts
+them so too, but an export taken later may still show their conversion.
 
 A replayed review reads labels as of its own date, as it would have then; where verdicts recorded
 later drop leads of its validation cohort, the table's note says how many, since its gates (and so
@@ -48,7 +50,6 @@ from rich.console import Console
 from rich.table import Table
 
 from features.label_policy import load_policy
-from features.labels import build_labels, open_leads
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
@@ -90,7 +91,7 @@ class Backtest:
     band: dict[str, float]
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
-    horizon: datetime | None = None  # the store's last record: the labels' date
+    labels_as_of: datetime | None = None  # the review date the scored labels are built as of
 
     @property
     def means(self) -> pd.DataFrame:
@@ -205,31 +206,33 @@ def store_horizon(con) -> datetime:
 
 @dataclass
 class Outcomes:
-    """The labels every period is scored against: the store's, as of its last record."""
+    """The labels every period is scored against: a review's as of ``as_of``, the later of the
+    store's last record (``horizon``) and the day the last period's windows close."""
 
     frame: pd.DataFrame
+    as_of: datetime
     horizon: datetime
-    unmatured: pd.Series  # scoreable_at of leads whose window ends after the horizon
+    maturity_days: int
 
-    def period(self, start: datetime, end: datetime) -> tuple[pd.DataFrame, int]:
-        """The matured labelled leads scoreable in ``[start, end)``, and how many more there
-        are whose outcome the store cannot know yet."""
+    def period(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """The labelled leads that became scoreable in ``[start, end)``."""
         scoreable = pd.to_datetime(self.frame["scoreable_at"])
-        waiting = pd.to_datetime(self.unmatured)
-        return (self.frame[(scoreable >= start) & (scoreable < end)],
-                int(((waiting >= start) & (waiting < end)).sum()))
+        return self.frame[(scoreable >= start) & (scoreable < end)]
+
+    def past_horizon(self, period: pd.DataFrame) -> int:
+        """The period's "no conversion" negatives whose window ends after the store's last
+        record: negatives only because nothing after that day is recorded."""
+        window_end = pd.to_datetime(period["scoreable_at"]) + timedelta(days=self.maturity_days)
+        return int(((period["cause"] == "no_conversion") & (window_end > self.horizon)).sum())
 
 
-def read_outcomes(con, config: dict[str, Any], policy) -> Outcomes:
-    """Labels as a review on the store's last recorded day builds them (matured leads only)."""
+def read_outcomes(con, config: dict[str, Any], policy, windows_close: datetime) -> Outcomes:
+    """The matured labels a review builds as of the later of the store's last record and
+    ``windows_close``: every verdict the store holds counts, and every period lead is matured."""
     horizon = store_horizon(con)
-    maturity = int(config["labels"]["maturity_days"])
-    frame = dataset.assemble(con, horizon, config, policy).frame
-    labels = build_labels(con, horizon, policy, maturity)
-    unmatured = pd.concat([labels.loc[~labels["matured"], "scoreable_at"],
-                           open_leads(con, horizon, policy, maturity)["scoreable_at"]],
-                          ignore_index=True)
-    return Outcomes(frame, horizon, unmatured)
+    as_of = max(horizon, windows_close)
+    frame = dataset.assemble(con, as_of, config, policy).frame
+    return Outcomes(frame, as_of, horizon, int(config["labels"]["maturity_days"]))
 
 
 def later_dropped(valid: pd.DataFrame, outcomes: Outcomes) -> tuple[int, int]:
@@ -262,17 +265,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     maturity = int(config["labels"]["maturity_days"])
     policy = load_policy(config["labels"].get("policy"))
     with connect(config["store"], read_only=True) as con:
-        outcomes = read_outcomes(con, config, policy)
-    late = [i for i, d in enumerate(dates) if d > outcomes.horizon]
-    if late:
-        # a review after the last record would call leads whose windows run past it negatives
-        raise LeadscoreError(
-            f"Backtest cycle {late[0] + 1} is dated {_day(dates[late[0]])}, after the store's "
-            f"last record ({_day(outcomes.horizon)}), and nothing after that day is known: give "
-            "an earlier --from, a shorter --every or fewer --cycles.")
-    notes = [f"Each period is scored against the labels the store holds as of its last record, "
-             f"{_day(outcomes.horizon)}, built as a review on that day builds them (maturity "
-             f"{maturity} days)."]
+        outcomes = read_outcomes(con, config, policy,
+                                 dates[-1] + every + timedelta(days=maturity))
+    notes = [f"Each period is scored against the labels a review as of {_day(outcomes.as_of)} "
+             f"builds (maturity {maturity} days), so every verdict in the store counts (its last "
+             f"record: {_day(outcomes.horizon)})."]
     band = band_of(config)
     rows: list[dict[str, Any]] = []
     once = champion = None
@@ -292,13 +289,15 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
             once = deployed
         if result.gates.passed:
             champion, champion_version = deployed, i + 1
-        period, waiting = outcomes.period(as_of, as_of + every)
-        if waiting:
+        period = outcomes.period(as_of, as_of + every)
+        censored = outcomes.past_horizon(period)
+        if censored:
             notes.append(
-                f"Cycle {i + 1}: {_leads(waiting)} of the period after {_day(as_of)} "
-                f"{'is' if waiting == 1 else 'are'} not scored: {maturity}-day maturity windows "
-                f"end after the store's last record ({_day(outcomes.horizon)}), so whether they "
-                "converted is not known yet.")
+                f"Cycle {i + 1}: {_leads(censored)} of the period after {_day(as_of)} "
+                f"{'counts' if censored == 1 else 'count'} as no conversion although "
+                f"{'its' if censored == 1 else 'their'} {maturity}-day window ends after the "
+                f"store's last record ({_day(outcomes.horizon)}), as in a review on a later "
+                "day; an export taken later may still show a conversion.")
         dropped, negatives = later_dropped(result.valid, outcomes)
         if dropped:
             notes.append(
@@ -306,20 +305,21 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                 f"labelled as of {_day(as_of)}; verdicts recorded later drop {dropped:,} of them "
                 f"({negatives:,} it counted as negatives), so its gates"
                 f"{' (and the champion it made)' if result.gates.passed else ''} read labels a "
-                f"review as of {_day(outcomes.horizon)} would not.")
+                f"review as of {_day(outcomes.as_of)} would not.")
         weeks = every / timedelta(weeks=1)
         for name, bundle in (("trained_once", once), ("retrained", deployed),
                              ("champion", champion)):
             measured = (score_period(bundle, period, weeks)
                         if bundle is not None and len(period) >= MIN_PERIOD_LEADS else {})
             row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
-                   "positives": int(period["label"].sum()), "not_matured": waiting,
+                   "positives": int(period["label"].sum()), "past_last_record": censored,
                    "model": name, "gates_passed": bool(result.gates.passed),
                    "review_valid_leads": len(result.valid), "review_valid_dropped": dropped,
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
             row["in_band"] = _in_band(row["conversion_at_threshold"], band)
             rows.append(row)
-    out = Backtest(pd.DataFrame(rows), band, notes=notes, horizon=outcomes.horizon)
+    out = Backtest(pd.DataFrame(rows), band, notes=notes,
+                   labels_as_of=outcomes.as_of)
     out.run_id = log_backtest(out, config, dates, every)
     return out
 
@@ -331,7 +331,7 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
     with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id, run_name="backtest",
                                           tags={"kind": "backtest"}) as run:
         mlflow.log_params({"from": dates[0].date().isoformat(), "every_days": every.days,
-                           "labels_as_of": (_day(backtest.horizon) if backtest.horizon
+                           "labels_as_of": (_day(backtest.labels_as_of) if backtest.labels_as_of
                                             else ""),
                            "cycles": len(dates), "band_min": backtest.band["min"],
                            "band_max": backtest.band["max"]})

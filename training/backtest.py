@@ -6,29 +6,25 @@ features as of each lead's scoring moment, gates, the refit that would be deploy
 touching the registry. The leads that became scoreable in the following period,
 ``[as_of, as_of + every)``, are then scored by
 
-
 - ``trained_once``: the model deployed by the first cycle, never retrained;
 - ``retrained``: the model deployed by this cycle's review, whatever its gates said;
 - ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
   passed every gate; before any promotion there is no champion and its row is empty).
 
 Every period is scored against the labels a review builds as of the later of the store's last
-record (``horizon``: the latest lead, activity, verdict or outcome) and the day the last period's
-maturity windows close. So every verdict the store holds counts, as in the review: a verdict
-recorded after a period's windows closed (an export's "still open", an ``excluded`` code) drops
-the lead rather than leaving it a "no conversion" negative. Labels read as of an earlier day
-would disagree with the review's for the same lead. Where a "no conversion" negative's window ends
-after the store's last record, the table's notes say how many: a review on a later day counts
-them so too, but an export taken later may still show their conversion.
-
-A replayed review reads labels as of its own date, as it would have then; where verdicts recorded
-later drop leads of its validation cohort, the table's note says how many, since its gates (and so
-the champion column) judged labels the store no longer holds.
+record and the day the last period's maturity windows close, so every verdict the store holds
+counts as in the review (``training.backtest_labels``). A replayed review reads labels as of its
+own date, as it would have then; where verdicts recorded later drop leads of its validation
+cohort, the table's notes say how many, since its gates (and so the champion column) judged
+labels the store no longer holds. Where a "no conversion" negative's window ends after the
+store's last record, the notes say how many too.
 
 Each model scores at its own threshold. Per cycle and on average: ROC-AUC, PR-AUC, Brier score,
 calibration error, conversion at the threshold against the band, MQLs per week. Everything is
 logged to one MLflow run (``backtest``): per-cycle metrics as steps, means as
-``mean.<model>.<metric>``, and the table as ``backtest.csv``.
+``mean.<model>.<metric>``, and the table as ``backtest.csv``. Each model's mean ROC-AUC comes
+with a 95 % bootstrap interval (each period resampled within itself), and the output says when it
+includes 0.5: then that model ranked the periods no better than chance beyond noise.
 """
 
 from __future__ import annotations
@@ -42,18 +38,19 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from sklearn.metrics import roc_auc_score
 
 from features.label_policy import load_policy
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
-from training import cycle_guard, dataset
+from training import cycle_guard
+from training.backtest_labels import later_dropped, read_outcomes
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
@@ -92,6 +89,8 @@ class Backtest:
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
     labels_as_of: datetime | None = None  # the review date the scored labels are built as of
+    # each model's 95 % bootstrap interval of its mean ROC-AUC over the periods it scored
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def means(self) -> pd.DataFrame:
@@ -151,11 +150,59 @@ class Backtest:
                           f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
                           f"{later} {'cycle' if later == 1 else 'cycles'} after the first (in the "
                           "first cycle the two are the same model).")
+        chance = chance_sentence(self.intervals)
+        if chance:
+            console.print(chance)
         for note in self.notes:
             console.print(note)
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
+
+
+def mean_roc_interval(parts: list[tuple[np.ndarray, np.ndarray]], *, rounds: int,
+                      seed: int) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean ROC-AUC over periods, each ``(scores, labels)``.
+
+    Every round resamples each period within itself, so a base rate that moves between periods
+    is not taken for ranking. NaN when ``rounds`` is 0, a period has one class only, or fewer
+    than half the rounds could be measured.
+    """
+    nan = (math.nan, math.nan)
+    if rounds <= 0 or not parts or any(len(np.unique(y)) < 2 for _, y in parts):
+        return nan
+    rng = np.random.default_rng(seed)
+    means = []
+    for _ in range(rounds):
+        aucs = []
+        for scores, labels in parts:
+            idx = rng.integers(0, len(labels), len(labels))
+            if len(np.unique(labels[idx])) < 2:
+                break
+            aucs.append(roc_auc_score(labels[idx], scores[idx]))
+        else:
+            means.append(float(np.mean(aucs)))
+    if len(means) < rounds / 2:
+        return nan
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:
+    """The mean ROC-AUC intervals, and which models rank no better than chance beyond noise."""
+    known = {m: iv for m, iv in intervals.items() if all(math.isfinite(v) for v in iv)}
+    if not known:
+        return ""
+    listed = ", ".join(f"{m} {lo:.3f}-{hi:.3f}" for m, (lo, hi) in known.items())
+    chance = [m for m, (lo, hi) in known.items() if lo <= 0.5 <= hi]
+    text = (f"Mean ROC-AUC over the periods each model scored, 95% bootstrap interval: {listed}.")
+    if len(chance) == len(known):
+        return (f"{text} Every interval includes 0.5: no model ranked the following periods "
+                "better than chance beyond noise.")
+    if chance:
+        return (f"{text} {', '.join(chance)} {'includes' if len(chance) == 1 else 'include'} "
+                "0.5: no better than chance beyond noise.")
+    return text
 
 
 def _cells(row) -> list[str]:
@@ -177,69 +224,13 @@ def _in_band(conversion: float, band: dict[str, float]) -> str:
     return "above" if conversion > band["max"] else "in band"
 
 
-def score_period(bundle, period: pd.DataFrame, weeks: float) -> dict[str, float]:
-    """One model's metrics on a period's matured leads, at the model's own threshold."""
+def score_period(bundle, period: pd.DataFrame,
+                 weeks: float) -> tuple[dict[str, float], np.ndarray]:
+    """One model's metrics on a period's matured leads, at the model's own threshold, and its
+    scores."""
     scores = score_frame(bundle, aligned_frame(period, bundle.feature_names))["score"].to_numpy()
-    return evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold, weeks=weeks)
-
-
-def store_horizon(con) -> datetime:
-    """The latest moment the store records anything: a lead created or made an MQL, an activity,
-    a verdict or an outcome. Past it the store knows nothing, so no window ending later is closed.
-
-    Raises:
-        LeadscoreError: the store holds no lead.
-    """
-    try:
-        value = con.execute(
-            "SELECT greatest((SELECT max(created_at) FROM leads), (SELECT max(mql_at) FROM leads),"
-            " (SELECT max(occurred_at) FROM activities),"
-            " (SELECT max(dispositioned_at) FROM dispositions),"
-            " (SELECT max(occurred_at) FROM outcomes))").fetchone()[0]
-    except duckdb.CatalogException:
-        value = None
-    if value is None:
-        raise LeadscoreError("The store holds no leads: ingest an export into it first "
-                             "(leadscore ingest PATH).")
-    return pd.Timestamp(value).to_pydatetime()
-
-
-@dataclass
-class Outcomes:
-    """The labels every period is scored against: a review's as of ``as_of``, the later of the
-    store's last record (``horizon``) and the day the last period's windows close."""
-
-    frame: pd.DataFrame
-    as_of: datetime
-    horizon: datetime
-    maturity_days: int
-
-    def period(self, start: datetime, end: datetime) -> pd.DataFrame:
-        """The labelled leads that became scoreable in ``[start, end)``."""
-        scoreable = pd.to_datetime(self.frame["scoreable_at"])
-        return self.frame[(scoreable >= start) & (scoreable < end)]
-
-    def past_horizon(self, period: pd.DataFrame) -> int:
-        """The period's "no conversion" negatives whose window ends after the store's last
-        record: negatives only because nothing after that day is recorded."""
-        window_end = pd.to_datetime(period["scoreable_at"]) + timedelta(days=self.maturity_days)
-        return int(((period["cause"] == "no_conversion") & (window_end > self.horizon)).sum())
-
-
-def read_outcomes(con, config: dict[str, Any], policy, windows_close: datetime) -> Outcomes:
-    """The matured labels a review builds as of the later of the store's last record and
-    ``windows_close``: every verdict the store holds counts, and every period lead is matured."""
-    horizon = store_horizon(con)
-    as_of = max(horizon, windows_close)
-    frame = dataset.assemble(con, as_of, config, policy).frame
-    return Outcomes(frame, as_of, horizon, int(config["labels"]["maturity_days"]))
-
-
-def later_dropped(valid: pd.DataFrame, outcomes: Outcomes) -> tuple[int, int]:
-    """Leads of a replayed review's validation cohort that the store's labels now drop (a
-    verdict recorded after the review excludes them), and how many of those were negatives."""
-    gone = ~valid["lead_id"].astype(str).isin(set(outcomes.frame["lead_id"].astype(str)))
-    return int(gone.sum()), int((gone & (valid["label"] == 0)).sum())
+    return (evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold,
+                     weeks=weeks), scores)
 
 
 def _day(value: datetime) -> str:
@@ -272,6 +263,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
              f"record: {_day(outcomes.horizon)})."]
     band = band_of(config)
     rows: list[dict[str, Any]] = []
+    scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in MODELS}
     once = champion = None
     champion_version = None
     for i, as_of in enumerate(dates):
@@ -309,8 +301,10 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         weeks = every / timedelta(weeks=1)
         for name, bundle in (("trained_once", once), ("retrained", deployed),
                              ("champion", champion)):
-            measured = (score_period(bundle, period, weeks)
-                        if bundle is not None and len(period) >= MIN_PERIOD_LEADS else {})
+            measured: dict[str, float] = {}
+            if bundle is not None and len(period) >= MIN_PERIOD_LEADS:
+                measured, scores = score_period(bundle, period, weeks)
+                scored[name].append((scores, period["label"].to_numpy()))
             row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
                    "positives": int(period["label"].sum()), "past_last_record": censored,
                    "model": name, "gates_passed": bool(result.gates.passed),
@@ -318,8 +312,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
             row["in_band"] = _in_band(row["conversion_at_threshold"], band)
             rows.append(row)
-    out = Backtest(pd.DataFrame(rows), band, notes=notes,
-                   labels_as_of=outcomes.as_of)
+    rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
+    intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
+                 for m, parts in scored.items() if parts}
+    out = Backtest(pd.DataFrame(rows), band, notes=notes, labels_as_of=outcomes.as_of,
+                   intervals=intervals)
     out.run_id = log_backtest(out, config, dates, every)
     return out
 
@@ -341,6 +338,10 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
         means = {(f"{model}.cycles_scored" if k == "cycles" else f"mean.{model}.{k}"): float(v)
                  for model, values in backtest.means.iterrows()
                  for k, v in values.items() if np.isfinite(v)}
+        for model, (low, high) in backtest.intervals.items():
+            if math.isfinite(low) and math.isfinite(high):
+                means.update({f"mean.{model}.roc_auc_ci_low": low,
+                              f"mean.{model}.roc_auc_ci_high": high})
         mlflow.log_metrics(means)
         with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("backtest")) as tmp:
             path = Path(tmp) / "backtest.csv"

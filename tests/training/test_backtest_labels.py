@@ -9,8 +9,10 @@ can say its label rests on days the store has no record of.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,12 +20,8 @@ from features.labels import build_labels, load_policy
 from features.store import connect
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
-from training.backtest import (
-    Backtest,
-    later_dropped,
-    read_outcomes,
-    store_horizon,
-)
+from training.backtest import Backtest, chance_sentence, mean_roc_interval
+from training.backtest_labels import later_dropped, read_outcomes, store_horizon
 
 T0 = datetime(2024, 1, 3, 15, 0)
 MATURITY = 30
@@ -121,3 +119,31 @@ def test_the_table_prints_its_notes():
             for model in ("trained_once", "retrained", "champion")]
     note = "Cycle 1's review judged its gates on 3 leads labelled as of 2024-01-01."
     assert note in str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}, notes=[note]))
+
+
+def test_the_mean_roc_interval_includes_chance_only_for_a_model_that_does_not_rank():
+    rng = np.random.default_rng(0)
+    labels = [rng.integers(0, 2, 300) for _ in range(3)]
+    noise = [(rng.random(300), y) for y in labels]
+    ranked = [(y + rng.random(300), y) for y in labels]
+    low, high = mean_roc_interval(noise, rounds=200, seed=7)
+    assert low < 0.5 < high
+    low, high = mean_roc_interval(ranked, rounds=200, seed=7)
+    assert low > 0.9
+    # a base rate that moves between periods is not ranking: each period resamples within itself
+    shifted = [(np.full(300, float(i)), np.r_[np.zeros(300 - 50 * (i + 1)), np.ones(50 * (i + 1))])
+               for i in range(3)]
+    low, high = mean_roc_interval(shifted, rounds=100, seed=7)
+    assert low == high == 0.5
+    assert all(math.isnan(v) for v in mean_roc_interval(noise, rounds=0, seed=7))
+
+
+def test_the_table_says_which_models_rank_no_better_than_chance():
+    both = chance_sentence({"trained_once": (0.47, 0.53), "retrained": (0.46, 0.52)})
+    assert both.endswith("Every interval includes 0.5: no model ranked the following periods "
+                         "better than chance beyond noise.")
+    assert "trained_once 0.470-0.530, retrained 0.460-0.520" in both
+    one = chance_sentence({"trained_once": (0.47, 0.53), "retrained": (0.56, 0.62)})
+    assert one.endswith("trained_once includes 0.5: no better than chance beyond noise.")
+    assert "chance" not in chance_sentence({"retrained": (0.56, 0.62)})
+    assert chance_sentence({"champion": (math.nan, math.nan)}) == ""

@@ -24,7 +24,8 @@ from training import dataset
 
 def store_horizon(con) -> datetime:
     """The latest moment the store records anything: a lead created or made an MQL, an activity,
-    a verdict or an outcome. Past it the store knows nothing, so no window ending later is closed.
+    a verdict or an outcome. A window that ends after it is closed only by the review's rule that
+    no verdict means no conversion, which an export taken later could contradict.
 
     Raises:
         LeadscoreError: the store holds no lead.
@@ -60,7 +61,7 @@ class Outcomes:
 
     def past_horizon(self, period: pd.DataFrame) -> int:
         """The period's "no conversion" negatives whose window ends after the store's last
-        record: negatives only because nothing after that day is recorded."""
+        record: negatives that rest partly on days the store holds no record of."""
         window_end = pd.to_datetime(period["scoreable_at"]) + timedelta(days=self.maturity_days)
         return int(((period["cause"] == "no_conversion") & (window_end > self.horizon)).sum())
 

@@ -24,7 +24,10 @@ calibration error, conversion at the threshold against the band, MQLs per week. 
 logged to one MLflow run (``backtest``): per-cycle metrics as steps, means as
 ``mean.<model>.<metric>``, and the table as ``backtest.csv``. Each model's mean ROC-AUC comes
 with a 95 % bootstrap interval (each period resampled within itself), and the output says when it
-includes 0.5: then that model ranked the periods no better than chance beyond noise.
+includes 0.5: then that model ranked the periods no better than chance beyond noise. The verdict
+on retraining (retrained against trained_once in mean Brier score) comes with a paired 95 %
+bootstrap interval of the gap, each period's leads resampled within it: "better" or "worse" is
+said only when the interval excludes 0, otherwise the two do not differ beyond noise.
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ class Backtest:
     labels_as_of: datetime | None = None  # the review date the scored labels are built as of
     # each model's 95 % bootstrap interval of its mean ROC-AUC over the periods it scored
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # retrained minus trained_once in mean Brier score, and its paired 95 % bootstrap interval
+    brier_gap: tuple[float, float, float] | None = None
 
     @property
     def means(self) -> pd.DataFrame:
@@ -144,12 +149,7 @@ class Backtest:
                           "retraining every cycle from training once; give the backtest a span "
                           "the store's history covers (an earlier --from, or fewer cycles).")
         elif math.isfinite(retrained) and math.isfinite(once):
-            verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
-                       if round(retrained, 4) == round(once, 4) else "worse")
-            console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
-                          f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
-                          f"{later} {'cycle' if later == 1 else 'cycles'} after the first (in the "
-                          "first cycle the two are the same model).")
+            console.print(retraining_sentence(retrained, once, wins, later, self.brier_gap))
         chance = chance_sentence(self.intervals)
         if chance:
             console.print(chance)
@@ -186,6 +186,56 @@ def mean_roc_interval(parts: list[tuple[np.ndarray, np.ndarray]], *, rounds: int
         return nan
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
+
+
+def brier_gap_interval(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, rounds: int,
+                       seed: int) -> tuple[float, float, float] | None:
+    """Retrained minus trained_once in mean Brier score over the periods both scored, with a
+    paired 95 % bootstrap interval.
+
+    Each pair is one period's ``(trained_once scores, retrained scores, labels)``. Every round
+    resamples each period's leads within it and scores both models on the same draw, so what
+    the two share (a hard period, a moved base rate) cancels. None when ``rounds`` is 0 or no
+    period was scored by both.
+    """
+    if rounds <= 0 or not pairs:
+        return None
+    gaps = [(r - y) ** 2 - (o - y) ** 2 for o, r, y in pairs]
+    point = float(np.mean([g.mean() for g in gaps]))
+    rng = np.random.default_rng(seed)
+    means = np.zeros(rounds)
+    for gap in gaps:
+        chunk = max(1, 4_000_000 // len(gap))  # draws at a time, so memory stays small
+        for first in range(0, rounds, chunk):
+            k = min(chunk, rounds - first)
+            means[first:first + k] += gap[rng.integers(0, len(gap), (k, len(gap)))].mean(axis=1)
+    low, high = np.percentile(means / len(gaps), [2.5, 97.5])
+    return point, float(low), float(high)
+
+
+def retraining_sentence(retrained: float, once: float, wins: int, later: int,
+                        gap: tuple[float, float, float] | None) -> str:
+    """The verdict on retraining every cycle against training once, in mean Brier score: better
+    or worse only where the paired interval of the gap excludes 0 (without an interval, by the
+    figures alone, as rounded)."""
+    cycles = f"{later} {'cycle' if later == 1 else 'cycles'} after the first"
+    same = "(in the first cycle the two are the same model)"
+    figures = f"{retrained:.4f} vs {once:.4f}"
+    if gap is None:
+        verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
+                   if round(retrained, 4) == round(once, 4) else "worse")
+        return (f"Retraining every cycle is {verdict} than training once in mean Brier score: "
+                f"{figures}; lower in {wins} of the {cycles} {same}.")
+    point, low, high = gap
+    interval = (f"retrained minus once {point:+.4f}, 95% bootstrap interval {low:+.4f} to "
+                f"{high:+.4f}")
+    if low <= 0 <= high:
+        return (f"Retraining every cycle and training once do not differ in mean Brier score "
+                f"beyond noise: {figures} ({interval}, which includes 0); retraining was lower "
+                f"in {wins} of the {cycles} {same}.")
+    verdict = "better" if high < 0 else "worse"
+    return (f"Retraining every cycle is {verdict} than training once in mean Brier score, "
+            f"beyond noise: {figures} ({interval}); lower in {wins} of the {cycles} {same}.")
 
 
 def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:
@@ -264,6 +314,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     band = band_of(config)
     rows: list[dict[str, Any]] = []
     scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in MODELS}
+    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # once, retrained, labels
     once = champion = None
     champion_version = None
     for i, as_of in enumerate(dates):
@@ -299,12 +350,14 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                 f"{' (and the champion it made)' if result.gates.passed else ''} read labels a "
                 f"review as of {_day(outcomes.as_of)} would not.")
         weeks = every / timedelta(weeks=1)
+        period_scores: dict[str, np.ndarray] = {}
         for name, bundle in (("trained_once", once), ("retrained", deployed),
                              ("champion", champion)):
             measured: dict[str, float] = {}
             if bundle is not None and len(period) >= MIN_PERIOD_LEADS:
                 measured, scores = score_period(bundle, period, weeks)
                 scored[name].append((scores, period["label"].to_numpy()))
+                period_scores[name] = np.asarray(scores, dtype=np.float64)
             row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
                    "positives": int(period["label"].sum()), "past_last_record": censored,
                    "model": name, "gates_passed": bool(result.gates.passed),
@@ -312,11 +365,15 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
             row["in_band"] = _in_band(row["conversion_at_threshold"], band)
             rows.append(row)
+        if "trained_once" in period_scores and "retrained" in period_scores:
+            pairs.append((period_scores["trained_once"], period_scores["retrained"],
+                          period["label"].to_numpy(dtype=np.float64)))
     rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}
     out = Backtest(pd.DataFrame(rows), band, notes=notes, labels_as_of=outcomes.as_of,
-                   intervals=intervals)
+                   intervals=intervals,
+                   brier_gap=brier_gap_interval(pairs, rounds=rounds, seed=seed))
     out.run_id = log_backtest(out, config, dates, every)
     return out
 
@@ -342,6 +399,9 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
             if math.isfinite(low) and math.isfinite(high):
                 means.update({f"mean.{model}.roc_auc_ci_low": low,
                               f"mean.{model}.roc_auc_ci_high": high})
+        if backtest.brier_gap is not None:
+            means.update(zip(("mean.brier_gap", "mean.brier_gap_ci_low",
+                              "mean.brier_gap_ci_high"), backtest.brier_gap, strict=True))
         mlflow.log_metrics(means)
         with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("backtest")) as tmp:
             path = Path(tmp) / "backtest.csv"

@@ -4,6 +4,12 @@ Every function here is pure and works on one value, so the batch path (which app
 *unique* values of a column) and the online path (one lead per request) share one definition.
 Parsers are memoised: titles, sizes and countries repeat heavily across leads.
 
+This module holds the company-size, industry, source and e-mail parsers and ``fit_features``,
+which combines every parser into one lead's fit features. The title parsers (``seniority``,
+``department``) live in ``features.fit_title`` and the country table (``normalise_country``,
+``region``) in ``features.fit_country``; both are imported here, so ``features.fit`` stays the
+one name callers use for every fit parser.
+
 Missing values (``None``, NaN, "", "Select", "N/A", ... see ``features.contract.PLACEHOLDERS``)
 read as missing everywhere: categorical parsers return ``"unknown"`` (seniority, department,
 company_size_band, region) or ``None`` (source, industry, country).
@@ -18,124 +24,14 @@ from functools import lru_cache
 from typing import Any
 
 from features.contract import is_placeholder
+from features.fit_country import normalise_country, region
+from features.fit_title import department, seniority
+from features.raw_answer import PARSER_CACHE, answer_text
 
 FIT_FIELDS = ("title", "company_size", "industry", "country", "email_domain", "source")
 """The six lead fields whose presence makes up ``completeness``."""
 
 SIZE_BANDS = ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5001+")
-
-_CACHE = 1 << 16
-
-
-def _text(value: Any) -> str | None:
-    """The value as stripped text, or None when it is missing or a placeholder."""
-    if is_placeholder(value):
-        return None
-    return str(value).strip()
-
-
-# ---- title: seniority and department ------------------------------------------------------------
-
-def _title_words(title: Any) -> str | None:
-    """A title as lower-case words, or None when there is no title (missing, placeholder, no
-    letters). "Sr. V.P., Sales & Ops" -> "sr vp sales and ops": dots vanish so abbreviations stay
-    one word."""
-    text = _text(title)
-    if text is None:
-        return None
-    text = text.lower().replace(".", "").replace("&", " and ")
-    words = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-    return words if re.search(r"[a-z]", words) else None
-
-
-_C_LEVEL = re.compile(
-    r"\b(chief|ceo|cto|cfo|coo|cmo|cio|cro|cso|ciso|cpo|cdo|cco|chro|cxo|c level|c suite"
-    r"|founder|cofounder|co founder|(?<!product )(?<!process )(?<!data )owner"
-    r"|(?<!vice )president|chairman|chairwoman|chairperson|managing director|managing partner"
-    r"|executive director|general partner)\b"
-)
-_VP = re.compile(r"\b(vp|svp|evp|avp|vice president|vicepresident|vice pres)\b")
-_DIRECTOR = re.compile(r"\b(director|dir|head|general manager|gm)\b")
-_TRAINEE = re.compile(r"\b(intern|interns|internship|trainee|apprentice|werkstudent)\b")
-_MANAGER = re.compile(r"\b(manager|mgr|supervisor|team lead|team leader|superintendent)\b")
-_STUDENT = re.compile(r"\b(student|undergraduate|graduate student|phd candidate|pupil)\b")
-
-
-@lru_cache(maxsize=_CACHE)
-def seniority(title: Any) -> str:
-    """Seniority of a free-text job title.
-
-    One of ``c_level``, ``vp``, ``director``, ``manager``, ``individual``, ``student``,
-    ``unknown`` (no title). A title that names no level is an individual contributor.
-
-    >>> [seniority(t) for t in ("Founder & CEO", "SVP Sales", "Head of Marketing", "Sr. Manager")]
-    ['c_level', 'vp', 'director', 'manager']
-    """
-    words = _title_words(title)
-    if words is None:
-        return "unknown"
-    # "Executive Vice President" is a VP although "executive" and "president" both occur
-    if _VP.search(words):
-        return "vp"
-    if _C_LEVEL.search(words):
-        return "c_level"
-    if _DIRECTOR.search(words):
-        return "director"
-    if _TRAINEE.search(words):
-        return "student"
-    if _MANAGER.search(words):
-        return "manager"
-    if _STUDENT.search(words):
-        return "student"
-    return "individual"
-
-
-_DEPARTMENT_RULES = (
-    ("sales", r"\b(sales|sale|account executive|ae|account manager|account director"
-              r"|business development|bdr|sdr|bdm|revenue|cro|commercial|partnerships?|channel)\b"),
-    ("marketing", r"\b(marketing|marketer|cmo|growth|demand gen|demand generation|brand|content"
-                  r"|seo|sem|communications|comms|pr|public relations|social media|campaigns?"
-                  r"|digital)\b"),
-    ("finance", r"\b(finance|financial|cfo|accountant|accounting|accounts|controller|comptroller"
-                r"|treasurer|treasury|fpa|audit|auditor|tax|payroll)\b"),
-    ("hr", r"\b(hr|chro|human resources|people|talent|recruiter|recruiting|recruitment"
-           r"|hiring|learning and development)\b"),
-    ("it", r"\b(it|cio|ciso|information technology|information officer|information security"
-           r"|infosec|systems|administrator|admin"
-           r"|sysadmin|system administrator|network|helpdesk|help desk|infrastructure"
-           r"|security|technical support)\b"),
-    ("engineering", r"\b(engineer|engineering|developer|dev|software|cto|devops|architect"
-                    r"|data analyst|data analytics|analytics"
-                    r"|programmer|data scientist|data science|machine learning|ml|qa|sre"
-                    r"|r and d|research and development|technology|technical)\b"),
-    ("operations", r"\b(operations|operational|operating|ops|coo|supply chain|logistics"
-                   r"|procurement"
-                   r"|purchasing|facilities|project management|program management)\b"),
-    ("executive", r"\b(ceo|founder|cofounder|co founder|owner|president|chairman|chairwoman"
-                  r"|chairperson|managing director|managing partner|general manager"
-                  r"|chief executive|executive director|partner|principal)\b"),
-)
-_DEPARTMENTS = tuple((name, re.compile(pattern)) for name, pattern in _DEPARTMENT_RULES)
-
-
-@lru_cache(maxsize=_CACHE)
-def department(title: Any) -> str:
-    """Department of a free-text job title.
-
-    One of ``sales``, ``marketing``, ``engineering``, ``it``, ``finance``, ``operations``, ``hr``,
-    ``executive``, ``other`` (a title naming no known function) or ``unknown`` (no title). A
-    functional word wins over a generic executive one: "Chief Revenue Officer" is sales.
-
-    >>> [department(t) for t in ("VP Sales", "CMO", "Founder & CEO", "Student")]
-    ['sales', 'marketing', 'executive', 'other']
-    """
-    words = _title_words(title)
-    if words is None:
-        return "unknown"
-    for name, pattern in _DEPARTMENTS:
-        if pattern.search(words):
-            return name
-    return "other"
 
 
 # ---- company size -------------------------------------------------------------------------------
@@ -154,7 +50,7 @@ _SOLO = re.compile(r"\b(self employed|selfemployed|freelance|freelancer|sole tra
                    r"|myself only|solo|individual)\b")
 
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=PARSER_CACHE)
 def company_size_band(raw: Any) -> str:
     """The size band of a raw company-size answer, or ``"unknown"``.
 
@@ -164,7 +60,7 @@ def company_size_band(raw: Any) -> str:
     >>> [company_size_band(v) for v in ("250", "51-200", "5000+", "10,000", "Select")]
     ['201-1000', '51-200', '5001+', '5001+', 'unknown']
     """
-    text = _text(raw)
+    text = answer_text(raw)
     if text is None:
         return "unknown"
     text = text.lower()
@@ -189,132 +85,24 @@ def company_size_band(raw: Any) -> str:
     return size_band(employees)
 
 
-# ---- industry, country, region, source ----------------------------------------------------------
+# ---- industry, source (country and region: features.fit_country) ---------------------------------
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=PARSER_CACHE)
 def normalise_industry(raw: Any) -> str | None:
     """Industry in lower case with spaces trimmed and collapsed, or None.
 
     >>> normalise_industry("  Financial   Services ")
     'financial services'
     """
-    text = _text(raw)
+    text = answer_text(raw)
     return " ".join(text.lower().split()) if text is not None else None
 
 
-# (canonical name, region, aliases). Aliases include ISO 3166 alpha-2/alpha-3 codes and common
-# spellings; matching is on lower case with dots removed and spaces collapsed.
-_COUNTRIES = (
-    ("united states", "north_america", ("us", "usa", "u s", "u s a", "united states of america",
-                                        "america", "the united states", "unitedstates")),
-    ("canada", "north_america", ("ca", "can")),
-    ("mexico", "latam", ("mx", "mex", "méxico")),
-    ("united kingdom", "europe", ("uk", "u k", "gb", "gbr", "great britain", "britain", "england",
-                                  "scotland", "wales", "northern ireland", "the united kingdom")),
-    ("ireland", "europe", ("ie", "irl", "republic of ireland", "eire")),
-    ("germany", "europe", ("de", "deu", "deutschland")),
-    ("france", "europe", ("fr", "fra")),
-    ("spain", "europe", ("es", "esp", "españa", "espana")),
-    ("portugal", "europe", ("pt", "prt")),
-    ("italy", "europe", ("it", "ita", "italia")),
-    ("netherlands", "europe", ("nl", "nld", "the netherlands", "holland")),
-    ("belgium", "europe", ("be", "bel")),
-    ("luxembourg", "europe", ("lu", "lux")),
-    ("switzerland", "europe", ("ch", "che", "schweiz", "suisse")),
-    ("austria", "europe", ("at", "aut", "österreich", "osterreich")),
-    ("sweden", "europe", ("se", "swe", "sverige")),
-    ("norway", "europe", ("no", "nor", "norge")),
-    ("denmark", "europe", ("dk", "dnk", "danmark")),
-    ("finland", "europe", ("fi", "fin", "suomi")),
-    ("iceland", "europe", ("is", "isl")),
-    ("poland", "europe", ("pl", "pol", "polska")),
-    ("czech republic", "europe", ("cz", "cze", "czechia")),
-    ("slovakia", "europe", ("sk", "svk")),
-    ("hungary", "europe", ("hu", "hun")),
-    ("romania", "europe", ("ro", "rou")),
-    ("bulgaria", "europe", ("bg", "bgr")),
-    ("greece", "europe", ("gr", "grc")),
-    ("croatia", "europe", ("hr", "hrv")),
-    ("slovenia", "europe", ("si", "svn")),
-    ("serbia", "europe", ("rs", "srb")),
-    ("estonia", "europe", ("ee", "est")),
-    ("latvia", "europe", ("lv", "lva")),
-    ("lithuania", "europe", ("lt", "ltu")),
-    ("ukraine", "europe", ("ua", "ukr")),
-    ("russia", "europe", ("ru", "rus", "russian federation")),
-    ("turkey", "mea", ("tr", "tur", "türkiye", "turkiye")),
-    ("israel", "mea", ("il", "isr")),
-    ("united arab emirates", "mea", ("ae", "are", "uae", "u a e", "emirates", "dubai")),
-    ("saudi arabia", "mea", ("sa", "sau", "ksa")),
-    ("qatar", "mea", ("qa", "qat")),
-    ("kuwait", "mea", ("kw", "kwt")),
-    ("bahrain", "mea", ("bh", "bhr")),
-    ("oman", "mea", ("om", "omn")),
-    ("egypt", "mea", ("eg", "egy")),
-    ("morocco", "mea", ("ma", "mar")),
-    ("nigeria", "mea", ("ng", "nga")),
-    ("kenya", "mea", ("ke", "ken")),
-    ("ghana", "mea", ("gh", "gha")),
-    ("south africa", "mea", ("za", "zaf", "rsa")),
-    ("india", "apac", ("in", "ind", "bharat")),
-    ("pakistan", "apac", ("pk", "pak")),
-    ("bangladesh", "apac", ("bd", "bgd")),
-    ("sri lanka", "apac", ("lk", "lka")),
-    ("china", "apac", ("cn", "chn", "prc", "people's republic of china")),
-    ("hong kong", "apac", ("hk", "hkg")),
-    ("taiwan", "apac", ("tw", "twn")),
-    ("japan", "apac", ("jp", "jpn")),
-    ("south korea", "apac", ("kr", "kor", "korea", "republic of korea")),
-    ("singapore", "apac", ("sg", "sgp")),
-    ("malaysia", "apac", ("my", "mys")),
-    ("indonesia", "apac", ("id", "idn")),
-    ("thailand", "apac", ("th", "tha")),
-    ("vietnam", "apac", ("vn", "vnm", "viet nam")),
-    ("philippines", "apac", ("ph", "phl")),
-    ("australia", "apac", ("au", "aus")),
-    ("new zealand", "apac", ("nz", "nzl")),
-    ("brazil", "latam", ("br", "bra", "brasil")),
-    ("argentina", "latam", ("ar", "arg")),
-    ("chile", "latam", ("cl", "chl")),
-    ("colombia", "latam", ("co", "col")),
-    ("peru", "latam", ("pe", "per")),
-    ("uruguay", "latam", ("uy", "ury")),
-    ("costa rica", "latam", ("cr", "cri")),
-    ("panama", "latam", ("pa", "pan")),
-)
-_COUNTRY_ALIASES = {
-    alias: name for name, _, aliases in _COUNTRIES for alias in (name, *aliases)
-}
-_REGION_OF = {name: region for name, region, _ in _COUNTRIES}
 
-
-@lru_cache(maxsize=_CACHE)
-def normalise_country(raw: Any) -> str | None:
-    """A country's canonical lower-case name ("US", "USA" -> "united states"), or None.
-
-    A country the table does not know is kept in lower case with spaces collapsed.
-
-    >>> [normalise_country(v) for v in ("US", "U.S.A.", "UK", " germany ", "Atlantis")]
-    ['united states', 'united states', 'united kingdom', 'germany', 'atlantis']
-    """
-    text = _text(raw)
-    if text is None:
-        return None
-    key = " ".join(text.lower().replace(".", " ").split())
-    return _COUNTRY_ALIASES.get(key, " ".join(text.lower().split()))
-
-
-def region(country: str | None) -> str:
-    """The sales region of a *normalised* country name, or ``"unknown"``."""
-    if country is None:
-        return "unknown"
-    return _REGION_OF.get(country, "unknown")
-
-
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=PARSER_CACHE)
 def normalise_source(raw: Any) -> str | None:
     """Lead source in lower snake case ("Paid Search" -> "paid_search"), or None."""
-    text = _text(raw)
+    text = answer_text(raw)
     if text is None:
         return None
     slug = re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
@@ -339,16 +127,16 @@ _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ne", "or"})
 
 def email_domain(email: Any) -> str | None:
     """The domain part of an e-mail address, lower case, or None. The address is never kept."""
-    text = _text(email)
+    text = answer_text(email)
     if text is None or "@" not in text:
         return None
     return normalise_domain(text.rsplit("@", 1)[1])
 
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=PARSER_CACHE)
 def normalise_domain(raw: Any) -> str | None:
     """An e-mail domain in lower case without a leading "@" or trailing dot, or None."""
-    text = _text(raw)
+    text = answer_text(raw)
     if text is None:
         return None
     if "@" in text:
@@ -357,7 +145,7 @@ def normalise_domain(raw: Any) -> str | None:
     return text or None
 
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=PARSER_CACHE)
 def free_email(domain: Any) -> float:
     """1.0 for a free mail provider's domain (gmail.com, yahoo.co.uk, web.de ...), 0.0 for any
     other domain, NaN when there is no domain."""

@@ -9,7 +9,8 @@ suspects, each with its reason:
   does not score by memorising rows);
 - values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way;
 - dated after the outcome: a date column later than the named outcome date in most rows;
-- named like a post-contact field (last, quality, score, status, tags, ...): the data cannot tell
+- named like a post-contact field (last, quality, score, status, tags, call,
+  duration, meeting, ...): the data cannot tell
   when such a column is filled, so the user must.
 
 Top values of a column named like personal data (name, e-mail, phone, agent, manager, owner, ...)
@@ -45,7 +46,10 @@ PURE_COVERAGE = 0.10
 POSITIVE_GUESSES = ("1", "yes", "true", "won", "converted", "closed won", "closed_won")
 POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile", "status", "stage",
                                  "tag", "tags", "rating", "disposition", "verdict", "reason",
-                                 "close", "closed", "won", "lost", "result", "outcome", "notes"})
+                                 "close", "closed", "won", "lost", "result", "outcome", "notes",
+                                 # a sales call's or meeting's length, count or booking
+                                 "duration", "call", "calls", "contacted", "meeting",
+                                 "meetings"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})

@@ -211,10 +211,15 @@ def draft(found: Inspection) -> str:
         # random id (a UUID) does not
         running = next((c.name for c in main.columns if c.kind == "id"
                         and main.frame[c.name].str.fullmatch(r"\d+").all()), None)
-        order = running or id_column or "ROW ORDER COLUMN"
+        if running or id_column:
+            order = running or id_column
+            how = [f"# check that this column grows with time ({order} was guessed)."]
+        else:  # no id column either: ids are row numbers, and the rows' order is the time
+            order = "row number"
+            how = ["# no column tells the order, so the file's row order is used (row number, "
+                   "as the id is): check that the rows are oldest first."]
         lines += ["# No date column: leads are spread over the export's period in the order of a "
-                  "column;", f"# check that this column grows with time ({order} was guessed). "
-                  "Set start and end to the period the export covers.",
+                  "column;", how[0] + " Set start and end to the period the export covers.",
                   f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
                   "end: \"YYYY-MM-DD\"}", ""]
     lines.append("files:")

@@ -282,8 +282,10 @@ def _created(path: Path, raw: object, rules: dict[str, ColumnRule]) -> CreatedFr
         raise _fail(path, "created_at needs exactly from_order, start and end")
     column = str(raw["from_order"]).strip()
     if column not in rules:
+        rows = (" (or row number: the id is the row number, so the rows' order is used)"
+                if "row number" in rules else "")
         raise _fail(path, f"created_at.from_order names {column!r}, a column the mapping's "
-                          "columns: section does not declare; use one of its column names")
+                          f"columns: section does not declare; use one of its column names{rows}")
     try:
         start, end = (datetime.fromisoformat(str(raw[k]).strip()) for k in ("start", "end"))
     except ValueError:

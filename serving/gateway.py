@@ -11,7 +11,8 @@ It does, in order, for each HTTP request:
    parses and validates it against the route's model (400 malformed JSON, 413 too many leads,
    422 anything else, each naming the field), then hands the validated request (in the ASGI
    scope) and the untouched body on to BentoML, which uses the former instead of parsing again
-   (``serving.service.GatewayInput``); a POST to a path outside the table is a 404 here;
+   (``serving.service.GatewayInput``); a POST to a path outside the table is a 404 here. The
+   body's validation and its sentences are ``serving.request_validation``'s;
 4. catches anything that escapes and answers a clean JSON 500 without a traceback.
 
 A route added to the service with ``@bentoml.api`` is in the table by construction, so it is
@@ -28,26 +29,14 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from features.text_rules import (
-    ACTIVITIES_RULE,
-    ACTIVITY_RULE,
-    ATTRIBUTES_RULE,
-    LEAD_ID_RULE,
-    NUL_RULE,
-    TEXT_RULE,
-    TOO_LONG_RULE,
-)
-from features.timestamps import TIMESTAMP_RULE
 from serving.auth import api_keys, is_authorized, is_loopback
-from serving.body import decode_body, is_utf8
+from serving.body import decode_body
 from serving.errors import RequestRejected, error_body, too_large
 from serving.paths import scrubbed_metrics
-from serving.schemas import MAX_LEADS, field_path, model_field_names
+from serving.request_validation import PostRoute, validate_request
+from serving.schemas import MAX_LEADS
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -62,7 +51,6 @@ OPEN_PATHS = frozenset({"/livez", "/healthz", "/readyz", "/metrics", "/", "/docs
 OPEN_PREFIXES = ("/static_content/", "/assets/")
 JSON_TOLERATED = frozenset({"", "application/json", "text/json", "text/plain",
                             "application/x-www-form-urlencoded"})
-MAX_LISTED_ERRORS = 20
 VALIDATED_KEY = "leadscore.validated_request"
 """The ASGI scope key under which a validated request model travels to the endpoint."""
 DEFAULT_MAX_BODY_BYTES = 2_000_000
@@ -117,21 +105,6 @@ def _json_not_found(send: Send, *, head: bool = False,
     return wrapped
 
 
-@dataclass(frozen=True)
-class PostRoute:
-    """One POST route the gateway validates.
-
-    Attributes:
-        model: the Pydantic model of the request body.
-        batch_field: the list field capped by ``max_leads`` (413 beyond it), if any.
-        example: a minimal body, quoted in the 400/422 answers that say what to send.
-    """
-
-    model: type[BaseModel]
-    batch_field: str | None = None
-    example: str = "{...}"
-
-
 def post_routes(service: Any) -> dict[str, PostRoute]:
     """The table of a BentoML service's POST routes: each ``@bentoml.api`` route with its input
     model (``input_spec``); a model's ``batch_field`` / ``body_example`` class attributes fill
@@ -141,107 +114,6 @@ def post_routes(service: Any) -> dict[str, PostRoute]:
                              getattr(api.input_spec, "body_example", "{...}"))
         for api in service.apis.values()
     }
-
-
-def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) -> BaseModel:
-    """Parse and validate a POST body against its route's model.
-
-    Raises:
-        RequestRejected: 400 (not JSON), 413 (too many leads) or 422, naming the first bad field.
-            Messages never contain the rejected values.
-    """
-    try:
-        request = route.model.model_validate_json(body)
-    except ValidationError as exc:
-        if exc.errors()[0]["type"] == "json_invalid" and not is_utf8(body):
-            raise RequestRejected(
-                400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "
-                     "charset in Content-Type (`application/json; charset=ISO-8859-1`)."
-            ) from None
-        raise _rejection(exc, route, max_leads) from None
-    if route.batch_field and len(getattr(request, route.batch_field)) > max_leads:
-        raise _too_many(max_leads, route.batch_field)
-    return request
-
-
-def _too_many(max_leads: int, field: str) -> RequestRejected:
-    return RequestRejected(
-        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", field
-    )
-
-
-def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> RequestRejected:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    first = errors[0]
-    if first["type"] == "json_invalid":
-        return RequestRejected(
-            400, f"The body is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')}): "
-                 f"send a JSON object like {route.example}."
-        )
-    if first["type"] == "model_type" and not first["loc"]:
-        return RequestRejected(422, f"The body must be a JSON object like {route.example}.")
-    if first["type"] == "too_long" and route.batch_field and \
-            tuple(first["loc"]) == (route.batch_field,):
-        return _too_many(max_leads, route.batch_field)
-    listed: list[dict[str, str]] = []
-    for e in errors:
-        entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),
-                 "error": _message(e, route.model)}
-        if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
-            listed.append(entry)
-        if len(listed) == MAX_LISTED_ERRORS:
-            break
-    head = listed[0]
-    return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
-
-
-_TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_parsing",
-                               "datetime_from_date_parsing", "datetime_type",
-                               "datetime_object_invalid"})
-
-
-_SHAPES = {("dict_type", "attributes"): ATTRIBUTES_RULE,
-           ("list_type", "activities"): ACTIVITIES_RULE,
-           ("dict_type", "activities[]"): ACTIVITY_RULE}
-"""The shape errors of a lead's JSON fields, in the words batch scoring uses for its columns."""
-
-
-def _last_name(loc: Any) -> str:
-    """The last field name of a location, ``activities[]`` for an item of ``activities``."""
-    loc = tuple(loc)
-    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "activities":
-        return "activities[]"
-    return str(loc[-1]) if loc else ""
-
-
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
-    """Pydantic's message, which never holds the rejected value (include_input=False)."""
-    kind = error["type"]
-    if kind == "extra_forbidden" and len(error["loc"]) == 1:
-        taken = " and ".join(", ".join(f"`{n}`" for n in model.model_fields).rsplit(", ", 1))
-        return f"unknown field; the request takes only {taken}"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "missing":
-        return "required, but missing"
-    if kind == "string_pattern_mismatch":  # the only pattern: features.text_rules.NO_NUL
-        return NUL_RULE  # batch scoring's sentences too (features.text_rules)
-    shape = _SHAPES.get((kind, _last_name(error["loc"])))
-    if shape is not None and "attributes" not in error["loc"][:-1]:
-        return shape  # batch scoring's sentence for the same JSON column (features.text_rules)
-    if kind == "string_too_short" and error["loc"][-1:] == ("lead_id",):
-        return LEAD_ID_RULE  # "" as "   ": batch scoring's sentence (features.text_rules)
-    if kind == "string_too_long" and "attributes" not in error["loc"][:-1]:
-        return TOO_LONG_RULE
-    if kind == "string_type" and "attributes" not in error["loc"]:
-        return TEXT_RULE
-    if kind in _TIMESTAMP_ERRORS:  # the only bounds are serving.schemas.EventTime's
-        return TIMESTAMP_RULE  # what batch scoring says of the same value
-    loc = tuple(error["loc"])
-    if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
-        # Pydantic reports each member of the value union; one sentence says what fits
-        return "an attribute value must be text, a number, true/false or null"
-    return str(error["msg"]).removeprefix("Value error, ").rstrip(".")
 
 
 class Gateway:

@@ -4,17 +4,30 @@ For cycle ``i`` the review date is ``start + i * every``. As of that date a revi
 exactly as ``leadscore review`` runs it (``training.cycle.train_and_evaluate``: labels known then,
 features as of each lead's scoring moment, gates, the refit that would be deployed), without
 touching the registry. The leads that became scoreable in the following period,
-``[as_of, as_of + every)``, are then scored, with the labels they had once matured, by
+``[as_of, as_of + every)``, are then scored by
 
 - ``trained_once``: the model deployed by the first cycle, never retrained;
 - ``retrained``: the model deployed by this cycle's review, whatever its gates said;
 - ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
   passed every gate; before any promotion there is no champion and its row is empty).
 
+Every period is scored against the labels a review builds as of the later of the store's last
+record and the day the last period's maturity windows close, so every verdict the store holds
+counts as in the review (``training.backtest_labels``). A replayed review reads labels as of its
+own date, as it would have then; where verdicts recorded later drop leads of its validation
+cohort, the table's notes say how many, since its gates (and so the champion column) judged
+labels the store no longer holds. Where a "no conversion" negative's window ends after the
+store's last record, the notes say how many too.
+
 Each model scores at its own threshold. Per cycle and on average: ROC-AUC, PR-AUC, Brier score,
 calibration error, conversion at the threshold against the band, MQLs per week. Everything is
 logged to one MLflow run (``backtest``): per-cycle metrics as steps, means as
-``mean.<model>.<metric>``, and the table as ``backtest.csv``.
+``mean.<model>.<metric>``, and the table as ``backtest.csv``. Each model's mean ROC-AUC comes
+with a 95 % bootstrap interval (each period resampled within itself), and the output says when it
+includes 0.5: then that model ranked the periods no better than chance beyond noise. The verdict
+on retraining (retrained against trained_once in mean Brier score) comes with a paired 95 %
+bootstrap interval of the gap, each period's leads resampled within it: "better" or "worse" is
+said only when the interval excludes 0, otherwise the two do not differ beyond noise.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -33,12 +46,14 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from sklearn.metrics import roc_auc_score
 
 from features.label_policy import load_policy
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
-from training import cycle_guard, dataset
+from training import cycle_guard
+from training.backtest_labels import later_dropped, read_outcomes
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
@@ -75,6 +90,12 @@ class Backtest:
     rows: pd.DataFrame
     band: dict[str, float]
     run_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+    labels_as_of: datetime | None = None  # the review date the scored labels are built as of
+    # each model's 95 % bootstrap interval of its mean ROC-AUC over the periods it scored
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # retrained minus trained_once in mean Brier score, and its paired 95 % bootstrap interval
+    brier_gap: tuple[float, float, float] | None = None
 
     @property
     def means(self) -> pd.DataFrame:
@@ -128,15 +149,110 @@ class Backtest:
                           "retraining every cycle from training once; give the backtest a span "
                           "the store's history covers (an earlier --from, or fewer cycles).")
         elif math.isfinite(retrained) and math.isfinite(once):
-            verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
-                       if round(retrained, 4) == round(once, 4) else "worse")
-            console.print(f"Retraining every cycle is {verdict} than training once in mean Brier "
-                          f"score: {retrained:.4f} vs {once:.4f}; lower in {wins} of the "
-                          f"{later} {'cycle' if later == 1 else 'cycles'} after the first (in the "
-                          "first cycle the two are the same model).")
+            console.print(retraining_sentence(retrained, once, wins, later, self.brier_gap))
+        chance = chance_sentence(self.intervals)
+        if chance:
+            console.print(chance)
+        for note in self.notes:
+            console.print(note)
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
+
+
+def mean_roc_interval(parts: list[tuple[np.ndarray, np.ndarray]], *, rounds: int,
+                      seed: int) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean ROC-AUC over periods, each ``(scores, labels)``.
+
+    Every round resamples each period within itself, so a base rate that moves between periods
+    is not taken for ranking. NaN when ``rounds`` is 0, a period has one class only, or fewer
+    than half the rounds could be measured.
+    """
+    nan = (math.nan, math.nan)
+    if rounds <= 0 or not parts or any(len(np.unique(y)) < 2 for _, y in parts):
+        return nan
+    rng = np.random.default_rng(seed)
+    means = []
+    for _ in range(rounds):
+        aucs = []
+        for scores, labels in parts:
+            idx = rng.integers(0, len(labels), len(labels))
+            if len(np.unique(labels[idx])) < 2:
+                break
+            aucs.append(roc_auc_score(labels[idx], scores[idx]))
+        else:
+            means.append(float(np.mean(aucs)))
+    if len(means) < rounds / 2:
+        return nan
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def brier_gap_interval(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, rounds: int,
+                       seed: int) -> tuple[float, float, float] | None:
+    """Retrained minus trained_once in mean Brier score over the periods both scored, with a
+    paired 95 % bootstrap interval.
+
+    Each pair is one period's ``(trained_once scores, retrained scores, labels)``. Every round
+    resamples each period's leads within it and scores both models on the same draw, so what
+    the two share (a hard period, a moved base rate) cancels. None when ``rounds`` is 0 or no
+    period was scored by both.
+    """
+    if rounds <= 0 or not pairs:
+        return None
+    gaps = [(r - y) ** 2 - (o - y) ** 2 for o, r, y in pairs]
+    point = float(np.mean([g.mean() for g in gaps]))
+    rng = np.random.default_rng(seed)
+    means = np.zeros(rounds)
+    for gap in gaps:
+        chunk = max(1, 4_000_000 // len(gap))  # draws at a time, so memory stays small
+        for first in range(0, rounds, chunk):
+            k = min(chunk, rounds - first)
+            means[first:first + k] += gap[rng.integers(0, len(gap), (k, len(gap)))].mean(axis=1)
+    low, high = np.percentile(means / len(gaps), [2.5, 97.5])
+    return point, float(low), float(high)
+
+
+def retraining_sentence(retrained: float, once: float, wins: int, later: int,
+                        gap: tuple[float, float, float] | None) -> str:
+    """The verdict on retraining every cycle against training once, in mean Brier score: better
+    or worse only where the paired interval of the gap excludes 0 (without an interval, by the
+    figures alone, as rounded)."""
+    cycles = f"{later} {'cycle' if later == 1 else 'cycles'} after the first"
+    same = "(in the first cycle the two are the same model)"
+    figures = f"{retrained:.4f} vs {once:.4f}"
+    if gap is None:
+        verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
+                   if round(retrained, 4) == round(once, 4) else "worse")
+        return (f"Retraining every cycle is {verdict} than training once in mean Brier score: "
+                f"{figures}; lower in {wins} of the {cycles} {same}.")
+    point, low, high = gap
+    interval = (f"retrained minus once {point:+.4f}, 95% bootstrap interval {low:+.4f} to "
+                f"{high:+.4f}")
+    if low <= 0 <= high:
+        return (f"Retraining every cycle and training once do not differ in mean Brier score "
+                f"beyond noise: {figures} ({interval}, which includes 0); retraining was lower "
+                f"in {wins} of the {cycles} {same}.")
+    verdict = "better" if high < 0 else "worse"
+    return (f"Retraining every cycle is {verdict} than training once in mean Brier score, "
+            f"beyond noise: {figures} ({interval}); lower in {wins} of the {cycles} {same}.")
+
+
+def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:
+    """The mean ROC-AUC intervals, and which models rank no better than chance beyond noise."""
+    known = {m: iv for m, iv in intervals.items() if all(math.isfinite(v) for v in iv)}
+    if not known:
+        return ""
+    listed = ", ".join(f"{m} {lo:.3f}-{hi:.3f}" for m, (lo, hi) in known.items())
+    chance = [m for m, (lo, hi) in known.items() if lo <= 0.5 <= hi]
+    text = (f"Mean ROC-AUC over the periods each model scored, 95% bootstrap interval: {listed}.")
+    if len(chance) == len(known):
+        return (f"{text} Every interval includes 0.5: no model ranked the following periods "
+                "better than chance beyond noise.")
+    if chance:
+        return (f"{text} {', '.join(chance)} {'includes' if len(chance) == 1 else 'include'} "
+                "0.5: no better than chance beyond noise.")
+    return text
 
 
 def _cells(row) -> list[str]:
@@ -158,10 +274,21 @@ def _in_band(conversion: float, band: dict[str, float]) -> str:
     return "above" if conversion > band["max"] else "in band"
 
 
-def score_period(bundle, period: pd.DataFrame, weeks: float) -> dict[str, float]:
-    """One model's metrics on a period's matured leads, at the model's own threshold."""
+def score_period(bundle, period: pd.DataFrame,
+                 weeks: float) -> tuple[dict[str, float], np.ndarray]:
+    """One model's metrics on a period's matured leads, at the model's own threshold, and its
+    scores."""
     scores = score_frame(bundle, aligned_frame(period, bundle.feature_names))["score"].to_numpy()
-    return evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold, weeks=weeks)
+    return (evaluate(scores, period["label"].to_numpy(), threshold=bundle.threshold,
+                     weeks=weeks), scores)
+
+
+def _day(value: datetime) -> str:
+    return value.date().isoformat()
+
+
+def _leads(n: int) -> str:
+    return f"{n:,} lead" if n == 1 else f"{n:,} leads"
 
 
 def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta,
@@ -176,13 +303,18 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         raise LeadscoreError(f"--cycles {cycles} is too few: replay at least 1 cycle.")
     first = pd.Timestamp(start).to_pydatetime().replace(tzinfo=None)
     dates = [first + i * every for i in range(cycles)]
-    maturity = timedelta(days=int(config["labels"]["maturity_days"]))
+    maturity = int(config["labels"]["maturity_days"])
     policy = load_policy(config["labels"].get("policy"))
-    # the labels the scored leads had once matured, as of the end of the last period
     with connect(config["store"], read_only=True) as con:
-        outcome = dataset.assemble(con, dates[-1] + every + maturity, config, policy).frame
+        outcomes = read_outcomes(con, config, policy,
+                                 dates[-1] + every + timedelta(days=maturity))
+    notes = [f"Each period is scored against the labels a review as of {_day(outcomes.as_of)} "
+             f"builds (maturity {maturity} days), so every verdict in the store counts (its last "
+             f"record: {_day(outcomes.horizon)})."]
     band = band_of(config)
     rows: list[dict[str, Any]] = []
+    scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in MODELS}
+    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # once, retrained, labels
     once = champion = None
     champion_version = None
     for i, as_of in enumerate(dates):
@@ -192,7 +324,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                                         explain_model=False)
         except LeadscoreError as exc:
             raise LeadscoreError(
-                f"Backtest cycle {i + 1} (as of {as_of.date().isoformat()}): {exc} For a "
+                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc} For a "
                 "backtest, a later --from gives the first cycle more matured history."
             ) from None
         deployed = result.deployed
@@ -200,20 +332,48 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
             once = deployed
         if result.gates.passed:
             champion, champion_version = deployed, i + 1
-        scoreable = pd.to_datetime(outcome["scoreable_at"])
-        period = outcome[(scoreable >= as_of) & (scoreable < as_of + every)]
+        period = outcomes.period(as_of, as_of + every)
+        censored = outcomes.past_horizon(period)
+        if censored:
+            notes.append(
+                f"Cycle {i + 1}: {_leads(censored)} of the period after {_day(as_of)} "
+                f"{'counts' if censored == 1 else 'count'} as no conversion although "
+                f"{'its' if censored == 1 else 'their'} {maturity}-day window ends after the "
+                f"store's last record ({_day(outcomes.horizon)}), as in a review on a later "
+                "day; an export taken later may still show a conversion.")
+        dropped, negatives = later_dropped(result.valid, outcomes)
+        if dropped:
+            notes.append(
+                f"Cycle {i + 1}'s review judged its gates on {_leads(len(result.valid))} "
+                f"labelled as of {_day(as_of)}; verdicts recorded later drop {dropped:,} of them "
+                f"({negatives:,} it counted as negatives), so its gates"
+                f"{' (and the champion it made)' if result.gates.passed else ''} read labels a "
+                f"review as of {_day(outcomes.as_of)} would not.")
         weeks = every / timedelta(weeks=1)
+        period_scores: dict[str, np.ndarray] = {}
         for name, bundle in (("trained_once", once), ("retrained", deployed),
                              ("champion", champion)):
-            measured = (score_period(bundle, period, weeks)
-                        if bundle is not None and len(period) >= MIN_PERIOD_LEADS else {})
-            row = {"cycle": i + 1, "as_of": as_of.date().isoformat(), "leads": len(period),
-                   "positives": int(period["label"].sum()), "model": name,
-                   "gates_passed": bool(result.gates.passed),
+            measured: dict[str, float] = {}
+            if bundle is not None and len(period) >= MIN_PERIOD_LEADS:
+                measured, scores = score_period(bundle, period, weeks)
+                scored[name].append((scores, period["label"].to_numpy()))
+                period_scores[name] = np.asarray(scores, dtype=np.float64)
+            row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
+                   "positives": int(period["label"].sum()), "past_last_record": censored,
+                   "model": name, "gates_passed": bool(result.gates.passed),
+                   "review_valid_leads": len(result.valid), "review_valid_dropped": dropped,
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
             row["in_band"] = _in_band(row["conversion_at_threshold"], band)
             rows.append(row)
-    out = Backtest(pd.DataFrame(rows), band)
+        if "trained_once" in period_scores and "retrained" in period_scores:
+            pairs.append((period_scores["trained_once"], period_scores["retrained"],
+                          period["label"].to_numpy(dtype=np.float64)))
+    rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
+    intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
+                 for m, parts in scored.items() if parts}
+    out = Backtest(pd.DataFrame(rows), band, notes=notes, labels_as_of=outcomes.as_of,
+                   intervals=intervals,
+                   brier_gap=brier_gap_interval(pairs, rounds=rounds, seed=seed))
     out.run_id = log_backtest(out, config, dates, every)
     return out
 
@@ -225,6 +385,8 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
     with quiet_mlflow(), mlflow.start_run(experiment_id=experiment_id, run_name="backtest",
                                           tags={"kind": "backtest"}) as run:
         mlflow.log_params({"from": dates[0].date().isoformat(), "every_days": every.days,
+                           "labels_as_of": (_day(backtest.labels_as_of) if backtest.labels_as_of
+                                            else ""),
                            "cycles": len(dates), "band_min": backtest.band["min"],
                            "band_max": backtest.band["max"]})
         for _, row in backtest.rows.iterrows():
@@ -233,6 +395,13 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
         means = {(f"{model}.cycles_scored" if k == "cycles" else f"mean.{model}.{k}"): float(v)
                  for model, values in backtest.means.iterrows()
                  for k, v in values.items() if np.isfinite(v)}
+        for model, (low, high) in backtest.intervals.items():
+            if math.isfinite(low) and math.isfinite(high):
+                means.update({f"mean.{model}.roc_auc_ci_low": low,
+                              f"mean.{model}.roc_auc_ci_high": high})
+        if backtest.brier_gap is not None:
+            means.update(zip(("mean.brier_gap", "mean.brier_gap_ci_low",
+                              "mean.brier_gap_ci_high"), backtest.brier_gap, strict=True))
         mlflow.log_metrics(means)
         with tempfile.TemporaryDirectory(prefix=cycle_guard.temp_prefix("backtest")) as tmp:
             path = Path(tmp) / "backtest.csv"

@@ -193,6 +193,50 @@ def test_without_dates_the_draft_orders_leads_by_a_running_number_not_a_random_i
     assert "check that this column grows with time" in text
 
 
+def test_without_dates_or_ids_the_draft_orders_leads_by_row_and_ingests_once_dated(tmp_path):
+    # a bank-marketing export: semicolons, no id column, no date; rows are in time order
+    rng = np.random.default_rng(8)
+    n = 90
+    frame = pd.DataFrame({"age": rng.integers(18, 90, n).astype(str),
+                          "job": rng.choice(["admin.", "student"], n),
+                          "y": rng.choice(["no", "yes"], n)})
+    path = tmp_path / "bank.csv"
+    frame.to_csv(path, index=False, sep=";")
+    text = draft(inspect([path], outcome="y", positive=["yes"]))
+    assert "id: {from_row: true}" in text
+    assert "created_at: {from_order: row number," in text
+    assert "ROW ORDER COLUMN" not in text
+    mapping = tmp_path / "bank.yaml"
+    dated = text.replace('start: "YYYY-MM-DD", end: "YYYY-MM-DD"',
+                         'start: "2008-05-01", end: "2008-07-29"')
+    store = tmp_path / "s.duckdb"
+    mapping.write_text(dated.replace("from_order: row number", "from_order: row"))
+    with pytest.raises(LeadscoreError, match=r"\(or row number: the id is the row number"):
+        ingest_paths([path], store, mapping=mapping)
+    mapping.write_text(dated)
+    ingest_paths([path], store, mapping=mapping)
+    con = duckdb.connect(str(store), read_only=True)
+    first, last = con.execute("SELECT min(created_at), max(created_at) FROM leads").fetchone()
+    assert (str(first)[:10], str(last)[:10]) == ("2008-05-01", "2008-07-29")
+    # the first row is the oldest lead, the last row the newest
+    assert con.execute("SELECT lead_id FROM leads ORDER BY created_at LIMIT 1").fetchone()[0] == "1"
+
+
+def test_call_duration_and_meeting_columns_are_flagged_as_post_contact(tmp_path):
+    # the bank-marketing export's "duration" is the sales call's length: known only after it
+    frame = pd.DataFrame({"Lead": [str(i) for i in range(40)],
+                          "duration": [str(i) for i in range(40)],
+                          "Calls made": ["1"] * 40, "Meeting Booked": ["no"] * 40,
+                          "Region": ["EU", "US"] * 20, "Won": ["0", "1"] * 20})
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    found = inspect([path], outcome="Won")
+    leaks = {c.name: c.leaks for c in found.main.columns}
+    for name in ("duration", "Calls made", "Meeting Booked"):
+        assert any(leak.startswith("named like a post-contact") for leak in leaks[name]), name
+    assert not any(leak.startswith("named like a post-contact") for leak in leaks["Region"])
+
+
 def test_a_wrong_outcome_date_or_value_is_one_sentence(export):
     with pytest.raises(LeadscoreError, match="--outcome-date 'Nope' is not a column"):
         inspect([export], outcome="Result", outcome_date="Nope")

@@ -129,3 +129,33 @@ def test_the_retraining_verdict_says_worse_when_it_was_worse():
     assert "is no better than" in str(_two_cycles(once_brier=0.15, retrained_brier=0.15))
     # a few MQLs a week keep their decimal
     assert " 0.4 " in text and " 0 │" not in text
+
+
+def test_the_retraining_verdict_needs_its_interval_to_exclude_zero():
+    from training.backtest import brier_gap_interval, retraining_sentence
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(2000) < 0.3).astype(float)
+    noise = rng.normal(0, 0.02, 2000)
+    good = np.clip(0.3 + 0.4 * (y - 0.3) + noise, 0.01, 0.99)  # ranks and reads well
+    # two models that differ only by noise: the gap's interval straddles 0
+    twin = np.clip(good + rng.normal(0, 0.02, 2000), 0.01, 0.99)
+    gap = brier_gap_interval([(good, twin, y)], rounds=300, seed=0)
+    assert gap[1] < 0 < gap[2]
+    text = retraining_sentence(0.2001, 0.2000, 1, 1, gap)
+    assert text.startswith("Retraining every cycle and training once do not differ in mean "
+                           "Brier score beyond noise")
+    assert "better" not in text and "worse" not in text
+    # a retrained model that tracks a moved base rate beats a stale one beyond noise
+    stale = np.clip(good - 0.15, 0.01, 0.99)
+    gap = brier_gap_interval([(stale, good, y)], rounds=300, seed=0)
+    assert gap[2] < 0
+    assert retraining_sentence(0.15, 0.18, 1, 1, gap).startswith(
+        "Retraining every cycle is better than training once in mean Brier score, beyond noise")
+    gap = brier_gap_interval([(good, stale, y)], rounds=300, seed=0)
+    assert gap[1] > 0
+    assert "is worse than training once in mean Brier score, beyond noise" in \
+        retraining_sentence(0.18, 0.15, 0, 1, gap)
+    # the point estimate is the gap in mean Brier score the table shows
+    assert gap[0] == pytest.approx(np.mean((stale - y) ** 2) - np.mean((good - y) ** 2))
+    assert brier_gap_interval([(good, stale, y)], rounds=0, seed=0) is None

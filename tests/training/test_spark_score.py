@@ -62,15 +62,19 @@ def test_spark_gives_the_local_scores_and_reasons_on_10000_leads(spark, tiny_bun
     assert got["reasons"].map(json.loads).map(len).gt(0).all()
 
 
-def test_a_malformed_lead_on_spark_is_one_sentence(spark, tiny_bundle, tmp_path):
+def test_a_malformed_lead_on_spark_is_one_sentence_and_leaves_no_output_folder(
+        spark, tiny_bundle, tmp_path):
     leads = _leads(20)
     leads.loc[4, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "later"}]'
     source = tmp_path / "leads.parquet"
     leads.to_parquet(source)
     bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
+    out = tmp_path / "out.parquet"
+    # the lead is named by its id on Spark
     with pytest.raises(LeadscoreError, match=r"^Spark could not score the leads: Lead T00004: "
                                              r"activities\[0\]\.occurred_at: must be"):
-        score_file_spark(source, tmp_path / "out.parquet", default_config(), bundle_dir, now=NOW)
+        score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
+    assert not out.exists()
     with pytest.raises(LeadscoreError, match="must end in .parquet"):
         score_file_spark(source, tmp_path / "out.csv", default_config(), bundle_dir)
 
@@ -87,18 +91,6 @@ def test_a_file_without_lead_id_is_refused_on_spark_as_locally_and_nothing_is_wr
     assert str(info.value) == (
         "leads.parquet has no lead_id column: scores are written and logged by lead id; name "
         "the column that holds each lead's id lead_id and re-run.")
-    assert not out.exists()
-
-
-def test_a_malformed_lead_on_spark_leaves_no_output_folder(spark, tiny_bundle, tmp_path):
-    leads = _leads(20)
-    leads.loc[4, "activities"] = '[{"activity_type": "pricing_view", "occurred_at": "later"}]'
-    source = tmp_path / "leads.parquet"
-    leads.to_parquet(source)
-    bundle_dir = str(tiny_bundle.save(tmp_path / "bundle"))
-    out = tmp_path / "out.parquet"
-    with pytest.raises(LeadscoreError, match="T00004"):  # the lead is named by its id on Spark
-        score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
     assert not out.exists()
 
 

@@ -12,7 +12,14 @@ from tests.training import synthetic_leads
 from training.cycle import choose_model
 from training.folds import expanding_folds
 from training.model import train_bundle
-from training.tournament import ModelChoice, distinct, tournament_settings
+from training.tournament import (
+    Entrant,
+    ModelChoice,
+    TournamentResult,
+    distinct,
+    paired_se,
+    tournament_settings,
+)
 
 SEED = 42
 
@@ -160,19 +167,16 @@ def test_switched_off_there_is_no_tournament_and_the_fixed_lightgbm_trains(plant
 
 
 def _entrant(family: str, losses: list[np.ndarray]):
-    from training.tournament import Entrant
     return Entrant(family, [float(x.mean()) for x in losses], [0.5] * len(losses),
                    [0.5] * len(losses), {}, 0.0, losses)
 
 
 def _result(entrants, tolerance: float = 0.0005, standard_errors: float = 1.0):
-    from training.tournament import TournamentResult
     return TournamentResult(ModelChoice("blend"), entrants, pd.DataFrame(), ["a", "b", "c"],
                             tolerance, standard_errors)
 
 
 def test_the_paired_standard_error_is_that_of_the_mean_of_fold_means():
-    from training.tournament import paired_se
     rng = np.random.default_rng(0)
     a = [rng.random(n) for n in (50, 80, 120)]
     b = [x + rng.normal(0.01, 0.05, len(x)) for x in a]

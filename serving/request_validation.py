@@ -1,0 +1,152 @@
+"""Request validation for the gateway's POST routes: a body in, a validated Pydantic request or
+one ``RequestRejected`` out.
+
+Split from ``serving.gateway`` (which wraps every route in authentication, size limits and clean
+errors, calls ``validate_request`` for each POST and still exports it) because turning Pydantic's
+errors into the API's sentences is a job of its own: 400 for a body that is not JSON, 413 for too
+many leads, 422 for anything else, each naming the field in the words batch scoring uses for the
+same value (``features.text_rules``, ``features.timestamps``) and never quoting the rejected value.
+
+``PostRoute`` lives here too: it is what a body is validated against (the route's model, its
+capped list, the example quoted in a rejection). The gateway builds the table of them from a
+BentoML service (``serving.gateway.post_routes``); nothing here knows BentoML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from features.text_rules import (
+    ACTIVITIES_RULE,
+    ACTIVITY_RULE,
+    ATTRIBUTES_RULE,
+    LEAD_ID_RULE,
+    NUL_RULE,
+    TEXT_RULE,
+    TOO_LONG_RULE,
+)
+from features.timestamps import TIMESTAMP_RULE
+from serving.body import is_utf8
+from serving.errors import RequestRejected
+from serving.schemas import MAX_LEADS, field_path, model_field_names
+
+MAX_LISTED_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class PostRoute:
+    """One POST route the gateway validates.
+
+    Attributes:
+        model: the Pydantic model of the request body.
+        batch_field: the list field capped by ``max_leads`` (413 beyond it), if any.
+        example: a minimal body, quoted in the 400/422 answers that say what to send.
+    """
+
+    model: type[BaseModel]
+    batch_field: str | None = None
+    example: str = "{...}"
+
+
+def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) -> BaseModel:
+    """Parse and validate a POST body against its route's model.
+
+    Raises:
+        RequestRejected: 400 (not JSON), 413 (too many leads) or 422, naming the first bad field.
+            Messages never contain the rejected values.
+    """
+    try:
+        request = route.model.model_validate_json(body)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid" and not is_utf8(body):
+            raise RequestRejected(
+                400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "
+                     "charset in Content-Type (`application/json; charset=ISO-8859-1`)."
+            ) from None
+        raise _rejection(exc, route, max_leads) from None
+    if route.batch_field and len(getattr(request, route.batch_field)) > max_leads:
+        raise _too_many(max_leads, route.batch_field)
+    return request
+
+
+def _too_many(max_leads: int, field: str) -> RequestRejected:
+    return RequestRejected(
+        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", field
+    )
+
+
+def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> RequestRejected:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        return RequestRejected(
+            400, f"The body is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')}): "
+                 f"send a JSON object like {route.example}."
+        )
+    if first["type"] == "model_type" and not first["loc"]:
+        return RequestRejected(422, f"The body must be a JSON object like {route.example}.")
+    if first["type"] == "too_long" and route.batch_field and \
+            tuple(first["loc"]) == (route.batch_field,):
+        return _too_many(max_leads, route.batch_field)
+    listed: list[dict[str, str]] = []
+    for e in errors:
+        entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),
+                 "error": _message(e, route.model)}
+        if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
+            listed.append(entry)
+        if len(listed) == MAX_LISTED_ERRORS:
+            break
+    head = listed[0]
+    return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
+
+
+_TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_parsing",
+                               "datetime_from_date_parsing", "datetime_type",
+                               "datetime_object_invalid"})
+
+
+_SHAPES = {("dict_type", "attributes"): ATTRIBUTES_RULE,
+           ("list_type", "activities"): ACTIVITIES_RULE,
+           ("dict_type", "activities[]"): ACTIVITY_RULE}
+"""The shape errors of a lead's JSON fields, in the words batch scoring uses for its columns."""
+
+
+def _last_name(loc: Any) -> str:
+    """The last field name of a location, ``activities[]`` for an item of ``activities``."""
+    loc = tuple(loc)
+    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "activities":
+        return "activities[]"
+    return str(loc[-1]) if loc else ""
+
+
+def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+    """Pydantic's message, which never holds the rejected value (include_input=False)."""
+    kind = error["type"]
+    if kind == "extra_forbidden" and len(error["loc"]) == 1:
+        taken = " and ".join(", ".join(f"`{n}`" for n in model.model_fields).rsplit(", ", 1))
+        return f"unknown field; the request takes only {taken}"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "string_pattern_mismatch":  # the only pattern: features.text_rules.NO_NUL
+        return NUL_RULE  # batch scoring's sentences too (features.text_rules)
+    shape = _SHAPES.get((kind, _last_name(error["loc"])))
+    if shape is not None and "attributes" not in error["loc"][:-1]:
+        return shape  # batch scoring's sentence for the same JSON column (features.text_rules)
+    if kind == "string_too_short" and error["loc"][-1:] == ("lead_id",):
+        return LEAD_ID_RULE  # "" as "   ": batch scoring's sentence (features.text_rules)
+    if kind == "string_too_long" and "attributes" not in error["loc"][:-1]:
+        return TOO_LONG_RULE
+    if kind == "string_type" and "attributes" not in error["loc"]:
+        return TEXT_RULE
+    if kind in _TIMESTAMP_ERRORS:  # the only bounds are serving.schemas.EventTime's
+        return TIMESTAMP_RULE  # what batch scoring says of the same value
+    loc = tuple(error["loc"])
+    if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):
+        # Pydantic reports each member of the value union; one sentence says what fits
+        return "an attribute value must be text, a number, true/false or null"
+    return str(error["msg"]).removeprefix("Value error, ").rstrip(".")

@@ -19,6 +19,7 @@ column names seem to be on. Nothing here prints a value from the file.
 from __future__ import annotations
 
 import math
+import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ _ZIP_MAGIC = b"PK"
 
 def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, str | None]:
     """One sheet of the workbook at ``path`` as text columns plus ``__row``, the sheet's name,
-    and, when the workbook has other sheets, a note for the report saying which was read.
+    and a note for the report (the other sheets, not read; formula error cells), or None.
 
     Args:
         path: an .xlsx or .xlsm file.
@@ -55,6 +56,14 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, 
             unnamed column that holds values.
     """
     _check_magic(path)
+    # openpyxl warns about parts it does not read (no default style, data validation, ...),
+    # which CRM workbooks often carry: nothing a user can act on, so not printed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read(path, sheet)
+
+
+def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises a dozen types on a damaged file
@@ -109,19 +118,6 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, 
                      "as blank")
     note = "; ".join(notes) or None
     return pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW]), name, note
-
-
-def sheet_names(path: Path) -> list[str]:
-    """The worksheet names of a workbook, in order (for a message or a draft mapping)."""
-    _check_magic(path)
-    try:
-        book = openpyxl.load_workbook(path, read_only=True)
-    except Exception:  # noqa: BLE001 - see read_workbook
-        raise _unreadable(path) from None
-    try:
-        return [w.title for w in book.worksheets]
-    finally:
-        book.close()
 
 
 def _check_magic(path: Path) -> None:

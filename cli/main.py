@@ -277,7 +277,7 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 @_user_errors
 def score(input_path: str, output: str, model_uri: str | None, activities: str | None,
           workers: int | None, engine: str, config_path) -> None:
-    """Score a file of leads (CSV or Parquet) with the champion: scores and reasons out.
+    """Score a file of leads (CSV, Parquet or .xlsx) with the champion: scores and reasons out.
 
     INPUT is a local file; with --engine spark also any URI the cluster reads (s3a://...).
     """

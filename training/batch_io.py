@@ -1,6 +1,9 @@
 """Batch scoring's input and output, in chunks: memory stays bounded whatever the file's size.
 
-Leads are read ``size`` rows at a time from CSV (every value as text) or Parquet. Their
+Leads are read ``size`` rows at a time from CSV (every value as text; the delimiter is sniffed,
+as ingest does: comma, semicolon, tab or pipe, and an Excel ``sep=`` line is honoured), Parquet,
+or an Excel workbook's first sheet (.xlsx/.xlsm, read whole: a sheet holds at most about a
+million rows, and empty cells are missing values, as in a CSV file). Their
 activities come from the leads file's own ``activities`` JSON column, or, for the usual "rescore
 everything" case, are joined by ``lead_id`` from an activities file (the contract's activities
 table, CSV or Parquet) or from the store's ``activities`` table: DuckDB groups them per lead
@@ -23,29 +26,47 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.csv_lines import ROW, excel_sep
+from features.export_files import sniff_delimiter
+from features.read_workbook import read_workbook
 from leadscore.errors import LeadscoreError
 
 FORMATS = (".csv", ".parquet")
+"""What scores are written to, and what an activities file may be."""
+WORKBOOKS = (".xlsx", ".xlsm")
+INPUTS = (*FORMATS, *WORKBOOKS)
+"""What a leads file may be."""
 JOIN_MEMORY = "1GB"
 """DuckDB's memory for the activities join; it spills to the temporary folder beyond it."""
 STORE = "store"
 """``--activities store``: join the activities held in the DuckDB store."""
 
 
-def check_input(path: Path) -> Path:
-    """The leads file, checked to exist and to be CSV or Parquet.
+def check_input(path: Path, formats: tuple[str, ...] = INPUTS) -> Path:
+    """The leads file, checked to exist and to be one of ``formats`` (CSV, Parquet or .xlsx).
 
     Raises:
         LeadscoreError: when the file is missing or of another format.
     """
     path = Path(path)
+    names = ("CSV or Parquet" if set(formats) <= set(FORMATS) else
+             "CSV, Parquet or Excel (.xlsx)")
     if not path.is_file():
-        raise LeadscoreError(f"No file at {path}: give a CSV or Parquet file of leads.")
-    if path.suffix.lower() not in FORMATS:
-        raise LeadscoreError(
-            f"{path} is neither .csv nor .parquet: export the leads as one of them."
-        )
+        raise LeadscoreError(f"No file at {path}: give a {names} file of leads.")
+    if path.suffix.lower() not in formats:
+        raise LeadscoreError(f"{path} is not a {names} file: export the leads as one of them.")
     return path
+
+
+def _dialect(path: Path) -> dict:
+    """pandas' read options for a CSV leads file: its sniffed delimiter, past a ``sep=`` line."""
+    return {"sep": sniff_delimiter(path), "skiprows": 1 if excel_sep(path) else 0}
+
+
+def _workbook(path: Path) -> pd.DataFrame:
+    """The first sheet of a workbook as text, an empty cell missing (as pandas reads CSV)."""
+    frame = read_workbook(path)[0].drop_columns([ROW]).to_pandas().astype(object)
+    return frame.where(frame != "", None)
 
 
 def input_columns(path: Path) -> list[str]:
@@ -55,8 +76,12 @@ def input_columns(path: Path) -> list[str]:
         LeadscoreError: when the file cannot be read.
     """
     try:
-        if path.suffix.lower() == ".csv":
-            return [str(c) for c in pd.read_csv(path, dtype=str, nrows=0).columns]
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return [str(c) for c in pd.read_csv(path, dtype=str, nrows=0,
+                                                **_dialect(path)).columns]
+        if suffix in WORKBOOKS:
+            return [c for c in read_workbook(path)[0].column_names if c != ROW]
         return list(pq.read_schema(path).names)
     except (ValueError, OSError, pa.ArrowException, pd.errors.ParserError) as exc:
         raise _unreadable(path, exc) from None
@@ -64,6 +89,8 @@ def input_columns(path: Path) -> list[str]:
 
 def count_rows(path: Path) -> int | None:
     """Rows in a leads file, for the progress bar (None when it cannot be told cheaply)."""
+    if path.suffix.lower() in WORKBOOKS:
+        return None
     try:
         if path.suffix.lower() == ".parquet":
             return pq.ParquetFile(path).metadata.num_rows
@@ -84,7 +111,7 @@ def lead_chunks(path: Path, size: int, activities: str | Path | None = None,
     """The leads of ``path`` in chunks of ``size`` rows, in file order.
 
     Args:
-        path: CSV or Parquet leads file.
+        path: CSV, Parquet or .xlsx leads file.
         size: rows per chunk.
         activities: None to read the ``activities`` column of the leads file; ``"store"`` to join
             the store's activities; or an activities file (CSV or Parquet).
@@ -102,8 +129,13 @@ def lead_chunks(path: Path, size: int, activities: str | Path | None = None,
 
 def _plain_chunks(path: Path, size: int) -> Iterator[pd.DataFrame]:
     try:
-        if path.suffix.lower() == ".csv":
-            reader = pd.read_csv(path, dtype=str, keep_default_na=True, chunksize=size)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            reader = pd.read_csv(path, dtype=str, keep_default_na=True, chunksize=size,
+                                 **_dialect(path))
+        elif suffix in WORKBOOKS:
+            frame = _workbook(path)
+            reader = (frame.iloc[i:i + size] for i in range(0, max(len(frame), 1), size))
         else:
             reader = (_frame(b) for b in pq.ParquetFile(path).iter_batches(batch_size=size))
         yield from reader
@@ -123,8 +155,19 @@ def _frame(batch: pa.RecordBatch) -> pd.DataFrame:
 def _scan(path: Path) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if path.suffix.lower() == ".csv":
-        return f"read_csv({quoted}, header = true, all_varchar = true)"
+        dialect = _dialect(path)
+        delim = dialect["sep"].replace("'", "''")
+        return (f"read_csv({quoted}, header = true, all_varchar = true, delim = '{delim}', "
+                f"skip = {dialect['skiprows']})")
     return f"read_parquet({quoted})"
+
+
+def _leads_source(con, path: Path) -> str:
+    """The leads file as a DuckDB relation: a workbook's sheet is registered, read whole."""
+    if path.suffix.lower() not in WORKBOOKS:
+        return _scan(path)
+    con.register("workbook_leads", pa.Table.from_pandas(_workbook(path), preserve_index=False))
+    return "workbook_leads"
 
 
 def _activities_source(con, activities: str | Path, store: Path | None) -> str:
@@ -159,8 +202,9 @@ def _joined_chunks(path: Path, size: int, activities: str | Path,
     try:
         try:
             source = _activities_source(con, activities, store)
+            leads = _leads_source(con, path)
             lead_columns = [row[0] for row in
-                            con.execute(f"DESCRIBE SELECT * FROM {_scan(path)}").fetchall()]
+                            con.execute(f"DESCRIBE SELECT * FROM {leads}").fetchall()]
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from None
         if "lead_id" not in lead_columns:
@@ -168,7 +212,7 @@ def _joined_chunks(path: Path, size: int, activities: str | Path,
         keep = ", ".join(f'l."{c}"' for c in lead_columns if c != "activities")
         # one JSON list per lead, oldest first; leads without activities get none (NULL)
         sql = f"""
-            WITH leads AS (SELECT *, row_number() OVER () AS _row FROM {_scan(path)}),
+            WITH leads AS (SELECT *, row_number() OVER () AS _row FROM {leads}),
             grouped AS (
                 SELECT CAST(lead_id AS VARCHAR) AS lead_id,
                        to_json(list({{'activity_type': CAST(activity_type AS VARCHAR),

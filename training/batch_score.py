@@ -1,8 +1,8 @@
 """``leadscore score``: a file of leads in, scores and reasons out, with the champion by default.
 
-The input is a CSV or Parquet file of lead rows (the leads table's columns, an optional
-``activities`` column holding a JSON list of ``{"activity_type", "occurred_at"}``, an optional
-``attributes`` JSON object, an optional ``as_of``); the activities can instead be joined by
+The input is a CSV, Parquet or Excel (.xlsx) file of lead rows (the leads table's columns, an
+optional ``activities`` column holding a JSON list of ``{"activity_type", "occurred_at"}``, an
+optional ``attributes`` JSON object, an optional ``as_of``); the activities can instead be joined by
 ``lead_id`` from an activities file or the store (``training.batch_io``). Every chunk goes
 through the one scoring path the API uses (``ScoringBundle.score_records``), so a lead scores the
 same in a file, on Spark (``training.spark_score``) and over HTTP.
@@ -221,7 +221,7 @@ def score_file(
     """Score every lead of ``input_path`` and write scores and reasons to ``output``.
 
     Args:
-        input_path: CSV or Parquet file of leads.
+        input_path: CSV, Parquet or .xlsx file of leads.
         output: where to write (``.csv`` or ``.parquet``, by its suffix).
         config: the leadscore config (the MLflow store, registered model name, the store).
         model_uri: an MLflow model URI; None means ``models:/<registered_model>@champion``.
@@ -249,7 +249,7 @@ def score_file(
         if others:
             raise LeadscoreError(
                 f"{input_path.name} reads as one column although its header holds "
-                f"{others[0]!r}: leadscore score reads comma-separated CSV; save it with commas "
+                f"{others[0]!r} that no sniffing could tell as its delimiter; save it with commas "
                 "(or as Parquet) and re-run."
             )
         if "lead_id" not in columns:

@@ -123,13 +123,13 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     Raises:
         LeadscoreError: for a missing input, no champion, or a lead that fails to score.
     """
-    from training.batch_io import check_input
+    from training.batch_io import FORMATS, check_input
     from training.registry import load_bundle
 
     # a URI (s3a://, hdfs://, dbfs:/ ...) is the cluster's to read; a local path is checked here
     source = str(input_path)
     if "://" not in source:
-        source = str(check_input(Path(input_path)))
+        source = str(check_input(Path(input_path), FORMATS))
     if not str(output).lower().rstrip("/").endswith(".parquet"):
         raise LeadscoreError(f"--out {output} must end in .parquet: Spark writes a Parquet folder.")
     bundle, version = load_bundle(model_uri, config)

@@ -71,7 +71,7 @@ def test_a_malformed_activity_names_its_row(bundle_dir, tmp_path):
 
 def test_wrong_file_types_are_one_sentence(bundle_dir, tmp_path):
     (tmp_path / "leads.txt").write_text("lead_id\n1\n")
-    with pytest.raises(LeadscoreError, match="neither .csv nor .parquet"):
+    with pytest.raises(LeadscoreError, match="is not a CSV, Parquet or Excel"):
         score_file(tmp_path / "leads.txt", tmp_path / "o.csv", default_config(), bundle_dir)
     with pytest.raises(LeadscoreError, match="must end in .csv or .parquet"):
         score_file(tmp_path / "leads.txt", tmp_path / "o.json", default_config(), bundle_dir)
@@ -209,12 +209,60 @@ def test_columns_the_model_learned_from_but_the_file_lacks_are_named(bundle_dir,
     assert "title is not in leads.csv" in message and "Position" not in message
 
 
-def test_a_semicolon_file_is_told_apart_from_one_without_lead_id(bundle_dir, tmp_path):
-    source = tmp_path / "leads.csv"
-    _input_frame(4).to_csv(source, index=False, sep=";")
-    with pytest.raises(LeadscoreError, match="reads as one column") as info:
-        score_file(source, tmp_path / "out.csv", default_config(), bundle_dir)
-    assert "';'" in str(info.value) and "comma" in str(info.value)
+def _workbook(frame: pd.DataFrame, path) -> None:
+    """``frame`` as an .xlsx sheet, every value a text cell (a blank one left empty)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else str(v) for v in row])
+    book.save(path)
+
+
+def test_semicolon_tab_and_workbook_files_score_as_the_comma_file(bundle_dir, tmp_path):
+    # European CRMs and Excel write semicolons; marketing ops keep leads in workbooks
+    leads = _input_frame(12)
+    leads["as_of"] = "2026-10-01T00:00:00"
+    leads.loc[3, "industry"] = None  # a blank cell stays a missing value in every format
+    comma = tmp_path / "leads.csv"
+    leads.to_csv(comma, index=False)
+    score_file(comma, tmp_path / "comma.csv", default_config(), bundle_dir, workers=1)
+    expected = pd.read_csv(tmp_path / "comma.csv")
+
+    semicolon, tab = tmp_path / "semi.csv", tmp_path / "tab.csv"
+    leads.to_csv(semicolon, index=False, sep=";")
+    leads.to_csv(tab, index=False, sep="\t")
+    excel_sep = tmp_path / "excel.csv"  # Excel's "sep=;" line above the header
+    excel_sep.write_text("sep=;\n" + semicolon.read_text())
+    book = tmp_path / "leads.xlsx"
+    _workbook(leads, book)
+    for source in (semicolon, tab, excel_sep, book):
+        out = tmp_path / f"{source.stem}-out.csv"
+        score_file(source, out, default_config(), bundle_dir, workers=1)
+        pd.testing.assert_frame_equal(pd.read_csv(out), expected, obj=source.name)
+
+    # and with the activities joined by lead id from a file
+    activities = _activity_rows(leads)
+    activities.to_csv(tmp_path / "activities.csv", index=False, sep=";")
+    bare = tmp_path / "bare.xlsx"
+    _workbook(leads.drop(columns=["activities"]), bare)
+    for source in (bare, tmp_path / "bare.csv"):
+        if source.suffix == ".csv":
+            leads.drop(columns=["activities"]).to_csv(source, index=False, sep=";")
+        out = tmp_path / f"{source.stem}{source.suffix}-joined.csv"
+        score_file(source, out, default_config(), bundle_dir, workers=1,
+                   activities=tmp_path / "activities.csv", chunk=5)
+        pd.testing.assert_frame_equal(pd.read_csv(out), expected, obj=source.name)
+
+
+def test_a_damaged_workbook_is_one_sentence_and_writes_nothing(bundle_dir, tmp_path):
+    book = tmp_path / "leads.xlsx"
+    book.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(LeadscoreError, match="not a readable Excel workbook"):
+        score_file(book, tmp_path / "out.csv", default_config(), bundle_dir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "leads.xlsx"]
 
 
 def _one_lead_file(tmp_path, **fields) -> object:

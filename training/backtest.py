@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from sklearn.metrics import roc_auc_score
 
 from features.label_policy import load_policy
 from features.store import connect
@@ -54,11 +53,20 @@ from leadscore.errors import LeadscoreError
 from scoring.bundle import score_frame
 from training import cycle_guard
 from training.backtest_labels import later_dropped, read_outcomes
+from training.backtest_verdicts import (
+    brier_gap_interval,
+    chance_sentence,
+    mean_roc_interval,
+    retraining_sentence,
+)
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
 from training.review_console import weekly
 from training.tracking import quiet_mlflow, setup_tracking
+
+__all__ = ["Backtest", "brier_gap_interval", "chance_sentence", "mean_roc_interval",
+           "retraining_sentence", "run_backtest"]
 
 MODELS = ("trained_once", "retrained", "champion")
 METRICS = (("roc_auc", "ROC-AUC", "{:.3f}"), ("pr_auc", "PR-AUC", "{:.3f}"),
@@ -158,101 +166,6 @@ class Backtest:
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
-
-
-def mean_roc_interval(parts: list[tuple[np.ndarray, np.ndarray]], *, rounds: int,
-                      seed: int) -> tuple[float, float]:
-    """95 % bootstrap interval of the mean ROC-AUC over periods, each ``(scores, labels)``.
-
-    Every round resamples each period within itself, so a base rate that moves between periods
-    is not taken for ranking. NaN when ``rounds`` is 0, a period has one class only, or fewer
-    than half the rounds could be measured.
-    """
-    nan = (math.nan, math.nan)
-    if rounds <= 0 or not parts or any(len(np.unique(y)) < 2 for _, y in parts):
-        return nan
-    rng = np.random.default_rng(seed)
-    means = []
-    for _ in range(rounds):
-        aucs = []
-        for scores, labels in parts:
-            idx = rng.integers(0, len(labels), len(labels))
-            if len(np.unique(labels[idx])) < 2:
-                break
-            aucs.append(roc_auc_score(labels[idx], scores[idx]))
-        else:
-            means.append(float(np.mean(aucs)))
-    if len(means) < rounds / 2:
-        return nan
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def brier_gap_interval(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, rounds: int,
-                       seed: int) -> tuple[float, float, float] | None:
-    """Retrained minus trained_once in mean Brier score over the periods both scored, with a
-    paired 95 % bootstrap interval.
-
-    Each pair is one period's ``(trained_once scores, retrained scores, labels)``. Every round
-    resamples each period's leads within it and scores both models on the same draw, so what
-    the two share (a hard period, a moved base rate) cancels. None when ``rounds`` is 0 or no
-    period was scored by both.
-    """
-    if rounds <= 0 or not pairs:
-        return None
-    gaps = [(r - y) ** 2 - (o - y) ** 2 for o, r, y in pairs]
-    point = float(np.mean([g.mean() for g in gaps]))
-    rng = np.random.default_rng(seed)
-    means = np.zeros(rounds)
-    for gap in gaps:
-        chunk = max(1, 4_000_000 // len(gap))  # draws at a time, so memory stays small
-        for first in range(0, rounds, chunk):
-            k = min(chunk, rounds - first)
-            means[first:first + k] += gap[rng.integers(0, len(gap), (k, len(gap)))].mean(axis=1)
-    low, high = np.percentile(means / len(gaps), [2.5, 97.5])
-    return point, float(low), float(high)
-
-
-def retraining_sentence(retrained: float, once: float, wins: int, later: int,
-                        gap: tuple[float, float, float] | None) -> str:
-    """The verdict on retraining every cycle against training once, in mean Brier score: better
-    or worse only where the paired interval of the gap excludes 0 (without an interval, by the
-    figures alone, as rounded)."""
-    cycles = f"{later} {'cycle' if later == 1 else 'cycles'} after the first"
-    same = "(in the first cycle the two are the same model)"
-    figures = f"{retrained:.4f} vs {once:.4f}"
-    if gap is None:
-        verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
-                   if round(retrained, 4) == round(once, 4) else "worse")
-        return (f"Retraining every cycle is {verdict} than training once in mean Brier score: "
-                f"{figures}; lower in {wins} of the {cycles} {same}.")
-    point, low, high = gap
-    interval = (f"retrained minus once {point:+.4f}, 95% bootstrap interval {low:+.4f} to "
-                f"{high:+.4f}")
-    if low <= 0 <= high:
-        return (f"Retraining every cycle and training once do not differ in mean Brier score "
-                f"beyond noise: {figures} ({interval}, which includes 0); retraining was lower "
-                f"in {wins} of the {cycles} {same}.")
-    verdict = "better" if high < 0 else "worse"
-    return (f"Retraining every cycle is {verdict} than training once in mean Brier score, "
-            f"beyond noise: {figures} ({interval}); lower in {wins} of the {cycles} {same}.")
-
-
-def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:
-    """The mean ROC-AUC intervals, and which models rank no better than chance beyond noise."""
-    known = {m: iv for m, iv in intervals.items() if all(math.isfinite(v) for v in iv)}
-    if not known:
-        return ""
-    listed = ", ".join(f"{m} {lo:.3f}-{hi:.3f}" for m, (lo, hi) in known.items())
-    chance = [m for m, (lo, hi) in known.items() if lo <= 0.5 <= hi]
-    text = (f"Mean ROC-AUC over the periods each model scored, 95% bootstrap interval: {listed}.")
-    if len(chance) == len(known):
-        return (f"{text} Every interval includes 0.5: no model ranked the following periods "
-                "better than chance beyond noise.")
-    if chance:
-        return (f"{text} {', '.join(chance)} {'includes' if len(chance) == 1 else 'include'} "
-                "0.5: no better than chance beyond noise.")
-    return text
 
 
 def _cells(row) -> list[str]:

@@ -16,6 +16,7 @@ last chunk is written: a failed run leaves nothing half-written.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -64,8 +65,17 @@ def _dialect(path: Path) -> dict:
 
 
 def _workbook(path: Path) -> pd.DataFrame:
-    """The first sheet of a workbook as text, an empty cell missing (as pandas reads CSV)."""
-    frame = read_workbook(path)[0].drop_columns([ROW]).to_pandas().astype(object)
+    """The first sheet of a workbook as text, an empty cell missing (as pandas reads CSV).
+
+    A sheet is parsed whole, so the header check and the rows share one read of the file (not
+    one each), until the file changes."""
+    stat = path.stat()
+    return _parsed_workbook(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed_workbook(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
+    frame = read_workbook(Path(path))[0].drop_columns([ROW]).to_pandas().astype(object)
     return frame.where(frame != "", None)
 
 
@@ -81,7 +91,7 @@ def input_columns(path: Path) -> list[str]:
             return [str(c) for c in pd.read_csv(path, dtype=str, nrows=0,
                                                 **_dialect(path)).columns]
         if suffix in WORKBOOKS:
-            return [c for c in read_workbook(path)[0].column_names if c != ROW]
+            return [str(c) for c in _workbook(path).columns]
         return list(pq.read_schema(path).names)
     except (ValueError, OSError, pa.ArrowException, pd.errors.ParserError) as exc:
         raise _unreadable(path, exc) from None
@@ -135,7 +145,7 @@ def _plain_chunks(path: Path, size: int) -> Iterator[pd.DataFrame]:
                                  **_dialect(path))
         elif suffix in WORKBOOKS:
             frame = _workbook(path)
-            reader = (frame.iloc[i:i + size] for i in range(0, max(len(frame), 1), size))
+            reader = (frame.iloc[i:i + size].copy() for i in range(0, max(len(frame), 1), size))
         else:
             reader = (_frame(b) for b in pq.ParquetFile(path).iter_batches(batch_size=size))
         yield from reader

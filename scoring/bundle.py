@@ -34,12 +34,12 @@ already built from the store by ``features.batch``: the review, the report) enco
 ``transform``. Both end in
 ``score_encoded``, which scores the matrix with the boosters compiled into one
 ``scoring.forest.Forest`` and explains it with exact TreeSHAP (``scoring.reasons``). pandas and
-scikit-learn are never called per request.
+scikit-learn are never called per request. The score record (``Scores``) and ``calibrate`` live in
+``scoring.scores``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -58,20 +58,20 @@ from leadscore.errors import LeadscoreError
 from scoring.drift import BinPlan
 from scoring.forest import Forest
 from scoring.linear import LinearModel, blend_contributions
-from scoring.reasons import Reason, top_reasons_of
+from scoring.reasons import top_reasons_of
+from scoring.scores import OUTPUT_COLUMNS, Scores, calibrate, feature_hashes, sigmoid
 from scoring.treeshap import TreeShap
 
 BOOSTERS = ("full", "fit", "intent")
 FIT_LETTERS = "ABCD"
 MANIFEST = "manifest.json"
-OUTPUT_COLUMNS = ("score", "fit_score", "intent_score", "grade", "is_mql")
 FEATURE_CONFIG_SECTIONS = ("features", "icp")
 FAMILIES = ("lightgbm", "logistic", "blend")
 
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    # clipped so that extreme margins give 0 or 1 without an overflow warning
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -700.0, 700.0)))
+# the score record and calibration moved to scoring.scores; their importers keep this path
+__all__ = ["BOOSTERS", "FAMILIES", "FEATURE_CONFIG_SECTIONS", "FIT_LETTERS", "MANIFEST",
+           "OUTPUT_COLUMNS", "Scores", "ScoringBundle", "calibrate", "feature_config",
+           "feature_hashes", "score_frame", "sigmoid"]
 
 
 @dataclass
@@ -360,63 +360,6 @@ class ScoringBundle:
         if "_bin_plan_cache" not in self.__dict__:
             self.__dict__["_bin_plan_cache"] = BinPlan.of(self.manifest.get("training_profile"))
         return self.__dict__["_bin_plan_cache"]
-
-
-def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
-    """Margins to probabilities with one booster's stored calibration.
-
-    ``[a, b]`` is Platt scaling, ``sigmoid(a * margin + b)``; ``{"method": "isotonic", "x": [...],
-    "y": [...]}`` is a non-decreasing step map on the margin, linear between its knots (chosen by
-    measurement in ``training.deploy``). Both keep the order of margins, so reasons still add up.
-    """
-    if isinstance(params, dict):
-        return np.interp(margin, params["x"], params["y"])
-    a, b = params
-    return sigmoid(a * margin + b)
-
-
-@dataclass(frozen=True)
-class Scores:
-    """The scores of a batch of leads, column by column (row i is lead i).
-
-    ``reasons`` is None unless reasons were asked for.
-    """
-
-    score: np.ndarray
-    fit_score: np.ndarray
-    intent_score: np.ndarray
-    grade: list[str]
-    is_mql: np.ndarray
-    reasons: list[list[Reason]] | None = None
-    feature_hash: list[str] | None = None
-    """Per lead, a hash of its encoded feature row (the score log keeps it: two scores with the
-    same hash saw the same features)."""
-    feature_bins: list[str] | None = None
-    """Per lead, the bin of each feature under the training profile (``scoring.drift``): the
-    score log keeps it for the monitor's drift figures. None for a model without a profile."""
-
-    def __len__(self) -> int:
-        return len(self.score)
-
-    def frame(self, index: Any = None) -> pd.DataFrame:
-        """``OUTPUT_COLUMNS`` as a frame (the pyfunc's output, batch scoring's columns)."""
-        return pd.DataFrame(
-            {
-                "score": np.asarray(self.score, dtype=np.float64),
-                "fit_score": np.asarray(self.fit_score, dtype=np.float64),
-                "intent_score": np.asarray(self.intent_score, dtype=np.float64),
-                "grade": pd.Series(self.grade, dtype=object, index=index),
-                "is_mql": np.asarray(self.is_mql, dtype=bool),
-            },
-            columns=list(OUTPUT_COLUMNS),
-            index=index,
-        )
-
-
-def feature_hashes(X: np.ndarray) -> list[str]:
-    """A 16-hex-digit BLAKE2 hash of each row of an encoded feature matrix."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    return [hashlib.blake2b(row.tobytes(), digest_size=8).hexdigest() for row in X]
 
 
 def score_frame(bundle: ScoringBundle, frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 Each reason is one feature's signed contribution in log-odds, with its group (fit / intent) and a
 label a person reads ("Viewed pricing 3 times in the last 7 days"), rendered from the lead's raw
-feature value by the feature registry (``features.definitions.render_reason``).
+feature value by the feature registry (``features.reason_labels.render_reason``).
 
 ``Reason`` here is the value the scoring path produces; ``serving.schemas.Reason`` is its wire
 form (descriptions and examples for the OpenAPI document). They are two because scoring may not
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from features.definitions import FeatureSpec, other_reason, render_reason, unseen_reason
+from features.definitions import FeatureSpec
+from features.reason_labels import other_reason, render_reason, unseen_reason
 
 OTHER = object()
 """``shown_value``'s answer for a category the model never learned: the label reads "other", or

@@ -23,7 +23,7 @@ import pandas as pd
 import shap
 from matplotlib import pyplot
 
-from features.definitions import display_value
+from features.reason_labels import display_value
 from scoring.bundle import ScoringBundle
 from training.charts import GROUP_COLOURS, draw_group_share
 

@@ -13,9 +13,9 @@ from features.definitions import (
     FeatureSpec,
     attribute_spec,
     feature_specs,
-    render_reason,
     slug,
 )
+from features.reason_labels import render_reason
 from leadscore.config import default_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,13 +11,18 @@ from collections.abc import Sequence
 
 from leadscore.errors import MAX_MESSAGE, fit_message
 
-__all__ = ["LIMIT", "MAX_MESSAGE", "capped", "counted", "fit_message", "plural"]
+__all__ = ["LIMIT", "MAX_MESSAGE", "capped", "counted", "fit_message", "percent", "plural"]
 
 LIMIT = 10
 
 
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage: 0.256 -> "26%"."""
+    return f"{100 * share:.0f}%"
 
 
 def capped(items: Sequence[str], limit: int = LIMIT) -> str:

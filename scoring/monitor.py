@@ -2,8 +2,9 @@
 early? Computed from the scores served since the last review and the verdicts arrived since.
 
 ``monitor(inputs, config)`` is pure (frames in, a ``Monitor`` out); ``scoring.monitor_data``
-reads the stores, the command line (``leadscore monitor``) prints it, the API exposes it on
-``/metrics`` and the leaders' report shows it. Five checks, each ``ok``, ``crossed`` (a limit of
+reads the stores, ``scoring.monitor_sla`` holds the SLA check, the command line
+(``leadscore monitor``) prints it, the API exposes it on ``/metrics`` and the leaders' report
+shows it. Five checks, each ``ok``, ``crossed`` (a limit of
 the config's ``monitor`` section), ``too_few`` (too small a sample to judge: never a flag) or
 ``no_data``:
 
@@ -32,14 +33,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from features.label_policy import LabelPolicy
-from features.messages import capped, plural
+from features.messages import capped, percent, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
 from scoring.monitor_labels import as_times, decide, first_scores
+from scoring.monitor_sla import sla
 
 CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
 SCHEMA = "leadscore.monitor/1"
@@ -140,10 +141,6 @@ def _rate(part: pd.DataFrame, band: tuple[float, float], settings: Mapping[str, 
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
                ) -> dict[str, Any]:
     settings = config["monitor"]
@@ -162,7 +159,7 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
                          for s in sources["source"].fillna("unknown")]
     for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
         out["by_source"].append(_rate(part, band, settings, str(name)))
-    band_text = f"the agreed band of {_pct(band[0])}-{_pct(band[1])}"
+    band_text = f"the agreed band of {percent(band[0])}-{percent(band[1])}"
     crossed = [s for s in out["by_source"] if s["status"] == "crossed"]
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
@@ -171,20 +168,20 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
         return out
     parts = []
     if out["status"] == "crossed":
-        parts.append(f"served MQLs convert at {_pct(out['rate'])} ({_pct(out['ci_low'])}-"
-                     f"{_pct(out['ci_high'])}), {_side(out, band)} {band_text}"
+        parts.append(f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
+                     f"{percent(out['ci_high'])}), {_side(out, band)} {band_text}"
                      + (f" ({len(crossed)} source(s) outside it too)" if crossed else ""))
     else:
         for s in crossed[:3]:
-            parts.append(f"{s['source']} MQLs convert at {_pct(s['rate'])} "
-                         f"({_pct(s['ci_low'])}-{_pct(s['ci_high'])}), {_side(s, band)} "
+            parts.append(f"{s['source']} MQLs convert at {percent(s['rate'])} "
+                         f"({percent(s['ci_low'])}-{percent(s['ci_high'])}), {_side(s, band)} "
                          f"{band_text}")
     if parts:
         out["status"] = "crossed"
         out["why"] = "; ".join(parts)
     else:
-        out["why"] = (f"served MQLs convert at {_pct(out['rate'])} ({_pct(out['ci_low'])}-"
-                      f"{_pct(out['ci_high'])}), consistent with {band_text}")
+        out["why"] = (f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
+                      f"{percent(out['ci_high'])}), consistent with {band_text}")
     return out
 
 
@@ -241,81 +238,6 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     if off > float(settings["volume_tolerance"]) and not noisy:
         return {**out, "status": "crossed", "why": text}
     return {**out, "status": "ok", "why": text}
-
-
-def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) -> dict[str, Any]:
-    """First touch within the SLA and a disposition within ``sla.disposition_hours`` of ``t0``."""
-    settings, hours = config["monitor"], config["sla"]
-    if mqls.empty:
-        return {"mqls": 0, "first_touch_due": 0, "first_touch_missed": 0,
-                "first_touch_missed_share": None, "disposition_due": 0, "disposition_missed": 0,
-                "disposition_missed_share": None, "sla_hours": _sla_hours(hours),
-                "overdue": {"first_touch": [], "disposition": []}, "status": "no_data",
-                "why": "no MQL was served since the review"}
-    now = pd.Timestamp(inputs.now)
-    d = inputs.dispositions
-    d = d[as_times(d["dispositioned_at"]) <= now]
-    touches = as_times(d["first_touch_at"])
-    touch = d.assign(ft=touches)[touches <= now].groupby("lead_id")["ft"].min()
-    first_disp = d.assign(at=as_times(d["dispositioned_at"])).groupby("lead_id")["at"].min()
-    ids = mqls["lead_id"]
-    t0 = mqls["t0"].reset_index(drop=True)
-    touched = _lookup(ids, touch)
-    upto = touched.fillna(now)
-    high_acts = inputs.high_intent.assign(at=as_times(inputs.high_intent["occurred_at"]))
-    first_high = high_acts.groupby("lead_id")["at"].min()
-    high = (_lookup(ids, first_high) <= upto).to_numpy()
-    limit = pd.to_timedelta(np.where(high, hours["high_intent_hours"], hours["other_hours"]),
-                            unit="h")
-    deadline = t0 + limit
-    due = (deadline <= now).to_numpy()
-    missed = due & ~((touched.notna()) & (touched <= deadline)).to_numpy()
-    disp_deadline = t0 + pd.Timedelta(hours=float(hours["disposition_hours"]))
-    disposed = _lookup(ids, first_disp)
-    disp_due = (disp_deadline <= now).to_numpy()
-    disp_missed = disp_due & ~((disposed.notna()) & (disposed <= disp_deadline)).to_numpy()
-    lead_ids = ids.reset_index(drop=True)
-    out = {
-        "mqls": len(mqls), "first_touch_due": int(due.sum()),
-        "first_touch_missed": int(missed.sum()),
-        "first_touch_missed_share": float(missed.sum() / due.sum()) if due.any() else None,
-        "disposition_due": int(disp_due.sum()), "disposition_missed": int(disp_missed.sum()),
-        "disposition_missed_share": (float(disp_missed.sum() / disp_due.sum())
-                                     if disp_due.any() else None),
-        "sla_hours": _sla_hours(hours),
-        "overdue": {"first_touch": sorted(lead_ids[missed].astype(str)),
-                    "disposition": sorted(lead_ids[disp_missed].astype(str))},
-    }
-    if max(due.sum(), disp_due.sum()) < int(settings["min_due_mqls"]):
-        return {**out, "status": "too_few",
-                "why": f"too few MQLs past their deadlines to judge the SLA "
-                       f"({int(max(due.sum(), disp_due.sum()))} of at least "
-                       f"{settings['min_due_mqls']})"}
-    parts, crossed = [], False
-    for key, limit_key, text in (
-            ("first_touch_missed_share", "max_first_touch_missed", "missed the first-touch SLA"),
-            ("disposition_missed_share", "max_disposition_missed",
-             f"had no disposition within {float(hours['disposition_hours']):g} h")):
-        share = out[key]
-        if share is None:
-            continue
-        over = share > float(settings[limit_key])
-        crossed |= over
-        parts.append(f"{_pct(share)} of MQLs {text}"
-                     + (f" (limit {_pct(float(settings[limit_key]))})" if over else ""))
-    return {**out, "status": "crossed" if crossed else "ok", "why": "; ".join(parts)}
-
-
-def _lookup(ids: pd.Series, times: pd.Series) -> pd.Series:
-    """Each id's time in ``times`` (NaT where it has none), positionally aligned with ``ids``."""
-    if times.empty or ids.empty:  # mapping through an empty datetime Series fails in pandas
-        return pd.Series(pd.NaT, index=range(len(ids)), dtype="datetime64[us]")
-    return as_times(ids.map(times).reset_index(drop=True))
-
-
-def _sla_hours(hours: Mapping[str, Any]) -> dict[str, float]:
-    return {"high_intent": float(hours["high_intent_hours"]), "other": float(hours["other_hours"]),
-            "disposition": float(hours["disposition_hours"])}
 
 
 def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]

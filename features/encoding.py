@@ -21,8 +21,14 @@ reason says it is new. To tell rare from new, the encoder keeps a short hash of 
 feature; a feature with a longer tail keeps pooling unseen values with the rare ones, since there
 a new value is just one more of the long tail.
 
-Bundles saved before this (encoder ``format`` 1) load with the old rule (an unseen value gets k),
-so a registered model keeps scoring exactly as it did until the next review retrains it.
+Variants of one category that differ only by case and spacing ("Google", "google ", "GOOGLE")
+are one category (``features.categories``): ``fit`` counts them together under their most
+frequent spelling, and every scorer codes any variant as that category (a rare one's hash is
+taken of its folded form, so a rare value is rare in any case too).
+
+Bundles saved before this load with their own rule, so a registered model keeps scoring exactly
+as it did until the next review retrains it: encoder ``format`` 1 gives an unseen value k, and
+format 2 matches categories exactly as written.
 
 ``transform`` (a frame, for training and batch scoring) and ``transform_columns`` (the columns of
 ``features.online``, for the API; no pandas) give exactly the same numbers. ``to_dict`` /
@@ -38,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from features.categories import fold, spelled_categories
+
 OTHER = "__other__"
 """The category the values seen in training, but too rarely to keep, fall into."""
 UNSEEN = "__unseen__"
@@ -45,8 +53,10 @@ UNSEEN = "__unseen__"
 KEY_COLUMNS = ("lead_id", "as_of")
 MAX_RARE_KEPT = 20_000
 """Rare values remembered per feature (as hashes); past it, unseen values pool with rare ones."""
-_FORMAT = 2
-_FORMATS = (1, 2)
+_FORMAT = 3
+_FORMATS = (1, 2, 3)
+_FOLDING = 3
+"""The first format whose categories are case- and space-insensitive."""
 
 
 def rare_key(value: str) -> str:
@@ -56,18 +66,29 @@ def rare_key(value: str) -> str:
 
 class _Coder:
     """The code of one categorical value given as text: kept, rare pool, or unseen. A class, not
-    a closure, so that a fitted encoder pickles (worker processes, Spark)."""
+    a closure, so that a fitted encoder pickles (worker processes, Spark).
 
-    __slots__ = ("index", "other", "rare")
+    ``folded`` (folded category -> code; None before format 3) matches any case and spacing
+    variant of a kept category; a rare value is then remembered by its folded form's hash."""
 
-    def __init__(self, index: dict[str, float], rare: frozenset[str] | None) -> None:
+    __slots__ = ("folded", "index", "other", "rare")
+
+    def __init__(self, index: dict[str, float], rare: frozenset[str] | None,
+                 folded: dict[str, float] | None = None) -> None:
         self.index, self.rare, self.other = index, rare, float(len(index))
+        self.folded = folded
 
     def __call__(self, text: str) -> float:
         kept = self.index.get(text)
         if kept is not None:
             return kept
-        if self.rare is None or rare_key(text) in self.rare:
+        key = text
+        if self.folded is not None:
+            key = fold(text)
+            kept = self.folded.get(key)
+            if kept is not None:
+                return kept
+        if self.rare is None or rare_key(key) in self.rare:
             return self.other
         return self.other + 1.0
 
@@ -188,13 +209,16 @@ class FeatureEncoder:
             for value, count in zip(uniques, counts, strict=True):
                 key = str(value)
                 seen[key] = seen.get(key, 0) + int(count)
-            categories[name] = sorted(v for v, c in seen.items() if c >= self.min_count)
-            few = [v for v, c in seen.items() if c < self.min_count]
-            rare[name] = sorted(rare_key(v) for v in few) if len(few) <= MAX_RARE_KEPT else None
+            merged = spelled_categories(seen)
+            categories[name] = sorted(v for v, c in merged.items() if c >= self.min_count)
+            few = [v for v, c in merged.items() if c < self.min_count]
+            rare[name] = (sorted(rare_key(fold(v)) for v in few) if len(few) <= MAX_RARE_KEPT
+                          else None)
         self.feature_names_ = [n for n, _ in pairs]
         self.feature_kinds_ = [k for _, k in pairs]
         self.categories_ = categories
         self.rare_ = rare
+        self.format_ = _FORMAT
         self.categorical_indices_ = [i for i, (_, k) in enumerate(pairs) if k == "categorical"]
         self.n_features_in_ = len(pairs)
         self._prepare()
@@ -210,8 +234,10 @@ class FeatureEncoder:
                 continue
             index = {c: float(i) for i, c in enumerate(self.categories_[name])}
             rare = self.rare_.get(name)
+            folded = ({fold(c): code for c, code in index.items()}
+                      if self.format_ >= _FOLDING else None)
             self._plan.append((name, index, _Coder(
-                index, None if rare is None else frozenset(rare))))
+                index, None if rare is None else frozenset(rare), folded)))
 
     @staticmethod
     def _require_columns(frame: Any, names: Sequence[str]) -> None:
@@ -298,6 +324,17 @@ class FeatureEncoder:
             return kept[int(code)]
         return OTHER if int(code) == len(kept) else UNSEEN
 
+    def learned_category(self, name: str, value: Any) -> str | None:
+        """The category the model learned that a categorical ``value`` is coded as: itself, or
+        the learned spelling of its case or spacing variant; None when it is coded as rare,
+        unseen or missing, or ``name`` is not categorical."""
+        self._check_fitted()
+        if name not in self.categories_ or _is_missing(value):
+            return None
+        code = self.category_code(name, value)
+        kept = self.categories_[name]
+        return kept[int(code)] if int(code) < len(kept) else None
+
     def is_unseen(self, name: str, value: Any) -> bool:
         """Whether a categorical ``value`` of feature ``name`` gets the unseen code: never seen in
         training (and the encoder remembers its rare values). False for missing values and for
@@ -318,7 +355,7 @@ class FeatureEncoder:
         """The fitted state as plain JSON types."""
         self._check_fitted()
         return {
-            "format": _FORMAT,
+            "format": self.format_,
             "min_count": int(self.min_count),
             "features": [
                 {"name": n, "kind": k}
@@ -342,6 +379,7 @@ class FeatureEncoder:
         encoder.feature_names_ = [f["name"] for f in features]
         encoder.feature_kinds_ = [f["kind"] for f in features]
         encoder.categories_ = {k: list(v) for k, v in data["categories"].items()}
+        encoder.format_ = int(data["format"])
         # format 1 knew no rare values: every value not kept, unseen ones too, is "__other__"
         rare = data.get("rare") or {}
         encoder.rare_ = {k: None if rare.get(k) is None else list(rare[k])

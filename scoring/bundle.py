@@ -291,7 +291,8 @@ class ScoringBundle:
             if raws is None or len(raws) != len(X):
                 raise ValueError("reasons need the raw feature values of every row")
             reasons = top_reasons_of(self.contributions(X), raws, self.manifest["features"],
-                                     top_reasons, self.vocabulary(), self.encoder.is_unseen)
+                                     top_reasons, self.vocabulary(), self.encoder.is_unseen,
+                                     self.encoder.learned_category)
         return Scores(probs["full"], probs["fit"], probs["intent"],
                       self.grades(probs["fit"], probs["intent"]), probs["full"] >= self.threshold,
                       reasons)

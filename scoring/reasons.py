@@ -66,16 +66,23 @@ class _Labels:
 
     def __init__(self, features: Sequence[Mapping[str, Any]],
                  vocabulary: Mapping[str, frozenset[str]] | None = None,
-                 unseen: Callable[[str, Any], bool] | None = None) -> None:
+                 unseen: Callable[[str, Any], bool] | None = None,
+                 learned: Callable[[str, Any], str | None] | None = None) -> None:
         # a full spec (with its label template) keeps an attribute's original column name
         self.specs = [FeatureSpec.from_dict(f) if "label" in f else None for f in features]
         self.known = [(vocabulary or {}).get(f["name"]) for f in features]
         self.kinds = [f.get("kind") for f in features]
         self.unseen = unseen
+        self.learned = learned
         self.rendered: dict[tuple, str] = {}
 
     def __call__(self, i: int, name: str, raw_value: Any) -> str:
-        value = shown_value(raw_value, self.known[i], self.kinds[i])
+        known = self.known[i]
+        if (self.learned is not None and known is not None and isinstance(raw_value, str)
+                and raw_value not in known):
+            # a case or spacing variant of a learned category reads as the model learned it
+            raw_value = self.learned(name, raw_value) or raw_value
+        value = shown_value(raw_value, known, self.kinds[i])
         if value is OTHER:
             if self.unseen is not None and self.unseen(name, raw_value):
                 return unseen_reason(name, self.specs[i])
@@ -128,8 +135,10 @@ def top_reasons_of(
     features: Sequence[Mapping[str, Any]], top: int,
     vocabulary: Mapping[str, frozenset[str]] | None = None,
     unseen: Callable[[str, Any], bool] | None = None,
+    learned: Callable[[str, Any], str | None] | None = None,
 ) -> list[list[Reason]]:
-    """``reasons_for`` of every row of a contributions matrix."""
-    labels = _Labels(features, vocabulary, unseen)
+    """``reasons_for`` of every row of a contributions matrix (``learned``: the learned category
+    a value is coded as, ``FeatureEncoder.learned_category``; a variant of one reads as it)."""
+    labels = _Labels(features, vocabulary, unseen, learned)
     return [reasons_for(contributions[i], raws[i], features, top, labels)
             for i in range(len(contributions))]

@@ -16,7 +16,10 @@ before its features are built:
   no/false/n, any case), becomes the one learned category that is such a word for the same
   truth value, where exactly one is.
 
-Anything else (no learned match, or two learned spellings of it) stays as sent.
+Anything else (no learned match, or two learned spellings of it) stays as sent. Since encoder
+format 3 a model learns one spelling per category (``features.categories``), so the second case
+is left to models trained before it; the encoder itself codes any case or spacing variant as the
+learned category on every path, respelled here or not.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from features.categories import fold
 
 TRUE_WORDS = frozenset({"true", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "no", "n"})
@@ -58,10 +63,10 @@ def spelling_tables(features: Sequence[Mapping[str, Any]],
         learned = sorted(vocabulary.get(feature["name"], ()))
         by_fold: dict[str, list[str]] = {}
         for category in learned:
-            by_fold.setdefault(_fold(category), []).append(category)
-        table = {fold: spelled[0] for fold, spelled in by_fold.items() if len(spelled) == 1}
+            by_fold.setdefault(fold(category), []).append(category)
+        table = {key: spelled[0] for key, spelled in by_fold.items() if len(spelled) == 1}
         for key, words in ((_TRUE, TRUE_WORDS), (_FALSE, FALSE_WORDS)):
-            hits = [c for c in learned if _fold(c) in words]
+            hits = [c for c in learned if fold(c) in words]
             if len(hits) == 1:
                 table[key] = hits[0]
         if table:
@@ -95,17 +100,13 @@ def respelled(records: Sequence[dict[str, Any]],
     return out
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _respell(value: Any, table: Mapping[str, str]) -> str | None:
     """The learned spelling ``value`` stands for, or None to leave it as it is."""
     if isinstance(value, bool):
         return table.get(_TRUE if value else _FALSE)
     if not isinstance(value, str):
         return None
-    folded = _fold(value)
+    folded = fold(value)
     learned = table.get(folded)
     if learned is None:
         if folded in TRUE_WORDS:

@@ -101,13 +101,16 @@ def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
     return f"higher {verb} the score"
 
 
-def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray,
-                           known: frozenset[str] | None = None) -> str:
+def _learned(bundle: ScoringBundle, name: str, values: pd.Series) -> pd.Series:
+    """Each value as the category the model learned it as (its case and spacing variants too);
+    None for a rare one (pooled) or one never seen in training (scored like a missing value):
+    such a value moves the score as its pool, not as itself, so it is never named."""
+    spelled = {v: bundle.encoder.learned_category(name, v) for v in values.dropna().unique()}
+    return values.map(spelled)
+
+
+def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray) -> str:
     frame = pd.DataFrame({"value": values.astype(object).to_numpy(), "shap": shap}).dropna()
-    if known is not None:
-        # only a category the model learned can be named: a rare one (pooled) or one never seen
-        # in training (scored like a missing value) moves the score as its pool, not as itself
-        frame = frame[frame["value"].astype(str).isin(known)]
     means = frame.groupby("value")["shap"].agg(["mean", "size"])
     means = means[means["size"] >= MIN_CATEGORY_LEADS]
     if len(means) < 2:
@@ -144,8 +147,8 @@ def global_importance(
         if spec["kind"] == "numeric":
             direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
         elif raw_frame is not None and name in raw_frame.columns:
-            direction = _categorical_direction(name, raw_frame[name], contrib[:, j],
-                                               bundle.vocabulary().get(name))
+            direction = _categorical_direction(name, _learned(bundle, name, raw_frame[name]),
+                                               contrib[:, j])
         else:
             direction = "mixed"
         rows.append({

@@ -245,3 +245,37 @@ def test_codes_train_lightgbm_with_categorical_features():
     p = model.predict_proba(np.vstack([transform_record(enc, {"seniority": "vp"}),
                                        transform_record(enc, {"seniority": "student"})]))[:, 1]
     assert p[0] > p[1]
+
+
+def test_case_and_space_variants_are_one_category_spelled_as_the_most_frequent():
+    frame = pd.DataFrame({"channel": ["Google", "Google", "Google", "google ", "GOOGLE",
+                                      "  Referral", "referral", "Web  Form", None]})
+    enc = FeatureEncoder([{"name": "channel", "kind": "categorical"}], min_count=2).fit(frame)
+    # "Google" 3 + "google" 1 + "GOOGLE" 1; the referral tie goes to the first spelling in
+    # code-point order ("Referral" < "referral"); "Web  Form" alone is rare
+    assert enc.categories_ == {"channel": ["Google", "Referral"]}
+    sent = ["Google", "google ", "GOOGLE", " gOOgle", "REFERRAL", "referral ", "web form",
+            "Mining", None]
+    by_frame = enc.transform(pd.DataFrame({"channel": sent}))[:, 0]
+    by_columns = enc.transform_columns({"channel": sent}, len(sent))[:, 0]
+    np.testing.assert_array_equal(by_frame, by_columns)
+    assert by_frame[:4].tolist() == [0.0] * 4 and by_frame[4:6].tolist() == [1.0, 1.0]
+    assert by_frame[6] == 2.0 and by_frame[7] == 3.0  # a rare one in another case; a new one
+    assert math.isnan(by_frame[8])
+    assert enc.learned_category("channel", "GOOGLE ") == "Google"
+    assert enc.learned_category("channel", "web form") is None
+    again = FeatureEncoder.from_dict(json.loads(json.dumps(enc.to_dict())))
+    np.testing.assert_array_equal(again.transform_columns({"channel": sent}, len(sent))[:, 0],
+                                  by_columns)
+
+
+def test_an_encoder_saved_before_case_folding_keeps_matching_exactly():
+    # the state a format-2 encoder wrote: "google" was its own (rare) value, "Google" kept
+    old = {"format": 2, "min_count": 2, "features": [{"name": "channel", "kind": "categorical"}],
+           "categories": {"channel": ["Google"]},
+           "rare": {"channel": [encoding.rare_key("google")]}}
+    enc = FeatureEncoder.from_dict(old)
+    codes = enc.transform_columns({"channel": ["Google", "google", "GOOGLE"]}, 3)[:, 0]
+    assert codes.tolist() == [0.0, 1.0, 2.0]
+    assert enc.learned_category("channel", "GOOGLE") is None
+    assert FeatureEncoder.from_dict(enc.to_dict()).to_dict()["format"] == 2

@@ -4,7 +4,7 @@
 operation, window, long window, and which activity types count), runs one numba loop over every
 activity of every lead of the batch, and hands the integers to ``features.intent.finish``, the
 arithmetic the SQL path shares. Row i equals, value for value, the plain-Python reference of lead
-i (``tests/features/test_online_many.py``).
+i (``tests/features/test_intent_matrix.py``).
 """
 
 from __future__ import annotations

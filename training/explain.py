@@ -23,6 +23,7 @@ import pandas as pd
 import shap
 from matplotlib import pyplot
 
+from features.encoding import FeatureEncoder
 from features.reason_labels import display_value
 from scoring.bundle import ScoringBundle
 from training.charts import GROUP_COLOURS, draw_group_share
@@ -101,11 +102,11 @@ def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
     return f"higher {verb} the score"
 
 
-def _learned(bundle: ScoringBundle, name: str, values: pd.Series) -> pd.Series:
+def learned_values(encoder: FeatureEncoder, name: str, values: pd.Series) -> pd.Series:
     """Each value as the category the model learned it as (its case and spacing variants too);
     None for a rare one (pooled) or one never seen in training (scored like a missing value):
     such a value moves the score as its pool, not as itself, so it is never named."""
-    spelled = {v: bundle.encoder.learned_category(name, v) for v in values.dropna().unique()}
+    spelled = {v: encoder.learned_category(name, v) for v in values.dropna().unique()}
     return values.map(spelled)
 
 
@@ -147,8 +148,8 @@ def global_importance(
         if spec["kind"] == "numeric":
             direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
         elif raw_frame is not None and name in raw_frame.columns:
-            direction = _categorical_direction(name, _learned(bundle, name, raw_frame[name]),
-                                               contrib[:, j])
+            direction = _categorical_direction(
+                name, learned_values(bundle.encoder, name, raw_frame[name]), contrib[:, j])
         else:
             direction = "mixed"
         rows.append({

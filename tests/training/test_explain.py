@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from features.encoding import FeatureEncoder
 from scoring.bundle import score_frame
 from tests.training import synthetic_leads as synthetic
 from training.evaluate import calibration_table
@@ -13,6 +15,7 @@ from training.explain import (
     feature_title,
     global_importance,
     group_importance,
+    learned_values,
     plot_beeswarm,
     plot_calibration,
     plot_group_importance,
@@ -119,3 +122,16 @@ def test_explanation_is_a_shap_explanation_that_adds_up_to_the_margin(fitted, tm
     assert any(isinstance(v, str) for v in explained.display_data[:, column])
     path = plot_beeswarm(explained, tmp_path / "beeswarm.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_signal_directions_read_each_variant_as_the_learned_category():
+    # the report names a category as the model learned it: "google" and "GOOGLE " are "Google";
+    # a rare value and one never seen are never named
+    train = pd.DataFrame({"attr_channel": ["Google"] * 3 + ["google", "Referral", "Referral",
+                                                             "Fax"]})
+    encoder = FeatureEncoder([{"name": "attr_channel", "kind": "categorical"}],
+                             min_count=2).fit(train)
+    cohort = pd.Series(["google", "GOOGLE ", "Google", "referral", "fax", "Mining", None])
+    learned = learned_values(encoder, "attr_channel", cohort)
+    assert learned[:4].tolist() == ["Google", "Google", "Google", "Referral"]
+    assert learned[4:].isna().all()

@@ -32,6 +32,7 @@ from training.report_figures import (
     sentence,
     words,
 )
+from training.report_glossary import glossary
 from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
 from training.report_sales import dispositions_section, high_intent_words, speed_section
@@ -313,6 +314,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     ctx["omitted"] = omitted(ctx)
+    ctx["glossary"] = glossary(ctx)
     ctx["summary"] = summary(ctx)
     return ctx, figs, run
 

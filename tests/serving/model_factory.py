@@ -70,6 +70,39 @@ def review_champion(workdir: Path, tracking_uri: str) -> str:
     return str(version)
 
 
+def attribute_bundle(roles: dict[str, tuple[str, str]], fill, converts, *, seed: int,
+                     cycle: str):
+    """A tiny real bundle trained on 1,200 made-up leads: ``fill(lead, rng)`` sets each lead's
+    export columns (a ``random.Random``); a lead for which ``converts(lead)`` holds converts far
+    more often (65 % against 5 %), so those columns matter to the model. Threshold 0.3."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from features.definitions import feature_specs
+    from leadscore.config import default_config
+    from tests.features.reference import build_online
+    from tests.training.made_up import made_up_leads
+    from training.model import train_bundle
+
+    config = default_config()
+    config["cycle"]["lightgbm"].update(n_estimators=20, min_child_samples=10)
+    rng = random.Random(seed)
+    leads = made_up_leads(1200, seed=seed)
+    for lead in leads:
+        fill(lead, rng)
+    frame = pd.DataFrame([build_online(lead, lead["as_of"], config, roles) for lead in leads])
+    strong = np.array([converts(lead) for lead in leads])
+    frame["label"] = (np.random.default_rng(seed).random(len(frame)) < 0.05 + 0.6 * strong
+                      ).astype(int)
+    bundle = train_bundle(frame.iloc[:800], frame.iloc[800:], feature_specs(roles, config),
+                          config, seed=1, attribute_roles=roles,
+                          meta={"cycle": cycle, "trained_at": "2026-10-01T00:00:00"})
+    bundle.manifest["threshold"] = 0.3
+    return bundle
+
+
 def download_bundle(tracking_uri: str, version: str, out_dir: Path) -> Path:
     """The bundle folder of a registered version, downloaded under ``out_dir``."""
     import mlflow.artifacts

@@ -4,18 +4,15 @@ spellings "True" / "False" of an export column (as ingest stores a CSV's text)."
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from leadscore.config import default_config
 from tests.serving.conftest import API_KEY, AUTH, _asgi_client, sqlite_uri
-from tests.serving.model_factory import log_bundle
-from tests.training.made_up import made_up_leads
+from tests.serving.model_factory import attribute_bundle, log_bundle
 from training.batch_score import score_file
 
 ROLES = {"Opted In": ("fit", "categorical")}
@@ -26,25 +23,12 @@ BASE = {"title": "VP Marketing", "company_size": "201-1000", "country": "US",
 
 def _opted_in_bundle():
     """Opted-in leads ("True", as the export spelled it) convert far more often."""
-    from features.definitions import feature_specs
-    from tests.features.reference import build_online
-    from training.model import train_bundle
 
-    config = default_config()
-    config["cycle"]["lightgbm"].update(n_estimators=20, min_child_samples=10)
-    rng = random.Random(5)
-    leads = made_up_leads(1200, seed=5)
-    for lead in leads:
+    def fill(lead, rng):
         lead["attributes"] = {"Opted In": rng.choice(("True", "False"))}
-    frame = pd.DataFrame([build_online(lead, lead["as_of"], config, ROLES) for lead in leads])
-    opted = np.array([lead["attributes"]["Opted In"] == "True" for lead in leads])
-    frame["label"] = (np.random.default_rng(5).random(len(frame)) < 0.05 + 0.6 * opted
-                      ).astype(int)
-    bundle = train_bundle(frame.iloc[:800], frame.iloc[800:], feature_specs(ROLES, config),
-                          config, seed=1, attribute_roles=ROLES,
-                          meta={"cycle": "tiny-opted-in", "trained_at": "2026-10-01T00:00:00"})
-    bundle.manifest["threshold"] = 0.3
-    return bundle
+
+    return attribute_bundle(ROLES, fill, lambda lead: lead["attributes"]["Opted In"] == "True",
+                            seed=5, cycle="tiny-opted-in")
 
 
 @pytest.fixture(scope="module")

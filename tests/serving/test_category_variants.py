@@ -5,7 +5,6 @@ as one, spelled as the most frequent variant, and scored alike by the API (the r
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pytest
 
 from leadscore.config import default_config
 from tests.serving.conftest import API_KEY, AUTH, _asgi_client, sqlite_uri
-from tests.serving.model_factory import log_bundle
-from tests.training.made_up import made_up_leads
+from tests.serving.model_factory import attribute_bundle, log_bundle
 from training.batch_score import score_file
 
 ROLES = {"Lead Channel": ("fit", "categorical")}
@@ -33,28 +31,15 @@ SOURCES = ("Google", "google", "GOOGLE ", "Webinar")
 
 def _channel_bundle():
     """Leads from the Google channel convert far more often, however it was spelled."""
-    from features.definitions import feature_specs
-    from tests.features.reference import build_online
-    from training.model import train_bundle
 
-    config = default_config()
-    config["cycle"]["lightgbm"].update(n_estimators=20, min_child_samples=10)
-    rng = random.Random(7)
-    leads = made_up_leads(1200, seed=7)
-    for lead in leads:
+    def fill(lead, rng):
         lead["attributes"] = {"Lead Channel": rng.choice(SPELLINGS[rng.choice(("google",
                                                                               "other"))])}
         lead["source"] = rng.choice(SOURCES)
-    frame = pd.DataFrame([build_online(lead, lead["as_of"], config, ROLES) for lead in leads])
-    google = np.array([lead["attributes"]["Lead Channel"].strip().lower() == "google"
-                       for lead in leads])
-    frame["label"] = (np.random.default_rng(7).random(len(frame)) < 0.05 + 0.6 * google
-                      ).astype(int)
-    bundle = train_bundle(frame.iloc[:800], frame.iloc[800:], feature_specs(ROLES, config),
-                          config, seed=1, attribute_roles=ROLES,
-                          meta={"cycle": "tiny-channel", "trained_at": "2026-10-01T00:00:00"})
-    bundle.manifest["threshold"] = 0.3
-    return bundle
+
+    return attribute_bundle(
+        ROLES, fill, lambda lead: lead["attributes"]["Lead Channel"].strip().lower() == "google",
+        seed=7, cycle="tiny-channel")
 
 
 @pytest.fixture(scope="module")

@@ -149,8 +149,9 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= 2 and lowered <= {"yes", "no", "true", "false", "0", "1", "y", "n"}:
         return "boolean"
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
-        # unique whole numbers are an id only when named so (employees counts are numbers)
-        named = bool(name_tokens(values.name or "") & ID_TOKENS)
+        # unique whole numbers are an id only when named so (employees counts are numbers);
+        # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
+        named = _id_named(values.name or "")
         unique = distinct == rows and distinct > 50 and _integer_like(filled)
         return "id" if unique and named else "numeric"
     if distinct == rows and rows > 50:
@@ -158,6 +159,13 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
     return "text"
+
+
+def _id_named(name: str) -> bool:
+    """Whether ``name`` names an identifier ("Lead Number", "Deal ID"); "No. of Employees" and
+    "Number of Sessions" name a count."""
+    tokens = name_tokens(name)
+    return bool(tokens & ID_TOKENS) and "of" not in tokens
 
 
 def _integer_like(values: pd.Series) -> bool:
@@ -179,7 +187,7 @@ def profile(file: FileProfile) -> None:
         kind = _kind(values, file.rows)
         note = ""
         repeats = len(filled) - int(filled.nunique())
-        if kind != "id" and name_tokens(name) & ID_TOKENS and len(filled) == file.rows > 50 \
+        if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
             # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
             # row number in its place would make two leads of one and lose the CRM's id

@@ -21,6 +21,11 @@ from features.inspect import (
     leak_suspects,
     quote,
 )
+from features.lead_fields import lead_field_for
+
+DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
+"""Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
+drafted as, with ``as:``."""
 
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
@@ -50,6 +55,14 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
     if column.kind == "id" and not state.get("id"):
         state["id"] = column.name
         return "id", "id"
+    field = lead_field_for(column.name)
+    if field in DRAFTED_FIELDS and column.kind in ("categorical", "text", "numeric") and \
+            field not in state:
+        # the contract's field, so the fit features read it: a title's seniority and
+        # department, an employee count's size band, a country's region; as a plain category a
+        # free-text title would be passed over and its strongest signal lost
+        state[field] = column.name
+        return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
     if column.kind == "date":
         if not state.get("created"):
             state["created"] = column.name

@@ -7,7 +7,8 @@ suspects, each with its reason:
 - decides the outcome: its values alone reach a single-column ROC-AUC >= ``AUC_LEAK`` against the
   outcome the user names (categorical columns are target-encoded out of fold, so an id-like column
   does not score by memorising rows);
-- values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way;
+- values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way, one of
+  them the rarer outcome's (values that are all the common outcome are a strong signal);
 - dated after the outcome: a date column later than the named outcome date in most rows;
 - named like a post-contact field (last, quality, score, status, tags, call,
   duration, meeting, ...): the data cannot tell
@@ -273,7 +274,11 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             pure = stats[(stats["count"] >= 30) & ((stats["mean"] >= PURE_SHARE) |
                                                    (stats["mean"] <= 1 - PURE_SHARE))]
             share = pure["count"].sum() / len(kept)
-            if share >= PURE_COVERAGE and len(pure) >= 2:
+            # values that are nearly all the common outcome are what a strong fit signal looks
+            # like (students never buy); a value nearly all the rarer outcome is what a verdict
+            # written after it looks like
+            rare = pure["mean"] >= PURE_SHARE if y.mean() <= 0.5 else pure["mean"] <= 1 - PURE_SHARE
+            if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
         if outcome_date and column.kind == "date" and column.name != outcome_date:

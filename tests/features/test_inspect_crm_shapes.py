@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from features.ingest import ingest_paths
@@ -56,4 +57,48 @@ def test_a_crms_names_for_lead_fields_are_drafted_as_those_fields(tmp_path):
         row = con.execute("SELECT title, source, company_size, country FROM leads "
                           "WHERE lead_id = '00Q5e0000000001'").fetchone()
     assert row == ("Director of Sales 1", "Partner Referral", "47", "United States")
+
+
+def _hubspot(n: int = 400) -> pd.DataFrame:
+    """A HubSpot contacts export: students never become customers (a fit signal, not a leak);
+    "(No value)" where a property is blank."""
+    rng = np.random.default_rng(5)
+    titles = ["Student", "Intern", "VP Sales", "Head of IT", "Analyst", "Marketing Manager"]
+    title = [titles[i % 6] for i in range(n)]
+    customer = [t not in ("Student", "Intern") and rng.random() < 0.4 for t in title]
+    return pd.DataFrame({
+        "Record ID": [str(51000000 + 7 * i) for i in range(n)],
+        "Create Date": [f"2026-{1 + i % 12:02d}-{1 + i % 28:02d} 14:15" for i in range(n)],
+        "Job Title": [t if i % 10 else "(No value)" for i, t in enumerate(title)],
+        "Number of Pageviews": [str(i % 13 + 3 * c) for i, c in enumerate(customer)],
+        "Number of Form Submissions": [str(i % 3 + c) for i, c in enumerate(customer)],
+        "Lifecycle Stage": ["customer" if c else ["lead", "subscriber"][i % 2]
+                            for i, c in enumerate(customer)],
+    })
+
+
+def test_values_that_are_all_the_common_outcome_are_a_signal_not_a_leak(tmp_path):
+    # Student and Intern never convert (a third of the rows, 100 % negative): before, the draft
+    # made Job Title a post_outcome leak suspect and the strongest fit signal was lost
+    found = inspect([_write(tmp_path / "contacts.csv", _hubspot())], "Lifecycle Stage",
+                    ["customer"])
+    title = next(c for c in found.main.columns if c.name == "Job Title")
+    assert not title.leaks and title.role == "fit (as title)"
+
+
+def test_a_verdict_whose_values_decide_the_rarer_outcome_is_still_a_leak_suspect(tmp_path):
+    n = 400
+    won = [i % 4 == 0 for i in range(n)]
+    frame = pd.DataFrame({
+        "Deal ID": [f"d{i}" for i in range(n)],
+        "Created": [f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)],
+        # a verdict written later: "signed" only on won deals (the rarer outcome), "no budget"
+        # only on lost ones, "pending" on both
+        "Verdict Code": [("signed" if i % 8 == 0 else "pending") if w else
+                         ("no budget" if i % 3 == 0 else "pending") for i, w in enumerate(won)],
+        "Won": ["yes" if w else "no" for w in won],
+    })
+    found = inspect([_write(tmp_path / "deals.csv", frame)], "Won", ["yes"])
+    verdict = next(c for c in found.main.columns if c.name == "Verdict Code")
+    assert any("of its values decide Won" in leak for leak in verdict.leaks)
 

@@ -52,11 +52,16 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "duration", "call", "calls", "contacted", "meeting",
                                  "meetings"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
-                           "clicks", "page", "session", "sessions", "download", "opens"})
+                           "clicks", "page", "session", "sessions", "download", "opens",
+                           # HubSpot's "Number of Pageviews", "Number of Form Submissions",
+                           # "Marketing emails opened"
+                           "pageview", "pageviews", "clicked", "downloads", "form", "forms",
+                           "submission", "submissions", "opened", "webinar", "webinars"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
-MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
+MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided",
+                   "(no value)")  # HubSpot writes "(No value)" for a blank property
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")

@@ -102,3 +102,18 @@ def test_a_verdict_whose_values_decide_the_rarer_outcome_is_still_a_leak_suspect
     verdict = next(c for c in found.main.columns if c.name == "Verdict Code")
     assert any("of its values decide Won" in leak for leak in verdict.leaks)
 
+
+def test_hubspot_no_value_is_drafted_missing_and_behaviour_counts_are_intent(tmp_path):
+    _write(tmp_path / "export" / "contacts.csv", _hubspot())
+    found = inspect([tmp_path / "export"], "Lifecycle Stage", ["customer"])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["Number of Pageviews"] == "intent numeric"
+    assert roles["Number of Form Submissions"] == "intent numeric"
+    mapping = _drafted(tmp_path, found)
+    assert 'missing: ["", "(No value)"]' in mapping.read_text()
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        titles = dict(con.execute("SELECT coalesce(title, 'NULL'), count(*) FROM leads "
+                                  "GROUP BY 1").fetchall())
+    assert "(No value)" not in titles and titles["NULL"] == 40

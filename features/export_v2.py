@@ -10,6 +10,7 @@ part keeps its file's line numbers, so errors still name where a bad value stand
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import duckdb
@@ -140,9 +141,8 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
         for old, new in column.replace.items():
             raw = f"(CASE WHEN {raw} = {literal(old)} THEN {literal(new)} ELSE {raw} END)"
         kind = _column_type(spec, column)
-        if kind in (NUMBER, INTEGER) and spec.options.decimal == ",":
-            raw = (f"(CASE WHEN regexp_full_match({raw}, '[+-]?[0-9][0-9. ]*(,[0-9]*)?') THEN "
-                   f"replace(replace(replace({raw}, ' ', ''), '.', ''), ',', '.') ELSE {raw} END)")
+        if kind in (NUMBER, INTEGER):
+            raw = _number_text(raw, spec.options.decimal, spec.options.thousands)
         if kind == TIMESTAMP:
             # the dates as exported decide how they read (the if_blank stand-in is ISO, so it
             # would spoil a day-first or month-first reading), and derived parts read them so
@@ -164,6 +164,30 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
             notes.append(f"{export.path.name}: values the mapping lists as missing read as "
                          f"missing: {counted(pairs, 'value')}")
     return notes
+
+
+_UNITS = "[$€£¥%]"
+"""Signs around a number that are its unit, not part of it: $1,200.00, 12.5%, 1.200,00 €."""
+
+
+def _number_text(raw: str, decimal: str, thousands: str | None) -> str:
+    """``raw`` (text) as a number's plain spelling: a currency or percent sign dropped (12.5%
+    reads 12.5), digits grouped by ``thousands`` joined (only in groups of three, so 1,5 is never
+    read 15), a decimal comma read as a point; anything else stays as written, so that
+    validation names it."""
+    number = f"[+-]?{_UNITS}? ?[+-]?[0-9][0-9.,' ]*{_UNITS}?"
+    out = (f"(CASE WHEN regexp_full_match({raw}, {literal(number)}) AND "
+           f"regexp_matches({raw}, {literal(_UNITS)}) THEN "
+           f"trim(regexp_replace({raw}, {literal(_UNITS)}, '', 'g')) ELSE {raw} END)")
+    if thousands is not None:
+        grouped = (f"[+-]?[0-9]{{1,3}}({re.escape(thousands)}[0-9]{{3}})+"
+                   f"({re.escape(decimal)}[0-9]*)?")
+        out = (f"(CASE WHEN regexp_full_match({out}, {literal(grouped)}) THEN "
+               f"replace({out}, {literal(thousands)}, '') ELSE {out} END)")
+    if decimal == ",":
+        out = (f"(CASE WHEN regexp_full_match({out}, '[+-]?[0-9][0-9. ]*(,[0-9]*)?') THEN "
+               f"replace(replace(replace({out}, ' ', ''), '.', ''), ',', '.') ELSE {out} END)")
+    return out
 
 
 def _dates(con, export: ExportFile, name: str, column: ColumnV2, raw: str) -> tuple[str, str]:

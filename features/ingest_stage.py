@@ -30,8 +30,9 @@ _EXAMPLES = {
                  "8601 like 2026-03-01T14:05:00 (or, in a v2 mapping, state the column's "
                  "format: or day_first: true) and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
-    "number": "is not a number; write it like 1250.5 (no thousands separators), or read "
-              "decimal commas with decimal: \",\" in a v2 mapping, and re-run",
+    "number": "is not a number; write it like 1250.5, or in a v2 mapping read grouped digits "
+              "with thousands: \",\" ($1,200.00 and 12.5% read 1200 and 12.5) and decimal "
+              "commas with decimal: \",\", and re-run",
 }
 
 

@@ -25,7 +25,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from features.contract import name_tokens, named_like_personal
@@ -36,6 +35,12 @@ from features.export_files import (
     data_suffix,
     sniff_delimiter,
     without_repeated_headers,
+)
+from features.inspect_values import (
+    WRITTEN_COMMA_DECIMAL,
+    decimal_commas,
+    single_column_auc,
+    written_numbers,
 )
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
@@ -62,7 +67,6 @@ ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided",
                    "(no value)")  # HubSpot writes "(No value)" for a blank property
-_COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
 
@@ -135,14 +139,6 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
                        frame=frame)
 
 
-def _decimal_commas(values: pd.Series) -> bool:
-    """Whether every filled value is a number written with a decimal comma, at least one with
-    a fraction (2,5), as spreadsheets in much of Europe save them."""
-    filled = values[values != ""]
-    return (not filled.empty and bool(filled.str.fullmatch(_COMMA_NUMBER).all())
-            and bool(filled.str.contains(",", regex=False).any()))
-
-
 def _kind(values: pd.Series, rows: int) -> str:
     filled = values[values != ""]
     if filled.empty:
@@ -182,12 +178,26 @@ def profile(file: FileProfile) -> None:
     """Fill ``file.columns``: type, fill rate, distinct count, top values, proposed role."""
     rows = max(file.rows, 1)
     commas = file.options.get("delimiter", ",") != ","  # a comma cannot be both
+    # a European save writes 2,5 and 12,5 %: then 1.200,00 € groups by dots
+    decimal = "," if commas and any(
+        file.frame[c].head(2000).str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
+        for c in file.frame.columns) else "."
     for name in file.frame.columns:
         values = file.frame[name]
-        if commas and _decimal_commas(values):
+        if commas and decimal_commas(values):
             # profiled (and checked for leaks) as the numbers they are; the draft says decimal: ","
             file.options["decimal"] = ","
             values = file.frame[name] = values.str.replace(",", ".", regex=False)
+        else:
+            # $1,200,000.00 or 12.5 %: numbers too (not an id of unique strings, nor text); the
+            # draft says thousands: "," where digits are grouped
+            written = written_numbers(values, decimal)
+            if written is not None:
+                values = file.frame[name] = written[0]
+                if written[1] is not None:
+                    file.options["thousands"] = written[1]
+                if decimal == ",":
+                    file.options["decimal"] = ","
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
@@ -208,33 +218,6 @@ def profile(file: FileProfile) -> None:
             top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
             note=note,
         ))
-
-
-def _auc(score: np.ndarray, y: np.ndarray) -> float:
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if not n1 or not n0:
-        return 0.5
-    auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
-    return max(auc, 1 - auc)
-
-
-def single_column_auc(values: pd.Series, y: np.ndarray, kind: str, seed: int = 0) -> float:
-    """ROC-AUC of one column alone (either direction): numbers as they are, blanks at the median;
-    categories target-encoded out of fold (5 folds), so memorising rows scores nothing."""
-    if kind in ("numeric", "boolean") and kind != "boolean":
-        number = pd.to_numeric(values, errors="coerce")
-        return _auc(number.fillna(number.median()).to_numpy(), y)
-    folds = np.random.default_rng(seed).integers(0, 5, len(values))
-    score = np.zeros(len(values))
-    prior = y.mean()
-    for k in range(5):
-        train = folds != k
-        stats = pd.DataFrame({"v": values[train].to_numpy(), "y": y[train]}).groupby("v")["y"]
-        rate = (stats.sum() + prior * 10) / (stats.count() + 10)
-        score[~train] = values[~train].map(rate).fillna(prior).to_numpy()
-    return _auc(score, y)
 
 
 def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],

@@ -260,6 +260,11 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         out.append(f"    encoding: {file.options['encoding']}")
     if file.options.get("decimal") == ",":
         out.append('    decimal: ","                  # numbers like 2,5 read 2.5')
+    if file.options.get("thousands"):
+        separator = file.options["thousands"]
+        example = f"1{separator}200{separator}000{file.options.get('decimal', '.')}50"
+        out.append(f"    thousands: {quote_always(separator)}  # numbers like ${example} read "
+                   "1200000.50 ($, € and % signs are dropped)")
     missing = _missing(file)
     comment = "  # 'unknown' stays a category unless listed here" if is_main else ""
     out.append(f"    missing: [{', '.join(quote_always(v) for v in missing)}]{comment}")

@@ -9,10 +9,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
+from leadscore.errors import LeadscoreError
 
 SENIORITY = ["VP", "Director", "Manager", "Analyst", "Intern"]
 DEPARTMENTS = ["Marketing", "Sales", "Finance", "IT", "Operations", "HR", "Legal", "Support",
@@ -117,3 +119,100 @@ def test_hubspot_no_value_is_drafted_missing_and_behaviour_counts_are_intent(tmp
         titles = dict(con.execute("SELECT coalesce(title, 'NULL'), count(*) FROM leads "
                                   "GROUP BY 1").fetchall())
     assert "(No value)" not in titles and titles["NULL"] == 40
+
+
+NUMBERS_V2 = """\
+leadscore_mapping: 2
+name: numbers
+version: 1
+files:
+  leads:
+    path: leads.csv
+    kind: main
+    {options}
+    columns:
+      Id: id
+      Created: {{role: timestamp, as: created_at}}
+      Revenue: {{role: fit, kind: numeric}}
+      Open Rate: {{role: intent, kind: numeric}}
+"""
+
+
+def _numbers(tmp_path: Path, rows: list[tuple[str, str]], options: str) -> tuple[Path, Path]:
+    folder = tmp_path / "export"
+    _write(folder / "leads.csv", pd.DataFrame({
+        "Id": [f"L{i}" for i in range(len(rows))], "Created": "2026-03-01",
+        "Revenue": [r for r, _ in rows], "Open Rate": [o for _, o in rows]}))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(NUMBERS_V2.format(options=options))
+    return folder, mapping
+
+
+def _attributes(store: Path, name: str) -> dict[str, float | None]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        rows = con.execute(f"SELECT lead_id, attributes->>'{name}' FROM leads").fetchall()
+    return {lead: None if v is None else float(v) for lead, v in rows}
+
+
+def test_currency_percent_and_grouped_numbers_read_as_numbers_under_thousands(tmp_path):
+    folder, mapping = _numbers(tmp_path, [("$1,200,000.00", "12.5%"), ("€ 950", "0 %"),
+                                          ("-1,250.5", "100%"), ("42", "")], 'thousands: ","')
+    ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    assert _attributes(tmp_path / "s.duckdb", "Revenue") == {"L0": 1200000, "L1": 950,
+                                                             "L2": -1250.5, "L3": 42}
+    assert _attributes(tmp_path / "s.duckdb", "Open Rate") == {"L0": 12.5, "L1": 0, "L2": 100,
+                                                               "L3": None}
+
+
+def test_grouping_is_read_only_in_groups_of_three_and_only_when_the_mapping_says_so(tmp_path):
+    folder, mapping = _numbers(tmp_path, [("1,5", "1%")], 'thousands: ","')
+    with pytest.raises(LeadscoreError, match=r"'1,5' is not a number.*thousands: \",\""):
+        ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    folder, mapping = _numbers(tmp_path / "b", [("$1,200", "1%")], "")
+    with pytest.raises(LeadscoreError,
+                       match=r"line 2, column Revenue: '1,200' is not a number.*thousands: \",\""):
+        ingest_paths([folder], tmp_path / "b" / "s.duckdb", mapping=mapping)
+
+
+def test_inspect_reads_currency_and_percent_columns_as_numbers_and_drafts_thousands(tmp_path):
+    # Salesforce's "Annual Revenue" ($1,200,000.00, unique per lead) was profiled as an id and
+    # drafted ignore without a word; HubSpot's rates (12.5%) as text, ignore
+    n = 120
+    frame = pd.DataFrame({
+        "Id": [f"00Q{i:05d}" for i in range(n)],
+        "Created Date": [f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)],
+        "Annual Revenue": [f"${1000 * i + 17:,}.{i % 100:02d}" for i in range(n)],
+        "Marketing emails opened": [f"{i % 40 + 0.5}%" for i in range(n)],
+        "IsConverted": ["TRUE" if i % 3 == 0 else "FALSE" for i in range(n)],
+    })
+    folder = tmp_path / "export"
+    _write(folder / "Leads.csv", frame)
+    found = inspect([folder], "IsConverted", ["TRUE"])
+    kinds = {c.name: (c.kind, c.role) for c in found.main.columns}
+    assert kinds["Annual Revenue"] == ("numeric", "fit numeric")
+    assert kinds["Marketing emails opened"] == ("numeric", "intent numeric")
+    mapping = _drafted(tmp_path, found)
+    assert 'thousands: ","' in mapping.read_text()
+    ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    assert _attributes(tmp_path / "s.duckdb", "Annual Revenue")["00Q00001"] == 1017.01
+    assert _attributes(tmp_path / "s.duckdb", "Marketing emails opened")["00Q00001"] == 1.5
+
+
+def test_a_european_save_reads_decimal_commas_beside_euro_and_percent_signs(tmp_path):
+    n = 120
+    frame = pd.DataFrame({
+        "Id": [f"L{i}" for i in range(n)],
+        "Created": [f"{1 + i % 28:02d}.{1 + i % 12:02d}.2026 14:15" for i in range(n)],
+        "Umsatz": [f"{1000 * i + 17:,}".replace(",", ".") + f",{i % 10}0 €" for i in range(n)],
+        "Rate": [f"{i % 40},5 %" for i in range(n)],
+        "Won": ["ja" if i % 3 == 0 else "nein" for i in range(n)],
+    })
+    folder = tmp_path / "export"
+    _write(folder / "deals.csv", frame, sep=";")
+    found = inspect([folder], "Won", ["ja"])
+    assert {c.name: c.kind for c in found.main.columns}["Umsatz"] == "numeric"
+    mapping = _drafted(tmp_path, found)
+    assert 'decimal: ","' in mapping.read_text()
+    ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    assert _attributes(tmp_path / "s.duckdb", "Umsatz")["L2"] == 2017.2
+    assert _attributes(tmp_path / "s.duckdb", "Rate")["L2"] == 2.5

@@ -216,3 +216,32 @@ def test_a_european_save_reads_decimal_commas_beside_euro_and_percent_signs(tmp_
     ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
     assert _attributes(tmp_path / "s.duckdb", "Umsatz")["L2"] == 2017.2
     assert _attributes(tmp_path / "s.duckdb", "Rate")["L2"] == 2.5
+
+
+def test_tasks_equal_only_as_stored_are_not_called_exact_duplicates(tmp_path):
+    # two calls with one lead on one day (Salesforce's ActivityDate has no time), differing in
+    # their Subject: one activity as stored, which the report said was an "exact duplicate"
+    folder = tmp_path / "export"
+    _write(folder / "Leads.csv", pd.DataFrame({"Id": ["00Q1", "00Q2"],
+                                                 "Created Date": ["3/13/2026", "3/14/2026"]}))
+    _write(folder / "Tasks.csv", pd.DataFrame({
+        "WhoId": ["00Q1", "00Q1", "00Q2"], "ActivityDate": ["3/15/2026", "3/15/2026", "3/16/2026"],
+        "Type": ["Call", "Call", "Email"], "Subject": ["Call 1", "Call 2", "Intro"]}))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("""\
+leadscore_mapping: 2
+name: sf
+version: 1
+files:
+  leads: {path: Leads.csv, kind: main, columns: {Id: id, Created Date: {role: timestamp}}}
+  tasks:
+    path: Tasks.csv
+    kind: activities
+    key: WhoId
+    columns: {WhoId: key, ActivityDate: {as: occurred_at}, Type: {as: activity_type},
+              Subject: ignore}
+""")
+    text = str(ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping))
+    assert "exact duplicate" not in text
+    assert ("1 row(s) of activities equal to another in every column the store keeps (lead_id, "
+            "occurred_at, activity_type), counted once") in text

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.export_files import sniff_delimiter
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
@@ -245,3 +246,16 @@ files:
     assert "exact duplicate" not in text
     assert ("1 row(s) of activities equal to another in every column the store keeps (lead_id, "
             "occurred_at, activity_type), counted once") in text
+
+
+def test_a_cp1252_file_is_told_what_reads_it_not_promised_a_mapping_everywhere(tmp_path):
+    # `leadscore score` takes no mapping: the sentence said "state its encoding in a v2 mapping"
+    # to a user scoring a Salesforce export saved as cp1252
+    path = tmp_path / "Leads.csv"
+    path.write_bytes("lead_id,title\n00Q1,Directeur général\n".encode("cp1252"))
+    with pytest.raises(LeadscoreError) as info:
+        sniff_delimiter(path)
+    assert str(info.value) == (
+        "Leads.csv is not UTF-8 text: save it as UTF-8 CSV and re-run (`leadscore ingest` "
+        "through a v2 mapping can instead state its encoding: latin-1 or cp1252; "
+        "`leadscore score` reads UTF-8 only).")

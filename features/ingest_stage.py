@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.contract import FLAG_VALUES, LEADS, TEXT, TIMESTAMP, Table, named_like_personal
+from features.contract import (
+    CODE_VALUE,
+    FLAG_VALUES,
+    LEADS,
+    TEXT,
+    TIMESTAMP,
+    Table,
+    named_like_personal,
+    named_personal_by_kind,
+)
 from features.ingest_sql import (
     CODE_COLUMNS,
     EMAIL_PATTERN,
@@ -111,8 +120,12 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
         checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
                              attr.name, "email"))
         if named_like_personal(attr.name):
-            # a person's name or number cannot be told from its value; a yes/no flag can
-            checks.append(_Check(f"lower({text}) NOT IN ({flags})", attr.name, "personal"))
+            # a person's name or number cannot be told from its value; a yes/no flag can, and
+            # so can a code under a name that may name a kind ("contact": cellular)
+            condition = f"lower({text}) NOT IN ({flags})"
+            if named_personal_by_kind(attr.name):
+                condition += f" AND NOT regexp_full_match({text}, {literal(CODE_VALUE)})"
+            checks.append(_Check(condition, attr.name, "personal"))
     return checks
 
 

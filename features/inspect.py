@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import name_tokens, named_like_personal
+from features.contract import name_tokens
 from features.csv_lines import ROW
 from features.export_files import (
     _read_csv,
@@ -39,6 +39,7 @@ from features.export_files import (
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
+    personal,
     single_column_auc,
     written_numbers,
 )
@@ -210,12 +211,11 @@ def profile(file: FileProfile) -> None:
             kind = "id"
             note = (f"{repeats:,} of its values repeat: ingest takes identical rows once and "
                     "stops on differing ones, naming their lines")
-        # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
-        personal = named_like_personal(name) and kind not in ("boolean", "numeric")
+        is_personal = personal(name, kind, filled)
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
-            distinct=int(filled.nunique()), personal=personal,
-            top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
+            distinct=int(filled.nunique()), personal=is_personal,
+            top=[] if is_personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
             note=note,
         ))
 

@@ -1,6 +1,7 @@
 """What a column's values say, for ``leadscore inspect``: numbers as exports write them (decimal
 commas 2,5; currency and percent signs $1,200,000.00, 12.5 %; digits grouped in thousands 1,200,
-1.200 or 1'200), and how well the column alone separates the outcome (``single_column_auc``).
+1.200 or 1'200), how well the column alone separates the outcome (``single_column_auc``), and
+whether it may hold personal data (``personal``).
 
 Each helper looks at a whole column: a column is read as numbers only when every filled value is
 one in that spelling, so a category or an id that happens to hold a few such values is left as
@@ -15,6 +16,9 @@ import re
 
 import numpy as np
 import pandas as pd
+
+from features.contract import CODE_VALUE, named_like_personal, named_personal_by_kind
+from features.ingest_sql import EMAIL_PATTERN
 
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 UNITS = r"[$€£¥%]"
@@ -81,3 +85,22 @@ def single_column_auc(values: pd.Series, y: np.ndarray, kind: str, seed: int = 0
         rate = (stats.sum() + prior * 10) / (stats.count() + 10)
         score[~train] = values[~train].map(rate).fillna(prior).to_numpy()
     return _auc(score, y)
+
+
+_PHONE = r"\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}"
+"""A phone number: international (+44 20 7946 0958) or North American ((213) 555-4550)."""
+
+
+def personal(name: str, kind: str, filled: pd.Series) -> bool:
+    """Whether a column may hold personal data: by its name (a yes/no flag or a number named
+    "Do Not Email" is not; a "contact" whose every value is a code such as "cellular" is not),
+    or by its values (e-mail addresses or phone numbers under any name)."""
+    if kind in ("boolean", "numeric", "date"):
+        return False
+    sample = filled.head(2000)
+    if len(sample) and (sample.str.fullmatch(EMAIL_PATTERN).mean() > 0.5
+                        or sample.str.fullmatch(_PHONE).mean() > 0.5):
+        return True
+    if named_personal_by_kind(name) and bool(sample.str.fullmatch(CODE_VALUE).all()):
+        return False
+    return named_like_personal(name)

@@ -259,3 +259,46 @@ def test_a_cp1252_file_is_told_what_reads_it_not_promised_a_mapping_everywhere(t
         "Leads.csv is not UTF-8 text: save it as UTF-8 CSV and re-run (`leadscore ingest` "
         "through a v2 mapping can instead state its encoding: latin-1 or cp1252; "
         "`leadscore score` reads UTF-8 only).")
+
+
+def _contacts(tmp_path: Path, contact: list[str], extra: dict | None = None) -> Path:
+    n = len(contact)
+    frame = pd.DataFrame({
+        "Id": [f"L{i:04d}" for i in range(n)],
+        "Created": [f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)],
+        "contact": contact, **(extra or {}),
+        "y": ["yes" if i % 3 == 0 else "no" for i in range(n)],
+    })
+    return _write(tmp_path / "export" / "leads.csv", frame)
+
+
+def test_a_contact_column_holding_channel_codes_is_no_person_and_is_stored(tmp_path):
+    # a bank-marketing export's `contact` (cellular / telephone) was drafted ignore as personal
+    # data by its name alone, and refused at ingest when declared a feature
+    _contacts(tmp_path, [["cellular", "telephone", "unknown"][i // 2 % 3] for i in range(90)])
+    found = inspect([tmp_path / "export"], "y", ["yes"])
+    contact = next(c for c in found.main.columns if c.name == "contact")
+    assert not contact.personal and contact.role == "fit categorical"
+    assert "cellular" in found.text
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT attributes->>'contact' FROM leads WHERE lead_id = 'L0002'"
+                           ).fetchone() == ("telephone",)
+
+
+def test_a_contact_column_holding_names_phones_or_emails_stays_personal(tmp_path):
+    names = [["Olivia Nguyen", "Liam Smith", "Ava Rossi"][i // 2 % 3] for i in range(90)]
+    _contacts(tmp_path, names, {
+        "Work": [f"+1 (213) 555-{1000 + i}" for i in range(90)],
+        "Secondary": [f"p{i}@mail.example.com" for i in range(90)]})
+    found = inspect([tmp_path / "export"], "y", ["yes"])
+    columns = {c.name: c for c in found.main.columns}
+    assert all(columns[c].personal and columns[c].role.startswith("ignore")
+               for c in ("contact", "Work", "Secondary"))
+    assert "Olivia" not in found.text and "555-" not in found.text
+    mapping = _drafted(tmp_path, found)
+    mapping.write_text(mapping.read_text().replace("contact: ignore",
+                                                   "contact: {role: fit, kind: categorical}"))
+    with pytest.raises(LeadscoreError, match="column contact: a column named like personal"):
+        ingest_paths([tmp_path / "export"], tmp_path / "s.duckdb", mapping=mapping)

@@ -17,6 +17,7 @@ import duckdb
 
 from features.contract import INTEGER, NUMBER, TIMESTAMP
 from features.export_files import read_export
+from features.export_v2_events import event_part
 from features.flat_export import flat_export_parts
 from features.ingest_sql import (
     ExportFile,
@@ -28,7 +29,7 @@ from features.ingest_sql import (
     timestamp,
     trimmed,
 )
-from features.mapping import FlatMapping, _check_whole, fold
+from features.mapping import FlatMapping, _check_whole
 from features.mapping_v2 import EVENT_TABLES, ColumnV2, FileSpec, MappingV2, created_rule
 from features.messages import capped, counted, plural
 from leadscore.errors import LeadscoreError
@@ -90,7 +91,7 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
     parts = _main_parts(con, mapping, views, notes)
     for name, spec in mapping.files.items():
         if spec.kind in EVENT_TABLES:
-            parts.append(_event_part(con, mapping, spec, *views[name]))
+            parts.append(event_part(con, mapping, spec, *views[name], views, notes))
     return parts, notes
 
 
@@ -344,39 +345,3 @@ def _check_lookup(con, export: ExportFile, view: str, spec: FileSpec, main_view:
                      f"{counted([(printable(v), n) for v, n in unmatched])}; their "
                      f"{spec.name} attributes are missing (a replace: on {spec.joins} can fix "
                      "spellings)")
-
-
-def _event_part(con, mapping: MappingV2, spec: FileSpec, export: ExportFile, view: str) -> Part:
-    table = EVENT_TABLES[spec.kind]
-    exprs = {"lead_id": ident(spec.key)}
-    labels = {"lead_id": spec.key}
-    source = view
-    for name, column in spec.columns.items():
-        if column.target is None:
-            continue
-        exprs[column.target], labels[column.target] = ident(name), name
-        if column.rule.values is not None:
-            _check_stages(con, export, name, column, view, mapping)
-            cases = " ".join(f"WHEN {literal(k)} THEN {literal(v[0]) if v else 'NULL'}"
-                             for k, v in column.rule.values.items())
-            folded = f"lower(regexp_replace({ident(name)}, '\\s+', ' ', 'g'))"
-            source = (f"(SELECT * REPLACE (CASE {folded} {cases} END AS {ident(name)}) "
-                      f"FROM {view} WHERE {ident(name)} IS NULL OR (CASE {folded} {cases} END) "
-                      "IS NOT NULL)")
-    if spec.stage:
-        exprs["stage"], labels["stage"] = literal(spec.stage), f"stage: {spec.stage}"
-    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
-    return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
-                rows_read=rows, default_missing=False)
-
-
-def _check_stages(con, export, name, column: ColumnV2, view, mapping) -> None:
-    found = con.execute(f"SELECT {ident(name)}, count(*) FROM {view} WHERE {ident(name)} IS NOT "
-                        "NULL GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    unknown = [(printable(v), n) for v, n in found if fold(v) not in column.rule.values]
-    if unknown:
-        raise LeadscoreError(
-            f"{export.path.name}, column {name}: {len(unknown):,} value(s) the mapping "
-            f"{mapping.path} does not map: {counted(unknown)}; add each under {name}: values: "
-            "with its stage (or none) and re-run."
-        )

@@ -302,3 +302,68 @@ def test_a_contact_column_holding_names_phones_or_emails_stays_personal(tmp_path
                                                    "contact: {role: fit, kind: categorical}"))
     with pytest.raises(LeadscoreError, match="column contact: a column named like personal"):
         ingest_paths([tmp_path / "export"], tmp_path / "s.duckdb", mapping=mapping)
+
+
+SALESFORCE_WON = """\
+leadscore_mapping: 2
+name: sf
+version: 1
+files:
+  leads:
+    path: Leads.csv
+    kind: main
+    columns:
+      Id: id
+      Created Date: {role: timestamp}
+      ConvertedOpportunityId: {role: post_outcome}
+  opportunities:
+    path: Opportunities.csv
+    kind: outcomes
+    key: Id
+    joins: JOINS
+    columns:
+      Id: key
+      StageName: {as: stage, values: {Closed Won: closed_won, Closed Lost: closed_lost}}
+      CloseDate: {as: occurred_at}
+      Amount: {as: amount}
+"""
+
+
+def _salesforce_won(tmp_path: Path, joins: str) -> tuple[Path, Path]:
+    # the won deal is an Opportunity, which names no lead: the lead names it, in
+    # ConvertedOpportunityId; before, such an outcome could not be mapped at all
+    folder = tmp_path / "export"
+    _write(folder / "Leads.csv", pd.DataFrame({
+        "Id": ["00Q1", "00Q2", "00Q3"], "Created Date": ["3/13/2026", "3/14/2026", "3/15/2026"],
+        "ConvertedOpportunityId": ["006A", "", "006B"]}))
+    _write(folder / "Opportunities.csv", pd.DataFrame({
+        "Id": ["006A", "006B", "006Z"], "StageName": ["Closed Won", "Closed Lost", "Closed Won"],
+        "CloseDate": ["4/20/2026", "4/21/2026", "4/22/2026"], "Amount": ["1200", "800", "50"]}))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(SALESFORCE_WON.replace("JOINS", joins))
+    return folder, mapping
+
+
+def test_an_outcomes_file_joins_its_leads_through_a_main_file_column(tmp_path):
+    folder, mapping = _salesforce_won(tmp_path, "ConvertedOpportunityId")
+    report = str(ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping))
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT lead_id, stage, CAST(occurred_at AS DATE)::VARCHAR, amount "
+                           "FROM outcomes ORDER BY lead_id").fetchall()
+    assert rows == [("00Q1", "closed_won", "2026-04-20", 1200.0),
+                    ("00Q3", "closed_lost", "2026-04-21", 800.0)]
+    assert ("Opportunities.csv: 1 row passed over (no main-file ConvertedOpportunityId holds "
+            "its Id: no lead here)") in report
+
+
+def test_an_outcomes_file_joined_on_a_column_holding_other_ids_is_one_sentence(tmp_path):
+    folder, mapping = _salesforce_won(tmp_path, "Id")
+    with pytest.raises(LeadscoreError) as info:
+        ingest_paths([folder], tmp_path / "s.duckdb", mapping=mapping)
+    assert str(info.value).startswith(
+        "Opportunities.csv joins the main file on Id = Id, but not one of its 3 Id values is "
+        "found in Id: the two hold different ids.")
+    assert not (tmp_path / "s.duckdb").exists()
+    folder, mapping = _salesforce_won(tmp_path / "b", "Converted")
+    with pytest.raises(LeadscoreError, match="joins on 'Converted', which is not declared"):
+        ingest_paths([folder], tmp_path / "b" / "s.duckdb", mapping=mapping)

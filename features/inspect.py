@@ -279,8 +279,17 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
 def _instants(values: pd.Series) -> pd.Series:
     """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
     a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
-    parsed on its own, since one column may mix a date with a date and time."""
-    return pd.to_datetime(values.where(values != ""), errors="coerce", utc=True, format="mixed")
+    parsed on its own, since one column may mix a date with a date and time. A spreadsheet's date
+    reads day first where the column says so (30.11.2026, or a first field above 12), as ingest
+    reads it: month first, 05.12.2025 would be May and compare the wrong way round."""
+    filled = values.where(values != "")
+    iso = filled.str.match(r"\d{4}-", na=False)
+    first = pd.to_numeric(filled.str.extract(r"^(\d{1,2})[/.-]\d{1,2}[/.-]")[0], errors="coerce")
+    day_first = bool(filled.str.match(r"\d{1,2}\.\d{1,2}\.", na=False).any() or (first > 12).any())
+    out = pd.to_datetime(filled.where(iso), errors="coerce", utc=True, format="mixed")
+    other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
+                           dayfirst=day_first)
+    return out.fillna(other)
 
 
 @dataclass

@@ -367,3 +367,22 @@ def test_an_outcomes_file_joined_on_a_column_holding_other_ids_is_one_sentence(t
     folder, mapping = _salesforce_won(tmp_path / "b", "Converted")
     with pytest.raises(LeadscoreError, match="joins on 'Converted', which is not declared"):
         ingest_paths([folder], tmp_path / "b" / "s.duckdb", mapping=mapping)
+
+
+def test_day_first_dates_are_compared_as_day_first_for_the_outcome_date(tmp_path):
+    # a European save: a touch in November before a win in December read month first as
+    # October-December after January-May, so "dated after" was said of the wrong column
+    n = 120
+    frame = pd.DataFrame({
+        "Id": [f"L{i}" for i in range(n)],
+        "Created": [f"{1 + i % 5:02d}.10.2025" for i in range(n)],
+        "Last Touch": [f"{8 + i % 5:02d}.11.2025 10:00" for i in range(n)],
+        "Invoice Sent": [f"{1 + i % 9:02d}.01.2026" for i in range(n)],
+        "Won Date": [f"{1 + i % 5:02d}.12.2025" for i in range(n)],
+        "Won": ["yes" if i % 3 == 0 else "no" for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "deals.csv", frame, sep=";")], "Won", ["yes"],
+                    outcome_date="Won Date")
+    leaks = {c.name: c.leaks for c in found.main.columns}
+    assert "dated after Won Date in most rows" not in leaks["Last Touch"]
+    assert "dated after Won Date in most rows" in leaks["Invoice Sent"]

@@ -39,6 +39,8 @@ from features.export_files import (
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
+    instants,
+    names_inside,
     personal,
     single_column_auc,
     written_numbers,
@@ -270,26 +272,10 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
         if outcome_date and column.kind == "date" and column.name != outcome_date:
-            when, done = _instants(values), _instants(frame[outcome_date])
+            when, done = instants(values), instants(frame[outcome_date])
             both = when.notna() & done.notna()
             if both.any() and (when[both] > done[both]).mean() > 0.5:
                 column.leaks.append(f"dated after {outcome_date} in most rows")
-
-
-def _instants(values: pd.Series) -> pd.Series:
-    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
-    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
-    parsed on its own, since one column may mix a date with a date and time. A spreadsheet's date
-    reads day first where the column says so (30.11.2026, or a first field above 12), as ingest
-    reads it: month first, 05.12.2025 would be May and compare the wrong way round."""
-    filled = values.where(values != "")
-    iso = filled.str.match(r"\d{4}-", na=False)
-    first = pd.to_numeric(filled.str.extract(r"^(\d{1,2})[/.-]\d{1,2}[/.-]")[0], errors="coerce")
-    day_first = bool(filled.str.match(r"\d{1,2}\.\d{1,2}\.", na=False).any() or (first > 12).any())
-    out = pd.to_datetime(filled.where(iso), errors="coerce", utc=True, format="mixed")
-    other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
-                           dayfirst=day_first)
-    return out.fillna(other)
 
 
 @dataclass
@@ -315,6 +301,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     files = [read_file(p, sheet) for p in discover([Path(p) for p in paths])]
     for file in files:
         profile(file)
+    _names_inside(files)
     main = _main_file(files, outcome)
     if outcome is not None and outcome not in main.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
@@ -341,6 +328,16 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     text = render(files, main, outcome, positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),
                       outcome_date)
+
+
+def _names_inside(files: list[FileProfile]) -> None:
+    """Mark personal a text column whose values hold the export's people's names."""
+    frames = [(f.frame, [c.name for c in f.columns if c.personal and c.kind != "id"],
+               [c.name for c in f.columns if not c.personal and c.kind in ("categorical", "text")])
+              for f in files]
+    for index, name in names_inside(frames):
+        column = next(c for c in files[index].columns if c.name == name)
+        column.personal, column.top = True, []
 
 
 def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:

@@ -104,3 +104,55 @@ def personal(name: str, kind: str, filled: pd.Series) -> bool:
     if named_personal_by_kind(name) and bool(sample.str.fullmatch(CODE_VALUE).all()):
         return False
     return named_like_personal(name)
+
+
+NAMES_INSIDE = 0.5
+"""A text column is personal when at least this share of its values holds a person's name."""
+_WORD = r"[^\W\d_][^\W\d_'-]{2,}"
+_PERSON = r"[^\W\d_a-z][^\W\d_]*(['-][^\W\d_]+)?( [^\W\d_a-z][^\W\d_]*(['-][^\W\d_]+)?){0,2}"
+
+
+def names_inside(frames: list[tuple[pd.DataFrame, list[str], list[str]]]) -> set[tuple[int, str]]:
+    """The (file index, column) pairs whose values mostly hold a name that a personal column
+    of the export holds ("Call with Mia Lefèvre" beside First Name "Mia"): typed by people, so
+    personal data under an innocent name. ``frames``: per file, its frame, its personal columns
+    and its other text columns."""
+    names: set[str] = set()
+    for frame, personal_columns, _ in frames:
+        for column in personal_columns:
+            values = frame[column].head(5000)
+            values = values[values != ""]
+            # a column of people's names (Mia, Lefèvre, Olivia Nguyen), not a deal's name
+            # ("Acme Corp - New Business") that its header calls Name
+            if values.empty or values.str.fullmatch(_PERSON).mean() < 0.9:
+                continue
+            names |= {w.lower() for w in values.str.findall(_WORD).explode().dropna()}
+    found = set()
+    if not names:
+        return found
+    for index, (frame, _, others) in enumerate(frames):
+        for column in others:
+            sample = frame[column].head(2000)
+            sample = sample[sample != ""]
+            if sample.empty:
+                continue
+            holds = sample.str.findall(_WORD).map(lambda ws: any(w.lower() in names for w in ws))
+            if holds.mean() >= NAMES_INSIDE:
+                found.add((index, column))
+    return found
+
+
+def instants(values: pd.Series) -> pd.Series:
+    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
+    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
+    parsed on its own, since one column may mix a date with a date and time. A spreadsheet's date
+    reads day first where the column says so (30.11.2026, or a first field above 12), as ingest
+    reads it: month first, 05.12.2025 would be May and compare the wrong way round."""
+    filled = values.where(values != "")
+    iso = filled.str.match(r"\d{4}-", na=False)
+    first = pd.to_numeric(filled.str.extract(r"^(\d{1,2})[/.-]\d{1,2}[/.-]")[0], errors="coerce")
+    day_first = bool(filled.str.match(r"\d{1,2}\.\d{1,2}\.", na=False).any() or (first > 12).any())
+    out = pd.to_datetime(filled.where(iso), errors="coerce", utc=True, format="mixed")
+    other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
+                           dayfirst=day_first)
+    return out.fillna(other)

@@ -386,3 +386,25 @@ def test_day_first_dates_are_compared_as_day_first_for_the_outcome_date(tmp_path
     leaks = {c.name: c.leaks for c in found.main.columns}
     assert "dated after Won Date in most rows" not in leaks["Last Touch"]
     assert "dated after Won Date in most rows" in leaks["Invoice Sent"]
+
+
+def test_a_free_text_column_holding_the_exports_names_is_personal(tmp_path):
+    # Salesforce's Task Subject "Call with Mia Lefèvre": inspect printed the names as top
+    # values and nothing kept the column from being stored
+    first, last = ["Mia", "Zoë", "Jürgen", "Liam"], ["Lefèvre", "O'Brien", "Müller", "Smith"]
+    n = 80
+    _write(tmp_path / "export" / "Leads.csv", pd.DataFrame({
+        "Id": [f"00Q{i:04d}" for i in range(n)],
+        "First Name": [first[i % 4] for i in range(n)],
+        "Last Name": [last[i // 4 % 4] for i in range(n)],
+        "Company": [["Acme Corp", "Smithers Ltd", "Globex"][i // 2 % 3] for i in range(n)],
+        "IsConverted": ["TRUE" if i % 3 == 0 else "FALSE" for i in range(n)]}))
+    _write(tmp_path / "export" / "Tasks.csv", pd.DataFrame({
+        "WhoId": [f"00Q{i % n:04d}" for i in range(2 * n)],
+        "Type": ["Call", "Email"] * n,
+        "Subject": [f"Call with {first[i % 4]} {last[i // 4 % 4]}" for i in range(2 * n)]}))
+    found = inspect([tmp_path / "export"], "IsConverted", ["TRUE"])
+    columns = {(f.path.name, c.name): c for f in found.files for c in f.columns}
+    assert columns[("Tasks.csv", "Subject")].personal
+    assert columns[("Leads.csv", "Company")].role == "fit categorical"
+    assert "Lefèvre" not in found.text and "Call with" not in found.text

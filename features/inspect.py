@@ -56,6 +56,9 @@ POSITIVE_GUESSES = ("1", "yes", "true", "won", "converted", "closed won", "close
 POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile", "status", "stage",
                                  "tag", "tags", "rating", "disposition", "verdict", "reason",
                                  "close", "closed", "won", "lost", "result", "outcome", "notes",
+                                 # Salesforce's IsConverted, ConvertedDate; a rep's Description
+                                 "converted", "conversion", "description", "comment",
+                                 "comments",
                                  # a sales call's or meeting's length, count or booking
                                  "duration", "call", "calls", "contacted", "meeting",
                                  "meetings"})

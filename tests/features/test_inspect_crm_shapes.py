@@ -408,3 +408,23 @@ def test_a_free_text_column_holding_the_exports_names_is_personal(tmp_path):
     assert columns[("Tasks.csv", "Subject")].personal
     assert columns[("Leads.csv", "Company")].role == "fit categorical"
     assert "Lefèvre" not in found.text and "Call with" not in found.text
+
+
+def test_without_an_outcome_named_a_converted_flag_is_never_drafted_a_feature(tmp_path):
+    # without --outcome the largest file (Tasks.csv) is the main one and Leads.csv a lookup:
+    # IsConverted was drafted {role: fit, kind: numeric}, the outcome itself as a feature
+    n = 60
+    _write(tmp_path / "export" / "Leads.csv", pd.DataFrame({
+        "Id": [f"00Q{i:04d}" for i in range(n)],
+        "Lead Source": [["Web", "Partner"][i % 2] for i in range(n)],
+        "IsConverted": ["TRUE" if i % 3 == 0 else "FALSE" for i in range(n)],
+        "ConvertedDate": [f"3/{13 + i % 9}/2026" if i % 3 == 0 else "" for i in range(n)]}))
+    _write(tmp_path / "export" / "Tasks.csv", pd.DataFrame({
+        "WhoId": [f"00Q{i % n:04d}" for i in range(3 * n)],
+        "ActivityDate": [f"3/{13 + i % 9}/2026" for i in range(3 * n)],
+        "Type": ["Call", "Email", "Meeting"] * n}))
+    found = inspect([tmp_path / "export"])
+    leads = next(f for f in found.files if f.path.name == "Leads.csv")
+    roles = {c.name: c.spec for c in leads.columns}
+    assert roles["IsConverted"] == "ignore" and roles["ConvertedDate"] == "ignore"
+    assert roles["Lead Source"].startswith("{role: fit")

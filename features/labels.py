@@ -16,9 +16,9 @@ show a conversion after the day it was taken (its last record, or a declared ``e
 ``features.horizon``), so a window that closes after that day is still open as far as the store
 knows, however late the review runs.
 
-A conversion after the window is therefore a "no_conversion" negative. Verdicts given before the
-window passed are labels too (``matured`` is False on them): train only on matured rows, or the
-newest cohorts teach "quick rejections are all that happens".
+A conversion after the window is a "no_conversion" negative. Verdicts given before the window
+passed are labels too (``matured`` False): train only on matured rows, or the newest cohorts
+teach "quick rejections are all that happens".
 
 Everything runs as one DuckDB query, so a million leads take seconds.
 """
@@ -68,10 +68,8 @@ _REASON_SQL = (
 
 
 def _from_error(exc: Exception) -> LeadscoreError:
-    return LeadscoreError(
-        f"Cannot read labels from the store ({str(exc).splitlines()[0]}): "
-        "ingest an export into it first (leadscore ingest PATH)."
-    )
+    return LeadscoreError(f"Cannot read labels from the store ({str(exc).splitlines()[0]}): "
+                          "ingest an export into it first (leadscore ingest PATH).")
 
 
 def _rows(n: int) -> str:
@@ -307,13 +305,14 @@ def label_summary(
         censored part: ``unmatured_open_leads`` (open inside their window: no label yet) and
         ``unmatured_open_cohorts`` (how many weekly cohorts they fall in),
         ``unmatured_decided_leads`` (a verdict inside the window: labelled, not yet learned from)
-        and ``unmatured_cohorts`` (the weekly cohorts of both), plus ``policy_hash``; the
-        store's data horizon (``horizon``, ``horizon_source``) and ``past_horizon_leads``: the open
-        leads whose window closes after it but by ``as_of``, unknown only because of it.
+        and ``unmatured_cohorts`` (the weekly cohorts of both), ``policy_hash``, the store's
+        ``horizon`` and ``horizon_source``, and ``past_horizon_leads`` /
+        ``past_horizon_decided_leads``: open / decided leads unmatured only because of it.
     """
     check_codes(con, policy)
     horizon = data_horizon(con)
     sql, params = _decided_sql(policy, as_of, maturity_days, horizon)
+    causes = ", ".join(f"'{c}'" for c in CAUSES)
     try:
         # the grand-total row (grouping id 3) carries the number of distinct unmatured cohorts
         rows = con.execute(
@@ -323,7 +322,9 @@ def label_summary(
                    count(DISTINCT cohort) FILTER (WHERE cause = 'unmatured') AS open_cohorts,
                    count(DISTINCT cohort) FILTER (WHERE NOT matured AND cause <> 'excluded')
                        AS window_cohorts,
-                   count(*) FILTER (WHERE cause = 'unmatured' AND window_end <= $as_of) AS past
+                   count(*) FILTER (WHERE cause = 'unmatured' AND window_end <= $as_of) AS past,
+                   count(*) FILTER (WHERE NOT matured AND cause IN ({causes})
+                                    AND window_end <= $as_of) AS past_decided
             FROM ({sql}) GROUP BY GROUPING SETS ((cause, code), ())
             """,
             params,
@@ -332,10 +333,11 @@ def label_summary(
         raise _from_error(exc) from None
     by_cause = dict.fromkeys(CAUSES, 0)
     excluded: dict[str, int] = {}
-    considered = matured_labelled = unmatured_open = open_cohorts = window_cohorts = past = 0
-    for total, cause, code, leads, matured, cohorts, in_window, past_leads in rows:
+    considered = matured_labelled = unmatured_open = open_cohorts = window_cohorts = 0
+    past = past_decided = 0  # the open / decided leads left unmatured by the horizon
+    for total, cause, code, leads, matured, cohorts, in_window, *pasts in rows:
         if total:
-            open_cohorts, window_cohorts, past = cohorts, in_window, past_leads
+            open_cohorts, window_cohorts, (past, past_decided) = cohorts, in_window, pasts
             continue
         considered += leads
         if cause in by_cause:
@@ -365,6 +367,7 @@ def label_summary(
         "horizon": horizon.at.isoformat() if horizon else None,
         "horizon_source": horizon.source if horizon else None,
         "past_horizon_leads": int(past),
+        "past_horizon_decided_leads": int(past_decided),
     }
 
 

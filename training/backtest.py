@@ -250,15 +250,18 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         if result.gates.passed:
             champion, champion_version = deployed, i + 1
         period = outcomes.period(as_of, as_of + every)
-        censored = outcomes.unlabelled(as_of, as_of + every)
+        censored, unverdicted = outcomes.past_horizon(as_of, as_of + every)
         if censored:
             notes.append(
                 f"Cycle {i + 1}: {_leads(censored)} of the period after {_day(as_of)} "
-                f"{'is' if censored == 1 else 'are'} left unlabelled, not counted as no "
-                f"conversion: {'its' if censored == 1 else 'their'} {maturity}-day window ends "
-                f"after the store's evidence ({horizon.runs_to.isoformat()}, {horizon.source}), "
-                "as in a review; if the export was taken later, declare it with `exported_at:` "
-                "in the mapping or `leadscore ingest --exported-at`.")
+                f"{'is' if censored == 1 else 'are'} left out of its scoring, as a review leaves "
+                f"{'it' if censored == 1 else 'them'}: {'its' if censored == 1 else 'their'} "
+                f"{maturity}-day window ends after the store's evidence "
+                f"({horizon.runs_to.isoformat()}, {horizon.source}), so "
+                f"{'it has' if censored == 1 else 'they have'} not matured ({unverdicted:,} with "
+                "no verdict, not counted as no conversion); if the export was taken later, "
+                "declare it with `exported_at:` in the mapping or `leadscore ingest "
+                "--exported-at`.")
         dropped, negatives = later_dropped(result.valid, outcomes)
         if dropped:
             notes.append(
@@ -277,7 +280,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                 scored[name].append((scores, period["label"].to_numpy()))
                 period_scores[name] = np.asarray(scores, dtype=np.float64)
             row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
-                   "positives": int(period["label"].sum()), "unlabelled_past_horizon": censored,
+                   "positives": int(period["label"].sum()), "past_horizon": censored,
                    "model": name, "gates_passed": bool(result.gates.passed),
                    "review_valid_leads": len(result.valid), "review_valid_dropped": dropped,
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}

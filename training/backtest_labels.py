@@ -10,7 +10,8 @@ ranked at ROC-AUC 0.61-0.71 where the review finds none).
 
 Maturity follows the review's rule: a window is closed only by a day the store's evidence reaches,
 so a period lead whose window ends after the horizon is unknown, not a negative, and is left out
-of the scoring (``unlabelled`` counts them for the table's notes).
+of the scoring with the decided leads of its unmatured cohort, as a review leaves them out
+(``past_horizon`` counts both for the table's notes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from features.horizon import Horizon, store_horizon
-from features.labels import open_leads
+from features.labels import build_labels, open_leads
 from training import dataset
 
 
@@ -35,19 +36,21 @@ class Outcomes:
     as_of: datetime
     horizon: Horizon
     maturity_days: int
-    unknown: pd.DataFrame  # lead_id, scoreable_at of the leads still open as of ``as_of``
+    # the leads whose window ends after the horizon: lead_id, scoreable_at, decided (a verdict)
+    unmatured: pd.DataFrame
 
     def period(self, start: datetime, end: datetime) -> pd.DataFrame:
         """The labelled leads that became scoreable in ``[start, end)``."""
         scoreable = pd.to_datetime(self.frame["scoreable_at"])
         return self.frame[(scoreable >= start) & (scoreable < end)]
 
-    def unlabelled(self, start: datetime, end: datetime) -> int:
-        """The leads that became scoreable in ``[start, end)`` and are left unlabelled: every
-        period's windows close by ``as_of``, so these are the ones whose window ends after the
-        store's horizon (no verdict, and no day of evidence after their window)."""
-        scoreable = pd.to_datetime(self.unknown["scoreable_at"])
-        return int(((scoreable >= start) & (scoreable < end)).sum())
+    def past_horizon(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """The leads that became scoreable in ``[start, end)`` and are left out of the scoring
+        because their window ends after the store's horizon (every period's windows close by
+        ``as_of``), and how many of them have no verdict (no label at all)."""
+        scoreable = pd.to_datetime(self.unmatured["scoreable_at"])
+        inside = self.unmatured[(scoreable >= start) & (scoreable < end)]
+        return len(inside), int((~inside["decided"]).sum())
 
 
 def read_outcomes(con, config: dict[str, Any], policy, windows_close: datetime) -> Outcomes:
@@ -62,7 +65,11 @@ def read_outcomes(con, config: dict[str, Any], policy, windows_close: datetime) 
     as_of = max(horizon.at, windows_close)
     maturity = int(config["labels"]["maturity_days"])
     frame = dataset.assemble(con, as_of, config, policy).frame
-    return Outcomes(frame, as_of, horizon, maturity, open_leads(con, as_of, policy, maturity))
+    decided = build_labels(con, as_of, policy, maturity)
+    decided = decided.loc[~decided["matured"], ["lead_id", "scoreable_at"]].assign(decided=True)
+    unknown = open_leads(con, as_of, policy, maturity).assign(decided=False)
+    unmatured = pd.concat([decided, unknown], ignore_index=True)
+    return Outcomes(frame, as_of, horizon, maturity, unmatured)
 
 
 def later_dropped(valid: pd.DataFrame, outcomes: Outcomes) -> tuple[int, int]:

@@ -54,6 +54,7 @@ def test_a_window_closing_after_the_last_record_is_unknown_not_a_negative(store)
     assert set(open_leads(store, day(60), POLICY, MATURITY)["lead_id"]) == {"quiet", "new"}
     summary = label_summary(store, day(60), POLICY, MATURITY)
     assert summary["past_horizon_leads"] == 1  # "quiet"; "new"'s window ends after day 60 too
+    assert summary["past_horizon_decided_leads"] == 1  # "won": a positive, its cohort waits
     assert summary["horizon"] == day(40).isoformat() and summary["horizon_source"] == LAST_RECORD
     assert summary["by_cause"]["no_conversion"] == 1
 
@@ -88,8 +89,9 @@ def test_the_sentence_is_said_exactly_when_the_review_date_is_after_the_horizon(
     assert sentence == (
         f"The store's evidence runs to {day(40).date()} (its last record), before the review "
         f"date {day(60).date()}: 1 lead whose 30-day window ends between the two is left "
-        "unlabelled, not counted as no conversion; if the export was taken later, declare it "
-        "with `exported_at:` in the mapping or `leadscore ingest --exported-at`.")
+        "unlabelled, not counted as no conversion, and the 1 with a verdict is not learned from "
+        "yet; if the export was taken later, declare it with `exported_at:` in the mapping or "
+        "`leadscore ingest --exported-at`.")
     # the review date exactly at the last record: nothing is said
     assert horizon_sentence(label_summary(store, day(40), POLICY, MATURITY)) is None
     # a declared date: named as such, the day it was declared

@@ -77,7 +77,7 @@ def test_a_verdict_recorded_after_the_period_drops_the_lead_as_the_review_does(s
     # before, the labels were read as of day 37: "stale" had no verdict then and was scored as
     # a negative, though the review drops it
     assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1, "lost": 0}
-    assert outcomes.unlabelled(day(0), day(7)) == 0
+    assert outcomes.past_horizon(day(0), day(7)) == (0, 0)
     # the same leads and labels a review on the store's last day learns from
     matured = review[review["matured"]]
     assert dict(zip(matured["lead_id"], matured["label"], strict=True)) == {
@@ -87,17 +87,20 @@ def test_a_verdict_recorded_after_the_period_drops_the_lead_as_the_review_does(s
 def test_a_window_ending_after_the_store_s_evidence_is_left_out_as_the_review_leaves_it(tmp_path):
     path = tmp_path / "store.duckdb"
     with connect(path) as con:
-        _insert(con, leads=[("won", day(0)), ("quiet", day(10)), ("last", day(35))],
-                dispositions=[("won", day(5), "converted", None)])
+        _insert(con, leads=[("won", day(0)), ("quiet", day(10)), ("early", day(12)),
+                            ("last", day(35))],
+                dispositions=[("won", day(5), "converted", None),
+                              ("early", day(13), "rejected", "no_budget")])
     with connect(path, read_only=True) as con:
         outcomes = read_outcomes(con, _config(path), POLICY, day(47))
         review = build_labels(con, day(47), POLICY, MATURITY)
     # the store ends on day 35; "quiet"'s window runs to day 40 with no verdict: before, the
-    # backtest scored it as no conversion; now it is unknown, in the backtest as in the review
+    # backtest scored it as no conversion; now it is unknown, in the backtest as in the review,
+    # and "early" (rejected, window to day 42) waits with its unmatured cohort, as in training
     period = outcomes.period(day(0), day(17))
     assert outcomes.as_of == day(47) and outcomes.horizon.at == day(35)
     assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1}
-    assert outcomes.unlabelled(day(0), day(17)) == 1
+    assert outcomes.past_horizon(day(0), day(17)) == (2, 1)  # "early" decided, "quiet" open
     assert "quiet" not in set(review["lead_id"])
     # the export declared taken on day 50: its outcomes are final, so "quiet" is a negative
     with connect(path) as con:
@@ -107,8 +110,9 @@ def test_a_window_ending_after_the_store_s_evidence_is_left_out_as_the_review_le
         outcomes = read_outcomes(con, _config(path), POLICY, day(47))
         review = build_labels(con, day(47), POLICY, MATURITY)
     period = outcomes.period(day(0), day(17))
-    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1, "quiet": 0}
-    assert outcomes.unlabelled(day(0), day(17)) == 0
+    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {
+        "won": 1, "quiet": 0, "early": 0}
+    assert outcomes.past_horizon(day(0), day(17)) == (0, 0)
     assert review.set_index("lead_id").loc["quiet", "cause"] == "no_conversion"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
-from scoring.champion_status import no_champion
+from scoring.champion_status import NO_CHAMPION, no_champion
 from training import cycle_guard
 
 CHAMPION = "champion"
@@ -34,9 +34,11 @@ def champion_uri(config: dict[str, Any]) -> str:
 
 
 def _client(config: dict[str, Any]):
-    from training.tracking import client
+    """The registry's client, or None when the configured store does not exist yet: then nothing
+    is registered, and reading must not create an empty store."""
+    from training.tracking import client, missing_store
 
-    return client(config)
+    return None if missing_store(config) is not None else client(config)
 
 
 def _registered(client, name: str):
@@ -146,7 +148,7 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     """
     client = _client(config)
     name = model_name(config)
-    if _registered(client, name) is None:
+    if client is None or _registered(client, name) is None:
         raise LeadscoreError(
             f"No model is registered as {name!r} yet: run `leadscore review` first."
         )
@@ -173,6 +175,8 @@ def rollback_champion(config: dict[str, Any]) -> str:
     """
     client = _client(config)
     name = model_name(config)
+    if client is None:
+        raise LeadscoreError(NO_CHAMPION)
     current = alias_version(client, name, CHAMPION)
     if current is None:
         raise LeadscoreError(no_champion(client, name))
@@ -201,7 +205,7 @@ def previous_champion(config: dict[str, Any]) -> tuple[int | None, int | None]:
     rollback`` would go; either is None when there is none."""
     client = _client(config)
     name = model_name(config)
-    current = alias_version(client, name, CHAMPION)
+    current = None if client is None else alias_version(client, name, CHAMPION)
     if current is None:
         return None, None
     earlier = _earlier_champions(client, name, current)
@@ -231,6 +235,12 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
         return _bundle_in(local, uri), None  # a bundle or model folder: no store involved
     client = _client(config)
     name = model_name(config)
+    if client is None:
+        from training.tracking import missing_store
+
+        raise LeadscoreError(NO_CHAMPION if model_uri is None else (
+            f"Cannot load the model {uri}: there is no MLflow store at {missing_store(config)} "
+            "yet; run `leadscore review` first, or set MLFLOW_TRACKING_URI to your store."))
     version = _version_of(client, uri)
     if model_uri is None and version is None:
         raise LeadscoreError(no_champion(client, name))

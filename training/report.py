@@ -33,6 +33,7 @@ from training.report_figures import (
     sentence,
     words,
 )
+from training.report_glossary import glossary
 from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
 from training.report_sales import dispositions_section, high_intent_words, speed_section
@@ -316,6 +317,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     ctx["omitted"] = omitted(ctx)
+    ctx["glossary"] = glossary(ctx)
     ctx["summary"] = summary(ctx)
     return ctx, figs, run
 
@@ -350,11 +352,16 @@ def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path(
         LeadscoreError: when the cycle has no run, or the store cannot be read.
     """
     from training.tracking import client as mlflow_client
+    from training.tracking import missing_store
 
     if not cycle or "/" in cycle or "\\" in cycle or cycle.startswith("."):
         raise LeadscoreError(f"Cycle name {cycle!r} cannot name a folder: use e.g. 2026-W47.")
     from jinja2 import TemplateError
 
+    if missing_store(config) is not None:  # nothing was reviewed here: do not create a store
+        raise LeadscoreError(
+            f"No review run for cycle {cycle!r}: there is no MLflow store at "
+            f"{missing_store(config)} yet; run `leadscore review --cycle {cycle}` first.")
     client = mlflow_client(config)
     ctx, figs, run = build_context(cycle, config, client)
     try:

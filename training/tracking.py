@@ -151,6 +151,14 @@ def setup_tracking(config: dict[str, Any]) -> str:
         ) from None
 
 
+def missing_store(config: dict[str, Any]) -> Path | None:
+    """The configured SQLite store's file when it does not exist yet (no review ever logged
+    there), else None. Commands that only read the registry check this first, so that asking
+    about a model in an empty folder never leaves an empty ``mlruns/mlflow.db`` behind."""
+    db = sqlite_path(tracking_uri(config))
+    return db if db is not None and not db.exists() else None
+
+
 def client(config: dict[str, Any]):
     """An ``MlflowClient`` on the configured store (tracking and registry), created if needed."""
     from mlflow.tracking import MlflowClient

@@ -169,10 +169,10 @@ def test_a_disposition_posted_over_http_is_a_label_in_the_next_review(live, monk
     assert (row["label"], row["reason_code"], n) == (1, "meeting_booked", 1)
 
 
+@pytest.mark.parametrize("live", ["postgresql"], indirect=True, scope="module")
 def test_two_api_processes_on_one_postgresql_agree(live, tmp_path):
-    kind, http, url, _, env = live
-    if kind != "postgresql":
-        pytest.skip("the two-replica deployment is PostgreSQL's")
+    # the two-replica deployment is PostgreSQL's: SQLite's live store is one process's
+    _, http, url, _, env = live
     other = start_server(dict(env), tmp_path / "second.log")
     try:
         with httpx.Client(base_url=other.url, timeout=30, headers=AUTH) as second:

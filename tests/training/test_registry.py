@@ -106,6 +106,23 @@ def test_load_bundle_without_champion_is_one_clear_sentence(mlflow_config):
         registry.load_bundle(None, mlflow_config)
 
 
+def test_reading_the_registry_of_a_folder_never_reviewed_creates_no_store(mlflow_config,
+                                                                         tmp_path):
+    db = tmp_path / "mlruns" / "mlflow.db"
+    with pytest.raises(LeadscoreError, match=r"^No champion model yet: run `leadscore review`"):
+        registry.load_bundle(None, mlflow_config)
+    with pytest.raises(LeadscoreError, match=r"no MLflow store at .*mlflow\.db yet"):
+        registry.load_bundle("models:/leadscore/1", mlflow_config)
+    with pytest.raises(LeadscoreError, match="No model is registered"):
+        registry.promote_version(1, mlflow_config)
+    with pytest.raises(LeadscoreError, match=r"^No champion model yet"):
+        registry.rollback_champion(mlflow_config)
+    assert registry.previous_champion(mlflow_config) == (None, None)
+    assert not db.exists() and not db.parent.exists()
+    setup_tracking(mlflow_config)  # a review creates it
+    assert db.exists()
+
+
 def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_promote(
         three_versions, mlflow_config):
     mlflow_client, name = three_versions

@@ -145,6 +145,19 @@ def test_unknown_cycle_is_one_clear_error(cycles, tmp_path):
         write_report("../x", cycles.config, tmp_path)
 
 
+def test_a_report_in_a_folder_never_reviewed_creates_no_store(tmp_path):
+    from leadscore.config import default_config
+    from training.report import write_report
+
+    config = default_config()
+    db = tmp_path / "mlruns" / "mlflow.db"
+    config["mlflow"]["tracking_uri"] = f"sqlite:///{db}"
+    with pytest.raises(LeadscoreError, match=r"^No review run for cycle 'x': there is no MLflow "
+                                             r"store at .*mlflow\.db yet"):
+        write_report("x", config, tmp_path / "reports")
+    assert not db.parent.exists()
+
+
 def test_cli_report_command(cycles, tmp_path):
     from click.testing import CliRunner
 

@@ -20,6 +20,7 @@ from training import report_duckdb as store
 from training.charts import importance_chart
 from training.report import _cohort, listed_signals, omitted, positive_name
 from training.report_figures import Figures, a_or_an
+from training.report_glossary import glossary
 from training.report_mlflow import CycleRun, champion_after
 from training.report_model import conversion_section, model_section, weekly_format
 from training.report_opening import summary
@@ -601,3 +602,27 @@ def test_the_opening_says_when_conversion_is_outside_the_band():
     run = _run(metrics={"conversion_at_threshold": 0.3})
     said = _text(_ctx(run, promoted=True) | {"band": (0.25, 0.5)})[0]
     assert said.startswith("The new model converts 30.0% of MQLs (band 25%-50%)")
+
+
+def test_the_glossary_defines_only_terms_of_sections_on_the_page():
+    base = {"positive": "won deal", "maturity": 30, "model": {"refit": False},
+            "high_intent": "a demo request", "unmatured": None}
+    bare = dict(base, dispositions={"available": False}, speed={"available": False})
+    assert [term for term, _ in glossary(bare)] == ["MQL / SQL", "Validation cohort", "Figures"]
+    full = dict(base, dispositions={"available": True, "eoi_why": None},
+                speed={"available": True})
+    terms = dict(glossary(full))
+    assert list(terms) == ["MQL / SQL", "Validation cohort", "Acceptance rate",
+                           "Engaged but out of ICP", "Time to first touch", "Figures"]
+    assert "a won deal" in terms["MQL / SQL"] and "within 30 days" in terms["MQL / SQL"]
+    assert "refit" not in terms["Validation cohort"]
+    no_eoi = dict(full, dispositions={"available": True, "eoi_why": "no activity is recorded"})
+    assert "Engaged but out of ICP" not in dict(glossary(no_eoi))
+
+
+def test_the_glossary_says_the_deployed_version_trained_on_the_cohort_only_when_refit():
+    ctx = {"positive": "booked meeting", "maturity": 30, "model": {"refit": True},
+           "dispositions": {}, "speed": {}, "unmatured": "12", "unmatured_n": 12}
+    cohort = dict(glossary(ctx))["Validation cohort"]
+    assert "refit on every matured week" in cohort
+    assert "12 newer leads are inside their maturity window" in cohort

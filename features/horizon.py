@@ -130,15 +130,16 @@ def horizon_sentence(summary: dict[str, Any]) -> str | None:
         return None
     n = int(summary.get("past_horizon_leads") or 0)
     source = summary.get("horizon_source") or LAST_RECORD
-    runs_to = (datetime.fromisoformat(horizon).date() - timedelta(days=1)
-               if source == DECLARED else datetime.fromisoformat(horizon).date())
+    runs_to = summary.get("horizon_day") or (  # a summary logged before horizon_day existed
+        datetime.fromisoformat(horizon).date() - timedelta(days=1 if source == DECLARED else 0)
+    ).isoformat()
     leads = f"{n:,} lead whose" if n == 1 else f"{n:,} leads whose"
     verb = "is" if n == 1 else "are"
     days = int(summary.get("maturity_days") or 0)
     decided = int(summary.get("past_horizon_decided_leads") or 0)
     waiting = (f", and the {decided:,} with a verdict {'is' if decided == 1 else 'are'} not "
                "learned from yet" if decided else "")
-    return (f"The store's evidence runs to {runs_to.isoformat()} (its {source}), before the "
+    return (f"The store's evidence runs to {runs_to} (its {source}), before the "
             f"review date {datetime.fromisoformat(as_of).date().isoformat()}: {leads} {days}-day "
             f"window ends between the two {verb} left unlabelled, not counted as no conversion"
             f"{waiting}; if the export was taken later, declare it with `exported_at:` in the "

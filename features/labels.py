@@ -365,6 +365,7 @@ def label_summary(
         "unmatured_decided_leads": labelled - matured_labelled,
         "unmatured_cohorts": int(window_cohorts),
         "horizon": horizon.at.isoformat() if horizon else None,
+        "horizon_day": horizon.runs_to.isoformat() if horizon else None,
         "horizon_source": horizon.source if horizon else None,
         "past_horizon_leads": int(past),
         "past_horizon_decided_leads": int(past_decided),

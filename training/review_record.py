@@ -87,7 +87,7 @@ def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
         "label_policy_version": result.policy.version,
         "maturity_days": config["labels"]["maturity_days"],
         # where the store's evidence ends: maturity is judged at min(as_of, horizon)
-        "data_horizon": result.data.summary.get("horizon") or "none",
+        "data_horizon": result.data.summary.get("horizon_day") or "none",
         "data_horizon_source": result.data.summary.get("horizon_source") or "none",
         "validation_weeks": cycle_config["validation_weeks"],
         "seed": seed,

@@ -67,6 +67,8 @@ def test_a_declared_export_date_keeps_them(store):
     assert horizon.at == datetime.combine(day(61).date(), datetime.min.time())
     got = _labels(store, day(60))
     assert got["quiet"] == (0, True) and got["won"] == (1, True)
+    # what the review logs as its data_horizon param: the declared day, not the instant after it
+    assert label_summary(store, day(60), POLICY, MATURITY)["horizon_day"] == "2024-03-03"
     assert label_summary(store, day(60), POLICY, MATURITY)["past_horizon_leads"] == 0
     assert horizon_sentence(label_summary(store, day(60), POLICY, MATURITY)) is None
 

@@ -12,13 +12,20 @@ import serving and the hot path builds plain dataclasses, not validated Pydantic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from features.definitions import FeatureSpec, other_reason, render_reason, unseen_reason
+from features.definitions import (
+    FeatureSpec,
+    numeric_value,
+    other_reason,
+    render_reason,
+    unseen_reason,
+)
 
 OTHER = object()
 """``shown_value``'s answer for a category the model never learned: the label reads "other", or
@@ -50,11 +57,9 @@ def shown_value(value: Any, known: frozenset[str] | None, kind: str | None) -> A
         return value
     if known is not None:
         return value if str(value) in known else OTHER
-    if kind == "numeric" and isinstance(value, str):  # text that is not a number: unknown
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    if kind == "numeric" and isinstance(value, str):  # as the model read it; unreadable: unknown
+        number = numeric_value(value)
+        return None if math.isnan(number) else number
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -35,10 +36,14 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     store = Path(config["store"])
 
     _step(f"Generating a demo CRM export: {n_leads:,} leads, seed {seed}")
-    click.echo(generate_export(n_leads=n_leads, seed=seed, out_dir=DEMO_DIR, fmt="csv"))
+    generated = generate_export(n_leads=n_leads, seed=seed, out_dir=DEMO_DIR, fmt="csv")
+    click.echo(generated)
 
     _step(f"Ingesting it into {store} (re-running changes nothing)")
-    click.echo(ingest_paths([DEMO_DIR], store=store, mapping=None))
+    # the generator's export is a snapshot taken as its end day began: complete through the day
+    # before, which is what its declared export date says (features/horizon.py)
+    complete_through = date.fromisoformat(generated.end) - timedelta(days=1)
+    click.echo(ingest_paths([DEMO_DIR], store=store, mapping=None, exported_at=complete_through))
 
     for cycle, as_of in CYCLES:
         _step(f"Review cycle {cycle} as of {as_of}")

@@ -96,10 +96,13 @@ def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drif
 )
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--sheet", default=None, help=SHEET_HELP)
+@click.option("--exported-at", "exported_at", default=None,
+              help="The day the export was taken (YYYY-MM-DD), if after its last record: labels "
+              "treat its outcomes as final up to that day (overrides the mapping's exported_at).")
 @CONFIG_OPTION
 @_user_errors
 def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None,
-           sheet: str | None, config_path) -> None:
+           sheet: str | None, exported_at: str | None, config_path) -> None:
     """Validate a CRM export and add it to the store, all or nothing.
 
     PATHS are files (leads.csv, activities.parquet, leads.xlsx, ...) or folders holding them.
@@ -109,7 +112,7 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None,
 
     config = load_config(config_path)
     report = ingest_paths(list(paths), store=store or Path(config["store"]), mapping=mapping,
-                          labels=config["labels"], sheet=sheet)
+                          labels=config["labels"], sheet=sheet, exported_at=exported_at)
     click.echo(report)
 
 

@@ -164,6 +164,21 @@ def named_like_personal(name: str) -> bool:
     return bool(personal)
 
 
+AMBIGUOUS_PERSONAL = frozenset({"contact", "user"})
+"""Personal words that as often name a kind as a person: a bank export's ``contact`` holds
+"cellular" or "telephone", a CRM's "Contact" a person's name."""
+CODE_VALUE = "[a-z][a-z0-9_-]*"
+"""A value written as a code (lower case, one word): never how a CRM writes a person's name."""
+
+
+def named_personal_by_kind(name: str) -> bool:
+    """Whether ``name`` is named like personal data only through a word that can name a kind
+    (``contact``, ``user``): its values decide, and a column whose every value is a code
+    (``cellular``, ``telephone``) holds no person."""
+    tokens = name_tokens(name)
+    return named_like_personal(name) and tokens & PERSONAL_TOKENS <= AMBIGUOUS_PERSONAL
+
+
 PERSONAL_COLUMNS = frozenset(
     {"email", "first_name", "last_name", "name", "full_name", "phone", "mobile", "contact_name"}
 )

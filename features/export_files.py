@@ -338,7 +338,8 @@ def _read_parquet(path: Path) -> pa.Table:
 def _not_utf8(path: Path, encoding: str = "utf-8") -> LeadscoreError:
     if encoding.startswith("utf"):
         return LeadscoreError(
-            f"{path.name} is not UTF-8 text: save it as UTF-8 CSV, or state its encoding in a v2 "
-            "mapping (encoding: latin-1 or cp1252), and re-run."
+            f"{path.name} is not UTF-8 text: save it as UTF-8 CSV and re-run (`leadscore ingest` "
+            "through a v2 mapping can instead state its encoding: latin-1 or cp1252; "
+            "`leadscore score` reads UTF-8 only)."
         )
     return LeadscoreError(f"{path.name} is not {encoding} text: state its encoding and re-run.")

@@ -10,12 +10,14 @@ part keeps its file's line numbers, so errors still name where a bad value stand
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import duckdb
 
 from features.contract import INTEGER, NUMBER, TIMESTAMP
 from features.export_files import read_export
+from features.export_v2_events import event_part
 from features.flat_export import flat_export_parts
 from features.ingest_sql import (
     ExportFile,
@@ -27,7 +29,7 @@ from features.ingest_sql import (
     timestamp,
     trimmed,
 )
-from features.mapping import FlatMapping, _check_whole, fold
+from features.mapping import FlatMapping, _check_whole
 from features.mapping_v2 import EVENT_TABLES, ColumnV2, FileSpec, MappingV2, created_rule
 from features.messages import capped, counted, plural
 from leadscore.errors import LeadscoreError
@@ -89,7 +91,7 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
     parts = _main_parts(con, mapping, views, notes)
     for name, spec in mapping.files.items():
         if spec.kind in EVENT_TABLES:
-            parts.append(_event_part(con, mapping, spec, *views[name]))
+            parts.append(event_part(con, mapping, spec, *views[name], views, notes))
     return parts, notes
 
 
@@ -140,9 +142,8 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
         for old, new in column.replace.items():
             raw = f"(CASE WHEN {raw} = {literal(old)} THEN {literal(new)} ELSE {raw} END)"
         kind = _column_type(spec, column)
-        if kind in (NUMBER, INTEGER) and spec.options.decimal == ",":
-            raw = (f"(CASE WHEN regexp_full_match({raw}, '[+-]?[0-9][0-9. ]*(,[0-9]*)?') THEN "
-                   f"replace(replace(replace({raw}, ' ', ''), '.', ''), ',', '.') ELSE {raw} END)")
+        if kind in (NUMBER, INTEGER):
+            raw = _number_text(raw, spec.options.decimal, spec.options.thousands)
         if kind == TIMESTAMP:
             # the dates as exported decide how they read (the if_blank stand-in is ISO, so it
             # would spoil a day-first or month-first reading), and derived parts read them so
@@ -164,6 +165,30 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
             notes.append(f"{export.path.name}: values the mapping lists as missing read as "
                          f"missing: {counted(pairs, 'value')}")
     return notes
+
+
+_UNITS = "[$€£¥%]"
+"""Signs around a number that are its unit, not part of it: $1,200.00, 12.5%, 1.200,00 €."""
+
+
+def _number_text(raw: str, decimal: str, thousands: str | None) -> str:
+    """``raw`` (text) as a number's plain spelling: a currency or percent sign dropped (12.5%
+    reads 12.5), digits grouped by ``thousands`` joined (only in groups of three, so 1,5 is never
+    read 15), a decimal comma read as a point; anything else stays as written, so that
+    validation names it."""
+    number = f"[+-]?{_UNITS}? ?[+-]?[0-9][0-9.,' ]*{_UNITS}?"
+    out = (f"(CASE WHEN regexp_full_match({raw}, {literal(number)}) AND "
+           f"regexp_matches({raw}, {literal(_UNITS)}) THEN "
+           f"trim(regexp_replace({raw}, {literal(_UNITS)}, '', 'g')) ELSE {raw} END)")
+    if thousands is not None:
+        grouped = (f"[+-]?[0-9]{{1,3}}({re.escape(thousands)}[0-9]{{3}})+"
+                   f"({re.escape(decimal)}[0-9]*)?")
+        out = (f"(CASE WHEN regexp_full_match({out}, {literal(grouped)}) THEN "
+               f"replace({out}, {literal(thousands)}, '') ELSE {out} END)")
+    if decimal == ",":
+        out = (f"(CASE WHEN regexp_full_match({out}, '[+-]?[0-9][0-9. ]*(,[0-9]*)?') THEN "
+               f"replace(replace(replace({out}, ' ', ''), '.', ''), ',', '.') ELSE {out} END)")
+    return out
 
 
 def _dates(con, export: ExportFile, name: str, column: ColumnV2, raw: str) -> tuple[str, str]:
@@ -320,39 +345,3 @@ def _check_lookup(con, export: ExportFile, view: str, spec: FileSpec, main_view:
                      f"{counted([(printable(v), n) for v, n in unmatched])}; their "
                      f"{spec.name} attributes are missing (a replace: on {spec.joins} can fix "
                      "spellings)")
-
-
-def _event_part(con, mapping: MappingV2, spec: FileSpec, export: ExportFile, view: str) -> Part:
-    table = EVENT_TABLES[spec.kind]
-    exprs = {"lead_id": ident(spec.key)}
-    labels = {"lead_id": spec.key}
-    source = view
-    for name, column in spec.columns.items():
-        if column.target is None:
-            continue
-        exprs[column.target], labels[column.target] = ident(name), name
-        if column.rule.values is not None:
-            _check_stages(con, export, name, column, view, mapping)
-            cases = " ".join(f"WHEN {literal(k)} THEN {literal(v[0]) if v else 'NULL'}"
-                             for k, v in column.rule.values.items())
-            folded = f"lower(regexp_replace({ident(name)}, '\\s+', ' ', 'g'))"
-            source = (f"(SELECT * REPLACE (CASE {folded} {cases} END AS {ident(name)}) "
-                      f"FROM {view} WHERE {ident(name)} IS NULL OR (CASE {folded} {cases} END) "
-                      "IS NOT NULL)")
-    if spec.stage:
-        exprs["stage"], labels["stage"] = literal(spec.stage), f"stage: {spec.stage}"
-    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
-    return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
-                rows_read=rows, default_missing=False)
-
-
-def _check_stages(con, export, name, column: ColumnV2, view, mapping) -> None:
-    found = con.execute(f"SELECT {ident(name)}, count(*) FROM {view} WHERE {ident(name)} IS NOT "
-                        "NULL GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    unknown = [(printable(v), n) for v, n in found if fold(v) not in column.rule.values]
-    if unknown:
-        raise LeadscoreError(
-            f"{export.path.name}, column {name}: {len(unknown):,} value(s) the mapping "
-            f"{mapping.path} does not map: {counted(unknown)}; add each under {name}: values: "
-            "with its stage (or none) and re-run."
-        )

@@ -16,22 +16,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from features.contract import PLACEHOLDERS, TABLES
 from features.contract_files import contract_part, table_of
+from features.export_date import declare_export, load_mapping_declaring, parse_exported_at
 from features.export_files import discover, read_export
 from features.export_v2 import v2_parts
 from features.flat_export import flat_export_parts
+from features.horizon import recorded_columns
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import Part, trimmed, unplaceheld
 from features.ingest_stage import stage_part, stored_columns
 from features.labels import load_policy
 from features.mapping import FlatMapping
-from features.mapping_v2 import MappingV2, load_any
+from features.mapping_v2 import MappingV2
 from features.messages import counted
 from features.outcome_lag import store_lag
 from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
@@ -45,6 +47,7 @@ TABLE_ORDER = tuple(TABLES)  # leads first: the other tables reference them
 def ingest_paths(
     paths: list[Path], store: Path, mapping: Path | None = None,
     labels: dict | None = None, sheet: str | None = None,
+    exported_at: str | date | None = None,
 ) -> IngestReport:
     """Validate the export in ``paths`` and add it to the store at ``store``, all or nothing.
 
@@ -59,13 +62,18 @@ def ingest_paths(
             ingest log then carry the store's outcome-lag distribution against that window.
         sheet: the sheet to read of each Excel workbook (.xlsx) whose mapping names none;
             None: its first sheet.
+        exported_at: the day the export was taken (``YYYY-MM-DD``), over the mapping's
+            ``exported_at:``; recorded in the store as its data horizon (``features.horizon``).
 
     Raises:
         LeadscoreError: for the first problem found (file, line, column and what to do); the store
             is then left exactly as it was.
     """
+    declared = (parse_exported_at(exported_at, "--exported-at") if exported_at is not None
+                else None)
     files = discover([Path(p) for p in paths])
-    flat = load_any(mapping) if mapping is not None else None
+    flat, mapped = load_mapping_declaring(mapping) if mapping is not None else (None, None)
+    declared = declared or mapped
     if flat is None:
         for path in files:
             table_of(path)
@@ -85,7 +93,7 @@ def ingest_paths(
             # an aborted batch leaves the file as it was.
             con.execute("SET enable_optimistic_write = false")
             try:
-                report = _ingest(con, files, flat, store, labels, sheet)
+                report = _ingest(con, files, flat, store, labels, sheet, declared)
                 publish_lookup(con, store)  # what the API reads to score a lead by id
             except duckdb.Error as exc:
                 # DuckDB's own message may quote a value from the export: name only its kind.
@@ -102,7 +110,8 @@ def ingest_paths(
 
 
 def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
-            store: Path, labels: dict | None, sheet: str | None = None) -> IngestReport:
+            store: Path, labels: dict | None, sheet: str | None = None,
+            declared: date | None = None) -> IngestReport:
     parts: list[Part] = []
     read_notes: list[str] = []
     if isinstance(flat, MappingV2):
@@ -133,6 +142,10 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             counts.updated += updated
             counts.present += distinct - new - updated
             _record_roles(con, part)
+        if declared is not None:
+            report.notes.append(declare_export(con, declared, [
+                (stage, c) for part, stage, _ in staged
+                for c in recorded_columns(part.table.name)]))
         if labels is not None:
             lag = store_lag(con, load_policy(labels.get("policy")), labels["maturity_days"])
             report.notes.append(lag.line())

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.contract import FLAG_VALUES, LEADS, TEXT, TIMESTAMP, Table, named_like_personal
+from features.contract import (
+    CODE_VALUE,
+    FLAG_VALUES,
+    LEADS,
+    TEXT,
+    TIMESTAMP,
+    Table,
+    named_like_personal,
+    named_personal_by_kind,
+)
 from features.ingest_sql import (
     CODE_COLUMNS,
     EMAIL_PATTERN,
@@ -30,8 +39,9 @@ _EXAMPLES = {
                  "8601 like 2026-03-01T14:05:00 (or, in a v2 mapping, state the column's "
                  "format: or day_first: true) and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
-    "number": "is not a number; write it like 1250.5 (no thousands separators), or read "
-              "decimal commas with decimal: \",\" in a v2 mapping, and re-run",
+    "number": "is not a number; write it like 1250.5, or in a v2 mapping read grouped digits "
+              "with thousands: \",\" ($1,200.00 and 12.5% read 1200 and 12.5) and decimal "
+              "commas with decimal: \",\", and re-run",
 }
 
 
@@ -110,8 +120,12 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
         checks.append(_Check(f"contains({text}, '@') AND regexp_matches({text}, {email})",
                              attr.name, "email"))
         if named_like_personal(attr.name):
-            # a person's name or number cannot be told from its value; a yes/no flag can
-            checks.append(_Check(f"lower({text}) NOT IN ({flags})", attr.name, "personal"))
+            # a person's name or number cannot be told from its value; a yes/no flag can, and
+            # so can a code under a name that may name a kind ("contact": cellular)
+            condition = f"lower({text}) NOT IN ({flags})"
+            if named_personal_by_kind(attr.name):
+                condition += f" AND NOT regexp_full_match({text}, {literal(CODE_VALUE)})"
+            checks.append(_Check(condition, attr.name, "personal"))
     return checks
 
 

@@ -7,7 +7,8 @@ suspects, each with its reason:
 - decides the outcome: its values alone reach a single-column ROC-AUC >= ``AUC_LEAK`` against the
   outcome the user names (categorical columns are target-encoded out of fold, so an id-like column
   does not score by memorising rows);
-- values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way;
+- values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way, one of
+  them the rarer outcome's (values that are all the common outcome are a strong signal);
 - dated after the outcome: a date column later than the named outcome date in most rows;
 - named like a post-contact field (last, quality, score, status, tags, call,
   duration, meeting, ...): the data cannot tell
@@ -24,10 +25,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from features.contract import name_tokens, named_like_personal
+from features.contract import name_tokens
 from features.csv_lines import ROW
 from features.export_files import (
     _read_csv,
@@ -35,6 +35,15 @@ from features.export_files import (
     data_suffix,
     sniff_delimiter,
     without_repeated_headers,
+)
+from features.inspect_values import (
+    WRITTEN_COMMA_DECIMAL,
+    decimal_commas,
+    instants,
+    names_inside,
+    personal,
+    single_column_auc,
+    written_numbers,
 )
 from features.json_lines import JSONL_SUFFIXES, read_json_lines
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
@@ -47,16 +56,23 @@ POSITIVE_GUESSES = ("1", "yes", "true", "won", "converted", "closed won", "close
 POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile", "status", "stage",
                                  "tag", "tags", "rating", "disposition", "verdict", "reason",
                                  "close", "closed", "won", "lost", "result", "outcome", "notes",
+                                 # Salesforce's IsConverted, ConvertedDate; a rep's Description
+                                 "converted", "conversion", "description", "comment",
+                                 "comments",
                                  # a sales call's or meeting's length, count or booking
                                  "duration", "call", "calls", "contacted", "meeting",
                                  "meetings"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
-                           "clicks", "page", "session", "sessions", "download", "opens"})
+                           "clicks", "page", "session", "sessions", "download", "opens",
+                           # HubSpot's "Number of Pageviews", "Number of Form Submissions",
+                           # "Marketing emails opened"
+                           "pageview", "pageviews", "clicked", "downloads", "form", "forms",
+                           "submission", "submissions", "opened", "webinar", "webinars"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
-MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided")
-_COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
+MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided",
+                   "(no value)")  # HubSpot writes "(No value)" for a blank property
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
 
@@ -129,14 +145,6 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
                        frame=frame)
 
 
-def _decimal_commas(values: pd.Series) -> bool:
-    """Whether every filled value is a number written with a decimal comma, at least one with
-    a fraction (2,5), as spreadsheets in much of Europe save them."""
-    filled = values[values != ""]
-    return (not filled.empty and bool(filled.str.fullmatch(_COMMA_NUMBER).all())
-            and bool(filled.str.contains(",", regex=False).any()))
-
-
 def _kind(values: pd.Series, rows: int) -> str:
     filled = values[values != ""]
     if filled.empty:
@@ -149,8 +157,9 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= 2 and lowered <= {"yes", "no", "true", "false", "0", "1", "y", "n"}:
         return "boolean"
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
-        # unique whole numbers are an id only when named so (employees counts are numbers)
-        named = bool(name_tokens(values.name or "") & ID_TOKENS)
+        # unique whole numbers are an id only when named so (employees counts are numbers);
+        # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
+        named = _id_named(values.name or "")
         unique = distinct == rows and distinct > 50 and _integer_like(filled)
         return "id" if unique and named else "numeric"
     if distinct == rows and rows > 50:
@@ -158,6 +167,13 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
     return "text"
+
+
+def _id_named(name: str) -> bool:
+    """Whether ``name`` names an identifier ("Lead Number", "Deal ID"); "No. of Employees" and
+    "Number of Sessions" name a count."""
+    tokens = name_tokens(name)
+    return bool(tokens & ID_TOKENS) and "of" not in tokens
 
 
 def _integer_like(values: pd.Series) -> bool:
@@ -168,59 +184,45 @@ def profile(file: FileProfile) -> None:
     """Fill ``file.columns``: type, fill rate, distinct count, top values, proposed role."""
     rows = max(file.rows, 1)
     commas = file.options.get("delimiter", ",") != ","  # a comma cannot be both
+    # a European save writes 2,5 and 12,5 %: then 1.200,00 € groups by dots
+    decimal = "," if commas and any(
+        file.frame[c].head(2000).str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
+        for c in file.frame.columns) else "."
     for name in file.frame.columns:
         values = file.frame[name]
-        if commas and _decimal_commas(values):
+        if commas and decimal_commas(values):
             # profiled (and checked for leaks) as the numbers they are; the draft says decimal: ","
             file.options["decimal"] = ","
             values = file.frame[name] = values.str.replace(",", ".", regex=False)
+        else:
+            # $1,200,000.00 or 12.5 %: numbers too (not an id of unique strings, nor text); the
+            # draft says thousands: "," where digits are grouped
+            written = written_numbers(values, decimal)
+            if written is not None:
+                values = file.frame[name] = written[0]
+                if written[1] is not None:
+                    file.options["thousands"] = written[1]
+                if decimal == ",":
+                    file.options["decimal"] = ","
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
         note = ""
         repeats = len(filled) - int(filled.nunique())
-        if kind != "id" and name_tokens(name) & ID_TOKENS and len(filled) == file.rows > 50 \
+        if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
             # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
             # row number in its place would make two leads of one and lose the CRM's id
             kind = "id"
             note = (f"{repeats:,} of its values repeat: ingest takes identical rows once and "
                     "stops on differing ones, naming their lines")
-        # a yes/no flag or a number named "Do Not Email" is not personal data; text may be
-        personal = named_like_personal(name) and kind not in ("boolean", "numeric")
+        is_personal = personal(name, kind, filled)
         file.columns.append(Column(
             name=name, kind=kind, fill=len(filled) / rows,
-            distinct=int(filled.nunique()), personal=personal,
-            top=[] if personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
+            distinct=int(filled.nunique()), personal=is_personal,
+            top=[] if is_personal else [(str(v), int(n)) for v, n in counts.head(3).items()],
             note=note,
         ))
-
-
-def _auc(score: np.ndarray, y: np.ndarray) -> float:
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if not n1 or not n0:
-        return 0.5
-    auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
-    return max(auc, 1 - auc)
-
-
-def single_column_auc(values: pd.Series, y: np.ndarray, kind: str, seed: int = 0) -> float:
-    """ROC-AUC of one column alone (either direction): numbers as they are, blanks at the median;
-    categories target-encoded out of fold (5 folds), so memorising rows scores nothing."""
-    if kind in ("numeric", "boolean") and kind != "boolean":
-        number = pd.to_numeric(values, errors="coerce")
-        return _auc(number.fillna(number.median()).to_numpy(), y)
-    folds = np.random.default_rng(seed).integers(0, 5, len(values))
-    score = np.zeros(len(values))
-    prior = y.mean()
-    for k in range(5):
-        train = folds != k
-        stats = pd.DataFrame({"v": values[train].to_numpy(), "y": y[train]}).groupby("v")["y"]
-        rate = (stats.sum() + prior * 10) / (stats.count() + 10)
-        score[~train] = values[~train].map(rate).fillna(prior).to_numpy()
-    return _auc(score, y)
 
 
 def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
@@ -265,21 +267,18 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             pure = stats[(stats["count"] >= 30) & ((stats["mean"] >= PURE_SHARE) |
                                                    (stats["mean"] <= 1 - PURE_SHARE))]
             share = pure["count"].sum() / len(kept)
-            if share >= PURE_COVERAGE and len(pure) >= 2:
+            # values that are nearly all the common outcome are what a strong fit signal looks
+            # like (students never buy); a value nearly all the rarer outcome is what a verdict
+            # written after it looks like
+            rare = pure["mean"] >= PURE_SHARE if y.mean() <= 0.5 else pure["mean"] <= 1 - PURE_SHARE
+            if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
         if outcome_date and column.kind == "date" and column.name != outcome_date:
-            when, done = _instants(values), _instants(frame[outcome_date])
+            when, done = instants(values), instants(frame[outcome_date])
             both = when.notna() & done.notna()
             if both.any() and (when[both] > done[both]).mean() > 0.5:
                 column.leaks.append(f"dated after {outcome_date} in most rows")
-
-
-def _instants(values: pd.Series) -> pd.Series:
-    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
-    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
-    parsed on its own, since one column may mix a date with a date and time."""
-    return pd.to_datetime(values.where(values != ""), errors="coerce", utc=True, format="mixed")
 
 
 @dataclass
@@ -305,6 +304,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     files = [read_file(p, sheet) for p in discover([Path(p) for p in paths])]
     for file in files:
         profile(file)
+    _names_inside(files)
     main = _main_file(files, outcome)
     if outcome is not None and outcome not in main.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
@@ -331,6 +331,16 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     text = render(files, main, outcome, positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),
                       outcome_date)
+
+
+def _names_inside(files: list[FileProfile]) -> None:
+    """Mark personal a text column whose values hold the export's people's names."""
+    frames = [(f.frame, [c.name for c in f.columns if c.personal and c.kind != "id"],
+               [c.name for c in f.columns if not c.personal and c.kind in ("categorical", "text")])
+              for f in files]
+    for index, name in names_inside(frames):
+        column = next(c for c in files[index].columns if c.name == name)
+        column.personal, column.top = True, []
 
 
 def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:

@@ -21,6 +21,11 @@ from features.inspect import (
     leak_suspects,
     quote,
 )
+from features.lead_fields import lead_field_for
+
+DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
+"""Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
+drafted as, with ``as:``."""
 
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
@@ -50,6 +55,14 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
     if column.kind == "id" and not state.get("id"):
         state["id"] = column.name
         return "id", "id"
+    field = lead_field_for(column.name)
+    if field in DRAFTED_FIELDS and column.kind in ("categorical", "text", "numeric") and \
+            field not in state:
+        # the contract's field, so the fit features read it: a title's seniority and
+        # department, an employee count's size band, a country's region; as a plain category a
+        # free-text title would be passed over and its strongest signal lost
+        state[field] = column.name
+        return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
     if column.kind == "date":
         if not state.get("created"):
             state["created"] = column.name
@@ -247,6 +260,11 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         out.append(f"    encoding: {file.options['encoding']}")
     if file.options.get("decimal") == ",":
         out.append('    decimal: ","                  # numbers like 2,5 read 2.5')
+    if file.options.get("thousands"):
+        separator = file.options["thousands"]
+        example = f"1{separator}200{separator}000{file.options.get('decimal', '.')}50"
+        out.append(f"    thousands: {quote_always(separator)}  # numbers like ${example} read "
+                   "1200000.50 ($, € and % signs are dropped)")
     missing = _missing(file)
     comment = "  # 'unknown' stays a category unless listed here" if is_main else ""
     out.append(f"    missing: [{', '.join(quote_always(v) for v in missing)}]{comment}")

@@ -8,12 +8,17 @@ Target: the lead became an SQL within ``maturity_days`` of becoming scoreable (`
 2. else a conversion dated before the lead became scoreable drops it (nothing was left to predict);
 3. else the latest non-positive verdict decides: excluded drops the lead, fit_negative and
    intent_negative give 0 with cause "fit" / "intent";
-4. else (open verdict, or none) the lead is 0 with cause "no_conversion" once matured
-   (scoreable_at + maturity <= as_of), and unknown before that: no row. Unknown is never a negative.
+4. else (open verdict, or none) the lead is 0 with cause "no_conversion" once matured, and unknown
+   before that: no row. Unknown is never a negative.
 
-A conversion after the window is therefore a "no_conversion" negative. Verdicts given before the
-window passed are labels too (``matured`` is False on them): train only on matured rows, or the
-newest cohorts teach "quick rejections are all that happens".
+Matured means scoreable_at + maturity <= min(as_of, the store's data horizon): an export cannot
+show a conversion after the day it was taken (its last record, or a declared ``exported_at``:
+``features.horizon``), so a window that closes after that day is still open as far as the store
+knows, however late the review runs.
+
+A conversion after the window is a "no_conversion" negative. Verdicts given before the window
+passed are labels too (``matured`` False): train only on matured rows, or the newest cohorts
+teach "quick rejections are all that happens".
 
 Everything runs as one DuckDB query, so a million leads take seconds.
 """
@@ -27,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from features.contract import PLACEHOLDERS
+from features.horizon import Horizon, data_horizon
 from features.label_policy import SHIPPED, LabelPolicy, load_policy
 from leadscore.errors import LeadscoreError
 
@@ -62,10 +68,8 @@ _REASON_SQL = (
 
 
 def _from_error(exc: Exception) -> LeadscoreError:
-    return LeadscoreError(
-        f"Cannot read labels from the store ({str(exc).splitlines()[0]}): "
-        "ingest an export into it first (leadscore ingest PATH)."
-    )
+    return LeadscoreError(f"Cannot read labels from the store ({str(exc).splitlines()[0]}): "
+                          "ingest an export into it first (leadscore ingest PATH).")
 
 
 def _rows(n: int) -> str:
@@ -152,11 +156,14 @@ def _as_naive_utc(as_of: datetime) -> datetime:
     return as_of
 
 
-def _decided_sql(policy: LabelPolicy, as_of: datetime, maturity_days: int) -> tuple[str, dict]:
+def _decided_sql(policy: LabelPolicy, as_of: datetime, maturity_days: int,
+                 horizon: Horizon | None = None) -> tuple[str, dict]:
     """SQL giving one row per lead created <= as_of with its verdict: a cause, or why it has none.
 
-    Columns: lead_id, source, scoreable_at, cohort, matured, cause, code. ``cause`` is one of
-    CAUSES, "excluded" (``code`` says why) or "unmatured" (open, inside its window).
+    Columns: lead_id, source, scoreable_at, cohort, window_end, matured, cause, code. ``cause`` is
+    one of CAUSES, "excluded" (``code`` says why) or "unmatured" (open, inside its window as of
+    ``min(as_of, horizon)``: verdicts and outcomes up to ``as_of`` count, but a window is closed
+    only by a day the store's evidence reaches).
     """
     if isinstance(maturity_days, bool) or not isinstance(maturity_days, int) or maturity_days < 1:
         raise LeadscoreError(
@@ -165,7 +172,9 @@ def _decided_sql(policy: LabelPolicy, as_of: datetime, maturity_days: int) -> tu
         )
     if not isinstance(as_of, datetime):
         raise LeadscoreError(f"The review date must be a date and time, found {as_of!r}.")
-    params: dict[str, Any] = {"as_of": _as_naive_utc(as_of), "maturity": maturity_days}
+    as_of = _as_naive_utc(as_of)
+    judged = horizon.judged(as_of) if horizon is not None else as_of
+    params: dict[str, Any] = {"as_of": as_of, "judged": judged, "maturity": maturity_days}
     maps = ",\n".join(
         [
             _values("reason_map", policy.reason_codes, params),
@@ -226,13 +235,14 @@ def _decided_sql(policy: LabelPolicy, as_of: datetime, maturity_days: int) -> tu
     )
     SELECT l.lead_id, l.source, l.scoreable_at,
            CAST(date_trunc('week', l.scoreable_at) AS TIMESTAMP) AS cohort,
-           l.scoreable_at + to_days(CAST($maturity AS INTEGER)) <= $as_of AS matured,
+           l.scoreable_at + to_days(CAST($maturity AS INTEGER)) AS window_end,
+           l.scoreable_at + to_days(CAST($maturity AS INTEGER)) <= $judged AS matured,
            CASE WHEN p.lead_id IS NOT NULL THEN 'positive'
                 WHEN c.lead_id IS NOT NULL THEN 'excluded'
                 WHEN t.family = 'excluded' THEN 'excluded'
                 WHEN t.family = 'fit_negative' THEN 'fit'
                 WHEN t.family = 'intent_negative' THEN 'intent'
-                WHEN l.scoreable_at + to_days(CAST($maturity AS INTEGER)) <= $as_of
+                WHEN l.scoreable_at + to_days(CAST($maturity AS INTEGER)) <= $judged
                     THEN 'no_conversion'
                 ELSE 'unmatured'
            END AS cause,
@@ -259,13 +269,13 @@ def build_labels(
         Columns ``LABEL_COLUMNS``: lead_id, label (0/1), cause ("positive", "fit", "intent",
         "no_conversion"), reason_code (the deciding code: reason code, else status, else outcome
         stage; null for no_conversion), scoreable_at, cohort (Monday 00:00 of scoreable_at's ISO
-        week), source, matured (scoreable_at + maturity_days <= as_of).
+        week), source, matured (scoreable_at + maturity_days <= min(as_of, the store's horizon)).
 
     Raises:
         LeadscoreError: when the store holds codes the policy does not know (see ``check_codes``).
     """
     check_codes(con, policy)
-    sql, params = _decided_sql(policy, as_of, maturity_days)
+    sql, params = _decided_sql(policy, as_of, maturity_days, data_horizon(con))
     causes = ", ".join(f"'{c}'" for c in CAUSES)
     try:
         frame = con.execute(
@@ -295,10 +305,14 @@ def label_summary(
         censored part: ``unmatured_open_leads`` (open inside their window: no label yet) and
         ``unmatured_open_cohorts`` (how many weekly cohorts they fall in),
         ``unmatured_decided_leads`` (a verdict inside the window: labelled, not yet learned from)
-        and ``unmatured_cohorts`` (the weekly cohorts of both), plus ``policy_hash``.
+        and ``unmatured_cohorts`` (the weekly cohorts of both), ``policy_hash``, the store's
+        ``horizon`` and ``horizon_source``, and ``past_horizon_leads`` /
+        ``past_horizon_decided_leads``: open / decided leads unmatured only because of it.
     """
     check_codes(con, policy)
-    sql, params = _decided_sql(policy, as_of, maturity_days)
+    horizon = data_horizon(con)
+    sql, params = _decided_sql(policy, as_of, maturity_days, horizon)
+    causes = ", ".join(f"'{c}'" for c in CAUSES)
     try:
         # the grand-total row (grouping id 3) carries the number of distinct unmatured cohorts
         rows = con.execute(
@@ -307,7 +321,10 @@ def label_summary(
                    count(*) FILTER (WHERE matured) AS matured,
                    count(DISTINCT cohort) FILTER (WHERE cause = 'unmatured') AS open_cohorts,
                    count(DISTINCT cohort) FILTER (WHERE NOT matured AND cause <> 'excluded')
-                       AS window_cohorts
+                       AS window_cohorts,
+                   count(*) FILTER (WHERE cause = 'unmatured' AND window_end <= $as_of) AS past,
+                   count(*) FILTER (WHERE NOT matured AND cause IN ({causes})
+                                    AND window_end <= $as_of) AS past_decided
             FROM ({sql}) GROUP BY GROUPING SETS ((cause, code), ())
             """,
             params,
@@ -317,9 +334,10 @@ def label_summary(
     by_cause = dict.fromkeys(CAUSES, 0)
     excluded: dict[str, int] = {}
     considered = matured_labelled = unmatured_open = open_cohorts = window_cohorts = 0
-    for total, cause, code, leads, matured, cohorts, in_window in rows:
+    past = past_decided = 0  # the open / decided leads left unmatured by the horizon
+    for total, cause, code, leads, matured, cohorts, in_window, *pasts in rows:
         if total:
-            open_cohorts, window_cohorts = cohorts, in_window
+            open_cohorts, window_cohorts, (past, past_decided) = cohorts, in_window, pasts
             continue
         considered += leads
         if cause in by_cause:
@@ -346,6 +364,11 @@ def label_summary(
         # decided inside the window: labelled, but not learned from until their cohort matures
         "unmatured_decided_leads": labelled - matured_labelled,
         "unmatured_cohorts": int(window_cohorts),
+        "horizon": horizon.at.isoformat() if horizon else None,
+        "horizon_day": horizon.runs_to.isoformat() if horizon else None,
+        "horizon_source": horizon.source if horizon else None,
+        "past_horizon_leads": int(past),
+        "past_horizon_decided_leads": int(past_decided),
     }
 
 
@@ -357,8 +380,9 @@ def open_leads(
     Open means created on or before ``as_of``, with no positive outcome or verdict, no fit- or
     intent-negative or excluded verdict as the latest one (an ``open``-family status such as
     ``working`` keeps a lead open), and still inside its maturity window (scoreable_at +
-    ``maturity_days`` after ``as_of``). A lead past its window without a verdict is a decided
-    "no conversion" here, as in training: the model's question about it has its answer.
+    ``maturity_days`` after ``as_of``, or after the store's data horizon when that is earlier). A
+    lead past its window without a verdict is a decided "no conversion" here, as in training: the
+    model's question about it has its answer.
 
     Returns:
         ``lead_id`` and ``scoreable_at`` of every open lead, ordered by lead_id.
@@ -367,7 +391,7 @@ def open_leads(
         LeadscoreError: when the store holds codes the policy does not know (``check_codes``).
     """
     check_codes(con, policy)
-    sql, params = _decided_sql(policy, as_of, maturity_days)
+    sql, params = _decided_sql(policy, as_of, maturity_days, data_horizon(con))
     try:
         return con.execute(
             f"SELECT lead_id, scoreable_at FROM ({sql}) WHERE cause = 'unmatured' ORDER BY lead_id",

@@ -53,7 +53,8 @@ LEAD_TARGETS = ("source", "title", "company_size", "industry", "country", "campa
 TIME_TARGETS = ("created_at", "mql_at", "dispositioned_at", "outcome_at")
 NO_ROW = frozenset({"", "none", "null", "~"})
 
-_TOP_KEYS = frozenset({"name", "version", "description", "created_at", "columns"})
+# exported_at: the day the export was taken, read by features/export_date.py (the data horizon)
+_TOP_KEYS = frozenset({"name", "version", "description", "created_at", "exported_at", "columns"})
 _COLUMN_KEYS = frozenset({"role", "kind", "as", "values", "after_days", "keep"})
 
 

@@ -20,12 +20,16 @@ A v2 mapping says ``leadscore_mapping: 2`` at the top (files without it are v1, 
       accounts: {path: accounts.csv, kind: lookup, key: account, joins: Account, columns: {...}}
       won: {path: won.csv, kind: outcomes, key: Lead Ref, stage: closed_won, columns: {...}}
       events: {path: events.csv, kind: activities, key: Lead Ref, columns: {...}}
+      deals: {path: deals.csv, kind: outcomes, key: Id, joins: Converted Deal, columns: {...}}
 
 A lookup's columns become fit attributes of the main row whose ``joins`` column equals its
 ``key``. An event file (activities, dispositions, outcomes) gives rows of that contract table, its
 ``key`` column holding the lead's id; each of its columns says ``as:`` which contract column it
 fills (or ``key`` / ``ignore``). An outcomes file without a stage column gives ``stage:`` to every
-row: a row being present is the outcome. See docs/ingestion.md.
+row: a row being present is the outcome. An event file whose rows name no lead but a value of a
+main-file column (a Salesforce Opportunity, which the lead names in ConvertedOpportunityId) says
+``joins:`` that column: its ``key`` is matched there and the row is the lead's. See
+docs/ingestion.md.
 """
 
 from __future__ import annotations
@@ -165,7 +169,7 @@ def parse_v2(doc: dict, path: Path) -> MappingV2:
         raise _fail(path, f"more than one file has the path {', '.join(doubled)}")
     main = mains[0]
     for spec in specs.values():
-        if spec.kind == "lookup" and spec.joins not in main.columns:
+        if spec.joins is not None and spec.joins not in main.columns:
             raise _fail(path, f"file {spec.name!r} joins on {spec.joins!r}, which is not "
                               "declared under the main file's columns:")
     return MappingV2(name=name.strip(), version=int(version), path=path, files=specs,

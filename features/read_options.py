@@ -1,5 +1,6 @@
-"""How a v2 mapping reads a file: delimiter, encoding, decimal mark, quote character, missing
-values, date format and a workbook's sheet (``options:`` of the mapping, a file, or a column)."""
+"""How a v2 mapping reads a file: delimiter, encoding, decimal mark, thousands separator, quote
+character, missing values, date format and a workbook's sheet (``options:`` of the mapping, a
+file, or a column)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from features.mapping import _fail
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1",
              "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252",
              "windows-1252": "cp1252"}
-OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "quote", "missing", "format",
-                          "day_first", "sheet"})
+OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "thousands", "quote", "missing",
+                          "format", "day_first", "sheet"})
+THOUSANDS = (",", ".", " ", "'")
+"""Thousands separators a number may group its digits with ($1,200,000.00; 1.200.000,00; 1'200)."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str = "utf-8"
     decimal: str = "."
+    thousands: str | None = None
     quote: str = '"'
     missing: tuple[str, ...] = ("",)
     date_format: str | None = None
@@ -56,6 +60,11 @@ def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> Rea
         if raw["decimal"] not in (".", ","):
             raise _fail(path, f"{where}: decimal must be \".\" or \",\"")
         values["decimal"] = raw["decimal"]
+    if "thousands" in raw:
+        if raw["thousands"] not in THOUSANDS:
+            raise _fail(path, f"{where}: thousands must be one of \",\" \".\" \" \" \"'\" (the "
+                              "character grouping a number's digits: 1,200,000.00)")
+        values["thousands"] = raw["thousands"]
     if "quote" in raw:
         if len(str(raw["quote"])) != 1:
             raise _fail(path, f"{where}: quote must be one character")
@@ -66,6 +75,9 @@ def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> Rea
         if not isinstance(raw["sheet"], str | int) or not str(raw["sheet"]).strip():
             raise _fail(path, f"{where}: sheet must be a sheet's name, e.g. sheet: Leads")
         values["sheet"] = str(raw["sheet"])
+    if values["thousands"] is not None and values["thousands"] == values["decimal"]:
+        raise _fail(path, f"{where}: thousands and decimal are both {values['decimal']!r}; a "
+                          "number groups its digits with one and marks its fraction with the other")
     values.update(_dateparse_options(path, where, raw))
     return ReadOptions(**values)
 

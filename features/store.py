@@ -8,6 +8,8 @@ Tables:
         ``ignore``) and kind (``categorical`` or ``numeric``). Feature code uses only ``fit`` and
         ``intent`` attributes; ``post_outcome`` ones are kept for reports and never become features.
     ingest_log: one row per ingested batch (an audit trail; not part of the data).
+    store_metadata: facts about the store as a whole, by key; ``exported_at`` is the latest
+        declared export date (``features.horizon``). Created on the next write of an older store.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ _EXTRA_DDL = {
     "leads": ", attributes JSON",
 }
 
+METADATA_DDL = ("CREATE TABLE IF NOT EXISTS store_metadata (key VARCHAR PRIMARY KEY, "
+                "value VARCHAR NOT NULL)")
+
 _SUPPORT_DDL = (
     """CREATE TABLE IF NOT EXISTS attribute_roles (
         name VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, kind VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS ingest_log (
         batch_id VARCHAR PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, files VARCHAR NOT NULL,
         summary JSON NOT NULL)""",
+    METADATA_DDL,
 )
 
 

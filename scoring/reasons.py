@@ -12,13 +12,14 @@ import serving and the hot path builds plain dataclasses, not validated Pydantic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from features.definitions import FeatureSpec
+from features.definitions import FeatureSpec, numeric_value
 from features.reason_labels import other_reason, render_reason, unseen_reason
 
 OTHER = object()
@@ -51,11 +52,9 @@ def shown_value(value: Any, known: frozenset[str] | None, kind: str | None) -> A
         return value
     if known is not None:
         return value if str(value) in known else OTHER
-    if kind == "numeric" and isinstance(value, str):  # text that is not a number: unknown
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    if kind == "numeric" and isinstance(value, str):  # as the model read it; unreadable: unknown
+        number = numeric_value(value)
+        return None if math.isnan(number) else number
     return value
 
 

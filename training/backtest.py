@@ -11,13 +11,14 @@ touching the registry. The leads that became scoreable in the following period,
 - ``champion``: the model the gates would have kept (the first cycle's model only once a cycle
   passed every gate; before any promotion there is no champion and its row is empty).
 
-Every period is scored against the labels a review builds as of the later of the store's last
-record and the day the last period's maturity windows close, so every verdict the store holds
-counts as in the review (``training.backtest_labels``). A replayed review reads labels as of its
-own date, as it would have then; where verdicts recorded later drop leads of its validation
-cohort, the table's notes say how many, since its gates (and so the champion column) judged
-labels the store no longer holds. Where a "no conversion" negative's window ends after the
-store's last record, the notes say how many too.
+Every period is scored against the labels a review builds as of the later of the store's data
+horizon (its last record, or a declared export date: ``features.horizon``) and the day the last
+period's maturity windows close, so every verdict the store holds counts as in the review
+(``training.backtest_labels``). A replayed review reads labels as of its own date, as it would
+have then; where verdicts recorded later drop leads of its validation cohort, the table's notes
+say how many, since its gates (and so the champion column) judged labels the store no longer
+holds. Maturity follows the review's rule: a period lead whose window ends after the horizon is
+unknown, not a "no conversion" negative, so it is left out, and the notes say how many.
 
 Each model scores at its own threshold. Per cycle and on average: ROC-AUC, PR-AUC, Brier score,
 calibration error, conversion at the threshold against the band, MQLs per week. Everything is
@@ -100,6 +101,8 @@ class Backtest:
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
     labels_as_of: datetime | None = None  # the review date the scored labels are built as of
+    horizon: str = ""  # the day the store's evidence runs to, and why (features.horizon)
+    horizon_source: str = ""
     # each model's 95 % bootstrap interval of its mean ROC-AUC over the periods it scored
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     # retrained minus trained_once in mean Brier score, and its paired 95 % bootstrap interval
@@ -221,9 +224,10 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     with connect(config["store"], read_only=True) as con:
         outcomes = read_outcomes(con, config, policy,
                                  dates[-1] + every + timedelta(days=maturity))
+    horizon = outcomes.horizon
     notes = [f"Each period is scored against the labels a review as of {_day(outcomes.as_of)} "
-             f"builds (maturity {maturity} days), so every verdict in the store counts (its last "
-             f"record: {_day(outcomes.horizon)})."]
+             f"builds (maturity {maturity} days), so every verdict in the store counts; its "
+             f"evidence runs to {horizon.runs_to.isoformat()} ({horizon.source})."]
     band = band_of(config)
     rows: list[dict[str, Any]] = []
     scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in MODELS}
@@ -246,14 +250,18 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         if result.gates.passed:
             champion, champion_version = deployed, i + 1
         period = outcomes.period(as_of, as_of + every)
-        censored = outcomes.past_horizon(period)
+        censored, unverdicted = outcomes.past_horizon(as_of, as_of + every)
         if censored:
             notes.append(
                 f"Cycle {i + 1}: {_leads(censored)} of the period after {_day(as_of)} "
-                f"{'counts' if censored == 1 else 'count'} as no conversion although "
-                f"{'its' if censored == 1 else 'their'} {maturity}-day window ends after the "
-                f"store's last record ({_day(outcomes.horizon)}), as in a review on a later "
-                "day; an export taken later may still show a conversion.")
+                f"{'is' if censored == 1 else 'are'} left out of its scoring, as a review leaves "
+                f"{'it' if censored == 1 else 'them'}: {'its' if censored == 1 else 'their'} "
+                f"{maturity}-day window ends after the store's evidence "
+                f"({horizon.runs_to.isoformat()}, {horizon.source}), so "
+                f"{'it has' if censored == 1 else 'they have'} not matured ({unverdicted:,} with "
+                "no verdict, not counted as no conversion); if the export was taken later, "
+                "declare it with `exported_at:` in the mapping or `leadscore ingest "
+                "--exported-at`.")
         dropped, negatives = later_dropped(result.valid, outcomes)
         if dropped:
             notes.append(
@@ -272,7 +280,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                 scored[name].append((scores, period["label"].to_numpy()))
                 period_scores[name] = np.asarray(scores, dtype=np.float64)
             row = {"cycle": i + 1, "as_of": _day(as_of), "leads": len(period),
-                   "positives": int(period["label"].sum()), "past_last_record": censored,
+                   "positives": int(period["label"].sum()), "past_horizon": censored,
                    "model": name, "gates_passed": bool(result.gates.passed),
                    "review_valid_leads": len(result.valid), "review_valid_dropped": dropped,
                    **{k: float(measured.get(k, math.nan)) for k, _, _ in METRICS}}
@@ -285,6 +293,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}
     out = Backtest(pd.DataFrame(rows), band, notes=notes, labels_as_of=outcomes.as_of,
+                   horizon=horizon.runs_to.isoformat(), horizon_source=horizon.source,
                    intervals=intervals,
                    brier_gap=brier_gap_interval(pairs, rounds=rounds, seed=seed))
     out.run_id = log_backtest(out, config, dates, every)
@@ -300,6 +309,8 @@ def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetim
         mlflow.log_params({"from": dates[0].date().isoformat(), "every_days": every.days,
                            "labels_as_of": (_day(backtest.labels_as_of) if backtest.labels_as_of
                                             else ""),
+                           "data_horizon": backtest.horizon, "data_horizon_source":
+                           backtest.horizon_source,
                            "cycles": len(dates), "band_min": backtest.band["min"],
                            "band_max": backtest.band["max"]})
         for _, row in backtest.rows.iterrows():

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.horizon import horizon_sentence
 from leadscore.errors import LeadscoreError
 from training import charts
 from training import report_duckdb as store
@@ -311,6 +312,8 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         maturity=figs.put("report.maturity_days", maturity, "count"),
         unmatured=_unmatured(data.label_summary(run), figs),
         unmatured_n=figs.value("report.unmatured_leads"),
+        # the review date after the store's evidence: what that left unlabelled, in one line
+        horizon_note=(horizon_sentence(data.label_summary(run)) or "").replace("`", ""),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     ctx["omitted"] = omitted(ctx)

@@ -30,6 +30,8 @@ def glossary(ctx: dict[str, Any]) -> list[tuple[str, Markup]]:
         n = ctx.get("unmatured_n")
         said = Markup(" {} newer {} {} inside their maturity window and not yet counted.")
         cohort += said.format(ctx["unmatured"], plural("lead", n), "is" if n == 1 else "are")
+    if ctx.get("horizon_note"):  # the review date is after the store's evidence: say what it left
+        cohort += Markup(" {}").format(ctx["horizon_note"])
     terms.append(("Validation cohort", cohort))
     dispositions = ctx.get("dispositions") or {}
     if dispositions.get("available"):

@@ -191,6 +191,9 @@ def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:
 def log_cycle(result: CycleResult, config: dict[str, Any]) -> None:
     """Log the cycle's params, metrics and evaluation artifacts on the active MLflow run."""
     mlflow.log_params(cycle_params(result, config))
+    summary = result.data.summary  # where the store's evidence ends, findable in the runs list
+    mlflow.set_tags({"data_horizon": summary.get("horizon_day") or "none",
+                     "data_horizon_source": summary.get("horizon_source") or "none"})
     if result.tournament is not None:
         log_tournament(result.tournament)
     mlflow.log_metrics(cycle_metrics(result))

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from features.horizon import horizon_sentence
+
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
     ("pr_auc", "PR-AUC", "{:.3f}"),
@@ -89,6 +91,9 @@ class ReviewSummary:
             f"{_cohorts(lab.get('assembled_cohorts', 0))}{_not_learned_from(lab)}. "
             f"Label policy {lab.get('policy_hash', '?')}."
         )
+        past_horizon = horizon_sentence(lab)  # the review date is after the store's evidence
+        if past_horizon:
+            console.print(past_horizon)
         console.print(
             f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "
             f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest weeks "

@@ -86,6 +86,9 @@ def cycle_params(result: CycleResult, config: dict[str, Any]) -> dict[str, Any]:
         "label_policy_hash": result.policy.hash,
         "label_policy_version": result.policy.version,
         "maturity_days": config["labels"]["maturity_days"],
+        # where the store's evidence ends: maturity is judged at min(as_of, horizon)
+        "data_horizon": result.data.summary.get("horizon_day") or "none",
+        "data_horizon_source": result.data.summary.get("horizon_source") or "none",
         "validation_weeks": cycle_config["validation_weeks"],
         "seed": seed,
         "band_min": result.decision.band_min,
@@ -140,6 +143,7 @@ def cycle_metrics(result: CycleResult) -> dict[str, float]:
         "labels.unmatured_open_leads": float(summary.get("unmatured_open_leads", 0)),
         "labels.unmatured_open_cohorts": float(summary.get("unmatured_open_cohorts", 0)),
         "labels.unmatured_decided_leads": float(summary.get("unmatured_decided_leads", 0)),
+        "labels.past_horizon_leads": float(summary.get("past_horizon_leads", 0)),
         "train_leads": float(len(result.train)),
         "valid_leads": float(len(result.valid)),
         "valid_positives": float(result.labels.sum()),

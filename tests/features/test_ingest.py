@@ -103,7 +103,8 @@ def test_the_report_is_a_table_per_contract_table(export: Path, tmp_path: Path):
     assert "rows read" in text and "already present" in text
     activities = next(line for line in text.splitlines() if line.strip().startswith("activities"))
     assert activities.split()[1:] == ["4", "3", "0", "0"]
-    assert "1 exact duplicate row(s) in activities" in text
+    assert "1 row(s) of activities equal to another in every column the store keeps (lead_id, " \
+           "occurred_at, activity_type), counted once" in text
 
 
 def test_a_later_export_adds_exactly_its_new_dispositions_and_outcomes(export, tmp_path):

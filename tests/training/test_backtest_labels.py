@@ -2,9 +2,9 @@
 
 Tiny stores written inline: a period's lead whose window passed with no verdict, and which a
 verdict recorded later excludes, is dropped as the review drops it (scoring it as a negative made
-Maven CRM's still-open deals, findable by their blank account, look like a signal); a "no
-conversion" negative whose window ends after the store's last record is counted, so the table
-can say its label rests on days the store has no record of.
+Maven CRM's still-open deals, findable by their blank account, look like a signal); a lead whose
+window ends after the store's horizon is left out, as the review leaves it unlabelled, and counted
+so the table can say so; a declared export date makes it a negative again, in both.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.horizon import store_horizon
 from features.labels import build_labels, load_policy
 from features.store import connect
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from training.backtest import Backtest, chance_sentence, mean_roc_interval
-from training.backtest_labels import later_dropped, read_outcomes, store_horizon
+from training.backtest_labels import later_dropped, read_outcomes
 
 T0 = datetime(2024, 1, 3, 15, 0)
 MATURITY = 30
@@ -70,32 +71,49 @@ def test_a_verdict_recorded_after_the_period_drops_the_lead_as_the_review_does(s
     with connect(store, read_only=True) as con:
         # a 7-day period from day 0: its windows close on day 37, the store's last record is 200
         outcomes = read_outcomes(con, config, POLICY, day(37))
-        review = build_labels(con, store_horizon(con), POLICY, MATURITY)
-    assert outcomes.horizon == outcomes.as_of == day(200)
+        review = build_labels(con, store_horizon(con).at, POLICY, MATURITY)
+    assert outcomes.horizon.at == outcomes.as_of == day(200)
     period = outcomes.period(day(0), day(7))
     # before, the labels were read as of day 37: "stale" had no verdict then and was scored as
     # a negative, though the review drops it
     assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1, "lost": 0}
-    assert outcomes.past_horizon(period) == 0
+    assert outcomes.past_horizon(day(0), day(7)) == (0, 0)
     # the same leads and labels a review on the store's last day learns from
     matured = review[review["matured"]]
     assert dict(zip(matured["lead_id"], matured["label"], strict=True)) == {
         "won": 1, "lost": 0, "late": 0}
 
 
-def test_a_negative_only_because_the_store_ends_is_counted(tmp_path):
+def test_a_window_ending_after_the_store_s_evidence_is_left_out_as_the_review_leaves_it(tmp_path):
     path = tmp_path / "store.duckdb"
     with connect(path) as con:
-        _insert(con, leads=[("won", day(0)), ("quiet", day(1))],
-                dispositions=[("won", day(10), "converted", None)])
+        _insert(con, leads=[("won", day(0)), ("quiet", day(10)), ("early", day(12)),
+                            ("last", day(35))],
+                dispositions=[("won", day(5), "converted", None),
+                              ("early", day(13), "rejected", "no_budget")])
     with connect(path, read_only=True) as con:
-        outcomes = read_outcomes(con, _config(path), POLICY, day(37))
-    # the store ends on day 10; "quiet"'s window runs to day 31 with no verdict: a review as of
-    # day 37 calls it no conversion, and the backtest says that rests on days it has no record of
-    period = outcomes.period(day(0), day(7))
-    assert outcomes.as_of == day(37) and outcomes.horizon == day(10)
-    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1, "quiet": 0}
-    assert outcomes.past_horizon(period) == 1
+        outcomes = read_outcomes(con, _config(path), POLICY, day(47))
+        review = build_labels(con, day(47), POLICY, MATURITY)
+    # the store ends on day 35; "quiet"'s window runs to day 40 with no verdict: before, the
+    # backtest scored it as no conversion; now it is unknown, in the backtest as in the review,
+    # and "early" (rejected, window to day 42) waits with its unmatured cohort, as in training
+    period = outcomes.period(day(0), day(17))
+    assert outcomes.as_of == day(47) and outcomes.horizon.at == day(35)
+    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {"won": 1}
+    assert outcomes.past_horizon(day(0), day(17)) == (2, 1)  # "early" decided, "quiet" open
+    assert "quiet" not in set(review["lead_id"])
+    # the export declared taken on day 50: its outcomes are final, so "quiet" is a negative
+    with connect(path) as con:
+        con.execute("INSERT INTO store_metadata VALUES ('exported_at', ?)",
+                    [day(50).date().isoformat()])
+    with connect(path, read_only=True) as con:
+        outcomes = read_outcomes(con, _config(path), POLICY, day(47))
+        review = build_labels(con, day(47), POLICY, MATURITY)
+    period = outcomes.period(day(0), day(17))
+    assert dict(zip(period["lead_id"], period["label"], strict=True)) == {
+        "won": 1, "quiet": 0, "early": 0}
+    assert outcomes.past_horizon(day(0), day(17)) == (0, 0)
+    assert review.set_index("lead_id").loc["quiet", "cause"] == "no_conversion"
 
 
 def test_a_review_s_validation_leads_dropped_later_are_counted(store):

@@ -276,7 +276,20 @@ def test_no_champion_is_one_sentence(world, config, tmp_path, monkeypatch):
 
 
 def test_no_open_lead_writes_an_empty_list_and_says_why(config, tmp_path):
-    result = rescore(config, as_of="2027-06-01", out=tmp_path / "none.csv", workers=1)
+    from features.store import connect
+
+    # the generated export ends on 2026-10-31: a window closing after that is still open as far
+    # as the store knows, however late the rescore runs
+    late = rescore(config, as_of="2027-06-01", out=tmp_path / "late.csv", workers=1)
+    assert late.open_leads > 0
+    # declared final (taken on 2027-05-01), every lead created by then is decided
+    with connect(config["store"]) as con:
+        con.execute("INSERT INTO store_metadata VALUES ('exported_at', '2027-05-01')")
+    try:
+        result = rescore(config, as_of="2027-06-01", out=tmp_path / "none.csv", workers=1)
+    finally:
+        with connect(config["store"]) as con:
+            con.execute("DELETE FROM store_metadata")
     assert result.open_leads == 0 and pd.read_csv(tmp_path / "none.csv").empty
     assert str(result).startswith("No lead is open as of 2027-06-01 00:00 UTC (the newest lead "
                                   "was created 2026-10-31; every lead created by then has a "

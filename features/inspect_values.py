@@ -1,0 +1,158 @@
+"""What a column's values say, for ``leadscore inspect``: numbers as exports write them (decimal
+commas 2,5; currency and percent signs $1,200,000.00, 12.5 %; digits grouped in thousands 1,200,
+1.200 or 1'200), how well the column alone separates the outcome (``single_column_auc``), and
+whether it may hold personal data (``personal``).
+
+Each helper looks at a whole column: a column is read as numbers only when every filled value is
+one in that spelling, so a category or an id that happens to hold a few such values is left as
+it is. The draft then states how ingest reads them (``decimal: ","``, ``thousands: ","``); a v2
+mapping drops a currency or percent sign in a numeric column always
+(``features.export_v2._number_text``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from features.contract import CODE_VALUE, named_like_personal, named_personal_by_kind
+from features.ingest_sql import EMAIL_PATTERN
+
+_COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
+UNITS = r"[$€£¥%]"
+"""Signs around a number that are its unit, not part of it."""
+WRITTEN_COMMA_DECIMAL = r"[+-]?[$€£¥]? ?\d[\d. ]*,\d+ ?[%$€£¥]?"
+"""A number with a decimal comma, as written (2,5; 12,5 %; 1.200,50 €)."""
+
+
+def decimal_commas(values: pd.Series) -> bool:
+    """Whether every filled value is a number written with a decimal comma, at least one with
+    a fraction (2,5), as spreadsheets in much of Europe save them."""
+    filled = values[values != ""]
+    return (not filled.empty and bool(filled.str.fullmatch(_COMMA_NUMBER).all())
+            and bool(filled.str.contains(",", regex=False).any()))
+
+
+def written_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, str | None] | None:
+    """``values`` as plain numbers (``1200000.00``) when every filled value is a number with a
+    currency or percent sign or with digits grouped in thousands (at least one so), and the
+    thousands separator found (None when no value groups its digits); else None.
+
+    Only groups of three count (1,200,000), so a decimal comma (1,5) is never read as grouping.
+    """
+    filled = values[values != ""]
+    if filled.empty:
+        return None
+    unit = filled.str.contains(UNITS)
+    bare = filled.str.replace(UNITS, "", regex=True).str.strip()
+    plain = bare.str.fullmatch(rf"[+-]?\d+({re.escape(decimal)}\d+)?")
+    for separator in ("," if decimal == "." else ".", " ", "'"):
+        grouped = bare.str.fullmatch(rf"[+-]?\d{{1,3}}({re.escape(separator)}\d{{3}})+"
+                                     rf"({re.escape(decimal)}\d+)?")
+        if bool((plain | grouped).all()) and bool(grouped.any() or unit.any()):
+            text = (values.str.replace(UNITS, "", regex=True).str.strip()
+                    .str.replace(separator, "", regex=False))
+            if decimal == ",":
+                text = text.str.replace(",", ".", regex=False)
+            return text, separator if grouped.any() else None
+    return None
+
+
+def _auc(score: np.ndarray, y: np.ndarray) -> float:
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if not n1 or not n0:
+        return 0.5
+    auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return max(auc, 1 - auc)
+
+
+def single_column_auc(values: pd.Series, y: np.ndarray, kind: str, seed: int = 0) -> float:
+    """ROC-AUC of one column alone (either direction): numbers as they are, blanks at the median;
+    categories target-encoded out of fold (5 folds), so memorising rows scores nothing."""
+    if kind in ("numeric", "boolean") and kind != "boolean":
+        number = pd.to_numeric(values, errors="coerce")
+        return _auc(number.fillna(number.median()).to_numpy(), y)
+    folds = np.random.default_rng(seed).integers(0, 5, len(values))
+    score = np.zeros(len(values))
+    prior = y.mean()
+    for k in range(5):
+        train = folds != k
+        stats = pd.DataFrame({"v": values[train].to_numpy(), "y": y[train]}).groupby("v")["y"]
+        rate = (stats.sum() + prior * 10) / (stats.count() + 10)
+        score[~train] = values[~train].map(rate).fillna(prior).to_numpy()
+    return _auc(score, y)
+
+
+_PHONE = r"\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}"
+"""A phone number: international (+44 20 7946 0958) or North American ((213) 555-4550)."""
+
+
+def personal(name: str, kind: str, filled: pd.Series) -> bool:
+    """Whether a column may hold personal data: by its name (a yes/no flag or a number named
+    "Do Not Email" is not; a "contact" whose every value is a code such as "cellular" is not),
+    or by its values (e-mail addresses or phone numbers under any name)."""
+    if kind in ("boolean", "numeric", "date"):
+        return False
+    sample = filled.head(2000)
+    if len(sample) and (sample.str.fullmatch(EMAIL_PATTERN).mean() > 0.5
+                        or sample.str.fullmatch(_PHONE).mean() > 0.5):
+        return True
+    if named_personal_by_kind(name) and bool(sample.str.fullmatch(CODE_VALUE).all()):
+        return False
+    return named_like_personal(name)
+
+
+NAMES_INSIDE = 0.5
+"""A text column is personal when at least this share of its values holds a person's name."""
+_WORD = r"[^\W\d_][^\W\d_'-]{2,}"
+_PERSON = r"[^\W\d_a-z][^\W\d_]*(['-][^\W\d_]+)?( [^\W\d_a-z][^\W\d_]*(['-][^\W\d_]+)?){0,2}"
+
+
+def names_inside(frames: list[tuple[pd.DataFrame, list[str], list[str]]]) -> set[tuple[int, str]]:
+    """The (file index, column) pairs whose values mostly hold a name that a personal column
+    of the export holds ("Call with Mia Lefèvre" beside First Name "Mia"): typed by people, so
+    personal data under an innocent name. ``frames``: per file, its frame, its personal columns
+    and its other text columns."""
+    names: set[str] = set()
+    for frame, personal_columns, _ in frames:
+        for column in personal_columns:
+            values = frame[column].head(5000)
+            values = values[values != ""]
+            # a column of people's names (Mia, Lefèvre, Olivia Nguyen), not a deal's name
+            # ("Acme Corp - New Business") that its header calls Name
+            if values.empty or values.str.fullmatch(_PERSON).mean() < 0.9:
+                continue
+            names |= {w.lower() for w in values.str.findall(_WORD).explode().dropna()}
+    found = set()
+    if not names:
+        return found
+    for index, (frame, _, others) in enumerate(frames):
+        for column in others:
+            sample = frame[column].head(2000)
+            sample = sample[sample != ""]
+            if sample.empty:
+                continue
+            holds = sample.str.findall(_WORD).map(lambda ws: any(w.lower() in names for w in ws))
+            if holds.mean() >= NAMES_INSIDE:
+                found.add((index, column))
+    return found
+
+
+def instants(values: pd.Series) -> pd.Series:
+    """Dates and timestamps as UTC instants (naive ones read as UTC, as ingest stores them), so
+    a column with offsets (Salesforce's ``...Z``) compares with a plain date column; each value is
+    parsed on its own, since one column may mix a date with a date and time. A spreadsheet's date
+    reads day first where the column says so (30.11.2026, or a first field above 12), as ingest
+    reads it: month first, 05.12.2025 would be May and compare the wrong way round."""
+    filled = values.where(values != "")
+    iso = filled.str.match(r"\d{4}-", na=False)
+    first = pd.to_numeric(filled.str.extract(r"^(\d{1,2})[/.-]\d{1,2}[/.-]")[0], errors="coerce")
+    day_first = bool(filled.str.match(r"\d{1,2}\.\d{1,2}\.", na=False).any() or (first > 12).any())
+    out = pd.to_datetime(filled.where(iso), errors="coerce", utc=True, format="mixed")
+    other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
+                           dayfirst=day_first)
+    return out.fillna(other)

@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.horizon import horizon_sentence
 from features.intent import high_intent_types
 from features.label_policy import LabelPolicy, load_policy
 from features.store import connect
+from leadscore.errors import LeadscoreError
 from scoring.bundle import ScoringBundle, score_frame
 from training import dataset, deploy, explain
 from training.baselines import fit_logistic, points_model
@@ -169,8 +171,16 @@ def load_cycle_data(as_of: datetime, config: dict[str, Any]):
     policy = load_policy(config["labels"].get("policy"))
     with connect(config["store"], read_only=True) as con:
         data = dataset.assemble(con, as_of, config, policy)
-    train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]),
-                                        positives=positive_plural(config))
+    try:
+        train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]),
+                                            positives=positive_plural(config))
+    except LeadscoreError as exc:
+        # too few matured leads: when the review date is after the store's evidence, that may be
+        # why, and declaring the export's date is the other fix
+        note = horizon_sentence(data.summary)
+        if note is None:
+            raise
+        raise LeadscoreError(f"{exc} {note}") from None
     return policy, data, train, calib, valid
 
 

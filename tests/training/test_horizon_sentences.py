@@ -75,3 +75,19 @@ def test_the_console_says_it_after_the_data_line_and_only_then():
     before = {**labels, "as_of": "2026-10-01T00:00:00", "past_horizon_leads": 0}
     assert SAID not in str(_console_summary(True, before))
     assert SAID not in str(_console_summary(True, {}))  # a summary from before horizons
+
+
+def test_a_review_with_too_few_matured_leads_names_the_horizon_only_when_it_is_after_it(cycles):
+    from leadscore.errors import LeadscoreError
+    from training.cycle import load_cycle_data
+
+    config = {**cycles.config, "cycle": {**cycles.config["cycle"], "validation_weeks": 40}}
+    with pytest.raises(LeadscoreError) as after:
+        load_cycle_data(datetime(2026, 12, 15), config)
+    assert str(after.value).startswith("Insufficient evidence: the store has ")
+    assert f"{SAID} 2026-10-31 (its last record), before the review date 2026-12-15" in str(
+        after.value)
+    with pytest.raises(LeadscoreError) as before:
+        load_cycle_data(datetime(2026, 10, 1), config)
+    assert str(before.value).startswith("Insufficient evidence: the store has ")
+    assert SAID not in str(before.value)

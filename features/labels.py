@@ -46,16 +46,8 @@ __all__ = [
     "open_leads",
 ]
 
-LABEL_COLUMNS = (
-    "lead_id",
-    "label",
-    "cause",
-    "reason_code",
-    "scoreable_at",
-    "cohort",
-    "source",
-    "matured",
-)
+LABEL_COLUMNS = ("lead_id", "label", "cause", "reason_code", "scoreable_at", "cohort", "source",
+                 "matured")
 CAUSES = ("positive", "fit", "intent", "no_conversion")
 CONVERTED_BEFORE_SCOREABLE = "converted_before_scoreable"
 

@@ -246,11 +246,10 @@ def numeric_value(value: Any) -> float:
         return 1.0
     if text in ("no", "false", "n"):
         return 0.0
-    text = _plain_number(text)
     try:
-        number = float(text) if text is not None else math.nan
+        number = float(text)  # the common case: a plain number, no pattern to run
     except ValueError:
-        return math.nan
+        number = _written_number(text)
     return number if math.isfinite(number) else math.nan
 
 
@@ -259,14 +258,19 @@ _TRAILING_UNIT = re.compile(r"\s*[$€£¥%]$")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
-def _plain_number(text: str) -> str | None:
-    """A number's text as ``float`` reads it, by ingest's rule (``features.export_v2``): a
-    currency or percent sign dropped ($1,200.00 reads 1200, 12.5% reads 12.5), digits grouped by
-    commas in threes joined; any other comma (1,5) is None, never read as 15."""
+def _written_number(text: str) -> float:
+    """A number as exports write it, by ingest's rule (``features.export_v2``): a currency or
+    percent sign dropped ($1,200.00 reads 1200, 12.5% reads 12.5), digits grouped by commas in
+    threes joined; any other comma (1,5) is NaN, never read as 15; text that is no number, NaN."""
     text = _TRAILING_UNIT.sub("", _LEADING_UNIT.sub(r"\1", text.replace("\u00a0", " ")))
     if "," in text:
-        return text.replace(",", "") if _GROUPED.fullmatch(text) else None
-    return text
+        if not _GROUPED.fullmatch(text):
+            return math.nan
+        text = text.replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def categorical_value(value: Any) -> str | None:

@@ -61,7 +61,10 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "comments",
                                  # a sales call's or meeting's length, count or booking
                                  "duration", "call", "calls", "contacted", "meeting",
-                                 "meetings"})
+                                 "meetings",
+                                 # when the record last changed (Dynamics' Modified On,
+                                 # Pipedrive's Update time): after every contact by nature
+                                 "modified", "updated", "update", "changed", "edited"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens",
                            # HubSpot's "Number of Pageviews", "Number of Form Submissions",

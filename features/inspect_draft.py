@@ -42,8 +42,8 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
         # when the lead became an MQL: the moment it is scored, blank until then by nature
         state["mql"] = column.name
         return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
-    named_late = any(leak.startswith("named like") for leak in column.leaks)
-    if column.kind == "date" and not state.get("created") and not named_late:
+    if column.kind == "date" and not state.get("created") and \
+            column.name == state.get("creation"):
         # a creation date is never a feature, so a leak suspect can still date the lead
         state["created"] = column.name
         return "timestamp (created_at)", "{role: timestamp, as: created_at}"
@@ -64,9 +64,6 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
         state[field] = column.name
         return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
     if column.kind == "date":
-        if not state.get("created"):
-            state["created"] = column.name
-            return "timestamp (created_at)", "{role: timestamp, as: created_at}"
         return "ignore (another date)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
@@ -74,6 +71,25 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
     if column.kind == "categorical":
         return "fit categorical", "{role: fit, kind: categorical}"
     return "ignore", "ignore"
+
+
+CREATION_TOKENS = frozenset({"created", "create", "creation", "added"})
+"""Words of a date column that says when the record was made ("Created On", "Deal created",
+"Date Added")."""
+
+
+def _creation_date(columns: list[Column]) -> str | None:
+    """The date column drafted as created_at: the first one named for the record's creation,
+    else the first date not named like a post-contact field. Column order decides nothing
+    more: Dynamics puts "(Do Not Modify) Modified On" before "Created On", and dating every
+    lead by its last change would put its verdict before its creation."""
+    dates = [c for c in columns if c.kind == "date" and not c.personal
+             and not any(leak.startswith("named like") for leak in c.leaks)
+             and "mql" not in name_tokens(c.name)
+             and not {"marketing", "qualified"} <= name_tokens(c.name)]
+    named = [c for c in dates if name_tokens(c.name) & CREATION_TOKENS
+             or lead_field_for(c.name) == "created_at"]
+    return (named or dates)[0].name if named or dates else None
 
 
 _DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
@@ -133,7 +149,7 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             positive: list[str], negative: list[str]) -> None:
     """Set every column's proposed role and mapping spec (lookups: key, fit or ignore;
     activity files: key, occurred_at, activity_type or ignore)."""
-    state: dict = {}
+    state: dict = {"creation": _creation_date(main.columns)}
     for column in main.columns:
         if column.name == outcome:
             column.role, column.spec = "outcome", "outcome"

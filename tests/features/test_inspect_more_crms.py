@@ -1,0 +1,66 @@
+"""``leadscore inspect`` on the shapes of CRMs the other tests do not hold (Pipedrive's
+"Entity - Field" columns, Zoho's and Dynamics 365's names and dates): tiny inline files, the
+draft checked for what it makes of each column and ingested where it matters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from features.ingest import ingest_paths
+from features.inspect import inspect
+from features.inspect_draft import draft
+
+
+def _write(path: Path, frame: pd.DataFrame) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _drafted(tmp_path: Path, found) -> Path:
+    out = tmp_path / "mapping.yaml"
+    out.write_text(draft(found), encoding="utf-8")
+    return out
+
+
+def test_a_modified_on_date_before_created_on_never_dates_the_lead(tmp_path):
+    # Dynamics 365's Excel export puts its hidden "(Do Not Modify)" columns first: the lead's
+    # last change came before its creation date in column order, and was drafted created_at
+    n = 80
+    frame = pd.DataFrame({
+        "(Do Not Modify) Lead": [f"6f1c2b7e-0000-4000-8000-{i:012d}" for i in range(n)],
+        "(Do Not Modify) Modified On": [f"{1 + i % 28:02d}/11/2026 09:{i % 60:02d}"
+                                        for i in range(n)],
+        "Created On": [f"{1 + i % 28:02d}/0{1 + i % 9}/2025 14:05" for i in range(n)],
+        "Industry": [["Retail", "Consulting"][i % 2] for i in range(n)],
+    })
+    path = _write(tmp_path / "export" / "leads.csv", frame)
+    for outcome in (None, "Industry"):
+        found = inspect([path], outcome, ["Retail"] if outcome else None)
+        roles = {c.name: c.role for c in found.main.columns}
+        assert roles["Created On"] == "timestamp (created_at)"
+        assert roles["(Do Not Modify) Modified On"] == "ignore (leak suspect)"
+        modified = next(c for c in found.main.columns if c.name.endswith("Modified On"))
+        assert any(leak.startswith("named like a post-contact") for leak in modified.leaks)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        first = con.execute("SELECT min(created_at) FROM leads").fetchone()[0]
+    assert first.year == 2025
+
+
+def test_a_date_named_for_creation_is_chosen_over_an_earlier_column(tmp_path):
+    n = 60
+    frame = pd.DataFrame({
+        "Deal - ID": [str(1000 + i) for i in range(n)],
+        "Deal - Expected close": [f"2026-0{1 + i % 9}-15" for i in range(n)],
+        "Next activity date": [f"2026-0{1 + i % 9}-20" for i in range(n)],
+        "Deal - Deal created": [f"2025-0{1 + i % 9}-01 10:00:00" for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "deals.csv", frame)])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["Deal - Deal created"] == "timestamp (created_at)"
+    assert roles["Next activity date"] == "ignore (another date)"

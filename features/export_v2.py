@@ -35,7 +35,7 @@ from features.messages import capped, counted, plural
 from leadscore.errors import LeadscoreError
 
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S.%f"
-_TIMES = (" %H:%M:%S", " %H:%M", "")
+_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")  # Zoho: 13/01/2025 10:49 PM
 _UNFILLED = "__unfilled "  # a date column before its if_blank stand-in, for derived parts
 
 

@@ -64,3 +64,26 @@ def test_a_date_named_for_creation_is_chosen_over_an_earlier_column(tmp_path):
     roles = {c.name: c.role for c in found.main.columns}
     assert roles["Deal - Deal created"] == "timestamp (created_at)"
     assert roles["Next activity date"] == "ignore (another date)"
+
+
+def test_day_first_dates_on_a_12_hour_clock_are_read_as_drafted(tmp_path):
+    # Zoho CRM with a dd/MM/yyyy locale writes 13/01/2025 10:49 PM; the draft names no format,
+    # and ingest read day first only with a 24-hour clock, so it refused every such value
+    n = 60
+    frame = pd.DataFrame({
+        "Record Id": [f"zcrm_5725767{i:09d}" for i in range(n)],
+        "Created Time": [f"{13 + i % 15}/0{1 + i % 9}/2025 {12 - i % 12:02d}:49 "
+                         f"{'PM' if i % 2 or i % 24 == 12 else 'AM'}" for i in range(n)],
+        "Lead Source": [["Web Research", "Partner"][i % 2] for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "export" / "Leads.csv", frame)])
+    assert {c.name: c.role for c in found.main.columns}["Created Time"] == \
+        "timestamp (created_at)"
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        got = dict(con.execute("SELECT lead_id, strftime(created_at, '%Y-%m-%d %H:%M') "
+                               "FROM leads").fetchall())
+    assert got["zcrm_5725767000000001"] == "2025-02-14 23:49"  # 11:49 PM
+    assert got["zcrm_5725767000000000"] == "2025-01-13 00:49"  # 12:49 AM: just past midnight
+    assert got["zcrm_5725767000000012"] == "2025-04-25 12:49"  # 12:49 PM: just past noon

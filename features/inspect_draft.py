@@ -30,7 +30,8 @@ drafted as, with ``as:``."""
 
 def _role(column: Column, state: dict) -> tuple[str, str]:
     """(proposed role as printed, its mapping spec) for one main-file column."""
-    if column.personal and slug(column.name) in EMAIL_HEADERS and not state.get("email"):
+    if column.personal and not state.get("email") and (
+            slug(column.name) in EMAIL_HEADERS or lead_field_for(column.name) == "email"):
         # the address is never stored, its domain is a fit signal (free mail, company domain)
         state["email"] = column.name
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"

@@ -34,9 +34,12 @@ def misnamed_rule(meant: str) -> str:
 
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "created_at": ("created_date", "createddate", "create_date", "createdate", "date_created"),
-    "source": ("lead_source", "leadsource", "original_source"),
-    "title": ("job_title", "jobtitle"),
+    # Dynamics 365's Created On, Zoho's Created Time, Pipedrive's Add time
+    "created_at": ("created_date", "createddate", "create_date", "createdate", "date_created",
+                   "created_on", "created_time", "add_time"),
+    # Pipedrive's Source channel
+    "source": ("lead_source", "leadsource", "original_source", "source_channel"),
+    "title": ("job_title", "jobtitle", "designation"),  # Zoho's Designation
     "company_size": ("employees", "number_of_employees", "numberofemployees", "no_of_employees",
                      "employee_count", "headcount", "company_headcount"),
     "country": ("country_region",),
@@ -52,9 +55,36 @@ def _folded(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().casefold()).strip("_")
 
 
+_ENTITY = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*(?: - |: )\s*(\S.*)$")
+"""An export column named "Entity - Field" (Pipedrive: "Person - Email", "Organization - Number of
+employees") or "Entity: Field"."""
+_PEOPLE = frozenset({"person", "people", "contact", "lead"})
+_ORGANISATIONS = frozenset({"organization", "organisation", "org", "company", "account", "lead"})
+ENTITY_FIELDS: dict[str, frozenset[str]] = {"title": _PEOPLE, "email": _PEOPLE,
+                                            "company_size": _ORGANISATIONS,
+                                            "industry": _ORGANISATIONS}
+"""The entities whose field is the lead's, for fields another entity has too: a deal's title is
+its name ("Deal - Title"), not a job title. Other fields are the lead's under any entity."""
+
+
 def lead_field_for(name: str) -> str | None:
     """The contract lead field ``name`` stands for by spelling or by a CRM's name for it
-    (``"Job Title"`` -> ``"title"``), or None."""
+    (``"Job Title"`` -> ``"title"``), also after an entity prefix (``"Person - Job title"``,
+    ``"Deal - Source channel"``; ``"Deal - Title"`` is a deal's name, so None), or None."""
+    field = _field_named(name)
+    if field is not None:
+        return field
+    prefixed = _ENTITY.match(name)
+    if prefixed is None:
+        return None
+    field = _field_named(prefixed.group(2))
+    entity = _folded(prefixed.group(1))
+    if field is None or entity not in ENTITY_FIELDS.get(field, frozenset({entity})):
+        return None
+    return field
+
+
+def _field_named(name: str) -> str | None:
     folded = _folded(name)
     if folded in LEAD_FIELDS:
         return folded

@@ -87,3 +87,41 @@ def test_day_first_dates_on_a_12_hour_clock_are_read_as_drafted(tmp_path):
     assert got["zcrm_5725767000000001"] == "2025-02-14 23:49"  # 11:49 PM
     assert got["zcrm_5725767000000000"] == "2025-01-13 00:49"  # 12:49 AM: just past midnight
     assert got["zcrm_5725767000000012"] == "2025-04-25 12:49"  # 12:49 PM: just past noon
+
+
+def test_pipedrive_entity_prefixed_columns_are_drafted_as_the_lead_fields_they_name(tmp_path):
+    # Pipedrive names every column "Entity - Field": its source, company size and e-mail were
+    # drafted as plain attributes (the address ignored, its domain lost)
+    n = 90
+    frame = pd.DataFrame({
+        "Deal - ID": [str(1000 + i) for i in range(n)],
+        "Deal - Title": [f"{['Acme', 'Globex', 'Hooli', 'Initech'][i % 4]} deal" for i in range(n)],
+        "Deal - Deal created": [f"2025-0{1 + i % 9}-01 10:00:00" for i in range(n)],
+        "Deal - Source channel": [["Referral", "Paid search"][i % 2] for i in range(n)],
+        "Person - Email": [f"p{i}@{['acme.com', 'gmail.com'][i % 2]}" for i in range(n)],
+        "Organization - Number of employees": [str(5 + 40 * (i % 7)) for i in range(n)],
+        "Deal - Status": [["won", "lost", "lost"][i % 3] for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "export" / "deals.csv", frame)], "Deal - Status", ["won"])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["Deal - Source channel"] == "fit (as source)"
+    assert roles["Organization - Number of employees"] == "fit (as company_size)"
+    assert roles["Person - Email"] == "fit (e-mail domain only)"
+    assert roles["Deal - Title"] == "fit categorical"  # a deal's name, not a job title
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        row = con.execute("SELECT source, company_size, email_domain FROM leads "
+                          "WHERE lead_id = '1001'").fetchone()
+    assert row == ("Paid search", "45", "gmail.com")
+
+
+def test_zoho_and_dynamics_names_for_lead_fields_are_those_fields(tmp_path):
+    from features.lead_fields import lead_field_for
+
+    assert lead_field_for("Designation") == "title"  # Zoho
+    assert lead_field_for("Created On") == "created_at"  # Dynamics 365
+    assert lead_field_for("Created Time") == "created_at"  # Zoho
+    assert lead_field_for("Person - Job title") == "title"
+    assert lead_field_for("Organization - Name") is None
+    assert lead_field_for("Deal - Industry") is None  # a deal has no industry of its own

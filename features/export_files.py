@@ -8,7 +8,9 @@ line and column. Nothing here prints a value from the file: errors name position
 
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
 import io
 from pathlib import Path
 from typing import Protocol
@@ -58,6 +60,9 @@ def _other_format(path: Path) -> str | None:
     if name.endswith((".xlsb", ".ods", ".numbers")):
         return ("this spreadsheet format is not read: save the sheet as Excel Workbook (.xlsx) "
                 "or CSV UTF-8, and re-run with that file.")
+    if name.endswith(".txt"):
+        return ("a .txt file is not read: if it is Excel's \"Unicode Text\" save (tab-separated), "
+                "rename it to .tsv; else save the sheet as CSV UTF-8; and re-run.")
     if name.endswith((".json", ".json.gz")):
         return ("a JSON document is not read: export the records as JSON Lines (.jsonl, one "
                 "object per line), CSV or Parquet and re-run.")
@@ -138,17 +143,20 @@ def read_export(
     # mapping says (or sniffs) otherwise
     delimiter, encoding, quote = ("\t" if suffix in TAB_SUFFIXES else ","), "utf-8", '"'
     if is_csv and options is not None:
-        delimiter = options.delimiter or sniff_delimiter(path, options.encoding)
-        encoding, quote = options.encoding, options.quote
+        encoding, quote = text_encoding(path, options.encoding), options.quote
+        delimiter = options.delimiter or sniff_delimiter(path, encoding)
         how = "sniffed" if options.delimiter is None else "as the mapping says"
-        note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {options.encoding}")
-        table = _read_csv(path, delimiter, options.encoding, options.quote)
+        note = (f"{path.name}: delimiter {delimiter!r} ({how}), encoding {encoding}")
+        table = _read_csv(path, delimiter, encoding, options.quote)
     elif suffix in JSONL_SUFFIXES:
         table = read_json_lines(path)
     elif suffix in WORKBOOK_SUFFIXES:
         table, sheet, note = read_workbook(path, getattr(options, "sheet", None) or sheet)
+    elif is_csv:
+        encoding = text_encoding(path)
+        table = _read_csv(path, delimiter, encoding)
     else:
-        table = _read_csv(path, delimiter) if is_csv else _read_parquet(path)
+        table = _read_parquet(path)
     headers = tuple(table.column_names)
     seen: set[str] = set()
     for header in headers:
@@ -173,6 +181,22 @@ def read_export(
     con.register(view, table)
     return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
                       read_note=note, skip_note=repeated, sheet=sheet if workbook else None)
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def text_encoding(path: Path, encoding: str = "utf-8") -> str:
+    """``"utf-16"`` for a text file that starts with a UTF-16 byte-order mark (Excel's "Unicode
+    Text" save, many Windows tools' CSV), whatever encoding was stated or assumed: the mark says
+    so, and read as UTF-8 or cp1252 every other byte is a NUL; else ``encoding``."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            start = handle.read(2)
+    except (OSError, EOFError):
+        return encoding
+    return "utf-16" if start in _UTF16_BOMS else encoding
 
 
 class CsvOptions(Protocol):

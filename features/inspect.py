@@ -34,6 +34,7 @@ from features.export_files import (
     _read_parquet,
     data_suffix,
     sniff_delimiter,
+    text_encoding,
     without_repeated_headers,
 )
 from features.inspect_values import (
@@ -122,14 +123,15 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
         table = without_repeated_headers(path, table, headers, "row")[0].drop_columns(ROW)
         options, read = {"sheet": name}, f"Excel workbook, sheet {name!r}"
     else:
-        for encoding in ("utf-8", "cp1252"):
+        tried = ("utf-16",) if text_encoding(path) == "utf-16" else ("utf-8", "cp1252")
+        for encoding in tried:
             try:
                 delimiter = sniff_delimiter(path, encoding)
                 table = _read_csv(path, delimiter, encoding)
                 table = without_repeated_headers(path, table, tuple(table.column_names))[0]
                 break
             except LeadscoreError:
-                if encoding == "cp1252":
+                if encoding == tried[-1]:
                     raise
         options = {"delimiter": delimiter, "encoding": encoding}
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"

@@ -11,7 +11,7 @@ from features.mapping import _fail
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "latin-1": "latin-1",
              "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "cp1252",
-             "windows-1252": "cp1252"}
+             "windows-1252": "cp1252", "utf-16": "utf-16", "utf16": "utf-16"}
 OPTION_KEYS = frozenset({"delimiter", "encoding", "decimal", "thousands", "quote", "missing",
                           "format", "day_first", "sheet"})
 THOUSANDS = (",", ".", " ", "'")
@@ -54,7 +54,7 @@ def parse_options(path: Path, where: str, raw: object, base: ReadOptions) -> Rea
         encoding = ENCODINGS.get(str(raw["encoding"]).strip().lower())
         if encoding is None:
             raise _fail(path, f"{where}: encoding {raw['encoding']!r} is not supported; use "
-                              "utf-8, utf-8-sig, latin-1 or cp1252")
+                              "utf-8, utf-8-sig, utf-16, latin-1 or cp1252")
         values["encoding"] = encoding
     if "decimal" in raw:
         if raw["decimal"] not in (".", ","):

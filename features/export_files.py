@@ -32,7 +32,12 @@ from features.csv_lines import (
     without_repeated_headers,
 )
 from features.ingest_sql import ExportFile
-from features.json_lines import JSONL_SUFFIXES, read_json_lines
+from features.json_lines import (
+    JSON_SUFFIXES,
+    JSONL_SUFFIXES,
+    read_json_document,
+    read_json_lines,
+)
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -45,14 +50,15 @@ def data_suffix(path: Path) -> str | None:
     """The export suffix of ``path`` (".csv", ".csv.gz", ".parquet", ".pq", ".jsonl", ".xlsx",
     ...), or None."""
     name = path.name.lower()
-    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES + WORKBOOK_SUFFIXES:
+    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES + JSON_SUFFIXES + \
+            WORKBOOK_SUFFIXES:
         if name.endswith(suffix):
             return suffix
     return None
 
 
 def _other_format(path: Path) -> str | None:
-    """How to turn a spreadsheet or JSON export into a file leadscore reads, or None."""
+    """How to turn a spreadsheet or text export into a file leadscore reads, or None."""
     name = path.name.lower()
     if name.endswith(".xls"):
         return ("a legacy Excel 97-2003 workbook (.xls) is not read: open it in Excel and save "
@@ -63,9 +69,6 @@ def _other_format(path: Path) -> str | None:
     if name.endswith(".txt"):
         return ("a .txt file is not read: if it is Excel's \"Unicode Text\" save (tab-separated), "
                 "rename it to .tsv; else save the sheet as CSV UTF-8; and re-run.")
-    if name.endswith((".json", ".json.gz")):
-        return ("a JSON document is not read: export the records as JSON Lines (.jsonl, one "
-                "object per line), CSV or Parquet and re-run.")
     return None
 
 
@@ -99,7 +102,7 @@ def discover(paths: list[Path]) -> list[Path]:
                                 if p.is_file() and _other_format(p) is not None)
                 held = f" (it holds {', '.join(others[:5])})" if others else ""
                 raise LeadscoreError(
-                    f"Folder {path} holds no CSV, Parquet, JSON Lines or .xlsx files{held}: "
+                    f"Folder {path} holds no CSV, Parquet, JSON (Lines) or .xlsx files{held}: "
                     "point at "
                     "the export's folder or its files"
                     + (f"; {_other_format(path / others[0])}" if others else ".")
@@ -108,7 +111,7 @@ def discover(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             if data_suffix(path) is None:
                 raise LeadscoreError(
-                    f"{path} is not CSV, Parquet, JSON Lines or .xlsx: "
+                    f"{path} is not CSV, Parquet, JSON (Lines) or .xlsx: "
                     f"{_other_format(path) or 'export the table as .csv or .parquet and re-run.'}"
                 )
             files.append(path)
@@ -150,6 +153,8 @@ def read_export(
         table = _read_csv(path, delimiter, encoding, options.quote)
     elif suffix in JSONL_SUFFIXES:
         table = read_json_lines(path)
+    elif suffix in JSON_SUFFIXES:
+        table = read_json_document(path)
     elif suffix in WORKBOOK_SUFFIXES:
         table, sheet, note = read_workbook(path, getattr(options, "sheet", None) or sheet)
     elif is_csv:

@@ -20,7 +20,6 @@ are never printed, nor written into the draft.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ from features.inspect_values import (
     single_column_auc,
     written_numbers,
 )
-from features.json_lines import JSONL_SUFFIXES, read_json_lines
+from features.json_lines import JSON_SUFFIXES, JSONL_SUFFIXES, read_json_document, read_json_lines
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -110,13 +109,15 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
     first sheet, or ``sheet``) as text."""
     path = Path(path)
     if not path.is_file() or data_suffix(path) is None:
-        raise LeadscoreError(f"{path} is not a CSV, Parquet, JSON Lines or .xlsx file: name the "
+        raise LeadscoreError(f"{path} is not a CSV, Parquet, JSON (Lines) or .xlsx file: name the "
                              "export's files.")
     options: dict = {}
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
     elif data_suffix(path) in JSONL_SUFFIXES:
         table, read = read_json_lines(path), "JSON Lines"
+    elif data_suffix(path) in JSON_SUFFIXES:
+        table, read = read_json_document(path), "JSON"
     elif data_suffix(path) in WORKBOOK_SUFFIXES:
         table, name, _ = read_workbook(path, sheet)
         headers = tuple(table.column_names[:-1])
@@ -395,11 +396,3 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
                       f"{file.options['joins']} ({against}):"]
             lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in found] or ["  none found"]
     return "\n".join(lines)
-
-
-def quote(text: str) -> str:
-    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
-            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
-        return text
-    return json.dumps(text, ensure_ascii=False)

@@ -7,6 +7,7 @@ comment, and what cannot be guessed (the export's period without dates) is left 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from features.inspect import (
     FileProfile,
     Inspection,
     leak_suspects,
-    quote,
 )
 from features.lead_fields import lead_field_for
 
@@ -332,6 +332,13 @@ def _neither(values, positive: list[str], negative: list[str]) -> str:
 
 
 def quote_always(text: str) -> str:
-    import json
-
     return json.dumps(text, ensure_ascii=False)
+
+
+def quote(text: str) -> str:
+    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
+            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+

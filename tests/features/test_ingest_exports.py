@@ -140,14 +140,15 @@ def test_a_short_row_amid_the_rows_is_still_a_quoting_problem(tmp_path):
     ("Leads.xls", r"a legacy Excel 97-2003 workbook \(.xls\) is not read: open it in Excel and "
                   r"save it as Excel Workbook \(.xlsx\) or CSV UTF-8"),
     ("Leads.ods", "this spreadsheet format is not read: save the sheet as Excel Workbook"),
-    ("leads.json", "a JSON document is not read: export the records as JSON Lines"),
+    ("leads.txt", r"a .txt file is not read: if it is Excel's \"Unicode Text\" save"),
 ])
-def test_a_legacy_workbook_or_json_export_is_one_sentence_with_the_fix(tmp_path, name, says):
+def test_a_legacy_workbook_or_text_export_is_one_sentence_with_the_fix(tmp_path, name, says):
     export = _files(tmp_path / "export", {name: "{}\n"})
-    with pytest.raises(LeadscoreError, match=f"is not CSV, Parquet, JSON Lines or .xlsx: {says}"):
+    with pytest.raises(LeadscoreError,
+                       match=rf"is not CSV, Parquet, JSON \(Lines\) or .xlsx: {says}"):
         ingest_paths([export / name], tmp_path / "s.duckdb")
-    with pytest.raises(LeadscoreError, match=rf"holds no CSV, Parquet, JSON Lines or .xlsx files "
-                                             rf"\(it holds {name}\)"
+    with pytest.raises(LeadscoreError, match=rf"holds no CSV, Parquet, JSON \(Lines\) or .xlsx "
+                                             rf"files \(it holds {name}\)"
                                              rf": point at .*; {says}"):
         ingest_paths([export], tmp_path / "s.duckdb")
     assert not (tmp_path / "s.duckdb").exists()

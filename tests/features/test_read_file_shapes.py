@@ -55,3 +55,48 @@ def test_a_txt_file_is_told_how_to_be_read(tmp_path):
     path.write_text(LEADS.replace(",", "\t"), encoding="utf-16")
     with pytest.raises(LeadscoreError, match=r"Unicode Text.*rename it to \.tsv"):
         discover([path])
+
+
+def _records() -> list[dict]:
+    return [{"lead_id": f"L{i}", "created_at": f"2026-03-{1 + i % 28:02d}", "source": "Web",
+             "title": "VP Sales", "company_size": 50 + i, "industry": None, "country": "France"}
+            for i in range(30)]
+
+
+@pytest.mark.parametrize("shape", ["array", "api page"])
+def test_a_json_document_of_records_ingests_like_json_lines(tmp_path, shape):
+    # APIs dump an array of objects, or a page holding one ({"data": [...], paging ...}): it
+    # was refused with "export the records as JSON Lines"
+    import json
+
+    records = _records()
+    document = records if shape == "array" else {
+        "success": True, "data": records, "additional_data": {"pagination": {"start": 0}}}
+    (tmp_path / "json").mkdir()
+    (tmp_path / "json" / "leads.json").write_text(json.dumps(document, indent=2))
+    (tmp_path / "jsonl").mkdir()
+    (tmp_path / "jsonl" / "leads.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records))
+    ingest_paths([tmp_path / "json"], tmp_path / "a.duckdb")
+    ingest_paths([tmp_path / "jsonl"], tmp_path / "b.duckdb")
+    query = "SELECT lead_id, created_at, company_size, industry FROM leads ORDER BY lead_id"
+    with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as a, \
+            duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True) as b:
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+    found = inspect([tmp_path / "json"])
+    assert found.main.read == "JSON" and found.main.rows == 30
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"a": [{"x": 1}], "b": [{"y": 2}]}', "holds more than one array of records"),
+    ('{"total": 3}', "holds no array of records"),
+    ('[{"lead_id": "L1"}, 3]', "record 2 is not a JSON object"),
+    ('[{"lead_id": "L1", "owner": {"name": "x"}}]', "record 1, field owner: a nested object"),
+    ('[{"lead_id": "L1"', r"is not a JSON document \(line 1\)"),
+])
+def test_a_json_document_that_holds_no_records_is_one_sentence(tmp_path, text, says):
+    path = tmp_path / "leads.json"
+    path.write_text(text)
+    with pytest.raises(LeadscoreError, match=says):
+        ingest_paths([path], tmp_path / "s.duckdb")
+    assert not (tmp_path / "s.duckdb").exists()

@@ -204,6 +204,21 @@ def text_encoding(path: Path, encoding: str = "utf-8") -> str:
     return "utf-16" if start in _UTF16_BOMS else encoding
 
 
+def rows_only(path: Path, table: pa.Table, unit: str = "line", delimiter: str = ",",
+              encoding: str = "utf-8") -> pa.Table:
+    """A CSV file's or a workbook sheet's rows as ``leadscore inspect`` profiles them, read as
+    ingest reads them: without the rows that repeat the header, and refused when the last row
+    is a totals row (profiled, its "Total" made the id column a number column, and ingest then
+    refused what the draft had been written from). A CSV's ``table`` has no ``__row`` yet."""
+    if ROW not in table.column_names:
+        lines = data_rows(path, delimiter, encoding, '"', table.num_rows)
+        table = table.append_column(ROW, pa.array(lines))
+    headers = tuple(name for name in table.column_names if name != ROW)
+    table = without_repeated_headers(path, table, headers, unit)[0]
+    refuse_totals_row(path, table, headers, unit)
+    return table.drop_columns(ROW)
+
+
 class CsvOptions(Protocol):
     delimiter: str | None
     encoding: str

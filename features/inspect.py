@@ -27,14 +27,13 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract import name_tokens
-from features.csv_lines import ROW
 from features.export_files import (
     _read_csv,
     _read_parquet,
     data_suffix,
+    rows_only,
     sniff_delimiter,
     text_encoding,
-    without_repeated_headers,
 )
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
@@ -120,8 +119,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
         table, read = read_json_document(path), "JSON"
     elif data_suffix(path) in WORKBOOK_SUFFIXES:
         table, name, _ = read_workbook(path, sheet)
-        headers = tuple(table.column_names[:-1])
-        table = without_repeated_headers(path, table, headers, "row")[0].drop_columns(ROW)
+        table = rows_only(path, table, "row")
         options, read = {"sheet": name}, f"Excel workbook, sheet {name!r}"
     else:
         tried = ("utf-16",) if text_encoding(path) == "utf-16" else ("utf-8", "cp1252")
@@ -129,11 +127,11 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
             try:
                 delimiter = sniff_delimiter(path, encoding)
                 table = _read_csv(path, delimiter, encoding)
-                table = without_repeated_headers(path, table, tuple(table.column_names))[0]
                 break
             except LeadscoreError:
                 if encoding == tried[-1]:
                     raise
+        table = rows_only(path, table, "line", delimiter, encoding)
         options = {"delimiter": delimiter, "encoding": encoding}
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
     seen: set[str] = set()

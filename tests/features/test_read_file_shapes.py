@@ -100,3 +100,22 @@ def test_a_json_document_that_holds_no_records_is_one_sentence(tmp_path, text, s
     with pytest.raises(LeadscoreError, match=says):
         ingest_paths([path], tmp_path / "s.duckdb")
     assert not (tmp_path / "s.duckdb").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_inspect_refuses_a_totals_row_as_ingest_does(tmp_path, suffix):
+    # profiled, the "Total" under the ids made the id column numeric: the draft proposed no id
+    # (rows numbered instead) and ingest then refused the file the draft was written from
+    import pandas as pd
+
+    frame = pd.DataFrame({"Deal - ID": [str(1000 + i) for i in range(60)] + ["Total"],
+                          "Deal - Value": [str(10 * i) for i in range(60)] + ["17700"]})
+    path = tmp_path / f"deals{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_excel(path, index=False)
+    unit = "line" if suffix == ".csv" else "row"
+    with pytest.raises(LeadscoreError, match=rf"^deals{suffix} {unit} 62, the last row, looks "
+                                             r"like a totals row"):
+        inspect([path])

@@ -181,6 +181,7 @@ def read_export(
     repeated = None
     if is_csv or workbook:
         unit = "row" if workbook else "line"
+        table = without_empty_rows(table, headers)
         table, repeated = without_repeated_headers(path, table, headers, unit)
         refuse_totals_row(path, table, headers, unit)
     con.register(view, table)
@@ -204,6 +205,21 @@ def text_encoding(path: Path, encoding: str = "utf-8") -> str:
     return "utf-16" if start in _UTF16_BOMS else encoding
 
 
+def without_empty_rows(table: pa.Table, headers: tuple[str, ...]) -> pa.Table:
+    """``table`` without the rows whose every value is blank: the delimiters-only lines
+    (``,,,,``) a spreadsheet saves for the formatted but empty rows under its data. They are no
+    lead (a workbook's blank rows are passed over the same way), where read as one they made every
+    column part-blank and stopped ingest at a lead without an id or a date."""
+    if not headers or table.num_rows == 0:
+        return table
+    filled = None
+    for name in headers:
+        column = pc.fill_null(pc.utf8_trim_whitespace(table[name]), "")
+        some = pc.not_equal(column, "")
+        filled = some if filled is None else pc.or_(filled, some)
+    return table if pc.all(filled).as_py() else table.filter(filled)
+
+
 def rows_only(path: Path, table: pa.Table, unit: str = "line", delimiter: str = ",",
               encoding: str = "utf-8") -> pa.Table:
     """A CSV file's or a workbook sheet's rows as ``leadscore inspect`` profiles them, read as
@@ -214,7 +230,7 @@ def rows_only(path: Path, table: pa.Table, unit: str = "line", delimiter: str = 
         lines = data_rows(path, delimiter, encoding, '"', table.num_rows)
         table = table.append_column(ROW, pa.array(lines))
     headers = tuple(name for name in table.column_names if name != ROW)
-    table = without_repeated_headers(path, table, headers, unit)[0]
+    table = without_repeated_headers(path, without_empty_rows(table, headers), headers, unit)[0]
     refuse_totals_row(path, table, headers, unit)
     return table.drop_columns(ROW)
 

@@ -119,3 +119,23 @@ def test_inspect_refuses_a_totals_row_as_ingest_does(tmp_path, suffix):
     with pytest.raises(LeadscoreError, match=rf"^deals{suffix} {unit} 62, the last row, looks "
                                              r"like a totals row"):
         inspect([path])
+
+
+def test_delimiter_only_rows_a_spreadsheet_saves_are_no_leads(tmp_path):
+    # Excel saves the formatted but empty rows under the data as ",,,,,,": read as leads they
+    # made every column part-blank (inspect drafted no id and every column a leak suspect), and
+    # ingest stopped at a lead without an id
+    export = tmp_path / "export"
+    export.mkdir()
+    lines = LEADS.splitlines()
+    empty = "," * 6
+    (export / "leads.csv").write_text("\n".join([*lines[:10], empty, *lines[10:], empty, empty,
+                                                 " , ,,,,,", "", ""]) + "\n")
+    ingest_paths([export], tmp_path / "s.duckdb")
+    assert len(_stored(tmp_path / "s.duckdb")) == 30
+    found = inspect([export])
+    assert found.main.rows == 30
+    assert {c.name: c.fill for c in found.main.columns}["lead_id"] == 1.0
+    (export / "leads.csv").write_text("\n".join([*lines, "Total,,,,,,", empty]) + "\n")
+    with pytest.raises(LeadscoreError, match="looks like a totals row"):
+        ingest_paths([export], tmp_path / "t.duckdb")

@@ -111,6 +111,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
         raise LeadscoreError(f"{path} is not a CSV, Parquet, JSON (Lines) or .xlsx file: name the "
                              "export's files.")
     options: dict = {}
+    unit = None  # a CSV's lines or a sheet's rows: repeated headers, empty and totals rows
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
     elif data_suffix(path) in JSONL_SUFFIXES:
@@ -119,8 +120,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
         table, read = read_json_document(path), "JSON"
     elif data_suffix(path) in WORKBOOK_SUFFIXES:
         table, name, _ = read_workbook(path, sheet)
-        table = rows_only(path, table, "row")
-        options, read = {"sheet": name}, f"Excel workbook, sheet {name!r}"
+        options, read, unit = {"sheet": name}, f"Excel workbook, sheet {name!r}", "row"
     else:
         tried = ("utf-16",) if text_encoding(path) == "utf-16" else ("utf-8", "cp1252")
         for encoding in tried:
@@ -131,8 +131,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
             except LeadscoreError:
                 if encoding == tried[-1]:
                     raise
-        table = rows_only(path, table, "line", delimiter, encoding)
-        options = {"delimiter": delimiter, "encoding": encoding}
+        options, unit = {"delimiter": delimiter, "encoding": encoding}, "line"
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
     seen: set[str] = set()
     for name in table.column_names:
@@ -140,6 +139,9 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
             raise LeadscoreError(f"{path.name} has the column {name.strip()!r} twice: keep one "
                                  "and re-run.")
         seen.add(name.strip().lower())
+    if unit is not None:
+        table = rows_only(path, table, unit, options.get("delimiter", ","),
+                          options.get("encoding", "utf-8"))
     if table.num_rows == 0:
         raise LeadscoreError(f"{path.name} has no rows, only a header: export the leads too "
                              "and re-run.")

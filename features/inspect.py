@@ -63,7 +63,9 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "meetings",
                                  # when the record last changed (Dynamics' Modified On,
                                  # Pipedrive's Update time): after every contact by nature
-                                 "modified", "updated", "update", "changed", "edited"})
+                                 "modified", "updated", "update", "changed", "edited",
+                                 # a lead opts out of, or bounces, the e-mails sent to it
+                                 "opt", "optout", "unsubscribed", "bounced"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",
                            "clicks", "page", "session", "sessions", "download", "opens",
                            # HubSpot's "Number of Pageviews", "Number of Form Submissions",

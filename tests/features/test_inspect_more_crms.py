@@ -125,3 +125,20 @@ def test_zoho_and_dynamics_names_for_lead_fields_are_those_fields(tmp_path):
     assert lead_field_for("Person - Job title") == "title"
     assert lead_field_for("Organization - Name") is None
     assert lead_field_for("Deal - Industry") is None  # a deal has no industry of its own
+
+
+def test_an_email_opt_out_flag_is_named_like_a_post_contact_field(tmp_path):
+    # Zoho's Email Opt Out (HubSpot's Unsubscribed, a Bounced flag) is set by the e-mails sent
+    # after the lead arrived: it was drafted a fit feature
+    n = 60
+    frame = pd.DataFrame({
+        "Record Id": [f"zcrm_{i:09d}" for i in range(n)],
+        "Created Time": [f"2025-0{1 + i % 9}-01" for i in range(n)],
+        "Email Opt Out": [["true", "false"][i % 2] for i in range(n)],
+        "Unsubscribed from all email": [["true", "false"][i % 3 == 0] for i in range(n)],
+        "Hard Bounced": [["0", "1"][i % 4 == 0] for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "Leads.csv", frame)])
+    roles = {c.name: c.role for c in found.main.columns}
+    for name in ("Email Opt Out", "Unsubscribed from all email", "Hard Bounced"):
+        assert roles[name] == "post_outcome (leak suspect)", name

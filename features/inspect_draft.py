@@ -93,8 +93,13 @@ def _creation_date(columns: list[Column]) -> str | None:
     return (named or dates)[0].name if named or dates else None
 
 
-_DATED = re.compile(r"(?<!\d)(19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}(?!\d)")
-"""A date in an export's file name (contacts-2024-06-30.csv): the next export has another one."""
+_DATED = re.compile(r"(?<!\d)((19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}|\d{2}[-_.]\d{2}[-_.](19|20)\d{2})"
+                    r"([ _T-]\d{2}[-_.]\d{2}([-_.]\d{2})?)?(?!\d)")
+"""A date in an export's file name, year first (contacts-2024-06-30.csv) or last, with the time
+that may follow it (Dynamics 365: "My Open Leads 30-11-2026 14-05-00.xlsx"): the next export has
+another one."""
+
+
 def _undated(stem: str) -> str:
     """A file's stem without its date, lower-cased: the name of every month's export."""
     return _DATED.sub("", stem).strip(" -_.").lower() or stem.lower()

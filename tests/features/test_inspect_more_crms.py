@@ -142,3 +142,15 @@ def test_an_email_opt_out_flag_is_named_like_a_post_contact_field(tmp_path):
     roles = {c.name: c.role for c in found.main.columns}
     for name in ("Email Opt Out", "Unsubscribed from all email", "Hard Bounced"):
         assert roles[name] == "post_outcome (leak suspect)", name
+
+
+def test_a_day_first_date_and_time_in_the_file_name_is_patterned_for_the_next_export(tmp_path):
+    # Dynamics 365 names its Excel export "My Open Leads 30-11-2026 14-05-00.xlsx": the draft's
+    # path named today's file only, so next month's export was "not given"
+    n = 60
+    frame = pd.DataFrame({"Lead": [f"6f1c2b7e-0000-4000-8000-{i:012d}" for i in range(n)],
+                          "Created On": [f"{1 + i % 28:02d}/10/2026 14:05" for i in range(n)]})
+    frame.to_excel(tmp_path / "My Open Leads 30-11-2026 14-05-00.xlsx", index=False)
+    text = draft(inspect([tmp_path / "My Open Leads 30-11-2026 14-05-00.xlsx"]))
+    assert 'path: "My Open Leads *.xlsx"  # matches the next export too' in text
+    assert "name: my open leads\n" in text

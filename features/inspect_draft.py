@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
@@ -21,6 +24,7 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
+from features.inspect_values import instants
 from features.lead_fields import lead_field_for
 
 DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
@@ -98,6 +102,35 @@ _DATED = re.compile(r"(?<!\d)((19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}|\d{2}[-_.]\d{2}
 """A date in an export's file name, year first (contacts-2024-06-30.csv) or last, with the time
 that may follow it (Dynamics 365: "My Open Leads 30-11-2026 14-05-00.xlsx"): the next export has
 another one."""
+
+
+def _export_day(file: FileProfile, stored: list[str]) -> date | None:
+    """The date in ``file``'s name, when it reads one way only (year first, or a day above 12)
+    and no date of the ``stored`` columns is later: the day the export was likely taken."""
+    found = _DATED.search(file.path.name)
+    if found is None:
+        return None
+    digits = re.findall(r"\d+", found.group(1))
+    if len(digits) == 1:  # 20261130: year first, as _DATED reads it
+        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
+    parts = [int(p) for p in digits]
+    if parts[0] > 31:
+        year, month, day = parts
+    elif parts[0] > 12 >= parts[1]:
+        day, month, year = parts
+    elif parts[1] > 12 >= parts[0]:
+        month, day, year = parts
+    else:
+        return None  # 05-06-2026: May or June
+    try:
+        taken = date(year, month, day)
+    except ValueError:
+        return None
+    end = pd.Timestamp(taken, tz="UTC") + pd.Timedelta(days=1)
+    for column in stored:  # what ingest dates by (an expected close date may lie ahead)
+        if (instants(file.frame[column]) >= end).any():
+            return None
+    return taken if taken <= date.today() else None
 
 
 def _undated(stem: str) -> str:
@@ -238,7 +271,14 @@ def draft(found: Inspection) -> str:
     names = ", ".join(f.path.name for f in files)
     lines = [f"# Draft mapping written by `leadscore inspect` from {names}.",
              "# Every role is a guess from the data: check each one before you ingest.",
-             "leadscore_mapping: 2", f"name: {quote(_undated(main.path.stem))}", "version: 1", ""]
+             "leadscore_mapping: 2", f"name: {quote(_undated(main.path.stem))}", "version: 1"]
+    stored = [c.name for c in main.columns if c.spec.startswith("{role: timestamp")]
+    taken = _export_day(main, stored + ([found.outcome_date] if found.outcome_date else []))
+    if taken is not None:
+        # a snapshot's outcomes are final up to the day it was taken, not its last record
+        lines.append(f"exported_at: \"{taken.isoformat()}\"  # the date in {main.path.name}: "
+                     "check it is the day the export was taken (docs/ingestion.md, horizon)")
+    lines.append("")
     id_column = next((c.name for c in main.columns if c.spec == "id"), None)
     created = any("created_at" in c.spec for c in main.columns)
     if not created:

@@ -154,3 +154,25 @@ def test_a_day_first_date_and_time_in_the_file_name_is_patterned_for_the_next_ex
     text = draft(inspect([tmp_path / "My Open Leads 30-11-2026 14-05-00.xlsx"]))
     assert 'path: "My Open Leads *.xlsx"  # matches the next export too' in text
     assert "name: my open leads\n" in text
+
+
+def test_the_date_in_a_snapshots_file_name_is_drafted_as_the_day_it_was_taken(tmp_path):
+    # Zoho's Leads_2025_11_30.csv was taken that day, weeks after its last record: without
+    # exported_at the review cut the store's evidence at the last record and left the newest
+    # leads unlabelled, and the draft never said so
+    n = 60
+    frame = pd.DataFrame({"Record Id": [f"zcrm_{i:09d}" for i in range(n)],
+                          "Created Time": [f"2025-{1 + i % 10:02d}-01" for i in range(n)],
+                          "Source": [["Web", "Partner"][i % 2] for i in range(n)]})
+    export = tmp_path / "export"
+    found = inspect([_write(export / "Leads_2025_11_30.csv", frame)])
+    text = draft(found)
+    assert 'exported_at: "2025-11-30"  # the date in Leads_2025_11_30.csv: check it' in text
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert "2025-11-30" in str(con.execute("SELECT * FROM store_metadata").fetchall())
+    for name in ("Leads_05-06-2025.csv",  # May or June: not drafted
+                 "Leads_2025_08_31.csv"):  # before leads it holds: not the day it was taken
+        other = tmp_path / name.removesuffix(".csv")
+        assert "exported_at" not in draft(inspect([_write(other / name, frame)]))

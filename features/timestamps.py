@@ -36,11 +36,14 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 YEARS = f"{EARLIEST.year}..{LATEST.year - 1} (UTC)"
 """The range every path states, ingestion's included."""
 TIMESTAMP_RULE = (
-    f"must be a timestamp in {YEARS}: write ISO 8601 (2026-11-02T09:30:00Z or "
-    "2026-11-02) or Unix seconds; a compact date such as 20261102 reads as Unix seconds "
+    "must be a timestamp written as ISO 8601 (2026-11-02T09:30:00Z or 2026-11-02) or as Unix "
+    f"seconds, in {YEARS}: a spreadsheet's date such as 02/11/2026 or 11/02/2026 2:30 PM is not "
+    "read (which is the day?), and a compact date such as 20261102 reads as Unix seconds "
     "(1970), so write it 2026-11-02"
 )
-"""What every path says about a timestamp it refuses, after the field's name."""
+"""What every path says about a timestamp it refuses, after the field's name. The format comes
+first: most refused values are a CRM's spreadsheet dates, not years out of range, and a sentence
+leading with the range read as if 19/07/2025 were outside it."""
 
 _ADAPTER: TypeAdapter[datetime] = TypeAdapter(
     Annotated[datetime, Field(ge=EARLIEST, lt=LATEST, strict=False)]

@@ -41,3 +41,14 @@ def test_everything_else_is_refused_with_the_rule(value):
 def test_the_range_check_on_epoch_microseconds_matches_the_parser():
     assert in_range_us(946_684_800 * 10**6) and not in_range_us(946_684_800 * 10**6 - 1)
     assert not in_range_us(0)
+
+
+def test_a_spreadsheet_date_is_told_its_format_first_not_a_year_range():
+    # Zoho's 19/07/2025 03:38 PM was refused with "must be a timestamp in 2000..2199 (UTC)",
+    # which reads as if 2025 were out of range
+    with pytest.raises(TimestampError) as caught:
+        parse_timestamp("19/07/2025 03:38 PM")
+    said = str(caught.value)
+    assert said.startswith("must be a timestamp written as ISO 8601 (2026-11-02T09:30:00Z")
+    assert "a spreadsheet's date such as 02/11/2026" in said
+    assert said.index("ISO 8601") < said.index("2000..2199")

@@ -24,6 +24,7 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
+from features.inspect_activities import activity_type_spec
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
 
@@ -254,7 +255,8 @@ def _propose_activities(file: FileProfile, key: Column) -> None:
         elif dates and column is dates[0]:
             column.role, column.spec = "occurred_at", "{as: occurred_at}"
         elif column is typed:
-            column.role, column.spec = "activity_type", "{as: activity_type}"
+            column.role = "activity_type"
+            column.spec, column.note = activity_type_spec(file.frame[column.name])
         else:
             column.role, column.spec = "ignore", "ignore"
 

@@ -176,3 +176,32 @@ def test_the_date_in_a_snapshots_file_name_is_drafted_as_the_day_it_was_taken(tm
                  "Leads_2025_08_31.csv"):  # before leads it holds: not the day it was taken
         other = tmp_path / name.removesuffix(".csv")
         assert "exported_at" not in draft(inspect([_write(other / name, frame)]))
+
+
+def test_a_logs_names_for_the_contracts_activity_types_are_drafted_as_those_types(tmp_path):
+    # Marketo logs "Visit Webpage", "Click Email", "Attend Event": read as written every one
+    # counted only as "other activity", and the draft said nothing
+    n = 60
+    leads = pd.DataFrame({"Id": [str(700000 + i) for i in range(n)],
+                          "Created At": [f"2025-0{1 + i % 9}-01T10:00:00Z" for i in range(n)],
+                          "Lead Status": [["SQL", "New", "Nurture"][i % 3] for i in range(n)]})
+    kinds = ["Visit Webpage", "Click Email", "Attend Event", "Fill Out Form", "Change Score"]
+    log = pd.DataFrame({"Lead ID": [str(700000 + i % n) for i in range(4 * n)],
+                        "Activity Type": [kinds[i % 5] for i in range(4 * n)],
+                        "Activity Date": [f"2025-0{1 + i % 9}-0{1 + i % 8} 09:00:00"
+                                          for i in range(4 * n)]})
+    export = tmp_path / "export"
+    _write(export / "leads.csv", leads)
+    _write(export / "activities.csv", log)
+    found = inspect([export], "Lead Status", ["SQL"])
+    text = draft(found)
+    assert ("Activity Type: {as: activity_type, replace: {Visit Webpage: page_view, Click Email: "
+            "email_click, Attend Event: webinar_attended}}  # Fill Out Form, Change Score count "
+            "only together, as other activity") in text
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        types = {t for (t,) in con.execute("SELECT DISTINCT activity_type FROM activities")
+                 .fetchall()}
+    assert types == {"page_view", "email_click", "webinar_attended", "fill_out_form",
+                     "change_score"}

@@ -10,9 +10,8 @@ suspects, each with its reason:
 - values that decide the outcome: values covering >= 10 % of rows, each >= 95 % one way, one of
   them the rarer outcome's (values that are all the common outcome are a strong signal);
 - dated after the outcome: a date column later than the named outcome date in most rows;
-- named like a post-contact field (last, quality, score, status, tags, call,
-  duration, meeting, ...): the data cannot tell
-  when such a column is filled, so the user must.
+- named like a post-contact field (last, quality, score, status, tags, call, duration, meeting,
+  modified, opt out, ...): the data cannot tell when such a column is filled, so the user must.
 
 Top values of a column named like personal data (name, e-mail, phone, agent, manager, owner, ...)
 are never printed, nor written into the draft.
@@ -31,6 +30,7 @@ from features.export_files import (
     _read_csv,
     _read_parquet,
     data_suffix,
+    discover,
     rows_only,
     sniff_delimiter,
     text_encoding,
@@ -45,7 +45,7 @@ from features.inspect_values import (
     written_numbers,
 )
 from features.json_lines import JSON_SUFFIXES, JSONL_SUFFIXES, read_json_document, read_json_lines
-from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
+from features.read_workbook import HEADER_ROW, WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
 AUC_LEAK = 0.95
@@ -56,11 +56,9 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "tag", "tags", "rating", "disposition", "verdict", "reason",
                                  "close", "closed", "won", "lost", "result", "outcome", "notes",
                                  # Salesforce's IsConverted, ConvertedDate; a rep's Description
-                                 "converted", "conversion", "description", "comment",
-                                 "comments",
+                                 "converted", "conversion", "description", "comment", "comments",
                                  # a sales call's or meeting's length, count or booking
-                                 "duration", "call", "calls", "contacted", "meeting",
-                                 "meetings",
+                                 "duration", "call", "calls", "contacted", "meeting", "meetings",
                                  # when the record last changed (Dynamics' Modified On,
                                  # Pipedrive's Update time): after every contact by nature
                                  "modified", "updated", "update", "changed", "edited",
@@ -106,8 +104,8 @@ class FileProfile:
 
 
 def read_file(path: Path, sheet: str | None = None) -> FileProfile:
-    """Read a CSV (delimiter sniffed; UTF-8, else cp1252), Parquet, JSON Lines or .xlsx file (its
-    first sheet, or ``sheet``) as text."""
+    """Read a CSV (delimiter sniffed; UTF-8, else cp1252, or UTF-16 by its mark), Parquet, JSON
+    (Lines) or .xlsx file (its first sheet, or ``sheet``) as text."""
     path = Path(path)
     if not path.is_file() or data_suffix(path) is None:
         raise LeadscoreError(f"{path} is not a CSV, Parquet, JSON (Lines) or .xlsx file: name the "
@@ -116,13 +114,16 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
     unit = None  # a CSV's lines or a sheet's rows: repeated headers, empty and totals rows
     if data_suffix(path) in (".parquet", ".pq"):
         table, read = _read_parquet(path), "Parquet"
-    elif data_suffix(path) in JSONL_SUFFIXES:
-        table, read = read_json_lines(path), "JSON Lines"
-    elif data_suffix(path) in JSON_SUFFIXES:
-        table, read = read_json_document(path), "JSON"
+    elif data_suffix(path) in JSONL_SUFFIXES + JSON_SUFFIXES:
+        lines = data_suffix(path) in JSONL_SUFFIXES
+        table = read_json_lines(path) if lines else read_json_document(path)
+        read = "JSON Lines" if lines else "JSON"
     elif data_suffix(path) in WORKBOOK_SUFFIXES:
         table, name, _ = read_workbook(path, sheet)
-        options, read, unit = {"sheet": name}, f"Excel workbook, sheet {name!r}", "row"
+        header = int(table.schema.metadata[HEADER_ROW.encode()])
+        read = f"Excel workbook, sheet {name!r}" + (
+            f", column names in row {header} (rows above them passed over)" if header > 1 else "")
+        options, unit = {"sheet": name}, "row"
     else:
         tried = ("utf-16",) if text_encoding(path) == "utf-16" else ("utf-8", "cp1252")
         for encoding in tried:
@@ -306,8 +307,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
             negative: list[str] | None = None, outcome_date: str | None = None,
             sheet: str | None = None) -> Inspection:
     """Profile every file, flag leak suspects in the main one and propose roles."""
-    from features.export_files import discover
-    from features.inspect_draft import propose
+    from features.inspect_draft import propose  # it imports this module
 
     files = [read_file(p, sheet) for p in discover([Path(p) for p in paths])]
     for file in files:

@@ -12,8 +12,8 @@ value; a formula error (``#N/A``, ``#DIV/0!`` ...) reads as blank, and the repor
 
 Errors name the sheet's row as Excel numbers it (``__row`` holds it minus 2, so that an
 ``ExportFile``'s ``row + 2`` is that number). A title above the header (a report name, often a
-merged cell, as report exports write them) is refused with one sentence naming the row the
-column names seem to be on. Nothing here prints a value from the file.
+merged cell, and the filters report exports write under it) is passed over, and the report says
+which rows and where the column names were found. Nothing here prints a value from the file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from features.csv_lines import ROW
 from leadscore.errors import LeadscoreError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+HEADER_ROW = "leadscore.header_row"
+"""The table's schema metadata key holding the sheet row the column names were read from."""
 TITLE_SCAN_ROWS = 30
 """How many rows below a one-value first row are looked at for a wider table (a title above)."""
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
@@ -52,8 +54,8 @@ def read_workbook(path: Path, sheet: str | None = None) -> tuple[pa.Table, str, 
 
     Raises:
         LeadscoreError: for a file that is no readable workbook (damaged, password-protected, a
-            legacy .xls renamed), an unknown or empty sheet, a title row above the header, or an
-            unnamed column that holds values.
+            legacy .xls renamed), an unknown or empty sheet, or an unnamed column that holds
+            values.
     """
     _check_magic(path)
     # openpyxl warns about parts it does not read (no default style, data validation, ...),
@@ -89,7 +91,7 @@ def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
                 if others else "")
         raise LeadscoreError(f"{where} is empty: export the rows with their column names in "
                              f"the first row{hint}, and re-run.")
-    _refuse_title(where, rows)
+    rows, title = _below_title(rows)
     (header_number, header), body = rows[0], rows[1:]
     width = max(len(header), *(len(r) for _, r in body)) if body else len(header)
     names = [_header_text(header[i]) if i < len(header) else "" for i in range(width)]
@@ -112,12 +114,17 @@ def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
     # a repeated column name is kept here and refused by the caller, as a CSV's is
     notes = [f"{path.name}: sheet {name!r} read, not {', '.join(repr(s) for s in others[:10])} "
              "(--sheet or a mapping's sheet: chooses)"] if others else []
+    if title:
+        notes.append(f"{path.name}: {title} above the column names (row {header_number}: a "
+                     "title, a report's filters) passed over")
     errors = sum(1 for _, r in body for v in r if v is _ERROR)
     if errors:
         notes.append(f"{path.name}: {errors:,} formula error cell(s) (#N/A, #DIV/0!, ...) read "
                      "as blank")
     note = "; ".join(notes) or None
-    return pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW]), name, note
+    table = pa.Table.from_arrays(arrays, names=[*(names[i] for i in keep), ROW],
+                                 metadata={HEADER_ROW: str(header_number)})
+    return table, name, note
 
 
 def _check_magic(path: Path) -> None:
@@ -160,23 +167,22 @@ def _worksheet(path: Path, book: Any, sheet: str | None) -> Any:
     )
 
 
-def _refuse_title(where: str, rows: list[tuple[int, tuple]]) -> None:
-    """A one-value first row above rows with several values is a title, not the header: its
-    one name would make every other column unnamed, and the column names below would be read
-    as a lead."""
+def _below_title(rows: list[tuple[int, tuple]]) -> tuple[list[tuple[int, tuple]], str | None]:
+    """The rows from the header on, and the rows above it ("row 1", "rows 1-2") or None. A
+    one-value first row above rows with several values is a title (a report's name, often a
+    merged cell, and the filters under it), not the header: the header is then the first row as
+    wide as the widest of the rows scanned, since every column has a name where a value may be
+    blank."""
     number, first = rows[0]
     if sum(1 for v in first if _filled(v)) != 1:
-        return
-    below = next((n for n, r in rows[1:TITLE_SCAN_ROWS + 1]
-                  if sum(1 for v in r if _filled(v)) >= 2), None)
-    if below is None:
-        return
-    above = f"row {number}" if number == below - 1 else f"rows {number}-{below - 1}"
-    raise LeadscoreError(
-        f"{where} row {number} holds one value above a wider table: a title (often a merged "
-        f"cell), not the column names, which look to start at row {below}; delete {above} so "
-        "that the column names are the first row (unmerge the cells if Excel asks), and re-run."
-    )
+        return rows, None
+    scanned = rows[:TITLE_SCAN_ROWS + 1]
+    widths = [sum(1 for v in r if _filled(v)) for _, r in scanned]
+    if max(widths) < 2:
+        return rows, None
+    at = widths.index(max(widths))
+    header = scanned[at][0]
+    return rows[at:], (f"row {number}" if number == header - 1 else f"rows {number}-{header - 1}")
 
 
 def _without_errors(row: tuple) -> tuple:

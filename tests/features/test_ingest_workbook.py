@@ -111,18 +111,27 @@ def test_an_empty_first_sheet_names_the_others(tmp_path):
         ingest_paths([path], tmp_path / "s.duckdb")
 
 
-def test_a_title_row_above_the_header_is_one_sentence_naming_the_header_row(tmp_path):
-    path = _workbook(tmp_path / "leads.xlsx", {"Report": [["Leads by source"], [], *_leads_rows()]})
+def test_a_title_and_filter_rows_above_the_header_are_passed_over_and_said(tmp_path):
+    # a report export (Zoho, Salesforce) writes its name, often a merged cell, and its filters
+    # above the column names: it was refused, telling the user to delete the rows by hand
+    rows = [["Leads by source"], [], ["Filtered by", "Lead Status = Open"], *_leads_rows()]
+    path = _workbook(tmp_path / "leads.xlsx", {"Report": rows})
     book = openpyxl.load_workbook(path)
     book["Report"].merge_cells("A1:G1")  # the title as report exports write it
     book.save(path)
-    with pytest.raises(LeadscoreError) as caught:
-        ingest_paths([path], tmp_path / "s.duckdb")
-    assert str(caught.value) == (
-        "leads.xlsx (sheet 'Report') row 1 holds one value above a wider table: a title (often a "
-        "merged cell), not the column names, which look to start at row 3; delete rows 1-2 so "
-        "that the column names are the first row (unmerge the cells if Excel asks), and re-run.")
-    assert not (tmp_path / "s.duckdb").exists()
+    report = ingest_paths([path], tmp_path / "s.duckdb")
+    assert report.tables["leads"].new == 3
+    assert ("leads.xlsx: rows 1-3 above the column names (row 4: a title, a report's filters) "
+            "passed over") in str(report)
+    found = inspect([path])
+    assert found.main.read == ("Excel workbook, sheet 'Report', column names in row 4 (rows "
+                               "above them passed over)")
+    assert [c.name for c in found.main.columns] == HEADER
+    rows[5][1] = "next tuesday"  # errors still name the row Excel shows
+    with pytest.raises(LeadscoreError, match=r"^leads.xlsx \(sheet 'Report'\) row 6, column "
+                                             r"created_at: 'next tuesday'"):
+        ingest_paths([_workbook(tmp_path / "b" / "leads.xlsx", {"Report": rows})],
+                     tmp_path / "b.duckdb")
 
 
 def test_a_bad_value_is_named_by_the_row_excel_shows(tmp_path):

@@ -85,7 +85,9 @@ def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
     finally:
         book.close()
     where = f"{path.name} (sheet {name!r})"
-    others = [s for s in book.sheetnames if s != name]
+    # a hidden sheet (Dynamics 365's "hiddenSheet" of field metadata) is none the user sees
+    others = [s.title for s in book.worksheets
+              if s.title != name and getattr(s, "sheet_state", "visible") == "visible"]
     if not rows:
         hint = (f"; choose another sheet with --sheet (its sheets: {', '.join(others[:10])})"
                 if others else "")

@@ -139,3 +139,22 @@ def test_delimiter_only_rows_a_spreadsheet_saves_are_no_leads(tmp_path):
     (export / "leads.csv").write_text("\n".join([*lines, "Total,,,,,,", empty]) + "\n")
     with pytest.raises(LeadscoreError, match="looks like a totals row"):
         ingest_paths([export], tmp_path / "t.duckdb")
+
+
+def test_a_hidden_sheet_is_not_named_as_a_sheet_passed_over(tmp_path):
+    # Dynamics 365's Excel export carries a hidden "hiddenSheet" of field metadata: the report
+    # said the leads sheet was read "not 'hiddenSheet'", a sheet the user cannot see
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "My Open Leads"
+    for line in LEADS.splitlines():
+        sheet.append(line.split(","))
+    book.create_sheet("hiddenSheet").sheet_state = "hidden"
+    book.create_sheet("Notes")
+    path = tmp_path / "leads.xlsx"
+    book.save(path)
+    said = str(ingest_paths([path], tmp_path / "s.duckdb"))
+    assert "sheet 'My Open Leads' read, not 'Notes' (--sheet" in said
+    assert "hiddenSheet" not in said

@@ -32,6 +32,7 @@ from features.ingest_sql import (
 from features.mapping import FlatMapping, _check_whole
 from features.mapping_v2 import EVENT_TABLES, ColumnV2, FileSpec, MappingV2, created_rule
 from features.messages import capped, counted, plural
+from features.timestamps import MONTH_NAME_FORMATS
 from leadscore.errors import LeadscoreError
 
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S.%f"
@@ -43,7 +44,7 @@ def _formats(day_first: bool) -> list[str]:
     first, second = ("%d", "%m") if day_first else ("%m", "%d")
     # %y before %Y: %Y takes "16" as the year 16, while %y leaves "2016" half read and fails
     return [f"{first}{sep}{second}{sep}{year}{time}"
-            for sep in "/-." for year in ("%y", "%Y") for time in _TIMES]
+            for sep in "/-." for year in ("%y", "%Y") for time in _TIMES] + [*MONTH_NAME_FORMATS]
 
 
 def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Path],

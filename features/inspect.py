@@ -76,7 +76,9 @@ ID_REPEATS = 0.05
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided",
                    "(no value)")  # HubSpot writes "(No value)" for a blank property
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
-                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")
+                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
+                   r"^([A-Za-z]{3,9} \d{1,2},? \d{4}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4})"
+                   r"( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")  # Zoho: Mar 12, 2021 04:15 PM
 
 
 @dataclass
@@ -169,7 +171,7 @@ def _kind(values: pd.Series, rows: int) -> str:
         # unique whole numbers are an id only when named so (employees counts are numbers);
         # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
         named = _id_named(values.name or "")
-        unique = distinct == rows and distinct > 50 and _integer_like(filled)
+        unique = distinct == rows and distinct > 50 and filled.str.fullmatch(r"\d+").all()
         return "id" if unique and named else "numeric"
     if distinct == rows and rows > 50:
         return "id"
@@ -183,10 +185,6 @@ def _id_named(name: str) -> bool:
     "Number of Sessions" name a count."""
     tokens = name_tokens(name)
     return bool(tokens & ID_TOKENS) and "of" not in tokens
-
-
-def _integer_like(values: pd.Series) -> bool:
-    return bool(values.str.fullmatch(r"\d+").all())
 
 
 def profile(file: FileProfile) -> None:

@@ -45,6 +45,15 @@ TIMESTAMP_RULE = (
 first: most refused values are a CRM's spreadsheet dates, not years out of range, and a sentence
 leading with the range read as if 19/07/2025 were outside it."""
 
+_MONTH_DATES = ("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%y",
+                "%d-%b-%Y")
+MONTH_NAME_FORMATS = tuple(f"{day}{clock}" for day in _MONTH_DATES
+                           for clock in ("", " %I:%M %p", " %I:%M:%S %p", " %H:%M", " %H:%M:%S"))
+"""Dates written with the month's English name (Zoho CRM's default "Mar 12, 2021 04:15 PM",
+"12 Mar 2021", "12-Mar-21"), as strptime formats: one reading each, with no day/month order to
+choose. Ingestion through a v2 mapping reads them besides the numeric forms
+(``features.export_v2``); every scoring path still takes ISO 8601 only."""
+
 _ADAPTER: TypeAdapter[datetime] = TypeAdapter(
     Annotated[datetime, Field(ge=EARLIEST, lt=LATEST, strict=False)]
 )

@@ -205,3 +205,28 @@ def test_a_logs_names_for_the_contracts_activity_types_are_drafted_as_those_type
                  .fetchall()}
     assert types == {"page_view", "email_click", "webinar_attended", "fill_out_form",
                      "change_score"}
+
+
+def test_dates_with_the_months_name_are_profiled_and_read_as_dates(tmp_path):
+    # Zoho's default "Jul 19, 2025 03:38 PM" profiled as text: the draft found no creation date
+    # (leads spread by id order instead), and ingest could not read it either
+    n = 60
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep"]
+    frame = pd.DataFrame({
+        "Record Id": [f"zcrm_{i:09d}" for i in range(n)],
+        "Created Time": [f"{months[i % 9]} {1 + i % 28:02d}, 2025 {12 - i % 12:02d}:38 "
+                         f"{'PM' if i % 2 else 'AM'}" for i in range(n)],
+        "Next Call": [f"{1 + i % 28} {months[i % 9]} 2026" for i in range(n)],
+        "Lead Source": [["Web", "Partner"][i % 2] for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "export" / "Leads.csv", frame)])
+    kinds = {c.name: (c.kind, c.role) for c in found.main.columns}
+    assert kinds["Created Time"] == ("date", "timestamp (created_at)")
+    assert kinds["Next Call"][0] == "date"
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        got = dict(con.execute("SELECT lead_id, strftime(created_at, '%Y-%m-%d %H:%M') "
+                               "FROM leads").fetchall())
+    assert got["zcrm_000000000"] == "2025-01-01 00:38"
+    assert got["zcrm_000000001"] == "2025-02-02 23:38"

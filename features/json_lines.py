@@ -4,9 +4,11 @@ or a JSON document of records (an array of objects, or an API's answer holding o
 
 Each field becomes a column, in the order fields first appear; a field an object lacks, or sets to
 null, is blank. Numbers keep their JSON spelling (``3``, ``2.5``) and booleans read ``true`` /
-``false``, so every later check types them exactly as it types a CSV's text. A nested object or
-list has no column to go to: one sentence naming the field and the line. Nothing here prints a
-value from the file.
+``false``, so every later check types them exactly as it types a CSV's text. A nested object's
+fields are columns of their own, named by their path (an API's contact ``{"id": ..., "properties":
+{"email": ..., "createdate": ...}}`` has the columns ``id``, ``properties.email``,
+``properties.createdate``); a list has no column to go to: one sentence naming the field and the
+line. Nothing here prints a value from the file.
 """
 
 from __future__ import annotations
@@ -98,6 +100,28 @@ def read_json_document(path: Path) -> pa.Table:
     return _table(path, records)
 
 
+def _flat(path: Path, where: str, record: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """``record``'s fields, a nested object's under ``parent.field``."""
+    out: list[tuple[str, object]] = []
+    for name, value in record.items():
+        name = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out += _flat(path, where, value, f"{name}.")
+        elif isinstance(value, list):
+            raise LeadscoreError(
+                f"{path.name} {where}, field {name}: a list has no column to go to; write one "
+                "field per value (or leave it out) and re-run."
+            )
+        else:
+            out.append((name, value))
+    names = [n for n, _ in out]
+    if len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise LeadscoreError(f"{path.name} {where}: the field {twice} is there twice (once as a "
+                             "nested object's field); keep one and re-run.")
+    return out
+
+
 def _open(path: Path):
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     return opener(path, "rt", encoding="utf-8-sig")
@@ -109,12 +133,7 @@ def _table(path: Path, records) -> pa.Table:
     rows = 0
     try:
         for where, record in records():
-            for name, value in record.items():
-                if isinstance(value, dict | list):
-                    raise LeadscoreError(
-                        f"{path.name} {where}, field {name}: a nested object or list has no "
-                        "column to go to; flatten it into one field per value and re-run."
-                    )
+            for name, value in _flat(path, where, record):
                 column = columns.get(name)
                 if column is None:
                     column = columns[name] = [None] * rows

@@ -55,9 +55,11 @@ def _folded(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().casefold()).strip("_")
 
 
-_ENTITY = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*(?: - |: )\s*(\S.*)$")
+_ENTITY = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)(?:\s*(?: - |: )\s*|\.(?=\S))(\S.*)$")
 """An export column named "Entity - Field" (Pipedrive: "Person - Email", "Organization - Number of
-employees") or "Entity: Field"."""
+employees"), "Entity: Field", or "parent.field" (a JSON record's nested field)."""
+_OWN = frozenset({"properties", "fields", "attributes", "values", "record"})
+"""Prefixes that hold the record's own fields (an API's contact ``properties.jobtitle``)."""
 _PEOPLE = frozenset({"person", "people", "contact", "lead"})
 _ORGANISATIONS = frozenset({"organization", "organisation", "org", "company", "account", "lead"})
 ENTITY_FIELDS: dict[str, frozenset[str]] = {"title": _PEOPLE, "email": _PEOPLE,
@@ -79,7 +81,7 @@ def lead_field_for(name: str) -> str | None:
         return None
     field = _field_named(prefixed.group(2))
     entity = _folded(prefixed.group(1))
-    if field is None or entity not in ENTITY_FIELDS.get(field, frozenset({entity})):
+    if field is None or entity not in ENTITY_FIELDS.get(field, frozenset({entity})) | _OWN:
         return None
     return field
 

@@ -178,10 +178,10 @@ def test_a_json_lines_export_ingests_like_the_same_csv(tmp_path):
     assert json.loads(got[0][4])["visits"] == "3"
 
 
-def test_a_nested_field_in_json_lines_is_one_sentence(tmp_path):
+def test_a_list_field_in_json_lines_is_one_sentence(tmp_path):
     text = '{"lead_id": "L1", "created_at": "2024-03-05"}\n{"lead_id": "L2", "tags": ["a"]}\n'
     export = _files(tmp_path / "export", {"leads.jsonl": text})
-    with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a nested object"):
+    with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a list has no"):
         ingest_paths([export], tmp_path / "s.duckdb")
 
 

@@ -91,7 +91,8 @@ def test_a_json_document_of_records_ingests_like_json_lines(tmp_path, shape):
     ('{"a": [{"x": 1}], "b": [{"y": 2}]}', "holds more than one array of records"),
     ('{"total": 3}', "holds no array of records"),
     ('[{"lead_id": "L1"}, 3]', "record 2 is not a JSON object"),
-    ('[{"lead_id": "L1", "owner": {"name": "x"}}]', "record 1, field owner: a nested object"),
+    ('[{"lead_id": "L1", "owner": {"emails": ["x"]}}]', "record 1, field owner.emails: a list"),
+    ('[{"lead_id": "L1", "a": {"b": 1}, "a.b": 2}]', "record 1: the field a.b is there twice"),
     ('[{"lead_id": "L1"', r"is not a JSON document \(line 1\)"),
 ])
 def test_a_json_document_that_holds_no_records_is_one_sentence(tmp_path, text, says):
@@ -158,3 +159,30 @@ def test_a_hidden_sheet_is_not_named_as_a_sheet_passed_over(tmp_path):
     said = str(ingest_paths([path], tmp_path / "s.duckdb"))
     assert "sheet 'My Open Leads' read, not 'Notes' (--sheet" in said
     assert "hiddenSheet" not in said
+
+
+def test_an_api_pages_nested_properties_are_columns_drafted_as_lead_fields(tmp_path):
+    # a CRM API returns {"results": [{"id": ..., "properties": {...}}], "paging": ...}: every
+    # record was refused for its nested object, and the user told to flatten it by hand
+    import json
+
+    records = [{"id": str(100 + i), "archived": False,
+                "properties": {"createdate": f"2025-0{1 + i % 9}-01T10:00:00Z",
+                               "email": f"p{i}@{['acme.com', 'gmail.com'][i % 2]}",
+                               "jobtitle": ["VP Sales", "Student"][i % 2],
+                               "hs_analytics_source": ["ORGANIC_SEARCH", "REFERRALS"][i % 2]}}
+               for i in range(60)]
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "contacts.json").write_text(json.dumps({"results": records,
+                                                      "paging": {"next": {"after": "60"}}}))
+    found = inspect([export])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["properties.createdate"] == "timestamp (created_at)"
+    assert roles["properties.email"] == "fit (e-mail domain only)"
+    assert roles["properties.jobtitle"] == "fit (as title)"
+    ingest_paths([export], tmp_path / "s.duckdb", mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        row = con.execute("SELECT title, email_domain, strftime(created_at, '%Y-%m-%d') FROM leads "
+                          "WHERE lead_id = '101'").fetchone()
+    assert row == ("Student", "gmail.com", "2025-02-01")

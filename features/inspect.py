@@ -59,6 +59,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "converted", "conversion", "description", "comment", "comments",
                                  # a sales call's or meeting's length, count or booking
                                  "duration", "call", "calls", "contacted", "meeting", "meetings",
+                                 # logged sales work: Total / Done activities, Email messages count
+                                 "activities", "messages",
                                  # when the record last changed (Dynamics' Modified On,
                                  # Pipedrive's Update time): after every contact by nature
                                  "modified", "updated", "update", "changed", "edited",

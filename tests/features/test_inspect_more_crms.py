@@ -230,3 +230,23 @@ def test_dates_with_the_months_name_are_profiled_and_read_as_dates(tmp_path):
                                "FROM leads").fetchall())
     assert got["zcrm_000000000"] == "2025-01-01 00:38"
     assert got["zcrm_000000001"] == "2025-02-02 23:38"
+
+
+def test_a_count_of_a_deals_logged_activities_is_named_like_a_post_contact_field(tmp_path):
+    # Pipedrive's Total activities, Done activities and Email messages count count the sales
+    # team's own calls and e-mails, mostly after contact: drafted fit features, they ranked 3rd
+    n = 60
+    frame = pd.DataFrame({
+        "Deal - ID": [str(1000 + i) for i in range(n)],
+        "Deal - Deal created": [f"2025-0{1 + i % 9}-01 10:00:00" for i in range(n)],
+        "Deal - Total activities": [str(i % 7) for i in range(n)],
+        "Deal - Done activities": [str(i % 5) for i in range(n)],
+        "Deal - Email messages count": [str(i % 4) for i in range(n)],
+        "Number of Pageviews": [str(i % 9) for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "deals.csv", frame)])
+    roles = {c.name: c.role for c in found.main.columns}
+    for name in ("Deal - Total activities", "Deal - Done activities",
+                 "Deal - Email messages count"):
+        assert roles[name] == "post_outcome (leak suspect)", name
+    assert roles["Number of Pageviews"] == "intent numeric"  # what the lead did stays intent

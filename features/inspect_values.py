@@ -17,7 +17,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from features.contract import CODE_VALUE, named_like_personal, named_personal_by_kind
+from features.contract import (
+    CODE_VALUE,
+    name_tokens,
+    named_like_personal,
+    named_personal_by_kind,
+)
 from features.ingest_sql import EMAIL_PATTERN
 
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
@@ -103,7 +108,15 @@ def personal(name: str, kind: str, filled: pd.Series) -> bool:
         return True
     if named_personal_by_kind(name) and bool(sample.str.fullmatch(CODE_VALUE).all()):
         return False
-    return named_like_personal(name)
+    return named_like_personal(name) or bool(name_tokens(name) & JOINED_PERSONAL)
+
+
+JOINED_PERSONAL = frozenset({"firstname", "lastname", "fullname", "middlename", "givenname",
+                             "familyname", "surname", "nickname", "mobilephone", "phonenumber",
+                             "mobilenumber", "homephone", "workphone", "cellphone",
+                             "emailaddress", "streetaddress"})
+"""A person's field under an API's lower-case joined name (HubSpot's ``firstname``,
+``mobilephone``): one word, so the word rules of ``features.contract`` do not see it."""
 
 
 NAMES_INSIDE = 0.5

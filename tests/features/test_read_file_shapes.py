@@ -186,3 +186,35 @@ def test_an_api_pages_nested_properties_are_columns_drafted_as_lead_fields(tmp_p
         row = con.execute("SELECT title, email_domain, strftime(created_at, '%Y-%m-%d') FROM leads "
                           "WHERE lead_id = '101'").fetchone()
     assert row == ("Student", "gmail.com", "2025-02-01")
+
+
+def _api_contacts(tmp_path: Path) -> Path:
+    import json
+
+    records = [{"id": str(5000 + i),
+                "properties": {"createdate": f"2025-0{1 + i % 9}-01T10:00:00.123Z",
+                               "firstname": ["Mia", "Lukas", "Zoë", "José"][i % 4] + str(i % 7),
+                               "lastname": ["Lefèvre", "Müller", "García"][i % 3],
+                               "mobilephone": f"0049 30 {1000 + i}",
+                               "jobtitle": ["VP Sales", "Student"][i % 2],
+                               "numemployees": ["1-5", "25-50", "100-500"][i % 3],
+                               "hs_analytics_source": ["ORGANIC_SEARCH", "REFERRALS"][i % 2],
+                               "lifecyclestage": ["lead", "customer", "lead"][i % 3],
+                               "lastmodifieddate": "2026-11-29T08:00:00Z",
+                               "closedate": f"2025-1{i % 3}-01" if i % 3 == 1 else None}}
+               for i in range(60)]
+    path = tmp_path / "export" / "contacts.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"results": records}))
+    return path
+
+
+def test_an_apis_joined_names_for_a_person_are_personal_data(tmp_path):
+    # HubSpot's API names firstname, lastname, mobilephone: one word each, so the name rules
+    # did not see them; inspect printed the first names and drafted them a fit feature
+    found = inspect([_api_contacts(tmp_path)])
+    columns = {c.name: c for c in found.main.columns}
+    for name in ("properties.firstname", "properties.lastname", "properties.mobilephone"):
+        assert columns[name].personal and columns[name].role == "ignore (personal?)", name
+    assert "Mia" not in found.text and "Lefèvre" not in found.text
+

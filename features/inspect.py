@@ -62,8 +62,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  # logged sales work: Total / Done activities, Email messages count
                                  "activities", "messages",
                                  # when the record last changed (Dynamics' Modified On,
-                                 # Pipedrive's Update time): after every contact by nature
-                                 "modified", "updated", "update", "changed", "edited",
+                                 # HubSpot's lastmodifieddate): after every contact by nature
+                                 "modified", "updated", "changed", "edited",
                                  # a lead opts out of, or bounces, the e-mails sent to it
                                  "opt", "optout", "unsubscribed", "bounced"})
 INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "time", "click",

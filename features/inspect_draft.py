@@ -91,6 +91,7 @@ def _creation_date(columns: list[Column]) -> str | None:
     lead by its last change would put its verdict before its creation."""
     dates = [c for c in columns if c.kind == "date" and not c.personal
              and not any(leak.startswith("named like") for leak in c.leaks)
+             and "update" not in name_tokens(c.name)  # Pipedrive's Update time
              and "mql" not in name_tokens(c.name)
              and not {"marketing", "qualified"} <= name_tokens(c.name)]
     named = [c for c in dates if name_tokens(c.name) & CREATION_TOKENS

@@ -250,3 +250,21 @@ def test_a_count_of_a_deals_logged_activities_is_named_like_a_post_contact_field
                  "Deal - Email messages count"):
         assert roles[name] == "post_outcome (leak suspect)", name
     assert roles["Number of Pageviews"] == "intent numeric"  # what the lead did stays intent
+
+
+def test_a_form_choice_named_update_is_no_leak_and_an_update_time_never_dates_the_lead(tmp_path):
+    # 0485a1a made "update" a post-contact word: X Education's "Update me on Supply Chain
+    # Content" (a form's yes/no) became a leak suspect. A date of the last update is still
+    # never the creation date.
+    n = 60
+    frame = pd.DataFrame({
+        "Lead Number": [str(600000 + i) for i in range(n)],
+        "Deal - Update time": [f"2026-0{1 + i % 9}-20 10:00:00" for i in range(n)],
+        "Signup date": [f"2025-0{1 + i % 9}-01" for i in range(n)],
+        "Update me on Supply Chain Content": [["No", "Yes"][i % 9 == 0] for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "leads.csv", frame)])
+    columns = {c.name: c for c in found.main.columns}
+    assert columns["Signup date"].role == "timestamp (created_at)"
+    assert columns["Deal - Update time"].role == "ignore (another date)"
+    assert not columns["Update me on Supply Chain Content"].leaks

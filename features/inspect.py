@@ -39,6 +39,7 @@ from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     instants,
+    named_with,
     names_inside,
     personal,
     single_column_auc,
@@ -75,8 +76,7 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
-MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided",
-                   "(no value)")  # HubSpot writes "(No value)" for a blank property
+MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
                    r"^([A-Za-z]{3,9} \d{1,2},? \d{4}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4})"
@@ -249,7 +249,7 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
         if column.name == outcome:
             continue
         # "Last Name" is a person, never a post-contact field: it is ignored anyway
-        if name_tokens(column.name) & POST_CONTACT_TOKENS and not column.personal:
+        if named_with(column.name, POST_CONTACT_TOKENS) and not column.personal:
             column.leaks.append("named like a post-contact field: check when it is filled")
         if outcome is None or column.kind == "empty":
             continue

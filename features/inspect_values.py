@@ -169,3 +169,14 @@ def instants(values: pd.Series) -> pd.Series:
     other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
                            dayfirst=day_first)
     return out.fillna(other)
+
+
+def named_with(name: str, words: frozenset[str]) -> bool:
+    """Whether ``name`` has one of ``words`` as a word, or as the start or end of a joined
+    lower-case word an API writes (HubSpot's ``lifecyclestage``, ``lastmodifieddate``,
+    ``closedate``): a word of 4 letters or more, in a word of 8 or more."""
+    tokens = name_tokens(name)
+    return bool(tokens & words) or any(
+        len(token) >= 8 and any(token.startswith(w) or token.endswith(w)
+                                for w in words if len(w) >= 4)
+        for token in tokens)

@@ -38,9 +38,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "created_at": ("created_date", "createddate", "create_date", "createdate", "date_created",
                    "created_on", "created_time", "add_time"),
     # Pipedrive's Source channel
-    "source": ("lead_source", "leadsource", "original_source", "source_channel"),
+    "source": ("lead_source", "leadsource", "original_source", "source_channel",
+               "hs_analytics_source"),  # HubSpot's API name of Original Source
     "title": ("job_title", "jobtitle", "designation"),  # Zoho's Designation
     "company_size": ("employees", "number_of_employees", "numberofemployees", "no_of_employees",
+                     "numemployees",  # HubSpot's API name
                      "employee_count", "headcount", "company_headcount"),
     "country": ("country_region",),
     "mql_at": ("mql_date", "became_a_marketing_qualified_lead_date"),

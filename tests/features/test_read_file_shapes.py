@@ -218,3 +218,15 @@ def test_an_apis_joined_names_for_a_person_are_personal_data(tmp_path):
         assert columns[name].personal and columns[name].role == "ignore (personal?)", name
     assert "Mia" not in found.text and "Lefèvre" not in found.text
 
+
+def test_an_apis_joined_names_for_lead_fields_and_late_fields_are_read_as_such(tmp_path):
+    # lifecyclestage, lastmodifieddate, closedate are post-contact fields under joined names;
+    # numemployees and hs_analytics_source are HubSpot's API names of company size and source
+    found = inspect([_api_contacts(tmp_path)])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["properties.lifecyclestage"] == "post_outcome (leak suspect)"
+    assert roles["properties.lastmodifieddate"] == "ignore (leak suspect)"
+    assert roles["properties.closedate"] == "ignore (leak suspect)"
+    assert roles["properties.numemployees"] == "fit (as company_size)"
+    assert roles["properties.hs_analytics_source"] == "fit (as source)"
+    assert roles["properties.createdate"] == "timestamp (created_at)"

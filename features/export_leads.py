@@ -262,7 +262,7 @@ def _only_scored_leads(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> lis
         kept = con.execute(f"SELECT count(*) FROM {part.source}").fetchone()[0]
         if kept < part.rows_read:
             left = part.rows_read - kept
-            notes.append(f"{part.export.path.name}: {plural(left, 'activity')} of leads this "
+            notes.append(f"{part.export.path.name}: {plural(left, 'activity row')} of leads this "
                          "export does not hold passed over")
             part.rows_read = kept
     return notes

@@ -66,11 +66,12 @@ def score_export(paths: list[Path], mapping: Path, output: Path, config: dict[st
     lines = [scored.line()]
     unfilled = [names[0] for names in inputs if not export.filled & set(names)]
     if unfilled:
-        lines.append(f"{capped(unfilled)} {'is' if len(unfilled) == 1 else 'are'} filled by no "
-                     f"column of the mapping {mapping}, but the model learned from "
-                     f"{'it' if len(unfilled) == 1 else 'them'}: every lead was scored as if "
-                     "blank there; score with the model reviewed on this export's data (its "
-                     "--config), or map the column, and re-run.")
+        one = len(unfilled) == 1
+        lines.append(f"{capped(unfilled)} {'is' if one else 'are'} filled by no column of the "
+                     f"mapping {mapping}, but the model learned from {'it' if one else 'them'}: "
+                     f"every lead was scored as if {'it were' if one else 'they were'} blank; "
+                     "score with the model reviewed on this export's data (its --config), or "
+                     f"map a column to {'it' if one else 'each'}, and re-run.")
     lines.extend(f"  {note}" for note in export.notes)
     return "\n".join(lines)
 

@@ -48,6 +48,7 @@ VERDICT_ROLES = ("disposition_reason", "outcome", "post_outcome")
 VERDICT_TIMES = ("dispositioned_at", "outcome_at")
 VERDICT_FILES = ("dispositions", "outcomes")
 """v2 file kinds a file of new leads has no need of."""
+CREATED = "the lead's created_at"
 ACTIVITY_NEEDS = {"lead_id": "the activity's lead", "occurred_at": "the activity's time",
                   "activity_type": "the activity's type"}
 
@@ -152,7 +153,7 @@ class ScoringRead:
         for name, column in spec.columns.items():
             if column.date is not None and rules[name].role in VERDICT_ROLES:
                 blank.add(column.date)  # dates a verdict only
-            if column.if_blank and required.get(name) == "its created_at":
+            if column.if_blank and required.get(name) == CREATED:
                 del required[name]  # blank reads as the mapping's stand-in
         return blank - set(required), required
 
@@ -167,12 +168,13 @@ class ScoringRead:
             elif rule.role == "id":
                 required[name] = "the lead's id"
             elif rule.role == "timestamp" and rule.target == "created_at":
-                required[name] = "its created_at"
+                required[name] = CREATED
             elif rule.role in ("fit", "intent") and stored_name(rule) in self.needed:
                 required[name] = "the model scores from it"
         if order is not None:
-            required[order] = "its created_at comes from its order"
-        required.update(extra)
+            required.setdefault(order, "the leads' created_at comes from its order")
+        for name, why in extra.items():
+            required.setdefault(name, why)
         return blank, required
 
 

@@ -119,7 +119,8 @@ def _score(world: dict, target: Path, out: Path, *extra: str):
 def _same_as_rescored(world: dict, scored: pd.DataFrame) -> None:
     rescored = world["rescored"]
     assert len(rescored) >= 30  # enough open leads for the comparison to mean something
-    joined = rescored.join(scored.set_index("lead_id"), rsuffix="_file", how="left")
+    joined = rescored.reset_index().merge(scored, on="lead_id", how="left",
+                                          suffixes=("", "_file"))
     assert joined["score_file"].notna().all()
     assert (joined["score"] == joined["score_file"]).all()  # exact, not approximate
     assert (joined["grade"] == joined["grade_file"]).all()
@@ -226,5 +227,5 @@ def test_x_education_rows_score_as_the_store_scores_them(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     scored = pd.read_csv(tmp_path / "s.csv", dtype={"lead_id": str})
     assert scored["lead_id"].tolist() == raw["Lead Number"].tolist()
-    both = world["rescored"].join(scored.set_index("lead_id"), rsuffix="_file", how="inner")
+    both = world["rescored"].reset_index().merge(scored, on="lead_id", suffixes=("", "_file"))
     assert len(both) >= 30 and (both["score"] == both["score_file"]).all()

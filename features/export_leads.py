@@ -126,7 +126,8 @@ class ScoringRead:
             return self._main_columns(spec)
         required: dict[str, str] = {}
         if spec.key is not None:
-            required[spec.key] = "the key it joins on"
+            required[spec.key] = (ACTIVITY_NEEDS["lead_id"] if spec.kind == "activities"
+                                  else "the key it joins on")
         for name, column in spec.columns.items():
             if spec.kind == "lookup" and column.rule.role == "fit" and (
                     _lookup_names(spec, name, column.rule) & self.needed):
@@ -195,7 +196,13 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
     """
     files = discover([Path(p) for p in paths])
     loaded = load_any(mapping)
+    skipped: list[str] = []
     if isinstance(loaded, MappingV2):
+        verdicts = [s for s in loaded.files.values() if s.kind in VERDICT_FILES]
+        skipped = [f"{f.name}: the mapping's {s.kind} file {s.name!r}, not read for scoring"
+                   for f in files
+                   for s in verdicts if s.matches(f)]
+        files = [f for f in files if not any(s.matches(f) for s in verdicts)]
         loaded = dataclasses.replace(loaded, files={
             name: spec for name, spec in loaded.files.items() if spec.kind not in VERDICT_FILES})
     store = Path(folder) / "to-score.duckdb"
@@ -218,10 +225,10 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
                              "nothing was written. Re-run; if it fails again, report it with "
                              "the command you ran.") from exc
     if not count:
-        raise LeadscoreError(f"{capped([f.name for f in files])} hold no lead to score: give the "
-                             "export's file of leads (its main file) and re-run.")
+        raise LeadscoreError(f"The export ({capped([f.name for f in files])}) holds no lead to "
+                             "score: give the export's file of leads (its main file) and re-run.")
     return ScoringExport(leads=leads, store=store, count=count,
-                         notes=list(dict.fromkeys(n for n in notes if n)),
+                         notes=list(dict.fromkeys(n for n in [*notes, *skipped] if n)),
                          filled=filled_names(loaded))
 
 

@@ -165,3 +165,13 @@ def test_a_v2_lookup_the_model_scores_from_needs_its_join_column(tmp_path):
         _read([export], mapping, tmp_path / "a", needed={"industry"})
     read, _ = _read([export], mapping, tmp_path / "b", needed={"source"})
     assert read["industry"].isna().all() and read["source"].notna().any()
+
+
+def test_a_v2_export_given_whole_reads_no_verdict_file(tmp_path):
+    mapping = tmp_path / "v2.yaml"
+    mapping.write_text(V2_MAPPING)
+    export = v2_export(tmp_path / "export", 12, seed=7)
+    leads, read = _read([export], mapping, tmp_path / "scratch")
+    assert len(leads) == 12
+    assert "won.csv: the mapping's outcomes file 'won', not read for scoring" in read.notes
+    assert not any("passed over" in note for note in read.notes)

@@ -200,8 +200,7 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
     if isinstance(loaded, MappingV2):
         verdicts = [s for s in loaded.files.values() if s.kind in VERDICT_FILES]
         skipped = [f"{f.name}: the mapping's {s.kind} file {s.name!r}, not read for scoring"
-                   for f in files
-                   for s in verdicts if s.matches(f)]
+                   for f in files for s in verdicts if s.matches(f)]
         files = [f for f in files if not any(s.matches(f) for s in verdicts)]
         loaded = dataclasses.replace(loaded, files={
             name: spec for name, spec in loaded.files.items() if spec.kind not in VERDICT_FILES})

@@ -93,16 +93,23 @@ def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
 """The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
-def no_lead_id(name: str) -> LeadscoreError:
+MAPPING_HINT = (", or score the CRM's own export through the mapping it was ingested with "
+                "(--mapping M.yaml),")
+"""What the local engine adds to a refusal of a file in a CRM's own shape."""
+
+
+def no_lead_id(name: str, hint: str = "") -> LeadscoreError:
     """The refusal of a leads file without a ``lead_id`` column, on every engine: row numbers as
-    ids would land in the output and the score log as if they were leads."""
+    ids would land in the output and the score log as if they were leads. ``hint``: a way out
+    this engine has (``MAPPING_HINT``)."""
     return LeadscoreError(
         f"{name} has no lead_id column: scores are written and logged by lead id; name the "
-        "column that holds each lead's id lead_id and re-run."
+        f"column that holds each lead's id lead_id{hint} and re-run."
     )
 
 
-def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle) -> None:
+def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle,
+                    hint: str = "") -> None:
     """Refuse a file with a column that differs from a lead field or an attribute column of the
     model only in case or punctuation (``Title``, ``Company Size``): it would be ignored, every
     lead scored as if it were blank. The API refuses such a field alike (a 422).
@@ -114,7 +121,7 @@ def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle) -> Non
     if found:
         given, meant = found[0]
         raise LeadscoreError(f"{name}: column {given}: {misnamed_rule(meant)}; rename the "
-                             "column and re-run.")
+                             f"column{hint} and re-run.")
 
 
 def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime,
@@ -271,9 +278,9 @@ def score_file(
                 "(or as Parquet) and re-run."
             )
         if "lead_id" not in columns:
-            raise no_lead_id(input_path.name)
+            raise no_lead_id(input_path.name, MAPPING_HINT)
         bundle, version = load_bundle(model_uri, config)
-        refuse_misnamed(input_path.name, columns, bundle)
+        refuse_misnamed(input_path.name, columns, bundle, MAPPING_HINT)
         absent = absent_inputs(bundle, columns)
         scored = write_scores(writer, bundle, version, model_uri,
                               lead_chunks(input_path, chunk, activities, Path(config["store"])),

@@ -375,3 +375,22 @@ def test_as_of_is_the_moment_of_rows_without_their_own(tiny_bundle, bundle_dir, 
     result = CliRunner().invoke(cli, ["score", str(source), "--out", str(tmp_path / "x.csv"),
                                       "--model", bundle_dir, "--as-of", "last week"])
     assert result.exit_code == 1 and "--as-of 'last week' is not a date" in result.output
+
+
+def test_a_crm_export_given_as_a_leads_file_is_pointed_at_its_mapping(bundle_dir, tmp_path):
+    leads = _input_frame(5).drop(columns=["lead_id"])
+    leads.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(LeadscoreError) as refused:
+        score_file(tmp_path / "export.csv", tmp_path / "out.csv", default_config(), bundle_dir)
+    assert str(refused.value) == (
+        "export.csv has no lead_id column: scores are written and logged by lead id; name the "
+        "column that holds each lead's id lead_id, or score the CRM's own export through the "
+        "mapping it was ingested with (--mapping M.yaml), and re-run.")
+    leads = _input_frame(5).rename(columns={"source": "Lead Source"})
+    leads.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(LeadscoreError, match=r"column Lead Source: not a field of a lead: name it "
+                                             r"`source` .*; rename the column, or score the CRM's "
+                                             r"own export through the mapping it was ingested "
+                                             r"with \(--mapping M.yaml\), and re-run\.$"):
+        score_file(tmp_path / "export.csv", tmp_path / "out.csv", default_config(), bundle_dir)
+    assert not (tmp_path / "out.csv").exists()

@@ -64,6 +64,8 @@ class ScoringExport:
         count: the number of leads.
         notes: how the files were read (ingest's notes), and activities passed over.
         filled: the lead fields and attributes the mapping fills (``stored_name``s).
+        ids_from_rows: the lead ids are this file's row numbers (``id: {from_row: true}``), so
+            they name other leads in the store and its score log.
     """
 
     leads: Path
@@ -71,6 +73,7 @@ class ScoringExport:
     count: int
     notes: list[str] = field(default_factory=list)
     filled: frozenset[str] = frozenset()
+    ids_from_rows: bool = False
 
 
 def stored_name(rule: ColumnRule) -> str:
@@ -228,7 +231,8 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
                              "score: give the export's file of leads (its main file) and re-run.")
     return ScoringExport(leads=leads, store=store, count=count,
                          notes=list(dict.fromkeys(n for n in [*notes, *skipped] if n)),
-                         filled=filled_names(loaded))
+                         filled=filled_names(loaded),
+                         ids_from_rows=isinstance(loaded, MappingV2) and loaded.main.id_from_row)
 
 
 def filled_names(mapping: FlatMapping | MappingV2) -> frozenset[str]:

@@ -319,16 +319,18 @@ class Scored:
 
 def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri: str | None,
                  chunks: Iterable[pd.DataFrame], *, rows: int | None, config: dict[str, Any],
-                 workers: int | None, now: datetime | None, chunk: int = CHUNK) -> Scored:
+                 workers: int | None, now: datetime | None, chunk: int = CHUNK,
+                 log: bool = True) -> Scored:
     """Score ``chunks`` with ``bundle`` (registered as ``version``, or None for a bare
     ``model_uri``) on every core, write them through ``writer`` (committed at the end; the
-    caller aborts it on an error) and add them to the score log. ``rows``: how many, if known."""
+    caller aborts it on an error) and, with ``log``, add them to the score log. ``rows``: how
+    many, if known."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     label = f"v{version.version}" if version is not None else (model_uri or "champion")
     number = str(version.version) if version is not None else label
     total, mqls, logged = 0, 0, 0
-    score_log = open_score_log(config)
+    score_log = open_score_log(config) if log else None
     try:
         workers = workers or default_workers()
         if rows is not None:  # no more processes than chunks: a small file stays in-process

@@ -59,7 +59,7 @@ def score_export(paths: list[Path], mapping: Path, output: Path, config: dict[st
             scored = write_scores(writer, bundle, version, model_uri,
                                   lead_chunks(export.leads, chunk, STORE, export.store),
                                   rows=export.count, config=config, workers=workers, now=now,
-                                  chunk=chunk)
+                                  chunk=chunk, log=not export.ids_from_rows)
     except BaseException:
         writer.abort()
         raise
@@ -72,6 +72,11 @@ def score_export(paths: list[Path], mapping: Path, output: Path, config: dict[st
                      f"every lead was scored as if {'it were' if one else 'they were'} blank; "
                      "score with the model reviewed on this export's data (its --config), or "
                      f"map a column to {'it' if one else 'each'}, and re-run.")
+    if export.ids_from_rows:
+        lines.append("The lead ids are this file's row numbers (the mapping's id: {from_row: "
+                     "true}), not these leads' ids anywhere else (the store numbers the rows of "
+                     "the export it ingested the same way), so the scores were not added to the "
+                     "score log.")
     lines.extend(f"  {note}" for note in export.notes)
     return "\n".join(lines)
 

@@ -262,7 +262,8 @@ def test_a_near_miss_of_a_field_is_refused_by_both_not_ignored(served, champion,
     with pytest.raises(LeadscoreError) as info:
         score_file(tmp_path / "leads.csv", tmp_path / "s.csv", default_config(), str(champion[1]))
     assert str(info.value) == (f"leads.csv: column {given}: {misnamed_rule(meant)}; rename the "
-                               "column and re-run.")
+                               "column, or score the CRM's own export through the mapping it "
+                               "was ingested with (--mapping M.yaml), and re-run.")
     # beside the exact name, the other spelling is only noise, as any unknown field
     both = {**_lead("both"), meant: lead.get(given), given: "x"}
     assert _api(served, [both]).status_code == 200

@@ -142,6 +142,7 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
+            "compared": store.grades_compared(table), "min_leads": store.MIN_GRADE_LEADS,
             "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}

@@ -146,12 +146,20 @@ def _grades(ctx: dict[str, Any]) -> Markup | None:
     g = ctx["grades"]
     if not g.get("available") or _evidence(ctx) is not None:
         return None  # grades of a model no better than chance are "in order" by chance
-    if not g["inversions"]:
-        return sentence("Grades are in order: no better grade converted below a worse one.")
-    better, worse = g["inversions"][0]
-    n = len(g["inversions"])
-    return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
-                    g["count"], f" {plural('inversion', n)} in all); review the grade cut-points.")
+    if g["inversions"]:
+        better, worse = g["inversions"][0]
+        n = len(g["inversions"])
+        return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
+                        g["count"], f" {plural('inversion', n)} in all); review the grade "
+                        "cut-points.")
+    compared, least = g.get("compared", 0), g.get("min_leads", 20)
+    if compared < 2:
+        # one grade holding (nearly) every lead is in no order at all: there is nothing to rank
+        return sentence(f"Grade order could not be checked: fewer than two grades hold {least} "
+                        "or more leads of the cohort.")
+    # smaller grades take no part, and a gap within noise is no inversion: said, not implied
+    return sentence(f"Grades are in order: no better grade converted clearly below a worse "
+                    f"one ({compared} grades with {least} or more leads compared).")
 
 
 def _cohort(ctx: dict[str, Any]) -> Markup | None:

@@ -504,13 +504,30 @@ def test_the_source_chart_draws_no_full_bar_for_a_source_of_one_lead():
 
 
 def test_no_grade_order_is_claimed_for_a_model_without_evidence():
-    grades = {"available": True, "inversions": [], "count": "0"}
+    grades = {"available": True, "inversions": [], "count": "0", "compared": 3, "min_leads": 20}
     lines = _text(_ctx(_run()) | {"grades": grades})
     assert any(line.startswith("Grades are in order") for line in lines)
     gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
                                          "sentence": "Insufficient evidence: ..."}]}
     lines = _text(_ctx(_run(), gates=gates) | {"grades": grades})
     assert not any(line.startswith("Grade") for line in lines)
+
+
+def test_grade_order_is_claimed_only_among_grades_large_enough_to_compare():
+    # a drifted cohort: almost every lead in A2, six in C2 converting above it by chance
+    table = pd.DataFrame({"grade": ["A2", "B2", "C2"], "leads": [1024, 166, 6],
+                          "sqls": [298, 28, 2], "sql_rate": [298 / 1024, 28 / 166, 2 / 6]})
+    grades = {"available": True, "inversions": store.grade_inversions(table), "count": "0",
+              "compared": store.grades_compared(table), "min_leads": store.MIN_GRADE_LEADS}
+    said = [line for line in _text(_ctx(_run()) | {"grades": grades})
+            if line.startswith("Grade")]
+    # "no better grade converted below a worse one" would be false: A2 and B2 convert below C2
+    assert said == ["Grades are in order: no better grade converted clearly below a worse one "
+                    "(2 grades with 20 or more leads compared)."]
+    one = {**grades, "compared": 1}
+    said = [line for line in _text(_ctx(_run()) | {"grades": one}) if line.startswith("Grade")]
+    assert said == ["Grade order could not be checked: fewer than two grades hold 20 or more "
+                    "leads of the cohort."]
 
 
 def test_a_store_without_sources_is_not_said_to_have_one_source_called_unknown():

@@ -41,6 +41,13 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
                   f" in cycle {previous.cycle}"]
+        was_base, now_base = previous.metrics.get("base_rate"), run.metrics.get("base_rate")
+        if was_base is not None and now_base is not None and now != was:
+            # the threshold is set on each cycle's own cohort: when that cohort's conversion
+            # moved (drift), so does the MQLs' conversion, and "up from" must not read as credit
+            parts += [" (all leads of its cohort converted at ", figs.show("base_rate", "pct"),
+                      ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
+                                              metrics=previous.metrics), " then)"]
     promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
     if promoted is True:

@@ -643,3 +643,18 @@ def test_the_glossary_says_the_deployed_version_trained_on_the_cohort_only_when_
     cohort = dict(glossary(ctx))["Validation cohort"]
     assert "refit on every matured week" in cohort
     assert "12 newer leads are inside their maturity window" in cohort
+
+
+def test_conversion_up_from_the_last_cycle_says_the_cohort_itself_moved():
+    # drift: the cohort's own conversion rose from 30.8% to 40.7%; the MQLs' from 34.6% to 46.0%
+    previous = CycleRun("r0", "2010-W14", datetime(2010, 4, 5), {},
+                        {"conversion_at_threshold": 0.346, "base_rate": 0.308}, {})
+    run = _run(metrics={"conversion_at_threshold": 0.46, "base_rate": 0.407})
+    ctx = _ctx(run, promoted=True) | {"previous": previous}
+    said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
+    assert ("up from 34.6% in cycle 2010-W14 (all leads of its cohort converted at 40.7%, "
+            "against 30.8% then); it was promoted to champion.") in said
+    # an older run without the figure keeps the plain comparison
+    previous.metrics.pop("base_rate")
+    said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
+    assert "up from 34.6% in cycle 2010-W14; it was promoted" in said

@@ -658,3 +658,24 @@ def test_conversion_up_from_the_last_cycle_says_the_cohort_itself_moved():
     previous.metrics.pop("base_rate")
     said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
     assert "up from 34.6% in cycle 2010-W14; it was promoted" in said
+
+
+def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
+    # cycle 7 promoted v7, then `leadscore rollback` put v6 back: the API serves v6
+    run = _run(tags={"model_version": "7"})
+    gates = {"passed": True, "gates": [{"name": "band", "passed": True, "sentence": "ok"}]}
+    lines = _text(_ctx(run, promoted=True, gates=gates, champion=7) | {"champion_now": 6})
+    assert ("Since this review the champion has moved from v7 to v6 (`leadscore promote` or "
+            "`leadscore rollback`): v6 scores leads now.") in lines
+    assert not any(line.startswith("Expect about") for line in lines)  # v7's threshold is idle
+    # cycle 1 promoted nothing, then `leadscore promote 1` made its version champion by hand
+    run = _run(tags={"model_version": "1"})
+    lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": 1})
+    assert not any("nothing scores leads" in line for line in lines)
+    assert "Since this review the champion has moved from none to v1" in " ".join(lines)
+    assert any(line.startswith("Its threshold") is False and line.startswith("Expect about")
+               for line in lines)
+    # nothing moved: the review's own words
+    lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": None})
+    assert any("nothing scores leads until a version is promoted" in line for line in lines)
+    assert not any(line.startswith("Since this review") for line in lines)

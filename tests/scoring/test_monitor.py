@@ -259,3 +259,21 @@ def test_conversion_by_source_names_only_sources_the_model_learned():
     inputs.sources = frozenset()
     by_source = monitor(inputs, default_config()).figures["conversion"]["by_source"]
     assert {s["source"] for s in by_source} == {"other", "unknown"}
+
+
+def test_a_conversion_dated_by_day_counts_for_an_mql_served_later_that_day():
+    # a date-only export: each call's outcome is stamped 00:00 of the day the API scored the
+    # lead at 09:00 (the review's labels count it; dropping it read "convert at 0%")
+    inputs = _inputs(60, 0)
+    days = [pd.Timestamp(t).normalize() + pd.Timedelta(days=i // 2) for i, t in
+            enumerate(inputs.served["scored_at"])]
+    inputs.served["scored_at"] = [d + pd.Timedelta(hours=9) for d in days]
+    inputs.dispositions = inputs.dispositions.head(0)
+    inputs.outcomes = pd.DataFrame({"lead_id": inputs.served["lead_id"][:20],
+                                    "stage": "closed_won", "occurred_at": days[:20]})
+    conversion = monitor(inputs, default_config()).figures["conversion"]
+    assert conversion["decided"] == 60 and conversion["rate"] == pytest.approx(20 / 60)
+    # with a time of day the order is known: a win at 08:00 came before the 09:00 score
+    inputs.outcomes["occurred_at"] = [d + pd.Timedelta(hours=8) for d in days[:20]]
+    conversion = monitor(inputs, default_config()).figures["conversion"]
+    assert conversion["decided"] == 40 and conversion["rate"] == 0

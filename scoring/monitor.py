@@ -67,6 +67,9 @@ class MonitorInputs:
         sources: the lead sources the champion learned (normalised); conversion by source
             names only these, any other reads "other" (a source is free text: it may hold an
             e-mail address, which must not become a /metrics label).
+        recorded: how many dispositions, and how many with a first touch, the stores hold for
+            any lead (``dispositions``, ``first_touches``); an export that carries none cannot
+            time a touch. None: not known (every MQL without a verdict is then overdue).
     """
 
     served: pd.DataFrame
@@ -81,6 +84,7 @@ class MonitorInputs:
     model_version: str | None = None
     cycle: str | None = None
     sources: frozenset[str] = frozenset()
+    recorded: Mapping[str, int] | None = None
 
 
 @dataclass

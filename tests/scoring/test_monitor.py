@@ -277,3 +277,23 @@ def test_a_conversion_dated_by_day_counts_for_an_mql_served_later_that_day():
     inputs.outcomes["occurred_at"] = [d + pd.Timedelta(hours=8) for d in days[:20]]
     conversion = monitor(inputs, default_config()).figures["conversion"]
     assert conversion["decided"] == 40 and conversion["rate"] == 0
+
+
+def test_an_export_without_verdicts_is_no_sla_data_not_every_mql_overdue():
+    # the bank export has no dispositions at all: "100% of MQLs missed the first-touch SLA"
+    # recommended an early review every time
+    inputs = _inputs(25, 0)
+    inputs.dispositions = inputs.dispositions.head(0)
+    inputs.recorded = {"dispositions": 0, "first_touches": 0}
+    result = monitor(inputs, default_config())
+    sla = result.figures["sla"]
+    assert sla["status"] == "no_data" and "sla" not in result.crossed
+    assert sla["why"].startswith("the stores hold no disposition for any lead")
+    assert sla["overdue"] == {"first_touch": [], "disposition": []}
+    # verdicts recorded, never a first touch: dispositions are timed, first touches are not
+    inputs = _inputs(25, 0)
+    inputs.dispositions["first_touch_at"] = pd.NaT
+    inputs.recorded = {"dispositions": 25, "first_touches": 0}
+    sla = monitor(inputs, default_config()).figures["sla"]
+    assert sla["first_touch_missed_share"] is None and sla["overdue"]["first_touch"] == []
+    assert sla["status"] == "ok" and "first touches not timed" in sla["why"]

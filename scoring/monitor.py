@@ -164,7 +164,10 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
         out["by_source"].append(_rate(part, band, settings, str(name)))
     band_text = f"the agreed band of {percent(band[0])}-{percent(band[1])}"
-    crossed = [s for s in out["by_source"] if s["status"] == "crossed"]
+    # one source holding every decided MQL (an export without a source column) is the overall
+    # figure again, not a second finding
+    crossed = ([s for s in out["by_source"] if s["status"] == "crossed"]
+               if len(out["by_source"]) > 1 else [])
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
                       f"{settings['min_decided_mqls']}; an MQL is decided once its "
@@ -174,7 +177,8 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     if out["status"] == "crossed":
         parts.append(f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
                      f"{percent(out['ci_high'])}), {_side(out, band)} {band_text}"
-                     + (f" ({len(crossed)} source(s) outside it too)" if crossed else ""))
+                     + (f" ({plural(len(crossed), 'source')} outside it too)" if crossed
+                        else ""))
     else:
         for s in crossed[:3]:
             parts.append(f"{s['source']} MQLs convert at {percent(s['rate'])} "

@@ -297,3 +297,17 @@ def test_an_export_without_verdicts_is_no_sla_data_not_every_mql_overdue():
     sla = monitor(inputs, default_config()).figures["sla"]
     assert sla["first_touch_missed_share"] is None and sla["overdue"]["first_touch"] == []
     assert sla["status"] == "ok" and "first touches not timed" in sla["why"]
+
+
+def test_an_export_without_sources_does_not_count_its_one_source_as_a_second_finding():
+    inputs = _inputs(60, 3)
+    inputs.leads = inputs.leads.assign(source="unknown")
+    result = monitor(inputs, default_config())
+    assert result.figures["conversion"]["status"] == "crossed"
+    assert "outside it too" not in result.figures["conversion"]["why"]
+    # two sources, both below: counted, and in words
+    inputs.leads["source"] = ["webinar", "referral"] * 30
+    inputs.sources = frozenset({"webinar", "referral"})
+    result = monitor(inputs, default_config() | {"monitor": {
+        **default_config()["monitor"], "min_decided_mqls": 10}})
+    assert "(2 sources outside it too)" in result.figures["conversion"]["why"]

@@ -67,7 +67,9 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
     label = np.where(matured, 0.0, np.nan)
     label[family == "excluded"] = np.nan
-    label[keyed["index"].isin(inside).to_numpy()] = 1.0
+    # only a lead whose window has passed is decided, converted or not: counting the young
+    # leads that converted early while their young peers stay undecided inflates the rate
+    label[keyed["index"].isin(inside).to_numpy() & matured] = 1.0
     label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
     return pd.Series(label, index=first.index)
 

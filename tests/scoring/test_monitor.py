@@ -311,3 +311,15 @@ def test_an_export_without_sources_does_not_count_its_one_source_as_a_second_fin
     result = monitor(inputs, default_config() | {"monitor": {
         **default_config()["monitor"], "min_decided_mqls": 10}})
     assert "(2 sources outside it too)" in result.figures["conversion"]["why"]
+
+
+def test_young_mqls_that_converted_early_are_not_decided_before_their_peers():
+    # 10 days after the review: 20 of 60 MQLs already booked, the other 40 still open. Counting
+    # the 20 and not the 40 read as a 100% conversion; none of them has had its 30 days yet
+    result = monitor(_inputs(60, 20, now=SINCE + timedelta(days=10)), default_config())
+    conversion = result.figures["conversion"]
+    assert conversion["decided"] == 0 and conversion["status"] == "too_few"
+    # once every window has passed, all 60 are decided and 20 converted
+    result = monitor(_inputs(60, 20, now=SINCE + timedelta(days=40)), default_config())
+    assert result.figures["conversion"]["decided"] == 60
+    assert result.figures["conversion"]["converted"] == 20

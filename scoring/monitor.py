@@ -243,9 +243,34 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
     text = f"{out['per_week']:,.1f} MQLs a week against the forecast of {expected:,.1f}"
-    if off > float(settings["volume_tolerance"]) and not noisy:
+    broad = _too_broad(first, inputs)
+    out["mql_share"] = float(first["is_mql"].fillna(False).astype(bool).mean())
+    if broad:
+        text = f"{text}; {broad}"
+    if (off > float(settings["volume_tolerance"]) and not noisy) or broad:
         return {**out, "status": "crossed", "why": text}
     return {**out, "status": "ok", "why": text}
+
+
+def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
+    """The sentence when more of the new leads were first served as MQLs than the share the
+    review allows a threshold (``cycle.max_mql_share``), beyond binomial noise; else None.
+
+    Under a rising base rate the calibrated scores of new leads climb past a fixed threshold:
+    a review capped at 50 % of leads can serve 70-90 % of the next period's leads as MQLs while
+    the volume stays inside its tolerance. The review's gate would fail such a threshold.
+    """
+    # the share the model was reviewed with, as the conversion check reads its band
+    limit = (inputs.manifest.get("threshold_decision") or {}).get("max_share")
+    if not isinstance(limit, int | float) or not 0 < limit < 1 or first.empty:
+        return None
+    n = len(first)
+    k = int(first["is_mql"].fillna(False).astype(bool).sum())
+    if k - limit * n <= 2 * math.sqrt(n * limit * (1 - limit)):
+        return None
+    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs, more than "
+            f"the {percent(limit)} a threshold may pass (cycle.max_mql_share): it filters too "
+            "little now")
 
 
 def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]

@@ -323,3 +323,27 @@ def test_young_mqls_that_converted_early_are_not_decided_before_their_peers():
     result = monitor(_inputs(60, 20, now=SINCE + timedelta(days=40)), default_config())
     assert result.figures["conversion"]["decided"] == 60
     assert result.figures["conversion"]["converted"] == 20
+
+
+def test_a_threshold_that_now_passes_most_new_leads_is_flagged_even_at_a_tolerable_volume():
+    # reviewed at 50% of leads and 149 MQLs a week; the base rate rose and 70% of the next
+    # period's leads were served as MQLs: 213 a week is within the 50% volume tolerance
+    inputs = _inputs(60, 22)
+    extra = pd.DataFrame({"lead_id": [f"N{i:03d}" for i in range(26)],
+                          "scored_at": [SINCE + timedelta(hours=i) for i in range(26)],
+                          "model_version": "3", "score": 0.1, "grade": "D4", "is_mql": False,
+                          "feature_bins": None, "source": "api"})
+    inputs.served = pd.concat([inputs.served, extra], ignore_index=True)
+    inputs.manifest = {"band": {"min": 0.25, "max": 0.5},
+                       "deployed_metrics": {"mqls_per_week": 4.5},
+                       "threshold_decision": {"share_of_leads": 0.5, "max_share": 0.5}}
+    result = monitor(inputs, default_config())
+    volume = result.figures["volume"]
+    assert volume["status"] == "crossed" and round(volume["mql_share"], 2) == 0.7
+    assert ("70% of the 86 leads scored since the review were MQLs, more than the 50% a "
+            "threshold may pass (cycle.max_mql_share)") in volume["why"]
+    # 55% of leads is within noise of the 50% allowed: not flagged
+    inputs.served.loc[60:, "is_mql"] = [True] * 9 + [False] * 17
+    inputs.served = inputs.served.iloc[:100]
+    inputs.served.loc[:59, "is_mql"] = [True] * 38 + [False] * 22
+    assert "cycle.max_mql_share" not in monitor(inputs, default_config()).figures["volume"]["why"]

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from training.tournament_result import distinct
+
 
 @dataclass(frozen=True)
 class Gate:
@@ -172,9 +174,13 @@ def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: flo
                     f"The champion's PR-AUC could not be measured {scope or 'on the same cohort'}"
                     ", so the two cannot be compared.", float(challenger), None)
     limit = champion - tolerance
-    verb = ("ranks converting leads at least as well as" if challenger >= limit
-            else "ranks worse than")
-    sentence = (f"The challenger {verb} the champion: PR-AUC {challenger:.3f} vs {champion:.3f} "
+    # "at least as well as" only when it is so: a challenger a hair below the champion passes
+    # on the tolerance, and says that
+    verb = ("ranks converting leads at least as well as the champion" if challenger >= champion
+            else "ranks converting leads a little below the champion, within the tolerance"
+            if challenger >= limit else "ranks worse than the champion")
+    ours, theirs = distinct(challenger, champion, digits=3)
+    sentence = (f"The challenger {verb}: PR-AUC {ours} vs {theirs} "
                 f"(tolerance {tolerance:.3f}){' ' + scope if scope else ''}.")
     return Gate("pr_auc", challenger >= limit, sentence, float(challenger), float(limit))
 

@@ -113,3 +113,18 @@ def test_evidence_gate_fails_when_an_interval_includes_chance():
     pr = evidence_gate((0.55, 0.60), (0.60, 0.70), 0.62)
     assert not pr.passed and "includes the base rate 0.620" in pr.sentence
     assert not evidence_gate((math.nan, math.nan), (math.nan, math.nan), 0.1).passed
+
+
+def test_a_challenger_a_hair_below_the_champion_is_not_said_to_rank_at_least_as_well():
+    # a challenger below the champion passes on the tolerance; "at least as well as ...: PR-AUC
+    # 0.829 vs 0.829" (as X Education's replayed cycle x-3 printed two figures 0.00002 apart)
+    # would be false
+    gate = pr_auc_gate(0.82880, 0.82912, 0.01)
+    assert gate.passed
+    assert gate.sentence == ("The challenger ranks converting leads a little below the champion, "
+                             "within the tolerance: PR-AUC 0.8288 vs 0.8291 (tolerance 0.010).")
+    better = pr_auc_gate(0.840, 0.829, 0.01)
+    assert better.sentence.startswith("The challenger ranks converting leads at least as well "
+                                      "as the champion: PR-AUC 0.840 vs 0.829")
+    worse = pr_auc_gate(0.800, 0.829, 0.01)
+    assert not worse.passed and "ranks worse than the champion" in worse.sentence

@@ -128,3 +128,19 @@ def test_a_challenger_a_hair_below_the_champion_is_not_said_to_rank_at_least_as_
                                       "as the champion: PR-AUC 0.840 vs 0.829")
     worse = pr_auc_gate(0.800, 0.829, 0.01)
     assert not worse.passed and "ranks worse than the champion" in worse.sentence
+
+
+def test_a_gap_within_noise_keeps_the_champion_without_calling_the_challenger_worse():
+    # X Education, replayed review x-7: compared on the one week the champion never learned
+    # from (77 leads), 0.830 vs 0.841 read "The challenger ranks worse than the champion"
+    gate = pr_auc_gate(0.830, 0.841, 0.01, "on the 1 week the champion never learned from "
+                       "(2015-12-28..2015-12-28, 77 leads)", gap=(-0.094, 0.061))
+    assert not gate.passed
+    assert "ranks worse" not in gate.sentence
+    assert gate.sentence.startswith("The challenger falls short of the champion by more than "
+                                    "the tolerance: PR-AUC 0.830 vs 0.841 (tolerance 0.010)")
+    assert ("The gap is within noise on these leads (95% interval of the difference -0.094 to "
+            "+0.061), so it is not shown to rank worse") in gate.sentence
+    # worse beyond noise: said plainly
+    gate = pr_auc_gate(0.780, 0.841, 0.01, gap=(-0.09, -0.03))
+    assert not gate.passed and "ranks worse than the champion" in gate.sentence

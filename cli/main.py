@@ -264,6 +264,9 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
 @click.argument("input_path", metavar="INPUT")
 @click.option("--out", "output", required=True,
               help="Output file (.csv or .parquet); with --engine spark a Parquet folder or URI.")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read INPUT (a file or a folder) as your CRM's own export, through the mapping "
+                   "it was ingested with; the store is not touched.")
 @click.option(
     "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
 )
@@ -272,33 +275,31 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
     help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "
          "instead of the leads' activities column.",
 )
+@click.option("--as-of", "as_of", default=None,
+              help="The scoring moment of leads without their own as_of (YYYY-MM-DD or an ISO "
+                   "time, UTC); default: now.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes to score with; default: one per core.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
 @_user_errors
-def score(input_path: str, output: str, model_uri: str | None, activities: str | None,
-          workers: int | None, engine: str, config_path) -> None:
-    """Score a file of leads (CSV, Parquet or .xlsx) with the champion: scores and reasons out.
+def score(input_path: str, output: str, mapping: Path | None, model_uri: str | None,
+          activities: str | None, as_of: str | None, workers: int | None, engine: str,
+          config_path) -> None:
+    """Score leads with the champion: scores and reasons out, keyed by lead id.
 
-    INPUT is a local file; with --engine spark also any URI the cluster reads (s3a://...).
+    \b
+    INPUT is a file of leads in the store's shape (CSV, Parquet or .xlsx, with a lead_id
+    column); with --engine spark also any URI the cluster reads (s3a://...). With --mapping,
+    INPUT is your CRM's own export (file or folder) of new leads, read as `leadscore ingest
+    --mapping` reads it: outcome and verdict columns may be blank or absent.
     """
-    from leadscore.config import load_config
+    from cli.score import run_score
 
-    config = load_config(config_path)
-    if engine == "spark":
-        from training.spark_score import score_file_spark
-
-        if activities is not None:
-            raise LeadscoreError("--activities is for the local engine: on Spark, join the "
-                                 "activities into the leads' activities column first.")
-        click.echo(score_file_spark(input_path, output, config, model_uri=model_uri))
-        return
-    from training.batch_score import score_file
-
-    click.echo(score_file(Path(input_path), Path(output), config=config, model_uri=model_uri,
-                          workers=workers, activities=activities))
+    click.echo(run_score(input_path, output, config_path=config_path, mapping=mapping,
+                         model_uri=model_uri, activities=activities, as_of=as_of,
+                         workers=workers, engine=engine))
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -46,10 +47,17 @@ def _formats(day_first: bool) -> list[str]:
             for sep in "/-." for year in ("%y", "%Y") for time in _TIMES]
 
 
+ReadAdapter = Callable[[duckdb.DuckDBPyConnection, ExportFile, FileSpec | None], ExportFile]
+"""Reshapes one export file as read, before its mapping applies (given the file's spec in a v2
+mapping, None in a v1 one): ``features.export_leads`` reads a file of leads to score so."""
+
+
 def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Path],
-             sheet: str | None = None) -> tuple[list[Part], list[str]]:
+             sheet: str | None = None,
+             adapt: ReadAdapter | None = None) -> tuple[list[Part], list[str]]:
     """The contract-table parts of an export read through a v2 mapping, and report notes.
-    ``sheet``: the sheet of a workbook whose file options name none (``--sheet``).
+    ``sheet``: the sheet of a workbook whose file options name none (``--sheet``); ``adapt``:
+    applied to each file as read.
 
     Raises:
         LeadscoreError: a file the mapping names is not given, a column is undeclared or
@@ -83,6 +91,8 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
         export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
+        if adapt is not None:
+            export = adapt(con, export, spec)
         notes.extend(n for n in (export.read_note, export.skip_note) if n)
         _check_headers(export, spec, mapping)
         view = f"__v2_{i}"

@@ -25,7 +25,7 @@ from features.contract import PLACEHOLDERS, TABLES
 from features.contract_files import contract_part, table_of
 from features.export_date import declare_export, load_mapping_declaring, parse_exported_at
 from features.export_files import discover, read_export
-from features.export_v2 import v2_parts
+from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
 from features.horizon import recorded_columns
 from features.ingest_report import IngestReport, TableCounts
@@ -39,7 +39,7 @@ from features.outcome_lag import store_lag
 from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
 from leadscore.errors import LeadscoreError
 
-__all__ = ["IngestReport", "TableCounts", "ingest_paths"]
+__all__ = ["IngestReport", "TableCounts", "export_parts", "ingest_paths", "upsert"]
 
 TABLE_ORDER = tuple(TABLES)  # leads first: the other tables reference them
 
@@ -108,20 +108,32 @@ def ingest_paths(
             remove_new_store(store, created, temp_existed)
 
 
+def export_parts(con, files: list[Path], mapping: FlatMapping | MappingV2 | None,
+                 sheet: str | None = None,
+                 adapt: ReadAdapter | None = None) -> tuple[list[Part], list[str]]:
+    """The contract-table parts the export ``files`` hold (leads first), read as ingest reads
+    them, and the notes on how they were read. ``adapt`` (with a mapping) reshapes each file as
+    read, before the mapping applies (``features.export_leads``: a file of leads to score)."""
+    parts: list[Part] = []
+    read_notes: list[str] = []
+    if isinstance(mapping, MappingV2):
+        parts, read_notes = v2_parts(con, mapping, files, sheet, adapt=adapt)
+    else:
+        for i, path in enumerate(files):
+            export = read_export(con, path, f"__export_{i}", sheet=sheet)
+            if adapt is not None and mapping is not None:
+                export = adapt(con, export, None)
+            read_notes.extend(n for n in (export.read_note, export.skip_note) if n)
+            parts.extend(flat_export_parts(con, mapping, export) if mapping
+                         else [contract_part(export)])
+    parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
+    return parts, read_notes
+
 
 def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             store: Path, labels: dict | None, sheet: str | None = None,
             declared: date | None = None) -> IngestReport:
-    parts: list[Part] = []
-    read_notes: list[str] = []
-    if isinstance(flat, MappingV2):
-        parts, read_notes = v2_parts(con, flat, files, sheet)
-    else:
-        for i, path in enumerate(files):
-            export = read_export(con, path, f"__export_{i}", sheet=sheet)
-            read_notes.extend(n for n in (export.read_note, export.skip_note) if n)
-            parts.extend(flat_export_parts(con, flat, export) if flat else [contract_part(export)])
-    parts.sort(key=lambda p: TABLE_ORDER.index(p.table.name))
+    parts, read_notes = export_parts(con, files, flat, sheet)
     staged = [stage_part(con, part, f"__stage_{i}", parts) for i, part in enumerate(parts)]
     tables = {p.table.name: TableCounts() for p in parts}
     notes = list(dict.fromkeys([*read_notes, *(n for p in parts for n in p.notes)]))
@@ -137,7 +149,7 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             counts = tables[part.table.name]
             counts.read += part.rows_read
             counts.duplicates += part.rows_read - distinct
-            new, updated = _upsert(con, part, stage)
+            new, updated = upsert(con, part, stage)
             counts.new += new
             counts.updated += updated
             counts.present += distinct - new - updated
@@ -195,7 +207,7 @@ def _default_missing_note(con, parts: list[Part]) -> str | None:
 # ---- writing ------------------------------------------------------------------------------------
 
 
-def _upsert(con, part: Part, stage: str) -> tuple[int, int]:
+def upsert(con, part: Part, stage: str) -> tuple[int, int]:
     """Write a stage into its table: returns (new rows, updated rows)."""
     name, key, columns = part.table.name, part.table.key, stored_columns(part)
     match = " AND ".join(f"t.{k} = s.{k}" for k in key)

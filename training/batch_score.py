@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -50,18 +51,36 @@ FIT_INPUTS = {"source": ("source",), "seniority": ("title",), "department": ("ti
 """The lead columns each fit feature is computed from (``features.fit``); any one will do."""
 
 
-def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
-    """The input columns the model learned from that ``columns`` lacks: those of the features
-    that took more than one value in training (the bundle's training profile), so a column the
-    training export never filled is not asked for."""
+def learned_features(bundle: ScoringBundle) -> list[dict[str, Any]]:
+    """The model's features that took more than one value in training (the bundle's training
+    profile): a column the training export never filled taught the model nothing."""
     profile = {f["name"]: f for f in (bundle.manifest.get("training_profile") or {})
                .get("features", [])}
-    have = set(columns)
-    absent: list[str] = []
+    learned = []
     for feature in bundle.manifest["features"]:
         shares = (profile.get(feature["name"]) or {}).get("shares") or []
-        if sum(1 for s in shares if s and s > 0) < 2:
-            continue  # one value (or none) in training: the column taught the model nothing
+        if sum(1 for s in shares if s and s > 0) >= 2:
+            learned.append(feature)
+    return learned
+
+
+def model_inputs(bundle: ScoringBundle) -> list[tuple[str, ...]]:
+    """For each lead column the model learned from, the names it may come under (any one will
+    do): an attribute's name, or ``FIT_INPUTS``' columns of a fit feature."""
+    inputs: list[tuple[str, ...]] = []
+    for feature in learned_features(bundle):
+        names = ((feature["attribute"],) if feature.get("attribute")
+                 else FIT_INPUTS.get(feature["name"], ()))
+        if names and names not in inputs:
+            inputs.append(names)
+    return inputs
+
+
+def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
+    """The input columns the model learned from (``learned_features``) that ``columns`` lacks."""
+    have = set(columns)
+    absent: list[str] = []
+    for feature in learned_features(bundle):
         if feature.get("attribute"):
             needed: tuple[str, ...] = (feature["attribute"],)
             if "attributes" in have:
@@ -74,16 +93,23 @@ def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
 """The output file's columns: the lead's id and the model's answers, never personal data."""
 
 
-def no_lead_id(name: str) -> LeadscoreError:
+MAPPING_HINT = (", or score the CRM's own export through the mapping it was ingested with "
+                "(--mapping M.yaml),")
+"""What the local engine adds to a refusal of a file in a CRM's own shape."""
+
+
+def no_lead_id(name: str, hint: str = "") -> LeadscoreError:
     """The refusal of a leads file without a ``lead_id`` column, on every engine: row numbers as
-    ids would land in the output and the score log as if they were leads."""
+    ids would land in the output and the score log as if they were leads. ``hint``: a way out
+    this engine has (``MAPPING_HINT``)."""
     return LeadscoreError(
         f"{name} has no lead_id column: scores are written and logged by lead id; name the "
-        "column that holds each lead's id lead_id and re-run."
+        f"column that holds each lead's id lead_id{hint} and re-run."
     )
 
 
-def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle) -> None:
+def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle,
+                    hint: str = "") -> None:
     """Refuse a file with a column that differs from a lead field or an attribute column of the
     model only in case or punctuation (``Title``, ``Company Size``): it would be ignored, every
     lead scored as if it were blank. The API refuses such a field alike (a 422).
@@ -95,7 +121,7 @@ def refuse_misnamed(name: str, columns: list[str], bundle: ScoringBundle) -> Non
     if found:
         given, meant = found[0]
         raise LeadscoreError(f"{name}: column {given}: {misnamed_rule(meant)}; rename the "
-                             "column and re-run.")
+                             f"column{hint} and re-run.")
 
 
 def score_chunk(bundle: ScoringBundle, leads: pd.DataFrame, *, now: datetime,
@@ -217,6 +243,7 @@ def score_chunks(bundle: ScoringBundle, chunks: Iterable[pd.DataFrame], *, now: 
 def score_file(
     input_path: Path, output: Path, config: dict[str, Any], model_uri: str | None = None, *,
     workers: int | None = None, activities: str | Path | None = None, chunk: int = CHUNK,
+    now: datetime | None = None,
 ) -> str:
     """Score every lead of ``input_path`` and write scores and reasons to ``output``.
 
@@ -229,6 +256,7 @@ def score_file(
         activities: None to read the leads' ``activities`` column; ``"store"`` or an activities
             file to join them by lead id.
         chunk: rows per chunk.
+        now: the scoring moment of rows without their own ``as_of``; None means now.
 
     Returns:
         One line saying what was scored, by which model, and where it went.
@@ -236,12 +264,9 @@ def score_file(
     Raises:
         LeadscoreError: when there is no champion, a file cannot be read, or a lead is malformed.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from training.registry import load_bundle
 
     writer = ChunkWriter(Path(output))
-    score_log = None
     try:
         input_path = check_input(input_path)
         columns = input_columns(input_path)
@@ -253,16 +278,60 @@ def score_file(
                 "(or as Parquet) and re-run."
             )
         if "lead_id" not in columns:
-            raise no_lead_id(input_path.name)
+            raise no_lead_id(input_path.name, MAPPING_HINT)
         bundle, version = load_bundle(model_uri, config)
-        refuse_misnamed(input_path.name, columns, bundle)
+        refuse_misnamed(input_path.name, columns, bundle, MAPPING_HINT)
         absent = absent_inputs(bundle, columns)
-        label = f"v{version.version}" if version is not None else (model_uri or "champion")
-        total, mqls, logged = 0, 0, 0
-        number = str(version.version) if version is not None else label
-        score_log = open_score_log(config)
+        scored = write_scores(writer, bundle, version, model_uri,
+                              lead_chunks(input_path, chunk, activities, Path(config["store"])),
+                              rows=count_rows(input_path), config=config, workers=workers,
+                              now=now, chunk=chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    gap = ""
+    if absent:
+        names = capped(absent)
+        verb = "is" if len(absent) == 1 else "are"
+        gap = (f" {names} {verb} not in {input_path.name}: the model learned from "
+               f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
+               f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
+               "the store uses (a mapping's as: names) and re-run.")
+    return scored.line() + gap
 
-        rows = count_rows(input_path)
+
+@dataclass
+class Scored:
+    """What one scoring run wrote: leads, MQLs, scores logged, by which model, where."""
+
+    total: int
+    mqls: int
+    logged: int
+    by: str
+    output: Path
+
+    def line(self) -> str:
+        share = f" ({self.mqls / self.total:.1%})" if self.total else ""
+        return (f"Scored {plural(self.total, 'lead')} with {self.by}: "
+                f"{plural(self.mqls, 'MQL')}{share}; wrote {self.output}"
+                + (f"; {self.logged:,} scores added to the score log." if self.logged else "."))
+
+
+def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri: str | None,
+                 chunks: Iterable[pd.DataFrame], *, rows: int | None, config: dict[str, Any],
+                 workers: int | None, now: datetime | None, chunk: int = CHUNK,
+                 log: bool = True) -> Scored:
+    """Score ``chunks`` with ``bundle`` (registered as ``version``, or None for a bare
+    ``model_uri``) on every core, write them through ``writer`` (committed at the end; the
+    caller aborts it on an error) and, with ``log``, add them to the score log. ``rows``: how
+    many, if known."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    label = f"v{version.version}" if version is not None else (model_uri or "champion")
+    number = str(version.version) if version is not None else label
+    total, mqls, logged = 0, 0, 0
+    score_log = open_score_log(config) if log else None
+    try:
         workers = workers or default_workers()
         if rows is not None:  # no more processes than chunks: a small file stays in-process
             workers = max(1, min(workers, -(-rows // chunk)))
@@ -281,30 +350,15 @@ def score_file(
                 mqls += int(frame["is_mql"].sum())
                 progress.advance(task, len(frame))
 
-            score_chunks(bundle, lead_chunks(input_path, chunk, activities, Path(config["store"])),
-                         now=datetime.now(UTC), model_version=label, workers=workers,
-                         on_scored=on_scored, top=top_reasons(config))
+            score_chunks(bundle, chunks, now=now or datetime.now(UTC), model_version=label,
+                         workers=workers, on_scored=on_scored, top=top_reasons(config))
         writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
-    except BaseException:
-        writer.abort()
-        raise
     finally:
         if score_log is not None:
             score_log.close()
-    share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
-    gap = ""
-    if absent:
-        names = capped(absent)
-        verb = "is" if len(absent) == 1 else "are"
-        gap = (f" {names} {verb} not in {input_path.name}: the model learned from "
-               f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
-               f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
-               "the store uses (a mapping's as: names) and re-run.")
-    return (f"Scored {plural(total, 'lead')} with {by}: {plural(mqls, 'MQL')}{share}; wrote "
-            f"{writer.output}"
-            + (f"; {logged:,} scores added to the score log." if logged else ".") + gap)
+    return Scored(total=total, mqls=mqls, logged=logged, by=by, output=writer.output)
 
 
 def open_score_log(config: dict[str, Any]):

@@ -348,3 +348,49 @@ def test_an_out_path_that_is_a_folder_is_refused_before_scoring(bundle_dir, tmp_
     assert str(info.value) == (f"--out {tmp_path / 'scores.parquet'} is a folder (a Spark "
                                "output?): give a file path, or remove the folder, and re-run.")
     assert (tmp_path / "scores.parquet" / "part-0.parquet").read_bytes() == b"spark's"
+
+
+def test_as_of_is_the_moment_of_rows_without_their_own(tiny_bundle, bundle_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    leads = _input_frame(30)
+    moment = leads["as_of"].dropna().iloc[0]
+    source = tmp_path / "leads.csv"
+    leads.drop(columns=["as_of"]).to_csv(source, index=False)
+
+    def scores(as_of: str) -> pd.Series:
+        out = tmp_path / f"{as_of[:10]}.csv"
+        result = CliRunner().invoke(cli, ["score", str(source), "--out", str(out), "--model",
+                                          bundle_dir, "--as-of", as_of])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(out)["score"]
+
+    records = lead_records(leads)
+    expected = tiny_bundle.score_records(records, [moment] * len(records)).score
+    np.testing.assert_allclose(scores(moment), expected, rtol=1e-12)
+    # a year on, every activity is old: intent, and so some scores, differ
+    assert (scores("2027-10-01") != scores(moment)).any()
+    result = CliRunner().invoke(cli, ["score", str(source), "--out", str(tmp_path / "x.csv"),
+                                      "--model", bundle_dir, "--as-of", "last week"])
+    assert result.exit_code == 1 and "--as-of 'last week' is not a date" in result.output
+
+
+def test_a_crm_export_given_as_a_leads_file_is_pointed_at_its_mapping(bundle_dir, tmp_path):
+    leads = _input_frame(5).drop(columns=["lead_id"])
+    leads.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(LeadscoreError) as refused:
+        score_file(tmp_path / "export.csv", tmp_path / "out.csv", default_config(), bundle_dir)
+    assert str(refused.value) == (
+        "export.csv has no lead_id column: scores are written and logged by lead id; name the "
+        "column that holds each lead's id lead_id, or score the CRM's own export through the "
+        "mapping it was ingested with (--mapping M.yaml), and re-run.")
+    leads = _input_frame(5).rename(columns={"source": "Lead Source"})
+    leads.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(LeadscoreError, match=r"column Lead Source: not a field of a lead: name it "
+                                             r"`source` .*; rename the column, or score the CRM's "
+                                             r"own export through the mapping it was ingested "
+                                             r"with \(--mapping M.yaml\), and re-run\.$"):
+        score_file(tmp_path / "export.csv", tmp_path / "out.csv", default_config(), bundle_dir)
+    assert not (tmp_path / "out.csv").exists()

@@ -89,8 +89,9 @@ def _since(ctx: dict[str, Any]) -> Markup | None:
     if now is None:
         return sentence(f"Since this review the champion alias was removed (it was {was}): no "
                         "version scores leads now.")
-    return sentence(f"Since this review the champion has moved from {was} to v{now} (`leadscore "
-                    f"promote` or `leadscore rollback`): v{now} scores leads now.")
+    return sentence(f"Since this review the champion has moved from {was} to v{now} (a later "
+                    f"review, `leadscore promote` or `leadscore rollback`): v{now} scores leads "
+                    "now.")
 
 
 def _promoted(ctx: dict[str, Any]) -> bool | None:

@@ -665,8 +665,8 @@ def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
     run = _run(tags={"model_version": "7"})
     gates = {"passed": True, "gates": [{"name": "band", "passed": True, "sentence": "ok"}]}
     lines = _text(_ctx(run, promoted=True, gates=gates, champion=7) | {"champion_now": 6})
-    assert ("Since this review the champion has moved from v7 to v6 (`leadscore promote` or "
-            "`leadscore rollback`): v6 scores leads now.") in lines
+    assert ("Since this review the champion has moved from v7 to v6 (a later review, `leadscore "
+            "promote` or `leadscore rollback`): v6 scores leads now.") in lines
     assert not any(line.startswith("Expect about") for line in lines)  # v7's threshold is idle
     # cycle 1 promoted nothing, then `leadscore promote 1` made its version champion by hand
     run = _run(tags={"model_version": "1"})

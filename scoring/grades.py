@@ -23,7 +23,16 @@ def grade_table(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def grade_inversions(table: pd.DataFrame, min_leads: int = 20,
+MIN_GRADE_LEADS = 20
+"""Leads a grade needs before its conversion is compared with another grade's."""
+
+
+def grades_compared(table: pd.DataFrame, min_leads: int = MIN_GRADE_LEADS) -> int:
+    """How many grades hold enough leads to take part in ``grade_inversions``."""
+    return int((table["leads"] >= min_leads).sum())
+
+
+def grade_inversions(table: pd.DataFrame, min_leads: int = MIN_GRADE_LEADS,
                      z: float = 2.0) -> list[tuple[str, str]]:
     """Pairs (better grade, worse grade) where the better grade converts below the worse one.
 

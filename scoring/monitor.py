@@ -67,6 +67,9 @@ class MonitorInputs:
         sources: the lead sources the champion learned (normalised); conversion by source
             names only these, any other reads "other" (a source is free text: it may hold an
             e-mail address, which must not become a /metrics label).
+        recorded: how many dispositions, and how many with a first touch, the stores hold for
+            any lead (``dispositions``, ``first_touches``); an export that carries none cannot
+            time a touch. None: not known (every MQL without a verdict is then overdue).
     """
 
     served: pd.DataFrame
@@ -81,6 +84,7 @@ class MonitorInputs:
     model_version: str | None = None
     cycle: str | None = None
     sources: frozenset[str] = frozenset()
+    recorded: Mapping[str, int] | None = None
 
 
 @dataclass
@@ -160,7 +164,10 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
         out["by_source"].append(_rate(part, band, settings, str(name)))
     band_text = f"the agreed band of {percent(band[0])}-{percent(band[1])}"
-    crossed = [s for s in out["by_source"] if s["status"] == "crossed"]
+    # one source holding every decided MQL (an export without a source column) is the overall
+    # figure again, not a second finding
+    crossed = ([s for s in out["by_source"] if s["status"] == "crossed"]
+               if len(out["by_source"]) > 1 else [])
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
                       f"{settings['min_decided_mqls']}; an MQL is decided once its "
@@ -170,7 +177,8 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     if out["status"] == "crossed":
         parts.append(f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
                      f"{percent(out['ci_high'])}), {_side(out, band)} {band_text}"
-                     + (f" ({len(crossed)} source(s) outside it too)" if crossed else ""))
+                     + (f" ({plural(len(crossed), 'source')} outside it too)" if crossed
+                        else ""))
     else:
         for s in crossed[:3]:
             parts.append(f"{s['source']} MQLs convert at {percent(s['rate'])} "
@@ -235,9 +243,34 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
     text = f"{out['per_week']:,.1f} MQLs a week against the forecast of {expected:,.1f}"
-    if off > float(settings["volume_tolerance"]) and not noisy:
+    broad = _too_broad(first, inputs)
+    out["mql_share"] = float(first["is_mql"].fillna(False).astype(bool).mean())
+    if broad:
+        text = f"{text}; {broad}"
+    if (off > float(settings["volume_tolerance"]) and not noisy) or broad:
         return {**out, "status": "crossed", "why": text}
     return {**out, "status": "ok", "why": text}
+
+
+def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
+    """The sentence when more of the new leads were first served as MQLs than the share the
+    review allows a threshold (``cycle.max_mql_share``), beyond binomial noise; else None.
+
+    Under a rising base rate the calibrated scores of new leads climb past a fixed threshold:
+    a review capped at 50 % of leads can serve 70-90 % of the next period's leads as MQLs while
+    the volume stays inside its tolerance. The review's gate would fail such a threshold.
+    """
+    # the share the model was reviewed with, as the conversion check reads its band
+    limit = (inputs.manifest.get("threshold_decision") or {}).get("max_share")
+    if not isinstance(limit, int | float) or not 0 < limit < 1 or first.empty:
+        return None
+    n = len(first)
+    k = int(first["is_mql"].fillna(False).astype(bool).sum())
+    if k - limit * n <= 2 * math.sqrt(n * limit * (1 - limit)):
+        return None
+    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs, more than "
+            f"the {percent(limit)} a threshold may pass (cycle.max_mql_share): it filters too "
+            "little now")
 
 
 def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]

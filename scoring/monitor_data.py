@@ -89,6 +89,25 @@ def _from_history(store: Path, ids: pd.DataFrame, high: list[str]) -> dict[str, 
         return out
 
 
+def _recorded(store: Path, live: LiveStore | None) -> dict[str, int]:
+    """Dispositions, and those with a first touch, the stores hold for any lead: the SLA can
+    be judged only where the export (or the API) records verdicts at all."""
+    counts = {"dispositions": 0, "first_touches": 0}
+    if store.exists():
+        with connect(store, read_only=True) as con:
+            try:
+                n, touched = con.execute("SELECT count(*), count(first_touch_at) "
+                                         "FROM dispositions").fetchone()
+            except duckdb.CatalogException:  # a store from before the table existed
+                n, touched = 0, 0
+        counts = {"dispositions": int(n), "first_touches": int(touched)}
+    if live is not None:
+        frame = live.table(live_dispositions)
+        counts["dispositions"] += len(frame)
+        counts["first_touches"] += int(frame["first_touch_at"].notna().sum())
+    return counts
+
+
 def _from_live(store: LiveStore | None, ids: set[str], high: list[str]
                ) -> dict[str, pd.DataFrame]:
     if store is None or not ids:
@@ -134,6 +153,7 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
         history = _from_history(Path(config["store"]), pd.DataFrame({"lead_id": sorted(ids)}),
                                 high)
         fresh = _from_live(store, ids, high)
+        recorded = _recorded(Path(config["store"]), store)
     finally:
         if store is not None and live is None:
             store.close()
@@ -149,7 +169,7 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
                             ["lead_id", "occurred_at"]),
         manifest=manifest, policy=load_policy((config.get("labels") or {}).get("policy")),
         since=since, now=now, model_version=model_version,
-        cycle=cycle or manifest.get("cycle"), sources=frozenset(sources),
+        cycle=cycle or manifest.get("cycle"), sources=frozenset(sources), recorded=recorded,
     )
 
 

@@ -4,7 +4,9 @@ A lead counts from its first score served since the champion's review (``first_s
 MQL from its first score at or above the threshold). It is *decided* once its maturity window
 from that moment has passed (``decide``), by the label policy's precedence: a positive outcome or
 verdict inside the window converts, one before the lead was served drops it (nothing was left to
-predict), an excluded latest verdict drops it, anything else is a non-conversion. Earlier
+predict; a positive dated at midnight, as a date-only export dates it, counts from the start of
+the day the lead was served), an excluded latest verdict drops it, anything else is a
+non-conversion. Earlier
 verdicts are mostly quick rejections, so undecided leads are never counted as negatives.
 """
 
@@ -55,8 +57,9 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     ])
     keyed = first[["lead_id", "t0"]].reset_index()
     hits = keyed.merge(positive, on="lead_id")
-    inside = hits[(hits["at"] >= hits["t0"]) & (hits["at"] <= hits["t0"] + window)]["index"]
-    before = hits[hits["at"] < hits["t0"]]["index"]
+    start = _served_from(hits["at"], hits["t0"])
+    inside = hits[(hits["at"] >= start) & (hits["at"] <= hits["t0"] + window)]["index"]
+    before = hits[hits["at"] < start]["index"]
     latest = (d.assign(family=fam, at=as_times(d["dispositioned_at"]))
               .sort_values(["at", "status"]).drop_duplicates("lead_id", keep="last")
               .set_index("lead_id")["family"])
@@ -64,9 +67,24 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
     label = np.where(matured, 0.0, np.nan)
     label[family == "excluded"] = np.nan
-    label[keyed["index"].isin(inside).to_numpy()] = 1.0
+    # only a lead whose window has passed is decided, converted or not: counting the young
+    # leads that converted early while their young peers stay undecided inflates the rate
+    label[keyed["index"].isin(inside).to_numpy() & matured] = 1.0
     label[keyed["index"].isin(before).to_numpy()] = np.nan  # converted before it was served
     return pd.Series(label, index=first.index)
+
+
+def _served_from(at: pd.Series, t0: pd.Series) -> pd.Series:
+    """When a positive counts as after the score: ``t0``, or the start of ``t0``'s day for a
+    positive stamped at midnight exactly.
+
+    An export that keeps dates only (the outcome of a call on 5 April is ``2009-04-05 00:00``)
+    cannot say whether the outcome came before or after a score served at 09:30 that day; the
+    review's labels count it (they start at the lead's scoreable moment), so the monitor does
+    too, instead of dropping every same-day conversion as "converted before it was served".
+    """
+    midnight = at == at.dt.normalize()
+    return t0.where(~midnight, t0.dt.normalize())
 
 
 def families(dispositions: pd.DataFrame, policy: LabelPolicy) -> pd.Series:

@@ -31,6 +31,18 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
                 "disposition_missed_share": None, "sla_hours": _sla_hours(hours),
                 "overdue": {"first_touch": [], "disposition": []}, "status": "no_data",
                 "why": "no MQL was served since the review"}
+    recorded = inputs.recorded
+    if recorded is not None and not recorded.get("dispositions"):
+        # an export without rep verdicts: "100% missed the SLA" would be a false alarm
+        return {"mqls": len(mqls), "first_touch_due": 0, "first_touch_missed": 0,
+                "first_touch_missed_share": None, "disposition_due": 0,
+                "disposition_missed": 0, "disposition_missed_share": None,
+                "sla_hours": _sla_hours(hours), "overdue": {"first_touch": [], "disposition": []},
+                "status": "no_data",
+                "why": "the stores hold no disposition for any lead (the export carries no rep "
+                       "verdicts and the API received none), so when MQLs were touched is "
+                       "unknown"}
+    no_touches = recorded is not None and not recorded.get("first_touches")
     now = pd.Timestamp(inputs.now)
     d = inputs.dispositions
     d = d[as_times(d["dispositioned_at"]) <= now]
@@ -54,6 +66,8 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
     disp_due = (disp_deadline <= now).to_numpy()
     disp_missed = disp_due & ~((disposed.notna()) & (disposed <= disp_deadline)).to_numpy()
     lead_ids = ids.reset_index(drop=True)
+    if no_touches:  # verdicts are recorded, first touches never: only dispositions are timed
+        due, missed = np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=bool)
     out = {
         "mqls": len(mqls), "first_touch_due": int(due.sum()),
         "first_touch_missed": int(missed.sum()),
@@ -82,6 +96,8 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
         crossed |= over
         parts.append(f"{percent(share)} of MQLs {text}"
                      + (f" (limit {percent(float(settings[limit_key]))})" if over else ""))
+    if no_touches:
+        parts.append("first touches not timed: no disposition in the stores records one")
     return {**out, "status": "crossed" if crossed else "ok", "why": "; ".join(parts)}
 
 

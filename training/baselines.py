@@ -13,15 +13,18 @@ cycle scores the same validation cohort with two simpler models:
     A points model of the kind marketing automation teams build in HubSpot or Marketo, built from
     the data instead of by hand, so it means something on any export: for every feature of the
     training weeks, leads are put in bins (each category seen at least 10 times; numbers cut at
-    their quartiles; missing as its own bin), and each bin's conversion is compared with the base
-    rate as a smoothed log-odds lift. The ``TOP_PER_GROUP`` strongest fit columns and intent
-    columns (largest lead-weighted mean absolute lift) become rules worth
+    their quartiles; missing as its own bin), and each bin's conversion is compared with the
+    conversion of the bin's own weekly cohorts as a smoothed log-odds lift. So a column that only
+    tells the weeks apart (an interest rate that moves with a drifting base rate) earns no points:
+    it would give every lead of a newer cohort the same score. The ``TOP_PER_GROUP`` strongest fit
+    and intent columns (largest lead-weighted mean absolute lift) become rules worth
     ``round(POINTS_PER_LOGIT * lift)`` points per bin, e.g. "industry is software: +6".
 
     Points are not probabilities, so ``fit`` maps them to one with a one-variable logistic fit
     (Platt scaling) on the training cohorts. The ranking is the points table's; only the scale is
     learned, so Brier score and calibration error compare fairly with the other models. A points
-    model is constant only when no column of the training weeks separates converters at all.
+    model is constant only when no column of the training weeks separates converters within
+    their weeks.
 """
 
 from __future__ import annotations
@@ -219,11 +222,26 @@ def _bins(spec: FeatureSpec, column: pd.Series) -> list[tuple[str, Callable]]:
     return out
 
 
+def _expected_rate(train: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    """Each training lead's expected conversion before its columns are read: its weekly
+    cohort's rate (smoothed towards the overall rate) when the frame has cohorts, else the
+    overall rate. Under drift the base rate moves week by week, and a bin's lift is measured
+    against the weeks its leads come from, not against the average of all weeks."""
+    base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6)) if len(y) else 0.5
+    if "cohort" not in train.columns or not len(y):
+        return np.full(len(y), base)
+    week = train["cohort"].astype(str).to_numpy()
+    frame = pd.DataFrame({"week": week, "y": y})
+    stats = frame.groupby("week")["y"].agg(["sum", "count"])
+    rate = (stats["sum"] + SMOOTHING * base) / (stats["count"] + SMOOTHING)
+    return frame["week"].map(rate).to_numpy(np.float64)
+
+
 def derive_rules(train: pd.DataFrame, specs: Sequence[FeatureSpec],
                  top: int = TOP_PER_GROUP) -> list[PointsRule]:
     """The points table from the training weeks (see the module docstring)."""
     y = train["label"].to_numpy(np.float64)
-    base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6)) if len(y) else 0.5
+    expected = _expected_rate(train, y)
     scored: dict[str, list[tuple[float, FeatureSpec, list[PointsRule]]]] = {"fit": [],
                                                                           "intent": []}
     for spec in specs:
@@ -235,6 +253,9 @@ def derive_rules(train: pd.DataFrame, specs: Sequence[FeatureSpec],
             n = int(mask.sum())
             if n == 0:
                 continue
+            # against what the bin's own weeks converted at: a column that only tells the
+            # weeks apart (a rate index moving with a drifting base rate) earns no points
+            base = float(np.clip(expected[mask].mean(), 1e-6, 1 - 1e-6))
             rate = (y[mask].sum() + SMOOTHING * base) / (n + SMOOTHING)
             lift = _logit(float(np.clip(rate, 1e-6, 1 - 1e-6))) - _logit(base)
             strength += n / len(y) * abs(lift)

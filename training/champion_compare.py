@@ -20,7 +20,7 @@ import pandas as pd
 from scoring.bundle import ScoringBundle, score_frame
 from training import registry
 from training.dataset import aligned_frame
-from training.evaluate import evaluate, evaluate_on
+from training.evaluate import evaluate, evaluate_on, pr_auc_gap_interval
 from training.tracking import client as mlflow_client
 
 
@@ -37,6 +37,7 @@ class ChampionCheck:
         rows: which of the cohort's leads the comparison uses (None: all of them).
         scope: the gate's words for those rows, e.g. "on the 4 weeks the champion never learned
             from (652 leads)"; empty when the whole cohort is compared.
+        scores: the champion's scores of those rows (None when it was not scored).
     """
 
     version: int | None = None
@@ -44,6 +45,7 @@ class ChampionCheck:
     note: str | None = None
     rows: np.ndarray | None = None
     scope: str = ""
+    scores: np.ndarray | None = None
 
 
 def registry_champion(config: dict[str, Any]):
@@ -118,7 +120,7 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
     except Exception as exc:  # noqa: BLE001 - a champion that cannot be scored is kept
         return ChampionCheck(version, unmeasured, _unusable(version, exc))
     if rows.all():
-        return ChampionCheck(version, metrics, note)
+        return ChampionCheck(version, metrics, note, scores=scores.to_numpy())
     # recorded with the metrics (``champion.compared_weeks``), so the report can say it too
     metrics.update(compared_weeks=float(n_weeks), compared_leads=float(len(part)))
     first, last = cohorts[rows].min().date(), cohorts[rows].max().date()
@@ -128,7 +130,18 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
         version, metrics,
         f"The champion v{version} learned from this cohort's weeks through {day}, so it is "
         f"compared with the challenger {scope}; its column covers those weeks only.",
-        rows, scope)
+        rows, scope, scores.to_numpy())
+
+
+def pr_auc_gap(scores: np.ndarray, labels: np.ndarray, check: ChampionCheck, *, rounds: int,
+               seed: int) -> tuple[float, float] | None:
+    """The paired 95 % interval of the challenger's PR-AUC minus the champion's on the rows they
+    are compared on; None without champion scores."""
+    if check.scores is None:
+        return None
+    rows = np.ones(len(labels), dtype=bool) if check.rows is None else check.rows
+    return pr_auc_gap_interval(scores[rows], check.scores, labels[rows], rounds=rounds,
+                               seed=seed)
 
 
 def challenger_pr_auc(scores: np.ndarray, labels: np.ndarray, check: ChampionCheck,

@@ -26,7 +26,12 @@ from leadscore.errors import LeadscoreError
 from scoring.bundle import ScoringBundle, score_frame
 from training import dataset, deploy, explain
 from training.baselines import fit_logistic, points_model
-from training.champion_compare import challenger_pr_auc, champion_on, registry_champion
+from training.champion_compare import (
+    challenger_pr_auc,
+    champion_on,
+    pr_auc_gap,
+    registry_champion,
+)
 from training.evaluate import calibration_noise, evaluate_on, ranking_intervals
 from training.gates import GateDecision, decide, evidence_gate
 from training.model import MIN_CATEGORY_COUNT, increasing_features, lightgbm_params
@@ -273,7 +278,9 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                    too_broad=decision.too_broad, above_band=decision.outcome == "above_band",
                    evidence=evidence_gate((roc_lo, roc_hi), (pr_lo, pr_hi),
                                           evidence["base_rate"]),
-                   calibration_noise=noise)
+                   calibration_noise=noise,
+                   pr_auc_gap=pr_auc_gap(judged["score"].to_numpy(), labels, check,
+                                         rounds=rounds, seed=seed))
     result = CycleResult(
         cycle=cycle, as_of=as_of, policy=policy, data=data, train=train, calib=calib,
         valid=valid, window=window, weeks=weeks, bundle=bundle, scores=judged, decision=decision,

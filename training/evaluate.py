@@ -204,6 +204,27 @@ def ranking_intervals(scores, labels, *, rounds: int, seed: int,
     return (float(r[0]), float(r[1])), (float(p[0]), float(p[1]))
 
 
+def pr_auc_gap_interval(ours, theirs, labels, *, rounds: int, seed: int
+                        ) -> tuple[float, float]:
+    """95 % paired bootstrap interval of ``PR-AUC(ours) - PR-AUC(theirs)`` on the same leads
+    (both resampled together); NaN when fewer than half the rounds could be measured."""
+    a, y = _arrays(ours, labels)
+    b = np.asarray(theirs, dtype=np.float64)
+    if rounds <= 0 or not _two_classes(y) or len(b) != len(a):
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    gaps = []
+    for _ in range(rounds):
+        idx = rng.integers(0, len(a), len(a))
+        ys = y[idx]
+        if _two_classes(ys):
+            gaps.append(average_precision_score(ys, a[idx]) - average_precision_score(ys, b[idx]))
+    if len(gaps) < rounds / 2:
+        return math.nan, math.nan
+    low, high = np.percentile(gaps, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def evaluate_on(scores: np.ndarray, valid: pd.DataFrame, threshold: float, weeks: int) -> dict:
     """``evaluate`` on a cohort frame (labels and sources from its columns)."""
     return evaluate(scores, valid["label"].to_numpy(), threshold=threshold,

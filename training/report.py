@@ -142,6 +142,7 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
+            "compared": store.grades_compared(table), "min_leads": store.MIN_GRADE_LEADS,
             "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}
@@ -222,6 +223,14 @@ def _served(counts: dict[str, int] | None, figs: Figures) -> dict[str, Any] | No
     return out
 
 
+def _champion_now(client, config: dict[str, Any]) -> int | None:
+    """The version the champion alias points at as the report is written (after a promote or
+    rollback it is no longer the review's)."""
+    from training.registry import alias_version, model_name
+
+    return alias_version(client, model_name(config), "champion")
+
+
 def _predictor(client, config: dict[str, Any], run: data.CycleRun, con):
     """The serving model's scores for labelled rows: the champion this cycle started with."""
     from training.registry import load_bundle, model_name
@@ -299,6 +308,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
         high_intent=high_intent_words(config),
         champion_after=data.champion_after(run),
+        champion_now=_champion_now(client, config),
         threshold={k: figs.show(k, f) for k, f in (
             ("threshold", "ratio"), ("threshold_ci_low", "pct"), ("threshold_ci_high", "pct"),
             ("conversion_at_threshold", "pct"), ("mqls_per_week", weekly_format(run)),

@@ -39,8 +39,10 @@ from features.label_policy import LabelPolicy
 from features.labels import build_labels
 
 # the report reads the grade figures here; they live in scoring/, which the monitor shares
+from scoring.grades import MIN_GRADE_LEADS as MIN_GRADE_LEADS
 from scoring.grades import grade_inversions as grade_inversions
 from scoring.grades import grade_table as grade_table
+from scoring.grades import grades_compared as grades_compared
 
 VERDICTS = ("booked", "accepted", "rejected_fit", "rejected_intent", "junk_or_recycled", "other")
 _FAMILY_VERDICT = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from scoring.monitor import CHECKS
 from scoring.monitor_data import run_monitor
 from training import report_mlflow as data
@@ -94,6 +96,15 @@ def monitor_section(config: dict[str, Any], run: data.CycleRun,
         "recommendation": ("Limits crossed before this review: "
                            + "; ".join(f[name]["why"] for name in result.crossed) + "."
                            if result.crossed else None),
-        "overdue": len(set(f["sla"]["overdue"]["first_touch"])
-                       | set(f["sla"]["overdue"]["disposition"])),
+        "overdue": overdue_sentence(len(set(f["sla"]["overdue"]["first_touch"])
+                                        | set(f["sla"]["overdue"]["disposition"]))),
     }
+
+
+def overdue_sentence(n: int) -> Markup | None:
+    """How many served MQLs were overdue, as people read the number (1,283, not 1283)."""
+    if not n:
+        return None
+    return Markup("{} {} overdue for a first touch or a disposition; <code>leadscore monitor "
+                  "--json</code> lists their lead ids.").format(
+        f"{n:,} MQL{'' if n == 1 else 's'}", "was" if n == 1 else "were")

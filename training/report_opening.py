@@ -41,8 +41,16 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
                   f" in cycle {previous.cycle}"]
+        was_base, now_base = previous.metrics.get("base_rate"), run.metrics.get("base_rate")
+        if was_base is not None and now_base is not None and now != was:
+            # the threshold is set on each cycle's own cohort: when that cohort's conversion
+            # moved (drift), so does the MQLs' conversion, and "up from" must not read as credit
+            parts += [" (all leads of its cohort converted at ", figs.show("base_rate", "pct"),
+                      ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
+                                              metrics=previous.metrics), " then)"]
     promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
+    moved = _moved(ctx)
     if promoted is True:
         parts.append("; it was promoted to champion.")
     elif promoted is False:
@@ -51,7 +59,10 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         why = f" (failed gate: {', '.join(failed)})" if failed else ""
         champion = ctx.get("champion_after")
         if champion is not None:
-            parts.append(f"; it was not promoted{why}, so champion v{champion} keeps scoring.")
+            keeps = "kept scoring then" if moved else "keeps scoring"
+            parts.append(f"; it was not promoted{why}, so champion v{champion} {keeps}.")
+        elif moved:
+            parts.append(f"; it was not promoted{why}, and there was no champion then.")
         else:
             version = ctx["run"].tags.get("model_version")
             promote = f"`leadscore promote {version}`" if version else "`leadscore promote`"
@@ -60,6 +71,27 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     else:
         parts.append(".")
     return sentence(*parts)
+
+
+def _moved(ctx: dict[str, Any]) -> bool:
+    """Whether the champion is no longer the one this review left (a promote or rollback since,
+    read from the registry when the report was written)."""
+    return "champion_now" in ctx and ctx["champion_now"] != ctx.get("champion_after")
+
+
+def _since(ctx: dict[str, Any]) -> Markup | None:
+    """What scores leads now, when that changed after the review: the report is rewritten after
+    ``leadscore promote`` or ``rollback`` and must agree with the registry and the API."""
+    if not _moved(ctx):
+        return None
+    after, now = ctx.get("champion_after"), ctx["champion_now"]
+    was = f"v{after}" if after is not None else "none"
+    if now is None:
+        return sentence(f"Since this review the champion alias was removed (it was {was}): no "
+                        "version scores leads now.")
+    return sentence(f"Since this review the champion has moved from {was} to v{now} (a later "
+                    f"review, `leadscore promote` or `leadscore rollback`): v{now} scores leads "
+                    "now.")
 
 
 def _promoted(ctx: dict[str, Any]) -> bool | None:
@@ -72,7 +104,10 @@ def _volume(ctx: dict[str, Any]) -> Markup | None:
     t = ctx["threshold"]
     if not math.isfinite(ctx["run"].metric("mqls_per_week")):
         return None
-    if _promoted(ctx) is False:  # its threshold marks nobody: no MQLs to expect from it
+    version = ctx["run"].tags.get("model_version")
+    in_use = (str(ctx["champion_now"]) == version if _moved(ctx) and version
+              else _promoted(ctx) is not False)
+    if not in_use:  # its threshold marks nobody: no MQLs to expect from it
         return sentence("Its threshold ", t["threshold"], " (about ", t["mqls_per_week"],
                         " MQLs a week on the validation cohort) is not in use.")
     return sentence("Expect about ", t["mqls_per_week"], " MQLs a week at threshold ",
@@ -146,12 +181,20 @@ def _grades(ctx: dict[str, Any]) -> Markup | None:
     g = ctx["grades"]
     if not g.get("available") or _evidence(ctx) is not None:
         return None  # grades of a model no better than chance are "in order" by chance
-    if not g["inversions"]:
-        return sentence("Grades are in order: no better grade converted below a worse one.")
-    better, worse = g["inversions"][0]
-    n = len(g["inversions"])
-    return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
-                    g["count"], f" {plural('inversion', n)} in all); review the grade cut-points.")
+    if g["inversions"]:
+        better, worse = g["inversions"][0]
+        n = len(g["inversions"])
+        return sentence(f"Grade inversion: {worse} leads converted above {better} leads (",
+                        g["count"], f" {plural('inversion', n)} in all); review the grade "
+                        "cut-points.")
+    compared, least = g.get("compared", 0), g.get("min_leads", 20)
+    if compared < 2:
+        # one grade holding (nearly) every lead is in no order at all: there is nothing to rank
+        return sentence(f"Grade order could not be checked: fewer than two grades hold {least} "
+                        "or more leads of the cohort.")
+    # smaller grades take no part, and a gap within noise is no inversion: said, not implied
+    return sentence(f"Grades are in order: no better grade converted clearly below a worse "
+                    f"one ({compared} grades with {least} or more leads compared).")
 
 
 def _cohort(ctx: dict[str, Any]) -> Markup | None:
@@ -203,6 +246,7 @@ def _tournament(ctx: dict[str, Any]) -> Markup | None:
 
 def summary(ctx: dict[str, Any]) -> list[Markup]:
     """The summary's sentences, most important first."""
-    parts = [_evidence(ctx), _conversion(ctx), _volume(ctx), _signal(ctx), *_dispositions(ctx),
+    parts = [_evidence(ctx), _conversion(ctx), _since(ctx), _volume(ctx), _signal(ctx),
+             *_dispositions(ctx),
              _speed(ctx), _grades(ctx), _cohort(ctx), _tournament(ctx)]
     return [p for p in parts if p is not None]

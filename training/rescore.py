@@ -255,6 +255,7 @@ def _run(config: dict[str, Any], result: RescoreResult, bundle: ScoringBundle, l
         result.became_mql += int((flag & changed["new_is_mql"].to_numpy()).sum())
         result.left_mql += int((flag & ~changed["new_is_mql"].to_numpy()).sum())
         result.grade_changed += int((changed["grade_changed"].to_numpy() & known).sum())
+        result.first_mql += int((~known & changed["new_is_mql"].to_numpy()).sum())
         result.listed += len(changed)
         if len(changed):
             writer.write(changed)

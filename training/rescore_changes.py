@@ -38,6 +38,7 @@ class RescoreResult:
     became_mql: int = 0
     left_mql: int = 0
     grade_changed: int = 0
+    first_mql: int = 0
     listed: int = 0
     old_from: dict[str, int] = field(default_factory=dict)
     previous: str | None = None
@@ -67,8 +68,10 @@ class RescoreResult:
                         "previous champion, as of the same moment: these leads had no logged "
                         "score)")
         if self.old_from.get("none"):
+            # a first score is no change of flag, but these MQLs reach the CRM now all the same
             olds.append(f"{self.old_from['none']:,} had none (no logged score, no earlier "
-                        "champion): listed with empty old columns")
+                        "champion): listed with empty old columns, "
+                        f"{self.first_mql:,} of them MQLs now")
         lines.append(f"Old scores: {'; '.join(olds)}. "
                      + (f"{self.logged:,} new scores added to the score log."
                         if self.logged else "The score log is off: no score was recorded."))

@@ -140,7 +140,10 @@ class TournamentResult:
         noise = (f"the gap, {gap:.4f}, is within {self.tie_standard_errors:g} standard error"
                  f"{'' if self.tie_standard_errors == 1 else 's'} ({se:.4f}) of the paired "
                  "difference" if gap <= self.tie_standard_errors * se
-                 else f"the gap, {gap:.4f}, is under the tie tolerance {self.tie_tolerance:g}")
+                 # "0.0005 is under the tie tolerance 0.0005" reads false: a gap equal to the
+                 # tolerance ties too, and the two are shown to the same places
+                 else f"the gap, {gap:.4f}, is within the tie tolerance "
+                      f"{self.tie_tolerance:.4f}")
         if self.margin < 0:
             return head + (f"), tied with {other.family} ({other.mean_log_loss:.4f}; {noise}): "
                            "a tie goes to the simpler model.")

@@ -259,3 +259,91 @@ def test_conversion_by_source_names_only_sources_the_model_learned():
     inputs.sources = frozenset()
     by_source = monitor(inputs, default_config()).figures["conversion"]["by_source"]
     assert {s["source"] for s in by_source} == {"other", "unknown"}
+
+
+def test_a_conversion_dated_by_day_counts_for_an_mql_served_later_that_day():
+    # a date-only export: each call's outcome is stamped 00:00 of the day the API scored the
+    # lead at 09:00 (the review's labels count it; dropping it read "convert at 0%")
+    inputs = _inputs(60, 0)
+    days = [pd.Timestamp(t).normalize() + pd.Timedelta(days=i // 2) for i, t in
+            enumerate(inputs.served["scored_at"])]
+    inputs.served["scored_at"] = [d + pd.Timedelta(hours=9) for d in days]
+    inputs.dispositions = inputs.dispositions.head(0)
+    inputs.outcomes = pd.DataFrame({"lead_id": inputs.served["lead_id"][:20],
+                                    "stage": "closed_won", "occurred_at": days[:20]})
+    conversion = monitor(inputs, default_config()).figures["conversion"]
+    assert conversion["decided"] == 60 and conversion["rate"] == pytest.approx(20 / 60)
+    # with a time of day the order is known: a win at 08:00 came before the 09:00 score
+    inputs.outcomes["occurred_at"] = [d + pd.Timedelta(hours=8) for d in days[:20]]
+    conversion = monitor(inputs, default_config()).figures["conversion"]
+    assert conversion["decided"] == 40 and conversion["rate"] == 0
+
+
+def test_an_export_without_verdicts_is_no_sla_data_not_every_mql_overdue():
+    # the bank export has no dispositions at all: "100% of MQLs missed the first-touch SLA"
+    # recommended an early review every time
+    inputs = _inputs(25, 0)
+    inputs.dispositions = inputs.dispositions.head(0)
+    inputs.recorded = {"dispositions": 0, "first_touches": 0}
+    result = monitor(inputs, default_config())
+    sla = result.figures["sla"]
+    assert sla["status"] == "no_data" and "sla" not in result.crossed
+    assert sla["why"].startswith("the stores hold no disposition for any lead")
+    assert sla["overdue"] == {"first_touch": [], "disposition": []}
+    # verdicts recorded, never a first touch: dispositions are timed, first touches are not
+    inputs = _inputs(25, 0)
+    inputs.dispositions["first_touch_at"] = pd.NaT
+    inputs.recorded = {"dispositions": 25, "first_touches": 0}
+    sla = monitor(inputs, default_config()).figures["sla"]
+    assert sla["first_touch_missed_share"] is None and sla["overdue"]["first_touch"] == []
+    assert sla["status"] == "ok" and "first touches not timed" in sla["why"]
+
+
+def test_an_export_without_sources_does_not_count_its_one_source_as_a_second_finding():
+    inputs = _inputs(60, 3)
+    inputs.leads = inputs.leads.assign(source="unknown")
+    result = monitor(inputs, default_config())
+    assert result.figures["conversion"]["status"] == "crossed"
+    assert "outside it too" not in result.figures["conversion"]["why"]
+    # two sources, both below: counted, and in words
+    inputs.leads["source"] = ["webinar", "referral"] * 30
+    inputs.sources = frozenset({"webinar", "referral"})
+    result = monitor(inputs, default_config() | {"monitor": {
+        **default_config()["monitor"], "min_decided_mqls": 10}})
+    assert "(2 sources outside it too)" in result.figures["conversion"]["why"]
+
+
+def test_young_mqls_that_converted_early_are_not_decided_before_their_peers():
+    # 10 days after the review: 20 of 60 MQLs already booked, the other 40 still open. Counting
+    # the 20 and not the 40 read as a 100% conversion; none of them has had its 30 days yet
+    result = monitor(_inputs(60, 20, now=SINCE + timedelta(days=10)), default_config())
+    conversion = result.figures["conversion"]
+    assert conversion["decided"] == 0 and conversion["status"] == "too_few"
+    # once every window has passed, all 60 are decided and 20 converted
+    result = monitor(_inputs(60, 20, now=SINCE + timedelta(days=40)), default_config())
+    assert result.figures["conversion"]["decided"] == 60
+    assert result.figures["conversion"]["converted"] == 20
+
+
+def test_a_threshold_that_now_passes_most_new_leads_is_flagged_even_at_a_tolerable_volume():
+    # reviewed at 50% of leads and 149 MQLs a week; the base rate rose and 70% of the next
+    # period's leads were served as MQLs: 213 a week is within the 50% volume tolerance
+    inputs = _inputs(60, 22)
+    extra = pd.DataFrame({"lead_id": [f"N{i:03d}" for i in range(26)],
+                          "scored_at": [SINCE + timedelta(hours=i) for i in range(26)],
+                          "model_version": "3", "score": 0.1, "grade": "D4", "is_mql": False,
+                          "feature_bins": None, "source": "api"})
+    inputs.served = pd.concat([inputs.served, extra], ignore_index=True)
+    inputs.manifest = {"band": {"min": 0.25, "max": 0.5},
+                       "deployed_metrics": {"mqls_per_week": 4.5},
+                       "threshold_decision": {"share_of_leads": 0.5, "max_share": 0.5}}
+    result = monitor(inputs, default_config())
+    volume = result.figures["volume"]
+    assert volume["status"] == "crossed" and round(volume["mql_share"], 2) == 0.7
+    assert ("70% of the 86 leads scored since the review were MQLs, more than the 50% a "
+            "threshold may pass (cycle.max_mql_share)") in volume["why"]
+    # 55% of leads is within noise of the 50% allowed: not flagged
+    inputs.served.loc[60:, "is_mql"] = [True] * 9 + [False] * 17
+    inputs.served = inputs.served.iloc[:100]
+    inputs.served.loc[:59, "is_mql"] = [True] * 38 + [False] * 22
+    assert "cycle.max_mql_share" not in monitor(inputs, default_config()).figures["volume"]["why"]

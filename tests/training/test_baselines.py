@@ -96,3 +96,26 @@ def test_points_model_is_calibrated_on_training_leads(cohorts):
     assert np.all(np.diff(p[order]) >= -1e-12)
     assert abs(p.mean() - valid["label"].mean()) < 0.05
     assert evaluate(p, valid["label"], threshold=0.5)["roc_auc"] > 0.65
+
+
+def test_a_column_that_only_tells_the_weeks_apart_earns_no_points():
+    # a drifting base rate (10% -> 50% over 20 weeks) and a rate index that falls with it, one
+    # value a week: it "separates" converters across weeks only; contact separates within them
+    rng = np.random.default_rng(7)
+    weeks = np.repeat(np.arange(20), 150)
+    base = 0.1 + 0.4 * weeks / 19
+    contact = rng.choice(["cellular", "telephone"], len(weeks))
+    p = np.clip(base + np.where(contact == "cellular", 0.08, -0.08), 0.01, 0.99)
+    frame = pd.DataFrame({
+        "cohort": pd.Timestamp("2026-01-05") + pd.to_timedelta(7 * weeks, unit="D"),
+        "rate_index": 5.0 - 0.2 * weeks, "contact": contact,
+        "label": (rng.random(len(weeks)) < p).astype(int)})
+    specs = [FeatureSpec("rate_index", "fit", "categorical", "{value}"),
+             FeatureSpec("contact", "fit", "categorical", "{value}")]
+    rules = derive_rules(frame, specs, top=1)
+    assert {r.feature for r in rules} == {"contact"}
+    # the next weeks: a rate index never seen, leads that still differ by contact
+    model = points_model(specs, frame)
+    newer = pd.DataFrame({"rate_index": [0.8] * 4, "contact": ["cellular", "telephone"] * 2})
+    scores = model.predict_proba(newer)
+    assert scores[0] > scores[1]  # never the same score for every lead of a newer cohort

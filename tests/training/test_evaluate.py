@@ -98,3 +98,19 @@ def test_calibration_noise_brackets_what_perfect_scores_show_and_not_what_biased
     # more leads, less noise
     assert calibration_noise(np.tile(scores, 10), seed=1)[1] < high / 2
     assert all(math.isnan(v) for v in calibration_noise([]))
+
+
+def test_the_paired_pr_auc_gap_is_zero_for_one_model_and_positive_for_a_better_one():
+    from training.evaluate import pr_auc_gap_interval
+
+    rng = np.random.default_rng(5)
+    labels = (rng.random(400) < 0.4).astype(int)
+    good = labels + rng.normal(0, 0.6, 400)
+    poor = labels + rng.normal(0, 3.0, 400)
+    assert pr_auc_gap_interval(good, good, labels, rounds=50, seed=0) == (0.0, 0.0)
+    low, high = pr_auc_gap_interval(good, poor, labels, rounds=200, seed=0)
+    assert 0 < low < high
+    # on a handful of leads two close models cannot be told apart
+    close = labels + rng.normal(0, 0.7, 400)
+    low, high = pr_auc_gap_interval(good[:40], close[:40], labels[:40], rounds=200, seed=0)
+    assert low < 0 < high

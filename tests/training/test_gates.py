@@ -113,3 +113,34 @@ def test_evidence_gate_fails_when_an_interval_includes_chance():
     pr = evidence_gate((0.55, 0.60), (0.60, 0.70), 0.62)
     assert not pr.passed and "includes the base rate 0.620" in pr.sentence
     assert not evidence_gate((math.nan, math.nan), (math.nan, math.nan), 0.1).passed
+
+
+def test_a_challenger_a_hair_below_the_champion_is_not_said_to_rank_at_least_as_well():
+    # a challenger below the champion passes on the tolerance; "at least as well as ...: PR-AUC
+    # 0.829 vs 0.829" (as X Education's replayed cycle x-3 printed two figures 0.00002 apart)
+    # would be false
+    gate = pr_auc_gate(0.82880, 0.82912, 0.01)
+    assert gate.passed
+    assert gate.sentence == ("The challenger ranks converting leads a little below the champion, "
+                             "within the tolerance: PR-AUC 0.8288 vs 0.8291 (tolerance 0.010).")
+    better = pr_auc_gate(0.840, 0.829, 0.01)
+    assert better.sentence.startswith("The challenger ranks converting leads at least as well "
+                                      "as the champion: PR-AUC 0.840 vs 0.829")
+    worse = pr_auc_gate(0.800, 0.829, 0.01)
+    assert not worse.passed and "ranks worse than the champion" in worse.sentence
+
+
+def test_a_gap_within_noise_keeps_the_champion_without_calling_the_challenger_worse():
+    # X Education, replayed review x-7: compared on the one week the champion never learned
+    # from (77 leads), 0.830 vs 0.841 read "The challenger ranks worse than the champion"
+    gate = pr_auc_gate(0.830, 0.841, 0.01, "on the 1 week the champion never learned from "
+                       "(2015-12-28..2015-12-28, 77 leads)", gap=(-0.094, 0.061))
+    assert not gate.passed
+    assert "ranks worse" not in gate.sentence
+    assert gate.sentence.startswith("The challenger falls short of the champion by more than "
+                                    "the tolerance: PR-AUC 0.830 vs 0.841 (tolerance 0.010)")
+    assert ("The gap is within noise on these leads (95% interval of the difference -0.094 to "
+            "+0.061), so it is not shown to rank worse") in gate.sentence
+    # worse beyond noise: said plainly
+    gate = pr_auc_gate(0.780, 0.841, 0.01, gap=(-0.09, -0.03))
+    assert not gate.passed and "ranks worse than the champion" in gate.sentence

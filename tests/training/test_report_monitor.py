@@ -54,3 +54,12 @@ def test_nothing_served_names_the_dates_that_bound_it():
                      "2026-11-01 and this review's date, 2026-11-30 00:00")
     same = nothing_served("1", "2026-11-01", datetime(2026, 11, 1))
     assert "no time between the two" in same and "no score was served" not in same
+
+
+def test_the_overdue_count_reads_as_people_read_numbers():
+    from training.report_monitor import overdue_sentence
+
+    assert str(overdue_sentence(1283)).startswith(
+        "1,283 MQLs were overdue for a first touch or a disposition; <code>leadscore monitor")
+    assert str(overdue_sentence(1)).startswith("1 MQL was overdue")
+    assert overdue_sentence(0) is None

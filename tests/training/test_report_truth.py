@@ -504,13 +504,30 @@ def test_the_source_chart_draws_no_full_bar_for_a_source_of_one_lead():
 
 
 def test_no_grade_order_is_claimed_for_a_model_without_evidence():
-    grades = {"available": True, "inversions": [], "count": "0"}
+    grades = {"available": True, "inversions": [], "count": "0", "compared": 3, "min_leads": 20}
     lines = _text(_ctx(_run()) | {"grades": grades})
     assert any(line.startswith("Grades are in order") for line in lines)
     gates = {"passed": False, "gates": [{"name": "evidence", "passed": False,
                                          "sentence": "Insufficient evidence: ..."}]}
     lines = _text(_ctx(_run(), gates=gates) | {"grades": grades})
     assert not any(line.startswith("Grade") for line in lines)
+
+
+def test_grade_order_is_claimed_only_among_grades_large_enough_to_compare():
+    # a drifted cohort: almost every lead in A2, six in C2 converting above it by chance
+    table = pd.DataFrame({"grade": ["A2", "B2", "C2"], "leads": [1024, 166, 6],
+                          "sqls": [298, 28, 2], "sql_rate": [298 / 1024, 28 / 166, 2 / 6]})
+    grades = {"available": True, "inversions": store.grade_inversions(table), "count": "0",
+              "compared": store.grades_compared(table), "min_leads": store.MIN_GRADE_LEADS}
+    said = [line for line in _text(_ctx(_run()) | {"grades": grades})
+            if line.startswith("Grade")]
+    # "no better grade converted below a worse one" would be false: A2 and B2 convert below C2
+    assert said == ["Grades are in order: no better grade converted clearly below a worse one "
+                    "(2 grades with 20 or more leads compared)."]
+    one = {**grades, "compared": 1}
+    said = [line for line in _text(_ctx(_run()) | {"grades": one}) if line.startswith("Grade")]
+    assert said == ["Grade order could not be checked: fewer than two grades hold 20 or more "
+                    "leads of the cohort."]
 
 
 def test_a_store_without_sources_is_not_said_to_have_one_source_called_unknown():
@@ -626,3 +643,39 @@ def test_the_glossary_says_the_deployed_version_trained_on_the_cohort_only_when_
     cohort = dict(glossary(ctx))["Validation cohort"]
     assert "refit on every matured week" in cohort
     assert "12 newer leads are inside their maturity window" in cohort
+
+
+def test_conversion_up_from_the_last_cycle_says_the_cohort_itself_moved():
+    # drift: the cohort's own conversion rose from 30.8% to 40.7%; the MQLs' from 34.6% to 46.0%
+    previous = CycleRun("r0", "2010-W14", datetime(2010, 4, 5), {},
+                        {"conversion_at_threshold": 0.346, "base_rate": 0.308}, {})
+    run = _run(metrics={"conversion_at_threshold": 0.46, "base_rate": 0.407})
+    ctx = _ctx(run, promoted=True) | {"previous": previous}
+    said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
+    assert ("up from 34.6% in cycle 2010-W14 (all leads of its cohort converted at 40.7%, "
+            "against 30.8% then); it was promoted to champion.") in said
+    # an older run without the figure keeps the plain comparison
+    previous.metrics.pop("base_rate")
+    said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
+    assert "up from 34.6% in cycle 2010-W14; it was promoted" in said
+
+
+def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
+    # cycle 7 promoted v7, then `leadscore rollback` put v6 back: the API serves v6
+    run = _run(tags={"model_version": "7"})
+    gates = {"passed": True, "gates": [{"name": "band", "passed": True, "sentence": "ok"}]}
+    lines = _text(_ctx(run, promoted=True, gates=gates, champion=7) | {"champion_now": 6})
+    assert ("Since this review the champion has moved from v7 to v6 (a later review, `leadscore "
+            "promote` or `leadscore rollback`): v6 scores leads now.") in lines
+    assert not any(line.startswith("Expect about") for line in lines)  # v7's threshold is idle
+    # cycle 1 promoted nothing, then `leadscore promote 1` made its version champion by hand
+    run = _run(tags={"model_version": "1"})
+    lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": 1})
+    assert not any("nothing scores leads" in line for line in lines)
+    assert "Since this review the champion has moved from none to v1" in " ".join(lines)
+    assert any(line.startswith("Its threshold") is False and line.startswith("Expect about")
+               for line in lines)
+    # nothing moved: the review's own words
+    lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": None})
+    assert any("nothing scores leads until a version is promoted" in line for line in lines)
+    assert not any(line.startswith("Since this review") for line in lines)

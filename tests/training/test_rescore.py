@@ -29,7 +29,7 @@ from tests.training.made_up import train_tiny_bundle
 from training import rescore as rescore_module
 from training.registry import promote_version
 from training.rescore import rescore
-from training.rescore_changes import CHANGED_COLUMNS, compare, rescore_command
+from training.rescore_changes import CHANGED_COLUMNS, RescoreResult, compare, rescore_command
 from training.tournament import ModelChoice
 
 pytestmark = pytest.mark.integration
@@ -352,3 +352,14 @@ def test_the_printed_command_carries_the_reviews_options():
     assert rescore_command(as_of="2026-11-01", store="s.duckdb",
                                           config_path="my.yaml") == (
         "leadscore rescore --as-of 2026-11-01 --store s.duckdb --config my.yaml")
+
+
+def test_the_first_champion_s_summary_counts_the_mqls_a_crm_gets_for_the_first_time():
+    # the first promotion: no lead had a score, so none "changed flag", yet 106 are MQLs now
+    result = RescoreResult(as_of=datetime(2009, 5, 4), version="2", open_leads=1058,
+                           listed=1058, first_mql=106, old_from={"none": 1058},
+                           out=Path("changed.csv"), logged=1058)
+    text = str(result)
+    assert "0 changed MQL flag (0 became MQL, 0 no longer MQL)" in text
+    assert ("1,058 had none (no logged score, no earlier champion): listed with empty old "
+            "columns, 106 of them MQLs now.") in text

@@ -230,3 +230,15 @@ def test_a_won_gap_is_never_printed_equal_to_the_allowance_it_beat():
     gap = float(sentence.split("), ")[1].split(" lower")[0])
     shown_allowance = float(sentence.split("more than the ")[1].split(" a tie")[0])
     assert gap > shown_allowance, sentence
+
+
+def test_a_tie_by_tolerance_is_never_said_to_be_under_an_equal_looking_tolerance():
+    # a cycle of the replayed bank export: 0.4943 vs 0.4948, tolerance 0.0005, no per-lead noise
+    base = [np.full(300, 0.4943)] * 3
+    lightgbm = _entrant("lightgbm", base)
+    blend = _entrant("blend", [x + 0.000498 for x in base])
+    result = _result([blend, lightgbm])
+    result.choice = ModelChoice("lightgbm")
+    sentence = result.sentence()
+    assert "the gap, 0.0005, is within the tie tolerance 0.0005" in sentence, sentence
+    assert "under" not in sentence

@@ -91,6 +91,8 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
 
 
 def weekly_format(run: data.CycleRun) -> str:
-    """MQLs a week as a whole number, or with a decimal below 10 (0.4 a week is not "0")."""
+    """MQLs a week as a whole number, or with a decimal below 10 (0.4 a week is not "0") unless
+    that decimal is 0 (6, not 6.0)."""
     value = run.metric("mqls_per_week")
-    return "num1" if math.isfinite(value) and abs(value) < 10 else "count"
+    fractional = math.isfinite(value) and round(value, 1) != round(value)
+    return "num1" if abs(value) < 10 and fractional else "count"

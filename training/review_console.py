@@ -160,8 +160,9 @@ class ReviewSummary:
 
 
 def weekly(value: float) -> str:
-    """MQLs a week as people read them: whole above 10, one decimal below (0.4 is not "0")."""
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
+    """MQLs a week as people read them: whole from 10 up, one decimal below (0.4 is not "0"),
+    and a whole number without its ".0" (6, not 6.0)."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}".removesuffix(".0")
 
 
 def _cohorts(n: int) -> str:

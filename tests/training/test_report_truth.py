@@ -383,6 +383,10 @@ def test_a_few_mqls_a_week_are_never_rounded_to_none():
     shown = TEXT.sub("", str(figs.show("mqls_per_week", weekly_format(run))))
     assert shown == "0.4"
     assert weekly_format(_run()) == "count"  # 260 a week stays 260
+    # a whole number of MQLs a week reads as one: 6, not 6.0
+    run = _run(metrics={"mqls_per_week": 6.0})
+    figs = Figures(run.run_id, run.metrics)
+    assert TEXT.sub("", str(figs.show("mqls_per_week", weekly_format(run)))) == "6"
 
 
 def test_sla_hours_and_high_intent_activities_come_from_config():
@@ -562,6 +566,7 @@ def test_the_console_never_rounds_a_few_mqls_a_week_to_none():
     from training.review_console import weekly
 
     assert weekly(0.4) == "0.4" and weekly(6.8) == "6.8" and weekly(82.4) == "82"
+    assert weekly(6.0) == "6" and weekly(5.98) == "6"  # not "6.0"
     summary = _console_summary(True)
     summary.models["challenger"]["mqls_per_week"] = 0.4
     row = [line for line in str(summary).splitlines() if line.startswith("MQLs per week")][0]

@@ -325,6 +325,7 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
     ``model_uri``) on every core, write them through ``writer`` (committed at the end; the
     caller aborts it on an error) and, with ``log``, add them to the score log. ``rows``: how
     many, if known."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     label = f"v{version.version}" if version is not None else (model_uri or "champion")
@@ -335,8 +336,10 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
         workers = workers or default_workers()
         if rows is not None:  # no more processes than chunks: a small file stays in-process
             workers = max(1, min(workers, -(-rows // chunk)))
+        console = Console(stderr=True)  # stdout keeps only the summary (no blank first line)
         with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True) as progress:
+                      TimeElapsedColumn(), console=console, transient=True,
+                      disable=not console.is_terminal) as progress:
             task = progress.add_task("score", total=rows)
 
             def on_scored(frame: pd.DataFrame) -> None:

@@ -138,6 +138,8 @@ def test_a_flat_file_of_new_leads_scores_as_the_store_scores_the_same_leads(flat
     result = _score(world, new, world["root"] / "scored.csv")
     assert result.exit_code == 0, result.output
     assert "Scored 1,500 leads with model v1 (cycle first)" in result.output
+    # the progress bar stays off stdout: the summary is its first line, not a blank one
+    assert result.stdout.startswith("Scored 1,500 leads")
     scored = pd.read_csv(world["root"] / "scored.csv", dtype={"lead_id": str})
     assert list(scored.columns) == FILE_COLUMNS
     assert scored["lead_id"].tolist() == world["frame"]["Lead No"].tolist()

@@ -258,8 +258,14 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
                              seed, weeks, band)
 
     if explain_model:
+        # directions read over every matured lead (the deployed model learned from them all):
+        # the cohort alone holds too few of most categories to name the one that raises it most
+        matured = pd.concat([train, calib, valid], ignore_index=True)
+        if len(matured) > explain.DIRECTION_LEADS:
+            matured = matured.sample(explain.DIRECTION_LEADS, random_state=seed)
         importance = explain.global_importance(bundle, bundle.encoder.transform(valid), valid,
-                                               high_intent_types(config))
+                                               high_intent_types(config),
+                                               direction_frame=matured)
         groups = explain.group_importance(importance)
     else:
         importance, groups = pd.DataFrame(), {}

@@ -31,6 +31,8 @@ from training.charts import GROUP_COLOURS, draw_group_share
 MIN_CATEGORY_LEADS = 20
 """A category needs this many leads before it can be named as raising or lowering the score."""
 MIN_CORRELATION = 0.1
+DIRECTION_LEADS = 50_000
+"""At most this many leads (a seeded sample) are read for the directions."""
 
 _COUNT = re.compile(r"n_(.+)_(\d+)d")
 _PLURALS = {
@@ -128,6 +130,7 @@ def _categorical_direction(name: str, values: pd.Series, shap: np.ndarray) -> st
 def global_importance(
     bundle: ScoringBundle, X: np.ndarray, raw_frame: pd.DataFrame | None = None,
     high_intent: tuple[str, ...] = ("demo_request", "pricing_view"),
+    direction_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Mean |SHAP| per feature over a cohort, largest first.
 
@@ -135,6 +138,10 @@ def global_importance(
         bundle: the trained bundle.
         X: the cohort's encoded matrix (``bundle.encoder.transform``).
         raw_frame: the same rows' raw features; names the categories that move the score most.
+        direction_frame: more leads to read the directions from (the review passes every
+            matured lead): a validation cohort of a few hundred leads holds too few of most
+            categories to name the one that raises the score most, and naming the best of the
+            few it does hold would be false. None: the directions come from ``raw_frame``.
 
     Returns:
         Columns ``feature``, ``group``, ``label`` (a short title), ``mean_abs_shap`` (log-odds),
@@ -142,14 +149,21 @@ def global_importance(
         "vp raises it most; student lowers it most", "mixed", "no consistent direction").
     """
     contrib = shap_values(bundle, X)[:, :-1]
+    if direction_frame is not None:
+        raw_frame = direction_frame
+        X_dir = bundle.encoder.transform(direction_frame)
+        contrib_dir = shap_values(bundle, X_dir)[:, :-1]
+    else:
+        X_dir, contrib_dir = X, contrib
     rows = []
     for j, spec in enumerate(bundle.manifest["features"]):
         name = spec["name"]
         if spec["kind"] == "numeric":
-            direction = _numeric_direction(np.asarray(X[:, j], dtype=np.float64), contrib[:, j])
+            direction = _numeric_direction(np.asarray(X_dir[:, j], dtype=np.float64),
+                                           contrib_dir[:, j])
         elif raw_frame is not None and name in raw_frame.columns:
             direction = _categorical_direction(
-                name, learned_values(bundle.encoder, name, raw_frame[name]), contrib[:, j])
+                name, learned_values(bundle.encoder, name, raw_frame[name]), contrib_dir[:, j])
         else:
             direction = "mixed"
         rows.append({

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.encoding import FeatureEncoder
+from features.reason_labels import display_value
 from scoring.bundle import score_frame
 from tests.training import synthetic_leads as synthetic
 from training.evaluate import calibration_table
@@ -135,3 +136,20 @@ def test_signal_directions_read_each_variant_as_the_learned_category():
     learned = learned_values(encoder, "attr_channel", cohort)
     assert learned[:4].tolist() == ["Google", "Google", "Google", "Referral"]
     assert learned[4:].isna().all()
+
+
+def test_a_category_rare_in_the_cohort_is_still_named_from_every_matured_lead(fitted):
+    # Zoho-like stand-in: Employee Referral converted best in the store but had under 20 leads in
+    # a ~95-lead cohort, so the review named the best of the few it held as "raises it most"
+    bundle, valid, X = fitted
+    best = global_importance(bundle, X, valid).set_index("feature").loc["seniority", "direction"]
+    top = best.split(" raises it most")[0]
+    learned = valid["seniority"].map(lambda v: bundle.encoder.learned_category("seniority", v))
+    is_top = learned.map(lambda v: v is not None and display_value("seniority", v) == top)
+    few = pd.concat([valid[~is_top], valid[is_top].head(5)], ignore_index=True)
+    cohort_only = global_importance(bundle, bundle.encoder.transform(few), few)
+    assert not cohort_only.set_index("feature").loc["seniority", "direction"].startswith(top)
+    wider = global_importance(bundle, bundle.encoder.transform(few), few, direction_frame=valid)
+    assert wider.set_index("feature").loc["seniority", "direction"] == best
+    # the importance itself stays the cohort's
+    assert wider["mean_abs_shap"].tolist() == cohort_only["mean_abs_shap"].tolist()

@@ -62,8 +62,11 @@ def _role(column: Column, state: dict) -> tuple[str, str]:
         state["id"] = column.name
         return "id", "id"
     field = lead_field_for(column.name)
+    # numbers only for an employee count: a numeric "campaign" is a count of calls (the UCI
+    # bank export's), not the lead's campaign, and a numeric "source" or "title" is a code
+    numbers_fit = column.kind != "numeric" or field == "company_size"
     if field in DRAFTED_FIELDS and column.kind in ("categorical", "text", "numeric") and \
-            field not in state:
+            numbers_fit and field not in state:
         # the contract's field, so the fit features read it: a title's seniority and
         # department, an employee count's size band, a country's region; as a plain category a
         # free-text title would be passed over and its strongest signal lost

@@ -223,3 +223,20 @@ def test_without_an_outcome_named_a_converted_flag_is_never_drafted_a_feature(tm
     roles = {c.name: c.spec for c in leads.columns}
     assert roles["IsConverted"] == "ignore" and roles["ConvertedDate"] == "ignore"
     assert roles["Lead Source"].startswith("{role: fit")
+
+
+def test_a_numeric_column_named_like_a_lead_field_is_a_number_not_that_field(tmp_path):
+    # the UCI bank export's `campaign` counts the calls made in this campaign: drafted as the
+    # lead's campaign field it was read as a category of 40-odd "names"; an employee count is
+    # the one lead field that is a number
+    n = 300
+    frame = pd.DataFrame({
+        "lead": [f"L{i:04d}" for i in range(n)],
+        "campaign": [str(1 + i % 9) for i in range(n)],
+        "employees": [str(10 + 37 * i) for i in range(n)],
+        "y": ["yes" if i % 4 == 0 else "no" for i in range(n)],
+    })
+    found = inspect([_write(tmp_path / "bank.csv", frame)], "y", ["yes"])
+    roles = {c.name: c.role for c in found.main.columns}
+    assert roles["campaign"] == "fit numeric"
+    assert roles["employees"] == "fit (as company_size)"

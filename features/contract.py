@@ -147,15 +147,37 @@ KIND_TOKENS = frozenset({"method", "channel", "type", "preference", "preferred",
 """Words that make "contact" or "user" a kind of something ("Contact Method", "User Type")."""
 
 
+JOINED_PERSONAL = frozenset({"firstname", "lastname", "fullname", "middlename", "givenname",
+                             "familyname", "surname", "nickname", "mobilephone", "phonenumber",
+                             "mobilenumber", "homephone", "workphone", "cellphone",
+                             "emailaddress", "streetaddress"})
+"""A person's field under an API's lower-case joined name (HubSpot's ``firstname``,
+``mobilephone``): one word, so the word rules below do not see it."""
+PERSON_ENTITIES = frozenset({"person", "people", "contact", "lead"})
+_ENTITY_FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*(?: - |: )\s*(\S.*)$")
+
+
+def _field_words(name: str) -> str:
+    """The field's own words under a person entity's prefix ("Person - Job title" -> "Job
+    title"): such a column holds the person's field, personal only if that field is."""
+    prefixed = _ENTITY_FIELD.match(name)
+    if prefixed and name_tokens(prefixed.group(1)) <= PERSON_ENTITIES:
+        return prefixed.group(2)
+    return name
+
+
 def named_like_personal(name: str) -> bool:
     """Whether a column's name says it holds a person or a way to reach one.
 
-    "Lead Owner", "Sales Rep", "Contact Name", "Mobile" do; "Company Name", "Campaign Name",
-    "Contact Method" and "User Type" do not: there "name" names a thing, and "contact" or "user"
-    is a kind. A word that always means a person or a way to reach one ("owner", "email",
-    "phone" ...) keeps the column personal whatever else the name says ("Account Owner").
+    "Lead Owner", "Sales Rep", "Contact Name", "Mobile", "firstname" do; "Company Name",
+    "Campaign Name", "Contact Method", "User Type" and "Person - Job title" do not: there "name"
+    names a thing, "contact" or "user" is a kind, and a person's job title is not the person. A
+    word that always means a person or a way to reach one ("owner", "email", "phone" ...) keeps
+    the column personal whatever else the name says ("Account Owner").
     """
-    tokens = name_tokens(name)
+    tokens = name_tokens(_field_words(name))
+    if tokens & JOINED_PERSONAL:
+        return True
     personal = tokens & PERSONAL_TOKENS
     if "name" in personal and tokens & ORGANISATION_TOKENS:
         personal = personal - {"name"}
@@ -175,7 +197,7 @@ def named_personal_by_kind(name: str) -> bool:
     """Whether ``name`` is named like personal data only through a word that can name a kind
     (``contact``, ``user``): its values decide, and a column whose every value is a code
     (``cellular``, ``telephone``) holds no person."""
-    tokens = name_tokens(name)
+    tokens = name_tokens(_field_words(name))
     return named_like_personal(name) and tokens & PERSONAL_TOKENS <= AMBIGUOUS_PERSONAL
 
 

@@ -108,15 +108,7 @@ def personal(name: str, kind: str, filled: pd.Series) -> bool:
         return True
     if named_personal_by_kind(name) and bool(sample.str.fullmatch(CODE_VALUE).all()):
         return False
-    return named_like_personal(name) or bool(name_tokens(name) & JOINED_PERSONAL)
-
-
-JOINED_PERSONAL = frozenset({"firstname", "lastname", "fullname", "middlename", "givenname",
-                             "familyname", "surname", "nickname", "mobilephone", "phonenumber",
-                             "mobilenumber", "homephone", "workphone", "cellphone",
-                             "emailaddress", "streetaddress"})
-"""A person's field under an API's lower-case joined name (HubSpot's ``firstname``,
-``mobilephone``): one word, so the word rules of ``features.contract`` do not see it."""
+    return named_like_personal(name)
 
 
 NAMES_INSIDE = 0.5

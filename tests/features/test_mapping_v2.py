@@ -550,6 +550,10 @@ def test_a_column_named_like_a_person_is_never_stored_as_a_feature(tmp_path):
     ("Lead Source Name", False), ("Owner Name", True), ("Deal - Owner", True),
     ("Created By", True), ("Last Modified By", True), ("Assigned To", True),
     ("Account Executive", True), ("SDR", True), ("Number of Employees", False),
+    # an API's joined names; a person entity's fields are judged by the field's own words
+    ("firstname", True), ("properties.mobilephone", True), ("Person - Name", True),
+    ("Person - Email", True), ("Contact: Phone", True), ("Person - Job title", False),
+    ("Person - Organization", False),
 ])
 def test_a_name_that_names_a_thing_or_a_kind_is_not_personal(name, personal):
     from features.contract import named_like_personal

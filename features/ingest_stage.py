@@ -35,9 +35,10 @@ from features.timestamps import YEARS
 from leadscore.errors import LeadscoreError
 
 _EXAMPLES = {
-    "timestamp": f"is not a timestamp in {YEARS}, the years scoring accepts; write it in ISO "
-                 "8601 like 2026-03-01T14:05:00 (or, in a v2 mapping, state the column's "
-                 "format: or day_first: true) and re-run",
+    # the format first: most refused values are spreadsheet dates, not years out of range
+    "timestamp": "is not a timestamp as ingest reads one: write it in ISO 8601 like "
+                 "2026-03-01T14:05:00 (or, in a v2 mapping, state the column's format: or "
+                 f"day_first: true), in {YEARS}, the years scoring accepts, and re-run",
     "integer": "is not a whole number; write digits only (like 3) and re-run",
     "number": "is not a number; write it like 1250.5, or in a v2 mapping read grouped digits "
               "with thousands: \",\" ($1,200.00 and 12.5% read 1200 and 12.5) and decimal "

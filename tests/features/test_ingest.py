@@ -214,14 +214,14 @@ BAD_BATCHES = {
     ),
     "a year before scoring's 2000..2199 is refused as scoring refuses it": (
         {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,1999-12-31 23:59")},
-        ["leads.csv line 4", "column created_at", "'1999-12-31 23:59' is not a timestamp in "
-         f"{YEARS}, the years scoring accepts"],
+        ["leads.csv line 4", "column created_at", "'1999-12-31 23:59' is not a timestamp as "
+         "ingest reads one: write it in ISO 8601", f"in {YEARS}, the years scoring accepts"],
     ),
     "a typo'd year past 2199 too, also in an export format": (
         {"leads.csv": LEADS, "activities.csv": ACTIVITIES.replace(
             "L2,2026-01-06T12:00:00+02:00", "L2,01/06/2206")},
         ["activities.csv line 4", "column occurred_at",
-         f"'01/06/2206' is not a timestamp in {YEARS}"],
+         "'01/06/2206' is not a timestamp as ingest reads one", f"in {YEARS}"],
     ),
     "a year first in two digits is never the year 16": (
         {"leads.csv": LEADS.replace("L3,2026-01-07", "L3,16/10/20")},
@@ -352,6 +352,9 @@ def test_ingest_stores_a_timestamp_exactly_when_scoring_accepts_it(value, tmp_pa
     if scoring_accepts:
         assert ingest_paths([folder], tmp_path / "s.duckdb").tables["leads"].new == 1
     else:
-        with pytest.raises(LeadscoreError, match=re.escape(f"is not a timestamp in {YEARS}")):
+        refusal = ("is not a timestamp as ingest reads one: write it in ISO 8601 like "
+                   "2026-03-01T14:05:00 (or, in a v2 mapping, state the column's format: or "
+                   f"day_first: true), in {YEARS}")
+        with pytest.raises(LeadscoreError, match=re.escape(refusal)):
             ingest_paths([folder], tmp_path / "s.duckdb")
     assert YEARS in TIMESTAMP_RULE

@@ -145,14 +145,14 @@ def conversion_band_chart(rows: pd.DataFrame, band: tuple[float, float]) -> str:
               else 0.0) * 1.1
     ax.set_xlim(0, max(top, 0.1))
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_xlabel("share of MQLs that became SQLs\n(shaded: the agreed band; grey: too few MQLs "
+    ax.set_xlabel("share of MQLs that converted\n(shaded: the agreed band; grey: too few MQLs "
                   "to judge)")
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "MQL-to-SQL conversion against the agreed band")
+    return to_svg(fig, "MQL conversion against the agreed band")
 
 
 def grade_chart(table: pd.DataFrame) -> str:
-    """A 4 x 4 heat map of SQL rate by grade: fit letter (rows) x intent digit (columns)."""
+    """A 4 x 4 heat map of conversion by grade: fit letter (rows) x intent digit (columns)."""
     grid = np.full((4, 4), np.nan)
     counts = np.zeros((4, 4), dtype=int)
     for _, row in table.iterrows():
@@ -172,11 +172,11 @@ def grade_chart(table: pd.DataFrame) -> str:
     ax.set_xticks(range(4), [f"intent {d}" for d in "1234"])
     ax.set_yticks(range(4), [f"fit {c}" for c in "ABCD"])
     fig.colorbar(image, ax=ax, format=lambda x, _: f"{x:.0%}", shrink=0.8)
-    return to_svg(fig, "SQL rate by grade")
+    return to_svg(fig, "Conversion by grade")
 
 
 def bucket_chart(buckets: pd.DataFrame) -> str:
-    """Bars of SQL rate by response-time bucket, with each bucket's lead count."""
+    """Bars of conversion by response-time bucket, with each bucket's lead count."""
     fig = _figure(7.5, 3.0)
     ax = fig.add_subplot()
     rates = buckets["sql_rate"].to_numpy(dtype=float)
@@ -186,16 +186,16 @@ def bucket_chart(buckets: pd.DataFrame) -> str:
         ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_ylabel("SQL rate")
+    ax.set_ylabel("conversion")
     ax.set_xlabel("time from MQL to first touch")
     top = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.1
     ax.set_ylim(0, top * 1.35 + 0.01)
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "SQL rate by speed to lead")
+    return to_svg(fig, "Conversion by speed to lead")
 
 
 def calibration_chart(table: pd.DataFrame) -> str:
-    """Predicted vs observed SQL rate per score bin, against the diagonal."""
+    """Predicted vs observed conversion per score bin, against the diagonal."""
     fig = _figure(4.6, 4.2)
     ax = fig.add_subplot()
     top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
@@ -206,14 +206,14 @@ def calibration_chart(table: pd.DataFrame) -> str:
     ax.set_ylim(0, top)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_xlabel("predicted SQL rate (mean score)")
-    ax.set_ylabel("observed SQL rate")
+    ax.set_xlabel("predicted conversion (mean score)")
+    ax.set_ylabel("observed conversion")
     ax.legend(loc="upper left", frameon=False)
-    return to_svg(fig, "Predicted vs observed SQL rate")
+    return to_svg(fig, "Predicted vs observed conversion")
 
 
 def cohort_chart(predicted: float, chance: tuple[float, float], observed: float, n: int) -> str:
-    """Two bars for the same ``n`` leads: the SQL rate their scores predicted, with the range
+    """Two bars for the same ``n`` leads: the conversion their scores predicted, with the range
     ``chance`` that sampling alone gives if the scores were right (the cohort check's 95 %
     interval), and the rate observed. An observed bar ending inside the range is "as predicted"."""
     fig = _figure(5.0, 2.8)
@@ -235,8 +235,8 @@ def cohort_chart(predicted: float, chance: tuple[float, float], observed: float,
     top = max(float(np.nanmax(np.append(rates, 0.05))), high if math.isfinite(high) else 0.0)
     ax.set_ylim(0, top * 1.2)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.set_ylabel("SQL rate")
+    ax.set_ylabel("conversion")
     ax.set_title(f"the same {n:,} lead{'' if n == 1 else 's'}", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
-    return to_svg(fig, "SQL rate the scores predicted vs observed, leads scored since the last "
+    return to_svg(fig, "Conversion the scores predicted vs observed, leads scored since the last "
                        "review")

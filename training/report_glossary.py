@@ -16,10 +16,10 @@ from training.report_figures import a_or_an, plural
 def glossary(ctx: dict[str, Any]) -> list[tuple[str, Markup]]:
     """(term, definition) pairs for the terms the page's shown sections use, in page order."""
     positive = a_or_an(ctx["positive"])
-    terms = [("MQL / SQL", Markup(
-        "An MQL scored at or above the threshold; an SQL is a lead whose outcome was {} (the "
-        "label policy's positive outcome). Conversion is the share of MQLs that became SQLs "
-        "within {} days.").format(positive, ctx["maturity"]))]
+    terms = [("MQL / conversion", Markup(
+        "An MQL scored at or above the threshold. Conversion is the share of leads (of MQLs, "
+        "at the threshold) whose outcome was {} (the label policy's positive outcome) within "
+        "{} days.").format(positive, ctx["maturity"]))]
     cohort = Markup("The newest leads whose outcome is known (their maturity window has passed); "
                     "the challenger the gates judged never trained on them")
     if (ctx.get("model") or {}).get("refit"):

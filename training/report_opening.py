@@ -171,7 +171,7 @@ def _speed(ctx: dict[str, Any]) -> Markup | None:
     fast, slow = s["buckets"][0], s["buckets"][-1]
     # a rate of a dozen leads is noise: compared only when both buckets hold enough outcomes
     if min(fast["raw_labelled"], slow["raw_labelled"]) >= MIN_BUCKET_OUTCOMES:
-        parts += ["; leads touched within 5 minutes became SQLs at ", fast["rate"], " (",
+        parts += ["; leads touched within 5 minutes converted at ", fast["rate"], " (",
                   fast["labelled"], " with a known outcome) vs ", slow["rate"], " (",
                   slow["labelled"], ") after a day"]
     return sentence(*parts, ".")
@@ -210,7 +210,8 @@ def _cohort(ctx: dict[str, Any]) -> Markup | None:
                             "review: no lead scored since then has matured yet.")
         return sentence("Insufficient evidence on how the scores held up since the last review (",
                         c["after_n"], f" matured {plural('lead', c['check'].after_n)}).")
-    head = "Leads scored since the last review became SQLs at "
+    head = (f"Leads scored since the last review converted to {a_or_an(ctx['positive'])} "
+            "at ")
     tail = {
         "as predicted": ", as their scores predicted (",
         "above prediction": ", above what their scores predicted (",

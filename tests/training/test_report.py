@@ -304,3 +304,15 @@ def test_an_open_deal_the_policy_keeps_out_of_training_is_being_worked_not_junk(
     assert frame.loc["engaging", "verdict"] == "accepted" and frame.loc["engaging", "accepted"]
     assert frame.loc["junk", "verdict"] == "junk_or_recycled"
     assert frame.loc["won", "verdict"] == "booked"
+
+
+def test_the_report_names_the_configured_outcome_never_sqls(cycles, tmp_path):
+    # a bank's report spoke of SQLs and MQL-to-SQL conversion for term-deposit subscriptions
+    from training.report import write_report
+
+    labels = {**cycles.config.get("labels", {}), "positive_name": "subscription"}
+    path = write_report(cycles.cycles[-1][0], {**cycles.config, "labels": labels}, tmp_path)
+    text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+    assert "SQL" not in text
+    assert "MQL conversion to subscription against the agreed band" in text
+    assert "a subscription" in text

@@ -425,7 +425,7 @@ def test_speed_to_lead_rates_are_compared_only_on_enough_outcomes():
     assert said == "74.6% of leads were first touched within their SLA (1 h for high intent, " \
                    "24 h otherwise)."
     said = [line for line in _text(_speed_ctx(40, 55)) if "within their SLA" in line][0]
-    assert "within 5 minutes became SQLs at 7.7% (40 with a known outcome) vs 32.7% (55)" in said
+    assert "within 5 minutes converted at 7.7% (40 with a known outcome) vs 32.7% (55)" in said
 
 
 def test_rejection_advice_fits_the_reason_and_reads_as_words():
@@ -630,13 +630,15 @@ def test_the_glossary_defines_only_terms_of_sections_on_the_page():
     base = {"positive": "won deal", "maturity": 30, "model": {"refit": False},
             "high_intent": "a demo request", "unmatured": None}
     bare = dict(base, dispositions={"available": False}, speed={"available": False})
-    assert [term for term, _ in glossary(bare)] == ["MQL / SQL", "Validation cohort", "Figures"]
+    assert [term for term, _ in glossary(bare)] == ["MQL / conversion", "Validation cohort",
+                                                    "Figures"]
     full = dict(base, dispositions={"available": True, "eoi_why": None},
                 speed={"available": True})
     terms = dict(glossary(full))
-    assert list(terms) == ["MQL / SQL", "Validation cohort", "Acceptance rate",
+    assert list(terms) == ["MQL / conversion", "Validation cohort", "Acceptance rate",
                            "Engaged but out of ICP", "Time to first touch", "Figures"]
-    assert "a won deal" in terms["MQL / SQL"] and "within 30 days" in terms["MQL / SQL"]
+    defined = terms["MQL / conversion"]
+    assert "a won deal" in defined and "within 30 days" in defined
     assert "refit" not in terms["Validation cohort"]
     no_eoi = dict(full, dispositions={"available": True, "eoi_why": "no activity is recorded"})
     assert "Engaged but out of ICP" not in dict(glossary(no_eoi))

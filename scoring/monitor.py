@@ -206,6 +206,12 @@ def forecast(manifest: Mapping[str, Any]) -> float | None:
     return None
 
 
+
+def _weekly(value: float) -> str:
+    """A count a week as people read it: whole from 10 up (213, not 213.0), one decimal below
+    (0.4 is not "0"), and a whole number without its ".0"."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}".removesuffix(".0")
+
 def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
            config: Mapping[str, Any]) -> dict[str, Any]:
     settings = config["monitor"]
@@ -236,13 +242,14 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
         out["leads_per_week"], out["leads_per_week_forecast"] = len(first) / weeks, leads_expected
         if len(first) / weeks < float(settings["min_coverage"]) * leads_expected:
             return {**out, "status": "too_few",
-                    "why": f"too few leads scored to judge volume ({len(first) / weeks:,.1f} a "
+                    "why": f"too few leads scored to judge volume ({_weekly(len(first) / weeks)} a "
                            f"week against the {leads_expected:,.0f} the forecast assumes; "
                            "score every new lead through the API or leadscore score)"}
     count, mean = len(mqls), expected * weeks
     off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
-    text = f"{out['per_week']:,.1f} MQLs a week against the forecast of {expected:,.1f}"
+    text = (f"{_weekly(out['per_week'])} MQLs a week against the forecast of "
+            f"{_weekly(expected)}")
     broad = _too_broad(first, inputs)
     out["mql_share"] = float(first["is_mql"].fillna(False).astype(bool).mean())
     if broad:

@@ -44,6 +44,7 @@ from training.batch_io import ChunkWriter, check_input, count_rows, input_column
 CHUNK = 2_000
 TOP_REASONS = 5
 FILE_COLUMNS = ["lead_id", *OUTPUT_COLUMNS, "reasons", "model_version"]
+"""The output file's columns: the lead's id and the model's answers, never personal data."""
 FIT_INPUTS = {"source": ("source",), "seniority": ("title",), "department": ("title",),
               "company_size_band": ("company_size",), "industry": ("industry",),
               "country": ("country",), "region": ("country",),
@@ -77,20 +78,13 @@ def model_inputs(bundle: ScoringBundle) -> list[tuple[str, ...]]:
 
 
 def absent_inputs(bundle: ScoringBundle, columns: list[str]) -> list[str]:
-    """The input columns the model learned from (``learned_features``) that ``columns`` lacks."""
+    """The input columns the model learned from (``model_inputs``) that ``columns`` lacks; an
+    ``attributes`` JSON column may hold any attribute, so none is then called absent."""
     have = set(columns)
-    absent: list[str] = []
-    for feature in learned_features(bundle):
-        if feature.get("attribute"):
-            needed: tuple[str, ...] = (feature["attribute"],)
-            if "attributes" in have:
-                continue  # the attributes JSON column may hold it
-        else:
-            needed = FIT_INPUTS.get(feature["name"], ())
-        if needed and not have & set(needed) and needed[0] not in absent:
-            absent.append(needed[0])
-    return absent
-"""The output file's columns: the lead's id and the model's answers, never personal data."""
+    attributes = ({f["attribute"] for f in learned_features(bundle) if f.get("attribute")}
+                  if "attributes" in have else set())
+    return [names[0] for names in model_inputs(bundle)
+            if not have & set(names) and names[0] not in attributes]
 
 
 MAPPING_HINT = (", or score the CRM's own export through the mapping it was ingested with "

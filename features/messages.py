@@ -25,6 +25,12 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
+def per_week(value: float) -> str:
+    """A count a week as people read it: whole from 10 up (213, not 213.0), one decimal below
+    (0.4 is not "0"), and a whole number without its ".0" (6, not 6.0)."""
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}".removesuffix(".0")
+
+
 def capped(items: Sequence[str], limit: int = LIMIT) -> str:
     """``items`` joined by commas: the first ``limit``, then "and N more"."""
     shown = ", ".join(items[:limit])

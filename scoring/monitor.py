@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from features.label_policy import LabelPolicy
-from features.messages import capped, percent, plural
+from features.messages import capped, per_week, percent, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
 from scoring.monitor_labels import as_times, decide, first_scores
@@ -206,12 +206,6 @@ def forecast(manifest: Mapping[str, Any]) -> float | None:
     return None
 
 
-
-def _weekly(value: float) -> str:
-    """A count a week as people read it: whole from 10 up (213, not 213.0), one decimal below
-    (0.4 is not "0"), and a whole number without its ".0"."""
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}".removesuffix(".0")
-
 def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
            config: Mapping[str, Any]) -> dict[str, Any]:
     settings = config["monitor"]
@@ -242,14 +236,15 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
         out["leads_per_week"], out["leads_per_week_forecast"] = len(first) / weeks, leads_expected
         if len(first) / weeks < float(settings["min_coverage"]) * leads_expected:
             return {**out, "status": "too_few",
-                    "why": f"too few leads scored to judge volume ({_weekly(len(first) / weeks)} a "
-                           f"week against the {leads_expected:,.0f} the forecast assumes; "
+                    "why": "too few leads scored to judge volume "
+                           f"({per_week(len(first) / weeks)} a week against the "
+                           f"{leads_expected:,.0f} the forecast assumes; "
                            "score every new lead through the API or leadscore score)"}
     count, mean = len(mqls), expected * weeks
     off = abs(out["per_week"] / expected - 1) if expected > 0 else math.inf
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
-    text = (f"{_weekly(out['per_week'])} MQLs a week against the forecast of "
-            f"{_weekly(expected)}")
+    text = (f"{per_week(out['per_week'])} MQLs a week against the forecast of "
+            f"{per_week(expected)}")
     broad = _too_broad(first, inputs)
     out["mql_share"] = float(first["is_mql"].fillna(False).astype(bool).mean())
     if broad:

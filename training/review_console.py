@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from features.horizon import horizon_sentence
+from features.messages import per_week
 
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
@@ -159,10 +160,8 @@ class ReviewSummary:
         return buffer.getvalue().rstrip()
 
 
-def weekly(value: float) -> str:
-    """MQLs a week as people read them: whole from 10 up, one decimal below (0.4 is not "0"),
-    and a whole number without its ".0" (6, not 6.0)."""
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}".removesuffix(".0")
+weekly = per_week
+"""MQLs a week as people read them (``features.messages.per_week``)."""
 
 
 def _cohorts(n: int) -> str:

@@ -62,12 +62,27 @@ def test_infeasible_band_is_its_own_outcome_naming_the_best_conversion_and_volum
     scores, labels = _cohort()
     d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=50, seed=1)
     assert not d.feasible and d.outcome == "infeasible" and d.fallback == "best_conversion"
-    best = f"{100 * d.expected_conversion:.0f}%"
+    best = f"{100 * d.expected_conversion:.1f}%"
     assert d.message.startswith("Band infeasible: no cut-off reaches the 99% minimum; the best "
                                 f"achievable is {best} conversion at the top ")
     assert f"{d.mqls / 4.0:,.0f} MQLs a week" in d.message
     assert d.expected_conversion < 0.99
     assert math.isnan(d.ci_low)
+
+
+def test_infeasible_band_on_rare_conversions_names_figures_as_measured():
+    # 3 conversions in 600 leads, all at the bottom: the best any cut-off does is the whole
+    # cohort's 0.5%, which a whole percentage would print as "0%" (or 1%); over a year, 600
+    # leads are 11.5 a week, and 30 leads over 52 weeks are 0.6 MQLs a week, not "1"
+    scores = np.linspace(1, 0, 600)
+    labels = np.r_[np.zeros(597), np.ones(3)].astype(int)
+    d = choose_threshold(scores, labels, 52.0, {"min": 0.125, "max": 0.5}, rounds=0, seed=0)
+    assert "reaches the 12.5% minimum; the best achievable is 0.5% conversion" in d.message
+    assert ", 12 MQLs a week." in d.message
+    scores, labels = np.linspace(1, 0, 30), np.r_[np.zeros(29), np.ones(1)].astype(int)
+    d = choose_threshold(scores, labels, 52.0, BAND, rounds=0, seed=0)
+    assert "best achievable is 3.3% conversion at the top 100% of leads, 0.6 MQLs a week" \
+        in d.message
 
 
 def test_infeasible_band_falls_back_to_sales_capacity():

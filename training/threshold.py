@@ -251,8 +251,10 @@ def choose_threshold(
         where = f"inside the {_pct(band_min)}-{_pct(band_max)} band"
     per_week = f", {_weekly(count[k], weeks)} per week" if weeks == weeks else ""
     interval = f" (95% interval {_rate(ci[0])}-{_rate(ci[1])})" if ci[0] == ci[0] else ""
-    cap = (f" (capped at cycle.max_mql_share: a lower cut-off reaches the band too but would "
-           f"pass more than {_pct(max_share)} of leads)" if capped else "")
+    # a lower cut-off reaches the minimum; it need not be inside the band (every cut-off of a
+    # cohort that mostly converts is above the maximum)
+    cap = (f" (capped at cycle.max_mql_share: a lower cut-off also reaches the {_pct(band_min)} "
+           f"minimum but would pass more than {_pct(max_share)} of leads)" if capped else "")
     message = (
         f"Threshold {cuts[k]:.3f} passes the top {_share(count[k] / n)} of leads{per_week}, "
         f"converting at {_rate(rate)}{interval}, {where}{cap}."

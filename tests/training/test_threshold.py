@@ -106,6 +106,18 @@ def test_the_threshold_stays_within_the_share_limit_when_the_band_allows():
     assert d.share_of_leads == 1.0 and not d.too_broad
 
 
+def test_a_capped_threshold_above_the_band_does_not_claim_a_cut_off_inside_it():
+    # 90% convert whatever the score: every cut-off is above the 50% maximum
+    rng = np.random.default_rng(5)
+    scores = rng.random(400)
+    labels = (rng.random(400) < 0.9).astype(int)
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
+    assert d.outcome == "above_band" and d.share_of_leads <= 0.5
+    assert "reaches the band too" not in d.message
+    assert "a lower cut-off also reaches the 25% minimum but would pass more than 50%" \
+        in d.message
+
+
 def test_a_threshold_that_must_pass_most_leads_is_flagged_too_broad():
     # an inverted ranking: only the whole cohort reaches the band's minimum
     scores = np.linspace(1, 0, 200)

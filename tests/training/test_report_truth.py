@@ -191,6 +191,22 @@ def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
     assert dispositions_section(both, Figures("r1", {}))["eoi_why"] is None
 
 
+def test_a_campaign_is_flagged_out_of_icp_only_on_enough_leads():
+    # 4 engaged fit rejections in a campaign of 200 (2% against 1% overall) are noise: no advice
+    n, overall = 200, 1000
+    engaged = [i < 4 for i in range(n)] + [i < 6 for i in range(overall - n)]
+    verdicts = ["rejected_fit" if e else "booked" for e in engaged]
+    frame = _dispositioned(engaged, verdicts).assign(campaign=["SaaStr"] * n
+                                                     + ["Other"] * (overall - n))
+    assert dispositions_section(frame, Figures("r1", {}))["worst_campaign"] is None
+    # 12 of them (6%) are enough to act on
+    engaged = [i < 12 for i in range(n)] + [i < 6 for i in range(overall - n)]
+    verdicts = ["rejected_fit" if e else "booked" for e in engaged]
+    frame = _dispositioned(engaged, verdicts).assign(campaign=["SaaStr"] * n
+                                                     + ["Other"] * (overall - n))
+    assert dispositions_section(frame, Figures("r1", {}))["worst_campaign"]["campaign"] == "SaaStr"
+
+
 def _console_summary(evidence_passed: bool, labels: dict | None = None):
     from training.review_console import ReviewSummary
 

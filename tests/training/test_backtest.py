@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -159,3 +160,15 @@ def test_the_retraining_verdict_needs_its_interval_to_exclude_zero():
     # the point estimate is the gap in mean Brier score the table shows
     assert gap[0] == pytest.approx(np.mean((stale - y) ** 2) - np.mean((good - y) ** 2))
     assert brier_gap_interval([(good, stale, y)], rounds=0, seed=0) is None
+
+
+def test_a_small_brier_gap_on_rare_conversions_is_printed_as_measured():
+    from training.backtest import retraining_sentence
+
+    # a 1 % base rate: Brier scores near 0.009, a gap of 0.00004 beyond noise
+    text = retraining_sentence(0.00889, 0.00885, 0, 2, (0.00004, 0.000012, 0.00007))
+    assert not re.search(r"\+0\.0000\b", text) and "0.0089 vs 0.0088" not in text
+    assert "0.00889 vs 0.00885 (retrained minus once +0.00004, 95% bootstrap interval " \
+           "+0.00001 to +0.00007)" in text
+    # figures that four decimals show keep four
+    assert "0.1500 vs 0.1800" in retraining_sentence(0.15, 0.18, 1, 1, (-0.03, -0.04, -0.02))

@@ -39,7 +39,7 @@ from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
-from scoring.monitor_labels import as_times, decide, first_scores
+from scoring.monitor_labels import as_times, beyond_verdicts, decide, first_scores
 from scoring.monitor_sla import sla
 
 CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
@@ -70,6 +70,11 @@ class MonitorInputs:
         recorded: how many dispositions, and how many with a first touch, the stores hold for
             any lead (``dispositions``, ``first_touches``); an export that carries none cannot
             time a touch. None: not known (every MQL without a verdict is then overdue).
+        verdicts_to: where the stores' verdicts end, when before ``now``: the DuckDB store's
+            horizon (its last record or declared export day) with no verdict arriving over
+            HTTP. A deadline or maturity window that ends after it is not judged: the export
+            simply does not reach it. None: the verdicts run to ``now``.
+        verdicts_source: what ``verdicts_to`` is ("last record", "declared export date").
     """
 
     served: pd.DataFrame
@@ -85,6 +90,8 @@ class MonitorInputs:
     cycle: str | None = None
     sources: frozenset[str] = frozenset()
     recorded: Mapping[str, int] | None = None
+    verdicts_to: datetime | None = None
+    verdicts_source: str | None = None
 
 
 @dataclass
@@ -168,10 +175,13 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     # figure again, not a second finding
     crossed = ([s for s in out["by_source"] if s["status"] == "crossed"]
                if len(out["by_source"]) > 1 else [])
+    window = pd.Timedelta(days=int(config["labels"]["maturity_days"]))
+    beyond = beyond_verdicts(mqls["t0"] + window, inputs, "maturity window")
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
                       f"{settings['min_decided_mqls']}; an MQL is decided once its "
-                      f"{config['labels']['maturity_days']}-day window has passed)")
+                      f"{config['labels']['maturity_days']}-day window has passed)"
+                      + (f"; {beyond}" if beyond else ""))
         return out
     parts = []
     if out["status"] == "crossed":
@@ -190,6 +200,8 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     else:
         out["why"] = (f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
                       f"{percent(out['ci_high'])}), consistent with {band_text}")
+    if beyond:
+        out["why"] += f"; {beyond}"
     return out
 
 

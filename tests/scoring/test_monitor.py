@@ -349,3 +349,27 @@ def test_a_threshold_that_now_passes_most_new_leads_is_flagged_even_at_a_tolerab
     inputs.served = inputs.served.iloc[:100]
     inputs.served.loc[:59, "is_mql"] = [True] * 38 + [False] * 22
     assert "cycle.max_mql_share" not in monitor(inputs, default_config()).figures["volume"]["why"]
+
+
+def test_deadlines_and_windows_after_the_stores_verdicts_end_are_not_judged():
+    # the last export was taken a day after the review; judged 70 days on, the 60 MQLs served
+    # after it have no verdict in the stores because the export does not reach them, not
+    # because sales missed them or they failed to convert
+    from dataclasses import replace
+
+    inputs = _inputs(60, 22, now=SINCE + timedelta(days=70))
+    end = SINCE + timedelta(hours=30)
+    inputs = replace(inputs, verdicts_to=end, verdicts_source="last record",
+                     dispositions=inputs.dispositions[inputs.dispositions["dispositioned_at"]
+                                                      <= end])
+    result = monitor(inputs, default_config())
+    sla, conversion = result.figures["sla"], result.figures["conversion"]
+    assert sla["status"] == "too_few" and sla["first_touch_missed"] == 0
+    assert "whose deadline ended after the stores' verdicts do (2026-09-02, the store's last " \
+           "record) are not judged: ingest a newer export" in sla["why"]
+    assert conversion["status"] == "too_few" and conversion["decided"] == 0
+    assert "60 MQLs whose maturity window ended after the stores' verdicts do" in \
+        conversion["why"]
+    assert result.exit_code != EXIT_CROSSED
+    # verdicts that run to the moment judged (the API receives them) change nothing
+    assert "not judged" not in monitor(_inputs(60, 22), default_config()).figures["sla"]["why"]

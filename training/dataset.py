@@ -178,6 +178,16 @@ def split(
     (nt, pt), (nc, pc), (nv, pv) = _counts(train), _counts(calib), _counts(valid)
     if not _enough(train, calib, valid):
         n, p = _counts(frame)
+        considered, days = data.summary.get("leads_considered"), data.summary.get("maturity_days")
+        if not n and considered and days:
+            # more history of the same length would not help: the window outlasts all of it
+            as_of = f" as of {data.as_of.date().isoformat()}" if data.as_of else ""
+            raise LeadscoreError(
+                f"Insufficient evidence: none of the store's {considered:,} leads has a matured "
+                f"label{as_of} (labels.maturity_days is {days} days), so there is nothing to "
+                "learn from; lower labels.maturity_days to how long outcomes take (ingest prints "
+                "the outcome lag), or review later."
+            )
         if n and not p:
             # more history would not help: the mapping or the policy never yields a positive
             raise LeadscoreError(

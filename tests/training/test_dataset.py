@@ -80,6 +80,20 @@ def test_too_little_training_names_fewer_validation_weeks():
     split(_data(frame), weeks)
 
 
+def test_a_maturity_window_longer_than_the_history_names_maturity_days():
+    frame = synthetic.leads(400, seed=3, weeks=12).iloc[0:0]  # nothing has matured
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"leads_considered": 5000, "maturity_days": 400})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    message = str(info.value)
+    assert message == ("Insufficient evidence: none of the store's 5,000 leads has a matured "
+                       "label as of 2026-11-01 (labels.maturity_days is 400 days), so there is "
+                       "nothing to learn from; lower labels.maturity_days to how long outcomes "
+                       "take (ingest prints the outcome lag), or review later.")
+    assert "0 weekly cohorts" not in message
+
+
 def test_no_sqls_in_validation_is_insufficient():
     frame = synthetic.leads(3000, seed=3, weeks=20)
     newest = frame["cohort"] >= sorted(frame["cohort"].unique())[-4]

@@ -58,11 +58,13 @@ from training.backtest_verdicts import (
     brier_gap_interval,
     chance_sentence,
     mean_roc_interval,
+    one_outcome_sentence,
     retraining_sentence,
 )
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
+from training.report_figures import positive_name
 from training.review_console import weekly
 from training.tracking import quiet_mlflow, setup_tracking
 
@@ -289,6 +291,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         if "trained_once" in period_scores and "retrained" in period_scores:
             pairs.append((period_scores["trained_once"], period_scores["retrained"],
                           period["label"].to_numpy(dtype=np.float64)))
+    scored_periods = {(r["cycle"], r["leads"], r["positives"]) for r in rows
+                      if r["leads"] >= MIN_PERIOD_LEADS}
+    one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config))
+    if one_outcome:
+        notes.append(one_outcome)
     rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}

@@ -3,6 +3,7 @@
 - ``mean_roc_interval``: a model's mean ROC-AUC over the periods, with a 95 % bootstrap interval
   (each period resampled within itself); ``chance_sentence`` names the models whose interval
   includes 0.5.
+- ``one_outcome_sentence``: why ROC-AUC and PR-AUC are missing where a period holds one outcome.
 - ``brier_gap_interval``: retrained minus trained_once in mean Brier score, with a paired 95 %
   bootstrap interval; ``retraining_sentence`` says "better" or "worse" only when it excludes 0.
 """
@@ -104,6 +105,27 @@ def retraining_sentence(retrained: float, once: float, wins: int, later: int,
     verdict = "better" if high < 0 else "worse"
     return (f"Retraining every cycle is {verdict} than training once in mean Brier score, "
             f"beyond noise: {figures} ({interval}); lower in {wins} of the {cycles} {same}.")
+
+
+def one_outcome_sentence(periods: list[tuple[int, int, int]], positive: str) -> str | None:
+    """Why ROC-AUC and PR-AUC are missing: the scored periods (``(cycle, leads, positives)``)
+    that hold one outcome only (a holiday without a single conversion, say); None when none."""
+    none = [(c, n) for c, n, p in periods if p == 0]
+    only = [(c, n) for c, n, p in periods if p == n]
+    if not none and not only:
+        return None
+    parts = []
+    for found, holds in ((none, f"no {positive}"), (only, f"only {positive}s")):
+        if found:
+            cycles = " and ".join(str(c) for c, _ in found)
+            leads = ", ".join(f"{n:,}" for _, n in found)
+            many = len(found) > 1
+            s = "s" if many else ""
+            parts.append(f"the period{s} after cycle{s} {cycles} ({leads} leads) "
+                         f"{'hold' if many else 'holds'} {holds}")
+    text = "; ".join(parts)
+    return (f"{text[0].upper()}{text[1:]}: ROC-AUC and PR-AUC need both outcomes, so they are "
+            "not measured there, and their means over the cycles are left out.")
 
 
 def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:

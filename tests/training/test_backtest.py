@@ -172,3 +172,16 @@ def test_a_small_brier_gap_on_rare_conversions_is_printed_as_measured():
            "+0.00001 to +0.00007)" in text
     # figures that four decimals show keep four
     assert "0.1500 vs 0.1800" in retraining_sentence(0.15, 0.18, 1, 1, (-0.03, -0.04, -0.02))
+
+
+def test_a_period_with_one_outcome_says_why_its_ranking_figures_are_missing():
+    from training.backtest_verdicts import one_outcome_sentence
+
+    assert one_outcome_sentence([(1, 500, 80), (2, 480, 70)], "booked meeting") is None
+    text = one_outcome_sentence([(1, 500, 80), (3, 103, 0)], "booked meeting")
+    assert text == ("The period after cycle 3 (103 leads) holds no booked meeting: ROC-AUC and "
+                    "PR-AUC need both outcomes, so they are not measured there, and their means "
+                    "over the cycles are left out.")
+    text = one_outcome_sentence([(2, 90, 0), (3, 60, 0), (4, 40, 40)], "won deal")
+    assert text.startswith("The periods after cycles 2 and 3 (90, 60 leads) hold no won deal; "
+                           "the period after cycle 4 (40 leads) holds only won deals: ")

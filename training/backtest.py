@@ -66,6 +66,7 @@ from training.dataset import aligned_frame
 from training.evaluate import evaluate
 from training.report_figures import positive_name
 from training.review_console import weekly
+from training.threshold import band_text
 from training.tracking import quiet_mlflow, setup_tracking
 
 __all__ = ["Backtest", "brier_gap_interval", "chance_sentence", "mean_roc_interval",
@@ -140,7 +141,7 @@ class Backtest:
         buffer = StringIO()
         console = Console(file=buffer, width=140, force_terminal=False, color_system=None,
                           highlight=False, soft_wrap=True)
-        band = f"{self.band['min']:.0%}-{self.band['max']:.0%}"
+        band = band_text(self.band["min"], self.band["max"])
         table = Table(title=f"Backtest: the period after each review (band {band})",
                       title_justify="left", show_edge=False, pad_edge=False)
         for column in ("cycle", "as of", "leads", "model", *(t for _, t, _ in METRICS), "band"):

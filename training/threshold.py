@@ -87,6 +87,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}".removesuffix(".0") + "%"
 
 
+def band_text(low: float, high: float) -> str:
+    """The agreed band as configured, the same in every sentence: "25%-50%", "12.5%-30%"."""
+    return f"{_pct(low)}-{_pct(high)}"
+
+
 def _rate(x: float) -> str:
     """A measured conversion with one decimal, as the tables show it: 2.9%, never "3%" beside a
     2.9% (nor "0%" for a 0.4% that is not zero)."""
@@ -248,7 +253,7 @@ def choose_threshold(
             else f"above the {_pct(band_max)} maximum"
         )
     else:
-        where = f"inside the {_pct(band_min)}-{_pct(band_max)} band"
+        where = f"inside the {band_text(band_min, band_max)} band"
     per_week = f", {_weekly(count[k], weeks)} per week" if weeks == weeks else ""
     interval = f" (95% interval {_rate(ci[0])}-{_rate(ci[1])})" if ci[0] == ci[0] else ""
     # a lower cut-off reaches the minimum; it need not be inside the band (every cut-off of a

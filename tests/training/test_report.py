@@ -316,3 +316,26 @@ def test_the_report_names_the_configured_outcome_never_sqls(cycles, tmp_path):
     assert "SQL" not in text
     assert "MQL conversion to subscription against the agreed band" in text
     assert "a subscription" in text
+
+
+def test_the_report_of_a_cycle_whose_review_stopped_says_so(tmp_path):
+    from leadscore.config import default_config
+    from training import report_mlflow as report_data
+    from training.tracking import client as mlflow_client
+    from training.tracking import setup_tracking
+
+    config = default_config()
+    config["mlflow"].update(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+                            artifact_location=str(tmp_path / "artifacts"))
+    experiment_id = setup_tracking(config)
+    client = mlflow_client(config)
+    run = client.create_run(experiment_id, tags={"cycle": "2026-W02"})
+    client.set_terminated(run.info.run_id, "FAILED")  # as a review that stopped leaves it
+    with pytest.raises(LeadscoreError) as info:
+        report_data.find_cycle_run(client, config, "2026-W02")
+    assert str(info.value) == (
+        "The review of cycle '2026-W02' did not finish (its MLflow run is marked failed), so "
+        "there is no report to write: fix what stopped it (the review printed why) and run "
+        "`leadscore review --cycle 2026-W02` again.")
+    with pytest.raises(LeadscoreError, match="^No review run for cycle '2026-W03'"):
+        report_data.find_cycle_run(client, config, "2026-W03")

@@ -223,6 +223,7 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     settings = config["monitor"]
     # the forecast is of new leads as they arrive: leads first scored by a rescore after a
     # promotion (open leads scored again at once) are not part of that flow
+    rescored = int((first["scored_by"] == RESCORE_SOURCE).sum())
     first = first[first["scored_by"] != RESCORE_SOURCE]
     mqls = mqls[mqls["scored_by"] != RESCORE_SOURCE]
     weeks = (pd.Timestamp(inputs.now) - pd.Timestamp(inputs.since)) / pd.Timedelta(weeks=1)
@@ -235,7 +236,8 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
                 "why": "the model records no MQL forecast; review again"}
     if first.empty:  # nothing scored at all says nothing about the threshold's volume
         return {**out, "status": "no_data",
-                "why": "no lead was scored (API or leadscore score) since the review"}
+                "why": "no lead was scored (API or leadscore score) since the review"
+                       + _rescored(rescored)}
     if weeks < float(settings["min_weeks"]) or weeks <= 0:
         return {**out, "status": "too_few",
                 "why": f"too few weeks since the review to judge ({weeks:.1f} of at least "
@@ -264,6 +266,17 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     if (off > float(settings["volume_tolerance"]) and not noisy) or broad:
         return {**out, "status": "crossed", "why": text}
     return {**out, "status": "ok", "why": text}
+
+
+def _rescored(n: int, within: bool = False) -> str:
+    """The clause that counts the leads a rescore served, which volume and drift leave out: the
+    header counts them among the scores served, so "0 leads" alone would read as false."""
+    if not n:
+        return ""
+    lead = "lead" if n == 1 else "leads"
+    return (f"{'; ' if within else ' ('}not counting the {n:,} open {lead} leadscore rescore "
+            f"scored again, which {'is' if n == 1 else 'are'} not new arrivals"
+            f"{'' if within else ')'}")
 
 
 def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
@@ -300,6 +313,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     # since the last activity have grown, its trends have moved), not a new arrival, so it would
     # show drift that no review can remove
     rows = first[first["scored_by"] != RESCORE_SOURCE]
+    rescored = len(first) - len(rows)
     if inputs.model_version is not None:
         rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
     n, values = feature_psi(rows["feature_bins"].tolist(), profile)
@@ -307,7 +321,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     if n < int(settings["min_drift_scores"]):
         return {**out, "status": "too_few",
                 "why": f"too few leads served with feature bins to judge drift ({n} of at least "
-                       f"{settings['min_drift_scores']})"}
+                       f"{settings['min_drift_scores']}{_rescored(rescored, within=True)})"}
     ranked = sorted(values.items(), key=lambda kv: -kv[1])
     out["psi"] = {k: round(v, 4) for k, v in values.items()}
     out["top_movers"] = [{"feature": k, "psi": round(v, 4)}

@@ -373,3 +373,24 @@ def test_deadlines_and_windows_after_the_stores_verdicts_end_are_not_judged():
     assert result.exit_code != EXIT_CROSSED
     # verdicts that run to the moment judged (the API receives them) change nothing
     assert "not judged" not in monitor(_inputs(60, 22), default_config()).figures["sla"]["why"]
+
+
+def test_volume_and_drift_count_the_rescored_leads_they_leave_out():
+    # only `leadscore rescore` served scores since the review: the header counts 30 leads, so
+    # "0 leads served with feature bins" alone would contradict it
+    from dataclasses import replace
+
+    X, profile = _profile()
+    inputs = _inputs(30, 5, manifest={"deployed_metrics": {"mqls_per_week": 5.0},
+                                      "training_profile": profile})
+    inputs = replace(inputs, served=inputs.served.assign(
+        source="rescore", feature_bins=feature_bins(X[:30], profile)))
+    result = monitor(inputs, default_config())
+    assert result.figures["served"]["leads"] == 30
+    volume, drifted = result.figures["volume"], result.figures["drift"]
+    assert volume["why"] == ("no lead was scored (API or leadscore score) since the review (not "
+                             "counting the 30 open leads leadscore rescore scored again, which "
+                             "are not new arrivals)")
+    assert drifted["why"] == ("too few leads served with feature bins to judge drift (0 of at "
+                              "least 200; not counting the 30 open leads leadscore rescore "
+                              "scored again, which are not new arrivals)")

@@ -232,7 +232,7 @@ def choose_threshold(
             if len(within):
                 k, fallback = int(within[-1]), "capacity"
                 tail = (f" The threshold falls back to sales capacity "
-                        f"(cycle.capacity_per_week = {capacity_per_week:,.0f}): "
+                        f"(cycle.capacity_per_week = {week_count(capacity_per_week)}): "
                         f"{cuts[k]:.3f} passes {_weekly(count[k], weeks)} a week, converting "
                         f"at {_rate(conversion[k])}.")
         return decision(False, cuts[k], count[k], sqls[k], score_sum[k], head + tail,

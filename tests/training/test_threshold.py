@@ -125,3 +125,10 @@ def test_a_threshold_that_must_pass_most_leads_is_flagged_too_broad():
     d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
     assert d.feasible and d.too_broad and d.share_of_leads > 0.5
     assert "more than the 50% allowed (cycle.max_mql_share)" in d.message
+
+
+def test_a_fractional_capacity_reads_as_configured():
+    scores, labels = _cohort()
+    d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=0, seed=1,
+                         capacity_per_week=2.5)
+    assert "(cycle.capacity_per_week = 2.5): " in d.message and d.mqls <= 10

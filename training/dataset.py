@@ -179,9 +179,16 @@ def split(
     if not _enough(train, calib, valid):
         n, p = _counts(frame)
         considered, days = data.summary.get("leads_considered"), data.summary.get("maturity_days")
+        as_of = f" as of {data.as_of.date().isoformat()}" if data.as_of else ""
+        if not n and considered == 0:
+            by = f" by {data.as_of.date().isoformat()}" if data.as_of else ""
+            raise LeadscoreError(
+                f"Insufficient evidence: the store holds no lead created{by}, so there is "
+                "nothing to learn from; review a later date, or ingest the export that covers "
+                "this one."
+            )
         if not n and considered and days:
             # more history of the same length would not help: the window outlasts all of it
-            as_of = f" as of {data.as_of.date().isoformat()}" if data.as_of else ""
             raise LeadscoreError(
                 f"Insufficient evidence: none of the store's {considered:,} leads has a matured "
                 f"label{as_of} (labels.maturity_days is {days} days), so there is nothing to "

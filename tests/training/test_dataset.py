@@ -94,6 +94,17 @@ def test_a_maturity_window_longer_than_the_history_names_maturity_days():
     assert "0 weekly cohorts" not in message
 
 
+def test_a_review_date_before_every_lead_says_so():
+    frame = synthetic.leads(400, seed=3, weeks=12).iloc[0:0]
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"leads_considered": 0, "maturity_days": 30})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    assert str(info.value) == ("Insufficient evidence: the store holds no lead created by "
+                               "2026-11-01, so there is nothing to learn from; review a later "
+                               "date, or ingest the export that covers this one.")
+
+
 def test_no_sqls_in_validation_is_insufficient():
     frame = synthetic.leads(3000, seed=3, weeks=20)
     newest = frame["cohort"] >= sorted(frame["cohort"].unique())[-4]

@@ -702,3 +702,20 @@ def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
     lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": None})
     assert any("nothing scores leads until a version is promoted" in line for line in lines)
     assert not any(line.startswith("Since this review") for line in lines)
+
+
+def test_the_outcome_line_tells_the_review_in_the_past_once_the_champion_moved():
+    from training.report_opening import outcome
+
+    run = _run(tags={"model_version": "1"})
+    # nothing moved since the review: what it left holds now
+    assert outcome(_ctx(run, promoted=False, champion=None) | {"champion_now": None}) == \
+        "Outcome: not promoted, and there is no champion yet."
+    # `leadscore promote 1` since: "there is no champion yet" would contradict "v1 scores leads"
+    line = outcome(_ctx(run, promoted=False, champion=None) | {"champion_now": 1})
+    assert line == ("Outcome: not promoted, and there was no champion then. Since this review "
+                    "the champion has moved: v1 scores leads now.")
+    line = outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 4})
+    assert line.startswith("Outcome: not promoted; champion v3 stayed. Since this review")
+    assert outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 3}) == \
+        "Outcome: not promoted; champion v3 stays."

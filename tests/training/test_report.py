@@ -339,3 +339,24 @@ def test_the_report_of_a_cycle_whose_review_stopped_says_so(tmp_path):
         "`leadscore review --cycle 2026-W02` again.")
     with pytest.raises(LeadscoreError, match="^No review run for cycle '2026-W03'"):
         report_data.find_cycle_run(client, config, "2026-W03")
+
+
+def test_report_reads_the_store_given_as_review_takes_it(tmp_path_factory, tmp_path,
+                                                         monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from tests.report_cycles import session_cycles
+
+    cycles = session_cycles(tmp_path_factory)
+    # the registry is found, the store only through --store (as `review --store` was given)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", cycles.tracking_uri)
+    monkeypatch.delenv("LEADSCORE_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cycle = cycles.cycles[-1][0]
+    result = CliRunner().invoke(cli, ["report", "--cycle", cycle, "--store", str(cycles.store),
+                                      "--out", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / cycle / "index.html").exists()
+    result = CliRunner().invoke(cli, ["monitor", "--store", str(tmp_path / "elsewhere.duckdb")])
+    assert result.exit_code != 2, result.output  # an option monitor takes, like review

@@ -152,12 +152,16 @@ class Backtest:
         total = int(self.rows["cycle"].nunique())
         for model, means in self.means.iterrows():
             k = int(means["cycles"])
-            table.add_row("mean", f"{k} of {total} cycles" if k < total else f"{total} cycles",
+            table.add_row("mean", f"{k} of {_cycles(total)}" if k < total else _cycles(total),
                           "", model, *_cells(means), "")
         console.print(table)
         retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
         wins, later = self.wins("retrained", "trained_once", "brier")
-        if later == 0:
+        if total == 1:
+            console.print("One cycle replays one review, where the model retrained every cycle "
+                          "and the one trained once are the same model: give --cycles 2 or more "
+                          "to compare them.")
+        elif later == 0:
             # in the first cycle the two are one model: no cycle says anything about retraining
             console.print("No cycle after the first had leads to score, so nothing tells "
                           "retraining every cycle from training once; give the backtest a span "
@@ -172,6 +176,10 @@ class Backtest:
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
+
+
+def _cycles(n: int) -> str:
+    return f"{n} cycle{'' if n == 1 else 's'}"
 
 
 def _cells(row) -> list[str]:

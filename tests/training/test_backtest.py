@@ -185,3 +185,12 @@ def test_a_period_with_one_outcome_says_why_its_ranking_figures_are_missing():
     text = one_outcome_sentence([(2, 90, 0), (3, 60, 0), (4, 40, 40)], "won deal")
     assert text.startswith("The periods after cycles 2 and 3 (90, 60 leads) hold no won deal; "
                            "the period after cycle 4 (40 leads) holds only won deals: ")
+
+
+def test_one_cycle_asks_for_a_second_not_for_fewer():
+    rows = [{"cycle": 1, "as_of": "2026-01-01", "leads": 280, "model": model, "in_band": "-",
+             **{k: 0.12 for k, _, _ in METRICS}} for model in MODELS]
+    text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+    assert "fewer cycles" not in text and "No cycle after the first" not in text
+    assert "give --cycles 2 or more to compare them." in text
+    assert "1 cycles" not in text and " 1 cycle " in text

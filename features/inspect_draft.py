@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
+from features.created_order import MONTH_NAMES
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
@@ -265,6 +266,16 @@ def _propose_activities(file: FileProfile, key: Column) -> None:
             column.role, column.spec = "ignore", "ignore"
 
 
+def _month_column(file: FileProfile) -> str | None:
+    """The first column whose every value names a month (may, Jun, September), or None."""
+    for column in file.columns:
+        values = file.frame[column.name]
+        values = values[values != ""].str.lower()
+        if column.kind == "categorical" and not values.empty and values.isin(MONTH_NAMES).all():
+            return column.name
+    return None
+
+
 def _missing(file: FileProfile) -> list[str]:
     found = {v.lower(): v for c in file.columns for v in file.frame[c.name].unique()[:200]
              if isinstance(v, str) and v.lower() in MISSING_GUESSES}
@@ -299,10 +310,15 @@ def draft(found: Inspection) -> str:
             order = "row number"
             how = ["# no column tells the order, so the file's row order is used (row number, "
                    "as the id is): check that the rows are oldest first."]
+        month = _month_column(main)
+        within = f", month: {quote(month)}" if month else ""
         lines += ["# No date column: leads are spread over the export's period in the order of a "
-                  "column;", how[0] + " Set start and end to the period the export covers.",
-                  f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
-                  "end: \"YYYY-MM-DD\"}", ""]
+                  "column;", how[0] + " Set start and end to the period the export covers."]
+        if month:
+            lines.append(f"# {month} names each row's month: the rows are dated within it, and "
+                         "the year turns where the month goes back (dec, then mar).")
+        lines += [f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
+                  f"end: \"YYYY-MM-DD\"{within}}}", ""]
     lines.append("files:")
     for file in sorted(files, key=lambda f: f is not main):
         lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative,

@@ -35,6 +35,7 @@ from features.export_files import (
     sniff_delimiter,
     text_encoding,
 )
+from features.inspect_outcomes import outcome_rows_sentence
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
@@ -314,6 +315,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         profile(file)
     _names_inside(files)
     main = _main_file(files, outcome)
+    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome)):
+        raise LeadscoreError(refused)
     if outcome is not None and outcome not in main.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
                              "outcome column as its header reads.")
@@ -391,6 +394,7 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
     lines.append(f"leak suspects in {main.path.name} ({against}):")
     suspects = [c for c in main.columns if c.leaks]
     lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in suspects] or ["  none found"]
+    lines += [line for file in files for line in file.options.get("said", [])]
     for file in files:  # a lookup's columns, checked as the main rows they join see them
         if file is not main and file.options.get("kind") == "lookup":
             found = [c for c in file.columns if c.leaks]

@@ -26,6 +26,7 @@ from features.inspect import (
     leak_suspects,
 )
 from features.inspect_activities import activity_type_spec
+from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
 
@@ -214,6 +215,11 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
                 file.options.update(key=events.name, kind="activities")
                 _propose_activities(file, events)
                 continue
+            rows = outcome_rows_key(file, main)
+            if rows is not None:
+                file.options.update(key=rows[0].name, kind="outcomes")
+                propose_outcome_rows(file, rows[0], main, rows[2])
+                continue
         if join is not None:
             _lookup_leaks(file, main, join, outcome, positive, negative)
         for column in file.columns:
@@ -338,6 +344,11 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
+    if file.options.get("kind") == "outcomes":
+        out[-1] += ("  # a row present is the outcome: a lead without one is a negative once "
+                    "its window passes")
+        out.append("    stage: closed_won              # check: the stage a row of this file "
+                   "means (sql, opportunity, closed_won)")
     if "sheet" in file.options:
         out.append(f"    sheet: {quote(file.options['sheet'])}")
     if "encoding" in file.options and file.options["encoding"] != "utf-8":

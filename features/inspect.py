@@ -75,6 +75,8 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
                            "pageview", "pageviews", "clicked", "downloads", "form", "forms",
                            "submission", "submissions", "opened", "webinar", "webinars"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+CODE_SHARE = 0.10
+"""A column of codes (no spaces) with at most this share of distinct values is categorical."""
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
@@ -179,6 +181,10 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct == rows and rows > 50:
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
+        return "categorical"
+    # codes that repeat (a landing page's id: 476 pages over 8,000 leads) are a category to
+    # learn from, not free text to pass over
+    if distinct <= CODE_SHARE * len(filled) and not sample.str.contains(r"\s").any():
         return "categorical"
     return "text"
 

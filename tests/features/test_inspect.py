@@ -246,3 +246,18 @@ def test_a_wrong_outcome_date_or_value_is_one_sentence(export):
     with pytest.raises(LeadscoreError, match="--negative 'maybe' is not a value of Result"):
         inspect([export], outcome="Result", positive=["yes"], negative=["maybe"])
     assert inspect([export], outcome="Result", positive=["YES"]).positive == ["YES"]
+
+
+def test_repeated_codes_of_many_values_are_a_category_and_free_text_is_not(tmp_path):
+    # 1,000 leads from 60 landing pages (hex ids): above the 50-value cut, still a category
+    rng = np.random.default_rng(5)
+    pages = [f"{rng.integers(16 ** 12):012x}" for _ in range(60)]
+    notes = [f"called back on day {i} about the offer" for i in range(1000)]
+    frame = pd.DataFrame({"lead": range(1000), "landing_page_id": rng.choice(pages, 1000),
+                          "notes": rng.choice(notes[:300], 1000)})
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    columns = {c.name: c for c in inspect([path]).files[0].columns}
+    assert columns["landing_page_id"].kind == "categorical"
+    assert columns["landing_page_id"].spec == "{role: fit, kind: categorical}"
+    assert columns["notes"].kind == "text"  # words, not codes: passed over as free text

@@ -43,6 +43,7 @@ from features.inspect_values import (
     named_with,
     names_inside,
     personal,
+    sentinel_note,
     single_column_auc,
     written_numbers,
 )
@@ -223,7 +224,7 @@ def profile(file: FileProfile) -> None:
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
-        note = ""
+        note = sentinel_note(filled) if kind == "numeric" else ""
         repeats = len(filled) - int(filled.nunique())
         if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:

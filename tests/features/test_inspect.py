@@ -261,3 +261,20 @@ def test_repeated_codes_of_many_values_are_a_category_and_free_text_is_not(tmp_p
     assert columns["landing_page_id"].kind == "categorical"
     assert columns["landing_page_id"].spec == "{role: fit, kind: categorical}"
     assert columns["notes"].kind == "text"  # words, not codes: passed over as free text
+
+
+def test_a_number_standing_for_never_is_noted_and_an_ordinary_maximum_is_not(tmp_path):
+    rng = np.random.default_rng(6)
+    n = 400
+    contacted = rng.random(n) < 0.2
+    frame = pd.DataFrame({"pdays": np.where(contacted, rng.integers(0, 28, n), 999),
+                          "age": rng.integers(18, 99, n),
+                          "revenue": np.where(rng.random(n) < 0.5, 0, rng.integers(1, 900, n))})
+    path = tmp_path / "calls.csv"
+    frame.to_csv(path, index=False, sep=";")
+    found = inspect([path])
+    notes = {c.name: c.note for c in found.files[0].columns}
+    assert notes["pdays"].startswith("999 on 8") and "likely a code (such as 'never')" in notes[
+        "pdays"]
+    assert notes["age"] == notes["revenue"] == ""
+    assert "pdays: {role: fit, kind: numeric}  # 999 on" in draft(found)

@@ -105,3 +105,11 @@ def check_months(con: duckdb.DuckDBPyConnection, order: CreatedFromOrder, base: 
             f"{file_name}: read in order, {order.month!r} goes back {turns} time(s), so the "
             f"last rows fall in {last:%Y-%m}, after created_at.end {end.date()}; check that the "
             "rows are oldest first and that start and end are the export's period, and re-run.")
+
+
+def created_note(order: CreatedFromOrder, file_name: str) -> str:
+    """What ingest assumed for the leads' creation times, for its report."""
+    by = "the file's row order" if order.column == "row number" else f"the order of {order.column}"
+    within = f", each within the month {order.month} names" if order.month else ""
+    return (f"{file_name}: no creation date: leads dated by the mapping, spread over "
+            f"{order.start.date()}..{order.end.date()} in {by}{within}")

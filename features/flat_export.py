@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from features.contract import DISPOSITIONS, LEADS, OUTCOMES
-from features.created_order import check_months, created_sql
+from features.created_order import check_months, created_note, created_sql
 from features.ingest_sql import (
     Attribute,
     ExportFile,
@@ -72,6 +72,8 @@ def flat_export_parts(
     id_rule = mapping.with_role("id")[0]
     created_label = _created_label(mapping)
     parts = [_leads_part(mapping, export, base, col, created_label)]
+    if mapping.created_from_order is not None:  # the report says what the dates are
+        parts[0].notes.append(created_note(mapping.created_from_order, export.path.name))
     for role, table in (("disposition_reason", DISPOSITIONS), ("outcome", OUTCOMES)):
         for rule in mapping.with_role(role):
             parts.append(_event_part(con, mapping, export, base, col, rule, table,

@@ -89,3 +89,11 @@ def test_inspect_drafts_the_month_column_of_an_export_without_dates(tmp_path):
     ingest_paths([calls], store, mapping)
     assert query(store, "SELECT strftime(created_at, '%Y-%m') FROM leads WHERE lead_id = '10'"
                  ) == [("2009-03",)]
+
+
+def test_the_ingest_report_says_how_the_leads_were_dated(tmp_path):
+    mapping = write(tmp_path / "calls.yaml", MAPPING % ", month: month")
+    report = ingest_paths([write(tmp_path / "calls.csv", CALLS)], tmp_path / "s.duckdb", mapping)
+    assert ("calls.csv: no creation date: leads dated by the mapping, spread over "
+            "2008-05-05..2009-03-31 in the order of seq, each within the month month names"
+            ) in report.notes

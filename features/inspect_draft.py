@@ -328,12 +328,12 @@ def draft(found: Inspection) -> str:
     lines.append("files:")
     for file in sorted(files, key=lambda f: f is not main):
         lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative,
-                             found.outcome_date)
+                             found.outcome_date, exported=taken is not None)
     return "\n".join(lines) + "\n"
 
 
 def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
-                negative, outcome_date) -> list[str]:
+                negative, outcome_date, exported: bool = False) -> list[str]:
     key = file.options.get("key")
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
@@ -393,6 +393,12 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                         "docs/ingestion.md, Maven CRM)."]
             # dated by --outcome-date where given; else at creation, which the user must check
             when = f"date: {quote(outcome_date)}" if outcome_date else "after_days: 0"
+            if not outcome_date and not exported:
+                # a final snapshot's verdicts are final: without the export's day the store's
+                # evidence ends at its last record, and the newest leads look still open
+                out.append("      # no outcome date: if this column holds each lead's final "
+                           "result, declare exported_at: (the day the export was taken), or "
+                           "the leads of its last maturity_days stay unlabelled as if still open")
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue

@@ -278,3 +278,21 @@ def test_a_number_standing_for_never_is_noted_and_an_ordinary_maximum_is_not(tmp
         "pdays"]
     assert notes["age"] == notes["revenue"] == ""
     assert "pdays: {role: fit, kind: numeric}  # 999 on" in draft(found)
+
+
+def test_an_outcome_without_its_date_asks_for_the_exports_day(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 80
+    frame = pd.DataFrame({"job": rng.choice(["admin.", "student"], n),
+                          "called": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"),
+                          "closed": pd.date_range("2024-02-01", periods=n).strftime("%Y-%m-%d"),
+                          "y": rng.choice(["no", "yes"], n)})
+    path = tmp_path / "calls.csv"
+    frame.to_csv(path, index=False)
+    asked = "if this column holds each lead's final result, declare exported_at:"
+    assert asked in draft(inspect([path], outcome="y"))
+    assert asked not in draft(inspect([path], outcome="y", outcome_date="closed"))
+    dated = tmp_path / "calls_2024-06-30.csv"  # the export's day drafted from its name
+    frame.to_csv(dated, index=False)
+    text = draft(inspect([dated], outcome="y"))
+    assert 'exported_at: "2024-06-30"' in text and asked not in text

@@ -19,6 +19,7 @@ are never printed, nor written into the draft.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from features.export_files import (
     sniff_delimiter,
     text_encoding,
 )
-from features.inspect_outcomes import outcome_rows_sentence
+from features.inspect_outcomes import outcome_rows, outcome_rows_sentence
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
@@ -344,9 +345,14 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         if not positive:
             raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
                                  "(e.g. --positive Won); none reads as yes, 1, won or converted.")
-    leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
+    rows = outcome_rows(files, main) if outcome is None else None
+    if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
+        leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)
+    else:
+        leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
     propose(files, main, outcome, positive or [], negative or [])
-    text = render(files, main, outcome, positive or [], negative or [])
+    text = render(files, main, rows[0] if rows else outcome,
+                  ["present"] if rows else positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),
                       outcome_date)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from features.messages import capped
 
 if TYPE_CHECKING:
@@ -79,3 +81,18 @@ def propose_outcome_rows(file: FileProfile, key: Column, main: FileProfile, name
 
 def _values(file: FileProfile, name: str) -> set[str]:
     return set(file.frame[name].unique()) - {""}
+
+
+def outcome_rows(files: list[FileProfile], main: FileProfile) -> tuple[str, pd.DataFrame] | None:
+    """The outcome an outcomes file beside ``main`` gives its leads, for the main file's leak
+    checks: (its name, ``main``'s frame with it as a column: "present" for a lead the file
+    names, "absent" for the others), or None without such a file. A main-file column filled only
+    for leads with a row there is as post-outcome as the file's own columns."""
+    for file in files:
+        rows = None if file is main else outcome_rows_key(file, main)
+        if rows is not None:
+            name = f"row in {file.path.name}"
+            named = main.frame[rows[1]].isin(_values(file, rows[0].name))
+            return name, main.frame.assign(**{name: named.map({True: "present",
+                                                               False: "absent"})})
+    return None

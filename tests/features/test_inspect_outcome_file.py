@@ -61,3 +61,17 @@ def test_naming_the_won_files_date_as_the_outcome_says_to_let_the_rows_be_it(fun
         "--outcome 'closed_on' is a column of won_deals.csv, which has one row for each of 6 of "
         "the 60 leads of leads.csv (by lead_ref), so its rows are the outcome")
     assert "run inspect without --outcome" in str(caught.value)
+
+
+def test_a_leads_column_filled_only_for_leads_with_a_won_row_is_a_leak_suspect(funnel, tmp_path):
+    leads = pd.read_csv(funnel / "leads.csv", dtype=str)
+    won = set(pd.read_csv(funnel / "won_deals.csv", dtype=str)["lead_ref"])
+    leads["deal_segment"] = np.where(leads["lead_ref"].isin(won), "pet", "")
+    leads.to_csv(funnel / "leads.csv", index=False)
+    found = inspect([funnel])
+    assert "leak suspects in leads.csv (row in won_deals.csv: positive present, negative the " \
+           "rest):" in found.text
+    assert "  deal_segment: blank for every row in won_deals.csv = absent" in found.text
+    columns = {c.name: c for c in found.main.columns}
+    assert columns["deal_segment"].spec.startswith("{role: post_outcome")
+    assert not columns["channel"].leaks and columns["channel"].spec.startswith("{role: fit")

@@ -36,7 +36,11 @@ from features.export_files import (
     sniff_delimiter,
     text_encoding,
 )
-from features.inspect_outcomes import outcome_rows, outcome_rows_sentence
+from features.inspect_outcomes import (
+    outcome_date_sentence,
+    outcome_rows,
+    outcome_rows_sentence,
+)
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
@@ -329,8 +333,9 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
                              "outcome column as its header reads.")
     if outcome_date is not None and outcome_date not in main.frame.columns:
-        raise LeadscoreError(f"--outcome-date {outcome_date!r} is not a column of "
-                             f"{main.path.name}; name it as its header reads.")
+        raise LeadscoreError(outcome_date_sentence(files, main, outcome_date) or (
+            f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
+            "its header reads."))
     if outcome is not None:
         values = main.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}

@@ -39,6 +39,20 @@ def outcome_rows_key(file: FileProfile, main: FileProfile) -> tuple[Column, str,
     return None
 
 
+def outcome_date_sentence(files: list[FileProfile], main: FileProfile,
+                          outcome_date: str) -> str | None:
+    """Why ``--outcome-date`` names no column of ``main`` when it is a column of an outcomes
+    file beside it (whose first date the draft already dates the outcome by), or None."""
+    for file in files:
+        rows = None if file is main else outcome_rows_key(file, main)
+        if rows is not None and outcome_date in file.frame.columns:
+            return (f"--outcome-date {outcome_date!r} is a column of {file.path.name}, whose "
+                    f"rows are the outcome of {main.path.name}'s leads: the draft dates each "
+                    "outcome by that file's first date column already, so drop --outcome-date "
+                    "(and check that column in the draft) and re-run.")
+    return None
+
+
 def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile,
                           outcome: str) -> str | None:
     """Why ``--outcome`` cannot be a column of ``holder`` when ``holder`` is another file's

@@ -75,3 +75,14 @@ def test_a_leads_column_filled_only_for_leads_with_a_won_row_is_a_leak_suspect(f
     columns = {c.name: c for c in found.main.columns}
     assert columns["deal_segment"].spec.startswith("{role: post_outcome")
     assert not columns["channel"].leaks and columns["channel"].spec.startswith("{role: fit")
+
+
+def test_naming_the_won_files_date_as_the_outcome_date_says_it_is_used_already(funnel):
+    with pytest.raises(LeadscoreError) as caught:
+        inspect([funnel], outcome_date="closed_on")
+    assert str(caught.value).startswith(
+        "--outcome-date 'closed_on' is a column of won_deals.csv, whose rows are the outcome of "
+        "leads.csv's leads: the draft dates each outcome by that file's first date column "
+        "already, so drop --outcome-date")
+    with pytest.raises(LeadscoreError, match="'nope' is not a column of leads.csv; name it"):
+        inspect([funnel], outcome_date="nope")

@@ -25,7 +25,7 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
-from features.inspect_activities import activity_type_spec
+from features.inspect_activities import propose_activities
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
@@ -147,8 +147,6 @@ def _undated(stem: str) -> str:
 
 MATCH_SHARE = 0.5
 """A column joins another when at least this share of its distinct values are found there."""
-TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
-"""Words naming an activity file's type column, the likeliest first."""
 
 
 def _values(file: FileProfile, name: str) -> set[str]:
@@ -213,7 +211,7 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             events = _activity_key(file, main_ids)
             if events is not None:
                 file.options.update(key=events.name, kind="activities")
-                _propose_activities(file, events)
+                propose_activities(file, events)
                 continue
             rows = outcome_rows_key(file, main)
             if rows is not None:
@@ -249,27 +247,6 @@ def _lookup_leaks(file: FileProfile, main: FileProfile, join: tuple[Column, str]
     joined[outcome] = main.frame[outcome].to_numpy()
     leak_suspects(FileProfile(file.path, main.rows, file.read, file.options, columns, joined),
                   outcome, positive, negative, None)
-
-
-def _propose_activities(file: FileProfile, key: Column) -> None:
-    """An activity file's roles: its key, the first date as occurred_at, a type-like category
-    (else the first category) as activity_type; every other column is passed over."""
-    dates = [c for c in file.columns if c.kind == "date"]
-    types = [c for c in file.columns if c.kind == "categorical" and not c.personal]
-    # "Type" before "Subject": a subject is typed by people ("Call with ...") where a type is
-    # the CRM's own code
-    typed = next((c for token in TYPE_TOKENS for c in types if token in name_tokens(c.name)),
-                 types[0] if types else None)
-    for column in file.columns:
-        if column is key:
-            column.role = column.spec = "key"
-        elif dates and column is dates[0]:
-            column.role, column.spec = "occurred_at", "{as: occurred_at}"
-        elif column is typed:
-            column.role = "activity_type"
-            column.spec, column.note = activity_type_spec(file.frame[column.name])
-        else:
-            column.role, column.spec = "ignore", "ignore"
 
 
 def _month_column(file: FileProfile) -> str | None:

@@ -117,7 +117,8 @@ def test_model_endpoint_describes_the_champion(api, registry):
     assert 0 < info["metrics"]["roc_auc"] <= 1
     # the served refit's own calibration error, the one its version's tag records and the
     # calibration gate judged, beside the judged challenger's
-    tags = MlflowClient(registry.tracking_uri).get_model_version("leadscore", registry.version).tags
+    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
+    tags = client.get_model_version("leadscore", registry.version).tags
     assert tags["refit"] == "true"
     assert f"{info['deployed_metrics']['ece']:.4f}" == tags["deployed.ece"]
     assert f"{info['metrics']['ece']:.4f}" != tags["deployed.ece"]

@@ -281,8 +281,9 @@ def report(cycle: str, out_dir: Path, config_path) -> None:
               help="Read INPUT (a file or a folder) as your CRM's own export, through the mapping "
                    "it was ingested with; the store is not touched.")
 @click.option(
-    "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
-)
+    "--model", "model_uri", default=None,
+    help="Model URI (models:/NAME/3 or models:/NAME@champion); default: the champion of the "
+         "config's mlflow.registered_model.")
 @click.option(
     "--activities", default=None,
     help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "

@@ -26,7 +26,7 @@ from features.inspect import (
     leak_suspects,
 )
 from features.inspect_activities import propose_activities
-from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows
+from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
 
@@ -164,12 +164,7 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     best: tuple[float, bool, Column, str] | None = None
     joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
     main_values: dict[str, set[str]] = {}
-    for column in file.columns:
-        filled = file.frame[column.name]
-        filled = filled[filled != ""]
-        if filled.empty or not filled.is_unique:
-            continue
-        keys = set(filled)
+    for column, keys in unique_keys(file):
         for other in joinable:
             if other.name not in main_values:  # each main column's values read once
                 main_values[other.name] = _values(main, other.name)

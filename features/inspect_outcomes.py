@@ -7,6 +7,7 @@ after the outcome and never a model input.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -15,6 +16,16 @@ from features.messages import capped
 
 if TYPE_CHECKING:
     from features.inspect import Column, FileProfile
+
+def unique_keys(file: FileProfile) -> Iterator[tuple[Column, set[str]]]:
+    """Each column of ``file`` whose non-blank values are all different, with those values:
+    the columns that can name one row each of another file."""
+    for column in file.columns:
+        filled = file.frame[column.name]
+        filled = filled[filled != ""]
+        if not filled.empty and filled.is_unique:
+            yield column, set(filled)
+
 
 OUTCOME_ROWS_SHARE = 0.95
 """A file whose key names main-file rows, one row each, this share of its keys found there, and
@@ -26,12 +37,7 @@ def outcome_rows_key(file: FileProfile, main: FileProfile) -> tuple[Column, str,
     rows it names) when ``file`` has one row for some of the main file's leads, as a won-deals
     export beside its leads (Olist's closed deals by ``mql_id``), else None."""
     ids = [c for c in main.columns if c.kind == "id"]
-    for column in file.columns:
-        values = file.frame[column.name]
-        values = values[values != ""]
-        if values.empty or not values.is_unique:
-            continue
-        keys = set(values)
+    for column, keys in unique_keys(file):
         for id_column in ids:
             named = len(keys & _values(main, id_column.name))
             if named >= OUTCOME_ROWS_SHARE * len(keys) and named < main.rows:

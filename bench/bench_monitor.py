@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`leadscore monitor`'s work (read the score log and the verdicts, the five checks) on "
         f"{args.served:,} served scores over 12 weeks, each with a disposition, SQLite live "
-        f"store: **{seconds:.2f} s**. The API repeats it every `monitor.refresh_s` (300 s) on "
-        "one worker's thread.",
+        f"store: **{seconds:.2f} s**. The API repeats it every `monitor.refresh_s` "
+        f"({config['monitor']['refresh_s']:g} s by default) on one worker's thread.",
     ])
     write_section("bench_monitor", text)
     print(text)

@@ -89,7 +89,8 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
 
     _step("Done. Where things are:")
     click.echo(f"  report        {report.resolve()}")
-    click.echo(f"  MLflow UI     mlflow ui --backend-store-uri {config['mlflow']['tracking_uri']}")
+    click.echo("  MLflow UI     .venv/bin/mlflow ui --backend-store-uri "
+               f"{config['mlflow']['tracking_uri']}")
     click.echo(f"  store         {store.resolve()}")
     click.echo(f"  live store    {live_url(config)}  (events, verdicts, every score served)")
     click.echo(f"  scoring API   http://{host}:{port}  (OpenAPI document at /docs.json)")

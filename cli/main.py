@@ -22,6 +22,7 @@ CONFIG_OPTION = click.option(
     default=None,
     help="YAML file over the shipped defaults (leadscore/default.yaml).",
 )
+STORE_HELP = "The DuckDB store; default: the config's store (data/leadscore.duckdb)."
 SHEET_HELP = ("The sheet to read of each Excel workbook (.xlsx) given; default: its first sheet "
               "(a v2 mapping can name one per file with sheet:).")
 
@@ -94,7 +95,8 @@ def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drif
     default=None,
     help="Mapping file for a flat or several-file export (see features/mappings/).",
 )
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @click.option("--sheet", default=None, help=SHEET_HELP)
 @click.option("--exported-at", "exported_at", default=None,
               help="The day the export was taken (YYYY-MM-DD), if after its last record: labels "
@@ -148,7 +150,8 @@ def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
 @click.option("--cycle", required=True, help="Name of the review cycle, e.g. 2026-W47.")
 @click.option("--as-of", "as_of", default=None, help="Review date (YYYY-MM-DD); default: today.")
 @click.option("--promote/--no-promote", default=True, help="Move `champion` when the gates pass.")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @click.option("--accept-window", is_flag=True, default=False,
               help="Review even when maturity_days cuts more than 10% of eventual positives.")
 @CONFIG_OPTION
@@ -171,10 +174,13 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
 
 
 @cli.command()
-@click.option("--from", "start", required=True, help="Date of the first replayed review.")
+@click.option("--from", "start", required=True,
+              help="Date of the first replayed review (YYYY-MM-DD).")
 @click.option("--every", default="4w", show_default=True, help="Time between reviews (4w, 28d).")
-@click.option("--cycles", type=click.IntRange(min=1), default=6, show_default=True)
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--cycles", type=click.IntRange(min=1), default=6, show_default=True,
+              help="Review cycles to replay.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
 def backtest(start: str, every: str, cycles: int, store: Path | None, config_path) -> None:
@@ -186,7 +192,12 @@ def backtest(start: str, every: str, cycles: int, store: Path | None, config_pat
     config = load_config(config_path)
     if store is not None:
         config["store"] = str(store)
-    click.echo(run_backtest(config, parse_as_of(start), parse_every(every), cycles))
+    try:
+        first = parse_as_of(start)
+    except LeadscoreError:  # its sentence names --as-of, review's option
+        raise LeadscoreError(f"--from {start!r} is not a date: give it as YYYY-MM-DD, "
+                             "e.g. 2026-03-01.") from None
+    click.echo(run_backtest(config, first, parse_every(every), cycles))
 
 
 @cli.command()
@@ -227,7 +238,8 @@ def rollback(config_path) -> None:
                    "default: the previous champion.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes to score with; default: one per core.")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
 def rescore(as_of: str | None, output: Path | None, previous: int | None, workers: int | None,
@@ -245,9 +257,10 @@ def rescore(as_of: str | None, output: Path | None, previous: int | None, worker
 
 
 @cli.command()
-@click.option("--cycle", required=True)
+@click.option("--cycle", required=True, help="The reviewed cycle, as named by review --cycle.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports")
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+    show_default=True, help="Folder the cycle's report folder is written in."
 )
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The store the cycle was reviewed on (as `review --store`).")
@@ -271,8 +284,9 @@ def report(cycle: str, out_dir: Path, store: Path | None, config_path) -> None:
               help="Read INPUT (a file or a folder) as your CRM's own export, through the mapping "
                    "it was ingested with; the store is not touched.")
 @click.option(
-    "--model", "model_uri", default=None, help="Model URI; default: models:/leadscore@champion."
-)
+    "--model", "model_uri", default=None,
+    help="Model URI (models:/NAME/3 or models:/NAME@champion); default: the champion of the "
+         "config's mlflow.registered_model.")
 @click.option(
     "--activities", default=None,
     help="Join activities by lead_id from this file (CSV/Parquet) or from the store (`store`) "
@@ -310,7 +324,7 @@ def score(input_path: str, output: str, mapping: Path | None, model_uri: str | N
 @CONFIG_OPTION
 @_user_errors
 def history(lead_id: str, config_path) -> None:
-    """Every score the lead was given (API and leadscore score), oldest first."""
+    """Every score the lead was given (API, leadscore score and rescore), oldest first."""
     from leadscore.config import load_config
     from training.score_history import history_text
 
@@ -360,9 +374,10 @@ def monitor(as_json: bool, as_of: str | None, store: Path | None, config_path) -
 
 @cli.command()
 @click.option(
-    "--host", default=None, help="Default 127.0.0.1; other addresses need LEADSCORE_API_KEYS."
+    "--host", default=None,
+    help="Default: the config's serving.host (127.0.0.1); other addresses need LEADSCORE_API_KEYS."
 )
-@click.option("--port", type=int, default=None, help="Default 3000.")
+@click.option("--port", type=int, default=None, help="Default: the config's serving.port (3000).")
 @CONFIG_OPTION
 @_user_errors
 def serve(host: str | None, port: int | None, config_path) -> None:
@@ -381,7 +396,8 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 @click.option("--serve/--no-serve", "start_service", default=True, help="Start the API at the end.")
 @_user_errors
 def demo(n_leads: int, seed: int, start_service: bool) -> None:
-    """The whole journey on demo data: generate, ingest, two review cycles, report, serve."""
+    """The whole journey on demo data: generate, ingest, two review cycles, report, rescore,
+    the live loop, monitor, serve."""
     from cli.demo import run_demo
 
     run_demo(n_leads=n_leads, seed=seed, start_service=start_service)

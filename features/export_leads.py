@@ -153,6 +153,8 @@ class ScoringRead:
         for derived in spec.derived:
             if derived.name in self.needed:
                 extra[derived.source] = f"the model scores from its {derived.part}"
+        if spec.id_from_row and order == "row number":
+            order = None  # the file's own row order: no column to ask for (ids_from_rows)
         blank, required = self._lead_columns(rules, str(order) if order else None, extra)
         for name, column in spec.columns.items():
             if column.date is not None and rules[name].role in VERDICT_ROLES:

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from features.contract import DISPOSITIONS, LEADS, OUTCOMES
+from features.created_order import check_months, created_note, created_sql
 from features.ingest_sql import (
     Attribute,
     ExportFile,
@@ -66,9 +67,13 @@ def flat_export_parts(
 
     base = f"{export.view}_base"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {base} AS {_base_sql(mapping, export, col)}")
+    if mapping.created_from_order is not None:
+        check_months(con, mapping.created_from_order, base, col, export.path.name)
     id_rule = mapping.with_role("id")[0]
     created_label = _created_label(mapping)
     parts = [_leads_part(mapping, export, base, col, created_label)]
+    if mapping.created_from_order is not None:  # the report says what the dates are
+        parts[0].notes.append(created_note(mapping.created_from_order, export.path.name))
     for role, table in (("disposition_reason", DISPOSITIONS), ("outcome", OUTCOMES)):
         for rule in mapping.with_role(role):
             parts.append(_event_part(con, mapping, export, base, col, rule, table,
@@ -87,22 +92,7 @@ def _base_sql(mapping: FlatMapping, export: ExportFile, col) -> str:
     if order is None:
         created = col(mapping.timestamp_for("created_at").column)
         return f"SELECT *, {created} AS __created_at FROM {export.view}"
-    value, lead_id = col(order.column), col(mapping.with_role("id")[0].column)
-    span_us = int((order.end - order.start).total_seconds() * 1_000_000)
-    start = literal(order.start.isoformat(sep=" "))
-    created = (
-        f"CASE WHEN {value} IS NOT NULL THEN strftime(CAST({start} AS TIMESTAMP) + "
-        f"to_microseconds(CAST(round((__order - 1) * {span_us} / greatest(__count - 1, 1)) "
-        "AS BIGINT)), '%Y-%m-%dT%H:%M:%S') END"
-    )
-    # dense_rank: a row repeated whole gets its lead's one time, so it collapses as a duplicate
-    ranked = (
-        f"SELECT *, dense_rank() OVER (ORDER BY {value} IS NULL, TRY_CAST({value} AS DOUBLE), "
-        f"{value}, {lead_id}) AS __order FROM {export.view}"
-    )
-    counted = (f"SELECT *, max(CASE WHEN {value} IS NOT NULL THEN __order END) OVER () "
-               f"AS __count FROM ({ranked})")
-    return f"SELECT *, {created} AS __created_at FROM ({counted})"
+    return created_sql(order, export.view, col, col(mapping.with_role("id")[0].column))
 
 
 def _created_label(mapping: FlatMapping) -> str:

@@ -96,7 +96,7 @@ def _checks(part: Part, columns: dict[str, str]) -> list[_Check]:
     table, checks = part.table, []
     email = literal(EMAIL_PATTERN)
     for column in table.columns:
-        if column not in columns:
+        if column not in columns or column not in part.exprs:
             continue
         text = columns[column]
         value = _typed_name(text)
@@ -187,7 +187,9 @@ def stage_part(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, st
     _validate(con, part, view, columns)
     table = part.table
     selects = [
-        f"{_typed_name(columns[c])} AS {c}" if c in columns
+        # an attribute named like a contract column (a bank's numeric "campaign", its count of
+        # calls) fills the attribute only: the contract column is what the mapping maps to it
+        f"{_typed_name(columns[c])} AS {c}" if c in columns and c in part.exprs
         else f"CAST(NULL AS {table.types[c]}) AS {c}"
         for c in table.columns
     ]

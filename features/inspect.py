@@ -19,6 +19,7 @@ are never printed, nor written into the draft.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,12 @@ from features.export_files import (
     sniff_delimiter,
     text_encoding,
 )
+from features.inspect_outcomes import (
+    outcome_date_sentence,
+    outcome_rows,
+    outcome_rows_sentence,
+)
+from features.inspect_render import render
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
@@ -42,6 +49,7 @@ from features.inspect_values import (
     named_with,
     names_inside,
     personal,
+    sentinel_note,
     single_column_auc,
     written_numbers,
 )
@@ -74,6 +82,8 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
                            "pageview", "pageviews", "clicked", "downloads", "form", "forms",
                            "submission", "submissions", "opened", "webinar", "webinars"})
 ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+CODE_SHARE = 0.10
+"""A column of codes (no spaces) with at most this share of distinct values is categorical."""
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
@@ -179,6 +189,10 @@ def _kind(values: pd.Series, rows: int) -> str:
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
+    # codes that repeat (a landing page's id: 476 pages over 8,000 leads) are a category to
+    # learn from, not free text to pass over
+    if distinct <= CODE_SHARE * len(filled) and not sample.str.contains(r"\s").any():
+        return "categorical"
     return "text"
 
 
@@ -216,7 +230,7 @@ def profile(file: FileProfile) -> None:
         filled = values[values != ""]
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
-        note = ""
+        note = sentinel_note(filled) if kind == "numeric" else ""
         repeats = len(filled) - int(filled.nunique())
         if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
@@ -314,12 +328,15 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         profile(file)
     _names_inside(files)
     main = _main_file(files, outcome)
+    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome)):
+        raise LeadscoreError(refused)
     if outcome is not None and outcome not in main.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
                              "outcome column as its header reads.")
     if outcome_date is not None and outcome_date not in main.frame.columns:
-        raise LeadscoreError(f"--outcome-date {outcome_date!r} is not a column of "
-                             f"{main.path.name}; name it as its header reads.")
+        raise LeadscoreError(outcome_date_sentence(files, main, outcome_date) or (
+            f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
+            "its header reads."))
     if outcome is not None:
         values = main.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}
@@ -334,9 +351,14 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         if not positive:
             raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
                                  "(e.g. --positive Won); none reads as yes, 1, won or converted.")
-    leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
+    rows = outcome_rows(files, main) if outcome is None else None
+    if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
+        leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)
+    else:
+        leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
     propose(files, main, outcome, positive or [], negative or [])
-    text = render(files, main, outcome, positive or [], negative or [])
+    text = render(files, main, rows[0] if rows else outcome,
+                  ["present"] if rows else positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),
                       outcome_date)
 
@@ -357,44 +379,3 @@ def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:
             if outcome in file.frame.columns:
                 return file
     return max(files, key=lambda f: f.rows)
-
-
-def _top(column: Column) -> str:
-    if column.personal:
-        return "(not shown: may be personal data)"
-    if column.kind == "id":
-        return "(not unique: see below)" if column.note else "(unique)"
-    text = ", ".join(f"{v[:18]!s} ({n:,})" for v, n in column.top)
-    return text[:48]
-
-
-def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
-           positive: list[str], negative: list[str]) -> str:
-    lines = []
-    for file in files:
-        tag = " (main)" if file is main and len(files) > 1 else ""
-        lines.append(f"{file.path.name}{tag}: {file.rows:,} rows, {len(file.columns)} columns, "
-                     f"{file.read}")
-        width = min(max(len(c.name) for c in file.columns), 40)
-        lines.append(f"  {'column'.ljust(width)}  {'type':11s} {'filled':>7s} {'distinct':>8s}  "
-                     f"{'top values'.ljust(48)}  proposed role")
-        for c in file.columns:
-            lines.append(f"  {c.name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
-                         f"{c.distinct:8,d}  {_top(c).ljust(48)}  {c.role}")
-        lines.append("")
-    if outcome is not None:
-        against = f"{outcome}: positive {', '.join(positive)}"
-        against += f", negative {', '.join(negative)}" if negative else ", negative the rest"
-    else:
-        against = "no --outcome named: only names are checked"
-    lines += [f"{c.name} in {main.path.name}: {c.note}" for c in main.columns if c.note]
-    lines.append(f"leak suspects in {main.path.name} ({against}):")
-    suspects = [c for c in main.columns if c.leaks]
-    lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in suspects] or ["  none found"]
-    for file in files:  # a lookup's columns, checked as the main rows they join see them
-        if file is not main and file.options.get("kind") == "lookup":
-            found = [c for c in file.columns if c.leaks]
-            lines += [f"leak suspects in {file.path.name}, joined on "
-                      f"{file.options['joins']} ({against}):"]
-            lines += [f"  {c.name}: {'; '.join(c.leaks)}" for c in found] or ["  none found"]
-    return "\n".join(lines)

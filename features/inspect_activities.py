@@ -1,5 +1,6 @@
-"""What ``leadscore inspect`` drafts for an activity file's type column: the CRM's names for the
-contract's activity types, read as those types with ``replace:``.
+"""What ``leadscore inspect`` drafts for an activity file: its roles (key, occurred_at,
+activity_type), and for its type column the CRM's names for the contract's activity types, read
+as those types with ``replace:``.
 
 The intent features count each of the contract's activity types (``features.contract.
 ACTIVITY_TYPES``: demo_request, pricing_view, content_download, webinar_attended, email_click,
@@ -14,11 +15,18 @@ punctuation, as ingest stores types.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from features.contract import ACTIVITY_TYPES
+from features.contract import ACTIVITY_TYPES, name_tokens
 from features.intent import activity_type_key
+
+if TYPE_CHECKING:
+    from features.inspect import Column, FileProfile
+
+TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
+"""Words naming an activity file's type column, the likeliest first."""
 
 ACTIVITY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "page_view": ("visit_webpage", "visit_web_page", "web_page_visit", "webpage_visit",
@@ -60,3 +68,24 @@ def activity_type_spec(values: pd.Series) -> tuple[str, str]:
 
 def _quote(text: str) -> str:
     return text if text.replace(" ", "").isalnum() else json.dumps(text, ensure_ascii=False)
+
+
+def propose_activities(file: FileProfile, key: Column) -> None:
+    """An activity file's roles: its key, the first date as occurred_at, a type-like category
+    (else the first category) as activity_type; every other column is passed over."""
+    dates = [c for c in file.columns if c.kind == "date"]
+    types = [c for c in file.columns if c.kind == "categorical" and not c.personal]
+    # "Type" before "Subject": a subject is typed by people ("Call with ...") where a type is
+    # the CRM's own code
+    typed = next((c for token in TYPE_TOKENS for c in types if token in name_tokens(c.name)),
+                 types[0] if types else None)
+    for column in file.columns:
+        if column is key:
+            column.role = column.spec = "key"
+        elif dates and column is dates[0]:
+            column.role, column.spec = "occurred_at", "{as: occurred_at}"
+        elif column is typed:
+            column.role = "activity_type"
+            column.spec, column.note = activity_type_spec(file.frame[column.name])
+        else:
+            column.role, column.spec = "ignore", "ignore"

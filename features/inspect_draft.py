@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
+from features.created_order import MONTH_NAMES
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
@@ -24,7 +25,8 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
-from features.inspect_activities import activity_type_spec
+from features.inspect_activities import propose_activities
+from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
 
@@ -145,8 +147,6 @@ def _undated(stem: str) -> str:
 
 MATCH_SHARE = 0.5
 """A column joins another when at least this share of its distinct values are found there."""
-TYPE_TOKENS = ("type", "activity", "event", "action", "kind", "channel", "subject")
-"""Words naming an activity file's type column, the likeliest first."""
 
 
 def _values(file: FileProfile, name: str) -> set[str]:
@@ -164,12 +164,7 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     best: tuple[float, bool, Column, str] | None = None
     joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
     main_values: dict[str, set[str]] = {}
-    for column in file.columns:
-        filled = file.frame[column.name]
-        filled = filled[filled != ""]
-        if filled.empty or not filled.is_unique:
-            continue
-        keys = set(filled)
+    for column, keys in unique_keys(file):
         for other in joinable:
             if other.name not in main_values:  # each main column's values read once
                 main_values[other.name] = _values(main, other.name)
@@ -211,7 +206,12 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             events = _activity_key(file, main_ids)
             if events is not None:
                 file.options.update(key=events.name, kind="activities")
-                _propose_activities(file, events)
+                propose_activities(file, events)
+                continue
+            rows = outcome_rows_key(file, main)
+            if rows is not None:
+                file.options.update(key=rows[0].name, kind="outcomes")
+                propose_outcome_rows(file, rows[0], main, rows[2])
                 continue
         if join is not None:
             _lookup_leaks(file, main, join, outcome, positive, negative)
@@ -244,25 +244,14 @@ def _lookup_leaks(file: FileProfile, main: FileProfile, join: tuple[Column, str]
                   outcome, positive, negative, None)
 
 
-def _propose_activities(file: FileProfile, key: Column) -> None:
-    """An activity file's roles: its key, the first date as occurred_at, a type-like category
-    (else the first category) as activity_type; every other column is passed over."""
-    dates = [c for c in file.columns if c.kind == "date"]
-    types = [c for c in file.columns if c.kind == "categorical" and not c.personal]
-    # "Type" before "Subject": a subject is typed by people ("Call with ...") where a type is
-    # the CRM's own code
-    typed = next((c for token in TYPE_TOKENS for c in types if token in name_tokens(c.name)),
-                 types[0] if types else None)
+def _month_column(file: FileProfile) -> str | None:
+    """The first column whose every value names a month (may, Jun, September), or None."""
     for column in file.columns:
-        if column is key:
-            column.role = column.spec = "key"
-        elif dates and column is dates[0]:
-            column.role, column.spec = "occurred_at", "{as: occurred_at}"
-        elif column is typed:
-            column.role = "activity_type"
-            column.spec, column.note = activity_type_spec(file.frame[column.name])
-        else:
-            column.role, column.spec = "ignore", "ignore"
+        values = file.frame[column.name]
+        values = values[values != ""].str.lower()
+        if column.kind == "categorical" and not values.empty and values.isin(MONTH_NAMES).all():
+            return column.name
+    return None
 
 
 def _missing(file: FileProfile) -> list[str]:
@@ -299,19 +288,24 @@ def draft(found: Inspection) -> str:
             order = "row number"
             how = ["# no column tells the order, so the file's row order is used (row number, "
                    "as the id is): check that the rows are oldest first."]
+        month = _month_column(main)
+        within = f", month: {quote(month)}" if month else ""
         lines += ["# No date column: leads are spread over the export's period in the order of a "
-                  "column;", how[0] + " Set start and end to the period the export covers.",
-                  f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
-                  "end: \"YYYY-MM-DD\"}", ""]
+                  "column;", how[0] + " Set start and end to the period the export covers."]
+        if month:
+            lines.append(f"# {month} names each row's month: the rows are dated within it, and "
+                         "the year turns where the month goes back (dec, then mar).")
+        lines += [f"created_at: {{from_order: {quote(order)}, start: \"YYYY-MM-DD\", "
+                  f"end: \"YYYY-MM-DD\"{within}}}", ""]
     lines.append("files:")
     for file in sorted(files, key=lambda f: f is not main):
         lines += _file_lines(file, file is main, id_column, outcome, positive, found.negative,
-                             found.outcome_date)
+                             found.outcome_date, exported=taken is not None)
     return "\n".join(lines) + "\n"
 
 
 def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
-                negative, outcome_date) -> list[str]:
+                negative, outcome_date, exported: bool = False) -> list[str]:
     key = file.options.get("key")
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
@@ -322,6 +316,11 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
+    if file.options.get("kind") == "outcomes":
+        out[-1] += ("  # a row present is the outcome: a lead without one is a negative once "
+                    "its window passes")
+        out.append("    stage: closed_won              # check: the stage a row of this file "
+                   "means (sql, opportunity, closed_won)")
     if "sheet" in file.options:
         out.append(f"    sheet: {quote(file.options['sheet'])}")
     if "encoding" in file.options and file.options["encoding"] != "utf-8":
@@ -366,6 +365,12 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                         "docs/ingestion.md, Maven CRM)."]
             # dated by --outcome-date where given; else at creation, which the user must check
             when = f"date: {quote(outcome_date)}" if outcome_date else "after_days: 0"
+            if not outcome_date and not exported:
+                # a final snapshot's verdicts are final: without the export's day the store's
+                # evidence ends at its last record, and the newest leads look still open
+                out.append("      # no outcome date: if this column holds each lead's final "
+                           "result, declare exported_at: (the day the export was taken), or "
+                           "the leads of its last maturity_days stay unlabelled as if still open")
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue

@@ -172,3 +172,25 @@ def named_with(name: str, words: frozenset[str]) -> bool:
         len(token) >= 8 and any(token.startswith(w) or token.endswith(w)
                                 for w in words if len(w) >= 4)
         for token in tokens)
+
+
+SENTINEL_SHARE = 0.10
+SENTINEL_RATIO = 10
+
+
+def sentinel_note(filled: pd.Series) -> str:
+    """A note on a numeric column whose largest value stands for something else: on at least
+    ``SENTINEL_SHARE`` of rows and over ``SENTINEL_RATIO`` times every other value (the bank
+    export's ``pdays`` 999, "never contacted", beside 0-27 days); else "". A tree reads such a
+    code as its own group; a linear baseline reads 999 as a very long time."""
+    numbers = pd.to_numeric(filled, errors="coerce").dropna()
+    if len(numbers) < 50:
+        return ""
+    top = numbers.max()
+    rest = numbers[numbers != top]
+    share = float((numbers == top).mean())
+    if rest.empty or share < SENTINEL_SHARE or top <= SENTINEL_RATIO * max(rest.abs().max(), 1):
+        return ""
+    return (f"{top:g} on {share:.0%} of rows, over {SENTINEL_RATIO} times any other value (at "
+            f"most {rest.max():g}): likely a code (such as 'never'), not an amount; list it in "
+            "the column's missing: if it means unknown")

@@ -90,11 +90,14 @@ class ColumnRule:
 @dataclass(frozen=True)
 class CreatedFromOrder:
     """created_at for an export without timestamps: leads spread evenly over [start, end] in
-    the order of ``column`` (numerically when every value is a number)."""
+    the order of ``column`` (numerically when every value is a number). With ``month`` (a
+    column naming each row's month, as a bank's call list does), the rows are spread within the
+    month they name instead: the year turns where the month goes back (dec, then mar)."""
 
     column: str
     start: datetime
     end: datetime
+    month: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,14 @@ def _created(path: Path, raw: object, rules: dict[str, ColumnRule]) -> CreatedFr
     if has_column:
         raise _fail(path, "created_at comes from a timestamp column and from created_at:; "
                           "keep one")
-    if not isinstance(raw, dict) or set(raw) != {"from_order", "start", "end"}:
-        raise _fail(path, "created_at needs exactly from_order, start and end")
+    if not isinstance(raw, dict) or not {"from_order", "start", "end"} <= set(raw) or \
+            not set(raw) <= {"from_order", "start", "end", "month"}:
+        raise _fail(path, "created_at needs from_order, start and end (and, where a column "
+                          "names each row's month, month: COLUMN)")
+    month = str(raw["month"]).strip() if raw.get("month") is not None else None
+    if month is not None and month not in rules:
+        raise _fail(path, f"created_at.month names {month!r}, a column the mapping's columns: "
+                          "section does not declare; use the column that names each row's month")
     column = str(raw["from_order"]).strip()
     if column not in rules:
         rows = (" (or row number: the id is the row number, so the rows' order is used)"
@@ -293,7 +302,7 @@ def _created(path: Path, raw: object, rules: dict[str, ColumnRule]) -> CreatedFr
         raise _fail(path, "created_at.start and end must be dates like 2015-01-01") from None
     if end < start:
         raise _fail(path, "created_at.end comes before created_at.start")
-    return CreatedFromOrder(column=column, start=start, end=end)
+    return CreatedFromOrder(column=column, start=start, end=end, month=month)
 
 
 def _check_whole(mapping: FlatMapping) -> None:

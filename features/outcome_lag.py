@@ -38,6 +38,8 @@ class OutcomeLag:
         later: how many of them arrive more than ``maturity_days`` after becoming scoreable.
         p50, p90, p99: lag percentiles in days (None without positives).
         maturity_days: the window compared against.
+        constant: every lag is the same to the microsecond (and there are at least two): what
+            outcomes dated by a mapping's ``after_days`` look like, not a measured lag.
     """
 
     positives: int
@@ -46,6 +48,7 @@ class OutcomeLag:
     p90: float | None
     p99: float | None
     maturity_days: int
+    constant: bool = False
 
     @property
     def share_later(self) -> float:
@@ -64,6 +67,12 @@ class OutcomeLag:
         """One line for the ingest summary, the review summary and the logs."""
         if not self.positives:
             return "outcome lag: no positive outcomes yet, so no lag distribution"
+        if self.constant:
+            # an export without outcome dates: the mapping's after_days is all there is to see
+            return (f"outcome lag: all {self.positives:,} eventual positives come exactly "
+                    f"{self.p50:g} days after becoming scoreable, as outcomes dated by a "
+                    "mapping's after_days (not by the export) do, so there is no measured lag "
+                    f"to check maturity_days ({self.maturity_days}) against")
         return (f"outcome lag (days from scoreable to first positive, {self.positives:,} "
                 f"eventual positives): p50 {self.p50:.0f}, p90 {self.p90:.0f}, p99 {self.p99:.0f}; "
                 f"{self.share_later:.1%} arrive later than maturity_days ({self.maturity_days})")
@@ -99,7 +108,8 @@ def lag_distribution(scoreable_at, first_positive_at, maturity_days: int) -> Out
         return OutcomeLag(0, 0, None, None, None, maturity_days)
     p50, p90, p99 = (float(v) for v in np.percentile(days, [50, 90, 99]))
     later = int((days > maturity_days).sum())
-    return OutcomeLag(int(days.size), later, p50, p90, p99, maturity_days)
+    return OutcomeLag(int(days.size), later, p50, p90, p99, maturity_days,
+                      constant=bool(days.size >= 2 and days.min() == days.max()))
 
 
 def positive_lags(con: duckdb.DuckDBPyConnection, policy: LabelPolicy,

@@ -75,6 +75,7 @@ class ServedModel:
             "band": {"min": float(band["min"]), "max": float(band["max"])} if band else None,
             "feature_groups": groups,
             "metrics": dict(manifest.get("metrics") or {}),
+            "deployed_metrics": dict(manifest.get("deployed_metrics") or {}),
             "loaded_at": self.loaded_at.isoformat().replace("+00:00", "Z"),
         }
 

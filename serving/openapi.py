@@ -25,11 +25,18 @@ from typing import Any
 import attrs
 import bentoml
 
+from leadscore import __version__
 from serving.gateway import NOT_READY
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest, Stored
 from serving.schemas import LEAD_EXAMPLE, ErrorResponse, ModelInfo, ScoreRequest, ScoreResponse
 
 REF = "#/components/schemas/{model}"
+DESCRIPTION = (
+    "Lead scores with their reasons, from the champion model of the MLflow registry: `POST "
+    "/score`, `GET /model`; and the live loop the next review cycle learns from: `POST /events`, "
+    "`/dispositions`, `/outcomes`. Authenticate with `Authorization: Bearer <key>` (a key from "
+    "the server's LEADSCORE_API_KEYS). Every error is JSON with an `error` sentence."
+)
 SECURITY = [{"bearerAuth": []}]
 
 SCORE_ERRORS = {
@@ -172,7 +179,10 @@ def complete(spec: Any, post_paths: list[str] | None = None) -> Any:
             **_error_responses(MODEL_ERRORS),
         },
     })
-    return attrs.evolve(spec, openapi="3.1.0")
+    # BentoML's own title page (its badges, version "None" outside a built Bento) says nothing
+    # of this API
+    info = attrs.evolve(spec.info, version=__version__, description=DESCRIPTION)
+    return attrs.evolve(spec, openapi="3.1.0", info=info)
 
 
 class DocumentedService(bentoml.Service):

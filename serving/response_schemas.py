@@ -142,8 +142,17 @@ class ModelInfo(BaseModel):
         examples=[{"fit": ["seniority", "company_size_band"], "intent": ["n_pricing_view_30d"]}],
     )
     metrics: dict[str, Any] = Field(
-        description="Headline validation metrics of the review cycle.",
+        description="Headline validation metrics of the review cycle: ranking and calibration of "
+                    "the judged challenger (trained on the weeks before the validation cohort), "
+                    "conversion and MQLs a week at the threshold of the served scores.",
         examples=[{"roc_auc": 0.81, "pr_auc": 0.44, "brier": 0.11}],
+    )
+    deployed_metrics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The same figures for this served version's own scores of the validation "
+                    "cohort (a refit: its calibration cross-fitted there); `ece` is what the "
+                    "calibration gate judged. Empty for a model from before the refit.",
+        examples=[{"roc_auc": 0.80, "pr_auc": 0.43, "brier": 0.11, "ece": 0.02}],
     )
     loaded_at: str = Field(
         description="When this worker loaded it (ISO 8601).", examples=["2026-11-02T08:00:00Z"]

@@ -175,3 +175,20 @@ def test_a_v2_export_given_whole_reads_no_verdict_file(tmp_path):
     assert len(leads) == 12
     assert "won.csv: the mapping's outcomes file 'won', not read for scoring" in read.notes
     assert not any("passed over" in note for note in read.notes)
+
+
+def test_an_export_without_ids_or_dates_scores_in_its_row_order(tmp_path):
+    # a bank's call list: no id, no date; ingest numbers the rows and spreads them in that order
+    (tmp_path / "map.yaml").write_text(
+        'leadscore_mapping: 2\nname: calls\nversion: 1\n'
+        'created_at: {from_order: row number, start: "2024-01-01", end: "2024-03-31"}\n'
+        'files:\n  calls:\n    path: calls.csv\n    kind: main\n    delimiter: ";"\n'
+        '    id: {from_row: true}\n    columns:\n'
+        '      job: {role: fit, kind: categorical}\n      age: {role: fit, kind: numeric}\n'
+        '      y: {role: outcome, after_days: 0, values: {"yes": closed_won, "no": none}}\n')
+    pd.DataFrame({"job": ["admin.", "retired", "student"], "age": [30, 70, 20],
+                  "y": ["", "", ""]}).to_csv(tmp_path / "calls.csv", sep=";", index=False)
+    leads, export = _read([tmp_path / "calls.csv"], tmp_path / "map.yaml", tmp_path / "scratch",
+                          needed={"job", "age"})
+    assert leads["lead_id"].tolist() == ["1", "2", "3"]  # the rows, numbered as ingest does
+    assert export.ids_from_rows and export.count == 3

@@ -246,3 +246,53 @@ def test_a_wrong_outcome_date_or_value_is_one_sentence(export):
     with pytest.raises(LeadscoreError, match="--negative 'maybe' is not a value of Result"):
         inspect([export], outcome="Result", positive=["yes"], negative=["maybe"])
     assert inspect([export], outcome="Result", positive=["YES"]).positive == ["YES"]
+
+
+def test_repeated_codes_of_many_values_are_a_category_and_free_text_is_not(tmp_path):
+    # 1,000 leads from 60 landing pages (hex ids): above the 50-value cut, still a category
+    rng = np.random.default_rng(5)
+    pages = [f"{rng.integers(16 ** 12):012x}" for _ in range(60)]
+    notes = [f"called back on day {i} about the offer" for i in range(1000)]
+    frame = pd.DataFrame({"lead": range(1000), "landing_page_id": rng.choice(pages, 1000),
+                          "notes": rng.choice(notes[:300], 1000)})
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    columns = {c.name: c for c in inspect([path]).files[0].columns}
+    assert columns["landing_page_id"].kind == "categorical"
+    assert columns["landing_page_id"].spec == "{role: fit, kind: categorical}"
+    assert columns["notes"].kind == "text"  # words, not codes: passed over as free text
+
+
+def test_a_number_standing_for_never_is_noted_and_an_ordinary_maximum_is_not(tmp_path):
+    rng = np.random.default_rng(6)
+    n = 400
+    contacted = rng.random(n) < 0.2
+    frame = pd.DataFrame({"pdays": np.where(contacted, rng.integers(0, 28, n), 999),
+                          "age": rng.integers(18, 99, n),
+                          "revenue": np.where(rng.random(n) < 0.5, 0, rng.integers(1, 900, n))})
+    path = tmp_path / "calls.csv"
+    frame.to_csv(path, index=False, sep=";")
+    found = inspect([path])
+    notes = {c.name: c.note for c in found.files[0].columns}
+    assert notes["pdays"].startswith("999 on 8") and "likely a code (such as 'never')" in notes[
+        "pdays"]
+    assert notes["age"] == notes["revenue"] == ""
+    assert "pdays: {role: fit, kind: numeric}  # 999 on" in draft(found)
+
+
+def test_an_outcome_without_its_date_asks_for_the_exports_day(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 80
+    frame = pd.DataFrame({"job": rng.choice(["admin.", "student"], n),
+                          "called": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"),
+                          "closed": pd.date_range("2024-02-01", periods=n).strftime("%Y-%m-%d"),
+                          "y": rng.choice(["no", "yes"], n)})
+    path = tmp_path / "calls.csv"
+    frame.to_csv(path, index=False)
+    asked = "if this column holds each lead's final result, declare exported_at:"
+    assert asked in draft(inspect([path], outcome="y"))
+    assert asked not in draft(inspect([path], outcome="y", outcome_date="closed"))
+    dated = tmp_path / "calls_2024-06-30.csv"  # the export's day drafted from its name
+    frame.to_csv(dated, index=False)
+    text = draft(inspect([dated], outcome="y"))
+    assert 'exported_at: "2024-06-30"' in text and asked not in text

@@ -226,3 +226,21 @@ def test_a_decimal_comma_under_v1_points_to_the_v2_option(tmp_path):
         ingest_paths([export], tmp_path / "store.duckdb", mapping)
     assert "'2,5' is not a number" in str(info.value)
     assert 'decimal: ","' in str(info.value)
+
+
+def test_an_attribute_named_like_a_contract_column_fills_only_the_attribute(tmp_path):
+    # a bank's "campaign" is how many calls this campaign made to the client, not its campaign
+    export = write(tmp_path / "calls.csv", "Lead Number,campaign,y\n1,2,yes\n2,5,no\n")
+    mapping = write(tmp_path / "calls.yaml", """\
+        name: calls
+        version: 1
+        created_at: {from_order: Lead Number, start: "2020-01-01", end: "2020-01-31"}
+        columns:
+          Lead Number: id
+          campaign: {role: fit, kind: numeric}
+          y: {role: outcome, after_days: 0, values: {"yes": closed_won, "no": none}}
+        """)
+    store = tmp_path / "store.duckdb"
+    ingest_paths([export], store, mapping)
+    assert query(store, "SELECT lead_id, campaign, CAST(attributes->>'campaign' AS DOUBLE) "
+                        "FROM leads ORDER BY lead_id") == [("1", None, 2.0), ("2", None, 5.0)]

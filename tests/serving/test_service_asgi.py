@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 from serving.schemas import Lead, ScoreResponse
 from tests.serving.conftest import AUTH
@@ -114,6 +115,13 @@ def test_model_endpoint_describes_the_champion(api, registry):
     assert "n_pricing_view_30d" in info["feature_groups"]["intent"]
     assert "seniority" in info["feature_groups"]["fit"]
     assert 0 < info["metrics"]["roc_auc"] <= 1
+    # the served refit's own calibration error, the one its version's tag records and the
+    # calibration gate judged, beside the judged challenger's
+    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
+    tags = client.get_model_version("leadscore", registry.version).tags
+    assert tags["refit"] == "true"
+    assert f"{info['deployed_metrics']['ece']:.4f}" == tags["deployed.ece"]
+    assert f"{info['metrics']['ece']:.4f}" != tags["deployed.ece"]
 
 
 def test_openapi_document_has_descriptions_examples_and_errors(api):

@@ -33,6 +33,14 @@ def test_backtest_without_a_store_is_one_sentence(tmp_path):
     assert "none.duckdb" in result.output
 
 
+def test_a_from_that_is_not_a_date_is_named_as_from(tmp_path):
+    result = CliRunner().invoke(cli, ["backtest", "--from", "March 2026",
+                                      "--store", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--from 'March 2026' is not a date" in result.output
+    assert "--as-of" not in result.output
+
+
 def test_a_mean_covers_the_cycles_a_model_scored_and_says_how_many():
     rows = []
     for cycle in (1, 2, 3):

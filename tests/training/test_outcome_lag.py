@@ -40,6 +40,20 @@ def test_a_short_cycle_passes_and_no_positives_say_so():
     check_window(empty, accept=False)
 
 
+def test_outcomes_dated_by_the_mapping_are_no_measured_lag():
+    # an export without outcome dates: each outcome is dated created_at + after_days (0 here)
+    start = datetime(2024, 1, 1)
+    created = [start + timedelta(hours=7 * i) for i in range(30)]
+    lag = lag_distribution(created, created, 30)
+    assert lag.constant and lag.line().startswith(
+        "outcome lag: all 30 eventual positives come exactly 0 days after becoming scoreable, as "
+        "outcomes dated by a mapping's after_days (not by the export) do")
+    measured = lag_distribution(created, [c + timedelta(days=i % 3) for i, c in
+                                          enumerate(created)], 30)
+    assert not measured.constant and "p50" in measured.line()
+    assert not lag_distribution([start], [start], 30).constant  # one positive shows no pattern
+
+
 @pytest.fixture(scope="module")
 def long_cycle_store(tmp_path_factory) -> Path:
     """Generated data whose outcomes and dispositions arrive 60 to 200 days later."""

@@ -1,0 +1,118 @@
+"""``leadscore inspect`` on an export whose outcome is a file of its own: a row for each lead
+that converted (Olist's closed deals beside its qualified leads, by ``mql_id``), none for the
+others. Such a file is the outcome, not a lookup: its rows name some leads only, and every column
+of it but the lead and the outcome's date exists only for converted leads, so it is known only
+after the outcome and never a model input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from features.messages import capped
+
+if TYPE_CHECKING:
+    from features.inspect import Column, FileProfile
+
+def unique_keys(file: FileProfile) -> Iterator[tuple[Column, set[str]]]:
+    """Each column of ``file`` whose non-blank values are all different, with those values:
+    the columns that can name one row each of another file."""
+    for column in file.columns:
+        filled = file.frame[column.name]
+        filled = filled[filled != ""]
+        if not filled.empty and filled.is_unique:
+            yield column, set(filled)
+
+
+OUTCOME_ROWS_SHARE = 0.95
+"""A file whose key names main-file rows, one row each, this share of its keys found there, and
+fewer rows than the main file, holds something that happened to some leads only: an outcome."""
+
+
+def outcome_rows_key(file: FileProfile, main: FileProfile) -> tuple[Column, str, int] | None:
+    """(the column of ``file`` naming main-file rows, the main file's id column, how many main
+    rows it names) when ``file`` has one row for some of the main file's leads, as a won-deals
+    export beside its leads (Olist's closed deals by ``mql_id``), else None."""
+    ids = [c for c in main.columns if c.kind == "id"]
+    for column, keys in unique_keys(file):
+        for id_column in ids:
+            named = len(keys & _values(main, id_column.name))
+            if named >= OUTCOME_ROWS_SHARE * len(keys) and named < main.rows:
+                return column, id_column.name, named
+    return None
+
+
+def outcome_date_sentence(files: list[FileProfile], main: FileProfile,
+                          outcome_date: str) -> str | None:
+    """Why ``--outcome-date`` names no column of ``main`` when it is a column of an outcomes
+    file beside it (whose first date the draft already dates the outcome by), or None."""
+    for file in files:
+        rows = None if file is main else outcome_rows_key(file, main)
+        if rows is not None and outcome_date in file.frame.columns:
+            return (f"--outcome-date {outcome_date!r} is a column of {file.path.name}, whose "
+                    f"rows are the outcome of {main.path.name}'s leads: the draft dates each "
+                    "outcome by that file's first date column already, so drop --outcome-date "
+                    "(and check that column in the draft) and re-run.")
+    return None
+
+
+def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile,
+                          outcome: str) -> str | None:
+    """Why ``--outcome`` cannot be a column of ``holder`` when ``holder`` is another file's
+    outcome rows (one row for some of its leads), or None: its leads without a row are the
+    negatives, which no value of the column can say."""
+    for other in files:
+        rows = None if other is holder else outcome_rows_key(holder, other)
+        if rows is not None:
+            return (f"--outcome {outcome!r} is a column of {holder.path.name}, which has one row "
+                    f"for each of {rows[2]:,} of the {other.rows:,} leads of {other.path.name} "
+                    f"(by {rows[0].name}), so its rows are the outcome and the leads without one "
+                    "the negatives: run inspect without --outcome, and the draft reads that file "
+                    "as the outcomes file (a row present is the outcome).")
+    return None
+
+
+def propose_outcome_rows(file: FileProfile, key: Column, main: FileProfile, named: int) -> None:
+    """An outcomes file's roles: its key, its first date as the outcome's time; every other
+    column exists only for the leads it names, so it is known only after their outcome."""
+    dates = [c for c in file.columns if c.kind == "date"]
+    after = [c.name for c in file.columns if c is not key and not (dates and c is dates[0])]
+    file.options["said"] = [
+        f"{file.path.name}: one row for each of {named:,} of the {main.rows:,} leads of "
+        f"{main.path.name} (by {key.name}): drafted as their outcome, a row present meaning "
+        "the outcome happened (leads without one are negatives once their window passes)",
+        f"leak suspects in {file.path.name}: filled only for the leads it names, so known only "
+        f"after their outcome, drafted ignore: {capped(after)}"] if after else [
+        f"{file.path.name}: one row for each of {named:,} of the {main.rows:,} leads of "
+        f"{main.path.name} (by {key.name}): drafted as their outcome"]
+    only = "only for the leads this file names: known after their outcome, never an input"
+    for column in file.columns:
+        if column is key:
+            column.role = column.spec = "key"
+        elif dates and column is dates[0]:
+            column.role, column.spec = "occurred_at", "{as: occurred_at}"
+        else:
+            column.role, column.spec = "ignore (post-outcome)", "ignore"
+            column.leaks.append(only)
+
+
+def _values(file: FileProfile, name: str) -> set[str]:
+    return set(file.frame[name].unique()) - {""}
+
+
+def outcome_rows(files: list[FileProfile], main: FileProfile) -> tuple[str, pd.DataFrame] | None:
+    """The outcome an outcomes file beside ``main`` gives its leads, for the main file's leak
+    checks: (its name, ``main``'s frame with it as a column: "present" for a lead the file
+    names, "absent" for the others), or None without such a file. A main-file column filled only
+    for leads with a row there is as post-outcome as the file's own columns."""
+    for file in files:
+        rows = None if file is main else outcome_rows_key(file, main)
+        if rows is not None:
+            name = f"row in {file.path.name}"
+            named = main.frame[rows[1]].isin(_values(file, rows[0].name))
+            return name, main.frame.assign(**{name: named.map({True: "present",
+                                                               False: "absent"})})
+    return None

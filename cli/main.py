@@ -263,7 +263,7 @@ def rescore(as_of: str | None, output: Path | None, previous: int | None, worker
     show_default=True, help="Folder the cycle's report folder is written in."
 )
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The store the cycle was reviewed on (as `review --store`).")
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
 def report(cycle: str, out_dir: Path, store: Path | None, config_path) -> None:
@@ -351,7 +351,7 @@ def export_scores(since: str, output: Path, config_path) -> None:
 @click.option("--as-of", "as_of", default=None,
               help="Judge as of this moment (YYYY-MM-DD[THH:MM], UTC); default: now.")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The store the champion was reviewed on (as `review --store`).")
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
 def monitor(as_json: bool, as_of: str | None, store: Path | None, config_path) -> None:

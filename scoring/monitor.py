@@ -39,7 +39,13 @@ from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
-from scoring.monitor_labels import as_times, beyond_verdicts, decide, first_scores
+from scoring.monitor_labels import (
+    as_times,
+    beyond_verdicts,
+    count_beyond,
+    decide,
+    first_scores,
+)
 from scoring.monitor_sla import sla
 
 CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
@@ -177,6 +183,7 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
                if len(out["by_source"]) > 1 else [])
     window = pd.Timedelta(days=int(config["labels"]["maturity_days"]))
     beyond = beyond_verdicts(mqls["t0"] + window, inputs, "maturity window")
+    out["unjudged"] = count_beyond(mqls["t0"] + window, inputs)
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
                       f"{settings['min_decided_mqls']}; an MQL is decided once its "
@@ -373,6 +380,11 @@ def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
         "schema": SCHEMA, "model_version": inputs.model_version, "cycle": inputs.cycle,
         "since": pd.Timestamp(inputs.since).isoformat(),
         "as_of": pd.Timestamp(inputs.now).isoformat(),
+        # where the stores' verdicts end, when before as_of (null: they run to as_of)
+        "verdicts_to": (pd.Timestamp(inputs.verdicts_to).isoformat()
+                        if inputs.verdicts_to is not None
+                        and pd.Timestamp(inputs.verdicts_to) < pd.Timestamp(inputs.now)
+                        else None),
         "served": {"scores": int((as_times(inputs.served["scored_at"])
                                   >= pd.Timestamp(inputs.since)).sum()),
                    "leads": len(first), "mqls": len(mqls)},

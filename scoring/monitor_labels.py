@@ -50,11 +50,18 @@ def verdicts_end(inputs: MonitorInputs) -> pd.Timestamp:
     return now if end is None else min(now, pd.Timestamp(end))
 
 
+def count_beyond(ends: pd.Series, inputs: MonitorInputs) -> int:
+    """How many of ``ends`` (deadlines, maturity windows) fall after the stores' verdicts end and
+    by ``now``: those are not judged, since the export does not reach them."""
+    end = verdicts_end(inputs)
+    return int(((ends > end) & (ends <= pd.Timestamp(inputs.now))).sum())
+
+
 def beyond_verdicts(ends: pd.Series, inputs: MonitorInputs, what: str) -> str | None:
     """The clause naming the MQLs whose ``what`` (a deadline, a maturity window) ended after the
-    stores' verdicts do and by ``now``: not judged, since the export does not reach them."""
+    stores' verdicts do and by ``now`` (``count_beyond``); None when there are none."""
     end = verdicts_end(inputs)
-    n = int(((ends > end) & (ends <= pd.Timestamp(inputs.now))).sum())
+    n = count_beyond(ends, inputs)
     if not n:
         return None
     return (f"{plural(n, 'MQL')} whose {what} ended after the stores' verdicts do "

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.messages import percent
-from scoring.monitor_labels import as_times, beyond_verdicts, verdicts_end
+from scoring.monitor_labels import as_times, beyond_verdicts, count_beyond, verdicts_end
 
 if TYPE_CHECKING:
     from scoring.monitor import MonitorInputs
@@ -81,8 +81,9 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
         "overdue": {"first_touch": sorted(lead_ids[missed].astype(str)),
                     "disposition": sorted(lead_ids[disp_missed].astype(str))},
     }
-    beyond = beyond_verdicts(pd.Series(disp_deadline if no_touches else deadline), inputs,
-                             "deadline")
+    ends = pd.Series(disp_deadline if no_touches else deadline)
+    beyond = beyond_verdicts(ends, inputs, "deadline")
+    out["unjudged"] = count_beyond(ends, inputs)
     if max(due.sum(), disp_due.sum()) < int(settings["min_due_mqls"]):
         return {**out, "status": "too_few",
                 "why": f"too few MQLs past their deadlines to judge the SLA "

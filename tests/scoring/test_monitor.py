@@ -371,8 +371,20 @@ def test_deadlines_and_windows_after_the_stores_verdicts_end_are_not_judged():
     assert "60 MQLs whose maturity window ended after the stores' verdicts do" in \
         conversion["why"]
     assert result.exit_code != EXIT_CROSSED
+    assert result.figures["verdicts_to"] == "2026-09-02T06:00:00"
+    assert monitor_text(result).splitlines()[-1] == (
+        "No limit crossed on what the stores' verdicts reach (they end 2026-09-02): no early "
+        "review needed so far; ingest a newer export to judge what came after.")
+    # nothing judged at all: the advice names the export before more scores
+    for name in ("volume", "drift", "inversions"):
+        result.figures[name]["status"] = "too_few"
+    assert monitor_text(result).splitlines()[-1] == (
+        "No check had enough data to judge, so nothing says whether an early review is needed; "
+        "ingest a newer export (the stores' verdicts end 2026-09-02), score new leads (API or "
+        "leadscore score) and run it again.")
     # verdicts that run to the moment judged (the API receives them) change nothing
-    assert "not judged" not in monitor(_inputs(60, 22), default_config()).figures["sla"]["why"]
+    fresh = monitor(_inputs(60, 22), default_config())
+    assert "not judged" not in fresh.figures["sla"]["why"] and fresh.figures["verdicts_to"] is None
 
 
 def test_volume_and_drift_count_the_rescored_leads_they_leave_out():

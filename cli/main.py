@@ -262,14 +262,17 @@ def rescore(as_of: str | None, output: Path | None, previous: int | None, worker
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
     show_default=True, help="Folder the cycle's report folder is written in."
 )
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
-def report(cycle: str, out_dir: Path, config_path) -> None:
+def report(cycle: str, out_dir: Path, store: Path | None, config_path) -> None:
     """Write the leaders' explanation report for a cycle (reports/<cycle>/index.html)."""
     from leadscore.config import load_config
     from training.report import write_report
 
-    path = write_report(cycle=cycle, config=load_config(config_path), out_dir=out_dir)
+    path = write_report(cycle=cycle, config=load_config(config_path, store=store),
+                        out_dir=out_dir)
     click.echo(f"report written to {path}")
 
 
@@ -347,9 +350,11 @@ def export_scores(since: str, output: Path, config_path) -> None:
               help="Print the figures as one JSON document (schema: docs/review-cycle.md).")
 @click.option("--as-of", "as_of", default=None,
               help="Judge as of this moment (YYYY-MM-DD[THH:MM], UTC); default: now.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=STORE_HELP)
 @CONFIG_OPTION
 @_user_errors
-def monitor(as_json: bool, as_of: str | None, config_path) -> None:
+def monitor(as_json: bool, as_of: str | None, store: Path | None, config_path) -> None:
     """Since the champion's review: conversion, volume, SLA, input drift, grade inversions.
 
     \b
@@ -362,7 +367,7 @@ def monitor(as_json: bool, as_of: str | None, config_path) -> None:
     from scoring.monitor_text import monitor_text
     from training.monitor import champion_monitor
 
-    result = champion_monitor(load_config(config_path), as_of)
+    result = champion_monitor(load_config(config_path, store=store), as_of)
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else monitor_text(result))
     sys.exit(result.exit_code)
 

@@ -39,7 +39,13 @@ from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
 from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
-from scoring.monitor_labels import as_times, decide, first_scores
+from scoring.monitor_labels import (
+    as_times,
+    beyond_verdicts,
+    count_beyond,
+    decide,
+    first_scores,
+)
 from scoring.monitor_sla import sla
 
 CHECKS = ("conversion", "volume", "sla", "drift", "inversions")
@@ -70,6 +76,11 @@ class MonitorInputs:
         recorded: how many dispositions, and how many with a first touch, the stores hold for
             any lead (``dispositions``, ``first_touches``); an export that carries none cannot
             time a touch. None: not known (every MQL without a verdict is then overdue).
+        verdicts_to: where the stores' verdicts end, when before ``now``: the DuckDB store's
+            horizon (its last record or declared export day) with no verdict arriving over
+            HTTP. A deadline or maturity window that ends after it is not judged: the export
+            simply does not reach it. None: the verdicts run to ``now``.
+        verdicts_source: what ``verdicts_to`` is ("last record", "declared export date").
     """
 
     served: pd.DataFrame
@@ -85,6 +96,8 @@ class MonitorInputs:
     cycle: str | None = None
     sources: frozenset[str] = frozenset()
     recorded: Mapping[str, int] | None = None
+    verdicts_to: datetime | None = None
+    verdicts_source: str | None = None
 
 
 @dataclass
@@ -168,10 +181,14 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     # figure again, not a second finding
     crossed = ([s for s in out["by_source"] if s["status"] == "crossed"]
                if len(out["by_source"]) > 1 else [])
+    window = pd.Timedelta(days=int(config["labels"]["maturity_days"]))
+    beyond = beyond_verdicts(mqls["t0"] + window, inputs, "maturity window")
+    out["unjudged"] = count_beyond(mqls["t0"] + window, inputs)
     if out["status"] == "too_few" and not crossed:
         out["why"] = (f"too few decided MQLs to judge ({out['decided']} of at least "
                       f"{settings['min_decided_mqls']}; an MQL is decided once its "
-                      f"{config['labels']['maturity_days']}-day window has passed)")
+                      f"{config['labels']['maturity_days']}-day window has passed)"
+                      + (f"; {beyond}" if beyond else ""))
         return out
     parts = []
     if out["status"] == "crossed":
@@ -190,6 +207,8 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
     else:
         out["why"] = (f"served MQLs convert at {percent(out['rate'])} ({percent(out['ci_low'])}-"
                       f"{percent(out['ci_high'])}), consistent with {band_text}")
+    if beyond:
+        out["why"] += f"; {beyond}"
     return out
 
 
@@ -211,6 +230,7 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     settings = config["monitor"]
     # the forecast is of new leads as they arrive: leads first scored by a rescore after a
     # promotion (open leads scored again at once) are not part of that flow
+    rescored = int((first["scored_by"] == RESCORE_SOURCE).sum())
     first = first[first["scored_by"] != RESCORE_SOURCE]
     mqls = mqls[mqls["scored_by"] != RESCORE_SOURCE]
     weeks = (pd.Timestamp(inputs.now) - pd.Timestamp(inputs.since)) / pd.Timedelta(weeks=1)
@@ -223,7 +243,8 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
                 "why": "the model records no MQL forecast; review again"}
     if first.empty:  # nothing scored at all says nothing about the threshold's volume
         return {**out, "status": "no_data",
-                "why": "no lead was scored (API or leadscore score) since the review"}
+                "why": "no lead was scored (API or leadscore score) since the review"
+                       + _rescored(rescored)}
     if weeks < float(settings["min_weeks"]) or weeks <= 0:
         return {**out, "status": "too_few",
                 "why": f"too few weeks since the review to judge ({weeks:.1f} of at least "
@@ -252,6 +273,17 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     if (off > float(settings["volume_tolerance"]) and not noisy) or broad:
         return {**out, "status": "crossed", "why": text}
     return {**out, "status": "ok", "why": text}
+
+
+def _rescored(n: int, within: bool = False) -> str:
+    """The clause that counts the leads a rescore served, which volume and drift leave out: the
+    header counts them among the scores served, so "0 leads" alone would read as false."""
+    if not n:
+        return ""
+    lead = "lead" if n == 1 else "leads"
+    return (f"{'; ' if within else ' ('}not counting the {n:,} open {lead} leadscore rescore "
+            f"scored again, which {'is' if n == 1 else 'are'} not new arrivals"
+            f"{'' if within else ')'}")
 
 
 def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
@@ -288,6 +320,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     # since the last activity have grown, its trends have moved), not a new arrival, so it would
     # show drift that no review can remove
     rows = first[first["scored_by"] != RESCORE_SOURCE]
+    rescored = len(first) - len(rows)
     if inputs.model_version is not None:
         rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
     n, values = feature_psi(rows["feature_bins"].tolist(), profile)
@@ -295,7 +328,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     if n < int(settings["min_drift_scores"]):
         return {**out, "status": "too_few",
                 "why": f"too few leads served with feature bins to judge drift ({n} of at least "
-                       f"{settings['min_drift_scores']})"}
+                       f"{settings['min_drift_scores']}{_rescored(rescored, within=True)})"}
     ranked = sorted(values.items(), key=lambda kv: -kv[1])
     out["psi"] = {k: round(v, 4) for k, v in values.items()}
     out["top_movers"] = [{"feature": k, "psi": round(v, 4)}
@@ -347,6 +380,11 @@ def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
         "schema": SCHEMA, "model_version": inputs.model_version, "cycle": inputs.cycle,
         "since": pd.Timestamp(inputs.since).isoformat(),
         "as_of": pd.Timestamp(inputs.now).isoformat(),
+        # where the stores' verdicts end, when before as_of (null: they run to as_of)
+        "verdicts_to": (pd.Timestamp(inputs.verdicts_to).isoformat()
+                        if inputs.verdicts_to is not None
+                        and pd.Timestamp(inputs.verdicts_to) < pd.Timestamp(inputs.now)
+                        else None),
         "served": {"scores": int((as_times(inputs.served["scored_at"])
                                   >= pd.Timestamp(inputs.since)).sum()),
                    "leads": len(first), "mqls": len(mqls)},

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from features.fit import normalise_source
+from features.horizon import data_horizon
 from features.label_policy import load_policy
 from features.live_store import (
     LiveStore,
@@ -108,6 +109,21 @@ def _recorded(store: Path, live: LiveStore | None) -> dict[str, int]:
     return counts
 
 
+def _verdicts_end(store: Path, live: LiveStore | None, now: datetime
+                  ) -> tuple[datetime | None, str | None]:
+    """Where the stores' verdicts end, when before ``now`` (else ``(None, None)``): the DuckDB
+    store's horizon, unless verdicts arrive over HTTP, which keeps them current."""
+    if live is not None and not live.table(live_dispositions).empty:
+        return None, None
+    if not store.exists():
+        return None, None
+    with connect(store, read_only=True) as con:
+        horizon = data_horizon(con)
+    if horizon is None or horizon.at >= now:
+        return None, None
+    return horizon.at, horizon.source
+
+
 def _from_live(store: LiveStore | None, ids: set[str], high: list[str]
                ) -> dict[str, pd.DataFrame]:
     if store is None or not ids:
@@ -154,6 +170,7 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
                                 high)
         fresh = _from_live(store, ids, high)
         recorded = _recorded(Path(config["store"]), store)
+        verdicts_to, verdicts_source = _verdicts_end(Path(config["store"]), store, now)
     finally:
         if store is not None and live is None:
             store.close()
@@ -170,6 +187,7 @@ def load_inputs(config: Mapping[str, Any], manifest: Mapping[str, Any], *,
         manifest=manifest, policy=load_policy((config.get("labels") or {}).get("policy")),
         since=since, now=now, model_version=model_version,
         cycle=cycle or manifest.get("cycle"), sources=frozenset(sources), recorded=recorded,
+        verdicts_to=verdicts_to, verdicts_source=verdicts_source,
     )
 
 

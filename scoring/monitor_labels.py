@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from features.messages import plural
+
 if TYPE_CHECKING:
     from features.label_policy import LabelPolicy
     from scoring.monitor import MonitorInputs
@@ -38,6 +40,33 @@ def first_scores(served: pd.DataFrame, since: datetime, *, mql: bool) -> pd.Data
     rows = rows.rename(columns={"source": "scored_by"})
     rows = rows.assign(t0=as_times(rows["scored_at"])).sort_values(["t0", "lead_id"])
     return rows.drop_duplicates("lead_id").reset_index(drop=True)
+
+
+def verdicts_end(inputs: MonitorInputs) -> pd.Timestamp:
+    """The moment up to which a missing verdict means something: ``now``, or the end of the
+    stores' verdicts when that comes first (``MonitorInputs.verdicts_to``)."""
+    now = pd.Timestamp(inputs.now)
+    end = inputs.verdicts_to
+    return now if end is None else min(now, pd.Timestamp(end))
+
+
+def count_beyond(ends: pd.Series, inputs: MonitorInputs) -> int:
+    """How many of ``ends`` (deadlines, maturity windows) fall after the stores' verdicts end and
+    by ``now``: those are not judged, since the export does not reach them."""
+    end = verdicts_end(inputs)
+    return int(((ends > end) & (ends <= pd.Timestamp(inputs.now))).sum())
+
+
+def beyond_verdicts(ends: pd.Series, inputs: MonitorInputs, what: str) -> str | None:
+    """The clause naming the MQLs whose ``what`` (a deadline, a maturity window) ended after the
+    stores' verdicts do and by ``now`` (``count_beyond``); None when there are none."""
+    end = verdicts_end(inputs)
+    n = count_beyond(ends, inputs)
+    if not n:
+        return None
+    return (f"{plural(n, 'MQL')} whose {what} ended after the stores' verdicts do "
+            f"({end.date().isoformat()}, the store's {inputs.verdicts_source or 'last record'}) "
+            f"{'is' if n == 1 else 'are'} not judged: ingest a newer export")
 
 
 def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd.Series:
@@ -63,7 +92,8 @@ def decide(first: pd.DataFrame, inputs: MonitorInputs, maturity_days: int) -> pd
     latest = (d.assign(family=fam, at=as_times(d["dispositioned_at"]))
               .sort_values(["at", "status"]).drop_duplicates("lead_id", keep="last")
               .set_index("lead_id")["family"])
-    matured = (keyed["t0"] + window <= now).to_numpy()
+    # a window that ends after the verdicts do is not decided: "no verdict" there is no news
+    matured = (keyed["t0"] + window <= verdicts_end(inputs)).to_numpy()
     family = keyed["lead_id"].map(latest).to_numpy(dtype=object)
     label = np.where(matured, 0.0, np.nan)
     label[family == "excluded"] = np.nan

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.messages import percent
-from scoring.monitor_labels import as_times
+from scoring.monitor_labels import as_times, beyond_verdicts, count_beyond, verdicts_end
 
 if TYPE_CHECKING:
     from scoring.monitor import MonitorInputs
@@ -59,11 +59,13 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
     limit = pd.to_timedelta(np.where(high, hours["high_intent_hours"], hours["other_hours"]),
                             unit="h")
     deadline = t0 + limit
-    due = (deadline <= now).to_numpy()
+    # a deadline after the stores' verdicts end is not judged: the export does not reach it
+    judged_to = verdicts_end(inputs)
+    due = (deadline <= judged_to).to_numpy()
     missed = due & ~((touched.notna()) & (touched <= deadline)).to_numpy()
     disp_deadline = t0 + pd.Timedelta(hours=float(hours["disposition_hours"]))
     disposed = _lookup(ids, first_disp)
-    disp_due = (disp_deadline <= now).to_numpy()
+    disp_due = (disp_deadline <= judged_to).to_numpy()
     disp_missed = disp_due & ~((disposed.notna()) & (disposed <= disp_deadline)).to_numpy()
     lead_ids = ids.reset_index(drop=True)
     if no_touches:  # verdicts are recorded, first touches never: only dispositions are timed
@@ -79,11 +81,14 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
         "overdue": {"first_touch": sorted(lead_ids[missed].astype(str)),
                     "disposition": sorted(lead_ids[disp_missed].astype(str))},
     }
+    ends = pd.Series(disp_deadline if no_touches else deadline)
+    beyond = beyond_verdicts(ends, inputs, "deadline")
+    out["unjudged"] = count_beyond(ends, inputs)
     if max(due.sum(), disp_due.sum()) < int(settings["min_due_mqls"]):
         return {**out, "status": "too_few",
                 "why": f"too few MQLs past their deadlines to judge the SLA "
                        f"({int(max(due.sum(), disp_due.sum()))} of at least "
-                       f"{settings['min_due_mqls']})"}
+                       f"{settings['min_due_mqls']})" + (f"; {beyond}" if beyond else "")}
     parts, crossed = [], False
     for key, limit_key, text in (
             ("first_touch_missed_share", "max_first_touch_missed", "missed the first-touch SLA"),
@@ -98,6 +103,8 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
                      + (f" (limit {percent(float(settings[limit_key]))})" if over else ""))
     if no_touches:
         parts.append("first touches not timed: no disposition in the stores records one")
+    if beyond:
+        parts.append(beyond)
     return {**out, "status": "crossed" if crossed else "ok", "why": "; ".join(parts)}
 
 

@@ -31,10 +31,16 @@ def monitor_text(result: Monitor) -> str:
 
 def _all_clear(f: dict) -> str:
     """No limit crossed: an all-clear only when some check had the data to judge."""
+    # verdicts that end before the moment judged left deadlines unjudged: a newer export helps
+    left = f["sla"].get("unjudged") or f["conversion"].get("unjudged")
+    end = (f.get("verdicts_to") or "")[:10] if left else ""
     if any(f[name]["status"] == "ok" for name in CHECKS):
-        return "No limit crossed: no early review needed."
+        return ("No limit crossed: no early review needed." if not end else
+                f"No limit crossed on what the stores' verdicts reach (they end {end}): no early "
+                "review needed so far; ingest a newer export to judge what came after.")
+    stale = f"ingest a newer export (the stores' verdicts end {end}), " if end else ""
     return ("No check had enough data to judge, so nothing says whether an early review is "
-            "needed; score new leads (API or leadscore score) and run it again.")
+            f"needed; {stale}score new leads (API or leadscore score) and run it again.")
 
 
 def _count(n: int, what: str) -> str:

@@ -58,12 +58,15 @@ from training.backtest_verdicts import (
     brier_gap_interval,
     chance_sentence,
     mean_roc_interval,
+    one_outcome_sentence,
     retraining_sentence,
 )
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
+from training.report_figures import positive_name
 from training.review_console import weekly
+from training.threshold import band_text
 from training.tracking import quiet_mlflow, setup_tracking
 
 __all__ = ["Backtest", "brier_gap_interval", "chance_sentence", "mean_roc_interval",
@@ -138,7 +141,7 @@ class Backtest:
         buffer = StringIO()
         console = Console(file=buffer, width=140, force_terminal=False, color_system=None,
                           highlight=False, soft_wrap=True)
-        band = f"{self.band['min']:.0%}-{self.band['max']:.0%}"
+        band = band_text(self.band["min"], self.band["max"])
         table = Table(title=f"Backtest: the period after each review (band {band})",
                       title_justify="left", show_edge=False, pad_edge=False)
         for column in ("cycle", "as of", "leads", "model", *(t for _, t, _ in METRICS), "band"):
@@ -149,12 +152,16 @@ class Backtest:
         total = int(self.rows["cycle"].nunique())
         for model, means in self.means.iterrows():
             k = int(means["cycles"])
-            table.add_row("mean", f"{k} of {total} cycles" if k < total else f"{total} cycles",
+            table.add_row("mean", f"{k} of {_cycles(total)}" if k < total else _cycles(total),
                           "", model, *_cells(means), "")
         console.print(table)
         retrained, once = self.mean("retrained", "brier"), self.mean("trained_once", "brier")
         wins, later = self.wins("retrained", "trained_once", "brier")
-        if later == 0:
+        if total == 1:
+            console.print("One cycle replays one review, where the model retrained every cycle "
+                          "and the one trained once are the same model: give --cycles 2 or more "
+                          "to compare them.")
+        elif later == 0:
             # in the first cycle the two are one model: no cycle says anything about retraining
             console.print("No cycle after the first had leads to score, so nothing tells "
                           "retraining every cycle from training once; give the backtest a span "
@@ -169,6 +176,10 @@ class Backtest:
         if self.run_id:
             console.print(f"MLflow run {self.run_id[:12]} (backtest).")
         return buffer.getvalue().rstrip()
+
+
+def _cycles(n: int) -> str:
+    return f"{n} cycle{'' if n == 1 else 's'}"
 
 
 def _cells(row) -> list[str]:
@@ -289,6 +300,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
         if "trained_once" in period_scores and "retrained" in period_scores:
             pairs.append((period_scores["trained_once"], period_scores["retrained"],
                           period["label"].to_numpy(dtype=np.float64)))
+    scored_periods = {(r["cycle"], r["leads"], r["positives"]) for r in rows
+                      if r["leads"] >= MIN_PERIOD_LEADS}
+    one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config))
+    if one_outcome:
+        notes.append(one_outcome)
     rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}

@@ -3,6 +3,7 @@
 - ``mean_roc_interval``: a model's mean ROC-AUC over the periods, with a 95 % bootstrap interval
   (each period resampled within itself); ``chance_sentence`` names the models whose interval
   includes 0.5.
+- ``one_outcome_sentence``: why ROC-AUC and PR-AUC are missing where a period holds one outcome.
 - ``brier_gap_interval``: retrained minus trained_once in mean Brier score, with a paired 95 %
   bootstrap interval; ``retraining_sentence`` says "better" or "worse" only when it excludes 0.
 """
@@ -68,6 +69,18 @@ def brier_gap_interval(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *
     return point, float(low), float(high)
 
 
+def _decimals(*values: float, least: int = 4, most: int = 8) -> int:
+    """Decimals that show every non-zero value as non-zero and tell different values apart: a
+    Brier gap of 0.00004 on a 1 % base rate is "+0.00004", not "+0.0000" called beyond noise."""
+    finite = [v for v in values if math.isfinite(v)]
+    for d in range(least, most + 1):
+        shown = [round(v, d) for v in finite]
+        if all(s != 0 for s, v in zip(shown, finite, strict=True) if v != 0) and \
+                len(set(shown)) == len(set(finite)):
+            return d
+    return most
+
+
 def retraining_sentence(retrained: float, once: float, wins: int, later: int,
                         gap: tuple[float, float, float] | None) -> str:
     """The verdict on retraining every cycle against training once, in mean Brier score: better
@@ -75,15 +88,16 @@ def retraining_sentence(retrained: float, once: float, wins: int, later: int,
     figures alone, as rounded)."""
     cycles = f"{later} {'cycle' if later == 1 else 'cycles'} after the first"
     same = "(in the first cycle the two are the same model)"
-    figures = f"{retrained:.4f} vs {once:.4f}"
+    d = _decimals(retrained, once, *(gap or ()))
+    figures = f"{retrained:.{d}f} vs {once:.{d}f}"
     if gap is None:
         verdict = ("better" if round(retrained, 4) < round(once, 4) else "no better"
                    if round(retrained, 4) == round(once, 4) else "worse")
         return (f"Retraining every cycle is {verdict} than training once in mean Brier score: "
                 f"{figures}; lower in {wins} of the {cycles} {same}.")
     point, low, high = gap
-    interval = (f"retrained minus once {point:+.4f}, 95% bootstrap interval {low:+.4f} to "
-                f"{high:+.4f}")
+    interval = (f"retrained minus once {point:+.{d}f}, 95% bootstrap interval {low:+.{d}f} to "
+                f"{high:+.{d}f}")
     if low <= 0 <= high:
         return (f"Retraining every cycle and training once do not differ in mean Brier score "
                 f"beyond noise: {figures} ({interval}, which includes 0); retraining was lower "
@@ -91,6 +105,27 @@ def retraining_sentence(retrained: float, once: float, wins: int, later: int,
     verdict = "better" if high < 0 else "worse"
     return (f"Retraining every cycle is {verdict} than training once in mean Brier score, "
             f"beyond noise: {figures} ({interval}); lower in {wins} of the {cycles} {same}.")
+
+
+def one_outcome_sentence(periods: list[tuple[int, int, int]], positive: str) -> str | None:
+    """Why ROC-AUC and PR-AUC are missing: the scored periods (``(cycle, leads, positives)``)
+    that hold one outcome only (a holiday without a single conversion, say); None when none."""
+    none = [(c, n) for c, n, p in periods if p == 0]
+    only = [(c, n) for c, n, p in periods if p == n]
+    if not none and not only:
+        return None
+    parts = []
+    for found, holds in ((none, f"no {positive}"), (only, f"only {positive}s")):
+        if found:
+            cycles = " and ".join(str(c) for c, _ in found)
+            leads = ", ".join(f"{n:,}" for _, n in found)
+            many = len(found) > 1
+            s = "s" if many else ""
+            parts.append(f"the period{s} after cycle{s} {cycles} ({leads} leads) "
+                         f"{'hold' if many else 'holds'} {holds}")
+    text = "; ".join(parts)
+    return (f"{text[0].upper()}{text[1:]}: ROC-AUC and PR-AUC need both outcomes, so they are "
+            "not measured there, and their means over the cycles are left out.")
 
 
 def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:

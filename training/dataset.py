@@ -121,6 +121,37 @@ def _counts(part: pd.DataFrame) -> tuple[int, int]:
     return len(part), int(part["label"].sum())
 
 
+def _weeks(n: int) -> str:
+    return f"{n} week{'s' if n != 1 else ''}"
+
+
+def _parts(frame: pd.DataFrame, cohorts: list, validation_weeks: int):
+    """``(train, calib, valid)`` for ``validation_weeks``, cohorts ordered oldest first."""
+    in_valid = frame["cohort"].isin(set(cohorts[-validation_weeks:]))
+    in_calib = frame["cohort"].isin(set(cohorts[-2 * validation_weeks:-validation_weeks]))
+    return frame[~in_valid & ~in_calib], frame[in_calib], frame[in_valid]
+
+
+def _enough(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -> bool:
+    (nt, pt), (nc, pc), (nv, pv) = _counts(train), _counts(calib), _counts(valid)
+    return (nt >= MIN_TRAIN_LEADS and pt >= MIN_TRAIN_SQLS
+            and nc >= MIN_VALID_LEADS and pc >= MIN_VALID_SQLS
+            and nv >= MIN_VALID_LEADS and pv >= MIN_VALID_SQLS)
+
+
+def _remedy(frame: pd.DataFrame, cohorts: list, validation_weeks: int) -> str:
+    """The fix that works on this store: a ``cycle.validation_weeks`` whose split meets every
+    minimum (the one nearest the configured value), else more data; never a setting that cannot
+    help (lowering the windows when they are what falls short, or below one week)."""
+    workable = [w for w in range(1, len(cohorts) // 2 + 1)
+                if _enough(*_parts(frame, cohorts, w))]
+    if workable:
+        best = min(workable, key=lambda w: (abs(w - validation_weeks), w))
+        return (f"set cycle.validation_weeks to {best} (this store meets every minimum with "
+                f"windows of {_weeks(best)}), or ingest more history")
+    return "ingest more history, or wait for more cohorts to mature"
+
+
 def split(
     data: CycleData, validation_weeks: int, positives: str = "SQLs"
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -143,21 +174,27 @@ def split(
     cohorts = (
         frame.groupby("cohort", sort=False)["scoreable_at"].min().sort_values().index.tolist()
     )
-    valid_cohorts = set(cohorts[-validation_weeks:])
-    calib_cohorts = set(cohorts[-2 * validation_weeks:-validation_weeks])
-    in_valid = frame["cohort"].isin(valid_cohorts)
-    in_calib = frame["cohort"].isin(calib_cohorts)
-    train = frame[~in_valid & ~in_calib]
-    calib = frame[in_calib]
-    valid = frame[in_valid]
-
+    train, calib, valid = _parts(frame, cohorts, validation_weeks)
     (nt, pt), (nc, pc), (nv, pv) = _counts(train), _counts(calib), _counts(valid)
-    if (
-        nt < MIN_TRAIN_LEADS or pt < MIN_TRAIN_SQLS
-        or nc < MIN_VALID_LEADS or pc < MIN_VALID_SQLS
-        or nv < MIN_VALID_LEADS or pv < MIN_VALID_SQLS
-    ):
+    if not _enough(train, calib, valid):
         n, p = _counts(frame)
+        considered, days = data.summary.get("leads_considered"), data.summary.get("maturity_days")
+        as_of = f" as of {data.as_of.date().isoformat()}" if data.as_of else ""
+        if not n and considered == 0:
+            by = f" by {data.as_of.date().isoformat()}" if data.as_of else ""
+            raise LeadscoreError(
+                f"Insufficient evidence: the store holds no lead created{by}, so there is "
+                "nothing to learn from; review a later date, or ingest the export that covers "
+                "this one."
+            )
+        if not n and considered and days:
+            # more history of the same length would not help: the window outlasts all of it
+            raise LeadscoreError(
+                f"Insufficient evidence: none of the store's {considered:,} leads has a matured "
+                f"label{as_of} (labels.maturity_days is {days} days), so there is nothing to "
+                "learn from; lower labels.maturity_days to how long outcomes take (ingest prints "
+                "the outcome lag), or review later."
+            )
         if n and not p:
             # more history would not help: the mapping or the policy never yields a positive
             raise LeadscoreError(
@@ -174,9 +211,7 @@ def split(
             f"review cycle needs at least {MIN_TRAIN_LEADS} leads and {MIN_TRAIN_SQLS} "
             f"{positives} to train on and {MIN_VALID_LEADS} leads and {MIN_VALID_SQLS} "
             f"{positives} in each of the calibration and validation windows of "
-            f"{validation_weeks} week{'s' if validation_weeks != 1 else ''}; ingest more "
-            "history, wait for "
-            "more cohorts to mature, or lower cycle.validation_weeks."
+            f"{_weeks(validation_weeks)}; {_remedy(frame, cohorts, validation_weeks)}."
         )
     return train.reset_index(drop=True), calib.reset_index(drop=True), valid.reset_index(drop=True)
 

@@ -50,6 +50,12 @@ from training.threshold import ThresholdDecision
 from training.tournament import ModelChoice
 
 METHODS = ("platt", "isotonic")
+MIN_ISOTONIC_LEADS, MIN_ISOTONIC_EACH = 1000, 100
+"""Isotonic regression is a step per block of leads: on a small cohort its lowest block is a
+few dozen leads with no conversion, read as a probability of 0.0001 for every lead below it
+(0 of 50 is not 1 in 10,000), and its blocks tie leads the margins told apart. It is offered
+only on a cohort of at least 1,000 leads (scikit-learn's guidance) holding 100 of each outcome;
+a smaller one gets Platt's two parameters."""
 ISOTONIC_FLOOR = 1e-4
 """Isotonic steps are kept inside [1e-4, 1 - 1e-4]: a score is never exactly 0 or 1."""
 
@@ -112,12 +118,17 @@ def choose_method(margin: np.ndarray, y: np.ndarray, cohort: pd.Series):
     """The calibration method with the lower cross-fitted calibration error, and what was measured.
 
     Each weekly cohort is a fold, so a week's leads are never scored by a map fitted on that same
-    week. Returns ``(method, measured, cross-fitted scores of the winner)``.
+    week. Isotonic takes part only on a cohort of ``MIN_ISOTONIC_LEADS`` leads with
+    ``MIN_ISOTONIC_EACH`` of each outcome. Returns ``(method, measured, cross-fitted scores of
+    the winner)``.
     """
     weeks = pd.Index(sorted(pd.unique(cohort)))
     fold = weeks.get_indexer(cohort).astype(int)
     measured, scores = {}, {}
-    for method in METHODS:
+    positives = int(np.sum(y))
+    enough = (len(y) >= MIN_ISOTONIC_LEADS
+              and min(positives, len(y) - positives) >= MIN_ISOTONIC_EACH)
+    for method in METHODS if enough else ("platt",):
         s = cross_fitted(method, margin, y, fold)
         if s is None:
             continue

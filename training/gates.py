@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from training.threshold import band_text
 from training.tournament_result import distinct
 
 
@@ -72,17 +73,17 @@ def band_gate(feasible: bool, message: str, band: tuple[float, float],
     """
     lo, hi = band
     if feasible and not too_broad and above:
-        sentence = (f"The threshold reaches the agreed {lo:.0%}-{hi:.0%} MQL conversion band's "
+        sentence = (f"The threshold reaches the agreed {band_text(lo, hi)} MQL conversion band's "
                     f"minimum but converts above its maximum. {message}")
     elif feasible and not too_broad:
         # the threshold's own message is printed beside the gates; no need to repeat it here
-        sentence = f"A threshold meets the agreed {lo:.0%}-{hi:.0%} MQL conversion band."
+        sentence = f"A threshold meets the agreed {band_text(lo, hi)} MQL conversion band."
     elif feasible:
-        sentence = f"The threshold reaches the {lo:.0%}-{hi:.0%} band only by passing too many " \
+        sentence = f"The threshold reaches the {band_text(lo, hi)} band only by passing too many " \
                    f"leads, so nothing is promoted. {message}"
     else:
         sentence = (
-            f"No threshold meets the agreed {lo:.0%}-{hi:.0%} MQL conversion band, "
+            f"No threshold meets the agreed {band_text(lo, hi)} MQL conversion band, "
             f"so nothing is promoted. {message}"
         )
     return Gate("band", bool(feasible and not too_broad), sentence.strip())

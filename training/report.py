@@ -265,7 +265,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     from features.label_policy import load_policy
     from features.labels import build_labels
     from features.store import connect
-    from training.report_opening import summary
+    from training.report_opening import outcome, summary
 
     run = data.download(client, data.find_cycle_run(client, config, cycle))
     previous = data.previous_run(client, config, run)
@@ -329,6 +329,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     ctx["omitted"] = omitted(ctx)
     ctx["glossary"] = glossary(ctx)
     ctx["summary"] = summary(ctx)
+    ctx["outcome_line"] = outcome(ctx)
     return ctx, figs, run
 
 

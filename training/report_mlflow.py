@@ -115,12 +115,23 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
     """
     experiment_id = _experiment_id(client, config)
     safe = cycle.replace("'", "")
-    runs = [r for r in client.search_runs(
+    tagged = client.search_runs(
         [experiment_id],
         filter_string=f"tags.cycle = '{safe}'",
         order_by=["attributes.start_time DESC"],
         max_results=20,
-    ) if r.info.status == _COMPLETED]
+    )
+    runs = [r for r in tagged if r.info.status == _COMPLETED]
+    if not runs and tagged:
+        # the cycle was reviewed, but the review stopped (too little evidence, an error):
+        # "no review run" would be false, and running it again unchanged stops again
+        state = ("did not finish (its MLflow run is marked failed)"
+                 if tagged[0].info.status == "FAILED" else "has not finished")
+        raise LeadscoreError(
+            f"The review of cycle {cycle!r} {state}, so there is no report to write: fix "
+            f"what stopped it (the review printed why) and run `leadscore review --cycle "
+            f"{cycle}` again."
+        )
     if not runs:
         raise LeadscoreError(
             f"No review run for cycle {cycle!r} in experiment "

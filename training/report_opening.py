@@ -94,6 +94,28 @@ def _since(ctx: dict[str, Any]) -> Markup | None:
                     "now.")
 
 
+def outcome(ctx: dict[str, Any]) -> str:
+    """The gates section's last line: what the review did, then what scores leads now when that
+    changed since. What the review left is told in the past once the champion has moved, so the
+    line never says "there is no champion yet" beside "v1 scores leads now"."""
+    promoted, after, moved = ctx["promoted"], ctx.get("champion_after"), _moved(ctx)
+    if promoted is True:
+        head = "the challenger was promoted to champion."
+    elif promoted is False and after is not None:
+        head = f"not promoted; champion v{after} {'stayed' if moved else 'stays'}."
+    elif promoted is False:
+        head = ("not promoted, and there was no champion then." if moved
+                else "not promoted, and there is no champion yet.")
+    else:
+        head = "not recorded."
+    if moved:
+        now = ctx["champion_now"]
+        head += (" Since this review the champion has moved: "
+                 + ("no version scores leads now." if now is None else
+                    f"v{now} scores leads now."))
+    return f"Outcome: {head}"
+
+
 def _promoted(ctx: dict[str, Any]) -> bool | None:
     """Whether the challenger became champion (the gates' verdict when the run did not say)."""
     promoted = ctx["promoted"]

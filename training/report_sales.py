@@ -20,6 +20,9 @@ DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_CAMPAIGNS = 15
 MIN_SOURCE_LEADS = 20
 """Leads (or MQLs) a source or campaign needs before a chart draws it or the band judges it."""
+MIN_FLAGGED_LEADS = 10
+"""Leads behind a flag the opening acts on (a source's closing reason, a campaign's engaged but
+out-of-ICP leads): a share of a handful is noise, not advice."""
 _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 
@@ -58,7 +61,7 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
                             "count": figs.put(key + ".count", r["count"], "count"),
                             "share": figs.put(key + ".share", r["share"], "pct")})
-    flagged = reasons[(reasons["count"] >= 10) & (reasons["ratio"] >= 1.5)]
+    flagged = reasons[(reasons["count"] >= MIN_FLAGGED_LEADS) & (reasons["ratio"] >= 1.5)]
     flagged = flagged.sort_values("ratio", ascending=False).head(8)
     flag_rows = []
     for _, r in flagged.iterrows():
@@ -70,7 +73,9 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
                                                ".share", "pct"),
                           "ratio": figs.put(key + ".ratio", r["ratio"], "times")})
     engaged = by_campaign[(by_campaign["leads"] >= MIN_SOURCE_LEADS)
-                          & (by_campaign["campaign"] != "(none)")]
+                          & (by_campaign["campaign"] != "(none)")
+                          & (by_campaign["engaged_out_of_icp"] * by_campaign["leads"]
+                             >= MIN_FLAGGED_LEADS - 1e-9)]
     overall_eoi = float((frame["engaged"] & (frame["verdict"] == "rejected_fit")).mean())
     figs.add("report.engaged_out_of_icp", overall_eoi)
     worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)

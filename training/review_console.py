@@ -9,6 +9,7 @@ from typing import Any
 
 from features.horizon import horizon_sentence
 from features.messages import per_week
+from training.threshold import band_text
 
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
@@ -129,7 +130,7 @@ class ReviewSummary:
                               else fmt.format(value))
             table.add_row(title, *cells)
         console.print(table)
-        band = f"{th['band_min']:.0%}-{th['band_max']:.0%}"
+        band = band_text(th["band_min"], th["band_max"])
         if th["feasible"]:
             console.print(
                 f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features.messages import per_week as week_count
+
 MIN_MQLS = 20
 
 
@@ -81,7 +83,23 @@ class ThresholdDecision:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    """A configured share (band, limit) as written: 25%, 12.5%."""
+    return f"{100 * x:.1f}".removesuffix(".0") + "%"
+
+
+def band_text(low: float, high: float) -> str:
+    """The agreed band as configured, the same in every sentence: "25%-50%", "12.5%-30%"."""
+    return f"{_pct(low)}-{_pct(high)}"
+
+
+def _rate(x: float) -> str:
+    """A measured conversion with one decimal, as the tables show it: 2.9%, never "3%" beside a
+    2.9% (nor "0%" for a 0.4% that is not zero)."""
+    return f"{100 * x:.1f}%"
+
+
+def _weekly(count: float, weeks: float) -> str:
+    return f"{week_count(count / weeks)} MQL{'' if count == weeks else 's'}"
 
 
 def _share(x: float) -> str:
@@ -202,9 +220,9 @@ def choose_threshold(
     meets = enough & (conversion >= band_min)
     if not meets.any():
         best = int(np.argmax(np.where(enough, conversion, -1.0)))
-        per_week = (f", {count[best] / weeks:,.0f} MQLs a week" if weeks == weeks else "")
+        per_week = (f", {_weekly(count[best], weeks)} a week" if weeks == weeks else "")
         head = (f"Band infeasible: no cut-off reaches the {_pct(band_min)} minimum; the best "
-                f"achievable is {_pct(conversion[best])} conversion at the top "
+                f"achievable is {_rate(conversion[best])} conversion at the top "
                 f"{_share(count[best] / n)} of leads{per_week}.")
         k, fallback = best, "best_conversion"
         tail = " The threshold falls back to that best-converting cut-off."
@@ -214,9 +232,9 @@ def choose_threshold(
             if len(within):
                 k, fallback = int(within[-1]), "capacity"
                 tail = (f" The threshold falls back to sales capacity "
-                        f"(cycle.capacity_per_week = {capacity_per_week:,.0f}): "
-                        f"{cuts[k]:.3f} passes {count[k] / weeks:,.0f} MQLs a week, converting at "
-                        f"{_pct(conversion[k])}.")
+                        f"(cycle.capacity_per_week = {week_count(capacity_per_week)}): "
+                        f"{cuts[k]:.3f} passes {_weekly(count[k], weeks)} a week, converting "
+                        f"at {_rate(conversion[k])}.")
         return decision(False, cuts[k], count[k], sqls[k], score_sum[k], head + tail,
                         outcome="infeasible", fallback=fallback)
     # cuts are in descending order, so the last qualifying one is the lowest cut-off; it may
@@ -235,14 +253,16 @@ def choose_threshold(
             else f"above the {_pct(band_max)} maximum"
         )
     else:
-        where = f"inside the {_pct(band_min)}-{_pct(band_max)} band"
-    per_week = f", {count[k] / weeks:.0f} MQLs per week" if weeks == weeks else ""
-    interval = f" (95% interval {_pct(ci[0])}-{_pct(ci[1])})" if ci[0] == ci[0] else ""
-    cap = (f" (capped at cycle.max_mql_share: a lower cut-off reaches the band too but would "
-           f"pass more than {_pct(max_share)} of leads)" if capped else "")
+        where = f"inside the {band_text(band_min, band_max)} band"
+    per_week = f", {_weekly(count[k], weeks)} per week" if weeks == weeks else ""
+    interval = f" (95% interval {_rate(ci[0])}-{_rate(ci[1])})" if ci[0] == ci[0] else ""
+    # a lower cut-off reaches the minimum; it need not be inside the band (every cut-off of a
+    # cohort that mostly converts is above the maximum)
+    cap = (f" (capped at cycle.max_mql_share: a lower cut-off also reaches the {_pct(band_min)} "
+           f"minimum but would pass more than {_pct(max_share)} of leads)" if capped else "")
     message = (
         f"Threshold {cuts[k]:.3f} passes the top {_share(count[k] / n)} of leads{per_week}, "
-        f"converting at {_pct(rate)}{interval}, {where}{cap}."
+        f"converting at {_rate(rate)}{interval}, {where}{cap}."
     )
     outcome = "above_band" if rate > band_max else "in_band"
     return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci, outcome=outcome)

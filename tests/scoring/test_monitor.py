@@ -349,3 +349,60 @@ def test_a_threshold_that_now_passes_most_new_leads_is_flagged_even_at_a_tolerab
     inputs.served = inputs.served.iloc[:100]
     inputs.served.loc[:59, "is_mql"] = [True] * 38 + [False] * 22
     assert "cycle.max_mql_share" not in monitor(inputs, default_config()).figures["volume"]["why"]
+
+
+def test_deadlines_and_windows_after_the_stores_verdicts_end_are_not_judged():
+    # the last export was taken a day after the review; judged 70 days on, the 60 MQLs served
+    # after it have no verdict in the stores because the export does not reach them, not
+    # because sales missed them or they failed to convert
+    from dataclasses import replace
+
+    inputs = _inputs(60, 22, now=SINCE + timedelta(days=70))
+    end = SINCE + timedelta(hours=30)
+    inputs = replace(inputs, verdicts_to=end, verdicts_source="last record",
+                     dispositions=inputs.dispositions[inputs.dispositions["dispositioned_at"]
+                                                      <= end])
+    result = monitor(inputs, default_config())
+    sla, conversion = result.figures["sla"], result.figures["conversion"]
+    assert sla["status"] == "too_few" and sla["first_touch_missed"] == 0
+    assert "whose deadline ended after the stores' verdicts do (2026-09-02, the store's last " \
+           "record) are not judged: ingest a newer export" in sla["why"]
+    assert conversion["status"] == "too_few" and conversion["decided"] == 0
+    assert "60 MQLs whose maturity window ended after the stores' verdicts do" in \
+        conversion["why"]
+    assert result.exit_code != EXIT_CROSSED
+    assert result.figures["verdicts_to"] == "2026-09-02T06:00:00"
+    assert monitor_text(result).splitlines()[-1] == (
+        "No limit crossed on what the stores' verdicts reach (they end 2026-09-02): no early "
+        "review needed so far; ingest a newer export to judge what came after.")
+    # nothing judged at all: the advice names the export before more scores
+    for name in ("volume", "drift", "inversions"):
+        result.figures[name]["status"] = "too_few"
+    assert monitor_text(result).splitlines()[-1] == (
+        "No check had enough data to judge, so nothing says whether an early review is needed; "
+        "ingest a newer export (the stores' verdicts end 2026-09-02), score new leads (API or "
+        "leadscore score) and run it again.")
+    # verdicts that run to the moment judged (the API receives them) change nothing
+    fresh = monitor(_inputs(60, 22), default_config())
+    assert "not judged" not in fresh.figures["sla"]["why"] and fresh.figures["verdicts_to"] is None
+
+
+def test_volume_and_drift_count_the_rescored_leads_they_leave_out():
+    # only `leadscore rescore` served scores since the review: the header counts 30 leads, so
+    # "0 leads served with feature bins" alone would contradict it
+    from dataclasses import replace
+
+    X, profile = _profile()
+    inputs = _inputs(30, 5, manifest={"deployed_metrics": {"mqls_per_week": 5.0},
+                                      "training_profile": profile})
+    inputs = replace(inputs, served=inputs.served.assign(
+        source="rescore", feature_bins=feature_bins(X[:30], profile)))
+    result = monitor(inputs, default_config())
+    assert result.figures["served"]["leads"] == 30
+    volume, drifted = result.figures["volume"], result.figures["drift"]
+    assert volume["why"] == ("no lead was scored (API or leadscore score) since the review (not "
+                             "counting the 30 open leads leadscore rescore scored again, which "
+                             "are not new arrivals)")
+    assert drifted["why"] == ("too few leads served with feature bins to judge drift (0 of at "
+                              "least 200; not counting the 30 open leads leadscore rescore "
+                              "scored again, which are not new arrivals)")

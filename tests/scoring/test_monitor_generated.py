@@ -131,3 +131,20 @@ def test_exit_codes_and_the_json_document(world, scenarios, tmp_path, monkeypatc
     assert bad.exit_code == 1 and "is not a date" in bad.output
     usage = runner.invoke(cli, ["monitor", "--jsn"])
     assert usage.exit_code == 2
+
+
+def test_judged_weeks_after_the_export_ends_nothing_new_is_missed(world, scenarios):
+    # the clean scenario judged at the export's end, then 40 days later with no newer export:
+    # the verdicts still end where the export does, so the same MQLs are late and no more
+    found = scenarios["clean"]
+    live = LiveStore(found.config["live"]["url"])
+    try:
+        later = run_monitor(found.config, world.bundle.manifest, model_version=world.version,
+                            now=NOW + pd.Timedelta(days=40), live=live)
+    finally:
+        live.close()
+    at_end = _monitor(world, found)
+    assert later.figures["sla"]["overdue"] == at_end.figures["sla"]["overdue"]
+    assert later.figures["sla"]["first_touch_due"] == at_end.figures["sla"]["first_touch_due"]
+    assert later.figures["conversion"]["decided"] == at_end.figures["conversion"]["decided"]
+    assert "ended after the stores' verdicts do" in later.figures["sla"]["why"]

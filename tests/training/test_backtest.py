@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -167,3 +168,37 @@ def test_the_retraining_verdict_needs_its_interval_to_exclude_zero():
     # the point estimate is the gap in mean Brier score the table shows
     assert gap[0] == pytest.approx(np.mean((stale - y) ** 2) - np.mean((good - y) ** 2))
     assert brier_gap_interval([(good, stale, y)], rounds=0, seed=0) is None
+
+
+def test_a_small_brier_gap_on_rare_conversions_is_printed_as_measured():
+    from training.backtest import retraining_sentence
+
+    # a 1 % base rate: Brier scores near 0.009, a gap of 0.00004 beyond noise
+    text = retraining_sentence(0.00889, 0.00885, 0, 2, (0.00004, 0.000012, 0.00007))
+    assert not re.search(r"\+0\.0000\b", text) and "0.0089 vs 0.0088" not in text
+    assert "0.00889 vs 0.00885 (retrained minus once +0.00004, 95% bootstrap interval " \
+           "+0.00001 to +0.00007)" in text
+    # figures that four decimals show keep four
+    assert "0.1500 vs 0.1800" in retraining_sentence(0.15, 0.18, 1, 1, (-0.03, -0.04, -0.02))
+
+
+def test_a_period_with_one_outcome_says_why_its_ranking_figures_are_missing():
+    from training.backtest_verdicts import one_outcome_sentence
+
+    assert one_outcome_sentence([(1, 500, 80), (2, 480, 70)], "booked meeting") is None
+    text = one_outcome_sentence([(1, 500, 80), (3, 103, 0)], "booked meeting")
+    assert text == ("The period after cycle 3 (103 leads) holds no booked meeting: ROC-AUC and "
+                    "PR-AUC need both outcomes, so they are not measured there, and their means "
+                    "over the cycles are left out.")
+    text = one_outcome_sentence([(2, 90, 0), (3, 60, 0), (4, 40, 40)], "won deal")
+    assert text.startswith("The periods after cycles 2 and 3 (90, 60 leads) hold no won deal; "
+                           "the period after cycle 4 (40 leads) holds only won deals: ")
+
+
+def test_one_cycle_asks_for_a_second_not_for_fewer():
+    rows = [{"cycle": 1, "as_of": "2026-01-01", "leads": 280, "model": model, "in_band": "-",
+             **{k: 0.12 for k, _, _ in METRICS}} for model in MODELS]
+    text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+    assert "fewer cycles" not in text and "No cycle after the first" not in text
+    assert "give --cycles 2 or more to compare them." in text
+    assert "1 cycles" not in text and " 1 cycle " in text

@@ -41,8 +41,68 @@ def test_thin_data_is_insufficient_evidence():
         split(_data(frame), 4)
     message = str(info.value)
     assert "at least 200 leads and 20 SQLs to train on" in message
-    assert message.endswith("or lower cycle.validation_weeks.")
+    # three-week windows leave 200 leads to train on: the message names them, and they work
+    assert message.endswith("; set cycle.validation_weeks to 3 (this store meets every minimum "
+                            "with windows of 3 weeks), or ingest more history.")
     assert message.count(". ") == 0  # one sentence
+    split(_data(frame), 3)
+
+
+def test_too_few_leads_for_any_split_asks_for_more_data():
+    frame = synthetic.leads(280, seed=3, weeks=12)  # under 200 + 50 + 50
+    with pytest.raises(LeadscoreError) as info:
+        split(_data(frame), 4)
+    message = str(info.value)
+    assert message.endswith("; ingest more history, or wait for more cohorts to mature.")
+    assert "validation_weeks to" not in message
+
+
+def test_thin_windows_name_the_validation_weeks_that_work():
+    # 20 weeks of 30 leads: one-week windows hold too few SQLs; lowering them (the old advice)
+    # could never help, and below one week there is nothing to lower to
+    frame = synthetic.leads(600, seed=3, weeks=20)
+    with pytest.raises(LeadscoreError) as info:
+        split(_data(frame), 1)
+    message = str(info.value)
+    assert "lower cycle.validation_weeks" not in message
+    weeks = int(message.split("set cycle.validation_weeks to ")[1].split(" ")[0])
+    assert weeks > 1
+    train, calib, valid = split(_data(frame), weeks)  # the named value works
+    assert len(valid) >= 50 and valid["label"].sum() >= 5
+
+
+def test_too_little_training_names_fewer_validation_weeks():
+    frame = synthetic.leads(1000, seed=3, weeks=20)
+    with pytest.raises(LeadscoreError) as info:
+        split(_data(frame), 9)  # 2 weeks of 50 leads left to train on
+    weeks = int(str(info.value).split("set cycle.validation_weeks to ")[1].split(" ")[0])
+    assert weeks < 9
+    split(_data(frame), weeks)
+
+
+def test_a_maturity_window_longer_than_the_history_names_maturity_days():
+    frame = synthetic.leads(400, seed=3, weeks=12).iloc[0:0]  # nothing has matured
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"leads_considered": 5000, "maturity_days": 400})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    message = str(info.value)
+    assert message == ("Insufficient evidence: none of the store's 5,000 leads has a matured "
+                       "label as of 2026-11-01 (labels.maturity_days is 400 days), so there is "
+                       "nothing to learn from; lower labels.maturity_days to how long outcomes "
+                       "take (ingest prints the outcome lag), or review later.")
+    assert "0 weekly cohorts" not in message
+
+
+def test_a_review_date_before_every_lead_says_so():
+    frame = synthetic.leads(400, seed=3, weeks=12).iloc[0:0]
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"leads_considered": 0, "maturity_days": 30})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    assert str(info.value) == ("Insufficient evidence: the store holds no lead created by "
+                               "2026-11-01, so there is nothing to learn from; review a later "
+                               "date, or ingest the export that covers this one.")
 
 
 def test_no_sqls_in_validation_is_insufficient():

@@ -48,6 +48,11 @@ def test_the_method_is_chosen_by_cross_fitted_calibration_error():
     method, measured, scores = choose_method(margin, step, cohort)
     assert method == "isotonic" and measured["isotonic"]["ece"] < measured["platt"]["ece"]
     assert scores.shape == (n,)
+    # the same step on 400 leads: isotonic would read its lowest blocks of a few dozen leads
+    # without a conversion as a probability of 0.0001; too small a cohort gets Platt
+    small = np.arange(0, n, 10)  # 400 leads over the same 8 weeks
+    method, measured, scores = choose_method(margin[small], step[small], cohort[small])
+    assert method == "platt" and set(measured) == {"platt"} and scores.min() > ISOTONIC_FLOOR
     # a single week cannot be cross-fitted: Platt, and nothing measured
     method, measured, scores = choose_method(margin, step, pd.Series(["w"] * n))
     assert (method, measured, scores) == ("platt", {}, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from training.gates import band_gate, calibration_gate, decide, evidence_gate, pr_auc_gate
@@ -144,3 +145,15 @@ def test_a_gap_within_noise_keeps_the_champion_without_calling_the_challenger_wo
     # worse beyond noise: said plainly
     gate = pr_auc_gate(0.780, 0.841, 0.01, gap=(-0.09, -0.03))
     assert not gate.passed and "ranks worse than the champion" in gate.sentence
+
+
+def test_a_band_with_a_fractional_bound_reads_as_configured_in_every_sentence():
+    from training.threshold import choose_threshold
+
+    gate = band_gate(True, "", (0.125, 0.3))
+    assert gate.sentence == "A threshold meets the agreed 12.5%-30% MQL conversion band."
+    assert "13%" not in band_gate(False, "", (0.125, 0.3)).sentence
+    scores = np.linspace(1, 0, 400)
+    labels = (np.arange(400) % 5 == 0).astype(int)  # 20% whatever the score
+    d = choose_threshold(scores, labels, 4.0, {"min": 0.125, "max": 0.3}, rounds=0, seed=0)
+    assert "inside the 12.5%-30% band" in d.message

@@ -316,3 +316,47 @@ def test_the_report_names_the_configured_outcome_never_sqls(cycles, tmp_path):
     assert "SQL" not in text
     assert "MQL conversion to subscription against the agreed band" in text
     assert "a subscription" in text
+
+
+def test_the_report_of_a_cycle_whose_review_stopped_says_so(tmp_path):
+    from leadscore.config import default_config
+    from training import report_mlflow as report_data
+    from training.tracking import client as mlflow_client
+    from training.tracking import setup_tracking
+
+    config = default_config()
+    config["mlflow"].update(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+                            artifact_location=str(tmp_path / "artifacts"))
+    experiment_id = setup_tracking(config)
+    client = mlflow_client(config)
+    run = client.create_run(experiment_id, tags={"cycle": "2026-W02"})
+    client.set_terminated(run.info.run_id, "FAILED")  # as a review that stopped leaves it
+    with pytest.raises(LeadscoreError) as info:
+        report_data.find_cycle_run(client, config, "2026-W02")
+    assert str(info.value) == (
+        "The review of cycle '2026-W02' did not finish (its MLflow run is marked failed), so "
+        "there is no report to write: fix what stopped it (the review printed why) and run "
+        "`leadscore review --cycle 2026-W02` again.")
+    with pytest.raises(LeadscoreError, match="^No review run for cycle '2026-W03'"):
+        report_data.find_cycle_run(client, config, "2026-W03")
+
+
+def test_report_reads_the_store_given_as_review_takes_it(tmp_path_factory, tmp_path,
+                                                         monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from tests.report_cycles import session_cycles
+
+    cycles = session_cycles(tmp_path_factory)
+    # the registry is found, the store only through --store (as `review --store` was given)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", cycles.tracking_uri)
+    monkeypatch.delenv("LEADSCORE_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cycle = cycles.cycles[-1][0]
+    result = CliRunner().invoke(cli, ["report", "--cycle", cycle, "--store", str(cycles.store),
+                                      "--out", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / cycle / "index.html").exists()
+    result = CliRunner().invoke(cli, ["monitor", "--store", str(tmp_path / "elsewhere.duckdb")])
+    assert result.exit_code != 2, result.output  # an option monitor takes, like review

@@ -143,6 +143,22 @@ def test_engaged_but_out_of_icp_is_left_out_where_the_data_cannot_show_it():
     assert dispositions_section(both, Figures("r1", {}))["eoi_why"] is None
 
 
+def test_a_campaign_is_flagged_out_of_icp_only_on_enough_leads():
+    # 4 engaged fit rejections in a campaign of 200 (2% against 1% overall) are noise: no advice
+    n, overall = 200, 1000
+    engaged = [i < 4 for i in range(n)] + [i < 6 for i in range(overall - n)]
+    verdicts = ["rejected_fit" if e else "booked" for e in engaged]
+    frame = _dispositioned(engaged, verdicts).assign(campaign=["SaaStr"] * n
+                                                     + ["Other"] * (overall - n))
+    assert dispositions_section(frame, Figures("r1", {}))["worst_campaign"] is None
+    # 12 of them (6%) are enough to act on
+    engaged = [i < 12 for i in range(n)] + [i < 6 for i in range(overall - n)]
+    verdicts = ["rejected_fit" if e else "booked" for e in engaged]
+    frame = _dispositioned(engaged, verdicts).assign(campaign=["SaaStr"] * n
+                                                     + ["Other"] * (overall - n))
+    assert dispositions_section(frame, Figures("r1", {}))["worst_campaign"]["campaign"] == "SaaStr"
+
+
 def _console_summary(evidence_passed: bool, labels: dict | None = None):
     from training.review_console import ReviewSummary
 
@@ -271,3 +287,20 @@ def test_the_console_never_rounds_a_few_mqls_a_week_to_none():
     summary.models["challenger"]["mqls_per_week"] = 0.4
     row = [line for line in str(summary).splitlines() if line.startswith("MQLs per week")][0]
     assert row.split()[-1] == "0.4"
+
+
+def test_the_outcome_line_tells_the_review_in_the_past_once_the_champion_moved():
+    from training.report_opening import outcome
+
+    run = _run(tags={"model_version": "1"})
+    # nothing moved since the review: what it left holds now
+    assert outcome(_ctx(run, promoted=False, champion=None) | {"champion_now": None}) == \
+        "Outcome: not promoted, and there is no champion yet."
+    # `leadscore promote 1` since: "there is no champion yet" would contradict "v1 scores leads"
+    line = outcome(_ctx(run, promoted=False, champion=None) | {"champion_now": 1})
+    assert line == ("Outcome: not promoted, and there was no champion then. Since this review "
+                    "the champion has moved: v1 scores leads now.")
+    line = outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 4})
+    assert line.startswith("Outcome: not promoted; champion v3 stayed. Since this review")
+    assert outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 3}) == \
+        "Outcome: not promoted; champion v3 stays."

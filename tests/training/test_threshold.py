@@ -62,12 +62,27 @@ def test_infeasible_band_is_its_own_outcome_naming_the_best_conversion_and_volum
     scores, labels = _cohort()
     d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=50, seed=1)
     assert not d.feasible and d.outcome == "infeasible" and d.fallback == "best_conversion"
-    best = f"{100 * d.expected_conversion:.0f}%"
+    best = f"{100 * d.expected_conversion:.1f}%"
     assert d.message.startswith("Band infeasible: no cut-off reaches the 99% minimum; the best "
                                 f"achievable is {best} conversion at the top ")
     assert f"{d.mqls / 4.0:,.0f} MQLs a week" in d.message
     assert d.expected_conversion < 0.99
     assert math.isnan(d.ci_low)
+
+
+def test_infeasible_band_on_rare_conversions_names_figures_as_measured():
+    # 3 conversions in 600 leads, all at the bottom: the best any cut-off does is the whole
+    # cohort's 0.5%, which a whole percentage would print as "0%" (or 1%); over a year, 600
+    # leads are 11.5 a week, and 30 leads over 52 weeks are 0.6 MQLs a week, not "1"
+    scores = np.linspace(1, 0, 600)
+    labels = np.r_[np.zeros(597), np.ones(3)].astype(int)
+    d = choose_threshold(scores, labels, 52.0, {"min": 0.125, "max": 0.5}, rounds=0, seed=0)
+    assert "reaches the 12.5% minimum; the best achievable is 0.5% conversion" in d.message
+    assert ", 12 MQLs a week." in d.message
+    scores, labels = np.linspace(1, 0, 30), np.r_[np.zeros(29), np.ones(1)].astype(int)
+    d = choose_threshold(scores, labels, 52.0, BAND, rounds=0, seed=0)
+    assert "best achievable is 3.3% conversion at the top 100% of leads, 0.6 MQLs a week" \
+        in d.message
 
 
 def test_infeasible_band_falls_back_to_sales_capacity():
@@ -91,6 +106,18 @@ def test_the_threshold_stays_within_the_share_limit_when_the_band_allows():
     assert d.share_of_leads == 1.0 and not d.too_broad
 
 
+def test_a_capped_threshold_above_the_band_does_not_claim_a_cut_off_inside_it():
+    # 90% convert whatever the score: every cut-off is above the 50% maximum
+    rng = np.random.default_rng(5)
+    scores = rng.random(400)
+    labels = (rng.random(400) < 0.9).astype(int)
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
+    assert d.outcome == "above_band" and d.share_of_leads <= 0.5
+    assert "reaches the band too" not in d.message
+    assert "a lower cut-off also reaches the 25% minimum but would pass more than 50%" \
+        in d.message
+
+
 def test_a_threshold_that_must_pass_most_leads_is_flagged_too_broad():
     # an inverted ranking: only the whole cohort reaches the band's minimum
     scores = np.linspace(1, 0, 200)
@@ -98,3 +125,10 @@ def test_a_threshold_that_must_pass_most_leads_is_flagged_too_broad():
     d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0)
     assert d.feasible and d.too_broad and d.share_of_leads > 0.5
     assert "more than the 50% allowed (cycle.max_mql_share)" in d.message
+
+
+def test_a_fractional_capacity_reads_as_configured():
+    scores, labels = _cohort()
+    d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=0, seed=1,
+                         capacity_per_week=2.5)
+    assert "(cycle.capacity_per_week = 2.5): " in d.message and d.mqls <= 10

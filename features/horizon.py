@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from features.messages import plural
 from leadscore.errors import LeadscoreError
 
 __all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "horizon_sentence",
@@ -128,19 +129,25 @@ def horizon_sentence(summary: dict[str, Any]) -> str | None:
     if not horizon or not as_of or datetime.fromisoformat(as_of) <= datetime.fromisoformat(
             horizon):
         return None
-    n = int(summary.get("past_horizon_leads") or 0)
+    open_leads = int(summary.get("past_horizon_leads") or 0)
+    decided = int(summary.get("past_horizon_decided_leads") or 0)
+    if not open_leads and not decided:
+        return None  # no lead's window ends between the two: the date costs no evidence
     source = summary.get("horizon_source") or LAST_RECORD
     runs_to = summary.get("horizon_day") or (  # a summary logged before horizon_day existed
         datetime.fromisoformat(horizon).date() - timedelta(days=1 if source == DECLARED else 0)
     ).isoformat()
-    leads = f"{n:,} lead whose" if n == 1 else f"{n:,} leads whose"
-    verb = "is" if n == 1 else "are"
     days = int(summary.get("maturity_days") or 0)
-    decided = int(summary.get("past_horizon_decided_leads") or 0)
-    waiting = (f", and the {decided:,} with a verdict {'is' if decided == 1 else 'are'} not "
-               "learned from yet" if decided else "")
+    # the open and the decided leads are different leads: each count is said of its own
+    lost = []
+    if open_leads:
+        lost.append(f"{plural(open_leads, 'open lead')} {'is' if open_leads == 1 else 'are'} left "
+                    "unlabelled, not counted as no conversion")
+    if decided:
+        lost.append(f"{plural(decided, 'lead')} with a verdict {'is' if decided == 1 else 'are'} "
+                    "not learned from yet")
     return (f"The store's evidence runs to {runs_to} (its {source}), before the "
-            f"review date {datetime.fromisoformat(as_of).date().isoformat()}: {leads} {days}-day "
-            f"window ends between the two {verb} left unlabelled, not counted as no conversion"
-            f"{waiting}; if the export was taken later, declare it with `exported_at:` in the "
-            "mapping or `leadscore ingest --exported-at`.")
+            f"review date {datetime.fromisoformat(as_of).date().isoformat()}; of the leads whose "
+            f"{days}-day window ends between the two, {' and '.join(lost)}; if the export was "
+            "taken later, declare it with `exported_at:` in the mapping or "
+            "`leadscore ingest --exported-at`.")

@@ -90,19 +90,36 @@ def test_the_sentence_is_said_exactly_when_the_review_date_is_after_the_horizon(
     sentence = horizon_sentence(label_summary(store, day(60), POLICY, MATURITY))
     assert sentence == (
         f"The store's evidence runs to {day(40).date()} (its last record), before the review "
-        f"date {day(60).date()}: 1 lead whose 30-day window ends between the two is left "
-        "unlabelled, not counted as no conversion, and the 1 with a verdict is not learned from "
-        "yet; if the export was taken later, declare it with `exported_at:` in the mapping or "
-        "`leadscore ingest --exported-at`.")
+        f"date {day(60).date()}; of the leads whose 30-day window ends between the two, 1 open "
+        "lead is left unlabelled, not counted as no conversion and 1 lead with a verdict is not "
+        "learned from yet; if the export was taken later, declare it with `exported_at:` in the "
+        "mapping or `leadscore ingest --exported-at`.")
     # the review date exactly at the last record: nothing is said
     assert horizon_sentence(label_summary(store, day(40), POLICY, MATURITY)) is None
     # a declared date: named as such, the day it was declared
     store.execute("INSERT INTO store_metadata VALUES ('exported_at', '2024-02-20')")
     text = horizon_sentence(label_summary(store, day(80), POLICY, MATURITY))
     assert text.startswith("The store's evidence runs to 2024-02-20 (its declared export date), "
-                           f"before the review date {day(80).date()}: ")
+                           f"before the review date {day(80).date()}; ")
     # summaries from before the horizon existed say nothing
     assert horizon_sentence({"as_of": day(60).isoformat(), "past_horizon_leads": 3}) is None
+
+
+def test_each_count_is_said_of_its_own_leads_and_none_says_nothing():
+    summary = {"horizon": day(40).isoformat(), "as_of": day(41).isoformat(), "maturity_days": 30,
+               "horizon_day": day(40).date().isoformat(), "horizon_source": LAST_RECORD}
+    # the open and the decided leads are different leads: no "0 leads ... and the 1" of them
+    only_decided = horizon_sentence({**summary, "past_horizon_leads": 0,
+                                     "past_horizon_decided_leads": 2})
+    assert "ends between the two, 2 leads with a verdict are not learned from yet;" in only_decided
+    assert "0 " not in only_decided and "unlabelled" not in only_decided
+    only_open = horizon_sentence({**summary, "past_horizon_leads": 3,
+                                  "past_horizon_decided_leads": 0})
+    assert "3 open leads are left unlabelled, not counted as no conversion;" in only_open
+    assert "verdict" not in only_open
+    # a review date after the horizon that costs no lead any evidence needs no sentence
+    assert horizon_sentence({**summary, "past_horizon_leads": 0,
+                             "past_horizon_decided_leads": 0}) is None
 
 
 def test_an_empty_store_has_no_horizon(tmp_path):

@@ -55,7 +55,8 @@ def test_the_report_says_it_after_the_store_s_evidence_and_only_then(cycles, tmp
     assert summary["past_horizon_leads"] > 0
     expected = horizon_sentence(summary).replace("`", "")
     assert expected.startswith(f"{SAID} 2026-10-31 (its last record), before the review date "
-                               f"2026-12-15: {summary['past_horizon_leads']:,} leads whose 30-day")
+                               "2026-12-15; of the leads whose 30-day window ends between the "
+                               f"two, {summary['past_horizon_leads']:,} open leads")
     assert expected in text
     text, summary = _report(cycles, tmp_path / "before", "2026-W40b", "2026-10-01")
     assert horizon_sentence(summary) is None and SAID not in text
@@ -69,7 +70,8 @@ def test_the_console_says_it_after_the_data_line_and_only_then():
     assert lines[1].startswith("Data: 900 matured labelled leads")
     assert lines[2] == (
         "The store's evidence runs to 2026-10-01 (its last record), before the review date "
-        "2026-11-30: 412 leads whose 30-day window ends between the two are left unlabelled, "
+        "2026-11-30; of the leads whose 30-day window ends between the two, 412 open leads are "
+        "left unlabelled, "
         "not counted as no conversion; if the export was taken later, declare it with "
         "`exported_at:` in the mapping or `leadscore ingest --exported-at`.")
     before = {**labels, "as_of": "2026-10-01T00:00:00", "past_horizon_leads": 0}

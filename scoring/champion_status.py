@@ -7,6 +7,10 @@ need it, and serving never imports training. It reads only the registry's versio
 
 from __future__ import annotations
 
+GATE_ORDER = ("evidence", "band", "calibration", "pr_auc")
+"""The order the review decides and prints its gates in (``training.gates.decide``), so a
+sentence names failed gates as the review did."""
+
 NO_CHAMPION = "No champion model yet: run `leadscore review` first."
 """The sentence when no review ever registered a model (see ``no_champion``)."""
 
@@ -26,8 +30,9 @@ def no_champion(client, name: str) -> str:
     last = max(found, key=lambda v: int(v.version))
     tags = dict(last.tags or {})
     cycle = tags.get("cycle")
-    failed = [k.removeprefix("gate.") for k, v in sorted(tags.items())
-              if k.startswith("gate.") and v == "fail"]
+    failed = sorted((k.removeprefix("gate.") for k, v in tags.items()
+                     if k.startswith("gate.") and v == "fail"),
+                    key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else len(GATE_ORDER), g))
     n = len(found)
     runs = f"{n} review{'s' if n != 1 else ''} registered a model"
     where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from leadscore.errors import LeadscoreError
-from scoring.champion_status import NO_CHAMPION
-from training import registry
+from scoring.champion_status import GATE_ORDER, NO_CHAMPION
+from training import gates, registry
 from training.tracking import artifact_location, client, setup_tracking
 
 
@@ -123,14 +123,22 @@ def test_reading_the_registry_of_a_folder_never_reviewed_creates_no_store(mlflow
     assert db.exists()
 
 
+def test_the_no_champion_sentence_orders_gates_as_the_review_decides_them():
+    decision = gates.decide({"pr_auc": 0.5, "ece": 0.01}, None, feasible=True,
+                            threshold_message="", band=(0.25, 0.5),
+                            gates_config={"pr_auc_tolerance": 0.01, "max_calibration_error": 0.05},
+                            evidence=gates.Gate("evidence", True, ""))
+    assert tuple(g.name for g in decision.gates) == GATE_ORDER
+
+
 def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_promote(
         three_versions, mlflow_config):
     mlflow_client, name = three_versions
-    for key, value in {"cycle": "2026-W44", "gate.band": "fail", "gate.evidence": "pass",
-                       "gate.calibration": "fail"}.items():
+    for key, value in {"cycle": "2026-W44", "gate.pr_auc": "fail", "gate.evidence": "pass",
+                       "gate.band": "fail"}.items():
         mlflow_client.set_model_version_tag(name, "3", key, value)
     expected = (r"^No champion model yet: 3 reviews registered a model but none was promoted; "
-                r"the last, v3 \(cycle 2026-W44\), failed the band, calibration gates\. Review it "
+                r"the last, v3 \(cycle 2026-W44\), failed the band, pr_auc gates\. Review it "
                 r"and promote it by hand with `leadscore promote 3`")
     with pytest.raises(LeadscoreError, match=expected):
         registry.load_bundle(None, mlflow_config)

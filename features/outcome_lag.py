@@ -69,8 +69,9 @@ class OutcomeLag:
             return "outcome lag: no positive outcomes yet, so no lag distribution"
         if self.constant:
             # an export without outcome dates: the mapping's after_days is all there is to see
+            days = f"{self.p50:g} day{'' if self.p50 == 1 else 's'}"
             return (f"outcome lag: all {self.positives:,} eventual positives come exactly "
-                    f"{self.p50:g} days after becoming scoreable, as outcomes dated by a "
+                    f"{days} after becoming scoreable, as outcomes dated by a "
                     "mapping's after_days (not by the export) do, so there is no measured lag "
                     f"to check maturity_days ({self.maturity_days}) against")
         return (f"outcome lag (days from scoreable to first positive, {self.positives:,} "

@@ -48,6 +48,8 @@ def test_outcomes_dated_by_the_mapping_are_no_measured_lag():
     assert lag.constant and lag.line().startswith(
         "outcome lag: all 30 eventual positives come exactly 0 days after becoming scoreable, as "
         "outcomes dated by a mapping's after_days (not by the export) do")
+    one_day = lag_distribution(created, [c + timedelta(days=1) for c in created], 30)
+    assert "come exactly 1 day after becoming scoreable" in one_day.line()
     measured = lag_distribution(created, [c + timedelta(days=i % 3) for i, c in
                                           enumerate(created)], 30)
     assert not measured.constant and "p50" in measured.line()

@@ -56,7 +56,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     elif promoted is False:
         failed = [g["name"].replace("_", "-") for g in gates.get("gates", [])
                   if not g.get("passed")]
-        why = f" (failed gate: {', '.join(failed)})" if failed else ""
+        why = (f" (failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)})"
+               if failed else "")
         champion = ctx.get("champion_after")
         if champion is not None:
             keeps = "kept scoring then" if moved else "keeps scoring"

@@ -39,6 +39,17 @@ def test_no_champion_sentence_without_a_champion():
     assert any("so champion v2 keeps scoring" in line for line in lines)
 
 
+def test_the_failed_gates_are_counted_in_the_plural_they_need():
+    run = _run(tags={"model_version": "3", "promoted": "false"})
+    two = {"passed": False, "gates": [{"name": "evidence", "passed": False, "sentence": ""},
+                                      {"name": "band", "passed": False, "sentence": ""}]}
+    assert any("(failed gates: evidence, band)" in line
+               for line in _text(_ctx(run, gates=two, champion=champion_after(run))))
+    one = {"passed": False, "gates": [{"name": "band", "passed": False, "sentence": ""}]}
+    assert any("(failed gate: band)" in line
+               for line in _text(_ctx(run, gates=one, champion=champion_after(run))))
+
+
 def test_cohort_check_compares_with_what_the_scores_predicted_so_drift_is_not_credited():
     rng = np.random.default_rng(0)
     # the base rate moved: leads convert at ~30 % while the scores said ~15 %

@@ -23,7 +23,13 @@ import duckdb
 
 from features.contract import PLACEHOLDERS, TABLES
 from features.contract_files import contract_part, table_of
-from features.export_date import declare_export, load_mapping_declaring, parse_exported_at
+from features.export_date import (
+    FROM_FILE_NAME,
+    declare_export,
+    load_mapping_declaring,
+    names_day,
+    parse_exported_at,
+)
 from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
@@ -73,6 +79,8 @@ def ingest_paths(
                 else None)
     files = discover([Path(p) for p in paths])
     flat, mapped = load_mapping_declaring(mapping) if mapping is not None else (None, None)
+    if declared is None and mapped == FROM_FILE_NAME:
+        declared = names_day(files, Path(mapping))
     declared = declared or mapped
     if flat is None:
         for path in files:

@@ -1,0 +1,78 @@
+"""Exports over time: the same CRM exported week after week into one store.
+
+Real ingests into real DuckDB stores of tiny inline exports, as a data scientist runs them every
+review cycle: the mapping inspect drafted from the first export ingests the next ones, each
+export's day is its own, and an older export ingested late never overwrites newer rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from features.ingest import ingest_paths
+from features.inspect import inspect
+from features.inspect_draft import draft
+from leadscore.errors import LeadscoreError
+
+
+def _export(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=["Record ID", "Create Date", "Original Source", "Lead Status"]
+                 ).to_csv(path, index=False)
+    return path
+
+
+WEEK1 = [(str(100 + i), f"2026-01-{5 + i % 20:02d} 10:00", ["Web", "Referral"][i % 2],
+          ["Open", "Meeting Booked", "Unqualified"][i % 3]) for i in range(60)]
+
+
+def _stored(store: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _mapping(tmp_path: Path, first: Path) -> Path:
+    text = draft(inspect([first], "Lead Status", ["Meeting Booked"]))
+    mapping = tmp_path / "contacts.yaml"
+    mapping.write_text(text)
+    return mapping
+
+
+def test_each_weekly_export_is_declared_taken_on_the_day_its_file_name_says(tmp_path):
+    # the draft's path matched every week's file, but its exported_at was the first file's day:
+    # the next week's export then failed ("declared taken on 2026-02-02, but it records something
+    # on 2026-02-08"), or, with records older than that day, was silently declared taken then
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    assert "exported_at: from_file_name" in mapping.read_text()
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    assert _stored(store, "SELECT value FROM store_metadata") == [("2026-02-02",)]
+    week2 = [*WEEK1, ("200", "2026-02-08 09:00", "Web", "Open")]
+    report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", week2)], store,
+                          mapping=mapping)
+    assert report.tables["leads"].new == 1
+    assert "export date 2026-02-09 declared" in "\n".join(report.notes)
+    assert _stored(store, "SELECT value FROM store_metadata") == [("2026-02-09",)]
+
+
+def test_a_file_name_without_a_date_is_one_sentence_and_writes_nothing(tmp_path):
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    mapping.write_text(mapping.read_text().replace('"contacts-*.csv"', '"contacts*.csv"'))
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    undated = _export(tmp_path / "w2" / "contacts.csv", [*WEEK1, ("200", "2026-02-08", "Web",
+                                                                   "Open")])
+    with pytest.raises(LeadscoreError) as err:
+        ingest_paths([undated], store, mapping=mapping)
+    assert str(err.value) == (
+        f"Mapping {mapping}: exported_at: from_file_name, but the name of contacts.csv holds no "
+        "date that reads one way (year first like contacts-2026-02-09.csv, or a day above 12): "
+        "rename the file with the day the export was taken, or give it with --exported-at "
+        "YYYY-MM-DD, and re-run.")
+    assert _stored(store, "SELECT count(*) FROM leads") == [(60,)]

@@ -76,3 +76,26 @@ def test_a_file_name_without_a_date_is_one_sentence_and_writes_nothing(tmp_path)
         "rename the file with the day the export was taken, or give it with --exported-at "
         "YYYY-MM-DD, and re-run.")
     assert _stored(store, "SELECT count(*) FROM leads") == [(60,)]
+
+
+def test_an_older_export_ingested_after_a_newer_one_keeps_the_newer_rows(tmp_path):
+    # exported_at going backwards: the store kept its later export date, but every lead row of
+    # the older export replaced the newer one, so a source corrected in the CRM went back
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    store = tmp_path / "s.duckdb"
+    newer = [("100", "2026-01-05 10:00", "Partner", "Open"), *WEEK1[1:],
+             ("200", "2026-02-08 09:00", "Web", "Open")]
+    ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", newer)], store,
+                 mapping=mapping)
+    older = [*WEEK1, ("300", "2026-01-30 09:00", "Events", "Open")]  # 300: deleted since
+    report = ingest_paths([first.parent], store, mapping=mapping)
+    ingest_paths([_export(tmp_path / "w0" / "contacts-2026-02-01.csv", older)], store,
+                 mapping=mapping)
+    assert _stored(store, "SELECT source FROM leads WHERE lead_id = '100'") == [("Partner",)]
+    assert _stored(store, "SELECT count(*) FROM leads") == [(62,)]  # 300 added: it was new
+    assert report.tables["leads"].updated == 0 and report.tables["leads"].new == 0
+    assert ("this export (taken 2026-02-02) is older than the store's (2026-02-09): 1 row of "
+            "leads that differs from the stored one kept the stored, newer values; only rows "
+            "the store did not hold were added") in report.notes
+    assert _stored(store, "SELECT value FROM store_metadata") == [("2026-02-09",)]

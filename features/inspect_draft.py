@@ -27,6 +27,7 @@ from features.inspect import (
     leak_suspects,
 )
 from features.inspect_activities import propose_activities
+from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
@@ -176,6 +177,11 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
     for file in files:
         if file is main:
             continue
+        history = history_of(file, files)
+        stage = stage_column(file, history[1], outcome) if history is not None else None
+        if stage is not None and history[0] is main:  # one row per lead per stage change
+            propose_history(file, main, history[1], stage, positive)
+            continue
         join = _lookup_join(file, main)
         file.options["key"] = join[0].name if join else None
         file.options["joins"] = join[1] if join else None
@@ -296,7 +302,9 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
-    if file.options.get("kind") == "outcomes":
+    if file.options.get("kind") == "outcomes" and file.options.get("history"):
+        out[-1] += "  # a stage history: each row's stage, mapped below, is an outcome"
+    elif file.options.get("kind") == "outcomes":
         out[-1] += ("  # a row present is the outcome: a lead without one is a negative once "
                     "its window passes")
         out.append("    stage: closed_won              # check: the stage a row of this file "

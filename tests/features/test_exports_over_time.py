@@ -99,3 +99,41 @@ def test_an_older_export_ingested_after_a_newer_one_keeps_the_newer_rows(tmp_pat
             "leads that differs from the stored one kept the stored, newer values; only rows "
             "the store did not hold were added") in report.notes
     assert _stored(store, "SELECT value FROM store_metadata") == [("2026-02-09",)]
+
+
+def test_a_column_renamed_between_exports_is_named_with_its_old_name_in_one_sentence(tmp_path):
+    # next week "Original Source" is "Source": the error named only the new column and said to
+    # give it a role; done so, the next run failed on the missing old one
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    renamed = tmp_path / "w2" / "contacts-2026-02-09.csv"
+    renamed.parent.mkdir()
+    pd.read_csv(first, dtype=str).rename(columns={"Original Source": "Source"}).to_csv(
+        renamed, index=False)
+    with pytest.raises(LeadscoreError) as err:
+        ingest_paths([renamed], store, mapping=mapping)
+    assert str(err.value) == (
+        f"contacts-2026-02-09.csv has column(s) file 'contacts' of the mapping {mapping} does not "
+        "declare ('Source') and lacks column(s) it declares ('Original Source'): if the CRM "
+        "renamed them, rename them under columns: in the mapping (their roles stay), else give "
+        "each new column a role (ignore if unused) and remove the missing ones; then re-run.")
+    assert _stored(store, "SELECT count(*) FROM ingest_log") == [(1,)]
+
+
+def test_a_flat_mapping_names_a_renamed_column_with_its_old_name(tmp_path):
+    mapping = tmp_path / "flat.yaml"
+    mapping.write_text(
+        "name: flat\nversion: 1\ncolumns:\n  Id: id\n  Created: timestamp\n"
+        "  Source: {role: fit, kind: categorical, as: source}\n")
+    export = tmp_path / "leads.csv"
+    export.write_text("Id,Created,Lead Source\n1,2026-01-02,Web\n")
+    with pytest.raises(LeadscoreError) as err:
+        ingest_paths([export], tmp_path / "s.duckdb", mapping=mapping)
+    assert str(err.value) == (
+        f"leads.csv has column(s) the mapping {mapping} does not declare ('Lead Source') and lacks "
+        "column(s) it declares ('Source'): if the CRM renamed them, rename them under columns: in "
+        "the mapping (their roles stay), else give each new column a role (ignore if unused) and "
+        "remove the missing ones; then re-run.")
+    assert not (tmp_path / "s.duckdb").exists()

@@ -34,7 +34,7 @@ from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
 from features.horizon import declared_export, recorded_columns
-from features.ingest_gone import taken_back
+from features.ingest_gone import respelled, taken_back
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import Part, trimmed, unplaceheld
 from features.ingest_stage import stage_part, stored_columns
@@ -158,7 +158,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     kept: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        report.notes.extend(taken_back(con, staged))  # before this batch's rows are written
+        # before this batch's rows are written
+        report.notes.extend([*taken_back(con, staged), *respelled(con, staged)])
         for part, stage, distinct in staged:
             counts = tables[part.table.name]
             counts.read += part.rows_read

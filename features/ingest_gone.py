@@ -1,14 +1,20 @@
-"""What a later export no longer shows: a lead listed again whose stored outcome or verdict is
-not in it (won last week, "Unqualified" this week; a verdict cleared in the CRM). The store
-keeps every row it was given, so an ingest says so rather than let the label stand unnoticed.
+"""What a later export changes about leads the store holds, said in the ingest report: a lead
+listed again without its stored outcome or verdict (won last week, "Unqualified" this week; a
+verdict cleared in the CRM), which the store keeps; and a category the CRM respelled ("Web" is
+"Website" from this week), which would be a new category the model never saw.
 """
 
 from __future__ import annotations
 
-from features.ingest_sql import Part
+import json
+
+from features.ingest_sql import Part, literal
 from features.messages import capped
 
-__all__ = ["taken_back"]
+__all__ = ["respelled", "taken_back"]
+
+DESCRIPTIVE = ("source", "title", "industry", "country", "campaign", "company_size")
+"""The lead columns kept as written: a CRM's new spelling of a value is a new category."""
 
 _KEPT = {
     "outcomes": ("an outcome", "stage",
@@ -46,4 +52,34 @@ def taken_back(con, staged: list[tuple[Part, str, int]]) -> list[str]:
         lead = "lead of this export lacks" if n == 1 else "leads of this export lack"
         notes.append(f"{n:,} {lead} {what} the store holds for {'it' if n == 1 else 'them'} "
                      f"({capped([f'{v}: {c:,}' for v, c in rows])}): {kept}")
+    return notes
+
+
+def respelled(con, staged: list[tuple[Part, str, int]]) -> list[str]:
+    """A note per category value that this batch writes another way on every lead of it that
+    had it (at least 2), where the old value appears nowhere in the batch's column and the new
+    one nowhere in the store's: most likely the same value respelled. Run before the batch's
+    rows are written."""
+    notes = []
+    for part, stage, _ in staged:
+        if part.table.name != "leads":
+            continue
+        columns = [(part.label(c), f"{{}}.{c}") for c in DESCRIPTIVE if c in part.exprs]
+        columns += [(a.label, "json_extract_string({}.attributes, " + literal(f'$."{a.name}"')
+                     + ")") for a in part.attributes if a.kind == "categorical"]
+        for label, expr in columns:
+            old, new = expr.format("t"), expr.format("s")
+            pairs = con.execute(
+                f"SELECT {old}, {new}, count(*) FROM leads AS t JOIN {stage} AS s USING (lead_id) "
+                f"WHERE {old} <> {new} AND {old} NOT IN (SELECT {new} FROM {stage} AS s "
+                f"WHERE {new} IS NOT NULL) AND {new} NOT IN (SELECT {old} FROM leads AS t "
+                f"WHERE {old} IS NOT NULL) GROUP BY ALL ORDER BY 3 DESC, 1, 2").fetchall()
+            olds = [p[0] for p in pairs]
+            for was, now, n in pairs:
+                if n >= 2 and olds.count(was) == 1:
+                    notes.append(
+                        f"{label}: {was!r} reads {now!r} in this export on all {n:,} of its "
+                        "leads that had it, a value the store never held: if it is the same "
+                        f"value respelled, add replace: {{{json.dumps(now)}: {json.dumps(was)}}} "
+                        "to the column in the mapping (v2) and ingest this export again")
     return notes

@@ -156,3 +156,24 @@ def test_a_verdict_taken_back_in_a_later_export_is_kept_and_said(tmp_path):
     assert _stored(store, "SELECT stage FROM outcomes WHERE lead_id = '101'") == [("closed_won",)]
     again = ingest_paths([first], store, mapping=mapping)  # week 1 again: nothing taken back
     assert not any("lacks an outcome" in n for n in again.notes)
+
+
+def test_a_category_respelled_between_exports_is_said_with_the_replace_that_undoes_it(tmp_path):
+    # next week the CRM writes "Website" for "Web": the leads listed again were updated to a
+    # category the model never saw and the report only counted them as updated
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    week2 = [(i, c, "Website" if s == "Web" else s, v) for i, c, s, v in WEEK1[:20]]
+    report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", week2)], store,
+                          mapping=mapping)
+    assert report.tables["leads"].updated == 10
+    assert ("Original Source: 'Web' reads 'Website' in this export on all 10 of its leads that "
+            "had it, a value the store never held: if it is the same value respelled, add "
+            "replace: {\"Website\": \"Web\"} to the column in the mapping (v2) and ingest this "
+            "export again") in report.notes
+    moved = [(i, c, "Web" if s == "Referral" else s, v) for i, c, s, v in WEEK1[20:40]]
+    again = ingest_paths([_export(tmp_path / "w3" / "contacts-2026-02-16.csv", moved)], store,
+                         mapping=mapping)  # Web: a value the store holds, so no respelling
+    assert not any("reads" in n for n in again.notes)

@@ -199,6 +199,12 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
                 continue
         if join is not None:
             _lookup_leaks(file, main, join, outcome, positive, negative)
+            via = next(c for c in main.columns if c.name == join[1])
+            if outcome is None and via.leaks:  # known once the column it joins on is filled
+                # (with --outcome its columns are checked against the outcome as joined)
+                for column in file.columns:
+                    if column is not join[0]:
+                        column.leaks.append(f"joined on {via.name}, itself a leak suspect")
         for column in file.columns:
             if join is not None and column is join[0]:
                 column.role = column.spec = "key"

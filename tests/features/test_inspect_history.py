@@ -66,3 +66,25 @@ def test_without_an_outcome_the_history_is_still_not_the_leads_file(tmp_path):
     found = inspect([_export(tmp_path / "export")])
     assert found.main.path.name == "leads.csv"
     assert "none reads positive: name it with --outcome Stage --positive VALUE" in draft(found)
+
+
+def test_a_lookup_joined_on_a_leak_suspect_is_no_feature_without_an_outcome(tmp_path):
+    # Salesforce's Opportunity joins Lead.ConvertedOpportunityId, filled only for converted
+    # leads: without --outcome its Amount was drafted {role: fit, kind: numeric}, a value that
+    # exists only for the leads that converted
+    export = tmp_path / "sf"
+    export.mkdir()
+    n = 60
+    pd.DataFrame({"Id": [f"00Q{i:05d}" for i in range(n)],
+                  "LeadSource": [["Web", "Partner"][i % 2] for i in range(n)],
+                  "ConvertedOpportunityId": [f"006{i:05d}" if i % 3 == 0 else ""
+                                             for i in range(n)]}
+                 ).to_csv(export / "Lead.csv", index=False)
+    pd.DataFrame({"Id": [f"006{i:05d}" for i in range(0, n, 3)],
+                  "Amount": [str(1000 + 10 * i) for i in range(0, n, 3)]}
+                 ).to_csv(export / "Opportunity.csv", index=False)
+    found = inspect([export])
+    opportunity = next(f for f in found.files if f.path.name == "Opportunity.csv")
+    amount = next(c for c in opportunity.columns if c.name == "Amount")
+    assert amount.spec == "ignore"
+    assert "joined on ConvertedOpportunityId, itself a leak suspect" in "; ".join(amount.leaks)

@@ -34,7 +34,7 @@ from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
 from features.horizon import declared_export, recorded_columns
-from features.ingest_gone import respelled, taken_back
+from features.ingest_gone import declared_ignored, respelled, role_changes, taken_back
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import Part, trimmed, unplaceheld
 from features.ingest_stage import stage_part, stored_columns
@@ -160,6 +160,7 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     try:
         # before this batch's rows are written
         report.notes.extend([*taken_back(con, staged), *respelled(con, staged)])
+        roles = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
         for part, stage, distinct in staged:
             counts = tables[part.table.name]
             counts.read += part.rows_read
@@ -172,6 +173,7 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             counts.updated += updated
             counts.present += distinct - new - updated
             _record_roles(con, part)
+        report.notes.extend(role_changes(con, roles, declared_ignored(flat)))
         if kept_rows := sum(kept.values()):
             report.notes.append(
                 f"this export (taken {declared.isoformat()}) is older than the store's "

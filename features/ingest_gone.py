@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 
 from features.ingest_sql import Part, literal
+from features.mapping import FlatMapping
+from features.mapping_v2 import MappingV2
 from features.messages import capped
 
-__all__ = ["respelled", "taken_back"]
+__all__ = ["declared_ignored", "respelled", "role_changes", "taken_back"]
 
 DESCRIPTIVE = ("source", "title", "industry", "country", "campaign", "company_size")
 """The lead columns kept as written: a CRM's new spelling of a value is a new category."""
@@ -82,4 +84,43 @@ def respelled(con, staged: list[tuple[Part, str, int]]) -> list[str]:
                         "leads that had it, a value the store never held: if it is the same "
                         f"value respelled, add replace: {{{json.dumps(now)}: {json.dumps(was)}}} "
                         "to the column in the mapping (v2) and ingest this export again")
+    return notes
+
+
+def declared_ignored(mapping: FlatMapping | MappingV2 | None) -> list[str]:
+    """The lead columns a mapping declares ``ignore`` (its main file's, for v2)."""
+    if isinstance(mapping, MappingV2):
+        return [name for name, column in mapping.main.columns.items()
+                if column.rule.role == "ignore"]
+    if isinstance(mapping, FlatMapping):
+        return [name for name, rule in mapping.columns.items() if rule.role == "ignore"]
+    return []
+
+
+def role_changes(con, before: dict[str, str], ignored: list[str]) -> list[str]:
+    """Apply a mapping's ``ignore`` to an attribute the store knew with another role (an
+    edited mapping: without this the old role stayed and the model kept a feature every new
+    lead lacks), then say each role this batch changed. Run after the batch's roles are
+    recorded, with ``before`` the roles read before it."""
+    known = [name for name in ignored if before.get(name, "ignore") != "ignore"]
+    if known:
+        con.executemany("UPDATE attribute_roles SET role = 'ignore' WHERE name = ?",
+                        [[name] for name in known])
+    after = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
+    notes = []
+    for name, role in sorted(before.items()):
+        now = after.get(name, role)
+        if now == role:
+            continue
+        note = f"the mapping changes the role of {name} from {role} to {now}"
+        if now in ("ignore", "post_outcome"):
+            kept = con.execute(
+                "SELECT count(*) FROM leads WHERE json_extract(attributes, ?) IS NOT NULL",
+                [f'$."{name}"']).fetchone()[0]
+            note += ": it is no feature from the next review on"
+            if kept:
+                one = kept == 1
+                note += (f" ({kept:,} stored {'lead' if one else 'leads'} not in this export "
+                         f"{'keeps' if one else 'keep'} its value, unused)")
+        notes.append(note)
     return notes

@@ -177,3 +177,27 @@ def test_a_category_respelled_between_exports_is_said_with_the_replace_that_undo
     again = ingest_paths([_export(tmp_path / "w3" / "contacts-2026-02-16.csv", moved)], store,
                          mapping=mapping)  # Web: a value the store holds, so no respelling
     assert not any("reads" in n for n in again.notes)
+
+
+def test_a_column_the_edited_mapping_ignores_is_no_longer_a_feature(tmp_path):
+    # the mapping edited between ingests to ignore "Original Source"... as an attribute: the
+    # leads of the next export lost its value, but attribute_roles still said fit, so the model
+    # kept a feature now missing for every new lead
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    text = mapping.read_text().replace("Original Source: {role: fit, kind: categorical, "
+                                       "as: source}", "Original Source: {role: fit, kind: "
+                                       "categorical}")
+    assert "Original Source: {role: fit, kind: categorical}" in text
+    mapping.write_text(text)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    assert _stored(store, "SELECT role FROM attribute_roles") == [("fit",)]
+    mapping.write_text(text.replace("Original Source: {role: fit, kind: categorical}",
+                                    "Original Source: ignore"))
+    report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", WEEK1[:30])],
+                          store, mapping=mapping)
+    assert _stored(store, "SELECT role FROM attribute_roles") == [("ignore",)]
+    assert ("the mapping changes the role of Original Source from fit to ignore: it is no "
+            "feature from the next review on (30 stored leads not in this export keep its "
+            "value, unused)") in report.notes

@@ -34,7 +34,13 @@ from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
 from features.horizon import declared_export, recorded_columns
-from features.ingest_gone import declared_ignored, respelled, role_changes, taken_back
+from features.ingest_gone import (
+    declared_ignored,
+    redated,
+    respelled,
+    role_changes,
+    taken_back,
+)
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import Part, trimmed, unplaceheld
 from features.ingest_stage import stage_part, stored_columns
@@ -159,7 +165,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     con.execute("BEGIN TRANSACTION")
     try:
         # before this batch's rows are written
-        report.notes.extend([*taken_back(con, staged), *respelled(con, staged)])
+        report.notes.extend([*([] if older else redated(con, staged)), *taken_back(con, staged),
+                             *respelled(con, staged)])
         roles = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
         for part, stage, distinct in staged:
             counts = tables[part.table.name]

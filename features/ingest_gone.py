@@ -13,7 +13,7 @@ from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2
 from features.messages import capped
 
-__all__ = ["declared_ignored", "respelled", "role_changes", "taken_back"]
+__all__ = ["declared_ignored", "redated", "respelled", "role_changes", "taken_back"]
 
 DESCRIPTIVE = ("source", "title", "industry", "country", "campaign", "company_size")
 """The lead columns kept as written: a CRM's new spelling of a value is a new category."""
@@ -124,3 +124,34 @@ def role_changes(con, before: dict[str, str], ignored: list[str]) -> list[str]:
                          f"{'keeps' if one else 'keep'} its value, unused)")
         notes.append(note)
     return notes
+
+
+def redated(con, staged: list[tuple[Part, str, int]]) -> list[str]:
+    """Move a stored verdict dated by the mapping (``after_days`` after creation) with its
+    lead's creation date, where this batch gives the lead a new one and the same verdict as
+    far after it: otherwise the old row stays beside the new one, dated before the lead
+    existed, and labels drop the lead as converted before it was scoreable. Run before the
+    batch's rows are written (it reads the stored creation dates)."""
+    leads = [stage for part, stage, _ in staged if part.table.name == "leads"]
+    verdicts = [stage for part, stage, _ in staged if part.table.name == "dispositions"]
+    moved = 0
+    for lead_stage in leads:
+        for verdict_stage in verdicts:
+            moved += con.execute(f"""
+                DELETE FROM dispositions AS d USING (
+                    SELECT d.lead_id, d.dispositioned_at, d.status FROM dispositions AS d
+                    JOIN leads AS l USING (lead_id) JOIN {lead_stage} AS n USING (lead_id)
+                    JOIN {verdict_stage} AS v ON v.lead_id = d.lead_id AND v.status = d.status
+                    WHERE n.created_at <> l.created_at
+                      AND v.dispositioned_at <> d.dispositioned_at
+                      AND v.dispositioned_at - n.created_at = d.dispositioned_at - l.created_at
+                ) AS x
+                WHERE d.lead_id = x.lead_id AND d.dispositioned_at = x.dispositioned_at
+                  AND d.status = x.status""").fetchone()[0]
+    if not moved:
+        return []
+    if moved == 1:
+        return ["1 verdict dated by the mapping (after_days) moved with its lead's changed "
+                "creation date"]
+    return [f"{moved:,} verdicts dated by the mapping (after_days) moved with their leads' "
+            "changed creation dates"]

@@ -201,3 +201,44 @@ def test_a_column_the_edited_mapping_ignores_is_no_longer_a_feature(tmp_path):
     assert ("the mapping changes the role of Original Source from fit to ignore: it is no "
             "feature from the next review on (30 stored leads not in this export keep its "
             "value, unused)") in report.notes
+
+
+VERDICTS = """\
+leadscore_mapping: 2
+name: cd
+version: 1
+exported_at: from_file_name
+files:
+  leads:
+    path: "leads-*.csv"
+    kind: main
+    columns:
+      Id: id
+      Created: {role: timestamp, as: created_at}
+      Status: {role: disposition_reason, after_days: 2, values: {
+        Booked: {status: meeting_booked, reason_code: meeting_booked},
+        Lost: {status: rejected, reason_code: no_budget}}}
+"""
+
+
+def test_a_verdict_dated_by_the_mapping_moves_with_its_leads_later_creation_date(tmp_path):
+    # lead 1 is created on the 20th in week 2's export, not the 5th: its verdict, dated
+    # created + after_days, was stored twice, on the 7th (before the lead existed: labels drop
+    # it as converted before scoreable) and on the 22nd, and the report said the export lacked it
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(VERDICTS)
+    week1 = tmp_path / "w1" / "leads-2026-02-01.csv"
+    week2 = tmp_path / "w2" / "leads-2026-02-08.csv"
+    week1.parent.mkdir()
+    week2.parent.mkdir()
+    week1.write_text("Id,Created,Status\n1,2026-01-05,Booked\n2,2026-01-06,Lost\n")
+    week2.write_text("Id,Created,Status\n1,2026-01-20,Booked\n2,2026-01-06,Lost\n")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([week1], store, mapping=mapping)
+    report = ingest_paths([week2], store, mapping=mapping)
+    assert _stored(store, "SELECT lead_id, CAST(dispositioned_at AS DATE)::VARCHAR, status FROM "
+                          "dispositions ORDER BY ALL") == [
+        ("1", "2026-01-22", "meeting_booked"), ("2", "2026-01-08", "rejected")]
+    assert ("1 verdict dated by the mapping (after_days) moved with its lead's changed creation "
+            "date") in report.notes
+    assert not any("lacks" in n for n in report.notes)

@@ -164,9 +164,11 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     kept: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        # before this batch's rows are written
-        report.notes.extend([*([] if older else redated(con, staged)), *taken_back(con, staged),
-                             *respelled(con, staged)])
+        # before this batch's rows are written; an older export changes nothing stored, and
+        # lacks what happened since it was taken
+        if not older:
+            report.notes.extend([*redated(con, staged), *taken_back(con, staged),
+                                 *respelled(con, staged)])
         roles = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
         for part, stage, distinct in staged:
             counts = tables[part.table.name]

@@ -84,7 +84,7 @@ def test_an_older_export_ingested_after_a_newer_one_keeps_the_newer_rows(tmp_pat
     first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
     mapping = _mapping(tmp_path, first)
     store = tmp_path / "s.duckdb"
-    newer = [("100", "2026-01-05 10:00", "Partner", "Open"), *WEEK1[1:],
+    newer = [("100", "2026-01-05 10:00", "Partner", "Meeting Booked"), *WEEK1[1:],
              ("200", "2026-02-08 09:00", "Web", "Open")]
     ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", newer)], store,
                  mapping=mapping)
@@ -98,6 +98,8 @@ def test_an_older_export_ingested_after_a_newer_one_keeps_the_newer_rows(tmp_pat
     assert ("this export (taken 2026-02-02) is older than the store's (2026-02-09): 1 row of "
             "leads that differs from the stored one kept the stored, newer values; only rows "
             "the store did not hold were added") in report.notes
+    # an older export lacks what happened since: no outcome "taken back" (lead 100's meeting)
+    assert not any("lacks" in n or "lack" in n for n in report.notes)
     assert _stored(store, "SELECT value FROM store_metadata") == [("2026-02-09",)]
 
 

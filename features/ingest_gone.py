@@ -1,7 +1,9 @@
 """What a later export changes about leads the store holds, said in the ingest report: a lead
 listed again without its stored outcome or verdict (won last week, "Unqualified" this week; a
-verdict cleared in the CRM), which the store keeps; and a category the CRM respelled ("Web" is
-"Website" from this week), which would be a new category the model never saw.
+verdict cleared in the CRM), which the store keeps; a category the CRM respelled ("Web" is
+"Website" from this week), which would be a new category the model never saw; a verdict dated
+by the mapping that moves with its lead's new creation date; and an attribute role an edited
+mapping changes.
 """
 
 from __future__ import annotations

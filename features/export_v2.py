@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from features.contract import INTEGER, NUMBER, TIMESTAMP
-from features.export_files import read_export
+from features.export_files import NotUtf8, read_export
 from features.export_v2_events import event_part
 from features.flat_export import flat_export_parts
 from features.ingest_sql import (
@@ -91,7 +91,13 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
     views: dict[str, tuple[ExportFile, str]] = {}
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
-        export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
+        try:
+            export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
+        except NotUtf8:
+            raise LeadscoreError(
+                f"{path.name} is not UTF-8 text: state its encoding in the mapping "
+                f"{mapping.path} (encoding: cp1252 under files: {name}:, as Excel on Windows "
+                "saves CSV, or latin-1), or save it as UTF-8 CSV, and re-run.") from None
         if adapt is not None:
             export = adapt(con, export, spec)
         notes.extend(n for n in (export.read_note, export.skip_note) if n)

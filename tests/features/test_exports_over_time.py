@@ -244,3 +244,23 @@ def test_a_verdict_dated_by_the_mapping_moves_with_its_leads_later_creation_date
     assert ("1 verdict dated by the mapping (after_days) moved with its lead's changed creation "
             "date") in report.notes
     assert not any("lacks" in n for n in report.notes)
+
+
+def test_next_weeks_export_in_another_encoding_names_the_mapping_option_to_state(tmp_path):
+    # saved from Excel on Windows next week (cp1252, ';'): the sentence said "through a v2
+    # mapping can instead state its encoding" to a user ingesting through one
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    week2 = tmp_path / "w2" / "contacts-2026-02-09.csv"
+    week2.parent.mkdir()
+    week2.write_bytes("Record ID;Create Date;Original Source;Lead Status\n"
+                      "300;2026-02-08 10:00;Salon Fédéral;Open\n".encode("cp1252"))
+    with pytest.raises(LeadscoreError) as err:
+        ingest_paths([week2], store, mapping=mapping)
+    assert str(err.value) == (
+        f"contacts-2026-02-09.csv is not UTF-8 text: state its encoding in the mapping {mapping} "
+        "(encoding: cp1252 under files: contacts:, as Excel on Windows saves CSV, or latin-1), "
+        "or save it as UTF-8 CSV, and re-run.")
+    assert _stored(store, "SELECT count(*) FROM ingest_log") == [(1,)]

@@ -177,6 +177,15 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
     for file in files:
         if file is main:
             continue
+        pattern = DATED.sub("*", main.path.name)
+        if (DATED.sub("*", file.path.name) == pattern != main.path.name
+                and [c.name for c in file.columns] == [c.name for c in main.columns]):
+            file.options["said"] = [f"{file.path.name}: another export of {pattern} (the same "
+                                    "columns): ingest each export on its own, oldest first, "
+                                    "through this mapping"]
+            for column in file.columns:
+                column.role = f"as in {main.path.name}"
+            continue
         history = history_of(file, files)
         stage = stage_column(file, history[1], outcome) if history is not None else None
         if stage is not None and history[0] is main:  # one row per lead per stage change
@@ -299,6 +308,8 @@ def draft(found: Inspection) -> str:
 def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                 negative, outcome_date, exported: bool = False) -> list[str]:
     key = file.options.get("key")
+    if not is_main and key is None and file.options.get("said"):
+        return [f"  # {line}" for line in file.options["said"]]
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
                 "(a lookup) or the main file's ids (activities); add it by hand if it belongs "

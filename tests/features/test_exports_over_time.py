@@ -264,3 +264,16 @@ def test_next_weeks_export_in_another_encoding_names_the_mapping_option_to_state
         "(encoding: cp1252 under files: contacts:, as Excel on Windows saves CSV, or latin-1), "
         "or save it as UTF-8 CSV, and re-run.")
     assert _stored(store, "SELECT count(*) FROM ingest_log") == [(1,)]
+
+
+def test_two_weeks_exports_inspected_together_are_one_export_taken_twice(tmp_path):
+    # inspect of a folder holding two weeks' exports drafted the second as an unknown file:
+    # "no column of it holds the values of a main-file column ...; add it by hand"
+    _export(tmp_path / "weeks" / "contacts-2026-02-02.csv", WEEK1)
+    _export(tmp_path / "weeks" / "contacts-2026-02-09.csv", WEEK1[:30])
+    found = inspect([tmp_path / "weeks"], "Lead Status", ["Meeting Booked"])
+    said = ("contacts-2026-02-09.csv: another export of contacts-*.csv (the same columns): "
+            "ingest each export on its own, oldest first, through this mapping")
+    assert said in found.text
+    text = draft(found)
+    assert f"  # {said}" in text and "add it by hand" not in text

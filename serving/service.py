@@ -67,7 +67,7 @@ from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 from serving.score_path import lead_record, score_leads, stored_flat_attributes
-from serving.workers import note_worker_start
+from serving.workers import note_worker_start, watch_parent
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -208,6 +208,7 @@ class LeadScorer:
             logger.warning("%s is not set: authentication is OFF; only clients on this machine "
                            "are answered.", KEYS_ENV)
         note_worker_start(logger, bentoml.server_context.worker_index)
+        watch_parent(logger)
         scrub_access_log(known_paths(post_routes(LeadScorer), OTHER_PATHS))
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],

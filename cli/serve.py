@@ -31,7 +31,7 @@ from typing import Any
 
 import click
 
-from features.live_store import live_url
+from features.live_store import LiveStore, live_url
 from leadscore.errors import LeadscoreError
 
 SERVICE = "serving.service:LeadScorer"
@@ -156,6 +156,10 @@ def serve_forever(
     check_host(host, keys)
     check_port_free(host, port)
     env = serve_environment(config, config_path)
+    if (config.get("live") or {}).get("enabled", True):
+        # a worker that cannot open it fails at start, and BentoML restarts it for ever: one
+        # sentence here instead (a wrong DSN, a database that is down)
+        LiveStore(env["LEADSCORE_LIVE_URL"]).close()
     home = private_bentoml_home()
     env["BENTOML_HOME"] = str(home)
     auth = (f"on ({len(keys)} key{'s' if len(keys) != 1 else ''})" if keys

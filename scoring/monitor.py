@@ -303,9 +303,11 @@ def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
     k = int(first["is_mql"].fillna(False).astype(bool).sum())
     if k - limit * n <= 2 * math.sqrt(n * limit * (1 - limit)):
         return None
-    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs, more than "
-            f"the {percent(limit)} a threshold may pass (cycle.max_mql_share): it filters too "
-            "little now")
+    # the first score, as the review's share counts each lead once at its scoreable moment; a
+    # lead that became an MQL later is among the header's MQLs, so the sentence says which
+    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs at their "
+            f"first score, more than the {percent(limit)} a threshold may pass "
+            "(cycle.max_mql_share): it filters too little now")
 
 
 def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]

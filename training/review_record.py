@@ -178,6 +178,7 @@ def version_description(result: CycleResult) -> str:
            else "trained on the weeks before the validation cohort")
     roc = result.challenger.get("roc_auc", math.nan)
     failed = [g.name for g in result.gates.failed]
-    verdict = "every gate passed" if not failed else "failed gate(s): " + ", ".join(failed)
+    verdict = ("every gate passed" if not failed
+               else f"failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)}")
     return (f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; "
             f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,12 +28,17 @@ def _step(text: str) -> None:
     click.secho(f"\n==> {text}", fg="cyan", bold=True)
 
 
-def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
+def run_demo(*, n_leads: int, seed: int, start_service: bool, port: int | None = None) -> None:
+    from cli.serve import check_port_free
     from features.ingest import ingest_paths
     from generator import generate_export
     from training.review import run_review
 
     config = load_config()
+    if port is not None:
+        config["serving"]["port"] = port
+    # the live-loop step starts the API minutes from now: a taken port is said before any work
+    check_port_free(config["serving"]["host"], config["serving"]["port"])
     store = Path(config["store"])
 
     _step(f"Generating a demo CRM export: {n_leads:,} leads, seed {seed}")
@@ -58,7 +64,8 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
 
         result = rescore(config, as_of=as_of)
         click.echo(result)
-        click.echo(f"  {result.flag_changed:,} open lead(s) changed MQL flag; marketing operations "
+        leads = "open lead" if result.flag_changed == 1 else "open leads"
+        click.echo(f"  {result.flag_changed:,} {leads} changed MQL flag; marketing operations "
                    f"pushes {result.out} back to the CRM.")
     else:
         click.echo("  No champion yet (a gate failed on this export), so there is nothing to "
@@ -88,29 +95,55 @@ def run_demo(*, n_leads: int, seed: int, start_service: bool) -> None:
     click.echo(f"  {_monitor_line(config)}")
 
     _step("Done. Where things are:")
-    click.echo(f"  report        {report.resolve()}")
-    click.echo("  MLflow UI     .venv/bin/mlflow ui --backend-store-uri "
-               f"{config['mlflow']['tracking_uri']}")
-    click.echo(f"  store         {store.resolve()}")
-    click.echo(f"  live store    {live_url(config)}  (events, verdicts, every score served)")
-    click.echo(f"  scoring API   http://{host}:{port}  (OpenAPI document at /docs.json)")
-    click.echo(f"  demo API key  {key}")
-    click.echo("\nTry it:")
-    click.echo(
-        f"  curl -s http://{host}:{port}/score -H 'Authorization: Bearer {key}' "
-        "-H 'Content-Type: application/json' -d '"
-        '{"leads": [{"lead_id": "demo-1", "title": "VP Marketing", "company_size": "250", '
-        '"industry": "Software", "country": "US", "source": "webinar", '
-        '"email_domain": "acme.io", "activities": [{"activity_type": "pricing_view", '
-        '"occurred_at": "2026-10-30T10:00:00Z"}], "as_of": "2026-11-01T00:00:00Z"}]}\''
-    )
-    if not start_service:
+    served = has_champion(config)
+    for line in where_things_are(report=report.resolve(), store=store.resolve(), config=config,
+                                 key=key, served=served, start_service=start_service):
+        click.echo(line)
+    if not (start_service and served):
         return
     from cli.serve import serve_forever
 
     os.environ["LEADSCORE_API_KEYS"] = key
     _step("Starting the scoring API (Ctrl+C stops it)")
     serve_forever(config, host=host, port=port, config_path=None)
+
+
+def where_things_are(*, report: Path, store: Path, config: dict, key: str, served: bool,
+                     start_service: bool) -> list[str]:
+    """The demo's closing lines: where each thing is, and how to call the API only when it will
+    be listening (``--no-serve`` says how to start it; no champion says why there is none)."""
+    host, port = config["serving"]["host"], config["serving"]["port"]
+    mlflow = Path(sys.executable).with_name("mlflow")
+    lines = [f"  report        {report}",
+             f"  MLflow UI     {_shown(mlflow)} ui --backend-store-uri "
+             f"{config['mlflow']['tracking_uri']}",
+             f"  store         {store}",
+             f"  live store    {live_url(config)}  (events, verdicts, every score served)"]
+    if not served:
+        return [*lines, "  scoring API   not started: no champion to serve (a gate failed on "
+                        "this export); promote one with `leadscore promote VERSION`, then run "
+                        "`leadscore serve`."]
+    curl = (f"  curl -s http://{host}:{port}/score -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '"
+            '{"leads": [{"lead_id": "demo-1", "title": "VP Marketing", "company_size": "250", '
+            '"industry": "Software", "country": "US", "source": "webinar", '
+            '"email_domain": "acme.io", "activities": [{"activity_type": "pricing_view", '
+            '"occurred_at": "2026-10-30T10:00:00Z"}], "as_of": "2026-11-01T00:00:00Z"}]}\'')
+    if start_service:
+        return [*lines, f"  scoring API   http://{host}:{port}  (OpenAPI document at /docs.json)",
+                f"  demo API key  {key}", "", "Try it:", curl]
+    leadscore = _shown(Path(sys.executable).with_name("leadscore"))
+    return [*lines, "  scoring API   not started (--no-serve); start it with this key:",
+            f"                LEADSCORE_API_KEYS={key} {leadscore} serve",
+            "", "Then try it:", curl]
+
+
+def _shown(path: Path) -> str:
+    """A path as a user in this folder types it: relative when it lies below, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _monitor_line(config: dict) -> str:

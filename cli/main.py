@@ -394,13 +394,16 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 )
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--serve/--no-serve", "start_service", default=True, help="Start the API at the end.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port of the API on 127.0.0.1 (the live-loop step and --serve)  "
+                   "[default: serving.port, 3000]")
 @_user_errors
-def demo(n_leads: int, seed: int, start_service: bool) -> None:
+def demo(n_leads: int, seed: int, start_service: bool, port: int | None) -> None:
     """The whole journey on demo data: generate, ingest, two review cycles, report, rescore,
     the live loop, monitor, serve."""
     from cli.demo import run_demo
 
-    run_demo(n_leads=n_leads, seed=seed, start_service=start_service)
+    run_demo(n_leads=n_leads, seed=seed, start_service=start_service, port=port)
 
 
 def main() -> None:

@@ -39,19 +39,25 @@ _LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "co
 
 @dataclass(frozen=True)
 class LiveMerge:
-    """How many live rows the merge offered to the store, per table."""
+    """How many live rows the merge wrote into the store (new, or different from the stored
+    row), per table; ``unchanged``: the rows offered that the store held already (a rescore or
+    an earlier review merged them), which change nothing and are not counted as merged."""
 
     leads: int
     leads_waiting: int
     activities: int
     dispositions: int
     outcomes: int
+    unchanged: int = 0
 
     def line(self) -> str:
         activities = "activity" if self.activities == 1 else "activities"
         text = (f"Live store merged: {plural(self.leads, 'lead')}, {self.activities:,} "
                 f"{activities}, {plural(self.dispositions, 'disposition')}, "
                 f"{plural(self.outcomes, 'outcome')}")
+        if self.unchanged:
+            text += (f"; {plural(self.unchanged, 'row')} "
+                     f"{'was' if self.unchanged == 1 else 'were'} in the store already")
         if self.leads_waiting:
             waits = "waits" if self.leads_waiting == 1 else "wait"
             text += f"; {plural(self.leads_waiting, 'lead')} without created_at {waits} for one"
@@ -85,21 +91,27 @@ def merge_live(config: dict[str, Any]) -> LiveMerge | None:
 
 
 def _insert(con: Any, table: str, frame: pd.DataFrame, verb: str) -> int:
+    """Insert (or replace) the live rows of ``table``; how many were new or differed from the
+    stored row with their key (a row equal in every column changes nothing)."""
     if frame.empty:
         return 0
     columns = list(TABLES[table].columns)
     con.register("live_rows", frame[columns])
     try:
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM l.{c}" for c in columns)
+        fresh = con.execute(f"SELECT count(*) FROM live_rows l WHERE NOT EXISTS "
+                            f"(SELECT 1 FROM {table} t WHERE {same})").fetchone()[0]
         con.execute(f"INSERT {verb} INTO {table} ({', '.join(columns)}) "
                     f"SELECT {', '.join(columns)} FROM live_rows")
     finally:
         con.unregister("live_rows")
-    return len(frame)
+    return int(fresh)
 
 
 def _merge(con: Any, frames: dict[str, pd.DataFrame]) -> LiveMerge:
     leads = frames["live_leads"]
     known = set()
+    written = 0
     if not leads.empty:
         con.register("live_ids", pd.DataFrame({"lead_id": leads["lead_id"]}))
         known = {r[0] for r in con.execute(
@@ -115,14 +127,21 @@ def _merge(con: Any, frames: dict[str, pd.DataFrame]) -> LiveMerge:
             f"INSERT INTO leads (lead_id, {', '.join(fields)}) "
             f"SELECT lead_id, {', '.join(_LEAD_FIELDS)}, attributes::JSON FROM live_rows "
             "WHERE NOT known")
-        sets = ", ".join(f"{c} = COALESCE(live_rows.{c}{'::JSON' if c == 'attributes' else ''}, "
-                         f"leads.{c})" for c in fields)
+        merged = {c: f"COALESCE(live_rows.{c}{'::JSON' if c == 'attributes' else ''}, leads.{c})"
+                  for c in fields}
+        changed = con.execute(
+            "SELECT count(*) FROM live_rows JOIN leads USING (lead_id) WHERE live_rows.known "
+            "AND (" + " OR ".join(f"{v} IS DISTINCT FROM leads.{c}" for c, v in merged.items())
+            + ")").fetchone()[0]
+        written = int((~mergeable["known"]).sum()) + int(changed)
+        sets = ", ".join(f"{c} = {v}" for c, v in merged.items())
         con.execute(f"UPDATE leads SET {sets} FROM live_rows "
                     "WHERE live_rows.known AND leads.lead_id = live_rows.lead_id")
         con.unregister("live_rows")
-    return LiveMerge(
-        leads=len(mergeable), leads_waiting=len(leads) - len(mergeable),
-        activities=_insert(con, "activities", frames["live_activities"], "OR IGNORE"),
-        dispositions=_insert(con, "dispositions", frames["live_dispositions"], "OR REPLACE"),
-        outcomes=_insert(con, "outcomes", frames["live_outcomes"], "OR REPLACE"),
-    )
+    counts = {"activities": _insert(con, "activities", frames["live_activities"], "OR IGNORE"),
+              "dispositions": _insert(con, "dispositions", frames["live_dispositions"],
+                                      "OR REPLACE"),
+              "outcomes": _insert(con, "outcomes", frames["live_outcomes"], "OR REPLACE")}
+    offered = len(mergeable) + sum(len(frames[f"live_{t}"]) for t in counts)
+    return LiveMerge(leads=written, leads_waiting=len(leads) - len(mergeable), **counts,
+                     unchanged=offered - written - sum(counts.values()))

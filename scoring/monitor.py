@@ -1,5 +1,6 @@
 """Between reviews: did conversion, volume, the SLA, the inputs or the grades move enough to review
-early? Computed from the scores served since the last review and the verdicts arrived since.
+early? Computed from the champion's own scores served since its review and the verdicts arrived
+since.
 
 ``monitor(inputs, config)`` is pure (frames in, a ``Monitor`` out); ``scoring.monitor_data``
 reads the stores, ``scoring.monitor_sla`` holds the SLA check, the command line
@@ -302,9 +303,11 @@ def _too_broad(first: pd.DataFrame, inputs: MonitorInputs) -> str | None:
     k = int(first["is_mql"].fillna(False).astype(bool).sum())
     if k - limit * n <= 2 * math.sqrt(n * limit * (1 - limit)):
         return None
-    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs, more than "
-            f"the {percent(limit)} a threshold may pass (cycle.max_mql_share): it filters too "
-            "little now")
+    # the first score, as the review's share counts each lead once at its scoreable moment; a
+    # lead that became an MQL later is among the header's MQLs, so the sentence says which
+    return (f"{percent(k / n)} of the {n:,} leads scored since the review were MQLs at their "
+            f"first score, more than the {percent(limit)} a threshold may pass "
+            "(cycle.max_mql_share): it filters too little now")
 
 
 def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
@@ -372,6 +375,13 @@ def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:
     inputs = replace(inputs, **{
         name: getattr(inputs, name).assign(lead_id=getattr(inputs, name)["lead_id"].astype(str))
         for name in ("served", "leads", "dispositions", "outcomes", "high_intent")})
+    if inputs.model_version is not None:
+        # the champion's own scores: after a promote or rollback the log also holds another
+        # version's, whose MQL flags came from its own threshold (and whose first score of a
+        # lead would hide the champion's)
+        served = inputs.served
+        inputs = replace(inputs, served=served[served["model_version"].astype(str)
+                                               == str(inputs.model_version)])
     first = first_scores(inputs.served, inputs.since, mql=False)
     first["label"] = decide(first, inputs, maturity)
     mqls = first_scores(inputs.served, inputs.since, mql=True)

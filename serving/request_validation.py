@@ -74,7 +74,8 @@ def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) 
 
 def _too_many(max_leads: int, field: str) -> RequestRejected:
     return RequestRejected(
-        413, f"Too many leads: send at most {max_leads:,} per request (split the batch).", field
+        413, f"Too many {field}: send at most {max_leads:,} per request (split the batch).",
+        field
     )
 
 
@@ -91,6 +92,12 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     if first["type"] == "too_long" and route.batch_field and \
             tuple(first["loc"]) == (route.batch_field,):
         return _too_many(max_leads, route.batch_field)
+    if first["type"] == "too_long" and len(first["loc"]) == 1:
+        # a top-level list of the live endpoints (leads, activities, verdicts) over its cap:
+        # the same 413 and sentence as /score's leads, not pydantic's "List should have..."
+        limit = exc.errors(include_url=False)[0].get("ctx", {}).get("max_length")
+        if isinstance(limit, int):
+            return _too_many(limit, str(first["loc"][0]))
     listed: list[dict[str, str]] = []
     for e in errors:
         entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),

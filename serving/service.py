@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import anyio
 import bentoml
 import pydantic_core
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -67,7 +68,7 @@ from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
 from serving.score_path import lead_record, score_leads, stored_flat_attributes
-from serving.workers import note_worker_start
+from serving.workers import note_worker_start, watch_parent
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -208,6 +209,7 @@ class LeadScorer:
             logger.warning("%s is not set: authentication is OFF; only clients on this machine "
                            "are answered.", KEYS_ENV)
         note_worker_start(logger, bentoml.server_context.worker_index)
+        watch_parent(logger)
         scrub_access_log(known_paths(post_routes(LeadScorer), OTHER_PATHS))
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],
@@ -268,8 +270,13 @@ class LeadScorer:
                reasons: bool) -> Response | tuple[dict[str, Any], list[str] | None,
                                                   list[str] | None, dict]:
         try:
-            records, previous = (self.live.records(leads) if self.live is not None
-                                 else ([lead_record(lead) for lead in leads], {}))
+            try:
+                records, previous = (self.live.records(leads) if self.live is not None
+                                     else ([lead_record(lead) for lead in leads], {}))
+            except sa.exc.SQLAlchemyError as exc:  # the message may name the database host
+                # a store that cannot be read now (PostgreSQL down) is a 503, as a failed write
+                logger.error("Live store read failed (%s); answered 503.", type(exc).__name__)
+                return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
             payload, hashes, bins = score_leads(model, leads, records, reasons=reasons,
                                                 top_reasons=self.top_reasons)
             return payload, hashes, bins, previous

@@ -4,15 +4,26 @@ BentoML restarts a worker killed by a signal (the OOM killer, kill -9) without a
 showed neither the death nor the replacement. Each worker writes its pid under its worker index in
 the server's Prometheus multiprocess folder, which BentoML creates empty at every server start;
 a worker that finds the pid of a process that is gone under its own index says so.
+
+A worker also stops when the server process that started it is gone (``watch_parent``): BentoML's
+workers outlived a ``bentoml serve`` killed with SIGKILL, answering on with no supervisor and
+holding the port against a restart.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 PROMETHEUS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+PARENT_CHECK_S = 1.0
+STOP_GRACE_S = 15.0
+"""After the SIGTERM a worker sends itself (a graceful stop: requests in flight finish), how long
+it waits before it exits regardless."""
 
 
 def _alive(pid: int) -> bool:
@@ -54,3 +65,27 @@ def _write(record: Path, pid: int) -> None:
         record.write_text(str(pid))
     except OSError:
         pass  # the folder is BentoML's; without it only the replacement line is lost
+
+
+def watch_parent(logger: logging.Logger, interval_s: float = PARENT_CHECK_S) -> threading.Thread:
+    """Stop this worker when the server process that started it is gone.
+
+    A killed parent leaves the worker to init (its parent pid changes); a thread notices within
+    ``interval_s``, logs one line, and stops the worker as SIGTERM does, exiting after
+    ``STOP_GRACE_S`` at the latest.
+    """
+    parent = os.getppid()
+
+    def run() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        logger.warning("Scoring worker (pid %d): the server process that started it (pid %d) is "
+                       "gone (killed?); stopping, so that a restart finds the port free.",
+                       os.getpid(), parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_GRACE_S)
+        os._exit(1)
+
+    thread = threading.Thread(target=run, name="parent-watch", daemon=True)
+    thread.start()
+    return thread

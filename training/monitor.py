@@ -6,9 +6,10 @@ champion and the moment to judge.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from leadscore.errors import LeadscoreError
 from scoring.monitor import Monitor
 from scoring.monitor_data import run_monitor
 from training.registry import load_bundle
@@ -19,9 +20,15 @@ def champion_monitor(config: dict[str, Any], as_of: str | None = None) -> Monito
     """The champion's monitor as of ``as_of`` (text, YYYY-MM-DD...) or now.
 
     Raises:
-        LeadscoreError: when there is no champion, or ``as_of`` is not a date.
+        LeadscoreError: when there is no champion, or ``as_of`` is not a date or is after now.
     """
     now: datetime | None = parse_as_of(as_of) if as_of else None
+    present = datetime.now(UTC).replace(tzinfo=None)
+    if now is not None and now > present:
+        # verdicts cannot run past the present: every MQL without one yet would read as lost
+        raise LeadscoreError(
+            f"--as-of {as_of} is after now ({present:%Y-%m-%d %H:%M} UTC): the monitor judges "
+            "what has happened; leave --as-of out, or give a date up to today.")
     bundle, version = load_bundle(None, config)
     return run_monitor(config, bundle.manifest,
                        model_version=str(version.version) if version is not None else None,

@@ -72,3 +72,25 @@ def test_the_merge_into_the_duckdb_store_is_idempotent_and_keeps_file_rows(live,
         assert con.execute("SELECT count(*) FROM leads").fetchone()[0] == 2
         for table in ("activities", "dispositions", "outcomes"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
+
+
+def test_the_merge_line_counts_only_rows_that_were_new_or_changed(live, tmp_path):
+    config = default_config()
+    config["store"] = str(tmp_path / "store.duckdb")
+    with connect(config["store"]):
+        pass
+    live.write(leads=[{"lead_id": "a", "created_at": T, "title": "VP"}],
+               activities=[{"lead_id": "a", "activity_type": "demo_request", "occurred_at": T}],
+               dispositions=[{"lead_id": "a", "dispositioned_at": T, "status": "rejected",
+                              "reason_code": "wrong_title"}])
+    first = merge_live(config)
+    assert (first.leads, first.activities, first.dispositions) == (1, 1, 1)
+    # a rescore merged them already: the review's merge adds nothing, and must not say it did
+    again = merge_live(config)
+    assert (again.leads, again.activities, again.dispositions, again.outcomes) == (0, 0, 0, 0)
+    assert again.line() == ("Live store merged: 0 leads, 0 activities, 0 dispositions, "
+                            "0 outcomes; 3 rows were in the store already.")
+    live.write(leads=[{"lead_id": "a", "title": "CEO"}],
+               activities=[{"lead_id": "a", "activity_type": "pricing_view", "occurred_at": T}])
+    changed = merge_live(config)
+    assert (changed.leads, changed.activities, changed.dispositions) == (1, 1, 0)

@@ -342,8 +342,8 @@ def test_a_threshold_that_now_passes_most_new_leads_is_flagged_even_at_a_tolerab
     result = monitor(inputs, default_config())
     volume = result.figures["volume"]
     assert volume["status"] == "crossed" and round(volume["mql_share"], 2) == 0.7
-    assert ("70% of the 86 leads scored since the review were MQLs, more than the 50% a "
-            "threshold may pass (cycle.max_mql_share)") in volume["why"]
+    assert ("70% of the 86 leads scored since the review were MQLs at their first score, more "
+            "than the 50% a threshold may pass (cycle.max_mql_share)") in volume["why"]
     # 55% of leads is within noise of the 50% allowed: not flagged
     inputs.served.loc[60:, "is_mql"] = [True] * 9 + [False] * 17
     inputs.served = inputs.served.iloc[:100]

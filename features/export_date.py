@@ -5,6 +5,7 @@ it back as the store's data horizon).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,7 +16,60 @@ from features.mapping import FlatMapping, read_document
 from features.mapping_v2 import MappingV2, load_any
 from leadscore.errors import LeadscoreError
 
-__all__ = ["declare_export", "load_mapping_declaring", "parse_exported_at"]
+__all__ = ["DATED", "FROM_FILE_NAME", "date_in_name", "declare_export", "load_mapping_declaring",
+           "names_day", "parse_exported_at"]
+
+FROM_FILE_NAME = "from_file_name"
+"""``exported_at: from_file_name``: each export's day is the date in its file's name, so one
+mapping serves every week's export (``contacts-2026-02-09.csv``)."""
+
+DATED = re.compile(r"(?<!\d)((19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}|\d{2}[-_.]\d{2}[-_.](19|20)\d{2})"
+                   r"([ _T-]\d{2}[-_.]\d{2}([-_.]\d{2})?)?(?!\d)")
+"""A date in an export's file name, year first (contacts-2024-06-30.csv) or last, with the time
+that may follow it (Dynamics 365: "My Open Leads 30-11-2026 14-05-00.xlsx"): the next export has
+another one."""
+
+
+def date_in_name(name: str) -> date | None:
+    """The date in a file's name when it reads one way only (year first, or a day above 12);
+    None for none, or for one such as 05-06-2026 (May or June)."""
+    found = DATED.search(name)
+    if found is None:
+        return None
+    digits = re.findall(r"\d+", found.group(1))
+    if len(digits) == 1:  # 20261130: year first, as DATED reads it
+        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
+    parts = [int(p) for p in digits]
+    if parts[0] > 31:
+        year, month, day = parts
+    elif parts[0] > 12 >= parts[1]:
+        day, month, year = parts
+    elif parts[1] > 12 >= parts[0]:
+        month, day, year = parts
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def names_day(files: list[Path], mapping: Path) -> date:
+    """The day a batch was exported, from its files' names (``exported_at: from_file_name``):
+    the latest date a name holds, as every file of it was taken by then.
+
+    Raises:
+        LeadscoreError: no file's name holds a date that reads one way.
+    """
+    days = [d for d in (date_in_name(f.name) for f in files) if d is not None]
+    if not days:
+        undated = ", ".join(f.name for f in files[:3]) + (" ..." if len(files) > 3 else "")
+        raise LeadscoreError(
+            f"Mapping {mapping}: exported_at: {FROM_FILE_NAME}, but the name of {undated} holds "
+            "no date that reads one way (year first like contacts-2026-02-09.csv, or a day above "
+            "12): rename the file with the day the export was taken, or give it with "
+            "--exported-at YYYY-MM-DD, and re-run.")
+    return parse_exported_at(max(days), f"The date in the name of {files[0].name}")
 
 
 def parse_exported_at(value: object, where: str) -> date:
@@ -43,9 +97,10 @@ def parse_exported_at(value: object, where: str) -> date:
     return day
 
 
-def load_mapping_declaring(path: str | Path) -> tuple[FlatMapping | MappingV2, date | None]:
+def load_mapping_declaring(path: str | Path) -> tuple[FlatMapping | MappingV2, date | str | None]:
     """A mapping file (v1 or v2), read by ``features.mapping_v2.load_any``, and the export date
-    its ``exported_at:`` key declares (None without one).
+    its ``exported_at:`` key declares (None without one; ``FROM_FILE_NAME`` where each export's
+    file name holds it: ``names_day``).
 
     Raises:
         LeadscoreError: the mapping's own problems, or an ``exported_at`` that is not a date.
@@ -56,6 +111,8 @@ def load_mapping_declaring(path: str | Path) -> tuple[FlatMapping | MappingV2, d
     value = doc.get(EXPORTED_AT) if isinstance(doc, dict) else None
     if value is None:
         return mapping, None
+    if str(value).strip() == FROM_FILE_NAME:
+        return mapping, FROM_FILE_NAME
     return mapping, parse_exported_at(value, f"Mapping {path}: exported_at")
 
 

@@ -395,9 +395,13 @@ def _read_parquet(path: Path) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+class NotUtf8(LeadscoreError):
+    """A file read as UTF-8 that is not: a v2 mapping's reader names the option to state."""
+
+
 def _not_utf8(path: Path, encoding: str = "utf-8") -> LeadscoreError:
     if encoding.startswith("utf"):
-        return LeadscoreError(
+        return NotUtf8(
             f"{path.name} is not UTF-8 text: save it as UTF-8 CSV and re-run (`leadscore ingest` "
             "through a v2 mapping can instead state its encoding: latin-1 or cp1252; "
             "`leadscore score` reads UTF-8 only)."

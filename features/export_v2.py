@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from features.contract import INTEGER, NUMBER, TIMESTAMP
-from features.export_files import read_export
+from features.export_files import NotUtf8, read_export
 from features.export_v2_events import event_part
 from features.flat_export import flat_export_parts
 from features.ingest_sql import (
@@ -32,7 +32,7 @@ from features.ingest_sql import (
 )
 from features.mapping import FlatMapping, _check_whole
 from features.mapping_v2 import EVENT_TABLES, ColumnV2, FileSpec, MappingV2, created_rule
-from features.messages import capped, counted, plural
+from features.messages import capped, counted, plural, renamed_sentence
 from features.timestamps import MONTH_NAME_FORMATS
 from leadscore.errors import LeadscoreError
 
@@ -91,7 +91,13 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
     views: dict[str, tuple[ExportFile, str]] = {}
     for i, (name, path) in enumerate(assigned.items()):
         spec = mapping.files[name]
-        export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
+        try:
+            export = read_export(con, path, f"__v2raw_{i}", spec.options, sheet)
+        except NotUtf8:
+            raise LeadscoreError(
+                f"{path.name} is not UTF-8 text: state its encoding in the mapping "
+                f"{mapping.path} (encoding: cp1252 under files: {name}:, as Excel on Windows "
+                "saves CSV, or latin-1), or save it as UTF-8 CSV, and re-run.") from None
         if adapt is not None:
             export = adapt(con, export, spec)
         notes.extend(n for n in (export.read_note, export.skip_note) if n)
@@ -109,6 +115,11 @@ def v2_parts(con: duckdb.DuckDBPyConnection, mapping: MappingV2, files: list[Pat
 def _check_headers(export: ExportFile, spec: FileSpec, mapping: MappingV2) -> None:
     headers = [h.strip() for h in export.headers]
     undeclared = [h for h in headers if h not in spec.columns]
+    missing = [c for c in spec.columns if c not in headers]
+    if undeclared and missing:  # a column the CRM renamed between exports
+        raise LeadscoreError(
+            f"{export.path.name} has column(s) file {spec.name!r} of the mapping {mapping.path} "
+            f"{renamed_sentence(undeclared, missing)}")
     if undeclared:
         hint = ""
         if len(headers) == 1 and any(d in headers[0] for d in ";\t|,"):
@@ -118,7 +129,6 @@ def _check_headers(export: ExportFile, spec: FileSpec, mapping: MappingV2) -> No
             f"{mapping.path} does not declare: {capped([repr(h) for h in undeclared])}; give each "
             f"a role (ignore if unused) and re-run.{hint}"
         )
-    missing = [c for c in spec.columns if c not in headers]
     if missing:
         raise LeadscoreError(
             f"{export.path.name} lacks column(s) file {spec.name!r} of the mapping {mapping.path} "

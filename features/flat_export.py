@@ -23,7 +23,7 @@ from features.ingest_sql import (
     timestamp,
 )
 from features.mapping import ATTRIBUTE_ROLES, FlatMapping
-from features.messages import capped, counted
+from features.messages import capped, counted, renamed_sentence
 from leadscore.errors import LeadscoreError
 
 
@@ -47,13 +47,16 @@ def flat_export_parts(
     """
     headers = {h.strip(): h for h in export.headers}
     undeclared = [h for h in headers if h not in mapping.columns]
+    missing = [c for c in mapping.columns if c not in headers]
+    if undeclared and missing:  # a column the CRM renamed between exports
+        raise LeadscoreError(f"{export.path.name} has column(s) the mapping {mapping.path} "
+                             f"{renamed_sentence(undeclared, missing)}")
     if undeclared:
         raise LeadscoreError(
             f"{export.path.name} has {len(undeclared)} column(s) the mapping {mapping.path} does "
             f"not declare: {capped(undeclared)}; give each a role (ignore if "
             "unused) so nothing reaches the model by accident, and re-run."
         )
-    missing = [c for c in mapping.columns if c not in headers]
     if missing:
         raise LeadscoreError(
             f"{export.path.name} lacks column(s) the mapping {mapping.path} declares: "

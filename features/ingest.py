@@ -23,11 +23,24 @@ import duckdb
 
 from features.contract import PLACEHOLDERS, TABLES
 from features.contract_files import contract_part, table_of
-from features.export_date import declare_export, load_mapping_declaring, parse_exported_at
+from features.export_date import (
+    FROM_FILE_NAME,
+    declare_export,
+    load_mapping_declaring,
+    names_day,
+    parse_exported_at,
+)
 from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
-from features.horizon import recorded_columns
+from features.horizon import declared_export, recorded_columns
+from features.ingest_gone import (
+    declared_ignored,
+    redated,
+    respelled,
+    role_changes,
+    taken_back,
+)
 from features.ingest_report import IngestReport, TableCounts
 from features.ingest_sql import Part, trimmed, unplaceheld
 from features.ingest_stage import stage_part, stored_columns
@@ -73,6 +86,8 @@ def ingest_paths(
                 else None)
     files = discover([Path(p) for p in paths])
     flat, mapped = load_mapping_declaring(mapping) if mapping is not None else (None, None)
+    if declared is None and mapped == FROM_FILE_NAME:
+        declared = names_day(files, Path(mapping))
     declared = declared or mapped
     if flat is None:
         for path in files:
@@ -143,17 +158,38 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     report = IngestReport(store=store, batch_id=batch_id, files=files, tables=tables,
                           mapping=f"{flat.name} v{flat.version}" if flat else None, notes=notes)
+    # an export older than the one the store holds does not overwrite its newer rows
+    newer = declared_export(con) if declared is not None else None
+    older = newer is not None and newer > declared
+    kept: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        # before this batch's rows are written; an older export changes nothing stored, and
+        # lacks what happened since it was taken
+        if not older:
+            report.notes.extend([*redated(con, staged), *taken_back(con, staged),
+                                 *respelled(con, staged)])
+        roles = dict(con.execute("SELECT name, role FROM attribute_roles").fetchall())
         for part, stage, distinct in staged:
             counts = tables[part.table.name]
             counts.read += part.rows_read
             counts.duplicates += part.rows_read - distinct
-            new, updated = upsert(con, part, stage)
+            new, updated = upsert(con, part, stage, update=not older)
+            if older:
+                kept[part.table.name] = kept.get(part.table.name, 0) + updated
+                updated = 0
             counts.new += new
             counts.updated += updated
             counts.present += distinct - new - updated
             _record_roles(con, part)
+        report.notes.extend(role_changes(con, roles, declared_ignored(flat)))
+        if kept_rows := sum(kept.values()):
+            report.notes.append(
+                f"this export (taken {declared.isoformat()}) is older than the store's "
+                f"({newer.isoformat()}): {counted_rows(kept)} that "
+                f"{'differs' if kept_rows == 1 else 'differ'} from the stored "
+                f"{'one' if kept_rows == 1 else 'ones'} kept the stored, newer values; only rows "
+                "the store did not hold were added")
         if declared is not None:
             report.notes.append(declare_export(con, declared, [
                 (stage, c) for part, stage, _ in staged
@@ -175,6 +211,12 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             pass  # a failed COMMIT has already rolled back
         raise
     return report
+
+
+def counted_rows(by_table: dict[str, int]) -> str:
+    """``1 row of leads``, ``3 rows of leads and 1 row of outcomes``."""
+    parts = [f"{n:,} {'row' if n == 1 else 'rows'} of {t}" for t, n in by_table.items() if n]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def _default_missing_note(con, parts: list[Part]) -> str | None:
@@ -207,8 +249,10 @@ def _default_missing_note(con, parts: list[Part]) -> str | None:
 # ---- writing ------------------------------------------------------------------------------------
 
 
-def upsert(con, part: Part, stage: str) -> tuple[int, int]:
-    """Write a stage into its table: returns (new rows, updated rows)."""
+def upsert(con, part: Part, stage: str, update: bool = True) -> tuple[int, int]:
+    """Write a stage into its table: returns (new rows, updated rows). With ``update`` False
+    (an export older than the store's) rows whose key is stored keep their stored values, and
+    the count of those that differ is returned as the updated rows."""
     name, key, columns = part.table.name, part.table.key, stored_columns(part)
     match = " AND ".join(f"t.{k} = s.{k}" for k in key)
     updated = 0
@@ -221,7 +265,8 @@ def upsert(con, part: Part, stage: str) -> tuple[int, int]:
         )
         updated = con.execute(
             f"UPDATE {name} AS t SET {', '.join(f'{c} = s.{c}' for c in values)} "
-            f"FROM {stage} AS s WHERE {match} AND ({differs})"
+            f"FROM {stage} AS s WHERE {match} AND ({differs})" if update else
+            f"SELECT count(*) FROM {name} AS t JOIN {stage} AS s ON {match} WHERE {differs}"
         ).fetchone()[0]
     cols = ", ".join(columns)
     new = con.execute(

@@ -36,6 +36,7 @@ from features.export_files import (
     sniff_delimiter,
     text_encoding,
 )
+from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
     outcome_date_sentence,
     outcome_rows,
@@ -328,9 +329,15 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         profile(file)
     _names_inside(files)
     main = _main_file(files, outcome)
+    # a stage history of the main file's leads: the outcome may be one of its columns
+    history = next(((f, *found) for f in files if f is not main
+                    and (found := history_of(f, files)) and found[0] is main), None)
+    holder = main
+    if history is not None and outcome is not None and outcome not in main.frame.columns:
+        holder = history[0]
     if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome)):
         raise LeadscoreError(refused)
-    if outcome is not None and outcome not in main.frame.columns:
+    if outcome is not None and outcome not in holder.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
                              "outcome column as its header reads.")
     if outcome_date is not None and outcome_date not in main.frame.columns:
@@ -338,12 +345,12 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
             f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
             "its header reads."))
     if outcome is not None:
-        values = main.frame[outcome].str.lower()
+        values = holder.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}
         for option, given in (("--positive", positive), ("--negative", negative)):
             for value in given or []:
                 if value.lower() not in present:
-                    shown = ", ".join(sorted(v for v in main.frame[outcome].unique() if v)[:10])
+                    shown = ", ".join(sorted(v for v in holder.frame[outcome].unique() if v)[:10])
                     raise LeadscoreError(f"{option} {value!r} is not a value of {outcome} (its "
                                          f"values include {shown}); name one as it is written.")
         if not positive:
@@ -354,6 +361,10 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     rows = outcome_rows(files, main) if outcome is None else None
     if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
         leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)
+    elif holder is not main:  # each lead's outcome from its stage history
+        per_lead = outcome_per_lead(main, holder, history[2], history[3], outcome, positive or [])
+        leak_suspects(dataclasses.replace(main, frame=per_lead), outcome, positive or [],
+                      negative or [], None)
     else:
         leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
     propose(files, main, outcome, positive or [], negative or [])
@@ -374,8 +385,9 @@ def _names_inside(files: list[FileProfile]) -> None:
 
 
 def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:
-    if outcome is not None:
-        for file in files:
-            if outcome in file.frame.columns:
-                return file
-    return max(files, key=lambda f: f.rows)
+    """The file holding ``outcome``, else the largest; but the leads it is a history of where
+    it has several rows per lead of another file (a stage history beside its leads)."""
+    chosen = next((f for f in files if outcome is not None and outcome in f.frame.columns),
+                  None) or max(files, key=lambda f: f.rows)
+    history = history_of(chosen, files)
+    return history[0] if history is not None else chosen

@@ -17,6 +17,7 @@ import pandas as pd
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.created_order import MONTH_NAMES
+from features.export_date import DATED, FROM_FILE_NAME, date_in_name
 from features.inspect import (
     INTENT_TOKENS,
     MISSING_GUESSES,
@@ -26,6 +27,7 @@ from features.inspect import (
     leak_suspects,
 )
 from features.inspect_activities import propose_activities
+from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
 from features.inspect_values import instants
 from features.lead_fields import lead_field_for
@@ -104,34 +106,11 @@ def _creation_date(columns: list[Column]) -> str | None:
     return (named or dates)[0].name if named or dates else None
 
 
-_DATED = re.compile(r"(?<!\d)((19|20)\d{2}[-_.]?\d{2}[-_.]?\d{2}|\d{2}[-_.]\d{2}[-_.](19|20)\d{2})"
-                    r"([ _T-]\d{2}[-_.]\d{2}([-_.]\d{2})?)?(?!\d)")
-"""A date in an export's file name, year first (contacts-2024-06-30.csv) or last, with the time
-that may follow it (Dynamics 365: "My Open Leads 30-11-2026 14-05-00.xlsx"): the next export has
-another one."""
-
-
 def _export_day(file: FileProfile, stored: list[str]) -> date | None:
     """The date in ``file``'s name, when it reads one way only (year first, or a day above 12)
     and no date of the ``stored`` columns is later: the day the export was likely taken."""
-    found = _DATED.search(file.path.name)
-    if found is None:
-        return None
-    digits = re.findall(r"\d+", found.group(1))
-    if len(digits) == 1:  # 20261130: year first, as _DATED reads it
-        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
-    parts = [int(p) for p in digits]
-    if parts[0] > 31:
-        year, month, day = parts
-    elif parts[0] > 12 >= parts[1]:
-        day, month, year = parts
-    elif parts[1] > 12 >= parts[0]:
-        month, day, year = parts
-    else:
-        return None  # 05-06-2026: May or June
-    try:
-        taken = date(year, month, day)
-    except ValueError:
+    taken = date_in_name(file.path.name)
+    if taken is None:
         return None
     end = pd.Timestamp(taken, tz="UTC") + pd.Timedelta(days=1)
     for column in stored:  # what ingest dates by (an expected close date may lie ahead)
@@ -142,7 +121,7 @@ def _export_day(file: FileProfile, stored: list[str]) -> date | None:
 
 def _undated(stem: str) -> str:
     """A file's stem without its date, lower-cased: the name of every month's export."""
-    return _DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
+    return DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
 
 
 MATCH_SHARE = 0.5
@@ -198,6 +177,20 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
     for file in files:
         if file is main:
             continue
+        pattern = DATED.sub("*", main.path.name)
+        if (DATED.sub("*", file.path.name) == pattern != main.path.name
+                and [c.name for c in file.columns] == [c.name for c in main.columns]):
+            file.options["said"] = [f"{file.path.name}: another export of {pattern} (the same "
+                                    "columns): ingest each export on its own, oldest first, "
+                                    "through this mapping"]
+            for column in file.columns:
+                column.role = f"as in {main.path.name}"
+            continue
+        history = history_of(file, files)
+        stage = stage_column(file, history[1], outcome) if history is not None else None
+        if stage is not None and history[0] is main:  # one row per lead per stage change
+            propose_history(file, main, history[1], stage, positive)
+            continue
         join = _lookup_join(file, main)
         file.options["key"] = join[0].name if join else None
         file.options["joins"] = join[1] if join else None
@@ -215,6 +208,12 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
                 continue
         if join is not None:
             _lookup_leaks(file, main, join, outcome, positive, negative)
+            via = next(c for c in main.columns if c.name == join[1])
+            if outcome is None and via.leaks:  # known once the column it joins on is filled
+                # (with --outcome its columns are checked against the outcome as joined)
+                for column in file.columns:
+                    if column is not join[0]:
+                        column.leaks.append(f"joined on {via.name}, itself a leak suspect")
         for column in file.columns:
             if join is not None and column is join[0]:
                 column.role = column.spec = "key"
@@ -271,8 +270,10 @@ def draft(found: Inspection) -> str:
     taken = _export_day(main, stored + ([found.outcome_date] if found.outcome_date else []))
     if taken is not None:
         # a snapshot's outcomes are final up to the day it was taken, not its last record
-        lines.append(f"exported_at: \"{taken.isoformat()}\"  # the date in {main.path.name}: "
-                     "check it is the day the export was taken (docs/ingestion.md, horizon)")
+        # the path is drafted as a pattern every week's file matches: each file names its day
+        lines.append(f"exported_at: {FROM_FILE_NAME}  # each export's day, the date in its file's "
+                     f"name ({taken.isoformat()} in {main.path.name}): check it is the day the "
+                     "export was taken (docs/ingestion.md, horizon)")
     lines.append("")
     id_column = next((c.name for c in main.columns if c.spec == "id"), None)
     created = any("created_at" in c.spec for c in main.columns)
@@ -307,16 +308,20 @@ def draft(found: Inspection) -> str:
 def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                 negative, outcome_date, exported: bool = False) -> list[str]:
     key = file.options.get("key")
+    if not is_main and key is None and file.options.get("said"):
+        return [f"  # {line}" for line in file.options["said"]]
     if not is_main and key is None:
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
                 "(a lookup) or the main file's ids (activities); add it by hand if it belongs "
                 "to the export"]
-    dated = _DATED.sub("*", file.path.name)
+    dated = DATED.sub("*", file.path.name)
     path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
            f"    kind: {'main' if is_main else file.options['kind']}"]
-    if file.options.get("kind") == "outcomes":
+    if file.options.get("kind") == "outcomes" and file.options.get("history"):
+        out[-1] += "  # a stage history: each row's stage, mapped below, is an outcome"
+    elif file.options.get("kind") == "outcomes":
         out[-1] += ("  # a row present is the outcome: a lead without one is a negative once "
                     "its window passes")
         out.append("    stage: closed_won              # check: the stage a row of this file "

@@ -41,3 +41,12 @@ def capped(items: Sequence[str], limit: int = LIMIT) -> str:
 def counted(pairs: Sequence[tuple[str, int]], unit: str = "row", limit: int = LIMIT) -> str:
     """(label, count) pairs as "label (3 rows), ..." capped at ``limit``."""
     return capped([f"{label} ({plural(n, unit)})" for label, n in pairs], limit)
+
+
+def renamed_sentence(undeclared: list[str], missing: list[str]) -> str:
+    """The end of the sentence for an export that has columns its mapping does not declare and
+    lacks ones it declares: most often a column the CRM renamed between two exports."""
+    return (f"does not declare ({capped([repr(h) for h in undeclared])}) and lacks column(s) it "
+            f"declares ({capped([repr(c) for c in missing])}): if the CRM renamed them, rename "
+            "them under columns: in the mapping (their roles stay), else give each new column a "
+            "role (ignore if unused) and remove the missing ones; then re-run.")

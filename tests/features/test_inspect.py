@@ -295,4 +295,5 @@ def test_an_outcome_without_its_date_asks_for_the_exports_day(tmp_path):
     dated = tmp_path / "calls_2024-06-30.csv"  # the export's day drafted from its name
     frame.to_csv(dated, index=False)
     text = draft(inspect([dated], outcome="y"))
-    assert 'exported_at: "2024-06-30"' in text and asked not in text
+    assert "exported_at: from_file_name  # each export's day, the date in its file's name " \
+        "(2024-06-30 in calls_2024-06-30.csv)" in text and asked not in text

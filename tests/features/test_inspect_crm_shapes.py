@@ -218,11 +218,17 @@ def test_without_an_outcome_named_a_converted_flag_is_never_drafted_a_feature(tm
         "WhoId": [f"00Q{i % n:04d}" for i in range(3 * n)],
         "ActivityDate": [f"3/{13 + i % 9}/2026" for i in range(3 * n)],
         "Type": ["Call", "Email", "Meeting"] * n}))
+    # (Tasks.csv, several rows per lead and no id of its own, is now the leads' activity log
+    # and Leads.csv the main file)
     found = inspect([tmp_path / "export"])
     leads = next(f for f in found.files if f.path.name == "Leads.csv")
+    assert found.main is leads
     roles = {c.name: c.spec for c in leads.columns}
-    assert roles["IsConverted"] == "ignore" and roles["ConvertedDate"] == "ignore"
+    for column in ("IsConverted", "ConvertedDate"):
+        assert roles[column] == "ignore" or roles[column].startswith("{role: post_outcome")
     assert roles["Lead Source"].startswith("{role: fit")
+    tasks = next(f for f in found.files if f.path.name == "Tasks.csv")
+    assert tasks.options["kind"] == "activities"
 
 
 def test_a_numeric_column_named_like_a_lead_field_is_a_number_not_that_field(tmp_path):

@@ -200,6 +200,8 @@ def test_a_dated_export_name_is_drafted_as_a_pattern_the_next_export_matches(tmp
     july = _write(tmp_path / "july" / "hubspot-crm-exports-all-contacts-2024-07-31.csv", frame)
     report = ingest_paths([july.parent], tmp_path / "s.duckdb", mapping=mapping)
     assert report.tables["leads"].new == n
+    # July's export is declared taken on July's day, not on the day June's draft was written
+    assert "export date 2024-07-31 declared" in "\n".join(report.notes)
 
 
 def test_inspect_reads_the_delimiter_an_excel_sep_line_names(tmp_path):

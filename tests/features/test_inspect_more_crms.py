@@ -167,7 +167,8 @@ def test_the_date_in_a_snapshots_file_name_is_drafted_as_the_day_it_was_taken(tm
     export = tmp_path / "export"
     found = inspect([_write(export / "Leads_2025_11_30.csv", frame)])
     text = draft(found)
-    assert 'exported_at: "2025-11-30"  # the date in Leads_2025_11_30.csv: check it' in text
+    assert "exported_at: from_file_name  # each export's day, the date in its file's name " \
+        "(2025-11-30 in Leads_2025_11_30.csv): check it" in text
     store = tmp_path / "s.duckdb"
     ingest_paths([export], store, mapping=_drafted(tmp_path, found))
     with duckdb.connect(str(store), read_only=True) as con:

@@ -11,7 +11,7 @@ Four gates, each with a pass/fail and one plain sentence a leader can read:
   ``max_calibration_error`` (its scores can be read as probabilities), or within what perfectly
   calibrated scores show by chance on a cohort that small.
 - ``pr_auc``: on the same validation cohort the challenger's PR-AUC is at least the champion's minus
-  ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion yet.
+  ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion.
 
 The challenger is promoted only when every gate passes.
 """
@@ -171,7 +171,9 @@ def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: flo
                     "The challenger's PR-AUC could not be measured on the validation cohort.")
     if champion is None:
         return Gate("pr_auc", True,
-                    f"There is no champion yet; the challenger's PR-AUC is {challenger:.3f}.",
+                    # said of the review, not of now: the report of an old cycle rereads it
+                    f"No champion to compare with at this review; the challenger's PR-AUC is "
+                    f"{challenger:.3f}.",
                     float(challenger), None)
     if _missing(champion):
         return Gate("pr_auc", False,

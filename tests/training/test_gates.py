@@ -75,7 +75,15 @@ def test_pr_auc_gate_allows_the_tolerance_and_no_more(challenger, champion, pass
 
 def test_pr_auc_gate_passes_without_a_champion():
     gate = pr_auc_gate(0.2, None, 0.01)
-    assert gate.passed and "no champion" in gate.sentence
+    assert gate.passed and "No champion to compare with" in gate.sentence
+
+
+def test_the_no_champion_sentence_stays_true_once_a_champion_exists():
+    """The sentence is stored with the run and read back whenever the cycle's report is
+    rewritten: after a later promotion "There is no champion yet" would be false."""
+    sentence = pr_auc_gate(0.353, None, 0.01).sentence
+    assert sentence == "No champion to compare with at this review; the challenger's PR-AUC is 0.353."
+    assert "yet" not in sentence and "There is" not in sentence
 
 
 def test_pr_auc_gate_fails_when_either_side_is_unmeasurable():

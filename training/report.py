@@ -24,6 +24,7 @@ from leadscore.errors import LeadscoreError
 from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
+from training.cycle_name import check_cycle_name
 from training.evaluate import metric_key
 from training.report_figures import (
     Figures,
@@ -365,8 +366,7 @@ def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path(
     from training.tracking import client as mlflow_client
     from training.tracking import missing_store
 
-    if not cycle or "/" in cycle or "\\" in cycle or cycle.startswith("."):
-        raise LeadscoreError(f"Cycle name {cycle!r} cannot name a folder: use e.g. 2026-W47.")
+    cycle = check_cycle_name(cycle)
     from jinja2 import TemplateError
 
     if missing_store(config) is not None:  # nothing was reviewed here: do not create a store

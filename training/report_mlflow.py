@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
+from training.cycle_name import cycle_filter
 
 AS_OF_PARAMS = ("as_of",)
 """The review date: the param ``training.review_record.cycle_params`` writes (only that one)."""
@@ -114,10 +115,9 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
         LeadscoreError: when no run carries the tag.
     """
     experiment_id = _experiment_id(client, config)
-    safe = cycle.replace("'", "")
     tagged = client.search_runs(
         [experiment_id],
-        filter_string=f"tags.cycle = '{safe}'",
+        filter_string=cycle_filter(cycle),
         order_by=["attributes.start_time DESC"],
         max_results=20,
     )

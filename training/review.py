@@ -36,6 +36,7 @@ from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
 from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, train_and_evaluate
+from training.cycle_name import check_cycle_name
 from training.evaluate import calibration_table
 from training.report import MIN_SIGNAL_SHARE, write_report
 from training.report_figures import positive_plural
@@ -143,9 +144,7 @@ def run_review(
         LeadscoreError: a problem the user can fix (no store, unknown codes, too little data); the
             run is marked FAILED and the registry is untouched.
     """
-    if not cycle or not str(cycle).strip():
-        raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
-    cycle = str(cycle).strip()
+    cycle = check_cycle_name(cycle)  # before anything is read or written
     review_date = parse_as_of(as_of)
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything

@@ -437,3 +437,36 @@ def test_a_champion_is_never_judged_on_weeks_it_learned_from(env):
     second = client.get_run(env["summaries"][1].run_id)
     if "champion.pr_auc" in second.data.metrics:
         assert not np.isnan(second.data.metrics["champion.pr_auc"])
+
+
+@pytest.mark.parametrize("name, why", [
+    ("2026/W47", "cannot name a folder"),
+    ("../../escape", "cannot name a folder"),
+    ("line1\nline2", "control character"),
+    ('the "final" one', "double quote"),
+    ("w" * 101, "too long for a folder name"),
+])
+def test_a_cycle_name_the_report_cannot_use_is_refused_before_anything_is_written(env, name, why):
+    """The review used to run to its end, register a version and then fail to write the report
+    ('x/y'), or write a report under another name (a line break)."""
+    from training.review import run_review
+
+    client = env["client"]
+    before = [v.version for v in client.search_model_versions("name = 'leadscore'")]
+    runs = len(client.search_runs([client.get_experiment_by_name("leadscore").experiment_id]))
+    with pytest.raises(LeadscoreError, match=why):
+        run_review(name, CYCLES[-1][1], env["config"], promote=False)
+    assert [v.version for v in client.search_model_versions("name = 'leadscore'")] == before
+    assert len(client.search_runs([client.get_experiment_by_name("leadscore").experiment_id])) \
+        == runs
+
+
+def test_a_cycle_named_with_an_apostrophe_is_found_again_by_its_report(env, tmp_path):
+    """The report's search dropped the apostrophe and said the cycle was never reviewed."""
+    from training.report import write_report
+    from training.review import run_review
+
+    run_review("Anne's W41", CYCLES[-1][1], env["config"], promote=False)
+    path = write_report("Anne's W41", env["config"], tmp_path)
+    assert path.parent.name == "Anne's W41"
+    assert "Lead scoring review: cycle Anne&#39;s W41" in path.read_text(encoding="utf-8")

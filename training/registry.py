@@ -252,6 +252,8 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
             with quiet_mlflow():
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
         except MlflowException as exc:
+            if version is not None:  # the registry names it: its files are what is missing
+                raise LeadscoreError(_files_gone(client, name, version)) from None
             if uri == champion_uri(config):
                 raise LeadscoreError(no_champion(client, name)) from None
             first = str(exc).strip().splitlines()[0][:200]
@@ -259,7 +261,26 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
                 f"Cannot load the model {uri} ({first}): "
                 f"check the URI, e.g. models:/{name}@champion."
             ) from None
+        if version is not None and not any(root.rglob(_manifest_name())):
+            # a review logged it (the registry has it), so "not a leadscore model" would be false
+            raise LeadscoreError(_files_gone(client, name, version))
         return _bundle_in(root, uri), version
+
+
+def _manifest_name() -> str:
+    from scoring.bundle import MANIFEST
+
+    return MANIFEST
+
+
+def _files_gone(client, name: str, version) -> str:
+    """A registered version's files are missing: where they should be, and the ways out."""
+    number = int(version.version)
+    champion = alias_version(client, name, CHAMPION) == number
+    where = client.get_model_version_download_uri(name, str(number))
+    return (f"Model {name!r} v{number}{' (the champion)' if champion else ''} has no model files "
+            f"at {where} (moved or deleted?): restore them, or make another version the "
+            "champion (`leadscore rollback`, or `leadscore promote N`).")
 
 
 def _bundle_in(root: Path, uri: str):

@@ -152,3 +152,21 @@ def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_prom
 def test_no_champion_when_never_reviewed_says_to_review(mlflow_config):
     mlflow_client = client(mlflow_config)
     assert registry.no_champion(mlflow_client, "leadscore") == NO_CHAMPION
+
+
+def test_loading_a_version_whose_files_are_gone_says_so(three_versions, mlflow_config, tmp_path):
+    """`leadscore score`, rescore and monitor said "models:/leadscore@champion is not a leadscore
+    model (no bundle inside): use a model logged by `leadscore review`" of a champion that a
+    review logged and whose files were deleted since."""
+    registry.promote_version(2, mlflow_config)
+    shutil.rmtree(tmp_path / "model2" / "artifacts")
+    for uri in (None, "models:/leadscore/2", "models:/leadscore@champion"):
+        with pytest.raises(LeadscoreError) as caught:
+            registry.load_bundle(uri, mlflow_config)
+        message = str(caught.value)
+        assert message.startswith("Model 'leadscore' v2 (the champion) has no model files at ")
+        assert "moved or deleted?" in message and "`leadscore rollback`" in message
+        assert "not a leadscore model" not in message
+    shutil.rmtree(tmp_path / "model3" / "artifacts")
+    with pytest.raises(LeadscoreError, match=r"^Model 'leadscore' v3 has no model files at "):
+        registry.load_bundle("models:/leadscore/3", mlflow_config)

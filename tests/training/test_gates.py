@@ -82,7 +82,8 @@ def test_the_no_champion_sentence_stays_true_once_a_champion_exists():
     """The sentence is stored with the run and read back whenever the cycle's report is
     rewritten: after a later promotion "There is no champion yet" would be false."""
     sentence = pr_auc_gate(0.353, None, 0.01).sentence
-    assert sentence == "No champion to compare with at this review; the challenger's PR-AUC is 0.353."
+    assert sentence == ("No champion to compare with at this review; the challenger's PR-AUC "
+                        "is 0.353.")
     assert "yet" not in sentence and "There is" not in sentence
 
 

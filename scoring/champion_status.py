@@ -7,6 +7,8 @@ need it, and serving never imports training. It reads only the registry's versio
 
 from __future__ import annotations
 
+import json
+
 GATE_ORDER = ("evidence", "band", "calibration", "pr_auc")
 """The order the review decides and prints its gates in (``training.gates.decide``), so a
 sentence names failed gates as the review did."""
@@ -26,7 +28,12 @@ def no_champion(client, name: str) -> str:
     except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
         found = []
     if not found:
-        return NO_CHAMPION
+        return not_registered(client, name) or NO_CHAMPION
+    removed = _last_champion(client, name)
+    if removed is not None:  # there was one: "none was promoted" would be false
+        return (f"No champion model now: the `champion` alias was removed (the last champion was "
+                f"v{removed}); make a version the champion with `leadscore promote N` (e.g. "
+                f"`leadscore promote {removed}`).")
     last = max(found, key=lambda v: int(v.version))
     tags = dict(last.tags or {})
     cycle = tags.get("cycle")
@@ -41,3 +48,31 @@ def no_champion(client, name: str) -> str:
     return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
             f"Review it and promote it by hand with `leadscore promote {last.version}`, "
             "or fix what failed and run `leadscore review` again.")
+
+
+def not_registered(client, name: str) -> str | None:
+    """When the store holds registered models but none named ``name`` (a config naming another
+    model), the sentence that names them; None when the store holds none at all."""
+    try:
+        models = client.search_registered_models(max_results=20)
+    except Exception:  # noqa: BLE001 - an unreadable registry reads as "never reviewed"
+        return None
+    if not models:
+        return None
+    held = ", ".join(
+        f"{m.name!r}" + (f" (champion v{m.aliases['champion']})" if "champion" in (m.aliases or {})
+                         else "") for m in models)
+    return (f"No model is registered as {name!r} in this MLflow store, which holds {held}: set "
+            "mlflow.registered_model to the model your reviews register, or run `leadscore "
+            "review` first.")
+
+
+def _last_champion(client, name: str) -> int | None:
+    """The last version the registry's champion history names (the tag ``champion_history`` that
+    ``training.registry`` keeps), or None when there is no history."""
+    try:
+        raw = (client.get_registered_model(name).tags or {}).get("champion_history")
+        history = [int(v) for v in json.loads(raw)] if raw else []
+    except Exception:  # noqa: BLE001 - no history or an unreadable one: no claim about it
+        return None
+    return history[-1] if history else None

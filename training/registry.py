@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
-from scoring.champion_status import NO_CHAMPION, no_champion
+from scoring.champion_status import NO_CHAMPION, no_champion, not_registered
 from training import cycle_guard
 
 CHAMPION = "champion"
@@ -150,7 +150,8 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     name = model_name(config)
     if client is None or _registered(client, name) is None:
         raise LeadscoreError(
-            f"No model is registered as {name!r} yet: run `leadscore review` first."
+            (client is not None and not_registered(client, name))
+            or f"No model is registered as {name!r} yet: run `leadscore review` first."
         )
     existing = versions(client, name)
     if version not in existing:

@@ -170,3 +170,36 @@ def test_loading_a_version_whose_files_are_gone_says_so(three_versions, mlflow_c
     shutil.rmtree(tmp_path / "model3" / "artifacts")
     with pytest.raises(LeadscoreError, match=r"^Model 'leadscore' v3 has no model files at "):
         registry.load_bundle("models:/leadscore/3", mlflow_config)
+
+
+def test_no_champion_under_another_name_names_the_models_the_store_holds(three_versions,
+                                                                          mlflow_config):
+    """A config naming another registered model (`leadscore-eu`) on a store whose reviews
+    registered `leadscore` was told "No champion model yet: run `leadscore review` first"."""
+    mlflow_client, _ = three_versions
+    registry.promote_version(2, mlflow_config)
+    other = {**mlflow_config, "mlflow": {**mlflow_config["mlflow"],
+                                         "registered_model": "leadscore-eu"}}
+    expected = (r"^No model is registered as 'leadscore-eu' in this MLflow store, which holds "
+                r"'leadscore' \(champion v2\): set mlflow\.registered_model to the model your "
+                r"reviews register, or run `leadscore review` first\.$")
+    for attempt in (lambda: registry.load_bundle(None, other),
+                    lambda: registry.rollback_champion(other),
+                    lambda: registry.promote_version(1, other)):
+        with pytest.raises(LeadscoreError, match=expected):
+            attempt()
+    assert registry.no_champion(mlflow_client, "leadscore-eu").startswith("No model is registered")
+
+
+def test_no_champion_after_the_alias_was_removed_does_not_say_none_was_promoted(three_versions,
+                                                                              mlflow_config):
+    """The alias deleted by hand in the MLflow UI: "none was promoted" would be false."""
+    mlflow_client, name = three_versions
+    registry.promote_version(1, mlflow_config)
+    registry.promote_version(3, mlflow_config)
+    mlflow_client.delete_registered_model_alias(name, "champion")
+    expected = (r"^No champion model now: the `champion` alias was removed \(the last champion "
+                r"was v3\); make a version the champion with `leadscore promote N` "
+                r"\(e\.g\. `leadscore promote 3`\)\.$")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)

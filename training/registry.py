@@ -168,6 +168,15 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     return _describe(previous, version)
 
 
+def _no_store(config: dict[str, Any]) -> str:
+    """No champion because the configured MLflow store does not exist: say where it looked."""
+    from training.tracking import missing_store
+
+    return (f"{NO_CHAMPION.removesuffix('.')} (there is no MLflow store at "
+            f"{missing_store(config)}: if you reviewed in another folder, run from there or set "
+            "MLFLOW_TRACKING_URI to its store).")
+
+
 def rollback_champion(config: dict[str, Any]) -> str:
     """Move ``champion`` back to the version that held it before (``leadscore rollback``).
 
@@ -177,7 +186,7 @@ def rollback_champion(config: dict[str, Any]) -> str:
     client = _client(config)
     name = model_name(config)
     if client is None:
-        raise LeadscoreError(NO_CHAMPION)
+        raise LeadscoreError(_no_store(config))
     current = alias_version(client, name, CHAMPION)
     if current is None:
         raise LeadscoreError(no_champion(client, name))
@@ -239,7 +248,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
     if client is None:
         from training.tracking import missing_store
 
-        raise LeadscoreError(NO_CHAMPION if model_uri is None else (
+        raise LeadscoreError(_no_store(config) if model_uri is None else (
             f"Cannot load the model {uri}: there is no MLflow store at {missing_store(config)} "
             "yet; run `leadscore review` first, or set MLFLOW_TRACKING_URI to your store."))
     version = _version_of(client, uri)

@@ -101,9 +101,24 @@ def test_rollback_trusts_the_alias_when_moved_by_hand(three_versions, mlflow_con
 
 
 def test_load_bundle_without_champion_is_one_clear_sentence(mlflow_config):
+    setup_tracking(mlflow_config)  # a store that exists and holds no model
     expected = r"^No champion model yet: run `leadscore review` first\.$"
     with pytest.raises(LeadscoreError, match=expected):
         registry.load_bundle(None, mlflow_config)
+
+
+def test_no_champion_without_a_store_says_where_it_looked(mlflow_config, tmp_path):
+    """Run from the wrong folder (or with another MLFLOW_TRACKING_URI), score and rollback said
+    only "run `leadscore review` first": a review there starts a second registry whose v1 is
+    not the v1 the score log names."""
+    expected = (r"^No champion model yet: run `leadscore review` first \(there is no MLflow store "
+                r"at .*/mlruns/mlflow\.db: if you reviewed in another folder, run from there or "
+                r"set MLFLOW_TRACKING_URI to its store\)\.$")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.rollback_champion(mlflow_config)
+    assert not (tmp_path / "mlruns").exists()
 
 
 def test_reading_the_registry_of_a_folder_never_reviewed_creates_no_store(mlflow_config,

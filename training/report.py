@@ -266,7 +266,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     from features.label_policy import load_policy
     from features.labels import build_labels
     from features.store import connect
-    from training.report_opening import outcome, summary
+    from training.report_opening import outcome, previous_line, summary
 
     run = data.download(client, data.find_cycle_run(client, config, cycle))
     previous = data.previous_run(client, config, run)
@@ -305,6 +305,8 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             "the model does not rank leads better than chance beyond noise, so no signal "
             f"predicted {a_or_an(positive_name(config))}")}
     ctx.update(
+        previous_line=previous_line(previous, data.later_dated_before(client, config, run),
+                                    data.earlier_reviews(client, config, run)),
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
         high_intent=high_intent_words(config),

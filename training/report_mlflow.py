@@ -1,7 +1,8 @@
 """What the leaders' report reads from MLflow: a cycle's run, the run before it, their artifacts.
 
 A review cycle is one run in the experiment (``mlflow.experiment``) tagged ``cycle=<ID>``. The
-*previous* run is the latest run of the same experiment that started before it (another cycle).
+*previous* run is the latest run of another cycle that started before it and is dated on or
+before it.
 Artifacts are found by file name wherever the review logged them (``threshold.json``, a file with
 ``gate`` in its name, ``calibration*.csv``, ``*importance*.csv``, ``*label*summary*.json``,
 ``valid_scores.parquet``/``.csv``), so the report does not break when a folder is renamed.
@@ -140,23 +141,51 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
     return _to_cycle_run(runs[0])
 
 
-def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
-    """The latest completed run of another cycle that started before ``current`` (None: first
-    cycle)."""
+def _completed_before(client, config: dict[str, Any], current: CycleRun) -> list[CycleRun]:
+    """Completed review runs that started before ``current``, newest first."""
     experiment_id = _experiment_id(client, config)
     started_ms = int(current.started.replace(tzinfo=UTC).timestamp() * 1000)
     runs = client.search_runs(
         [experiment_id],
         filter_string=f"attributes.start_time < {started_ms}",
         order_by=["attributes.start_time DESC"],
-        max_results=50,
+        max_results=200,
     )
-    for run in runs:
-        other = run.data.tags.get("cycle")
-        if (run.info.run_id != current.run_id and other not in (None, current.cycle)
-                and run.info.status == _COMPLETED):
-            return _to_cycle_run(run)
+    return [_to_cycle_run(r) for r in runs
+            if r.info.run_id != current.run_id and r.info.status == _COMPLETED
+            and r.data.tags.get("cycle") is not None]
+
+
+def _dated_after(run: CycleRun, current: CycleRun) -> bool:
+    return run.as_of is not None and current.as_of is not None and run.as_of > current.as_of
+
+
+def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
+    """The cycle before ``current`` (None: first cycle): the latest completed run of another
+    cycle that started before it and is dated on or before it. A review run later but dated
+    earlier (``--as-of`` before the last review) is not compared with a cycle dated after it:
+    "down from ... in cycle A", or "since the previous review (2026-06-01)" in a report dated
+    2026-05-01, would be false."""
+    for run in _completed_before(client, config, current):
+        if run.cycle != current.cycle and not _dated_after(run, current):
+            return run
     return None
+
+
+def later_dated_before(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
+    """The latest completed run of another cycle that started before ``current`` but is dated
+    after it (so it is not ``current``'s previous cycle; the report says so)."""
+    for run in _completed_before(client, config, current):
+        if run.cycle != current.cycle and _dated_after(run, current):
+            return run
+    return None
+
+
+def earlier_reviews(client, config: dict[str, Any], current: CycleRun) -> list[CycleRun]:
+    """Completed reviews of the same cycle that ran before ``current``, oldest first: a cycle
+    reviewed again is reported from its latest review, which says the earlier ones exist."""
+    return [r for r in reversed(_completed_before(client, config, current))
+            if r.cycle == current.cycle]
 
 
 def download(client, run: CycleRun, dest: Path | None = None) -> CycleRun:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
-from scoring.champion_status import NO_CHAMPION, no_champion, not_registered
+from scoring.champion_status import GATE_ORDER, NO_CHAMPION, no_champion, not_registered
 from training import cycle_guard
 
 CHAMPION = "champion"
@@ -165,7 +165,22 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     cycle_guard.require_completed_run(client, name, version)
     require_model_files(client, name, version)
     set_champion(client, name, version)
-    return _describe(previous, version)
+    return _describe(previous, version) + _failed_gates(client, name, version)
+
+
+def _failed_gates(client, name: str, version: int) -> str:
+    """`` (vN failed the band gate in its review, cycle C4: promoted by hand)`` when the version's
+    review tags record failed gates, else nothing: a person may overrule the gates, but the line
+    says that they did."""
+    tags = dict(client.get_model_version(name, str(version)).tags or {})
+    failed = sorted((k.removeprefix("gate.") for k, v in tags.items()
+                     if k.startswith("gate.") and v == "fail"),
+                    key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else len(GATE_ORDER), g))
+    if not failed:
+        return ""
+    cycle = f", cycle {tags['cycle']}" if tags.get("cycle") else ""
+    return (f" (v{version} failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} "
+            f"in its review{cycle}: promoted by hand)")
 
 
 def _no_store(config: dict[str, Any]) -> str:

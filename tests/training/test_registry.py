@@ -218,3 +218,17 @@ def test_no_champion_after_the_alias_was_removed_does_not_say_none_was_promoted(
                 r"\(e\.g\. `leadscore promote 3`\)\.$")
     with pytest.raises(LeadscoreError, match=expected):
         registry.load_bundle(None, mlflow_config)
+
+
+def test_promoting_a_version_that_failed_its_gates_says_so(three_versions, mlflow_config):
+    """`leadscore promote 4` of a version whose review kept the champion moved it in silence."""
+    mlflow_client, name = three_versions
+    for key, value in {"cycle": "C4", "gate.evidence": "pass", "gate.band": "fail",
+                       "gate.pr_auc": "fail", "gates_passed": "false"}.items():
+        mlflow_client.set_model_version_tag(name, "2", key, value)
+    mlflow_client.set_model_version_tag(name, "3", "gates_passed", "true")
+    assert registry.promote_version(3, mlflow_config) == "champion: (none) -> v3"
+    assert registry.promote_version(2, mlflow_config) == (
+        "champion: v3 -> v2 (v2 failed the band, pr_auc gates in its review, cycle C4: "
+        "promoted by hand)")
+    assert registry.rollback_champion(mlflow_config) == "champion: v2 -> v3"

@@ -397,7 +397,14 @@ def test_every_version_explains_itself_with_tags_and_a_description(env):
         assert float(tags["judged.roc_auc"]) == pytest.approx(
             summary.models["challenger"]["roc_auc"], abs=1e-4)
         assert version.description.startswith(f"Cycle {summary.cycle} (as of ")
-        assert "refit on all matured weeks" in version.description
+        family = client.get_run(summary.run_id).data.params["model_family"]
+        assert tags["model_family"] == family
+        assert f": {family} model refit on all matured weeks" in version.description
+        # the ROC-AUC is the judged model's: the refit learned from the validation cohort, so
+        # "ROC-AUC 0.745 on the validation cohort" beside "refit" read as the version's own
+        roc = summary.models["challenger"]["roc_auc"]
+        assert (f"the model the gates judged (trained on the weeks before the validation cohort) "
+                f"had ROC-AUC {roc:.3f} there") in version.description
 
 
 def test_the_deployed_model_is_refit_on_every_matured_week(env):
@@ -470,3 +477,4 @@ def test_a_cycle_named_with_an_apostrophe_is_found_again_by_its_report(env, tmp_
     path = write_report("Anne's W41", env["config"], tmp_path)
     assert path.parent.name == "Anne's W41"
     assert "Lead scoring review: cycle Anne&#39;s W41" in path.read_text(encoding="utf-8")
+

@@ -478,3 +478,25 @@ def test_a_cycle_named_with_an_apostrophe_is_found_again_by_its_report(env, tmp_
     assert path.parent.name == "Anne's W41"
     assert "Lead scoring review: cycle Anne&#39;s W41" in path.read_text(encoding="utf-8")
 
+
+def test_a_review_dated_before_the_last_one_says_so(env):
+    """The module's rerun is dated 2026-10-01 after a review as of 2026-11-01; it ran in
+    silence."""
+    last_cycle, last_as_of = CYCLES[-1]
+    expected = (f"This review is dated {CYCLES[0][1]}, before the last review (cycle {last_cycle}, "
+                f"as of {last_as_of}): it learns from less evidence than that one did, and its "
+                "report compares it with the last cycle dated on or before it.")
+    assert expected in env["rerun"].notes
+    assert not any("dated" in note and "before the last review" in note
+                   for summary in env["summaries"] for note in summary.notes)
+
+
+def test_a_cycle_reviewed_again_says_so(env):
+    from training.review import run_review
+
+    cycle, as_of = CYCLES[-1]
+    first = env["summaries"][-1]
+    again = run_review(cycle, as_of, env["config"], promote=False)
+    assert (f"Cycle {cycle} was reviewed before (v{first.version}); this review registers "
+            f"v{again.version}, and `leadscore report --cycle {cycle}` now reports this one."
+            ) in again.notes

@@ -134,6 +134,14 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
             f"{cycle}` again."
         )
     if not runs:
+        elsewhere = _experiments_holding(client, cycle, experiment_id)
+        if elsewhere:
+            held = ", ".join(repr(name) for name in elsewhere)
+            raise LeadscoreError(
+                f"No review run for cycle {cycle!r} in experiment "
+                f"{config['mlflow']['experiment']!r}; this MLflow store holds it in experiment "
+                f"{held}: set mlflow.experiment (and mlflow.registered_model) to the config it "
+                "was reviewed with, e.g. --config.")
         raise LeadscoreError(
             f"No review run for cycle {cycle!r} in experiment "
             f"{config['mlflow']['experiment']!r}: run `leadscore review --cycle {cycle}` first."
@@ -158,6 +166,17 @@ def _completed_before(client, config: dict[str, Any], current: CycleRun) -> list
 
 def _dated_after(run: CycleRun, current: CycleRun) -> bool:
     return run.as_of is not None and current.as_of is not None and run.as_of > current.as_of
+
+
+def _experiments_holding(client, cycle: str, except_id: str) -> list[str]:
+    """The names of the other experiments with a completed run of ``cycle``."""
+    others = {e.experiment_id: e.name for e in client.search_experiments()
+              if e.experiment_id != except_id}
+    if not others:
+        return []
+    found = client.search_runs(list(others), filter_string=cycle_filter(cycle), max_results=50)
+    return sorted({others[r.info.experiment_id] for r in found
+                   if r.info.status == _COMPLETED})
 
 
 def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:

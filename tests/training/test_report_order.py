@@ -87,3 +87,19 @@ def test_the_report_header_says_what_came_before(runs, mlflow_config):
         "previous cycle: W18 (cycle A, reviewed before this one, is dated 2026-06-01, after it) "
         f"· this cycle was reviewed once before (run {first_b.run_id[:8]}); this report is of "
         "its latest review")
+
+
+def test_a_cycle_reviewed_under_another_experiment_is_named(runs, mlflow_config):
+    """`leadscore report --cycle X2` without the X Education config said "run `leadscore review
+    --cycle X2` first" of a cycle the store holds under experiment 'leadscore-x-education'."""
+    from leadscore.errors import LeadscoreError
+
+    mlflow_client, make = runs
+    make("X2", "2015-10-01", 1_000)
+    other = {**mlflow_config, "mlflow": {**mlflow_config["mlflow"], "experiment": "other"}}
+    setup_tracking(other)
+    with pytest.raises(LeadscoreError, match=(
+            r"^No review run for cycle 'X2' in experiment 'other'; this MLflow store holds it "
+            r"in experiment 'leadscore': set mlflow\.experiment \(and mlflow\.registered_model\) "
+            r"to the config it was reviewed with, e\.g\. --config\.$")):
+        data.find_cycle_run(mlflow_client, other, "X2")

@@ -80,11 +80,11 @@ def band_gate(feasible: bool, message: str, band: tuple[float, float],
         sentence = f"A threshold meets the agreed {band_text(lo, hi)} MQL conversion band."
     elif feasible:
         sentence = f"The threshold reaches the {band_text(lo, hi)} band only by passing too many " \
-                   f"leads, so nothing is promoted. {message}"
+                   f"leads, so this review promotes nothing. {message}"
     else:
         sentence = (
             f"No threshold meets the agreed {band_text(lo, hi)} MQL conversion band, "
-            f"so nothing is promoted. {message}"
+            f"so this review promotes nothing. {message}"
         )
     return Gate("band", bool(feasible and not too_broad), sentence.strip())
 
@@ -121,7 +121,8 @@ def evidence_gate(roc_interval: tuple[float, float], pr_interval: tuple[float, f
                      f"{base_rate:.3f}")
     return Gate("evidence", False,
                 f"{INSUFFICIENT_EVIDENCE}: the model does not rank leads better than chance beyond "
-                f"noise ({' and '.join(parts)}), so nothing is promoted.", float(roc_lo), 0.5)
+                f"noise ({' and '.join(parts)}), so this review promotes nothing.",
+                float(roc_lo), 0.5)
 
 
 def calibration_gate(ece: float | None, max_error: float,

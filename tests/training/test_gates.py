@@ -17,7 +17,7 @@ def test_band_gate_passes_when_feasible_and_fails_when_not():
     ok = band_gate(True, "Threshold 0.4 ...", BAND)
     no = band_gate(False, "No cut-off reaches the 25% minimum.", BAND)
     assert ok.passed and not no.passed
-    assert "25%-50%" in no.sentence and "nothing is promoted" in no.sentence
+    assert "25%-50%" in no.sentence and "this review promotes nothing" in no.sentence
     assert no.sentence.endswith("minimum.")
 
 
@@ -166,3 +166,16 @@ def test_a_band_with_a_fractional_bound_reads_as_configured_in_every_sentence():
     labels = (np.arange(400) % 5 == 0).astype(int)  # 20% whatever the score
     d = choose_threshold(scores, labels, 4.0, {"min": 0.125, "max": 0.3}, rounds=0, seed=0)
     assert "inside the 12.5%-30% band" in d.message
+
+
+def test_failed_gate_sentences_say_what_the_review_did_not_what_is_so_now():
+    """Stored with the run and reread by the report: after `leadscore promote 2` the Maven CRM
+    report's "..., so nothing is promoted." stood above "v2 scores leads now"."""
+    sentences = [
+        evidence_gate((0.48, 0.60), (0.30, 0.40), 0.10).sentence,
+        band_gate(False, "No cut-off reaches the 25% minimum.", BAND).sentence,
+        band_gate(True, "Capped.", BAND, too_broad=True).sentence,
+    ]
+    for sentence in sentences:
+        assert "so this review promotes nothing" in sentence, sentence
+        assert "nothing is promoted" not in sentence

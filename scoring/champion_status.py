@@ -34,7 +34,14 @@ def no_champion(client, name: str) -> str:
         return (f"No champion model now: the `champion` alias was removed (the last champion was "
                 f"v{removed}); make a version the champion with `leadscore promote N` (e.g. "
                 f"`leadscore promote {removed}`).")
-    last = max(found, key=lambda v: int(v.version))
+    newest_first = sorted(found, key=lambda v: int(v.version), reverse=True)
+    # a version a killed or failed review left behind cannot be promoted: never advise it
+    finished = [v for v in newest_first if _review_finished(client, v)]
+    if not finished:
+        n = len(found)
+        return (f"No champion model yet: {n} review{'s' if n != 1 else ''} registered a model "
+                "but none ran to its end (killed or failed): run `leadscore review` again.")
+    last = finished[0]
     tags = dict(last.tags or {})
     cycle = tags.get("cycle")
     failed = sorted((k.removeprefix("gate.") for k, v in tags.items()
@@ -42,7 +49,8 @@ def no_champion(client, name: str) -> str:
                     key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else len(GATE_ORDER), g))
     n = len(found)
     runs = f"{n} review{'s' if n != 1 else ''} registered a model"
-    where = f"the last, v{last.version}" + (f" (cycle {cycle})" if cycle else "")
+    where = (("the last" if last is newest_first[0] else "the last from a finished review")
+             + f", v{last.version}" + (f" (cycle {cycle})" if cycle else ""))
     why = (f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}" if failed
            else "was not promoted")
     return (f"No champion model yet: {runs} but none was promoted; {where}, {why}. "
@@ -76,3 +84,14 @@ def _last_champion(client, name: str) -> int | None:
     except Exception:  # noqa: BLE001 - no history or an unreadable one: no claim about it
         return None
     return history[-1] if history else None
+
+
+def _review_finished(client, version) -> bool:
+    """Whether the review that registered ``version`` ran to its end (a version naming no run,
+    or a run that cannot be read, is taken as finished: no claim against it)."""
+    if not getattr(version, "run_id", None):
+        return True
+    try:
+        return client.get_run(version.run_id).info.status == "FINISHED"
+    except Exception:  # noqa: BLE001 - an unreadable run: no claim against the version
+        return True

@@ -232,3 +232,23 @@ def test_promoting_a_version_that_failed_its_gates_says_so(three_versions, mlflo
         "champion: v3 -> v2 (v2 failed the band, pr_auc gates in its review, cycle C4: "
         "promoted by hand)")
     assert registry.rollback_champion(mlflow_config) == "champion: v2 -> v3"
+
+
+def test_no_champion_never_advises_promoting_a_version_from_an_unfinished_review(
+        three_versions, mlflow_config, tmp_path):
+    """A review killed after registering v4 left a bare version: "the last, v4, was not promoted
+    ... `leadscore promote 4`", which promote then refuses."""
+    mlflow_client, name = three_versions
+    mlflow_client.set_model_version_tag(name, "3", "cycle", "2026-W44")
+    mlflow_client.set_model_version_tag(name, "3", "gate.band", "fail")
+    run = mlflow_client.create_run(setup_tracking(mlflow_config), tags={"cycle": "2026-W48"})
+    mlflow_client.set_terminated(run.info.run_id, status="KILLED")
+    source = tmp_path / "model4" / "artifacts" / "bundle"
+    source.mkdir(parents=True)
+    (source / "manifest.json").write_text("{}")
+    mlflow_client.create_model_version(name, source.parent.parent.as_uri(),
+                                       run_id=run.info.run_id)
+    expected = (r"the last from a finished review, v3 \(cycle 2026-W44\), failed the band gate\. "
+                r"Review it and promote it by hand with `leadscore promote 3`")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)

@@ -102,9 +102,16 @@ def check_months(con: duckdb.DuckDBPyConnection, order: CreatedFromOrder, base: 
             "month the first rows name (the year the export begins) and re-run.")
     if (last.year, last.month) > (end.year, end.month):
         raise LeadscoreError(
-            f"{file_name}: read in order, {order.month!r} goes back {turns} time(s), so the "
+            f"{file_name}: read in order, {order.month!r} {_turns(int(turns or 0))}, so the "
             f"last rows fall in {last:%Y-%m}, after created_at.end {end.date()}; check that the "
             "rows are oldest first and that start and end are the export's period, and re-run.")
+
+
+def _turns(turns: int) -> str:
+    """How often the month column goes back, in words."""
+    if turns == 0:
+        return "never goes back"
+    return "goes back once" if turns == 1 else f"goes back {turns} times"
 
 
 def created_note(order: CreatedFromOrder, file_name: str) -> str:

@@ -194,14 +194,20 @@ def bucket_chart(buckets: pd.DataFrame) -> str:
     return to_svg(fig, "Conversion by speed to lead")
 
 
-def calibration_chart(table: pd.DataFrame) -> str:
-    """Predicted vs observed conversion per score bin, against the diagonal."""
+def calibration_chart(table: pd.DataFrame, deployed: pd.DataFrame | None = None) -> str:
+    """Predicted vs observed conversion per score bin, against the diagonal: the challenger's
+    scores, and ``deployed`` (the refit version's cross-fitted scores) when there is one."""
     fig = _figure(4.6, 4.2)
     ax = fig.add_subplot()
-    top = float(max(table["mean_predicted"].max(), table["observed"].max(), 0.05)) * 1.05
+    tables = [table] if deployed is None else [table, deployed]
+    top = max(max(float(t["mean_predicted"].max()), float(t["observed"].max())) for t in tables)
+    top = max(top, 0.05) * 1.05
     ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
     ax.plot(table["mean_predicted"], table["observed"], marker="o", color="#2b6cb0",
             label="challenger")
+    if deployed is not None:
+        ax.plot(deployed["mean_predicted"], deployed["observed"], marker="s", color="#dd6b20",
+                label="deployed (refit)")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from training import charts
 from training import report_mlflow as data
+from training.evaluate import calibration_table
 from training.report_figures import Figures, words
 from training.report_sales import MIN_SOURCE_LEADS
 
@@ -75,6 +76,7 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
     rows = [{"name": label, "cells": [figs.show(p + key, fmt) for _, p in columns]}
             for key, label, fmt in names]
     table = data.calibration(run)
+    deployed_table = _deployed_calibration(run) if refit and table is not None else None
     note = None
     if any(prefix == "deployed." for _, prefix in columns):
         method = run.param("deployed.calibration_method") or "platt"
@@ -87,7 +89,21 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
     return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
             "deployed_note": note,
             "refit": refit and note is not None,
-            "calibration_chart": charts.calibration_chart(table) if table is not None else None}
+            "calibration_chart": (charts.calibration_chart(table, deployed_table)
+                                  if table is not None else None),
+            "deployed_in_chart": deployed_table is not None}
+
+
+def _deployed_calibration(run: data.CycleRun) -> pd.DataFrame | None:
+    """The refit version's calibration table on the cohort (its cross-fitted scores, the ones
+    the calibration gate judged), when the review logged them beside the challenger's."""
+    scored = data.valid_scores(run)
+    if scored is None or "deployed_score" not in scored.columns:
+        return None
+    known = scored[["deployed_score", "label"]].dropna()
+    if known.empty:
+        return None
+    return calibration_table(known["deployed_score"], known["label"])
 
 
 def weekly_format(run: data.CycleRun) -> str:

@@ -64,8 +64,8 @@ class ReviewSummary:
         if self.promoted:
             return f"{moved}; champion: {before} -> v{self.version} (every gate passed)."
         if not self.gates.get("passed"):
-            failed = ", ".join(g["name"] for g in self.gates["gates"] if not g["passed"])
-            why = f"gate(s) {failed} failed"
+            failed = [g["name"] for g in self.gates["gates"] if not g["passed"]]
+            why = f"failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)}"
         elif not self.promote:
             why = "--no-promote"
         else:

@@ -186,6 +186,6 @@ def version_description(result: CycleResult) -> str:
         how = (f"{family} model trained on the weeks before the validation cohort; ROC-AUC "
                f"{roc:.3f} on that cohort")
     failed = [g.name for g in result.gates.failed]
-    verdict = ("every gate passed" if not failed else
-               f"failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''}")
+    verdict = ("every gate passed" if not failed
+               else f"failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)}")
     return f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; {verdict}."

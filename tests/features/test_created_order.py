@@ -64,7 +64,7 @@ def test_without_month_the_rows_are_spread_evenly_and_misdated(tmp_path):
 @pytest.mark.parametrize(("calls", "expected"), [
     (CALLS.replace("10;mar", "10;marzo"), "some rows name no month (jan..dec, january..december "
                                           "or 1-12): 'marzo' (1 row)"),
-    (CALLS.replace("7;jun", "7;apr"), "goes back 2 time(s), so the last rows fall in 2010-03, "
+    (CALLS.replace("7;jun", "7;apr"), "goes back 2 times, so the last rows fall in 2010-03, "
                                       "after created_at.end 2009-03-31"),
     (CALLS.replace("1;may", "1;apr"), "the first rows name April, which comes before "
                                       "created_at.start 2008-05-05"),

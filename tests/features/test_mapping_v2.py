@@ -21,6 +21,15 @@ TIMESTAMPS = {"leads": ("created_at", "mql_at"), "activities": ("occurred_at",),
               "dispositions": ("dispositioned_at", "first_touch_at"),
               "outcomes": ("occurred_at",)}
 
+# a won-deals file beside the leads, keyed by lead, as a mapping's extra file entry
+WON_FILE = textwrap.indent(textwrap.dedent("""
+    won:
+      path: won.csv
+      kind: outcomes
+      key: Lead
+      stage: closed_won
+      columns: {Lead: key, Won Date: {as: occurred_at}}
+"""), "  ")
 ROUND_TRIP = f"""
 leadscore_mapping: 2
 name: rewritten
@@ -273,19 +282,11 @@ def test_outcomes_from_a_second_file_or_a_non_blank_column(tmp_path):
             c,2024-02-10
         """,
     })
-    extra = """
-      won:
-        path: won.csv
-        kind: outcomes
-        key: Lead
-        stage: closed_won
-        columns: {Lead: key, Won Date: {as: occurred_at}}
-    """
     mapping = _mapping(folder, """
         Id: id
         Created: {role: timestamp, as: created_at}
         Won On: ignore
-    """, extra=textwrap.indent(textwrap.dedent(extra), "  "))
+    """, extra=WON_FILE)
     ingest_paths([folder], tmp_path / "a.duckdb", mapping=mapping)
     con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
     assert con.execute("SELECT lead_id, stage, CAST(occurred_at AS DATE)::VARCHAR FROM outcomes "

@@ -3,6 +3,7 @@ personal columns, day-first dates and renamed files, each on a tiny file written
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import duckdb
@@ -10,7 +11,7 @@ import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
-from tests.features.test_mapping_v2 import _fails, _mapping, _write
+from tests.features.test_mapping_v2 import WON_FILE, _fails, _mapping, _write
 
 
 def test_unknown_stays_a_category_unless_the_mapping_lists_it(tmp_path):
@@ -103,8 +104,6 @@ def test_lookup_columns_become_attributes_and_derived_parts_are_computed(tmp_pat
     ingest_paths([folder], tmp_path / "a.duckdb", mapping=mapping)
     con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
     got = con.execute("SELECT lead_id, attributes FROM leads ORDER BY 1").fetchall()
-    import json
-
     first = json.loads(got[0][1])
     assert first["Product"] == "GTX Pro" and first["series"] == "GTX"
     assert first["price"] == 4821.5
@@ -115,18 +114,10 @@ def test_lookup_columns_become_attributes_and_derived_parts_are_computed(tmp_pat
 
 def test_a_file_the_mapping_names_must_be_given(tmp_path):
     folder = _write(tmp_path / "x", {"leads.csv": "Id,Created\na,2024-01-01\n"})
-    extra = """
-      won:
-        path: won.csv
-        kind: outcomes
-        key: Lead
-        stage: closed_won
-        columns: {Lead: key, Won Date: {as: occurred_at}}
-    """
     mapping = _mapping(folder, """
         Id: id
         Created: {role: timestamp, as: created_at}
-    """, extra=textwrap.indent(textwrap.dedent(extra), "  "))
+    """, extra=WON_FILE)
     message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
     assert "names file(s) 'won.csv' that are not among the files given" in message
     assert not (tmp_path / "s.duckdb").exists()

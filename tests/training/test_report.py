@@ -60,6 +60,7 @@ def test_report_lands_in_cycle_folder_with_every_section(report, cycles):
         assert f'id="{section}"' in html, section
     assert html.count('<svg class="chart"') >= 7
     assert "What changed and what to do" in html
+    assert ">Last cycle<" in html and ">Move<" in html  # a later cycle compares its ranking
 
 
 def test_summary_speaks_from_the_numbers(report, cycles):
@@ -122,6 +123,8 @@ def test_first_cycle_says_so(cycles, tmp_path):
     html = write_report(cycles.cycles[0][0], cycles.config, tmp_path).read_text()
     assert "First cycle" in html or "first cycle" in html
     assert "There is no earlier change" in html or "no earlier change" in html
+    # nothing to compare the ranking with: no column repeating "first cycle" on every row
+    assert ">Last cycle<" not in html and ">Move<" not in html
 
 
 def test_run_without_scored_cohort_still_reports(cycles, tmp_path):

@@ -71,6 +71,28 @@ def test_the_model_table_shows_the_deployed_version_the_calibration_gate_judged(
     assert model_section(plain, Figures(plain.run_id, plain.metrics))["deployed_note"] is None
 
 
+def test_the_calibration_chart_draws_the_deployed_scores_the_gate_judged(tmp_path):
+    # the challenger over-predicts in its top bins; the refit version's scores are on the diagonal
+    labels = [0, 0, 0, 0, 1, 0, 1, 1, 1, 1] * 20
+    challenger = [0.1, 0.1, 0.2, 0.2, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9] * 20
+    deployed = [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0] * 20
+    frame = pd.DataFrame({"lead_id": [str(i) for i in range(200)], "label": labels,
+                          "grade": "A1", "score": challenger, "deployed_score": deployed})
+    frame.to_parquet(tmp_path / "valid_scores.parquet", index=False)
+    pd.DataFrame({"bin": [0, 1], "mean_predicted": [0.15, 0.9], "observed": [0.0, 0.67],
+                  "n": [80, 120]}).to_csv(tmp_path / "calibration.csv", index=False)
+    refit = _run(params={"deployed.refit": "True"}, metrics={"deployed.ece": 0.0})
+    refit.artifacts = tmp_path
+    model = model_section(refit, Figures(refit.run_id, refit.metrics))
+    assert model["deployed_in_chart"] and ">deployed (refit)<" in model["calibration_chart"]
+    # a version that was not refit is the challenger: one line, and the text says only that
+    plain = _run(metrics={"ece": 0.05})
+    plain.artifacts = tmp_path
+    model = model_section(plain, Figures(plain.run_id, plain.metrics))
+    assert not model["deployed_in_chart"] and "deployed" not in model["calibration_chart"]
+    assert ">challenger<" in model["calibration_chart"]
+
+
 def test_the_cohort_chart_is_titled_as_what_it_compares():
     check = store.CohortCheck("as predicted", 30, datetime(2026, 8, 1), datetime(2026, 9, 1),
                               355, 58, 0.181, -0.018, -0.053, 0.018, 0.34)

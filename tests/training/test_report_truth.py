@@ -198,6 +198,13 @@ def test_the_command_line_summary_names_no_signal_without_evidence():
     assert "Product" not in text and "Top signals: none named" in text
 
 
+def test_the_registry_line_counts_failed_gates_in_the_plural_they_need():
+    one = _console_summary(evidence_passed=False)
+    assert one.registry_sentence().endswith("champion stays (none) (failed gate: evidence).")
+    one.gates["gates"].append({"name": "band", "passed": False, "sentence": "No threshold."})
+    assert one.registry_sentence().endswith("(failed gates: evidence, band).")
+
+
 def test_no_signal_is_called_predictive_when_the_evidence_gate_failed():
     from training.report import no_evidence
 

@@ -11,7 +11,7 @@ Four gates, each with a pass/fail and one plain sentence a leader can read:
   ``max_calibration_error`` (its scores can be read as probabilities), or within what perfectly
   calibrated scores show by chance on a cohort that small.
 - ``pr_auc``: on the same validation cohort the challenger's PR-AUC is at least the champion's minus
-  ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion yet.
+  ``pr_auc_tolerance`` (it ranks converting leads no worse). Passes when there is no champion.
 
 The challenger is promoted only when every gate passes.
 """
@@ -80,11 +80,11 @@ def band_gate(feasible: bool, message: str, band: tuple[float, float],
         sentence = f"A threshold meets the agreed {band_text(lo, hi)} MQL conversion band."
     elif feasible:
         sentence = f"The threshold reaches the {band_text(lo, hi)} band only by passing too many " \
-                   f"leads, so nothing is promoted. {message}"
+                   f"leads, so this review promotes nothing. {message}"
     else:
         sentence = (
             f"No threshold meets the agreed {band_text(lo, hi)} MQL conversion band, "
-            f"so nothing is promoted. {message}"
+            f"so this review promotes nothing. {message}"
         )
     return Gate("band", bool(feasible and not too_broad), sentence.strip())
 
@@ -121,7 +121,8 @@ def evidence_gate(roc_interval: tuple[float, float], pr_interval: tuple[float, f
                      f"{base_rate:.3f}")
     return Gate("evidence", False,
                 f"{INSUFFICIENT_EVIDENCE}: the model does not rank leads better than chance beyond "
-                f"noise ({' and '.join(parts)}), so nothing is promoted.", float(roc_lo), 0.5)
+                f"noise ({' and '.join(parts)}), so this review promotes nothing.",
+                float(roc_lo), 0.5)
 
 
 def calibration_gate(ece: float | None, max_error: float,
@@ -171,7 +172,9 @@ def pr_auc_gate(challenger: float | None, champion: float | None, tolerance: flo
                     "The challenger's PR-AUC could not be measured on the validation cohort.")
     if champion is None:
         return Gate("pr_auc", True,
-                    f"There is no champion yet; the challenger's PR-AUC is {challenger:.3f}.",
+                    # said of the review, not of now: the report of an old cycle rereads it
+                    f"No champion to compare with at this review; the challenger's PR-AUC is "
+                    f"{challenger:.3f}.",
                     float(challenger), None)
     if _missing(champion):
         return Gate("pr_auc", False,

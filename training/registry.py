@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.errors import LeadscoreError
-from scoring.champion_status import NO_CHAMPION, no_champion
+from scoring.champion_status import GATE_ORDER, NO_CHAMPION, no_champion, not_registered
 from training import cycle_guard
 
 CHAMPION = "champion"
@@ -150,7 +150,8 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     name = model_name(config)
     if client is None or _registered(client, name) is None:
         raise LeadscoreError(
-            f"No model is registered as {name!r} yet: run `leadscore review` first."
+            (client is not None and not_registered(client, name))
+            or f"No model is registered as {name!r} yet: run `leadscore review` first."
         )
     existing = versions(client, name)
     if version not in existing:
@@ -164,7 +165,31 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     cycle_guard.require_completed_run(client, name, version)
     require_model_files(client, name, version)
     set_champion(client, name, version)
-    return _describe(previous, version)
+    return _describe(previous, version) + _failed_gates(client, name, version)
+
+
+def _failed_gates(client, name: str, version: int) -> str:
+    """`` (vN failed the band gate in its review, cycle C4: promoted by hand)`` when the version's
+    review tags record failed gates, else nothing: a person may overrule the gates, but the line
+    says that they did."""
+    tags = dict(client.get_model_version(name, str(version)).tags or {})
+    failed = sorted((k.removeprefix("gate.") for k, v in tags.items()
+                     if k.startswith("gate.") and v == "fail"),
+                    key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else len(GATE_ORDER), g))
+    if not failed:
+        return ""
+    cycle = f", cycle {tags['cycle']}" if tags.get("cycle") else ""
+    return (f" (v{version} failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} "
+            f"in its review{cycle}: promoted by hand)")
+
+
+def _no_store(config: dict[str, Any]) -> str:
+    """No champion because the configured MLflow store does not exist: say where it looked."""
+    from training.tracking import missing_store
+
+    return (f"{NO_CHAMPION.removesuffix('.')} (there is no MLflow store at "
+            f"{missing_store(config)}: if you reviewed in another folder, run from there or set "
+            "MLFLOW_TRACKING_URI to its store).")
 
 
 def rollback_champion(config: dict[str, Any]) -> str:
@@ -176,7 +201,7 @@ def rollback_champion(config: dict[str, Any]) -> str:
     client = _client(config)
     name = model_name(config)
     if client is None:
-        raise LeadscoreError(NO_CHAMPION)
+        raise LeadscoreError(_no_store(config))
     current = alias_version(client, name, CHAMPION)
     if current is None:
         raise LeadscoreError(no_champion(client, name))
@@ -238,7 +263,7 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
     if client is None:
         from training.tracking import missing_store
 
-        raise LeadscoreError(NO_CHAMPION if model_uri is None else (
+        raise LeadscoreError(_no_store(config) if model_uri is None else (
             f"Cannot load the model {uri}: there is no MLflow store at {missing_store(config)} "
             "yet; run `leadscore review` first, or set MLFLOW_TRACKING_URI to your store."))
     version = _version_of(client, uri)
@@ -252,6 +277,8 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
             with quiet_mlflow():
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
         except MlflowException as exc:
+            if version is not None:  # the registry names it: its files are what is missing
+                raise LeadscoreError(_files_gone(client, name, version)) from None
             if uri == champion_uri(config):
                 raise LeadscoreError(no_champion(client, name)) from None
             first = str(exc).strip().splitlines()[0][:200]
@@ -259,7 +286,26 @@ def load_bundle(model_uri: str | None, config: dict[str, Any]):
                 f"Cannot load the model {uri} ({first}): "
                 f"check the URI, e.g. models:/{name}@champion."
             ) from None
+        if version is not None and not any(root.rglob(_manifest_name())):
+            # a review logged it (the registry has it), so "not a leadscore model" would be false
+            raise LeadscoreError(_files_gone(client, name, version))
         return _bundle_in(root, uri), version
+
+
+def _manifest_name() -> str:
+    from scoring.bundle import MANIFEST
+
+    return MANIFEST
+
+
+def _files_gone(client, name: str, version) -> str:
+    """A registered version's files are missing: where they should be, and the ways out."""
+    number = int(version.version)
+    champion = alias_version(client, name, CHAMPION) == number
+    where = client.get_model_version_download_uri(name, str(number))
+    return (f"Model {name!r} v{number}{' (the champion)' if champion else ''} has no model files "
+            f"at {where} (moved or deleted?): restore them, or make another version the "
+            "champion (`leadscore rollback`, or `leadscore promote N`).")
 
 
 def _bundle_in(root: Path, uri: str):

@@ -24,6 +24,7 @@ from leadscore.errors import LeadscoreError
 from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
+from training.cycle_name import check_cycle_name
 from training.evaluate import metric_key
 from training.report_figures import (
     Figures,
@@ -265,7 +266,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     from features.label_policy import load_policy
     from features.labels import build_labels
     from features.store import connect
-    from training.report_opening import outcome, summary
+    from training.report_opening import outcome, previous_line, summary
 
     run = data.download(client, data.find_cycle_run(client, config, cycle))
     previous = data.previous_run(client, config, run)
@@ -304,6 +305,8 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             "the model does not rank leads better than chance beyond noise, so no signal "
             f"predicted {a_or_an(positive_name(config))}")}
     ctx.update(
+        previous_line=previous_line(previous, data.later_dated_before(client, config, run),
+                                    data.earlier_reviews(client, config, run)),
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
         promoted=data.promoted(run), figs=figs, positive=positive_name(config),
         high_intent=high_intent_words(config),
@@ -365,8 +368,7 @@ def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path(
     from training.tracking import client as mlflow_client
     from training.tracking import missing_store
 
-    if not cycle or "/" in cycle or "\\" in cycle or cycle.startswith("."):
-        raise LeadscoreError(f"Cycle name {cycle!r} cannot name a folder: use e.g. 2026-W47.")
+    cycle = check_cycle_name(cycle)
     from jinja2 import TemplateError
 
     if missing_store(config) is not None:  # nothing was reviewed here: do not create a store

@@ -1,7 +1,8 @@
 """What the leaders' report reads from MLflow: a cycle's run, the run before it, their artifacts.
 
 A review cycle is one run in the experiment (``mlflow.experiment``) tagged ``cycle=<ID>``. The
-*previous* run is the latest run of the same experiment that started before it (another cycle).
+*previous* run is the latest run of another cycle that started before it and is dated on or
+before it.
 Artifacts are found by file name wherever the review logged them (``threshold.json``, a file with
 ``gate`` in its name, ``calibration*.csv``, ``*importance*.csv``, ``*label*summary*.json``,
 ``valid_scores.parquet``/``.csv``), so the report does not break when a folder is renamed.
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
+from training.cycle_name import cycle_filter
 
 AS_OF_PARAMS = ("as_of",)
 """The review date: the param ``training.review_record.cycle_params`` writes (only that one)."""
@@ -114,10 +116,9 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
         LeadscoreError: when no run carries the tag.
     """
     experiment_id = _experiment_id(client, config)
-    safe = cycle.replace("'", "")
     tagged = client.search_runs(
         [experiment_id],
-        filter_string=f"tags.cycle = '{safe}'",
+        filter_string=cycle_filter(cycle),
         order_by=["attributes.start_time DESC"],
         max_results=20,
     )
@@ -133,6 +134,14 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
             f"{cycle}` again."
         )
     if not runs:
+        elsewhere = _experiments_holding(client, cycle, experiment_id)
+        if elsewhere:
+            held = ", ".join(repr(name) for name in elsewhere)
+            raise LeadscoreError(
+                f"No review run for cycle {cycle!r} in experiment "
+                f"{config['mlflow']['experiment']!r}; this MLflow store holds it in experiment "
+                f"{held}: set mlflow.experiment (and mlflow.registered_model) to the config it "
+                "was reviewed with, e.g. --config.")
         raise LeadscoreError(
             f"No review run for cycle {cycle!r} in experiment "
             f"{config['mlflow']['experiment']!r}: run `leadscore review --cycle {cycle}` first."
@@ -140,23 +149,62 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
     return _to_cycle_run(runs[0])
 
 
-def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
-    """The latest completed run of another cycle that started before ``current`` (None: first
-    cycle)."""
+def _completed_before(client, config: dict[str, Any], current: CycleRun) -> list[CycleRun]:
+    """Completed review runs that started before ``current``, newest first."""
     experiment_id = _experiment_id(client, config)
     started_ms = int(current.started.replace(tzinfo=UTC).timestamp() * 1000)
     runs = client.search_runs(
         [experiment_id],
         filter_string=f"attributes.start_time < {started_ms}",
         order_by=["attributes.start_time DESC"],
-        max_results=50,
+        max_results=200,
     )
-    for run in runs:
-        other = run.data.tags.get("cycle")
-        if (run.info.run_id != current.run_id and other not in (None, current.cycle)
-                and run.info.status == _COMPLETED):
-            return _to_cycle_run(run)
+    return [_to_cycle_run(r) for r in runs
+            if r.info.run_id != current.run_id and r.info.status == _COMPLETED
+            and r.data.tags.get("cycle") is not None]
+
+
+def _dated_after(run: CycleRun, current: CycleRun) -> bool:
+    return run.as_of is not None and current.as_of is not None and run.as_of > current.as_of
+
+
+def _experiments_holding(client, cycle: str, except_id: str) -> list[str]:
+    """The names of the other experiments with a completed run of ``cycle``."""
+    others = {e.experiment_id: e.name for e in client.search_experiments()
+              if e.experiment_id != except_id}
+    if not others:
+        return []
+    found = client.search_runs(list(others), filter_string=cycle_filter(cycle), max_results=50)
+    return sorted({others[r.info.experiment_id] for r in found
+                   if r.info.status == _COMPLETED})
+
+
+def previous_run(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
+    """The cycle before ``current`` (None: first cycle): the latest completed run of another
+    cycle that started before it and is dated on or before it. A review run later but dated
+    earlier (``--as-of`` before the last review) is not compared with a cycle dated after it:
+    "down from ... in cycle A", or "since the previous review (2026-06-01)" in a report dated
+    2026-05-01, would be false."""
+    for run in _completed_before(client, config, current):
+        if run.cycle != current.cycle and not _dated_after(run, current):
+            return run
     return None
+
+
+def later_dated_before(client, config: dict[str, Any], current: CycleRun) -> CycleRun | None:
+    """The latest completed run of another cycle that started before ``current`` but is dated
+    after it (so it is not ``current``'s previous cycle; the report says so)."""
+    for run in _completed_before(client, config, current):
+        if run.cycle != current.cycle and _dated_after(run, current):
+            return run
+    return None
+
+
+def earlier_reviews(client, config: dict[str, Any], current: CycleRun) -> list[CycleRun]:
+    """Completed reviews of the same cycle that ran before ``current``, oldest first: a cycle
+    reviewed again is reported from its latest review, which says the earlier ones exist."""
+    return [r for r in reversed(_completed_before(client, config, current))
+            if r.cycle == current.cycle]
 
 
 def download(client, run: CycleRun, dest: Path | None = None) -> CycleRun:

@@ -74,6 +74,25 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     return sentence(*parts)
 
 
+def previous_line(previous, later_dated, earlier: list) -> str:
+    """The header's word on what came before this review: the previous cycle (by date), a cycle
+    reviewed before it but dated after it, and earlier reviews of the same cycle."""
+    text = f"previous cycle: {previous.cycle}" if previous is not None else (
+        "previous cycle: none" if later_dated is not None else "previous cycle: none (first cycle)")
+    if later_dated is not None:
+        dated = later_dated.as_of.strftime("%Y-%m-%d")
+        text += (f" (cycle {later_dated.cycle}, reviewed before this one, is dated {dated}, "
+                 "after it)")
+    if earlier:
+        runs = ", ".join(
+            f"run {r.run_id[:8]}" + (f", v{r.tags['model_version']}"
+                                     if r.tags.get("model_version") else "") for r in earlier)
+        times = "once" if len(earlier) == 1 else f"{len(earlier)} times"
+        text += (f" · this cycle was reviewed {times} before ({runs}); this report is of its "
+                 "latest review")
+    return text
+
+
 def _moved(ctx: dict[str, Any]) -> bool:
     """Whether the champion is no longer the one this review left (a promote or rollback since,
     read from the registry when the report was written)."""

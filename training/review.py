@@ -36,6 +36,7 @@ from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
 from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, train_and_evaluate
+from training.cycle_name import check_cycle_name
 from training.evaluate import calibration_table
 from training.report import MIN_SIGNAL_SHARE, write_report
 from training.report_figures import positive_plural
@@ -143,9 +144,7 @@ def run_review(
         LeadscoreError: a problem the user can fix (no store, unknown codes, too little data); the
             run is marked FAILED and the registry is untouched.
     """
-    if not cycle or not str(cycle).strip():
-        raise LeadscoreError("--cycle is empty: name the review cycle, e.g. 2026-W47.")
-    cycle = str(cycle).strip()
+    cycle = check_cycle_name(cycle)  # before anything is read or written
     review_date = parse_as_of(as_of)
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
@@ -155,6 +154,7 @@ def run_review(
         live = merge_live(config)  # what the API received joins this cycle's data, by key
         experiment_id = setup_tracking(config)
         cycle_guard.close_killed_runs(mlflow_client(config), experiment_id)
+        before = _finished_reviews(mlflow_client(config), experiment_id)
         cycle_guard.remove_orphan_folders()
         tags = {"cycle": cycle, "as_of": review_date.date().isoformat(),
                 "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -169,12 +169,40 @@ def run_review(
             version = register(result, config, promote=will_promote)
             mlflow.set_tag("promote_requested", str(promote).lower())
             summary = summarize(result, run.info.run_id, version, promote)
+    summary.notes.extend(order_notes(before, cycle, review_date, version))
     summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
     summary.notes.insert(0, lag.line())
     if live is not None:
         summary.notes.insert(0, live.line())
     summary.report = _write_report(cycle, config, summary)
     return summary
+
+
+def _finished_reviews(client, experiment_id: str) -> list:
+    """The registry's completed review runs, newest first."""
+    runs = client.search_runs([experiment_id], filter_string="attributes.status = 'FINISHED'",
+                              order_by=["attributes.start_time DESC"], max_results=500)
+    return [r for r in runs if "cycle" in r.data.tags]
+
+
+def order_notes(before: Sequence, cycle: str, review_date: datetime, version: int) -> list[str]:
+    """What a review says of the reviews before it: the same cycle reviewed again, or a date
+    earlier than the last review's (a typo in --as-of, or a deliberate replay)."""
+    notes = []
+    same = [r for r in reversed(before) if r.data.tags["cycle"] == cycle]
+    if same:
+        earlier = ", ".join(f"v{r.data.tags['model_version']}" for r in same
+                            if r.data.tags.get("model_version")) or "no version registered"
+        notes.append(f"Cycle {cycle} was reviewed before ({earlier}); this review registers "
+                     f"v{version}, and `leadscore report --cycle {cycle}` now reports this one.")
+    last = before[0] if before else None
+    day = review_date.date().isoformat()
+    if last is not None and (last.data.tags.get("as_of") or "") > day:
+        notes.append(f"This review is dated {day}, before the last review (cycle "
+                     f"{last.data.tags['cycle']}, as of {last.data.tags['as_of']}): it learns "
+                     "from less evidence than that one did, and its report compares it with the "
+                     "last cycle dated on or before it.")
+    return notes
 
 
 def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:

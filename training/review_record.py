@@ -157,7 +157,7 @@ def version_tags(result: CycleResult) -> dict[str, str]:
     tags = {"cycle": result.cycle, "as_of": result.as_of.date().isoformat(),
             "gates_passed": str(result.gates.passed).lower(),
             **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
-            "refit": str(deployed["refit"]).lower(),
+            "refit": str(deployed["refit"]).lower(), "model_family": result.bundle.family,
             "calibration_method": deployed["calibration_method"],
             "threshold": f"{result.decision.threshold:.4f}"}
     for key in ("roc_auc", "pr_auc", "brier"):
@@ -171,14 +171,21 @@ def version_tags(result: CycleResult) -> dict[str, str]:
 
 
 def version_description(result: CycleResult) -> str:
-    """One line for the MLflow UI: cycle, what was deployed, headline metrics, verdict."""
+    """One line for the MLflow UI: cycle, what was deployed, headline metrics, verdict.
+
+    The ROC-AUC is the judged model's (trained before the validation cohort); a refit learned
+    from that cohort, so the line says whose figure it is rather than leave it to the refit."""
     deployed = deployment_params(result)
-    how = ("refit on all matured weeks, " + deployed["calibration_method"] + "-calibrated on the "
-           "newest cohort" if deployed["refit"]
-           else "trained on the weeks before the validation cohort")
+    family = result.bundle.family
     roc = result.challenger.get("roc_auc", math.nan)
+    if deployed["refit"]:
+        how = (f"{family} model refit on all matured weeks, {deployed['calibration_method']}-"
+               "calibrated on the newest cohort; the model the gates judged (trained on the weeks "
+               f"before the validation cohort) had ROC-AUC {roc:.3f} there")
+    else:
+        how = (f"{family} model trained on the weeks before the validation cohort; ROC-AUC "
+               f"{roc:.3f} on that cohort")
     failed = [g.name for g in result.gates.failed]
     verdict = ("every gate passed" if not failed
                else f"failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)}")
-    return (f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; "
-            f"ROC-AUC {roc:.3f} on the validation cohort; {verdict}.")
+    return f"Cycle {result.cycle} (as of {result.as_of.date().isoformat()}): {how}; {verdict}."

@@ -17,7 +17,7 @@ def test_band_gate_passes_when_feasible_and_fails_when_not():
     ok = band_gate(True, "Threshold 0.4 ...", BAND)
     no = band_gate(False, "No cut-off reaches the 25% minimum.", BAND)
     assert ok.passed and not no.passed
-    assert "25%-50%" in no.sentence and "nothing is promoted" in no.sentence
+    assert "25%-50%" in no.sentence and "this review promotes nothing" in no.sentence
     assert no.sentence.endswith("minimum.")
 
 
@@ -75,7 +75,16 @@ def test_pr_auc_gate_allows_the_tolerance_and_no_more(challenger, champion, pass
 
 def test_pr_auc_gate_passes_without_a_champion():
     gate = pr_auc_gate(0.2, None, 0.01)
-    assert gate.passed and "no champion" in gate.sentence
+    assert gate.passed and "No champion to compare with" in gate.sentence
+
+
+def test_the_no_champion_sentence_stays_true_once_a_champion_exists():
+    """The sentence is stored with the run and read back whenever the cycle's report is
+    rewritten: after a later promotion "There is no champion yet" would be false."""
+    sentence = pr_auc_gate(0.353, None, 0.01).sentence
+    assert sentence == ("No champion to compare with at this review; the challenger's PR-AUC "
+                        "is 0.353.")
+    assert "yet" not in sentence and "There is" not in sentence
 
 
 def test_pr_auc_gate_fails_when_either_side_is_unmeasurable():
@@ -157,3 +166,16 @@ def test_a_band_with_a_fractional_bound_reads_as_configured_in_every_sentence():
     labels = (np.arange(400) % 5 == 0).astype(int)  # 20% whatever the score
     d = choose_threshold(scores, labels, 4.0, {"min": 0.125, "max": 0.3}, rounds=0, seed=0)
     assert "inside the 12.5%-30% band" in d.message
+
+
+def test_failed_gate_sentences_say_what_the_review_did_not_what_is_so_now():
+    """Stored with the run and reread by the report: after `leadscore promote 2` the Maven CRM
+    report's "..., so nothing is promoted." stood above "v2 scores leads now"."""
+    sentences = [
+        evidence_gate((0.48, 0.60), (0.30, 0.40), 0.10).sentence,
+        band_gate(False, "No cut-off reaches the 25% minimum.", BAND).sentence,
+        band_gate(True, "Capped.", BAND, too_broad=True).sentence,
+    ]
+    for sentence in sentences:
+        assert "so this review promotes nothing" in sentence, sentence
+        assert "nothing is promoted" not in sentence

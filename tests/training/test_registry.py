@@ -101,9 +101,24 @@ def test_rollback_trusts_the_alias_when_moved_by_hand(three_versions, mlflow_con
 
 
 def test_load_bundle_without_champion_is_one_clear_sentence(mlflow_config):
+    setup_tracking(mlflow_config)  # a store that exists and holds no model
     expected = r"^No champion model yet: run `leadscore review` first\.$"
     with pytest.raises(LeadscoreError, match=expected):
         registry.load_bundle(None, mlflow_config)
+
+
+def test_no_champion_without_a_store_says_where_it_looked(mlflow_config, tmp_path):
+    """Run from the wrong folder (or with another MLFLOW_TRACKING_URI), score and rollback said
+    only "run `leadscore review` first": a review there starts a second registry whose v1 is
+    not the v1 the score log names."""
+    expected = (r"^No champion model yet: run `leadscore review` first \(there is no MLflow store "
+                r"at .*/mlruns/mlflow\.db: if you reviewed in another folder, run from there or "
+                r"set MLFLOW_TRACKING_URI to its store\)\.$")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.rollback_champion(mlflow_config)
+    assert not (tmp_path / "mlruns").exists()
 
 
 def test_reading_the_registry_of_a_folder_never_reviewed_creates_no_store(mlflow_config,
@@ -152,3 +167,88 @@ def test_no_champion_after_reviews_names_the_last_cycle_the_failed_gate_and_prom
 def test_no_champion_when_never_reviewed_says_to_review(mlflow_config):
     mlflow_client = client(mlflow_config)
     assert registry.no_champion(mlflow_client, "leadscore") == NO_CHAMPION
+
+
+def test_loading_a_version_whose_files_are_gone_says_so(three_versions, mlflow_config, tmp_path):
+    """`leadscore score`, rescore and monitor said "models:/leadscore@champion is not a leadscore
+    model (no bundle inside): use a model logged by `leadscore review`" of a champion that a
+    review logged and whose files were deleted since."""
+    registry.promote_version(2, mlflow_config)
+    shutil.rmtree(tmp_path / "model2" / "artifacts")
+    for uri in (None, "models:/leadscore/2", "models:/leadscore@champion"):
+        with pytest.raises(LeadscoreError) as caught:
+            registry.load_bundle(uri, mlflow_config)
+        message = str(caught.value)
+        assert message.startswith("Model 'leadscore' v2 (the champion) has no model files at ")
+        assert "moved or deleted?" in message and "`leadscore rollback`" in message
+        assert "not a leadscore model" not in message
+    shutil.rmtree(tmp_path / "model3" / "artifacts")
+    with pytest.raises(LeadscoreError, match=r"^Model 'leadscore' v3 has no model files at "):
+        registry.load_bundle("models:/leadscore/3", mlflow_config)
+
+
+def test_no_champion_under_another_name_names_the_models_the_store_holds(three_versions,
+                                                                          mlflow_config):
+    """A config naming another registered model (`leadscore-eu`) on a store whose reviews
+    registered `leadscore` was told "No champion model yet: run `leadscore review` first"."""
+    mlflow_client, _ = three_versions
+    registry.promote_version(2, mlflow_config)
+    other = {**mlflow_config, "mlflow": {**mlflow_config["mlflow"],
+                                         "registered_model": "leadscore-eu"}}
+    expected = (r"^No model is registered as 'leadscore-eu' in this MLflow store, which holds "
+                r"'leadscore' \(champion v2\): set mlflow\.registered_model to the model your "
+                r"reviews register, or run `leadscore review` first\.$")
+    for attempt in (lambda: registry.load_bundle(None, other),
+                    lambda: registry.rollback_champion(other),
+                    lambda: registry.promote_version(1, other)):
+        with pytest.raises(LeadscoreError, match=expected):
+            attempt()
+    assert registry.no_champion(mlflow_client, "leadscore-eu").startswith("No model is registered")
+
+
+def test_no_champion_after_the_alias_was_removed_does_not_say_none_was_promoted(three_versions,
+                                                                              mlflow_config):
+    """The alias deleted by hand in the MLflow UI: "none was promoted" would be false."""
+    mlflow_client, name = three_versions
+    registry.promote_version(1, mlflow_config)
+    registry.promote_version(3, mlflow_config)
+    mlflow_client.delete_registered_model_alias(name, "champion")
+    expected = (r"^No champion model now: the `champion` alias was removed \(the last champion "
+                r"was v3\); make a version the champion with `leadscore promote N` "
+                r"\(e\.g\. `leadscore promote 3`\)\.$")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)
+
+
+def test_promoting_a_version_that_failed_its_gates_says_so(three_versions, mlflow_config):
+    """`leadscore promote 4` of a version whose review kept the champion moved it in silence."""
+    mlflow_client, name = three_versions
+    for key, value in {"cycle": "C4", "gate.evidence": "pass", "gate.band": "fail",
+                       "gate.pr_auc": "fail", "gates_passed": "false"}.items():
+        mlflow_client.set_model_version_tag(name, "2", key, value)
+    mlflow_client.set_model_version_tag(name, "3", "gates_passed", "true")
+    assert registry.promote_version(3, mlflow_config) == "champion: (none) -> v3"
+    assert registry.promote_version(2, mlflow_config) == (
+        "champion: v3 -> v2 (v2 failed the band, pr_auc gates in its review, cycle C4: "
+        "promoted by hand)")
+    assert registry.rollback_champion(mlflow_config) == "champion: v2 -> v3"
+
+
+def test_no_champion_never_advises_promoting_a_version_from_an_unfinished_review(
+        three_versions, mlflow_config, tmp_path):
+    """A review killed after registering v4 left a bare version: "the last, v4, was not promoted
+    ... `leadscore promote 4`", which promote then refuses."""
+    mlflow_client, name = three_versions
+    mlflow_client.set_model_version_tag(name, "3", "cycle", "2026-W44")
+    mlflow_client.set_model_version_tag(name, "3", "gate.band", "fail")
+    run = mlflow_client.create_run(setup_tracking(mlflow_config), tags={"cycle": "2026-W48"})
+    mlflow_client.set_terminated(run.info.run_id, status="KILLED")
+    source = tmp_path / "model4" / "artifacts" / "bundle"
+    source.mkdir(parents=True)
+    (source / "manifest.json").write_text("{}")
+    mlflow_client.create_model_version(name, source.parent.parent.as_uri(),
+                                       run_id=run.info.run_id)
+    expected = (r"the last from a finished review, v3 \(cycle 2026-W44\), failed the band gate\. "
+                r"Review it and promote it by hand with `leadscore promote 3`")
+    with pytest.raises(LeadscoreError, match=expected):
+        registry.load_bundle(None, mlflow_config)

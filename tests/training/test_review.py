@@ -397,7 +397,14 @@ def test_every_version_explains_itself_with_tags_and_a_description(env):
         assert float(tags["judged.roc_auc"]) == pytest.approx(
             summary.models["challenger"]["roc_auc"], abs=1e-4)
         assert version.description.startswith(f"Cycle {summary.cycle} (as of ")
-        assert "refit on all matured weeks" in version.description
+        family = client.get_run(summary.run_id).data.params["model_family"]
+        assert tags["model_family"] == family
+        assert f": {family} model refit on all matured weeks" in version.description
+        # the ROC-AUC is the judged model's: the refit learned from the validation cohort, so
+        # "ROC-AUC 0.745 on the validation cohort" beside "refit" read as the version's own
+        roc = summary.models["challenger"]["roc_auc"]
+        assert (f"the model the gates judged (trained on the weeks before the validation cohort) "
+                f"had ROC-AUC {roc:.3f} there") in version.description
 
 
 def test_the_deployed_model_is_refit_on_every_matured_week(env):
@@ -437,3 +444,59 @@ def test_a_champion_is_never_judged_on_weeks_it_learned_from(env):
     second = client.get_run(env["summaries"][1].run_id)
     if "champion.pr_auc" in second.data.metrics:
         assert not np.isnan(second.data.metrics["champion.pr_auc"])
+
+
+@pytest.mark.parametrize("name, why", [
+    ("2026/W47", "cannot name a folder"),
+    ("../../escape", "cannot name a folder"),
+    ("line1\nline2", "control character"),
+    ('the "final" one', "double quote"),
+    ("w" * 101, "too long for a folder name"),
+])
+def test_a_cycle_name_the_report_cannot_use_is_refused_before_anything_is_written(env, name, why):
+    """The review used to run to its end, register a version and then fail to write the report
+    ('x/y'), or write a report under another name (a line break)."""
+    from training.review import run_review
+
+    client = env["client"]
+    before = [v.version for v in client.search_model_versions("name = 'leadscore'")]
+    runs = len(client.search_runs([client.get_experiment_by_name("leadscore").experiment_id]))
+    with pytest.raises(LeadscoreError, match=why):
+        run_review(name, CYCLES[-1][1], env["config"], promote=False)
+    assert [v.version for v in client.search_model_versions("name = 'leadscore'")] == before
+    assert len(client.search_runs([client.get_experiment_by_name("leadscore").experiment_id])) \
+        == runs
+
+
+def test_a_cycle_named_with_an_apostrophe_is_found_again_by_its_report(env, tmp_path):
+    """The report's search dropped the apostrophe and said the cycle was never reviewed."""
+    from training.report import write_report
+    from training.review import run_review
+
+    run_review("Anne's W41", CYCLES[-1][1], env["config"], promote=False)
+    path = write_report("Anne's W41", env["config"], tmp_path)
+    assert path.parent.name == "Anne's W41"
+    assert "Lead scoring review: cycle Anne&#39;s W41" in path.read_text(encoding="utf-8")
+
+
+def test_a_review_dated_before_the_last_one_says_so(env):
+    """The module's rerun is dated 2026-10-01 after a review as of 2026-11-01; it ran in
+    silence."""
+    last_cycle, last_as_of = CYCLES[-1]
+    expected = (f"This review is dated {CYCLES[0][1]}, before the last review (cycle {last_cycle}, "
+                f"as of {last_as_of}): it learns from less evidence than that one did, and its "
+                "report compares it with the last cycle dated on or before it.")
+    assert expected in env["rerun"].notes
+    assert not any("dated" in note and "before the last review" in note
+                   for summary in env["summaries"] for note in summary.notes)
+
+
+def test_a_cycle_reviewed_again_says_so(env):
+    from training.review import run_review
+
+    cycle, as_of = CYCLES[-1]
+    first = env["summaries"][-1]
+    again = run_review(cycle, as_of, env["config"], promote=False)
+    assert (f"Cycle {cycle} was reviewed before (v{first.version}); this review registers "
+            f"v{again.version}, and `leadscore report --cycle {cycle}` now reports this one."
+            ) in again.notes

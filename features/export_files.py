@@ -38,6 +38,7 @@ from features.json_lines import (
     read_json_document,
     read_json_lines,
 )
+from features.messages import plural
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -342,8 +343,8 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
         _, expected, actual = invalid[0]
         line, last = malformed_line(path, delimiter, encoding, quote, expected)
         if last is not None and actual < expected:
-            where = (f"line {line}, the last line, has {actual} value(s)" if last == line else
-                     f"lines {line}-{last}, the last lines, have fewer values")
+            where = (f"line {line}, the last line, has {plural(actual, 'value')}"
+                     if last == line else f"lines {line}-{last}, the last lines, have fewer values")
             raise LeadscoreError(
                 f"{path.name} {where} where the header has {expected} columns: if they are "
                 "notes or totals the CRM wrote below the rows, delete them and re-run."

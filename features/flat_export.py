@@ -23,7 +23,7 @@ from features.ingest_sql import (
     timestamp,
 )
 from features.mapping import ATTRIBUTE_ROLES, FlatMapping
-from features.messages import capped, counted, renamed_sentence
+from features.messages import capped, counted, plural, renamed_sentence
 from leadscore.errors import LeadscoreError
 
 
@@ -53,8 +53,8 @@ def flat_export_parts(
                              f"{renamed_sentence(undeclared, missing)}")
     if undeclared:
         raise LeadscoreError(
-            f"{export.path.name} has {len(undeclared)} column(s) the mapping {mapping.path} does "
-            f"not declare: {capped(undeclared)}; give each a role (ignore if "
+            f"{export.path.name} has {plural(len(undeclared), 'column')} the mapping "
+            f"{mapping.path} does not declare: {capped(undeclared)}; give each a role (ignore if "
             "unused) so nothing reaches the model by accident, and re-run."
         )
     if missing:
@@ -176,7 +176,7 @@ def _check_values(con, mapping, export, base, rule, raw) -> None:
         hint = (" With this many values the column may hold dates or amounts: in a v2 mapping, "
                 "when: filled with stage: makes a non-blank value the outcome.")
     raise LeadscoreError(
-        f"{export.path.name}, column {rule.column}: {len(unknown):,} value(s) the mapping "
+        f"{export.path.name}, column {rule.column}: {plural(len(unknown), 'value')} the mapping "
         f"{mapping.path} does not map: {listed}; add each under {rule.column}: values: with its "
         f"{what} (or none) and re-run.{hint}"
     )

@@ -364,7 +364,7 @@ def inversions(first: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]
     named = ", ".join(f"{a} below {b}" for a, b in pairs[:3])
     if len(pairs) > int(settings["max_inversions"]):
         return {**out, "status": "crossed",
-                "why": f"{len(pairs)} grade inversion(s) among decided leads ({named})"}
+                "why": f"{plural(len(pairs), 'grade inversion')} among decided leads ({named})"}
     return {**out, "status": "ok", "why": "no grade converts below a worse one beyond noise"}
 
 

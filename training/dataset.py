@@ -189,8 +189,11 @@ def split(
             )
         if not n and considered and days:
             # more history of the same length would not help: the window outlasts all of it
+            # the leads considered are those created by the review date, not the whole store
+            who = (f"the {considered:,} leads created by {data.as_of.date().isoformat()}"
+                   if data.as_of else f"the store's {considered:,} leads")
             raise LeadscoreError(
-                f"Insufficient evidence: none of the store's {considered:,} leads has a matured "
+                f"Insufficient evidence: none of {who} has a matured "
                 f"label{as_of} (labels.maturity_days is {days} days), so there is nothing to "
                 "learn from; lower labels.maturity_days to how long outcomes take (ingest prints "
                 "the outcome lag), or review later."

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from features.live_store import live_url, open_existing
+from features.messages import plural
 from leadscore.errors import LeadscoreError
 
 FORMATS = (".csv", ".parquet")
@@ -40,7 +41,7 @@ def history_text(lead_id: str, config: dict[str, Any]) -> str:
     if frame.empty:
         raise LeadscoreError("That lead has no score in the score log: check the id, or score it "
                              "first (POST /score or leadscore score).")
-    lines = [f"{len(frame):,} score(s) of lead {lead_id}, oldest first:",
+    lines = [f"{plural(len(frame), 'score')} of lead {lead_id}, oldest first:",
              f"{'scored at (UTC)':<20} {'model':>5} {'score':>6} grade mql  source  reasons"]
     for r in frame.itertuples(index=False):
         lines.append(f"{pd.Timestamp(r.scored_at):%Y-%m-%d %H:%M:%S} {r.model_version:>5} "
@@ -71,4 +72,4 @@ def export_scores(since: str, output: Path, config: dict[str, Any]) -> str:
     else:
         frame.to_csv(tmp, index=False)
     tmp.replace(output)  # nothing half-written
-    return f"Exported {len(frame):,} score(s) since {since} to {output}."
+    return f"Exported {plural(len(frame), 'score')} since {since} to {output}."

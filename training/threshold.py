@@ -212,7 +212,8 @@ def choose_threshold(
         return decision(
             False, math.nan, 0, 0, 0.0,
             f"The newest cohort has only {n} leads, fewer than the {min_mqls} MQLs needed to "
-            "measure conversion at any cut-off; nothing is promoted.", outcome="too_few",
+            "measure conversion at any cut-off, so this review promotes nothing.",
+            outcome="too_few",
         )
     cuts, count, sqls, score_sum = _cut_table(scores, labels)
     conversion = sqls / count

@@ -107,7 +107,7 @@ def test_a_totals_row_below_the_leads_is_one_sentence_and_nothing_is_written(tmp
 def test_a_footer_note_after_a_blank_line_is_named_by_its_own_line(tmp_path):
     text = LEADS_CSV + "\nReport generated 2024-06-30 by the CRM\n"
     export = _files(tmp_path / "export", {"leads.csv": text})
-    with pytest.raises(LeadscoreError, match=r"^leads.csv line 6, the last line, has 1 value\(s\) "
+    with pytest.raises(LeadscoreError, match=r"^leads.csv line 6, the last line, has 1 value "
                                              r"where the header has 7 columns: if it is a note"):
         ingest_paths([export], tmp_path / "s.duckdb")
 

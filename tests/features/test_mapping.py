@@ -133,7 +133,7 @@ def test_an_undeclared_column_is_an_error_listing_every_one(flat, tmp_path):
     export, mapping = flat
     wider = write(tmp_path / "wider.csv", FLAT.replace("Converted\n", "Converted,Notes,Owner\n")
                   .replace(",0\n", ",0,x,y\n").replace(",1\n", ",1,x,y\n"))
-    with pytest.raises(LeadscoreError, match=r"2 column\(s\) .* do(es)? not declare: Notes, Owner"):
+    with pytest.raises(LeadscoreError, match=r"2 columns .* do(es)? not declare: Notes, Owner"):
         ingest_paths([wider], tmp_path / "store.duckdb", mapping)
     assert not (tmp_path / "store.duckdb").exists()
 
@@ -146,7 +146,7 @@ def test_an_unmapped_value_is_an_error_listing_values_with_counts(flat, tmp_path
     with pytest.raises(LeadscoreError) as caught:
         ingest_paths([odd], tmp_path / "store.duckdb", mapping)
     message = str(caught.value)
-    assert "column Tags: 2 value(s)" in message
+    assert "column Tags: 2 values" in message
     assert "'Lost to EINS' (2 rows), 'Busy' (1 row)" in message
 
 

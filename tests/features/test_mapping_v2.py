@@ -313,7 +313,7 @@ def test_a_timestamp_column_mapped_as_outcome_gets_a_capped_error(tmp_path):
         Closed: {role: outcome, after_days: 1, values: {"yes": closed_won}}
     """)
     message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
-    assert "value(s) the mapping" in message
+    assert "values the mapping" in message
     assert message.count(" (1 row)") + message.count(" rows)") == 10
     assert "more" in message and "when: filled" in message
 

@@ -87,7 +87,8 @@ def test_a_maturity_window_longer_than_the_history_names_maturity_days():
     with pytest.raises(LeadscoreError) as info:
         split(data, 4)
     message = str(info.value)
-    assert message == ("Insufficient evidence: none of the store's 5,000 leads has a matured "
+    assert message == ("Insufficient evidence: none of the 5,000 leads created by 2026-11-01 has a "
+                       "matured "
                        "label as of 2026-11-01 (labels.maturity_days is 400 days), so there is "
                        "nothing to learn from; lower labels.maturity_days to how long outcomes "
                        "take (ingest prints the outcome lag), or review later.")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from training.gates import band_gate, calibration_gate, decide, evidence_gate, pr_auc_gate
+from training.threshold import choose_threshold
 
 GATES = {"pr_auc_tolerance": 0.01, "max_calibration_error": 0.05}
 BAND = (0.25, 0.50)
@@ -175,6 +176,8 @@ def test_failed_gate_sentences_say_what_the_review_did_not_what_is_so_now():
         evidence_gate((0.48, 0.60), (0.30, 0.40), 0.10).sentence,
         band_gate(False, "No cut-off reaches the 25% minimum.", BAND).sentence,
         band_gate(True, "Capped.", BAND, too_broad=True).sentence,
+        choose_threshold(np.linspace(1, 0, 10), np.ones(10), 4.0, {"min": 0.2, "max": 0.5},
+                         rounds=0, seed=0).message,
     ]
     for sentence in sentences:
         assert "so this review promotes nothing" in sentence, sentence

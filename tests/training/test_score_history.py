@@ -32,13 +32,13 @@ def test_batch_scores_are_logged_and_read_back(tiny_bundle, tmp_path, config):
 
     lead_id = str(leads["lead_id"].iloc[0])
     text = history_text(lead_id, config)
-    assert text.startswith(f"1 score(s) of lead {lead_id}") and "batch" in text
+    assert text.startswith(f"1 score of lead {lead_id}") and "batch" in text
 
     out = tmp_path / "scores.parquet"
-    assert "Exported 12 score(s)" in export_scores("2000-01-01", out, config)
+    assert "Exported 12 scores" in export_scores("2000-01-01", out, config)
     exported = pd.read_parquet(out)
     assert set(exported["source"]) == {"batch"} and exported["feature_hash"].str.len().eq(16).all()
-    assert "Exported 0 score(s)" in export_scores("2199-01-01", tmp_path / "none.csv", config)
+    assert "Exported 0 scores" in export_scores("2199-01-01", tmp_path / "none.csv", config)
 
 
 def test_unknown_leads_bad_dates_and_no_store_are_one_sentence(tmp_path, config):

@@ -42,6 +42,15 @@ def _mapping(tmp_path: Path, first: Path) -> Path:
     return mapping
 
 
+def _first_week_ingested(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Week 1's export, the mapping inspect drafts from it, and a store it was ingested into."""
+    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
+    mapping = _mapping(tmp_path, first)
+    store = tmp_path / "s.duckdb"
+    ingest_paths([first], store, mapping=mapping)
+    return first, mapping, store
+
+
 def test_each_weekly_export_is_declared_taken_on_the_day_its_file_name_says(tmp_path):
     # the draft's path matched every week's file, but its exported_at was the first file's day:
     # the next week's export then failed ("declared taken on 2026-02-02, but it records something
@@ -106,10 +115,7 @@ def test_an_older_export_ingested_after_a_newer_one_keeps_the_newer_rows(tmp_pat
 def test_a_column_renamed_between_exports_is_named_with_its_old_name_in_one_sentence(tmp_path):
     # next week "Original Source" is "Source": the error named only the new column and said to
     # give it a role; done so, the next run failed on the missing old one
-    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
-    mapping = _mapping(tmp_path, first)
-    store = tmp_path / "s.duckdb"
-    ingest_paths([first], store, mapping=mapping)
+    first, mapping, store = _first_week_ingested(tmp_path)
     renamed = tmp_path / "w2" / "contacts-2026-02-09.csv"
     renamed.parent.mkdir()
     pd.read_csv(first, dtype=str).rename(columns={"Original Source": "Source"}).to_csv(
@@ -144,10 +150,7 @@ def test_a_flat_mapping_names_a_renamed_column_with_its_old_name(tmp_path):
 def test_a_verdict_taken_back_in_a_later_export_is_kept_and_said(tmp_path):
     # week 2 shows lead 101 "Unqualified" where week 1 had "Meeting Booked": the store kept the
     # won outcome (a stage once reached stays reached) and the report said nothing
-    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
-    mapping = _mapping(tmp_path, first)
-    store = tmp_path / "s.duckdb"
-    ingest_paths([first], store, mapping=mapping)
+    first, mapping, store = _first_week_ingested(tmp_path)
     assert WEEK1[1][0] == "101" and WEEK1[1][3] == "Meeting Booked"
     week2 = [("101", WEEK1[1][1], "Referral", "Unqualified"), ("200", "2026-02-08", "Web", "Open")]
     report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", week2)], store,
@@ -163,10 +166,7 @@ def test_a_verdict_taken_back_in_a_later_export_is_kept_and_said(tmp_path):
 def test_a_category_respelled_between_exports_is_said_with_the_replace_that_undoes_it(tmp_path):
     # next week the CRM writes "Website" for "Web": the leads listed again were updated to a
     # category the model never saw and the report only counted them as updated
-    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
-    mapping = _mapping(tmp_path, first)
-    store = tmp_path / "s.duckdb"
-    ingest_paths([first], store, mapping=mapping)
+    first, mapping, store = _first_week_ingested(tmp_path)
     week2 = [(i, c, "Website" if s == "Web" else s, v) for i, c, s, v in WEEK1[:20]]
     report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", week2)], store,
                           mapping=mapping)
@@ -249,10 +249,7 @@ def test_a_verdict_dated_by_the_mapping_moves_with_its_leads_later_creation_date
 def test_next_weeks_export_in_another_encoding_names_the_mapping_option_to_state(tmp_path):
     # saved from Excel on Windows next week (cp1252, ';'): the sentence said "through a v2
     # mapping can instead state its encoding" to a user ingesting through one
-    first = _export(tmp_path / "w1" / "contacts-2026-02-02.csv", WEEK1)
-    mapping = _mapping(tmp_path, first)
-    store = tmp_path / "s.duckdb"
-    ingest_paths([first], store, mapping=mapping)
+    first, mapping, store = _first_week_ingested(tmp_path)
     week2 = tmp_path / "w2" / "contacts-2026-02-09.csv"
     week2.parent.mkdir()
     week2.write_bytes("Record ID;Create Date;Original Source;Lead Status\n"

@@ -63,7 +63,7 @@ def test_a_latin1_file_read_as_utf8_names_the_encoding_option(tmp_path):
         City: {role: fit, kind: categorical}
     """)
     message = _fails([folder / "leads.csv"], tmp_path / "s.duckdb", mapping)
-    assert "not UTF-8" in message and "encoding: latin-1" in message
+    assert "not UTF-8" in message and "encoding: cp1252 under files: leads:" in message
     with_encoding = mapping.read_text().replace("kind: main", "kind: main\n    encoding: cp1252")
     mapping.write_text(with_encoding)
     ingest_paths([folder / "leads.csv"], tmp_path / "s.duckdb", mapping=mapping)

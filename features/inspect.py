@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    outcome_date_hint,
     outcome_date_sentence,
     outcome_rows,
     outcome_rows_sentence,
@@ -55,6 +56,7 @@ from features.inspect_values import (
     written_numbers,
 )
 from features.json_lines import JSON_SUFFIXES, JSONL_SUFFIXES, read_json_document, read_json_lines
+from features.messages import capped
 from features.read_workbook import HEADER_ROW, WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -298,6 +300,10 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
+        if not outcome_date and column.kind == "date" and positive and (
+                hint := outcome_date_hint(column.name, blank, raw.isin(positives), outcome,
+                                          positive)):
+            column.leaks.append(hint)
         if outcome_date and column.kind == "date" and column.name != outcome_date:
             when, done = instants(values), instants(frame[outcome_date])
             both = when.notna() & done.notna()
@@ -356,8 +362,9 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         if not positive:
             positive = [v for v in values.unique() if v in POSITIVE_GUESSES][:1]
         if not positive:
-            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
-                                 "(e.g. --positive Won); none reads as yes, 1, won or converted.")
+            shown = capped([repr(v) for v in holder.frame[outcome].value_counts().index if v])
+            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive (its "
+                                 f"values: {shown}); none reads as yes, 1, won or converted.")
     rows = outcome_rows(files, main) if outcome is None else None
     if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
         leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)

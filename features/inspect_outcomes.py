@@ -2,7 +2,8 @@
 that converted (Olist's closed deals beside its qualified leads, by ``mql_id``), none for the
 others. Such a file is the outcome, not a lookup: its rows name some leads only, and every column
 of it but the lead and the outcome's date exists only for converted leads, so it is known only
-after the outcome and never a model input.
+after the outcome and never a model input. Also: the hint that a date column is the day of the
+outcome, when inspect was not told one.
 """
 
 from __future__ import annotations
@@ -116,3 +117,17 @@ def outcome_rows(files: list[FileProfile], main: FileProfile) -> tuple[str, pd.D
             return name, main.frame.assign(**{name: named.map({True: "present",
                                                                False: "absent"})})
     return None
+
+
+def outcome_date_hint(name: str, blank: pd.Series, won: pd.Series, outcome: str,
+                      positive: list[str]) -> str | None:
+    """The hint that a date column filled for (nearly) every positive row and blank for most
+    others is the day of the outcome (a CRM's "Converted Date", "Close Date"), when no
+    --outcome-date was given: without one, outcomes are dated at creation."""
+    if not won.any() or (~won).sum() == 0:
+        return None
+    if blank[won].mean() > 0.05 or blank[~won].mean() < 0.5:
+        return None
+    return (f"filled when {outcome} is {positive[0]}: if it is the day of that outcome, "
+            f"re-run inspect with --outcome-date {name!r} (without one, outcomes are dated "
+            "at the lead's creation)")

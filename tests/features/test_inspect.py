@@ -297,3 +297,34 @@ def test_an_outcome_without_its_date_asks_for_the_exports_day(tmp_path):
     text = draft(inspect([dated], outcome="y"))
     assert "exported_at: from_file_name  # each export's day, the date in its file's name " \
         "(2024-06-30 in calls_2024-06-30.csv)" in text and asked not in text
+
+
+def test_an_outcome_without_a_recognised_positive_lists_its_values(tmp_path):
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({"Lead ID": ["a", "b", "c"], "Created": ["2024-01-01"] * 3,
+                  "Lead Status": ["Closed - Converted", "Closed - Not Converted",
+                                  "Working - Contacted"]}).to_csv(path, index=False)
+    with pytest.raises(LeadscoreError) as raised:
+        inspect([path], outcome="Lead Status")
+    assert "'Closed - Converted'" in str(raised.value)
+    assert "'Working - Contacted'" in str(raised.value) and "--positive" in str(raised.value)
+
+
+def test_a_date_filled_only_for_the_positive_outcome_is_offered_as_the_outcome_date(tmp_path):
+    n = 60
+    won = np.arange(n) % 3 == 0
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({
+        "Lead ID": [f"L{i}" for i in range(n)],
+        "Created Date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%m/%d/%Y"),
+        "Lead Status": np.where(won, "Closed - Converted", "Closed - Not Converted"),
+        "Converted Date": np.where(won, "03/01/2024", ""),
+    }).to_csv(path, index=False)
+    found = inspect([path], outcome="Lead Status", positive=["Closed - Converted"])
+    columns = {c.name: c for c in found.main.columns}
+    hint = "re-run inspect with --outcome-date 'Converted Date'"
+    assert any(hint in leak for leak in columns["Converted Date"].leaks)
+    assert not any("--outcome-date" in leak for leak in columns["Created Date"].leaks)
+    given = inspect([path], outcome="Lead Status", positive=["Closed - Converted"],
+                    outcome_date="Converted Date")
+    assert "--outcome-date" not in given.text

@@ -7,8 +7,6 @@ comment, and what cannot be guessed (the export's period without dates) is left 
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +27,9 @@ from features.inspect import (
 from features.inspect_activities import propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
-from features.inspect_values import instants
+from features.inspect_reasons import is_reasons, reasons_block
+from features.inspect_values import instants, quote, quote_always
+from features.label_policy import load_policy
 from features.lead_fields import lead_field_for
 
 DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
@@ -379,6 +379,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
+        if is_main and is_reasons(column, outcome):
+            out += reasons_block(file, column, load_policy().reason_codes)
         out.append(f"      {quote(column.name)}: {spec}{note}")
     return out
 
@@ -390,16 +392,3 @@ def _neither(values, positive: list[str], negative: list[str]) -> str:
         return ""
     named = {v.lower() for v in [*positive, *negative]}
     return ", ".join(str(v) for v in values if v != "" and str(v).lower() not in named)
-
-
-def quote_always(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def quote(text: str) -> str:
-    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
-            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-

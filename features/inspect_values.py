@@ -12,6 +12,7 @@ mapping drops a currency or percent sign in a numeric column always
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -194,3 +195,15 @@ def sentinel_note(filled: pd.Series) -> str:
     return (f"{top:g} on {share:.0%} of rows, over {SENTINEL_RATIO} times any other value (at "
             f"most {rest.max():g}): likely a code (such as 'never'), not an amount; list it in "
             "the column's missing: if it means unknown")
+
+
+def quote_always(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def quote(text: str) -> str:
+    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
+            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
+        return text
+    return json.dumps(text, ensure_ascii=False)

@@ -28,7 +28,7 @@ from features.inspect_activities import propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
 from features.inspect_reasons import is_reasons, reasons_block
-from features.inspect_values import instants, quote, quote_always
+from features.inspect_values import day_first_lines, instants, quote, quote_always
 from features.label_policy import load_policy
 from features.lead_fields import lead_field_for
 
@@ -337,6 +337,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         example = f"1{separator}200{separator}000{file.options.get('decimal', '.')}50"
         out.append(f"    thousands: {quote_always(separator)}  # numbers like ${example} read "
                    "1200000.50 ($, € and % signs are dropped)")
+    out += day_first_lines(file.frame, [c.name for c in file.columns if c.kind == "date"])
     missing = _missing(file)
     comment = "  # 'unknown' stays a category unless listed here" if is_main else ""
     out.append(f"    missing: [{', '.join(quote_always(v) for v in missing)}]{comment}")

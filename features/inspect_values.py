@@ -207,3 +207,43 @@ def quote(text: str) -> str:
             text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
         return text
     return json.dumps(text, ensure_ascii=False)
+
+
+NUMERIC_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"
+
+
+def date_order(frame: pd.DataFrame, names: list[str]) -> tuple[bool | None, bool]:
+    """How the numeric dates (``1/11/2025``, ``13.01.2025``) of the columns ``names`` read:
+    (day_first, undecided). ``day_first`` is True or False when some value of some column reads
+    one way only (a first field above 12: day first; a second above 12: month first) and no
+    column says the other way; None when no value tells or columns disagree. ``undecided``: a
+    column of such dates none of whose own values tells. A later, smaller export (a week's, new
+    leads to score) may hold only days up to 12: it then reads both ways, so the draft states the
+    order the whole export showed."""
+    ways, undecided = set(), False
+    for name in names:
+        parts = frame[name].str.extract(NUMERIC_DATE).apply(pd.to_numeric, errors="coerce")
+        parts = parts.dropna()
+        if parts.empty:
+            continue
+        day_first, month_first = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
+        if day_first != month_first:
+            ways.add(day_first)
+        elif not day_first:
+            undecided = True
+    return (ways.pop() if len(ways) == 1 else None), undecided
+
+
+def day_first_lines(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """A draft's ``day_first:`` line for a file whose date columns ``names`` hold numeric dates,
+    as the whole export showed them, so that a week's export or a file of new leads holding only
+    days up to 12 reads the same way; a comment asking for it when no value told."""
+    day_first, undecided = date_order(frame, names)
+    if day_first is not None:
+        example = "13/01/2025" if day_first else "01/13/2025"
+        return [f"    day_first: {str(day_first).lower()}  # dates read like {example}, as "
+                "this export showed; a smaller one may not tell"]
+    if undecided:
+        return ["    # dates like 01/02/2025 read both ways in every row here: add "
+                "day_first: true (1 February) or false (2 January)"]
+    return []

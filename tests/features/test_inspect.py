@@ -328,3 +328,40 @@ def test_a_date_filled_only_for_the_positive_outcome_is_offered_as_the_outcome_d
     given = inspect([path], outcome="Lead Status", positive=["Closed - Converted"],
                     outcome_date="Converted Date")
     assert "--outcome-date" not in given.text
+
+
+@pytest.mark.parametrize(("style", "day_first"), [("%m/%d/%Y %I:%M %p", False),
+                                                  ("%d/%m/%Y %H:%M", True)])
+def test_the_draft_states_the_date_order_so_a_small_later_export_reads_the_same(
+        tmp_path, style, day_first):
+    n = 80
+    rng = np.random.default_rng(9)
+    created = pd.date_range("2025-01-01", periods=n, freq="D")
+    frame = pd.DataFrame({"Lead ID": [f"L{i}" for i in range(n)],
+                          "Created Date": created.strftime(style),
+                          "Industry": rng.choice(["Software", "Retail"], n),
+                          "Status": rng.choice(["Won", "Lost"], n)})
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    text = draft(inspect([path], outcome="Status", positive=["Won"]))
+    assert f"    day_first: {str(day_first).lower()}  # dates read like" in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    week = tmp_path / "week" / "leads.csv"  # the first days of a month: they read both ways
+    week.parent.mkdir()
+    frame[created.day <= 12].head(5).to_csv(week, index=False)
+    ingest_paths([week], tmp_path / "s.duckdb", mapping=mapping)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    last = con.execute("select max(created_at) from leads").fetchone()[0]
+    con.close()
+    assert (last.month, last.day) == (1, 5)  # 5 January, not 1 May
+
+
+def test_a_draft_whose_dates_never_tell_their_order_asks_for_it(tmp_path):
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({"Lead ID": ["a", "b", "c"],
+                  "Created Date": ["01/02/2025", "03/04/2025", "05/06/2025"],
+                  "Status": ["Won", "Lost", "Lost"]}).to_csv(path, index=False)
+    text = draft(inspect([path], outcome="Status", positive=["Won"]))
+    assert "read both ways in every row here: add day_first: true" in text
+    assert "    day_first:" not in text

@@ -146,6 +146,23 @@ def test_outcome_values_neither_positive_nor_negative_are_not_silently_negatives
     assert "Open is neither positive nor negative" in text and "still_open" in text
     plain = draft(inspect([path], outcome="Stage", positive=["Won"]))
     assert "neither positive nor negative" not in plain  # no --negative: the rest are negatives
+    # ... but a value that reads like a lead still being worked is pointed out all the same
+    assert "      # Open reads like a lead still being worked" in plain
+    assert "Lost reads like" not in plain and "re-run inspect with --negative" in plain
+
+
+def test_without_negative_values_that_read_like_open_leads_are_pointed_out(tmp_path):
+    stages = ["Closed - Converted", "Closed - Not Converted", "Working - Contacted",
+              "Open - Not Contacted"]
+    lines = ["Lead,Region,Lead Status"] + [f"l{i:03d},{'n' if i % 2 else 's'},{stages[i % 4]}"
+                                           for i in range(120)]
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = draft(inspect([path], outcome="Lead Status", positive=["Closed - Converted"]))
+    note = next(line for line in text.splitlines() if "read like leads still being" in line)
+    assert "Working - Contacted" in note and "Open - Not Contacted" in note
+    assert "Closed - Not Converted" not in note
+    assert "re-run inspect with --negative" in text
 
 
 def test_a_repeated_column_or_a_file_without_rows_is_one_sentence(tmp_path):

@@ -186,9 +186,9 @@ def _kind(values: pd.Series, rows: int) -> str:
         # unique whole numbers are an id only when named so (employees counts are numbers);
         # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
         named = _id_named(values.name or "")
-        unique = distinct == rows and distinct > 50 and filled.str.fullmatch(r"\d+").all()
+        unique = distinct == rows and filled.str.fullmatch(r"\d+").all()
         return "id" if unique and named else "numeric"
-    if distinct == rows and rows > 50:
+    if distinct == rows and (rows > 50 or _id_named(values.name or "")):  # a sample's id too
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"

@@ -382,3 +382,22 @@ def test_a_draft_whose_dates_never_tell_their_order_asks_for_it(tmp_path):
     text = draft(inspect([path], outcome="Status", positive=["Won"]))
     assert "read both ways in every row here: add day_first: true" in text
     assert "    day_first:" not in text
+
+
+def test_a_sample_of_a_few_rows_keeps_its_named_id_and_joins_its_activities(tmp_path):
+    # a first try on 12 rows: "Lead ID" is the id (not row numbers) and the log joins on it
+    leads, acts = tmp_path / "leads.csv", tmp_path / "acts.csv"
+    ids = [f"00Q5e0000AbC{i:03d}" for i in range(12)]
+    pd.DataFrame({"Lead ID": ids, "Created": [f"2025-01-{i + 1:02d}" for i in range(12)],
+                  "Status": ["Won", "Lost", "Lost"] * 4}).to_csv(leads, index=False)
+    pd.DataFrame({"Lead ID": ids * 2, "Date": ["2025-02-01"] * 24,
+                  "Type": ["Web visit"] * 24}).to_csv(acts, index=False)
+    text = draft(inspect([leads, acts], outcome="Status", positive=["Won"]))
+    assert "      Lead ID: id" in text and "from_row" not in text
+    assert "    key: Lead ID" in text
+    numbered = tmp_path / "numbered.csv"
+    pd.DataFrame({"Lead Number": [str(7000 + i) for i in range(12)],
+                  "Created": [f"2025-01-{i + 1:02d}" for i in range(12)],
+                  "Status": ["Won", "Lost", "Lost"] * 4}).to_csv(numbered, index=False)
+    assert "      Lead Number: id" in draft(inspect([numbered], outcome="Status",
+                                                   positive=["Won"]))

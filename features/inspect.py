@@ -47,6 +47,7 @@ from features.inspect_render import render
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
+    did_you_mean,
     instants,
     named_with,
     names_inside,
@@ -300,9 +301,8 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
-        if not outcome_date and column.kind == "date" and positive and (
-                hint := outcome_date_hint(column.name, blank, raw.isin(positives), outcome,
-                                          positive)):
+        if column.kind == "date" and not outcome_date and positive and (hint := outcome_date_hint(
+                column.name, blank, raw.isin(positives), outcome, positive)):
             column.leaks.append(hint)
         if outcome_date and column.kind == "date" and column.name != outcome_date:
             when, done = instants(values), instants(frame[outcome_date])
@@ -345,11 +345,11 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         raise LeadscoreError(refused)
     if outcome is not None and outcome not in holder.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
-                             "outcome column as its header reads.")
+                             f"outcome column as its header reads{did_you_mean(outcome, files)}.")
     if outcome_date is not None and outcome_date not in main.frame.columns:
         raise LeadscoreError(outcome_date_sentence(files, main, outcome_date) or (
             f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
-            "its header reads."))
+            f"its header reads{did_you_mean(outcome_date, [main])}."))
     if outcome is not None:
         values = holder.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}

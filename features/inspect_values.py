@@ -247,3 +247,18 @@ def day_first_lines(frame: pd.DataFrame, names: list[str]) -> list[str]:
         return ["    # dates like 01/02/2025 read both ways in every row here: add "
                 "day_first: true (1 February) or false (2 January)"]
     return []
+
+
+def did_you_mean(name: str, files) -> str:
+    """The end of a sentence about a column ``name`` that no file has: " (did you mean
+    'properties.lifecyclestage'?)" where a column of ``files`` is ``name`` but for case, spacing
+    or punctuation, or ends with it after a JSON record's nesting; else ""."""
+    def folded(text: str) -> str:
+        return re.sub(r"[^0-9a-z]", "", text.lower())
+
+    for file in files:
+        for column in file.frame.columns:
+            last = str(column).rsplit(".", 1)[-1]
+            if folded(str(column)) == folded(name) or folded(last) == folded(name):
+                return f" (did you mean {str(column)!r}?)"
+    return ""

@@ -401,3 +401,14 @@ def test_a_sample_of_a_few_rows_keeps_its_named_id_and_joins_its_activities(tmp_
                   "Status": ["Won", "Lost", "Lost"] * 4}).to_csv(numbered, index=False)
     assert "      Lead Number: id" in draft(inspect([numbered], outcome="Status",
                                                    positive=["Won"]))
+
+
+def test_an_outcome_named_but_for_its_nesting_or_case_is_offered(tmp_path):
+    path = tmp_path / "contacts.json"
+    path.write_text('{"results": [{"id": "1", "properties": {"lifecyclestage": "lead"}}, '
+                    '{"id": "2", "properties": {"lifecyclestage": "customer"}}]}')
+    with pytest.raises(LeadscoreError, match=r"did you mean 'properties\.lifecyclestage'\?"):
+        inspect([path], outcome="lifecyclestage")
+    with pytest.raises(LeadscoreError) as raised:
+        inspect([path], outcome="Stage")
+    assert "did you mean" not in str(raised.value)

@@ -24,7 +24,7 @@ from features.label_policy import LabelPolicy
 from features.labels import load_policy
 from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
 from features.store import LeadLookup
-from features.timestamps import stored_history_problem
+from features.timestamps import HISTORY_TIMESTAMPS, future_problem, stored_history_problem
 from serving.gateway import RequestRejected
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
 from serving.schemas import Lead
@@ -91,6 +91,20 @@ def _settle(done: asyncio.Future, error: BaseException | None) -> None:
 
 def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+def refuse_future(field: str, value: datetime | None, now: datetime) -> None:
+    """A 422 for a record dated more than a day after the server's clock
+    (``features.timestamps.future_problem``): stored, it would move the store's data horizon
+    into the future. Checked before anything is written, so the request stores nothing.
+
+    Raises:
+        RequestRejected: naming ``field`` and the rule.
+    """
+    problem = future_problem(value, now)
+    if problem:
+        raise RequestRejected(422, f"{field}: {problem}; nothing of this request was stored.",
+                              field)
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
@@ -209,6 +223,14 @@ class LiveLoop:
             await self.writer.record(rows)
 
     def events(self, request: EventsRequest) -> dict[str, int]:
+        now = datetime.now(UTC)
+        for i, a in enumerate(request.activities):
+            refuse_future(f"activities[{i}].occurred_at", a.occurred_at, now)
+        for i, lead in enumerate(request.leads):
+            for name in HISTORY_TIMESTAMPS:
+                refuse_future(f"leads[{i}].{name}", getattr(lead, name), now)
+            for j, a in enumerate(lead.activities):
+                refuse_future(f"leads[{i}].activities[{j}].occurred_at", a["occurred_at"], now)
         activities = [{"lead_id": a.lead_id, "activity_type": a.activity_type,
                        "occurred_at": naive_utc(a.occurred_at)} for a in request.activities]
         for lead in request.leads:
@@ -225,7 +247,10 @@ class LiveLoop:
 
     def dispositions(self, request: DispositionsRequest) -> dict[str, int]:
         rows = []
+        now = datetime.now(UTC)
         for i, d in enumerate(request.dispositions):
+            for name in ("dispositioned_at", "first_touch_at"):
+                refuse_future(f"dispositions[{i}].{name}", getattr(d, name), now)
             if d.status.strip() not in self.policy.statuses:
                 # the review refuses a store holding an unknown status, whatever its reason code
                 raise RequestRejected(
@@ -252,7 +277,9 @@ class LiveLoop:
 
     def outcomes(self, request: OutcomesRequest) -> dict[str, int]:
         rows = []
+        now = datetime.now(UTC)
         for i, o in enumerate(request.outcomes):
+            refuse_future(f"outcomes[{i}].occurred_at", o.occurred_at, now)
             if o.stage not in self.policy.outcome_stages:
                 raise RequestRejected(
                     422, f"outcomes[{i}].stage: not an outcome stage of label policy "

@@ -12,6 +12,7 @@ from typing import Any
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.online import LeadFeatureError
+from features.text_rules import attribute_number_problem, numeric_attribute_columns
 from scoring.spellings import learned_spellings, respelled
 from serving.champion import ServedModel
 from serving.gateway import RequestRejected
@@ -79,6 +80,25 @@ def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
                                   f"leads[{i}].{given}")
 
 
+def refuse_no_numbers(records: Sequence[dict[str, Any]], numeric_columns: Sequence[str],
+                      path: str = "leads") -> None:
+    """A 422 for the first lead whose numeric attribute is text that is no number
+    (``features.text_rules.NUMBER_RULE``): feature building would read it as missing, and the
+    lead would be scored as if the CRM had left it blank. Batch scoring and Spark refuse such a
+    row with the same sentence (``scoring.pyfunc``).
+
+    Raises:
+        RequestRejected: naming ``leads[i].<column>`` (or ``leads[i].attributes.<column>``).
+    """
+    if not numeric_columns:
+        return
+    for i, record in enumerate(records):
+        found = attribute_number_problem(record, numeric_columns)
+        if found:
+            field, problem = found
+            raise RequestRejected(422, f"{path}[{i}].{field}: {problem}.", f"{path}[{i}].{field}")
+
+
 def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
     """Lead upserts with each top-level field named like an attribute column of the served model
     moved into ``attributes`` (which wins when both hold it), so ``POST /events`` stores what
@@ -127,6 +147,7 @@ def score_leads(
     and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
     records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
+    refuse_no_numbers(records, numeric_attribute_columns(model.bundle.manifest["features"]))
     # JSON true and "TRUE" read as the "True" the model learned (scoring.spellings)
     records = respelled(records, learned_spellings(model.bundle))
     try:

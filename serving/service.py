@@ -41,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from features.text_rules import numeric_attribute_columns
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
@@ -67,7 +68,13 @@ from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
-from serving.score_path import lead_record, score_leads, stored_flat_attributes
+from serving.score_path import (
+    lead_record,
+    refuse_no_numbers,
+    score_leads,
+    stored_flat_attributes,
+    with_flat_attributes,
+)
 from serving.workers import note_worker_start, watch_parent
 
 logger = logging.getLogger("leadscore.serving")
@@ -299,6 +306,11 @@ class LeadScorer:
         """
         model = self.champion.current
         try:
+            if model is not None:  # store a numeric attribute only as a scoring path reads it
+                columns = model.bundle.attribute_columns
+                refuse_no_numbers(
+                    with_flat_attributes([lead_record(lead) for lead in leads], leads, columns),
+                    numeric_attribute_columns(model.bundle.manifest["features"]))
             leads = stored_flat_attributes(leads, model.bundle.attribute_columns if model else ())
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)

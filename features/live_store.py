@@ -215,29 +215,42 @@ class LiveStore:
     def write(self, *, leads: Sequence[dict[str, Any]] = (),
               activities: Sequence[dict[str, Any]] = (),
               dispositions: Sequence[dict[str, Any]] = (),
-              outcomes: Sequence[dict[str, Any]] = ()) -> None:
+              outcomes: Sequence[dict[str, Any]] = ()) -> dict[str, tuple[int, int]]:
         """Store rows by natural key in one durable transaction (returns after the commit).
 
         A lead row replaces only the fields it carries; an activity already stored is kept; a
         verdict with the same key replaces the stored one (as a file re-ingest does).
+
+        Returns:
+            per table (``leads``, ``activities``, ``dispositions``, ``outcomes``): ``(new,
+            already stored)``, counted by natural key (repeats within the call once): a key the
+            store did not hold just before the write, and one it held (two calls writing one
+            new key at once may both count it new).
         """
         now = _now()
+        counts: dict[str, tuple[int, int]] = {}
         with self.engine.begin() as con:
             # rows of one statement must carry the same keys: group leads by the fields they set
+            unique_leads = {row["lead_id"]: row for row in leads}
+            counts["leads"] = _new_and_stored(con, live_leads, unique_leads)
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in {row["lead_id"]: row for row in leads}.values():
+            for row in unique_leads.values():
                 groups.setdefault(tuple(sorted(row)), []).append({**row, "received_at": now})
             for group in groups.values():
                 con.execute(self._upsert(live_leads, group, replace=True), group)
             for table, rows, replace in ((live_activities, activities, False),
                                          (live_dispositions, dispositions, True),
                                          (live_outcomes, outcomes, True)):
-                if rows:
-                    keys = [c.name for c in table.primary_key.columns]
-                    # one row per key (the last wins): PostgreSQL refuses to touch a row twice
-                    rows = list({tuple(row[k] for k in keys): {**row, "received_at": now}
-                                 for row in rows}.values())
+                name = table.name.removeprefix("live_")
+                keys = [c.name for c in table.primary_key.columns]
+                # one row per key (the last wins): PostgreSQL refuses to touch a row twice
+                unique = {tuple(row[k] for k in keys): {**row, "received_at": now}
+                          for row in rows}
+                counts[name] = _new_and_stored(con, table, unique)
+                if unique:
+                    rows = list(unique.values())
                     con.execute(self._upsert(table, rows, replace=replace), rows)
+        return counts
 
     def leads(self, lead_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict]]]:
         """Each known lead's stored fields (set ones only) and activities, by lead id."""
@@ -341,6 +354,26 @@ class LiveStore:
         with self.engine.connect() as con:
             return pd.DataFrame(con.execute(sa.select(table)).mappings().all(),
                                 columns=[c.name for c in table.columns])
+
+
+_KEY_CHUNK = 500  # lead ids per query when counting stored keys
+
+
+def _new_and_stored(con: sa.Connection, table: sa.Table,
+                    unique: Mapping[Any, dict[str, Any]]) -> tuple[int, int]:
+    """``(new, already stored)`` of ``unique`` (rows by natural key), read before the write (on
+    SQLite the driver opens the transaction at the first write, so no read lock upgrades)."""
+    if not unique:
+        return 0, 0
+    keys = [c.name for c in table.primary_key.columns]
+    ids = list(dict.fromkeys(row["lead_id"] for row in unique.values()))
+    stored = set()
+    for start in range(0, len(ids), _KEY_CHUNK):
+        chunk = ids[start:start + _KEY_CHUNK]
+        query = sa.select(*[table.c[k] for k in keys]).where(table.c.lead_id.in_(chunk))
+        stored.update(tuple(row) if len(keys) > 1 else row[0] for row in con.execute(query))
+    held = sum(1 for key in unique if key in stored)
+    return len(unique) - held, held
 
 
 def _insert_batches(con: sa.Connection, batches: Iterable[Iterable[dict[str, Any]]]) -> int:

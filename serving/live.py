@@ -241,9 +241,8 @@ class LiveLoop:
         rows: dict[str, dict[str, Any]] = {}
         for lead in request.leads:
             rows[lead.lead_id] = {**rows.get(lead.lead_id, {}), **lead_row(lead)}
-        self.store.write(leads=list(rows.values()), activities=activities)
-        return {"leads": len(request.leads), "activities": len(activities), "dispositions": 0,
-                "outcomes": 0}
+        written = self.store.write(leads=list(rows.values()), activities=activities)
+        return stored_answer(written, leads=len(request.leads), activities=len(activities))
 
     def dispositions(self, request: DispositionsRequest) -> dict[str, int]:
         rows = []
@@ -272,8 +271,7 @@ class LiveLoop:
                     f"dispositions[{i}].reason_code")
             rows.append({**d.model_dump(), "dispositioned_at": naive_utc(d.dispositioned_at),
                          "first_touch_at": naive_utc(d.first_touch_at)})
-        self.store.write(dispositions=rows)
-        return {"leads": 0, "activities": 0, "dispositions": len(rows), "outcomes": 0}
+        return stored_answer(self.store.write(dispositions=rows), dispositions=len(rows))
 
     def outcomes(self, request: OutcomesRequest) -> dict[str, int]:
         rows = []
@@ -286,8 +284,16 @@ class LiveLoop:
                     f"v{self.policy.version}; use one of: "
                     f"{', '.join(sorted(self.policy.outcome_stages))}.", f"outcomes[{i}].stage")
             rows.append({**o.model_dump(), "occurred_at": naive_utc(o.occurred_at)})
-        self.store.write(outcomes=rows)
-        return {"leads": 0, "activities": 0, "dispositions": 0, "outcomes": len(rows)}
+        return stored_answer(self.store.write(outcomes=rows), outcomes=len(rows))
+
+
+def stored_answer(written: dict[str, tuple[int, int]], **received: int) -> dict[str, Any]:
+    """The live endpoints' answer (``serving.live_schemas.Stored``): what the request carried,
+    per table, and of its distinct rows how many were new and how many already stored."""
+    tables = ("leads", "activities", "dispositions", "outcomes")
+    return {**{t: received.get(t, 0) for t in tables},
+            "new": {t: written.get(t, (0, 0))[0] for t in tables},
+            "already_stored": {t: written.get(t, (0, 0))[1] for t in tables}}
 
 
 def log_rows(payload: dict[str, Any], hashes: Sequence[str] | None,

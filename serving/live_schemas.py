@@ -105,9 +105,22 @@ class OutcomesRequest(BaseModel):
                                     description=f"1 to {MAX_LEADS:,} outcomes.")
 
 
+class StoredCounts(BaseModel):
+    """Distinct rows of the request by natural key (a repeat within the request counts once)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    leads: int = Field(description="Leads (by lead id).", examples=[1])
+    activities: int = Field(description="Activities (by lead, time and type).", examples=[1])
+    dispositions: int = Field(description="Verdicts (by lead, time and status).", examples=[0])
+    outcomes: int = Field(description="Outcomes (by lead and stage).", examples=[0])
+
+
 class Stored(BaseModel):
     """What was committed (durably) before this answer: each count is of what the request carried,
-    every item of it stored (a repeat by natural key once)."""
+    every item of it stored (a repeat by natural key once); ``new`` and ``already_stored`` split
+    its distinct rows by whether the store held their key before (a retried batch is all
+    ``already_stored``)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
@@ -119,3 +132,12 @@ class Stored(BaseModel):
                                           "status is stored once).", examples=[0])
     outcomes: int = Field(description="Outcomes received (a repeat of one lead and stage is "
                                       "stored once).", examples=[0])
+    new: StoredCounts = Field(description=(
+        "Of the distinct rows received, those whose key the store did not hold: new leads, "
+        "new activities, first verdicts and outcomes of their key."),
+        examples=[{"leads": 1, "activities": 1, "dispositions": 0, "outcomes": 0}])
+    already_stored: StoredCounts = Field(description=(
+        "Of the distinct rows received, those whose key the store held already: an activity "
+        "is kept as it was; a lead's sent fields, a verdict or an outcome replace the stored "
+        "ones. A retried request counts here."),
+        examples=[{"leads": 0, "activities": 1, "dispositions": 0, "outcomes": 0}])

@@ -19,8 +19,7 @@ durability before the API answers (SQLite ``synchronous=FULL``, PostgreSQL's def
 connection that survives the API process being killed (SQLite WAL ``synchronous=NORMAL``,
 PostgreSQL ``synchronous_commit=off``) but may lose its last instants to a power cut.
 
-The store lives in ``features`` so that the review (``training``) and the API (``serving``)
-read it through the same code without one importing the other (docs/architecture.md).
+It lives in ``features`` so that the review and the API share it without importing each other.
 """
 
 from __future__ import annotations
@@ -172,6 +171,10 @@ def migrate(engine: sa.Engine) -> None:
             lock.close()
 
 
+class LiveStoreUnavailable(LeadscoreError):
+    """The live store's database cannot be reached or opened now (a PostgreSQL that is down)."""
+
+
 class LiveStore:
     """One live store: a durable engine for events and verdicts, a fast one for the score log."""
 
@@ -193,7 +196,8 @@ class LiveStore:
         try:
             migrate(self.engine)
         except sa.exc.OperationalError as exc:
-            raise LeadscoreError(
+            self.close()
+            raise LiveStoreUnavailable(
                 f"Cannot open the live store {parsed.render_as_string(hide_password=True)} "
                 f"({type(exc.orig).__name__}): check the URL and that the database is up."
             ) from None
@@ -221,11 +225,8 @@ class LiveStore:
         A lead row replaces only the fields it carries; an activity already stored is kept; a
         verdict with the same key replaces the stored one (as a file re-ingest does).
 
-        Returns:
-            per table (``leads``, ``activities``, ``dispositions``, ``outcomes``): ``(new,
-            already stored)``, counted by natural key (repeats within the call once): a key the
-            store did not hold just before the write, and one it held (two calls writing one
-            new key at once may both count it new).
+        Returns ``(new, already stored)`` per table, by natural key (a repeat in the call once),
+        as the store was just before the write (two calls writing one new key may both say new).
         """
         now = _now()
         counts: dict[str, tuple[int, int]] = {}

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,13 @@ from features.contract import is_placeholder
 from features.fit import email_domain
 from features.label_policy import LabelPolicy
 from features.labels import load_policy
-from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
+from features.live_store import (
+    LEAD_FIELDS,
+    LiveStore,
+    LiveStoreUnavailable,
+    live_url,
+    naive_utc,
+)
 from features.store import LeadLookup
 from features.timestamps import HISTORY_TIMESTAMPS, future_problem, stored_history_problem
 from serving.gateway import RequestRejected
@@ -31,6 +38,9 @@ from serving.schemas import Lead
 
 logger = logging.getLogger("leadscore.serving")
 MOVED_REASONS = 3
+REOPEN_S = 2.0
+"""Seconds between tries to open a live store that could not be opened (a database outage):
+requests meanwhile get their 503 at once instead of each waiting for a connection attempt."""
 INLINE_LOG_ROWS = 10
 """Score-log rows of a request up to this many are committed on the event loop (about 0.3 ms on
 SQLite, one round trip on PostgreSQL); two thread hand-offs cost more on a busy machine. Larger
@@ -40,8 +50,8 @@ batches go to the group-commit writer thread, which keeps the loop free."""
 class ScoreLogWriter:
     """Commits score-log rows from a thread; ``await record(rows)`` returns once they are in."""
 
-    def __init__(self, store: LiveStore) -> None:
-        self.store = store
+    def __init__(self, store: Callable[[], LiveStore]) -> None:
+        self.store = store  # the store now (raises while it cannot be opened)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="score-log", daemon=True)
         self._thread.start()
@@ -73,7 +83,7 @@ class ScoreLogWriter:
                 batch.append(more)
             error: BaseException | None = None
             try:
-                self.store.log_scores([row for rows, _, _ in batch for row in rows])
+                self.store().log_scores([row for rows, _, _ in batch for row in rows])
             except Exception as exc:  # noqa: BLE001 - handed to every waiting request
                 error = exc
             for _, loop, done in batch:
@@ -167,17 +177,50 @@ class LiveLoop:
 
     def __init__(self, config: dict[str, Any]) -> None:
         live = config.get("live") or {}
-        self.store = LiveStore(live_url(config))
+        self.url = live_url(config)
         self.policy: LabelPolicy = load_policy((config.get("labels") or {}).get("policy"))
+        self._store: LiveStore | None = None
+        self._opening = threading.Lock()
+        self._tried_at = -REOPEN_S
+        try:
+            self._store = LiveStore(self.url)
+        except LiveStoreUnavailable:
+            # a worker started while the database is down (a replacement during an outage)
+            # serves the model; the live routes answer 503 until the store opens (the error's
+            # message names the database host: not logged)
+            self._tried_at = time.monotonic()
+            logger.error("The live store cannot be opened now (is the database up?): the live "
+                         "routes and POST /score answer 503 until it can; retrying.")
         self.lookup = LeadLookup(config["store"]) if live.get("read_store", True) else None
-        self.writer = ScoreLogWriter(self.store) if live.get("score_log", True) else None
+        self.writer = (ScoreLogWriter(lambda: self.store) if live.get("score_log", True)
+                       else None)
+
+    @property
+    def store(self) -> LiveStore:
+        """The live store; opened now if it could not be at start (at most every ``REOPEN_S``).
+
+        Raises:
+            LiveStoreUnavailable: it still cannot be opened (the request gets a 503).
+        """
+        store = self._store
+        if store is not None:
+            return store
+        with self._opening:
+            if self._store is None:
+                if time.monotonic() - self._tried_at < REOPEN_S:
+                    raise LiveStoreUnavailable("The live store cannot be opened yet.")
+                self._tried_at = time.monotonic()
+                self._store = LiveStore(self.url)
+                logger.warning("The live store is open: the live routes answer again.")
+            return self._store
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.stop()
         if self.lookup is not None:
             self.lookup.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
     def records(self, leads: Sequence[Lead]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
         """The leads to score (each one's stored fields and history with the request's on top),

@@ -41,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from features.live_store import LiveStoreUnavailable
 from features.text_rules import numeric_attribute_columns
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
@@ -225,7 +226,8 @@ class LeadScorer:
         ).start()
         self.live = LiveLoop(config) if (config.get("live") or {}).get("enabled", True) else None
         # one worker computes the monitor's gauges for /metrics (all workers would repeat it)
-        self.monitor = (MonitorRefresher(champion_monitor(self.champion, config, self.live.store),
+        self.monitor = (MonitorRefresher(champion_monitor(self.champion, config,
+                                                          lambda: self.live.store),
                                          float(config["monitor"]["refresh_s"])).start()
                         if self.live is not None
                         and bentoml.server_context.worker_index in (None, 1) else None)
@@ -280,7 +282,7 @@ class LeadScorer:
             try:
                 records, previous = (self.live.records(leads) if self.live is not None
                                      else ([lead_record(lead) for lead in leads], {}))
-            except sa.exc.SQLAlchemyError as exc:  # the message may name the database host
+            except (sa.exc.SQLAlchemyError, LiveStoreUnavailable) as exc:  # may name the host
                 # a store that cannot be read now (PostgreSQL down) is a 503, as a failed write
                 logger.error("Live store read failed (%s); answered 503.", type(exc).__name__)
                 return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)

@@ -118,12 +118,19 @@ def refuse_future(field: str, value: datetime | None, now: datetime) -> None:
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
-    """A lead upsert as stored: the fields it sent (an e-mail reduced to its domain)."""
+    """A lead upsert as stored: the fields it sent (an e-mail reduced to its domain).
+
+    ``null`` (and empty ``attributes``) is a field not sent, as everywhere in the API: CRM
+    webhooks send null for every empty property, and a change event carrying one must not wipe
+    what an earlier event stored (the review's merge keeps the stored value alike).
+    """
     sent = lead.model_fields_set
     row: dict[str, Any] = {"lead_id": lead.lead_id}
     for name in LEAD_FIELDS:
         if name in sent:
             value = getattr(lead, name)
+            if value is None or (name == "attributes" and not value):
+                continue
             row[name] = naive_utc(value) if isinstance(value, datetime) else value
     if "email_domain" not in row and lead.email:
         row["email_domain"] = email_domain(lead.email)

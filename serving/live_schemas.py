@@ -18,6 +18,9 @@ from serving.schemas import (
     Timestamp,
 )
 
+MAX_ATTEMPTS = 10_000
+"""More contact attempts than any rep makes: a larger number is a wrong field (and past 2**63
+no database column holds it: it was answered with the 503 of a store that is down)."""
 _STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
 _ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
 LeadId = Annotated[LeadIdText, Field(description="The CRM's id of the lead.",
@@ -68,8 +71,8 @@ class Disposition(BaseModel):
     reason_code: Text | None = Field(default=None, description="Its reason code, if any.",
                                      examples=["wrong_title"])
     rep_id: Text | None = Field(default=None, description="The rep's id.", examples=["rep-17"])
-    attempts: int | None = Field(default=None, ge=0, description="Contact attempts.",
-                                 examples=[2])
+    attempts: int | None = Field(default=None, ge=0, le=MAX_ATTEMPTS,
+                                 description="Contact attempts.", examples=[2])
     first_touch_at: Timestamp | None = Field(default=None, description="First contact.",
                                              examples=["2026-11-02T10:00:00Z"])
 
@@ -92,8 +95,8 @@ class Outcome(BaseModel):
     stage: Annotated[Text, Field(min_length=1, description="The stage (sql, opportunity, ...).",
                                  examples=["sql"])]
     occurred_at: Timestamp = Field(description="When.", examples=["2026-11-05T12:00:00Z"])
-    amount: float | None = Field(default=None, description="Deal amount, if any.",
-                                 examples=[12000.0])
+    amount: float | None = Field(default=None, allow_inf_nan=False,
+                                 description="Deal amount, if any.", examples=[12000.0])
 
 
 class OutcomesRequest(BaseModel):

@@ -247,9 +247,14 @@ class LiveStore:
                 # one row per key (the last wins): PostgreSQL refuses to touch a row twice
                 unique = {tuple(row[k] for k in keys): {**row, "received_at": now}
                           for row in rows}
+                rows = list(unique.values())
+                if not replace and rows:  # kept rows: the insert returns the new ones
+                    stmt = self._upsert(table, rows, replace=False).returning(table.c.lead_id)
+                    new = len(con.execute(stmt, rows).all())
+                    counts[name] = (new, len(rows) - new)
+                    continue
                 counts[name] = _new_and_stored(con, table, unique)
-                if unique:
-                    rows = list(unique.values())
+                if rows:
                     con.execute(self._upsert(table, rows, replace=replace), rows)
         return counts
 
@@ -362,19 +367,15 @@ _KEY_CHUNK = 500  # lead ids per query when counting stored keys
 
 def _new_and_stored(con: sa.Connection, table: sa.Table,
                     unique: Mapping[Any, dict[str, Any]]) -> tuple[int, int]:
-    """``(new, already stored)`` of ``unique`` (rows by natural key), read before the write (on
-    SQLite the driver opens the transaction at the first write, so no read lock upgrades)."""
-    if not unique:
-        return 0, 0
-    keys = [c.name for c in table.primary_key.columns]
-    ids = list(dict.fromkeys(row["lead_id"] for row in unique.values()))
-    stored = set()
-    for start in range(0, len(ids), _KEY_CHUNK):
-        chunk = ids[start:start + _KEY_CHUNK]
-        query = sa.select(*[table.c[k] for k in keys]).where(table.c.lead_id.in_(chunk))
-        stored.update(tuple(row) if len(keys) > 1 else row[0] for row in con.execute(query))
-    held = sum(1 for key in unique if key in stored)
-    return len(unique) - held, held
+    """``(new, already stored)`` of ``unique`` (rows by natural key), read before the write
+    (SQLite opens the transaction at the first write: no read lock to upgrade)."""
+    columns, keys, held = [table.c[c.name] for c in table.primary_key.columns], list(unique), 0
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start:start + _KEY_CHUNK]
+        where = (columns[0].in_(chunk) if len(columns) == 1
+                 else sa.tuple_(*columns).in_(chunk))
+        held += con.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar()
+    return len(keys) - held, held
 
 
 def _insert_batches(con: sa.Connection, batches: Iterable[Iterable[dict[str, Any]]]) -> int:

@@ -81,22 +81,31 @@ def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
 
 
 def refuse_no_numbers(records: Sequence[dict[str, Any]], numeric_columns: Sequence[str],
-                      path: str = "leads") -> None:
+                      leads: Sequence[Lead]) -> None:
     """A 422 for the first lead whose numeric attribute is text that is no number
     (``features.text_rules.NUMBER_RULE``): feature building would read it as missing, and the
     lead would be scored as if the CRM had left it blank. Batch scoring and Spark refuse such a
-    row with the same sentence (``scoring.pyfunc``).
+    row with the same sentence (``scoring.pyfunc``). A value the request did not send came from
+    a store (a lead scored by id): the sentence says so, and how to replace it.
 
     Raises:
-        RequestRejected: naming ``leads[i].<column>`` (or ``leads[i].attributes.<column>``).
+        RequestRejected: naming ``leads[i].<column>`` (or ``leads[i].attributes.<column>``), or
+            ``leads[i]`` for a stored value.
     """
     if not numeric_columns:
         return
     for i, record in enumerate(records):
         found = attribute_number_problem(record, numeric_columns)
-        if found:
-            field, problem = found
-            raise RequestRejected(422, f"{path}[{i}].{field}: {problem}.", f"{path}[{i}].{field}")
+        if not found:
+            continue
+        field, problem = found
+        column = field.removeprefix("attributes.")
+        if column in (leads[i].attributes or {}) or column in (leads[i].__pydantic_extra__ or {}):
+            raise RequestRejected(422, f"leads[{i}].{field}: {problem}.", f"leads[{i}].{field}")
+        raise RequestRejected(
+            422, f"leads[{i}]: its stored {column} is text that reads as no number, and the "
+            "model learned this column as a number: send the number in this request, or post "
+            "the lead with it (POST /events) to replace the stored value.", f"leads[{i}]")
 
 
 def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
@@ -147,7 +156,8 @@ def score_leads(
     and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
     records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
-    refuse_no_numbers(records, numeric_attribute_columns(model.bundle.manifest["features"]))
+    refuse_no_numbers(records, numeric_attribute_columns(model.bundle.manifest["features"]),
+                      leads)
     # JSON true and "TRUE" read as the "True" the model learned (scoring.spellings)
     records = respelled(records, learned_spellings(model.bundle))
     try:

@@ -312,7 +312,7 @@ class LeadScorer:
                 columns = model.bundle.attribute_columns
                 refuse_no_numbers(
                     with_flat_attributes([lead_record(lead) for lead in leads], leads, columns),
-                    numeric_attribute_columns(model.bundle.manifest["features"]))
+                    numeric_attribute_columns(model.bundle.manifest["features"]), leads)
             leads = stored_flat_attributes(leads, model.bundle.attribute_columns if model else ())
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)

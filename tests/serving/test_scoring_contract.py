@@ -282,3 +282,29 @@ def test_a_near_miss_of_a_field_is_refused_by_both_not_ignored(served, champion,
     # beside the exact name, the other spelling is only noise, as any unknown field
     both = {**_lead("both"), meant: lead.get(given), given: "x"}
     assert _api(served, [both]).status_code == 200
+
+
+def test_a_stored_numeric_attribute_that_is_no_number_is_said_to_be_stored(champion):
+    """Stored before the API refused it (or under a champion that did not learn the column): a
+    lead scored by id is refused with a sentence that does not ask for what it never sent."""
+    import os
+
+    from features.live_store import LiveStore
+    from tests.serving.conftest import API_KEY, _asgi_client
+
+    clients = _asgi_client(champion[0], API_KEY)
+    api = next(clients)
+    try:
+        store = LiveStore(os.environ["LEADSCORE_LIVE_URL"])
+        store.write(leads=[{"lead_id": "stored-lots", "attributes": {"TotalVisits": "lots"}}])
+        store.close()
+        response = api.post("/score", headers=AUTH, json={"lead_id": "stored-lots", "as_of": AS_OF})
+        assert response.status_code == 422
+        assert response.json()["field"] == "leads[0]"
+        assert response.json()["error"].startswith(
+            "leads[0]: its stored TotalVisits is text that reads as no number")
+        sent = api.post("/score", headers=AUTH, json={"lead_id": "stored-lots", "as_of": AS_OF,
+                                                      "attributes": {"TotalVisits": 5}})
+        assert sent.status_code == 200, sent.text
+    finally:
+        clients.close()

@@ -8,6 +8,8 @@ the field's name.
 
 * Text is at most ``MAX_TEXT`` characters: a longer title or campaign is a pasted document, not
   a CRM value, and the API bounds what one request may make it hold.
+* A key (a lead id; an activity type, status or stage the live loop stores) is at most
+  ``MAX_KEY_BYTES`` in UTF-8 too: PostgreSQL indexes it (``KEY_BYTES_RULE``).
 * No NUL character: PostgreSQL (the live store, the score log) cannot store one, and no CRM value
   means one.
 * A contract field (title, country ...) is text or a number (``250`` is read as ``"250"``); an
@@ -42,6 +44,13 @@ NUMBER_RULE = ("is text that reads as no number, and the model learned this colu
                "send a number (250, 1,200 or 12.5%), true/false or yes/no, or null when it is "
                "unknown")
 """What every path says of a numeric attribute's text that is no number (``number_problem``)."""
+MAX_KEY_BYTES = 1_000
+KEY_BYTES_RULE = (f"is longer than {MAX_KEY_BYTES:,} bytes in UTF-8 (as many plain letters or "
+                  "digits, about a third as many characters of most other scripts): a key must "
+                  "fit a database index; shorten it")
+"""What every path says of a key (a lead id; the live loop's activity type, status, stage) too
+long to index: PostgreSQL refuses an index entry past about 2,700 bytes, and a 1,000-character
+id of Chinese or accented text is 3,000; it was answered 503, "not available, retry later"."""
 LEAD_ID_RULE = "is empty: give every lead its CRM id"
 """A blank ``lead_id`` (``""``, spaces): scores are written and logged by it."""
 
@@ -65,6 +74,14 @@ def text_problem(value: Any, *, attribute: bool = False, limit: int = MAX_TEXT) 
     if isinstance(value, int | float):
         return None
     return ATTRIBUTE_VALUE_RULE if attribute else TEXT_RULE
+
+
+def key_problem(value: Any) -> str | None:
+    """``KEY_BYTES_RULE`` when ``value`` is text longer than ``MAX_KEY_BYTES`` in UTF-8."""
+    if isinstance(value, str) and len(value) > MAX_KEY_BYTES // 4 and \
+            len(value.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        return KEY_BYTES_RULE
+    return None
 
 
 def number_problem(value: Any) -> str | None:

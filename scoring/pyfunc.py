@@ -37,6 +37,7 @@ from features.text_rules import (
     MAX_ATTRIBUTE_NAME,
     MAX_TEXT,
     attribute_number_problem,
+    key_problem,
     numeric_attribute_columns,
     text_problem,
 )
@@ -97,8 +98,11 @@ def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str],
         value = record.get(field)
         if value is None or (type(value) is str and len(value) <= MAX_TEXT  # the usual: fine
                              and "\x00" not in value):
-            continue
-        problem = text_problem(value)
+            problem = None
+        else:
+            problem = text_problem(value)
+        if not problem and field == "lead_id":
+            problem = key_problem(value)  # scores are logged (indexed) by it
         if problem:
             return f"{field}: {problem}"
     for column in attribute_columns:

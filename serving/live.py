@@ -31,6 +31,7 @@ from features.live_store import (
     naive_utc,
 )
 from features.store import LeadLookup
+from features.text_rules import KEY_BYTES_RULE, key_problem
 from features.timestamps import HISTORY_TIMESTAMPS, future_problem, stored_history_problem
 from serving.gateway import RequestRejected
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
@@ -281,6 +282,9 @@ class LiveLoop:
                 refuse_future(f"leads[{i}].{name}", getattr(lead, name), now)
             for j, a in enumerate(lead.activities):
                 refuse_future(f"leads[{i}].activities[{j}].occurred_at", a["occurred_at"], now)
+                if key_problem(a["activity_type"]):  # /score takes it; the store indexes it
+                    field = f"leads[{i}].activities[{j}].activity_type"
+                    raise RequestRejected(422, f"{field}: {KEY_BYTES_RULE}.", field)
         activities = [{"lead_id": a.lead_id, "activity_type": a.activity_type,
                        "occurred_at": naive_utc(a.occurred_at)} for a in request.activities]
         for lead in request.leads:

@@ -11,6 +11,7 @@ from serving.schemas import (
     MAX_ACTIVITIES,
     MAX_LEADS,
     EventTime,
+    KeyText,
     Lead,
     LeadIdText,
     Listed,
@@ -33,7 +34,7 @@ class LeadActivity(BaseModel):
     model_config = _ROW
 
     lead_id: LeadId
-    activity_type: Annotated[Text, Field(min_length=1, description="What the lead did.",
+    activity_type: Annotated[KeyText, Field(min_length=1, description="What the lead did.",
                                          examples=["pricing_view"])]
     occurred_at: EventTime = Field(description="When (ISO 8601; no zone means UTC).",
                                    examples=["2026-10-30T10:00:00Z"])
@@ -66,7 +67,7 @@ class Disposition(BaseModel):
     lead_id: LeadId
     dispositioned_at: Timestamp = Field(description="When the rep decided.",
                                         examples=["2026-11-03T15:00:00Z"])
-    status: Annotated[Text, Field(min_length=1, description="The disposition status.",
+    status: Annotated[KeyText, Field(min_length=1, description="The disposition status.",
                                   examples=["rejected"])]
     reason_code: Text | None = Field(default=None, description="Its reason code, if any.",
                                      examples=["wrong_title"])
@@ -92,7 +93,7 @@ class Outcome(BaseModel):
     model_config = _ROW
 
     lead_id: LeadId
-    stage: Annotated[Text, Field(min_length=1, description="The stage (sql, opportunity, ...).",
+    stage: Annotated[KeyText, Field(min_length=1, description="The stage (sql, opportunity, ...).",
                                  examples=["sql"])]
     occurred_at: Timestamp = Field(description="When.", examples=["2026-11-05T12:00:00Z"])
     amount: float | None = Field(default=None, allow_inf_nan=False,

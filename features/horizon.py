@@ -12,6 +12,10 @@ quiet month) is declared with ``exported_at:`` in the mapping or ``leadscore ing
 --exported-at DATE``: its outcomes are final up to the end of that day. The declaration lives in
 the store (``store_metadata``) and only ever moves forward: an older export ingested later does
 not pull it back.
+
+Nothing posted to the API moves the horizon past today: the live endpoints refuse a record dated
+more than ``features.timestamps.FUTURE_TOLERANCE`` after the server's clock, and the review's
+merge (``features.live_sync``) leaves one a live store already holds waiting there until its date.
 """
 
 from __future__ import annotations

@@ -19,8 +19,7 @@ durability before the API answers (SQLite ``synchronous=FULL``, PostgreSQL's def
 connection that survives the API process being killed (SQLite WAL ``synchronous=NORMAL``,
 PostgreSQL ``synchronous_commit=off``) but may lose its last instants to a power cut.
 
-The store lives in ``features`` so that the review (``training``) and the API (``serving``)
-read it through the same code without one importing the other (docs/architecture.md).
+It lives in ``features`` so that the review and the API share it without importing each other.
 """
 
 from __future__ import annotations
@@ -172,6 +171,10 @@ def migrate(engine: sa.Engine) -> None:
             lock.close()
 
 
+class LiveStoreUnavailable(LeadscoreError):
+    """The live store's database cannot be reached or opened now (a PostgreSQL that is down)."""
+
+
 class LiveStore:
     """One live store: a durable engine for events and verdicts, a fast one for the score log."""
 
@@ -193,7 +196,8 @@ class LiveStore:
         try:
             migrate(self.engine)
         except sa.exc.OperationalError as exc:
-            raise LeadscoreError(
+            self.close()
+            raise LiveStoreUnavailable(
                 f"Cannot open the live store {parsed.render_as_string(hide_password=True)} "
                 f"({type(exc.orig).__name__}): check the URL and that the database is up."
             ) from None
@@ -215,29 +219,44 @@ class LiveStore:
     def write(self, *, leads: Sequence[dict[str, Any]] = (),
               activities: Sequence[dict[str, Any]] = (),
               dispositions: Sequence[dict[str, Any]] = (),
-              outcomes: Sequence[dict[str, Any]] = ()) -> None:
+              outcomes: Sequence[dict[str, Any]] = ()) -> dict[str, tuple[int, int]]:
         """Store rows by natural key in one durable transaction (returns after the commit).
 
         A lead row replaces only the fields it carries; an activity already stored is kept; a
         verdict with the same key replaces the stored one (as a file re-ingest does).
+
+        Returns ``(new, already stored)`` per table, by natural key (a repeat in the call once),
+        as the store was just before the write (two calls writing one new key may both say new).
         """
         now = _now()
+        counts: dict[str, tuple[int, int]] = {}
         with self.engine.begin() as con:
             # rows of one statement must carry the same keys: group leads by the fields they set
+            unique_leads = {row["lead_id"]: row for row in leads}
+            counts["leads"] = _new_and_stored(con, live_leads, unique_leads)
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in {row["lead_id"]: row for row in leads}.values():
+            for row in unique_leads.values():
                 groups.setdefault(tuple(sorted(row)), []).append({**row, "received_at": now})
             for group in groups.values():
                 con.execute(self._upsert(live_leads, group, replace=True), group)
             for table, rows, replace in ((live_activities, activities, False),
                                          (live_dispositions, dispositions, True),
                                          (live_outcomes, outcomes, True)):
+                name = table.name.removeprefix("live_")
+                keys = [c.name for c in table.primary_key.columns]
+                # one row per key (the last wins): PostgreSQL refuses to touch a row twice
+                unique = {tuple(row[k] for k in keys): {**row, "received_at": now}
+                          for row in rows}
+                rows = list(unique.values())
+                if not replace and rows:  # kept rows: the insert returns the new ones
+                    stmt = self._upsert(table, rows, replace=False).returning(table.c.lead_id)
+                    new = len(con.execute(stmt, rows).all())
+                    counts[name] = (new, len(rows) - new)
+                    continue
+                counts[name] = _new_and_stored(con, table, unique)
                 if rows:
-                    keys = [c.name for c in table.primary_key.columns]
-                    # one row per key (the last wins): PostgreSQL refuses to touch a row twice
-                    rows = list({tuple(row[k] for k in keys): {**row, "received_at": now}
-                                 for row in rows}.values())
                     con.execute(self._upsert(table, rows, replace=replace), rows)
+        return counts
 
     def leads(self, lead_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict]]]:
         """Each known lead's stored fields (set ones only) and activities, by lead id."""
@@ -341,6 +360,22 @@ class LiveStore:
         with self.engine.connect() as con:
             return pd.DataFrame(con.execute(sa.select(table)).mappings().all(),
                                 columns=[c.name for c in table.columns])
+
+
+_KEY_CHUNK = 500  # lead ids per query when counting stored keys
+
+
+def _new_and_stored(con: sa.Connection, table: sa.Table,
+                    unique: Mapping[Any, dict[str, Any]]) -> tuple[int, int]:
+    """``(new, already stored)`` of ``unique`` (rows by natural key), read before the write
+    (SQLite opens the transaction at the first write: no read lock to upgrade)."""
+    columns, keys, held = [table.c[c.name] for c in table.primary_key.columns], list(unique), 0
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start:start + _KEY_CHUNK]
+        where = (columns[0].in_(chunk) if len(columns) == 1
+                 else sa.tuple_(*columns).in_(chunk))
+        held += con.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar()
+    return len(keys) - held, held
 
 
 def _insert_batches(con: sa.Connection, batches: Iterable[Iterable[dict[str, Any]]]) -> int:

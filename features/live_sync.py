@@ -10,12 +10,17 @@ holds the same rows, changes nothing:
 * leads: the fields the API received replace the stored ones, the others are kept. A lead the
   store does not know yet needs a ``created_at`` (the contract's key date); one without it waits
   in the live store until an event or a file ingest brings it.
+
+A row dated more than ``FUTURE_TOLERANCE`` after the clock (the API refuses one, but a live store
+written before it did may hold one) waits in the live store until its date comes: merged, it
+would move the store's data horizon (``features.horizon``) past today.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ from features.live_store import (
 )
 from features.messages import plural
 from features.store import connect, publish_lookup
+from features.timestamps import FUTURE_TOLERANCE
 
 _LEAD_FIELDS = ("created_at", "source", "title", "company_size", "industry", "country",
                 "email_domain", "mql_at", "campaign")
@@ -49,6 +55,7 @@ class LiveMerge:
     dispositions: int
     outcomes: int
     unchanged: int = 0
+    future: int = 0
 
     def line(self) -> str:
         activities = "activity" if self.activities == 1 else "activities"
@@ -61,6 +68,11 @@ class LiveMerge:
         if self.leads_waiting:
             waits = "waits" if self.leads_waiting == 1 else "wait"
             text += f"; {plural(self.leads_waiting, 'lead')} without created_at {waits} for one"
+        if self.future:
+            text += (f"; {plural(self.future, 'row')} dated more than "
+                     f"{plural(FUTURE_TOLERANCE.days, 'day')} after now "
+                     f"{'waits' if self.future == 1 else 'wait'} in the live store until "
+                     "that date")
         return text + "."
 
 
@@ -82,12 +94,33 @@ def merge_live(config: dict[str, Any]) -> LiveMerge | None:
                   (live_leads, live_activities, live_dispositions, live_outcomes)}
     finally:
         live.close()
+    frames, future = _dated_so_far(frames, datetime.now(UTC).replace(tzinfo=None))
     if all(frame.empty for frame in frames.values()):
-        return LiveMerge(0, 0, 0, 0, 0)  # nothing to write: the store is not even opened
+        # nothing to write: the store is not even opened
+        return LiveMerge(0, 0, 0, 0, 0, future=future)
     with connect(config["store"]) as con:
         counts = _merge(con, frames)
         publish_lookup(con, config["store"])
-    return counts
+    return replace(counts, future=future)
+
+
+_DATES = {"live_leads": ("created_at", "mql_at"), "live_activities": ("occurred_at",),
+          "live_dispositions": ("dispositioned_at",), "live_outcomes": ("occurred_at",)}
+"""Each live table's columns that date a record (the ones the data horizon reads)."""
+
+
+def _dated_so_far(frames: dict[str, pd.DataFrame], now: datetime
+                  ) -> tuple[dict[str, pd.DataFrame], int]:
+    """The live rows dated up to ``now`` plus the tolerance, and how many are dated later."""
+    latest = pd.Timestamp(now + FUTURE_TOLERANCE)
+    out, later = {}, 0
+    for name, frame in frames.items():
+        ahead = pd.Series(False, index=frame.index)
+        for column in _DATES[name]:
+            ahead |= pd.to_datetime(frame[column]) > latest
+        later += int(ahead.sum())
+        out[name] = frame[~ahead] if ahead.any() else frame
+    return out, later
 
 
 def _insert(con: Any, table: str, frame: pd.DataFrame, verb: str) -> int:

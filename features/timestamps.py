@@ -85,6 +85,31 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far after the server's clock a posted record may be dated: room for a sender's clock that
+runs ahead or a time zone written wrong, never a date that has not come."""
+
+
+def future_problem(value: datetime | None, now: datetime | None = None) -> str | None:
+    """What the live loop says of a record dated more than ``FUTURE_TOLERANCE`` after ``now``
+    (default: the clock), after the field's name; None when it is not.
+
+    A record tells what has happened: one dated a year ahead (a typo, a sender's clock, a
+    scheduled webinar posted as attended) would move the store's data horizon
+    (``features.horizon``) past today, and reviews would judge maturity against evidence that
+    does not exist yet.
+    """
+    if value is None:
+        return None
+    clock = (now or datetime.now(UTC)).astimezone(UTC)
+    at = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if at <= clock + FUTURE_TOLERANCE:
+        return None
+    return (f"is dated after the server's clock ({clock:%Y-%m-%d %H:%M} UTC) by more than the "
+            f"{FUTURE_TOLERANCE.days} day allowed for clock skew: post a record once it has "
+            "happened, and check the sender's clock and time zone")
+
+
 def in_range_us(at_us: int) -> bool:
     """Whether epoch microseconds ``at_us`` fall in the rule's range (a parsed value's check)."""
     return _EARLIEST_US <= at_us < _LATEST_US

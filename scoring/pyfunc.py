@@ -36,6 +36,9 @@ from features.text_rules import (
     ATTRIBUTES_RULE,
     MAX_ATTRIBUTE_NAME,
     MAX_TEXT,
+    attribute_number_problem,
+    key_problem,
+    numeric_attribute_columns,
     text_problem,
 )
 from features.timestamps import TIMESTAMP_RULE, TimestampError, parse_timestamp
@@ -87,15 +90,19 @@ TEXT_FIELDS = ("lead_id", "source", "title", "company_size", "industry", "countr
 """The contract's text fields, held to the API's text rule (``features.text_rules``)."""
 
 
-def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str]) -> str | None:
+def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str],
+                   numeric_columns: Sequence[str] = ()) -> str | None:
     """``field: problem`` of the first value the API would refuse, or None (the API's rule:
     contract fields, every activity type, every attribute, the model's attribute columns)."""
     for field in TEXT_FIELDS:
         value = record.get(field)
         if value is None or (type(value) is str and len(value) <= MAX_TEXT  # the usual: fine
                              and "\x00" not in value):
-            continue
-        problem = text_problem(value)
+            problem = None
+        else:
+            problem = text_problem(value)
+        if not problem and field == "lead_id":
+            problem = key_problem(value)  # scores are logged (indexed) by it
         if problem:
             return f"{field}: {problem}"
     for column in attribute_columns:
@@ -117,7 +124,8 @@ def _text_problems(record: dict[str, Any], attribute_columns: Sequence[str]) -> 
             problem = text_problem(item.get("activity_type")) if isinstance(item, dict) else None
             if problem:
                 return f"activities[{j}].activity_type: {problem}"
-    return None
+    found = attribute_number_problem(record, numeric_columns) if numeric_columns else None
+    return f"{found[0]}: {found[1]}" if found else None
 
 
 def _activity_time(value: Any, row: int, j: int) -> datetime:
@@ -127,8 +135,8 @@ def _activity_time(value: Any, row: int, j: int) -> datetime:
         raise LeadRowError(row, f"activities[{j}].occurred_at: {TIMESTAMP_RULE}.") from None
 
 
-def lead_records(frame: pd.DataFrame,
-                 attribute_columns: Sequence[str] = ()) -> list[dict[str, Any]]:
+def lead_records(frame: pd.DataFrame, attribute_columns: Sequence[str] = (),
+                 numeric_columns: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Rows of a lead frame as ``features.online`` takes them (missing as None, JSON parsed,
     timestamps parsed and text checked as the API parses and checks them).
 
@@ -136,6 +144,8 @@ def lead_records(frame: pd.DataFrame,
         frame: lead rows.
         attribute_columns: the model's attribute columns, checked as attributes where a row
             holds them (``ScoringBundle.attribute_columns``).
+        numeric_columns: those it learned as numbers: text that is no number is refused
+            (``features.text_rules.NUMBER_RULE``), as the API refuses it.
 
     Raises:
         LeadRowError: naming the row and the field of a malformed value.
@@ -166,7 +176,7 @@ def lead_records(frame: pd.DataFrame,
             record["activities"] = [
                 {**item, "occurred_at": _activity_time(item.get("occurred_at"), i, j)}
                 for j, item in enumerate(activities)]
-        problem = _text_problems(record, attribute_columns)
+        problem = _text_problems(record, attribute_columns, numeric_columns)
         if problem:
             raise LeadRowError(i, f"{problem}.")
         records.append(record)
@@ -186,7 +196,9 @@ def score_lead_frame(
         LeadRowError: naming the row when a lead's timestamps, activities or attributes are
             malformed.
     """
-    records = respelled(lead_records(frame, bundle.attribute_columns), learned_spellings(bundle))
+    records = respelled(lead_records(frame, bundle.attribute_columns,
+                                     numeric_attribute_columns(bundle.manifest["features"])),
+                        learned_spellings(bundle))
     now = now or datetime.now(UTC)
     try:
         return bundle.score_records(records, [r.get("as_of") or now for r in records],

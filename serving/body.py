@@ -8,6 +8,7 @@ some declare ``charset=ISO-8859-1``; each is decoded here, and anything that can
 from __future__ import annotations
 
 import codecs
+import re
 import zlib
 from collections.abc import Mapping
 
@@ -80,3 +81,27 @@ def is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_ESCAPES = re.compile(rb"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                      rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""An escaped backslash, a surrogate pair's escape, or half of one (matched left to right, so
+``\\\\ud800`` is a backslash and text, never an escape)."""
+
+
+def _whole(match: re.Match[bytes]) -> bytes:
+    found = match.group()
+    return b"\\ufffd" if len(found) == 6 else found  # a lone half; a backslash or pair is 2 or 12
+
+
+def lone_surrogates_replaced(body: bytes) -> bytes:
+    """``body`` with each escape of half a UTF-16 surrogate pair (``\\ud83d`` without its
+    partner) written as U+FFFD, the replacement character.
+
+    JavaScript cuts text by UTF-16 units: a CRM or automation tool that truncates a title to
+    255 of them can cut an emoji in half, and ``JSON.stringify`` then writes the lone half as
+    an escape. JSON's grammar allows it, but it is no character: the parser refuses the body,
+    and no store could hold it. The broken character reads as U+FFFD instead, as a decoder
+    reads a broken byte sequence.
+    """
+    return _ESCAPES.sub(_whole, body) if b"\\u" in body else body

@@ -200,7 +200,7 @@ class Gateway:
             return
         route = self.routes.get(path)
         if route is None:
-            raise RequestRejected(404, NOT_FOUND)
+            raise RequestRejected(404, self._not_found(path))
         headers = _header_map(scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not _reads_as_json(media_type):
@@ -214,6 +214,16 @@ class Gateway:
         # (``serving.service.GatewayInput``); the body still follows for anything that reads it
         await self.app({**_as_json(scope, len(body)), VALIDATED_KEY: request},
                        _replay(body, receive), send)
+
+    def _not_found(self, path: str) -> str:
+        """``NOT_FOUND``, naming the route a path means when it differs only in its slashes or
+        case (``/score/``, ``//score``: a webhook's base URL ending in "/"). The path sent is
+        never repeated: it is the client's text."""
+        meant = "/" + "/".join(part for part in path.lower().split("/") if part)
+        if meant in self.routes:
+            return (f"No such endpoint: did you mean POST {meant}? Paths are exact (no trailing "
+                    "or double slash); see /docs.json for the API.")
+        return NOT_FOUND
 
     def _check_caller(self, scope: Scope) -> None:
         if self.keys:

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,15 +23,25 @@ from features.contract import is_placeholder
 from features.fit import email_domain
 from features.label_policy import LabelPolicy
 from features.labels import load_policy
-from features.live_store import LEAD_FIELDS, LiveStore, live_url, naive_utc
+from features.live_store import (
+    LEAD_FIELDS,
+    LiveStore,
+    LiveStoreUnavailable,
+    live_url,
+    naive_utc,
+)
 from features.store import LeadLookup
-from features.timestamps import stored_history_problem
+from features.text_rules import KEY_BYTES_RULE, key_problem
+from features.timestamps import HISTORY_TIMESTAMPS, future_problem, stored_history_problem
 from serving.gateway import RequestRejected
 from serving.live_schemas import DispositionsRequest, EventsRequest, OutcomesRequest
 from serving.schemas import Lead
 
 logger = logging.getLogger("leadscore.serving")
 MOVED_REASONS = 3
+REOPEN_S = 2.0
+"""Seconds between tries to open a live store that could not be opened (a database outage):
+requests meanwhile get their 503 at once instead of each waiting for a connection attempt."""
 INLINE_LOG_ROWS = 10
 """Score-log rows of a request up to this many are committed on the event loop (about 0.3 ms on
 SQLite, one round trip on PostgreSQL); two thread hand-offs cost more on a busy machine. Larger
@@ -40,8 +51,8 @@ batches go to the group-commit writer thread, which keeps the loop free."""
 class ScoreLogWriter:
     """Commits score-log rows from a thread; ``await record(rows)`` returns once they are in."""
 
-    def __init__(self, store: LiveStore) -> None:
-        self.store = store
+    def __init__(self, store: Callable[[], LiveStore]) -> None:
+        self.store = store  # the store now (raises while it cannot be opened)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="score-log", daemon=True)
         self._thread.start()
@@ -73,7 +84,7 @@ class ScoreLogWriter:
                 batch.append(more)
             error: BaseException | None = None
             try:
-                self.store.log_scores([row for rows, _, _ in batch for row in rows])
+                self.store().log_scores([row for rows, _, _ in batch for row in rows])
             except Exception as exc:  # noqa: BLE001 - handed to every waiting request
                 error = exc
             for _, loop, done in batch:
@@ -93,13 +104,34 @@ def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
+def refuse_future(field: str, value: datetime | None, now: datetime) -> None:
+    """A 422 for a record dated more than a day after the server's clock
+    (``features.timestamps.future_problem``): stored, it would move the store's data horizon
+    into the future. Checked before anything is written, so the request stores nothing.
+
+    Raises:
+        RequestRejected: naming ``field`` and the rule.
+    """
+    problem = future_problem(value, now)
+    if problem:
+        raise RequestRejected(422, f"{field}: {problem}; nothing of this request was stored.",
+                              field)
+
+
 def lead_row(lead: Lead) -> dict[str, Any]:
-    """A lead upsert as stored: the fields it sent (an e-mail reduced to its domain)."""
+    """A lead upsert as stored: the fields it sent (an e-mail reduced to its domain).
+
+    ``null`` (and empty ``attributes``) is a field not sent, as everywhere in the API: CRM
+    webhooks send null for every empty property, and a change event carrying one must not wipe
+    what an earlier event stored (the review's merge keeps the stored value alike).
+    """
     sent = lead.model_fields_set
     row: dict[str, Any] = {"lead_id": lead.lead_id}
     for name in LEAD_FIELDS:
         if name in sent:
             value = getattr(lead, name)
+            if value is None or (name == "attributes" and not value):
+                continue
             row[name] = naive_utc(value) if isinstance(value, datetime) else value
     if "email_domain" not in row and lead.email:
         row["email_domain"] = email_domain(lead.email)
@@ -153,17 +185,50 @@ class LiveLoop:
 
     def __init__(self, config: dict[str, Any]) -> None:
         live = config.get("live") or {}
-        self.store = LiveStore(live_url(config))
+        self.url = live_url(config)
         self.policy: LabelPolicy = load_policy((config.get("labels") or {}).get("policy"))
+        self._store: LiveStore | None = None
+        self._opening = threading.Lock()
+        self._tried_at = -REOPEN_S
+        try:
+            self._store = LiveStore(self.url)
+        except LiveStoreUnavailable:
+            # a worker started while the database is down (a replacement during an outage)
+            # serves the model; the live routes answer 503 until the store opens (the error's
+            # message names the database host: not logged)
+            self._tried_at = time.monotonic()
+            logger.error("The live store cannot be opened now (is the database up?): the live "
+                         "routes and POST /score answer 503 until it can; retrying.")
         self.lookup = LeadLookup(config["store"]) if live.get("read_store", True) else None
-        self.writer = ScoreLogWriter(self.store) if live.get("score_log", True) else None
+        self.writer = (ScoreLogWriter(lambda: self.store) if live.get("score_log", True)
+                       else None)
+
+    @property
+    def store(self) -> LiveStore:
+        """The live store; opened now if it could not be at start (at most every ``REOPEN_S``).
+
+        Raises:
+            LiveStoreUnavailable: it still cannot be opened (the request gets a 503).
+        """
+        store = self._store
+        if store is not None:
+            return store
+        with self._opening:
+            if self._store is None:
+                if time.monotonic() - self._tried_at < REOPEN_S:
+                    raise LiveStoreUnavailable("The live store cannot be opened yet.")
+                self._tried_at = time.monotonic()
+                self._store = LiveStore(self.url)
+                logger.warning("The live store is open: the live routes answer again.")
+            return self._store
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.stop()
         if self.lookup is not None:
             self.lookup.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
     def records(self, leads: Sequence[Lead]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
         """The leads to score (each one's stored fields and history with the request's on top),
@@ -209,6 +274,17 @@ class LiveLoop:
             await self.writer.record(rows)
 
     def events(self, request: EventsRequest) -> dict[str, int]:
+        now = datetime.now(UTC)
+        for i, a in enumerate(request.activities):
+            refuse_future(f"activities[{i}].occurred_at", a.occurred_at, now)
+        for i, lead in enumerate(request.leads):
+            for name in HISTORY_TIMESTAMPS:
+                refuse_future(f"leads[{i}].{name}", getattr(lead, name), now)
+            for j, a in enumerate(lead.activities):
+                refuse_future(f"leads[{i}].activities[{j}].occurred_at", a["occurred_at"], now)
+                if key_problem(a["activity_type"]):  # /score takes it; the store indexes it
+                    field = f"leads[{i}].activities[{j}].activity_type"
+                    raise RequestRejected(422, f"{field}: {KEY_BYTES_RULE}.", field)
         activities = [{"lead_id": a.lead_id, "activity_type": a.activity_type,
                        "occurred_at": naive_utc(a.occurred_at)} for a in request.activities]
         for lead in request.leads:
@@ -219,13 +295,15 @@ class LiveLoop:
         rows: dict[str, dict[str, Any]] = {}
         for lead in request.leads:
             rows[lead.lead_id] = {**rows.get(lead.lead_id, {}), **lead_row(lead)}
-        self.store.write(leads=list(rows.values()), activities=activities)
-        return {"leads": len(request.leads), "activities": len(activities), "dispositions": 0,
-                "outcomes": 0}
+        written = self.store.write(leads=list(rows.values()), activities=activities)
+        return stored_answer(written, leads=len(request.leads), activities=len(activities))
 
     def dispositions(self, request: DispositionsRequest) -> dict[str, int]:
         rows = []
+        now = datetime.now(UTC)
         for i, d in enumerate(request.dispositions):
+            for name in ("dispositioned_at", "first_touch_at"):
+                refuse_future(f"dispositions[{i}].{name}", getattr(d, name), now)
             if d.status.strip() not in self.policy.statuses:
                 # the review refuses a store holding an unknown status, whatever its reason code
                 raise RequestRejected(
@@ -247,20 +325,29 @@ class LiveLoop:
                     f"dispositions[{i}].reason_code")
             rows.append({**d.model_dump(), "dispositioned_at": naive_utc(d.dispositioned_at),
                          "first_touch_at": naive_utc(d.first_touch_at)})
-        self.store.write(dispositions=rows)
-        return {"leads": 0, "activities": 0, "dispositions": len(rows), "outcomes": 0}
+        return stored_answer(self.store.write(dispositions=rows), dispositions=len(rows))
 
     def outcomes(self, request: OutcomesRequest) -> dict[str, int]:
         rows = []
+        now = datetime.now(UTC)
         for i, o in enumerate(request.outcomes):
+            refuse_future(f"outcomes[{i}].occurred_at", o.occurred_at, now)
             if o.stage not in self.policy.outcome_stages:
                 raise RequestRejected(
                     422, f"outcomes[{i}].stage: not an outcome stage of label policy "
                     f"v{self.policy.version}; use one of: "
                     f"{', '.join(sorted(self.policy.outcome_stages))}.", f"outcomes[{i}].stage")
             rows.append({**o.model_dump(), "occurred_at": naive_utc(o.occurred_at)})
-        self.store.write(outcomes=rows)
-        return {"leads": 0, "activities": 0, "dispositions": 0, "outcomes": len(rows)}
+        return stored_answer(self.store.write(outcomes=rows), outcomes=len(rows))
+
+
+def stored_answer(written: dict[str, tuple[int, int]], **received: int) -> dict[str, Any]:
+    """The live endpoints' answer (``serving.live_schemas.Stored``): what the request carried,
+    per table, and of its distinct rows how many were new and how many already stored."""
+    tables = ("leads", "activities", "dispositions", "outcomes")
+    return {**{t: received.get(t, 0) for t in tables},
+            "new": {t: written.get(t, (0, 0))[0] for t in tables},
+            "already_stored": {t: written.get(t, (0, 0))[1] for t in tables}}
 
 
 def log_rows(payload: dict[str, Any], hashes: Sequence[str] | None,

@@ -11,6 +11,7 @@ from serving.schemas import (
     MAX_ACTIVITIES,
     MAX_LEADS,
     EventTime,
+    KeyText,
     Lead,
     LeadIdText,
     Listed,
@@ -18,6 +19,9 @@ from serving.schemas import (
     Timestamp,
 )
 
+MAX_ATTEMPTS = 10_000
+"""More contact attempts than any rep makes: a larger number is a wrong field (and past 2**63
+no database column holds it: it was answered with the 503 of a store that is down)."""
 _STRICT = ConfigDict(hide_input_in_errors=True, extra="forbid", coerce_numbers_to_str=True)
 _ROW = ConfigDict(hide_input_in_errors=True, extra="ignore", coerce_numbers_to_str=True)
 LeadId = Annotated[LeadIdText, Field(description="The CRM's id of the lead.",
@@ -30,7 +34,7 @@ class LeadActivity(BaseModel):
     model_config = _ROW
 
     lead_id: LeadId
-    activity_type: Annotated[Text, Field(min_length=1, description="What the lead did.",
+    activity_type: Annotated[KeyText, Field(min_length=1, description="What the lead did.",
                                          examples=["pricing_view"])]
     occurred_at: EventTime = Field(description="When (ISO 8601; no zone means UTC).",
                                    examples=["2026-10-30T10:00:00Z"])
@@ -63,13 +67,13 @@ class Disposition(BaseModel):
     lead_id: LeadId
     dispositioned_at: Timestamp = Field(description="When the rep decided.",
                                         examples=["2026-11-03T15:00:00Z"])
-    status: Annotated[Text, Field(min_length=1, description="The disposition status.",
+    status: Annotated[KeyText, Field(min_length=1, description="The disposition status.",
                                   examples=["rejected"])]
     reason_code: Text | None = Field(default=None, description="Its reason code, if any.",
                                      examples=["wrong_title"])
     rep_id: Text | None = Field(default=None, description="The rep's id.", examples=["rep-17"])
-    attempts: int | None = Field(default=None, ge=0, description="Contact attempts.",
-                                 examples=[2])
+    attempts: int | None = Field(default=None, ge=0, le=MAX_ATTEMPTS,
+                                 description="Contact attempts.", examples=[2])
     first_touch_at: Timestamp | None = Field(default=None, description="First contact.",
                                              examples=["2026-11-02T10:00:00Z"])
 
@@ -89,11 +93,11 @@ class Outcome(BaseModel):
     model_config = _ROW
 
     lead_id: LeadId
-    stage: Annotated[Text, Field(min_length=1, description="The stage (sql, opportunity, ...).",
+    stage: Annotated[KeyText, Field(min_length=1, description="The stage (sql, opportunity, ...).",
                                  examples=["sql"])]
     occurred_at: Timestamp = Field(description="When.", examples=["2026-11-05T12:00:00Z"])
-    amount: float | None = Field(default=None, description="Deal amount, if any.",
-                                 examples=[12000.0])
+    amount: float | None = Field(default=None, allow_inf_nan=False,
+                                 description="Deal amount, if any.", examples=[12000.0])
 
 
 class OutcomesRequest(BaseModel):
@@ -105,9 +109,22 @@ class OutcomesRequest(BaseModel):
                                     description=f"1 to {MAX_LEADS:,} outcomes.")
 
 
+class StoredCounts(BaseModel):
+    """Distinct rows of the request by natural key (a repeat within the request counts once)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    leads: int = Field(description="Leads (by lead id).", examples=[1])
+    activities: int = Field(description="Activities (by lead, time and type).", examples=[1])
+    dispositions: int = Field(description="Verdicts (by lead, time and status).", examples=[0])
+    outcomes: int = Field(description="Outcomes (by lead and stage).", examples=[0])
+
+
 class Stored(BaseModel):
     """What was committed (durably) before this answer: each count is of what the request carried,
-    every item of it stored (a repeat by natural key once)."""
+    every item of it stored (a repeat by natural key once); ``new`` and ``already_stored`` split
+    its distinct rows by whether the store held their key before (a retried batch is all
+    ``already_stored``)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
@@ -119,3 +136,12 @@ class Stored(BaseModel):
                                           "status is stored once).", examples=[0])
     outcomes: int = Field(description="Outcomes received (a repeat of one lead and stage is "
                                       "stored once).", examples=[0])
+    new: StoredCounts = Field(description=(
+        "Of the distinct rows received, those whose key the store did not hold: new leads, "
+        "new activities, first verdicts and outcomes of their key."),
+        examples=[{"leads": 1, "activities": 1, "dispositions": 0, "outcomes": 0}])
+    already_stored: StoredCounts = Field(description=(
+        "Of the distinct rows received, those whose key the store held already: an activity "
+        "is kept as it was; a lead's sent fields, a verdict or an outcome replace the stored "
+        "ones. A retried request counts here."),
+        examples=[{"leads": 0, "activities": 1, "dispositions": 0, "outcomes": 0}])

@@ -137,13 +137,16 @@ class MonitorRefresher:
 
 
 def champion_monitor(champion: Any, config: dict[str, Any], live: Any) -> Callable[[], Any]:
-    """The refresher's ``compute``: the monitor of the model ``champion`` serves right now."""
+    """The refresher's ``compute``: the monitor of the model ``champion`` serves right now.
+    ``live``: the live store, or a function giving it (raising while it cannot be opened: the
+    refresh fails and the gauges keep their last figures)."""
 
     def compute() -> Monitor | None:
         model = champion.current
         if model is None:
             return None
         return run_monitor(config, model.bundle.manifest, model_version=str(model.version),
-                           live=live, sources=model.bundle.vocabulary().get("source", ()))
+                           live=live() if callable(live) else live,
+                           sources=model.bundle.vocabulary().get("source", ()))
 
     return compute

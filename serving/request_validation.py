@@ -29,7 +29,7 @@ from features.text_rules import (
     TOO_LONG_RULE,
 )
 from features.timestamps import TIMESTAMP_RULE
-from serving.body import is_utf8
+from serving.body import is_utf8, lone_surrogates_replaced
 from serving.errors import RequestRejected
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
@@ -61,6 +61,10 @@ def validate_request(body: bytes, route: PostRoute, max_leads: int = MAX_LEADS) 
     try:
         request = route.model.model_validate_json(body)
     except ValidationError as exc:
+        repaired = (lone_surrogates_replaced(body) if exc.errors()[0]["type"] == "json_invalid"
+                    else body)
+        if repaired is not body and repaired != body:  # text cut mid-emoji (serving.body)
+            return validate_request(repaired, route, max_leads)
         if exc.errors()[0]["type"] == "json_invalid" and not is_utf8(body):
             raise RequestRejected(
                 400, "The body is not UTF-8 text: send JSON encoded as UTF-8, or name its "

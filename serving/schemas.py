@@ -52,6 +52,7 @@ from features.text_rules import (
     NO_NUL,
     NUL_RULE,
     TOO_LONG_RULE,
+    key_problem,
 )
 from features.timestamps import EARLIEST, LATEST
 from serving.response_schemas import (
@@ -72,7 +73,7 @@ __all__ = [
     "Band", "Changes", "ErrorResponse", "FieldError", "LeadScore", "ModelInfo", "MovedReason",
     "PreviousScore", "Reason", "ScoreResponse",
     "MAX_ACTIVITIES", "MAX_LEADS", "LEAD_EXAMPLE", "CLIENT_KEY", "Activity", "Attributes",
-    "AttributeValue", "EventTime", "Lead", "LeadIdText", "Listed", "OptionalTimestamp",
+    "AttributeValue", "EventTime", "KeyText", "Lead", "LeadIdText", "Listed", "OptionalTimestamp",
     "ScoreRequest", "Text", "Timestamp", "attribute_value", "field_path", "model_field_names",
 ]
 
@@ -114,12 +115,22 @@ Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError(LEAD_ID_RULE)
+    return fits_key(value)
+
+
+def fits_key(value: str) -> str:
+    """``value`` when it fits a database index (``features.text_rules.key_problem``)."""
+    problem = key_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 LeadIdText = Annotated[Text, Field(min_length=1), AfterValidator(_not_blank)]
 """A lead's id: text with a character other than a space (scores are written and logged by it;
-batch refuses a blank one alike)."""
+batch refuses a blank one alike), at most ``MAX_KEY_BYTES`` in UTF-8 (every store indexes it)."""
+KeyText = Annotated[Text, AfterValidator(fits_key)]
+"""Text the live store keys a row by (an activity type, a status, a stage)."""
 AttributeValue = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)] | float | bool | None
 
 

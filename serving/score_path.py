@@ -12,6 +12,7 @@ from typing import Any
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.online import LeadFeatureError
+from features.text_rules import attribute_number_problem, numeric_attribute_columns
 from scoring.spellings import learned_spellings, respelled
 from serving.champion import ServedModel
 from serving.gateway import RequestRejected
@@ -79,6 +80,34 @@ def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
                                   f"leads[{i}].{given}")
 
 
+def refuse_no_numbers(records: Sequence[dict[str, Any]], numeric_columns: Sequence[str],
+                      leads: Sequence[Lead]) -> None:
+    """A 422 for the first lead whose numeric attribute is text that is no number
+    (``features.text_rules.NUMBER_RULE``): feature building would read it as missing, and the
+    lead would be scored as if the CRM had left it blank. Batch scoring and Spark refuse such a
+    row with the same sentence (``scoring.pyfunc``). A value the request did not send came from
+    a store (a lead scored by id): the sentence says so, and how to replace it.
+
+    Raises:
+        RequestRejected: naming ``leads[i].<column>`` (or ``leads[i].attributes.<column>``), or
+            ``leads[i]`` for a stored value.
+    """
+    if not numeric_columns:
+        return
+    for i, record in enumerate(records):
+        found = attribute_number_problem(record, numeric_columns)
+        if not found:
+            continue
+        field, problem = found
+        column = field.removeprefix("attributes.")
+        if column in (leads[i].attributes or {}) or column in (leads[i].__pydantic_extra__ or {}):
+            raise RequestRejected(422, f"leads[{i}].{field}: {problem}.", f"leads[{i}].{field}")
+        raise RequestRejected(
+            422, f"leads[{i}]: its stored {column} is text that reads as no number, and the "
+            "model learned this column as a number: send the number in this request, or post "
+            "the lead with it (POST /events) to replace the stored value.", f"leads[{i}]")
+
+
 def stored_flat_attributes(leads: list[Lead], columns: Sequence[str]) -> list[Lead]:
     """Lead upserts with each top-level field named like an attribute column of the served model
     moved into ``attributes`` (which wins when both hold it), so ``POST /events`` stores what
@@ -127,6 +156,8 @@ def score_leads(
     and each lead's feature hash and feature bins for the score log."""
     now = now or datetime.now(UTC)
     records = with_flat_attributes(records, leads, model.bundle.attribute_columns)
+    refuse_no_numbers(records, numeric_attribute_columns(model.bundle.manifest["features"]),
+                      leads)
     # JSON true and "TRUE" read as the "True" the model learned (scoring.spellings)
     records = respelled(records, learned_spellings(model.bundle))
     try:

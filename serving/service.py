@@ -41,6 +41,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from features.live_store import LiveStoreUnavailable
+from features.text_rules import numeric_attribute_columns
 from leadscore.config import load_config
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
@@ -67,7 +69,13 @@ from serving.monitor_gauges import MonitorRefresher, champion_monitor
 from serving.openapi import DocumentedService
 from serving.paths import scrub_access_log
 from serving.schemas import Lead, ModelInfo, ScoreRequest, ScoreResponse
-from serving.score_path import lead_record, score_leads, stored_flat_attributes
+from serving.score_path import (
+    lead_record,
+    refuse_no_numbers,
+    score_leads,
+    stored_flat_attributes,
+    with_flat_attributes,
+)
 from serving.workers import note_worker_start, watch_parent
 
 logger = logging.getLogger("leadscore.serving")
@@ -218,7 +226,8 @@ class LeadScorer:
         ).start()
         self.live = LiveLoop(config) if (config.get("live") or {}).get("enabled", True) else None
         # one worker computes the monitor's gauges for /metrics (all workers would repeat it)
-        self.monitor = (MonitorRefresher(champion_monitor(self.champion, config, self.live.store),
+        self.monitor = (MonitorRefresher(champion_monitor(self.champion, config,
+                                                          lambda: self.live.store),
                                          float(config["monitor"]["refresh_s"])).start()
                         if self.live is not None
                         and bentoml.server_context.worker_index in (None, 1) else None)
@@ -273,7 +282,7 @@ class LeadScorer:
             try:
                 records, previous = (self.live.records(leads) if self.live is not None
                                      else ([lead_record(lead) for lead in leads], {}))
-            except sa.exc.SQLAlchemyError as exc:  # the message may name the database host
+            except (sa.exc.SQLAlchemyError, LiveStoreUnavailable) as exc:  # may name the host
                 # a store that cannot be read now (PostgreSQL down) is a 503, as a failed write
                 logger.error("Live store read failed (%s); answered 503.", type(exc).__name__)
                 return JSONResponse(error_body(LIVE_UNAVAILABLE), status_code=503)
@@ -299,6 +308,11 @@ class LeadScorer:
         """
         model = self.champion.current
         try:
+            if model is not None:  # store a numeric attribute only as a scoring path reads it
+                columns = model.bundle.attribute_columns
+                refuse_no_numbers(
+                    with_flat_attributes([lead_record(lead) for lead in leads], leads, columns),
+                    numeric_attribute_columns(model.bundle.manifest["features"]), leads)
             leads = stored_flat_attributes(leads, model.bundle.attribute_columns if model else ())
         except RequestRejected as rejected:
             return JSONResponse(rejected.body, status_code=rejected.status)

@@ -94,3 +94,27 @@ def test_the_merge_line_counts_only_rows_that_were_new_or_changed(live, tmp_path
                activities=[{"lead_id": "a", "activity_type": "pricing_view", "occurred_at": T}])
     changed = merge_live(config)
     assert (changed.leads, changed.activities, changed.dispositions) == (1, 1, 0)
+
+
+def test_a_live_row_dated_in_the_future_waits_and_never_moves_the_horizon(live, tmp_path):
+    """The API refuses such rows now; a live store written before it did may hold them."""
+    from datetime import UTC, timedelta
+
+    from features.horizon import last_record
+
+    config = default_config()
+    config["store"] = str(tmp_path / "store.duckdb")
+    with connect(config["store"]):
+        pass
+    ahead = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=365)
+    live.write(leads=[{"lead_id": "a", "created_at": T}, {"lead_id": "b", "created_at": ahead}],
+               activities=[{"lead_id": "a", "activity_type": "demo_request", "occurred_at": T},
+                           {"lead_id": "a", "activity_type": "demo_request",
+                            "occurred_at": ahead}],
+               outcomes=[{"lead_id": "a", "stage": "sql", "occurred_at": ahead}])
+    merged = merge_live(config)
+    assert (merged.leads, merged.activities, merged.outcomes, merged.future) == (1, 1, 0, 3)
+    assert merged.line().endswith("; 3 rows dated more than 1 day after now wait in the live "
+                                  "store until that date.")
+    with duckdb.connect(config["store"], read_only=True) as con:
+        assert last_record(con) == T

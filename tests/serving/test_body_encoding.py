@@ -71,3 +71,20 @@ def test_text_that_is_not_utf8_says_so(api):
                        headers={**AUTH, "Content-Type": "application/json; charset=klingon"})
     assert unknown.status_code == 415
     assert "charset" in unknown.json()["error"]
+
+
+def test_text_cut_in_the_middle_of_an_emoji_reads_as_the_replacement_character(api):
+    """JavaScript truncates by UTF-16 units: "VP Marketing 🚀" cut to 14 leaves the rocket's
+    first half, and JSON.stringify writes it as a lone \\ud83d escape. The body was a 400 "not
+    valid JSON (unexpected end of hex escape ...)"; it reads as U+FFFD, as a broken byte does."""
+    cut = json.dumps(score_body([lead("cut", title="VP Marketing \ufffd")]))
+    sent = cut.replace("\\ufffd", "\\ud83d").encode()
+    assert b"\\ud83d" in sent
+    assert scores(api.post("/score", content=sent, headers=JSON)) == \
+        scores(api.post("/score", content=cut.encode(), headers=JSON))
+    stored = api.post("/events", headers=JSON, content=b'{"leads": [{"lead_id": "cut-ev", '
+                      b'"title": "VP \\udc00 \\\\ud800"}]}')
+    assert stored.status_code == 200, stored.text
+    # an escaped backslash before "ud800" is text, never read as an escape
+    assert api.post("/score", headers=JSON, content=b'{"leads": [{"lead_id": "x", '
+                    b'"title": "\\\\ud800"}]}').status_code == 200

@@ -85,3 +85,19 @@ def test_a_new_post_route_gets_the_gateways_validation_and_scrubbing(caplog):
     for response in (wrong, extra):
         assert EMAIL not in response.text
     assert EMAIL not in caplog.text
+
+
+def test_a_path_off_by_a_slash_or_case_is_told_the_route_it_means():
+    """A webhook's base URL ending in "/" posts to //verdicts; a copied URL keeps a trailing
+    slash. Both were "No such endpoint: see /docs.json" with no hint; the sent path is still
+    never repeated."""
+    _forget_bentoml_metrics()
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with TestClient(WithVerdicts.to_asgi(), raise_server_exceptions=False) as client:
+        for path in ("/verdicts/", "/Verdicts"):
+            response = client.post(path, headers=auth, json={})
+            assert response.status_code == 404
+            assert response.json()["error"].startswith(
+                "No such endpoint: did you mean POST /verdicts? Paths are exact")
+        other = client.post(f"/{EMAIL}/", headers=auth, json={})
+        assert other.json()["error"] == "No such endpoint: see /docs.json for the API."

@@ -111,3 +111,42 @@ def test_a_verdict_with_an_unknown_status_is_refused_even_with_a_known_reason_co
         assert loop.store.table(live_dispositions).empty
     finally:
         loop.close()
+
+
+def test_a_live_store_that_cannot_be_opened_at_start_is_retried_not_fatal(monkeypatch):
+    """A worker started during a database outage must start (BentoML would restart it forever);
+    the store is opened on a later request, at most every REOPEN_S."""
+    from features.live_store import LiveStoreUnavailable
+    from serving import live as live_module
+    from tests.serving.server import free_port
+
+    dead = f"postgresql+psycopg://leadscore@127.0.0.1:{free_port()}/postgres"
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", dead)
+    loop = LiveLoop(default_config())
+    try:
+        for _ in range(2):  # at once (within REOPEN_S), then after a real retry
+            with pytest.raises(LiveStoreUnavailable):
+                loop.events(EventsRequest(leads=[{"lead_id": "x"}]))
+            monkeypatch.setattr(live_module, "REOPEN_S", 0.0)
+    finally:
+        loop.close()
+
+
+def test_a_null_field_of_a_later_event_keeps_what_an_earlier_one_stored(tmp_path, monkeypatch):
+    """CRM webhooks send null for every empty property; the API reads null as absent. A second
+    change event of a lead, {"title": null, "attributes": null, "country": "DE"}, wiped the
+    title and attributes the first stored, until then kept only in the live store."""
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{tmp_path / 'live.db'}")
+    loop = LiveLoop(default_config())
+    try:
+        loop.events(EventsRequest(leads=[{"lead_id": "n", "title": "VP Marketing",
+                                          "country": "US", "attributes": {"Lead Origin": "API"},
+                                          "created_at": "2026-10-01"}]))
+        loop.events(EventsRequest(leads=[{"lead_id": "n", "title": None, "country": "DE",
+                                          "attributes": None, "created_at": ""}]))
+        fields, _ = loop.store.leads(["n"])["n"]
+        assert fields == {"title": "VP Marketing", "country": "DE",
+                          "attributes": {"Lead Origin": "API"},
+                          "created_at": datetime(2026, 10, 1)}
+    finally:
+        loop.close()

@@ -98,8 +98,10 @@ def test_the_same_event_posted_twice_is_stored_once(live):
     kind, http, url, _, _ = live
     body = {"activities": [{"lead_id": f"{kind}-twice", "activity_type": "pricing_view",
                             "occurred_at": "2026-10-30T10:00:00+02:00"}]}
-    for _ in range(2):
-        assert http.post("/events", json=body).status_code == 200
+    answers = [http.post("/events", json=body) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [(a.json()["new"]["activities"], a.json()["already_stored"]["activities"])
+            for a in answers] == [(1, 0), (0, 1)]  # the retry is told apart
     store = LiveStore(url)
     with store.engine.connect() as con:
         n = con.execute(sa.select(sa.func.count()).select_from(live_activities).where(

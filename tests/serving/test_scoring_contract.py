@@ -22,6 +22,7 @@ from features.text_rules import (
     ACTIVITY_RULE,
     ATTRIBUTES_RULE,
     NUL_RULE,
+    NUMBER_RULE,
     TEXT_RULE,
     TOO_LONG_RULE,
 )
@@ -62,6 +63,8 @@ ACCEPTED = [
     _lead("nulls", title=None, company_size=None, country=None, activities=None,
           attributes=None),
     _lead("number-as-text", company_size="250", **{"TotalVisits": "7"}),
+    _lead("number-placeholder", **{"TotalVisits": "N/A"}),  # a form's "no answer": unknown
+    _lead("number-written", attributes={"TotalVisits": "1,200"}),
     _lead("unknown-categories", title="Chief Vibes Officer", country="Atlantis",
           source="carrier pigeon", **{"Lead Origin": "Walk-in"}),
     _lead("unicode", title="Directeur Général ✨", country="Česko", campaign="春のキャンペーン"),
@@ -78,6 +81,10 @@ REFUSED = [
     (_lead("too-long", title="x" * 1001), "title", TOO_LONG_RULE),
     (_lead("nul", campaign="q4\x00"), "campaign", NUL_RULE),
     (_lead("flat-nul", **{"Lead Origin": "API\x00"}), "Lead Origin", NUL_RULE),
+    # text that is no number where the model learned a number: never scored as if blank
+    (_lead("no-number", **{"TotalVisits": "lots"}), "TotalVisits", NUMBER_RULE),
+    (_lead("no-number-nested", attributes={"TotalVisits": "lots"}), "attributes.TotalVisits",
+     NUMBER_RULE),
     # a file's JSON column that is not what the API takes: refused, never read as none
     (_lead("attributes-list", attributes=["Landing Page Submission"]), "attributes",
      ATTRIBUTES_RULE),
@@ -209,14 +216,15 @@ def test_spark_gives_the_files_scores_and_refuses_alike(champion, tmp_path):
         local = _batch(ACCEPTED, champion[1], tmp_path, ".parquet")
         pd.testing.assert_frame_equal(got.loc[local.index, list(ANSWERS)],
                                       local[list(ANSWERS)], check_dtype=False)
-        lead, field, rule = REFUSED[0]
-        _file_rows([lead]).to_parquet(source)
-        with pytest.raises(LeadscoreError) as info:
-            score_file_spark(source, tmp_path / "bad.parquet", default_config(),
-                             str(champion[1]), now=now)
-        assert str(info.value) == (f"Spark could not score the leads: Lead {lead['lead_id']}: "
-                                   f"{field}: {rule}.")
-        assert not (tmp_path / "bad.parquet").exists()
+        for lead, field, rule in (REFUSED[0], next(r for r in REFUSED
+                                                    if r[0]["lead_id"] == "no-number")):
+            _file_rows([lead]).to_parquet(source)
+            with pytest.raises(LeadscoreError) as info:
+                score_file_spark(source, tmp_path / "bad.parquet", default_config(),
+                                 str(champion[1]), now=now)
+            assert str(info.value) == (f"Spark could not score the leads: Lead "
+                                       f"{lead['lead_id']}: {field}: {rule}.")
+            assert not (tmp_path / "bad.parquet").exists()
         _file_rows([_lead("near-miss")]).rename(columns={"title": "Title"}).to_parquet(source)
         with pytest.raises(LeadscoreError, match=r"^leads\.parquet: column Title: not a field "
                                                  r"of a lead: name it `title`"):
@@ -241,6 +249,13 @@ def test_a_mapped_column_at_the_top_level_of_an_event_is_stored_as_its_attribute
         {"lead_id": "ev-bad", "Lead Origin": {"nested": "object"}}]}, headers=AUTH, timeout=60)
     assert refused.status_code == 422
     assert refused.json()["field"] == "leads[0].Lead Origin"
+    # a numeric column is stored only as a number, as ingest stores it and scoring reads it
+    for lead, field in (({"TotalVisits": "lots"}, "TotalVisits"),
+                        ({"attributes": {"TotalVisits": "lots"}}, "attributes.TotalVisits")):
+        refused = httpx.post(f"{served}/events", json={"leads": [{"lead_id": "ev-n", **lead}]},
+                             headers=AUTH, timeout=60)
+        assert refused.status_code == 422
+        assert refused.json()["error"] == f"leads[0].{field}: {NUMBER_RULE}."
 
 
 @pytest.mark.parametrize(("given", "meant"), [("Title", "title"), ("Company Size", "company_size"),
@@ -267,3 +282,29 @@ def test_a_near_miss_of_a_field_is_refused_by_both_not_ignored(served, champion,
     # beside the exact name, the other spelling is only noise, as any unknown field
     both = {**_lead("both"), meant: lead.get(given), given: "x"}
     assert _api(served, [both]).status_code == 200
+
+
+def test_a_stored_numeric_attribute_that_is_no_number_is_said_to_be_stored(champion):
+    """Stored before the API refused it (or under a champion that did not learn the column): a
+    lead scored by id is refused with a sentence that does not ask for what it never sent."""
+    import os
+
+    from features.live_store import LiveStore
+    from tests.serving.conftest import API_KEY, _asgi_client
+
+    clients = _asgi_client(champion[0], API_KEY)
+    api = next(clients)
+    try:
+        store = LiveStore(os.environ["LEADSCORE_LIVE_URL"])
+        store.write(leads=[{"lead_id": "stored-lots", "attributes": {"TotalVisits": "lots"}}])
+        store.close()
+        response = api.post("/score", headers=AUTH, json={"lead_id": "stored-lots", "as_of": AS_OF})
+        assert response.status_code == 422
+        assert response.json()["field"] == "leads[0]"
+        assert response.json()["error"].startswith(
+            "leads[0]: its stored TotalVisits is text that reads as no number")
+        sent = api.post("/score", headers=AUTH, json={"lead_id": "stored-lots", "as_of": AS_OF,
+                                                      "attributes": {"TotalVisits": 5}})
+        assert sent.status_code == 200, sent.text
+    finally:
+        clients.close()

@@ -406,3 +406,37 @@ def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
     lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": None})
     assert any("nothing scores leads until a version is promoted" in line for line in lines)
     assert not any(line.startswith("Since this review") for line in lines)
+
+
+def test_breakdowns_of_many_small_sources_and_campaigns_say_what_they_show():
+    # free-text sources and campaigns (thousands of values, one or two leads each): the note said
+    # "The chart shows the sources with at least 20 dispositioned leads" above no chart at all,
+    # and "By campaign (largest first)" listed 15 one-lead campaigns of 1,899 as if they were
+    # all, drawn as 15 full-width bars
+    n = 60
+    frame = _dispositioned([False] * n, ["rejected_fit", "booked"] * (n // 2))
+    frame = frame.assign(source=[f"src-{i}" for i in range(n)],
+                         campaign=[f"Campaign {i}" for i in range(n)])
+    section = dispositions_section(frame, Figures("r1", {}))
+    assert section["source_chart"] is None
+    assert section["source_chart_note"] == ("No chart: no source has 20 or more dispositioned "
+                                            "leads; the table lists every source.")
+    assert len(section["campaigns"]) == 15
+    assert section["campaign_heading"] == "By campaign: the 15 largest of 60"
+    assert section["campaign_chart"] is None
+    assert section["campaign_chart_note"] == ("No chart: no campaign has 20 or more "
+                                              "dispositioned leads; the table lists the largest.")
+    # one campaign large enough: the chart draws it alone, and the note says which it shows
+    frame.loc[:24, "campaign"] = "Spring"
+    section = dispositions_section(frame, Figures("r1", {}))
+    assert section["campaign_heading"] == "By campaign: the 15 largest of 36"
+    assert ">Spring<" in section["campaign_chart"]
+    assert ">Campaign 30<" not in section["campaign_chart"]
+    assert section["campaign_chart_note"] == ("The chart shows the campaigns with at least 20 "
+                                              "dispositioned leads; the table lists the largest.")
+    # few campaigns, all large: the table lists every one and no note is needed
+    few = frame.assign(campaign=["a", "b"] * (n // 2), source=["webinar", "event"] * (n // 2))
+    section = dispositions_section(few, Figures("r1", {}))
+    assert section["campaign_heading"] == "By campaign (largest first)"
+    assert section["campaign_chart_note"] is None and section["source_chart_note"] is None
+    assert ">a<" in section["campaign_chart"]

@@ -117,6 +117,16 @@ def assemble(
     return CycleData(frame=frame, specs=specs, attribute_roles=roles, summary=summary, as_of=as_of)
 
 
+def calendar_weeks(cohorts: pd.Series) -> int:
+    """The calendar weeks weekly ``cohorts`` (their Mondays) span, from the first through the
+    last, weeks without a lead included: what "MQLs a week" divides by, as the backtest divides
+    by its period (a cohort of 4 weeks with leads over 5 weeks sent its leads in 5)."""
+    days = pd.to_datetime(pd.Series(cohorts))
+    if days.empty:
+        return 0
+    return int((days.max() - days.min()).days // 7) + 1
+
+
 def _counts(part: pd.DataFrame) -> tuple[int, int]:
     return len(part), int(part["label"].sum())
 

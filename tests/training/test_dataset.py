@@ -14,7 +14,7 @@ from generator import generate_export
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from tests.training import synthetic_leads as synthetic
-from training.dataset import KEY_COLUMNS, CycleData, assemble, split
+from training.dataset import KEY_COLUMNS, CycleData, assemble, calendar_weeks, split
 
 END = datetime(2026, 11, 1)
 
@@ -152,3 +152,13 @@ def test_a_store_without_a_single_positive_says_to_check_the_mapping():
     message = str(info.value)
     assert "(0 SQLs)" in message and "no lead has a positive label" in message
     assert "positive" in message and message.count(". ") == 0
+
+
+def test_a_cohort_spans_its_calendar_weeks_empty_ones_included():
+    # a validation cohort of 4 weekly cohorts over 5 calendar weeks (no lead in 2026-06-15): the
+    # review divided its MQLs by the 4 cohorts it held, "18 MQLs a week" where the leads came at
+    # 14 a week, a forecast the monitor then holds the served volume to
+    gap = pd.Series(pd.to_datetime(["2026-06-01", "2026-06-08", "2026-06-22", "2026-06-29"]))
+    assert calendar_weeks(gap.repeat(3)) == 5
+    assert calendar_weeks(gap.iloc[[0]]) == 1
+    assert calendar_weeks(gap.iloc[0:0]) == 0

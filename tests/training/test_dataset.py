@@ -50,11 +50,26 @@ def test_thin_data_is_insufficient_evidence():
 
 def test_too_few_leads_for_any_split_asks_for_more_data():
     frame = synthetic.leads(280, seed=3, weeks=12)  # under 200 + 50 + 50
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"unmatured_open_leads": 40, "unmatured_decided_leads": 25})
     with pytest.raises(LeadscoreError) as info:
-        split(_data(frame), 4)
+        split(data, 4)
     message = str(info.value)
     assert message.endswith("; ingest more history, or wait for more cohorts to mature.")
     assert "validation_weeks to" not in message
+
+
+def test_too_few_leads_with_every_cohort_matured_does_not_say_wait():
+    # every lead created on one day and matured long ago: "or wait for more cohorts to mature"
+    # sent the analyst waiting for cohorts the store does not hold
+    frame = synthetic.leads(280, seed=3, weeks=12)
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"unmatured_open_leads": 0, "unmatured_decided_leads": 0})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    message = str(info.value)
+    assert message.endswith("; ingest more history (every lead created by 2026-11-01 has "
+                            "matured, so waiting adds none).")
 
 
 def test_thin_windows_name_the_validation_weeks_that_work():

@@ -38,8 +38,8 @@ import pandas as pd
 
 from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
-from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
+from scoring.monitor_drift import served_psi
 from scoring.monitor_labels import (
     as_times,
     beyond_verdicts,
@@ -326,7 +326,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     rescored = len(first) - len(rows)
     if inputs.model_version is not None:
         rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
-    n, values = feature_psi(rows["feature_bins"].tolist(), profile)
+    n, values = served_psi(rows["feature_bins"].tolist(), profile)
     out["scores"] = n
     if n < int(settings["min_drift_scores"]):
         return {**out, "status": "too_few",

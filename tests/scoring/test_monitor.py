@@ -406,3 +406,38 @@ def test_volume_and_drift_count_the_rescored_leads_they_leave_out():
     assert drifted["why"] == ("too few leads served with feature bins to judge drift (0 of at "
                               "least 200; not counting the 30 open leads leadscore rescore "
                               "scored again, which are not new arrivals)")
+
+
+def test_a_long_tail_category_served_as_new_values_is_no_drift_but_a_new_one_is():
+    # free-text industries, every lead its own: the training cohort was all rare pool, every
+    # served lead an unseen value, and the monitor said "inputs drifted from the training
+    # cohort: 1 feature with PSI above 0.25 (industry; top movers industry 18.42 ...)" and
+    # recommended an early review that would find the same long tail again
+    from features.encoding import FeatureEncoder
+
+    spec = [{"name": "industry", "kind": "categorical"}]
+    encoder = FeatureEncoder(spec, min_count=20).fit(
+        pd.DataFrame({"industry": [f"Industry {i}" for i in range(600)]}))
+    X = encoder.transform(pd.DataFrame({"industry": [f"Industry {i}" for i in range(600)]}))
+    profile = training_profile(X, spec, {"industry": encoder.code_count("industry") - 1})
+    served = encoder.transform(pd.DataFrame({"industry": [f"Industry {i}"
+                                                          for i in range(600, 900)]}))
+    inputs = _inputs(300, 60, manifest={"deployed_metrics": {"mqls_per_week": 5.0},
+                                        "training_profile": profile})
+    inputs.served["feature_bins"] = feature_bins(served, profile)
+    config = default_config()
+    config["monitor"]["min_drift_scores"] = 100
+    drift = monitor(inputs, config).figures["drift"]
+    assert drift["status"] == "ok" and drift["psi"]["industry"] < 0.01
+    # a few kept industries and a handful of rare ones: a new industry a third of the served
+    # leads arrive with is still drift
+    kept = ["software"] * 300 + ["retail"] * 290 + [f"Industry {i}" for i in range(10)]
+    encoder = FeatureEncoder(spec, min_count=20).fit(pd.DataFrame({"industry": kept}))
+    profile = training_profile(encoder.transform(pd.DataFrame({"industry": kept})), spec,
+                               {"industry": encoder.code_count("industry") - 1})
+    served = ["software"] * 100 + ["retail"] * 100 + ["climate tech"] * 100
+    inputs.manifest["training_profile"] = profile
+    inputs.served["feature_bins"] = feature_bins(
+        encoder.transform(pd.DataFrame({"industry": served})), profile)
+    drift = monitor(inputs, config).figures["drift"]
+    assert drift["status"] == "crossed" and drift["drifted"] == ["industry"]

@@ -60,6 +60,7 @@ from training.backtest_verdicts import (
     mean_roc_interval,
     one_outcome_sentence,
     retraining_sentence,
+    thin_period_sentence,
 )
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
@@ -305,6 +306,10 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config))
     if one_outcome:
         notes.append(one_outcome)
+    thin = thin_period_sentence(sorted({(r["cycle"], r["leads"]) for r in rows}),
+                                MIN_PERIOD_LEADS)
+    if thin:
+        notes.append(thin)
     rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}

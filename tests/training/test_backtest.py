@@ -202,3 +202,17 @@ def test_one_cycle_asks_for_a_second_not_for_fewer():
     assert "fewer cycles" not in text and "No cycle after the first" not in text
     assert "give --cycles 2 or more to compare them." in text
     assert "1 cycles" not in text and " 1 cycle " in text
+
+
+def test_a_period_too_small_to_score_says_why_its_rows_are_blank():
+    # weeks without leads: the period after cycle 1 held 13 leads, its three rows showed only
+    # dashes, and nothing said why
+    from training.backtest_verdicts import thin_period_sentence
+
+    assert thin_period_sentence([(1, 20), (2, 480)], 20) is None
+    assert thin_period_sentence([(1, 13), (2, 225), (3, 110)], 20) == (
+        "The period after cycle 1 (13 leads) is not scored: a period needs 20 leads or more, so "
+        "its rows are blank.")
+    assert thin_period_sentence([(1, 0), (3, 1)], 20) == (
+        "The periods after cycles 1 and 3 (0, 1 lead) are not scored: a period needs 20 leads or "
+        "more, so their rows are blank.")

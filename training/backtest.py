@@ -172,6 +172,9 @@ class Backtest:
         chance = chance_sentence(self.intervals)
         if chance:
             console.print(chance)
+        if "gates_passed" in self.rows and not self.rows["gates_passed"].any():
+            console.print("No replayed review passed every gate, so the gates would have "
+                          "promoted no model: the champion's rows are blank.")
         for note in self.notes:
             console.print(note)
         if self.run_id:

@@ -216,3 +216,17 @@ def test_a_period_too_small_to_score_says_why_its_rows_are_blank():
     assert thin_period_sentence([(1, 0), (3, 1)], 20) == (
         "The periods after cycles 1 and 3 (0, 1 lead) are not scored: a period needs 20 leads or "
         "more, so their rows are blank.")
+
+
+def test_a_backtest_whose_reviews_never_passed_their_gates_says_why_the_champion_is_blank():
+    # 2 % of leads converting: no replayed review passed every gate, the champion's rows were
+    # dashes in every cycle ("0 of 3 cycles") and nothing said that no model would have served
+    rows = [{"cycle": c, "as_of": f"2026-0{c}-01", "leads": 450, "model": model, "in_band": "-",
+             "gates_passed": False,
+             **{k: (np.nan if model == "champion" else 0.1) for k, _, _ in METRICS}}
+            for c in (1, 2, 3) for model in MODELS]
+    text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+    assert ("No replayed review passed every gate, so the gates would have promoted no model: "
+            "the champion's rows are blank.") in text
+    rows[-1]["gates_passed"] = True
+    assert "passed every gate" not in str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))

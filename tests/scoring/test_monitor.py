@@ -459,3 +459,21 @@ def test_a_verdict_without_a_reason_code_does_not_shift_the_others_families():
     assert inputs.dispositions["reason_code"].isna().sum() == 30
     conversion = monitor(inputs, default_config()).figures["conversion"]
     assert (conversion["decided"], conversion["converted"]) == (60, 20)
+
+
+def test_an_sla_part_within_its_limit_says_so_beside_one_that_crossed():
+    # "Review early (...): 16% of MQLs missed the first-touch SLA; 41% of MQLs had no
+    # disposition within 48 h (limit 25%)" and the report's "Limits crossed before this review:
+    # 20% of MQLs missed the first-touch SLA; ..." listed a share inside its limit as a reason
+    t0 = [SINCE + timedelta(hours=i) for i in range(40)]
+    inputs = _inputs(40, 10)
+    late = inputs.dispositions.index[:20]  # half the MQLs dispositioned after 50 h
+    inputs.dispositions.loc[late, "dispositioned_at"] = [t0[i] + timedelta(hours=50)
+                                                        for i in range(20)]
+    result = monitor(inputs, default_config())
+    sla = result.figures["sla"]
+    assert sla["status"] == "crossed"
+    assert sla["why"].startswith("0% of MQLs missed the first-touch SLA (within the 25% allowed); "
+                                 "50% of MQLs had no disposition within 48 h (limit 25%)")
+    ok = monitor(_inputs(40, 10), default_config()).figures["sla"]
+    assert ok["status"] == "ok" and "within the" not in ok["why"]

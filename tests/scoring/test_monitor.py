@@ -477,3 +477,17 @@ def test_an_sla_part_within_its_limit_says_so_beside_one_that_crossed():
                                  "50% of MQLs had no disposition within 48 h (limit 25%)")
     ok = monitor(_inputs(40, 10), default_config()).figures["sla"]
     assert ok["status"] == "ok" and "within the" not in ok["why"]
+
+
+def test_a_volume_within_tolerance_says_so_beside_a_share_that_crossed():
+    # "36 MQLs a week against the forecast of 25; 54% of the 710 leads scored since the review
+    # were MQLs at their first score, more than the 50% ..." gave the volume, inside its 50%
+    # tolerance, as a reason to review early too
+    inputs = _inputs(300, 60, manifest={"band": {"min": 0.25, "max": 0.5},
+                                        "threshold_decision": {"max_share": 0.5},
+                                        "deployed_metrics": {"mqls_per_week": 25.0,
+                                                             "share_of_leads": 0.5}})
+    volume = monitor(inputs, default_config()).figures["volume"]
+    assert volume["status"] == "crossed"
+    assert volume["why"].startswith("30 MQLs a week against the forecast of 25 (within the 50% "
+                                    "tolerance); 100% of the 300 leads scored")

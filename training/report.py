@@ -181,10 +181,12 @@ def _unmatured(summary: dict[str, Any], figs: Figures):
     return figs.put("report.unmatured_leads", total, "count") if total else None
 
 
-def _infeasible_message(run: data.CycleRun) -> str:
+def _threshold_note(run: data.CycleRun) -> str:
+    """The threshold's own sentence where the figures alone mislead: a band no cut-off meets,
+    or a threshold the share limit set (every lower cut-off also reached a wide band)."""
     decision = data.threshold(run)
     feasible = decision.get("feasible", run.metrics.get("threshold_feasible", 1.0))
-    return "" if feasible else str(decision.get("message", ""))
+    return str(decision.get("message", "")) if not feasible or decision.get("capped") else ""
 
 
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
@@ -317,7 +319,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             ("conversion_at_threshold", "pct"), ("mqls_per_week", weekly_format(run)),
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
-        threshold_message=_infeasible_message(run),
+        threshold_message=_threshold_note(run),
         # an infeasible band has no bootstrap interval: no "(95% interval n/a-n/a)"
         threshold_ci=all(math.isfinite(run.metric(k))
                          for k in ("threshold_ci_low", "threshold_ci_high")),

@@ -255,10 +255,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                                         champion=(champion_version, champion, None),
                                         explain_model=False)
         except LeadscoreError as exc:
+            # a later first date helps only where the store holds leads created after this one
+            later = (" For a backtest, a later --from gives the first cycle more matured history."
+                     if _leads_after(config, as_of) else "")
             raise LeadscoreError(
-                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc} For a "
-                "backtest, a later --from gives the first cycle more matured history."
-            ) from None
+                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc}{later}") from None
         deployed = result.deployed
         if once is None:
             once = deployed
@@ -322,6 +323,14 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                    brier_gap=brier_gap_interval(pairs, rounds=rounds, seed=seed))
     out.run_id = log_backtest(out, config, dates, every)
     return out
+
+
+def _leads_after(config: dict[str, Any], as_of: datetime) -> int:
+    """How many of the store's leads were created after ``as_of``."""
+    with connect(config["store"], read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM leads WHERE created_at > $at",
+                          {"at": as_of}).fetchone()
+    return int(row[0]) if row else 0
 
 
 def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetime],

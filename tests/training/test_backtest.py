@@ -230,3 +230,28 @@ def test_a_backtest_whose_reviews_never_passed_their_gates_says_why_the_champion
             "the champion's rows are blank.") in text
     rows[-1]["gates_passed"] = True
     assert "passed every gate" not in str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+
+
+def test_a_later_from_is_not_advised_when_the_store_holds_no_later_lead(tmp_path, monkeypatch):
+    # every lead created in one week of March, all matured by the backtest's first date: the
+    # error advised "a later --from gives the first cycle more matured history", which it cannot
+    from features.ingest import ingest_paths
+    from generator import generate_frames
+
+    export = generate_frames(400, seed=3, start="2026-03-02", end="2026-03-09")
+    (tmp_path / "export").mkdir()
+    for name in ("leads", "activities", "dispositions", "outcomes"):
+        getattr(export, name).to_csv(tmp_path / "export" / f"{name}.csv", index=False)
+    store = tmp_path / "store.duckdb"
+    ingest_paths([tmp_path / "export"], store=store, mapping=None)
+    config = default_config()
+    config["store"] = str(store)
+    config["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", config["mlflow"]["tracking_uri"])
+    with pytest.raises(LeadscoreError) as info:
+        run_backtest(config, "2026-07-01", timedelta(weeks=4), 2)
+    assert str(info.value).startswith("Backtest cycle 1 (as of 2026-07-01): Insufficient evidence")
+    assert "a later --from" not in str(info.value)
+    # a first date before the history ends keeps the advice: later leads are there to mature
+    with pytest.raises(LeadscoreError, match="a later --from gives the first cycle more"):
+        run_backtest(config, "2026-03-05", timedelta(weeks=4), 2)

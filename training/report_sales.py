@@ -7,6 +7,7 @@ the chart of sources draws those with enough leads, the table lists every one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -31,6 +32,16 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     if frame.empty:
         return {"available": False,
                 "why": "no lead in this cycle's data window has a disposition yet"}
+    # a report written again reads the store as of the review date: it can only have lost
+    # leads since (a store re-created from a smaller export), and then says so; the count of
+    # the first writing is logged once, so every later writing compares with it
+    earlier = figs.value("report.dispositioned_first")
+    if not math.isfinite(earlier):
+        figs.add("report.dispositioned_first", len(frame))
+    store_note = (f"The store holds less history than when this report was first written "
+                  f"({len(frame):,} leads dispositioned by the review date against "
+                  f"{earlier:,.0f} then; re-created from a smaller export?): these sales figures "
+                  "are the store's now, not the review's." if earlier > len(frame) else None)
     figs.add("report.dispositioned", len(frame))
     by_source = store.acceptance_by(frame, "source")
     by_campaign = store.acceptance_by(frame, "campaign")
@@ -84,7 +95,7 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
     return {
         "available": True,
-        "eoi_why": eoi_why,
+        "eoi_why": eoi_why, "store_note": store_note,
         # a breakdown of one value compares nothing: left out with one line saying why
         "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),

@@ -440,3 +440,27 @@ def test_breakdowns_of_many_small_sources_and_campaigns_say_what_they_show():
     assert section["campaign_heading"] == "By campaign (largest first)"
     assert section["campaign_chart_note"] is None and section["source_chart_note"] is None
     assert ">a<" in section["campaign_chart"]
+
+
+def test_a_report_rewritten_on_a_store_that_lost_history_says_its_sales_figures_are_todays():
+    # cycle S1 reported 1,899 dispositioned leads; the store was re-created from half the export
+    # and `leadscore report --cycle S1` said "Sales accepted 17.7% of the 939 dispositioned
+    # leads" of S1 as if its review had seen them
+    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    section = dispositions_section(frame, Figures("r1", {"report.dispositioned_first": 1899.0,
+                                                         "report.dispositioned": 939.0}))
+    assert section["store_note"] == (
+        "The store holds less history than when this report was first written (6 leads "
+        "dispositioned by the review date against 1,899 then; re-created from a smaller "
+        "export?): these sales figures are the store's now, not the review's.")
+    first = Figures("r1", {})
+    assert dispositions_section(frame, first)["store_note"] is None
+    assert first.new["report.dispositioned_first"] == 6.0  # the first writing's count, kept
+    again = Figures("r1", {"report.dispositioned_first": 6.0})
+    assert dispositions_section(frame, again)["store_note"] is None
+    assert "report.dispositioned_first" not in again.new
+    ctx = _ctx(_run())
+    ctx["dispositions"] = section
+    said = _text(ctx)
+    at = [i for i, line in enumerate(said) if line.startswith("Sales accepted")][0]
+    assert said[at + 1].startswith("The store holds less history than when this report")

@@ -464,3 +464,24 @@ def test_a_report_rewritten_on_a_store_that_lost_history_says_its_sales_figures_
     said = _text(ctx)
     at = [i for i, line in enumerate(said) if line.startswith("Sales accepted")][0]
     assert said[at + 1].startswith("The store holds less history than when this report")
+
+
+def test_the_verdict_chart_legend_fits_beside_long_campaign_names():
+    # long campaign names pushed the axes right and the legend, anchored under them, was cut at
+    # the figure's edge: the report read "excluded by the label pol"
+    import re
+
+    from training.charts import verdict_chart
+
+    names = ["(none)", "CS | TechTarget | State of RevOps Report",
+             "Webinar | 2026-07 | RevOps Metrics That Matter"]
+    table = pd.DataFrame([{"campaign": n, "leads": 50,
+                           **{v: 1 / len(store.VERDICTS) for v in store.VERDICTS}}
+                          for n in names])
+    svg = verdict_chart(table, "campaign", store.VERDICTS, "booked meeting")
+    width = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+    for label in ("excluded by the label policy", "rejected: intent", "booked meeting"):
+        style, x = re.search(r'font-size: ([\d.]+)px[^>]*x="([\d.]+)"[^>]*>' + re.escape(label),
+                             svg).groups()
+        # DejaVu Sans averages well under 0.62 em a character
+        assert float(x) + 0.62 * float(style) * len(label) <= width, label

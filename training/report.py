@@ -286,8 +286,9 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
             "signals": _signals(run, previous, figs, positive_name(config)),
-            "dispositions": dispositions_section(frame, figs, positive_name(config),
-                                                 high_intent_words(config)),
+            "dispositions": dispositions_section(
+                frame, figs, positive_name(config), high_intent_words(config),
+                store_dispositions=store.disposition_count(con)),
             "conversion": conversion_section(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
             "speed": speed_section(frame, labels, config, figs),

@@ -28,10 +28,15 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 
 def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
-                  high_intent: str = "a demo request or a pricing view") -> dict[str, Any]:
+                         high_intent: str = "a demo request or a pricing view", *,
+                         store_dispositions: int | None = None) -> dict[str, Any]:
+    """The section on what sales said; ``store_dispositions``: how many the store holds at all
+    (0 tells an export without verdicts from a window whose verdicts have not come yet)."""
     if frame.empty:
         return {"available": False,
-                "why": "no lead in this cycle's data window has a disposition yet"}
+                "why": "the store holds no disposition at all (the export carries no rep "
+                       "verdicts), so there is nothing to break down" if store_dispositions == 0
+                else "no lead in this cycle's data window has a disposition yet"}
     # a report written again reads the store as of the review date: it can only have lost
     # leads since (a store re-created from a smaller export), and then says so; the count of
     # the first writing is logged once, so every later writing compares with it

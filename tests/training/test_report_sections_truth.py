@@ -485,3 +485,14 @@ def test_the_verdict_chart_legend_fits_beside_long_campaign_names():
                              svg).groups()
         # DejaVu Sans averages well under 0.62 em a character
         assert float(x) + 0.62 * float(style) * len(label) <= width, label
+
+
+def test_an_export_without_any_disposition_is_not_told_it_has_none_yet():
+    # an export with no dispositions file: "Dispositions left out: no lead in this cycle's data
+    # window has a disposition yet", as if verdicts were on their way
+    empty = _dispositioned([], [])
+    none = dispositions_section(empty, Figures("r1", {}), store_dispositions=0)
+    assert none["why"] == ("the store holds no disposition at all (the export carries no rep "
+                           "verdicts), so there is nothing to break down")
+    later = dispositions_section(empty, Figures("r1", {}), store_dispositions=12)
+    assert later["why"] == "no lead in this cycle's data window has a disposition yet"

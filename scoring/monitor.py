@@ -38,8 +38,8 @@ import pandas as pd
 
 from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
-from scoring.drift import feature_psi
 from scoring.grades import grade_inversions, grade_table
+from scoring.monitor_drift import served_psi
 from scoring.monitor_labels import (
     as_times,
     beyond_verdicts,
@@ -267,13 +267,13 @@ def volume(mqls: pd.DataFrame, first: pd.DataFrame, inputs: MonitorInputs,
     noisy = abs(count - mean) <= 2 * math.sqrt(max(mean, 1.0))
     text = (f"{per_week(out['per_week'])} MQLs a week against the forecast of "
             f"{per_week(expected)}")
-    broad = _too_broad(first, inputs)
+    broad, tolerance = _too_broad(first, inputs), float(settings["volume_tolerance"])
     out["mql_share"] = float(first["is_mql"].fillna(False).astype(bool).mean())
-    if broad:
-        text = f"{text}; {broad}"
-    if (off > float(settings["volume_tolerance"]) and not noisy) or broad:
-        return {**out, "status": "crossed", "why": text}
-    return {**out, "status": "ok", "why": text}
+    off_forecast = off > tolerance and not noisy
+    if broad:  # a volume inside its tolerance says so, or it reads as one more reason
+        text = (f"{text}{'' if off_forecast else f' (within the {percent(tolerance)} tolerance)'}"
+                f"; {broad}")
+    return {**out, "status": "crossed" if off_forecast or broad else "ok", "why": text}
 
 
 def _rescored(n: int, within: bool = False) -> str:
@@ -326,7 +326,7 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
     rescored = len(first) - len(rows)
     if inputs.model_version is not None:
         rows = rows[rows["model_version"].astype(str) == str(inputs.model_version)]
-    n, values = feature_psi(rows["feature_bins"].tolist(), profile)
+    n, values = served_psi(rows["feature_bins"].tolist(), profile)
     out["scores"] = n
     if n < int(settings["min_drift_scores"]):
         return {**out, "status": "too_few",

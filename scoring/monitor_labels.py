@@ -119,7 +119,10 @@ def _served_from(at: pd.Series, t0: pd.Series) -> pd.Series:
 
 def families(dispositions: pd.DataFrame, policy: LabelPolicy) -> pd.Series:
     """The label policy's family of each disposition row (asked once per distinct verdict)."""
-    keys = dispositions["status"].astype(str) + "\x00" + dispositions["reason_code"].astype(str)
+    # a missing status or reason code is a key of its own: pandas strings keep it missing
+    # through astype(str), and factorize would code it -1, a group that shifts every answer
+    keys = (dispositions["status"].astype(object).fillna("\x01").astype(str) + "\x00"
+            + dispositions["reason_code"].astype(object).fillna("\x01").astype(str))
     codes, uniques = pd.factorize(keys)
     first = pd.Series(range(len(keys))).groupby(codes).first().to_numpy() if len(keys) else []
     answers = np.array([policy.family(dispositions["status"].iloc[i],

@@ -89,18 +89,21 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
                 "why": f"too few MQLs past their deadlines to judge the SLA "
                        f"({int(max(due.sum(), disp_due.sum()))} of at least "
                        f"{settings['min_due_mqls']})" + (f"; {beyond}" if beyond else "")}
-    parts, crossed = [], False
+    measured = []
     for key, limit_key, text in (
             ("first_touch_missed_share", "max_first_touch_missed", "missed the first-touch SLA"),
             ("disposition_missed_share", "max_disposition_missed",
              f"had no disposition within {float(hours['disposition_hours']):g} h")):
         share = out[key]
-        if share is None:
-            continue
-        over = share > float(settings[limit_key])
-        crossed |= over
-        parts.append(f"{percent(share)} of MQLs {text}"
-                     + (f" (limit {percent(float(settings[limit_key]))})" if over else ""))
+        if share is not None:
+            limit = float(settings[limit_key])
+            measured.append((f"{percent(share)} of MQLs {text}", share > limit, percent(limit)))
+    crossed = any(over for _, over, _ in measured)
+    # beside a part that crossed, one within its limit says so: the sentence is the reason for
+    # an early review, and a bare share there would read as one more
+    parts = [said + (f" (limit {limit})" if over else
+                     f" (within the {limit} allowed)" if crossed else "")
+             for said, over, limit in measured]
     if no_touches:
         parts.append("first touches not timed: no disposition in the stores records one")
     if beyond:

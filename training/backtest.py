@@ -60,6 +60,7 @@ from training.backtest_verdicts import (
     mean_roc_interval,
     one_outcome_sentence,
     retraining_sentence,
+    thin_period_sentence,
 )
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
@@ -171,6 +172,9 @@ class Backtest:
         chance = chance_sentence(self.intervals)
         if chance:
             console.print(chance)
+        if "gates_passed" in self.rows and not self.rows["gates_passed"].any():
+            console.print("No replayed review passed every gate, so the gates would have "
+                          "promoted no model: the champion's rows are blank.")
         for note in self.notes:
             console.print(note)
         if self.run_id:
@@ -251,10 +255,11 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                                         champion=(champion_version, champion, None),
                                         explain_model=False)
         except LeadscoreError as exc:
+            # a later first date helps only where the store holds leads created after this one
+            later = (" For a backtest, a later --from gives the first cycle more matured history."
+                     if _leads_after(config, as_of) else "")
             raise LeadscoreError(
-                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc} For a "
-                "backtest, a later --from gives the first cycle more matured history."
-            ) from None
+                f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc}{later}") from None
         deployed = result.deployed
         if once is None:
             once = deployed
@@ -305,6 +310,10 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config))
     if one_outcome:
         notes.append(one_outcome)
+    thin = thin_period_sentence(sorted({(r["cycle"], r["leads"]) for r in rows}),
+                                MIN_PERIOD_LEADS)
+    if thin:
+        notes.append(thin)
     rounds, seed = int(config["cycle"]["bootstrap_rounds"]), int(config["cycle"]["seed"])
     intervals = {m: mean_roc_interval(parts, rounds=rounds, seed=seed)
                  for m, parts in scored.items() if parts}
@@ -314,6 +323,14 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                    brier_gap=brier_gap_interval(pairs, rounds=rounds, seed=seed))
     out.run_id = log_backtest(out, config, dates, every)
     return out
+
+
+def _leads_after(config: dict[str, Any], as_of: datetime) -> int:
+    """How many of the store's leads were created after ``as_of``."""
+    with connect(config["store"], read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM leads WHERE created_at > $at",
+                          {"at": as_of}).fetchone()
+    return int(row[0]) if row else 0
 
 
 def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetime],

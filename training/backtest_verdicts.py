@@ -128,6 +128,21 @@ def one_outcome_sentence(periods: list[tuple[int, int, int]], positive: str) -> 
             "not measured there, and their means over the cycles are left out.")
 
 
+def thin_period_sentence(periods: list[tuple[int, int]], minimum: int) -> str | None:
+    """Why a cycle's rows are blank: the periods (``(cycle, leads)``) with fewer than ``minimum``
+    leads, which are not scored (weeks without leads, say); None when none."""
+    thin = [(c, n) for c, n in periods if n < minimum]
+    if not thin:
+        return None
+    many = len(thin) > 1
+    cycles = " and ".join(str(c) for c, _ in thin)
+    leads = ", ".join(f"{n:,}" for _, n in thin)
+    noun = "lead" if thin[-1][1] == 1 else "leads"
+    return (f"The period{'s' if many else ''} after cycle{'s' if many else ''} {cycles} "
+            f"({leads} {noun}) {'are' if many else 'is'} not scored: a period needs {minimum} "
+            f"leads or more, so {'their' if many else 'its'} rows are blank.")
+
+
 def chance_sentence(intervals: dict[str, tuple[float, float]]) -> str:
     """The mean ROC-AUC intervals, and which models rank no better than chance beyond noise."""
     known = {m: iv for m, iv in intervals.items() if all(math.isfinite(v) for v in iv)}

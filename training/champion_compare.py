@@ -19,7 +19,7 @@ import pandas as pd
 
 from scoring.bundle import ScoringBundle, score_frame
 from training import registry
-from training.dataset import aligned_frame
+from training.dataset import aligned_frame, calendar_weeks
 from training.evaluate import evaluate, evaluate_on, pr_auc_gap_interval
 from training.tracking import client as mlflow_client
 
@@ -113,7 +113,7 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
             "the comparison waits for a week it has not seen, and it is kept until then.",
             rows, f"on any week it did not learn from (it learned through {day})")
     part = valid.loc[rows]
-    n_weeks = int(cohorts[rows].nunique())
+    n_weeks = calendar_weeks(cohorts[rows])
     try:
         scores = score_frame(bundle, aligned_frame(part, bundle.feature_names))["score"]
         metrics = evaluate_on(scores.to_numpy(), part, bundle.threshold, n_weeks)

@@ -120,8 +120,10 @@ def verdict_chart(table: pd.DataFrame, column: str, verdicts: Sequence[str],
         left += values
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False,
-              fontsize="small")
+    # a figure legend the layout makes room for: one anchored under the axes was cut at the
+    # figure's edge when long campaign names pushed the axes right ("excluded by the label pol")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3,
+               frameon=False, fontsize="small")
     ax.spines[["top", "right"]].set_visible(False)
     return to_svg(fig, f"Sales verdicts by {column}")
 

@@ -202,7 +202,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     band = band_of(config)
     policy, data, train, calib, valid = load_cycle_data(as_of, config)
     window = data_window(train, calib, valid)
-    weeks = int(valid["cohort"].nunique())
+    weeks = dataset.calendar_weeks(valid["cohort"])
 
     meta = {
         "cycle": cycle,

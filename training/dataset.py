@@ -117,6 +117,16 @@ def assemble(
     return CycleData(frame=frame, specs=specs, attribute_roles=roles, summary=summary, as_of=as_of)
 
 
+def calendar_weeks(cohorts: pd.Series) -> int:
+    """The calendar weeks weekly ``cohorts`` (their Mondays) span, from the first through the
+    last, weeks without a lead included: what "MQLs a week" divides by, as the backtest divides
+    by its period (a cohort of 4 weeks with leads over 5 weeks sent its leads in 5)."""
+    days = pd.to_datetime(pd.Series(cohorts))
+    if days.empty:
+        return 0
+    return int((days.max() - days.min()).days // 7) + 1
+
+
 def _counts(part: pd.DataFrame) -> tuple[int, int]:
     return len(part), int(part["label"].sum())
 
@@ -139,16 +149,23 @@ def _enough(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -> bo
             and nv >= MIN_VALID_LEADS and pv >= MIN_VALID_SQLS)
 
 
-def _remedy(frame: pd.DataFrame, cohorts: list, validation_weeks: int) -> str:
+def _remedy(data: CycleData, cohorts: list, validation_weeks: int) -> str:
     """The fix that works on this store: a ``cycle.validation_weeks`` whose split meets every
     minimum (the one nearest the configured value), else more data; never a setting that cannot
-    help (lowering the windows when they are what falls short, or below one week)."""
+    help (lowering the windows when they are what falls short, or below one week), nor waiting
+    when no lead the review sees is still inside its maturity window."""
+    frame = data.frame
     workable = [w for w in range(1, len(cohorts) // 2 + 1)
                 if _enough(*_parts(frame, cohorts, w))]
     if workable:
         best = min(workable, key=lambda w: (abs(w - validation_weeks), w))
         return (f"set cycle.validation_weeks to {best} (this store meets every minimum with "
                 f"windows of {_weeks(best)}), or ingest more history")
+    summary = data.summary
+    maturing = [summary.get(k) for k in ("unmatured_open_leads", "unmatured_decided_leads")]
+    if None not in maturing and not sum(maturing) and data.as_of is not None:
+        return (f"ingest more history (every lead created by {data.as_of.date().isoformat()} "
+                "has matured, so waiting adds none)")
     return "ingest more history, or wait for more cohorts to mature"
 
 
@@ -214,7 +231,7 @@ def split(
             f"review cycle needs at least {MIN_TRAIN_LEADS} leads and {MIN_TRAIN_SQLS} "
             f"{positives} to train on and {MIN_VALID_LEADS} leads and {MIN_VALID_SQLS} "
             f"{positives} in each of the calibration and validation windows of "
-            f"{_weeks(validation_weeks)}; {_remedy(frame, cohorts, validation_weeks)}."
+            f"{_weeks(validation_weeks)}; {_remedy(data, cohorts, validation_weeks)}."
         )
     return train.reset_index(drop=True), calib.reset_index(drop=True), valid.reset_index(drop=True)
 

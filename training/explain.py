@@ -33,6 +33,9 @@ MIN_CATEGORY_LEADS = 20
 MIN_CORRELATION = 0.1
 DIRECTION_LEADS = 50_000
 """At most this many leads (a seeded sample) are read for the directions."""
+NOISE_LOG_ODDS = 1e-12
+"""A contribution smaller than this (log-odds) is float noise: a linear term of a feature every
+lead shares is its value minus its mean, which rounds to ~1e-17 rather than 0."""
 
 _COUNT = re.compile(r"n_(.+)_(\d+)d")
 _PLURALS = {
@@ -149,6 +152,7 @@ def global_importance(
         "vp raises it most; student lowers it most", "mixed", "no consistent direction").
     """
     contrib = shap_values(bundle, X)[:, :-1]
+    contrib = np.where(np.abs(contrib) < NOISE_LOG_ODDS, 0.0, contrib)
     if direction_frame is not None:
         raw_frame = direction_frame
         X_dir = bundle.encoder.transform(direction_frame)

@@ -181,10 +181,12 @@ def _unmatured(summary: dict[str, Any], figs: Figures):
     return figs.put("report.unmatured_leads", total, "count") if total else None
 
 
-def _infeasible_message(run: data.CycleRun) -> str:
+def _threshold_note(run: data.CycleRun) -> str:
+    """The threshold's own sentence where the figures alone mislead: a band no cut-off meets,
+    or a threshold the share limit set (every lower cut-off also reached a wide band)."""
     decision = data.threshold(run)
     feasible = decision.get("feasible", run.metrics.get("threshold_feasible", 1.0))
-    return "" if feasible else str(decision.get("message", ""))
+    return str(decision.get("message", "")) if not feasible or decision.get("capped") else ""
 
 
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
@@ -284,8 +286,9 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
             "signals": _signals(run, previous, figs, positive_name(config)),
-            "dispositions": dispositions_section(frame, figs, positive_name(config),
-                                                 high_intent_words(config)),
+            "dispositions": dispositions_section(
+                frame, figs, positive_name(config), high_intent_words(config),
+                store_dispositions=store.disposition_count(con)),
             "conversion": conversion_section(run, band, figs),
             "grades": _grades(run, config, con, policy, client, figs),
             "speed": speed_section(frame, labels, config, figs),
@@ -317,7 +320,7 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
             ("conversion_at_threshold", "pct"), ("mqls_per_week", weekly_format(run)),
             ("volume_at_threshold", "count"))},
         # the review's own sentence, shown when no cut-off met the band (it says why)
-        threshold_message=_infeasible_message(run),
+        threshold_message=_threshold_note(run),
         # an infeasible band has no bootstrap interval: no "(95% interval n/a-n/a)"
         threshold_ci=all(math.isfinite(run.metric(k))
                          for k in ("threshold_ci_low", "threshold_ci_high")),

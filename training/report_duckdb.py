@@ -65,6 +65,11 @@ def _verdict_family(policy: LabelPolicy, status: str, reason_code: str | None) -
     return family
 
 
+def disposition_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many dispositions the store holds, whatever their date."""
+    return int(con.execute("SELECT count(*) FROM dispositions").fetchone()[0])
+
+
 def dispositioned_leads(
     con: duckdb.DuckDBPyConnection,
     policy: LabelPolicy,

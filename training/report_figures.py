@@ -10,6 +10,7 @@ format     rule                                                example
 =========  ==================================================  ===========
 ``pct``    100 x value, one decimal, then ``%``                ``34.1%``
 ``pp``     100 x value, signed, one decimal, then `` pp``      ``+3.2 pp``
+           (two decimals under 0.05 pp, never ``-0.0 pp``)     ``-0.04 pp``
 ``ratio``  three decimals                                      ``0.812``
 ``count``  rounded to a whole number, thousands with commas    ``1,234``
 ``num1``   one decimal                                         ``12.5``
@@ -39,8 +40,8 @@ def format_value(value: float | None, fmt: str) -> str:
     value = float(value)
     if fmt == "pct":
         return f"{100 * value:.1f}%"
-    if fmt == "pp":
-        return f"{100 * value:+.1f} pp"
+    if fmt == "pp":  # a gap that is not zero never reads as "-0.0 pp": it keeps a second decimal
+        return f"{100 * value:+.{2 if 0 < abs(100 * value) < 0.05 else 1}f} pp"
     if fmt == "ratio":
         return f"{value:.3f}"
     if fmt == "count":

@@ -185,6 +185,8 @@ def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
     figs = ctx["figs"]
     out = [sentence("Sales accepted ", d["acceptance"], " of the ", d["dispositioned"],
                     " dispositioned leads.")]
+    if d.get("store_note"):
+        out.append(sentence(d["store_note"]))
     flagged = d["flagged_raw"]
     if not flagged.empty:
         r = flagged.iloc[0]

@@ -7,6 +7,7 @@ the chart of sources draws those with enough leads, the table lists every one.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -27,13 +28,30 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 
 def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
-                  high_intent: str = "a demo request or a pricing view") -> dict[str, Any]:
+                         high_intent: str = "a demo request or a pricing view", *,
+                         store_dispositions: int | None = None) -> dict[str, Any]:
+    """The section on what sales said; ``store_dispositions``: how many the store holds at all
+    (0 tells an export without verdicts from a window whose verdicts have not come yet)."""
     if frame.empty:
         return {"available": False,
-                "why": "no lead in this cycle's data window has a disposition yet"}
+                "why": "the store holds no disposition at all (the export carries no rep "
+                       "verdicts), so there is nothing to break down" if store_dispositions == 0
+                else "no lead in this cycle's data window has a disposition yet"}
+    # a report written again reads the store as of the review date: it can only have lost
+    # leads since (a store re-created from a smaller export), and then says so; the count of
+    # the first writing is logged once, so every later writing compares with it
+    earlier = figs.value("report.dispositioned_first")
+    if not math.isfinite(earlier):
+        figs.add("report.dispositioned_first", len(frame))
+    store_note = (f"The store holds less history than when this report was first written "
+                  f"({len(frame):,} leads dispositioned by the review date against "
+                  f"{earlier:,.0f} then; re-created from a smaller export?): these sales figures "
+                  "are the store's now, not the review's." if earlier > len(frame) else None)
     figs.add("report.dispositioned", len(frame))
     by_source = store.acceptance_by(frame, "source")
-    by_campaign = store.acceptance_by(frame, "campaign").head(TOP_CAMPAIGNS)
+    by_campaign = store.acceptance_by(frame, "campaign")
+    campaigns = len(by_campaign)
+    by_campaign = by_campaign.head(TOP_CAMPAIGNS)
     reasons = store.reasons_by_source(frame)
     totals = store.reason_totals(frame)
     for table, name in ((by_source, "source"), (by_campaign, "campaign")):
@@ -82,7 +100,7 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
     return {
         "available": True,
-        "eoi_why": eoi_why,
+        "eoi_why": eoi_why, "store_note": store_note,
         # a breakdown of one value compares nothing: left out with one line saying why
         "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),
@@ -92,17 +110,33 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
         "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
-        # a source of one lead draws a full-width bar as loud as one of thousands: the chart
-        # shows the sources with enough leads, the table every source
-        "source_chart": charts.verdict_chart(by_source[by_source["leads"] >= MIN_SOURCE_LEADS],
-                                             "source", store.VERDICTS, positive)
-        if (by_source["leads"] >= MIN_SOURCE_LEADS).any() else None,
-        "source_chart_note": f"The chart shows the sources with at least {MIN_SOURCE_LEADS} "
-                             "dispositioned leads; the table lists every source."
-        if (by_source["leads"] < MIN_SOURCE_LEADS).any() else None,
-        "campaign_chart": charts.verdict_chart(by_campaign, "campaign", store.VERDICTS, positive)
-        if len(by_campaign) > 1 else None,
+        # a source or campaign of one lead draws a full-width bar as loud as one of thousands:
+        # the charts show those with enough leads, the tables every source and the largest
+        # campaigns
+        **_breakdown_chart(by_source, "source", "every source", positive),
+        **_breakdown_chart(by_campaign, "campaign",
+                           "every campaign" if campaigns <= TOP_CAMPAIGNS else "the largest",
+                           positive),
+        "campaign_heading": "By campaign (largest first)" if campaigns <= TOP_CAMPAIGNS
+        else f"By campaign: the {TOP_CAMPAIGNS} largest of {campaigns:,}",
     }
+
+
+def _breakdown_chart(table: pd.DataFrame, column: str, listed: str, positive: str
+                     ) -> dict[str, Any]:
+    """The verdict chart of the values of ``column`` with ``MIN_SOURCE_LEADS`` leads or more, and
+    the note that says what it leaves out (``listed``: what the table lists)."""
+    drawn = table[table["leads"] >= MIN_SOURCE_LEADS]
+    if drawn.empty:
+        note = (f"No chart: no {column} has {MIN_SOURCE_LEADS} or more dispositioned leads; "
+                f"the table lists {listed}.")
+    elif len(drawn) < len(table):
+        note = (f"The chart shows the {column}s with at least {MIN_SOURCE_LEADS} dispositioned "
+                f"leads; the table lists {listed}.")
+    else:
+        note = None
+    chart = None if drawn.empty else charts.verdict_chart(drawn, column, store.VERDICTS, positive)
+    return {f"{column}_chart": chart, f"{column}_chart_note": note}
 
 
 def _one_source(by_source: pd.DataFrame) -> str | None:

@@ -169,7 +169,9 @@ def run_review(
             version = register(result, config, promote=will_promote)
             mlflow.set_tag("promote_requested", str(promote).lower())
             summary = summarize(result, run.info.run_id, version, promote)
-    summary.notes.extend(order_notes(before, cycle, review_date, version))
+    summary.notes.extend(order_notes(before, cycle, review_date, version,
+                                     matured=int(result.data.summary.get(
+                                         "assembled_leads", len(result.data.frame)))))
     summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
     summary.notes.insert(0, lag.line())
     if live is not None:
@@ -185,9 +187,11 @@ def _finished_reviews(client, experiment_id: str) -> list:
     return [r for r in runs if "cycle" in r.data.tags]
 
 
-def order_notes(before: Sequence, cycle: str, review_date: datetime, version: int) -> list[str]:
-    """What a review says of the reviews before it: the same cycle reviewed again, or a date
-    earlier than the last review's (a typo in --as-of, or a deliberate replay)."""
+def order_notes(before: Sequence, cycle: str, review_date: datetime, version: int,
+                matured: int | None = None) -> list[str]:
+    """What a review says of the reviews before it: the same cycle reviewed again, a date
+    earlier than the last review's (a typo in --as-of, or a deliberate replay), or, dated after
+    it, fewer ``matured`` leads than it learned from (a store re-created from a smaller export)."""
     notes = []
     same = [r for r in reversed(before) if r.data.tags["cycle"] == cycle]
     if same:
@@ -202,6 +206,16 @@ def order_notes(before: Sequence, cycle: str, review_date: datetime, version: in
                      f"{last.data.tags['cycle']}, as of {last.data.tags['as_of']}): it learns "
                      "from less evidence than that one did, and its report compares it with the "
                      "last cycle dated on or before it.")
+    elif last is not None and matured is not None:
+        learned = last.data.metrics.get("labels.matured_leads")
+        if learned is not None and matured < learned:
+            name = last.data.tags["cycle"]
+            when = "after" if last.data.tags.get("as_of", "") < day else "the same day as"
+            notes.append(f"This review, dated {when} the last one (cycle {name}, as of "
+                         f"{last.data.tags.get('as_of')}), learns from fewer matured leads than "
+                         f"it did ({matured:,} against {learned:,.0f}): the store holds less "
+                         "history than it did then (re-created from a smaller export?), so check "
+                         f"that nothing was lost before reading its comparisons with cycle {name}.")
     return notes
 
 

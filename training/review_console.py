@@ -9,7 +9,7 @@ from typing import Any
 
 from features.horizon import horizon_sentence
 from features.messages import per_week
-from training.threshold import band_text
+from training.threshold import band_text, configured_share
 
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
@@ -136,7 +136,7 @@ class ReviewSummary:
                 f"Threshold {th['threshold']:.3f}: conversion {th['expected_conversion']:.1%} "
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
                 f"{band} band; {weekly(th['mqls_per_week'])} MQLs per week, "
-                f"{th['share_of_leads']:.1%} of leads."
+                f"{th['share_of_leads']:.1%} of leads{_capped(th)}."
             )
         else:
             console.print(f"Threshold: none meets the agreed {band} band. {th['message']}")
@@ -163,6 +163,15 @@ class ReviewSummary:
 
 weekly = per_week
 """MQLs a week as people read them (``features.messages.per_week``)."""
+
+
+def _capped(th: dict[str, Any]) -> str:
+    """The clause saying the share limit, not the band, set the threshold (a wide band)."""
+    if not th.get("capped"):
+        return ""
+    return (f", capped at cycle.max_mql_share: a lower cut-off also reaches the "
+            f"{configured_share(th['band_min'])} minimum but would pass more than "
+            f"{configured_share(th['max_share'])} of leads")
 
 
 def _cohorts(n: int) -> str:

@@ -59,6 +59,8 @@ class ThresholdDecision:
             ``infeasible`` (no cut-off reaches the minimum) or ``too_few`` (cohort too small).
         fallback: how an infeasible threshold was set (``capacity`` or ``best_conversion``).
         too_broad: the threshold passes more than ``max_share`` of the leads.
+        capped: a lower cut-off also reaches the band's minimum, but passes more than
+            ``max_share`` of the leads: the share limit, not the band, set the threshold.
     """
 
     feasible: bool
@@ -77,6 +79,7 @@ class ThresholdDecision:
     fallback: str = ""
     too_broad: bool = False
     max_share: float = 0.5
+    capped: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -85,6 +88,9 @@ class ThresholdDecision:
 def _pct(x: float) -> str:
     """A configured share (band, limit) as written: 25%, 12.5%."""
     return f"{100 * x:.1f}".removesuffix(".0") + "%"
+
+
+configured_share = _pct
 
 
 def band_text(low: float, high: float) -> str:
@@ -183,7 +189,7 @@ def choose_threshold(
     weeks = float(weeks) if weeks else math.nan
 
     def decision(feasible, cut, count, sqls, score_sum, message, ci=(math.nan, math.nan),
-                 outcome="in_band", fallback=""):
+                 outcome="in_band", fallback="", capped=False):
         share = float(count / n) if n else math.nan
         too_broad = bool(share == share and share > max_share)
         if too_broad:
@@ -206,6 +212,7 @@ def choose_threshold(
             fallback=fallback,
             too_broad=too_broad,
             max_share=float(max_share),
+            capped=capped,
         )
 
     if n < min_mqls:
@@ -266,4 +273,5 @@ def choose_threshold(
         f"converting at {_rate(rate)}{interval}, {where}{cap}."
     )
     outcome = "above_band" if rate > band_max else "in_band"
-    return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci, outcome=outcome)
+    return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci, outcome=outcome,
+                    capped=capped)

@@ -202,3 +202,56 @@ def test_one_cycle_asks_for_a_second_not_for_fewer():
     assert "fewer cycles" not in text and "No cycle after the first" not in text
     assert "give --cycles 2 or more to compare them." in text
     assert "1 cycles" not in text and " 1 cycle " in text
+
+
+def test_a_period_too_small_to_score_says_why_its_rows_are_blank():
+    # weeks without leads: the period after cycle 1 held 13 leads, its three rows showed only
+    # dashes, and nothing said why
+    from training.backtest_verdicts import thin_period_sentence
+
+    assert thin_period_sentence([(1, 20), (2, 480)], 20) is None
+    assert thin_period_sentence([(1, 13), (2, 225), (3, 110)], 20) == (
+        "The period after cycle 1 (13 leads) is not scored: a period needs 20 leads or more, so "
+        "its rows are blank.")
+    assert thin_period_sentence([(1, 0), (3, 1)], 20) == (
+        "The periods after cycles 1 and 3 (0, 1 lead) are not scored: a period needs 20 leads or "
+        "more, so their rows are blank.")
+
+
+def test_a_backtest_whose_reviews_never_passed_their_gates_says_why_the_champion_is_blank():
+    # 2 % of leads converting: no replayed review passed every gate, the champion's rows were
+    # dashes in every cycle ("0 of 3 cycles") and nothing said that no model would have served
+    rows = [{"cycle": c, "as_of": f"2026-0{c}-01", "leads": 450, "model": model, "in_band": "-",
+             "gates_passed": False,
+             **{k: (np.nan if model == "champion" else 0.1) for k, _, _ in METRICS}}
+            for c in (1, 2, 3) for model in MODELS]
+    text = str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+    assert ("No replayed review passed every gate, so the gates would have promoted no model: "
+            "the champion's rows are blank.") in text
+    rows[-1]["gates_passed"] = True
+    assert "passed every gate" not in str(Backtest(pd.DataFrame(rows), {"min": 0.25, "max": 0.5}))
+
+
+def test_a_later_from_is_not_advised_when_the_store_holds_no_later_lead(tmp_path, monkeypatch):
+    # every lead created in one week of March, all matured by the backtest's first date: the
+    # error advised "a later --from gives the first cycle more matured history", which it cannot
+    from features.ingest import ingest_paths
+    from generator import generate_frames
+
+    export = generate_frames(400, seed=3, start="2026-03-02", end="2026-03-09")
+    (tmp_path / "export").mkdir()
+    for name in ("leads", "activities", "dispositions", "outcomes"):
+        getattr(export, name).to_csv(tmp_path / "export" / f"{name}.csv", index=False)
+    store = tmp_path / "store.duckdb"
+    ingest_paths([tmp_path / "export"], store=store, mapping=None)
+    config = default_config()
+    config["store"] = str(store)
+    config["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", config["mlflow"]["tracking_uri"])
+    with pytest.raises(LeadscoreError) as info:
+        run_backtest(config, "2026-07-01", timedelta(weeks=4), 2)
+    assert str(info.value).startswith("Backtest cycle 1 (as of 2026-07-01): Insufficient evidence")
+    assert "a later --from" not in str(info.value)
+    # a first date before the history ends keeps the advice: later leads are there to mature
+    with pytest.raises(LeadscoreError, match="a later --from gives the first cycle more"):
+        run_backtest(config, "2026-03-05", timedelta(weeks=4), 2)

@@ -14,7 +14,7 @@ from generator import generate_export
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from tests.training import synthetic_leads as synthetic
-from training.dataset import KEY_COLUMNS, CycleData, assemble, split
+from training.dataset import KEY_COLUMNS, CycleData, assemble, calendar_weeks, split
 
 END = datetime(2026, 11, 1)
 
@@ -50,11 +50,26 @@ def test_thin_data_is_insufficient_evidence():
 
 def test_too_few_leads_for_any_split_asks_for_more_data():
     frame = synthetic.leads(280, seed=3, weeks=12)  # under 200 + 50 + 50
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"unmatured_open_leads": 40, "unmatured_decided_leads": 25})
     with pytest.raises(LeadscoreError) as info:
-        split(_data(frame), 4)
+        split(data, 4)
     message = str(info.value)
     assert message.endswith("; ingest more history, or wait for more cohorts to mature.")
     assert "validation_weeks to" not in message
+
+
+def test_too_few_leads_with_every_cohort_matured_does_not_say_wait():
+    # every lead created on one day and matured long ago: "or wait for more cohorts to mature"
+    # sent the analyst waiting for cohorts the store does not hold
+    frame = synthetic.leads(280, seed=3, weeks=12)
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"unmatured_open_leads": 0, "unmatured_decided_leads": 0})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    message = str(info.value)
+    assert message.endswith("; ingest more history (every lead created by 2026-11-01 has "
+                            "matured, so waiting adds none).")
 
 
 def test_thin_windows_name_the_validation_weeks_that_work():
@@ -152,3 +167,13 @@ def test_a_store_without_a_single_positive_says_to_check_the_mapping():
     message = str(info.value)
     assert "(0 SQLs)" in message and "no lead has a positive label" in message
     assert "positive" in message and message.count(". ") == 0
+
+
+def test_a_cohort_spans_its_calendar_weeks_empty_ones_included():
+    # a validation cohort of 4 weekly cohorts over 5 calendar weeks (no lead in 2026-06-15): the
+    # review divided its MQLs by the 4 cohorts it held, "18 MQLs a week" where the leads came at
+    # 14 a week, a forecast the monitor then holds the served volume to
+    gap = pd.Series(pd.to_datetime(["2026-06-01", "2026-06-08", "2026-06-22", "2026-06-29"]))
+    assert calendar_weeks(gap.repeat(3)) == 5
+    assert calendar_weeks(gap.iloc[[0]]) == 1
+    assert calendar_weeks(gap.iloc[0:0]) == 0

@@ -24,6 +24,7 @@ from training.explain import (
     shap_values,
 )
 from training.model import train_bundle
+from training.tournament_result import ModelChoice
 
 PLANTED = {"seniority", "company_size_band", "free_email", "n_demo_request_30d",
            "n_pricing_view_7d"}
@@ -153,3 +154,22 @@ def test_a_category_rare_in_the_cohort_is_still_named_from_every_matured_lead(fi
     assert wider.set_index("feature").loc["seniority", "direction"] == best
     # the importance itself stays the cohort's
     assert wider["mean_abs_shap"].tolist() == cohort_only["mean_abs_shap"].tolist()
+
+
+def test_a_fit_group_every_lead_shares_carries_no_weight_in_a_logistic_model():
+    # every fit attribute constant (one title, one size, one source ...): the logistic model's
+    # constant terms left float noise (~1e-17 log-odds) as contributions, so fit's share was
+    # 3.8e-17, not 0, and the report said "fit explains 0.0% of the score" instead of "no fit
+    # signal carried any weight"
+    frame = synthetic.leads(1500, seed=3)
+    for name, value in (("source", "web"), ("seniority", "manager"), ("department", "it"),
+                        ("company_size_band", "51-200"), ("industry", "software"),
+                        ("country", "germany"), ("region", "europe")):
+        frame[name] = value
+    frame[["free_email", "icp_match", "completeness"]] = (0.0, 1.0, 1.0)
+    train, calib, valid = synthetic.split(frame)
+    bundle = train_bundle(train, calib, synthetic.specs(), synthetic.config(), seed=42, meta={},
+                          choice=ModelChoice("logistic"))
+    table = global_importance(bundle, bundle.encoder.transform(valid), valid)
+    assert (table.loc[table["group"] == "fit", "mean_abs_shap"] == 0.0).all()
+    assert group_importance(table) == {"fit": 0.0, "intent": 1.0}

@@ -21,3 +21,18 @@ def test_a_moment_after_now_is_refused_with_one_sentence(tmp_path):
     later = (datetime.now(UTC) + timedelta(days=45)).date().isoformat()
     with pytest.raises(LeadscoreError, match=rf"^--as-of {later} is after now \("):
         champion_monitor(config, later)
+
+
+def test_a_moment_before_the_champions_review_is_refused_with_one_sentence():
+    # judged as of 2026-07-03 a champion reviewed on 2026-08-01 printed "0 scores served ...",
+    # five checks without data and "score new leads (API or leadscore score) and run it again"
+    from training.monitor import judged_moment
+
+    with pytest.raises(LeadscoreError) as info:
+        judged_moment("2026-07-03", reviewed="2026-08-01T00:00:00", version="1")
+    assert str(info.value) == (
+        "--as-of 2026-07-03 is before the review of the champion v1 (2026-08-01), so it had "
+        "served nothing yet: give a date after 2026-08-01, or leave --as-of out.")
+    assert judged_moment("2026-08-03", reviewed="2026-08-01T00:00:00",
+                         version="1") == datetime(2026, 8, 3)
+    assert judged_moment(None, reviewed="2026-08-01T00:00:00", version="1") is None

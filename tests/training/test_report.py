@@ -178,6 +178,9 @@ def test_cli_report_command(cycles, tmp_path):
     (0.34129, "pct", "34.1%"), (-0.061, "pp", "-6.1 pp"), (0.81234, "ratio", "0.812"),
     (1234.4, "count", "1,234"), (120.46, "num1", "120.5"), (2.04, "times", "2.0x"),
     (math.nan, "pct", "n/a"), (None, "count", "n/a"),
+    # an interval's end just below zero is not "-0.0 pp" beside a verdict that it excludes zero
+    # ("95% interval -1.9 pp to -0.0 pp, p = 0.043": below prediction)
+    (-0.0004, "pp", "-0.04 pp"), (0.0003, "pp", "+0.03 pp"), (0.0, "pp", "+0.0 pp"),
 ])
 def test_figure_format_round_trips(value, fmt, text):
     assert format_value(value, fmt) == text

@@ -406,3 +406,93 @@ def test_after_a_rollback_or_a_hand_promotion_the_report_says_what_scores_now():
     lines = _text(_ctx(run, promoted=False, champion=None) | {"champion_now": None})
     assert any("nothing scores leads until a version is promoted" in line for line in lines)
     assert not any(line.startswith("Since this review") for line in lines)
+
+
+def test_breakdowns_of_many_small_sources_and_campaigns_say_what_they_show():
+    # free-text sources and campaigns (thousands of values, one or two leads each): the note said
+    # "The chart shows the sources with at least 20 dispositioned leads" above no chart at all,
+    # and "By campaign (largest first)" listed 15 one-lead campaigns of 1,899 as if they were
+    # all, drawn as 15 full-width bars
+    n = 60
+    frame = _dispositioned([False] * n, ["rejected_fit", "booked"] * (n // 2))
+    frame = frame.assign(source=[f"src-{i}" for i in range(n)],
+                         campaign=[f"Campaign {i}" for i in range(n)])
+    section = dispositions_section(frame, Figures("r1", {}))
+    assert section["source_chart"] is None
+    assert section["source_chart_note"] == ("No chart: no source has 20 or more dispositioned "
+                                            "leads; the table lists every source.")
+    assert len(section["campaigns"]) == 15
+    assert section["campaign_heading"] == "By campaign: the 15 largest of 60"
+    assert section["campaign_chart"] is None
+    assert section["campaign_chart_note"] == ("No chart: no campaign has 20 or more "
+                                              "dispositioned leads; the table lists the largest.")
+    # one campaign large enough: the chart draws it alone, and the note says which it shows
+    frame.loc[:24, "campaign"] = "Spring"
+    section = dispositions_section(frame, Figures("r1", {}))
+    assert section["campaign_heading"] == "By campaign: the 15 largest of 36"
+    assert ">Spring<" in section["campaign_chart"]
+    assert ">Campaign 30<" not in section["campaign_chart"]
+    assert section["campaign_chart_note"] == ("The chart shows the campaigns with at least 20 "
+                                              "dispositioned leads; the table lists the largest.")
+    # few campaigns, all large: the table lists every one and no note is needed
+    few = frame.assign(campaign=["a", "b"] * (n // 2), source=["webinar", "event"] * (n // 2))
+    section = dispositions_section(few, Figures("r1", {}))
+    assert section["campaign_heading"] == "By campaign (largest first)"
+    assert section["campaign_chart_note"] is None and section["source_chart_note"] is None
+    assert ">a<" in section["campaign_chart"]
+
+
+def test_a_report_rewritten_on_a_store_that_lost_history_says_its_sales_figures_are_todays():
+    # cycle S1 reported 1,899 dispositioned leads; the store was re-created from half the export
+    # and `leadscore report --cycle S1` said "Sales accepted 17.7% of the 939 dispositioned
+    # leads" of S1 as if its review had seen them
+    frame = _dispositioned([True, False] * 3, ["rejected_fit", "booked"] * 3)
+    section = dispositions_section(frame, Figures("r1", {"report.dispositioned_first": 1899.0,
+                                                         "report.dispositioned": 939.0}))
+    assert section["store_note"] == (
+        "The store holds less history than when this report was first written (6 leads "
+        "dispositioned by the review date against 1,899 then; re-created from a smaller "
+        "export?): these sales figures are the store's now, not the review's.")
+    first = Figures("r1", {})
+    assert dispositions_section(frame, first)["store_note"] is None
+    assert first.new["report.dispositioned_first"] == 6.0  # the first writing's count, kept
+    again = Figures("r1", {"report.dispositioned_first": 6.0})
+    assert dispositions_section(frame, again)["store_note"] is None
+    assert "report.dispositioned_first" not in again.new
+    ctx = _ctx(_run())
+    ctx["dispositions"] = section
+    said = _text(ctx)
+    at = [i for i, line in enumerate(said) if line.startswith("Sales accepted")][0]
+    assert said[at + 1].startswith("The store holds less history than when this report")
+
+
+def test_the_verdict_chart_legend_fits_beside_long_campaign_names():
+    # long campaign names pushed the axes right and the legend, anchored under them, was cut at
+    # the figure's edge: the report read "excluded by the label pol"
+    import re
+
+    from training.charts import verdict_chart
+
+    names = ["(none)", "CS | TechTarget | State of RevOps Report",
+             "Webinar | 2026-07 | RevOps Metrics That Matter"]
+    table = pd.DataFrame([{"campaign": n, "leads": 50,
+                           **{v: 1 / len(store.VERDICTS) for v in store.VERDICTS}}
+                          for n in names])
+    svg = verdict_chart(table, "campaign", store.VERDICTS, "booked meeting")
+    width = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+    for label in ("excluded by the label policy", "rejected: intent", "booked meeting"):
+        style, x = re.search(r'font-size: ([\d.]+)px[^>]*x="([\d.]+)"[^>]*>' + re.escape(label),
+                             svg).groups()
+        # DejaVu Sans averages well under 0.62 em a character
+        assert float(x) + 0.62 * float(style) * len(label) <= width, label
+
+
+def test_an_export_without_any_disposition_is_not_told_it_has_none_yet():
+    # an export with no dispositions file: "Dispositions left out: no lead in this cycle's data
+    # window has a disposition yet", as if verdicts were on their way
+    empty = _dispositioned([], [])
+    none = dispositions_section(empty, Figures("r1", {}), store_dispositions=0)
+    assert none["why"] == ("the store holds no disposition at all (the export carries no rep "
+                           "verdicts), so there is nothing to break down")
+    later = dispositions_section(empty, Figures("r1", {}), store_dispositions=12)
+    assert later["why"] == "no lead in this cycle's data window has a disposition yet"

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -500,3 +501,26 @@ def test_a_cycle_reviewed_again_says_so(env):
     assert (f"Cycle {cycle} was reviewed before (v{first.version}); this review registers "
             f"v{again.version}, and `leadscore report --cycle {cycle}` now reports this one."
             ) in again.notes
+
+
+def test_a_review_of_a_store_that_holds_less_history_than_the_last_says_so():
+    """A store re-created from half the export, reviewed a month after the last review: it
+    learned from 982 matured leads against the last review's 1,721 and said nothing of it."""
+    from mlflow.entities import Metric, Run, RunData, RunInfo, RunTag
+
+    from training.review import order_notes
+
+    info = RunInfo(run_id="r1", experiment_id="1", user_id="", status="FINISHED", start_time=0,
+                   end_time=1, lifecycle_stage="active")
+    last = Run(info, RunData(metrics=[Metric("labels.matured_leads", 1721.0, 0, 0)],
+                             tags=[RunTag("cycle", "S1"), RunTag("as_of", "2026-08-01"),
+                                   RunTag("model_version", "1")]))
+    notes = order_notes([last], "S2", datetime(2026, 9, 1), 2, matured=982)
+    assert notes == [
+        "This review, dated after the last one (cycle S1, as of 2026-08-01), learns from fewer "
+        "matured leads than it did (982 against 1,721): the store holds less history than it did "
+        "then (re-created from a smaller export?), so check that nothing was lost before reading "
+        "its comparisons with cycle S1."]
+    assert order_notes([last], "S2", datetime(2026, 9, 1), 2, matured=1800) == []
+    same_day = order_notes([last], "S2", datetime(2026, 8, 1), 2, matured=982)
+    assert same_day[0].startswith("This review, dated the same day as the last one (cycle S1")

@@ -132,3 +132,40 @@ def test_a_fractional_capacity_reads_as_configured():
     d = choose_threshold(scores, labels, 4.0, {"min": 0.99, "max": 1.0}, rounds=0, seed=1,
                          capacity_per_week=2.5)
     assert "(cycle.capacity_per_week = 2.5): " in d.message and d.mqls <= 10
+
+
+def test_a_threshold_the_share_limit_set_says_so_on_the_console_and_in_the_report(tmp_path):
+    # a wide 5%-95% band: every cut-off reaches 5%, so max_mql_share, not the band, set the
+    # threshold; the console's "Threshold 0.123: conversion 39.0% ... 49.8% of leads" and the
+    # report's "The threshold is 0.123 ..." said nothing of it
+    import json
+    from datetime import datetime
+
+    from training.report import _threshold_note
+    from training.report_mlflow import CycleRun
+    from training.review_console import ReviewSummary
+
+    rng = np.random.default_rng(3)
+    scores = rng.random(400)
+    labels = (rng.random(400) < scores * 0.6).astype(int)
+    wide = choose_threshold(scores, labels, 4.0, {"min": 0.05, "max": 0.95}, rounds=0, seed=0)
+    assert wide.feasible and wide.capped and wide.share_of_leads <= 0.5
+    plain = choose_threshold(scores, labels, 4.0, {"min": 0.5, "max": 0.7}, rounds=0, seed=0)
+    assert plain.feasible and not plain.capped
+    summary = ReviewSummary(
+        cycle="W1", as_of=datetime(2026, 8, 1), run_id="r1" * 8, labels={},
+        split={"train_first_cohort": "a", "calib_first_cohort": "b", "calib_last_cohort": "c",
+               "valid_first_cohort": "d", "valid_last_cohort": "e", "train_leads": 1,
+               "calib_leads": 1, "valid_leads": 1, "valid_positives": 1},
+        threshold=wide.as_dict(), models={}, signals=[], group_shares={},
+        gates={"passed": True, "gates": []}, version=1, champion_before=None,
+        champion_after=1, promote=True)
+    line = [s for s in str(summary).splitlines() if s.startswith("Threshold ")][0]
+    assert line.endswith("of leads, capped at cycle.max_mql_share: a lower cut-off also reaches "
+                         "the 5% minimum but would pass more than 50% of leads.")
+    (tmp_path / "threshold.json").write_text(json.dumps(wide.as_dict()))
+    run = CycleRun("r1", "W1", datetime(2026, 8, 1), {}, {}, {})
+    run.artifacts = tmp_path
+    assert "capped at cycle.max_mql_share" in _threshold_note(run)
+    (tmp_path / "threshold.json").write_text(json.dumps(plain.as_dict()))
+    assert _threshold_note(run) == ""

@@ -29,9 +29,12 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
                          high_intent: str = "a demo request or a pricing view", *,
-                         store_dispositions: int | None = None) -> dict[str, Any]:
+                         store_dispositions: int | None = None,
+                         outcome_only: int = 0) -> dict[str, Any]:
     """The section on what sales said; ``store_dispositions``: how many the store holds at all
-    (0 tells an export without verdicts from a window whose verdicts have not come yet)."""
+    (0 tells an export without verdicts from a window whose verdicts have not come yet);
+    ``outcome_only``: leads of the window that ended positive with no disposition, which the
+    acceptance rate does not count (said beside it)."""
     if frame.empty:
         return {"available": False,
                 "why": "the store holds no disposition at all (the export carries no rep "
@@ -105,6 +108,8 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
+        "outcome_only": figs.put("report.undispositioned_positives", outcome_only, "count")
+        if outcome_only else None, "outcome_only_n": outcome_only,
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
         "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,

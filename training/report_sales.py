@@ -19,6 +19,8 @@ from training.report_figures import Figures, either, words
 
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_CAMPAIGNS = 15
+TOP_SOURCES = 30
+"""The source table's rows at most: a free-text source field can hold thousands of values."""
 MIN_SOURCE_LEADS = 20
 """Leads (or MQLs) a source or campaign needs before a chart draws it or the band judges it."""
 MIN_FLAGGED_LEADS = 10
@@ -111,14 +113,17 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         "outcome_only": figs.put("report.undispositioned_positives", outcome_only, "count")
         if outcome_only else None, "outcome_only_n": outcome_only,
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
-        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
+        "sources": by_source.attrs["rows"][:TOP_SOURCES], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
         "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
         # a source or campaign of one lead draws a full-width bar as loud as one of thousands:
-        # the charts show those with enough leads, the tables every source and the largest
-        # campaigns
-        **_breakdown_chart(by_source, "source", "every source", positive),
+        # the charts show those with enough leads, the tables the largest sources and campaigns
+        **_breakdown_chart(by_source, "source",
+                           "every source" if len(by_source) <= TOP_SOURCES else "the largest",
+                           positive),
+        "source_heading": "By source" if len(by_source) <= TOP_SOURCES
+        else f"By source: the {TOP_SOURCES} largest of {len(by_source):,}",
         **_breakdown_chart(by_campaign, "campaign",
                            "every campaign" if campaigns <= TOP_CAMPAIGNS else "the largest",
                            positive),

@@ -1,4 +1,5 @@
-"""The dispositions section beside conversions an export records as outcomes alone."""
+"""The report's sales section on export shapes: conversions recorded as outcomes alone, and a
+free-text source field of thousands of values."""
 
 from __future__ import annotations
 
@@ -46,3 +47,15 @@ def test_the_opening_says_the_conversions_the_acceptance_rate_leaves_out():
         ctx["dispositions"] = dispositions_section(frame, ctx["figs"], outcome_only=alone)
         line = next(t for t in _text(ctx) if t.startswith("Sales accepted"))
         assert line.endswith(said) if said else line.endswith("dispositioned leads.")
+
+
+def test_a_free_text_source_field_lists_its_largest_sources_only():
+    # 1,899 free-text sources made a table of 1,899 rows (a 2.2 MB page)
+    n = 200
+    frame = _dispositioned([False] * n, ["rejected_intent"] * n)
+    frame["source"] = [f"source {i % 60}" if i < 120 else "webinar" for i in range(n)]
+    section = dispositions_section(frame, Figures("r1", {}))
+    assert len(section["sources"]) == 30 and section["sources"][0]["name"] == "webinar"
+    assert section["source_heading"] == "By source: the 30 largest of 61"
+    few = dispositions_section(_dispositioned([False] * 4, ["booked"] * 4), Figures("r1", {}))
+    assert few["source_heading"] == "By source"

@@ -6,39 +6,14 @@ Errors a user can cause (``LeadscoreError``) print as one line and exit with sta
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import click
 
+from cli.between_reviews import export_scores, history, monitor
+from cli.options import CONFIG_OPTION, SHEET_HELP, STORE_HELP, user_errors
 from leadscore import __version__
 from leadscore.errors import LeadscoreError
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="YAML file over the shipped defaults (leadscore/default.yaml).",
-)
-STORE_HELP = "The DuckDB store; default: the config's store (data/leadscore.duckdb)."
-SHEET_HELP = ("The sheet to read of each Excel workbook (.xlsx) given; default: its first sheet "
-              "(a v2 mapping can name one per file with sheet:).")
-
-
-def _user_errors(fn):
-    """Turn a LeadscoreError into one line on stderr and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except LeadscoreError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +52,7 @@ def cli() -> None:
     help="Plant drift: a moving base rate, a source appearing mid-window, a fading fit signal "
     "(docs/generator.md).",
 )
-@_user_errors
+@user_errors
 def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drift: bool) -> None:
     """Write a realistic demo CRM export (leads, activities, dispositions, outcomes)."""
     from generator import generate_export
@@ -102,7 +77,7 @@ def generate(n_leads: int, seed: int, out_dir: Path, fmt: str, truth: bool, drif
               help="The day the export was taken (YYYY-MM-DD), if after its last record: labels "
               "treat its outcomes as final up to that day (overrides the mapping's exported_at).")
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None,
            sheet: str | None, exported_at: str | None, config_path) -> None:
     """Validate a CRM export and add it to the store, all or nothing.
@@ -129,7 +104,7 @@ def ingest(paths: tuple[Path, ...], mapping: Path | None, store: Path | None,
 @click.option("--outcome-date", "outcome_date", default=None,
               help="The column dating the outcome, to flag columns dated after it.")
 @click.option("--sheet", default=None, help=SHEET_HELP)
-@_user_errors
+@user_errors
 def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
             positive: tuple[str, ...], negative: tuple[str, ...],
             outcome_date: str | None, sheet: str | None) -> None:
@@ -155,7 +130,7 @@ def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
 @click.option("--accept-window", is_flag=True, default=False,
               help="Review even when maturity_days cuts more than 10% of eventual positives.")
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
            accept_window: bool, config_path) -> None:
     """Run one review cycle: retrain, calibrate, set the threshold, explain, gate, register."""
@@ -182,7 +157,7 @@ def review(cycle: str, as_of: str | None, promote: bool, store: Path | None,
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=STORE_HELP)
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def backtest(start: str, every: str, cycles: int, store: Path | None, config_path) -> None:
     """Replay review cycles and score each next period: trained once vs retrained vs champion."""
     from leadscore.config import load_config
@@ -203,7 +178,7 @@ def backtest(start: str, every: str, cycles: int, store: Path | None, config_pat
 @cli.command()
 @click.argument("version", type=int)
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def promote(version: int, config_path) -> None:
     """Make model VERSION the champion."""
     from leadscore.config import load_config
@@ -218,7 +193,7 @@ def promote(version: int, config_path) -> None:
 
 @cli.command()
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def rollback(config_path) -> None:
     """Move `champion` back to the version that held it before."""
     from leadscore.config import load_config
@@ -241,7 +216,7 @@ def rollback(config_path) -> None:
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=STORE_HELP)
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def rescore(as_of: str | None, output: Path | None, previous: int | None, workers: int | None,
             store: Path | None, config_path) -> None:
     """Rescore every open lead with the champion; list those whose MQL flag or grade changed.
@@ -265,7 +240,7 @@ def rescore(as_of: str | None, output: Path | None, previous: int | None, worker
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=STORE_HELP)
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def report(cycle: str, out_dir: Path, store: Path | None, config_path) -> None:
     """Write the leaders' explanation report for a cycle (reports/<cycle>/index.html)."""
     from leadscore.config import load_config
@@ -300,7 +275,7 @@ def report(cycle: str, out_dir: Path, store: Path | None, config_path) -> None:
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="`spark` scores on the active Spark cluster (Parquet in, a Parquet folder out).")
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def score(input_path: str, output: str, mapping: Path | None, model_uri: str | None,
           activities: str | None, as_of: str | None, workers: int | None, engine: str,
           config_path) -> None:
@@ -320,66 +295,13 @@ def score(input_path: str, output: str, mapping: Path | None, model_uri: str | N
 
 
 @cli.command()
-@click.argument("lead_id")
-@CONFIG_OPTION
-@_user_errors
-def history(lead_id: str, config_path) -> None:
-    """Every score the lead was given (API, leadscore score and rescore), oldest first."""
-    from leadscore.config import load_config
-    from training.score_history import history_text
-
-    click.echo(history_text(lead_id, load_config(config_path)))
-
-
-@cli.command("export-scores")
-@click.option("--since", required=True, help="First day to export (YYYY-MM-DD, UTC).")
-@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="A .csv or .parquet file.")
-@CONFIG_OPTION
-@_user_errors
-def export_scores(since: str, output: Path, config_path) -> None:
-    """Export the score log (every score served) since a date, as CSV or Parquet."""
-    from leadscore.config import load_config
-    from training.score_history import export_scores as export
-
-    click.echo(export(since, output, load_config(config_path)))
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, default=False,
-              help="Print the figures as one JSON document (schema: docs/review-cycle.md).")
-@click.option("--as-of", "as_of", default=None,
-              help="Judge as of this moment (YYYY-MM-DD[THH:MM], UTC); default: now.")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=STORE_HELP)
-@CONFIG_OPTION
-@_user_errors
-def monitor(as_json: bool, as_of: str | None, store: Path | None, config_path) -> None:
-    """Since the champion's review: conversion, volume, SLA, input drift, grade inversions.
-
-    \b
-    Exit status: 0 no limit crossed, 1 an error (one line on stderr), 2 a usage error,
-    3 a limit crossed (the last line recommends an early review and says why).
-    """
-    import json
-
-    from leadscore.config import load_config
-    from scoring.monitor_text import monitor_text
-    from training.monitor import champion_monitor
-
-    result = champion_monitor(load_config(config_path, store=store), as_of)
-    click.echo(json.dumps(result.as_dict(), indent=2) if as_json else monitor_text(result))
-    sys.exit(result.exit_code)
-
-
-@cli.command()
 @click.option(
     "--host", default=None,
     help="Default: the config's serving.host (127.0.0.1); other addresses need LEADSCORE_API_KEYS."
 )
 @click.option("--port", type=int, default=None, help="Default: the config's serving.port (3000).")
 @CONFIG_OPTION
-@_user_errors
+@user_errors
 def serve(host: str | None, port: int | None, config_path) -> None:
     """Start the scoring API (BentoML) on the champion model."""
     from cli.serve import serve_forever
@@ -397,13 +319,17 @@ def serve(host: str | None, port: int | None, config_path) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Port of the API on 127.0.0.1 (the live-loop step and --serve)  "
                    "[default: serving.port, 3000]")
-@_user_errors
+@user_errors
 def demo(n_leads: int, seed: int, start_service: bool, port: int | None) -> None:
     """The whole journey on demo data: generate, ingest, two review cycles, report, rescore,
     the live loop, monitor, serve."""
     from cli.demo import run_demo
 
     run_demo(n_leads=n_leads, seed=seed, start_service=start_service, port=port)
+
+
+for _command in (history, export_scores, monitor):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -125,12 +125,19 @@ _FREE_MAIL_DOMAINS = frozenset({
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ne", "or"})
 
 
+DOMAIN_AFTER_AT = r"""@([^@\s<>()\[\],;:"']+)[^@]*$"""
+"""The domain of the last "@": the run of characters after it that a domain may hold, so that a
+mail client's "Jane Doe <jane@acme.io>" or "jane@acme.io (work)" gives acme.io. Ingest's SQL
+(``features.ingest_sql.email_domain``) uses the same pattern."""
+
+
 def email_domain(email: Any) -> str | None:
     """The domain part of an e-mail address, lower case, or None. The address is never kept."""
     text = answer_text(email)
     if text is None or "@" not in text:
         return None
-    return normalise_domain(text.rsplit("@", 1)[1])
+    found = re.search(DOMAIN_AFTER_AT, text)
+    return normalise_domain(found.group(1)) if found else None
 
 
 @lru_cache(maxsize=PARSER_CACHE)
@@ -140,7 +147,8 @@ def normalise_domain(raw: Any) -> str | None:
     if text is None:
         return None
     if "@" in text:
-        text = text.rsplit("@", 1)[1]
+        found = re.search(DOMAIN_AFTER_AT, text)
+        text = found.group(1) if found else ""
     text = text.strip().strip(".").lower()
     return text or None
 

@@ -13,25 +13,28 @@ quiet month) is declared with ``exported_at:`` in the mapping or ``leadscore ing
 the store (``store_metadata``) and only ever moves forward: an older export ingested later does
 not pull it back.
 
-Nothing posted to the API moves the horizon past today: the live endpoints refuse a record dated
-more than ``features.timestamps.FUTURE_TOLERANCE`` after the server's clock, and the review's
-merge (``features.live_sync``) leaves one a live store already holds waiting there until its date.
+Nothing moves the horizon past today: the live endpoints refuse a record dated more than
+``features.timestamps.FUTURE_TOLERANCE`` after the server's clock, the review's merge
+(``features.live_sync``) leaves one a live store already holds waiting there until its date, and
+a record an export brought in dated after the clock (a typo'd year) is left out of the last
+record until its date comes (``future_records`` counts them; ingest says so).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from features.messages import plural
+from features.timestamps import FUTURE_TOLERANCE
 from leadscore.errors import LeadscoreError
 
-__all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "horizon_sentence",
-           "last_record", "recorded_columns", "store_horizon"]
+__all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "future_records",
+           "horizon_sentence", "last_record", "recorded_columns", "store_horizon"]
 
 EXPORTED_AT = "exported_at"
 LAST_RECORD, DECLARED = "last record", "declared export date"
@@ -73,17 +76,45 @@ def end_of(day: date) -> datetime:
 
 
 def last_record(con: duckdb.DuckDBPyConnection,
-                columns: list[tuple[str, str]] | None = None) -> datetime | None:
-    """The latest moment the store records (or the given ``(relation, column)`` pairs do)."""
+                columns: list[tuple[str, str]] | None = None,
+                until: datetime | None = None) -> datetime | None:
+    """The latest moment the store records (or the given ``(relation, column)`` pairs do), of
+    the records dated up to ``until`` (None: every record)."""
     columns = list(_RECORDED) if columns is None else columns
     if not columns:
         return None
-    parts = ", ".join(f"(SELECT max({column}) FROM {relation})" for relation, column in columns)
+    where = "" if until is None else f" WHERE {{column}} <= TIMESTAMP '{until:%Y-%m-%d %H:%M:%S}'"
+    parts = ", ".join(f"(SELECT max({column}) FROM {relation}{where.format(column=column)})"
+                      for relation, column in columns)
     try:
         value = con.execute(f"SELECT greatest({parts})").fetchone()[0]
     except duckdb.CatalogException:
         return None  # not a leadscore store: the label code says so in its own words
     return None if value is None else _naive(value)
+
+
+def future_records(con: duckdb.DuckDBPyConnection,
+                   now: datetime | None = None) -> tuple[int, datetime | None]:
+    """How many records are dated more than ``FUTURE_TOLERANCE`` after ``now`` (default: the
+    clock), and the latest of them: a typo'd year (2062 for 2026) or a scheduled event exported
+    as done. They stay in the store, but the horizon leaves them out until their date."""
+    cut = _cut(now)
+    count, latest = 0, None
+    for relation, column in _RECORDED:
+        try:
+            n, top = con.execute(f"SELECT count(*), max({column}) FROM {relation} "
+                                 f"WHERE {column} > ?", [cut]).fetchone()
+        except duckdb.CatalogException:
+            continue
+        count += int(n)
+        if top is not None and (latest is None or _naive(top) > latest):
+            latest = _naive(top)
+    return count, latest
+
+
+def _cut(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return now + FUTURE_TOLERANCE
 
 
 def recorded_columns(table: str) -> list[str]:
@@ -101,10 +132,12 @@ def declared_export(con: duckdb.DuckDBPyConnection) -> date | None:
     return None if row is None else date.fromisoformat(row[0])
 
 
-def data_horizon(con: duckdb.DuckDBPyConnection) -> Horizon | None:
+def data_horizon(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> Horizon | None:
     """The store's horizon: the end of the declared export day or the last record, the later of
-    the two (a record proves the evidence runs at least that far); None for an empty store."""
-    last = last_record(con)
+    the two (a record proves the evidence runs at least that far); None for an empty store. A
+    record dated more than ``FUTURE_TOLERANCE`` after ``now`` (default: the clock) has not
+    happened yet: it does not count (``future_records``)."""
+    last = last_record(con, until=_cut(now))
     if last is None:
         return None
     declared = declared_export(con)

@@ -10,7 +10,7 @@ Rules (documented in docs/ingestion.md):
     timestamp   ISO 8601 (a "Z" or offset is converted to UTC), or a common export format such as
                 03/01/2026 14:05 (month first), in the scoring paths' years (2000..2199,
                 ``features.timestamps``); stored as naive UTC
-    e-mail      only the domain is kept: the lower-cased part after the last "@"
+    e-mail      only the domain is kept: the lower-cased domain after the last "@"
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from features.contract import INTEGER, NUMBER, PLACEHOLDERS, TEXT, TIMESTAMP, Table
+from features.fit import DOMAIN_AFTER_AT
 from features.timestamps import EARLIEST, LATEST
 
 # Columns holding codes that label and feature code compare exactly.
@@ -115,8 +116,12 @@ def code(clean_expr: str) -> str:
 
 
 def email_domain(clean_expr: str) -> str:
-    """The domain of an e-mail address (a bare domain passes through), lower-cased."""
-    return f"NULLIF(lower(regexp_replace({clean_expr}, '^.*@', '')), '')"
+    """The domain of an e-mail address (a bare domain passes through), lower-cased: what
+    ``features.fit.email_domain`` reads, by the same pattern ("Jane <jane@acme.io>": acme.io)."""
+    pattern = literal(DOMAIN_AFTER_AT)
+    domain = (f"CASE WHEN contains({clean_expr}, '@') THEN regexp_extract({clean_expr}, "
+              f"{pattern}, 1) ELSE {clean_expr} END")
+    return f"NULLIF(lower(trim(trim({domain}), '.')), '')"
 
 
 def iso_cast(expr: str, kind: str = "TIMESTAMPTZ") -> str:

@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    outcome_date_hint,
     outcome_date_sentence,
     outcome_rows,
     outcome_rows_sentence,
@@ -46,6 +47,7 @@ from features.inspect_render import render
 from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
+    did_you_mean,
     instants,
     named_with,
     names_inside,
@@ -55,6 +57,7 @@ from features.inspect_values import (
     written_numbers,
 )
 from features.json_lines import JSON_SUFFIXES, JSONL_SUFFIXES, read_json_document, read_json_lines
+from features.messages import capped
 from features.read_workbook import HEADER_ROW, WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -184,9 +187,9 @@ def _kind(values: pd.Series, rows: int) -> str:
         # unique whole numbers are an id only when named so (employees counts are numbers);
         # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
         named = _id_named(values.name or "")
-        unique = distinct == rows and distinct > 50 and filled.str.fullmatch(r"\d+").all()
+        unique = distinct == rows and filled.str.fullmatch(r"\d+").all()
         return "id" if unique and named else "numeric"
-    if distinct == rows and rows > 50:
+    if distinct == rows and (rows > 50 or _id_named(values.name or "")):  # a sample's id too
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
@@ -298,6 +301,9 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
+        if column.kind == "date" and not outcome_date and positive and (hint := outcome_date_hint(
+                column.name, blank, raw.isin(positives), outcome, positive)):
+            column.leaks.append(hint)
         if outcome_date and column.kind == "date" and column.name != outcome_date:
             when, done = instants(values), instants(frame[outcome_date])
             both = when.notna() & done.notna()
@@ -339,11 +345,11 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         raise LeadscoreError(refused)
     if outcome is not None and outcome not in holder.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
-                             "outcome column as its header reads.")
+                             f"outcome column as its header reads{did_you_mean(outcome, files)}.")
     if outcome_date is not None and outcome_date not in main.frame.columns:
         raise LeadscoreError(outcome_date_sentence(files, main, outcome_date) or (
             f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
-            "its header reads."))
+            f"its header reads{did_you_mean(outcome_date, [main])}."))
     if outcome is not None:
         values = holder.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}
@@ -356,8 +362,9 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
         if not positive:
             positive = [v for v in values.unique() if v in POSITIVE_GUESSES][:1]
         if not positive:
-            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive "
-                                 "(e.g. --positive Won); none reads as yes, 1, won or converted.")
+            shown = capped([repr(v) for v in holder.frame[outcome].value_counts().index if v])
+            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive (its "
+                                 f"values: {shown}); none reads as yes, 1, won or converted.")
     rows = outcome_rows(files, main) if outcome is None else None
     if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
         leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)

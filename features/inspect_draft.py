@@ -7,8 +7,6 @@ comment, and what cannot be guessed (the export's period without dates) is left 
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -28,8 +26,15 @@ from features.inspect import (
 )
 from features.inspect_activities import propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
-from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
-from features.inspect_values import instants
+from features.inspect_outcomes import (
+    open_values_note,
+    outcome_rows_key,
+    propose_outcome_rows,
+    unique_keys,
+)
+from features.inspect_reasons import is_reasons, reasons_block
+from features.inspect_values import day_first_lines, instants, quote, quote_always
+from features.label_policy import load_policy
 from features.lead_fields import lead_field_for
 
 DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
@@ -337,6 +342,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         example = f"1{separator}200{separator}000{file.options.get('decimal', '.')}50"
         out.append(f"    thousands: {quote_always(separator)}  # numbers like ${example} read "
                    "1200000.50 ($, € and % signs are dropped)")
+    out += day_first_lines(file.frame, [c.name for c in file.columns if c.kind == "date"])
     missing = _missing(file)
     comment = "  # 'unknown' stays a category unless listed here" if is_main else ""
     out.append(f"    missing: [{', '.join(quote_always(v) for v in missing)}]{comment}")
@@ -360,14 +366,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             mapped = ", ".join(
                 f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
                 for v in values if v != "")
-            open_values = _neither(values, positive, negative)
-            if open_values:
-                out += [f"      # {open_values} {'is' if ',' not in open_values else 'are'} "
-                        "neither positive nor negative: as none, a lead becomes a negative once "
-                        "its window passes.",
-                        "      # If such leads are still open, declare this column a "
-                        "disposition_reason with reason code still_open (no label; "
-                        "docs/ingestion.md, Maven CRM)."]
+            out += open_values_note(values, positive, negative)
             # dated by --outcome-date where given; else at creation, which the user must check
             when = f"date: {quote(outcome_date)}" if outcome_date else "after_days: 0"
             if not outcome_date and not exported:
@@ -379,27 +378,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
+        if is_main and is_reasons(column, outcome):
+            out += reasons_block(file, column, load_policy().reason_codes)
         out.append(f"      {quote(column.name)}: {spec}{note}")
     return out
-
-
-def _neither(values, positive: list[str], negative: list[str]) -> str:
-    """The outcome values that are neither ``positive`` nor ``negative``, joined (empty when
-    no negative was named: then every other value is a negative)."""
-    if not negative:
-        return ""
-    named = {v.lower() for v in [*positive, *negative]}
-    return ", ".join(str(v) for v in values if v != "" and str(v).lower() not in named)
-
-
-def quote_always(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def quote(text: str) -> str:
-    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
-            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-

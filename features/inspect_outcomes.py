@@ -2,11 +2,13 @@
 that converted (Olist's closed deals beside its qualified leads, by ``mql_id``), none for the
 others. Such a file is the outcome, not a lookup: its rows name some leads only, and every column
 of it but the lead and the outcome's date exists only for converted leads, so it is known only
-after the outcome and never a model input.
+after the outcome and never a model input. Also: the hint that a date column is the day of the
+outcome, when inspect was not told one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -116,3 +118,46 @@ def outcome_rows(files: list[FileProfile], main: FileProfile) -> tuple[str, pd.D
             return name, main.frame.assign(**{name: named.map({True: "present",
                                                                False: "absent"})})
     return None
+
+
+def outcome_date_hint(name: str, blank: pd.Series, won: pd.Series, outcome: str,
+                      positive: list[str]) -> str | None:
+    """The hint that a date column filled for (nearly) every positive row and blank for most
+    others is the day of the outcome (a CRM's "Converted Date", "Close Date"), when no
+    --outcome-date was given: without one, outcomes are dated at creation."""
+    if not won.any() or (~won).sum() == 0:
+        return None
+    if blank[won].mean() > 0.05 or blank[~won].mean() < 0.5:
+        return None
+    return (f"filled when {outcome} is {positive[0]}: if it is the day of that outcome, "
+            f"re-run inspect with --outcome-date {name!r} (without one, outcomes are dated "
+            "at the lead's creation)")
+
+
+OPEN_WORDS = re.compile(r"\b(open|working|in progress|new|contacted|nurtur\w*|pending|attempt\w*|"
+                        r"qualifying|follow[ -]?up|engaged)\b")
+"""Words of an outcome value that reads like a lead still being worked (Salesforce's "Open - Not
+Contacted", "Working - Contacted"; HubSpot's "In Progress", "Attempting to contact")."""
+
+
+def open_values_note(values, positive: list[str], negative: list[str]) -> list[str]:
+    """The draft's comment above an outcome column on values that are no verdict yet: named
+    neither positive nor negative (with --negative), or, without --negative, read like a lead
+    still being worked. Mapped ``none``, such a lead becomes a negative once its window passes."""
+    named = {v.lower() for v in [*positive, *negative]}
+    open_values = [str(v) for v in values if v != "" and str(v).lower() not in named
+                   and (negative or OPEN_WORDS.search(str(v).lower()))]
+    if not open_values:
+        return []
+    one = len(open_values) == 1
+    if negative:
+        said = f"{'is' if one else 'are'} neither positive nor negative"
+    else:
+        said = "reads like a lead" if one else "read like leads"
+        said += " still being worked"
+    return [f"      # {', '.join(open_values)} {said}: as none, a lead becomes a negative once "
+            "its window passes.",
+            "      # If such leads are still open, declare this column a disposition_reason with "
+            "reason code still_open (no label; docs/ingestion.md, Maven CRM)"
+            + ("." if negative else ", or re-run inspect with --negative naming the closed, "
+               "lost values.")]

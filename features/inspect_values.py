@@ -12,6 +12,7 @@ mapping drops a currency or percent sign in a numeric column always
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -194,3 +195,70 @@ def sentinel_note(filled: pd.Series) -> str:
     return (f"{top:g} on {share:.0%} of rows, over {SENTINEL_RATIO} times any other value (at "
             f"most {rest.max():g}): likely a code (such as 'never'), not an amount; list it in "
             "the column's missing: if it means unknown")
+
+
+def quote_always(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def quote(text: str) -> str:
+    """``text`` as a YAML scalar: plain where safe, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 _().-]*", text) and not text.endswith(" ") and \
+            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "y", "n"):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+NUMERIC_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"
+
+
+def date_order(frame: pd.DataFrame, names: list[str]) -> tuple[bool | None, bool]:
+    """How the numeric dates (``1/11/2025``, ``13.01.2025``) of the columns ``names`` read:
+    (day_first, undecided). ``day_first`` is True or False when some value of some column reads
+    one way only (a first field above 12: day first; a second above 12: month first) and no
+    column says the other way; None when no value tells or columns disagree. ``undecided``: a
+    column of such dates none of whose own values tells. A later, smaller export (a week's, new
+    leads to score) may hold only days up to 12: it then reads both ways, so the draft states the
+    order the whole export showed."""
+    ways, undecided = set(), False
+    for name in names:
+        parts = frame[name].str.extract(NUMERIC_DATE).apply(pd.to_numeric, errors="coerce")
+        parts = parts.dropna()
+        if parts.empty:
+            continue
+        day_first, month_first = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
+        if day_first != month_first:
+            ways.add(day_first)
+        elif not day_first:
+            undecided = True
+    return (ways.pop() if len(ways) == 1 else None), undecided
+
+
+def day_first_lines(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """A draft's ``day_first:`` line for a file whose date columns ``names`` hold numeric dates,
+    as the whole export showed them, so that a week's export or a file of new leads holding only
+    days up to 12 reads the same way; a comment asking for it when no value told."""
+    day_first, undecided = date_order(frame, names)
+    if day_first is not None:
+        example = "13/01/2025" if day_first else "01/13/2025"
+        return [f"    day_first: {str(day_first).lower()}  # dates read like {example}, as "
+                "this export showed; a smaller one may not tell"]
+    if undecided:
+        return ["    # dates like 01/02/2025 read both ways in every row here: add "
+                "day_first: true (1 February) or false (2 January)"]
+    return []
+
+
+def did_you_mean(name: str, files) -> str:
+    """The end of a sentence about a column ``name`` that no file has: " (did you mean
+    'properties.lifecyclestage'?)" where a column of ``files`` is ``name`` but for case, spacing
+    or punctuation, or ends with it after a JSON record's nesting; else ""."""
+    def folded(text: str) -> str:
+        return re.sub(r"[^0-9a-z]", "", text.lower())
+
+    for file in files:
+        for column in file.frame.columns:
+            last = str(column).rsplit(".", 1)[-1]
+            if folded(str(column)) == folded(name) or folded(last) == folded(name):
+                return f" (did you mean {str(column)!r}?)"
+    return ""

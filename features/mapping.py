@@ -55,6 +55,8 @@ NO_ROW = frozenset({"", "none", "null", "~"})
 
 # exported_at: the day the export was taken, read by features/export_date.py (the data horizon)
 _TOP_KEYS = frozenset({"name", "version", "description", "created_at", "exported_at", "columns"})
+CHOOSE = "CHOOSE"
+"""What `leadscore inspect` drafts where it cannot guess a reason's code: a person picks one."""
 _COLUMN_KEYS = frozenset({"role", "kind", "as", "values", "after_days", "keep"})
 
 
@@ -257,6 +259,10 @@ def _disposition(path: Path, column: str, key: str, value: object) -> tuple[str,
     reason = value.get("reason_code")
     if not isinstance(reason, str) or reason.strip().lower() in NO_ROW:
         reason = None
+    elif reason.strip() == CHOOSE:
+        raise _fail(path, f"column {column!r} maps {key!r} to reason_code {CHOOSE}, the "
+                          "draft's placeholder: give it a reason code of the label policy "
+                          "(features/label_policy.yaml, e.g. not_interested)")
     return status.strip(), reason.strip() if reason else None
 
 

@@ -22,6 +22,9 @@ import numpy as np
 from features.definitions import FeatureSpec, numeric_value
 from features.reason_labels import other_reason, render_reason, unseen_reason
 
+NOISE_LOG_ODDS = 1e-12
+"""A contribution smaller than this (log-odds) is float noise, never a reason: a linear term of a
+feature every lead shares is its value minus its mean, which rounds to ~1e-17 rather than 0."""
 OTHER = object()
 """``shown_value``'s answer for a category the model never learned: the label reads "other", or
 "not seen in training" when the encoder never saw it at all."""
@@ -108,7 +111,8 @@ def reasons_for(
         contrib_row: the lead's contributions, one per feature, then the base value.
         raw: the lead's raw (unencoded) feature values.
         features: the manifest's feature specs, in the contributions' order.
-        top: how many reasons at most; a zero contribution is never a reason.
+        top: how many reasons at most; a zero contribution (under ``NOISE_LOG_ODDS``) is never
+            a reason.
         labels: a batch's label cache (``top_reasons_of`` passes one).
         vocabulary: each categorical feature's learned categories; any other value reads
             "other" (None: every categorical value is shown as sent).
@@ -119,7 +123,7 @@ def reasons_for(
     order = np.argsort(-np.abs(values), kind="stable")[:top]
     out = []
     for i in order:
-        if values[i] == 0.0:
+        if abs(values[i]) < NOISE_LOG_ODDS:
             continue
         name = features[i]["name"]
         if labels is None:

@@ -26,6 +26,7 @@ from matplotlib import pyplot
 from features.encoding import FeatureEncoder
 from features.reason_labels import display_value
 from scoring.bundle import ScoringBundle
+from scoring.reasons import NOISE_LOG_ODDS
 from training.charts import GROUP_COLOURS, draw_group_share
 
 MIN_CATEGORY_LEADS = 20
@@ -33,9 +34,6 @@ MIN_CATEGORY_LEADS = 20
 MIN_CORRELATION = 0.1
 DIRECTION_LEADS = 50_000
 """At most this many leads (a seeded sample) are read for the directions."""
-NOISE_LOG_ODDS = 1e-12
-"""A contribution smaller than this (log-odds) is float noise: a linear term of a feature every
-lead shares is its value minus its mean, which rounds to ~1e-17 rather than 0."""
 
 _COUNT = re.compile(r"n_(.+)_(\d+)d")
 _PLURALS = {

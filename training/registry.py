@@ -168,10 +168,10 @@ def promote_version(version: int, config: dict[str, Any]) -> str:
     return _describe(previous, version) + _failed_gates(client, name, version)
 
 
-def _failed_gates(client, name: str, version: int) -> str:
+def _failed_gates(client, name: str, version: int, how: str = "promoted by hand") -> str:
     """`` (vN failed the band gate in its review, cycle C4: promoted by hand)`` when the version's
     review tags record failed gates, else nothing: a person may overrule the gates, but the line
-    says that they did."""
+    says that they did (``how``: what made it champion)."""
     tags = dict(client.get_model_version(name, str(version)).tags or {})
     failed = sorted((k.removeprefix("gate.") for k, v in tags.items()
                      if k.startswith("gate.") and v == "fail"),
@@ -180,7 +180,7 @@ def _failed_gates(client, name: str, version: int) -> str:
         return ""
     cycle = f", cycle {tags['cycle']}" if tags.get("cycle") else ""
     return (f" (v{version} failed the {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} "
-            f"in its review{cycle}: promoted by hand)")
+            f"in its review{cycle}: {how})")
 
 
 def _no_store(config: dict[str, Any]) -> str:
@@ -211,7 +211,8 @@ def rollback_champion(config: dict[str, Any]) -> str:
     target = history[-1]
     require_model_files(client, name, target)
     _move_champion(client, name, target, history)
-    return _describe(current, target)
+    return _describe(current, target) + _failed_gates(client, name, target,
+                                                      "champion again by rollback")
 
 
 def _earlier_champions(client, name: str, current: int) -> list[int]:

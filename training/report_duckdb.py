@@ -70,6 +70,29 @@ def disposition_count(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM dispositions").fetchone()[0])
 
 
+def undispositioned_positives(con: duckdb.DuckDBPyConnection, policy: LabelPolicy,
+                              start: datetime | None, end: datetime) -> int:
+    """Leads scoreable in [start, end] with a positive outcome by ``end`` and no disposition by
+    then: an export whose dispositions are only the reasons for rejections (Salesforce's Reason
+    Unqualified) records its conversions as outcomes alone, and the acceptance rate, read from
+    dispositions, does not count them."""
+    stages = [stage for stage, family in policy.outcome_stages.items() if family == "positive"]
+    if not stages:
+        return 0
+    return int(con.execute(
+        """
+        SELECT count(*) FROM leads l
+        WHERE CASE WHEN l.mql_at IS NOT NULL AND l.mql_at <= $end THEN l.mql_at
+                   ELSE l.created_at END BETWEEN $start AND $end
+          AND EXISTS (SELECT 1 FROM outcomes o WHERE o.lead_id = l.lead_id
+                      AND o.occurred_at <= $end AND list_contains($stages, trim(o.stage)))
+          AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.lead_id = l.lead_id
+                          AND d.dispositioned_at <= $end)
+        """,
+        {"start": start or datetime(1900, 1, 1), "end": end, "stages": stages},
+    ).fetchone()[0])
+
+
 def dispositioned_leads(
     con: duckdb.DuckDBPyConnection,
     policy: LabelPolicy,

@@ -183,8 +183,11 @@ def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
     if not d.get("available"):
         return []
     figs = ctx["figs"]
+    leads = "lead" if d.get("outcome_only_n") == 1 else "leads"
+    alone = (["; ", d["outcome_only"], f" more {leads} ended in {a_or_an(ctx['positive'])} "
+              "with no disposition recorded (not in that rate)"] if d.get("outcome_only") else [])
     out = [sentence("Sales accepted ", d["acceptance"], " of the ", d["dispositioned"],
-                    " dispositioned leads.")]
+                    " dispositioned leads", *alone, ".")]
     if d.get("store_note"):
         out.append(sentence(d["store_note"]))
     flagged = d["flagged_raw"]

@@ -19,6 +19,8 @@ from training.report_figures import Figures, either, words
 
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_CAMPAIGNS = 15
+TOP_SOURCES = 30
+"""The source table's rows at most: a free-text source field can hold thousands of values."""
 MIN_SOURCE_LEADS = 20
 """Leads (or MQLs) a source or campaign needs before a chart draws it or the band judges it."""
 MIN_FLAGGED_LEADS = 10
@@ -29,9 +31,12 @@ _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
 
 def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
                          high_intent: str = "a demo request or a pricing view", *,
-                         store_dispositions: int | None = None) -> dict[str, Any]:
+                         store_dispositions: int | None = None,
+                         outcome_only: int = 0) -> dict[str, Any]:
     """The section on what sales said; ``store_dispositions``: how many the store holds at all
-    (0 tells an export without verdicts from a window whose verdicts have not come yet)."""
+    (0 tells an export without verdicts from a window whose verdicts have not come yet);
+    ``outcome_only``: leads of the window that ended positive with no disposition, which the
+    acceptance rate does not count (said beside it)."""
     if frame.empty:
         return {"available": False,
                 "why": "the store holds no disposition at all (the export carries no rep "
@@ -105,15 +110,20 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),
         "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
+        "outcome_only": figs.put("report.undispositioned_positives", outcome_only, "count")
+        if outcome_only else None, "outcome_only_n": outcome_only,
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
-        "sources": by_source.attrs["rows"], "campaigns": by_campaign.attrs["rows"],
+        "sources": by_source.attrs["rows"][:TOP_SOURCES], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
         "worst_campaign": None if eoi_why or worst.empty or worst.iloc[0]["engaged_out_of_icp"]
         <= 1.5 * overall_eoi else worst.iloc[0],
         # a source or campaign of one lead draws a full-width bar as loud as one of thousands:
-        # the charts show those with enough leads, the tables every source and the largest
-        # campaigns
-        **_breakdown_chart(by_source, "source", "every source", positive),
+        # the charts show those with enough leads, the tables the largest sources and campaigns
+        **_breakdown_chart(by_source, "source",
+                           "every source" if len(by_source) <= TOP_SOURCES else "the largest",
+                           positive),
+        "source_heading": "By source" if len(by_source) <= TOP_SOURCES
+        else f"By source: the {TOP_SOURCES} largest of {len(by_source):,}",
         **_breakdown_chart(by_campaign, "campaign",
                            "every campaign" if campaigns <= TOP_CAMPAIGNS else "the largest",
                            positive),

@@ -347,3 +347,18 @@ def test_docs_list_every_fixed_feature():
     doc = (REPO / "docs" / "features.md").read_text()
     for spec in feature_specs(None, default_config()):
         assert f"`{spec.name}`" in doc, spec.name
+
+
+@pytest.mark.parametrize(("written", "domain"), [
+    ("Jane Doe <jane@acme.io>", "acme.io"), ("jane@acme.io (work)", "acme.io"),
+    ('"Doe, Jane" <jane@Mail.Example.co.uk>', "mail.example.co.uk"),
+    ("mailto:jane@acme.io;", "acme.io"), ("bob@", None), ("Jane.Doe@Acme.COM", "acme.com"),
+])
+def test_a_mail_clients_address_gives_its_domain_alike_in_ingest_and_scoring(written, domain):
+    import duckdb
+
+    from features.ingest_sql import email_domain as sql_domain
+
+    assert fit.email_domain(written) == domain
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT {sql_domain('$1')}", [written]).fetchone()[0] == domain

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from features.horizon import DECLARED, LAST_RECORD, data_horizon, horizon_sentence
+from features.horizon import DECLARED, LAST_RECORD, data_horizon, future_records, horizon_sentence
 from features.labels import build_labels, label_summary, load_policy, open_leads
 from features.store import connect
 
@@ -139,3 +139,16 @@ def test_an_old_store_without_the_metadata_table_reads_its_last_record(tmp_path)
     with connect(path) as con:  # the next write migrates it
         assert con.execute("SELECT count(*) FROM store_metadata").fetchone() == (0,)
         assert date.fromisoformat("2024-01-03") == data_horizon(con).runs_to
+
+
+def test_a_record_dated_after_the_clock_does_not_move_the_horizon(store):
+    # a typo'd year in an export (2062 for 2026): without the cut the horizon ran to 2062, and
+    # "quiet" (window closing on day 50, after the export's real end on day 40) was a negative
+    store.execute("INSERT INTO activities (lead_id, occurred_at, activity_type) "
+                  "VALUES ('quiet', ?, 'page_view')", [datetime(2062, 1, 5, 9, 0)])
+    assert data_horizon(store).at == day(40)
+    assert "quiet" not in _labels(store, day(60))
+    assert future_records(store) == (1, datetime(2062, 1, 5, 9, 0))
+    # its day come, it counts: judged as of a clock past it, the horizon runs to it
+    assert data_horizon(store, now=datetime(2062, 2, 1)).at == datetime(2062, 1, 5, 9, 0)
+    assert future_records(store, now=datetime(2062, 2, 1)) == (0, None)

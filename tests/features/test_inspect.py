@@ -146,6 +146,23 @@ def test_outcome_values_neither_positive_nor_negative_are_not_silently_negatives
     assert "Open is neither positive nor negative" in text and "still_open" in text
     plain = draft(inspect([path], outcome="Stage", positive=["Won"]))
     assert "neither positive nor negative" not in plain  # no --negative: the rest are negatives
+    # ... but a value that reads like a lead still being worked is pointed out all the same
+    assert "      # Open reads like a lead still being worked" in plain
+    assert "Lost reads like" not in plain and "re-run inspect with --negative" in plain
+
+
+def test_without_negative_values_that_read_like_open_leads_are_pointed_out(tmp_path):
+    stages = ["Closed - Converted", "Closed - Not Converted", "Working - Contacted",
+              "Open - Not Contacted"]
+    lines = ["Lead,Region,Lead Status"] + [f"l{i:03d},{'n' if i % 2 else 's'},{stages[i % 4]}"
+                                           for i in range(120)]
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = draft(inspect([path], outcome="Lead Status", positive=["Closed - Converted"]))
+    note = next(line for line in text.splitlines() if "read like leads still being" in line)
+    assert "Working - Contacted" in note and "Open - Not Contacted" in note
+    assert "Closed - Not Converted" not in note
+    assert "re-run inspect with --negative" in text
 
 
 def test_a_repeated_column_or_a_file_without_rows_is_one_sentence(tmp_path):
@@ -297,3 +314,101 @@ def test_an_outcome_without_its_date_asks_for_the_exports_day(tmp_path):
     text = draft(inspect([dated], outcome="y"))
     assert "exported_at: from_file_name  # each export's day, the date in its file's name " \
         "(2024-06-30 in calls_2024-06-30.csv)" in text and asked not in text
+
+
+def test_an_outcome_without_a_recognised_positive_lists_its_values(tmp_path):
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({"Lead ID": ["a", "b", "c"], "Created": ["2024-01-01"] * 3,
+                  "Lead Status": ["Closed - Converted", "Closed - Not Converted",
+                                  "Working - Contacted"]}).to_csv(path, index=False)
+    with pytest.raises(LeadscoreError) as raised:
+        inspect([path], outcome="Lead Status")
+    assert "'Closed - Converted'" in str(raised.value)
+    assert "'Working - Contacted'" in str(raised.value) and "--positive" in str(raised.value)
+
+
+def test_a_date_filled_only_for_the_positive_outcome_is_offered_as_the_outcome_date(tmp_path):
+    n = 60
+    won = np.arange(n) % 3 == 0
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({
+        "Lead ID": [f"L{i}" for i in range(n)],
+        "Created Date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%m/%d/%Y"),
+        "Lead Status": np.where(won, "Closed - Converted", "Closed - Not Converted"),
+        "Converted Date": np.where(won, "03/01/2024", ""),
+    }).to_csv(path, index=False)
+    found = inspect([path], outcome="Lead Status", positive=["Closed - Converted"])
+    columns = {c.name: c for c in found.main.columns}
+    hint = "re-run inspect with --outcome-date 'Converted Date'"
+    assert any(hint in leak for leak in columns["Converted Date"].leaks)
+    assert not any("--outcome-date" in leak for leak in columns["Created Date"].leaks)
+    given = inspect([path], outcome="Lead Status", positive=["Closed - Converted"],
+                    outcome_date="Converted Date")
+    assert "--outcome-date" not in given.text
+
+
+@pytest.mark.parametrize(("style", "day_first"), [("%m/%d/%Y %I:%M %p", False),
+                                                  ("%d/%m/%Y %H:%M", True)])
+def test_the_draft_states_the_date_order_so_a_small_later_export_reads_the_same(
+        tmp_path, style, day_first):
+    n = 80
+    rng = np.random.default_rng(9)
+    created = pd.date_range("2025-01-01", periods=n, freq="D")
+    frame = pd.DataFrame({"Lead ID": [f"L{i}" for i in range(n)],
+                          "Created Date": created.strftime(style),
+                          "Industry": rng.choice(["Software", "Retail"], n),
+                          "Status": rng.choice(["Won", "Lost"], n)})
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    text = draft(inspect([path], outcome="Status", positive=["Won"]))
+    assert f"    day_first: {str(day_first).lower()}  # dates read like" in text
+    mapping = tmp_path / "draft.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    week = tmp_path / "week" / "leads.csv"  # the first days of a month: they read both ways
+    week.parent.mkdir()
+    frame[created.day <= 12].head(5).to_csv(week, index=False)
+    ingest_paths([week], tmp_path / "s.duckdb", mapping=mapping)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    last = con.execute("select max(created_at) from leads").fetchone()[0]
+    con.close()
+    assert (last.month, last.day) == (1, 5)  # 5 January, not 1 May
+
+
+def test_a_draft_whose_dates_never_tell_their_order_asks_for_it(tmp_path):
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({"Lead ID": ["a", "b", "c"],
+                  "Created Date": ["01/02/2025", "03/04/2025", "05/06/2025"],
+                  "Status": ["Won", "Lost", "Lost"]}).to_csv(path, index=False)
+    text = draft(inspect([path], outcome="Status", positive=["Won"]))
+    assert "read both ways in every row here: add day_first: true" in text
+    assert "    day_first:" not in text
+
+
+def test_a_sample_of_a_few_rows_keeps_its_named_id_and_joins_its_activities(tmp_path):
+    # a first try on 12 rows: "Lead ID" is the id (not row numbers) and the log joins on it
+    leads, acts = tmp_path / "leads.csv", tmp_path / "acts.csv"
+    ids = [f"00Q5e0000AbC{i:03d}" for i in range(12)]
+    pd.DataFrame({"Lead ID": ids, "Created": [f"2025-01-{i + 1:02d}" for i in range(12)],
+                  "Status": ["Won", "Lost", "Lost"] * 4}).to_csv(leads, index=False)
+    pd.DataFrame({"Lead ID": ids * 2, "Date": ["2025-02-01"] * 24,
+                  "Type": ["Web visit"] * 24}).to_csv(acts, index=False)
+    text = draft(inspect([leads, acts], outcome="Status", positive=["Won"]))
+    assert "      Lead ID: id" in text and "from_row" not in text
+    assert "    key: Lead ID" in text
+    numbered = tmp_path / "numbered.csv"
+    pd.DataFrame({"Lead Number": [str(7000 + i) for i in range(12)],
+                  "Created": [f"2025-01-{i + 1:02d}" for i in range(12)],
+                  "Status": ["Won", "Lost", "Lost"] * 4}).to_csv(numbered, index=False)
+    assert "      Lead Number: id" in draft(inspect([numbered], outcome="Status",
+                                                   positive=["Won"]))
+
+
+def test_an_outcome_named_but_for_its_nesting_or_case_is_offered(tmp_path):
+    path = tmp_path / "contacts.json"
+    path.write_text('{"results": [{"id": "1", "properties": {"lifecyclestage": "lead"}}, '
+                    '{"id": "2", "properties": {"lifecyclestage": "customer"}}]}')
+    with pytest.raises(LeadscoreError, match=r"did you mean 'properties\.lifecyclestage'\?"):
+        inspect([path], outcome="lifecyclestage")
+    with pytest.raises(LeadscoreError) as raised:
+        inspect([path], outcome="Stage")
+    assert "did you mean" not in str(raised.value)

@@ -54,3 +54,16 @@ def test_knots_are_distinct_quantiles_from_the_minimum_to_the_maximum():
     knots = numeric_knots(np.array([0, 0, 0, 0, 1, 2, 3, np.nan]), 5)
     assert list(knots) == sorted(set(knots)) and knots[0] == 0 and knots[-1] == 3
     assert numeric_knots(np.array([np.nan, np.nan]), 4) == (0.0,)
+
+
+def test_a_contribution_of_float_noise_is_never_a_reason():
+    # a linear term of a feature every lead shares is ~1e-17, not 0: it read "+0.000" as a reason
+    from scoring.reasons import reasons_for
+
+    specs = [{"name": "industry", "group": "fit", "kind": "categorical",
+              "label": "Industry: {value}"},
+             {"name": "n_page_view_7d", "group": "intent", "kind": "numeric",
+              "label": "Viewed {n} page{s} in the last 7 days"}]
+    contrib = np.array([1.4e-17, 0.35, -1.2])
+    reasons = reasons_for(contrib, {"industry": "Software", "n_page_view_7d": 4}, specs, 3)
+    assert [r.feature for r in reasons] == ["n_page_view_7d"]

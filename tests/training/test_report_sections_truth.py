@@ -420,7 +420,8 @@ def test_breakdowns_of_many_small_sources_and_campaigns_say_what_they_show():
     section = dispositions_section(frame, Figures("r1", {}))
     assert section["source_chart"] is None
     assert section["source_chart_note"] == ("No chart: no source has 20 or more dispositioned "
-                                            "leads; the table lists every source.")
+                                            "leads; the table lists the largest.")
+    assert section["source_heading"] == "By source: the 30 largest of 60"
     assert len(section["campaigns"]) == 15
     assert section["campaign_heading"] == "By campaign: the 15 largest of 60"
     assert section["campaign_chart"] is None

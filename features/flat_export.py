@@ -158,7 +158,7 @@ def _event_part(con, mapping, export, base, col, rule, table, id_column, created
         exprs["stage"], labels["stage"] = "__first", rule.column
     rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
-                rows_read=rows)
+                rows_read=rows, after_days=None if stamped is not None else rule.after_days)
 
 
 def _check_values(con, mapping, export, base, rule, raw) -> None:

@@ -335,7 +335,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     holder = main
     if history is not None and outcome is not None and outcome not in main.frame.columns:
         holder = history[0]
-    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome)):
+    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome,
+                                                                          positive)):
         raise LeadscoreError(refused)
     if outcome is not None and outcome not in holder.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "

@@ -59,11 +59,18 @@ def outcome_date_sentence(files: list[FileProfile], main: FileProfile,
     return None
 
 
-def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile,
-                          outcome: str) -> str | None:
+def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile, outcome: str,
+                          positive: list[str] | None = None) -> str | None:
     """Why ``--outcome`` cannot be a column of ``holder`` when ``holder`` is another file's
     outcome rows (one row for some of its leads), or None: its leads without a row are the
-    negatives, which no value of the column can say."""
+    negatives, which no value of the column can say. None too where the column holds, beside
+    the ``positive`` values named, others (a Pipedrive deals export's status: won, lost, open):
+    its rows are then not all outcomes, and ``holder`` is the main file (one row per deal)."""
+    if positive and outcome in holder.frame.columns:
+        named = {p.lower() for p in positive}
+        values = {v.lower() for v in holder.frame[outcome].unique() if v}
+        if values & named and values - named:
+            return None
     for other in files:
         rows = None if other is holder else outcome_rows_key(holder, other)
         if rows is not None:

@@ -1,0 +1,60 @@
+"""``leadscore inspect`` on two-file exports whose second file describes the main one's people
+(Pipedrive's deals beside its persons): tiny inline files, drafted and ingested."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from features.ingest import ingest_paths
+from features.inspect import inspect
+from features.inspect_draft import draft
+
+
+def _pipedrive(folder: Path, n: int = 120) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({
+        "Person - ID": [str(900 + i) for i in range(n)],
+        "Person - Name": [["Ann Lee", "Bob Ng", "Cyd Roe"][i % 3] for i in range(n)],
+        "Person - Job title": [["CEO", "Intern", "VP Sales"][i % 3] for i in range(n)],
+        "Organization - Number of employees": [str([5, 30, 120, 600, 2500][i % 5])
+                                               for i in range(n)],
+        "Organization - Industry": [["Software", "Retail", "Healthcare"][i % 3] for i in range(n)],
+    }).to_csv(folder / "persons.csv", index=False)
+    deals = n - 10  # a person without a deal
+    pd.DataFrame({
+        "Deal - ID": [str(100 + i) for i in range(deals)],
+        "Deal - Deal created": [f"2024-0{1 + i % 8}-{1 + i % 27:02d} 10:00:00"
+                                for i in range(deals)],
+        "Deal - Source channel": [["Website", "Referral"][i % 2] for i in range(deals)],
+        "Deal - Status": [["won", "lost", "lost", "open"][i % 4] for i in range(deals)],
+        "Deal - Person ID": [str(900 + i) for i in range(deals)],
+    }).to_csv(folder / "deals.csv", index=False)
+    return folder
+
+
+def test_a_deals_status_beside_a_persons_file_is_the_outcome_of_each_deal(tmp_path):
+    # the deals file has one row for most persons, so inspect refused its status: "its rows
+    # are the outcome and the leads without one the negatives: run inspect without --outcome",
+    # untrue of a status that says won, lost or open for every deal
+    found = inspect([_pipedrive(tmp_path / "export")], "Deal - Status", ["won"], ["lost"])
+    assert found.main.path.name == "deals.csv"
+    persons = next(f for f in found.files if f.path.name == "persons.csv")
+    assert persons.options["kind"] == "lookup" and persons.options["joins"] == "Deal - Person ID"
+    # a person's title, an organisation's size and industry: the fit features read them
+    roles = {c.name: c.role for c in persons.columns}
+    assert roles["Person - Job title"] == "fit (as title)"
+    assert roles["Organization - Number of employees"] == "fit (as company_size)"
+    assert roles["Organization - Industry"] == "fit (as industry)"
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(draft(found))
+    store = tmp_path / "s.duckdb"
+    ingest_paths([tmp_path / "export"], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT title, company_size, industry, source FROM leads "
+                           "WHERE lead_id = '101'").fetchone() == ("Intern", "30", "Retail",
+                                                                   "Referral")
+        assert con.execute("SELECT count(*) FROM outcomes").fetchone() == (28,)
+

@@ -26,7 +26,7 @@ from features.inspect import (
 from features.inspect_activities import propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import outcome_rows_key, propose_outcome_rows, unique_keys
-from features.inspect_roles import creation_date, lookup_role, main_role
+from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
 from features.inspect_values import instants
 
 
@@ -281,7 +281,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             values = file.frame[column.name].value_counts().index[:30]
             lowered = {p.lower() for p in positive}
             mapped = ", ".join(
-                f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
+                f"{quote_always(v)}: {positive_stage(v) if v.lower() in lowered else 'none'}"
                 for v in values if v != "")
             open_values = _neither(values, positive, negative)
             if open_values:

@@ -9,7 +9,8 @@ from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
 from features.lead_fields import lead_field_for
 
-__all__ = ["CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role", "main_role"]
+__all__ = ["CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role", "main_role",
+           "positive_stage"]
 
 DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
 """Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
@@ -98,3 +99,14 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
     return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
 
+
+def positive_stage(value: str) -> str:
+    """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
+    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
+    drafted as a won deal would say, in every report, that it was won."""
+    tokens = name_tokens(value)
+    if "sql" in tokens or {"sales", "qualified"} <= tokens:
+        return "sql"
+    if tokens & {"opportunity", "opportunities"}:
+        return "opportunity"
+    return "closed_won"

@@ -58,3 +58,23 @@ def test_a_deals_status_beside_a_persons_file_is_the_outcome_of_each_deal(tmp_pa
                                                                    "Referral")
         assert con.execute("SELECT count(*) FROM outcomes").fetchone() == (28,)
 
+
+def test_a_hubspot_lifecycle_stage_is_drafted_as_the_stage_each_positive_value_names(tmp_path):
+    # every --positive value was drafted closed_won: "Sales Qualified Lead": closed_won told
+    # every report that an SQL was a won deal
+    n = 90
+    stages = ["Lead", "Marketing Qualified Lead", "Sales Qualified Lead", "Opportunity",
+              "Customer", "Subscriber"]
+    path = tmp_path / "hubspot-crm-exports-all-contacts-2024-09-01.csv"
+    pd.DataFrame({
+        "Record ID": [str(5000 + i) for i in range(n)],
+        "Create Date": [f"2024-0{1 + i % 8}-{1 + i % 27:02d} 14:22" for i in range(n)],
+        "Original Source": [["Organic Search", "Referrals"][i % 2] for i in range(n)],
+        "Lifecycle Stage": [stages[i % 6] for i in range(n)],
+    }).to_csv(path, index=False)
+    text = draft(inspect([path], "Lifecycle Stage", ["Sales Qualified Lead", "Opportunity",
+                                                     "Customer"]))
+    for mapped in ('"Sales Qualified Lead": sql', '"Opportunity": opportunity',
+                   '"Customer": closed_won'):
+        assert mapped in text
+    assert '"Lead": none' in text and '"Marketing Qualified Lead": none' in text

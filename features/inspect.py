@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    one_value_sentence,
     outcome_date_sentence,
     outcome_rows,
     outcome_rows_sentence,
@@ -348,6 +349,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     if outcome is not None:
         values = holder.frame[outcome].str.lower()
         present = {v for v in values.unique() if v}
+        if len(present) == 1:
+            raise LeadscoreError(one_value_sentence(holder, outcome))
         for option, given in (("--positive", positive), ("--negative", negative)):
             for value in given or []:
                 if value.lower() not in present:
@@ -392,3 +395,4 @@ def _main_file(files: list[FileProfile], outcome: str | None) -> FileProfile:
                   None) or max(files, key=lambda f: f.rows)
     history = history_of(chosen, files)
     return history[0] if history is not None else chosen
+

@@ -123,3 +123,12 @@ def outcome_rows(files: list[FileProfile], main: FileProfile) -> tuple[str, pd.D
             return name, main.frame.assign(**{name: named.map({True: "present",
                                                                False: "absent"})})
     return None
+
+
+def one_value_sentence(holder: FileProfile, outcome: str) -> str:
+    """Why an outcome column holding one value for every lead can be no outcome yet."""
+    value = next(v for v in holder.frame[outcome].unique() if v)
+    return (f"Every filled row of {outcome} in {holder.path.name} reads {value!r}, so no lead "
+            "has an outcome in this export yet (an export of open leads only): run inspect "
+            f"without --outcome, map {outcome} in the draft ({value}: none, beside the values "
+            "your CRM writes for a won or lost lead), and review once an export holds outcomes.")

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
+from leadscore.errors import LeadscoreError
 
 
 def _pipedrive(folder: Path, n: int = 120) -> Path:
@@ -78,3 +80,21 @@ def test_a_hubspot_lifecycle_stage_is_drafted_as_the_stage_each_positive_value_n
                    '"Customer": closed_won'):
         assert mapped in text
     assert '"Lead": none' in text and '"Marketing Qualified Lead": none' in text
+
+
+def test_an_outcome_column_of_open_leads_only_says_no_lead_has_an_outcome_yet(tmp_path):
+    # a snapshot of open leads: "Name the positive value(s) of Status with --positive (e.g.
+    # --positive Won)", then "--positive 'Won' is not a value of Status (its values include
+    # Open)": no sentence said the export holds no outcome yet
+    path = tmp_path / "leads-2026-06-30.csv"
+    pd.DataFrame({"Id": [str(i) for i in range(40)],
+                  "Created": [f"2026-0{1 + i % 5}-10" for i in range(40)],
+                  "Status": ["Open"] * 40}).to_csv(path, index=False)
+    for positive in (None, ["Won"]):
+        with pytest.raises(LeadscoreError) as caught:
+            inspect([path], "Status", positive)
+        assert str(caught.value) == (
+            "Every filled row of Status in leads-2026-06-30.csv reads 'Open', so no lead has an "
+            "outcome in this export yet (an export of open leads only): run inspect without "
+            "--outcome, map Status in the draft (Open: none, beside the values your CRM writes "
+            "for a won or lost lead), and review once an export holds outcomes.")

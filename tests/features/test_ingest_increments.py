@@ -159,3 +159,26 @@ def test_a_verdict_dated_so_stays_when_its_lead_is_created_on_another_day(tmp_pa
                           mapping=mapping)
     assert _verdicts(store) == [("1", "2026-03-01", "meeting_booked")]
     assert not any("moved" in n or "first appear" in n for n in report.notes)
+
+
+def test_a_verdict_dated_by_the_mapping_comes_no_earlier_than_the_leads_mql_moment(tmp_path):
+    # a HubSpot export inspected without --outcome-date: its draft dates the lifecycle stage
+    # created_at + 0 days and the lead's scoring moment by "Became a Marketing Qualified Lead
+    # Date"; every SQL then came before its lead was scoreable, and labels dropped them as
+    # converted before scoreable (1,051 SQLs read as 8 booked meetings)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "leadscore_mapping: 2\nname: hs\nversion: 1\nfiles:\n  contacts:\n    path: c.csv\n"
+        "    kind: main\n    columns:\n      Record ID: id\n"
+        "      Create Date: {role: timestamp, as: created_at}\n"
+        "      MQL Date: {role: timestamp, as: mql_at}\n"
+        "      Lifecycle Stage: {role: outcome, after_days: 0, values: {Lead: none, "
+        "Sales Qualified Lead: sql}}\n")
+    export = tmp_path / "c.csv"
+    export.write_text("Record ID,Create Date,MQL Date,Lifecycle Stage\n"
+                      "1,2024-03-05 14:22,2024-03-08 09:00,Sales Qualified Lead\n"
+                      "2,2024-03-06 10:00,,Sales Qualified Lead\n3,2024-03-06 11:00,,Lead\n")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=mapping)
+    assert _stored(store, "SELECT lead_id, strftime(occurred_at, '%Y-%m-%d %H:%M') FROM outcomes "
+                          "ORDER BY 1") == [("1", "2024-03-08 09:00"), ("2", "2024-03-06 10:00")]

@@ -145,10 +145,16 @@ def _event_part(con, mapping, export, base, col, rule, table, id_column, created
         when, when_label = col(stamped.column), stamped.column
     else:
         shift = int(round(rule.after_days * 86_400_000_000))
-        when = (f"strftime({timestamp('__created_at')} + to_microseconds({shift}), "
-                "'%Y-%m-%dT%H:%M:%S.%f')")
+        after = f"{timestamp('__created_at')} + to_microseconds({shift})"
         days = f"{rule.after_days:g} day{'' if rule.after_days == 1 else 's'}"
         when_label = f"{created_label} + {days}"
+        mql = mapping.timestamp_for("mql_at")
+        if mql is not None:
+            # a verdict comes after the lead became an MQL, the moment it is scored: dated
+            # before it, labels would drop it as converted before scoreable
+            after = f"greatest({after}, {timestamp(col(mql.column))})"
+            when_label += f", not before {mql.column}"
+        when = f"strftime({after}, '%Y-%m-%dT%H:%M:%S.%f')"
     exprs = {"lead_id": col(id_column), time_column: when}
     labels = {"lead_id": id_column, time_column: when_label}
     if is_disposition:
@@ -158,7 +164,7 @@ def _event_part(con, mapping, export, base, col, rule, table, id_column, created
         exprs["stage"], labels["stage"] = "__first", rule.column
     rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     return Part(table=table, export=export, source=source, exprs=exprs, labels=labels,
-                rows_read=rows)
+                rows_read=rows, after_days=None if stamped is not None else rule.after_days)
 
 
 def _check_values(con, mapping, export, base, rule, raw) -> None:

@@ -34,6 +34,7 @@ from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
 from features.horizon import declared_export, recorded_columns
+from features.ingest_first_seen import first_seen
 from features.ingest_gone import (
     declared_ignored,
     redated,
@@ -164,6 +165,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
     kept: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        # verdicts a lead stored before shows for the first time: dated no earlier than known
+        report.notes.extend(first_seen(con, staged, declared))
         # before this batch's rows are written; an older export changes nothing stored, and
         # lacks what happened since it was taken
         if not older:

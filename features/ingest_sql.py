@@ -267,6 +267,8 @@ class Part:
     notes: list[str] = field(default_factory=list)
     default_missing: bool = True  # False: a v2 mapping already made its stated values missing
     raw_exprs: dict[str, str] | None = None  # label -> raw text, where exprs are cleaned already
+    # a verdict or outcome dated by the mapping, created_at + this many days, not by the export
+    after_days: float | None = None
 
     def label(self, column: str) -> str:
         return self.labels.get(column, column)

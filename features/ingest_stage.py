@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from features.contract import (
+    ACTIVITIES,
     CODE_VALUE,
     FLAG_VALUES,
     LEADS,
@@ -31,6 +32,7 @@ from features.ingest_sql import (
     typed,
     unplaceheld,
 )
+from features.messages import counted, plural
 from features.timestamps import YEARS
 from leadscore.errors import LeadscoreError
 
@@ -199,10 +201,12 @@ def stage_part(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, st
     inner = f"SELECT {', '.join(selects)}, __row AS __first FROM {view}"
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols}, min(__first) AS __row "
                 f"FROM ({inner}) GROUP BY {cols}")
-    distinct = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     _check_conflicts(con, part, stage)
-    if table is not LEADS:
+    if table is ACTIVITIES:
+        _pass_over_orphans(con, part, stage, parts, view, columns["lead_id"])
+    elif table is not LEADS:
         _check_references(con, part, stage, parts)
+    distinct = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     return part, stage, distinct
 
 
@@ -231,7 +235,31 @@ def _check_conflicts(con, part: Part, stage: str) -> None:
     )
 
 
-def _check_references(con, part: Part, stage: str, parts: list[Part]) -> None:
+def _pass_over_orphans(con, part: Part, stage: str, parts: list[Part], view: str,
+                       lead_column: str) -> None:
+    """Leave out the activities of leads neither in the store nor in this batch (an activity
+    log exported whole names every contact, the leads export only some), counted in a note:
+    ingesting the export that holds those leads, then this one again, brings them in."""
+    known = _known_leads(con, parts)
+    lead = _typed_name(lead_column)
+    found = con.execute(
+        f"SELECT v.{lead}, count(*) FROM {view} AS v ANTI JOIN {known} AS k "
+        f"ON k.lead_id = v.{lead} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    if not found:
+        return
+    con.execute(f"DELETE FROM {stage} WHERE lead_id NOT IN (SELECT lead_id FROM {known})")
+    rows = sum(n for _, n in found)
+    part.rows_read -= rows
+    part.notes.append(
+        f"{part.export.path.name}: {plural(rows, 'activity row')} "
+        f"{'names' if rows == 1 else 'name'} {plural(len(found), 'lead')} neither in the store "
+        f"nor in this export, passed over: {counted([(printable(v), n) for v, n in found])}; "
+        "to keep them, ingest the export that holds those leads (or add them to the leads "
+        "file), then this one again")
+
+
+def _known_leads(con, parts: list[Part]) -> str:
+    """A temp table of the lead ids in the store or in this batch's staged leads."""
     known = "__known_leads"
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [known]
@@ -241,6 +269,11 @@ def _check_references(con, part: Part, stage: str, parts: list[Part]) -> None:
                  if p.table is LEADS]
         con.execute(f"CREATE TEMP TABLE {known} AS "
                     + " UNION ".join(["SELECT lead_id FROM leads", *batch]))
+    return known
+
+
+def _check_references(con, part: Part, stage: str, parts: list[Part]) -> None:
+    known = _known_leads(con, parts)
     row = con.execute(
         f"SELECT min(s.__row) FROM {stage} AS s ANTI JOIN {known} AS k ON k.lead_id = s.lead_id"
     ).fetchone()[0]

@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    chosen_positive,
     outcome_date_hint,
     outcome_date_sentence,
     outcome_rows,
@@ -57,7 +58,6 @@ from features.inspect_values import (
     written_numbers,
 )
 from features.json_lines import JSON_SUFFIXES, JSONL_SUFFIXES, read_json_document, read_json_lines
-from features.messages import capped
 from features.read_workbook import HEADER_ROW, WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -341,7 +341,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     holder = main
     if history is not None and outcome is not None and outcome not in main.frame.columns:
         holder = history[0]
-    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome)):
+    if outcome is not None and (refused := outcome_rows_sentence(files, main, outcome,
+                                                                          positive)):
         raise LeadscoreError(refused)
     if outcome is not None and outcome not in holder.frame.columns:
         raise LeadscoreError(f"--outcome {outcome!r} is not a column of any file given; name the "
@@ -351,20 +352,8 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
             f"--outcome-date {outcome_date!r} is not a column of {main.path.name}; name it as "
             f"its header reads{did_you_mean(outcome_date, [main])}."))
     if outcome is not None:
-        values = holder.frame[outcome].str.lower()
-        present = {v for v in values.unique() if v}
-        for option, given in (("--positive", positive), ("--negative", negative)):
-            for value in given or []:
-                if value.lower() not in present:
-                    shown = ", ".join(sorted(v for v in holder.frame[outcome].unique() if v)[:10])
-                    raise LeadscoreError(f"{option} {value!r} is not a value of {outcome} (its "
-                                         f"values include {shown}); name one as it is written.")
-        if not positive:
-            positive = [v for v in values.unique() if v in POSITIVE_GUESSES][:1]
-        if not positive:
-            shown = capped([repr(v) for v in holder.frame[outcome].value_counts().index if v])
-            raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive (its "
-                                 f"values: {shown}); none reads as yes, 1, won or converted.")
+        positive = chosen_positive(holder, outcome, positive or [], negative or [],
+                                   POSITIVE_GUESSES)
     rows = outcome_rows(files, main) if outcome is None else None
     if rows is not None:  # no --outcome, but a file's rows are one: check the leads against it
         leak_suspects(dataclasses.replace(main, frame=rows[1]), rows[0], ["present"], [], None)

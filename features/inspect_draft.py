@@ -12,12 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import name_tokens
-from features.contract_files import EMAIL_HEADERS, slug
 from features.created_order import MONTH_NAMES
 from features.export_date import DATED, FROM_FILE_NAME, date_in_name
 from features.inspect import (
-    INTENT_TOKENS,
     MISSING_GUESSES,
     Column,
     FileProfile,
@@ -33,82 +30,9 @@ from features.inspect_outcomes import (
     unique_keys,
 )
 from features.inspect_reasons import is_reasons, reasons_block
+from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
 from features.inspect_values import day_first_lines, instants, quote, quote_always
 from features.label_policy import load_policy
-from features.lead_fields import lead_field_for
-
-DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
-"""Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
-drafted as, with ``as:``."""
-
-
-def _role(column: Column, state: dict) -> tuple[str, str]:
-    """(proposed role as printed, its mapping spec) for one main-file column."""
-    if column.personal and not state.get("email") and (
-            slug(column.name) in EMAIL_HEADERS or lead_field_for(column.name) == "email"):
-        # the address is never stored, its domain is a fit signal (free mail, company domain)
-        state["email"] = column.name
-        return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
-    if column.personal:
-        return "ignore (personal?)", "ignore"
-    tokens = name_tokens(column.name)
-    if column.kind == "date" and not state.get("mql") and (
-            "mql" in tokens or {"marketing", "qualified"} <= tokens):
-        # when the lead became an MQL: the moment it is scored, blank until then by nature
-        state["mql"] = column.name
-        return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
-    if column.kind == "date" and not state.get("created") and \
-            column.name == state.get("creation"):
-        # a creation date is never a feature, so a leak suspect can still date the lead
-        state["created"] = column.name
-        return "timestamp (created_at)", "{role: timestamp, as: created_at}"
-    if column.leaks:
-        if column.kind == "date":
-            return "ignore (leak suspect)", "ignore"
-        kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
-        return "post_outcome (leak suspect)", f"{{role: post_outcome, kind: {kind}}}"
-    if column.kind == "id" and not state.get("id"):
-        state["id"] = column.name
-        return "id", "id"
-    field = lead_field_for(column.name)
-    # numbers only for an employee count: a numeric "campaign" is a count of calls (the UCI
-    # bank export's), not the lead's campaign, and a numeric "source" or "title" is a code
-    numbers_fit = column.kind != "numeric" or field == "company_size"
-    if field in DRAFTED_FIELDS and column.kind in ("categorical", "text", "numeric") and \
-            numbers_fit and field not in state:
-        # the contract's field, so the fit features read it: a title's seniority and
-        # department, an employee count's size band, a country's region; as a plain category a
-        # free-text title would be passed over and its strongest signal lost
-        state[field] = column.name
-        return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
-    if column.kind == "date":
-        return "ignore (another date)", "ignore"
-    if column.kind in ("numeric", "boolean"):
-        role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
-        return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
-    if column.kind == "categorical":
-        return "fit categorical", "{role: fit, kind: categorical}"
-    return "ignore", "ignore"
-
-
-CREATION_TOKENS = frozenset({"created", "create", "creation", "added"})
-"""Words of a date column that says when the record was made ("Created On", "Deal created",
-"Date Added")."""
-
-
-def _creation_date(columns: list[Column]) -> str | None:
-    """The date column drafted as created_at: the first one named for the record's creation,
-    else the first date not named like a post-contact field. Column order decides nothing
-    more: Dynamics puts "(Do Not Modify) Modified On" before "Created On", and dating every
-    lead by its last change would put its verdict before its creation."""
-    dates = [c for c in columns if c.kind == "date" and not c.personal
-             and not any(leak.startswith("named like") for leak in c.leaks)
-             and "update" not in name_tokens(c.name)  # Pipedrive's Update time
-             and "mql" not in name_tokens(c.name)
-             and not {"marketing", "qualified"} <= name_tokens(c.name)]
-    named = [c for c in dates if name_tokens(c.name) & CREATION_TOKENS
-             or lead_field_for(c.name) == "created_at"]
-    return (named or dates)[0].name if named or dates else None
 
 
 def _export_day(file: FileProfile, stored: list[str]) -> date | None:
@@ -172,12 +96,12 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             positive: list[str], negative: list[str]) -> None:
     """Set every column's proposed role and mapping spec (lookups: key, fit or ignore;
     activity files: key, occurred_at, activity_type or ignore)."""
-    state: dict = {"creation": _creation_date(main.columns)}
+    state: dict = {"creation": creation_date(main.columns)}
     for column in main.columns:
         if column.name == outcome:
             column.role, column.spec = "outcome", "outcome"
             continue
-        column.role, column.spec = _role(column, state)
+        column.role, column.spec = main_role(column, state)
     main_ids = _values(main, state["id"]) if state.get("id") else set()
     for file in files:
         if file is main:
@@ -227,8 +151,7 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             elif column.leaks:  # a lookup column is a fit attribute or nothing
                 column.role, column.spec = "ignore (leak suspect)", "ignore"
             else:
-                kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
-                column.role, column.spec = f"fit {kind}", f"{{role: fit, kind: {kind}}}"
+                column.role, column.spec = lookup_role(column, state)
 
 
 def _lookup_leaks(file: FileProfile, main: FileProfile, join: tuple[Column, str],
@@ -364,7 +287,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             values = file.frame[column.name].value_counts().index[:30]
             lowered = {p.lower() for p in positive}
             mapped = ", ".join(
-                f"{quote_always(v)}: {'closed_won' if v.lower() in lowered else 'none'}"
+                f"{quote_always(v)}: {positive_stage(v) if v.lower() in lowered else 'none'}"
                 for v in values if v != "")
             out += open_values_note(values, positive, negative)
             # dated by --outcome-date where given; else at creation, which the user must check

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from features.messages import capped
+from leadscore.errors import LeadscoreError
 
 if TYPE_CHECKING:
     from features.inspect import Column, FileProfile
@@ -61,11 +62,18 @@ def outcome_date_sentence(files: list[FileProfile], main: FileProfile,
     return None
 
 
-def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile,
-                          outcome: str) -> str | None:
+def outcome_rows_sentence(files: list[FileProfile], holder: FileProfile, outcome: str,
+                          positive: list[str] | None = None) -> str | None:
     """Why ``--outcome`` cannot be a column of ``holder`` when ``holder`` is another file's
     outcome rows (one row for some of its leads), or None: its leads without a row are the
-    negatives, which no value of the column can say."""
+    negatives, which no value of the column can say. None too where the column holds, beside
+    the ``positive`` values named, others (a Pipedrive deals export's status: won, lost, open):
+    its rows are then not all outcomes, and ``holder`` is the main file (one row per deal)."""
+    if positive and outcome in holder.frame.columns:
+        named = {p.lower() for p in positive}
+        values = {v.lower() for v in holder.frame[outcome].unique() if v}
+        if values & named and values - named:
+            return None
     for other in files:
         rows = None if other is holder else outcome_rows_key(holder, other)
         if rows is not None:
@@ -161,3 +169,39 @@ def open_values_note(values, positive: list[str], negative: list[str]) -> list[s
             "reason code still_open (no label; docs/ingestion.md, Maven CRM)"
             + ("." if negative else ", or re-run inspect with --negative naming the closed, "
                "lost values.")]
+
+
+def one_value_sentence(holder: FileProfile, outcome: str) -> str:
+    """Why an outcome column holding one value for every lead can be no outcome yet."""
+    value = next(v for v in holder.frame[outcome].unique() if v)
+    return (f"Every filled row of {outcome} in {holder.path.name} reads {value!r}, so no lead "
+            "has an outcome in this export yet (an export of open leads only): run inspect "
+            f"without --outcome, map {outcome} in the draft ({value}: none, beside the values "
+            "your CRM writes for a won or lost lead), and review once an export holds outcomes.")
+
+
+def chosen_positive(holder: FileProfile, outcome: str, positive: list[str],
+                    negative: list[str], guesses: tuple[str, ...]) -> list[str]:
+    """The positive value(s) of ``outcome`` in ``holder``: those given, checked against the
+    column's values, else the first value that reads as one of ``guesses``.
+
+    Raises:
+        LeadscoreError: a column of one value (no outcome yet), a value given that the column
+            does not hold, or no positive given or guessed (the sentence lists the values).
+    """
+    values = holder.frame[outcome].str.lower()
+    present = {v for v in values.unique() if v}
+    if len(present) == 1:
+        raise LeadscoreError(one_value_sentence(holder, outcome))
+    for option, given in (("--positive", positive), ("--negative", negative)):
+        for value in given:
+            if value.lower() not in present:
+                shown = ", ".join(sorted(v for v in holder.frame[outcome].unique() if v)[:10])
+                raise LeadscoreError(f"{option} {value!r} is not a value of {outcome} (its "
+                                     f"values include {shown}); name one as it is written.")
+    positive = positive or [v for v in values.unique() if v in guesses][:1]
+    if not positive:
+        shown = capped([repr(v) for v in holder.frame[outcome].value_counts().index if v])
+        raise LeadscoreError(f"Name the positive value(s) of {outcome} with --positive (its "
+                             f"values: {shown}); none reads as yes, 1, won or converted.")
+    return positive

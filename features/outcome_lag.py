@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features.label_policy import LabelPolicy
+from features.messages import plural
 from leadscore.errors import LeadscoreError
 
 MAX_CUT_SHARE = 0.10
@@ -74,8 +75,9 @@ class OutcomeLag:
                     f"{days} after becoming scoreable, as outcomes dated by a "
                     "mapping's after_days (not by the export) do, so there is no measured lag "
                     f"to check maturity_days ({self.maturity_days}) against")
-        return (f"outcome lag (days from scoreable to first positive, {self.positives:,} "
-                f"eventual positives): p50 {self.p50:.0f}, p90 {self.p90:.0f}, p99 {self.p99:.0f}; "
+        return (f"outcome lag (days from scoreable to first positive, "
+                f"{plural(self.positives, 'eventual positive')}): p50 {self.p50:.0f}, "
+                f"p90 {self.p90:.0f}, p99 {self.p99:.0f}; "
                 f"{self.share_later:.1%} arrive later than maturity_days ({self.maturity_days})")
 
     def stop_sentence(self) -> str:

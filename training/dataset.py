@@ -215,6 +215,17 @@ def split(
                 "learn from; lower labels.maturity_days to how long outcomes take (ingest prints "
                 "the outcome lag), or review later."
             )
+        causes = data.summary.get("by_cause") or {}
+        if n and not p and causes and not any(causes.get(c) for c in ("positive", "fit",
+                                                                     "intent")):
+            # every lead is a negative only because its window passed: no verdict, no outcome
+            raise LeadscoreError(
+                f"Insufficient evidence: none of the {n:,} leads matured{as_of} has a verdict "
+                "or outcome (all are open leads, each a no-conversion only because its window "
+                "passed), as in an export of open leads only: ingest a later export that "
+                "holds outcomes, or check that the mapping's outcome or disposition column maps "
+                "its positive value to a stage (or a positive reason code), and re-ingest."
+            )
         if n and not p:
             # more history would not help: the mapping or the policy never yields a positive
             raise LeadscoreError(

@@ -231,9 +231,10 @@ BAD_BATCHES = {
         {"leads.csv": LEADS, "contacts.csv": LEADS},
         ["contacts.csv", "unknown table layout", "leads.csv, activities.csv, dispositions.csv"],
     ),
-    "activity for an unknown lead": (
-        {"leads.csv": LEADS, "activities.csv": ACTIVITIES + "L9,2026-01-09T08:00:00,page_view\n"},
-        ["activities.csv line 6", "column lead_id", "'L9'", "neither in the store nor"],
+    "verdict for an unknown lead": (
+        {"leads.csv": LEADS, "dispositions.csv": DISPOSITIONS
+         + "L9,2026-01-09T08:00:00,Rejected,Wrong Title,1\n"},
+        ["dispositions.csv line 3", "column lead_id", "'L9'", "neither in the store nor"],
     ),
     "not a whole number": (
         {"leads.csv": LEADS, "dispositions.csv": DISPOSITIONS.replace(",3", ",three")},
@@ -277,7 +278,7 @@ def test_a_bad_row_fails_the_batch_naming_file_line_and_column(case, export, tmp
 
 
 @pytest.mark.parametrize("case", ["missing lead_id", "unparseable timestamp",
-                                  "unknown table layout", "activity for an unknown lead"])
+                                  "unknown table layout", "verdict for an unknown lead"])
 def test_the_command_line_reports_a_bad_batch_in_one_line(case, export, tmp_path):
     files, expected = BAD_BATCHES[case]
     store = tmp_path / "store.duckdb"
@@ -292,7 +293,7 @@ def test_the_command_line_reports_a_bad_batch_in_one_line(case, export, tmp_path
 
 
 def test_a_failed_first_batch_leaves_no_store(tmp_path):
-    files, _ = BAD_BATCHES["activity for an unknown lead"]
+    files, _ = BAD_BATCHES["verdict for an unknown lead"]
     bad = write(tmp_path / "bad", files)
     before = sorted(tmp_path.rglob("*"))
     store = tmp_path / "new" / "sub" / "store.duckdb"
@@ -303,7 +304,7 @@ def test_a_failed_first_batch_leaves_no_store(tmp_path):
 
 
 def test_a_failed_first_batch_keeps_a_folder_that_was_there(tmp_path):
-    files, _ = BAD_BATCHES["activity for an unknown lead"]
+    files, _ = BAD_BATCHES["verdict for an unknown lead"]
     bad = write(tmp_path / "bad", files)
     (tmp_path / "stores").mkdir()
     (tmp_path / "stores" / "notes.txt").write_text("mine")

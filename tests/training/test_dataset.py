@@ -177,3 +177,25 @@ def test_a_cohort_spans_its_calendar_weeks_empty_ones_included():
     assert calendar_weeks(gap.repeat(3)) == 5
     assert calendar_weeks(gap.iloc[[0]]) == 1
     assert calendar_weeks(gap.iloc[0:0]) == 0
+
+
+def test_a_store_of_open_leads_only_says_no_lead_has_a_verdict_yet():
+    # a snapshot export of open leads (no verdict, no outcome): every matured lead is a
+    # no-conversion only because its window passed, and the review said "no lead has a positive
+    # label, so check that the mapping maps the outcome's positive value", naming no cause
+    frame = synthetic.leads(3000, seed=3, weeks=20).assign(label=0)
+    data = CycleData(frame=frame, specs=synthetic.specs(), attribute_roles={}, as_of=END,
+                     summary={"by_cause": {"positive": 0, "fit": 0, "intent": 0,
+                                           "no_conversion": 3000}})
+    with pytest.raises(LeadscoreError) as info:
+        split(data, 4)
+    assert str(info.value) == (
+        "Insufficient evidence: none of the 3,000 leads matured as of 2026-11-01 has a verdict "
+        "or outcome (all are open leads, each a no-conversion only because its window passed), "
+        "as in an export of open leads only: ingest a later export that holds outcomes, or "
+        "check that the mapping's outcome or disposition column maps its positive value to a "
+        "stage (or a positive reason code), and re-ingest.")
+    # a rejection on a fit reason is a verdict: the mapping sentence stays
+    data.summary["by_cause"].update(fit=10, no_conversion=2990)
+    with pytest.raises(LeadscoreError, match="no lead has a positive label"):
+        split(data, 4)

@@ -1,0 +1,112 @@
+"""The role ``leadscore inspect`` proposes for a column: a main file's (id, dates, lead fields,
+leak suspects, personal data) and a lookup's fit column, drafted as the lead field it is named
+for where it is one (Pipedrive's ``Person - Job title`` beside its deals)."""
+
+from __future__ import annotations
+
+from features.contract import name_tokens
+from features.contract_files import EMAIL_HEADERS, slug
+from features.inspect import INTENT_TOKENS, Column
+from features.lead_fields import lead_field_for
+
+__all__ = ["CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role", "main_role",
+           "positive_stage"]
+
+DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
+"""Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
+drafted as, with ``as:``."""
+
+
+def main_role(column: Column, state: dict) -> tuple[str, str]:
+    """(proposed role as printed, its mapping spec) for one main-file column."""
+    if column.personal and not state.get("email") and (
+            slug(column.name) in EMAIL_HEADERS or lead_field_for(column.name) == "email"):
+        # the address is never stored, its domain is a fit signal (free mail, company domain)
+        state["email"] = column.name
+        return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
+    if column.personal:
+        return "ignore (personal?)", "ignore"
+    tokens = name_tokens(column.name)
+    if column.kind == "date" and not state.get("mql") and (
+            "mql" in tokens or {"marketing", "qualified"} <= tokens):
+        # when the lead became an MQL: the moment it is scored, blank until then by nature
+        state["mql"] = column.name
+        return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
+    if column.kind == "date" and not state.get("created") and \
+            column.name == state.get("creation"):
+        # a creation date is never a feature, so a leak suspect can still date the lead
+        state["created"] = column.name
+        return "timestamp (created_at)", "{role: timestamp, as: created_at}"
+    if column.leaks:
+        if column.kind == "date":
+            return "ignore (leak suspect)", "ignore"
+        kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
+        return "post_outcome (leak suspect)", f"{{role: post_outcome, kind: {kind}}}"
+    if column.kind == "id" and not state.get("id"):
+        state["id"] = column.name
+        return "id", "id"
+    field = lead_field_for(column.name)
+    # numbers only for an employee count: a numeric "campaign" is a count of calls (the UCI
+    # bank export's), not the lead's campaign, and a numeric "source" or "title" is a code
+    numbers_fit = column.kind != "numeric" or field == "company_size"
+    if field in DRAFTED_FIELDS and column.kind in ("categorical", "text", "numeric") and \
+            numbers_fit and field not in state:
+        # the contract's field, so the fit features read it: a title's seniority and
+        # department, an employee count's size band, a country's region; as a plain category a
+        # free-text title would be passed over and its strongest signal lost
+        state[field] = column.name
+        return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
+    if column.kind == "date":
+        return "ignore (another date)", "ignore"
+    if column.kind in ("numeric", "boolean"):
+        role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
+        return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
+    if column.kind == "categorical":
+        return "fit categorical", "{role: fit, kind: categorical}"
+    return "ignore", "ignore"
+
+
+CREATION_TOKENS = frozenset({"created", "create", "creation", "added"})
+"""Words of a date column that says when the record was made ("Created On", "Deal created",
+"Date Added")."""
+
+
+def creation_date(columns: list[Column]) -> str | None:
+    """The date column drafted as created_at: the first one named for the record's creation,
+    else the first date not named like a post-contact field. Column order decides nothing
+    more: Dynamics puts "(Do Not Modify) Modified On" before "Created On", and dating every
+    lead by its last change would put its verdict before its creation."""
+    dates = [c for c in columns if c.kind == "date" and not c.personal
+             and not any(leak.startswith("named like") for leak in c.leaks)
+             and "update" not in name_tokens(c.name)  # Pipedrive's Update time
+             and "mql" not in name_tokens(c.name)
+             and not {"marketing", "qualified"} <= name_tokens(c.name)]
+    named = [c for c in dates if name_tokens(c.name) & CREATION_TOKENS
+             or lead_field_for(c.name) == "created_at"]
+    return (named or dates)[0].name if named or dates else None
+
+
+def lookup_role(column: Column, state: dict) -> tuple[str, str]:
+    """(proposed role as printed, its mapping spec) for a lookup column that is a fit
+    attribute: the lead field it is named for, where the main file drafted none (a person's job
+    title, an organisation's size or industry, so the fit features read it), else a plain
+    fit attribute."""
+    field = lead_field_for(column.name)
+    numbers_fit = column.kind != "numeric" or field == "company_size"
+    if field in DRAFTED_FIELDS and numbers_fit and field not in state:
+        state[field] = column.name
+        return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
+    kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
+    return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
+
+
+def positive_stage(value: str) -> str:
+    """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
+    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
+    drafted as a won deal would say, in every report, that it was won."""
+    tokens = name_tokens(value)
+    if "sql" in tokens or {"sales", "qualified"} <= tokens:
+        return "sql"
+    if tokens & {"opportunity", "opportunities"}:
+        return "opportunity"
+    return "closed_won"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
+from features.inspect_values import positive_stage
 from features.lead_fields import lead_field_for
 
 __all__ = ["ACCOUNT_TOKENS", "CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role",
@@ -122,15 +123,3 @@ def _company_name(column: Column) -> bool:
     column.note = ("a company's name: as a feature the model would learn accounts, not fit; "
                    "map its size and industry instead")
     return True
-
-
-def positive_stage(value: str) -> str:
-    """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
-    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
-    drafted as a won deal would say, in every report, that it was won."""
-    tokens = name_tokens(value)
-    if "sql" in tokens or {"sales", "qualified"} <= tokens:
-        return "sql"
-    if tokens & {"opportunity", "opportunities"}:
-        return "opportunity"
-    return "closed_won"

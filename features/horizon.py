@@ -33,8 +33,9 @@ from features.messages import plural
 from features.timestamps import FUTURE_TOLERANCE
 from leadscore.errors import LeadscoreError
 
-__all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "future_records",
-           "horizon_sentence", "last_record", "recorded_columns", "store_horizon"]
+__all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "future_note",
+           "future_records", "horizon_sentence", "last_record", "recorded_columns",
+           "store_horizon"]
 
 EXPORTED_AT = "exported_at"
 LAST_RECORD, DECLARED = "last record", "declared export date"
@@ -110,6 +111,17 @@ def future_records(con: duckdb.DuckDBPyConnection,
         if top is not None and (latest is None or _naive(top) > latest):
             latest = _naive(top)
     return count, latest
+
+
+def future_note(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> str | None:
+    """What ingest says of records dated after the clock (``future_records``), or None."""
+    count, latest = future_records(con, now)
+    if not count:
+        return None
+    them = "it" if count == 1 else "them"
+    return (f"{plural(count, 'record')} of the store {'is' if count == 1 else 'are'} dated after "
+            f"today (the latest {latest:%Y-%m-%d}): kept, but the store's data horizon leaves "
+            f"{them} out until that day comes; check the export's dates (a year typed wrong?)")
 
 
 def _cut(now: datetime | None) -> datetime:

@@ -33,7 +33,7 @@ from features.export_date import (
 from features.export_files import discover, read_export
 from features.export_v2 import ReadAdapter, v2_parts
 from features.flat_export import flat_export_parts
-from features.horizon import declared_export, recorded_columns
+from features.horizon import declared_export, future_note, recorded_columns
 from features.ingest_first_seen import first_seen
 from features.ingest_gone import (
     declared_ignored,
@@ -197,6 +197,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             report.notes.append(declare_export(con, declared, [
                 (stage, c) for part, stage, _ in staged
                 for c in recorded_columns(part.table.name)]))
+        if note := future_note(con):
+            report.notes.append(note)
         if labels is not None:
             lag = store_lag(con, load_policy(labels.get("policy")), labels["maturity_days"])
             report.notes.append(lag.line())

@@ -17,6 +17,7 @@ import pandas as pd
 
 from features.contract import name_tokens
 from features.inspect_outcomes import unique_keys
+from features.inspect_values import positive_stage
 
 if TYPE_CHECKING:
     from features.inspect import Column, FileProfile
@@ -76,7 +77,8 @@ def outcome_per_lead(main: FileProfile, history: FileProfile, key: Column, id_co
 def propose_history(history: FileProfile, main: FileProfile, key: Column, stage: Column,
                     positive: list[str]) -> None:
     """A stage history's roles: its key, its first date the stage's time, its stage mapped to
-    ``closed_won`` for the positive values and none for the others (to check), the rest ignored
+    the stage each positive value names (``positive_stage``: sql, opportunity, else closed_won)
+    and none for the others (to check), the rest ignored
     (a history row says what happened to the lead, never who it is)."""
     dates = [c for c in history.columns if c.kind == "date" and c is not key]
     leads = history.frame[key.name].replace("", pd.NA).dropna()
@@ -86,7 +88,7 @@ def propose_history(history: FileProfile, main: FileProfile, key: Column, stage:
             "history of stage changes, drafted as the leads' outcomes")
     lowered = {p.lower() for p in positive}
     values = [v for v in history.frame[stage.name].value_counts().index if v != ""][:30]
-    mapped = ", ".join(f'"{v}": {"closed_won" if v.lower() in lowered else "none"}'
+    mapped = ", ".join(f'"{v}": {positive_stage(v) if v.lower() in lowered else "none"}'
                        for v in values)
     stage.role, stage.spec = "stage", f"{{as: stage, values: {{{mapped}}}}}"
     stage.note = ("map each value to a stage (sql, opportunity, closed_won, closed_lost) or "

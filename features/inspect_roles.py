@@ -7,14 +7,21 @@ from __future__ import annotations
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
+from features.inspect_values import positive_stage
 from features.lead_fields import lead_field_for
 
-__all__ = ["CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role", "main_role",
-           "positive_stage"]
+__all__ = ["ACCOUNT_TOKENS", "CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role",
+           "main_role", "positive_stage"]
 
 DRAFTED_FIELDS = ("title", "source", "company_size", "industry", "country", "campaign")
 """Lead fields a column named for one (by the contract's name or a CRM's, ``SYNONYMS``) is
 drafted as, with ``as:``."""
+
+
+ACCOUNT_TOKENS = frozenset({"company", "account", "organization", "organisation", "org", "firm",
+                            "firma", "employer"})
+"""Words of a column that names the lead's company ("Company", "Account Name", Pipedrive's
+"Organization - Name")."""
 
 
 def main_role(column: Column, state: dict) -> tuple[str, str]:
@@ -58,6 +65,8 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
         return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
     if column.kind == "date":
         return "ignore (another date)", "ignore"
+    if _company_name(column):
+        return "ignore (a company's name)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
@@ -93,6 +102,8 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     fit attribute."""
     field = lead_field_for(column.name)
     numbers_fit = column.kind != "numeric" or field == "company_size"
+    if field is None and _company_name(column):
+        return "ignore (a company's name)", "ignore"
     if field in DRAFTED_FIELDS and numbers_fit and field not in state:
         state[field] = column.name
         return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
@@ -100,13 +111,15 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
 
 
-def positive_stage(value: str) -> str:
-    """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
-    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
-    drafted as a won deal would say, in every report, that it was won."""
-    tokens = name_tokens(value)
-    if "sql" in tokens or {"sales", "qualified"} <= tokens:
-        return "sql"
-    if tokens & {"opportunity", "opportunities"}:
-        return "opportunity"
-    return "closed_won"
+def _company_name(column: Column) -> bool:
+    """Whether ``column`` names the lead's company ("Company", "Account Name", "Organization -
+    Name"); then it gets a note. Learning a company's name memorises accounts ("Firma 39 GmbH
+    raises it most"), while the fit features read what the company is: its size, industry and
+    e-mail domain."""
+    tokens = name_tokens(column.name)
+    if column.kind not in ("categorical", "text") or not tokens & ACCOUNT_TOKENS or \
+            not tokens <= ACCOUNT_TOKENS | {"name", "business"}:
+        return False
+    column.note = ("a company's name: as a feature the model would learn accounts, not fit; "
+                   "map its size and industry instead")
+    return True

@@ -262,3 +262,15 @@ def did_you_mean(name: str, files) -> str:
             if folded(str(column)) == folded(name) or folded(last) == folded(name):
                 return f" (did you mean {str(column)!r}?)"
     return ""
+
+
+def positive_stage(value: str) -> str:
+    """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
+    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
+    drafted as a won deal would say, in every report, that it was won."""
+    tokens = name_tokens(value)
+    if "sql" in tokens or {"sales", "qualified"} <= tokens:
+        return "sql"
+    if tokens & {"opportunity", "opportunities"}:
+        return "opportunity"
+    return "closed_won"

@@ -152,3 +152,22 @@ def test_a_record_dated_after_the_clock_does_not_move_the_horizon(store):
     # its day come, it counts: judged as of a clock past it, the horizon runs to it
     assert data_horizon(store, now=datetime(2062, 2, 1)).at == datetime(2062, 1, 5, 9, 0)
     assert future_records(store, now=datetime(2062, 2, 1)) == (0, None)
+
+
+def test_ingest_says_which_records_are_dated_after_today(tmp_path):
+    from features.ingest import ingest_paths
+
+    export = tmp_path / "export"
+    export.mkdir()
+    head = "lead_id,created_at,source,title,company_size,industry,country\n"
+    (export / "leads.csv").write_text(f"{head}L1,2026-01-05,web,,,,\nL2,2026-01-06,web,,,,\n")
+    (export / "activities.csv").write_text("lead_id,occurred_at,activity_type\n"
+                                           "L1,2026-01-05,page_view\nL2,2062-01-07,page_view\n")
+    report = ingest_paths([export], tmp_path / "s.duckdb")
+    assert ("1 record of the store is dated after today (the latest 2062-01-07): kept, but the "
+            "store's data horizon leaves it out until that day comes; check the export's dates "
+            "(a year typed wrong?)") in report.notes
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "leads.csv").write_text(f"{head}L1,2026-01-05,web,,,,\n")
+    assert not any("after today" in n for n in ingest_paths([plain], tmp_path / "p.duckdb").notes)

@@ -201,7 +201,8 @@ def test_a_free_text_column_holding_the_exports_names_is_personal(tmp_path):
     found = inspect([tmp_path / "export"], "IsConverted", ["TRUE"])
     columns = {(f.path.name, c.name): c for f in found.files for c in f.columns}
     assert columns[("Tasks.csv", "Subject")].personal
-    assert columns[("Leads.csv", "Company")].role == "fit categorical"
+    company = columns[("Leads.csv", "Company")]  # a company is no person: not personal,
+    assert not company.personal and company.role == "ignore (a company's name)"  # nor a feature
     assert "Lefèvre" not in found.text and "Call with" not in found.text
 
 
@@ -246,3 +247,21 @@ def test_a_numeric_column_named_like_a_lead_field_is_a_number_not_that_field(tmp
     roles = {c.name: c.role for c in found.main.columns}
     assert roles["campaign"] == "fit numeric"
     assert roles["employees"] == "fit (as company_size)"
+
+
+def test_a_companys_name_is_drafted_ignore_with_why_and_its_size_still_a_field(tmp_path):
+    # a Zoho export's Company (Firma 39 GmbH ...) was drafted a fit category, and the review
+    # listed "Company (fit): Firma 39 GmbH raises it most": the model learning accounts
+    n = 90
+    _write(tmp_path / "export" / "Leads.csv", pd.DataFrame({
+        "Lead Id": [f"z{i:04d}" for i in range(n)],
+        "Company": [f"Firma {i % 40} GmbH" for i in range(n)],
+        "Company Size": [["1-10", "11-50", "51-200"][i // 3 % 3] for i in range(n)],
+        "Account Type": [["Prospect", "Partner"][i % 2] for i in range(n)],
+        "Status": ["Won" if i % 3 == 0 else "Lost" for i in range(n)]}))
+    found = inspect([tmp_path / "export"], "Status", ["Won"])
+    text = draft(found)
+    assert ("      Company: ignore  # a company's name: as a feature the model would learn "
+            "accounts, not fit; map its size and industry instead") in text
+    assert "Company Size: {role: fit, kind: categorical, as: company_size}" in text
+    assert "Account Type: {role: fit, kind: categorical}" in text

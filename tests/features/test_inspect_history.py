@@ -88,3 +88,16 @@ def test_a_lookup_joined_on_a_leak_suspect_is_no_feature_without_an_outcome(tmp_
     amount = next(c for c in opportunity.columns if c.name == "Amount")
     assert amount.spec == "ignore"
     assert "joined on ConvertedOpportunityId, itself a leak suspect" in "; ".join(amount.leaks)
+
+
+def test_a_history_stage_is_drafted_as_the_stage_its_positive_value_names(tmp_path):
+    # every positive stage of a history was drafted closed_won: a report would then say an SQL
+    # was won, as the main file's outcome already no longer did (inspect_roles.positive_stage)
+    export = _export(tmp_path / "export")
+    history = export / "lead_stage_history.csv"
+    frame = pd.read_csv(history, dtype=str)
+    frame["Stage"] = frame["Stage"].replace({"Meeting Booked": "Sales Qualified Lead"})
+    frame.to_csv(history, index=False)
+    text = draft(inspect([export], "Stage", ["Sales Qualified Lead"]))
+    stage = next(line for line in text.splitlines() if line.startswith("      Stage: "))
+    assert '"Sales Qualified Lead": sql}' in stage

@@ -137,7 +137,7 @@ def outcome_date_hint(name: str, blank: pd.Series, won: pd.Series, outcome: str,
         return None
     if blank[won].mean() > 0.05 or blank[~won].mean() < 0.5:
         return None
-    return (f"filled when {outcome} is {positive[0]}: if it is the day of that outcome, "
+    return (f"filled when {outcome} is {' or '.join(positive)}: if it is the day of that outcome, "
             f"re-run inspect with --outcome-date {name!r} (without one, outcomes are dated "
             "at the lead's creation)")
 

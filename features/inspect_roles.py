@@ -66,6 +66,7 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
     if column.kind == "date":
         return "ignore (another date)", "ignore"
     if _company_name(column):
+        column.note = COMPANY_NOTE
         return "ignore (a company's name)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
@@ -103,6 +104,7 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     field = lead_field_for(column.name)
     numbers_fit = column.kind != "numeric" or field == "company_size"
     if field is None and _company_name(column):
+        column.note = COMPANY_NOTE
         return "ignore (a company's name)", "ignore"
     if field in DRAFTED_FIELDS and numbers_fit and field not in state:
         state[field] = column.name
@@ -111,15 +113,14 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
 
 
+COMPANY_NOTE = ("a company's name: as a feature the model would learn accounts, not fit; map its "
+                "size and industry instead")
+
+
 def _company_name(column: Column) -> bool:
     """Whether ``column`` names the lead's company ("Company", "Account Name", "Organization -
-    Name"); then it gets a note. Learning a company's name memorises accounts ("Firma 39 GmbH
-    raises it most"), while the fit features read what the company is: its size, industry and
-    e-mail domain."""
+    Name"). Learning a company's name memorises accounts ("Firma 39 GmbH raises it most"), while
+    the fit features read what the company is: its size, industry and e-mail domain."""
     tokens = name_tokens(column.name)
-    if column.kind not in ("categorical", "text") or not tokens & ACCOUNT_TOKENS or \
-            not tokens <= ACCOUNT_TOKENS | {"name", "business"}:
-        return False
-    column.note = ("a company's name: as a feature the model would learn accounts, not fit; "
-                   "map its size and industry instead")
-    return True
+    return column.kind in ("categorical", "text") and bool(tokens & ACCOUNT_TOKENS) and \
+        tokens <= ACCOUNT_TOKENS | {"name", "business"}

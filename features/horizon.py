@@ -33,9 +33,9 @@ from features.messages import plural
 from features.timestamps import FUTURE_TOLERANCE
 from leadscore.errors import LeadscoreError
 
-__all__ = ["EXPORTED_AT", "Horizon", "data_horizon", "declared_export", "future_note",
-           "future_records", "horizon_sentence", "last_record", "recorded_columns",
-           "store_horizon"]
+__all__ = ["EXPORTED_AT", "Horizon", "clock_limit", "data_horizon", "declared_export",
+           "future_note", "future_records", "horizon_sentence", "last_record",
+           "recorded_columns", "store_horizon"]
 
 EXPORTED_AT = "exported_at"
 LAST_RECORD, DECLARED = "last record", "declared export date"
@@ -99,7 +99,7 @@ def future_records(con: duckdb.DuckDBPyConnection,
     """How many records are dated more than ``FUTURE_TOLERANCE`` after ``now`` (default: the
     clock), and the latest of them: a typo'd year (2062 for 2026) or a scheduled event exported
     as done. They stay in the store, but the horizon leaves them out until their date."""
-    cut = _cut(now)
+    cut = clock_limit(now)
     count, latest = 0, None
     for relation, column in _RECORDED:
         try:
@@ -124,7 +124,9 @@ def future_note(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> 
             f"{them} out until that day comes; check the export's dates (a year typed wrong?)")
 
 
-def _cut(now: datetime | None) -> datetime:
+def clock_limit(now: datetime | None = None) -> datetime:
+    """The latest moment a record may be dated and have happened: ``now`` (default: the clock)
+    plus ``FUTURE_TOLERANCE``."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     return now + FUTURE_TOLERANCE
 
@@ -149,7 +151,7 @@ def data_horizon(con: duckdb.DuckDBPyConnection, now: datetime | None = None) ->
     the two (a record proves the evidence runs at least that far); None for an empty store. A
     record dated more than ``FUTURE_TOLERANCE`` after ``now`` (default: the clock) has not
     happened yet: it does not count (``future_records``)."""
-    last = last_record(con, until=_cut(now))
+    last = last_record(con, until=clock_limit(now))
     if last is None:
         return None
     declared = declared_export(con)

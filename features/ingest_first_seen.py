@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from features.horizon import data_horizon, last_record, recorded_columns
+from features.horizon import clock_limit, data_horizon, last_record, recorded_columns
 from features.ingest_sql import Part
 from features.messages import plural
 
@@ -62,13 +62,15 @@ def first_seen(con, staged: list[tuple[Part, str, int]], declared: date | None) 
 def _known_from(con, staged: list[tuple[Part, str, int]], declared: date | None) -> datetime:
     """The earliest moment a verdict this batch shows first can be said known: the day the
     export was taken, where declared; else the latest the store and the batch record (not
-    counting the dates the mapping gives)."""
+    counting the dates the mapping gives, nor any dated after the clock)."""
     if declared is not None:
         return datetime(declared.year, declared.month, declared.day)
     before = data_horizon(con)
+    # a record dated after the clock (a typo'd year) has not happened: it dates nothing
     batch = last_record(con, [(stage, column) for part, stage, _ in staged
                               if part.after_days is None
-                              for column in recorded_columns(part.table.name)])
+                              for column in recorded_columns(part.table.name)],
+                        until=clock_limit())
     return max(m for m in (before.at if before else None, batch) if m is not None)
 
 

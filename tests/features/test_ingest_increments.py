@@ -145,6 +145,21 @@ def test_without_an_export_date_a_new_verdict_is_dated_by_the_latest_record(tmp_
             "as nobody could know it earlier") in report.notes
 
 
+
+def test_a_record_dated_after_the_clock_dates_no_new_verdict(tmp_path):
+    # a typo'd year on a lead of the same export (2062) was "the latest moment the export
+    # records": the new verdict was dated in 2062, out of every review's reach
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(WEEKLY.replace("exported_at: from_file_name\n", ""))
+    store = tmp_path / "s.duckdb"
+    ingest_paths([_week(tmp_path, "2026-02-01", "1,2026-01-05,Open,no\n")], store,
+                 mapping=mapping)
+    ingest_paths([_week(tmp_path, "2026-03-01", "1,2026-01-05,Booked,no\n"
+                                                "3,2026-02-25 09:30,Open,no\n"
+                                                "4,2062-02-26,Open,no\n")],
+                 store, mapping=mapping)
+    assert ("1", "2026-02-25", "meeting_booked") in _verdicts(store)
+
 def test_a_verdict_dated_so_stays_when_its_lead_is_created_on_another_day(tmp_path):
     # ingest_gone.redated moves a verdict dated created_at + after_days with a new creation
     # date; one dated by the export that first showed it stays where it is

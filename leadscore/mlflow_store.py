@@ -74,11 +74,16 @@ def relocate_store(config: dict[str, Any]) -> bool:
         return False  # artifacts configured somewhere else on purpose: leave them there
     with closing(sqlite3.connect(db, timeout=30)) as con, con:
         try:
-            row = con.execute("SELECT artifact_location FROM experiments WHERE name = ?",
-                              (config["mlflow"]["experiment"],)).fetchone()
+            # the config's experiment first; a config naming another one (not yet created)
+            # reads the same moved store, so any experiment's ``artifacts`` folder tells
+            rows = con.execute("SELECT artifact_location FROM experiments "
+                               "ORDER BY name = ? DESC, experiment_id",
+                               (config["mlflow"]["experiment"],)).fetchall()
         except sqlite3.DatabaseError:
             return False  # not (yet) an MLflow store: MLflow says what is wrong
-        if row is None or not row[0]:
+        row = next((r for r in rows if r[0] and Path(_local_path(r[0])).name == "artifacts"),
+                   None)
+        if row is None:
             return False
         stored = Path(_local_path(row[0]))
         if stored == db.parent / "artifacts" or stored.name != "artifacts":

@@ -27,14 +27,10 @@ from leadscore.mlflow_store import (  # noqa: F401 - re-exported: the commands i
 )
 
 
-def setup_tracking(config: dict[str, Any]) -> str:
-    """Point MLflow at the store, create it and the experiment when missing; return its id.
-
-    Raises:
-        LeadscoreError: when the store cannot be opened (an unwritable folder, a broken file).
-    """
+def _open(config: dict[str, Any]) -> str:
+    """Point MLflow at the configured store (its folder made, a moved store re-pointed at its own
+    files); return the URI."""
     import mlflow
-    from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(config)
     db = sqlite_path(uri)
@@ -43,6 +39,24 @@ def setup_tracking(config: dict[str, Any]) -> str:
         relocate_store(config)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _cannot_open(uri: str, exc: Exception) -> LeadscoreError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return LeadscoreError(f"Cannot open the MLflow store {uri} ({first[:200]}): "
+                          "check MLFLOW_TRACKING_URI or mlflow.tracking_uri in your config.")
+
+
+def setup_tracking(config: dict[str, Any]) -> str:
+    """Point MLflow at the store, create it and the experiment when missing; return its id.
+
+    Raises:
+        LeadscoreError: when the store cannot be opened (an unwritable folder, a broken file).
+    """
+    from mlflow.tracking import MlflowClient
+
+    uri = _open(config)
     name = config["mlflow"]["experiment"]
     try:
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -53,11 +67,7 @@ def setup_tracking(config: dict[str, Any]) -> str:
             client.restore_experiment(experiment.experiment_id)
         return experiment.experiment_id
     except Exception as exc:  # noqa: BLE001 - any store failure reads the same to a user
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LeadscoreError(
-            f"Cannot open the MLflow store {uri} ({first[:200]}): "
-            "check MLFLOW_TRACKING_URI or mlflow.tracking_uri in your config."
-        ) from None
+        raise _cannot_open(uri, exc) from None
 
 
 def missing_store(config: dict[str, Any]) -> Path | None:
@@ -69,12 +79,19 @@ def missing_store(config: dict[str, Any]) -> Path | None:
 
 
 def client(config: dict[str, Any]):
-    """An ``MlflowClient`` on the configured store (tracking and registry), created if needed."""
+    """An ``MlflowClient`` on the configured store (tracking and registry), the store created if
+    needed. It creates no experiment: reading the registry or scoring under a config that names
+    another experiment must not leave an empty one behind (``setup_tracking`` creates it for
+    the commands that log runs)."""
     from mlflow.tracking import MlflowClient
 
-    setup_tracking(config)
-    uri = tracking_uri(config)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    uri = _open(config)
+    try:
+        opened = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        opened.search_experiments(max_results=1)  # a broken store fails here, in one sentence
+    except Exception as exc:  # noqa: BLE001 - any store failure reads the same to a user
+        raise _cannot_open(uri, exc) from None
+    return opened
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sqlite3
 import traceback
 from typing import Any, ClassVar
 
@@ -44,6 +45,7 @@ from starlette.routing import Route
 from features.live_store import LiveStoreUnavailable
 from features.text_rules import numeric_attribute_columns
 from leadscore.config import load_config
+from leadscore.mlflow_store import relocate_store
 from serving.auth import KEYS_ENV, api_keys
 from serving.champion import ChampionWatcher, ServedModel
 from serving.gateway import (
@@ -219,6 +221,14 @@ class LeadScorer:
         note_worker_start(logger, bentoml.server_context.worker_index)
         watch_parent(logger)
         scrub_access_log(known_paths(post_routes(LeadScorer), OTHER_PATHS))
+        # a store copied or moved here (a deployed project folder, an image) still records its
+        # old absolute artifact paths: point it at its own files before loading the champion
+        try:
+            relocate_store(config)
+        except sqlite3.Error as exc:  # a read-only image: say why the champion may not load
+            logger.warning("Cannot point the copied MLflow store at its own files (%s): make "
+                           "its folder writable; the API rewrites the paths at its next start.",
+                           exc)
         self.champion = ChampionWatcher(
             config["mlflow"]["tracking_uri"],
             config["mlflow"]["registered_model"],

@@ -115,13 +115,14 @@ def find_cycle_run(client, config: dict[str, Any], cycle: str) -> CycleRun:
     Raises:
         LeadscoreError: when no run carries the tag.
     """
-    experiment_id = _experiment_id(client, config)
+    experiment = client.get_experiment_by_name(config["mlflow"]["experiment"])
+    experiment_id = experiment.experiment_id if experiment is not None else None
     tagged = client.search_runs(
         [experiment_id],
         filter_string=cycle_filter(cycle),
         order_by=["attributes.start_time DESC"],
         max_results=20,
-    )
+    ) if experiment_id is not None else []
     runs = [r for r in tagged if r.info.status == _COMPLETED]
     if not runs and tagged:
         # the cycle was reviewed, but the review stopped (too little evidence, an error):
@@ -168,7 +169,7 @@ def _dated_after(run: CycleRun, current: CycleRun) -> bool:
     return run.as_of is not None and current.as_of is not None and run.as_of > current.as_of
 
 
-def _experiments_holding(client, cycle: str, except_id: str) -> list[str]:
+def _experiments_holding(client, cycle: str, except_id: str | None) -> list[str]:
     """The names of the other experiments with a completed run of ``cycle``."""
     others = {e.experiment_id: e.name for e in client.search_experiments()
               if e.experiment_id != except_id}

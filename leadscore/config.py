@@ -96,13 +96,37 @@ _LIMITS: dict[str, dict[str, tuple[float, float | None, bool]]] = {
 # settings whose keys are free: LightGBM takes any of its own parameters
 _OPEN = frozenset({"cycle.lightgbm"})
 
-# review settings: (lowest allowed, highest allowed, whole number?)
-_REVIEW_LIMITS = {
-    ("labels", "maturity_days"): (1, None, True),
-    ("cycle", "validation_weeks"): (1, None, True),
-    ("cycle", "max_mql_share"): (0.0, 1.0, False),
-    ("cycle", "bootstrap_rounds"): (1, None, True),
+# review settings: (lowest allowed, highest allowed, whole number?, null allowed?, lowest
+# excluded?); null means "not set" for the settings whose comment in default.yaml says so
+_REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, bool]] = {
+    ("labels", "maturity_days"): (1, None, True, False, False),
+    ("cycle", "validation_weeks"): (1, None, True, False, False),
+    ("cycle", "max_mql_share"): (0.0, 1.0, False, False, False),
+    ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
+    ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
+    ("cycle", "bootstrap_rounds"): (1, None, True, False, False),
 }
+_WHY = {
+    ("cycle", "capacity_per_week"): " (MQLs a week sales can work), or null",
+    ("cycle", "recency_half_life_weeks"): " (weeks), or null to weigh every lead the same",
+}
+
+
+def _out_of_range(value: Any, low: float, high: float | None, whole: bool,
+                  low_open: bool = False) -> bool:
+    return (isinstance(value, bool) or not isinstance(value, int | float)
+            or value != value or (whole and value != int(value))
+            or (value <= low if low_open else value < low)
+            or (high is not None and value > high))
+
+
+def _span(low: float, high: float | None, whole: bool, low_open: bool = False) -> str:
+    kind = "a whole number" if whole else "a number"
+    if high is not None:
+        if low_open:
+            return f"{kind} above {low:g} and at most {high:g}"
+        return f"{kind} between {low:g} and {high:g}"
+    return f"{kind} above {low:g}" if low_open else f"{kind} {low:g} or more"
 
 
 def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,
@@ -125,18 +149,21 @@ def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,
             _check_keys(value, default, path, f"{name}.")
 
 
+def _setting(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys[:-1]:
+        config = config.get(key) or {}
+    return config.get(keys[-1])
+
+
 def _check_review(config: dict[str, Any], path: Path) -> None:
     """The review settings a team edits first hold numbers in range, and the band is a pair of
     fractions: a band written in percent (60-85) would make every threshold infeasible."""
-    for (section, key), (low, high, whole) in _REVIEW_LIMITS.items():
-        value = config[section].get(key)
-        kind = "a whole number" if whole else "a number"
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or (whole and value != int(value)) or value < low
-                or (high is not None and value > high)):
-            span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
-            raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; it must be "
-                                 f"{kind} {span}.")
+    for keys, (low, high, whole, nullable, low_open) in _REVIEW_LIMITS.items():
+        value = _setting(config, keys)
+        if (value is None and nullable) or not _out_of_range(value, low, high, whole, low_open):
+            continue
+        raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must be "
+                             f"{_span(low, high, whole, low_open)}{_WHY.get(keys, '')}.")
     band = config["cycle"].get("band") or {}
     low, high = band.get("min"), band.get("max")
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))

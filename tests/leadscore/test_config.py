@@ -55,3 +55,17 @@ def test_settings_a_review_reads_are_checked_for_range(tmp_path):
 def test_a_yaml_error_is_one_line_with_its_place(tmp_path):
     message = _fails(tmp_path, "cycle: [1,2\n")
     assert "is not valid YAML" in message and "line 2" in message
+
+
+def test_capacity_and_half_life_are_null_or_positive(tmp_path):
+    # 0 read as "not set" and a negative half-life weighed OLD leads up: both ran without a word
+    for value in (0, -5, "ten"):
+        message = _fails(tmp_path, f"cycle:\n  capacity_per_week: {value}\n")
+        assert f"cycle.capacity_per_week is {value!r}" in message
+        assert "above 0" in message and "null" in message
+    for value in (0, -4, "four"):
+        message = _fails(tmp_path, f"cycle:\n  recency_half_life_weeks: {value}\n")
+        assert f"cycle.recency_half_life_weeks is {value!r}" in message and "null" in message
+    path = tmp_path / "ok.yaml"
+    path.write_text("cycle:\n  capacity_per_week: 12.5\n  recency_half_life_weeks: null\n")
+    assert load_config(path)["cycle"]["capacity_per_week"] == 12.5

@@ -106,6 +106,7 @@ _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, boo
     ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
     ("cycle", "bootstrap_rounds"): (1, None, True, False, False),
 }
+_REVIEW_SWITCHES = (("labels", "accept_maturity_window"), ("cycle", "refit"))
 _WHY = {
     ("cycle", "capacity_per_week"): " (MQLs a week sales can work), or null",
     ("cycle", "recency_half_life_weeks"): " (weeks), or null to weigh every lead the same",
@@ -164,6 +165,11 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
             continue
         raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must be "
                              f"{_span(low, high, whole, low_open)}{_WHY.get(keys, '')}.")
+    for keys in _REVIEW_SWITCHES:
+        value = _setting(config, keys)
+        if not isinstance(value, bool):
+            raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must "
+                                 "be true or false (unquoted).")
     band = config["cycle"].get("band") or {}
     low, high = band.get("min"), band.get("max")
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))

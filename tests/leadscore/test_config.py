@@ -69,3 +69,15 @@ def test_capacity_and_half_life_are_null_or_positive(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text("cycle:\n  capacity_per_week: 12.5\n  recency_half_life_weeks: null\n")
     assert load_config(path)["cycle"]["capacity_per_week"] == 12.5
+
+
+def test_switches_are_true_or_false(tmp_path):
+    # a quoted 'no' is a string, and any non-empty string is true: refit ran while the user had
+    # switched it off
+    message = _fails(tmp_path, "cycle:\n  refit: 'no'\n")
+    assert "cycle.refit is 'no'" in message and "true or false" in message
+    assert "labels.accept_maturity_window" in _fails(
+        tmp_path, "labels:\n  accept_maturity_window: 'yes'\n")
+    path = tmp_path / "ok.yaml"
+    path.write_text("cycle:\n  refit: no\n")  # YAML's unquoted no is false
+    assert load_config(path)["cycle"]["refit"] is False

@@ -104,10 +104,11 @@ _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, boo
     ("cycle", "max_mql_share"): (0.0, 1.0, False, False, False),
     ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
     ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
-    ("cycle", "bootstrap_rounds"): (1, None, True, False, False),
+    ("cycle", "bootstrap_rounds"): (20, None, True, False, False),
 }
 _REVIEW_SWITCHES = (("labels", "accept_maturity_window"), ("cycle", "refit"))
 _WHY = {
+    ("cycle", "bootstrap_rounds"): " (a 95% interval read from fewer resamples is not one)",
     ("cycle", "capacity_per_week"): " (MQLs a week sales can work), or null",
     ("cycle", "recency_half_life_weeks"): " (weeks), or null to weigh every lead the same",
 }

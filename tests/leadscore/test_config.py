@@ -81,3 +81,13 @@ def test_switches_are_true_or_false(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text("cycle:\n  refit: no\n")  # YAML's unquoted no is false
     assert load_config(path)["cycle"]["refit"] is False
+
+
+def test_bootstrap_rounds_are_enough_for_an_interval(tmp_path):
+    # one resample printed "conversion 37.8% (95% interval 42.8%-42.8%)": an interval that is a
+    # point, and not even around the figure it qualifies
+    message = _fails(tmp_path, "cycle:\n  bootstrap_rounds: 1\n")
+    assert "cycle.bootstrap_rounds is 1" in message and "20 or more" in message
+    path = tmp_path / "ok.yaml"
+    path.write_text("cycle:\n  bootstrap_rounds: 20\n")
+    assert load_config(path)["cycle"]["bootstrap_rounds"] == 20

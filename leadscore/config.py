@@ -101,7 +101,7 @@ _OPEN = frozenset({"cycle.lightgbm"})
 _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, bool]] = {
     ("labels", "maturity_days"): (1, None, True, False, False),
     ("cycle", "validation_weeks"): (1, None, True, False, False),
-    ("cycle", "max_mql_share"): (0.0, 1.0, False, False, False),
+    ("cycle", "max_mql_share"): (0.0, 1.0, False, False, True),
     ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
     ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
     ("cycle", "bootstrap_rounds"): (20, None, True, False, False),
@@ -111,6 +111,7 @@ _WHY = {
     ("cycle", "bootstrap_rounds"): " (a 95% interval read from fewer resamples is not one)",
     ("cycle", "capacity_per_week"): " (MQLs a week sales can work), or null",
     ("cycle", "recency_half_life_weeks"): " (weeks), or null to weigh every lead the same",
+    ("cycle", "max_mql_share"): " (0 would let no lead be an MQL)",
 }
 
 

@@ -91,3 +91,10 @@ def test_bootstrap_rounds_are_enough_for_an_interval(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text("cycle:\n  bootstrap_rounds: 20\n")
     assert load_config(path)["cycle"]["bootstrap_rounds"] == 20
+
+
+def test_max_mql_share_lets_some_leads_through(tmp_path):
+    # 0 failed every review's band gate with "more than the 0% allowed"
+    message = _fails(tmp_path, "cycle:\n  max_mql_share: 0\n")
+    assert "cycle.max_mql_share is 0" in message and "above 0 and at most 1" in message
+    assert "cycle.max_mql_share" in _fails(tmp_path, "cycle:\n  max_mql_share: 1.5\n")

@@ -105,6 +105,8 @@ _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, boo
     ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
     ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
     ("cycle", "bootstrap_rounds"): (20, None, True, False, False),
+    ("cycle", "gates", "pr_auc_tolerance"): (0.0, 1.0, False, False, False),
+    ("cycle", "gates", "max_calibration_error"): (0.0, 1.0, False, False, False),
 }
 _REVIEW_SWITCHES = (("labels", "accept_maturity_window"), ("cycle", "refit"))
 _WHY = {

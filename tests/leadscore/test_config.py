@@ -98,3 +98,12 @@ def test_max_mql_share_lets_some_leads_through(tmp_path):
     message = _fails(tmp_path, "cycle:\n  max_mql_share: 0\n")
     assert "cycle.max_mql_share is 0" in message and "above 0 and at most 1" in message
     assert "cycle.max_mql_share" in _fails(tmp_path, "cycle:\n  max_mql_share: 1.5\n")
+
+
+def test_gates_are_fractions(tmp_path):
+    # 'high' trained the whole cycle and then stopped with a ValueError traceback at the gates
+    message = _fails(tmp_path, "cycle:\n  gates: {max_calibration_error: high}\n")
+    assert "cycle.gates.max_calibration_error is 'high'" in message
+    assert "between 0 and 1" in message
+    assert "cycle.gates.pr_auc_tolerance" in _fails(
+        tmp_path, "cycle:\n  gates: {pr_auc_tolerance: -0.5}\n")

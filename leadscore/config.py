@@ -101,6 +101,8 @@ _OPEN = frozenset({"cycle.lightgbm"})
 _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, bool]] = {
     ("labels", "maturity_days"): (1, None, True, False, False),
     ("cycle", "validation_weeks"): (1, None, True, False, False),
+    ("cycle", "seed"): (0, 2**32 - 1, True, False, False),
+    ("cycle", "lock_wait_s"): (0, None, False, False, False),
     ("cycle", "max_mql_share"): (0.0, 1.0, False, False, True),
     ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
     ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
@@ -127,11 +129,13 @@ def _out_of_range(value: Any, low: float, high: float | None, whole: bool,
 
 def _span(low: float, high: float | None, whole: bool, low_open: bool = False) -> str:
     kind = "a whole number" if whole else "a number"
+    low_text = f"{low:g}"
     if high is not None:
+        high_text = f"{int(high)}" if whole else f"{high:g}"
         if low_open:
-            return f"{kind} above {low:g} and at most {high:g}"
-        return f"{kind} between {low:g} and {high:g}"
-    return f"{kind} above {low:g}" if low_open else f"{kind} {low:g} or more"
+            return f"{kind} above {low_text} and at most {high_text}"
+        return f"{kind} between {low_text} and {high_text}"
+    return f"{kind} above {low_text}" if low_open else f"{kind} {low_text} or more"
 
 
 def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,

@@ -107,3 +107,11 @@ def test_gates_are_fractions(tmp_path):
     assert "between 0 and 1" in message
     assert "cycle.gates.pr_auc_tolerance" in _fails(
         tmp_path, "cycle:\n  gates: {pr_auc_tolerance: -0.5}\n")
+
+
+def test_seed_and_lock_wait_are_checked(tmp_path):
+    # 'abc' and -1 stopped the review part-way with a ValueError traceback
+    assert "cycle.seed is 'abc'" in _fails(tmp_path, "cycle:\n  seed: abc\n")
+    assert "cycle.seed is -1" in _fails(tmp_path, "cycle:\n  seed: -1\n")
+    assert "cycle.lock_wait_s is -1" in _fails(tmp_path, "cycle:\n  lock_wait_s: -1\n")
+    assert "between 0 and 4294967295" in _fails(tmp_path, "cycle:\n  seed: 1.5\n")

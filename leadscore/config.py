@@ -110,6 +110,13 @@ _REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, boo
     ("cycle", "gates", "pr_auc_tolerance"): (0.0, 1.0, False, False, False),
     ("cycle", "gates", "max_calibration_error"): (0.0, 1.0, False, False, False),
 }
+# cycle.tournament (docs/tournament.md): (lowest allowed, whole number?); tuning on fewer than
+# 1,000 leads a fold draws samples too small to hold both outcomes
+_TOURNAMENT_LIMITS: dict[str, tuple[float, bool]] = {
+    "trials": (1, True), "folds": (1, True), "max_rounds": (1, True), "early_stopping": (1, True),
+    "bins": (1, True), "tie_tolerance": (0.0, False), "tie_standard_errors": (0.0, False),
+    "max_tuning_leads": (1000, True),
+}
 _REVIEW_SWITCHES = (("labels", "accept_maturity_window"), ("cycle", "refit"))
 _WHY = {
     ("cycle", "bootstrap_rounds"): " (a 95% interval read from fewer resamples is not one)",
@@ -178,6 +185,7 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
         if not isinstance(value, bool):
             raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must "
                                  "be true or false (unquoted).")
+    check_tournament(config["cycle"].get("tournament") or {}, f"Config file {path}: ")
     band = config["cycle"].get("band") or {}
     low, high = band.get("min"), band.get("max")
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
@@ -185,6 +193,25 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
         raise LeadscoreError(f"Config file {path}: cycle.band is {band!r}; give min and max as "
                              "fractions with 0 < min < max <= 1, e.g. {min: 0.60, max: 0.85} "
                              "for 60%-85%.")
+
+
+def check_tournament(settings: dict[str, Any], where: str = "") -> None:
+    """``cycle.tournament`` holds a true/false ``enabled`` and numbers in range.
+
+    Args:
+        where: what starts the sentence ("Config file x.yaml: "), or nothing.
+
+    Raises:
+        LeadscoreError: one sentence naming the setting and what it must be.
+    """
+    if not isinstance(settings.get("enabled"), bool):
+        raise LeadscoreError(f"{where}cycle.tournament.enabled is {settings.get('enabled')!r}; "
+                             "it must be true or false (unquoted).")
+    for key, (low, whole) in _TOURNAMENT_LIMITS.items():
+        value = settings.get(key)
+        if _out_of_range(value, low, None, whole):
+            raise LeadscoreError(f"{where}cycle.tournament.{key} is {value!r}; it must be "
+                                 f"{_span(low, None, whole)}.")
 
 
 def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> None:

@@ -115,3 +115,16 @@ def test_seed_and_lock_wait_are_checked(tmp_path):
     assert "cycle.seed is -1" in _fails(tmp_path, "cycle:\n  seed: -1\n")
     assert "cycle.lock_wait_s is -1" in _fails(tmp_path, "cycle:\n  lock_wait_s: -1\n")
     assert "between 0 and 4294967295" in _fails(tmp_path, "cycle:\n  seed: 1.5\n")
+
+
+def test_tournament_settings_are_checked_before_any_work(tmp_path):
+    # trials: 0 was refused only once the store was read and the MLflow run opened (a FAILED
+    # run), and max_tuning_leads: 5 drew one-class samples: a scikit-learn traceback
+    message = _fails(tmp_path, "cycle:\n  tournament: {trials: 0}\n")
+    assert "cycle.tournament.trials is 0" in message and "1 or more" in message
+    message = _fails(tmp_path, "cycle:\n  tournament: {max_tuning_leads: 5}\n")
+    assert "cycle.tournament.max_tuning_leads is 5" in message and "1000 or more" in message
+    assert "cycle.tournament.enabled" in _fails(tmp_path,
+                                                "cycle:\n  tournament: {enabled: 'off'}\n")
+    assert "cycle.tournament.tie_tolerance" in _fails(
+        tmp_path, "cycle:\n  tournament: {tie_tolerance: -1}\n")

@@ -132,7 +132,8 @@ class TournamentResult:
         """One true sentence: which family won and by how much."""
         win, other = self.winner, self.runner_up
         head = (f"The {win.family} model won this cycle's tournament (mean log-loss "
-                f"{win.mean_log_loss:.4f} on {len(self.folds)} time-ordered folds of the "
+                f"{win.mean_log_loss:.4f} on {len(self.folds)} time-ordered "
+                f"fold{'' if len(self.folds) == 1 else 's'} of the "
                 "training weeks")
         if other is None:
             return head + "; it was the only entrant)."

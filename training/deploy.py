@@ -141,6 +141,20 @@ def choose_method(margin: np.ndarray, y: np.ndarray, cohort: pd.Series):
     return best, measured, scores[best]
 
 
+def weighting_text(half_life_weeks: float | None) -> str:
+    """``"half-life 4 weeks"``, or ``"none"`` when every lead weighs the same."""
+    if not half_life_weeks:
+        return "none"
+    return f"half-life {float(half_life_weeks):g} week{'' if half_life_weeks == 1 else 's'}"
+
+
+def weighting_clause(weighting: str) -> str:
+    """What a sentence about the deployed model adds for its recency weighting ("" for none)."""
+    if not weighting or weighting == "none":
+        return ""
+    return f", older weeks weighed down ({weighting})"
+
+
 def recency_weight(frame: pd.DataFrame, half_life_weeks: float | None) -> np.ndarray | None:
     """``0.5 ** (weeks before the newest cohort / half_life)`` per lead; None: no half-life."""
     if not half_life_weeks:
@@ -193,10 +207,12 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
             deployed and its scores of the validation cohort stand as measured.
     """
     cycle_config = config["cycle"]
-    if not cycle_config.get("refit", True):
-        return Deployment(bundle=judged, refit=False, scores=np.asarray(judged_scores))
-    seed = int(cycle_config["seed"])
     half_life = cycle_config.get("recency_half_life_weeks")
+    if not cycle_config.get("refit", True):
+        # the judged model was trained with the same weighting (``train_judged``)
+        return Deployment(bundle=judged, refit=False, scores=np.asarray(judged_scores),
+                          weighting=weighting_text(half_life))
+    seed = int(cycle_config["seed"])
     older = pd.concat([train, calib], ignore_index=True)
     every = pd.concat([older, newest], ignore_index=True)
     meta = {k: v for k, v in judged.manifest.items()
@@ -221,7 +237,7 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
                           choice=choice,
                           calibration={name: fit_calibration(method, oof[name], y)
                                        for name in BOOSTERS})
-    weighting = f"half-life {half_life} weeks" if half_life else "none"
+    weighting = weighting_text(half_life)
     bundle.manifest["deployment"] = {
         "refit": True, "calibration_method": method, "calibration_measured": measured,
         "recency_weighting": weighting, "refit_leads": len(every),

@@ -9,6 +9,7 @@ from typing import Any
 
 from features.horizon import horizon_sentence
 from features.messages import per_week
+from training.deploy import weighting_clause
 from training.threshold import band_text, configured_share
 
 COMPARED_METRICS = (
@@ -104,13 +105,18 @@ class ReviewSummary:
             f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
             f"{sp['valid_positives']:,} {self.positives})."
         )
+        weighted = weighting_clause(self.deployment.get("recency_weighting", "none"))
         if self.deployment.get("refit"):
             console.print(
                 "Judged vs deployed: the gates judged the challenger trained on every week before "
-                "the validation cohort; "
-                "the deployed version is refit on every matured week with the same parameters "
-                f"and trees, {self.deployment.get('calibration_method', 'platt')}-calibrated on "
-                "the validation cohort (its column shows cross-fitted scores of that cohort).")
+                f"the validation cohort{weighted}; "
+                "the deployed version is refit on every matured week with the same parameters, "
+                f"trees and weighting, {self.deployment.get('calibration_method', 'platt')}-"
+                "calibrated on the validation cohort (its column shows cross-fitted scores of "
+                "that cohort).")
+        elif weighted:
+            console.print(f"Deployed as judged (cycle.refit: false): the challenger trained on "
+                          f"every week before the validation cohort{weighted}.")
         title = "Same validation cohort, every model"
         scoped = [(name, m["compared_weeks"]) for name, m in self.models.items()
                   if m.get("compared_weeks") is not None]

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from training.evaluate import metric_key
 from training.report_figures import a_or_an, plural, sentence, words
+from training.threshold import band_text
 from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
@@ -40,7 +41,7 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         trend = "up from" if now > was else "down from" if now < was else "the same as"
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
-                  f" in cycle {previous.cycle}"]
+                  f" in cycle {previous.cycle}{_band_then(previous, (lo, hi))}"]
         was_base, now_base = previous.metrics.get("base_rate"), run.metrics.get("base_rate")
         if was_base is not None and now_base is not None and now != was:
             # the threshold is set on each cycle's own cohort: when that cohort's conversion
@@ -72,6 +73,19 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     else:
         parts.append(".")
     return sentence(*parts)
+
+
+def _band_then(previous, band: tuple[float, float]) -> str:
+    """" (held to the 25%-50% band then)" when the previous cycle's band was another one: its
+    conversion answered another target."""
+    try:
+        then = (float(previous.param("band_min")), float(previous.param("band_max")))
+    except (TypeError, ValueError):
+        return ""
+    if not all(map(math.isfinite, band)) or all(
+            math.isclose(a, b) for a, b in zip(then, band, strict=True)):
+        return ""
+    return f" (its threshold was set against the {band_text(*then)} band then)"
 
 
 def previous_line(previous, later_dated, earlier: list) -> str:

@@ -35,7 +35,7 @@ from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
 from training import cycle_guard, explain, registry
-from training.cycle import CycleResult, train_and_evaluate
+from training.cycle import CycleResult, band_of, train_and_evaluate
 from training.cycle_name import check_cycle_name
 from training.evaluate import calibration_table
 from training.report import MIN_SIGNAL_SHARE, write_report
@@ -49,6 +49,7 @@ from training.review_record import (
     version_tags,
     write_artifacts,
 )
+from training.threshold import band_text
 from training.tournament_log import log_tournament
 from training.tracking import client as mlflow_client
 from training.tracking import quiet_mlflow, setup_tracking
@@ -172,6 +173,9 @@ def run_review(
     summary.notes.extend(order_notes(before, cycle, review_date, version,
                                      matured=int(result.data.summary.get(
                                          "assembled_leads", len(result.data.frame)))))
+    changed = band_note(before, review_date, band_of(config))
+    if changed:
+        summary.notes.append(changed)
     summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
     summary.notes.insert(0, lag.line())
     if live is not None:
@@ -217,6 +221,26 @@ def order_notes(before: Sequence, cycle: str, review_date: datetime, version: in
                          "history than it did then (re-created from a smaller export?), so check "
                          f"that nothing was lost before reading its comparisons with cycle {name}.")
     return notes
+
+
+def band_note(before: Sequence, review_date: datetime, band: dict[str, float]) -> str | None:
+    """A sentence when the agreed band differs from the one the last review dated on or before
+    this one was held to: its threshold, conversion and gate answered another target."""
+    day = review_date.date().isoformat()
+    last = next((r for r in before if (r.data.tags.get("as_of") or "") <= day), None)
+    if last is None:
+        return None
+    try:
+        then = (float(last.data.params["band_min"]), float(last.data.params["band_max"]))
+    except (KeyError, ValueError):
+        return None
+    now = (float(band["min"]), float(band["max"]))
+    if all(math.isclose(a, b) for a, b in zip(then, now, strict=True)):
+        return None
+    return (f"The agreed band changed since the last review (cycle {last.data.tags['cycle']}, "
+            f"as of {last.data.tags.get('as_of')}): {band_text(*then)} then, "
+            f"{band_text(*now)} now (cycle.band), so the two reviews' thresholds and conversions "
+            "answer different targets.")
 
 
 def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:

@@ -322,3 +322,36 @@ def test_the_outcome_line_tells_the_review_in_the_past_once_the_champion_moved()
     assert line.startswith("Outcome: not promoted; champion v3 stayed. Since this review")
     assert outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 3}) == \
         "Outcome: not promoted; champion v3 stays."
+
+
+def test_a_band_changed_since_the_previous_cycle_is_said():
+    # cycle b1 reviewed at 25%-50%, b2 at 30%-60%: the report read "The new model converts 37.8%
+    # of MQLs (band 30.0% - 60.0%), up from 30.5% in cycle b1" and the console said nothing, as
+    # if both thresholds had answered the same target
+    from mlflow.entities import Param, Run, RunData, RunInfo, RunTag
+
+    from training.review import band_note
+
+    previous = _run(params={"band_min": "0.25", "band_max": "0.5"},
+                    metrics={"conversion_at_threshold": 0.305})
+    previous.cycle, previous.run_id = "b1", "r0"
+    run = _run(params={"band_min": "0.3", "band_max": "0.6"},
+               metrics={"conversion_at_threshold": 0.378})
+    ctx = _ctx(run, promoted=True)
+    ctx.update(previous=previous, band=(0.3, 0.6))
+    line = _text(ctx)[0]
+    assert "up from 30.5% in cycle b1 (its threshold was set against the 25%-50% band then)" \
+        in line, line
+    ctx["band"] = (0.25, 0.5)  # the same band: nothing to add
+    assert "band then" not in _text(ctx)[0]
+
+    info = RunInfo(run_id="r0", experiment_id="1", user_id="", status="FINISHED", start_time=0,
+                   end_time=1, lifecycle_stage="active")
+    last = Run(info, RunData(params=[Param("band_min", "0.25"), Param("band_max", "0.5")],
+                             tags=[RunTag("cycle", "b1"), RunTag("as_of", "2026-07-01")]))
+    note = band_note([last], datetime(2026, 8, 1), {"min": 0.3, "max": 0.6})
+    assert note == ("The agreed band changed since the last review (cycle b1, as of 2026-07-01): "
+                    "25%-50% then, 30%-60% now (cycle.band), so the two reviews' thresholds and "
+                    "conversions answer different targets.")
+    assert band_note([last], datetime(2026, 8, 1), {"min": 0.25, "max": 0.5}) is None
+    assert band_note([last], datetime(2026, 6, 1), {"min": 0.3, "max": 0.6}) is None  # after it

@@ -65,6 +65,7 @@ from training.backtest_verdicts import (
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
+from training.model import check_lightgbm
 from training.report_figures import positive_name
 from training.review_console import weekly
 from training.threshold import band_text
@@ -232,6 +233,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     """
     if cycles < 1:
         raise LeadscoreError(f"--cycles {cycles} is too few: replay at least 1 cycle.")
+    check_lightgbm(config)
     first = pd.Timestamp(start).to_pydatetime().replace(tzinfo=None)
     dates = [first + i * every for i in range(cycles)]
     maturity = int(config["labels"]["maturity_days"])

@@ -38,6 +38,7 @@ from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, band_of, train_and_evaluate
 from training.cycle_name import check_cycle_name
 from training.evaluate import calibration_table
+from training.model import check_lightgbm
 from training.report import MIN_SIGNAL_SHARE, write_report
 from training.report_figures import positive_plural
 from training.review_console import COMPARED_METRICS, ReviewSummary
@@ -147,6 +148,7 @@ def run_review(
     """
     cycle = check_cycle_name(cycle)  # before anything is read or written
     review_date = parse_as_of(as_of)
+    check_lightgbm(config)
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives

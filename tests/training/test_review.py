@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -384,6 +385,33 @@ def test_a_missing_store_is_one_sentence_and_creates_no_mlflow_store(tmp_path):
 
     assert not (tmp_path / "mlflow.db").exists()
     assert not (tmp_path / "absent.duckdb").exists()
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ({"num_leafs": 15}, "cycle.lightgbm.num_leafs is not a LightGBM parameter"),
+    ({"n_estimators": 0}, "cycle.lightgbm.n_estimators is 0; it must be a whole number of trees"),
+    ({"learning_rate": -0.1}, "LightGBM refuses (Check failed: (learning_rate) > (0.0))"),
+])
+def test_lightgbm_settings_are_checked_before_anything_is_read_or_written(tmp_path, setting,
+                                                                          said, capfd):
+    """A misspelt parameter (num_leafs) trained with the default silently; n_estimators: 0 and
+    learning_rate: -0.1 stopped the review with a LightGBM traceback after its run had started
+    (a FAILED run), the backtest likewise."""
+    from leadscore.config import load_config
+    from training.backtest import parse_every, run_backtest
+    from training.review import run_review
+
+    config = load_config()
+    config["store"] = str(tmp_path / "absent.duckdb")
+    config["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path}/mlflow.db"
+    config["cycle"]["lightgbm"].update(setting)
+    with pytest.raises(LeadscoreError) as info:
+        run_review("2026-W45", "2026-11-01", config, promote=True)
+    assert said in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(LeadscoreError, match=re.escape(said)):
+        run_backtest(config, "2026-03-01", parse_every("4w"), 2)
+    assert not (tmp_path / "mlflow.db").exists()
+    assert "[LightGBM]" not in capfd.readouterr().err  # the sentence says it, once
 
 
 def test_every_version_explains_itself_with_tags_and_a_description(env):

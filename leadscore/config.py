@@ -186,6 +186,7 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
             raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must "
                                  "be true or false (unquoted).")
     check_tournament(config["cycle"].get("tournament") or {}, f"Config file {path}: ")
+    _check_lists(config, path)
     band = config["cycle"].get("band") or {}
     low, high = band.get("min"), band.get("max")
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
@@ -193,6 +194,27 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
         raise LeadscoreError(f"Config file {path}: cycle.band is {band!r}; give min and max as "
                              "fractions with 0 < min < max <= 1, e.g. {min: 0.60, max: 0.85} "
                              "for 60%-85%.")
+
+
+def _check_lists(config: dict[str, Any], path: Path) -> None:
+    """The ICP and feature lists are YAML lists of names: a bare string would be read letter by
+    letter, and an empty window list would fall back to the defaults unsaid."""
+    for section, key in (("icp", "company_size_bands"), ("icp", "industries"),
+                         ("icp", "seniorities"), ("icp", "regions"),
+                         ("features", "high_intent_activities")):
+        value = (config.get(section) or {}).get(key)
+        if value is None:  # features' own meaning: not checked, or the default activities
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str | int | float)
+                                                  and not isinstance(v, bool) for v in value):
+            example = f"[{value}]" if isinstance(value, str) else "[a, b]"
+            raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; give a "
+                                 f"list of names, e.g. {example} (an empty list [] checks none).")
+    windows = (config.get("features") or {}).get("windows_days")
+    if not isinstance(windows, list) or not windows or any(
+            _out_of_range(w, 1, None, True) for w in windows):
+        raise LeadscoreError(f"Config file {path}: features.windows_days is {windows!r}; give at "
+                             "least one window of whole days, 1 or more, e.g. [1, 7, 30, 90].")
 
 
 def check_tournament(settings: dict[str, Any], where: str = "") -> None:

@@ -128,3 +128,19 @@ def test_tournament_settings_are_checked_before_any_work(tmp_path):
                                                 "cycle:\n  tournament: {enabled: 'off'}\n")
     assert "cycle.tournament.tie_tolerance" in _fails(
         tmp_path, "cycle:\n  tournament: {tie_tolerance: -1}\n")
+
+
+def test_feature_and_icp_lists_are_lists(tmp_path):
+    # windows_days: [] fell back to [1, 7, 30, 90] without a word, and icp.regions: europe (a
+    # string, not a list) was read letter by letter: no lead's region is "e", so no lead
+    # matched the ideal customer profile
+    message = _fails(tmp_path, "features:\n  windows_days: []\n")
+    assert "features.windows_days is []" in message and "at least one" in message
+    message = _fails(tmp_path, "icp:\n  regions: europe\n")
+    assert "icp.regions is 'europe'" in message and "[europe]" in message
+    assert "features.high_intent_activities" in _fails(
+        tmp_path, "features:\n  high_intent_activities: demo_request\n")
+    assert "icp.industries" in _fails(tmp_path, "icp:\n  industries: [software, [x]]\n")
+    path = tmp_path / "ok.yaml"
+    path.write_text("icp:\n  regions: []\nfeatures:\n  high_intent_activities: []\n")
+    assert load_config(path)["icp"]["regions"] == []  # an empty list is not checked

@@ -144,3 +144,10 @@ def test_feature_and_icp_lists_are_lists(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text("icp:\n  regions: []\nfeatures:\n  high_intent_activities: []\n")
     assert load_config(path)["icp"]["regions"] == []  # an empty list is not checked
+
+
+def test_the_outcome_name_is_words(tmp_path):
+    # positive_name: 5 printed "655 5s" on the console; "" fell back to "booked meeting" unsaid
+    assert "labels.positive_name is 5" in _fails(tmp_path, "labels:\n  positive_name: 5\n")
+    message = _fails(tmp_path, "labels:\n  positive_name: ''\n")
+    assert "labels.positive_name is ''" in message and "won deal" in message

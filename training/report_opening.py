@@ -41,14 +41,22 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         trend = "up from" if now > was else "down from" if now < was else "the same as"
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
-                  f" in cycle {previous.cycle}{_band_then(previous, (lo, hi))}"]
+                  f" in cycle {previous.cycle}"]
+        asides: list[list[Any]] = []
         was_base, now_base = previous.metrics.get("base_rate"), run.metrics.get("base_rate")
         if was_base is not None and now_base is not None and now != was:
             # the threshold is set on each cycle's own cohort: when that cohort's conversion
             # moved (drift), so does the MQLs' conversion, and "up from" must not read as credit
-            parts += [" (all leads of its cohort converted at ", figs.show("base_rate", "pct"),
-                      ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
-                                              metrics=previous.metrics), " then)"]
+            asides.append(["all leads of its cohort converted at ", figs.show("base_rate", "pct"),
+                           ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
+                                                   metrics=previous.metrics), " then"])
+        band_then = _band_then(previous, (lo, hi))
+        if band_then:
+            asides.append([band_then])
+        for i, aside in enumerate(asides):
+            parts += [" (" if i == 0 else "; ", *aside]
+        if asides:
+            parts.append(")")
     promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
     moved = _moved(ctx)
@@ -76,8 +84,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
 
 
 def _band_then(previous, band: tuple[float, float]) -> str:
-    """" (held to the 25%-50% band then)" when the previous cycle's band was another one: its
-    conversion answered another target."""
+    """"cycle C3's threshold was set against the 25%-50% band, not this one" when the previous
+    cycle's band was another one: its conversion answered another target."""
     try:
         then = (float(previous.param("band_min")), float(previous.param("band_max")))
     except (TypeError, ValueError):
@@ -85,7 +93,8 @@ def _band_then(previous, band: tuple[float, float]) -> str:
     if not all(map(math.isfinite, band)) or all(
             math.isclose(a, b) for a, b in zip(then, band, strict=True)):
         return ""
-    return f" (its threshold was set against the {band_text(*then)} band then)"
+    return (f"cycle {previous.cycle}'s threshold was set against the {band_text(*then)} band, "
+            "not this one")
 
 
 def previous_line(previous, later_dated, earlier: list) -> str:

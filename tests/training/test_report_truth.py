@@ -340,10 +340,16 @@ def test_a_band_changed_since_the_previous_cycle_is_said():
     ctx = _ctx(run, promoted=True)
     ctx.update(previous=previous, band=(0.3, 0.6))
     line = _text(ctx)[0]
-    assert "up from 30.5% in cycle b1 (its threshold was set against the 25%-50% band then)" \
-        in line, line
+    assert ("up from 30.5% in cycle b1 (cycle b1's threshold was set against the 25%-50% band, "
+            "not this one); it was promoted") in line, line
+    previous.metrics["base_rate"], run.metrics["base_rate"] = 0.20, 0.22
+    ctx = _ctx(run, promoted=True)
+    ctx.update(previous=previous, band=(0.3, 0.6))
+    line = _text(ctx)[0]
+    assert ("in cycle b1 (all leads of its cohort converted at 22.0%, against 20.0% then; "
+            "cycle b1's threshold was set against the 25%-50% band, not this one)") in line, line
     ctx["band"] = (0.25, 0.5)  # the same band: nothing to add
-    assert "band then" not in _text(ctx)[0]
+    assert "band, not this one" not in _text(ctx)[0]
 
     info = RunInfo(run_id="r0", experiment_id="1", user_id="", status="FINISHED", start_time=0,
                    end_time=1, lifecycle_stage="active")

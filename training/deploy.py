@@ -83,10 +83,14 @@ class Deployment:
     metrics: dict[str, float] = field(default_factory=dict)
     decision: ThresholdDecision | None = None
     weighting: str = "none"
+    cross_fitted: bool = True
+    """False when the cohort could not be cross-fitted (one week, or a week whose others hold one
+    outcome): ``scores`` are then the deployed calibration's in-sample scores of the cohort."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"refit": self.refit, "calibration_method": self.method,
-                "calibration_measured": self.measured, "recency_weighting": self.weighting}
+                "calibration_measured": self.measured, "recency_weighting": self.weighting,
+                "cross_fitted": self.cross_fitted}
 
 
 def fit_calibration(method: str, margin: np.ndarray, y: np.ndarray) -> Any:
@@ -153,6 +157,14 @@ def weighting_clause(weighting: str) -> str:
     if not weighting or weighting == "none":
         return ""
     return f", older weeks weighed down ({weighting})"
+
+
+def measured_on(cross_fitted: bool) -> str:
+    """What the deployed version's figures on the validation cohort are."""
+    if cross_fitted:
+        return "cross-fitted scores of that cohort"
+    return ("in-sample scores of that cohort (its weeks could not be cross-fitted: one week, or "
+            "a week whose other weeks hold one outcome)")
 
 
 def recency_weight(frame: pd.DataFrame, half_life_weeks: float | None) -> np.ndarray | None:
@@ -247,4 +259,5 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
     if cross is None:  # one week cannot be cross-fitted: measured in-sample, as the flag says
         cross = calibrate(bundle.manifest["calibration"]["full"], oof["full"])
     return Deployment(bundle=bundle, refit=True, method=method, measured=measured,
-                      scores=cross, weighting=weighting)
+                      scores=cross, weighting=weighting,
+                      cross_fitted=bundle.manifest["deployment"]["cross_fitted"])

@@ -121,7 +121,8 @@ def deployment_params(result: CycleResult) -> dict[str, Any]:
     info = result.deployment.as_dict() if result.deployment is not None else {"refit": False}
     return {"refit": info["refit"],
             "calibration_method": info.get("calibration_method", "platt"),
-            "recency_weighting": info.get("recency_weighting", "none")}
+            "recency_weighting": info.get("recency_weighting", "none"),
+            "cross_fitted": info.get("cross_fitted", True)}
 
 
 def cycle_metrics(result: CycleResult) -> dict[str, float]:

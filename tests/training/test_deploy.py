@@ -126,3 +126,44 @@ def test_recency_weighting_is_said_wherever_the_deployed_model_is_described():
     unweighted = result(Deployment(bundle=judged, refit=True))
     assert "weighed" not in version_description(unweighted)
     assert version_tags(unweighted)["recency_weighting"] == "none"
+
+
+def test_a_cohort_that_cannot_be_cross_fitted_is_said_to_be_measured_in_sample():
+    # cycle.validation_weeks: 1 on X Education: one week cannot be cross-fitted, so the deployed
+    # figures and the calibration gate read in-sample scores, while the console said "its column
+    # shows cross-fitted scores of that cohort" and the report "from cross-fitted scores"
+    from scoring.bundle import score_frame
+    from tests.training.report_context import _run
+    from training.deploy import refit
+    from training.report_figures import Figures
+    from training.report_model import model_section
+    from training.review_console import ReviewSummary
+
+    train, calib, valid = synthetic_leads.split(synthetic_leads.leads(3000, seed=3), weeks=1)
+    config = synthetic_leads.config()
+    data = SimpleNamespace(specs=synthetic_leads.specs(), attribute_roles={})
+    judged = train_judged(train, calib, data, config, meta={"cycle": "t"}, choice=None)
+    scores = score_frame(judged, valid)["score"].to_numpy()
+    deployment = refit(judged, scores, train, calib, valid, data, config)
+    assert deployment.cross_fitted is False and deployment.as_dict()["cross_fitted"] is False
+    summary = ReviewSummary(
+        cycle="v1", as_of=pd.Timestamp("2026-06-01").to_pydatetime(), run_id="r1" * 8,
+        labels={}, split={"train_first_cohort": "a", "calib_first_cohort": "b",
+                          "calib_last_cohort": "c", "valid_first_cohort": "d",
+                          "valid_last_cohort": "e", "train_leads": 1, "calib_leads": 1,
+                          "valid_leads": 1, "valid_positives": 1},
+        threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+        models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []}, version=1,
+        champion_before=None, champion_after=1, promote=True,
+        deployment={"refit": True, "cross_fitted": False})
+    text = str(summary)
+    assert "its column shows in-sample scores of that cohort" in text
+    assert "cross-fitted scores" not in text
+    run = _run(params={"deployed.refit": "True", "deployed.cross_fitted": "False"},
+               metrics={"ece": 0.05, "deployed.ece": 0.04})
+    note = model_section(run, Figures(run.run_id, run.metrics))["deployed_note"]
+    assert "its figures from in-sample scores of that cohort" in note
+    run = _run(params={"deployed.refit": "True", "deployed.cross_fitted": "True"},
+               metrics={"ece": 0.05, "deployed.ece": 0.04})
+    assert "from cross-fitted scores" in model_section(run, Figures(run.run_id,
+                                                                     run.metrics))["deployed_note"]

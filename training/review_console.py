@@ -97,13 +97,15 @@ class ReviewSummary:
         past_horizon = horizon_sentence(lab)  # the review date is after the store's evidence
         if past_horizon:
             console.print(past_horizon)
+        one = sp["calib_first_cohort"] == sp["calib_last_cohort"]
         console.print(
             f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "
-            f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest weeks "
-            f"{sp['calib_first_cohort']}..{sp['calib_last_cohort']} ({sp['calib_leads']:,}), "
-            "scored by a model trained on the weeks before them), validate "
-            f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
-            f"{sp['valid_positives']:,} {self.positives})."
+            f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest "
+            f"{_weeks(sp['calib_first_cohort'], sp['calib_last_cohort'])} "
+            f"({sp['calib_leads']:,}), scored by a model trained on the weeks before "
+            f"{'it' if one else 'them'}), validate "
+            f"{_span(sp['valid_first_cohort'], sp['valid_last_cohort'])} "
+            f"({sp['valid_leads']:,} leads, {sp['valid_positives']:,} {self.positives})."
         )
         weighted = weighting_clause(self.deployment.get("recency_weighting", "none"))
         if self.deployment.get("refit"):
@@ -169,6 +171,16 @@ class ReviewSummary:
 
 weekly = per_week
 """MQLs a week as people read them (``features.messages.per_week``)."""
+
+
+def _span(first: str, last: str) -> str:
+    """``2026-05-11..2026-06-01``, or the one week's date."""
+    return first if first == last else f"{first}..{last}"
+
+
+def _weeks(first: str, last: str) -> str:
+    """``weeks 2026-05-11..2026-06-01``, or ``week 2026-06-01``."""
+    return f"week {first}" if first == last else f"weeks {first}..{last}"
 
 
 def _capped(th: dict[str, Any]) -> str:

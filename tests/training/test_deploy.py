@@ -167,3 +167,23 @@ def test_a_cohort_that_cannot_be_cross_fitted_is_said_to_be_measured_in_sample()
                metrics={"ece": 0.05, "deployed.ece": 0.04})
     assert "from cross-fitted scores" in model_section(run, Figures(run.run_id,
                                                                      run.metrics))["deployed_note"]
+
+
+def test_a_one_week_split_is_said_in_the_singular():
+    # validation_weeks: 1 printed "calibrated on its newest weeks 2015-12-21..2015-12-21 (173),
+    # scored by a model trained on the weeks before them), validate 2015-12-28..2015-12-28"
+    from training.review_console import ReviewSummary
+
+    summary = ReviewSummary(
+        cycle="v1", as_of=pd.Timestamp("2016-03-01").to_pydatetime(), run_id="r1" * 8,
+        labels={}, split={"train_first_cohort": "2014-12-29", "calib_first_cohort": "2015-12-21",
+                          "calib_last_cohort": "2015-12-21", "valid_first_cohort": "2015-12-28",
+                          "valid_last_cohort": "2015-12-28", "train_leads": 8834,
+                          "calib_leads": 173, "valid_leads": 77, "valid_positives": 29},
+        threshold={"band_min": 0.6, "band_max": 0.85, "feasible": False, "message": "None."},
+        models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []}, version=1,
+        champion_before=None, champion_after=1, promote=True)
+    line = [s for s in str(summary).splitlines() if s.startswith("Split:")][0]
+    assert line == ("Split: train 2014-12-29..2015-12-21 (9,007; calibrated on its newest week "
+                    "2015-12-21 (173), scored by a model trained on the weeks before it), "
+                    "validate 2015-12-28 (77 leads, 29 SQLs).")

@@ -258,14 +258,10 @@ def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> Non
                                  f"{', '.join(unknown)}: use only {', '.join(limits)}.")
         for key, (low, high, whole) in limits.items():
             value = values.get(key)
-            kind = "a whole number" if whole else "a number"
-            bad = (isinstance(value, bool) or not isinstance(value, int | float)
-                   or (whole and value != int(value)) or value < low
-                   or (high is not None and value > high))
-            if bad:
-                span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            low_open = section == "sla"  # a target of 0 hours is one no lead can meet
+            if _out_of_range(value, low, high, whole, low_open):
                 raise LeadscoreError(f"{where}: {section}.{key} is {value!r}; it must be "
-                                     f"{kind} {span}.")
+                                     f"{_span(low, high, whole, low_open)}.")
 
 
 def live_url_for(store: str | Path, default_url: str) -> str:

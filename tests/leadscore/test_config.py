@@ -151,3 +151,14 @@ def test_the_outcome_name_is_words(tmp_path):
     assert "labels.positive_name is 5" in _fails(tmp_path, "labels:\n  positive_name: 5\n")
     message = _fails(tmp_path, "labels:\n  positive_name: ''\n")
     assert "labels.positive_name is ''" in message and "won deal" in message
+
+
+def test_sla_hours_are_above_zero(tmp_path):
+    # sla: {high_intent_hours: 0, other_hours: 0} reported "0.0% of leads were first touched
+    # within their SLA (0 h for high intent, 0 h otherwise)": no lead can be touched in no time
+    message = _fails(tmp_path, "sla:\n  high_intent_hours: 0\n")
+    assert "sla.high_intent_hours is 0" in message and "above 0" in message
+    assert "sla.disposition_hours" in _fails(tmp_path, "sla:\n  disposition_hours: 0\n")
+    path = tmp_path / "ok.yaml"
+    path.write_text("sla:\n  high_intent_hours: 0.25\n")
+    assert load_config(path)["sla"]["high_intent_hours"] == 0.25

@@ -163,8 +163,7 @@ def measured_on(cross_fitted: bool) -> str:
     """What the deployed version's figures on the validation cohort are."""
     if cross_fitted:
         return "cross-fitted scores of that cohort"
-    return ("in-sample scores of that cohort (its weeks could not be cross-fitted: one week, or "
-            "a week whose other weeks hold one outcome)")
+    return "in-sample scores of that cohort, whose weeks could not be cross-fitted"
 
 
 def recency_weight(frame: pd.DataFrame, half_life_weeks: float | None) -> np.ndarray | None:

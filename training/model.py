@@ -124,9 +124,9 @@ def check_lightgbm(config: Mapping[str, Any]) -> None:
                              or value != int(value) or value < 1):
             raise LeadscoreError(f"cycle.lightgbm.{key} is {value!r}; it must be a whole number "
                                  "of trees, 1 or more.")
-    params, _ = lightgbm_params(config, 0)
     x = np.random.default_rng(0).random((500, 2))
     try:
+        params, _ = lightgbm_params(config, 0)
         # LightGBM prints its refusal on the process's stderr as well: the sentence below says it
         with warnings.catch_warnings(), _quiet_stderr():
             warnings.simplefilter("ignore")

@@ -391,6 +391,7 @@ def test_a_missing_store_is_one_sentence_and_creates_no_mlflow_store(tmp_path):
     ({"num_leafs": 15}, "cycle.lightgbm.num_leafs is not a LightGBM parameter"),
     ({"n_estimators": 0}, "cycle.lightgbm.n_estimators is 0; it must be a whole number of trees"),
     ({"learning_rate": -0.1}, "LightGBM refuses (Check failed: (learning_rate) > (0.0))"),
+    ({"num_threads": "many"}, "LightGBM refuses (invalid literal for int()"),
 ])
 def test_lightgbm_settings_are_checked_before_anything_is_read_or_written(tmp_path, setting,
                                                                           said, capfd):

@@ -174,7 +174,8 @@ def run_review(
             summary = summarize(result, run.info.run_id, version, promote)
     summary.notes.extend(order_notes(before, cycle, review_date, version,
                                      matured=int(result.data.summary.get(
-                                         "assembled_leads", len(result.data.frame)))))
+                                         "assembled_leads", len(result.data.frame))),
+                                     maturity_days=int(config["labels"]["maturity_days"])))
     changed = band_note(before, review_date, band_of(config))
     if changed:
         summary.notes.append(changed)
@@ -194,10 +195,11 @@ def _finished_reviews(client, experiment_id: str) -> list:
 
 
 def order_notes(before: Sequence, cycle: str, review_date: datetime, version: int,
-                matured: int | None = None) -> list[str]:
+                matured: int | None = None, maturity_days: int | None = None) -> list[str]:
     """What a review says of the reviews before it: the same cycle reviewed again, a date
     earlier than the last review's (a typo in --as-of, or a deliberate replay), or, dated after
-    it, fewer ``matured`` leads than it learned from (a store re-created from a smaller export)."""
+    it, fewer ``matured`` leads than it learned from (a store re-created from a smaller export,
+    or a longer ``maturity_days`` than the last review's, which the note then names)."""
     notes = []
     same = [r for r in reversed(before) if r.data.tags["cycle"] == cycle]
     if same:
@@ -217,11 +219,18 @@ def order_notes(before: Sequence, cycle: str, review_date: datetime, version: in
         if learned is not None and matured < learned:
             name = last.data.tags["cycle"]
             when = "after" if last.data.tags.get("as_of", "") < day else "the same day as"
-            notes.append(f"This review, dated {when} the last one (cycle {name}, as of "
-                         f"{last.data.tags.get('as_of')}), learns from fewer matured leads than "
-                         f"it did ({matured:,} against {learned:,.0f}): the store holds less "
-                         "history than it did then (re-created from a smaller export?), so check "
-                         f"that nothing was lost before reading its comparisons with cycle {name}.")
+            head = (f"This review, dated {when} the last one (cycle {name}, as of "
+                    f"{last.data.tags.get('as_of')}), learns from fewer matured leads than it did "
+                    f"({matured:,} against {learned:,.0f})")
+            then = last.data.params.get("maturity_days")
+            if maturity_days is not None and then is not None and str(then) != str(maturity_days):
+                notes.append(f"{head}: labels.maturity_days is {maturity_days} now, {then} then, "
+                             "so fewer leads have had their window pass; its comparisons with "
+                             f"cycle {name} read labels matured under another window.")
+            else:
+                notes.append(f"{head}: the store holds less history than it did then "
+                             "(re-created from a smaller export?), so check that nothing was lost "
+                             f"before reading its comparisons with cycle {name}.")
     return notes
 
 

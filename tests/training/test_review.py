@@ -553,3 +553,26 @@ def test_a_review_of_a_store_that_holds_less_history_than_the_last_says_so():
     assert order_notes([last], "S2", datetime(2026, 9, 1), 2, matured=1800) == []
     same_day = order_notes([last], "S2", datetime(2026, 8, 1), 2, matured=982)
     assert same_day[0].startswith("This review, dated the same day as the last one (cycle S1")
+
+
+def test_fewer_matured_leads_under_a_longer_maturity_window_is_not_blamed_on_the_store():
+    """labels.maturity_days raised from 30 to 75 between two reviews a week apart: the second
+    learned from 2,789 matured leads against 3,402 and said "the store holds less history than
+    it did then (re-created from a smaller export?)", which was false."""
+    from mlflow.entities import Metric, Param, Run, RunData, RunInfo, RunTag
+
+    from training.review import order_notes
+
+    info = RunInfo(run_id="r1", experiment_id="1", user_id="", status="FINISHED", start_time=0,
+                   end_time=1, lifecycle_stage="active")
+    last = Run(info, RunData(metrics=[Metric("labels.matured_leads", 3402.0, 0, 0)],
+                             params=[Param("maturity_days", "30")],
+                             tags=[RunTag("cycle", "m1"), RunTag("as_of", "2026-08-01")]))
+    notes = order_notes([last], "m2", datetime(2026, 8, 8), 2, matured=2789, maturity_days=75)
+    assert notes == [
+        "This review, dated after the last one (cycle m1, as of 2026-08-01), learns from fewer "
+        "matured leads than it did (2,789 against 3,402): labels.maturity_days is 75 now, 30 "
+        "then, so fewer leads have had their window pass; its comparisons with cycle m1 read "
+        "labels matured under another window."]
+    same = order_notes([last], "m2", datetime(2026, 8, 8), 2, matured=2789, maturity_days=30)
+    assert "re-created from a smaller export?" in same[0]

@@ -10,7 +10,7 @@ from typing import Any
 from features.horizon import horizon_sentence
 from features.messages import per_week
 from training.deploy import measured_on, weighting_clause
-from training.threshold import band_text, configured_share
+from training.threshold import band_text, configured_share, over_capacity_sentence
 
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
@@ -145,6 +145,8 @@ class ReviewSummary:
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
                 f"{band} band; {weekly(th['mqls_per_week'])} MQLs per week, "
                 f"{th['share_of_leads']:.1%} of leads{_capped(th)}."
+                + (f" {over_capacity_sentence(th['capacity_per_week'])}"
+                   if th.get("over_capacity") else "")
             )
         else:
             console.print(f"Threshold: none meets the agreed {band} band. {th['message']}")

@@ -66,7 +66,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         failed = [g["name"].replace("_", "-") for g in gates.get("gates", [])
                   if not g.get("passed")]
         why = (f" (failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)})"
-               if failed else "")
+               if failed else " (the review ran with --no-promote)"
+               if run.tags.get("promote_requested") == "false" else "")
         champion = ctx.get("champion_after")
         if champion is not None:
             keeps = "kept scoring then" if moved else "keeps scoring"
@@ -142,13 +143,16 @@ def outcome(ctx: dict[str, Any]) -> str:
     changed since. What the review left is told in the past once the champion has moved, so the
     line never says "there is no champion yet" beside "v1 scores leads now"."""
     promoted, after, moved = ctx["promoted"], ctx.get("champion_after"), _moved(ctx)
+    held = (" (the review ran with --no-promote)"
+            if ctx["run"].tags.get("promote_requested") == "false"
+            and ctx["model"]["gates"].get("passed") else "")
     if promoted is True:
         head = "the challenger was promoted to champion."
     elif promoted is False and after is not None:
-        head = f"not promoted; champion v{after} {'stayed' if moved else 'stays'}."
+        head = f"not promoted{held}; champion v{after} {'stayed' if moved else 'stays'}."
     elif promoted is False:
-        head = ("not promoted, and there was no champion then." if moved
-                else "not promoted, and there is no champion yet.")
+        head = (f"not promoted{held}, and there was no champion then." if moved
+                else f"not promoted{held}, and there is no champion yet.")
     else:
         head = "not recorded."
     if moved:

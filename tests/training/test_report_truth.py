@@ -361,3 +361,21 @@ def test_a_band_changed_since_the_previous_cycle_is_said():
                     "conversions answer different targets.")
     assert band_note([last], datetime(2026, 8, 1), {"min": 0.25, "max": 0.5}) is None
     assert band_note([last], datetime(2026, 6, 1), {"min": 0.3, "max": 0.6}) is None  # after it
+
+
+def test_a_review_run_with_no_promote_says_why_its_challenger_was_not_promoted():
+    # review --no-promote with every gate passed: the report read "it was not promoted, so
+    # champion v1 keeps scoring", with no reason, as if something had stopped it
+    run = _run(tags={"promote_requested": "false"}, metrics={"conversion_at_threshold": 0.29})
+    passed = {"passed": True, "gates": [{"name": "band", "passed": True, "sentence": "Met."}]}
+    line = _text(_ctx(run, promoted=False, gates=passed, champion=1))[0]
+    assert "it was not promoted (the review ran with --no-promote), so champion v1 keeps " \
+        "scoring" in line, line
+    failed = _text(_ctx(_run(tags={"promote_requested": "false"},
+                             metrics={"conversion_at_threshold": 0.29}), champion=1))[0]
+    assert "(failed gate: band)" in failed and "--no-promote" not in failed
+    from training.report_opening import outcome
+    ctx = _ctx(run, promoted=False, gates=passed, champion=1)
+    ctx["champion_now"] = 1
+    assert outcome(ctx) == "Outcome: not promoted (the review ran with --no-promote); champion " \
+        "v1 stays."

@@ -197,8 +197,9 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
 
 
 def _check_lists(config: dict[str, Any], path: Path) -> None:
-    """The ICP and feature lists are YAML lists of names: a bare string would be read letter by
-    letter, and an empty window list would fall back to the defaults unsaid."""
+    """The ICP and feature lists are YAML lists of names (a bare string would be read letter by
+    letter), the windows not empty (they would fall back to the defaults unsaid), and the
+    outcome's name is words (it is printed in every count)."""
     for section, key in (("icp", "company_size_bands"), ("icp", "industries"),
                          ("icp", "seniorities"), ("icp", "regions"),
                          ("features", "high_intent_activities")):

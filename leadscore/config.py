@@ -96,13 +96,53 @@ _LIMITS: dict[str, dict[str, tuple[float, float | None, bool]]] = {
 # settings whose keys are free: LightGBM takes any of its own parameters
 _OPEN = frozenset({"cycle.lightgbm"})
 
-# review settings: (lowest allowed, highest allowed, whole number?)
-_REVIEW_LIMITS = {
-    ("labels", "maturity_days"): (1, None, True),
-    ("cycle", "validation_weeks"): (1, None, True),
-    ("cycle", "max_mql_share"): (0.0, 1.0, False),
-    ("cycle", "bootstrap_rounds"): (1, None, True),
+# review settings: (lowest allowed, highest allowed, whole number?, null allowed?, lowest
+# excluded?); null means "not set" for the settings whose comment in default.yaml says so
+_REVIEW_LIMITS: dict[tuple[str, ...], tuple[float, float | None, bool, bool, bool]] = {
+    ("labels", "maturity_days"): (1, None, True, False, False),
+    ("cycle", "validation_weeks"): (1, None, True, False, False),
+    ("cycle", "seed"): (0, 2**32 - 1, True, False, False),
+    ("cycle", "lock_wait_s"): (0, None, False, False, False),
+    ("cycle", "max_mql_share"): (0.0, 1.0, False, False, True),
+    ("cycle", "capacity_per_week"): (0.0, None, False, True, True),
+    ("cycle", "recency_half_life_weeks"): (0.0, None, False, True, True),
+    ("cycle", "bootstrap_rounds"): (20, None, True, False, False),
+    ("cycle", "gates", "pr_auc_tolerance"): (0.0, 1.0, False, False, False),
+    ("cycle", "gates", "max_calibration_error"): (0.0, 1.0, False, False, False),
 }
+# cycle.tournament (docs/tournament.md): (lowest allowed, whole number?); tuning on fewer than
+# 1,000 leads a fold draws samples too small to hold both outcomes
+_TOURNAMENT_LIMITS: dict[str, tuple[float, bool]] = {
+    "trials": (1, True), "folds": (1, True), "max_rounds": (1, True), "early_stopping": (1, True),
+    "bins": (1, True), "tie_tolerance": (0.0, False), "tie_standard_errors": (0.0, False),
+    "max_tuning_leads": (1000, True),
+}
+_REVIEW_SWITCHES = (("labels", "accept_maturity_window"), ("cycle", "refit"))
+_WHY = {
+    ("cycle", "bootstrap_rounds"): " (a 95% interval read from fewer resamples is not one)",
+    ("cycle", "capacity_per_week"): " (MQLs a week sales can work), or null",
+    ("cycle", "recency_half_life_weeks"): " (weeks), or null to weigh every lead the same",
+    ("cycle", "max_mql_share"): " (0 would let no lead be an MQL)",
+}
+
+
+def _out_of_range(value: Any, low: float, high: float | None, whole: bool,
+                  low_open: bool = False) -> bool:
+    return (isinstance(value, bool) or not isinstance(value, int | float)
+            or value != value or (whole and value != int(value))
+            or (value <= low if low_open else value < low)
+            or (high is not None and value > high))
+
+
+def _span(low: float, high: float | None, whole: bool, low_open: bool = False) -> str:
+    kind = "a whole number" if whole else "a number"
+    low_text = f"{low:g}"
+    if high is not None:
+        high_text = f"{int(high)}" if whole else f"{high:g}"
+        if low_open:
+            return f"{kind} above {low_text} and at most {high_text}"
+        return f"{kind} between {low_text} and {high_text}"
+    return f"{kind} above {low_text}" if low_open else f"{kind} {low_text} or more"
 
 
 def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,
@@ -125,18 +165,28 @@ def _check_keys(user: dict[str, Any], defaults: dict[str, Any], path: Path,
             _check_keys(value, default, path, f"{name}.")
 
 
+def _setting(config: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys[:-1]:
+        config = config.get(key) or {}
+    return config.get(keys[-1])
+
+
 def _check_review(config: dict[str, Any], path: Path) -> None:
     """The review settings a team edits first hold numbers in range, and the band is a pair of
     fractions: a band written in percent (60-85) would make every threshold infeasible."""
-    for (section, key), (low, high, whole) in _REVIEW_LIMITS.items():
-        value = config[section].get(key)
-        kind = "a whole number" if whole else "a number"
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or (whole and value != int(value)) or value < low
-                or (high is not None and value > high)):
-            span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
-            raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; it must be "
-                                 f"{kind} {span}.")
+    for keys, (low, high, whole, nullable, low_open) in _REVIEW_LIMITS.items():
+        value = _setting(config, keys)
+        if (value is None and nullable) or not _out_of_range(value, low, high, whole, low_open):
+            continue
+        raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must be "
+                             f"{_span(low, high, whole, low_open)}{_WHY.get(keys, '')}.")
+    for keys in _REVIEW_SWITCHES:
+        value = _setting(config, keys)
+        if not isinstance(value, bool):
+            raise LeadscoreError(f"Config file {path}: {'.'.join(keys)} is {value!r}; it must "
+                                 "be true or false (unquoted).")
+    check_tournament(config["cycle"].get("tournament") or {}, f"Config file {path}: ")
+    _check_lists(config, path)
     band = config["cycle"].get("band") or {}
     low, high = band.get("min"), band.get("max")
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
@@ -144,6 +194,51 @@ def _check_review(config: dict[str, Any], path: Path) -> None:
         raise LeadscoreError(f"Config file {path}: cycle.band is {band!r}; give min and max as "
                              "fractions with 0 < min < max <= 1, e.g. {min: 0.60, max: 0.85} "
                              "for 60%-85%.")
+
+
+def _check_lists(config: dict[str, Any], path: Path) -> None:
+    """The ICP and feature lists are YAML lists of names (a bare string would be read letter by
+    letter), the windows not empty (they would fall back to the defaults unsaid), and the
+    outcome's name is words (it is printed in every count)."""
+    for section, key in (("icp", "company_size_bands"), ("icp", "industries"),
+                         ("icp", "seniorities"), ("icp", "regions"),
+                         ("features", "high_intent_activities")):
+        value = (config.get(section) or {}).get(key)
+        if value is None:  # features' own meaning: not checked, or the default activities
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str | int | float)
+                                                  and not isinstance(v, bool) for v in value):
+            example = f"[{value}]" if isinstance(value, str) else "[a, b]"
+            raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; give a "
+                                 f"list of names, e.g. {example} (an empty list [] checks none).")
+    name = config["labels"].get("positive_name")
+    if not isinstance(name, str) or not name.strip():
+        raise LeadscoreError(f"Config file {path}: labels.positive_name is {name!r}; give what a "
+                             "converted lead is called, in words, e.g. won deal.")
+    windows = (config.get("features") or {}).get("windows_days")
+    if not isinstance(windows, list) or not windows or any(
+            _out_of_range(w, 1, None, True) for w in windows):
+        raise LeadscoreError(f"Config file {path}: features.windows_days is {windows!r}; give at "
+                             "least one window of whole days, 1 or more, e.g. [1, 7, 30, 90].")
+
+
+def check_tournament(settings: dict[str, Any], where: str = "") -> None:
+    """``cycle.tournament`` holds a true/false ``enabled`` and numbers in range.
+
+    Args:
+        where: what starts the sentence ("Config file x.yaml: "), or nothing.
+
+    Raises:
+        LeadscoreError: one sentence naming the setting and what it must be.
+    """
+    if not isinstance(settings.get("enabled"), bool):
+        raise LeadscoreError(f"{where}cycle.tournament.enabled is {settings.get('enabled')!r}; "
+                             "it must be true or false (unquoted).")
+    for key, (low, whole) in _TOURNAMENT_LIMITS.items():
+        value = settings.get(key)
+        if _out_of_range(value, low, None, whole):
+            raise LeadscoreError(f"{where}cycle.tournament.{key} is {value!r}; it must be "
+                                 f"{_span(low, None, whole)}.")
 
 
 def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> None:
@@ -164,14 +259,10 @@ def check_monitor(config: dict[str, Any], path: str | Path | None = None) -> Non
                                  f"{', '.join(unknown)}: use only {', '.join(limits)}.")
         for key, (low, high, whole) in limits.items():
             value = values.get(key)
-            kind = "a whole number" if whole else "a number"
-            bad = (isinstance(value, bool) or not isinstance(value, int | float)
-                   or (whole and value != int(value)) or value < low
-                   or (high is not None and value > high))
-            if bad:
-                span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            low_open = section == "sla"  # a target of 0 hours is one no lead can meet
+            if _out_of_range(value, low, high, whole, low_open):
                 raise LeadscoreError(f"{where}: {section}.{key} is {value!r}; it must be "
-                                     f"{kind} {span}.")
+                                     f"{_span(low, high, whole, low_open)}.")
 
 
 def live_url_for(store: str | Path, default_url: str) -> str:

@@ -39,6 +39,7 @@ import pandas as pd
 from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
 from scoring.grades import grade_inversions, grade_table
+from scoring.monitor_band import band_words, champion_band
 from scoring.monitor_drift import served_psi
 from scoring.monitor_labels import (
     as_times,
@@ -141,11 +142,6 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _band(inputs: MonitorInputs, config: Mapping[str, Any]) -> tuple[float, float]:
-    band = inputs.manifest.get("band") or config["cycle"]["band"]
-    return float(band["min"]), float(band["max"])
-
-
 def _rate(part: pd.DataFrame, band: tuple[float, float], settings: Mapping[str, Any],
           name: str) -> dict[str, Any]:
     n, k = len(part), int(part["label"].sum())
@@ -162,7 +158,7 @@ def _rate(part: pd.DataFrame, band: tuple[float, float], settings: Mapping[str, 
 def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
                ) -> dict[str, Any]:
     settings = config["monitor"]
-    band = _band(inputs, config)
+    band = champion_band(inputs.manifest, config)
     decided = mqls[mqls["label"].notna()]
     out = _rate(decided, band, settings, "all sources")
     out.pop("source")
@@ -177,7 +173,7 @@ def conversion(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, A
                          for s in sources["source"].fillna("unknown")]
     for name, part in sorted(sources.groupby("source"), key=lambda kv: -len(kv[1])):
         out["by_source"].append(_rate(part, band, settings, str(name)))
-    band_text = f"the agreed band of {percent(band[0])}-{percent(band[1])}"
+    band_text = band_words(band, config)
     # one source holding every decided MQL (an export without a source column) is the overall
     # figure again, not a second finding
     crossed = ([s for s in out["by_source"] if s["status"] == "crossed"]

@@ -65,6 +65,7 @@ from training.backtest_verdicts import (
 from training.cycle import band_of, train_and_evaluate
 from training.dataset import aligned_frame
 from training.evaluate import evaluate
+from training.model import check_lightgbm
 from training.report_figures import positive_name
 from training.review_console import weekly
 from training.threshold import band_text
@@ -232,8 +233,14 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     """
     if cycles < 1:
         raise LeadscoreError(f"--cycles {cycles} is too few: replay at least 1 cycle.")
+    check_lightgbm(config)
     first = pd.Timestamp(start).to_pydatetime().replace(tzinfo=None)
     dates = [first + i * every for i in range(cycles)]
+    if not _leads_after(config, first):
+        # every period after a replayed review would be empty: say so before training anything
+        raise LeadscoreError(
+            f"--from {_day(first)} is after the store's last lead{_last_lead(config)}, so no "
+            "period after a replayed review has a lead to score: give an earlier --from.")
     maturity = int(config["labels"]["maturity_days"])
     policy = load_policy(config["labels"].get("policy"))
     with connect(config["store"], read_only=True) as con:
@@ -331,6 +338,13 @@ def _leads_after(config: dict[str, Any], as_of: datetime) -> int:
         row = con.execute("SELECT count(*) FROM leads WHERE created_at > $at",
                           {"at": as_of}).fetchone()
     return int(row[0]) if row else 0
+
+
+def _last_lead(config: dict[str, Any]) -> str:
+    """`` (created 2026-10-31)``: when the store's newest lead was created ("" for none)."""
+    with connect(config["store"], read_only=True) as con:
+        row = con.execute("SELECT max(created_at) FROM leads").fetchone()
+    return f" (created {pd.Timestamp(row[0]).date().isoformat()})" if row and row[0] else ""
 
 
 def log_backtest(backtest: Backtest, config: dict[str, Any], dates: list[datetime],

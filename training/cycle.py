@@ -126,13 +126,17 @@ def data_window(train: pd.DataFrame, calib: pd.DataFrame, valid: pd.DataFrame) -
     return out
 
 
-def baselines_on(train, valid, specs, seed, weeks, band) -> dict[str, dict[str, float]]:
-    """Logistic and points baselines on ``valid``, each at its own band threshold."""
+def baselines_on(train: pd.DataFrame, valid: pd.DataFrame, specs, config: dict[str, Any],
+                 weeks: float) -> dict[str, dict[str, float]]:
+    """Logistic and points baselines on ``valid``, each at its own threshold from the band, the
+    share limit and the capacity fallback the challenger's threshold follows (``threshold_on``),
+    so the table compares conversion at the same rules."""
     out = {}
     cohort_labels = valid["label"].to_numpy()
+    seed = int(config["cycle"]["seed"])
     for model in (fit_logistic(train, specs, seed=seed), points_model(specs, train)):
         scores = np.asarray(model.predict_proba(valid), dtype=np.float64)
-        decision = choose_threshold(scores, cohort_labels, weeks, band, rounds=0, seed=seed)
+        decision = threshold_on(scores, cohort_labels, weeks, config, rounds=0)
         cut = decision.threshold if math.isfinite(decision.threshold) else math.inf
         metrics = evaluate_on(scores, valid, cut, weeks)
         metrics["threshold"] = decision.threshold
@@ -255,7 +259,7 @@ def train_and_evaluate(cycle: str, as_of: datetime, config: dict[str, Any], *,
     champion_version, champion_metrics, champion_note = check.version, check.metrics, check.note
     # the baselines learn from the same weeks as the judged model
     baselines = baselines_on(pd.concat([train, calib], ignore_index=True), valid, data.specs,
-                             seed, weeks, band)
+                             config, weeks)
 
     if explain_model:
         # directions read over every matured lead (the deployed model learned from them all):

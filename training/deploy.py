@@ -83,10 +83,14 @@ class Deployment:
     metrics: dict[str, float] = field(default_factory=dict)
     decision: ThresholdDecision | None = None
     weighting: str = "none"
+    cross_fitted: bool = True
+    """False when the cohort could not be cross-fitted (one week, or a week whose others hold one
+    outcome): ``scores`` are then the deployed calibration's in-sample scores of the cohort."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"refit": self.refit, "calibration_method": self.method,
-                "calibration_measured": self.measured, "recency_weighting": self.weighting}
+                "calibration_measured": self.measured, "recency_weighting": self.weighting,
+                "cross_fitted": self.cross_fitted}
 
 
 def fit_calibration(method: str, margin: np.ndarray, y: np.ndarray) -> Any:
@@ -141,6 +145,27 @@ def choose_method(margin: np.ndarray, y: np.ndarray, cohort: pd.Series):
     return best, measured, scores[best]
 
 
+def weighting_text(half_life_weeks: float | None) -> str:
+    """``"half-life 4 weeks"``, or ``"none"`` when every lead weighs the same."""
+    if not half_life_weeks:
+        return "none"
+    return f"half-life {float(half_life_weeks):g} week{'' if half_life_weeks == 1 else 's'}"
+
+
+def weighting_clause(weighting: str) -> str:
+    """What a sentence about the deployed model adds for its recency weighting ("" for none)."""
+    if not weighting or weighting == "none":
+        return ""
+    return f", older weeks weighed down ({weighting})"
+
+
+def measured_on(cross_fitted: bool) -> str:
+    """What the deployed version's figures on the validation cohort are."""
+    if cross_fitted:
+        return "cross-fitted scores of that cohort"
+    return "in-sample scores of that cohort, whose weeks could not be cross-fitted"
+
+
 def recency_weight(frame: pd.DataFrame, half_life_weeks: float | None) -> np.ndarray | None:
     """``0.5 ** (weeks before the newest cohort / half_life)`` per lead; None: no half-life."""
     if not half_life_weeks:
@@ -193,10 +218,12 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
             deployed and its scores of the validation cohort stand as measured.
     """
     cycle_config = config["cycle"]
-    if not cycle_config.get("refit", True):
-        return Deployment(bundle=judged, refit=False, scores=np.asarray(judged_scores))
-    seed = int(cycle_config["seed"])
     half_life = cycle_config.get("recency_half_life_weeks")
+    if not cycle_config.get("refit", True):
+        # the judged model was trained with the same weighting (``train_judged``)
+        return Deployment(bundle=judged, refit=False, scores=np.asarray(judged_scores),
+                          weighting=weighting_text(half_life))
+    seed = int(cycle_config["seed"])
     older = pd.concat([train, calib], ignore_index=True)
     every = pd.concat([older, newest], ignore_index=True)
     meta = {k: v for k, v in judged.manifest.items()
@@ -221,7 +248,7 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
                           choice=choice,
                           calibration={name: fit_calibration(method, oof[name], y)
                                        for name in BOOSTERS})
-    weighting = f"half-life {half_life} weeks" if half_life else "none"
+    weighting = weighting_text(half_life)
     bundle.manifest["deployment"] = {
         "refit": True, "calibration_method": method, "calibration_measured": measured,
         "recency_weighting": weighting, "refit_leads": len(every),
@@ -231,4 +258,5 @@ def refit(judged: ScoringBundle, judged_scores: np.ndarray, train: pd.DataFrame,
     if cross is None:  # one week cannot be cross-fitted: measured in-sample, as the flag says
         cross = calibrate(bundle.manifest["calibration"]["full"], oof["full"])
     return Deployment(bundle=bundle, refit=True, method=method, measured=measured,
-                      scores=cross, weighting=weighting)
+                      scores=cross, weighting=weighting,
+                      cross_fitted=bundle.manifest["deployment"]["cross_fitted"])

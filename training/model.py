@@ -19,7 +19,11 @@ Training is deterministic: the same data, config and seed give byte-identical bo
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +34,7 @@ import pandas as pd
 from features.definitions import FeatureSpec
 from features.encoding import FeatureEncoder
 from features.intent import high_intent_types
+from leadscore.errors import LeadscoreError
 from scoring.bundle import BOOSTERS, ScoringBundle
 from scoring.drift import training_profile
 from training.calibration import platt
@@ -72,6 +77,65 @@ def lightgbm_params(config: Mapping[str, Any], seed: int) -> tuple[dict[str, Any
         verbosity=-1,
     )
     return params, rounds
+
+
+def _lightgbm_names() -> frozenset[str] | None:
+    """Every parameter name LightGBM knows, aliases included (None if this LightGBM cannot say)."""
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        aliases = _ConfigAliases._get_all_param_aliases()
+    except (ImportError, AttributeError):  # pragma: no cover - another LightGBM release
+        return None
+    return frozenset(aliases) | frozenset(a for names in aliases.values() for a in names)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """File descriptor 2 points at /dev/null inside (what a C library writes there included)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def check_lightgbm(config: Mapping[str, Any]) -> None:
+    """``cycle.lightgbm`` holds parameters LightGBM knows, with values it takes, checked on a
+    tiny made-up frame before a review reads anything: a misspelt name would be ignored while the
+    user believes it took, and a bad value would stop the review after its run had started.
+
+    Raises:
+        LeadscoreError: one sentence naming the setting and the fix.
+    """
+    given = config["cycle"].get("lightgbm") or {}
+    known = _lightgbm_names()
+    for key in given:
+        if known is not None and key not in known and key not in _ROUNDS_KEYS:
+            raise LeadscoreError(f"cycle.lightgbm.{key} is not a LightGBM parameter: fix its "
+                                 "name (e.g. num_leaves, learning_rate, min_child_samples).")
+    for key in _ROUNDS_KEYS:
+        value = given.get(key)
+        if key in given and (isinstance(value, bool) or not isinstance(value, int | float)
+                             or value != int(value) or value < 1):
+            raise LeadscoreError(f"cycle.lightgbm.{key} is {value!r}; it must be a whole number "
+                                 "of trees, 1 or more.")
+    x = np.random.default_rng(0).random((500, 2))
+    try:
+        params, _ = lightgbm_params(config, 0)
+        # LightGBM prints its refusal on the process's stderr as well: the sentence below says it
+        with warnings.catch_warnings(), _quiet_stderr():
+            warnings.simplefilter("ignore")
+            lgb.train({**params, "num_threads": 1},
+                      lgb.Dataset(x, (x[:, 0] > 0.5).astype(float)), num_boost_round=1)
+    except (lgb.basic.LightGBMError, ValueError, TypeError) as exc:
+        why = str(exc).split(" at /")[0].strip().rstrip(".")
+        raise LeadscoreError(f"cycle.lightgbm holds a value LightGBM refuses ({why}): fix it "
+                             "in the config.") from None
 
 
 def tuned_params(params: dict[str, Any], tuned: Mapping[str, Any]) -> dict[str, Any]:

@@ -183,10 +183,12 @@ def _unmatured(summary: dict[str, Any], figs: Figures):
 
 def _threshold_note(run: data.CycleRun) -> str:
     """The threshold's own sentence where the figures alone mislead: a band no cut-off meets,
-    or a threshold the share limit set (every lower cut-off also reached a wide band)."""
+    a threshold the share limit set (every lower cut-off also reached a wide band), or one that
+    passes more MQLs a week than ``cycle.capacity_per_week``."""
     decision = data.threshold(run)
     feasible = decision.get("feasible", run.metrics.get("threshold_feasible", 1.0))
-    return str(decision.get("message", "")) if not feasible or decision.get("capped") else ""
+    shown = not feasible or decision.get("capped") or decision.get("over_capacity")
+    return str(decision.get("message", "")) if shown else ""
 
 
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:

@@ -23,8 +23,9 @@ def glossary(ctx: dict[str, Any]) -> list[tuple[str, Markup]]:
     cohort = Markup("The newest leads whose outcome is known (their maturity window has passed); "
                     "the challenger the gates judged never trained on them")
     if (ctx.get("model") or {}).get("refit"):
+        cross = (ctx.get("model") or {}).get("cross_fitted", True)
         cohort += Markup(" (the deployed version, refit on every matured week, did: its figures "
-                         "on them are cross-fitted)")
+                         "on them are {})").format("cross-fitted" if cross else "in-sample")
     cohort += Markup(".")
     if ctx.get("unmatured"):
         n = ctx.get("unmatured_n")

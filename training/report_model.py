@@ -13,6 +13,7 @@ import pandas as pd
 
 from training import charts
 from training import report_mlflow as data
+from training.deploy import measured_on, weighting_clause
 from training.evaluate import calibration_table
 from training.report_figures import Figures, words
 from training.report_sales import MIN_SOURCE_LEADS
@@ -80,15 +81,19 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
     note = None
     if any(prefix == "deployed." for _, prefix in columns):
         method = run.param("deployed.calibration_method") or "platt"
+        weighted = weighting_clause(run.param("deployed.recency_weighting") or "none")
+        cross = str(run.param("deployed.cross_fitted")).lower() != "false"
         note = ("The deployed column is the version this cycle registered, the one that serves "
                 "once it is champion" + (
-            f": refit on every matured week with the same settings, {method}-calibrated on the "
-            "newest cohort, its figures from cross-fitted scores of that cohort" if refit else "")
+            f": refit on every matured week with the same settings{weighted}, {method}-calibrated "
+            f"on the newest cohort, its figures from {measured_on(cross)}" if refit
+            else f": the challenger itself (cycle.refit: false){weighted}" if weighted else "")
             + ". The gates judged the challenger, except the calibration gate, which judges the "
             "deployed version's calibration error.")
     return {"columns": [c for c, _ in columns], "rows": rows, "gates": data.gates(run),
             "deployed_note": note,
             "refit": refit and note is not None,
+            "cross_fitted": str(run.param("deployed.cross_fitted")).lower() != "false",
             "calibration_chart": (charts.calibration_chart(table, deployed_table)
                                   if table is not None else None),
             "deployed_in_chart": deployed_table is not None}

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from training.evaluate import metric_key
 from training.report_figures import a_or_an, plural, sentence, words
+from training.threshold import band_text
 from training.tournament_log import SENTENCE_TAG
 
 _ADVICE = {
@@ -41,13 +42,21 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
                   f" in cycle {previous.cycle}"]
+        asides: list[list[Any]] = []
         was_base, now_base = previous.metrics.get("base_rate"), run.metrics.get("base_rate")
         if was_base is not None and now_base is not None and now != was:
             # the threshold is set on each cycle's own cohort: when that cohort's conversion
             # moved (drift), so does the MQLs' conversion, and "up from" must not read as credit
-            parts += [" (all leads of its cohort converted at ", figs.show("base_rate", "pct"),
-                      ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
-                                              metrics=previous.metrics), " then)"]
+            asides.append(["all leads of its cohort converted at ", figs.show("base_rate", "pct"),
+                           ", against ", figs.show("base_rate", "pct", run_id=previous.run_id,
+                                                   metrics=previous.metrics), " then"])
+        band_then = _band_then(previous, (lo, hi))
+        if band_then:
+            asides.append([band_then])
+        for i, aside in enumerate(asides):
+            parts += [" (" if i == 0 else "; ", *aside]
+        if asides:
+            parts.append(")")
     promoted = _promoted(ctx)
     gates = ctx["model"]["gates"]
     moved = _moved(ctx)
@@ -57,7 +66,8 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
         failed = [g["name"].replace("_", "-") for g in gates.get("gates", [])
                   if not g.get("passed")]
         why = (f" (failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)})"
-               if failed else "")
+               if failed else " (the review ran with --no-promote)"
+               if run.tags.get("promote_requested") == "false" else "")
         champion = ctx.get("champion_after")
         if champion is not None:
             keeps = "kept scoring then" if moved else "keeps scoring"
@@ -72,6 +82,20 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     else:
         parts.append(".")
     return sentence(*parts)
+
+
+def _band_then(previous, band: tuple[float, float]) -> str:
+    """"cycle C3's threshold was set against the 25%-50% band, not this one" when the previous
+    cycle's band was another one: its conversion answered another target."""
+    try:
+        then = (float(previous.param("band_min")), float(previous.param("band_max")))
+    except (TypeError, ValueError):
+        return ""
+    if not all(map(math.isfinite, band)) or all(
+            math.isclose(a, b) for a, b in zip(then, band, strict=True)):
+        return ""
+    return (f"cycle {previous.cycle}'s threshold was set against the {band_text(*then)} band, "
+            "not this one")
 
 
 def previous_line(previous, later_dated, earlier: list) -> str:
@@ -119,13 +143,16 @@ def outcome(ctx: dict[str, Any]) -> str:
     changed since. What the review left is told in the past once the champion has moved, so the
     line never says "there is no champion yet" beside "v1 scores leads now"."""
     promoted, after, moved = ctx["promoted"], ctx.get("champion_after"), _moved(ctx)
+    held = (" (the review ran with --no-promote)"
+            if ctx["run"].tags.get("promote_requested") == "false"
+            and ctx["model"]["gates"].get("passed") else "")
     if promoted is True:
         head = "the challenger was promoted to champion."
     elif promoted is False and after is not None:
-        head = f"not promoted; champion v{after} {'stayed' if moved else 'stays'}."
+        head = f"not promoted{held}; champion v{after} {'stayed' if moved else 'stays'}."
     elif promoted is False:
-        head = ("not promoted, and there was no champion then." if moved
-                else "not promoted, and there is no champion yet.")
+        head = (f"not promoted{held}, and there was no champion then." if moved
+                else f"not promoted{held}, and there is no champion yet.")
     else:
         head = "not recorded."
     if moved:

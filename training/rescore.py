@@ -54,7 +54,7 @@ from training.batch_score import (
     score_chunks,
     top_reasons,
 )
-from training.registry import load_bundle, model_name, previous_champion
+from training.registry import load_bundle, model_name, previous_champion, versions
 from training.rescore_changes import (
     CHANGED_COLUMNS,
     OLD_COLUMNS,
@@ -63,6 +63,7 @@ from training.rescore_changes import (
     default_out,
 )
 from training.review import parse_as_of
+from training.tracking import client
 
 SOURCE = "rescore"
 """The score log's ``source`` of a rescore's scores."""
@@ -197,6 +198,8 @@ def rescore(config: dict[str, Any], *, as_of: str | datetime | None = None,
     newest = _check_store(store)
     bundle, registered = load_bundle(None, config)  # raises when there is no champion
     version = str(registered.version)
+    if previous is not None:
+        _check_previous(config, previous, int(version))
     old = previous if previous is not None else previous_champion(config)[1]
     result = RescoreResult(as_of=moment, version=version, newest=newest,
                            previous=str(old) if old is not None and str(old) != version else None,
@@ -220,6 +223,21 @@ def rescore(config: dict[str, Any], *, as_of: str | datetime | None = None,
             if score_log is not None:
                 score_log.close()
     return result
+
+
+def _check_previous(config: dict[str, Any], previous: int, champion: int) -> None:
+    """``--previous`` names a registered version other than the champion, before any work."""
+    name = model_name(config)
+    existing = versions(client(config), name)
+    if previous not in existing:
+        listed = ", ".join(f"v{v}" for v in existing)
+        raise LeadscoreError(f"--previous {previous}: model {name!r} has no version {previous}; "
+                             f"choose one of {listed}.")
+    if previous == champion:
+        others = ", ".join(f"v{v}" for v in existing if v != champion) or "none yet"
+        raise LeadscoreError(f"--previous {previous} is the champion itself, whose old scores "
+                             f"would equal the new ones: choose another version ({others}), or "
+                             "leave --previous out.")
 
 
 def _run(config: dict[str, Any], result: RescoreResult, bundle: ScoringBundle, leads: Path,

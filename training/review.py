@@ -35,9 +35,10 @@ from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.pyfunc import LeadScorePyfunc
 from training import cycle_guard, explain, registry
-from training.cycle import CycleResult, train_and_evaluate
+from training.cycle import CycleResult, band_of, train_and_evaluate
 from training.cycle_name import check_cycle_name
 from training.evaluate import calibration_table
+from training.model import check_lightgbm
 from training.report import MIN_SIGNAL_SHARE, write_report
 from training.report_figures import positive_plural
 from training.review_console import COMPARED_METRICS, ReviewSummary
@@ -49,6 +50,7 @@ from training.review_record import (
     version_tags,
     write_artifacts,
 )
+from training.threshold import band_text
 from training.tournament_log import log_tournament
 from training.tracking import client as mlflow_client
 from training.tracking import quiet_mlflow, setup_tracking
@@ -146,6 +148,7 @@ def run_review(
     """
     cycle = check_cycle_name(cycle)  # before anything is read or written
     review_date = parse_as_of(as_of)
+    check_lightgbm(config)
     with connect(config["store"], read_only=True):
         pass  # no store, no run: say so before MLflow creates anything
     lag = review_lag(config, review_date)  # stops here when the window cuts too many positives
@@ -171,7 +174,11 @@ def run_review(
             summary = summarize(result, run.info.run_id, version, promote)
     summary.notes.extend(order_notes(before, cycle, review_date, version,
                                      matured=int(result.data.summary.get(
-                                         "assembled_leads", len(result.data.frame)))))
+                                         "assembled_leads", len(result.data.frame))),
+                                     maturity_days=int(config["labels"]["maturity_days"])))
+    changed = band_note(before, review_date, band_of(config))
+    if changed:
+        summary.notes.append(changed)
     summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
     summary.notes.insert(0, lag.line())
     if live is not None:
@@ -188,10 +195,11 @@ def _finished_reviews(client, experiment_id: str) -> list:
 
 
 def order_notes(before: Sequence, cycle: str, review_date: datetime, version: int,
-                matured: int | None = None) -> list[str]:
+                matured: int | None = None, maturity_days: int | None = None) -> list[str]:
     """What a review says of the reviews before it: the same cycle reviewed again, a date
     earlier than the last review's (a typo in --as-of, or a deliberate replay), or, dated after
-    it, fewer ``matured`` leads than it learned from (a store re-created from a smaller export)."""
+    it, fewer ``matured`` leads than it learned from (a store re-created from a smaller export,
+    or a longer ``maturity_days`` than the last review's, which the note then names)."""
     notes = []
     same = [r for r in reversed(before) if r.data.tags["cycle"] == cycle]
     if same:
@@ -211,12 +219,39 @@ def order_notes(before: Sequence, cycle: str, review_date: datetime, version: in
         if learned is not None and matured < learned:
             name = last.data.tags["cycle"]
             when = "after" if last.data.tags.get("as_of", "") < day else "the same day as"
-            notes.append(f"This review, dated {when} the last one (cycle {name}, as of "
-                         f"{last.data.tags.get('as_of')}), learns from fewer matured leads than "
-                         f"it did ({matured:,} against {learned:,.0f}): the store holds less "
-                         "history than it did then (re-created from a smaller export?), so check "
-                         f"that nothing was lost before reading its comparisons with cycle {name}.")
+            head = (f"This review, dated {when} the last one (cycle {name}, as of "
+                    f"{last.data.tags.get('as_of')}), learns from fewer matured leads than it did "
+                    f"({matured:,} against {learned:,.0f})")
+            then = last.data.params.get("maturity_days")
+            if maturity_days is not None and then is not None and str(then) != str(maturity_days):
+                notes.append(f"{head}: labels.maturity_days is {maturity_days} now, {then} then, "
+                             "so fewer leads have had their window pass; its comparisons with "
+                             f"cycle {name} read labels matured under another window.")
+            else:
+                notes.append(f"{head}: the store holds less history than it did then "
+                             "(re-created from a smaller export?), so check that nothing was lost "
+                             f"before reading its comparisons with cycle {name}.")
     return notes
+
+
+def band_note(before: Sequence, review_date: datetime, band: dict[str, float]) -> str | None:
+    """A sentence when the agreed band differs from the one the last review dated on or before
+    this one was held to: its threshold, conversion and gate answered another target."""
+    day = review_date.date().isoformat()
+    last = next((r for r in before if (r.data.tags.get("as_of") or "") <= day), None)
+    if last is None:
+        return None
+    try:
+        then = (float(last.data.params["band_min"]), float(last.data.params["band_max"]))
+    except (KeyError, ValueError):
+        return None
+    now = (float(band["min"]), float(band["max"]))
+    if all(math.isclose(a, b) for a, b in zip(then, now, strict=True)):
+        return None
+    return (f"The agreed band changed since the last review (cycle {last.data.tags['cycle']}, "
+            f"as of {last.data.tags.get('as_of')}): {band_text(*then)} then, "
+            f"{band_text(*now)} now (cycle.band), so the two reviews' thresholds and conversions "
+            "answer different targets.")
 
 
 def compared_models(result: CycleResult) -> dict[str, dict[str, float]]:

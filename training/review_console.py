@@ -9,7 +9,8 @@ from typing import Any
 
 from features.horizon import horizon_sentence
 from features.messages import per_week
-from training.threshold import band_text, configured_share
+from training.deploy import measured_on, weighting_clause
+from training.threshold import band_text, configured_share, over_capacity_sentence
 
 COMPARED_METRICS = (
     ("roc_auc", "ROC-AUC", "{:.3f}"),
@@ -96,21 +97,28 @@ class ReviewSummary:
         past_horizon = horizon_sentence(lab)  # the review date is after the store's evidence
         if past_horizon:
             console.print(past_horizon)
+        one = sp["calib_first_cohort"] == sp["calib_last_cohort"]
         console.print(
             f"Split: train {sp['train_first_cohort']}..{sp['calib_last_cohort']} "
-            f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest weeks "
-            f"{sp['calib_first_cohort']}..{sp['calib_last_cohort']} ({sp['calib_leads']:,}), "
-            "scored by a model trained on the weeks before them), validate "
-            f"{sp['valid_first_cohort']}..{sp['valid_last_cohort']} ({sp['valid_leads']:,} leads, "
-            f"{sp['valid_positives']:,} {self.positives})."
+            f"({sp['train_leads'] + sp['calib_leads']:,}; calibrated on its newest "
+            f"{_weeks(sp['calib_first_cohort'], sp['calib_last_cohort'])} "
+            f"({sp['calib_leads']:,}), scored by a model trained on the weeks before "
+            f"{'it' if one else 'them'}), validate "
+            f"{_span(sp['valid_first_cohort'], sp['valid_last_cohort'])} "
+            f"({sp['valid_leads']:,} leads, {sp['valid_positives']:,} {self.positives})."
         )
+        weighted = weighting_clause(self.deployment.get("recency_weighting", "none"))
         if self.deployment.get("refit"):
             console.print(
                 "Judged vs deployed: the gates judged the challenger trained on every week before "
-                "the validation cohort; "
-                "the deployed version is refit on every matured week with the same parameters "
-                f"and trees, {self.deployment.get('calibration_method', 'platt')}-calibrated on "
-                "the validation cohort (its column shows cross-fitted scores of that cohort).")
+                f"the validation cohort{weighted}; "
+                "the deployed version is refit on every matured week with the same parameters, "
+                f"trees and weighting, {self.deployment.get('calibration_method', 'platt')}-"
+                "calibrated on the validation cohort (its column shows "
+                f"{measured_on(self.deployment.get('cross_fitted', True))}).")
+        elif weighted:
+            console.print(f"Deployed as judged (cycle.refit: false): the challenger trained on "
+                          f"every week before the validation cohort{weighted}.")
         title = "Same validation cohort, every model"
         scoped = [(name, m["compared_weeks"]) for name, m in self.models.items()
                   if m.get("compared_weeks") is not None]
@@ -137,6 +145,8 @@ class ReviewSummary:
                 f"(95% interval {th['ci_low']:.1%}-{th['ci_high']:.1%}) against the agreed "
                 f"{band} band; {weekly(th['mqls_per_week'])} MQLs per week, "
                 f"{th['share_of_leads']:.1%} of leads{_capped(th)}."
+                + (f" {over_capacity_sentence(th['capacity_per_week'])}"
+                   if th.get("over_capacity") else "")
             )
         else:
             console.print(f"Threshold: none meets the agreed {band} band. {th['message']}")
@@ -163,6 +173,16 @@ class ReviewSummary:
 
 weekly = per_week
 """MQLs a week as people read them (``features.messages.per_week``)."""
+
+
+def _span(first: str, last: str) -> str:
+    """``2026-05-11..2026-06-01``, or the one week's date."""
+    return first if first == last else f"{first}..{last}"
+
+
+def _weeks(first: str, last: str) -> str:
+    """``weeks 2026-05-11..2026-06-01``, or ``week 2026-06-01``."""
+    return f"week {first}" if first == last else f"weeks {first}..{last}"
 
 
 def _capped(th: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from training import explain
 from training.cycle import CycleResult
+from training.deploy import weighting_clause
 from training.model import lightgbm_params
 
 
@@ -120,7 +121,8 @@ def deployment_params(result: CycleResult) -> dict[str, Any]:
     info = result.deployment.as_dict() if result.deployment is not None else {"refit": False}
     return {"refit": info["refit"],
             "calibration_method": info.get("calibration_method", "platt"),
-            "recency_weighting": info.get("recency_weighting", "none")}
+            "recency_weighting": info.get("recency_weighting", "none"),
+            "cross_fitted": info.get("cross_fitted", True)}
 
 
 def cycle_metrics(result: CycleResult) -> dict[str, float]:
@@ -159,6 +161,7 @@ def version_tags(result: CycleResult) -> dict[str, str]:
             **{f"gate.{g.name}": "pass" if g.passed else "fail" for g in result.gates.gates},
             "refit": str(deployed["refit"]).lower(), "model_family": result.bundle.family,
             "calibration_method": deployed["calibration_method"],
+            "recency_weighting": deployed["recency_weighting"],
             "threshold": f"{result.decision.threshold:.4f}"}
     for key in ("roc_auc", "pr_auc", "brier"):
         if math.isfinite(result.challenger.get(key, math.nan)):
@@ -178,13 +181,15 @@ def version_description(result: CycleResult) -> str:
     deployed = deployment_params(result)
     family = result.bundle.family
     roc = result.challenger.get("roc_auc", math.nan)
+    weighted = weighting_clause(deployed["recency_weighting"])
     if deployed["refit"]:
-        how = (f"{family} model refit on all matured weeks, {deployed['calibration_method']}-"
-               "calibrated on the newest cohort; the model the gates judged (trained on the weeks "
-               f"before the validation cohort) had ROC-AUC {roc:.3f} there")
+        how = (f"{family} model refit on all matured weeks{weighted}, "
+               f"{deployed['calibration_method']}-calibrated on the newest cohort; the model the "
+               "gates judged (trained on the weeks before the validation cohort) had ROC-AUC "
+               f"{roc:.3f} there")
     else:
-        how = (f"{family} model trained on the weeks before the validation cohort; ROC-AUC "
-               f"{roc:.3f} on that cohort")
+        how = (f"{family} model trained on the weeks before the validation cohort{weighted}; "
+               f"ROC-AUC {roc:.3f} on that cohort")
     failed = [g.name for g in result.gates.failed]
     verdict = ("every gate passed" if not failed
                else f"failed gate{'s' if len(failed) > 1 else ''}: {', '.join(failed)}")

@@ -61,6 +61,9 @@ class ThresholdDecision:
         too_broad: the threshold passes more than ``max_share`` of the leads.
         capped: a lower cut-off also reaches the band's minimum, but passes more than
             ``max_share`` of the leads: the share limit, not the band, set the threshold.
+        over_capacity: the band set the threshold and it passes more MQLs a week than
+            ``capacity_per_week`` (which sets it only when no cut-off meets the band).
+        capacity_per_week: the configured capacity (None: not set).
     """
 
     feasible: bool
@@ -80,6 +83,8 @@ class ThresholdDecision:
     too_broad: bool = False
     max_share: float = 0.5
     capped: bool = False
+    over_capacity: bool = False
+    capacity_per_week: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -189,7 +194,7 @@ def choose_threshold(
     weeks = float(weeks) if weeks else math.nan
 
     def decision(feasible, cut, count, sqls, score_sum, message, ci=(math.nan, math.nan),
-                 outcome="in_band", fallback="", capped=False):
+                 outcome="in_band", fallback="", capped=False, over_capacity=False):
         share = float(count / n) if n else math.nan
         too_broad = bool(share == share and share > max_share)
         if too_broad:
@@ -213,6 +218,8 @@ def choose_threshold(
             too_broad=too_broad,
             max_share=float(max_share),
             capped=capped,
+            over_capacity=over_capacity,
+            capacity_per_week=float(capacity_per_week) if capacity_per_week else None,
         )
 
     if n < min_mqls:
@@ -272,6 +279,18 @@ def choose_threshold(
         f"Threshold {cuts[k]:.3f} passes the top {_share(count[k] / n)} of leads{per_week}, "
         f"converting at {_rate(rate)}{interval}, {where}{cap}."
     )
+    # capacity sets the threshold only when the band cannot be met: a band threshold beyond it
+    # is said, since a user who set it expects no more MQLs than sales can work
+    over = bool(capacity_per_week and weeks == weeks and count[k] / weeks > capacity_per_week)
+    if over:
+        message += " " + over_capacity_sentence(capacity_per_week)
     outcome = "above_band" if rate > band_max else "in_band"
     return decision(True, cuts[k], count[k], sqls[k], score_sum[k], message, ci, outcome=outcome,
-                    capped=capped)
+                    capped=capped, over_capacity=over)
+
+
+def over_capacity_sentence(capacity_per_week: float) -> str:
+    """What a band threshold passing more MQLs a week than sales can work adds."""
+    return (f"That is more than the {week_count(capacity_per_week)} MQLs a week sales can work "
+            "(cycle.capacity_per_week), which sets the threshold only when no cut-off meets the "
+            "band.")

@@ -36,6 +36,7 @@ from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from features.definitions import FeatureSpec
 from features.encoding import FeatureEncoder
+from leadscore.config import check_tournament
 from leadscore.errors import LeadscoreError
 from scoring.bundle import sigmoid
 from training.folds import Fold, expanding_folds
@@ -75,15 +76,7 @@ def tournament_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         raise LeadscoreError(f"cycle.tournament has no setting {unknown[0]!r}: use one of "
                              f"{', '.join(DEFAULTS)}.")
     out = {**DEFAULTS, **given}
-    for key, default in DEFAULTS.items():
-        value = out[key]
-        kind = type(default)
-        ok = isinstance(value, bool) if kind is bool else (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-            and (kind is float or float(value).is_integer()))
-        if not ok or (kind is int and value < 1):
-            wanted = "true or false" if kind is bool else f"a number like {default}"
-            raise LeadscoreError(f"cycle.tournament.{key} is {value!r}: set it to {wanted}.")
+    check_tournament(out)
     return out
 
 

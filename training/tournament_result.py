@@ -132,14 +132,16 @@ class TournamentResult:
         """One true sentence: which family won and by how much."""
         win, other = self.winner, self.runner_up
         head = (f"The {win.family} model won this cycle's tournament (mean log-loss "
-                f"{win.mean_log_loss:.4f} on {len(self.folds)} time-ordered folds of the "
+                f"{win.mean_log_loss:.4f} on {len(self.folds)} time-ordered "
+                f"fold{'' if len(self.folds) == 1 else 's'} of the "
                 "training weeks")
         if other is None:
             return head + "; it was the only entrant)."
         gap, se = abs(self.margin), self.margin_se
         noise = (f"the gap, {gap:.4f}, is within {self.tie_standard_errors:g} standard error"
                  f"{'' if self.tie_standard_errors == 1 else 's'} ({se:.4f}) of the paired "
-                 "difference" if gap <= self.tie_standard_errors * se
+                 "difference" if self.tie_standard_errors > 0
+                 and gap <= self.tie_standard_errors * se
                  # "0.0005 is under the tie tolerance 0.0005" reads false: a gap equal to the
                  # tolerance ties too, and the two are shown to the same places
                  else f"the gap, {gap:.4f}, is within the tie tolerance "

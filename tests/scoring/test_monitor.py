@@ -491,3 +491,14 @@ def test_a_volume_within_tolerance_says_so_beside_a_share_that_crossed():
     assert volume["status"] == "crossed"
     assert volume["why"].startswith("30 MQLs a week against the forecast of 25 (within the 50% "
                                     "tolerance); 100% of the 300 leads scored")
+
+
+def test_a_band_changed_in_the_config_since_the_champions_review_is_said():
+    # the champion was reviewed against 25%-50%; the config now says 30%-60%: the monitor judged
+    # against the champion's band (rightly) and called it "the agreed band of 25%-50%" unsaid
+    config = default_config()
+    config["cycle"]["band"] = {"min": 0.30, "max": 0.60}
+    result = monitor(_inputs(60, 3), config)
+    assert ("below the agreed band of 25%-50% its review was held to (cycle.band is 30%-60% now: "
+            "the next review judges against that)") in result.recommendation
+    assert "its review was held to" not in monitor(_inputs(60, 3), default_config()).recommendation

@@ -250,8 +250,12 @@ def test_a_later_from_is_not_advised_when_the_store_holds_no_later_lead(tmp_path
     monkeypatch.setenv("MLFLOW_TRACKING_URI", config["mlflow"]["tracking_uri"])
     with pytest.raises(LeadscoreError) as info:
         run_backtest(config, "2026-07-01", timedelta(weeks=4), 2)
-    assert str(info.value).startswith("Backtest cycle 1 (as of 2026-07-01): Insufficient evidence")
+    # every period after July is empty: said before any review is replayed, with the fix
+    assert str(info.value) == (
+        "--from 2026-07-01 is after the store's last lead (created 2026-03-08), so no period "
+        "after a replayed review has a lead to score: give an earlier --from.")
     assert "a later --from" not in str(info.value)
+    assert not (tmp_path / "mlflow.db").exists()
     # a first date before the history ends keeps the advice: later leads are there to mature
     with pytest.raises(LeadscoreError, match="a later --from gives the first cycle more"):
         run_backtest(config, "2026-03-05", timedelta(weeks=4), 2)

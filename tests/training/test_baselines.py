@@ -119,3 +119,22 @@ def test_a_column_that_only_tells_the_weeks_apart_earns_no_points():
     newer = pd.DataFrame({"rate_index": [0.8] * 4, "contact": ["cellular", "telephone"] * 2})
     scores = model.predict_proba(newer)
     assert scores[0] > scores[1]  # never the same score for every lead of a newer cohort
+
+
+def test_baselines_get_the_challengers_share_limit_and_capacity(cohorts):
+    # the baselines' thresholds ignored cycle.max_mql_share and cycle.capacity_per_week: at an
+    # infeasible band the challenger fell back to sales capacity (10 MQLs a week, 60.0%) while
+    # the baselines took their best-converting cut-off (5 a week, 70.0%), so the table's
+    # "conversion at threshold" row compared different volumes
+    from training.cycle import baselines_on
+    train, _, valid = cohorts
+    config = synthetic.config()
+    config["cycle"].update(band={"min": 0.97, "max": 0.99}, capacity_per_week=30)
+    out = baselines_on(train, valid, synthetic.specs(), config, weeks=4)
+    for metrics in out.values():
+        assert 20 < metrics["mqls_per_week"] <= 30  # the top 30 a week (ties kept together)
+    config["cycle"].update(band={"min": 0.05, "max": 0.99}, capacity_per_week=None,
+                           max_mql_share=0.2)
+    out = baselines_on(train, valid, synthetic.specs(), config, weeks=4)
+    for metrics in out.values():
+        assert metrics["volume_at_threshold"] <= 0.2 * len(valid) + 1

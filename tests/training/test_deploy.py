@@ -75,3 +75,115 @@ def test_the_judged_model_learns_from_every_older_week_and_is_calibrated_out_of_
     # ... not the map its own (in-sample) margins of those weeks would give
     inside = judged.margins(judged.encoder.transform(calib))["full"]
     assert judged.manifest["calibration"]["full"] != pytest.approx(list(platt(inside, y)))
+
+
+def test_recency_weighting_is_said_wherever_the_deployed_model_is_described():
+    # cycle.recency_half_life_weeks: 4 changed the model (ROC-AUC 0.792 against 0.811 unweighted)
+    # but neither the console, the version's description and tags nor the report said so, and
+    # with cycle.refit: false the run logged deployed.recency_weighting "none" for a model trained
+    # with the weights
+    from datetime import datetime
+
+    from tests.training.report_context import _run
+    from training.deploy import Deployment, refit
+    from training.report_figures import Figures
+    from training.report_model import model_section
+    from training.review_console import ReviewSummary
+    from training.review_record import deployment_params, version_description, version_tags
+
+    config = synthetic_leads.config()
+    config["cycle"].update(refit=False, recency_half_life_weeks=4)
+    judged = SimpleNamespace(family="lightgbm")
+    as_judged = refit(judged, np.zeros(3), None, None, None, None, config)
+    assert as_judged.weighting == "half-life 4 weeks"
+
+    def result(deployment):
+        gate = SimpleNamespace(name="band", passed=True)
+        return SimpleNamespace(
+            cycle="C4", as_of=datetime(2026, 6, 28), bundle=judged, deployment=deployment,
+            gates=SimpleNamespace(gates=[gate], failed=[], passed=True),
+            decision=SimpleNamespace(threshold=0.2), challenger={"roc_auc": 0.792})
+
+    refitted = Deployment(bundle=judged, refit=True, weighting="half-life 4 weeks")
+    for deployment in (as_judged, refitted):
+        cycle = result(deployment)
+        assert "older weeks weighed down (half-life 4 weeks)" in version_description(cycle)
+        assert version_tags(cycle)["recency_weighting"] == "half-life 4 weeks"
+        summary = ReviewSummary(
+            cycle="C4", as_of=datetime(2026, 6, 28), run_id="r1" * 8, labels={},
+            split={"train_first_cohort": "a", "calib_first_cohort": "b", "calib_last_cohort": "c",
+                   "valid_first_cohort": "d", "valid_last_cohort": "e", "train_leads": 1,
+                   "calib_leads": 1, "valid_leads": 1, "valid_positives": 1},
+            threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+            models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []},
+            version=1, champion_before=None, champion_after=1, promote=True,
+            deployment=deployment_params(cycle))
+        assert "older weeks weighed down (half-life 4 weeks)" in str(summary)
+        run = _run(params={f"deployed.{k}": str(v) for k, v in deployment_params(cycle).items()},
+                   metrics={"ece": 0.05, "deployed.ece": 0.04})
+        note = model_section(run, Figures(run.run_id, run.metrics))["deployed_note"]
+        assert "older weeks weighed down (half-life 4 weeks)" in note
+    unweighted = result(Deployment(bundle=judged, refit=True))
+    assert "weighed" not in version_description(unweighted)
+    assert version_tags(unweighted)["recency_weighting"] == "none"
+
+
+def test_a_cohort_that_cannot_be_cross_fitted_is_said_to_be_measured_in_sample():
+    # cycle.validation_weeks: 1 on X Education: one week cannot be cross-fitted, so the deployed
+    # figures and the calibration gate read in-sample scores, while the console said "its column
+    # shows cross-fitted scores of that cohort" and the report "from cross-fitted scores"
+    from scoring.bundle import score_frame
+    from tests.training.report_context import _run
+    from training.deploy import refit
+    from training.report_figures import Figures
+    from training.report_model import model_section
+    from training.review_console import ReviewSummary
+
+    train, calib, valid = synthetic_leads.split(synthetic_leads.leads(3000, seed=3), weeks=1)
+    config = synthetic_leads.config()
+    data = SimpleNamespace(specs=synthetic_leads.specs(), attribute_roles={})
+    judged = train_judged(train, calib, data, config, meta={"cycle": "t"}, choice=None)
+    scores = score_frame(judged, valid)["score"].to_numpy()
+    deployment = refit(judged, scores, train, calib, valid, data, config)
+    assert deployment.cross_fitted is False and deployment.as_dict()["cross_fitted"] is False
+    summary = ReviewSummary(
+        cycle="v1", as_of=pd.Timestamp("2026-06-01").to_pydatetime(), run_id="r1" * 8,
+        labels={}, split={"train_first_cohort": "a", "calib_first_cohort": "b",
+                          "calib_last_cohort": "c", "valid_first_cohort": "d",
+                          "valid_last_cohort": "e", "train_leads": 1, "calib_leads": 1,
+                          "valid_leads": 1, "valid_positives": 1},
+        threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+        models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []}, version=1,
+        champion_before=None, champion_after=1, promote=True,
+        deployment={"refit": True, "cross_fitted": False})
+    text = str(summary)
+    assert "its column shows in-sample scores of that cohort" in text
+    assert "cross-fitted scores" not in text
+    run = _run(params={"deployed.refit": "True", "deployed.cross_fitted": "False"},
+               metrics={"ece": 0.05, "deployed.ece": 0.04})
+    note = model_section(run, Figures(run.run_id, run.metrics))["deployed_note"]
+    assert "its figures from in-sample scores of that cohort" in note
+    run = _run(params={"deployed.refit": "True", "deployed.cross_fitted": "True"},
+               metrics={"ece": 0.05, "deployed.ece": 0.04})
+    assert "from cross-fitted scores" in model_section(run, Figures(run.run_id,
+                                                                     run.metrics))["deployed_note"]
+
+
+def test_a_one_week_split_is_said_in_the_singular():
+    # validation_weeks: 1 printed "calibrated on its newest weeks 2015-12-21..2015-12-21 (173),
+    # scored by a model trained on the weeks before them), validate 2015-12-28..2015-12-28"
+    from training.review_console import ReviewSummary
+
+    summary = ReviewSummary(
+        cycle="v1", as_of=pd.Timestamp("2016-03-01").to_pydatetime(), run_id="r1" * 8,
+        labels={}, split={"train_first_cohort": "2014-12-29", "calib_first_cohort": "2015-12-21",
+                          "calib_last_cohort": "2015-12-21", "valid_first_cohort": "2015-12-28",
+                          "valid_last_cohort": "2015-12-28", "train_leads": 8834,
+                          "calib_leads": 173, "valid_leads": 77, "valid_positives": 29},
+        threshold={"band_min": 0.6, "band_max": 0.85, "feasible": False, "message": "None."},
+        models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []}, version=1,
+        champion_before=None, champion_after=1, promote=True)
+    line = [s for s in str(summary).splitlines() if s.startswith("Split:")][0]
+    assert line == ("Split: train 2014-12-29..2015-12-21 (9,007; calibrated on its newest week "
+                    "2015-12-21 (173), scored by a model trained on the weeks before it), "
+                    "validate 2015-12-28 (77 leads, 29 SQLs).")

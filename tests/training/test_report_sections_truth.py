@@ -497,3 +497,16 @@ def test_an_export_without_any_disposition_is_not_told_it_has_none_yet():
                            "verdicts), so there is nothing to break down")
     later = dispositions_section(empty, Figures("r1", {}), store_dispositions=12)
     assert later["why"] == "no lead in this cycle's data window has a disposition yet"
+
+
+def test_the_directions_are_said_to_be_read_over_every_matured_lead():
+    # "read over the matured leads the model learned from (all of them ...)": the impacts are the
+    # judged model's, which never learned from the validation cohort, and with cycle.refit: false
+    # neither did the deployed one; the directions are read over every matured lead
+    from pathlib import Path
+
+    import training
+
+    template = (Path(training.__file__).parent / "templates" / "report.html.j2").read_text()
+    assert "the model learned from (all of them" not in template
+    assert "read over every matured lead, the validation cohort's included" in template

@@ -322,3 +322,60 @@ def test_the_outcome_line_tells_the_review_in_the_past_once_the_champion_moved()
     assert line.startswith("Outcome: not promoted; champion v3 stayed. Since this review")
     assert outcome(_ctx(run, promoted=False, champion=3) | {"champion_now": 3}) == \
         "Outcome: not promoted; champion v3 stays."
+
+
+def test_a_band_changed_since_the_previous_cycle_is_said():
+    # cycle b1 reviewed at 25%-50%, b2 at 30%-60%: the report read "The new model converts 37.8%
+    # of MQLs (band 30.0% - 60.0%), up from 30.5% in cycle b1" and the console said nothing, as
+    # if both thresholds had answered the same target
+    from mlflow.entities import Param, Run, RunData, RunInfo, RunTag
+
+    from training.review import band_note
+
+    previous = _run(params={"band_min": "0.25", "band_max": "0.5"},
+                    metrics={"conversion_at_threshold": 0.305})
+    previous.cycle, previous.run_id = "b1", "r0"
+    run = _run(params={"band_min": "0.3", "band_max": "0.6"},
+               metrics={"conversion_at_threshold": 0.378})
+    ctx = _ctx(run, promoted=True)
+    ctx.update(previous=previous, band=(0.3, 0.6))
+    line = _text(ctx)[0]
+    assert ("up from 30.5% in cycle b1 (cycle b1's threshold was set against the 25%-50% band, "
+            "not this one); it was promoted") in line, line
+    previous.metrics["base_rate"], run.metrics["base_rate"] = 0.20, 0.22
+    ctx = _ctx(run, promoted=True)
+    ctx.update(previous=previous, band=(0.3, 0.6))
+    line = _text(ctx)[0]
+    assert ("in cycle b1 (all leads of its cohort converted at 22.0%, against 20.0% then; "
+            "cycle b1's threshold was set against the 25%-50% band, not this one)") in line, line
+    ctx["band"] = (0.25, 0.5)  # the same band: nothing to add
+    assert "band, not this one" not in _text(ctx)[0]
+
+    info = RunInfo(run_id="r0", experiment_id="1", user_id="", status="FINISHED", start_time=0,
+                   end_time=1, lifecycle_stage="active")
+    last = Run(info, RunData(params=[Param("band_min", "0.25"), Param("band_max", "0.5")],
+                             tags=[RunTag("cycle", "b1"), RunTag("as_of", "2026-07-01")]))
+    note = band_note([last], datetime(2026, 8, 1), {"min": 0.3, "max": 0.6})
+    assert note == ("The agreed band changed since the last review (cycle b1, as of 2026-07-01): "
+                    "25%-50% then, 30%-60% now (cycle.band), so the two reviews' thresholds and "
+                    "conversions answer different targets.")
+    assert band_note([last], datetime(2026, 8, 1), {"min": 0.25, "max": 0.5}) is None
+    assert band_note([last], datetime(2026, 6, 1), {"min": 0.3, "max": 0.6}) is None  # after it
+
+
+def test_a_review_run_with_no_promote_says_why_its_challenger_was_not_promoted():
+    # review --no-promote with every gate passed: the report read "it was not promoted, so
+    # champion v1 keeps scoring", with no reason, as if something had stopped it
+    run = _run(tags={"promote_requested": "false"}, metrics={"conversion_at_threshold": 0.29})
+    passed = {"passed": True, "gates": [{"name": "band", "passed": True, "sentence": "Met."}]}
+    line = _text(_ctx(run, promoted=False, gates=passed, champion=1))[0]
+    assert "it was not promoted (the review ran with --no-promote), so champion v1 keeps " \
+        "scoring" in line, line
+    failed = _text(_ctx(_run(tags={"promote_requested": "false"},
+                             metrics={"conversion_at_threshold": 0.29}), champion=1))[0]
+    assert "(failed gate: band)" in failed and "--no-promote" not in failed
+    from training.report_opening import outcome
+    ctx = _ctx(run, promoted=False, gates=passed, champion=1)
+    ctx["champion_now"] = 1
+    assert outcome(ctx) == "Outcome: not promoted (the review ran with --no-promote); champion " \
+        "v1 stays."

@@ -363,3 +363,17 @@ def test_the_first_champion_s_summary_counts_the_mqls_a_crm_gets_for_the_first_t
     assert "0 changed MQL flag (0 became MQL, 0 no longer MQL)" in text
     assert ("1,058 had none (no logged score, no earlier champion): listed with empty old "
             "columns, 106 of them MQLs now.") in text
+
+
+def test_a_previous_version_that_is_not_there_is_one_sentence_before_any_work(config, tmp_path):
+    # --previous 99 read the live store, wrote the open leads and logged nothing, then stopped
+    # with "Cannot load the model models:/leadscore/99 (Model Version (name=leadscore,
+    # version=99) not found): check the URI, e.g. models:/leadscore@champion" (no URI was given)
+    out = tmp_path / "changed.csv"
+    with pytest.raises(LeadscoreError, match=r"^--previous 99: model 'leadscore' has no version "
+                                             r"99; choose one of v1, v2\.$"):
+        rescore(config, as_of=AS_OF, out=out, previous=99)
+    # the champion itself gives no old score: every lead would read unchanged
+    with pytest.raises(LeadscoreError, match=r"^--previous 2 is the champion itself"):
+        rescore(config, as_of=AS_OF, out=out, previous=2)
+    assert not out.exists()

@@ -169,3 +169,32 @@ def test_a_threshold_the_share_limit_set_says_so_on_the_console_and_in_the_repor
     assert "capped at cycle.max_mql_share" in _threshold_note(run)
     (tmp_path / "threshold.json").write_text(json.dumps(plain.as_dict()))
     assert _threshold_note(run) == ""
+
+
+def test_a_band_threshold_above_sales_capacity_says_so():
+    # capacity_per_week: 10 with a feasible 25%-50% band: the review passed 49 MQLs a week and
+    # said nothing of the 10 sales can work (capacity sets the threshold only when the band
+    # cannot be met, as documented, but the user set it to be told)
+    from datetime import datetime
+
+    from training.review_console import ReviewSummary
+
+    scores, labels = _cohort()
+    d = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0, capacity_per_week=5)
+    assert d.feasible and d.mqls_per_week > 5 and d.over_capacity
+    assert d.message.endswith(
+        "That is more than the 5 MQLs a week sales can work (cycle.capacity_per_week), which "
+        "sets the threshold only when no cut-off meets the band.")
+    summary = ReviewSummary(
+        cycle="W1", as_of=datetime(2026, 8, 1), run_id="r1" * 8, labels={},
+        split={"train_first_cohort": "a", "calib_first_cohort": "b", "calib_last_cohort": "c",
+               "valid_first_cohort": "d", "valid_last_cohort": "e", "train_leads": 1,
+               "calib_leads": 1, "valid_leads": 1, "valid_positives": 1},
+        threshold=d.as_dict(), models={}, signals=[], group_shares={},
+        gates={"passed": True, "gates": []}, version=1, champion_before=None,
+        champion_after=1, promote=True)
+    line = [s for s in str(summary).splitlines() if s.startswith("Threshold ")][0]
+    assert "more than the 5 MQLs a week sales can work (cycle.capacity_per_week" in line
+    within = choose_threshold(scores, labels, 4.0, BAND, rounds=0, seed=0,
+                              capacity_per_week=10_000)
+    assert not within.over_capacity and "capacity" not in within.message

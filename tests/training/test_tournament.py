@@ -242,3 +242,26 @@ def test_a_tie_by_tolerance_is_never_said_to_be_under_an_equal_looking_tolerance
     sentence = result.sentence()
     assert "the gap, 0.0005, is within the tie tolerance 0.0005" in sentence, sentence
     assert "under" not in sentence
+
+
+def test_one_fold_is_said_in_the_singular():
+    # cycle.tournament.folds: 1 printed "on 1 time-ordered folds of the training weeks"
+    base = [np.full(300, 0.40)]
+    result = TournamentResult(ModelChoice("lightgbm"),
+                              [_entrant("lightgbm", base), _entrant("blend", base)],
+                              pd.DataFrame(), ["a"], 0.0005, 1.0)
+    assert "on 1 time-ordered fold of the training weeks" in result.sentence()
+    assert "on 3 time-ordered folds of" in _result([_entrant("blend", [np.full(9, 0.4)] * 3)]
+                                                   ).sentence()
+
+
+def test_with_the_standard_error_rule_off_a_tie_is_said_to_be_by_the_tolerance():
+    # cycle.tournament.tie_standard_errors: 0 turns the rule off, yet a gap of 0.0000 read "is
+    # within 0 standard errors (0.0003) of the paired difference"
+    base = [np.full(300, 0.4)] * 3
+    result = TournamentResult(ModelChoice("lightgbm"),
+                              [_entrant("lightgbm", base), _entrant("blend", base)],
+                              pd.DataFrame(), ["a", "b", "c"], 0.0005, 0.0)
+    sentence = result.sentence()
+    assert "standard error" not in sentence, sentence
+    assert "the gap, 0.0000, is within the tie tolerance 0.0005" in sentence, sentence

@@ -62,6 +62,8 @@ class LiveMerge:
         text = (f"Live store merged: {plural(self.leads, 'lead')}, {self.activities:,} "
                 f"{activities}, {plural(self.dispositions, 'disposition')}, "
                 f"{plural(self.outcomes, 'outcome')}")
+        if not (self.leads or self.activities or self.dispositions or self.outcomes):
+            text = "Live store: nothing new to merge"  # not a list of zeros
         if self.unchanged:
             text += (f"; {plural(self.unchanged, 'row')} "
                      f"{'was' if self.unchanged == 1 else 'were'} in the store already")

@@ -38,9 +38,9 @@ import pandas as pd
 
 from features.label_policy import LabelPolicy
 from features.messages import capped, per_week, percent, plural
-from scoring.grades import grade_inversions, grade_table
 from scoring.monitor_band import band_words, champion_band
 from scoring.monitor_drift import served_psi
+from scoring.monitor_grades import inversions
 from scoring.monitor_labels import (
     as_times,
     beyond_verdicts,
@@ -342,26 +342,6 @@ def drift(first: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]
                        "--json lists all)"}
     return {**out, "status": "ok", "why": f"no feature's PSI is above {out['limit']:g} "
                                           f"(top movers {movers})"}
-
-
-def inversions(first: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
-    settings = config["monitor"]
-    decided = first[first["label"].notna() & first["grade"].notna()]
-    table = grade_table(decided)
-    min_leads = int(settings["inversion_min_leads"])
-    # dozens of grade pairs are compared at once: a stricter z than the report's keeps noise out
-    pairs = grade_inversions(table, min_leads=min_leads, z=float(settings["inversion_z"]))
-    out = {"decided": len(decided), "pairs": [list(p) for p in pairs],
-           "grades_judged": int((table["leads"] >= min_leads).sum())}
-    if out["grades_judged"] < 2:
-        return {**out, "status": "too_few",
-                "why": f"too few decided leads per grade to judge inversions (fewer than two "
-                       f"grades with {min_leads} or more)"}
-    named = ", ".join(f"{a} below {b}" for a, b in pairs[:3])
-    if len(pairs) > int(settings["max_inversions"]):
-        return {**out, "status": "crossed",
-                "why": f"{plural(len(pairs), 'grade inversion')} among decided leads ({named})"}
-    return {**out, "status": "ok", "why": "no grade converts below a worse one beyond noise"}
 
 
 def monitor(inputs: MonitorInputs, config: Mapping[str, Any]) -> Monitor:

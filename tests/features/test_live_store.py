@@ -88,8 +88,7 @@ def test_the_merge_line_counts_only_rows_that_were_new_or_changed(live, tmp_path
     # a rescore merged them already: the review's merge adds nothing, and must not say it did
     again = merge_live(config)
     assert (again.leads, again.activities, again.dispositions, again.outcomes) == (0, 0, 0, 0)
-    assert again.line() == ("Live store merged: 0 leads, 0 activities, 0 dispositions, "
-                            "0 outcomes; 3 rows were in the store already.")
+    assert again.line() == "Live store: nothing new to merge; 3 rows were in the store already."
     live.write(leads=[{"lead_id": "a", "title": "CEO"}],
                activities=[{"lead_id": "a", "activity_type": "pricing_view", "occurred_at": T}])
     changed = merge_live(config)
@@ -118,3 +117,12 @@ def test_a_live_row_dated_in_the_future_waits_and_never_moves_the_horizon(live, 
                                   "store until that date.")
     with duckdb.connect(config["store"], read_only=True) as con:
         assert last_record(con) == T
+
+
+def test_an_empty_merge_says_nothing_was_new_not_a_list_of_zeros():
+    from features.live_sync import LiveMerge
+
+    empty = LiveMerge(leads=0, leads_waiting=0, activities=0, dispositions=0, outcomes=0)
+    assert empty.line() == "Live store: nothing new to merge."
+    one = LiveMerge(leads=0, leads_waiting=0, activities=0, dispositions=1, outcomes=0)
+    assert one.line() == "Live store merged: 0 leads, 0 activities, 1 disposition, 0 outcomes."

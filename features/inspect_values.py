@@ -266,10 +266,14 @@ def did_you_mean(name: str, files) -> str:
 
 def positive_stage(value: str) -> str:
     """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
-    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
+    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``; ``Meeting booked`` is an
+    SQL), else ``closed_won``; an SQL
     drafted as a won deal would say, in every report, that it was won."""
     tokens = name_tokens(value)
-    if "sql" in tokens or {"sales", "qualified"} <= tokens:
+    # a booked meeting (or demo) is what the product calls an SQL: a real next step
+    if "sql" in tokens or {"sales", "qualified"} <= tokens or (
+            tokens & {"meeting", "demo", "appointment"}
+            and tokens & {"booked", "set", "scheduled", "held"}):
         return "sql"
     if tokens & {"opportunity", "opportunities"}:
         return "opportunity"

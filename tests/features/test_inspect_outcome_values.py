@@ -48,3 +48,15 @@ def test_a_yes_no_outcome_of_0_and_1_is_no_count(tmp_path):
     pd.DataFrame({"Id": [str(i) for i in range(60)],
                   "Converted": [str(i % 2) for i in range(60)]}).to_csv(path, index=False)
     assert inspect([path], "Converted").main.rows == 60
+
+
+def test_a_booked_meeting_is_drafted_as_the_sql_it_is(tmp_path):
+    # a lead tracker's Stage "Meeting booked" was drafted closed_won beside "Won": every report
+    # then called a booked meeting a won deal
+    from features.inspect_draft import draft
+    path = tmp_path / "Lead tracker - Leads.csv"
+    pd.DataFrame({"Date": [f"2025-0{1 + i % 9}-1{i % 10}" for i in range(60)],
+                  "Stage": [["Meeting booked", "Won", "No reply", "Bad fit"][i % 4]
+                            for i in range(60)]}).to_csv(path, index=False)
+    text = draft(inspect([path], "Stage", ["Meeting booked", "Won"]))
+    assert '"Meeting booked": sql' in text and '"Won": closed_won' in text

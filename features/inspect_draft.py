@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.created_order import MONTH_NAMES
-from features.export_date import DATED, FROM_FILE_NAME, date_in_name
+from features.export_date import FROM_FILE_NAME, date_in_name, undated
 from features.inspect import (
     MISSING_GUESSES,
     Column,
@@ -50,7 +50,7 @@ def _export_day(file: FileProfile, stored: list[str]) -> date | None:
 
 def _undated(stem: str) -> str:
     """A file's stem without its date, lower-cased: the name of every month's export."""
-    return DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
+    return undated(stem, "").strip(" -_.").lower() or stem.lower()
 
 
 MATCH_SHARE = 0.5
@@ -106,8 +106,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
     for file in files:
         if file is main:
             continue
-        pattern = DATED.sub("*", main.path.name)
-        if (DATED.sub("*", file.path.name) == pattern != main.path.name
+        pattern = undated(main.path.name)
+        if (undated(file.path.name) == pattern != main.path.name
                 and [c.name for c in file.columns] == [c.name for c in main.columns]):
             file.options["said"] = [f"{file.path.name}: another export of {pattern} (the same "
                                     "columns): ingest each export on its own, oldest first, "
@@ -242,7 +242,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
                 "(a lookup) or the main file's ids (activities); add it by hand if it belongs "
                 "to the export"]
-    dated = DATED.sub("*", file.path.name)
+    dated = undated(file.path.name)
     path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,

@@ -269,3 +269,24 @@ def test_a_form_choice_named_update_is_no_leak_and_an_update_time_never_dates_th
     assert columns["Signup date"].role == "timestamp (created_at)"
     assert columns["Deal - Update time"].role == "ignore (another date)"
     assert not columns["Update me on Supply Chain Content"].leaks
+
+
+def test_a_salesforce_reports_file_name_is_patterned_by_its_export_time(tmp_path):
+    # Salesforce names a report's CSV report<export time in ms>.csv: the draft's path was
+    # report1764498000000.csv, so next week's report1765103000000.csv was "a file the mapping
+    # names that is not given", and the day the report was taken went unsaid
+    n = 60
+    frame = pd.DataFrame({"Create Date": [f"{1 + i % 10:02d}/15/2025" for i in range(n)],
+                          "Lead Source": [["Web", "Partner"][i % 2] for i in range(n)],
+                          "Converted": [str(i % 3 == 0) for i in range(n)]})
+    found = inspect([_write(tmp_path / "w1" / "report1764498000000.csv", frame)])
+    text = draft(found)
+    assert '    path: "report*.csv"  # matches the next export too' in text
+    assert "(2025-11-30 in report1764498000000.csv)" in text
+    store = tmp_path / "s.duckdb"
+    mapping = _drafted(tmp_path, found)
+    ingest_paths([tmp_path / "w1"], store, mapping=mapping)
+    ingest_paths([_write(tmp_path / "w2" / "report1765103000000.csv", frame)], store,
+                 mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert "2025-12-07" in str(con.execute("SELECT * FROM store_metadata").fetchall())

@@ -198,8 +198,26 @@ def test_a_json_lines_export_ingests_like_the_same_csv(tmp_path):
 def test_a_list_field_in_json_lines_is_one_sentence(tmp_path):
     text = '{"lead_id": "L1", "created_at": "2024-03-05"}\n{"lead_id": "L2", "tags": ["a"]}\n'
     export = _files(tmp_path / "export", {"leads.jsonl": text})
-    with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a list has no"):
+    with pytest.raises(LeadscoreError, match=r"^leads.jsonl line 2, field tags: a list \(here "
+                                             r"of 1 value\) has no"):
         ingest_paths([export], tmp_path / "s.duckdb")
+
+
+def test_a_crms_json_export_with_nested_lists_is_told_a_fix_a_user_can_make(tmp_path):
+    # Close's JSON export: every lead holds its contacts as a list. The sentence asked the user
+    # to "write one field per value", i.e. to rewrite the CRM's file by hand
+    import json
+    lead = {"id": "lead_1", "date_created": "2025-11-01T10:00:00+00:00",
+            "custom": {"Lead Source": "Inbound"},
+            "contacts": [{"title": "CMO", "emails": [{"email": "a@b.io"}]}]}
+    export = _files(tmp_path / "export", {"leads.json": json.dumps([lead])})
+    from features.inspect import inspect
+    with pytest.raises(LeadscoreError) as caught:
+        inspect([export / "leads.json"])
+    assert str(caught.value) == (
+        "leads.json record 1, field contacts: a list (here of 1 record) has no column to go to: "
+        "export the records as CSV instead (one column per field), or leave contacts out of the "
+        "export, and re-run.")
 
 
 def test_a_row_after_a_blank_line_is_named_by_its_own_line(tmp_path):

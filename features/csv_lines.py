@@ -31,6 +31,30 @@ _CHUNK = 1 << 20
 _EXCEL_SEP = re.compile(r'^"?sep=(.)"?$', re.IGNORECASE)
 
 
+def refuse_repeated_names(path: Path, names: list[str] | tuple[str, ...]) -> None:
+    """One sentence for a column name the file holds twice (a spreadsheet's two "Notes"
+    columns), naming both positions and their spreadsheet letters, before any row is read by
+    name."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = name.strip().lower()
+        if key in seen:
+            first = seen[key]
+            raise LeadscoreError(
+                f"{path.name} has the column {name.strip()!r} twice (columns {first} and "
+                f"{position}, {_letter(first)} and {_letter(position)} in a spreadsheet): rename "
+                "one (or delete it) and re-run.")
+        seen[key] = position
+
+
+def _letter(position: int) -> str:
+    letters = ""
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def excel_sep(path: Path, encoding: str = "utf-8") -> str | None:
     """The delimiter a first line such as ``sep=;`` names (a hint for Excel that tools writing
     CSV for Excel put above the header), or None when the file has no such line."""

@@ -28,6 +28,7 @@ from features.csv_lines import (
     _open_text,
     data_rows,
     excel_sep,
+    refuse_repeated_names,
     refuse_totals_row,
     short_lines,
     without_repeated_headers,
@@ -164,14 +165,7 @@ def read_export(
     else:
         table = _read_parquet(path)
     headers = tuple(table.column_names)
-    seen: set[str] = set()
-    for header in headers:
-        key = header.strip().lower()
-        if key in seen:
-            raise LeadscoreError(
-                f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
-            )
-        seen.add(key)
+    refuse_repeated_names(path, headers[:-1] if suffix in WORKBOOK_SUFFIXES else headers)
     workbook = suffix in WORKBOOK_SUFFIXES
     if workbook:  # its own __row: the sheet's row numbers, blank rows counted
         headers = headers[:-1]

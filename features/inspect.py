@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract import name_tokens
+from features.csv_lines import ROW, refuse_repeated_names
 from features.export_files import (
     _read_csv,
     _read_parquet,
@@ -154,12 +155,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
                     raise
         options, unit = {"delimiter": delimiter, "encoding": encoding}, "line"
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
-    seen: set[str] = set()
-    for name in table.column_names:
-        if name.strip().lower() in seen:
-            raise LeadscoreError(f"{path.name} has the column {name.strip()!r} twice: keep one "
-                                 "and re-run.")
-        seen.add(name.strip().lower())
+    refuse_repeated_names(path, [n for n in table.column_names if n != ROW])
     if unit is not None:
         table = rows_only(path, table, unit, options.get("delimiter", ","),
                           options.get("encoding", "utf-8"))

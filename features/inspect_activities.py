@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from features.contract import ACTIVITY_TYPES, name_tokens
+from features.inspect_values import instants
 from features.intent import activity_type_key
 
 if TYPE_CHECKING:
@@ -89,3 +90,39 @@ def propose_activities(file: FileProfile, key: Column) -> None:
             column.spec, column.note = activity_type_spec(file.frame[column.name])
         else:
             column.role, column.spec = "ignore", "ignore"
+
+
+LATE_SHARE = 0.5
+"""An activity file most of whose events come after their lead's scoring moment is said to teach
+the model nothing."""
+
+
+def events_after_scoring(file: FileProfile, key: Column, main: FileProfile,
+                         lead_id: str | None) -> str | None:
+    """The sentence for an activity file whose events mostly come after their lead's creation,
+    where the main file maps no MQL date: a lead is then scored at its creation, and intent
+    features count only events up to that moment (``features.intent``), so the log (a Marketo
+    lead list's activity log, every event after the lead was created) teaches nothing. None
+    where an MQL date is mapped, or most events come before."""
+    specs = {c.name: c.spec for c in main.columns}
+    created = next((n for n, s in specs.items() if s == "{role: timestamp, as: created_at}"),
+                   None)
+    occurred = next((c.name for c in file.columns if c.spec == "{as: occurred_at}"), None)
+    if (lead_id is None or created is None or occurred is None
+            or any("as: mql_at" in s for s in specs.values())):
+        return None
+    born = main.frame.drop_duplicates(lead_id).set_index(lead_id)[created]
+    when = instants(file.frame[occurred])
+    start = instants(file.frame[key.name].map(born).fillna(""))
+    known = when.notna() & start.notna()
+    if known.sum() == 0:
+        return None
+    later = int((when[known] > start[known]).sum())
+    if later / known.sum() < LATE_SHARE:
+        return None
+    return (f"{file.path.name}: {later:,} of its {int(known.sum()):,} events "
+            f"({later / known.sum():.0%}) come after their lead's {created}, the moment a lead "
+            "is scored where no MQL date is mapped, and features count only what came before "
+            "it: the model learns nothing from them; if the export holds the day each lead "
+            "became an MQL (or was handed to sales), map that column {role: timestamp, as: "
+            "mql_at}, so that each lead is scored then")

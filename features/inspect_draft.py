@@ -21,7 +21,7 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
-from features.inspect_activities import propose_activities
+from features.inspect_activities import events_after_scoring, propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import (
     open_values_note,
@@ -129,6 +129,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             if events is not None:
                 file.options.update(key=events.name, kind="activities")
                 propose_activities(file, events)
+                late = events_after_scoring(file, events, main, state.get("id"))
+                file.options.update(said=[late] if late else [])
                 continue
             rows = outcome_rows_key(file, main)
             if rows is not None:
@@ -254,6 +256,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                     "its window passes")
         out.append("    stage: closed_won              # check: the stage a row of this file "
                    "means (sql, opportunity, closed_won)")
+    if file.options.get("kind") == "activities":
+        out += [f"    # {line}" for line in file.options.get("said", [])]
     if "sheet" in file.options:
         out.append(f"    sheet: {quote(file.options['sheet'])}")
     if "encoding" in file.options and file.options["encoding"] != "utf-8":

@@ -290,3 +290,43 @@ def test_a_salesforce_reports_file_name_is_patterned_by_its_export_time(tmp_path
                  mapping=mapping)
     with duckdb.connect(str(store), read_only=True) as con:
         assert "2025-12-07" in str(con.execute("SELECT * FROM store_metadata").fetchall())
+
+
+def _marketo(folder: Path, mql: bool = False) -> Path:
+    n = 60
+    created = pd.date_range("2025-10-01 09:00", periods=n, freq="1D")
+    leads = pd.DataFrame({"Id": [str(100200 + 3 * i) for i in range(n)],
+                          "Created At": created.strftime("%Y-%m-%d %H:%M:%S"),
+                          "Lead Source": [["Website", "Webinar"][i % 2] for i in range(n)],
+                          "Lead Status": [["SQL", "Disqualified", "Nurture"][i % 3]
+                                          for i in range(n)]})
+    if mql:
+        leads["MQL Date"] = (created + pd.Timedelta(days=9)).strftime("%Y-%m-%d %H:%M:%S")
+    _write(folder / "Lead List 2026-11-30.csv", leads)
+    events = pd.DataFrame({
+        "Activity Date": [(created[i // 4] + pd.Timedelta(hours=2 + 30 * (i % 4))).isoformat()
+                          for i in range(4 * n)],
+        "Activity Type": [["Visit Webpage", "Fill Out Form", "Click Email", "Open Email"][i % 4]
+                          for i in range(4 * n)],
+        "Lead ID": [str(100200 + 3 * (i // 4)) for i in range(4 * n)]})
+    _write(folder / "Activity Log 2026-11-30.csv", events)
+    return folder
+
+
+def test_an_activity_log_dated_after_every_leads_scoring_moment_is_said_to_teach_nothing(
+        tmp_path):
+    # a Marketo lead list (no MQL date) beside its activity log: leads are scored at creation
+    # and features count only what came before, so every event was passed over by the model in
+    # silence ("share of the score: fit 100%, intent 0%")
+    found = inspect([_marketo(tmp_path / "m")], "Lead Status", ["SQL"])
+    said = ("Activity Log 2026-11-30.csv: 240 of its 240 events (100%) come after their lead's "
+            "Created At, the moment a lead is scored where no MQL date is mapped, and features "
+            "count only what came before it: the model learns nothing from them; if the export "
+            "holds the day each lead became an MQL (or was handed to sales), map that column "
+            "{role: timestamp, as: mql_at}, so that each lead is scored then")
+    assert said in found.text
+    assert f"    # {said}" in draft(found)
+    # with the MQL moment mapped, the events before it count: nothing to say
+    found = inspect([_marketo(tmp_path / "q", mql=True)], "Lead Status", ["SQL"])
+    assert "MQL Date: {role: timestamp, as: mql_at}" in draft(found)
+    assert "the model learns nothing from them" not in found.text

@@ -71,6 +71,31 @@ def _quote(text: str) -> str:
     return text if text.replace(" ", "").isalnum() else json.dumps(text, ensure_ascii=False)
 
 
+DETAIL_TOKENS = frozenset({"attribute", "page", "url", "form", "asset", "detail", "link"})
+"""Words naming the column of a log that says which page, form or asset an event was about
+(Marketo's "Primary Attribute Value")."""
+DETAIL_PATTERNS = (("*pricing*", "pricing_view"), ("*demo*", "demo_request"))
+"""What a page's or form's name says of a visit or a form fill: a pricing page, a demo form."""
+
+
+def _with_detail(file: FileProfile, spec: str) -> str:
+    """``spec`` with ``replace_by:`` on the log's detail column, where some of its values name a
+    pricing page or a demo form: a visit to the pricing page is a pricing_view, a demo request
+    form's fill a demo_request, where the type column says only "Visit Webpage", "Fill Out
+    Form"."""
+    for column in file.columns:
+        if column.kind not in ("categorical", "text") or column.personal or not (
+                name_tokens(column.name) & DETAIL_TOKENS):
+            continue
+        values = file.frame[column.name].str.lower()
+        found = [(p, kind) for p, kind in DETAIL_PATTERNS
+                 if values.str.contains(p.strip("*"), regex=False).any()]
+        if found:
+            pairs = ", ".join(f"{json.dumps(p)}: {kind}" for p, kind in found)
+            return f"{spec[:-1]}, replace_by: {{{_quote(column.name)}: {{{pairs}}}}}}}"
+    return spec
+
+
 def propose_activities(file: FileProfile, key: Column) -> None:
     """An activity file's roles: its key, the first date as occurred_at, a type-like category
     (else the first category) as activity_type; every other column is passed over."""
@@ -88,6 +113,7 @@ def propose_activities(file: FileProfile, key: Column) -> None:
         elif column is typed:
             column.role = "activity_type"
             column.spec, column.note = activity_type_spec(file.frame[column.name])
+            column.spec = _with_detail(file, column.spec)
         else:
             column.role, column.spec = "ignore", "ignore"
 

@@ -308,7 +308,12 @@ def _marketo(folder: Path, mql: bool = False) -> Path:
                           for i in range(4 * n)],
         "Activity Type": [["Visit Webpage", "Fill Out Form", "Click Email", "Open Email"][i % 4]
                           for i in range(4 * n)],
-        "Lead ID": [str(100200 + 3 * (i // 4)) for i in range(4 * n)]})
+        "Lead ID": [str(100200 + 3 * (i // 4)) for i in range(4 * n)],
+        "Primary Attribute Value": [
+            ["www.acme.com/pricing", "Request a Demo.Form", "Nurture 3.Email",
+             "Newsletter.Email"][i % 4] if i % 8 < 4 else
+            ["www.acme.com/blog", "Newsletter Signup.Form", "Nurture 3.Email",
+             "Newsletter.Email"][i % 4] for i in range(4 * n)]})
     _write(folder / "Activity Log 2026-11-30.csv", events)
     return folder
 
@@ -330,3 +335,36 @@ def test_an_activity_log_dated_after_every_leads_scoring_moment_is_said_to_teach
     found = inspect([_marketo(tmp_path / "q", mql=True)], "Lead Status", ["SQL"])
     assert "MQL Date: {role: timestamp, as: mql_at}" in draft(found)
     assert "the model learns nothing from them" not in found.text
+
+
+def test_a_logs_page_or_form_names_the_type_of_a_visit_or_a_form_fill(tmp_path):
+    # Marketo logs a pricing-page view as "Visit Webpage" with the page in Primary Attribute
+    # Value, and a demo request as "Fill Out Form" with the form's name there: the draft read
+    # every visit as page_view and every form fill as other activity, and a mapping had no way
+    # to say otherwise, so the log's two strongest intent signals were lost
+    export = _marketo(tmp_path / "m", mql=True)
+    found = inspect([export], "Lead Status", ["SQL"])
+    text = draft(found)
+    line = next(x for x in text.splitlines() if x.startswith("      Activity Type: "))
+    assert ('replace_by: {Primary Attribute Value: {"*pricing*": pricing_view, '
+            '"*demo*": demo_request}}') in line
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        types = dict(con.execute("SELECT activity_type, count(*) FROM activities "
+                                 "GROUP BY 1").fetchall())
+    assert types == {"pricing_view": 30, "page_view": 30, "demo_request": 30,
+                     "fill_out_form": 30, "email_click": 60, "open_email": 60}
+
+
+def test_replace_by_naming_no_column_of_the_file_is_one_sentence(tmp_path):
+    import pytest
+
+    from leadscore.errors import LeadscoreError
+    export = _marketo(tmp_path / "m", mql=True)
+    mapping = _drafted(tmp_path, inspect([export], "Lead Status", ["SQL"]))
+    mapping.write_text(mapping.read_text().replace("replace_by: {Primary Attribute Value:",
+                                                   "replace_by: {Page:"))
+    with pytest.raises(LeadscoreError, match="column 'Activity Type' replace_by names 'Page', "
+                                             "which is not a column of this file; declare it"):
+        ingest_paths([export], tmp_path / "s.duckdb", mapping=mapping)

@@ -75,6 +75,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "duration", "call", "calls", "contacted", "meeting", "meetings",
                                  # logged sales work: Total / Done activities, Email messages count
                                  "activities", "messages",
+                                 # the rep's plan after a contact: Next Step, Next Activity Date
+                                 "next",
                                  # when the record last changed (Dynamics' Modified On,
                                  # HubSpot's lastmodifieddate): after every contact by nature
                                  "modified", "updated", "changed", "edited",

@@ -30,3 +30,9 @@ def test_a_column_of_one_value_on_every_row_is_drafted_ignore_with_why(tmp_path)
     # filled on some rows only, the blank says something: still a feature
     assert "      Region: {role: fit, kind: categorical}" in text
 
+
+def test_a_next_step_is_named_like_a_post_contact_field(tmp_path):
+    # a lead tracker's "Next step" (the rep's plan after a call) was drafted fit categorical
+    found = inspect([_digital(tmp_path / "campaign.csv")], "Conversion")
+    column = next(c for c in found.main.columns if c.name == "Next step")
+    assert column.role == "post_outcome (leak suspect)"

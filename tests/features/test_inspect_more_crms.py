@@ -63,7 +63,7 @@ def test_a_date_named_for_creation_is_chosen_over_an_earlier_column(tmp_path):
     found = inspect([_write(tmp_path / "deals.csv", frame)])
     roles = {c.name: c.role for c in found.main.columns}
     assert roles["Deal - Deal created"] == "timestamp (created_at)"
-    assert roles["Next activity date"] == "ignore (another date)"
+    assert roles["Next activity date"] == "ignore (leak suspect)"  # the rep's plan
 
 
 def test_day_first_dates_on_a_12_hour_clock_are_read_as_drafted(tmp_path):

@@ -125,6 +125,9 @@ def test_zoho_and_dynamics_names_for_lead_fields_are_those_fields(tmp_path):
     assert lead_field_for("Person - Job title") == "title"
     assert lead_field_for("Organization - Name") is None
     assert lead_field_for("Deal - Industry") is None  # a deal has no industry of its own
+    # Freshsales' lead export: "Industry type" was drafted a plain category, so the fit
+    # features' industry (and the ICP match) never read it
+    assert lead_field_for("Industry type") == "industry"
 
 
 def test_an_email_opt_out_flag_is_named_like_a_post_contact_field(tmp_path):

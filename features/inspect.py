@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import name_tokens
 from features.csv_lines import ROW, refuse_repeated_names
 from features.export_files import (
     _read_csv,
@@ -50,6 +49,7 @@ from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     did_you_mean,
+    id_named,
     instants,
     named_with,
     names_inside,
@@ -88,7 +88,6 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
                            # "Marketing emails opened"
                            "pageview", "pageviews", "clicked", "downloads", "form", "forms",
                            "submission", "submissions", "opened", "webinar", "webinars"})
-ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 CODE_SHARE = 0.10
 """A column of codes (no spaces) with at most this share of distinct values is categorical."""
 ID_REPEATS = 0.05
@@ -185,10 +184,10 @@ def _kind(values: pd.Series, rows: int) -> str:
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
         # unique whole numbers are an id only when named so (employees counts are numbers);
         # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
-        named = _id_named(values.name or "")
+        named = id_named(values.name or "")
         unique = distinct == rows and filled.str.fullmatch(r"\d+").all()
         return "id" if unique and named else "numeric"
-    if distinct == rows and (rows > 50 or _id_named(values.name or "")):  # a sample's id too
+    if distinct == rows and (rows > 50 or id_named(values.name or "")):  # a sample's id too
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
@@ -197,13 +196,6 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= CODE_SHARE * len(filled) and not sample.str.contains(r"\s").any():
         return "categorical"
     return "text"
-
-
-def _id_named(name: str) -> bool:
-    """Whether ``name`` names an identifier ("Lead Number", "Deal ID"); "No. of Employees" and
-    "Number of Sessions" name a count."""
-    tokens = name_tokens(name)
-    return bool(tokens & ID_TOKENS) and "of" not in tokens
 
 
 def profile(file: FileProfile) -> None:
@@ -235,7 +227,7 @@ def profile(file: FileProfile) -> None:
         kind = _kind(values, file.rows)
         note = sentinel_note(filled) if kind == "numeric" else ""
         repeats = len(filled) - int(filled.nunique())
-        if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
+        if kind != "id" and id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
             # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
             # row number in its place would make two leads of one and lose the CRM's id

@@ -31,7 +31,7 @@ from features.inspect_outcomes import (
 )
 from features.inspect_reasons import is_reasons, reasons_block
 from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
-from features.inspect_values import day_first_lines, instants, quote, quote_always
+from features.inspect_values import day_first_lines, instants, may_name_records, quote, quote_always
 from features.label_policy import load_policy
 
 
@@ -70,7 +70,7 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     joins it, chosen by values, not names: most of the main column's values must be keys
     (a Salesforce Lead.Id and Opportunity.Id share a name, never a value)."""
     best: tuple[float, bool, Column, str] | None = None
-    joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
+    joinable = [c for c in main.columns if may_name_records(c)]
     main_values: dict[str, set[str]] = {}
     for column, keys in unique_keys(file):
         for other in joinable:

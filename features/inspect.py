@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    ad_rows_note,
     chosen_positive,
     outcome_date_hint,
     outcome_date_sentence,
@@ -355,6 +356,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     else:
         leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
     propose(files, main, outcome, positive or [], negative or [])
+    ad_rows_note(main)
     text = render(files, main, rows[0] if rows else outcome,
                   ["present"] if rows else positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),

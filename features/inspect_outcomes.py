@@ -186,6 +186,21 @@ AGGREGATE_WORDS = frozenset({"impressions", "clicks", "spent", "spend", "cost", 
 """Names of an ad's or a campaign's totals: beside a count outcome they say what a row is."""
 
 
+def ad_rows_note(main: FileProfile) -> None:
+    """Note on an audience count (Impressions, Reach) beside clicks or spend: the rows are ads or
+    campaigns (Facebook's ad conversions table), which inspect would otherwise draft as leads."""
+    numeric = [c for c in main.columns if c.kind == "numeric"]
+    audience = next((c for c in numeric if name_tokens(c.name) & {"impressions", "reach"}), None)
+    beside = [c.name for c in numeric if c is not audience
+              and name_tokens(c.name) & AGGREGATE_WORDS - {"impressions", "reach"}]
+    if audience is None or not beside:
+        return
+    audience.note = "; ".join(n for n in (audience.note, (
+        f"counts an audience: with {', '.join(beside[:3])} beside it, each row looks like an ad "
+        "or a campaign, not a lead; leadscore learns from one row per lead, so export the leads "
+        "themselves (the ad or campaign each came from a column of it)")) if n)
+
+
 def counts_sentence(holder: FileProfile, outcome: str) -> None:
     """Refuse an outcome column of whole numbers with more than two values, unless
     ``--positive`` says which mean a success: read as "1 positive, the rest negative", an ad

@@ -60,3 +60,24 @@ def test_a_booked_meeting_is_drafted_as_the_sql_it_is(tmp_path):
                             for i in range(60)]}).to_csv(path, index=False)
     text = draft(inspect([path], "Stage", ["Meeting booked", "Won"]))
     assert '"Meeting booked": sql' in text and '"Won": closed_won' in text
+
+
+def test_an_ad_level_table_inspected_without_an_outcome_says_its_rows_are_no_leads(tmp_path):
+    # without --outcome the ads were drafted as leads, in silence
+    from features.inspect_draft import draft
+    found = inspect([_ads(tmp_path / "KAG_conversion_data.csv")])
+    says = ("counts an audience: with Clicks, Spent beside it, each row looks like an ad or a "
+            "campaign, not a lead; leadscore learns from one row per lead, so export the leads "
+            "themselves (the ad or campaign each came from a column of it)")
+    assert f"Impressions in KAG_conversion_data.csv: {says}" in found.text
+    assert f"# {says}" in draft(found)
+
+
+def test_a_leads_clicks_and_spend_say_nothing_of_ads(tmp_path):
+    # the Kaggle campaign table is one row per customer: AdSpend, no Impressions
+    path = tmp_path / "campaign.csv"
+    pd.DataFrame({"CustomerID": [str(8000 + i) for i in range(60)],
+                  "AdSpend": [str(100 + i) for i in range(60)],
+                  "EmailClicks": [str(i % 9) for i in range(60)],
+                  "Conversion": [str(i % 2) for i in range(60)]}).to_csv(path, index=False)
+    assert "looks like an ad" not in inspect([path], "Conversion").text

@@ -16,8 +16,8 @@ from features.mapping import FlatMapping, read_document
 from features.mapping_v2 import MappingV2, load_any
 from leadscore.errors import LeadscoreError
 
-__all__ = ["DATED", "FROM_FILE_NAME", "date_in_name", "declare_export", "load_mapping_declaring",
-           "names_day", "parse_exported_at"]
+__all__ = ["DATED", "EXPORT_TIME", "FROM_FILE_NAME", "date_in_name", "declare_export",
+           "load_mapping_declaring", "names_day", "parse_exported_at", "undated"]
 
 FROM_FILE_NAME = "from_file_name"
 """``exported_at: from_file_name``: each export's day is the date in its file's name, so one
@@ -30,12 +30,25 @@ that may follow it (Dynamics 365: "My Open Leads 30-11-2026 14-05-00.xlsx"): the
 another one."""
 
 
+EXPORT_TIME = re.compile(r"(?<=report)1[5-9]\d{11}(?!\d)", re.IGNORECASE)
+"""The export time in milliseconds that Salesforce names a report's CSV by
+(report1764498000000.csv: 2025-11-30 10:20 UTC)."""
+
+
+def undated(name: str, by: str = "*") -> str:
+    """``name`` with its date (or a report's export time) replaced by ``by``: the name every
+    week's export shares."""
+    return EXPORT_TIME.sub(by, DATED.sub(by, name))
+
+
 def date_in_name(name: str) -> date | None:
-    """The date in a file's name when it reads one way only (year first, or a day above 12);
-    None for none, or for one such as 05-06-2026 (May or June)."""
+    """The date in a file's name when it reads one way only (year first, or a day above 12, or
+    a Salesforce report's export time); None for none, or for one such as 05-06-2026 (May or
+    June)."""
     found = DATED.search(name)
     if found is None:
-        return None
+        time = EXPORT_TIME.search(name)
+        return datetime.fromtimestamp(int(time.group()) / 1000, UTC).date() if time else None
     digits = re.findall(r"\d+", found.group(1))
     if len(digits) == 1:  # 20261130: year first, as DATED reads it
         digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]

@@ -23,12 +23,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from features.csv_lines import (
+    FOOTER_NOTE,
     ROW,
     _open_text,
     data_rows,
     excel_sep,
-    malformed_line,
+    refuse_repeated_names,
     refuse_totals_row,
+    short_lines,
     without_repeated_headers,
 )
 from features.ingest_sql import ExportFile
@@ -38,7 +40,6 @@ from features.json_lines import (
     read_json_document,
     read_json_lines,
 )
-from features.messages import plural
 from features.read_workbook import WORKBOOK_SUFFIXES, read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -164,14 +165,7 @@ def read_export(
     else:
         table = _read_parquet(path)
     headers = tuple(table.column_names)
-    seen: set[str] = set()
-    for header in headers:
-        key = header.strip().lower()
-        if key in seen:
-            raise LeadscoreError(
-                f"{path.name} has the column {header.strip()!r} twice: keep one and re-run."
-            )
-        seen.add(key)
+    refuse_repeated_names(path, headers[:-1] if suffix in WORKBOOK_SUFFIXES else headers)
     workbook = suffix in WORKBOOK_SUFFIXES
     if workbook:  # its own __row: the sheet's row numbers, blank rows counted
         headers = headers[:-1]
@@ -185,6 +179,8 @@ def read_export(
         table = without_empty_rows(table, headers)
         table, repeated = without_repeated_headers(path, table, headers, unit)
         refuse_totals_row(path, table, headers, unit)
+        footer = (table.schema.metadata or {}).get(FOOTER_NOTE.encode())
+        repeated = "; ".join(n for n in (repeated, footer and footer.decode()) if n) or None
     con.register(view, table)
     return ExportFile(path=path, view=view, headers=headers, rows=table.num_rows, is_csv=is_csv,
                       read_note=note, skip_note=repeated, sheet=sheet if workbook else None)
@@ -341,21 +337,9 @@ def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
             break
     if invalid:
         _, expected, actual = invalid[0]
-        line, last = malformed_line(path, delimiter, encoding, quote, expected)
-        if last is not None and actual < expected:
-            where = (f"line {line}, the last line, has {plural(actual, 'value')}"
-                     if last == line else f"lines {line}-{last}, the last lines, have fewer values")
-            raise LeadscoreError(
-                f"{path.name} {where} where the header has {expected} columns: if they are "
-                "notes or totals the CRM wrote below the rows, delete them and re-run."
-                if last != line else
-                f"{path.name} {where} where the header has {expected} columns: if it is a note "
-                "or total the CRM wrote below the rows, delete it and re-run."
-            )
-        raise LeadscoreError(
-            f"{path.name} line {line}: {actual} values where the header has {expected} "
-            f"columns; quote values that hold {delimiter!r} (or check the delimiter) and re-run."
-        )
+        # a report's footer counting the rows read comes back as a note; else one sentence
+        footer = short_lines(path, delimiter, encoding, quote, expected, actual, table.num_rows)
+        return _drop_unnamed(path, table).replace_schema_metadata({FOOTER_NOTE: footer})
     return _drop_unnamed(path, table)
 
 

@@ -147,6 +147,12 @@ def _column_type(spec: FileSpec, column: ColumnV2) -> str | None:
     return None
 
 
+def _like(pattern: str) -> str:
+    """A ``*`` / ``?`` pattern as a lower-case SQL LIKE pattern (``%`` and ``_`` kept literal)."""
+    escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
 def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
     """Create ``view``: the file's declared columns as normalised text (stated missing values
     NULL, replacements applied, decimal commas read, dates as ISO 8601); returns notes."""
@@ -160,6 +166,11 @@ def _normalise(con, export: ExportFile, spec: FileSpec, view: str) -> list[str]:
             counts.append((name, f"count(*) FILTER (WHERE lower({raw}) IN ({listed}))"))
             raw = f"(CASE WHEN lower({raw}) IN ({listed}) THEN NULL ELSE {raw} END)"
         raw = f"NULLIF({raw}, '')"
+        for other, patterns in column.replace_by.items():  # the first pattern matching wins
+            by = f"lower(CAST({ident(headers[other])} AS VARCHAR))"
+            for pattern, new in reversed(patterns.items()):
+                raw = (f"(CASE WHEN {raw} IS NOT NULL AND {by} LIKE {literal(_like(pattern))} "
+                       f"ESCAPE '\\' THEN {literal(new)} ELSE {raw} END)")
         for old, new in column.replace.items():
             raw = f"(CASE WHEN {raw} = {literal(old)} THEN {literal(new)} ELSE {raw} END)"
         kind = _column_type(spec, column)

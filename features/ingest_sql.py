@@ -127,8 +127,11 @@ def email_domain(clean_expr: str) -> str:
 def iso_cast(expr: str, kind: str = "TIMESTAMPTZ") -> str:
     """``expr`` cast to a timestamp where it is ISO 8601, else NULL. DuckDB's own cast also takes
     a two-digit first field as the year (20-10-16 reads 0020-10-16), so the value must start with
-    a four-digit year: a spreadsheet's day-month-year is then left to the formats."""
-    return f"CASE WHEN regexp_matches({expr}, '^[0-9]{{4}}-') THEN TRY_CAST({expr} AS {kind}) END"
+    a four-digit year: a spreadsheet's day-month-year is then left to the formats. An offset
+    after a space (Rails' "2025-07-01 09:00:00 +0530", Freshsales' exports) reads as written
+    without it, which DuckDB's cast refuses."""
+    joined = f"regexp_replace({expr}, ' ([+-][0-9]{{2}}:?[0-9]{{2}})$', '\\1')"
+    return f"CASE WHEN regexp_matches({expr}, '^[0-9]{{4}}-') THEN TRY_CAST({joined} AS {kind}) END"
 
 
 def timestamp(clean_expr: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import name_tokens
+from features.csv_lines import ROW, refuse_repeated_names
 from features.export_files import (
     _read_csv,
     _read_parquet,
@@ -38,6 +38,7 @@ from features.export_files import (
 )
 from features.inspect_history import history_of, outcome_per_lead
 from features.inspect_outcomes import (
+    ad_rows_note,
     chosen_positive,
     outcome_date_hint,
     outcome_date_sentence,
@@ -49,6 +50,7 @@ from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     did_you_mean,
+    id_named,
     instants,
     named_with,
     names_inside,
@@ -74,6 +76,8 @@ POST_CONTACT_TOKENS = frozenset({"last", "quality", "score", "index", "profile",
                                  "duration", "call", "calls", "contacted", "meeting", "meetings",
                                  # logged sales work: Total / Done activities, Email messages count
                                  "activities", "messages",
+                                 # the rep's plan after a contact: Next Step, Next Activity Date
+                                 "next",
                                  # when the record last changed (Dynamics' Modified On,
                                  # HubSpot's lastmodifieddate): after every contact by nature
                                  "modified", "updated", "changed", "edited",
@@ -85,13 +89,13 @@ INTENT_TOKENS = frozenset({"visit", "visits", "totalvisits", "view", "views", "t
                            # "Marketing emails opened"
                            "pageview", "pageviews", "clicked", "downloads", "form", "forms",
                            "submission", "submissions", "opened", "webinar", "webinars"})
-ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
 CODE_SHARE = 0.10
 """A column of codes (no spaces) with at most this share of distinct values is categorical."""
 ID_REPEATS = 0.05
 """An id-named column with at most this share of repeated values is still drafted as the id."""
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$|"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                   r"( ?(Z|[+-]\d{2}:?\d{2}))?$|"
                    r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
                    r"^([A-Za-z]{3,9} \d{1,2},? \d{4}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4})"
                    r"( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")  # Zoho: Mar 12, 2021 04:15 PM
@@ -154,12 +158,7 @@ def read_file(path: Path, sheet: str | None = None) -> FileProfile:
                     raise
         options, unit = {"delimiter": delimiter, "encoding": encoding}, "line"
         read = f"delimiter {delimiter!r} (sniffed), encoding {encoding}"
-    seen: set[str] = set()
-    for name in table.column_names:
-        if name.strip().lower() in seen:
-            raise LeadscoreError(f"{path.name} has the column {name.strip()!r} twice: keep one "
-                                 "and re-run.")
-        seen.add(name.strip().lower())
+    refuse_repeated_names(path, [n for n in table.column_names if n != ROW])
     if unit is not None:
         table = rows_only(path, table, unit, options.get("delimiter", ","),
                           options.get("encoding", "utf-8"))
@@ -186,10 +185,10 @@ def _kind(values: pd.Series, rows: int) -> str:
     if pd.to_numeric(filled, errors="coerce").notna().mean() > 0.98:
         # unique whole numbers are an id only when named so (employees counts are numbers);
         # "No. of Employees", "Number of Sessions" name a count, not a number that identifies
-        named = _id_named(values.name or "")
+        named = id_named(values.name or "")
         unique = distinct == rows and filled.str.fullmatch(r"\d+").all()
         return "id" if unique and named else "numeric"
-    if distinct == rows and (rows > 50 or _id_named(values.name or "")):  # a sample's id too
+    if distinct == rows and (rows > 50 or id_named(values.name or "")):  # a sample's id too
         return "id"
     if distinct <= max(50, 0.05 * len(filled)):
         return "categorical"
@@ -198,13 +197,6 @@ def _kind(values: pd.Series, rows: int) -> str:
     if distinct <= CODE_SHARE * len(filled) and not sample.str.contains(r"\s").any():
         return "categorical"
     return "text"
-
-
-def _id_named(name: str) -> bool:
-    """Whether ``name`` names an identifier ("Lead Number", "Deal ID"); "No. of Employees" and
-    "Number of Sessions" name a count."""
-    tokens = name_tokens(name)
-    return bool(tokens & ID_TOKENS) and "of" not in tokens
 
 
 def profile(file: FileProfile) -> None:
@@ -236,7 +228,7 @@ def profile(file: FileProfile) -> None:
         kind = _kind(values, file.rows)
         note = sentinel_note(filled) if kind == "numeric" else ""
         repeats = len(filled) - int(filled.nunique())
-        if kind != "id" and _id_named(name) and len(filled) == file.rows > 50 \
+        if kind != "id" and id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
             # a lead id that repeats on a few rows (a lead exported twice) is still the id; a
             # row number in its place would make two leads of one and lose the CRM's id
@@ -364,6 +356,7 @@ def inspect(paths: list[Path], outcome: str | None = None, positive: list[str] |
     else:
         leak_suspects(main, outcome, positive or [], negative or [], outcome_date)
     propose(files, main, outcome, positive or [], negative or [])
+    ad_rows_note(main)
     text = render(files, main, rows[0] if rows else outcome,
                   ["present"] if rows else positive or [], negative or [])
     return Inspection(files, main, outcome, list(positive or []), text, list(negative or []),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from features.contract import ACTIVITY_TYPES, name_tokens
+from features.inspect_values import instants
 from features.intent import activity_type_key
 
 if TYPE_CHECKING:
@@ -70,6 +71,31 @@ def _quote(text: str) -> str:
     return text if text.replace(" ", "").isalnum() else json.dumps(text, ensure_ascii=False)
 
 
+DETAIL_TOKENS = frozenset({"attribute", "page", "url", "form", "asset", "detail", "link"})
+"""Words naming the column of a log that says which page, form or asset an event was about
+(Marketo's "Primary Attribute Value")."""
+DETAIL_PATTERNS = (("*pricing*", "pricing_view"), ("*demo*", "demo_request"))
+"""What a page's or form's name says of a visit or a form fill: a pricing page, a demo form."""
+
+
+def _with_detail(file: FileProfile, spec: str) -> str:
+    """``spec`` with ``replace_by:`` on the log's detail column, where some of its values name a
+    pricing page or a demo form: a visit to the pricing page is a pricing_view, a demo request
+    form's fill a demo_request, where the type column says only "Visit Webpage", "Fill Out
+    Form"."""
+    for column in file.columns:
+        if column.kind not in ("categorical", "text") or column.personal or not (
+                name_tokens(column.name) & DETAIL_TOKENS):
+            continue
+        values = file.frame[column.name].str.lower()
+        found = [(p, kind) for p, kind in DETAIL_PATTERNS
+                 if values.str.contains(p.strip("*"), regex=False).any()]
+        if found:
+            pairs = ", ".join(f"{json.dumps(p)}: {kind}" for p, kind in found)
+            return f"{spec[:-1]}, replace_by: {{{_quote(column.name)}: {{{pairs}}}}}}}"
+    return spec
+
+
 def propose_activities(file: FileProfile, key: Column) -> None:
     """An activity file's roles: its key, the first date as occurred_at, a type-like category
     (else the first category) as activity_type; every other column is passed over."""
@@ -87,5 +113,42 @@ def propose_activities(file: FileProfile, key: Column) -> None:
         elif column is typed:
             column.role = "activity_type"
             column.spec, column.note = activity_type_spec(file.frame[column.name])
+            column.spec = _with_detail(file, column.spec)
         else:
             column.role, column.spec = "ignore", "ignore"
+
+
+LATE_SHARE = 0.5
+"""An activity file most of whose events come after their lead's scoring moment is said to teach
+the model nothing."""
+
+
+def events_after_scoring(file: FileProfile, key: Column, main: FileProfile,
+                         lead_id: str | None) -> str | None:
+    """The sentence for an activity file whose events mostly come after their lead's creation,
+    where the main file maps no MQL date: a lead is then scored at its creation, and intent
+    features count only events up to that moment (``features.intent``), so the log (a Marketo
+    lead list's activity log, every event after the lead was created) teaches nothing. None
+    where an MQL date is mapped, or most events come before."""
+    specs = {c.name: c.spec for c in main.columns}
+    created = next((n for n, s in specs.items() if s == "{role: timestamp, as: created_at}"),
+                   None)
+    occurred = next((c.name for c in file.columns if c.spec == "{as: occurred_at}"), None)
+    if (lead_id is None or created is None or occurred is None
+            or any("as: mql_at" in s for s in specs.values())):
+        return None
+    born = main.frame.drop_duplicates(lead_id).set_index(lead_id)[created]
+    when = instants(file.frame[occurred])
+    start = instants(file.frame[key.name].map(born).fillna(""))
+    known = when.notna() & start.notna()
+    if known.sum() == 0:
+        return None
+    later = int((when[known] > start[known]).sum())
+    if later / known.sum() < LATE_SHARE:
+        return None
+    return (f"{file.path.name}: {later:,} of its {int(known.sum()):,} events "
+            f"({later / known.sum():.0%}) come after their lead's {created}, the moment a lead "
+            "is scored where no MQL date is mapped, and features count only what came before "
+            "it: the model learns nothing from them; if the export holds the day each lead "
+            "became an MQL (or was handed to sales), map that column {role: timestamp, as: "
+            "mql_at}, so that each lead is scored then")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.created_order import MONTH_NAMES
-from features.export_date import DATED, FROM_FILE_NAME, date_in_name
+from features.export_date import FROM_FILE_NAME, date_in_name, undated
 from features.inspect import (
     MISSING_GUESSES,
     Column,
@@ -21,7 +21,7 @@ from features.inspect import (
     Inspection,
     leak_suspects,
 )
-from features.inspect_activities import propose_activities
+from features.inspect_activities import events_after_scoring, propose_activities
 from features.inspect_history import history_of, propose_history, stage_column
 from features.inspect_outcomes import (
     open_values_note,
@@ -31,7 +31,7 @@ from features.inspect_outcomes import (
 )
 from features.inspect_reasons import is_reasons, reasons_block
 from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
-from features.inspect_values import day_first_lines, instants, quote, quote_always
+from features.inspect_values import day_first_lines, instants, may_name_records, quote, quote_always
 from features.label_policy import load_policy
 
 
@@ -50,7 +50,7 @@ def _export_day(file: FileProfile, stored: list[str]) -> date | None:
 
 def _undated(stem: str) -> str:
     """A file's stem without its date, lower-cased: the name of every month's export."""
-    return DATED.sub("", stem).strip(" -_.").lower() or stem.lower()
+    return undated(stem, "").strip(" -_.").lower() or stem.lower()
 
 
 MATCH_SHARE = 0.5
@@ -70,7 +70,7 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     joins it, chosen by values, not names: most of the main column's values must be keys
     (a Salesforce Lead.Id and Opportunity.Id share a name, never a value)."""
     best: tuple[float, bool, Column, str] | None = None
-    joinable = [c for c in main.columns if c.kind not in ("date", "empty", "boolean")]
+    joinable = [c for c in main.columns if may_name_records(c)]
     main_values: dict[str, set[str]] = {}
     for column, keys in unique_keys(file):
         for other in joinable:
@@ -106,8 +106,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
     for file in files:
         if file is main:
             continue
-        pattern = DATED.sub("*", main.path.name)
-        if (DATED.sub("*", file.path.name) == pattern != main.path.name
+        pattern = undated(main.path.name)
+        if (undated(file.path.name) == pattern != main.path.name
                 and [c.name for c in file.columns] == [c.name for c in main.columns]):
             file.options["said"] = [f"{file.path.name}: another export of {pattern} (the same "
                                     "columns): ingest each export on its own, oldest first, "
@@ -129,6 +129,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             if events is not None:
                 file.options.update(key=events.name, kind="activities")
                 propose_activities(file, events)
+                late = events_after_scoring(file, events, main, state.get("id"))
+                file.options.update(said=[late] if late else [])
                 continue
             rows = outcome_rows_key(file, main)
             if rows is not None:
@@ -242,7 +244,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
         return [f"  # {file.path.name}: no column of it holds the values of a main-file column "
                 "(a lookup) or the main file's ids (activities); add it by hand if it belongs "
                 "to the export"]
-    dated = DATED.sub("*", file.path.name)
+    dated = undated(file.path.name)
     path = (f"    path: {quote(dated)}  # matches the next export too ({file.path.name} today)"
             if dated != file.path.name else f"    path: {quote(file.path.name)}")
     out = [f"  {quote(_undated(Path(file.path.name).stem))}:", path,
@@ -254,6 +256,8 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
                     "its window passes")
         out.append("    stage: closed_won              # check: the stage a row of this file "
                    "means (sql, opportunity, closed_won)")
+    if file.options.get("kind") == "activities":
+        out += [f"    # {line}" for line in file.options.get("said", [])]
     if "sheet" in file.options:
         out.append(f"    sheet: {quote(file.options['sheet'])}")
     if "encoding" in file.options and file.options["encoding"] != "utf-8":

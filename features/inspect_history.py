@@ -17,7 +17,7 @@ import pandas as pd
 
 from features.contract import name_tokens
 from features.inspect_outcomes import unique_keys
-from features.inspect_values import positive_stage
+from features.inspect_values import may_name_records, positive_stage
 
 if TYPE_CHECKING:
     from features.inspect import Column, FileProfile
@@ -41,7 +41,7 @@ def history_of(file: FileProfile, files: list[FileProfile]
         for id_column, ids in unique_keys(other):
             if id_column.kind != "id":  # a unique date or amount names no lead
                 continue
-            for column in file.columns:
+            for column in filter(may_name_records, file.columns):
                 values = set(file.frame[column.name].unique()) - {""}
                 if (values and len(values) < file.rows
                         and len(values & ids) >= HISTORY_SHARE * len(values)):

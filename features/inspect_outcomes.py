@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from features.contract import name_tokens
 from features.messages import capped
 from leadscore.errors import LeadscoreError
 
@@ -180,6 +181,54 @@ def one_value_sentence(holder: FileProfile, outcome: str) -> str:
             "your CRM writes for a won or lost lead), and review once an export holds outcomes.")
 
 
+AGGREGATE_WORDS = frozenset({"impressions", "clicks", "spent", "spend", "cost", "reach", "ctr",
+                             "cpc", "cpm"})
+"""Names of an ad's or a campaign's totals: beside a count outcome they say what a row is."""
+
+
+def ad_rows_note(main: FileProfile) -> None:
+    """Note on an audience count (Impressions, Reach) beside clicks or spend: the rows are ads or
+    campaigns (Facebook's ad conversions table), which inspect would otherwise draft as leads."""
+    numeric = [c for c in main.columns if c.kind == "numeric"]
+    audience = next((c for c in numeric if name_tokens(c.name) & {"impressions", "reach"}), None)
+    beside = [c.name for c in numeric if c is not audience
+              and name_tokens(c.name) & AGGREGATE_WORDS - {"impressions", "reach"}]
+    if audience is None or not beside:
+        return
+    audience.note = "; ".join(n for n in (audience.note, (
+        f"counts an audience: with {', '.join(beside[:3])} beside it, each row looks like an ad "
+        "or a campaign, not a lead; leadscore learns from one row per lead, so export the leads "
+        "themselves (the ad or campaign each came from a column of it)")) if n)
+
+
+def counts_sentence(holder: FileProfile, outcome: str) -> None:
+    """Refuse an outcome column of whole numbers with more than two values, unless
+    ``--positive`` says which mean a success: read as "1 positive, the rest negative", an ad
+    with 21 conversions (Facebook's ad conversions table, one row per ad) would be a lead that
+    did not convert.
+
+    Raises:
+        LeadscoreError: the sentence naming the numbers, and what a row of counts is.
+    """
+    filled = holder.frame[outcome][holder.frame[outcome] != ""].str.strip()
+    if filled.empty or not filled.str.fullmatch(r"\d+").all():
+        return
+    numbers = filled.astype(int)
+    if numbers.nunique() < 3:
+        return
+    beside = [c.name for c in holder.columns
+              if c.name != outcome and name_tokens(c.name) & AGGREGATE_WORDS]
+    totals = (f" ({', '.join(beside[:4])} beside it are an ad's or a campaign's totals)"
+              if beside else "")
+    raise LeadscoreError(
+        f"{outcome} in {holder.path.name} holds whole numbers from {numbers.min()} to "
+        f"{numbers.max()} ({numbers.nunique()} different values; {(numbers > 1).sum():,} of its "
+        f"{len(holder.frame):,} rows read more than 1), not one lead's outcome: if they count "
+        f"conversions, each row adds up many people{totals}, and leadscore learns from one row "
+        "per lead, so export the leads themselves (the ad or campaign each came from a column "
+        "of it); if they are codes, name the positive one(s) with --positive.")
+
+
 def chosen_positive(holder: FileProfile, outcome: str, positive: list[str],
                     negative: list[str], guesses: tuple[str, ...]) -> list[str]:
     """The positive value(s) of ``outcome`` in ``holder``: those given, checked against the
@@ -199,6 +248,8 @@ def chosen_positive(holder: FileProfile, outcome: str, positive: list[str],
                 shown = ", ".join(sorted(v for v in holder.frame[outcome].unique() if v)[:10])
                 raise LeadscoreError(f"{option} {value!r} is not a value of {outcome} (its "
                                      f"values include {shown}); name one as it is written.")
+    if not positive:
+        counts_sentence(holder, outcome)
     positive = positive or [v for v in values.unique() if v in guesses][:1]
     if not positive:
         shown = capped([repr(v) for v in holder.frame[outcome].value_counts().index if v])

@@ -13,6 +13,7 @@ code.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from features.inspect_values import named_with, quote, quote_always
@@ -49,6 +50,14 @@ GUESSES: tuple[tuple[str, str], ...] = (
     (r"\b(not a fit|bad fit|poor fit|no fit|out of icp|not icp|not qualified|unqualified|"
      r"not eligible)\b", "out_of_icp"),
     (r"\b(nurture|recycled?)\b", "recycled"),
+    (r"\b(no longer interested|lost interest)\b", "not_interested"),
+    (r"\b(cannot|can't|unable to|could not) (contact|reach)\b", "no_response"),
+    # Dynamics 365's "Qualified", Salesforce's "Closed - Converted": the lead's positive verdict
+    # (after the rules above, so "not qualified" is out_of_icp and "not converted" no guess)
+    (r"(?<!not )\b(qualified|converted)\b", "converted"),
+    (r"\bnot (qualified|converted)\b", ""),
+    # a lead still being worked ("New", "Contacted", "Open - Not Contacted"): no verdict yet
+    (r"\b(new|open|contacted|working|in progress|attempting|attempted)\b", "in_progress"),
 )
 STATUS_OF = {"positive": "converted", "fit_negative": "rejected", "intent_negative": "rejected",
              "excluded": "disqualified", "open": "working"}
@@ -64,7 +73,7 @@ def is_reasons(column: Column, outcome: str | None) -> bool:
 def guess(value: str) -> str | None:
     """The label policy's reason code a reason's words point to, or None."""
     text = value.lower().replace("_", " ").replace("-", " ")
-    return next((code for pattern, code in GUESSES if re.search(pattern, text)), None)
+    return next((code for pattern, code in GUESSES if re.search(pattern, text)), None) or None
 
 
 def reasons_block(file: FileProfile, column: Column, policy: dict[str, str]) -> list[str]:
@@ -81,13 +90,18 @@ def reasons_block(file: FileProfile, column: Column, policy: dict[str, str]) -> 
              "      #   keep: post_outcome",
              "      #   after_days: 0",
              "      #   values:"]
-    for value in values:
-        code = guess(value)
-        if code is None or code not in policy:
-            lines.append(f"      #     {quote_always(value)}: {{status: rejected, reason_code: "
-                         f"{CHOOSE}}}")
-            continue
-        status = "recycled" if code == "recycled" else STATUS_OF.get(policy[code], "rejected")
-        lines.append(f"      #     {quote_always(value)}: {{status: {status}, reason_code: "
-                     f"{code}}}")
+    lines += [f"      #     {quote_always(value)}: {drafted_value(value, policy)}"
+              for value in values]
     return lines
+
+
+def drafted_value(value: str, policy: Mapping[str, str]) -> str:
+    """The status and reason code a reason value is drafted as (``policy``: reason code ->
+    family): its guessed code with the status of its family (a positive one ``converted``, a
+    lead still worked ``working``), else ``rejected`` and ``CHOOSE`` for a person to pick."""
+    code = guess(value)
+    if code is None or code not in policy:
+        return f"{{status: rejected, reason_code: {CHOOSE}}}"
+    status = "recycled" if code == "recycled" else STATUS_OF.get(policy[code], "rejected")
+    return f"{{status: {status}, reason_code: {code}}}"
+

@@ -68,6 +68,10 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
     if _company_name(column):
         column.note = COMPANY_NOTE
         return "ignore (a company's name)", "ignore"
+    if column.distinct == 1 and column.fill == 1.0:
+        # a masked column (the Kaggle campaign table's "IsConfid"), a filter of the export
+        column.note = "one value on every row: it tells no lead from another"
+        return "ignore (one value)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from features.contract import (
     named_personal_by_kind,
 )
 from features.ingest_sql import EMAIL_PATTERN
+
+if TYPE_CHECKING:
+    from features.inspect import Column
 
 _COMMA_NUMBER = r"[+-]?\d+(,\d+)?"
 UNITS = r"[$€£¥%]"
@@ -266,11 +270,34 @@ def did_you_mean(name: str, files) -> str:
 
 def positive_stage(value: str) -> str:
     """The outcome stage a positive value is drafted as: the one its words name (HubSpot's
-    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``), else ``closed_won``; an SQL
+    lifecycle stages ``Sales Qualified Lead`` and ``Opportunity``; ``Meeting booked`` is an
+    SQL), else ``closed_won``; an SQL
     drafted as a won deal would say, in every report, that it was won."""
     tokens = name_tokens(value)
-    if "sql" in tokens or {"sales", "qualified"} <= tokens:
+    # a booked meeting (or demo) is what the product calls an SQL: a real next step
+    if "sql" in tokens or {"sales", "qualified"} <= tokens or (
+            tokens & {"meeting", "demo", "appointment"}
+            and tokens & {"booked", "set", "scheduled", "held"}):
         return "sql"
     if tokens & {"opportunity", "opportunities"}:
         return "opportunity"
     return "closed_won"
+
+
+ID_TOKENS = frozenset({"id", "number", "no", "nr", "key", "ref", "code"})
+
+
+def id_named(name: str) -> bool:
+    """Whether ``name`` names an identifier ("Lead Number", "Deal ID"); "No. of Employees" and
+    "Number of Sessions" name a count."""
+    tokens = name_tokens(name)
+    return bool(tokens & ID_TOKENS) and "of" not in tokens
+
+
+def may_name_records(column: Column) -> bool:
+    """Whether ``column``'s values can name another file's records (a join or a history's lead):
+    not a date, a flag or a number that counts something. A head count's values 8..900 are among
+    any file's row numbers 1..1500, and a join on them would be a coincidence (an id written as
+    a number is named like one: "Person ID", "Lead Number")."""
+    return column.kind not in ("date", "empty", "boolean") and (
+        column.kind != "numeric" or id_named(column.name))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from features.messages import plural
 from leadscore.errors import LeadscoreError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
@@ -108,9 +109,11 @@ def _flat(path: Path, where: str, record: dict, prefix: str = "") -> list[tuple[
         if isinstance(value, dict):
             out += _flat(path, where, value, f"{name}.")
         elif isinstance(value, list):
+            kind = "record" if value and all(isinstance(v, dict) for v in value) else "value"
             raise LeadscoreError(
-                f"{path.name} {where}, field {name}: a list has no column to go to; write one "
-                "field per value (or leave it out) and re-run."
+                f"{path.name} {where}, field {name}: a list (here of {plural(len(value), kind)}) "
+                "has no column to go to: export the records as CSV instead (one column per "
+                f"field), or leave {name} out of the export, and re-run."
             )
         else:
             out.append((name, value))

@@ -45,6 +45,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                      "numemployees",  # HubSpot's API name
                      "employee_count", "headcount", "company_headcount"),
     "country": ("country_region",),
+    "industry": ("industry_type",),  # Freshsales
     "mql_at": ("mql_date", "became_a_marketing_qualified_lead_date"),
     "campaign": ("campaign_name",),
     "email": ("email_address", "e_mail"),

@@ -62,7 +62,7 @@ _V2_TOP = _TOP_KEYS - {"columns"} | {FORMAT_KEY, "options", "files"}
 _FILE_KEYS = frozenset({"path", "kind", "id", "key", "joins", "stage", "columns", "derived"})
 _FILE_KEYS = _FILE_KEYS | OPTION_KEYS
 _V2_COLUMN_KEYS = frozenset({"format", "day_first", "missing", "replace", "when", "stage", "date",
-                             "if_blank"})
+                             "if_blank", "replace_by"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ class ColumnV2:
     date_format: str | None = None
     day_first: bool | None = None
     replace: dict[str, str] = field(default_factory=dict)
+    # another column of the file -> {pattern: value}: read as value where it matches (Marketo's
+    # "Visit Webpage" whose Primary Attribute Value is the pricing page is a pricing_view)
+    replace_by: dict[str, dict[str, str]] = field(default_factory=dict)
     when_filled: bool = False  # outcome / disposition: a non-blank value is the event
     date: str | None = None  # the column holding this outcome's or disposition's date
     if_blank: str | None = None  # a timestamp's value where the export leaves it blank
@@ -196,6 +199,11 @@ def _file(path: Path, name: str, spec: object, defaults: ReadOptions) -> FileSpe
         raise _fail(path, f"{where}: list every column of the file under columns: with its role")
     parsed = {str(c).strip(): _column(path, kind, str(c).strip(), s, options)
               for c, s in columns.items()}
+    for column, spec_v2 in parsed.items():
+        for other in spec_v2.replace_by:
+            if other not in parsed:
+                raise _fail(path, f"{where}: column {column!r} replace_by names {other!r}, "
+                                  "which is not a column of this file; declare it (ignore)")
     out = FileSpec(name=name, path=file_path, kind=kind, options=options, columns=parsed)
     if kind == "main":
         return _main_file(path, spec, out)
@@ -296,8 +304,15 @@ def _column(path: Path, kind: str, column: str, spec: object, options: ReadOptio
     if not isinstance(replace, dict):
         raise _fail(path, f"{where}: replace maps a raw value to the value to read instead, e.g. "
                           "replace: {GTXPro: GTX Pro}")
+    by = extra.get("replace_by") or {}
+    if not isinstance(by, dict) or not all(isinstance(v, dict) for v in by.values()):
+        raise _fail(path, f"{where}: replace_by maps another column of the file to patterns of "
+                          "its values and the value to read where one matches, e.g. replace_by: "
+                          "{Primary Attribute Value: {\"*pricing*\": pricing_view}}")
     common = dict(missing=opts.missing, date_format=opts.date_format, day_first=opts.day_first,
-                  replace={str(k).strip(): str(v).strip() for k, v in replace.items()})
+                  replace={str(k).strip(): str(v).strip() for k, v in replace.items()},
+                  replace_by={str(c).strip(): {str(k).strip(): str(v).strip()
+                                               for k, v in m.items()} for c, m in by.items()})
     if kind == "lookup" and base.get("role") == "key":
         return ColumnV2(rule=ColumnRule(column=column, role="key"), **common)
     if kind in EVENT_TABLES:

@@ -95,6 +95,7 @@ def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
                              f"the first row{hint}, and re-run.")
     rows, title = _below_title(rows)
     (header_number, header), body = rows[0], rows[1:]
+    body, notes_below = _above_notes(body, header)
     width = max(len(header), *(len(r) for _, r in body)) if body else len(header)
     names = [_header_text(header[i]) if i < len(header) else "" for i in range(width)]
     keep = []
@@ -119,6 +120,9 @@ def _read(path: Path, sheet: str | None) -> tuple[pa.Table, str, str | None]:
     if title:
         notes.append(f"{path.name}: {title} above the column names (row {header_number}: a "
                      "title, a report's filters) passed over")
+    if notes_below:
+        notes.append(f"{path.name}: {notes_below} below the rows (one value each, after a blank "
+                     "row: a report's totals and notes) passed over")
     errors = sum(1 for _, r in body for v in r if v is _ERROR)
     if errors:
         notes.append(f"{path.name}: {errors:,} formula error cell(s) (#N/A, #DIV/0!, ...) read "
@@ -185,6 +189,24 @@ def _below_title(rows: list[tuple[int, tuple]]) -> tuple[list[tuple[int, tuple]]
     at = widths.index(max(widths))
     header = scanned[at][0]
     return rows[at:], (f"row {number}" if number == header - 1 else f"rows {number}-{header - 1}")
+
+
+def _above_notes(body: list[tuple[int, tuple]], header: tuple
+                 ) -> tuple[list[tuple[int, tuple]], str | None]:
+    """The rows above a report's footer, and the footer's rows ("rows 1508-1511") or None. A
+    report export (Salesforce's formatted report) writes, after a blank row below its data,
+    "Grand Total (1500 records)", a confidentiality and a copyright line: one value each, in a
+    table of several columns. A row of one value right below the data (no blank row between)
+    stays a row: ingest names what it lacks."""
+    if sum(1 for v in header if _filled(v)) < 2:
+        return body, None
+    at = len(body)
+    while at > 0 and sum(1 for v in body[at - 1][1] if _filled(v)) == 1:
+        at -= 1
+    if at == len(body) or at == 0 or body[at][0] == body[at - 1][0] + 1:
+        return body, None
+    first, last = body[at][0], body[-1][0]
+    return body[:at], (f"row {first}" if first == last else f"rows {first}-{last}")
 
 
 def _without_errors(row: tuple) -> tuple:

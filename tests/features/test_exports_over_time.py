@@ -149,16 +149,16 @@ def test_a_flat_mapping_names_a_renamed_column_with_its_old_name(tmp_path):
 
 def test_a_verdict_taken_back_in_a_later_export_is_kept_and_said(tmp_path):
     # week 2 shows lead 101 "Unqualified" where week 1 had "Meeting Booked": the store kept the
-    # won outcome (a stage once reached stays reached) and the report said nothing
+    # sql outcome (a stage once reached stays reached) and the report said nothing
     first, mapping, store = _first_week_ingested(tmp_path)
     assert WEEK1[1][0] == "101" and WEEK1[1][3] == "Meeting Booked"
     week2 = [("101", WEEK1[1][1], "Referral", "Unqualified"), ("200", "2026-02-08", "Web", "Open")]
     report = ingest_paths([_export(tmp_path / "w2" / "contacts-2026-02-09.csv", week2)], store,
                           mapping=mapping)
-    assert ("1 lead of this export lacks an outcome the store holds for it (closed_won: 1): "
+    assert ("1 lead of this export lacks an outcome the store holds for it (sql: 1): "
             "kept, as a stage once reached stays reached, so labels still count it") \
         in report.notes
-    assert _stored(store, "SELECT stage FROM outcomes WHERE lead_id = '101'") == [("closed_won",)]
+    assert _stored(store, "SELECT stage FROM outcomes WHERE lead_id = '101'") == [("sql",)]
     again = ingest_paths([first], store, mapping=mapping)  # week 1 again: nothing taken back
     assert not any("lacks an outcome" in n for n in again.notes)
 

@@ -218,3 +218,24 @@ def test_an_outcomes_file_joined_on_a_column_holding_other_ids_is_one_sentence(t
     folder, mapping = _salesforce_won(tmp_path / "b", "Converted")
     with pytest.raises(LeadscoreError, match="joins on 'Converted', which is not declared"):
         ingest_paths([folder], tmp_path / "b" / "s.duckdb", mapping=mapping)
+
+
+def test_a_timestamp_with_a_spaced_utc_offset_is_a_date_read_in_utc(tmp_path):
+    # Freshsales (a Rails app) writes "2025-07-01 09:00:00 +0530": inspect profiled Created at
+    # as an id (every value unique) and drafted it ignore, leaving the leads to be dated by
+    # their id's order over a period the user had to make up
+    n = 60
+    frame = pd.DataFrame({
+        "Lead ID": [str(3000000000 + 7 * i) for i in range(n)],
+        "Created at": [f"2025-07-{1 + i % 28:02d} 09:{i % 60:02d}:00 +0530" for i in range(n)],
+        "Lead stage": [["Won", "Unqualified"][i % 2] for i in range(n)],
+    })
+    export = _write(tmp_path / "export" / "leads_export.csv", frame)
+    found = inspect([export], "Lead stage", ["Won"])
+    column = next(c for c in found.main.columns if c.name == "Created at")
+    assert (column.kind, column.role) == ("date", "timestamp (created_at)")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        first = con.execute("SELECT created_at FROM leads WHERE lead_id = '3000000000'").fetchone()
+    assert str(first[0]) == "2025-07-01 03:30:00"  # 09:00 at +05:30 is 03:30 UTC

@@ -250,3 +250,29 @@ def test_inspect_reads_the_sheet_the_command_line_names(tmp_path):
     assert result.exit_code == 0, result.output
     assert "export.xlsx: 2 rows, 2 columns, Excel workbook, sheet 'Deals'" in result.output
     assert "    sheet: Deals\n" in out.read_text()
+
+
+def test_a_reports_totals_and_notes_below_the_rows_are_passed_over_and_said(tmp_path):
+    # Salesforce's formatted report: after a blank row, "Grand Total (3 records)", then its
+    # confidentiality and copyright lines, one value each. They were read as three more leads:
+    # inspect profiled every column as "blank for every Converted = " (a leak suspect, drafted
+    # post_outcome), and ingest refused row 9 for its blank created_at
+    rows = [["Leads by source"], [], *_leads_rows(), [],
+            ["Grand Total (3 records)"], [], ["Confidential Information - Do Not Distribute"],
+            ["Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."]]
+    path = _workbook(tmp_path / "leads.xlsx", {"Report": rows})
+    report = ingest_paths([path], tmp_path / "s.duckdb")
+    assert report.tables["leads"].read == 3
+    assert ("leads.xlsx: rows 9-12 below the rows (one value each, after a blank row: a "
+            "report's totals and notes) passed over") in str(report)
+    found = inspect([path])
+    assert found.main.rows == 3
+    assert all(c.fill == 1.0 for c in found.main.columns)
+
+
+def test_a_lead_with_only_its_first_cell_filled_is_still_a_lead(tmp_path):
+    # no blank row above it: a row of the data, whatever it holds (ingest names what it lacks)
+    rows = [*_leads_rows(), ["L4"]]
+    with pytest.raises(LeadscoreError, match=r"row 6, column created_at: no value"):
+        ingest_paths([_workbook(tmp_path / "leads.xlsx", {"Leads": rows})],
+                     tmp_path / "s.duckdb")

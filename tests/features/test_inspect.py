@@ -170,7 +170,16 @@ def test_a_repeated_column_or_a_file_without_rows_is_one_sentence(tmp_path):
     twice.write_text("Id,Stage,Notes,Notes\na,Won,x,y\nb,Lost,z,w\n")
     result = CliRunner().invoke(cli, ["inspect", str(twice), "--outcome", "Stage"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-    assert "has the column 'Notes' twice" in result.output
+    # a Google Sheets download with two "Notes" columns: "keep one" asked to throw one away
+    says = ("twice.csv has the column 'Notes' twice (columns 3 and 4, C and D in a "
+            "spreadsheet): rename one (or delete it) and re-run.")
+    assert says in result.output
+    leads = tmp_path / "x" / "leads.csv"
+    leads.parent.mkdir()
+    leads.write_text(twice.read_text())
+    with pytest.raises(LeadscoreError) as caught:
+        ingest_paths([leads], tmp_path / "s.duckdb")
+    assert str(caught.value) == says.replace("twice.csv", "leads.csv")
     header = tmp_path / "header.csv"
     header.write_text("Id,Stage\n")
     result = CliRunner().invoke(cli, ["inspect", str(header), "--outcome", "Stage"])

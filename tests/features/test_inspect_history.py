@@ -44,7 +44,7 @@ def test_a_stage_history_is_drafted_as_the_outcomes_of_the_leads_beside_it(tmp_p
     stage = next(line for line in text.splitlines() if line.startswith("      Stage: "))
     assert stage.startswith("      Stage: {as: stage, values: {")
     for value, mapped in (("New", "none"), ("Working", "none"), ("Unqualified", "none"),
-                          ("Meeting Booked", "closed_won")):
+                          ("Meeting Booked", "sql")):
         assert f'"{value}": {mapped}' in stage
     assert "      ChangedAt: {as: occurred_at}\n" in text
     assert (f"lead_stage_history.csv: {3 * N} rows for {N} of the {N} leads of leads.csv (by "
@@ -56,7 +56,7 @@ def test_a_stage_history_is_drafted_as_the_outcomes_of_the_leads_beside_it(tmp_p
     report = ingest_paths([export], store, mapping=mapping)
     assert report.tables["leads"].new == N
     with duckdb.connect(str(store), read_only=True) as con:
-        won = con.execute("SELECT lead_id, occurred_at FROM outcomes WHERE stage = 'closed_won' "
+        won = con.execute("SELECT lead_id, occurred_at FROM outcomes WHERE stage = 'sql' "
                           "ORDER BY lead_id").fetchall()
     assert [w[0] for w in won] == [str(500 + i) for i in range(0, N, 4)]
     assert str(won[0][1]) == "2026-03-01 11:00:00"  # dated by the change, not at creation

@@ -63,7 +63,7 @@ def test_a_date_named_for_creation_is_chosen_over_an_earlier_column(tmp_path):
     found = inspect([_write(tmp_path / "deals.csv", frame)])
     roles = {c.name: c.role for c in found.main.columns}
     assert roles["Deal - Deal created"] == "timestamp (created_at)"
-    assert roles["Next activity date"] == "ignore (another date)"
+    assert roles["Next activity date"] == "ignore (leak suspect)"  # the rep's plan
 
 
 def test_day_first_dates_on_a_12_hour_clock_are_read_as_drafted(tmp_path):
@@ -125,6 +125,9 @@ def test_zoho_and_dynamics_names_for_lead_fields_are_those_fields(tmp_path):
     assert lead_field_for("Person - Job title") == "title"
     assert lead_field_for("Organization - Name") is None
     assert lead_field_for("Deal - Industry") is None  # a deal has no industry of its own
+    # Freshsales' lead export: "Industry type" was drafted a plain category, so the fit
+    # features' industry (and the ICP match) never read it
+    assert lead_field_for("Industry type") == "industry"
 
 
 def test_an_email_opt_out_flag_is_named_like_a_post_contact_field(tmp_path):
@@ -269,3 +272,102 @@ def test_a_form_choice_named_update_is_no_leak_and_an_update_time_never_dates_th
     assert columns["Signup date"].role == "timestamp (created_at)"
     assert columns["Deal - Update time"].role == "ignore (another date)"
     assert not columns["Update me on Supply Chain Content"].leaks
+
+
+def test_a_salesforce_reports_file_name_is_patterned_by_its_export_time(tmp_path):
+    # Salesforce names a report's CSV report<export time in ms>.csv: the draft's path was
+    # report1764498000000.csv, so next week's report1765103000000.csv was "a file the mapping
+    # names that is not given", and the day the report was taken went unsaid
+    n = 60
+    frame = pd.DataFrame({"Create Date": [f"{1 + i % 10:02d}/15/2025" for i in range(n)],
+                          "Lead Source": [["Web", "Partner"][i % 2] for i in range(n)],
+                          "Converted": [str(i % 3 == 0) for i in range(n)]})
+    found = inspect([_write(tmp_path / "w1" / "report1764498000000.csv", frame)])
+    text = draft(found)
+    assert '    path: "report*.csv"  # matches the next export too' in text
+    assert "(2025-11-30 in report1764498000000.csv)" in text
+    store = tmp_path / "s.duckdb"
+    mapping = _drafted(tmp_path, found)
+    ingest_paths([tmp_path / "w1"], store, mapping=mapping)
+    ingest_paths([_write(tmp_path / "w2" / "report1765103000000.csv", frame)], store,
+                 mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert "2025-12-07" in str(con.execute("SELECT * FROM store_metadata").fetchall())
+
+
+def _marketo(folder: Path, mql: bool = False) -> Path:
+    n = 60
+    created = pd.date_range("2025-10-01 09:00", periods=n, freq="1D")
+    leads = pd.DataFrame({"Id": [str(100200 + 3 * i) for i in range(n)],
+                          "Created At": created.strftime("%Y-%m-%d %H:%M:%S"),
+                          "Lead Source": [["Website", "Webinar"][i % 2] for i in range(n)],
+                          "Lead Status": [["SQL", "Disqualified", "Nurture"][i % 3]
+                                          for i in range(n)]})
+    if mql:
+        leads["MQL Date"] = (created + pd.Timedelta(days=9)).strftime("%Y-%m-%d %H:%M:%S")
+    _write(folder / "Lead List 2026-11-30.csv", leads)
+    events = pd.DataFrame({
+        "Activity Date": [(created[i // 4] + pd.Timedelta(hours=2 + 30 * (i % 4))).isoformat()
+                          for i in range(4 * n)],
+        "Activity Type": [["Visit Webpage", "Fill Out Form", "Click Email", "Open Email"][i % 4]
+                          for i in range(4 * n)],
+        "Lead ID": [str(100200 + 3 * (i // 4)) for i in range(4 * n)],
+        "Primary Attribute Value": [
+            ["www.acme.com/pricing", "Request a Demo.Form", "Nurture 3.Email",
+             "Newsletter.Email"][i % 4] if i % 8 < 4 else
+            ["www.acme.com/blog", "Newsletter Signup.Form", "Nurture 3.Email",
+             "Newsletter.Email"][i % 4] for i in range(4 * n)]})
+    _write(folder / "Activity Log 2026-11-30.csv", events)
+    return folder
+
+
+def test_an_activity_log_dated_after_every_leads_scoring_moment_is_said_to_teach_nothing(
+        tmp_path):
+    # a Marketo lead list (no MQL date) beside its activity log: leads are scored at creation
+    # and features count only what came before, so every event was passed over by the model in
+    # silence ("share of the score: fit 100%, intent 0%")
+    found = inspect([_marketo(tmp_path / "m")], "Lead Status", ["SQL"])
+    said = ("Activity Log 2026-11-30.csv: 240 of its 240 events (100%) come after their lead's "
+            "Created At, the moment a lead is scored where no MQL date is mapped, and features "
+            "count only what came before it: the model learns nothing from them; if the export "
+            "holds the day each lead became an MQL (or was handed to sales), map that column "
+            "{role: timestamp, as: mql_at}, so that each lead is scored then")
+    assert said in found.text
+    assert f"    # {said}" in draft(found)
+    # with the MQL moment mapped, the events before it count: nothing to say
+    found = inspect([_marketo(tmp_path / "q", mql=True)], "Lead Status", ["SQL"])
+    assert "MQL Date: {role: timestamp, as: mql_at}" in draft(found)
+    assert "the model learns nothing from them" not in found.text
+
+
+def test_a_logs_page_or_form_names_the_type_of_a_visit_or_a_form_fill(tmp_path):
+    # Marketo logs a pricing-page view as "Visit Webpage" with the page in Primary Attribute
+    # Value, and a demo request as "Fill Out Form" with the form's name there: the draft read
+    # every visit as page_view and every form fill as other activity, and a mapping had no way
+    # to say otherwise, so the log's two strongest intent signals were lost
+    export = _marketo(tmp_path / "m", mql=True)
+    found = inspect([export], "Lead Status", ["SQL"])
+    text = draft(found)
+    line = next(x for x in text.splitlines() if x.startswith("      Activity Type: "))
+    assert ('replace_by: {Primary Attribute Value: {"*pricing*": pricing_view, '
+            '"*demo*": demo_request}}') in line
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=_drafted(tmp_path, found))
+    with duckdb.connect(str(store), read_only=True) as con:
+        types = dict(con.execute("SELECT activity_type, count(*) FROM activities "
+                                 "GROUP BY 1").fetchall())
+    assert types == {"pricing_view": 30, "page_view": 30, "demo_request": 30,
+                     "fill_out_form": 30, "email_click": 60, "open_email": 60}
+
+
+def test_replace_by_naming_no_column_of_the_file_is_one_sentence(tmp_path):
+    import pytest
+
+    from leadscore.errors import LeadscoreError
+    export = _marketo(tmp_path / "m", mql=True)
+    mapping = _drafted(tmp_path, inspect([export], "Lead Status", ["SQL"]))
+    mapping.write_text(mapping.read_text().replace("replace_by: {Primary Attribute Value:",
+                                                   "replace_by: {Page:"))
+    with pytest.raises(LeadscoreError, match="column 'Activity Type' replace_by names 'Page', "
+                                             "which is not a column of this file; declare it"):
+        ingest_paths([export], tmp_path / "s.duckdb", mapping=mapping)

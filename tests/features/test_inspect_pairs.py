@@ -98,3 +98,22 @@ def test_an_outcome_column_of_open_leads_only_says_no_lead_has_an_outcome_yet(tm
             "outcome in this export yet (an export of open leads only): run inspect without "
             "--outcome, map Status in the draft (Open: none, beside the values your CRM writes "
             "for a won or lost lead), and review once an export holds outcomes.")
+
+
+def test_a_count_column_is_never_the_join_of_a_lookup(tmp_path):
+    # a scored.csv (lead_id 1..120) left beside a Salesforce report was drafted a lookup
+    # "joins: No. of Employees": the counts 8..900 are among the row numbers, so its grade and
+    # model_version were drafted as fit features of every lead by its company's head count
+    folder = tmp_path / "export"
+    folder.mkdir()
+    n = 120
+    pd.DataFrame({"Create Date": [f"2025-0{1 + i % 9}-15" for i in range(n)],
+                  "No. of Employees": [str([8, 35, 120, 90, 60][i % 5]) for i in range(n)],
+                  "Converted": [str(i % 2) for i in range(n)]}).to_csv(folder / "report.csv",
+                                                                        index=False)
+    pd.DataFrame({"lead_id": [str(i + 1) for i in range(n)],
+                  "grade": [["A1", "B2", "C3"][i % 3] for i in range(n)]}).to_csv(
+        folder / "scored.csv", index=False)
+    text = draft(inspect([folder], "Converted"))
+    assert "joins: No. of Employees" not in text
+    assert "# scored.csv: no column of it holds the values of a main-file column" in text

@@ -26,6 +26,13 @@ from leadscore.errors import LeadscoreError
     ("Not a Fit", "out_of_icp"), ("Junk", "junk_contact"), ("Duplicate", "duplicate"),
     ("Student", "student"), ("Existing customer", "already_customer"),
     ("Meeting booked", "meeting_booked"), ("Other", None), ("Misc.", None),
+    # Dynamics 365's Status Reason: "Qualified" was drafted {status: rejected, reason_code:
+    # CHOOSE}, and its two plainest rejections CHOOSE as well
+    ("Qualified", "converted"), ("No Longer Interested", "not_interested"),
+    ("Cannot Contact", "no_response"), ("Unable to reach", "no_response"),
+    ("New", "in_progress"), ("Contacted", "in_progress"), ("Canceled", None), ("Lost", None),
+    ("Disqualified", None), ("Not Qualified", "out_of_icp"), ("Closed - Not Converted", None),
+    ("Closed - Converted", "converted"),
 ])
 def test_a_reasons_words_point_to_a_policy_code(reason, code):
     assert guess(reason) == code
@@ -47,6 +54,14 @@ def export(tmp_path):
         "Disqualification Reason": np.where(won, "", rng.choice(reasons, n)),
     }).to_csv(path, index=False)
     return path
+
+
+def test_a_positive_or_open_reason_is_drafted_with_its_status():
+    from features.inspect_reasons import drafted_value
+    policy = load_policy().reason_codes
+    assert drafted_value("Qualified", policy) == "{status: converted, reason_code: converted}"
+    assert drafted_value("New", policy) == "{status: working, reason_code: in_progress}"
+    assert drafted_value("Lost", policy) == "{status: rejected, reason_code: CHOOSE}"
 
 
 def test_the_draft_offers_the_reasons_as_a_commented_disposition_block(export, tmp_path):

@@ -11,11 +11,11 @@ import pandas as pd
 from leadscore.config import default_config
 from scoring.monitor import monitor
 from scoring.monitor_text import monitor_text
-from tests.scoring.test_monitor import SINCE, _inputs
+from tests.scoring.monitor_inputs import SINCE, inputs_of
 
 
 def test_scores_of_another_version_are_not_counted_as_the_champions():
-    inputs = _inputs(60, 22)  # 60 MQLs served by v3, the champion judged
+    inputs = inputs_of(60, 22)  # 60 MQLs served by v3, the champion judged
     other = pd.DataFrame({"lead_id": [f"X{i:03d}" for i in range(500)],
                           "scored_at": [SINCE + timedelta(days=1, minutes=i) for i in range(500)],
                           "model_version": "2", "score": 0.5, "grade": "A1", "is_mql": True,
@@ -38,7 +38,7 @@ def test_scores_of_another_version_are_not_counted_as_the_champions():
 def test_the_share_sentence_says_it_counts_first_scores_beside_a_header_counting_every_mql():
     # 100 leads, all first scored below the threshold... and 60 of them MQLs at a later score
     # (fields arrived), besides 100 more that were MQLs at their first score
-    inputs = _inputs(1, 0, manifest={"band": {"min": 0.25, "max": 0.5},
+    inputs = inputs_of(1, 0, manifest={"band": {"min": 0.25, "max": 0.5},
                                      "deployed_metrics": {"mqls_per_week": 10.0},
                                      "threshold_decision": {"max_share": 0.5,
                                                             "share_of_leads": 0.5}})

@@ -112,8 +112,9 @@ class ReviewSummary:
             console.print(
                 "Judged vs deployed: the gates judged the challenger trained on every week before "
                 f"the validation cohort{weighted}; "
-                "the deployed version is refit on every matured week with the same parameters, "
-                f"trees and weighting, {self.deployment.get('calibration_method', 'platt')}-"
+                "the deployed version is refit on every matured week with the same "
+                f"{'parameters, trees and weighting' if weighted else 'parameters and trees'}, "
+                f"{self.deployment.get('calibration_method', 'platt')}-"
                 "calibrated on the validation cohort (its column shows "
                 f"{measured_on(self.deployment.get('cross_fitted', True))}).")
         elif weighted:

@@ -119,12 +119,25 @@ def test_recency_weighting_is_said_wherever_the_deployed_model_is_described():
             version=1, champion_before=None, champion_after=1, promote=True,
             deployment=deployment_params(cycle))
         assert "older weeks weighed down (half-life 4 weeks)" in str(summary)
+        if deployment.refit:
+            assert "same parameters, trees and weighting" in str(summary)
         run = _run(params={f"deployed.{k}": str(v) for k, v in deployment_params(cycle).items()},
                    metrics={"ece": 0.05, "deployed.ece": 0.04})
         note = model_section(run, Figures(run.run_id, run.metrics))["deployed_note"]
         assert "older weeks weighed down (half-life 4 weeks)" in note
     unweighted = result(Deployment(bundle=judged, refit=True))
     assert "weighed" not in version_description(unweighted)
+    plain = ReviewSummary(
+        cycle="C4", as_of=datetime(2026, 6, 28), run_id="r1" * 8, labels={},
+        split={"train_first_cohort": "a", "calib_first_cohort": "b", "calib_last_cohort": "c",
+               "valid_first_cohort": "d", "valid_last_cohort": "e", "train_leads": 1,
+               "calib_leads": 1, "valid_leads": 1, "valid_positives": 1},
+        threshold={"band_min": 0.25, "band_max": 0.5, "feasible": False, "message": "None."},
+        models={}, signals=[], group_shares={}, gates={"passed": True, "gates": []},
+        version=1, champion_before=None, champion_after=1, promote=True,
+        deployment=deployment_params(unweighted))
+    # no weighting was used: "the same ... weighting" would name one
+    assert "with the same parameters and trees," in str(plain) and "weighting" not in str(plain)
     assert version_tags(unweighted)["recency_weighting"] == "none"
 
 

@@ -2,8 +2,8 @@
 
 ``Scores`` holds a batch's columns (``OUTPUT_COLUMNS`` is its frame: the pyfunc's output and
 batch scoring's columns); ``calibrate`` turns one booster's margins into probabilities with its
-stored Platt or isotonic parameters; ``feature_hashes`` names an encoded feature row for the score
-log. ``scoring.bundle`` computes them and re-exports these names.
+stored Platt, isotonic or averaged parameters; ``feature_hashes`` names an encoded feature row
+for the score log. ``scoring.bundle`` computes them and re-exports these names.
 """
 
 from __future__ import annotations
@@ -29,11 +29,17 @@ def calibrate(params: Any, margin: np.ndarray) -> np.ndarray:
     """Margins to probabilities with one booster's stored calibration.
 
     ``[a, b]`` is Platt scaling, ``sigmoid(a * margin + b)``; ``{"method": "isotonic", "x": [...],
-    "y": [...]}`` is a non-decreasing step map on the margin, linear between its knots (chosen by
-    measurement in ``training.deploy``). Both keep the order of margins, so reasons still add up.
+    "y": [...]}`` is a non-decreasing step map on the margin, linear between its knots;
+    ``{"method": "platt-isotonic-mean", "platt": [a, b], "x": [...], "y": [...]}`` is the mean
+    of the two maps (chosen by measurement in ``training.deploy``). All keep the order of
+    margins, so reasons still add up.
     """
     if isinstance(params, dict):
-        return np.interp(margin, params["x"], params["y"])
+        steps = np.interp(margin, params["x"], params["y"])
+        if params.get("method") == "platt-isotonic-mean":
+            a, b = params["platt"]
+            return 0.5 * (sigmoid(a * margin + b) + steps)
+        return steps
     a, b = params
     return sigmoid(a * margin + b)
 

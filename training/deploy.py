@@ -13,15 +13,20 @@ same family, parameters and number of trees, and calibrated on the newest mature
 
 1. the judged model's margins of the validation cohort are out-of-sample ("out-of-fold") for
    that cohort, since it learned from every week before it;
-2. the calibration method is chosen by measurement: Platt scaling and isotonic regression are each
-   cross-fitted week by week (every week of the cohort is scored by a map fitted on the other
-   weeks); the one with the lower cross-fitted calibration error wins (Platt on a tie: it has two
-   parameters). Both keep the order of the margins, so ranking and Brier's refinement part are
-   the same; what differs is how well the scores read as probabilities. Venn-ABERS is not
-   offered: it gives an interval per lead, which the score contract (one probability) has no
-   place for. On a cohort of a few thousand leads the calibration error itself is noisy: a
-   perfectly calibrated model would show about 0.02 on 1,651 leads (``training.evaluate.
-   calibration_noise``), and the review prints that range beside the measured figure;
+2. the calibration method is chosen by measurement: Platt scaling, isotonic regression and the
+   mean of the two maps are each cross-fitted week by week (every week of the cohort is scored by
+   a map fitted on the other weeks); the one with the lower cross-fitted calibration error wins
+   (on a tie the one with fewer parameters: Platt, then isotonic). Platt's two parameters miss
+   a cohort whose conversion does not follow a sigmoid of the margin; isotonic's steps follow
+   any shape but each rests on a few dozen leads; their mean trades the one error for the other
+   (on X Education's review and backtest cohorts it measured lower than either, with the best
+   Brier score and log-loss of the three). All keep the order of the margins, so ranking and
+   Brier's refinement part are the same; what differs is how well the scores read as
+   probabilities. Venn-ABERS is not offered: it gives an interval per lead, which the score
+   contract (one probability) has no place for. On a cohort of a few thousand leads the
+   calibration error itself is noisy: a perfectly calibrated model would show about 0.02 on
+   1,651 leads (``training.evaluate.calibration_noise``), and the review prints that range
+   beside the measured figure;
 3. the chosen method is fitted on the whole cohort's out-of-sample margins and applied to the
    refit model's margins. The cross-fitted scores are what the deployed calibration was measured
    on: the calibration gate and the threshold read them.
@@ -49,13 +54,14 @@ from training.model import train_bundle
 from training.threshold import ThresholdDecision
 from training.tournament import ModelChoice
 
-METHODS = ("platt", "isotonic")
+METHODS = ("platt", "isotonic", "platt-isotonic-mean")
+"""The calibration methods, fewest parameters first (the order breaks a tie)."""
 MIN_ISOTONIC_LEADS, MIN_ISOTONIC_EACH = 1000, 100
 """Isotonic regression is a step per block of leads: on a small cohort its lowest block is a
 few dozen leads with no conversion, read as a probability of 0.0001 for every lead below it
-(0 of 50 is not 1 in 10,000), and its blocks tie leads the margins told apart. It is offered
-only on a cohort of at least 1,000 leads (scikit-learn's guidance) holding 100 of each outcome;
-a smaller one gets Platt's two parameters."""
+(0 of 50 is not 1 in 10,000), and its blocks tie leads the margins told apart. It (and the mean
+that holds it) is offered only on a cohort of at least 1,000 leads (scikit-learn's guidance)
+holding 100 of each outcome; a smaller one gets Platt's two parameters."""
 ISOTONIC_FLOOR = 1e-4
 """Isotonic steps are kept inside [1e-4, 1 - 1e-4]: a score is never exactly 0 or 1."""
 
@@ -67,7 +73,7 @@ class Deployment:
     Attributes:
         bundle: the registered and served model.
         refit: True when refit on all matured data; False when the judged model is deployed.
-        method: the calibration method of the ``full`` booster (``platt`` or ``isotonic``).
+        method: the calibration method of the ``full`` booster (one of ``METHODS``).
         measured: cross-fitted Brier score and calibration error of each method on the cohort.
         scores: the cross-fitted calibrated scores of the validation cohort (what the
             deployed calibration was measured on), aligned with the cohort's rows.
@@ -97,10 +103,22 @@ def fit_calibration(method: str, margin: np.ndarray, y: np.ndarray) -> Any:
     """Stored calibration parameters (see ``scoring.bundle.calibrate``) fitted on one cohort."""
     if method == "platt":
         return list(platt(margin, y))
+    if method not in METHODS:
+        raise ValueError(f"unknown calibration method {method!r}; one of {', '.join(METHODS)}")
     model = IsotonicRegression(y_min=ISOTONIC_FLOOR, y_max=1 - ISOTONIC_FLOOR,
                                out_of_bounds="clip").fit(margin, y)
-    return {"method": "isotonic", "x": [float(v) for v in model.X_thresholds_],
-            "y": [float(v) for v in model.y_thresholds_]}
+    steps = {"method": "isotonic", "x": [float(v) for v in model.X_thresholds_],
+             "y": [float(v) for v in model.y_thresholds_]}
+    if method == "isotonic":
+        return steps
+    return {**steps, "method": method, "platt": list(platt(margin, y))}
+
+
+def calibrated_as(method: str) -> str:
+    """How a sentence says the deployed model was calibrated ("Platt-calibrated", ...)."""
+    return {"platt": "Platt-calibrated", "isotonic": "isotonic-calibrated",
+            "platt-isotonic-mean": "calibrated by the mean of a Platt and an isotonic map"}.get(
+        method, f"{method}-calibrated")
 
 
 def cross_fitted(method: str, margin: np.ndarray, y: np.ndarray,
@@ -122,7 +140,7 @@ def choose_method(margin: np.ndarray, y: np.ndarray, cohort: pd.Series):
     """The calibration method with the lower cross-fitted calibration error, and what was measured.
 
     Each weekly cohort is a fold, so a week's leads are never scored by a map fitted on that same
-    week. Isotonic takes part only on a cohort of ``MIN_ISOTONIC_LEADS`` leads with
+    week. Isotonic and the mean take part only on a cohort of ``MIN_ISOTONIC_LEADS`` leads with
     ``MIN_ISOTONIC_EACH`` of each outcome. Returns ``(method, measured, cross-fitted scores of
     the winner)``.
     """

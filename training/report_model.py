@@ -13,7 +13,7 @@ import pandas as pd
 
 from training import charts
 from training import report_mlflow as data
-from training.deploy import measured_on, weighting_clause
+from training.deploy import calibrated_as, measured_on, weighting_clause
 from training.evaluate import calibration_table
 from training.report_figures import Figures, words
 from training.report_sales import MIN_SOURCE_LEADS
@@ -85,8 +85,9 @@ def model_section(run: data.CycleRun, figs: Figures) -> dict[str, Any]:
         cross = str(run.param("deployed.cross_fitted")).lower() != "false"
         note = ("The deployed column is the version this cycle registered, the one that serves "
                 "once it is champion" + (
-            f": refit on every matured week with the same settings{weighted}, {method}-calibrated "
-            f"on the newest cohort, its figures from {measured_on(cross)}" if refit
+            f": refit on every matured week with the same settings{weighted}, "
+            f"{calibrated_as(method)} on the newest cohort, its figures from "
+            f"{measured_on(cross)}" if refit
             else f": the challenger itself (cycle.refit: false){weighted}" if weighted else "")
             + ". The gates judged the challenger, except the calibration gate, which judges the "
             "deployed version's calibration error.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from features.horizon import horizon_sentence
 from features.messages import per_week
-from training.deploy import measured_on, weighting_clause
+from training.deploy import calibrated_as, measured_on, weighting_clause
 from training.threshold import band_text, configured_share, over_capacity_sentence
 
 COMPARED_METRICS = (
@@ -114,8 +114,8 @@ class ReviewSummary:
                 f"the validation cohort{weighted}; "
                 "the deployed version is refit on every matured week with the same "
                 f"{'parameters, trees and weighting' if weighted else 'parameters and trees'}, "
-                f"{self.deployment.get('calibration_method', 'platt')}-"
-                "calibrated on the validation cohort (its column shows "
+                f"{calibrated_as(self.deployment.get('calibration_method', 'platt'))} "
+                "on the validation cohort (its column shows "
                 f"{measured_on(self.deployment.get('cross_fitted', True))}).")
         elif weighted:
             console.print(f"Deployed as judged (cycle.refit: false): the challenger trained on "

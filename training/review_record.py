@@ -17,7 +17,7 @@ import pandas as pd
 
 from training import explain
 from training.cycle import CycleResult
-from training.deploy import weighting_clause
+from training.deploy import calibrated_as, weighting_clause
 from training.model import lightgbm_params
 
 
@@ -184,9 +184,9 @@ def version_description(result: CycleResult) -> str:
     weighted = weighting_clause(deployed["recency_weighting"])
     if deployed["refit"]:
         how = (f"{family} model refit on all matured weeks{weighted}, "
-               f"{deployed['calibration_method']}-calibrated on the newest cohort; the model the "
-               "gates judged (trained on the weeks before the validation cohort) had ROC-AUC "
-               f"{roc:.3f} there")
+               f"{calibrated_as(deployed['calibration_method'])} on the newest cohort; "
+               "the model the gates judged (trained on the weeks before the validation cohort) "
+               f"had ROC-AUC {roc:.3f} there")
     else:
         how = (f"{family} model trained on the weeks before the validation cohort{weighted}; "
                f"ROC-AUC {roc:.3f} on that cohort")

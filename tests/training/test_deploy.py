@@ -13,6 +13,7 @@ from tests.training import synthetic_leads
 from training.calibration import platt
 from training.deploy import (
     ISOTONIC_FLOOR,
+    calibrated_as,
     choose_method,
     fit_calibration,
     recency_weight,
@@ -36,6 +37,38 @@ def test_isotonic_calibration_is_monotone_bounded_and_read_by_the_bundle():
     assert p.min() >= ISOTONIC_FLOOR and p.max() <= 1 - ISOTONIC_FLOOR
     a, b = fit_calibration("platt", margin, y)
     assert calibrate([a, b], np.array([0.0]))[0] == pytest.approx(1 / (1 + np.exp(-b)))
+
+
+def test_the_mean_of_platt_and_isotonic_is_their_average_monotone_and_named_in_words():
+    margin = np.linspace(-3, 3, 200)
+    y = (np.random.default_rng(1).random(200) < 1 / (1 + np.exp(-2 * margin))).astype(float)
+    mean = fit_calibration("platt-isotonic-mean", margin, y)
+    both = 0.5 * (calibrate(fit_calibration("platt", margin, y), margin)
+                  + calibrate(fit_calibration("isotonic", margin, y), margin))
+    assert calibrate(mean, margin) == pytest.approx(both)
+    # the Platt half is strictly increasing: leads the isotonic steps tie stay apart
+    assert np.all(np.diff(calibrate(mean, margin)) > 0)
+    assert calibrated_as("platt-isotonic-mean") == (
+        "calibrated by the mean of a Platt and an isotonic map")
+    assert calibrated_as("platt") == "Platt-calibrated"
+    with pytest.raises(ValueError, match="unknown calibration method 'beta'"):
+        fit_calibration("beta", margin, y)
+
+
+def test_the_mean_takes_part_and_wins_where_platt_is_biased_and_isotonic_noisy():
+    # conversion flat below margin 0 and a tanh above it: no sigmoid of the margin fits it, and
+    # 150 leads a week leave isotonic's steps noisy
+    rng = np.random.default_rng(0)
+    n = 1500
+    margin = rng.normal(size=n)
+    p = np.clip(np.where(margin < 0, 0.2 + 0.05 * margin, 0.2 + 0.5 * np.tanh(margin)), 0.01, 1)
+    y = (rng.random(n) < p).astype(float)
+    cohort = pd.Series(np.repeat(pd.date_range("2026-01-05", periods=10, freq="7D"), n // 10))
+    method, measured, scores = choose_method(margin, y, cohort)
+    assert set(measured) == {"platt", "isotonic", "platt-isotonic-mean"}
+    assert method == min(measured, key=lambda k: measured[k]["ece"]) == "platt-isotonic-mean"
+    assert measured["platt-isotonic-mean"]["ece"] < measured["platt"]["ece"] - 0.01
+    assert scores.shape == (n,)
 
 
 def test_the_method_is_chosen_by_cross_fitted_calibration_error():

@@ -12,6 +12,7 @@ import pytest
 
 from leadscore.errors import LeadscoreError
 from tests.training.review_cycles import CYCLES
+from training.deploy import METHODS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -22,7 +23,7 @@ def test_every_version_explains_itself_with_tags_and_a_description(env):
         version = client.get_model_version("leadscore", str(summary.version))
         tags = version.tags
         assert tags["cycle"] == summary.cycle
-        assert tags["refit"] == "true" and tags["calibration_method"] in ("platt", "isotonic")
+        assert tags["refit"] == "true" and tags["calibration_method"] in METHODS
         for gate in summary.gates["gates"]:
             assert tags[f"gate.{gate['name']}"] == ("pass" if gate["passed"] else "fail")
         assert float(tags["judged.roc_auc"]) == pytest.approx(

@@ -202,7 +202,7 @@ def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
         out["first_matures"] = (check.split + timedelta(days=check.days)).strftime("%Y-%m-%d")
     for name, fmt in (("days", "count"), ("after_n", "count"), ("after_rate", "pct"),
                       ("predicted", "pct"), ("diff", "pp"), ("ci_low", "pp"), ("ci_high", "pp"),
-                      ("p_value", "ratio")):
+                      ("p_value", "p")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
     if check.after_n and math.isfinite(check.predicted):
         # the verdict's interval, moved onto the prediction: where the observed rate would land

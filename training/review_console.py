@@ -156,8 +156,7 @@ class ReviewSummary:
             console.print("Top signals: none named, since the model does not rank better than "
                           "chance beyond noise.")
         else:
-            shares = ", ".join(f"{g} {s:.0%}" for g, s in self.group_shares.items())
-            console.print(f"Top signals (share of the score: {shares}):")
+            console.print(f"Top signals ({_shares_text(self.group_shares)}):")
             for i, s in enumerate(self.signals, 1):
                 console.print(f"  {i}. {s['label']} ({s['group']}): {s['direction']}")
         console.print("Gates:")
@@ -173,6 +172,26 @@ class ReviewSummary:
 
 
 weekly = per_week
+
+
+def _shares_text(shares: dict[str, float]) -> str:
+    """The fit / intent split as the report says it: a group with no weight in words (an
+    export without activity: "fit explains all of the score: no intent signal carried any
+    weight"), never "intent 0%", and a small share that is not zero never rounded to 0%."""
+    silent = [g for g, s in shares.items() if s <= 0.0]
+    carried = [g for g, s in shares.items() if s > 0.0]
+    if silent and len(carried) == 1:
+        return (f"{carried[0]} explains all of the score: no {' or '.join(silent)} signal "
+                "carried any weight")
+
+    def share(value: float) -> str:
+        if 0.0 < value < 0.005:
+            return "under 1%"
+        if 0.995 < value < 1.0:
+            return "over 99%"
+        return f"{value:.0%}"
+
+    return "share of the score: " + ", ".join(f"{g} {share(s)}" for g, s in shares.items())
 """MQLs a week as people read them (``features.messages.per_week``)."""
 
 

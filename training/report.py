@@ -35,6 +35,7 @@ from training.report_figures import (
     words,
 )
 from training.report_glossary import glossary
+from training.report_grades import flat_grade_parts, grade_rows
 from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
 from training.report_sales import dispositions_section, high_intent_words, speed_section
@@ -135,11 +136,7 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     if scored is None or scored.empty:
         return {"available": False, "why": "no scored validation cohort"}
     table = store.grade_table(scored)
-    rows = []
-    for _, r in table.iterrows():
-        key = f"report.grade.{r['grade']}"
-        rows.append({"grade": r["grade"], "leads": figs.put(key + ".leads", r["leads"], "count"),
-                     "rate": figs.put(key + ".sql_rate", r["sql_rate"], "pct")})
+    rows = grade_rows(table, figs)
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
@@ -147,18 +144,6 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
             "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}
-
-
-def flat_grade_parts(grades: pd.Series) -> list[str]:
-    """Sentences for a grade part every lead shares (an export without activity gives every
-    lead the same intent digit): that part of the grade separates nothing on this cohort."""
-    out = []
-    for index, part in ((0, "fit letter"), (1, "intent digit")):
-        values = grades.dropna().astype(str).str[index].unique()
-        if len(values) == 1:
-            out.append(f"Every lead of the cohort has {part} {values[0]}, so the {part} "
-                       "separates nothing here.")
-    return out
 
 
 def _bundle_of(client, config, run: data.CycleRun):

@@ -345,3 +345,16 @@ def test_a_tiny_p_value_reads_as_under_a_thousandth_not_as_zero():
     template = (render.__globals__["__file__"].rsplit("/", 1)[0]
                 + "/templates/report.html.j2")
     assert "p = {{ cohort.p_value }}" not in open(template).read()
+
+
+def test_a_grade_with_no_lead_of_the_cohort_says_so_rather_than_n_a():
+    from training.report_grades import grade_rows
+
+    # an export without activity: every lead has intent digit 2, so 12 of 16 grades are empty
+    scored = pd.DataFrame({"grade": ["A2"] * 3 + ["B2"] * 2, "label": [1, 0, 1, 0, 0]})
+    rows = grade_rows(store.grade_table(scored), Figures("r1", {}))
+    shown = {r["grade"]: (TEXT.sub("", str(r["leads"])), TEXT.sub("", str(r["rate"])))
+             for r in rows}
+    assert shown["A2"] == ("3", "66.7%") and shown["B2"] == ("2", "0.0%")
+    assert shown["A1"] == ("0", "no leads")
+    assert not any(rate == "n/a" for _, rate in shown.values())

@@ -179,12 +179,20 @@ def _threshold_note(run: data.CycleRun) -> str:
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
     # every key the template reads, in every state (a weekly cycle has no matured "after" side)
     out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None,
-                           "first_matures": None}
+                           "first_matures": None, "none_since": False, "since_n": None}
     if check.verdict == "first cycle":
         return out
     if check.split is not None and check.after_end is not None and check.after_end <= check.split:
-        # nothing scored since the last review has matured: no window to name, only when one opens
-        out["first_matures"] = (check.split + timedelta(days=check.days)).strftime("%Y-%m-%d")
+        # nothing scored since the last review has matured: no window to name, only when one
+        # opens, counted from the first lead that came in (none came in: nothing will open)
+        if check.since_n is not None:
+            out["since_n"] = figs.put("report.cohort.since_n", check.since_n, "count")
+        out["none_since"] = check.since_n == 0
+        first = check.first_after if check.first_after is not None else (
+            check.split if check.since_n is None else None)
+        if first is not None:
+            out["first_matures"] = (pd.Timestamp(first) + timedelta(days=check.days)).strftime(
+                "%Y-%m-%d %H:%M" if check.first_after is not None else "%Y-%m-%d")
     for name, fmt in (("days", "count"), ("after_n", "count"), ("after_rate", "pct"),
                       ("predicted", "pct"), ("diff", "pp"), ("ci_low", "pp"), ("ci_high", "pp"),
                       ("p_value", "p")):

@@ -279,6 +279,9 @@ def _cohort(ctx: dict[str, Any]) -> Markup | None:
     if verdict == "no model":
         return None  # no champion scored these leads: there is no prediction to check
     if verdict == "insufficient evidence":
+        if c.get("none_since"):
+            return sentence("Insufficient evidence on how the scores held up since the last "
+                            "review: no lead has become scoreable since then.")
         if not c["check"].after_n:
             return sentence("Insufficient evidence on how the scores held up since the last "
                             "review: no lead scored since then has matured yet.")

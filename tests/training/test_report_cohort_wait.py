@@ -1,0 +1,53 @@
+"""The cohort check before anything scored since the last review has matured: it names when the
+first such lead will have had its window, and says so when no lead has come in at all."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import duckdb
+
+from tests.training.report_context import TEXT, _ctx, _run, _text
+from training import report_duckdb as store
+from training.report import _cohort
+from training.report_figures import Figures
+
+
+def _store(created: list[str]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE leads (lead_id VARCHAR, created_at TIMESTAMP, mql_at TIMESTAMP)")
+    for i, at in enumerate(created):
+        con.execute("INSERT INTO leads VALUES (?, ?, NULL)", [f"L{i}", at])
+    return con
+
+
+def _said(check: store.CohortCheck) -> tuple[dict, list[str]]:
+    figs = Figures("r1", {})
+    cohort = _cohort(check, figs)
+    return cohort, _text(_ctx(_run(), cohort=cohort) | {"figs": figs})
+
+
+def test_no_lead_since_the_last_review_is_not_said_to_mature_on_a_date():
+    # an export whose last lead came a week before the previous review, reviewed again a day
+    # later: the report said "the first will have [had its 7 days] on 2026-11-15", of no lead
+    con = _store(["2026-10-30 09:00", "2026-11-01 23:26"])
+    check = store.cohort_check(con, None, datetime(2026, 11, 9), datetime(2026, 11, 8), 7)
+    assert check.verdict == "insufficient evidence" and check.since_n == 0
+    cohort, lines = _said(check)
+    assert cohort["first_matures"] is None and cohort["none_since"]
+    said = [line for line in lines if line.startswith("Insufficient evidence on how")]
+    assert said == ["Insufficient evidence on how the scores held up since the last review: no "
+                    "lead has become scoreable since then."]
+
+
+def test_the_first_lead_since_the_last_review_matures_a_window_after_it_came_in():
+    con = _store(["2026-11-01 23:26", "2026-11-08 10:30", "2026-11-08 18:00"])
+    check = store.cohort_check(con, None, datetime(2026, 11, 9), datetime(2026, 11, 8), 7)
+    assert check.since_n == 2
+    cohort, lines = _said(check)
+    # the first lead came in at 10:30 on the 8th: its 7 days end on the 15th
+    assert cohort["first_matures"] == "2026-11-15 10:30" and not cohort["none_since"]
+    assert ("Insufficient evidence on how the scores held up since the last review: no lead "
+            "scored since then has matured yet.") in lines
+    assert html.unescape(TEXT.sub("", str(cohort["since_n"]))) == "2"

@@ -120,23 +120,26 @@ class ReviewSummary:
         elif weighted:
             console.print(f"Deployed as judged (cycle.refit: false): the challenger trained on "
                           f"every week before the validation cohort{weighted}.")
+        # a model measured on nothing (a champion that learned from every week of the cohort)
+        # gets no column of "-", as in the report: the notes say why it is not compared
+        models = {name: m for name, m in self.models.items()
+                  if any(_measured(m.get(key)) for key, _, _ in COMPARED_METRICS)}
         title = "Same validation cohort, every model"
-        scoped = [(name, m["compared_weeks"]) for name, m in self.models.items()
+        scoped = [(name, m["compared_weeks"]) for name, m in models.items()
                   if m.get("compared_weeks") is not None]
         for name, weeks in scoped:  # a champion that learned from the cohort's older weeks
             title += (f" (the {name}: only the {weeks:.0f} week{'s' if weeks != 1 else ''} "
                       "it never learned from)")
         table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("")
-        for name in self.models:
+        for name in models:
             table.add_column(name, justify="right")
         for key, title, fmt in COMPARED_METRICS:
             cells = []
-            for metrics in self.models.values():
+            for metrics in models.values():
                 value = metrics.get(key)
-                ok = value is not None and not (isinstance(value, float) and math.isnan(value))
-                cells.append("-" if not ok else weekly(value) if key == "mqls_per_week"
-                              else fmt.format(value))
+                cells.append("-" if not _measured(value) else weekly(value)
+                             if key == "mqls_per_week" else fmt.format(value))
             table.add_row(title, *cells)
         console.print(table)
         band = band_text(th["band_min"], th["band_max"])
@@ -172,6 +175,10 @@ class ReviewSummary:
 
 
 weekly = per_week
+
+
+def _measured(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def _shares_text(shares: dict[str, float]) -> str:

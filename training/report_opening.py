@@ -36,8 +36,10 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     parts: list[Any] = ["The new model converts ", conv, f" of MQLs ({where}", band["band_min"],
                         "-", band["band_max"], ")"]
     if previous is not None and "conversion_at_threshold" in previous.metrics:
-        was = previous.metrics["conversion_at_threshold"]
-        now = run.metric("conversion_at_threshold")
+        # compared as shown: 38.32% against 38.31% reads "38.3%" twice, and "up from 38.3%"
+        # would claim a rise the page cannot show
+        was = round(100 * previous.metrics["conversion_at_threshold"], 1)
+        now = round(100 * run.metric("conversion_at_threshold"), 1)
         trend = "up from" if now > was else "down from" if now < was else "the same as"
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),

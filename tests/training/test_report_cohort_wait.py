@@ -51,3 +51,17 @@ def test_the_first_lead_since_the_last_review_matures_a_window_after_it_came_in(
     assert ("Insufficient evidence on how the scores held up since the last review: no lead "
             "scored since then has matured yet.") in lines
     assert html.unescape(TEXT.sub("", str(cohort["since_n"]))) == "2"
+
+
+def test_conversion_that_reads_the_same_is_not_said_to_have_moved():
+    from training.report_mlflow import CycleRun
+
+    # a second review where nothing changed: 38.32% against 38.31% shows 38.3% both times,
+    # and "up from 38.3%" claims a rise the page cannot show
+    previous = CycleRun("r0", "2026-W31", datetime(2026, 8, 1), {},
+                        {"conversion_at_threshold": 0.38310, "base_rate": 0.2301}, {})
+    run = _run(metrics={"conversion_at_threshold": 0.38321, "base_rate": 0.2302})
+    ctx = _ctx(run, promoted=True) | {"previous": previous}
+    said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
+    assert "the same as 38.3% in cycle 2026-W31; it was promoted" in said
+    assert "up from" not in said and "converted at" not in said

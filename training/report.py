@@ -40,6 +40,7 @@ from training.report_model import conversion_section, model_section, weekly_form
 from training.report_monitor import monitor_section
 from training.report_sales import dispositions_section, high_intent_words, speed_section
 from training.report_served import served_check, served_predictor
+from training.report_signals import no_comparison
 
 REPORT_ARTIFACT_DIR = "report"
 TOP_SIGNALS = 12
@@ -60,7 +61,10 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
     table = data.importance(run)
     if table is None:
         return {"available": False, "why": "the review logged no signal importance table"}
-    prev = data.importance(previous) if previous is not None else None
+    # a last cycle whose model ranked no better than chance named no signal: its ranks are
+    # noise, and "up from #6 last cycle" would compare with a ranking its report never gave
+    chance = previous is not None and no_evidence({"gates": data.gates(previous)})
+    prev = data.importance(previous) if previous is not None and not chance else None
     prev_rank = dict(zip(prev["feature"], prev["rank"], strict=True)) if prev is not None else {}
     total = float(table["importance"].sum()) or 1.0
     shares = {g: float(table.loc[table["group"] == g, "importance"].sum()) / total
@@ -82,6 +86,7 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
     moved = [r for r in rows if r["change"]]
     return {
         "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
+        **no_comparison(previous, chance),
         "fit_share": _share(figs, "fit", shares["fit"]),
         "intent_share": _share(figs, "intent", shares["intent"]),
         # a group with no weight at all (an export without activity has no intent signal) is

@@ -192,7 +192,8 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
     top = signals["rows"][0]
     # the comparison belongs to the signal it is about, not to the fit / intent shares after it
     if signals["first_cycle"]:
-        tail = " (first cycle: nothing to compare with yet)"
+        short = signals.get("no_comparison_short", "first cycle: nothing to compare with yet")
+        tail = f" ({short})"
     elif signals["top_previous"] in (None, 1):
         tail = ", as in the previous cycle" if signals["top_previous"] == 1 else ", a new signal"
     else:

@@ -65,3 +65,44 @@ def test_conversion_that_reads_the_same_is_not_said_to_have_moved():
     said = [line for line in _text(ctx) if line.startswith("The new model converts")][0]
     assert "the same as 38.3% in cycle 2026-W31; it was promoted" in said
     assert "up from" not in said and "converted at" not in said
+
+
+def _ranked(folder, cycle: str, features: list[str], metrics: dict):
+    import pandas as pd
+
+    from training.report_mlflow import CycleRun
+
+    folder.mkdir()
+    pd.DataFrame({"feature": features, "label": [f.capitalize() for f in features],
+                  "group": ["fit"] * len(features),
+                  "mean_abs_shap": [0.5 - 0.05 * i for i in range(len(features))],
+                  "direction": [""] * len(features)}).to_csv(folder / "importance.csv",
+                                                              index=False)
+    run = CycleRun(f"r-{cycle}", cycle, datetime(2026, 8, 1), {}, metrics, {})
+    run.artifacts = folder
+    return run
+
+
+def test_no_ranking_is_compared_with_a_last_cycle_whose_model_ranked_no_better_than_chance(
+        tmp_path):
+    from training.report import _signals
+
+    # cycle W31's report said "no signal predicted a subscription" (its evidence gate failed);
+    # W40's said "Region (fit), up from #6 last cycle", a rank of noise
+    previous = _ranked(tmp_path / "w31", "2026-W31",
+                       ["industry", "source", "title", "size", "country", "region"],
+                       {"gates.evidence.passed": 0.0})
+    run = _ranked(tmp_path / "w40", "2026-W40", ["region", "size", "source"], {})
+    signals = _signals(run, previous, Figures(run.run_id, run.metrics), "subscription")
+    assert signals["first_cycle"] and "region" not in str(signals["rows"][0]["previous"])
+    assert signals["no_comparison"] == ("Cycle 2026-W31's model ranked no better than chance, "
+                                        "so there is no earlier ranking to compare with.")
+    ctx = _ctx(run, promoted=False, positive="subscription") | {"signals": signals}
+    said = [line for line in _text(ctx) if line.startswith("The strongest signal")][0]
+    assert "up from #" not in said
+    assert ("Region (fit) (cycle 2026-W31's model ranked no better than chance: nothing to "
+            "compare with)") in said
+    # a last cycle with evidence is compared as before
+    previous.metrics["gates.evidence.passed"] = 1.0
+    signals = _signals(run, previous, Figures(run.run_id, run.metrics), "subscription")
+    assert not signals["first_cycle"] and signals["top_previous"] == 6

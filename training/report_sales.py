@@ -227,7 +227,10 @@ def speed_section(frame: pd.DataFrame, labels: pd.DataFrame, config,
         rows.append({"bucket": r["bucket"],
                      "leads": figs.put(prefix + ".leads", r["leads"], "count"),
                      "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
-                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
+                     # a rate of nobody is no figure: the row says why it has none
+                     "rate": (figs.put(prefix + ".sql_rate", r["sql_rate"], "pct")
+                              if r["labelled"] else "no known outcome" if r["leads"]
+                              else "no leads"),
                      "raw_rate": r["sql_rate"], "raw_labelled": int(r["labelled"])})
     out["buckets"] = rows
     out["chart"] = charts.bucket_chart(result["buckets"])

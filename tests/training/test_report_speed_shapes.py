@@ -31,3 +31,11 @@ def test_leads_touched_within_minutes_have_a_median_in_minutes_not_0_0_hours():
     slow = _speed([2.0, 3.0, 30.0], {"L0": 1})
     assert _text(slow["median"]) == "3.0 hours" and _text(slow["median_short"]) == "3.0 h"
 
+
+def test_a_response_bucket_without_a_known_outcome_says_so_rather_than_n_a():
+    speed = _speed([0.02, 2.0, 30.0], {"L1": 1, "L2": 0})
+    rates = {r["bucket"]: _text(r["rate"]) for r in speed["buckets"]}
+    assert rates["<5 min"] == "no known outcome" and rates["5-30 min"] == "no leads"
+    assert rates["1-24 h"] == "100.0%" and rates[">24 h"] == "0.0%"
+    # the chart's bar says the same: leads were there, their outcomes are not known yet
+    assert "no known" in speed["chart"] and "outcome" in speed["chart"]

@@ -81,7 +81,13 @@ def sla(mqls: pd.DataFrame, inputs: MonitorInputs, config: Mapping[str, Any]) ->
         "overdue": {"first_touch": sorted(lead_ids[missed].astype(str)),
                     "disposition": sorted(lead_ids[disp_missed].astype(str))},
     }
-    ends = pd.Series(disp_deadline if no_touches else deadline)
+    # an MQL is left unjudged when either of its deadlines ends past the verdicts: the 48 h
+    # disposition deadline does more often than the first-touch one
+    ends = pd.Series(disp_deadline).reset_index(drop=True)
+    if not no_touches:
+        first = pd.Series(deadline).reset_index(drop=True)
+        past = (first > judged_to) & (first <= now)
+        ends = first.where(past, ends)
     beyond = beyond_verdicts(ends, inputs, "deadline")
     out["unjudged"] = count_beyond(ends, inputs)
     if max(due.sum(), disp_due.sum()) < int(settings["min_due_mqls"]):

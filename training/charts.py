@@ -183,8 +183,11 @@ def bucket_chart(buckets: pd.DataFrame) -> str:
     ax = fig.add_subplot()
     rates = buckets["sql_rate"].to_numpy(dtype=float)
     bars = ax.bar(buckets["bucket"].astype(str), np.nan_to_num(rates), color="#2b6cb0")
-    for bar, n, rate in zip(bars, buckets["labelled"], rates, strict=True):
-        label = f"{rate:.0%}\n({n:,})" if math.isfinite(rate) else "no leads"
+    for bar, n, leads, rate in zip(bars, buckets["labelled"], buckets["leads"], rates,
+                                   strict=True):
+        # a bucket of leads none of which has a known outcome is not a bucket of no leads
+        label = (f"{rate:.0%}\n({n:,})" if math.isfinite(rate)
+                 else "no known\noutcome" if leads else "no leads")
         ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8)
     ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")

@@ -35,10 +35,12 @@ from training.report_figures import (
     words,
 )
 from training.report_glossary import glossary
+from training.report_grades import flat_grade_parts, grade_rows
 from training.report_model import conversion_section, model_section, weekly_format
 from training.report_monitor import monitor_section
 from training.report_sales import dispositions_section, high_intent_words, speed_section
 from training.report_served import served_check, served_predictor
+from training.report_signals import no_comparison
 
 REPORT_ARTIFACT_DIR = "report"
 TOP_SIGNALS = 12
@@ -59,7 +61,10 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
     table = data.importance(run)
     if table is None:
         return {"available": False, "why": "the review logged no signal importance table"}
-    prev = data.importance(previous) if previous is not None else None
+    # a last cycle whose model ranked no better than chance named no signal: its ranks are
+    # noise, and "up from #6 last cycle" would compare with a ranking its report never gave
+    chance = previous is not None and no_evidence({"gates": data.gates(previous)})
+    prev = data.importance(previous) if previous is not None and not chance else None
     prev_rank = dict(zip(prev["feature"], prev["rank"], strict=True)) if prev is not None else {}
     total = float(table["importance"].sum()) or 1.0
     shares = {g: float(table.loc[table["group"] == g, "importance"].sum()) / total
@@ -81,6 +86,7 @@ def _signals(run: data.CycleRun, previous: data.CycleRun | None, figs: Figures,
     moved = [r for r in rows if r["change"]]
     return {
         "available": True, "first_cycle": previous is None or prev is None, "rows": rows,
+        **no_comparison(previous, chance),
         "fit_share": _share(figs, "fit", shares["fit"]),
         "intent_share": _share(figs, "intent", shares["intent"]),
         # a group with no weight at all (an export without activity has no intent signal) is
@@ -135,11 +141,7 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
     if scored is None or scored.empty:
         return {"available": False, "why": "no scored validation cohort"}
     table = store.grade_table(scored)
-    rows = []
-    for _, r in table.iterrows():
-        key = f"report.grade.{r['grade']}"
-        rows.append({"grade": r["grade"], "leads": figs.put(key + ".leads", r["leads"], "count"),
-                     "rate": figs.put(key + ".sql_rate", r["sql_rate"], "pct")})
+    rows = grade_rows(table, figs)
     inversions = store.grade_inversions(table)
     figs.add("report.grade.inversions", len(inversions))
     return {"available": True, "rows": rows, "inversions": inversions, "origin": origin,
@@ -147,18 +149,6 @@ def _grades(run, config, con, policy, client, figs: Figures) -> dict[str, Any]:
             "flat": flat_grade_parts(scored["grade"]),
             "count": figs.show("report.grade.inversions", "count"),
             "chart": charts.grade_chart(table)}
-
-
-def flat_grade_parts(grades: pd.Series) -> list[str]:
-    """Sentences for a grade part every lead shares (an export without activity gives every
-    lead the same intent digit): that part of the grade separates nothing on this cohort."""
-    out = []
-    for index, part in ((0, "fit letter"), (1, "intent digit")):
-        values = grades.dropna().astype(str).str[index].unique()
-        if len(values) == 1:
-            out.append(f"Every lead of the cohort has {part} {values[0]}, so the {part} "
-                       "separates nothing here.")
-    return out
 
 
 def _bundle_of(client, config, run: data.CycleRun):
@@ -194,15 +184,23 @@ def _threshold_note(run: data.CycleRun) -> str:
 def _cohort(check: store.CohortCheck, figs: Figures) -> dict[str, Any]:
     # every key the template reads, in every state (a weekly cycle has no matured "after" side)
     out: dict[str, Any] = {"verdict": check.verdict, "check": check, "chart": None,
-                           "first_matures": None}
+                           "first_matures": None, "none_since": False, "since_n": None}
     if check.verdict == "first cycle":
         return out
     if check.split is not None and check.after_end is not None and check.after_end <= check.split:
-        # nothing scored since the last review has matured: no window to name, only when one opens
-        out["first_matures"] = (check.split + timedelta(days=check.days)).strftime("%Y-%m-%d")
+        # nothing scored since the last review has matured: no window to name, only when one
+        # opens, counted from the first lead that came in (none came in: nothing will open)
+        if check.since_n is not None:
+            out["since_n"] = figs.put("report.cohort.since_n", check.since_n, "count")
+        out["none_since"] = check.since_n == 0
+        first = check.first_after if check.first_after is not None else (
+            check.split if check.since_n is None else None)
+        if first is not None:
+            out["first_matures"] = (pd.Timestamp(first) + timedelta(days=check.days)).strftime(
+                "%Y-%m-%d %H:%M" if check.first_after is not None else "%Y-%m-%d")
     for name, fmt in (("days", "count"), ("after_n", "count"), ("after_rate", "pct"),
                       ("predicted", "pct"), ("diff", "pp"), ("ci_low", "pp"), ("ci_high", "pp"),
-                      ("p_value", "ratio")):
+                      ("p_value", "p")):
         out[name] = figs.put(f"report.cohort.{name}", getattr(check, name), fmt)
     if check.after_n and math.isfinite(check.predicted):
         # the verdict's interval, moved onto the prediction: where the observed rate would land

@@ -257,6 +257,8 @@ class CohortCheck:
     ci_low: float = math.nan
     ci_high: float = math.nan
     p_value: float = math.nan
+    since_n: int | None = None  # before any window closed: leads scoreable since the split
+    first_after: datetime | None = None  # ... and the first one's scoreable moment
 
     @property
     def after_rate(self) -> float:
@@ -299,7 +301,16 @@ def cohort_check(
         return CohortCheck("first cycle")
     after_end = as_of - timedelta(days=maturity_days)
     if after_end <= previous_as_of:
-        return CohortCheck("insufficient evidence", maturity_days, previous_as_of, after_end)
+        # no window has closed yet: when the first will, if any lead came in at all
+        since_n, first = con.execute(
+            """
+            SELECT count(*), min(scoreable) FROM (
+                SELECT CASE WHEN mql_at IS NOT NULL AND mql_at <= $end THEN mql_at
+                            ELSE created_at END AS scoreable FROM leads)
+            WHERE scoreable >= $start AND scoreable <= $end
+            """, {"start": previous_as_of, "end": as_of}).fetchone()
+        return CohortCheck("insufficient evidence", maturity_days, previous_as_of, after_end,
+                           since_n=int(since_n), first_after=first)
     labels = build_labels(con, as_of, policy, maturity_days)
     labels = labels[labels["matured"]]
     at = pd.to_datetime(labels["scoreable_at"])

@@ -16,6 +16,8 @@ format     rule                                                example
 ``num1``   one decimal                                         ``12.5``
 ``num``    up to two decimals, no trailing zeros               ``1``, ``0.5``
 ``times``  one decimal, then ``x``                             ``2.0x``
+``p``      a p-value: ``p = `` and three decimals, or           ``p = 0.043``
+           ``p < 0.001`` below that (never ``p = 0.000``)        ``p < 0.001``
 =========  ==================================================  ===========
 
 A value that is missing or NaN shows as ``n/a``. Figures the report computes itself (acceptance,
@@ -30,7 +32,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-FORMATS = ("pct", "pp", "ratio", "count", "num1", "num", "times")
+FORMATS = ("pct", "pp", "ratio", "count", "num1", "num", "times", "p")
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -52,6 +54,8 @@ def format_value(value: float | None, fmt: str) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if fmt == "times":
         return f"{value:.1f}x"
+    if fmt == "p":  # a p-value of 3e-6 is not zero: "p = 0.000" reads as a certainty
+        return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
     raise ValueError(f"unknown figure format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
@@ -60,6 +64,8 @@ def parse_value(text: str, fmt: str) -> float | None:
     text = text.strip()
     if text == "n/a":
         return None
+    if fmt == "p":  # "p < 0.001" is a value in [0, 0.001): its middle, within tolerance
+        return 0.0005 if "<" in text else float(text.split("=")[1])
     clean = text.replace(",", "").replace("%", "").replace("pp", "").replace("x", "").strip()
     number = float(clean)
     return number / 100 if fmt in ("pct", "pp") else number
@@ -68,7 +74,7 @@ def parse_value(text: str, fmt: str) -> float | None:
 def tolerance(fmt: str) -> float:
     """Half a unit of the last digit shown: the most a shown figure may differ from the metric."""
     return {"pct": 0.0005, "pp": 0.0005, "ratio": 0.0005, "count": 0.5, "num1": 0.05,
-            "num": 0.005, "times": 0.05}[fmt] + 1e-9
+            "num": 0.005, "times": 0.05, "p": 0.0005}[fmt] + 1e-9
 
 
 class Figures:

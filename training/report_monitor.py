@@ -8,6 +8,7 @@ logged on the run as ``report.monitor.*`` like every other figure of the report.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -36,8 +37,8 @@ def _figures(name: str, check: dict[str, Any], figs: Figures) -> list[Any]:
         return [figs.put(key + ".rate", check["rate"], "pct"),
                 figs.put(key + ".decided", check["decided"], "count")]
     if name == "volume":
-        return [figs.put(key + ".per_week", check["per_week"], "num1"),
-                figs.put(key + ".forecast", check["forecast"], "num1")]
+        return [figs.put(key + ".per_week", check["per_week"], _weekly(check["per_week"])),
+                figs.put(key + ".forecast", check["forecast"], _weekly(check["forecast"]))]
     if name == "sla":
         return [figs.put(key + ".first_touch_missed_share", check["first_touch_missed_share"],
                          "pct"),
@@ -48,6 +49,13 @@ def _figures(name: str, check: dict[str, Any], figs: Figures) -> list[Any]:
         return [figs.put(key + ".max_psi", top, "ratio"),
                 figs.put(key + ".drifted", len(check["drifted"]), "count")]
     return [figs.put(key + ".count", len(check["pairs"]), "count")]
+
+
+def _weekly(value: float | None) -> str:
+    """MQLs a week as the page reads them: whole from 10 up, one decimal below unless it is 0."""
+    if value is None or not math.isfinite(float(value)):
+        return "count"
+    return "num1" if abs(value) < 10 and round(value, 1) != round(value) else "count"
 
 
 def nothing_served(version: str, since: str, as_of: datetime) -> str:

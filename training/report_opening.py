@@ -36,8 +36,10 @@ def _conversion(ctx: dict[str, Any]) -> Markup:
     parts: list[Any] = ["The new model converts ", conv, f" of MQLs ({where}", band["band_min"],
                         "-", band["band_max"], ")"]
     if previous is not None and "conversion_at_threshold" in previous.metrics:
-        was = previous.metrics["conversion_at_threshold"]
-        now = run.metric("conversion_at_threshold")
+        # compared as shown: 38.32% against 38.31% reads "38.3%" twice, and "up from 38.3%"
+        # would claim a rise the page cannot show
+        was = round(100 * previous.metrics["conversion_at_threshold"], 1)
+        now = round(100 * run.metric("conversion_at_threshold"), 1)
         trend = "up from" if now > was else "down from" if now < was else "the same as"
         parts += [f", {trend} ", figs.show("conversion_at_threshold", "pct",
                                            run_id=previous.run_id, metrics=previous.metrics),
@@ -190,7 +192,8 @@ def _signal(ctx: dict[str, Any]) -> Markup | None:
     top = signals["rows"][0]
     # the comparison belongs to the signal it is about, not to the fit / intent shares after it
     if signals["first_cycle"]:
-        tail = " (first cycle: nothing to compare with yet)"
+        short = signals.get("no_comparison_short", "first cycle: nothing to compare with yet")
+        tail = f" ({short})"
     elif signals["top_previous"] in (None, 1):
         tail = ", as in the previous cycle" if signals["top_previous"] == 1 else ", a new signal"
     else:
@@ -279,6 +282,9 @@ def _cohort(ctx: dict[str, Any]) -> Markup | None:
     if verdict == "no model":
         return None  # no champion scored these leads: there is no prediction to check
     if verdict == "insufficient evidence":
+        if c.get("none_since"):
+            return sentence("Insufficient evidence on how the scores held up since the last "
+                            "review: no lead has become scoreable since then.")
         if not c["check"].after_n:
             return sentence("Insufficient evidence on how the scores held up since the last "
                             "review: no lead scored since then has matured yet.")

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
 from training import charts
 from training import report_duckdb as store
@@ -206,6 +207,16 @@ def speed_section(frame: pd.DataFrame, labels: pd.DataFrame, config,
                       ("sla_met", "pct"), ("high_intent_within_sla", "pct"),
                       ("other_within_sla", "pct")):
         out[name] = figs.put(f"report.first_touch.{name}", result[name], fmt)
+    # a median under an hour in minutes: leads touched at once read "3 minutes", not "0.0 hours"
+    median = result["median_hours"]
+    if median < 1:
+        minutes = figs.put("report.first_touch.median_minutes", median * 60, "count")
+        word = "minute" if round(median * 60) == 1 else "minutes"
+        out["median"], out["median_short"] = (Markup("{} {}").format(minutes, word),
+                                              Markup("{} min").format(minutes))
+    else:
+        out["median"] = Markup("{} hours").format(out["median_hours"])
+        out["median_short"] = Markup("{} h").format(out["median_hours"])
     out["raw"] = result
     # a share of no leads is no figure: the sentence names only the groups that had leads
     out["has_high"] = bool(result["high_intent_leads"])
@@ -216,7 +227,10 @@ def speed_section(frame: pd.DataFrame, labels: pd.DataFrame, config,
         rows.append({"bucket": r["bucket"],
                      "leads": figs.put(prefix + ".leads", r["leads"], "count"),
                      "labelled": figs.put(prefix + ".labelled", r["labelled"], "count"),
-                     "rate": figs.put(prefix + ".sql_rate", r["sql_rate"], "pct"),
+                     # a rate of nobody is no figure: the row says why it has none
+                     "rate": (figs.put(prefix + ".sql_rate", r["sql_rate"], "pct")
+                              if r["labelled"] else "no known outcome" if r["leads"]
+                              else "no leads"),
                      "raw_rate": r["sql_rate"], "raw_labelled": int(r["labelled"])})
     out["buckets"] = rows
     out["chart"] = charts.bucket_chart(result["buckets"])

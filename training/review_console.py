@@ -120,23 +120,26 @@ class ReviewSummary:
         elif weighted:
             console.print(f"Deployed as judged (cycle.refit: false): the challenger trained on "
                           f"every week before the validation cohort{weighted}.")
+        # a model measured on nothing (a champion that learned from every week of the cohort)
+        # gets no column of "-", as in the report: the notes say why it is not compared
+        models = {name: m for name, m in self.models.items()
+                  if any(_measured(m.get(key)) for key, _, _ in COMPARED_METRICS)}
         title = "Same validation cohort, every model"
-        scoped = [(name, m["compared_weeks"]) for name, m in self.models.items()
+        scoped = [(name, m["compared_weeks"]) for name, m in models.items()
                   if m.get("compared_weeks") is not None]
         for name, weeks in scoped:  # a champion that learned from the cohort's older weeks
             title += (f" (the {name}: only the {weeks:.0f} week{'s' if weeks != 1 else ''} "
                       "it never learned from)")
         table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("")
-        for name in self.models:
+        for name in models:
             table.add_column(name, justify="right")
         for key, title, fmt in COMPARED_METRICS:
             cells = []
-            for metrics in self.models.values():
+            for metrics in models.values():
                 value = metrics.get(key)
-                ok = value is not None and not (isinstance(value, float) and math.isnan(value))
-                cells.append("-" if not ok else weekly(value) if key == "mqls_per_week"
-                              else fmt.format(value))
+                cells.append("-" if not _measured(value) else weekly(value)
+                             if key == "mqls_per_week" else fmt.format(value))
             table.add_row(title, *cells)
         console.print(table)
         band = band_text(th["band_min"], th["band_max"])
@@ -156,8 +159,7 @@ class ReviewSummary:
             console.print("Top signals: none named, since the model does not rank better than "
                           "chance beyond noise.")
         else:
-            shares = ", ".join(f"{g} {s:.0%}" for g, s in self.group_shares.items())
-            console.print(f"Top signals (share of the score: {shares}):")
+            console.print(f"Top signals ({_shares_text(self.group_shares)}):")
             for i, s in enumerate(self.signals, 1):
                 console.print(f"  {i}. {s['label']} ({s['group']}): {s['direction']}")
         console.print("Gates:")
@@ -173,6 +175,30 @@ class ReviewSummary:
 
 
 weekly = per_week
+
+
+def _measured(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _shares_text(shares: dict[str, float]) -> str:
+    """The fit / intent split as the report says it: a group with no weight in words (an
+    export without activity: "fit explains all of the score: no intent signal carried any
+    weight"), never "intent 0%", and a small share that is not zero never rounded to 0%."""
+    silent = [g for g, s in shares.items() if s <= 0.0]
+    carried = [g for g, s in shares.items() if s > 0.0]
+    if silent and len(carried) == 1:
+        return (f"{carried[0]} explains all of the score: no {' or '.join(silent)} signal "
+                "carried any weight")
+
+    def share(value: float) -> str:
+        if 0.0 < value < 0.005:
+            return "under 1%"
+        if 0.995 < value < 1.0:
+            return "over 99%"
+        return f"{value:.0%}"
+
+    return "share of the score: " + ", ".join(f"{g} {share(s)}" for g, s in shares.items())
 """MQLs a week as people read them (``features.messages.per_week``)."""
 
 

@@ -4,6 +4,7 @@ item-by-item truth rules: test_report_truth.py)."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 import pandas as pd
@@ -323,3 +324,37 @@ def test_the_directions_are_said_to_be_read_over_every_matured_lead():
     template = (Path(training.__file__).parent / "templates" / "report.html.j2").read_text()
     assert "the model learned from (all of them" not in template
     assert "read over every matured lead, the validation cohort's included" in template
+
+
+def test_a_tiny_p_value_reads_as_under_a_thousandth_not_as_zero():
+    from training.report import render
+    from training.report_figures import format_value, parse_value, tolerance
+
+    # a gap of 7 pp on 371 leads: p = 3e-6, which three decimals show as "p = 0.000"
+    assert format_value(3e-6, "p") == "p < 0.001"
+    assert format_value(0.0432, "p") == "p = 0.043"
+    for value, text in ((3e-6, "p < 0.001"), (0.0432, "p = 0.043"), (0.0005, "p < 0.001")):
+        assert abs(parse_value(text, "p") - value) <= tolerance("p")
+    check = store.CohortCheck("above prediction", 30, datetime(2026, 8, 8),
+                              datetime(2026, 9, 3), 371, 119, 0.249, 0.072, 0.032, 0.113,
+                              3e-6)
+    figs = Figures("r1", {})
+    cohort = _cohort(check, figs)
+    assert html.unescape(TEXT.sub("", str(cohort["p_value"]))) == "p < 0.001"
+    assert figs.new["report.cohort.p_value"] == pytest.approx(3e-6)
+    template = (render.__globals__["__file__"].rsplit("/", 1)[0]
+                + "/templates/report.html.j2")
+    assert "p = {{ cohort.p_value }}" not in open(template).read()
+
+
+def test_a_grade_with_no_lead_of_the_cohort_says_so_rather_than_n_a():
+    from training.report_grades import grade_rows
+
+    # an export without activity: every lead has intent digit 2, so 12 of 16 grades are empty
+    scored = pd.DataFrame({"grade": ["A2"] * 3 + ["B2"] * 2, "label": [1, 0, 1, 0, 0]})
+    rows = grade_rows(store.grade_table(scored), Figures("r1", {}))
+    shown = {r["grade"]: (TEXT.sub("", str(r["leads"])), TEXT.sub("", str(r["rate"])))
+             for r in rows}
+    assert shown["A2"] == ("3", "66.7%") and shown["B2"] == ("2", "0.0%")
+    assert shown["A1"] == ("0", "no leads")
+    assert not any(rate == "n/a" for _, rate in shown.values())

@@ -379,3 +379,20 @@ def test_a_review_run_with_no_promote_says_why_its_challenger_was_not_promoted()
     ctx["champion_now"] = 1
     assert outcome(ctx) == "Outcome: not promoted (the review ran with --no-promote); champion " \
         "v1 stays."
+
+
+def test_the_command_line_says_a_group_with_no_weight_in_words_as_the_report_does():
+    # an export without activity: the report says "fit explains all of the score: no intent
+    # signal carried any weight"; the console printed "share of the score: fit 100%, intent 0%"
+    summary = _console_summary(evidence_passed=True)
+    summary.group_shares = {"fit": 1.0, "intent": 0.0}
+    text = str(summary)
+    assert "intent 0%" not in text
+    assert ("Top signals (fit explains all of the score: no intent signal carried any weight):"
+            in text)
+    # a share that is not zero never rounds to "0%" either
+    summary.group_shares = {"fit": 0.996, "intent": 0.004}
+    text = str(summary)
+    assert "Top signals (share of the score: fit over 99%, intent under 1%):" in text
+    summary.group_shares = {"fit": 0.63, "intent": 0.37}
+    assert "Top signals (share of the score: fit 63%, intent 37%):" in str(summary)

@@ -183,11 +183,16 @@ def promote(version: int, config_path) -> None:
     """Make model VERSION the champion."""
     from leadscore.config import load_config
     from training.registry import NOTHING_MOVED, promote_version
+    from training.report_refresh import rewrite_reports
     from training.rescore_changes import next_step, rescore_command
 
-    moved = promote_version(version, load_config(config_path))
+    config = load_config(config_path)
+    moved = promote_version(version, config)
     click.echo(moved)
     if not moved.endswith(NOTHING_MOVED):
+        rewritten = rewrite_reports(config)
+        if rewritten:
+            click.echo(rewritten)
         click.echo(next_step(rescore_command(config_path=config_path)))
 
 
@@ -198,8 +203,13 @@ def rollback(config_path) -> None:
     """Move `champion` back to the version that held it before."""
     from leadscore.config import load_config
     from training.registry import rollback_champion
+    from training.report_refresh import rewrite_reports
 
-    click.echo(rollback_champion(load_config(config_path)))
+    config = load_config(config_path)
+    click.echo(rollback_champion(config))
+    rewritten = rewrite_reports(config)
+    if rewritten:
+        click.echo(rewritten)
 
 
 @cli.command()

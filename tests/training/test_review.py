@@ -306,3 +306,36 @@ def test_rollback_moves_the_champion_back_to_v1(env):
 
     assert int(client.get_model_version_by_alias("leadscore", "champion").version) == 1
     assert pd.notna(client.get_registered_model("leadscore").tags.get("champion_history"))
+
+
+def test_promote_and_rollback_rewrite_the_reports_that_name_the_champion(env, tmp_path):
+    # a report said "v2 scores leads" (or "nothing scores leads until a version is promoted");
+    # after `leadscore promote` it stayed so until `leadscore report` was run by hand
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from training.registry import promote_version, versions
+
+    client, config = env["client"], env["config"]
+    champion = champion_version(client)
+    rerun = next(v for v in versions(client, "leadscore")
+                 if client.get_model_version("leadscore", str(v)).tags.get("cycle")
+                 == "2026-W40-rerun")
+    report = Path("reports/2026-W40-rerun/index.html")
+    assert report.is_file() and "scores leads now" not in report.read_text()
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump({"store": config["store"]}))
+    try:
+        moved = CliRunner().invoke(cli, ["promote", str(rerun), "--config", str(config_file)])
+        assert moved.exit_code == 0, moved.output
+        assert "Report rewritten to name the champion now: " in moved.output
+        assert "reports/2026-W40-rerun/index.html" in moved.output
+        assert (f"Since this review the champion has moved from v{champion} to v{rerun}"
+                in report.read_text())
+        back = CliRunner().invoke(cli, ["rollback", "--config", str(config_file)])
+        assert back.exit_code == 0, back.output
+        assert "reports/2026-W40-rerun/index.html" in back.output
+        assert f"v{rerun} scores leads now" not in report.read_text()
+    finally:
+        if champion_version(client) != champion:
+            promote_version(champion, config)

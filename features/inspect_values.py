@@ -274,6 +274,10 @@ def positive_stage(value: str) -> str:
     SQL), else ``closed_won``; an SQL
     drafted as a won deal would say, in every report, that it was won."""
     tokens = name_tokens(value)
+    squashed = re.sub(r"[^a-z]", "", str(value).lower())
+    # HubSpot's internal stage values run the words together: "salesqualifiedlead"
+    if "salesqualified" in squashed:
+        return "sql"
     # a booked meeting (or demo) is what the product calls an SQL: a real next step
     if "sql" in tokens or {"sales", "qualified"} <= tokens or (
             tokens & {"meeting", "demo", "appointment"}

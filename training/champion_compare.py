@@ -124,7 +124,8 @@ def champion_on(champion, valid: pd.DataFrame, weeks: int) -> ChampionCheck:
     # recorded with the metrics (``champion.compared_weeks``), so the report can say it too
     metrics.update(compared_weeks=float(n_weeks), compared_leads=float(len(part)))
     first, last = cohorts[rows].min().date(), cohorts[rows].max().date()
-    scope = (f"on the {_weeks(n_weeks)} the champion never learned from ({first}..{last}, "
+    span = f"the week of {first}" if first == last else f"{first}..{last}"
+    scope = (f"on the {_weeks(n_weeks)} the champion never learned from ({span}, "
              f"{len(part):,} leads)")
     return ChampionCheck(
         version, metrics,

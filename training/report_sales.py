@@ -27,7 +27,32 @@ MIN_SOURCE_LEADS = 20
 MIN_FLAGGED_LEADS = 10
 """Leads behind a flag the opening acts on (a source's closing reason, a campaign's engaged but
 out-of-ICP leads): a share of a handful is noise, not advice."""
+FLAG_ALPHA = 0.05
+"""A source's closing reason is flagged only when that many more closings are unlikely by
+chance: a one-sided binomial test against the overall share, at this level over all the pairs
+tested (Bonferroni)."""
 _BUCKET_KEYS = ("lt_5m", "5m_30m", "30m_1h", "1h_24h", "gt_24h")
+
+
+def flag_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
+    """The (source, reason) rows a source gets at least 1.5 times as often as average, on
+    ``MIN_FLAGGED_LEADS`` leads or more, and beyond chance (``FLAG_ALPHA``); largest ratio first.
+
+    ``reasons`` is ``report_duckdb.reasons_by_source``: ``count`` closings out of the source's
+    ``count / share`` dispositioned leads, against ``overall_share``. 12 of 40 leads where 15 %
+    is average is 2x as often, yet 6 would be expected and 12 or more comes by chance about once
+    in 80: with dozens of sources and reasons tested, such a flag is noise, not advice.
+    """
+    from scipy.stats import binom
+
+    candidates = reasons[(reasons["count"] >= MIN_FLAGGED_LEADS) & (reasons["ratio"] >= 1.5)]
+    if candidates.empty:
+        return candidates.assign(p_value=pd.Series(dtype=float))
+    leads = (candidates["count"] / candidates["share"]).round().astype(int)
+    p = binom.sf(candidates["count"].astype(int) - 1, leads, candidates["overall_share"])
+    candidates = candidates.assign(p_value=p)
+    return (candidates[candidates["p_value"] < FLAG_ALPHA / len(candidates)]
+            .sort_values("ratio", ascending=False))
 
 
 def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "booked meeting",
@@ -85,8 +110,7 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
         reason_rows.append({"code": words(r["reason_code"]), "verdict": verdict,
                             "count": figs.put(key + ".count", r["count"], "count"),
                             "share": figs.put(key + ".share", r["share"], "pct")})
-    flagged = reasons[(reasons["count"] >= MIN_FLAGGED_LEADS) & (reasons["ratio"] >= 1.5)]
-    flagged = flagged.sort_values("ratio", ascending=False).head(8)
+    flagged = flag_reasons(reasons).head(8)
     flag_rows = []
     for _, r in flagged.iterrows():
         key = f"report.source.{metric_key(r['source'])}.reason.{metric_key(r['reason_code'])}"

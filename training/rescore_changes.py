@@ -57,11 +57,20 @@ class RescoreResult:
                 f"lead created by then has a verdict or is past its {self.maturity_days}-day "
                 f"maturity window), so nothing was rescored; wrote an empty list to {self.out}; "
                 "pass --as-of to rescore as of another moment.")])
+        first = self.old_from.get("none", 0)
+        compared = self.open_leads - first
+        if compared <= 0:  # the first champion: nothing to change from
+            changes = ("none had an old score to compare with (no logged score, no earlier "
+                       f"champion), so every one is a first score, {self.first_mql:,} of them "
+                       "MQLs")
+        else:
+            of = f"of the {compared:,} with an old score, " if first else ""
+            changes = (f"{of}{self.flag_changed:,} changed MQL flag ({self.became_mql:,} became "
+                       f"MQL, {self.left_mql:,} no longer MQL) and {self.grade_changed:,} "
+                       "changed grade")
         lines = [*self.notes, (
             f"Rescored {self.open_leads:,} open leads with model v{self.version} as of {when}: "
-            f"{self.flag_changed:,} changed MQL flag ({self.became_mql:,} became MQL, "
-            f"{self.left_mql:,} no longer MQL) and {self.grade_changed:,} changed grade; "
-            f"{self.listed:,} listed in {self.out}.")]
+            f"{changes}; {self.listed:,} listed in {self.out}.")]
         olds = [f"{self.old_from.get('score_log', 0):,} from the score log"]
         if self.old_from.get("previous_champion"):
             olds.append(f"{self.old_from['previous_champion']:,} from v{self.previous} (the "

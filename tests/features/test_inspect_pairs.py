@@ -82,6 +82,17 @@ def test_a_hubspot_lifecycle_stage_is_drafted_as_the_stage_each_positive_value_n
     assert '"Lead": none' in text and '"Marketing Qualified Lead": none' in text
 
 
+def test_hubspot_internal_stage_names_are_drafted_as_the_stage_they_name():
+    # HubSpot's API and some exports write the internal values: "salesqualifiedlead" was drafted
+    # closed_won, so every report would have called an SQL a won deal
+    from features.inspect_values import positive_stage
+
+    assert positive_stage("salesqualifiedlead") == "sql"
+    assert positive_stage("SalesQualifiedLead") == "sql"
+    assert positive_stage("opportunity") == "opportunity"
+    assert positive_stage("customer") == "closed_won"
+
+
 def test_an_outcome_column_of_open_leads_only_says_no_lead_has_an_outcome_yet(tmp_path):
     # a snapshot of open leads: "Name the positive value(s) of Status with --positive (e.g.
     # --positive Won)", then "--positive 'Won' is not a value of Status (its values include

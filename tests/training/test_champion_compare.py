@@ -63,6 +63,12 @@ def test_a_refit_champion_is_compared_only_on_the_weeks_after_its_last(tiny_bund
     assert "3 weeks the champion never learned from (2026-08-24..2026-09-07, 300 leads)" in (
         check.scope)
     assert "learned from this cohort's weeks through 2026-08-17" in check.note
+    # one week left: its date, not a range of one day ("2026-09-07..2026-09-07")
+    one = champion_on(_champion(tiny_bundle, {"calib_last_cohort": "2026-08-10",
+                                              "valid_last_cohort": "2026-08-31"}, refit=True),
+                      cohort, weeks=6)
+    assert "on the 1 week the champion never learned from (the week of 2026-09-07, 100 leads)" in (
+        one.scope)
     # the gate reads the challenger on the same leads as the champion
     challenger = np.linspace(0, 1, len(cohort))
     assert challenger_pr_auc(challenger, cohort["label"].to_numpy(), check, 0.0) == pytest.approx(

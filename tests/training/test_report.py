@@ -219,6 +219,23 @@ def test_acceptance_and_reasons_on_a_tiny_frame():
     assert reasons.loc[("webinar", "wrong_title"), "ratio"] == pytest.approx(2.0)
 
 
+def test_a_source_s_closing_reason_is_flagged_only_beyond_chance():
+    from training.report_sales import flag_reasons
+
+    # 12 of 15 event leads closed as competitor where 30 % is average: far beyond chance;
+    # 10 of 40 list leads closed as no budget where 15 % is average: 1.7x, but 6 were expected
+    # and 10 or more comes by chance about once in 15 (the report said "1.7x as often")
+    reasons = pd.DataFrame({
+        "source": ["event", "list", "web"], "reason_code": ["competitor", "no_budget", "x"],
+        "family": ["rejected_intent"] * 3, "count": [12, 10, 3],
+        "share": [12 / 15, 10 / 40, 3 / 5], "overall_share": [0.3, 0.15, 0.1]})
+    reasons["ratio"] = reasons["share"] / reasons["overall_share"]
+    flagged = flag_reasons(reasons)
+    assert list(flagged["source"]) == ["event"]
+    assert flagged["p_value"].iloc[0] < 0.001
+    assert flag_reasons(reasons.iloc[1:]).empty
+
+
 def test_cohort_check_is_honest_about_thin_evidence(cycles):
     from features.label_policy import load_policy
     from features.store import connect

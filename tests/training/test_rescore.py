@@ -360,7 +360,17 @@ def test_the_first_champion_s_summary_counts_the_mqls_a_crm_gets_for_the_first_t
                            listed=1058, first_mql=106, old_from={"none": 1058},
                            out=Path("changed.csv"), logged=1058)
     text = str(result)
-    assert "0 changed MQL flag (0 became MQL, 0 no longer MQL)" in text
+    # "0 changed MQL flag (0 became MQL, 0 no longer MQL) ...; 1,058 listed" read as a contradiction
+    assert "changed MQL flag" not in text
+    assert ("Rescored 1,058 open leads with model v2 as of 2009-05-04 00:00 UTC: none had an old "
+            "score to compare with (no logged score, no earlier champion), so every one is a "
+            "first score, 106 of them MQLs; 1,058 listed in changed.csv.") in text
+    # some leads with an old score, some without: the changes are counted over the first kind
+    some = RescoreResult(as_of=datetime(2009, 5, 4), version="2", open_leads=10, listed=6,
+                         flag_changed=2, became_mql=2, first_mql=1,
+                         old_from={"none": 4, "score_log": 6}, out=Path("changed.csv"))
+    assert ("v2 as of 2009-05-04 00:00 UTC: of the 6 with an old score, 2 changed MQL flag"
+            in str(some))
     assert ("1,058 had none (no logged score, no earlier champion): listed with empty old "
             "columns, 106 of them MQLs now.") in text
 

@@ -31,6 +31,7 @@ from features.text_rules import (
 from features.timestamps import TIMESTAMP_RULE
 from serving.body import is_utf8, lone_surrogates_replaced
 from serving.errors import RequestRejected
+from serving.live_schemas import MAX_ATTEMPTS
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 MAX_LISTED_ERRORS = 20
@@ -84,7 +85,7 @@ def _too_many(max_leads: int, field: str) -> RequestRejected:
 
 
 def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> RequestRejected:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    errors = exc.errors(include_url=False, include_input=False)  # ctx: a bound's value, no input
     first = errors[0]
     if first["type"] == "json_invalid":
         return RequestRejected(
@@ -114,9 +115,20 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
 
-_TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_parsing",
-                               "datetime_from_date_parsing", "datetime_type",
+_TIMESTAMP_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type",
                                "datetime_object_invalid"})
+_BOUND_ERRORS = frozenset({"greater_than_equal", "less_than"})
+"""A bound is a timestamp's range (``serving.schemas.EventTime``) only when its value is no number
+(Pydantic gives a time bound as its ISO text): ``attempts`` has bounds too, and -1 was answered
+with the timestamp sentence."""
+
+_NUMBER_RULES = {
+    "attempts": f"must be a whole number from 0 to {MAX_ATTEMPTS:,} (the contact attempts), or "
+                "null when unknown",
+    "amount": "must be a finite number (the deal amount, such as 12000 or 12000.50, without "
+              "currency or thousands separators), or null when unknown",
+}
+"""The numeric fields of the live endpoints, in one sentence each whatever Pydantic found."""
 
 
 _SHAPES = {("dict_type", "attributes"): ATTRIBUTES_RULE,
@@ -154,7 +166,11 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return TOO_LONG_RULE
     if kind == "string_type" and "attributes" not in error["loc"]:
         return TEXT_RULE
-    if kind in _TIMESTAMP_ERRORS:  # the only bounds are serving.schemas.EventTime's
+    number_rule = _NUMBER_RULES.get(_last_name(error["loc"]))
+    if number_rule is not None and "attributes" not in error["loc"]:
+        return number_rule
+    bound = next(iter((error.get("ctx") or {}).values()), None)
+    if kind in _TIMESTAMP_ERRORS or (kind in _BOUND_ERRORS and not isinstance(bound, int | float)):
         return TIMESTAMP_RULE  # what batch scoring says of the same value
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):

@@ -1,0 +1,46 @@
+"""Every 422 of the POST routes names the problem and the fix in the API's words (no server).
+
+Found by calling a running ``leadscore serve`` as a CRM would (qa11-serving): a negative
+``attempts`` was answered with the timestamp sentence, and several shapes still got Pydantic's
+own words ("Input should be a valid array"), which say nothing of what to send.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from serving.gateway import RequestRejected, post_routes, validate_request
+from serving.service import LeadScorer
+
+ROUTES = post_routes(LeadScorer)
+VERDICT = {"lead_id": "1", "dispositioned_at": "2026-11-01", "status": "working"}
+OUTCOME = {"lead_id": "1", "stage": "sql", "occurred_at": "2026-11-01"}
+
+
+def refusal(path: str, body) -> RequestRejected:
+    with pytest.raises(RequestRejected) as info:
+        validate_request(json.dumps(body).encode(), ROUTES[path])
+    return info.value
+
+
+@pytest.mark.parametrize("attempts", [-1, 10_001, "three", 2.5])
+def test_attempts_out_of_range_or_not_whole_is_said_as_such(attempts):
+    err = refusal("/dispositions", {"dispositions": [{**VERDICT, "attempts": attempts}]})
+    assert err.status == 422 and err.body["field"] == "dispositions[0].attempts"
+    assert "timestamp" not in err.body["error"]  # it was the timestamp rule for -1
+    assert "whole number from 0 to 10,000" in err.body["error"] and "null" in err.body["error"]
+
+
+@pytest.mark.parametrize("amount", ["1,200", "NaN", "twelve"])
+def test_an_amount_that_is_no_finite_number_says_how_to_write_it(amount):
+    err = refusal("/outcomes", {"outcomes": [{**OUTCOME, "amount": amount}]})
+    assert err.body["field"] == "outcomes[0].amount"
+    assert err.body["error"].startswith("outcomes[0].amount: must be a finite number")
+
+
+def test_a_timestamp_bound_still_gets_the_timestamp_rule():
+    err = refusal("/dispositions",
+                  {"dispositions": [{**VERDICT, "dispositioned_at": "1999-12-31"}]})
+    assert "must be a timestamp" in err.body["error"]

@@ -106,7 +106,7 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     listed: list[dict[str, str]] = []
     for e in errors:
         entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),
-                 "error": _message(e, route.model)}
+                 "error": _message(e, route.model, route.example)}
         if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
             listed.append(entry)
         if len(listed) == MAX_LISTED_ERRORS:
@@ -145,9 +145,39 @@ def _last_name(loc: Any) -> str:
     return str(loc[-1]) if loc else ""
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+_ITEMS = {"leads": "lead", "activities": "activity", "dispositions": "verdict",
+          "outcomes": "outcome"}
+"""What one item of each list of a body is, in the sentences below."""
+
+_EMPTY_KEYS = {"activity_type": "what the lead did (such as pricing_view)",
+               "status": "the verdict's status (such as rejected)",
+               "stage": "the stage the lead reached (such as sql)"}
+
+
+def _shape_rule(kind: str, loc: tuple[Any, ...], example: str) -> str | None:
+    """The sentence for a body's lists and objects, and the keys that may not be empty, that
+    Pydantic words as "Input should be a valid array" or "List should have at least 1 item":
+    they said what was wrong, never what to send."""
+    item = _ITEMS.get(str(loc[0])) if loc else None
+    if item and len(loc) == 1 and kind == "too_short":
+        return f"is empty: send at least one {item}, in a body like {example}"
+    if item and len(loc) == 1 and kind == "list_type":
+        return f"must be a JSON list of {item} objects, as in {example}"
+    if item and len(loc) == 2 and kind in ("model_type", "dict_type"):
+        return f"must be an object of the {item}'s fields, as in {example}"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false, as a JSON boolean (not text, 0 or 1)"
+    if kind in ("string_too_short", "too_short") and loc and str(loc[-1]) in _EMPTY_KEYS:
+        return f"is empty: send {_EMPTY_KEYS[str(loc[-1])]}"
+    return None
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], example: str = "{...}") -> str:
     """Pydantic's message, which never holds the rejected value (include_input=False)."""
     kind = error["type"]
+    shape_rule = _shape_rule(kind, tuple(error["loc"]), example)
+    if shape_rule is not None and "attributes" not in error["loc"]:
+        return shape_rule
     if kind == "extra_forbidden" and len(error["loc"]) == 1:
         taken = " and ".join(", ".join(f"`{n}`" for n in model.model_fields).rsplit(", ", 1))
         return f"unknown field; the request takes only {taken}"

@@ -44,3 +44,36 @@ def test_a_timestamp_bound_still_gets_the_timestamp_rule():
     err = refusal("/dispositions",
                   {"dispositions": [{**VERDICT, "dispositioned_at": "1999-12-31"}]})
     assert "must be a timestamp" in err.body["error"]
+
+
+PYDANTIC_WORDS = ("Input should", "List should", "String should", "Value should")
+
+
+@pytest.mark.parametrize(("path", "body", "field", "says"), [
+    ("/score", {"leads": []}, "leads", "at least one"),
+    ("/score", {"leads": None}, "leads", "list"),
+    ("/score", {"leads": {"lead_id": "1"}}, "leads", "list"),
+    ("/score", {"leads": [None]}, "leads[0]", "object"),
+    ("/score", {"leads": [7]}, "leads[0]", "object"),
+    ("/score", {"leads": [{"lead_id": "1"}], "reasons": "true"}, "reasons", "true or false"),
+    ("/score", {"leads": [{"lead_id": "1", "activities": [
+        {"activity_type": "", "occurred_at": "2026-11-01"}]}]},
+     "leads[0].activities[0].activity_type", "empty"),
+    ("/dispositions", {"dispositions": []}, "dispositions", "at least one"),
+    ("/dispositions", {"dispositions": None}, "dispositions", "list"),
+    ("/dispositions", {"dispositions": [{**VERDICT, "status": ""}]}, "dispositions[0].status",
+     "empty"),
+    ("/outcomes", {"outcomes": []}, "outcomes", "at least one"),
+    ("/outcomes", {"outcomes": [{**OUTCOME, "stage": ""}]}, "outcomes[0].stage", "empty"),
+    ("/events", {"leads": "x"}, "leads", "list"),
+    ("/events", {"activities": [{"lead_id": "1", "activity_type": "",
+                                 "occurred_at": "2026-11-01"}]},
+     "activities[0].activity_type", "empty"),
+])
+def test_a_refused_shape_says_what_to_send_not_pydantics_words(path, body, field, says):
+    err = refusal(path, body)
+    assert err.status == 422 and err.body["field"] == field
+    sentence = err.body["error"]
+    assert sentence.startswith(f"{field}: ") and says in sentence
+    assert not any(words in sentence for words in PYDANTIC_WORDS), sentence
+    assert sentence.count(". ") == 0 and sentence.endswith(".")  # one sentence

@@ -40,6 +40,13 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
         values = flat_attribute_values(i, lead, columns)
         if values:
             out[i] = {**out[i], **values}  # a new dict: never the lead's own __dict__
+            stored = out[i].get("attributes")
+            if stored:
+                # a score by id merged the stored attributes into ``attributes``: a value sent
+                # now wins over them (sent fields win), only the lead's own ``attributes`` over it
+                sent = lead.attributes or {}
+                out[i]["attributes"] = {k: v for k, v in stored.items()
+                                        if k in sent or k not in values or values[k] is None}
     return out
 
 

@@ -1,0 +1,40 @@
+"""Score by id: an attribute the request sends at the lead's top level wins over the stored one.
+
+Found scoring X Education's export through a running API (qa11-serving): a stored lead sent with
+``"TotalVisits": 1200`` beside its id scored as its stored 0 visits, while the same value in
+``attributes``, ``leadscore score`` and the pyfunc read 1200.
+"""
+
+from __future__ import annotations
+
+from features.online import _attribute_raw
+from serving.live import merge
+from serving.schemas import Lead
+from serving.score_path import with_flat_attributes
+
+STORED = {"title": "Student", "attributes": {"TotalVisits": 0, "Lead Origin": "API"}}
+COLUMNS = ["TotalVisits", "Lead Origin"]
+
+
+def read(lead: dict) -> dict:
+    """What feature building reads of each attribute column for ``lead`` over the stored row."""
+    sent = Lead.model_validate(lead)
+    record = with_flat_attributes([merge(sent, STORED, [])], [sent], COLUMNS)[0]
+    return {column: _attribute_raw(record, column) for column in COLUMNS}
+
+
+def test_a_sent_top_level_attribute_wins_over_the_stored_one():
+    assert read({"lead_id": "1", "TotalVisits": 1200}) == {"TotalVisits": 1200,
+                                                            "Lead Origin": "API"}
+
+
+def test_attributes_still_win_over_the_top_level_and_the_store():
+    assert read({"lead_id": "1", "TotalVisits": 1200, "attributes": {"TotalVisits": 7}}) == \
+        {"TotalVisits": 7, "Lead Origin": "API"}
+    assert read({"lead_id": "1", "attributes": {"Lead Origin": "Form"}}) == \
+        {"TotalVisits": 0, "Lead Origin": "Form"}
+
+
+def test_a_null_top_level_attribute_keeps_the_stored_value():
+    # null is a field not sent, as everywhere in the API (docs/api.md)
+    assert read({"lead_id": "1", "TotalVisits": None}) == {"TotalVisits": 0, "Lead Origin": "API"}

@@ -77,3 +77,23 @@ def test_a_refused_shape_says_what_to_send_not_pydantics_words(path, body, field
     assert sentence.startswith(f"{field}: ") and says in sentence
     assert not any(words in sentence for words in PYDANTIC_WORDS), sentence
     assert sentence.count(". ") == 0 and sentence.endswith(".")  # one sentence
+
+
+@pytest.mark.parametrize(("path", "items"), [("/score", "leads"), ("/events", "events"),
+                                              ("/dispositions", "verdicts"),
+                                              ("/outcomes", "outcomes")])
+def test_a_body_that_is_not_json_is_told_what_the_route_takes(path, items):
+    """Every route answered "Send the leads as JSON": /dispositions takes no leads."""
+    from starlette.testclient import TestClient
+
+    from serving.gateway import Gateway
+
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError("the gateway let the body through")
+
+    client = TestClient(Gateway(app, keys=("k",), routes=ROUTES))
+    response = client.post(path, content=b"lead_id,status\n1,working\n",
+                           headers={"Authorization": "Bearer k", "Content-Type": "text/csv"})
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error.startswith(f"Send the {items} as JSON") and ROUTES[path].example in error

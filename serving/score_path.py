@@ -57,6 +57,7 @@ def flat_attribute_values(i: int, lead: Lead, columns: Sequence[str]) -> dict[st
     Raises:
         RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
     """
+    refuse_misnamed_attributes(i, lead, columns)
     extra = lead.__pydantic_extra__
     if not extra:
         return {}
@@ -85,6 +86,23 @@ def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
         if meant not in lead.model_fields_set and meant not in (lead.attributes or {}):
             raise RequestRejected(422, f"leads[{i}].{given}: {misnamed_rule(meant)}.",
                                   f"leads[{i}].{given}")
+
+
+def refuse_misnamed_attributes(i: int, lead: Lead, columns: Sequence[str]) -> None:
+    """``refuse_misnamed`` for the keys of ``attributes``: ``{"totalvisits": 5}`` was ignored in
+    silence and the lead scored as if it had no visits, while a batch column of that name is
+    refused. A key beside the exact name (sent in ``attributes`` or at the top level) is noise.
+
+    Raises:
+        RequestRejected: naming ``leads[i].attributes.<key as sent>`` and the name to use.
+    """
+    sent = lead.attributes
+    if not sent or not columns:
+        return
+    for given, meant in misnamed(sent, columns):
+        if meant not in (lead.__pydantic_extra__ or {}):
+            raise RequestRejected(422, f"leads[{i}].attributes.{given}: "
+                                       f"{misnamed_rule(meant)}.", f"leads[{i}].attributes.{given}")
 
 
 def refuse_no_numbers(records: Sequence[dict[str, Any]], numeric_columns: Sequence[str],

@@ -7,10 +7,13 @@ Found scoring X Education's export through a running API (qa11-serving): a store
 
 from __future__ import annotations
 
+import pytest
+
 from features.online import _attribute_raw
+from serving.errors import RequestRejected
 from serving.live import merge
 from serving.schemas import Lead
-from serving.score_path import with_flat_attributes
+from serving.score_path import stored_flat_attributes, with_flat_attributes
 
 STORED = {"title": "Student", "attributes": {"TotalVisits": 0, "Lead Origin": "API"}}
 COLUMNS = ["TotalVisits", "Lead Origin"]
@@ -38,3 +41,27 @@ def test_attributes_still_win_over_the_top_level_and_the_store():
 def test_a_null_top_level_attribute_keeps_the_stored_value():
     # null is a field not sent, as everywhere in the API (docs/api.md)
     assert read({"lead_id": "1", "TotalVisits": None}) == {"TotalVisits": 0, "Lead Origin": "API"}
+
+
+@pytest.mark.parametrize(("name", "meant"), [("totalvisits", "TotalVisits"),
+                                             ("TOTALVISITS", "TotalVisits"),
+                                             ("lead origin", "Lead Origin"),
+                                             ("lead_origin", "Lead Origin")])
+def test_a_near_miss_name_inside_attributes_is_refused_as_at_the_top_level(name, meant):
+    """``"attributes": {"totalvisits": 5}`` was ignored in silence (the lead scored as if it had
+    no visits), while the same name at the lead's top level, or as a batch file's column, is
+    refused naming `TotalVisits`."""
+    lead = Lead.model_validate({"lead_id": "1", "attributes": {name: 5}})
+    for call in (lambda: with_flat_attributes([vars(lead)], [lead], COLUMNS),
+                 lambda: stored_flat_attributes([lead], COLUMNS)):  # POST /score, POST /events
+        with pytest.raises(RequestRejected) as info:
+            call()
+        assert info.value.status == 422
+        assert info.value.body["field"] == f"leads[0].attributes.{name}"
+        assert f"name it `{meant}`" in info.value.body["error"]
+
+
+def test_a_near_miss_beside_the_exact_name_is_only_noise():
+    lead = Lead.model_validate({"lead_id": "1",
+                                "attributes": {"TotalVisits": 5, "totalvisits": 5}})
+    assert with_flat_attributes([vars(lead)], [lead], COLUMNS) == [vars(lead)]

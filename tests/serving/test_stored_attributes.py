@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from features.lead_fields import misnamed
 from features.online import _attribute_raw
 from serving.errors import RequestRejected
 from serving.live import merge
@@ -65,3 +66,15 @@ def test_a_near_miss_beside_the_exact_name_is_only_noise():
     lead = Lead.model_validate({"lead_id": "1",
                                 "attributes": {"TotalVisits": 5, "totalvisits": 5}})
     assert with_flat_attributes([vars(lead)], [lead], COLUMNS) == [vars(lead)]
+
+
+@pytest.mark.parametrize("name", ["Total Visits", "total visits", "Total-Visits"])
+def test_a_space_inside_a_run_together_name_is_a_near_miss_too(name):
+    """``"Total Visits": 5`` (TotalVisits learned) was ignored in silence, at the lead's top
+    level and in ``attributes``: the fold kept the space as ``_`` where the column has none."""
+    assert misnamed([name, "Prospect ID"], ("title", *COLUMNS)) == [(name, "TotalVisits")]
+    for body in ({"lead_id": "1", name: 5}, {"lead_id": "1", "attributes": {name: 5}}):
+        lead = Lead.model_validate(body)
+        with pytest.raises(RequestRejected) as info:
+            with_flat_attributes([vars(lead)], [lead], COLUMNS)
+        assert "name it `TotalVisits`" in info.value.body["error"]

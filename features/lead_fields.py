@@ -98,8 +98,9 @@ def _field_named(name: str) -> str | None:
 
 def misnamed(given: Iterable[str], expected: Collection[str]) -> list[tuple[str, str]]:
     """``(given name, the expected name it stands for)`` for each given name that is not an
-    expected one but folds (case, spaces, punctuation) to one that was not given itself, or is a
-    CRM's name for an expected lead field (``SYNONYMS``)."""
+    expected one but folds (case, spaces, punctuation, also where the other has none:
+    ``Total Visits`` for ``TotalVisits``) to one that was not given itself, or is a CRM's name
+    for an expected lead field (``SYNONYMS``)."""
     given = list(given)
     present = set(given)
     by_fold = {_folded(name): name for name in expected}
@@ -107,9 +108,14 @@ def misnamed(given: Iterable[str], expected: Collection[str]) -> list[tuple[str,
         if field in expected:
             for name in names:
                 by_fold.setdefault(name, field)  # an expected column of that name is itself
+    # "Total Visits" for TotalVisits: a space or punctuation where the name has none
+    by_squash: dict[str, str] = {}
+    for folded, name in by_fold.items():
+        by_squash.setdefault(folded.replace("_", ""), name)
     out = []
     for name in given:
-        meant = by_fold.get(_folded(name)) if isinstance(name, str) else None
+        meant = ((by_fold.get(_folded(name)) or by_squash.get(_folded(name).replace("_", "")))
+                 if isinstance(name, str) else None)
         if meant is not None and name not in expected and meant not in present:
             out.append((name, meant))
     return out

@@ -105,6 +105,11 @@ def _json_not_found(send: Send, *, head: bool = False,
     return wrapped
 
 
+_SENDS = {"/score": "leads", "/events": "events", "/dispositions": "verdicts",
+          "/outcomes": "outcomes"}
+"""What each POST route takes, in the 415 sentence (every route said "Send the leads")."""
+
+
 def post_routes(service: Any) -> dict[str, PostRoute]:
     """The table of a BentoML service's POST routes: each ``@bentoml.api`` route with its input
     model (``input_spec``); a model's ``batch_field`` / ``body_example`` class attributes fill
@@ -204,7 +209,9 @@ class Gateway:
         headers = _header_map(scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not _reads_as_json(media_type):
-            raise RequestRejected(415, "Send the leads as JSON (Content-Type: application/json).")
+            raise RequestRejected(415, f"Send the {_SENDS.get(path, 'request')} as JSON, a body "
+                                       f"like {route.example}, with Content-Type: "
+                                       "application/json.")
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from features.contract import is_placeholder
@@ -200,6 +201,9 @@ class LiveLoop:
             logger.error("The live store cannot be opened now (is the database up?): the live "
                          "routes and POST /score answer 503 until it can; retrying.")
         self.lookup = LeadLookup(config["store"]) if live.get("read_store", True) else None
+        self._store_path = Path(config["store"]).absolute()
+        self._snapshot: bool | None = None  # whether the lookup snapshot was there last time
+        self._note_snapshot()
         self.writer = (ScoreLogWriter(lambda: self.store) if live.get("score_log", True)
                        else None)
 
@@ -222,6 +226,28 @@ class LiveLoop:
                 logger.warning("The live store is open: the live routes answer again.")
             return self._store
 
+    def _note_snapshot(self) -> None:
+        """Log when the store's lookup snapshot is missing (at start, or gone since) and when it
+        is back: without it a lead scored by id gets none of its ingested fields or activities,
+        which no answer shows (a relative ``store`` read from another folder, a moved store)."""
+        if self.lookup is None:
+            return
+        there = self.lookup.path.exists()
+        if there == self._snapshot:
+            return
+        if there and self._snapshot is not None:
+            logger.info("POST /score by lead id reads the store's snapshot again (%s).",
+                           self.lookup.path)
+        elif not there:
+            why = ("it was there before" if self._snapshot else "the store has none yet"
+                   if self._store_path.exists() else f"the store {self._store_path} does not "
+                   "exist: a relative store path is read from the folder the server started in")
+            logger.warning("No lookup snapshot at %s (%s): POST /score by lead id reads only the "
+                           "live store, so a lead is scored without its ingested fields and "
+                           "activities until `leadscore ingest` or a review publishes one.",
+                           self.lookup.path, why)
+        self._snapshot = there
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.stop()
@@ -239,6 +265,7 @@ class LiveLoop:
                 the scoring rule refuses (``features.timestamps``), as batch scoring refuses it.
         """
         ids = [lead.lead_id for lead in leads]
+        self._note_snapshot()
         known = self.lookup.leads(ids) if self.lookup is not None else {}
         live, previous = self.store.lookup(ids)
         for lead_id, (fields, activities) in live.items():

@@ -31,6 +31,7 @@ from features.text_rules import (
 from features.timestamps import TIMESTAMP_RULE
 from serving.body import is_utf8, lone_surrogates_replaced
 from serving.errors import RequestRejected
+from serving.live_schemas import MAX_ATTEMPTS
 from serving.schemas import MAX_LEADS, field_path, model_field_names
 
 MAX_LISTED_ERRORS = 20
@@ -84,7 +85,7 @@ def _too_many(max_leads: int, field: str) -> RequestRejected:
 
 
 def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> RequestRejected:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    errors = exc.errors(include_url=False, include_input=False)  # ctx: a bound's value, no input
     first = errors[0]
     if first["type"] == "json_invalid":
         return RequestRejected(
@@ -105,7 +106,7 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     listed: list[dict[str, str]] = []
     for e in errors:
         entry = {"field": field_path(tuple(e["loc"]), model_field_names(route.model)),
-                 "error": _message(e, route.model)}
+                 "error": _message(e, route.model, route.example)}
         if entry["field"] not in {seen["field"] for seen in listed}:  # one per field
             listed.append(entry)
         if len(listed) == MAX_LISTED_ERRORS:
@@ -114,9 +115,20 @@ def _rejection(exc: ValidationError, route: PostRoute, max_leads: int) -> Reques
     return RequestRejected(422, f"{head['field']}: {head['error']}.", head["field"], listed)
 
 
-_TIMESTAMP_ERRORS = frozenset({"greater_than_equal", "less_than", "datetime_parsing",
-                               "datetime_from_date_parsing", "datetime_type",
+_TIMESTAMP_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type",
                                "datetime_object_invalid"})
+_BOUND_ERRORS = frozenset({"greater_than_equal", "less_than"})
+"""A bound is a timestamp's range (``serving.schemas.EventTime``) only when its value is no number
+(Pydantic gives a time bound as its ISO text): ``attempts`` has bounds too, and -1 was answered
+with the timestamp sentence."""
+
+_NUMBER_RULES = {
+    "attempts": f"must be a whole number from 0 to {MAX_ATTEMPTS:,} (the contact attempts), or "
+                "null when unknown",
+    "amount": "must be a finite number (the deal amount, such as 12000 or 12000.50, without "
+              "currency or thousands separators), or null when unknown",
+}
+"""The numeric fields of the live endpoints, in one sentence each whatever Pydantic found."""
 
 
 _SHAPES = {("dict_type", "attributes"): ATTRIBUTES_RULE,
@@ -133,9 +145,39 @@ def _last_name(loc: Any) -> str:
     return str(loc[-1]) if loc else ""
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+_ITEMS = {"leads": "lead", "activities": "activity", "dispositions": "verdict",
+          "outcomes": "outcome"}
+"""What one item of each list of a body is, in the sentences below."""
+
+_EMPTY_KEYS = {"activity_type": "what the lead did (such as pricing_view)",
+               "status": "the verdict's status (such as rejected)",
+               "stage": "the stage the lead reached (such as sql)"}
+
+
+def _shape_rule(kind: str, loc: tuple[Any, ...], example: str) -> str | None:
+    """The sentence for a body's lists and objects, and the keys that may not be empty, that
+    Pydantic words as "Input should be a valid array" or "List should have at least 1 item":
+    they said what was wrong, never what to send."""
+    item = _ITEMS.get(str(loc[0])) if loc else None
+    if item and len(loc) == 1 and kind == "too_short":
+        return f"is empty: send at least one {item}, in a body like {example}"
+    if item and len(loc) == 1 and kind == "list_type":
+        return f"must be a JSON list of {item} objects, as in {example}"
+    if item and len(loc) == 2 and kind in ("model_type", "dict_type"):
+        return f"must be an object of the {item}'s fields, as in {example}"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false, as a JSON boolean (not text, 0 or 1)"
+    if kind in ("string_too_short", "too_short") and loc and str(loc[-1]) in _EMPTY_KEYS:
+        return f"is empty: send {_EMPTY_KEYS[str(loc[-1])]}"
+    return None
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], example: str = "{...}") -> str:
     """Pydantic's message, which never holds the rejected value (include_input=False)."""
     kind = error["type"]
+    shape_rule = _shape_rule(kind, tuple(error["loc"]), example)
+    if shape_rule is not None and "attributes" not in error["loc"]:
+        return shape_rule
     if kind == "extra_forbidden" and len(error["loc"]) == 1:
         taken = " and ".join(", ".join(f"`{n}`" for n in model.model_fields).rsplit(", ", 1))
         return f"unknown field; the request takes only {taken}"
@@ -154,7 +196,11 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return TOO_LONG_RULE
     if kind == "string_type" and "attributes" not in error["loc"]:
         return TEXT_RULE
-    if kind in _TIMESTAMP_ERRORS:  # the only bounds are serving.schemas.EventTime's
+    number_rule = _NUMBER_RULES.get(_last_name(error["loc"]))
+    if number_rule is not None and "attributes" not in error["loc"]:
+        return number_rule
+    bound = next(iter((error.get("ctx") or {}).values()), None)
+    if kind in _TIMESTAMP_ERRORS or (kind in _BOUND_ERRORS and not isinstance(bound, int | float)):
         return TIMESTAMP_RULE  # what batch scoring says of the same value
     loc = tuple(error["loc"])
     if "attributes" in loc[:-2] and (kind.endswith("_type") or kind.endswith("_parsing")):

@@ -40,6 +40,13 @@ def with_flat_attributes(records: list[dict[str, Any]], leads: Sequence[Lead],
         values = flat_attribute_values(i, lead, columns)
         if values:
             out[i] = {**out[i], **values}  # a new dict: never the lead's own __dict__
+            stored = out[i].get("attributes")
+            if stored:
+                # a score by id merged the stored attributes into ``attributes``: a value sent
+                # now wins over them (sent fields win), only the lead's own ``attributes`` over it
+                sent = lead.attributes or {}
+                out[i]["attributes"] = {k: v for k, v in stored.items()
+                                        if k in sent or k not in values or values[k] is None}
     return out
 
 
@@ -50,6 +57,7 @@ def flat_attribute_values(i: int, lead: Lead, columns: Sequence[str]) -> dict[st
     Raises:
         RequestRejected: 422 naming ``leads[i].<column>`` for a value no attribute may hold.
     """
+    refuse_misnamed_attributes(i, lead, columns)
     extra = lead.__pydantic_extra__
     if not extra:
         return {}
@@ -78,6 +86,23 @@ def refuse_misnamed(i: int, lead: Lead, columns: Sequence[str]) -> None:
         if meant not in lead.model_fields_set and meant not in (lead.attributes or {}):
             raise RequestRejected(422, f"leads[{i}].{given}: {misnamed_rule(meant)}.",
                                   f"leads[{i}].{given}")
+
+
+def refuse_misnamed_attributes(i: int, lead: Lead, columns: Sequence[str]) -> None:
+    """``refuse_misnamed`` for the keys of ``attributes``: ``{"totalvisits": 5}`` was ignored in
+    silence and the lead scored as if it had no visits, while a batch column of that name is
+    refused. A key beside the exact name (sent in ``attributes`` or at the top level) is noise.
+
+    Raises:
+        RequestRejected: naming ``leads[i].attributes.<key as sent>`` and the name to use.
+    """
+    sent = lead.attributes
+    if not sent or not columns:
+        return
+    for given, meant in misnamed(sent, columns):
+        if meant not in (lead.__pydantic_extra__ or {}):
+            raise RequestRejected(422, f"leads[{i}].attributes.{given}: "
+                                       f"{misnamed_rule(meant)}.", f"leads[{i}].attributes.{given}")
 
 
 def refuse_no_numbers(records: Sequence[dict[str, Any]], numeric_columns: Sequence[str],

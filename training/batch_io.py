@@ -245,6 +245,13 @@ def _joined_chunks(path: Path, size: int, activities: str | Path,
         con.close()
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class ChunkWriter:
     """Appends scored chunks to ``output`` (CSV or Parquet by suffix), atomically at close."""
 
@@ -257,6 +264,9 @@ class ChunkWriter:
                                  "file path, or remove the folder, and re-run.")
         self.output.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{self.output.name}.", dir=self.output.parent)
+        # mkstemp's file is 0600, and the rename keeps it: give it the mode any file written
+        # here gets (0644 under the usual umask), as export-scores' and the reports' files have
+        os.fchmod(handle, 0o666 & ~_umask())
         os.close(handle)
         self._tmp = Path(name)
         self._parquet: pq.ParquetWriter | None = None

@@ -347,7 +347,9 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
                 mqls += int(frame["is_mql"].sum())
                 progress.advance(task, len(frame))
 
-            score_chunks(bundle, chunks, now=now or datetime.now(UTC), model_version=label,
+            # the file's model_version is the registry version as the API answers it and the
+            # score log keeps it ("3"); the summary line says "model v3"
+            score_chunks(bundle, chunks, now=now or datetime.now(UTC), model_version=number,
                          workers=workers, on_scored=on_scored, top=top_reasons(config))
         writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
     finally:

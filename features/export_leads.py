@@ -197,7 +197,8 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
 
     Raises:
         LeadscoreError: ingest's refusals (file, line, column), a needed column missing, or an
-            export without a lead.
+            export without a file of leads (a main file with a header and no row is read as
+            no lead, ``count`` 0).
     """
     files = discover([Path(p) for p in paths])
     loaded = load_any(mapping)
@@ -228,7 +229,8 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
         raise LeadscoreError(f"The export could not be read for scoring ({type(exc).__name__}); "
                              "nothing was written. Re-run; if it fails again, report it with "
                              "the command you ran.") from exc
-    if not count:
+    if not count and not any(p.table is LEADS for p in parts):
+        # a main file with a header and no row is a quiet day's export: no lead, no error
         raise LeadscoreError(f"The export ({capped([f.name for f in files])}) holds no lead to "
                              "score: give the export's file of leads (its main file) and re-run.")
     return ScoringExport(leads=leads, store=store, count=count,

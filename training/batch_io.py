@@ -97,6 +97,13 @@ def input_columns(path: Path) -> list[str]:
         raise _unreadable(path, exc) from None
 
 
+def no_lead_line(name: str, output: Path) -> str:
+    """What a run that found no lead to score says (a quiet day's header-only export): the
+    output was still written, with its columns and no row."""
+    return (f"{name} holds no lead (a header and no row): {output} was written with the "
+            "scores' columns and no row.")
+
+
 def count_rows(path: Path) -> int | None:
     """Rows in a leads file, for the progress bar (None when it cannot be told cheaply)."""
     if path.suffix.lower() in WORKBOOKS:

@@ -39,7 +39,14 @@ from features.text_rules import LEAD_ID_RULE
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
 from scoring.pyfunc import LeadRowError, score_lead_frame
-from training.batch_io import ChunkWriter, check_input, count_rows, input_columns, lead_chunks
+from training.batch_io import (
+    ChunkWriter,
+    check_input,
+    count_rows,
+    input_columns,
+    lead_chunks,
+    no_lead_line,
+)
 
 CHUNK = 2_000
 TOP_REASONS = 5
@@ -291,7 +298,8 @@ def score_file(
                f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
                f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
                "the store uses (a mapping's as: names) and re-run.")
-    return scored.line() + gap
+    empty = f" {no_lead_line(input_path.name, writer.output)}" if not scored.total else ""
+    return scored.line() + empty + gap
 
 
 @dataclass

@@ -1,0 +1,54 @@
+"""`leadscore score` as a nightly job runs it: a quiet day's header-only export, repeated lead
+ids and the score log the run writes to, the same through a mapping as without one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from leadscore.config import default_config
+from leadscore.errors import LeadscoreError
+from tests.features.crm_exports import FLAT_MAPPING, VERDICT_COLUMNS, flat_export
+from training.batch_score import FILE_COLUMNS, score_file
+from training.export_score import score_export
+
+
+@pytest.fixture()
+def bundle_uri(tiny_bundle, tmp_path):
+    return str(tiny_bundle.save(tmp_path / "bundle"))
+
+
+def _mapping(tmp_path):
+    mapping = tmp_path / "tiny.yaml"
+    mapping.write_text(FLAT_MAPPING)
+    return mapping
+
+
+def test_a_header_only_main_file_scores_no_lead_through_a_mapping(bundle_uri, tmp_path):
+    frame = flat_export(5, seed=2).drop(columns=VERDICT_COLUMNS).iloc[:0]
+    frame.to_csv(tmp_path / "today.csv", index=False)
+    said = score_export([tmp_path / "today.csv"], _mapping(tmp_path), tmp_path / "out.csv",
+                        default_config(), model_uri=bundle_uri, workers=1)
+    assert said.startswith("Scored 0 leads with model ")
+    assert "no lead" in said and "today.csv" in said
+    scored = pd.read_csv(tmp_path / "out.csv")
+    assert list(scored.columns) == FILE_COLUMNS and scored.empty
+
+
+def test_a_header_only_file_says_the_same_without_a_mapping(bundle_uri, tmp_path):
+    pd.DataFrame(columns=["lead_id", "source", "title"]).to_csv(tmp_path / "today.csv",
+                                                                  index=False)
+    said = score_file(tmp_path / "today.csv", tmp_path / "out.csv", default_config(),
+                      model_uri=bundle_uri, workers=1)
+    assert said.startswith("Scored 0 leads with model ")
+    assert "no lead" in said and "today.csv" in said
+    assert list(pd.read_csv(tmp_path / "out.csv").columns) == FILE_COLUMNS
+
+
+def test_a_file_that_is_not_the_main_file_is_still_refused(bundle_uri, tmp_path):
+    # a header-only activities file given where the mapping wants its file of leads
+    pd.DataFrame(columns=["Lead Ref", "At", "What"]).to_csv(tmp_path / "events.csv", index=False)
+    with pytest.raises(LeadscoreError, match="lacks column"):
+        score_export([tmp_path / "events.csv"], _mapping(tmp_path), tmp_path / "out.csv",
+                     default_config(), model_uri=bundle_uri, workers=1)
+    assert not (tmp_path / "out.csv").exists()

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from features.csv_lines import ROW, excel_sep
 from features.export_files import sniff_delimiter
+from features.messages import plural
 from features.read_workbook import read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -102,6 +103,62 @@ def no_lead_line(name: str, output: Path) -> str:
     output was still written, with its columns and no row."""
     return (f"{name} holds no lead (a header and no row): {output} was written with the "
             "scores' columns and no row.")
+
+
+def repeat_line(rows: int) -> str:
+    """What a run says of rows that repeat an earlier row's lead id with the same values: each
+    such lead is scored once, as ingest stores it once (one with different values is refused)."""
+    return (f"{plural(rows, 'row')} repeated an earlier row's lead id and values: each such lead "
+            "was scored once, as ingest stores it once.")
+
+
+def repeated_ids(path: Path) -> tuple[int, frozenset[str]]:
+    """The rows of a leads file that repeat an earlier row's ``lead_id``, and those ids.
+
+    Raises:
+        LeadscoreError: two rows give one lead id different values, as ingest refuses them
+            (scoring either would put two scores of one lead in the output and the score log).
+    """
+    con = duckdb.connect(config={"temp_directory": tempfile.gettempdir(),
+                                 "memory_limit": JOIN_MEMORY})
+    try:
+        rows = f"(SELECT *, row_number() OVER () AS __row FROM {_leads_source(con, path)})"
+        found = con.execute(f"SELECT CAST(lead_id AS VARCHAR), count(*) - 1 FROM {rows} "
+                            "GROUP BY 1 HAVING count(*) > 1").fetchall()
+        if not found:
+            return 0, frozenset()
+        ids = frozenset(str(i) for i, _ in found)
+        con.execute("CREATE TEMP TABLE __ids (id VARCHAR)")
+        con.executemany("INSERT INTO __ids VALUES (?)", [[i] for i in ids])
+        values = ", ".join('"' + r[0].replace('"', '""') + '"' for r in
+                           con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()
+                           if r[0] != "__row")
+        clash = con.execute(
+            f"SELECT id, list(__row ORDER BY __row)[1:2] FROM (SELECT CAST(lead_id AS VARCHAR) "
+            f"AS id, min(__row) AS __row FROM {rows} WHERE CAST(lead_id AS VARCHAR) IN "
+            f"(SELECT id FROM __ids) GROUP BY {values}) GROUP BY id "
+            "HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1").fetchone()
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        con.close()
+    if clash is not None:
+        raise LeadscoreError(f"{path.name}: rows {', '.join(str(r) for r in clash[1])} give "
+                             f"lead_id {clash[0]} different values; keep one row per lead_id and "
+                             "re-run.")
+    return sum(n for _, n in found), ids
+
+
+def first_rows(chunks: Iterator[pd.DataFrame], ids: frozenset[str]) -> Iterator[pd.DataFrame]:
+    """``chunks`` without the rows that repeat an earlier row of a lead id in ``ids``."""
+    seen: set[str] = set()
+    for chunk in chunks:
+        if ids:
+            keys = chunk["lead_id"].astype(str)
+            again = keys.isin(ids) & (keys.isin(seen) | keys.duplicated())
+            seen.update(keys[keys.isin(ids)])
+            chunk = chunk[~again.to_numpy()].reset_index(drop=True)
+        yield chunk
 
 
 def count_rows(path: Path) -> int | None:

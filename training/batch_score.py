@@ -43,9 +43,12 @@ from training.batch_io import (
     ChunkWriter,
     check_input,
     count_rows,
+    first_rows,
     input_columns,
     lead_chunks,
     no_lead_line,
+    repeat_line,
+    repeated_ids,
 )
 
 CHUNK = 2_000
@@ -283,10 +286,12 @@ def score_file(
         bundle, version = load_bundle(model_uri, config)
         refuse_misnamed(input_path.name, columns, bundle, MAPPING_HINT)
         absent = absent_inputs(bundle, columns)
-        scored = write_scores(writer, bundle, version, model_uri,
-                              lead_chunks(input_path, chunk, activities, Path(config["store"])),
-                              rows=count_rows(input_path), config=config, workers=workers,
-                              now=now, chunk=chunk)
+        repeated, ids = repeated_ids(input_path)  # before a score is logged: refusals first
+        rows = count_rows(input_path)
+        scored = write_scores(writer, bundle, version, model_uri, first_rows(
+            lead_chunks(input_path, chunk, activities, Path(config["store"])), ids),
+            rows=None if rows is None else rows - repeated, config=config, workers=workers,
+            now=now, chunk=chunk)
     except BaseException:
         writer.abort()
         raise
@@ -299,7 +304,8 @@ def score_file(
                f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
                "the store uses (a mapping's as: names) and re-run.")
     empty = f" {no_lead_line(input_path.name, writer.output)}" if not scored.total else ""
-    return scored.line() + empty + gap
+    again = f" {repeat_line(repeated)}" if repeated else ""
+    return scored.line() + empty + again + gap
 
 
 @dataclass

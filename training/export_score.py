@@ -20,7 +20,7 @@ from typing import Any
 from features.export_leads import read_for_scoring
 from features.messages import capped
 from leadscore.errors import LeadscoreError
-from training.batch_io import STORE, ChunkWriter, lead_chunks, no_lead_line
+from training.batch_io import STORE, ChunkWriter, lead_chunks, no_lead_line, repeat_line
 from training.batch_score import CHUNK, model_inputs, write_scores
 from training.registry import load_bundle
 
@@ -66,6 +66,8 @@ def score_export(paths: list[Path], mapping: Path, output: Path, config: dict[st
     lines = [scored.line()]
     if not export.count:
         lines.append(no_lead_line(capped([p.name for p in paths]), writer.output))
+    if export.repeated:
+        lines.append(repeat_line(export.repeated))
     unfilled = [names[0] for names in inputs if not export.filled & set(names)]
     if unfilled:
         one = len(unfilled) == 1

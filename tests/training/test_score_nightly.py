@@ -52,3 +52,35 @@ def test_a_file_that_is_not_the_main_file_is_still_refused(bundle_uri, tmp_path)
         score_export([tmp_path / "events.csv"], _mapping(tmp_path), tmp_path / "out.csv",
                      default_config(), model_uri=bundle_uri, workers=1)
     assert not (tmp_path / "out.csv").exists()
+
+
+def _leads(ids: list[str], titles: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"lead_id": ids, "source": ["web"] * len(ids), "title": titles})
+
+
+def test_a_repeated_row_is_scored_once_and_said_without_a_mapping(bundle_uri, tmp_path):
+    _leads(["a", "b", "a", "c", "b"], ["CEO", "CTO", "CEO", "VP", "CTO"]).to_csv(
+        tmp_path / "leads.csv", index=False)
+    said = score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
+                      model_uri=bundle_uri, workers=1)
+    assert said.startswith("Scored 3 leads with model ")
+    assert "2 rows repeated an earlier row's lead id and values" in said
+    assert pd.read_csv(tmp_path / "out.csv")["lead_id"].tolist() == ["a", "b", "c"]
+
+
+def test_a_lead_id_given_different_values_is_refused_without_a_mapping(bundle_uri, tmp_path):
+    _leads(["a", "b", "a"], ["CEO", "CTO", "Intern"]).to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(LeadscoreError, match=r"^leads.csv: rows 1, 3 give lead_id a different "
+                                             r"values; keep one row per lead_id and re-run\.$"):
+        score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
+                   model_uri=bundle_uri, workers=1)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_repeated_row_is_said_through_a_mapping(bundle_uri, tmp_path):
+    frame = flat_export(5, seed=2).drop(columns=VERDICT_COLUMNS)
+    pd.concat([frame, frame.iloc[[1]]]).to_csv(tmp_path / "new.csv", index=False)
+    said = score_export([tmp_path / "new.csv"], _mapping(tmp_path), tmp_path / "out.csv",
+                        default_config(), model_uri=bundle_uri, workers=1)
+    assert said.startswith("Scored 5 leads with model ")
+    assert "1 row repeated an earlier row's lead id and values" in said

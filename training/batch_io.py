@@ -29,7 +29,6 @@ import pyarrow.parquet as pq
 
 from features.csv_lines import ROW, excel_sep
 from features.export_files import sniff_delimiter
-from features.messages import plural
 from features.read_workbook import read_workbook
 from leadscore.errors import LeadscoreError
 
@@ -96,20 +95,6 @@ def input_columns(path: Path) -> list[str]:
         return list(pq.read_schema(path).names)
     except (ValueError, OSError, pa.ArrowException, pd.errors.ParserError) as exc:
         raise _unreadable(path, exc) from None
-
-
-def no_lead_line(name: str, output: Path) -> str:
-    """What a run that found no lead to score says (a quiet day's header-only export): the
-    output was still written, with its columns and no row."""
-    return (f"{name} holds no lead (a header and no row): {output} was written with the "
-            "scores' columns and no row.")
-
-
-def repeat_line(rows: int) -> str:
-    """What a run says of rows that repeat an earlier row's lead id with the same values: each
-    such lead is scored once, as ingest stores it once (one with different values is refused)."""
-    return (f"{plural(rows, 'row')} repeated an earlier row's lead id and values: each such lead "
-            "was scored once, as ingest stores it once.")
 
 
 def repeated_ids(path: Path) -> tuple[int, frozenset[str]]:
@@ -360,3 +345,4 @@ class ChunkWriter:
         if self._parquet is not None:
             self._parquet.close()
         self._tmp.unlink(missing_ok=True)
+

@@ -20,7 +20,8 @@ from typing import Any
 from features.export_leads import read_for_scoring
 from features.messages import capped
 from leadscore.errors import LeadscoreError
-from training.batch_io import STORE, ChunkWriter, lead_chunks, no_lead_line, repeat_line
+from training.batch_io import STORE, ChunkWriter, lead_chunks
+from training.batch_log import no_lead_line, repeat_line
 from training.batch_score import CHUNK, model_inputs, write_scores
 from training.registry import load_bundle
 

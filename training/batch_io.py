@@ -109,7 +109,7 @@ def repeated_ids(path: Path) -> tuple[int, frozenset[str]]:
     try:
         rows = f"(SELECT *, row_number() OVER () AS __row FROM {_leads_source(con, path)})"
         found = con.execute(f"SELECT CAST(lead_id AS VARCHAR), count(*) - 1 FROM {rows} "
-                            "GROUP BY 1 HAVING count(*) > 1").fetchall()
+                            "WHERE lead_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1").fetchall()
         if not found:
             return 0, frozenset()
         ids = frozenset(str(i) for i, _ in found)

@@ -102,3 +102,10 @@ def test_the_summary_names_the_score_log_and_says_when_this_run_created_it(
                    default_config(), model_uri=bundle_uri, workers=1)
     assert f"3 scores added to the score log {log}." in second
     assert "did not exist" not in second
+
+
+def test_rows_without_a_lead_id_are_not_counted_as_repeats(bundle_uri, tmp_path):
+    _leads(["a", "", ""], ["CEO", "CTO", "VP"]).to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(LeadscoreError, match=r"^Row 2: lead_id"):
+        score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
+                   model_uri=bundle_uri, workers=1)

@@ -66,6 +66,8 @@ class ScoringExport:
         filled: the lead fields and attributes the mapping fills (``stored_name``s).
         ids_from_rows: the lead ids are this file's row numbers (``id: {from_row: true}``), so
             they name other leads in the store and its score log.
+        repeated: rows equal to an earlier row of the same lead in every column scoring reads,
+            read once (as ingest stores them once; one with different values is refused).
     """
 
     leads: Path
@@ -74,6 +76,7 @@ class ScoringExport:
     notes: list[str] = field(default_factory=list)
     filled: frozenset[str] = frozenset()
     ids_from_rows: bool = False
+    repeated: int = 0
 
 
 def stored_name(rule: ColumnRule) -> str:
@@ -197,7 +200,8 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
 
     Raises:
         LeadscoreError: ingest's refusals (file, line, column), a needed column missing, or an
-            export without a lead.
+            export without a file of leads (a main file with a header and no row is read as
+            no lead, ``count`` 0).
     """
     files = discover([Path(p) for p in paths])
     loaded = load_any(mapping)
@@ -223,18 +227,21 @@ def read_for_scoring(paths: list[Path], mapping: Path, folder: Path, needed: Col
             for part, stage, _ in staged:
                 upsert(con, part, stage)
             count = _write_leads(con, [s for p, s, _ in staged if p.table is LEADS], leads)
+            repeated = sum(p.rows_read - n for p, _, n in staged if p.table is LEADS)
     except duckdb.Error as exc:
         # DuckDB's own message may quote a value from the export: name only its kind
         raise LeadscoreError(f"The export could not be read for scoring ({type(exc).__name__}); "
                              "nothing was written. Re-run; if it fails again, report it with "
                              "the command you ran.") from exc
-    if not count:
+    if not count and not any(p.table is LEADS for p in parts):
+        # a main file with a header and no row is a quiet day's export: no lead, no error
         raise LeadscoreError(f"The export ({capped([f.name for f in files])}) holds no lead to "
                              "score: give the export's file of leads (its main file) and re-run.")
     return ScoringExport(leads=leads, store=store, count=count,
                          notes=list(dict.fromkeys(n for n in [*notes, *skipped] if n)),
                          filled=filled_names(loaded),
-                         ids_from_rows=isinstance(loaded, MappingV2) and loaded.main.id_from_row)
+                         ids_from_rows=isinstance(loaded, MappingV2) and loaded.main.id_from_row,
+                         repeated=repeated)
 
 
 def filled_names(mapping: FlatMapping | MappingV2) -> frozenset[str]:

@@ -97,6 +97,55 @@ def input_columns(path: Path) -> list[str]:
         raise _unreadable(path, exc) from None
 
 
+def repeated_ids(path: Path) -> tuple[int, frozenset[str]]:
+    """The rows of a leads file that repeat an earlier row's ``lead_id``, and those ids.
+
+    Raises:
+        LeadscoreError: two rows give one lead id different values, as ingest refuses them
+            (scoring either would put two scores of one lead in the output and the score log).
+    """
+    con = duckdb.connect(config={"temp_directory": tempfile.gettempdir(),
+                                 "memory_limit": JOIN_MEMORY})
+    try:
+        rows = f"(SELECT *, row_number() OVER () AS __row FROM {_leads_source(con, path)})"
+        found = con.execute(f"SELECT CAST(lead_id AS VARCHAR), count(*) - 1 FROM {rows} "
+                            "WHERE lead_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1").fetchall()
+        if not found:
+            return 0, frozenset()
+        ids = frozenset(str(i) for i, _ in found)
+        con.execute("CREATE TEMP TABLE __ids (id VARCHAR)")
+        con.executemany("INSERT INTO __ids VALUES (?)", [[i] for i in ids])
+        values = ", ".join('"' + r[0].replace('"', '""') + '"' for r in
+                           con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()
+                           if r[0] != "__row")
+        clash = con.execute(
+            f"SELECT id, list(__row ORDER BY __row)[1:2] FROM (SELECT CAST(lead_id AS VARCHAR) "
+            f"AS id, min(__row) AS __row FROM {rows} WHERE CAST(lead_id AS VARCHAR) IN "
+            f"(SELECT id FROM __ids) GROUP BY {values}) GROUP BY id "
+            "HAVING count(*) > 1 ORDER BY min(__row) LIMIT 1").fetchone()
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        con.close()
+    if clash is not None:
+        raise LeadscoreError(f"{path.name}: rows {', '.join(str(r) for r in clash[1])} give "
+                             f"lead_id {clash[0]} different values; keep one row per lead_id and "
+                             "re-run.")
+    return sum(n for _, n in found), ids
+
+
+def first_rows(chunks: Iterator[pd.DataFrame], ids: frozenset[str]) -> Iterator[pd.DataFrame]:
+    """``chunks`` without the rows that repeat an earlier row of a lead id in ``ids``."""
+    seen: set[str] = set()
+    for chunk in chunks:
+        if ids:
+            keys = chunk["lead_id"].astype(str)
+            again = keys.isin(ids) & (keys.isin(seen) | keys.duplicated())
+            seen.update(keys[keys.isin(ids)])
+            chunk = chunk[~again.to_numpy()].reset_index(drop=True)
+        yield chunk
+
+
 def count_rows(path: Path) -> int | None:
     """Rows in a leads file, for the progress bar (None when it cannot be told cheaply)."""
     if path.suffix.lower() in WORKBOOKS:
@@ -296,3 +345,4 @@ class ChunkWriter:
         if self._parquet is not None:
             self._parquet.close()
         self._tmp.unlink(missing_ok=True)
+

@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -34,12 +33,21 @@ from typing import Any
 import pandas as pd
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
-from features.messages import capped, plural
+from features.messages import capped
 from features.text_rules import LEAD_ID_RULE
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
 from scoring.pyfunc import LeadRowError, score_lead_frame
-from training.batch_io import ChunkWriter, check_input, count_rows, input_columns, lead_chunks
+from training.batch_io import (
+    ChunkWriter,
+    check_input,
+    count_rows,
+    first_rows,
+    input_columns,
+    lead_chunks,
+    repeated_ids,
+)
+from training.batch_log import Scored, no_lead_line, open_score_log, repeat_line, score_log_place
 
 CHUNK = 2_000
 TOP_REASONS = 5
@@ -276,10 +284,12 @@ def score_file(
         bundle, version = load_bundle(model_uri, config)
         refuse_misnamed(input_path.name, columns, bundle, MAPPING_HINT)
         absent = absent_inputs(bundle, columns)
-        scored = write_scores(writer, bundle, version, model_uri,
-                              lead_chunks(input_path, chunk, activities, Path(config["store"])),
-                              rows=count_rows(input_path), config=config, workers=workers,
-                              now=now, chunk=chunk)
+        repeated, ids = repeated_ids(input_path)  # before a score is logged: refusals first
+        rows = count_rows(input_path)
+        scored = write_scores(writer, bundle, version, model_uri, first_rows(
+            lead_chunks(input_path, chunk, activities, Path(config["store"])), ids),
+            rows=None if rows is None else rows - repeated, config=config, workers=workers,
+            now=now, chunk=chunk)
     except BaseException:
         writer.abort()
         raise
@@ -291,24 +301,9 @@ def score_file(
                f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
                f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
                "the store uses (a mapping's as: names) and re-run.")
-    return scored.line() + gap
-
-
-@dataclass
-class Scored:
-    """What one scoring run wrote: leads, MQLs, scores logged, by which model, where."""
-
-    total: int
-    mqls: int
-    logged: int
-    by: str
-    output: Path
-
-    def line(self) -> str:
-        share = f" ({self.mqls / self.total:.1%})" if self.total else ""
-        return (f"Scored {plural(self.total, 'lead')} with {self.by}: "
-                f"{plural(self.mqls, 'MQL')}{share}; wrote {self.output}"
-                + (f"; {self.logged:,} scores added to the score log." if self.logged else "."))
+    empty = f" {no_lead_line(input_path.name, writer.output)}" if not scored.total else ""
+    again = f" {repeat_line(repeated)}" if repeated else ""
+    return scored.line() + empty + again + gap
 
 
 def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri: str | None,
@@ -325,6 +320,7 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
     label = f"v{version.version}" if version is not None else (model_uri or "champion")
     number = str(version.version) if version is not None else label
     total, mqls, logged = 0, 0, 0
+    place, new_log = score_log_place(config) if log else ("", False)
     score_log = open_score_log(config) if log else None
     try:
         workers = workers or default_workers()
@@ -357,18 +353,8 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
             score_log.close()
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
-    return Scored(total=total, mqls=mqls, logged=logged, by=by, output=writer.output)
-
-
-def open_score_log(config: dict[str, Any]):
-    """The live store whose score log records these scores (source ``batch``), as the API
-    records its own; None when the live store or its score log is off."""
-    from features.live_store import LiveStore, live_url
-
-    live = config.get("live") or {}
-    if not live.get("enabled", True) or not live.get("score_log", True):
-        return None
-    return LiveStore(live_url(config))
+    return Scored(total=total, mqls=mqls, logged=logged, by=by, output=writer.output,
+                  log=place, new_log=new_log and score_log is not None)
 
 
 def log_rows(frame: pd.DataFrame, hashes: pd.Series, version: str,

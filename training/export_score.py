@@ -21,6 +21,7 @@ from features.export_leads import read_for_scoring
 from features.messages import capped
 from leadscore.errors import LeadscoreError
 from training.batch_io import STORE, ChunkWriter, lead_chunks
+from training.batch_log import no_lead_line, repeat_line
 from training.batch_score import CHUNK, model_inputs, write_scores
 from training.registry import load_bundle
 
@@ -64,6 +65,10 @@ def score_export(paths: list[Path], mapping: Path, output: Path, config: dict[st
         writer.abort()
         raise
     lines = [scored.line()]
+    if not export.count:
+        lines.append(no_lead_line(capped([p.name for p in paths]), writer.output))
+    if export.repeated:
+        lines.append(repeat_line(export.repeated))
     unfilled = [names[0] for names in inputs if not export.filled & set(names)]
     if unfilled:
         one = len(unfilled) == 1

@@ -45,6 +45,7 @@ from leadscore.errors import LeadscoreError
 from scoring.bundle import ScoringBundle
 from training import cycle_guard
 from training.batch_io import FORMATS, STORE, ChunkWriter, lead_chunks
+from training.batch_log import score_log_place
 from training.batch_score import (
     CHUNK,
     FILE_COLUMNS,
@@ -294,6 +295,7 @@ def _run(config: dict[str, Any], result: RescoreResult, bundle: ScoringBundle, l
                    for frame in (b.to_pandas() for b in pq.ParquetFile(staged.output)
                                  .iter_batches(batch_size=chunk)))
         result.logged = score_log.log_scores_atomically(batches, put_in_place)
+        result.log = score_log_place(config)[0]
     except BaseException as exc:
         writer.abort()
         if committed:  # the file went in place, but the log's commit failed: take it back

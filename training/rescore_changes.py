@@ -44,6 +44,8 @@ class RescoreResult:
     previous: str | None = None
     out: Path | None = None
     logged: int = 0
+    log: str = ""
+    """Where the score log is (``training.batch_log.score_log_place``): the summary names it."""
     newest: datetime | None = None
     maturity_days: int = 0
     notes: list[str] = field(default_factory=list)
@@ -82,7 +84,8 @@ class RescoreResult:
                         "champion): listed with empty old columns, "
                         f"{self.first_mql:,} of them MQLs now")
         lines.append(f"Old scores: {'; '.join(olds)}. "
-                     + (f"{self.logged:,} new scores added to the score log."
+                     + (f"{self.logged:,} new scores added to the score log"
+                        f"{' at ' + self.log if self.log else ''}."
                         if self.logged else "The score log is off: no score was recorded."))
         return "\n".join(lines)
 

@@ -164,6 +164,10 @@ def test_the_changed_list_equals_a_direct_comparison_of_the_two_models(world, co
     assert text.startswith(f"Rescored {len(open_leads):,} open leads with model v2 as of "
                            "2026-11-01 00:00 UTC: ")
     assert f"{flag.sum():,} changed MQL flag" in text and str(out) in text
+    # the summary names the score log it wrote to (a rescore run outside the project folder
+    # logged into a new data/live.db there, and said only "added to the score log")
+    log = Path(config["live"]["url"].removeprefix("sqlite:///")).absolute()
+    assert f"{len(open_leads):,} new scores added to the score log at {log}." in text
 
     # every new score is in the score log; so a second rescore finds nothing changed
     logged = LiveStore(config["live"]["url"]).scores()

@@ -40,7 +40,7 @@ class Scored:
 
     def line(self) -> str:
         share = f" ({self.mqls / self.total:.1%})" if self.total else ""
-        at = f" {self.log}" if self.log else ""
+        at = f" at {self.log}" if self.log else ""
         line = (f"Scored {plural(self.total, 'lead')} with {self.by}: "
                 f"{plural(self.mqls, 'MQL')}{share}; wrote {self.output}"
                 + (f"; {self.logged:,} scores added to the score log{at}." if self.logged

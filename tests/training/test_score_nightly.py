@@ -93,14 +93,14 @@ def test_the_summary_names_the_score_log_and_says_when_this_run_created_it(
     _leads(["a", "b"], ["CEO", "CTO"]).to_csv(tmp_path / "leads.csv", index=False)
     first = score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
                        model_uri=bundle_uri, workers=1)
-    assert f"2 scores added to the score log {log}." in first
-    assert f"The score log {log} did not exist before this run" in first
+    assert f"2 scores added to the score log at {log}." in first
+    assert f"The score log at {log} did not exist before this run" in first
     again = score_export  # the mapping path says the same, once the log exists
     frame = flat_export(3, seed=2).drop(columns=VERDICT_COLUMNS)
     frame.to_csv(tmp_path / "new.csv", index=False)
     second = again([tmp_path / "new.csv"], _mapping(tmp_path), tmp_path / "out.csv",
                    default_config(), model_uri=bundle_uri, workers=1)
-    assert f"3 scores added to the score log {log}." in second
+    assert f"3 scores added to the score log at {log}." in second
     assert "did not exist" not in second
 
 

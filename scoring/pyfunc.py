@@ -15,6 +15,14 @@ the API and ``leadscore score`` use (``ScoringBundle.score_records``), with the 
 (windows, ICP lists) saved in the bundle's manifest.
 
 An e-mail address is reduced to its domain by feature building and never returned.
+
+The logged signature (``input_signature``) names these columns, each optional and of any type, so
+MLflow passes an int ``lead_id``, an all-NaN column or a pandas Timestamp through, and ``predict``
+takes or refuses each value as ``leadscore score`` does, in one sentence that names the row and
+field, never the values. On Spark, pass the columns by name:
+``df.withColumn("out", mlflow.pyfunc.spark_udf(spark, uri)(struct(*df.columns)))`` (MLflow
+renames unnamed columns by the signature's order, and ``udf()`` without columns is refused for a
+signature with optional columns).
 """
 
 from __future__ import annotations
@@ -28,12 +36,15 @@ from typing import Any
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from features.online import LeadFeatureError
 from features.text_rules import (
     ACTIVITIES_RULE,
     ACTIVITY_RULE,
     ATTRIBUTES_RULE,
+    LEAD_ID_RULE,
     MAX_ATTRIBUTE_NAME,
     MAX_TEXT,
     attribute_number_problem,
@@ -207,15 +218,51 @@ def score_lead_frame(
         raise LeadRowError(exc.index, str(exc)) from None
 
 
+def input_signature(example: pd.DataFrame, output: pd.DataFrame) -> ModelSignature:
+    """The signature a review logs: ``example``'s columns, each optional and of any type.
+
+    MLflow enforces a signature before ``predict`` runs and refuses with the frame's rows printed
+    (e-mail addresses in a Spark job's log); a signature inferred from text columns would refuse
+    what the API and ``leadscore score`` take (an int ``lead_id``, an all-NaN column, a pandas
+    Timestamp, Unix seconds). So the signature only names the columns (MLflow passes no others,
+    and ``spark_udf()`` reads them from it) and ``predict`` checks the values by the API's rules.
+    """
+    inputs = Schema([ColSpec(AnyType(), str(column), required=False)
+                     for column in example.columns])
+    return ModelSignature(inputs=inputs, outputs=infer_signature(output).inputs)
+
+
+def check_lead_ids(frame: pd.DataFrame) -> None:
+    """Refuse a frame without a ``lead_id`` column or with a blank id, as ``leadscore score``
+    does (the API needs one per lead too).
+
+    Raises:
+        LeadscoreError: without ``lead_id``; LeadRowError naming the first blank one's row.
+    """
+    if "lead_id" not in frame.columns:
+        raise LeadscoreError("The leads have no lead_id column: every lead is scored by its "
+                             "CRM id; name the column that holds each lead's id lead_id and "
+                             "score them again.")
+    for i, value in enumerate(frame["lead_id"].tolist()):
+        if _missing(value) or not str(value).strip():
+            raise LeadRowError(i, f"lead_id: {LEAD_ID_RULE}.")
+
+
 class LeadScorePyfunc(mlflow.pyfunc.PythonModel):
     """A leadscore bundle as an MLflow ``python_function`` model (artifact ``bundle``)."""
 
     def load_context(self, context) -> None:
         self.bundle = ScoringBundle.load(context.artifacts["bundle"])
 
-    # the pandas type hints tell MLflow to take the signature from the input example as is
+    # the logged signature (input_signature) lets any value through: checked here
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Score a DataFrame of leads: calibrated probabilities, grade and MQL flag per row."""
+        """Score a DataFrame of leads: calibrated probabilities, grade and MQL flag per row.
+
+        Raises:
+            LeadscoreError: one sentence naming a malformed lead's row and field, as
+                ``leadscore score`` refuses it (never the lead's values).
+        """
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
+        check_lead_ids(model_input)
         return score_lead_frame(self.bundle, model_input).frame()

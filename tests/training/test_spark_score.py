@@ -127,3 +127,21 @@ def test_spark_udf_of_the_logged_pyfunc_takes_sparks_own_types_and_scores_as_loc
     expected = score_chunk(tiny_bundle, leads, now=NOW)
     assert got["score"].tolist() == expected["score"].tolist()
     assert got["grade"].tolist() == expected["grade"].tolist()
+
+
+def test_a_registered_version_is_written_as_its_number_as_the_local_engine_writes_it(
+        spark, tiny_bundle, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from training import registry
+
+    monkeypatch.setattr(registry, "load_bundle",
+                        lambda uri, config: (tiny_bundle, SimpleNamespace(version="2")))
+    source = tmp_path / "leads.parquet"
+    _leads(4).to_parquet(source)
+    out = tmp_path / "scores.parquet"
+
+    message = score_file_spark(source, out, default_config(), None, now=NOW)
+
+    assert set(pd.read_parquet(out)["model_version"]) == {"2"}  # the API's, file's and log's
+    assert "with model v2" in message

@@ -34,7 +34,7 @@ from features.outcome_lag import review_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
 from scoring.bundle import ScoringBundle
-from scoring.pyfunc import LeadScorePyfunc, input_signature, score_lead_frame
+from scoring.pyfunc import LeadScorePyfunc, output_signature, score_lead_frame
 from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, band_of, train_and_evaluate
 from training.cycle_name import check_cycle_name
@@ -120,12 +120,12 @@ def pyfunc_model(bundle_dir: Path, as_of: datetime,
                  attribute_columns: Sequence[str] = ()) -> dict[str, Any]:
     """What a review logs as the pyfunc model (``mlflow.pyfunc.log_model``'s or ``save_model``'s
     arguments but the name and requirements): the model, its bundle, its input example, and a
-    signature of optional columns of any type (``scoring.pyfunc.input_signature``): the pyfunc
-    checks the values itself, as ``leadscore score`` does."""
+    signature of its outputs only (``scoring.pyfunc.output_signature``): the pyfunc checks the
+    leads itself, as ``leadscore score`` does."""
     example = input_example(as_of, attribute_columns)
     output = score_lead_frame(ScoringBundle.load(bundle_dir), example.iloc[:1], now=as_of).frame()
     return {"python_model": LeadScorePyfunc(), "artifacts": {"bundle": str(bundle_dir)},
-            "input_example": example, "signature": input_signature(example, output)}
+            "input_example": example, "signature": output_signature(output)}
 
 
 # ---- the steps after training: log, register, summarise ------------------------------------

@@ -89,3 +89,10 @@ def test_leads_without_an_id_are_refused_as_leadscore_score_refuses_them(logged)
         model.predict(_leads().drop(columns="lead_id"))
     with pytest.raises(LeadscoreError, match="^Row 2: lead_id: is empty: give every lead its"):
         model.predict(_leads().assign(lead_id=["T1", " ", *["T"] * 10]))
+
+
+def test_a_misnamed_column_is_refused_not_dropped(logged):
+    # an input schema would make MLflow drop it: every lead scored as if its title were blank
+    _, model = logged
+    with pytest.raises(LeadscoreError, match="^The leads' column Title: "):
+        model.predict(_leads().rename(columns={"title": "Title"}))

@@ -15,6 +15,12 @@ the API and ``leadscore score`` use (``ScoringBundle.score_records``), with the 
 (windows, ICP lists) saved in the bundle's manifest.
 
 An e-mail address is reduced to its domain by feature building and never returned.
+
+The logged signature (``output_signature``) has no input schema, so MLflow passes the frame as
+sent (an int ``lead_id``, an all-NaN column, a pandas Timestamp, every column) and ``predict``
+takes or refuses each value as ``leadscore score`` does, in one sentence that names the row and
+field, never the values. On Spark, pass the columns by name:
+``df.withColumn("out", mlflow.pyfunc.spark_udf(spark, uri)(struct(*df.columns)))``.
 """
 
 from __future__ import annotations
@@ -28,12 +34,15 @@ from typing import Any
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.models import ModelSignature, infer_signature
 
+from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
 from features.online import LeadFeatureError
 from features.text_rules import (
     ACTIVITIES_RULE,
     ACTIVITY_RULE,
     ATTRIBUTES_RULE,
+    LEAD_ID_RULE,
     MAX_ATTRIBUTE_NAME,
     MAX_TEXT,
     attribute_number_problem,
@@ -207,15 +216,57 @@ def score_lead_frame(
         raise LeadRowError(exc.index, str(exc)) from None
 
 
+def output_signature(output: pd.DataFrame) -> ModelSignature:
+    """The signature a review logs: ``output``'s columns (what ``spark_udf`` returns) and no input
+    schema.
+
+    MLflow enforces an input schema before ``predict`` runs and refuses with the frame's rows
+    printed (e-mail addresses in a Spark job's log); one inferred from text columns refuses what
+    the API and ``leadscore score`` take (an int ``lead_id``, an all-NaN column, a pandas
+    Timestamp, Unix seconds), and any schema drops the columns it does not name (an attribute
+    column, a misnamed ``Title``). So ``predict`` gets the frame as sent and checks it by the
+    API's rules; the input example still shows the columns.
+    """
+    return ModelSignature(inputs=None, outputs=infer_signature(output).inputs)
+
+
+def check_frame(frame: pd.DataFrame, attribute_columns: Sequence[str]) -> None:
+    """Refuse a frame as ``leadscore score`` refuses a file: without a ``lead_id`` column, with a
+    blank id, or with a column named like a lead field or attribute column but for case or
+    punctuation (``Title``: it would be ignored, every lead scored as if blank).
+
+    Raises:
+        LeadscoreError: naming the column; LeadRowError naming the first blank id's row.
+    """
+    if "lead_id" not in frame.columns:
+        raise LeadscoreError("The leads have no lead_id column: every lead is scored by its "
+                             "CRM id; name the column that holds each lead's id lead_id and "
+                             "score them again.")
+    found = misnamed([str(c) for c in frame.columns], (*LEAD_FIELDS, *attribute_columns))
+    if found:
+        given, meant = found[0]
+        raise LeadscoreError(f"The leads' column {given}: {misnamed_rule(meant)}; rename the "
+                             "column and score them again.")
+    for i, value in enumerate(frame["lead_id"].tolist()):
+        if _missing(value) or not str(value).strip():
+            raise LeadRowError(i, f"lead_id: {LEAD_ID_RULE}.")
+
+
 class LeadScorePyfunc(mlflow.pyfunc.PythonModel):
     """A leadscore bundle as an MLflow ``python_function`` model (artifact ``bundle``)."""
 
     def load_context(self, context) -> None:
         self.bundle = ScoringBundle.load(context.artifacts["bundle"])
 
-    # the pandas type hints tell MLflow to take the signature from the input example as is
+    # the logged signature (output_signature) has no input schema: every value checked here
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Score a DataFrame of leads: calibrated probabilities, grade and MQL flag per row."""
+        """Score a DataFrame of leads: calibrated probabilities, grade and MQL flag per row.
+
+        Raises:
+            LeadscoreError: one sentence naming a malformed lead's row and field, as
+                ``leadscore score`` refuses it (never the lead's values).
+        """
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
+        check_frame(model_input, self.bundle.attribute_columns)
         return score_lead_frame(self.bundle, model_input).frame()

@@ -33,7 +33,8 @@ from features.live_sync import merge_live
 from features.outcome_lag import review_lag
 from features.store import connect
 from leadscore.errors import LeadscoreError
-from scoring.pyfunc import LeadScorePyfunc
+from scoring.bundle import ScoringBundle
+from scoring.pyfunc import LeadScorePyfunc, output_signature, score_lead_frame
 from training import cycle_guard, explain, registry
 from training.cycle import CycleResult, band_of, train_and_evaluate
 from training.cycle_name import check_cycle_name
@@ -113,6 +114,18 @@ def input_example(as_of: datetime, attribute_columns: Sequence[str] = ()) -> pd.
         if column not in frame.columns:
             frame[column] = pd.Series([None] * len(frame), dtype=object)
     return frame
+
+
+def pyfunc_model(bundle_dir: Path, as_of: datetime,
+                 attribute_columns: Sequence[str] = ()) -> dict[str, Any]:
+    """What a review logs as the pyfunc model (``mlflow.pyfunc.log_model``'s or ``save_model``'s
+    arguments but the name and requirements): the model, its bundle, its input example, and a
+    signature of its outputs only (``scoring.pyfunc.output_signature``): the pyfunc checks the
+    leads itself, as ``leadscore score`` does."""
+    example = input_example(as_of, attribute_columns)
+    output = score_lead_frame(ScoringBundle.load(bundle_dir), example.iloc[:1], now=as_of).frame()
+    return {"python_model": LeadScorePyfunc(), "artifacts": {"bundle": str(bundle_dir)},
+            "input_example": example, "signature": output_signature(output)}
 
 
 # ---- the steps after training: log, register, summarise ------------------------------------
@@ -304,9 +317,7 @@ def register(result: CycleResult, config: dict[str, Any], *, promote: bool) -> i
         bundle_dir = bundle.save(Path(tmp) / "bundle")
         model_info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=LeadScorePyfunc(),
-            artifacts={"bundle": str(bundle_dir)},
-            input_example=input_example(result.as_of, [
+            **pyfunc_model(bundle_dir, result.as_of, [
                 column for column, (role, _) in sorted(result.data.attribute_roles.items())
                 if role in ("fit", "intent")
             ]),

@@ -134,6 +134,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         raise LeadscoreError(f"--out {output} must end in .parquet: Spark writes a Parquet folder.")
     bundle, version = load_bundle(model_uri, config)
     label = f"v{version.version}" if version is not None else (model_uri or "champion")
+    number = str(version.version) if version is not None else label  # as the local engine writes
     spark = spark_session(master)
     try:
         from py4j.protocol import Py4JJavaError
@@ -147,7 +148,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         if "lead_id" not in leads.columns:
             raise no_lead_id(name)
         refuse_misnamed(name, list(leads.columns), bundle)
-        scored = score_dataframe(spark, leads, bundle, model_version=label,
+        scored = score_dataframe(spark, leads, bundle, model_version=number,
                                  now=now or datetime.now(UTC), top=top_reasons(config))
         target = _staging(output)
         scored.write.mode("overwrite").parquet(target)

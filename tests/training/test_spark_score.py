@@ -104,3 +104,44 @@ def test_a_file_left_at_out_by_the_local_engine_is_replaced_by_sparks_folder(
     message = score_file_spark(source, out, default_config(), bundle_dir, now=NOW)
     assert message.startswith("Scored 8 leads on Spark") and out.is_dir()
     assert len(pd.read_parquet(out)) == 8
+
+
+def test_spark_udf_of_the_logged_pyfunc_takes_sparks_own_types_and_scores_as_locally(
+        spark, tiny_bundle, tmp_path):
+    import mlflow
+    from pyspark.sql.functions import struct
+
+    from training.review import pyfunc_model
+
+    mlflow.pyfunc.save_model(str(tmp_path / "model"), pip_requirements=["mlflow"],
+                             **pyfunc_model(tiny_bundle.save(tmp_path / "bundle"), NOW))
+    leads = _leads(30).assign(as_of=NOW.isoformat())
+    # a numeric id and a timestamp column, as Spark reads them from a warehouse table
+    typed = leads.assign(lead_id=range(30), created_at=pd.to_datetime(leads["created_at"]))
+    frame = spark.createDataFrame(typed)
+    udf = mlflow.pyfunc.spark_udf(spark, str(tmp_path / "model"))
+
+    got = (frame.withColumn("out", udf(struct(*frame.columns)))
+           .select("lead_id", "out.*").toPandas().sort_values("lead_id"))
+
+    expected = score_chunk(tiny_bundle, leads, now=NOW)
+    assert got["score"].tolist() == expected["score"].tolist()
+    assert got["grade"].tolist() == expected["grade"].tolist()
+
+
+def test_a_registered_version_is_written_as_its_number_as_the_local_engine_writes_it(
+        spark, tiny_bundle, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from training import registry
+
+    monkeypatch.setattr(registry, "load_bundle",
+                        lambda uri, config: (tiny_bundle, SimpleNamespace(version="2")))
+    source = tmp_path / "leads.parquet"
+    _leads(4).to_parquet(source)
+    out = tmp_path / "scores.parquet"
+
+    message = score_file_spark(source, out, default_config(), None, now=NOW)
+
+    assert set(pd.read_parquet(out)["model_version"]) == {"2"}  # the API's, file's and log's
+    assert "with model v2" in message

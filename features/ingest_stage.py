@@ -198,9 +198,14 @@ def stage_part(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, st
     if table is LEADS:
         selects.append(f"{_attributes_json(part.attributes, columns)} AS attributes")
     cols = ", ".join(stored_columns(part))
-    inner = f"SELECT {', '.join(selects)}, __row AS __first FROM {view}"
+    # the typed rows are materialized before they are grouped: DuckDB 2.0.0 was seen to spin
+    # without end grouping straight over the view when a timestamp came from a mapping's
+    # after_days (greatest(created_at + days, mql_at)), on three rows
+    con.execute(f"CREATE TEMP TABLE {stage}_typed AS SELECT {', '.join(selects)}, "
+                f"__row AS __first FROM {view}")
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols}, min(__first) AS __row "
-                f"FROM ({inner}) GROUP BY {cols}")
+                f"FROM {stage}_typed GROUP BY {cols}")
+    con.execute(f"DROP TABLE {stage}_typed")
     _check_conflicts(con, part, stage)
     if table is ACTIVITIES:
         _pass_over_orphans(con, part, stage, parts, view, columns["lead_id"])

@@ -49,3 +49,12 @@ def inputs_of(mqls: int, converted: int, *, manifest: dict | None = None, touche
             "band": {"min": 0.25, "max": 0.5}, "deployed_metrics": {"mqls_per_week": 5.0}},
         policy=load_policy(None), since=SINCE, now=now or SINCE + timedelta(days=70),
         model_version="3", cycle="2026-W35")
+
+
+def verdicts_end(inputs: MonitorInputs, end: datetime) -> MonitorInputs:
+    """``inputs`` as an export taken at ``end`` shows them: no disposition after it."""
+    from dataclasses import replace
+
+    return replace(inputs, verdicts_to=end, verdicts_source="last record",
+                   dispositions=inputs.dispositions[inputs.dispositions["dispositioned_at"]
+                                                    <= end])

@@ -19,7 +19,7 @@ from scoring.monitor import (
     wilson,
 )
 from scoring.monitor_text import monitor_line, monitor_text
-from tests.scoring.monitor_inputs import SINCE, inputs_of, profile_of
+from tests.scoring.monitor_inputs import SINCE, inputs_of, profile_of, verdicts_end
 
 
 def test_wilson_interval_matches_the_textbook_values():
@@ -260,13 +260,9 @@ def test_deadlines_and_windows_after_the_stores_verdicts_end_are_not_judged():
     # the last export was taken a day after the review; judged 70 days on, the 60 MQLs served
     # after it have no verdict in the stores because the export does not reach them, not
     # because sales missed them or they failed to convert
-    from dataclasses import replace
-
     inputs = inputs_of(60, 22, now=SINCE + timedelta(days=70))
     end = SINCE + timedelta(hours=30)
-    inputs = replace(inputs, verdicts_to=end, verdicts_source="last record",
-                     dispositions=inputs.dispositions[inputs.dispositions["dispositioned_at"]
-                                                      <= end])
+    inputs = verdicts_end(inputs, end)
     result = monitor(inputs, default_config())
     sla, conversion = result.figures["sla"], result.figures["conversion"]
     assert sla["status"] == "too_few" and sla["first_touch_missed"] == 0

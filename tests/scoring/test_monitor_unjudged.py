@@ -3,12 +3,11 @@ first-touch deadline and the disposition deadline alike."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from leadscore.config import default_config
 from scoring.monitor import monitor
-from tests.scoring.monitor_inputs import SINCE, inputs_of
+from tests.scoring.monitor_inputs import SINCE, inputs_of, verdicts_end
 
 
 def test_an_mql_whose_disposition_deadline_the_export_does_not_reach_is_counted_as_not_judged():
@@ -18,9 +17,7 @@ def test_an_mql_whose_disposition_deadline_the_export_does_not_reach_is_counted_
     # real store said "1 MQL ... is not judged" where 6 more had their 48 h pass unseen)
     inputs = inputs_of(60, 22, now=SINCE + timedelta(hours=80))
     end = SINCE + timedelta(hours=60)
-    inputs = replace(inputs, verdicts_to=end, verdicts_source="last record",
-                     dispositions=inputs.dispositions[inputs.dispositions["dispositioned_at"]
-                                                      <= end])
+    inputs = verdicts_end(inputs, end)
     sla = monitor(inputs, default_config()).figures["sla"]
     assert sla["unjudged"] == 40
     assert ("40 MQLs whose deadline ended after the stores' verdicts do (2026-09-03, the store's "

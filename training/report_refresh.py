@@ -57,7 +57,7 @@ def rewrite_reports(config: dict[str, Any], out_dir: Path = REPORTS) -> str:
             continue
         try:
             rewritten.append(str(write_report(cycle, config, out_dir=out_dir)))
-        except LeadscoreError:
+        except (LeadscoreError, OSError):  # a read-only folder: the move stands, say so
             failed.append(cycle)
     lines = []
     if rewritten:

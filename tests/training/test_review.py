@@ -321,6 +321,9 @@ def test_promote_and_rollback_rewrite_the_reports_that_name_the_champion(env, tm
     rerun = next(v for v in versions(client, "leadscore")
                  if client.get_model_version("leadscore", str(v)).tags.get("cycle")
                  == "2026-W40-rerun")
+    # the champion that review left (an earlier test may have moved it since, by the API)
+    left = client.get_run(client.get_model_version("leadscore", str(rerun)).run_id
+                          ).data.params["champion_version_before"]
     report = Path("reports/2026-W40-rerun/index.html")
     assert report.is_file() and "scores leads now" not in report.read_text()
     config_file = tmp_path / "config.yaml"
@@ -330,7 +333,7 @@ def test_promote_and_rollback_rewrite_the_reports_that_name_the_champion(env, tm
         assert moved.exit_code == 0, moved.output
         assert "Report rewritten to name the champion now: " in moved.output
         assert "reports/2026-W40-rerun/index.html" in moved.output
-        assert (f"Since this review the champion has moved from v{champion} to v{rerun}"
+        assert (f"Since this review the champion has moved from v{left} to v{rerun}"
                 in report.read_text())
         back = CliRunner().invoke(cli, ["rollback", "--config", str(config_file)])
         assert back.exit_code == 0, back.output

@@ -56,12 +56,15 @@ class _Check:
     value: str | None = None  # the view column holding the offending value, for the message
 
 
-def _row_view(con, part: Part, view: str) -> dict[str, str]:
-    """Create ``view``: the part's rows with each column cleaned once, and typed beside it.
+def _row_table(con, part: Part, view: str) -> dict[str, str]:
+    """Create the temp table ``view``: the part's rows with each column cleaned once, and typed
+    beside it.
 
-    Returns contract column or attribute name -> its (cleaned) column in the view; the typed value
-    sits in the column of the same name prefixed by ``__t``. Cleaning happens in two projections
-    so that a large column is trimmed once, not once per use.
+    Returns contract column or attribute name -> its (cleaned) column in the table; the typed
+    value sits in the column of the same name prefixed by ``__t``. Cleaning happens in two
+    projections so that a large column is trimmed once, not once per use. The rows are written
+    once, not kept as a view: DuckDB 2.0.0 planned the nested projections again for every query
+    over a view (seconds each, on three rows), and once never returned from grouping over it.
     """
     exprs = {c: part.exprs[c] for c in part.table.columns if c in part.exprs}
     exprs.update({f"__a{i}": a.expr for i, a in enumerate(part.attributes)})
@@ -78,7 +81,7 @@ def _row_view(con, part: Part, view: str) -> dict[str, str]:
     typed_cols = ", ".join(
         f"{_typed(part.table, c, names[c], kinds.get(c))} AS {ident('__t' + c)}" for c in exprs
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, {typed_cols} FROM ({cleaned})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT *, {typed_cols} FROM ({cleaned})")
     columns = {c: names[c] for c in part.table.columns if c in exprs}
     columns.update({a.name: names[f"__a{i}"] for i, a in enumerate(part.attributes)})
     return columns
@@ -185,7 +188,7 @@ def stage_part(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, st
     Returns the part, the stage's name and its number of distinct rows.
     """
     view = f"{stage}_rows"
-    columns = _row_view(con, part, view)
+    columns = _row_table(con, part, view)
     _validate(con, part, view, columns)
     table = part.table
     selects = [
@@ -198,19 +201,15 @@ def stage_part(con, part: Part, stage: str, parts: list[Part]) -> tuple[Part, st
     if table is LEADS:
         selects.append(f"{_attributes_json(part.attributes, columns)} AS attributes")
     cols = ", ".join(stored_columns(part))
-    # the typed rows are materialized before they are grouped: DuckDB 2.0.0 was seen to spin
-    # without end grouping straight over the view when a timestamp came from a mapping's
-    # after_days (greatest(created_at + days, mql_at)), on three rows
-    con.execute(f"CREATE TEMP TABLE {stage}_typed AS SELECT {', '.join(selects)}, "
-                f"__row AS __first FROM {view}")
+    inner = f"SELECT {', '.join(selects)}, __row AS __first FROM {view}"
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols}, min(__first) AS __row "
-                f"FROM {stage}_typed GROUP BY {cols}")
-    con.execute(f"DROP TABLE {stage}_typed")
+                f"FROM ({inner}) GROUP BY {cols}")
     _check_conflicts(con, part, stage)
     if table is ACTIVITIES:
         _pass_over_orphans(con, part, stage, parts, view, columns["lead_id"])
     elif table is not LEADS:
         _check_references(con, part, stage, parts)
+    con.execute(f"DROP TABLE {view}")
     distinct = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     return part, stage, distinct
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from features.horizon import horizon_sentence
 from leadscore.errors import LeadscoreError
+from leadscore.files import write_whole
 from training import charts
 from training import report_duckdb as store
 from training import report_mlflow as data
@@ -391,6 +392,6 @@ def write_report(cycle: str, config: dict[str, Any], out_dir: Path | str = Path(
         ) from None
     path = Path(out_dir) / cycle / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    write_whole(path, html)  # a full disk or a locked folder leaves the old page whole
     _log(client, run.run_id, figs.new, path)
     return path

@@ -14,6 +14,7 @@ from cli.between_reviews import export_scores, history, monitor
 from cli.options import CONFIG_OPTION, SHEET_HELP, STORE_HELP, user_errors
 from leadscore import __version__
 from leadscore.errors import LeadscoreError
+from leadscore.files import write_whole
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,7 +117,7 @@ def inspect(paths: tuple[Path, ...], out: Path | None, outcome: str | None,
                            sheet=sheet)
     click.echo(found.text)
     if out is not None:
-        out.write_text(draft(found), encoding="utf-8")
+        write_whole(out, draft(found))
         click.echo(f"draft mapping written to {out}: check every role, then "
                    f"leadscore ingest ... --mapping {out}")
 

@@ -24,7 +24,8 @@ SHEET_HELP = ("The sheet to read of each Excel workbook (.xlsx) given; default: 
 
 
 def user_errors(fn):
-    """Turn a LeadscoreError into one line on stderr and exit status 1."""
+    """Turn a LeadscoreError, or a file the system refused (a folder that does not exist, a full
+    disk), into one line on stderr and exit status 1."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -33,5 +34,16 @@ def user_errors(fn):
         except LeadscoreError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(1)
+        except OSError as exc:
+            click.secho(f"error: {file_error(exc)}", fg="red", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+def file_error(exc: OSError) -> str:
+    """One sentence for a file the system refused: the path, the reason, what to check."""
+    reason = (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (f"{where}{reason[:1].lower()}{reason[1:]}; check the path, its permissions and the "
+            "free disk space, then re-run.")

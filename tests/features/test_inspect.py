@@ -82,6 +82,17 @@ def test_the_command_writes_the_draft(export, tmp_path):
     assert bad.exit_code == 1 and "is not a column" in bad.output
 
 
+def test_a_draft_that_cannot_be_written_is_one_sentence_and_leaves_the_old_draft(export, tmp_path):
+    # `--out` in a folder that does not exist printed a FileNotFoundError traceback
+    missing = tmp_path / "no-such-folder" / "m.yaml"
+    result = CliRunner().invoke(cli, ["inspect", str(export), "--outcome", "Result",
+                                      "--out", str(missing)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert (f"error: {missing}: no such file or directory; check the path, its permissions and "
+            "the free disk space, then re-run.") in result.output
+    assert not missing.parent.exists()
+
+
 def test_x_education_leak_suspects_include_the_post_contact_columns():
     if not X_EDUCATION.is_file():
         pytest.skip(f"X Education data set not found at {X_EDUCATION} (it is never shipped)")

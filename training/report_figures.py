@@ -9,6 +9,8 @@ cycle's for "up from" figures), and ``TEXT`` is the value formatted by ``FMT``:
 format     rule                                                example
 =========  ==================================================  ===========
 ``pct``    100 x value, one decimal, then ``%``                ``34.1%``
+``share``  a configured share as written: ``pct`` without      ``25%``, ``12.5%``
+           a trailing ``.0`` (the agreed band)
 ``pp``     100 x value, signed, one decimal, then `` pp``      ``+3.2 pp``
            (two decimals under 0.05 pp, never ``-0.0 pp``)     ``-0.04 pp``
 ``ratio``  three decimals                                      ``0.812``
@@ -32,7 +34,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-FORMATS = ("pct", "pp", "ratio", "count", "num1", "num", "times", "p")
+FORMATS = ("pct", "share", "pp", "ratio", "count", "num1", "num", "times", "p")
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -42,6 +44,8 @@ def format_value(value: float | None, fmt: str) -> str:
     value = float(value)
     if fmt == "pct":
         return f"{100 * value:.1f}%"
+    if fmt == "share":
+        return f"{100 * value:.1f}".removesuffix(".0") + "%"
     if fmt == "pp":  # a gap that is not zero never reads as "-0.0 pp": it keeps a second decimal
         return f"{100 * value:+.{2 if 0 < abs(100 * value) < 0.05 else 1}f} pp"
     if fmt == "ratio":
@@ -68,13 +72,13 @@ def parse_value(text: str, fmt: str) -> float | None:
         return 0.0005 if "<" in text else float(text.split("=")[1])
     clean = text.replace(",", "").replace("%", "").replace("pp", "").replace("x", "").strip()
     number = float(clean)
-    return number / 100 if fmt in ("pct", "pp") else number
+    return number / 100 if fmt in ("pct", "share", "pp") else number
 
 
 def tolerance(fmt: str) -> float:
     """Half a unit of the last digit shown: the most a shown figure may differ from the metric."""
-    return {"pct": 0.0005, "pp": 0.0005, "ratio": 0.0005, "count": 0.5, "num1": 0.05,
-            "num": 0.005, "times": 0.05, "p": 0.0005}[fmt] + 1e-9
+    return {"pct": 0.0005, "share": 0.0005, "pp": 0.0005, "ratio": 0.0005, "count": 0.5,
+            "num1": 0.05, "num": 0.005, "times": 0.05, "p": 0.0005}[fmt] + 1e-9
 
 
 class Figures:

@@ -46,8 +46,8 @@ def conversion_section(run: data.CycleRun, band: tuple[float, float],
     figs.add("report.band_min", band[0])
     figs.add("report.band_max", band[1])
     return {
-        "rows": rows, "band_min": figs.show("report.band_min", "pct"),
-        "band_max": figs.show("report.band_max", "pct"),
+        "rows": rows, "band_min": figs.show("report.band_min", "share"),
+        "band_max": figs.show("report.band_max", "share"),
         "chart": charts.conversion_band_chart(frame, band),
     }
 

@@ -63,6 +63,14 @@ def test_report_lands_in_cycle_folder_with_every_section(report, cycles):
     assert ">Last cycle<" in html and ">Move<" in html  # a later cycle compares its ranking
 
 
+def test_the_agreed_band_reads_as_configured_everywhere(report):
+    # the KPI, the opening and the threshold paragraph wrote "25.0%-50.0%", the gates "25%-50%"
+    _, html = report
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "band 25%-50%" in text and "against the agreed band of 25%-50%" in text
+    assert "25.0%-50.0%" not in text
+
+
 def test_summary_speaks_from_the_numbers(report, cycles):
     _, html = report
     summary = html.split('id="summary"', 1)[1].split("</section>", 1)[0]
@@ -178,6 +186,7 @@ def test_cli_report_command(cycles, tmp_path):
     (0.34129, "pct", "34.1%"), (-0.061, "pp", "-6.1 pp"), (0.81234, "ratio", "0.812"),
     (1234.4, "count", "1,234"), (120.46, "num1", "120.5"), (2.04, "times", "2.0x"),
     (math.nan, "pct", "n/a"), (None, "count", "n/a"),
+    (0.25, "share", "25%"), (0.125, "share", "12.5%"),  # a configured share, as written
     # an interval's end just below zero is not "-0.0 pp" beside a verdict that it excludes zero
     # ("95% interval -1.9 pp to -0.0 pp, p = 0.043": below prediction)
     (-0.0004, "pp", "-0.04 pp"), (0.0003, "pp", "+0.03 pp"), (0.0, "pp", "+0.0 pp"),

@@ -52,6 +52,7 @@ from features.inspect_values import (
     did_you_mean,
     id_named,
     instants,
+    named_for_mql,
     named_with,
     names_inside,
     personal,
@@ -293,7 +294,10 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
-        if column.kind == "date" and not outcome_date and positive and (hint := outcome_date_hint(
+        # the MQL date is filled for every lead that passed MQL, the converted ones included:
+        # it dates the scoring moment (drafted mql_at), never the outcome
+        if column.kind == "date" and not outcome_date and positive and \
+                not named_for_mql(column.name) and (hint := outcome_date_hint(
                 column.name, blank, raw.isin(positives), outcome, positive)):
             column.leaks.append(hint)
         if outcome_date and column.kind == "date" and column.name != outcome_date:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
-from features.inspect_values import positive_stage
+from features.inspect_values import named_for_mql, positive_stage
 from features.lead_fields import lead_field_for
 
 __all__ = ["ACCOUNT_TOKENS", "CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role",
@@ -33,9 +33,7 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
     if column.personal:
         return "ignore (personal?)", "ignore"
-    tokens = name_tokens(column.name)
-    if column.kind == "date" and not state.get("mql") and (
-            "mql" in tokens or {"marketing", "qualified"} <= tokens):
+    if column.kind == "date" and not state.get("mql") and named_for_mql(column.name):
         # when the lead became an MQL: the moment it is scored, blank until then by nature
         state["mql"] = column.name
         return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"

@@ -168,6 +168,13 @@ def instants(values: pd.Series) -> pd.Series:
     return out.fillna(other)
 
 
+def named_for_mql(name: str) -> bool:
+    """Whether ``name`` names the MQL moment (``MQL Date``, HubSpot's ``Became a Marketing
+    Qualified Lead Date``): the moment a lead is scored, never the day of its outcome."""
+    tokens = name_tokens(name)
+    return "mql" in tokens or {"marketing", "qualified"} <= tokens
+
+
 def named_with(name: str, words: frozenset[str]) -> bool:
     """Whether ``name`` has one of ``words`` as a word, or as the start or end of a joined
     lower-case word an API writes (HubSpot's ``lifecyclestage``, ``lastmodifieddate``,

@@ -6,15 +6,69 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from features.ingest import ingest_paths
 from features.inspect import inspect
+from features.inspect_draft import draft
 
 
 def _write(path: Path, frame: pd.DataFrame) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
+
+
+def _pipedrive(tmp_path: Path, n: int = 120) -> Path:
+    # Pipedrive numbers every entity from 1: an activity's own id is also some person's id
+    folder = tmp_path / "export"
+    _write(folder / "deals.csv", pd.DataFrame({
+        "Deal - ID": [str(1000 + i) for i in range(n)],
+        "Deal - Person ID": [str(1 + i) for i in range(n)],
+        "Deal - Status": [["won", "lost", "lost"][i % 3] for i in range(n)],
+        "Deal - Deal created": [f"2026-0{1 + i % 9}-{1 + i % 28:02d} 10:00:00" for i in range(n)],
+        "Deal - Source channel": [["Website", "Referral"][i % 2] for i in range(n)],
+    }))
+    rows = range(3 * n)
+    _write(folder / "activities.csv", pd.DataFrame({
+        "Activity - ID": [str(1 + i) for i in rows],
+        "Activity - Type": [["call", "meeting", "email"][i % 3] for i in rows],
+        "Activity - Due date": [f"2026-0{1 + (i // 3) % 9}-{1 + (i // 3) % 28:02d}" for i in rows],
+        "Activity - Deal ID": [str(1000 + i // 3) for i in rows],
+    }))
+    # persons of a few organisations, whose small ids hold deal ids by chance too
+    _write(folder / "persons.csv", pd.DataFrame({
+        "Person - ID": [str(1 + i) for i in range(n)],
+        "Person - Job title": [["CTO", "Analyst", "Student", "CEO", "Intern"][i % 5]
+                               for i in range(n)],
+        "Person - Organization ID": [str(1000 + i // 4) for i in range(n)],
+    }))
+    return folder
+
+
+def test_an_activity_log_whose_own_ids_coincide_with_person_ids_is_drafted_as_activities(
+        tmp_path):
+    folder = _pipedrive(tmp_path)
+    found = inspect(sorted(folder.iterdir()), "Deal - Status", ["won"], ["lost"])
+    log = next(f for f in found.files if f.path.name == "activities.csv")
+    # its unique "Activity - ID" holds every "Deal - Person ID" by chance: it is no lookup of
+    # persons (each deal's features would be some unrelated activity's), it is the deals' log
+    assert log.options["kind"] == "activities"
+    assert log.options["key"] == "Activity - Deal ID"
+    persons = next(f for f in found.files if f.path.name == "persons.csv")
+    assert (persons.options["kind"], persons.options["joins"]) == ("lookup", "Deal - Person ID")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(draft(found), encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([folder], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT count(DISTINCT lead_id) FROM activities").fetchone()[0] == 120
+        kept = con.execute("SELECT count(*) FROM attribute_roles "
+                           "WHERE name LIKE 'Activity%'").fetchone()[0]
+        title = con.execute("SELECT title FROM leads WHERE lead_id = '1004'").fetchone()[0]
+    assert kept == 0
+    assert title == "Intern"
 
 
 def test_an_mql_date_is_never_offered_as_the_outcome_date(tmp_path):

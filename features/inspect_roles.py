@@ -70,6 +70,9 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
         # a masked column (the Kaggle campaign table's "IsConfid"), a filter of the export
         column.note = "one value on every row: it tells no lead from another"
         return "ignore (one value)", "ignore"
+    if _other_ids(column):
+        column.note = OTHER_IDS_NOTE
+        return "ignore (ids of other records)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
@@ -111,8 +114,22 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     if field in DRAFTED_FIELDS and numbers_fit and field not in state:
         state[field] = column.name
         return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
+    if _other_ids(column):
+        column.note = OTHER_IDS_NOTE
+        return "ignore (ids of other records)", "ignore"
     kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
     return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
+
+
+OTHER_IDS_NOTE = ("ids of other records written as numbers: no amount a lead has more or less "
+                  "of; map it {role: fit, kind: categorical} if its values are a few codes")
+
+
+def _other_ids(column: Column) -> bool:
+    """Whether ``column`` holds ids of other records as numbers (Pipedrive's "Deal -
+    Organization ID", "Person - Organization ID"): as a numeric feature, organisation 1,200
+    would rank above organisation 3."""
+    return column.kind == "numeric" and "id" in name_tokens(column.name)
 
 
 COMPANY_NOTE = ("a company's name: as a feature the model would learn accounts, not fit; map its "

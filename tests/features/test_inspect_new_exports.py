@@ -94,3 +94,18 @@ def test_an_mql_date_is_never_offered_as_the_outcome_date(tmp_path):
     assert mql.role == "timestamp (mql_at)"
     assert not any("--outcome-date" in leak for leak in mql.leaks)
     assert "--outcome-date" not in found.text
+
+
+def test_a_column_of_other_records_ids_is_no_numeric_feature(tmp_path):
+    # a deal's organisation and a person's organisation are ids written as numbers: as numeric
+    # features the model would read org 1,200 as "more" than org 3
+    folder = _pipedrive(tmp_path)
+    deals = pd.read_csv(folder / "deals.csv", dtype=str)
+    deals["Deal - Organization ID"] = [str(1 + i // 3) for i in range(len(deals))]
+    deals.to_csv(folder / "deals.csv", index=False)
+    found = inspect(sorted(folder.iterdir()), "Deal - Status", ["won"], ["lost"])
+    specs = {(f.path.name, c.name): c.spec for f in found.files for c in f.columns}
+    assert specs[("deals.csv", "Deal - Organization ID")] == "ignore"
+    assert specs[("persons.csv", "Person - Organization ID")] == "ignore"
+    assert "Deal - Organization ID in deals.csv: ids of other records" in found.text
+    assert "Person - Organization ID: ignore  # ids of other records" in draft(found)

@@ -109,3 +109,32 @@ def test_a_column_of_other_records_ids_is_no_numeric_feature(tmp_path):
     assert specs[("persons.csv", "Person - Organization ID")] == "ignore"
     assert "Deal - Organization ID in deals.csv: ids of other records" in found.text
     assert "Person - Organization ID: ignore  # ids of other records" in draft(found)
+
+
+def test_a_reasons_block_is_dated_by_the_date_filled_with_the_reasons(tmp_path):
+    # Pipedrive's "Lost reason" is given the day the deal was lost ("Lost time"): drafted
+    # after_days: 0, every rejection was dated at the deal's creation, known weeks before it
+    # happened
+    folder = _pipedrive(tmp_path)
+    deals = pd.read_csv(folder / "deals.csv", dtype=str, keep_default_na=False)
+    lost = deals["Deal - Status"] == "lost"
+    deals["Deal - Lost reason"] = [["too expensive", "not a fit"][i % 2] if x else ""
+                                   for i, x in enumerate(lost)]
+    deals["Deal - Lost time"] = ["2026-10-05 09:00:00" if x else "" for x in lost]
+    deals.to_csv(folder / "deals.csv", index=False)
+    text = draft(inspect(sorted(folder.iterdir()), "Deal - Status", ["won"], ["lost"]))
+    assert "      #   date: Deal - Lost time" in text
+    lines = text.splitlines()
+    start = lines.index("      # Deal - Lost reason:")
+    end = next(i for i in range(start, len(lines))
+               if lines[i].startswith("      Deal - Lost reason: "))
+    taken = ["      " + line[8:] for line in lines[start:end]]
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("\n".join(lines[:start] + taken + lines[end + 1:]) + "\n",
+                       encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([folder], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        days = con.execute("SELECT DISTINCT CAST(dispositioned_at AS DATE) "
+                           "FROM dispositions").fetchall()
+    assert [str(d[0]) for d in days] == ["2026-10-05"]

@@ -317,7 +317,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
-        if is_main and is_reasons(column, outcome):
+        if is_main and is_reasons(column, outcome, file.frame[column.name].unique()):
             out += reasons_block(file, column, load_policy().reason_codes)
         out.append(f"      {quote(column.name)}: {spec}{note}")
     return out

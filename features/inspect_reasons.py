@@ -13,10 +13,11 @@ code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from features.inspect_values import named_with, quote, quote_always
+from features.label_policy import load_policy
 from features.mapping import CHOOSE
 
 if TYPE_CHECKING:
@@ -63,11 +64,25 @@ STATUS_OF = {"positive": "converted", "fit_negative": "rejected", "intent_negati
              "excluded": "disqualified", "open": "working"}
 
 
-def is_reasons(column: Column, outcome: str | None) -> bool:
-    """Whether ``column`` reads as the reps' reasons: a short pick-list named like one."""
-    return (outcome is not None and column.name != outcome and column.kind == "categorical"
-            and 2 <= column.distinct <= MAX_REASONS and not column.personal
-            and named_with(column.name, REASON_NAMES))
+STATUS_NAMES = frozenset({"status"})
+REJECTED_FAMILIES = frozenset({"fit_negative", "intent_negative"})
+
+
+def is_reasons(column: Column, outcome: str | None, values: Iterable[str] = ()) -> bool:
+    """Whether ``column`` reads as the reps' reasons: a short pick-list named like one, or a
+    status whose values are reasons (HubSpot's "Lead Status": "Unqualified - Budget", "Bad
+    Timing"), at least two of its ``values`` a rejection's reason."""
+    if not (outcome is not None and column.name != outcome and column.kind == "categorical"
+            and 2 <= column.distinct <= MAX_REASONS and not column.personal):
+        return False
+    if named_with(column.name, REASON_NAMES):
+        return True
+    if not named_with(column.name, STATUS_NAMES):
+        return False
+    families = load_policy().reason_codes
+    rejections = {code for value in set(values)
+                  if (code := guess(value)) and families.get(code) in REJECTED_FAMILIES}
+    return len(rejections) >= 2
 
 
 def guess(value: str) -> str | None:

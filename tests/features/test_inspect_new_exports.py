@@ -138,3 +138,28 @@ def test_a_reasons_block_is_dated_by_the_date_filled_with_the_reasons(tmp_path):
         days = con.execute("SELECT DISTINCT CAST(dispositioned_at AS DATE) "
                            "FROM dispositions").fetchall()
     assert [str(d[0]) for d in days] == ["2026-10-05"]
+
+
+def test_a_status_column_of_the_reps_reasons_is_offered_as_a_disposition_block(tmp_path):
+    # HubSpot's "Lead Status" beside the lifecycle stage is where reps write their verdicts
+    # ("Unqualified - Budget", "Bad Timing"): named "status", not "reason", it was drafted
+    # post_outcome with no word about the reasons it holds, so they were never learned from
+    n = 240
+    statuses = ["New", "Attempted to contact", "Connected", "Unqualified - Budget",
+                "Unqualified - Wrong Person", "Bad Timing"]
+    frame = pd.DataFrame({
+        "Record ID": [str(7000 + i) for i in range(n)],
+        "Create Date": [f"2026-0{1 + i % 9}-{1 + i % 28:02d} 10:15" for i in range(n)],
+        "Lifecycle Stage": [["Lead", "Customer", "Lead", "Lead"][i % 4] for i in range(n)],
+        "Lead Status": [statuses[i % len(statuses)] for i in range(n)],
+        "Industry": [["Retail", "Software", "Banking"][i % 3] for i in range(n)],
+    })
+    path = _write(tmp_path / "contacts.csv", frame)
+    text = draft(inspect([path], "Lifecycle Stage", ["Customer"]))
+    assert "      # Lead Status:" in text
+    assert '      #     "Unqualified - Budget": {status: rejected, reason_code: no_budget}' in text
+    assert '      #     "Bad Timing": {status: rejected, reason_code: bad_timing}' in text
+    # a status column of other values (a deal's pipeline state) gets no block
+    frame["Lead Status"] = [["Open", "In Progress", "Closed"][i % 3] for i in range(n)]
+    frame.to_csv(path, index=False)
+    assert "disposition_reason" not in draft(inspect([path], "Lifecycle Stage", ["Customer"]))

@@ -47,6 +47,7 @@ from features.inspect_outcomes import (
 )
 from features.inspect_render import render
 from features.inspect_values import (
+    NO_BREAK_SPACES,
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     did_you_mean,
@@ -206,7 +207,8 @@ def profile(file: FileProfile) -> None:
     commas = file.options.get("delimiter", ",") != ","  # a comma cannot be both
     # a European save writes 2,5 and 12,5 %: then 1.200,00 € groups by dots
     decimal = "," if commas and any(
-        file.frame[c].head(2000).str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
+        file.frame[c].head(2000).str.replace(NO_BREAK_SPACES, " ", regex=True)
+        .str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
         for c in file.frame.columns) else "."
     for name in file.frame.columns:
         values = file.frame[name]

@@ -45,6 +45,11 @@ def decimal_commas(values: pd.Series) -> bool:
             and bool(filled.str.contains(",", regex=False).any()))
 
 
+NO_BREAK_SPACES = "[\u00a0\u202f\u2009]"
+"""The no-break, narrow no-break and thin spaces that group a number's digits in French and
+German spreadsheets (``1 200 000,50``): read as the space ``thousands: " "`` names."""
+
+
 def written_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, str | None] | None:
     """``values`` as plain numbers (``1200000.00``) when every filled value is a number with a
     currency or percent sign or with digits grouped in thousands (at least one so), and the
@@ -52,6 +57,8 @@ def written_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, str | N
 
     Only groups of three count (1,200,000), so a decimal comma (1,5) is never read as grouping.
     """
+    # digits grouped by a no-break space (French and German Excel) are grouped by a space
+    values = values.str.replace(NO_BREAK_SPACES, " ", regex=True)
     filled = values[values != ""]
     if filled.empty:
         return None

@@ -1,0 +1,37 @@
+"""Ingest on what exports a new user brings hold: tiny inline files, inspected, drafted and
+ingested, the stored values checked."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from features.ingest import ingest_paths
+from features.inspect import inspect
+from features.inspect_draft import draft
+
+
+def test_digits_grouped_by_a_no_break_space_read_as_a_number(tmp_path):
+    # French and German Excel, and HubSpot in those locales, group digits with a no-break
+    # space (U+00A0, or the narrow U+202F): "1 200 000,50" was profiled a category, stored as
+    # text, and never a number
+    lines = ["Record ID;Create Date;Annual Revenue;Industry"]
+    for i in range(40):
+        space = "\u00a0" if i % 2 else "\u202f"
+        lines.append(f"{100 + i};{1 + i % 28:02d}/0{1 + i % 9}/2026 10:15;"
+                     f"{1 + i % 7}{space}{i % 3}00{space}000,50;{['Retail', 'Software'][i % 2]}")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "contacts.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = inspect([export / "contacts.csv"])
+    revenue = next(c for c in found.main.columns if c.name == "Annual Revenue")
+    assert revenue.kind == "numeric"
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(draft(found), encoding="utf-8")
+    assert 'thousands: " "' in mapping.read_text(encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        stored = con.execute("SELECT attributes FROM leads WHERE lead_id = '101'").fetchone()[0]
+    assert json.loads(stored)["Annual Revenue"] == 2100000.5

@@ -37,7 +37,9 @@ from features.timestamps import MONTH_NAME_FORMATS
 from leadscore.errors import LeadscoreError
 
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S.%f"
-_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")  # Zoho: 13/01/2025 10:49 PM
+_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p",  # Zoho: 13/01/2025 10:49 PM
+          ", %I:%M:%S %p", ", %I:%M %p", ", %H:%M:%S", ", %H:%M",  # Salesforce Lightning:
+          "")                                                       # 3/5/2026, 9:05 PM
 _UNFILLED = "__unfilled "  # a date column before its if_blank stand-in, for derived parts
 
 

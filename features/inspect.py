@@ -98,7 +98,8 @@ ID_REPEATS = 0.05
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                    r"( ?(Z|[+-]\d{2}:?\d{2}))?$|"
-                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
+                   # Salesforce Lightning: 3/5/2026, 9:05 PM
+                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(,? \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
                    r"^([A-Za-z]{3,9} \d{1,2},? \d{4}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4})"
                    r"( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")  # Zoho: Mar 12, 2021 04:15 PM
 

@@ -35,3 +35,26 @@ def test_digits_grouped_by_a_no_break_space_read_as_a_number(tmp_path):
     with duckdb.connect(str(store), read_only=True) as con:
         stored = con.execute("SELECT attributes FROM leads WHERE lead_id = '101'").fetchone()[0]
     assert json.loads(stored)["Annual Revenue"] == 2100000.5
+
+
+def test_a_salesforce_lightning_date_with_a_comma_before_its_time_dates_the_lead(tmp_path):
+    # Salesforce Lightning writes "3/5/2026, 9:05 PM": inspect took the column for an id,
+    # drafted no creation date, and the draft's placeholder dates failed at ingest
+    lines = ["Lead ID,Industry,Created Date,Lead Status"]
+    for i in range(80):
+        lines.append(f'00Q{i:05d},{["Retail", "Software"][i % 2]},'
+                     f'"{1 + i % 9}/{1 + i % 28}/2026, {1 + i % 12}:0{i % 6} '
+                     f'{["AM", "PM"][i % 2]}",{["Closed - Converted", "Open"][i % 3 == 0]}')
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "leads.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = inspect([export / "leads.csv"], "Lead Status", ["Closed - Converted"])
+    created = next(c for c in found.main.columns if c.name == "Created Date")
+    assert created.role == "timestamp (created_at)"
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(draft(found), encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([export], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        at = con.execute("SELECT created_at FROM leads WHERE lead_id = '00Q00013'").fetchone()[0]
+    assert str(at) == "2026-05-14 14:01:00"

@@ -10,6 +10,7 @@ import duckdb
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
+from leadscore.config import load_config
 
 
 def test_digits_grouped_by_a_no_break_space_read_as_a_number(tmp_path):
@@ -58,3 +59,26 @@ def test_a_salesforce_lightning_date_with_a_comma_before_its_time_dates_the_lead
     with duckdb.connect(str(store), read_only=True) as con:
         at = con.execute("SELECT created_at FROM leads WHERE lead_id = '00Q00013'").fetchone()[0]
     assert str(at) == "2026-05-14 14:01:00"
+
+
+def test_outcomes_dated_before_their_lead_became_scoreable_are_said_at_ingest(tmp_path):
+    # a CRM whose Created Date is the day a lead was imported: its conversion can come
+    # earlier; labels leave such a lead out as converted before it could be scored, and the
+    # review said only "N the label policy excludes", ingest nothing at all
+    export = tmp_path / "export"
+    export.mkdir()
+    leads = ["lead_id,created_at,source,title,company_size,industry,country"]
+    outcomes = ["lead_id,stage,occurred_at"]
+    for i in range(30):
+        leads.append(f"L{i},2026-03-{1 + i % 28:02d}T10:00:00,Web,CTO,50,Retail,France")
+        if i % 3 == 0:  # 10 won: 4 of them dated before the lead was created
+            day = "2026-02-01" if i < 12 else "2026-05-01"
+            outcomes.append(f"L{i},closed_won,{day}T09:00:00")
+    (export / "leads.csv").write_text("\n".join(leads) + "\n", encoding="utf-8")
+    (export / "outcomes.csv").write_text("\n".join(outcomes) + "\n", encoding="utf-8")
+    report = ingest_paths([export], tmp_path / "s.duckdb", labels=load_config()["labels"])
+    said = [n for n in report.notes if "before" in n and "scoreable" in n]
+    assert said == ["4 leads have every positive outcome or verdict dated before they became "
+                    "scoreable (created, or their MQL date): labels leave them out, as converted "
+                    "before they could be scored; if that date is when they were imported, not "
+                    "created, map the CRM's own creation date"]

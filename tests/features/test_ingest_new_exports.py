@@ -82,3 +82,26 @@ def test_outcomes_dated_before_their_lead_became_scoreable_are_said_at_ingest(tm
                     "scoreable (created, or their MQL date): labels leave them out, as converted "
                     "before they could be scored; if that date is when they were imported, not "
                     "created, map the CRM's own creation date"]
+
+
+def test_activities_named_by_salesforces_15_character_ids_are_said_to_be_so(tmp_path):
+    # Salesforce reports write the 15-character id, Data Loader and the API the 18-character
+    # one: a Tasks report beside a Leads data export named no lead, every activity was passed
+    # over, and the note said to ingest "the export that holds those leads": this one does
+    export = tmp_path / "export"
+    export.mkdir()
+    leads = ["lead_id,created_at,source,title,company_size,industry,country"]
+    events = ["lead_id,occurred_at,activity_type"]
+    for i in range(12):
+        lead = f"00Q5e00000{i:05d}AbC"
+        leads.append(f"{lead},2026-03-{1 + i:02d}T10:00:00,Web,CTO,50,Retail,France")
+        events.append(f"{lead[:15]},2026-03-{2 + i:02d}T10:00:00,pricing_view")
+    (export / "leads.csv").write_text("\n".join(leads) + "\n", encoding="utf-8")
+    (export / "activities.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    report = ingest_paths([export], tmp_path / "s.duckdb")
+    note = next(n for n in report.notes if "passed over" in n)
+    assert "ingest the export that holds those leads" not in note
+    assert ("all 12 are the 15-character form of an 18-character Salesforce id this store or "
+            "export holds ('00Q5e0000000000' of '00Q5e0000000000AbC'): export every file with "
+            "the same ids (18 characters: Data Loader, or CASESAFEID(Id) in a report) and "
+            "re-run") in note

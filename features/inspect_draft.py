@@ -31,7 +31,13 @@ from features.inspect_outcomes import (
     unique_keys,
 )
 from features.inspect_reasons import is_reasons, reasons_block
-from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
+from features.inspect_roles import (
+    creation_date,
+    email_role,
+    lookup_role,
+    main_role,
+    positive_stage,
+)
 from features.inspect_values import day_first_lines, instants, may_name_records, quote, quote_always
 from features.label_policy import load_policy
 
@@ -160,6 +166,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
         for column in file.columns:
             if join is not None and column is join[0]:
                 column.role = column.spec = "key"
+            elif join is not None and (drafted := email_role(column, state)) is not None:
+                column.role, column.spec = drafted
             elif join is None or column.personal or column.kind in ("id", "text", "empty", "date"):
                 column.role, column.spec = "ignore", "ignore"
             elif column.leaks:  # a lookup column is a fit attribute or nothing

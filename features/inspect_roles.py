@@ -24,13 +24,21 @@ ACCOUNT_TOKENS = frozenset({"company", "account", "organization", "organisation"
 "Organization - Name")."""
 
 
-def main_role(column: Column, state: dict) -> tuple[str, str]:
-    """(proposed role as printed, its mapping spec) for one main-file column."""
+def email_role(column: Column, state: dict) -> tuple[str, str] | None:
+    """The role of the export's first e-mail column (a main file's, else a lookup's: Pipedrive's
+    persons file beside its deals): the address is never stored, its domain is a fit signal
+    (free mail, a company's); None for any other column."""
     if column.personal and not state.get("email") and (
             slug(column.name) in EMAIL_HEADERS or lead_field_for(column.name) == "email"):
-        # the address is never stored, its domain is a fit signal (free mail, company domain)
         state["email"] = column.name
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
+    return None
+
+
+def main_role(column: Column, state: dict) -> tuple[str, str]:
+    """(proposed role as printed, its mapping spec) for one main-file column."""
+    if (drafted := email_role(column, state)) is not None:
+        return drafted
     if column.personal:
         return "ignore (personal?)", "ignore"
     if column.kind == "date" and not state.get("mql") and named_for_mql(column.name):

@@ -163,3 +163,27 @@ def test_a_status_column_of_the_reps_reasons_is_offered_as_a_disposition_block(t
     frame["Lead Status"] = [["Open", "In Progress", "Closed"][i % 3] for i in range(n)]
     frame.to_csv(path, index=False)
     assert "disposition_reason" not in draft(inspect([path], "Lifecycle Stage", ["Customer"]))
+
+
+def test_a_persons_lookup_email_is_drafted_as_its_domain(tmp_path):
+    # Pipedrive's deals name no e-mail; its persons file does ("Person - Email"): drafted
+    # ignore, the free-mail or company domain (a fit signal) was lost, while ingest reads a
+    # lookup's {as: email} as the domain alone
+    folder = _pipedrive(tmp_path)
+    persons = pd.read_csv(folder / "persons.csv", dtype=str)
+    persons["Person - Email"] = [f"p{i}@{['gmail.com', 'acme.io'][i % 2]}"
+                                 for i in range(len(persons))]
+    persons.to_csv(folder / "persons.csv", index=False)
+    found = inspect(sorted(folder.iterdir()), "Deal - Status", ["won"], ["lost"])
+    specs = {(f.path.name, c.name): c.spec for f in found.files for c in f.columns}
+    assert specs[("persons.csv", "Person - Email")] == "{role: fit, kind: categorical, as: email}"
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(draft(found), encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    ingest_paths([folder], store, mapping=mapping)
+    with duckdb.connect(str(store), read_only=True) as con:
+        domain = con.execute("SELECT email_domain FROM leads WHERE lead_id = '1001'").fetchone()
+        addresses = con.execute("SELECT count(*) FROM leads WHERE attributes LIKE '%@%'"
+                                ).fetchone()[0]
+    assert domain == ("acme.io",)
+    assert addresses == 0

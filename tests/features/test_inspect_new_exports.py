@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
+from leadscore.errors import LeadscoreError
 
 
 def _write(path: Path, frame: pd.DataFrame) -> Path:
@@ -187,3 +189,18 @@ def test_a_persons_lookup_email_is_drafted_as_its_domain(tmp_path):
                                 ).fetchone()[0]
     assert domain == ("acme.io",)
     assert addresses == 0
+
+
+
+def test_a_header_holding_a_line_break_is_read_whole(tmp_path):
+    # a spreadsheet's wrapped header cell saved to CSV ("Created<newline>Date", quoted): the
+    # header was read from the first physical line only, so the columns after it were typed
+    # by pyarrow (a date column, not text) and inspect and ingest died with a traceback
+    frame = pd.DataFrame({"lead_id": [f"L{i}" for i in range(30)],
+                          "created\nat": [f"2026-03-{1 + i % 28:02d}" for i in range(30)],
+                          "industry": [["Retail", "Software"][i % 2] for i in range(30)]})
+    path = _write(tmp_path / "export" / "leads.csv", frame)
+    found = inspect([path])
+    assert [c.kind for c in found.main.columns] == ["id", "date", "categorical"]
+    with pytest.raises(LeadscoreError, match="required"):
+        ingest_paths([path], tmp_path / "s.duckdb")

@@ -204,3 +204,14 @@ def test_a_header_holding_a_line_break_is_read_whole(tmp_path):
     assert [c.kind for c in found.main.columns] == ["id", "date", "categorical"]
     with pytest.raises(LeadscoreError, match="required"):
         ingest_paths([path], tmp_path / "s.duckdb")
+
+
+def test_a_header_holding_a_line_break_keeps_the_profile_one_line_per_column(tmp_path):
+    # the wrapped name ("Created<newline>Date") split its profile row in two
+    frame = pd.DataFrame({"Lead ID": [f"L{i}" for i in range(30)],
+                          "Created\nDate": [f"2026-03-{1 + i % 28:02d}" for i in range(30)],
+                          "Industry": [["Retail", "Software"][i % 2] for i in range(30)]})
+    path = _write(tmp_path / "leads.csv", frame)
+    table = inspect([path]).text.split("\n\n")[0].splitlines()
+    assert len(table) == 2 + 3
+    assert table[3].startswith("  Created Date ")

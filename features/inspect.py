@@ -51,6 +51,7 @@ from features.inspect_values import (
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     did_you_mean,
+    excel_serial_note,
     id_named,
     instants,
     named_for_mql,
@@ -231,6 +232,8 @@ def profile(file: FileProfile) -> None:
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
         note = sentinel_note(filled) if kind == "numeric" else ""
+        if kind == "numeric" and (serial := excel_serial_note(name, filled)):
+            note = serial  # a date column saved as numbers: drafted ignore, with this note
         repeats = len(filled) - int(filled.nunique())
         if kind != "id" and id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:

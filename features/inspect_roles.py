@@ -7,7 +7,7 @@ from __future__ import annotations
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
-from features.inspect_values import named_for_mql, positive_stage
+from features.inspect_values import EXCEL_SERIAL, named_for_mql, positive_stage
 from features.lead_fields import lead_field_for
 
 __all__ = ["ACCOUNT_TOKENS", "CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role",
@@ -81,6 +81,8 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
     if _other_ids(column):
         column.note = OTHER_IDS_NOTE
         return "ignore (ids of other records)", "ignore"
+    if column.note.startswith(EXCEL_SERIAL):
+        return "ignore (Excel serial dates)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -319,3 +320,26 @@ def may_name_records(column: Column) -> bool:
     a number is named like one: "Person ID", "Lead Number")."""
     return column.kind not in ("date", "empty", "boolean") and (
         column.kind != "numeric" or id_named(column.name))
+
+
+DATE_TOKENS = frozenset({"date", "created", "time", "timestamp", "datetime", "day", "modified"})
+"""Words of a column name that say it holds a moment ("Created Date", "Create Time")."""
+EXCEL_SERIAL = "Excel's serial day numbers"
+EXCEL_DAYS = (25569, 73051)
+"""Excel's serial day numbers of 1970-01-01 and 2099-12-31 (day 0 is 1899-12-30)."""
+
+
+def excel_serial_note(name: str, values: pd.Series) -> str | None:
+    """The note on a numeric column named for a moment whose every value is an Excel serial
+    day number (45900.5: 2025-08-31 noon), as a CSV saved with the date cells formatted
+    General holds: as a number the moment would be a feature, and the leads undated."""
+    if not name_tokens(name) & DATE_TOKENS:
+        return None
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty or not values.between(*EXCEL_DAYS).all():
+        return None
+    first = int(values.min())
+    day = (date(1899, 12, 30) + timedelta(days=first)).isoformat()
+    return (f"{EXCEL_SERIAL} ({first} is {day}), not dates as written: format the "
+            f"column as dates in the spreadsheet (or as ISO 8601 text like {day}), export again "
+            "and re-run inspect")

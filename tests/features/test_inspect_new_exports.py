@@ -215,3 +215,20 @@ def test_a_header_holding_a_line_break_keeps_the_profile_one_line_per_column(tmp
     table = inspect([path]).text.split("\n\n")[0].splitlines()
     assert len(table) == 2 + 3
     assert table[3].startswith("  Created Date ")
+
+
+def test_a_date_column_of_excel_serial_numbers_is_no_numeric_feature(tmp_path):
+    # a CSV saved from Excel with the date cells formatted General: "45900.5" for 2025-08-31
+    # noon. Drafted {role: fit, kind: numeric}, the creation moment became a feature (the
+    # model would learn the calendar) and the leads were dated by row order instead
+    lines = ["Lead ID,Created Date,Industry,Status"]
+    lines += [f"L{i},{45900 + i * 1.37:.5f},{['Retail', 'Software'][i % 2]},"
+              f"{['Won', 'Lost'][i % 3 == 0]}" for i in range(60)]
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = inspect([path], "Status", ["Won"])
+    created = next(c for c in found.main.columns if c.name == "Created Date")
+    assert created.spec == "ignore"
+    assert ("Created Date in leads.csv: Excel's serial day numbers (45900 is 2025-08-31), "
+            "not dates as written: format the column as dates in the spreadsheet (or as ISO "
+            "8601 text like 2025-08-31), export again and re-run inspect") in found.text

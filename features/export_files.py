@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import io
 from pathlib import Path
 from typing import Protocol
 
@@ -265,8 +264,9 @@ def _csv_header(path: Path, delimiter: str = ",", encoding: str = "utf-8",
         with _open_text(path, encoding) as handle:
             if excel_sep(path, encoding):
                 handle.readline()  # the sep= line above the header
-            header = next(csv.reader(io.StringIO(handle.readline()), delimiter=delimiter,
-                                     quotechar=quote), None)
+            # the reader, not one line: a quoted name may hold a line break (a spreadsheet's
+            # wrapped header cell, "Created<newline>Date")
+            header = next(csv.reader(handle, delimiter=delimiter, quotechar=quote), None)
     except UnicodeDecodeError:
         raise _not_utf8(path, encoding) from None
     if not header or not any(h.strip() for h in header):

@@ -37,7 +37,9 @@ from features.timestamps import MONTH_NAME_FORMATS
 from leadscore.errors import LeadscoreError
 
 _ISO_OUT = "%Y-%m-%dT%H:%M:%S.%f"
-_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")  # Zoho: 13/01/2025 10:49 PM
+_TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p",  # Zoho: 13/01/2025 10:49 PM
+          ", %I:%M:%S %p", ", %I:%M %p", ", %H:%M:%S", ", %H:%M",  # Salesforce Lightning:
+          "")                                                       # 3/5/2026, 9:05 PM
 _UNFILLED = "__unfilled "  # a date column before its if_blank stand-in, for derived parts
 
 
@@ -203,12 +205,20 @@ _UNITS = "[$€£¥%]"
 """Signs around a number that are its unit, not part of it: $1,200.00, 12.5%, 1.200,00 €."""
 
 
+_NO_BREAK_SPACES = "[\u00a0\u202f\u2009]"
+"""The no-break, narrow no-break and thin spaces a number's digits are grouped by, read as a
+space (``features.inspect_values.NO_BREAK_SPACES``)."""
+
+
 def _number_text(raw: str, decimal: str, thousands: str | None) -> str:
     """``raw`` (text) as a number's plain spelling: a currency or percent sign dropped (12.5%
     reads 12.5), digits grouped by ``thousands`` joined (only in groups of three, so 1,5 is never
     read 15), a decimal comma read as a point; anything else stays as written, so that
     validation names it."""
     number = f"[+-]?{_UNITS}? ?[+-]?[0-9][0-9.,' ]*{_UNITS}?"
+    if thousands == " " or decimal == ",":
+        # French and German spreadsheets group digits with a no-break space: 1 200 000,50
+        raw = f"regexp_replace({raw}, {literal(_NO_BREAK_SPACES)}, ' ', 'g')"
     out = (f"(CASE WHEN regexp_full_match({raw}, {literal(number)}) AND "
            f"regexp_matches({raw}, {literal(_UNITS)}) THEN "
            f"trim(regexp_replace({raw}, {literal(_UNITS)}, '', 'g')) ELSE {raw} END)")

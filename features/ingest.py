@@ -49,7 +49,7 @@ from features.labels import load_policy
 from features.mapping import FlatMapping
 from features.mapping_v2 import MappingV2
 from features.messages import counted
-from features.outcome_lag import store_lag
+from features.outcome_lag import before_scoreable, store_lag
 from features.store import connect, duckdb_temp, publish_lookup, remove_new_store
 from leadscore.errors import LeadscoreError
 
@@ -203,6 +203,8 @@ def _ingest(con, files: list[Path], flat: FlatMapping | MappingV2 | None,
             lag = store_lag(con, load_policy(labels.get("policy")), labels["maturity_days"])
             report.notes.append(lag.line())
             report.outcome_lag = lag.as_dict()
+            if early := before_scoreable(con, load_policy(labels.get("policy"))):
+                report.notes.append(early)
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?)",
             [batch_id, datetime.now(UTC).replace(tzinfo=None),

@@ -251,15 +251,44 @@ def _pass_over_orphans(con, part: Part, stage: str, parts: list[Part], view: str
         f"ON k.lead_id = v.{lead} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     if not found:
         return
+    short = _salesforce_lengths(con, view, lead, known)
     con.execute(f"DELETE FROM {stage} WHERE lead_id NOT IN (SELECT lead_id FROM {known})")
     rows = sum(n for _, n in found)
     part.rows_read -= rows
+    advice = ("to keep them, ingest the export that holds those leads (or add them to the "
+              "leads file), then this one again")
+    if short is not None:
+        count, (one, other) = short
+        share = f"all {count:,} are" if count == len(found) else f"{count:,} of them are"
+        article = "an" if len(other) == 18 else "a"
+        advice = ("" if count == len(found) else advice + "; ") + (
+                  f"{share} the {len(one)}-character form of {article} {len(other)}-character "
+                  f"Salesforce id this store or export holds ({printable(one)} of "
+                  f"{printable(other)}): export every file with the same ids (18 characters: "
+                  "Data Loader, or CASESAFEID(Id) in a report) and re-run")
     part.notes.append(
         f"{part.export.path.name}: {plural(rows, 'activity row')} "
         f"{'names' if rows == 1 else 'name'} {plural(len(found), 'lead')} neither in the store "
         f"nor in this export, passed over: {counted([(printable(v), n) for v, n in found])}; "
-        "to keep them, ingest the export that holds those leads (or add them to the leads "
-        "file), then this one again")
+        + advice)
+
+
+def _salesforce_lengths(con, view: str, lead: str, known: str):
+    """How many of the unknown lead ids of ``view`` are a known lead's Salesforce id in its
+    other length (15 characters, as reports write it, against 18, as Data Loader and the API
+    do: the first 15 are the same), with one such pair (unknown, known); None when none is."""
+    pairs = f"""
+        WITH orphan AS (SELECT DISTINCT v.{lead} AS id FROM {view} AS v ANTI JOIN {known} AS k
+                        ON k.lead_id = v.{lead})
+        SELECT o.id, k.lead_id FROM orphan o JOIN {known} k
+            ON length(o.id) = 15 AND length(k.lead_id) = 18 AND left(k.lead_id, 15) = o.id
+        UNION ALL
+        SELECT o.id, k.lead_id FROM orphan o JOIN {known} k
+            ON length(o.id) = 18 AND length(k.lead_id) = 15 AND left(o.id, 15) = k.lead_id
+    """
+    count, first = con.execute(
+        f"SELECT count(DISTINCT id), min([id, lead_id]) FROM ({pairs})").fetchone()
+    return (count, tuple(first)) if count else None
 
 
 def _known_leads(con, parts: list[Part]) -> str:

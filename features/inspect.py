@@ -47,11 +47,14 @@ from features.inspect_outcomes import (
 )
 from features.inspect_render import render
 from features.inspect_values import (
+    NO_BREAK_SPACES,
     WRITTEN_COMMA_DECIMAL,
     decimal_commas,
     did_you_mean,
+    excel_serial_note,
     id_named,
     instants,
+    named_for_mql,
     named_with,
     names_inside,
     personal,
@@ -96,7 +99,8 @@ ID_REPEATS = 0.05
 MISSING_GUESSES = ("select", "n/a", "na", "null", "none", "-", "not provided", "(no value)")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                    r"( ?(Z|[+-]\d{2}:?\d{2}))?$|"
-                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
+                   # Salesforce Lightning: 3/5/2026, 9:05 PM
+                   r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(,? \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$|"
                    r"^([A-Za-z]{3,9} \d{1,2},? \d{4}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4})"
                    r"( \d{1,2}:\d{2}(:\d{2})?)?( ?[AaPp][Mm])?$")  # Zoho: Mar 12, 2021 04:15 PM
 
@@ -205,7 +209,8 @@ def profile(file: FileProfile) -> None:
     commas = file.options.get("delimiter", ",") != ","  # a comma cannot be both
     # a European save writes 2,5 and 12,5 %: then 1.200,00 € groups by dots
     decimal = "," if commas and any(
-        file.frame[c].head(2000).str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
+        file.frame[c].head(2000).str.replace(NO_BREAK_SPACES, " ", regex=True)
+        .str.fullmatch(WRITTEN_COMMA_DECIMAL).any()
         for c in file.frame.columns) else "."
     for name in file.frame.columns:
         values = file.frame[name]
@@ -227,6 +232,8 @@ def profile(file: FileProfile) -> None:
         counts = filled.value_counts()
         kind = _kind(values, file.rows)
         note = sentinel_note(filled) if kind == "numeric" else ""
+        if kind == "numeric" and (serial := excel_serial_note(name, filled)):
+            note = serial  # a date column saved as numbers: drafted ignore, with this note
         repeats = len(filled) - int(filled.nunique())
         if kind != "id" and id_named(name) and len(filled) == file.rows > 50 \
                 and 0 < repeats <= ID_REPEATS * file.rows:
@@ -293,7 +300,10 @@ def leak_suspects(file: FileProfile, outcome: str | None, positive: list[str],
             if share >= PURE_COVERAGE and len(pure) >= 2 and rare.any():
                 column.leaks.append(f"{len(pure)} of its values decide {outcome} (>= 95 % one "
                                     f"way), covering {share:.0%} of rows")
-        if column.kind == "date" and not outcome_date and positive and (hint := outcome_date_hint(
+        # the MQL date is filled for every lead that passed MQL, the converted ones included:
+        # it dates the scoring moment (drafted mql_at), never the outcome
+        if column.kind == "date" and not outcome_date and positive and \
+                not named_for_mql(column.name) and (hint := outcome_date_hint(
                 column.name, blank, raw.isin(positives), outcome, positive)):
             column.leaks.append(hint)
         if outcome_date and column.kind == "date" and column.name != outcome_date:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract import name_tokens
 from features.created_order import MONTH_NAMES
 from features.export_date import FROM_FILE_NAME, date_in_name, undated
 from features.inspect import (
@@ -30,7 +31,13 @@ from features.inspect_outcomes import (
     unique_keys,
 )
 from features.inspect_reasons import is_reasons, reasons_block
-from features.inspect_roles import creation_date, lookup_role, main_role, positive_stage
+from features.inspect_roles import (
+    creation_date,
+    email_role,
+    lookup_role,
+    main_role,
+    positive_stage,
+)
 from features.inspect_values import day_first_lines, instants, may_name_records, quote, quote_always
 from features.label_policy import load_policy
 
@@ -83,6 +90,12 @@ def _lookup_join(file: FileProfile, main: FileProfile) -> tuple[Column, str] | N
     return None if best is None else (best[2], best[3])
 
 
+def _named_alike(key: Column, joins: str) -> bool:
+    """Whether a lookup's key and the main column joining it name the same thing
+    ("Person - ID" and "Deal - Person ID"), beyond the word "id"."""
+    return bool((name_tokens(key.name) & name_tokens(joins)) - {"id", "key"})
+
+
 def _activity_key(file: FileProfile, main_ids: set[str]) -> Column | None:
     """The column of ``file`` naming main-file rows, several rows per value (Task.WhoId)."""
     for column in file.columns:
@@ -121,11 +134,16 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
             propose_history(file, main, history[1], stage, positive)
             continue
         join = _lookup_join(file, main)
+        events = _activity_key(file, main_ids)
+        if join is not None and events is not None and not _named_alike(*join):
+            # several rows for each of most main ids: their event log, whose own row ids
+            # only happen to hold another main column's values (Pipedrive numbers activities,
+            # persons and deals alike from 1), not a lookup joined on them
+            join = None
         file.options["key"] = join[0].name if join else None
         file.options["joins"] = join[1] if join else None
         file.options["kind"] = "lookup" if join else None
         if join is None:
-            events = _activity_key(file, main_ids)
             if events is not None:
                 file.options.update(key=events.name, kind="activities")
                 propose_activities(file, events)
@@ -148,6 +166,8 @@ def propose(files: list[FileProfile], main: FileProfile, outcome: str | None,
         for column in file.columns:
             if join is not None and column is join[0]:
                 column.role = column.spec = "key"
+            elif join is not None and (drafted := email_role(column, state)) is not None:
+                column.role, column.spec = drafted
             elif join is None or column.personal or column.kind in ("id", "text", "empty", "date"):
                 column.role, column.spec = "ignore", "ignore"
             elif column.leaks:  # a lookup column is a fit attribute or nothing
@@ -305,7 +325,7 @@ def _file_lines(file: FileProfile, is_main: bool, id_column, outcome, positive,
             out.append(f"      {quote(column.name)}: {{role: outcome, {when}, values: "
                        f"{{{mapped}}}}}  # outcome: map each value to a stage or none")
             continue
-        if is_main and is_reasons(column, outcome):
+        if is_main and is_reasons(column, outcome, file.frame[column.name].unique()):
             out += reasons_block(file, column, load_policy().reason_codes)
         out.append(f"      {quote(column.name)}: {spec}{note}")
     return out

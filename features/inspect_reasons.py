@@ -13,10 +13,11 @@ code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from features.inspect_values import named_with, quote, quote_always
+from features.label_policy import load_policy
 from features.mapping import CHOOSE
 
 if TYPE_CHECKING:
@@ -63,11 +64,25 @@ STATUS_OF = {"positive": "converted", "fit_negative": "rejected", "intent_negati
              "excluded": "disqualified", "open": "working"}
 
 
-def is_reasons(column: Column, outcome: str | None) -> bool:
-    """Whether ``column`` reads as the reps' reasons: a short pick-list named like one."""
-    return (outcome is not None and column.name != outcome and column.kind == "categorical"
-            and 2 <= column.distinct <= MAX_REASONS and not column.personal
-            and named_with(column.name, REASON_NAMES))
+STATUS_NAMES = frozenset({"status"})
+REJECTED_FAMILIES = frozenset({"fit_negative", "intent_negative"})
+
+
+def is_reasons(column: Column, outcome: str | None, values: Iterable[str] = ()) -> bool:
+    """Whether ``column`` reads as the reps' reasons: a short pick-list named like one, or a
+    status whose values are reasons (HubSpot's "Lead Status": "Unqualified - Budget", "Bad
+    Timing"), at least two of its ``values`` a rejection's reason."""
+    if not (outcome is not None and column.name != outcome and column.kind == "categorical"
+            and 2 <= column.distinct <= MAX_REASONS and not column.personal):
+        return False
+    if named_with(column.name, REASON_NAMES):
+        return True
+    if not named_with(column.name, STATUS_NAMES):
+        return False
+    families = load_policy().reason_codes
+    rejections = {code for value in set(values)
+                  if (code := guess(value)) and families.get(code) in REJECTED_FAMILIES}
+    return len(rejections) >= 2
 
 
 def guess(value: str) -> str | None:
@@ -81,6 +96,8 @@ def reasons_block(file: FileProfile, column: Column, policy: dict[str, str]) -> 
     guessed status and reason code (``policy``: reason code -> family), ``CHOOSE`` where no
     rule matched."""
     values = [v for v in file.frame[column.name].value_counts().index if v][:MAX_REASONS]
+    dated = reasons_date(file, column)
+    when = f"      #   date: {dated}" if dated else "      #   after_days: 0"
     lines = [f"      # {column.name} reads like the reps' reasons. To teach the model from them "
              "(fit vs intent rejections, junk left out), replace the line below with this block:",
              "      # check every guessed code (features/label_policy.yaml) and give each "
@@ -88,11 +105,28 @@ def reasons_block(file: FileProfile, column: Column, policy: dict[str, str]) -> 
              f"      # {quote(column.name)}:",
              "      #   role: disposition_reason",
              "      #   keep: post_outcome",
-             "      #   after_days: 0",
+             when,
              "      #   values:"]
     lines += [f"      #     {quote_always(value)}: {drafted_value(value, policy)}"
               for value in values]
     return lines
+
+
+def reasons_date(file: FileProfile, column: Column) -> str | None:
+    """The date column filled on every row that gives a reason and blank on most that give
+    none (Pipedrive's "Lost time" beside "Lost reason"): the day the verdict was given, which
+    dates it, where ``after_days: 0`` would date it at the lead's creation, before it happened.
+    A column drafted as a timestamp of the lead (created, MQL) dates the lead, not the verdict."""
+    given = file.frame[column.name] != ""
+    if not given.any() or given.all():
+        return None
+    for other in file.columns:
+        if other.kind != "date" or other.role.startswith("timestamp"):
+            continue
+        filled = file.frame[other.name] != ""
+        if filled[given].all() and not filled[~given].mean() > 0.5:
+            return other.name
+    return None
 
 
 def drafted_value(value: str, policy: Mapping[str, str]) -> str:

@@ -29,7 +29,8 @@ def render(files: list[FileProfile], main: FileProfile, outcome: str | None,
         lines.append(f"  {'column'.ljust(width)}  {'type':11s} {'filled':>7s} {'distinct':>8s}  "
                      f"{'top values'.ljust(48)}  proposed role")
         for c in file.columns:
-            lines.append(f"  {c.name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
+            name = " ".join(c.name.split())  # a wrapped header cell's line break: one row
+            lines.append(f"  {name[:width].ljust(width)}  {c.kind:11s} {c.fill:7.1%} "
                          f"{c.distinct:8,d}  {_top(c).ljust(48)}  {c.role}")
         lines.append("")
     if outcome is not None:

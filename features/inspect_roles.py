@@ -7,7 +7,7 @@ from __future__ import annotations
 from features.contract import name_tokens
 from features.contract_files import EMAIL_HEADERS, slug
 from features.inspect import INTENT_TOKENS, Column
-from features.inspect_values import positive_stage
+from features.inspect_values import EXCEL_SERIAL, named_for_mql, positive_stage
 from features.lead_fields import lead_field_for
 
 __all__ = ["ACCOUNT_TOKENS", "CREATION_TOKENS", "DRAFTED_FIELDS", "creation_date", "lookup_role",
@@ -24,18 +24,24 @@ ACCOUNT_TOKENS = frozenset({"company", "account", "organization", "organisation"
 "Organization - Name")."""
 
 
-def main_role(column: Column, state: dict) -> tuple[str, str]:
-    """(proposed role as printed, its mapping spec) for one main-file column."""
+def email_role(column: Column, state: dict) -> tuple[str, str] | None:
+    """The role of the export's first e-mail column (a main file's, else a lookup's: Pipedrive's
+    persons file beside its deals): the address is never stored, its domain is a fit signal
+    (free mail, a company's); None for any other column."""
     if column.personal and not state.get("email") and (
             slug(column.name) in EMAIL_HEADERS or lead_field_for(column.name) == "email"):
-        # the address is never stored, its domain is a fit signal (free mail, company domain)
         state["email"] = column.name
         return "fit (e-mail domain only)", "{role: fit, kind: categorical, as: email}"
+    return None
+
+
+def main_role(column: Column, state: dict) -> tuple[str, str]:
+    """(proposed role as printed, its mapping spec) for one main-file column."""
+    if (drafted := email_role(column, state)) is not None:
+        return drafted
     if column.personal:
         return "ignore (personal?)", "ignore"
-    tokens = name_tokens(column.name)
-    if column.kind == "date" and not state.get("mql") and (
-            "mql" in tokens or {"marketing", "qualified"} <= tokens):
+    if column.kind == "date" and not state.get("mql") and named_for_mql(column.name):
         # when the lead became an MQL: the moment it is scored, blank until then by nature
         state["mql"] = column.name
         return "timestamp (mql_at)", "{role: timestamp, as: mql_at}"
@@ -72,6 +78,11 @@ def main_role(column: Column, state: dict) -> tuple[str, str]:
         # a masked column (the Kaggle campaign table's "IsConfid"), a filter of the export
         column.note = "one value on every row: it tells no lead from another"
         return "ignore (one value)", "ignore"
+    if _other_ids(column):
+        column.note = OTHER_IDS_NOTE
+        return "ignore (ids of other records)", "ignore"
+    if column.note.startswith(EXCEL_SERIAL):
+        return "ignore (Excel serial dates)", "ignore"
     if column.kind in ("numeric", "boolean"):
         role = "intent" if name_tokens(column.name) & INTENT_TOKENS else "fit"
         return f"{role} numeric", f"{{role: {role}, kind: numeric}}"
@@ -113,8 +124,22 @@ def lookup_role(column: Column, state: dict) -> tuple[str, str]:
     if field in DRAFTED_FIELDS and numbers_fit and field not in state:
         state[field] = column.name
         return f"fit (as {field})", f"{{role: fit, kind: categorical, as: {field}}}"
+    if _other_ids(column):
+        column.note = OTHER_IDS_NOTE
+        return "ignore (ids of other records)", "ignore"
     kind = "numeric" if column.kind in ("numeric", "boolean") else "categorical"
     return f"fit {kind}", f"{{role: fit, kind: {kind}}}"
+
+
+OTHER_IDS_NOTE = ("ids of other records written as numbers: no amount a lead has more or less "
+                  "of; map it {role: fit, kind: categorical} if its values are a few codes")
+
+
+def _other_ids(column: Column) -> bool:
+    """Whether ``column`` holds ids of other records as numbers (Pipedrive's "Deal -
+    Organization ID", "Person - Organization ID"): as a numeric feature, organisation 1,200
+    would rank above organisation 3."""
+    return column.kind == "numeric" and "id" in name_tokens(column.name)
 
 
 COMPANY_NOTE = ("a company's name: as a feature the model would learn accounts, not fit; map its "

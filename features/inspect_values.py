@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +46,11 @@ def decimal_commas(values: pd.Series) -> bool:
             and bool(filled.str.contains(",", regex=False).any()))
 
 
+NO_BREAK_SPACES = "[\u00a0\u202f\u2009]"
+"""The no-break, narrow no-break and thin spaces that group a number's digits in French and
+German spreadsheets (``1 200 000,50``): read as the space ``thousands: " "`` names."""
+
+
 def written_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, str | None] | None:
     """``values`` as plain numbers (``1200000.00``) when every filled value is a number with a
     currency or percent sign or with digits grouped in thousands (at least one so), and the
@@ -52,6 +58,8 @@ def written_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, str | N
 
     Only groups of three count (1,200,000), so a decimal comma (1,5) is never read as grouping.
     """
+    # digits grouped by a no-break space (French and German Excel) are grouped by a space
+    values = values.str.replace(NO_BREAK_SPACES, " ", regex=True)
     filled = values[values != ""]
     if filled.empty:
         return None
@@ -166,6 +174,13 @@ def instants(values: pd.Series) -> pd.Series:
     other = pd.to_datetime(filled.where(~iso), errors="coerce", utc=True, format="mixed",
                            dayfirst=day_first)
     return out.fillna(other)
+
+
+def named_for_mql(name: str) -> bool:
+    """Whether ``name`` names the MQL moment (``MQL Date``, HubSpot's ``Became a Marketing
+    Qualified Lead Date``): the moment a lead is scored, never the day of its outcome."""
+    tokens = name_tokens(name)
+    return "mql" in tokens or {"marketing", "qualified"} <= tokens
 
 
 def named_with(name: str, words: frozenset[str]) -> bool:
@@ -305,3 +320,26 @@ def may_name_records(column: Column) -> bool:
     a number is named like one: "Person ID", "Lead Number")."""
     return column.kind not in ("date", "empty", "boolean") and (
         column.kind != "numeric" or id_named(column.name))
+
+
+DATE_TOKENS = frozenset({"date", "created", "time", "timestamp", "datetime", "day", "modified"})
+"""Words of a column name that say it holds a moment ("Created Date", "Create Time")."""
+EXCEL_SERIAL = "Excel's serial day numbers"
+EXCEL_DAYS = (25569, 73051)
+"""Excel's serial day numbers of 1970-01-01 and 2099-12-31 (day 0 is 1899-12-30)."""
+
+
+def excel_serial_note(name: str, values: pd.Series) -> str | None:
+    """The note on a numeric column named for a moment whose every value is an Excel serial
+    day number (45900.5: 2025-08-31 noon), as a CSV saved with the date cells formatted
+    General holds: as a number the moment would be a feature, and the leads undated."""
+    if not name_tokens(name) & DATE_TOKENS:
+        return None
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty or not values.between(*EXCEL_DAYS).all():
+        return None
+    first = int(values.min())
+    day = (date(1899, 12, 30) + timedelta(days=first)).isoformat()
+    return (f"{EXCEL_SERIAL} ({first} is {day}), not dates as written: format the "
+            f"column as dates in the spreadsheet (or as ISO 8601 text like {day}), export again "
+            "and re-run inspect")

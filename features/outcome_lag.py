@@ -122,11 +122,7 @@ def positive_lags(con: duckdb.DuckDBPyConnection, policy: LabelPolicy,
     A lead becomes scoreable at its MQL date (if known by ``as_of``), else at creation; its first
     positive is the earliest outcome or disposition of the policy's positive family from then on.
     """
-    positive_reasons = sorted(c for c, f in policy.reason_codes.items() if f == "positive")
-    positive_statuses = sorted(c for c, f in policy.statuses.items() if f == "positive")
-    positive_stages = sorted(c for c, f in policy.outcome_stages.items() if f == "positive")
-    params = {"as_of": as_of or datetime(9999, 12, 31), "reasons": positive_reasons or [""],
-              "statuses": positive_statuses or [""], "stages": positive_stages or [""]}
+    params = _positive_params(policy, as_of)
     sql = """
     WITH lead AS (
         SELECT lead_id, CASE WHEN mql_at IS NOT NULL AND mql_at <= $as_of THEN mql_at
@@ -151,6 +147,45 @@ def positive_lags(con: duckdb.DuckDBPyConnection, policy: LabelPolicy,
     except duckdb.Error as exc:
         raise LeadscoreError(f"The store could not be read for the outcome lag "
                              f"({type(exc).__name__}); re-run the ingest.") from exc
+
+
+def before_scoreable(con: duckdb.DuckDBPyConnection, policy: LabelPolicy) -> str | None:
+    """The sentence on leads whose every positive outcome or verdict is dated before they
+    became scoreable (a Created Date that is the day a lead was imported, its conversion
+    earlier): labels leave them out, so the ingest says how many; None when there are none."""
+    pairs = positive_lags(con, policy)
+    sql = """
+    WITH lead AS (
+        SELECT lead_id, coalesce(mql_at, created_at) AS scoreable_at FROM leads
+    ),
+    event AS (
+        SELECT lead_id, dispositioned_at AS at FROM dispositions
+        WHERE list_contains($reasons, trim(reason_code))
+            OR (nullif(trim(reason_code), '') IS NULL AND list_contains($statuses, trim(status)))
+        UNION ALL
+        SELECT lead_id, occurred_at FROM outcomes WHERE list_contains($stages, trim(stage))
+    )
+    SELECT DISTINCT l.lead_id FROM lead l JOIN event e USING (lead_id)
+    WHERE e.at < l.scoreable_at
+    """
+    params = _positive_params(policy)
+    del params["as_of"]
+    early = set(con.execute(sql, params).df()["lead_id"]) - set(pairs["lead_id"])
+    if not early:
+        return None
+    return (f"{plural(len(early), 'lead')} {'has' if len(early) == 1 else 'have'} every positive "
+            "outcome or verdict dated before they became scoreable (created, or their MQL "
+            "date): labels leave them out, as converted before they could be scored; if that "
+            "date is when they were imported, not created, map the CRM's own creation date")
+
+
+def _positive_params(policy: LabelPolicy, as_of: datetime | None = None) -> dict:
+    """The policy's positive reason codes, statuses and stages as query parameters."""
+    reasons = sorted(c for c, f in policy.reason_codes.items() if f == "positive")
+    statuses = sorted(c for c, f in policy.statuses.items() if f == "positive")
+    stages = sorted(c for c, f in policy.outcome_stages.items() if f == "positive")
+    return {"as_of": as_of or datetime(9999, 12, 31), "reasons": reasons or [""],
+            "statuses": statuses or [""], "stages": stages or [""]}
 
 
 def store_lag(con: duckdb.DuckDBPyConnection, policy: LabelPolicy, maturity_days: int,

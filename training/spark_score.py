@@ -26,6 +26,7 @@ import pandas as pd
 
 from features.messages import plural
 from leadscore.errors import LeadscoreError
+from training.batch_log import repeat_line
 from training.batch_score import (
     TOP_REASONS,
     no_lead_id,
@@ -91,6 +92,33 @@ def score_dataframe(spark, leads, bundle, *, model_version: str, now: datetime,
     return leads.mapInPandas(score_partition, schema=SCHEMA)
 
 
+def repeated_leads(leads, name: str) -> int:
+    """Rows of a Spark DataFrame of leads that repeat another row's ``lead_id``, by the local
+    engine's rule (``training.batch_io.repeated_ids``), for an input only the cluster reads (a
+    URI): the driver's DuckDB reads a local file instead, and names the rows.
+
+    Raises:
+        LeadscoreError: two rows give one lead id different values (``different_values``).
+    """
+    from pyspark.sql import functions as F
+
+    from training.batch_io import different_values
+
+    again = (leads.where(F.col("lead_id").isNotNull()).groupBy("lead_id").count()
+             .where("count > 1").cache())
+    try:
+        found = again.agg(F.sum(F.col("count") - 1)).collect()[0][0]
+        if not found:
+            return 0
+        clash = (leads.join(again.select("lead_id"), "lead_id").distinct().groupBy("lead_id")
+                 .count().where("count > 1").select("lead_id").first())
+    finally:
+        again.unpersist()
+    if clash is not None:
+        raise different_values(name, str(clash[0]), None)
+    return int(found)
+
+
 def _spark_failure(exc: Exception) -> LeadscoreError:
     # a worker's LeadscoreError comes back inside a Java stack trace: keep its sentence
     found = re.search(r"LeadscoreError: (.+)", str(exc))
@@ -123,7 +151,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     Raises:
         LeadscoreError: for a missing input, no champion, or a lead that fails to score.
     """
-    from training.batch_io import FORMATS, check_input
+    from training.batch_io import FORMATS, check_input, repeated_ids
     from training.registry import load_bundle
 
     # a URI (s3a://, hdfs://, dbfs:/ ...) is the cluster's to read; a local path is checked here
@@ -148,6 +176,12 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         if "lead_id" not in leads.columns:
             raise no_lead_id(name)
         refuse_misnamed(name, list(leads.columns), bundle)
+        # as the local engine: an id repeated with the same values is scored once, one given
+        # different values is refused (before any job writes or logs a score)
+        repeated = (repeated_ids(Path(source))[0] if "://" not in source
+                    else repeated_leads(leads, name))
+        if repeated:
+            leads = leads.dropDuplicates(["lead_id"])  # the rows of each such id are alike
         scored = score_dataframe(spark, leads, bundle, model_version=number,
                                  now=now or datetime.now(UTC), top=top_reasons(config))
         target = _staging(output)
@@ -165,5 +199,6 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
+    again = f" {repeat_line(repeated)}" if repeated else ""
     return (f"Scored {plural(total, 'lead')} on Spark with {by}: {plural(mqls, 'MQL')}{share}; "
-            f"wrote {output}.")
+            f"wrote {output}.{again}")

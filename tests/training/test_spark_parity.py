@@ -1,0 +1,95 @@
+"""``leadscore score --engine spark`` says and does what the local engine does for a nightly
+job: repeated lead ids, a quiet day's header-only file, and the score log (real Spark on
+``local[2]``, both engines run on the same files)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from leadscore.config import default_config
+from leadscore.errors import LeadscoreError
+from training.batch_log import repeat_line
+from training.batch_score import score_file
+from training.spark_score import score_file_spark, spark_session
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime for Spark"),
+]
+NOW = datetime(2026, 10, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+@pytest.fixture()
+def bundle_uri(tiny_bundle, tmp_path):
+    return str(tiny_bundle.save(tmp_path / "bundle"))
+
+
+def _leads(ids: list[str], titles: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"lead_id": ids, "source": ["web"] * len(ids), "title": titles})
+
+
+def _write(frame: pd.DataFrame, path) -> None:
+    frame.to_parquet(path) if path.suffix == ".parquet" else frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_repeated_rows_are_scored_once_and_said_as_the_local_engine_says_it(
+        spark, bundle_uri, tmp_path, suffix):
+    source = tmp_path / f"leads{suffix}"
+    _write(_leads(["a", "b", "a", "c", "b"], ["CEO", "CTO", "CEO", "VP", "CTO"]), source)
+    local = score_file(source, tmp_path / "local.parquet", default_config(),
+                       model_uri=bundle_uri, workers=1, now=NOW)
+    out = tmp_path / "spark.parquet"
+
+    said = score_file_spark(source, out, default_config(), bundle_uri, now=NOW)
+
+    assert said.startswith("Scored 3 leads on Spark with model ")
+    assert f"; wrote {out}. {repeat_line(2)}" in said and f" {repeat_line(2)}" in local
+    got = pd.read_parquet(out).sort_values("lead_id").reset_index(drop=True)
+    expected = pd.read_parquet(tmp_path / "local.parquet")
+    assert got["lead_id"].tolist() == ["a", "b", "c"]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_a_lead_id_given_different_values_is_refused_on_spark_in_the_local_sentence(
+        spark, bundle_uri, tmp_path):
+    source = tmp_path / "leads.csv"
+    _leads(["a", "b", "a"], ["CEO", "CTO", "Intern"]).to_csv(source, index=False)
+    with pytest.raises(LeadscoreError) as local:
+        score_file(source, tmp_path / "local.parquet", default_config(), model_uri=bundle_uri,
+                   workers=1)
+    out = tmp_path / "spark.parquet"
+    with pytest.raises(LeadscoreError) as info:
+        score_file_spark(source, out, default_config(), bundle_uri, now=NOW)
+    assert str(info.value) == str(local.value) == (
+        "leads.csv: rows 1, 3 give lead_id a different values; keep one row per lead_id and "
+        "re-run.")
+    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_an_input_only_the_cluster_reads_is_held_to_the_same_rule_by_spark(
+        spark, bundle_uri, tmp_path):
+    # a URI is not read by the driver's DuckDB: Spark counts the repeats itself
+    source = tmp_path / "leads.parquet"
+    _leads(["a", "b", "a", "a"], ["CEO", "CTO", "CEO", "CEO"]).to_parquet(source)
+    out = tmp_path / "spark.parquet"
+    said = score_file_spark(source.as_uri(), out, default_config(), bundle_uri, now=NOW)
+    assert said.startswith("Scored 2 leads on Spark") and said.endswith(f" {repeat_line(2)}")
+    assert sorted(pd.read_parquet(out)["lead_id"]) == ["a", "b"]
+    _leads(["a", "b", "a"], ["CEO", "CTO", "Intern"]).to_parquet(source)
+    with pytest.raises(LeadscoreError) as info:
+        score_file_spark(source.as_uri(), out, default_config(), bundle_uri, now=NOW)
+    assert str(info.value) == ("leads.parquet: two rows give lead_id a different values; keep "
+                               "one row per lead_id and re-run.")

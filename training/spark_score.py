@@ -26,7 +26,7 @@ import pandas as pd
 
 from features.messages import plural
 from leadscore.errors import LeadscoreError
-from training.batch_log import repeat_line
+from training.batch_log import no_lead_line, repeat_line
 from training.batch_score import (
     TOP_REASONS,
     no_lead_id,
@@ -199,6 +199,8 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     share = f" ({mqls / total:.1%})" if total else ""
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
+    # a quiet day's header-only file: the folder holds the scores' columns and no row
+    empty = f" {no_lead_line(name, output)}" if not total else ""
     again = f" {repeat_line(repeated)}" if repeated else ""
     return (f"Scored {plural(total, 'lead')} on Spark with {by}: {plural(mqls, 'MQL')}{share}; "
-            f"wrote {output}.{again}")
+            f"wrote {output}.{empty}{again}")

@@ -13,7 +13,7 @@ import pytest
 from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from training.batch_log import repeat_line
-from training.batch_score import score_file
+from training.batch_score import FILE_COLUMNS, score_file
 from training.spark_score import score_file_spark, spark_session
 
 pytestmark = [
@@ -93,3 +93,35 @@ def test_an_input_only_the_cluster_reads_is_held_to_the_same_rule_by_spark(
         score_file_spark(source.as_uri(), out, default_config(), bundle_uri, now=NOW)
     assert str(info.value) == ("leads.parquet: two rows give lead_id a different values; keep "
                                "one row per lead_id and re-run.")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_header_only_file_is_a_quiet_day_on_spark_as_locally(
+        spark, bundle_uri, tmp_path, suffix):
+    source = tmp_path / f"today{suffix}"
+    _write(_leads([], []), source)
+    out = tmp_path / "scores.parquet"
+
+    said = score_file_spark(source, out, default_config(), bundle_uri, now=NOW)
+
+    assert said.startswith("Scored 0 leads on Spark with model ")
+    assert (f"today{suffix} holds no lead (a header and no row): {out} was written with the "
+            "scores' columns and no row.") in said
+    written = pd.read_parquet(out)
+    assert list(written.columns) == FILE_COLUMNS and written.empty
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_the_quiet_day_on_spark_exits_0_from_the_command_line(spark, bundle_uri, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    source = tmp_path / "today.csv"
+    source.write_text("lead_id,source,title\n")
+    out = tmp_path / "scores.parquet"
+    result = CliRunner().invoke(cli, ["score", str(source), "--out", str(out), "--engine",
+                                      "spark", "--model", bundle_uri])
+    assert result.exit_code == 0, result.output
+    assert "today.csv holds no lead (a header and no row)" in result.output
+    assert "Traceback" not in result.output

@@ -28,20 +28,22 @@ def repeat_line(rows: int) -> str:
 @dataclass
 class Scored:
     """What one scoring run wrote: leads, MQLs, scores logged (to the score log at ``log``,
-    created by this run where ``new_log``), by which model, where."""
+    created by this run where ``new_log``), by which model, where, and ``on`` which engine
+    where not the local one (``" on Spark"``)."""
 
     total: int
     mqls: int
     logged: int
     by: str
-    output: Path
+    output: Path | str
     log: str = ""
     new_log: bool = False
+    on: str = ""
 
     def line(self) -> str:
         share = f" ({self.mqls / self.total:.1%})" if self.total else ""
         at = f" at {self.log}" if self.log else ""
-        line = (f"Scored {plural(self.total, 'lead')} with {self.by}: "
+        line = (f"Scored {plural(self.total, 'lead')}{self.on} with {self.by}: "
                 f"{plural(self.mqls, 'MQL')}{share}; wrote {self.output}"
                 + (f"; {self.logged:,} scores added to the score log{at}." if self.logged
                    else "."))

@@ -5,6 +5,7 @@ job: repeated lead ids, a quiet day's header-only file, and the score log (real 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -36,6 +37,13 @@ def bundle_uri(tiny_bundle, tmp_path):
     return str(tiny_bundle.save(tmp_path / "bundle"))
 
 
+@pytest.fixture()
+def score_log(tmp_path, monkeypatch):
+    path = tmp_path / "logs" / "live.db"
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{path}")
+    return path
+
+
 def _leads(ids: list[str], titles: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"lead_id": ids, "source": ["web"] * len(ids), "title": titles})
 
@@ -56,7 +64,7 @@ def test_repeated_rows_are_scored_once_and_said_as_the_local_engine_says_it(
     said = score_file_spark(source, out, default_config(), bundle_uri, now=NOW)
 
     assert said.startswith("Scored 3 leads on Spark with model ")
-    assert f"; wrote {out}. {repeat_line(2)}" in said and f" {repeat_line(2)}" in local
+    assert f" {repeat_line(2)}" in said and f" {repeat_line(2)}" in local
     got = pd.read_parquet(out).sort_values("lead_id").reset_index(drop=True)
     expected = pd.read_parquet(tmp_path / "local.parquet")
     assert got["lead_id"].tolist() == ["a", "b", "c"]
@@ -125,3 +133,53 @@ def test_the_quiet_day_on_spark_exits_0_from_the_command_line(spark, bundle_uri,
     assert result.exit_code == 0, result.output
     assert "today.csv holds no lead (a header and no row)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_spark_adds_its_scores_to_the_score_log_as_the_local_engine_does(
+        spark, bundle_uri, tmp_path, score_log):
+    source = tmp_path / "leads.csv"
+    _leads(["a", "b", "c"], ["CEO", "Student", "VP Marketing"]).to_csv(source, index=False)
+
+    said = score_file_spark(source, tmp_path / "spark.parquet", default_config(), bundle_uri,
+                            now=NOW)
+
+    assert f"; 3 scores added to the score log at {score_log}." in said
+    assert f"The score log at {score_log} did not exist before this run and was created" in said
+    local = score_file(source, tmp_path / "local.parquet", default_config(),
+                       model_uri=bundle_uri, workers=1, now=NOW)
+    assert f"; 3 scores added to the score log at {score_log}." in local
+    assert "did not exist" not in local
+    columns = ("lead_id, model_version, score, grade, is_mql, reasons, feature_hash, "
+               "feature_bins, source")
+    with sqlite3.connect(score_log) as con:
+        rows = pd.read_sql(f"SELECT {columns} FROM score_log ORDER BY id", con)
+    spark_rows = rows.iloc[:3].sort_values("lead_id").reset_index(drop=True)
+    local_rows = rows.iloc[3:].sort_values("lead_id").reset_index(drop=True)
+    assert spark_rows["source"].eq("batch").all() and spark_rows["feature_hash"].notna().all()
+    pd.testing.assert_frame_equal(spark_rows, local_rows)
+
+
+def test_a_failed_spark_job_adds_nothing_to_the_score_log(
+        spark, bundle_uri, tmp_path, score_log):
+    leads = _leads(["a", "b"], ["CEO", "CTO"]).assign(
+        activities=[None, '[{"activity_type": "pricing_view", "occurred_at": "later"}]'])
+    leads.to_parquet(tmp_path / "leads.parquet")
+    with pytest.raises(LeadscoreError, match="^Spark could not score the leads: Lead b"):
+        score_file_spark(tmp_path / "leads.parquet", tmp_path / "out.parquet",
+                         default_config(), bundle_uri, now=NOW)
+    if score_log.exists():
+        with sqlite3.connect(score_log) as con:
+            assert con.execute("SELECT count(*) FROM score_log").fetchone()[0] == 0
+
+
+def test_with_the_score_log_off_spark_logs_nothing_and_says_nothing_of_it(
+        spark, bundle_uri, tmp_path, score_log):
+    config = default_config()
+    config["live"]["score_log"] = False
+    source = tmp_path / "leads.csv"
+    _leads(["a", "b"], ["CEO", "CTO"]).to_csv(source, index=False)
+    out = tmp_path / "spark.parquet"
+    said = score_file_spark(source, out, config, bundle_uri, now=NOW)
+    assert said.endswith(f"; wrote {out}.") and "score log" not in said
+    assert list(pd.read_parquet(out).columns) == FILE_COLUMNS
+    assert not score_log.exists()

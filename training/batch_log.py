@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from features.messages import plural
+from features.messages import capped, plural
 
 
 def no_lead_line(name: str, output: Path) -> str:
@@ -23,6 +23,16 @@ def repeat_line(rows: int) -> str:
     such lead is scored once, as ingest stores it once (one with different values is refused)."""
     return (f"{plural(rows, 'row')} repeated an earlier row's lead id and values: each such lead "
             "was scored once, as ingest stores it once.")
+
+
+def absent_line(name: str, absent: list[str]) -> str:
+    """What a run says of the model's input columns the file lacks (``absent_inputs``): every
+    lead was scored as if they were blank."""
+    one = len(absent) == 1
+    return (f"{capped(absent)} {'is' if one else 'are'} not in {name}: the model learned from "
+            f"{'it' if one else 'them'}, so every lead was scored as if "
+            f"{'it were' if one else 'they were'} blank; name the columns as the store uses (a "
+            "mapping's as: names) and re-run.")
 
 
 @dataclass

@@ -27,11 +27,19 @@ from typing import Any
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
-from training.batch_log import Scored, no_lead_line, open_score_log, repeat_line, score_log_place
+from training.batch_log import (
+    Scored,
+    absent_line,
+    no_lead_line,
+    open_score_log,
+    repeat_line,
+    score_log_place,
+)
 from training.batch_score import (
     CHUNK,
     FILE_COLUMNS,
     TOP_REASONS,
+    absent_inputs,
     log_rows,
     no_lead_id,
     refuse_misnamed,
@@ -207,6 +215,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         if "lead_id" not in leads.columns:
             raise no_lead_id(name)
         refuse_misnamed(name, list(leads.columns), bundle)
+        absent = absent_inputs(bundle, list(leads.columns))
         # as the local engine: an id repeated with the same values is scored once, one given
         # different values is refused (before any job writes or logs a score)
         repeated = (repeated_ids(Path(source))[0] if "://" not in source
@@ -252,4 +261,5 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     # a quiet day's header-only file: the folder holds the scores' columns and no row
     empty = f" {no_lead_line(name, output)}" if not summary.total else ""
     again = f" {repeat_line(repeated)}" if repeated else ""
-    return summary.line() + empty + again
+    gap = f" {absent_line(name, absent)}" if absent else ""
+    return summary.line() + empty + again + gap

@@ -94,7 +94,7 @@ def test_an_input_only_the_cluster_reads_is_held_to_the_same_rule_by_spark(
     _leads(["a", "b", "a", "a"], ["CEO", "CTO", "CEO", "CEO"]).to_parquet(source)
     out = tmp_path / "spark.parquet"
     said = score_file_spark(source.as_uri(), out, default_config(), bundle_uri, now=NOW)
-    assert said.startswith("Scored 2 leads on Spark") and said.endswith(f" {repeat_line(2)}")
+    assert said.startswith("Scored 2 leads on Spark") and f" {repeat_line(2)}" in said
     assert sorted(pd.read_parquet(out)["lead_id"]) == ["a", "b"]
     _leads(["a", "b", "a"], ["CEO", "CTO", "Intern"]).to_parquet(source)
     with pytest.raises(LeadscoreError) as info:
@@ -180,6 +180,20 @@ def test_with_the_score_log_off_spark_logs_nothing_and_says_nothing_of_it(
     _leads(["a", "b"], ["CEO", "CTO"]).to_csv(source, index=False)
     out = tmp_path / "spark.parquet"
     said = score_file_spark(source, out, config, bundle_uri, now=NOW)
-    assert said.endswith(f"; wrote {out}.") and "score log" not in said
+    assert f"; wrote {out}. " in said and "score log" not in said
     assert list(pd.read_parquet(out).columns) == FILE_COLUMNS
     assert not score_log.exists()
+
+
+def test_a_model_input_the_file_lacks_is_named_on_spark_as_locally(spark, bundle_uri, tmp_path):
+    # scored as if blank: the summary must say so on both engines, in one sentence
+    source = tmp_path / "leads.csv"
+    _leads(["a", "b"], ["CEO", "CTO"]).to_csv(source, index=False)
+    local = score_file(source, tmp_path / "local.parquet", default_config(),
+                       model_uri=bundle_uri, workers=1, now=NOW)
+    said = score_file_spark(source, tmp_path / "spark.parquet", default_config(), bundle_uri,
+                            now=NOW)
+    gap = ("company_size, industry, country, email_domain are not in leads.csv: the model "
+           "learned from them, so every lead was scored as if they were blank; name the columns "
+           "as the store uses (a mapping's as: names) and re-run.")
+    assert local.endswith(f" {gap}") and said.endswith(f" {gap}")

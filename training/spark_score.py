@@ -208,6 +208,11 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     target = _staging(output)
     try:
         reader = spark.read
+        if "://" not in source and source.lower().endswith(".csv"):
+            from features.export_files import sniff_delimiter
+
+            # the local engine's delimiter (comma, semicolon, tab or pipe), as ingest sniffs it
+            reader = reader.option("sep", sniff_delimiter(Path(source)))
         leads = (reader.parquet(source) if source.lower().rstrip("/").endswith(".parquet")
                  else reader.option("header", True).option("inferSchema", False)
                  .option("multiLine", True).option("escape", '"').csv(source))

@@ -197,3 +197,18 @@ def test_a_model_input_the_file_lacks_is_named_on_spark_as_locally(spark, bundle
            "learned from them, so every lead was scored as if they were blank; name the columns "
            "as the store uses (a mapping's as: names) and re-run.")
     assert local.endswith(f" {gap}") and said.endswith(f" {gap}")
+
+
+def test_a_semicolon_csv_is_read_on_spark_as_the_local_engine_reads_it(
+        spark, bundle_uri, tmp_path):
+    # a European Excel's export: the local engine sniffs the delimiter, as ingest does
+    source = tmp_path / "leads.csv"
+    _leads(["a", "b"], ["CEO", "Student"]).to_csv(source, index=False, sep=";")
+    score_file(source, tmp_path / "local.parquet", default_config(), model_uri=bundle_uri,
+               workers=1, now=NOW)
+    said = score_file_spark(source, tmp_path / "spark.parquet", default_config(), bundle_uri,
+                            now=NOW)
+    assert said.startswith("Scored 2 leads on Spark")
+    got = pd.read_parquet(tmp_path / "spark.parquet").sort_values("lead_id")
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  pd.read_parquet(tmp_path / "local.parquet"), check_dtype=False)

@@ -128,10 +128,17 @@ def repeated_ids(path: Path) -> tuple[int, frozenset[str]]:
     finally:
         con.close()
     if clash is not None:
-        raise LeadscoreError(f"{path.name}: rows {', '.join(str(r) for r in clash[1])} give "
-                             f"lead_id {clash[0]} different values; keep one row per lead_id and "
-                             "re-run.")
+        raise different_values(path.name, clash[0], clash[1])
     return sum(n for _, n in found), ids
+
+
+def different_values(name: str, lead_id: str, rows: list[int] | None) -> LeadscoreError:
+    """The refusal of rows that give one lead id different values, as ingest refuses them, on
+    every engine; ``rows``: the file's rows (counted from 1), or None where the rows have no
+    order to name (a cluster's input)."""
+    which = f"rows {', '.join(str(r) for r in rows)}" if rows else "two rows"
+    return LeadscoreError(f"{name}: {which} give lead_id {lead_id} different values; keep one "
+                          "row per lead_id and re-run.")
 
 
 def first_rows(chunks: Iterator[pd.DataFrame], ids: frozenset[str]) -> Iterator[pd.DataFrame]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from features.messages import plural
+from features.messages import capped, plural
 
 
 def no_lead_line(name: str, output: Path) -> str:
@@ -25,23 +25,35 @@ def repeat_line(rows: int) -> str:
             "was scored once, as ingest stores it once.")
 
 
+def absent_line(name: str, absent: list[str]) -> str:
+    """What a run says of the model's input columns the file lacks (``absent_inputs``): every
+    lead was scored as if they were blank."""
+    one = len(absent) == 1
+    return (f"{capped(absent)} {'is' if one else 'are'} not in {name}: the model learned from "
+            f"{'it' if one else 'them'}, so every lead was scored as if "
+            f"{'it were' if one else 'they were'} blank; name the columns as the store uses (a "
+            "mapping's as: names) and re-run.")
+
+
 @dataclass
 class Scored:
     """What one scoring run wrote: leads, MQLs, scores logged (to the score log at ``log``,
-    created by this run where ``new_log``), by which model, where."""
+    created by this run where ``new_log``), by which model, where, and ``on`` which engine
+    where not the local one (``" on Spark"``)."""
 
     total: int
     mqls: int
     logged: int
     by: str
-    output: Path
+    output: Path | str
     log: str = ""
     new_log: bool = False
+    on: str = ""
 
     def line(self) -> str:
         share = f" ({self.mqls / self.total:.1%})" if self.total else ""
         at = f" at {self.log}" if self.log else ""
-        line = (f"Scored {plural(self.total, 'lead')} with {self.by}: "
+        line = (f"Scored {plural(self.total, 'lead')}{self.on} with {self.by}: "
                 f"{plural(self.mqls, 'MQL')}{share}; wrote {self.output}"
                 + (f"; {self.logged:,} scores added to the score log{at}." if self.logged
                    else "."))

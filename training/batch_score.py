@@ -33,7 +33,6 @@ from typing import Any
 import pandas as pd
 
 from features.lead_fields import LEAD_FIELDS, misnamed, misnamed_rule
-from features.messages import capped
 from features.text_rules import LEAD_ID_RULE
 from leadscore.errors import LeadscoreError
 from scoring.bundle import OUTPUT_COLUMNS, ScoringBundle
@@ -47,7 +46,14 @@ from training.batch_io import (
     lead_chunks,
     repeated_ids,
 )
-from training.batch_log import Scored, no_lead_line, open_score_log, repeat_line, score_log_place
+from training.batch_log import (
+    Scored,
+    absent_line,
+    no_lead_line,
+    open_score_log,
+    repeat_line,
+    score_log_place,
+)
 
 CHUNK = 2_000
 TOP_REASONS = 5
@@ -293,14 +299,7 @@ def score_file(
     except BaseException:
         writer.abort()
         raise
-    gap = ""
-    if absent:
-        names = capped(absent)
-        verb = "is" if len(absent) == 1 else "are"
-        gap = (f" {names} {verb} not in {input_path.name}: the model learned from "
-               f"{'it' if len(absent) == 1 else 'them'}, so every lead was scored as if "
-               f"{'it were' if len(absent) == 1 else 'they were'} blank; name the columns as "
-               "the store uses (a mapping's as: names) and re-run.")
+    gap = f" {absent_line(input_path.name, absent)}" if absent else ""
     empty = f" {no_lead_line(input_path.name, writer.output)}" if not scored.total else ""
     again = f" {repeat_line(repeated)}" if repeated else ""
     return scored.line() + empty + again + gap

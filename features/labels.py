@@ -293,7 +293,8 @@ def label_summary(
 
     Returns:
         ``leads_considered`` (created <= as_of), ``labelled``, ``positives``, ``negatives``,
-        ``matured_labelled``, ``by_cause`` {cause: n}, ``excluded`` {deciding code: n}, and the
+        ``matured_labelled``, ``by_cause`` {cause: n}, ``positive_codes`` and ``excluded``
+        {deciding code: n}, and the
         censored part: ``unmatured_open_leads`` (open inside their window: no label yet) and
         ``unmatured_open_cohorts`` (how many weekly cohorts they fall in),
         ``unmatured_decided_leads`` (a verdict inside the window: labelled, not yet learned from)
@@ -325,6 +326,7 @@ def label_summary(
         raise _from_error(exc) from None
     by_cause = dict.fromkeys(CAUSES, 0)
     excluded: dict[str, int] = {}
+    positive_codes: dict[str, int] = {}  # the deciding code of each positive: what to call it
     considered = matured_labelled = unmatured_open = open_cohorts = window_cohorts = 0
     past = past_decided = 0  # the open / decided leads left unmatured by the horizon
     for total, cause, code, leads, matured, cohorts, in_window, *pasts in rows:
@@ -335,6 +337,8 @@ def label_summary(
         if cause in by_cause:
             by_cause[cause] += leads
             matured_labelled += matured
+            if cause == "positive":
+                positive_codes[code] = positive_codes.get(code, 0) + leads
         elif cause == "excluded":
             excluded[code] = excluded.get(code, 0) + leads
         else:
@@ -350,6 +354,7 @@ def label_summary(
         "negatives": labelled - by_cause["positive"],
         "matured_labelled": matured_labelled,
         "by_cause": by_cause,
+        "positive_codes": dict(sorted(positive_codes.items())),
         "excluded": dict(sorted(excluded.items())),
         "unmatured_open_leads": unmatured_open,
         "unmatured_open_cohorts": int(open_cohorts),

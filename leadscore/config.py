@@ -211,8 +211,8 @@ def _check_lists(config: dict[str, Any], path: Path) -> None:
             example = f"[{value}]" if isinstance(value, str) else "[a, b]"
             raise LeadscoreError(f"Config file {path}: {section}.{key} is {value!r}; give a "
                                  f"list of names, e.g. {example} (an empty list [] checks none).")
-    name = config["labels"].get("positive_name")
-    if not isinstance(name, str) or not name.strip():
+    name = config["labels"].get("positive_name")  # None: named from the positives' verdicts
+    if name is not None and (not isinstance(name, str) or not name.strip()):
         raise LeadscoreError(f"Config file {path}: labels.positive_name is {name!r}; give what a "
                              "converted lead is called, in words, e.g. won deal.")
     windows = (config.get("features") or {}).get("windows_days")

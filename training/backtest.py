@@ -256,6 +256,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
     pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # once, retrained, labels
     once = champion = None
     champion_version = None
+    named_by = None  # the newest review's label summary: what its positives are called
     for i, as_of in enumerate(dates):
         try:
             result = train_and_evaluate(f"backtest-{i + 1}", as_of, config,
@@ -267,7 +268,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                      if _leads_after(config, as_of) else "")
             raise LeadscoreError(
                 f"Backtest cycle {i + 1} (as of {_day(as_of)}): {exc}{later}") from None
-        deployed = result.deployed
+        deployed, named_by = result.deployed, result.data.summary
         if once is None:
             once = deployed
         if result.gates.passed:
@@ -314,7 +315,7 @@ def run_backtest(config: dict[str, Any], start: str | datetime, every: timedelta
                           period["label"].to_numpy(dtype=np.float64)))
     scored_periods = {(r["cycle"], r["leads"], r["positives"]) for r in rows
                       if r["leads"] >= MIN_PERIOD_LEADS}
-    one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config))
+    one_outcome = one_outcome_sentence(sorted(scored_periods), positive_name(config, named_by))
     if one_outcome:
         notes.append(one_outcome)
     thin = thin_period_sentence(sorted({(r["cycle"], r["leads"]) for r in rows}),

@@ -182,7 +182,7 @@ def load_cycle_data(as_of: datetime, config: dict[str, Any]):
         data = dataset.assemble(con, as_of, config, policy)
     try:
         train, calib, valid = dataset.split(data, int(config["cycle"]["validation_weeks"]),
-                                            positives=positive_plural(config))
+                                            positives=positive_plural(config, data.summary))
     except LeadscoreError as exc:
         # too few matured leads: when the review date is after the store's evidence, that may be
         # why, and declaring the export's date is the other fix

@@ -281,14 +281,15 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     band = _band(config, run)
     policy = load_policy(config["labels"].get("policy"))
     maturity = int(config["labels"]["maturity_days"])
+    positive = positive_name(config, data.label_summary(run))  # "won deal": as the review said
     with connect(config["store"], read_only=True) as con:
         frame = store.dispositioned_leads(con, policy, config, start, as_of)
         labels = build_labels(con, as_of, policy, maturity)
         labels = labels[labels["matured"]]
         ctx: dict[str, Any] = {
-            "signals": _signals(run, previous, figs, positive_name(config)),
+            "signals": _signals(run, previous, figs, positive),
             "dispositions": dispositions_section(
-                frame, figs, positive_name(config), high_intent_words(config),
+                frame, figs, positive, high_intent_words(config),
                 store_dispositions=store.disposition_count(con),
                 outcome_only=store.undispositioned_positives(con, policy, start, as_of)),
             "conversion": conversion_section(run, band, figs),
@@ -308,12 +309,12 @@ def build_context(cycle: str, config: dict[str, Any], client) -> tuple[dict[str,
     if no_evidence(ctx["model"]):
         ctx["signals"] = {"available": False, "why": (
             "the model does not rank leads better than chance beyond noise, so no signal "
-            f"predicted {a_or_an(positive_name(config))}")}
+            f"predicted {a_or_an(positive)}")}
     ctx.update(
         previous_line=previous_line(previous, data.later_dated_before(client, config, run),
                                     data.earlier_reviews(client, config, run)),
         cycle=cycle, run=run, previous=previous, band=band, as_of=as_of, window_start=start,
-        promoted=data.promoted(run), figs=figs, positive=positive_name(config),
+        promoted=data.promoted(run), figs=figs, positive=positive,
         high_intent=high_intent_words(config),
         champion_after=data.champion_after(run),
         champion_now=_champion_now(client, config),

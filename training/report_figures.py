@@ -134,9 +134,31 @@ def a_or_an(name: str) -> str:
     return f"{'an' if vowel else 'a'} {name}"
 
 
-def positive_name(config: Mapping) -> str:
-    """What the outcome is called (``labels.positive_name``: "booked meeting", "won deal" ...)."""
-    return str((config.get("labels") or {}).get("positive_name") or "booked meeting")
+NAMED_BY_CODE = {"meeting_booked": "booked meeting", "closed_won": "won deal",
+                 "converted": "converted lead", "opportunity": "opportunity",
+                 "sql": "sales-qualified lead"}
+"""What a positive is called when every positive lead was decided by this code."""
+
+PAST_SQL = frozenset({"sql", "opportunity", "closed_won", "closed_lost"})
+"""Outcome stages that each mean the lead reached SQL (the shipped label policy's target)."""
+
+
+def positive_name(config: Mapping, summary: Mapping | None = None) -> str:
+    """What the outcome is called: ``labels.positive_name`` when set ("paid enrolment"), else
+    named from the codes that decided the positives (``summary``: a label summary's
+    ``positive_codes``): "won deal" when every one is closed_won, "sales-qualified lead" for
+    stages past SQL with no booked meeting among them, else "booked meeting" (an SQL, in the
+    product's words)."""
+    named = (config.get("labels") or {}).get("positive_name")
+    if named:
+        return str(named)
+    codes = {c for c, n in ((summary or {}).get("positive_codes") or {}).items() if n}
+    names = {NAMED_BY_CODE.get(c) for c in codes}
+    if len(names) == 1 and None not in names:
+        return names.pop()
+    if codes and codes <= PAST_SQL:
+        return "sales-qualified lead"
+    return "booked meeting"
 
 
 def plural_of(noun: str) -> str:
@@ -150,9 +172,9 @@ def plural_of(noun: str) -> str:
     return noun + "s"
 
 
-def positive_plural(config: Mapping) -> str:
+def positive_plural(config: Mapping, summary: Mapping | None = None) -> str:
     """The outcome's name for several leads ("won deals"), as the console counts them."""
-    return plural_of(positive_name(config))
+    return plural_of(positive_name(config, summary))
 
 
 def plural(word: str, count: float | None) -> str:

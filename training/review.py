@@ -192,7 +192,8 @@ def run_review(
     changed = band_note(before, review_date, band_of(config))
     if changed:
         summary.notes.append(changed)
-    summary.positives = positive_plural(config)  # "won deals": the config's name, as the report
+    # "won deals": the config's name, else named from the positives' verdicts, as the report
+    summary.positives = positive_plural(config, result.data.summary)
     summary.notes.insert(0, lag.line())
     if live is not None:
         summary.notes.insert(0, live.line())

@@ -389,3 +389,17 @@ def test_the_summary_counts_decided_leads_inside_their_window_as_not_learned_fro
     assert summary["unmatured_decided_leads"] == 2
     assert summary["unmatured_open_leads"] == 1
     assert summary["unmatured_cohorts"] == 1
+
+
+def test_the_summary_counts_the_codes_that_made_leads_positive(store):
+    # the console and report name the outcome from them when labels.positive_name is not set
+    insert(
+        store,
+        [("won", T0), ("booked", T0), ("sql_then_won", T0), ("lost", T0)],
+        dispositions=[("booked", day(1), "meeting_booked", None),
+                      ("lost", day(1), "rejected", "no_budget")],
+        outcomes=[("won", "closed_won", day(3)), ("sql_then_won", "sql", day(2)),
+                  ("sql_then_won", "closed_won", day(4))],
+    )
+    summary = label_summary(store, day(90), POLICY, MATURITY)
+    assert summary["positive_codes"] == {"closed_won": 1, "meeting_booked": 1, "sql": 1}

@@ -18,7 +18,7 @@ from tests.training.report_context import TEXT, _ctx, _dispositioned, _run, _tex
 from training import report_duckdb as store
 from training.charts import importance_chart
 from training.report import _cohort, listed_signals, omitted, positive_name
-from training.report_figures import Figures, a_or_an
+from training.report_figures import Figures, a_or_an, positive_plural
 from training.report_mlflow import champion_after
 from training.report_model import model_section
 from training.report_sales import dispositions_section
@@ -100,6 +100,25 @@ def test_the_outcome_is_named_from_config():
     lines = _text(_ctx(_run(), positive="subscription"))
     assert any("The strongest signal of a subscription is" in line for line in lines)
     assert not any("booked meeting" in line for line in lines)
+
+
+def test_an_unnamed_outcome_is_named_from_the_verdicts_that_made_leads_positive():
+    # Salesforce's "Closed - Converted" and Pipedrive's won deals were reported as "booked
+    # meetings": the name defaulted to the demo's, whatever decided the positives
+    def named(codes, **labels):
+        return positive_name({"labels": labels}, {"positive_codes": codes})
+
+    assert named({"closed_won": 1805}) == "won deal"
+    assert named({"meeting_booked": 40}) == "booked meeting"
+    assert named({"converted": 3}) == "converted lead"
+    # stages past SQL, none a booked meeting: what they share is that each lead reached SQL
+    assert named({"sql": 10, "opportunity": 4, "closed_won": 2}) == "sales-qualified lead"
+    assert named({"sql": 10}) == "sales-qualified lead"
+    # a booked meeting among them: the product's word for an SQL, as before
+    assert named({"meeting_booked": 2970, "sql": 278}) == "booked meeting"
+    assert named({"closed_won": 5}, positive_name="paid enrolment") == "paid enrolment"
+    assert named({}) == "booked meeting"
+    assert positive_plural({"labels": {}}, {"positive_codes": {"closed_won": 2}}) == "won deals"
 
 
 def test_numbers_read_as_people_read_them():

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from features.horizon import horizon_sentence
+from features.labels import CONVERTED_BEFORE_SCOREABLE
 from features.messages import per_week
 from training.deploy import calibrated_as, measured_on, weighting_clause
 from training.threshold import band_text, configured_share, over_capacity_sentence
@@ -235,5 +236,20 @@ def _not_learned_from(lab: dict[str, Any]) -> str:
         parts.append(f"{decided + still_open:,} leads inside their maturity window "
                      f"({decided:,} decided, {still_open:,} open) in {_cohorts(cohorts)}")
     if excluded:
-        parts.append(f"{excluded:,} the label policy excludes")
+        parts.append(f"{excluded:,} the label policy excludes ({_why_excluded(lab['excluded'])})")
     return "; not learned from: " + ", and ".join(parts) if parts else ""
+
+
+EARLY = "converted before becoming scoreable"
+
+
+def _why_excluded(excluded: dict[str, int], shown: int = 3) -> str:
+    """The deciding codes of the excluded leads, largest first: "still_open: 2,089"."""
+    pairs = sorted(((c, n) for c, n in excluded.items() if n), key=lambda cn: (-cn[1], cn[0]))
+    words = [f"{EARLY if code == CONVERTED_BEFORE_SCOREABLE else code}: {n:,}"
+             for code, n in pairs[:shown]]
+    rest = pairs[shown:]
+    if rest:
+        words.append(f"and {sum(n for _, n in rest):,} with {len(rest)} other "
+                     f"code{'s' if len(rest) > 1 else ''}")
+    return ", ".join(words)

@@ -268,7 +268,8 @@ def test_the_data_line_counts_every_lead_not_learned_from():
     assert str(summary).splitlines()[1].startswith(
         "Data: 5,330 matured labelled leads (2,999 won deals) in 48 weekly")
     assert ("not learned from: 1,381 leads inside their maturity window (1,381 decided, 0 open) "
-            "in 15 weekly cohorts, and 2,089 the label policy excludes.") in data
+            "in 15 weekly cohorts, and 2,089 the label policy excludes (still_open: 2,089).") \
+        in data
 
 
 def test_the_leads_not_yet_counted_include_those_decided_inside_their_window():
@@ -302,6 +303,10 @@ def test_the_command_line_table_says_when_the_champion_covers_fewer_weeks():
             "learned from)") in " ".join(str(summary).split())
 
 
+def data_line(labels) -> str:
+    return str(_console_summary(True, labels)).splitlines()[1]
+
+
 def test_the_data_line_names_only_the_kinds_of_leads_not_learned_from():
     # X Education: every lead matured; 156 excluded by the policy
     labels = {"assembled_leads": 9084, "assembled_positives": 3563, "assembled_cohorts": 53,
@@ -310,7 +315,14 @@ def test_the_data_line_names_only_the_kinds_of_leads_not_learned_from():
     data = str(_console_summary(True, labels)).splitlines()[1]
     assert "0 leads" not in data and "0 weekly cohorts" not in data
     assert data.startswith("Data: 9,084 matured labelled leads (3,563 SQLs) in 53 weekly "
-                           "cohorts; not learned from: 156 the label policy excludes.")
+                           "cohorts; not learned from: 156 the label policy excludes "
+                           "(junk_contact: 156).")
+    # why, by deciding code, largest first; a conversion before scoring is said in words
+    labels.update(excluded={"junk_contact": 6, "converted_before_scoreable": 300, "a": 1,
+                            "b": 1, "duplicate": 2})
+    assert (
+        "not learned from: 310 the label policy excludes (converted before becoming scoreable: "
+        "300, junk_contact: 6, duplicate: 2, and 2 with 2 other codes).") in data_line(labels)
     labels.update(excluded={})
     assert "not learned from" not in str(_console_summary(True, labels)).splitlines()[1]
 

@@ -5,6 +5,7 @@ table for ``features.ingest`` to write in its one transaction. Nothing here writ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from features.contract import (
@@ -150,7 +151,18 @@ def _message(part: Part, row: int, check: _Check, value: object) -> str:
     if check.problem == "email":
         return (f"{where}: holds an e-mail address, and personal data is never stored; remove it "
                 "(an email column on leads is reduced to its domain) and re-run.")
+    if check.problem == "number" and _SPACE_GROUPED.search(str(value or "")):
+        return f"{where}: {printable(value)} {_SPACE_GROUPED_HINT}."
     return f"{where}: {printable(value)} {_EXAMPLES[check.problem]}."
+
+
+_SPACE_GROUPED = re.compile(r"[0-9][ \u00a0\u202f][0-9]{3}")
+"""Digits grouped by a space or a no-break space (1 200 000,50: French and German Excel)."""
+
+_SPACE_GROUPED_HINT = (
+    "is not a number; in a v2 mapping, digits grouped by spaces read with thousands: \" \" "
+    "(1 200 000.50), or with decimal: \",\" where a comma marks the decimals (1 200 000,50), "
+    "stated under the file's options; re-run")
 
 
 def _label(part: Part, column: str) -> str:

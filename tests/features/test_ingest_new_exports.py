@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from features.ingest import ingest_paths
 from features.inspect import inspect
 from features.inspect_draft import draft
 from leadscore.config import load_config
+from leadscore.errors import LeadscoreError
 
 
 def test_digits_grouped_by_a_no_break_space_read_as_a_number(tmp_path):
@@ -105,3 +107,25 @@ def test_activities_named_by_salesforces_15_character_ids_are_said_to_be_so(tmp_
             "export holds ('00Q5e0000000000' of '00Q5e0000000000AbC'): export every file with "
             "the same ids (18 characters: Data Loader, or CASESAFEID(Id) in a report) and "
             "re-run") in note
+
+
+def test_a_refused_space_grouped_number_points_to_the_options_that_read_it(tmp_path):
+    # the refusal of "1 200 000,50" suggested thousands: "," (for $1,200.00), which reads it not
+    lines = ["Record ID;Create Date;Annual Revenue;Industry"]
+    for i in range(40):
+        lines.append(f"{100 + i};{1 + i % 28:02d}/0{1 + i % 9}/2026 10:15;"
+                     f"{1 + i % 7}\u00a0{i % 3}00\u00a0000,50;{['Retail', 'Software'][i % 2]}")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "contacts.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    text = draft(inspect([export / "contacts.csv"]))
+    mapping.write_text("\n".join(line for line in text.splitlines()
+                                 if "thousands:" not in line and "decimal:" not in line)
+                       + "\n", encoding="utf-8")
+    with pytest.raises(LeadscoreError) as refused:
+        ingest_paths([export], tmp_path / "s.duckdb", mapping=mapping)
+    said = str(refused.value)
+    assert "is not a number" in said and 'thousands: ","' not in said
+    assert 'digits grouped by spaces read with thousands: " "' in said
+    assert 'decimal: ","' in said

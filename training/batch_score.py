@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -321,6 +322,11 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
     total, mqls, logged = 0, 0, 0
     place, new_log = score_log_place(config) if log else ("", False)
     score_log = open_score_log(config) if log else None
+    # each chunk's score-log rows wait in a temporary folder and join the log in one
+    # transaction with the file: a bad row in a later chunk leaves neither (nothing logged twice)
+    pending = (tempfile.TemporaryDirectory(prefix="leadscore-scorelog-")
+               if score_log is not None else None)
+    chunks_logged: list[Path] = []
     try:
         workers = workers or default_workers()
         if rows is not None:  # no more processes than chunks: a small file stays in-process
@@ -336,8 +342,10 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
                 hashes = frame.pop("feature_hash")
                 bins = frame.pop("feature_bins")
                 writer.write(frame)
-                if score_log is not None:
-                    logged += score_log.log_scores(log_rows(frame, hashes, number, bins=bins))
+                if pending is not None:
+                    chunks_logged.append(Path(pending.name) / f"{len(chunks_logged)}.pickle")
+                    chunks_logged[-1].write_bytes(pickle.dumps(
+                        log_rows(frame, hashes, number, bins=bins)))
                 total += len(frame)
                 mqls += int(frame["is_mql"].sum())
                 progress.advance(task, len(frame))
@@ -346,10 +354,20 @@ def write_scores(writer: ChunkWriter, bundle: ScoringBundle, version, model_uri:
             # score log keeps it ("3"); the summary line says "model v3"
             score_chunks(bundle, chunks, now=now or datetime.now(UTC), model_version=number,
                          workers=workers, on_scored=on_scored, top=top_reasons(config))
-        writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
+        def commit() -> None:
+            writer.commit(pd.DataFrame(columns=FILE_COLUMNS))
+
+        if score_log is None:
+            commit()
+        else:
+            logged = score_log.log_scores_atomically(
+                (pickle.loads(path.read_bytes()) for path in chunks_logged),
+                before_commit=commit)
     finally:
         if score_log is not None:
             score_log.close()
+        if pending is not None:
+            pending.cleanup()
     cycle = bundle.manifest.get("cycle")
     by = f"model {label}" + (f" (cycle {cycle})" if cycle else "")
     return Scored(total=total, mqls=mqls, logged=logged, by=by, output=writer.output,

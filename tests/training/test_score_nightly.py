@@ -109,3 +109,33 @@ def test_rows_without_a_lead_id_are_not_counted_as_repeats(bundle_uri, tmp_path)
     with pytest.raises(LeadscoreError, match=r"^Row 2: lead_id"):
         score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
                    model_uri=bundle_uri, workers=1)
+
+
+def test_a_bad_row_in_a_later_chunk_logs_no_score(bundle_uri, tmp_path, monkeypatch):
+    # the first chunks' scores went to the score log, then the bad row stopped the run with no
+    # file: the log said leads were scored that nobody received, and a rerun logged them twice
+    import sqlite3
+
+    log = tmp_path / "live.db"
+    monkeypatch.setenv("LEADSCORE_LIVE_URL", f"sqlite:///{log}")
+    leads = _leads([f"L{i}" for i in range(12)], ["CEO"] * 12)
+    leads["created_at"] = "2026-11-01T10:00:00Z"
+    leads.loc[9, "created_at"] = "soon"
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(LeadscoreError, match=r"^Row 10 \(lead_id L9\)"):
+        score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
+                   model_uri=bundle_uri, workers=1, chunk=3)
+    assert not (tmp_path / "out.csv").exists()
+    if log.exists():
+        with sqlite3.connect(log) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            assert "score_log" not in tables or \
+                con.execute("SELECT count(*) FROM score_log").fetchone()[0] == 0
+    leads.loc[9, "created_at"] = "2026-11-01T10:00:00Z"  # fixed, and run again: 12, once each
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    said = score_file(tmp_path / "leads.csv", tmp_path / "out.csv", default_config(),
+                      model_uri=bundle_uri, workers=1, chunk=3)
+    assert "12 scores added to the score log" in said
+    with sqlite3.connect(log) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT lead_id) FROM score_log"
+                           ).fetchone() == (12, 12)

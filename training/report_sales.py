@@ -65,8 +65,12 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     acceptance rate does not count (said beside it)."""
     if frame.empty:
         return {"available": False,
-                "why": "the store holds no disposition at all (the export carries no rep "
-                       "verdicts), so there is nothing to break down" if store_dispositions == 0
+                # what the store holds, not what the export carries: a HubSpot Lead Status of
+                # the reps' verdicts may have been ingested as another role
+                "why": "the store holds no disposition at all: none was ingested (an export's "
+                       "rep verdicts or lead-status column, mapped as dispositions, would fill "
+                       "this section), so there is nothing to break down"
+                if store_dispositions == 0
                 else "no lead in this cycle's data window has a disposition yet"}
     # a report written again reads the store as of the review date: it can only have lost
     # leads since (a store re-created from a smaller export), and then says so; the count of

@@ -42,3 +42,17 @@ def test_verdicts_that_accept_some_leads_keep_their_acceptance_rate():
     alone = dispositions_section(_dispositioned([False] * 2, ["rejected_fit"] * 2),
                                  Figures("r1", {}), "won deal")
     assert alone["rejections_only"] is None and "0.0%" in str(alone["acceptance"])
+
+
+def test_a_store_without_dispositions_does_not_say_the_export_has_no_verdicts():
+    # HubSpot: the export's Lead Status holds the reps' verdicts (Unqualified - Budget, Bad
+    # Timing, ...), ingested as post_outcome, not as dispositions. The report said "the store
+    # holds no disposition at all (the export carries no rep verdicts)": false of that export,
+    # and the report cannot know what an export carries, only what the store holds
+    empty = _dispositioned([], [])
+    none = dispositions_section(empty, Figures("r1", {}), store_dispositions=0)
+    assert "export carries no" not in none["why"]
+    assert none["why"] == (
+        "the store holds no disposition at all: none was ingested (an export's rep verdicts or "
+        "lead-status column, mapped as dispositions, would fill this section), so there is "
+        "nothing to break down")

@@ -35,14 +35,14 @@ def glossary(ctx: dict[str, Any]) -> list[tuple[str, Markup]]:
         cohort += Markup(" {}").format(ctx["horizon_note"])
     terms.append(("Validation cohort", cohort))
     dispositions = ctx.get("dispositions") or {}
-    if dispositions.get("available"):
+    if dispositions.get("available") and not dispositions.get("rejections_only"):
         terms.append(("Acceptance rate", Markup(
             "Share of dispositioned leads whose latest verdict is accepted, being worked or {}."
         ).format(positive)))
-        if dispositions.get("eoi_why") is None:
-            terms.append(("Engaged but out of ICP", Markup(
-                "Leads with {}, or three or more activities, rejected for fit (wrong title, out "
-                "of ICP, ...).").format(ctx["high_intent"])))
+    if dispositions.get("available") and dispositions.get("eoi_why") is None:
+        terms.append(("Engaged but out of ICP", Markup(
+            "Leads with {}, or three or more activities, rejected for fit (wrong title, out "
+            "of ICP, ...).").format(ctx["high_intent"])))
     if (ctx.get("speed") or {}).get("available"):
         terms.append(("Time to first touch", Markup(
             "From the moment a lead became an MQL (else was created) to its first touch, in "

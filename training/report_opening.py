@@ -217,7 +217,12 @@ def _dispositions(ctx: dict[str, Any]) -> list[Markup]:
     alone = (["; ", d["outcome_only"], f" more {leads} ended in {a_or_an(ctx['positive'])} "
               "with no disposition recorded (not in that rate)"] if d.get("outcome_only") else [])
     out = [sentence("Sales accepted ", d["acceptance"], " of the ", d["dispositioned"],
-                    " dispositioned leads", *alone, ".")]
+                    " dispositioned leads", *alone, ".") if not d.get("rejections_only")
+           # verdicts on rejected leads only: a rate of 0% by construction is no finding
+           else sentence("The export records sales verdicts only on rejected leads (",
+                         d["dispositioned"], "), none on the ", d["outcome_only"],
+                         f" that ended in {a_or_an(ctx['positive'])}, so no acceptance rate "
+                         "is given.")]
     if d.get("store_note"):
         out.append(sentence(d["store_note"]))
     flagged = d["flagged_raw"]

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from training import charts
 from training import report_duckdb as store
 from training.evaluate import metric_key
-from training.report_figures import Figures, either, words
+from training.report_figures import Figures, a_or_an, either, words
 
 DEFAULT_SLA = {"high_intent_hours": 1.0, "other_hours": 24.0}
 TOP_CAMPAIGNS = 15
@@ -65,8 +65,12 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     acceptance rate does not count (said beside it)."""
     if frame.empty:
         return {"available": False,
-                "why": "the store holds no disposition at all (the export carries no rep "
-                       "verdicts), so there is nothing to break down" if store_dispositions == 0
+                # what the store holds, not what the export carries: a HubSpot Lead Status of
+                # the reps' verdicts may have been ingested as another role
+                "why": "the store holds no disposition at all: none was ingested (an export's "
+                       "rep verdicts or lead-status column, mapped as dispositions, would fill "
+                       "this section), so there is nothing to break down"
+                if store_dispositions == 0
                 else "no lead in this cycle's data window has a disposition yet"}
     # a report written again reads the store as of the review date: it can only have lost
     # leads since (a store re-created from a smaller export), and then says so; the count of
@@ -128,15 +132,22 @@ def dispositions_section(frame: pd.DataFrame, figs: Figures, positive: str = "bo
     figs.add("report.engaged_out_of_icp", overall_eoi)
     worst = engaged.sort_values("engaged_out_of_icp", ascending=False).head(1)
     eoi_why = _engaged_out_of_icp_missing(frame, high_intent)
+    alone = (figs.put("report.undispositioned_positives", outcome_only, "count")
+             if outcome_only else None)
+    only_rejected = (_rejections_only(figs.show("report.dispositioned", "count"), alone,
+                                      outcome_only, positive)
+                     if alone is not None and not frame["accepted"].any() else None)
     return {
         "available": True,
         "eoi_why": eoi_why, "store_note": store_note,
         # a breakdown of one value compares nothing: left out with one line saying why
         "source_why": _one_source(by_source),
         "campaign_why": _one_campaign(by_campaign),
-        "acceptance": figs.put("report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
-        "outcome_only": figs.put("report.undispositioned_positives", outcome_only, "count")
-        if outcome_only else None, "outcome_only_n": outcome_only,
+        # verdicts recorded on rejected leads only: their acceptance rate is 0% by construction
+        "acceptance": None if only_rejected else figs.put(
+            "report.acceptance_rate", float(frame["accepted"].mean()), "pct"),
+        "rejections_only": only_rejected,
+        "outcome_only": alone, "outcome_only_n": outcome_only,
         "dispositioned": figs.show("report.dispositioned", "count"), "n": len(frame),
         "sources": by_source.attrs["rows"][:TOP_SOURCES], "campaigns": by_campaign.attrs["rows"],
         "reasons": reason_rows, "flagged": flag_rows, "flagged_raw": flagged,
@@ -192,6 +203,23 @@ def _one_campaign(by_campaign: pd.DataFrame) -> str | None:
     if len(by_campaign) == 1:
         return f"every dispositioned lead came from one campaign ({named.iloc[0]['campaign']})"
     return None
+
+
+def _rejections_only(dispositioned: Markup, alone: Markup, outcome_only: int,
+                     positive: str) -> Markup:
+    """The section's line when the export records verdicts on rejected leads alone.
+
+    Pipedrive's lost reason, a closed-lost field: no lead is dispositioned accepted while leads
+    of the window did end positive with no verdict. "Sales accepted 0.0%" of such verdicts is
+    true of the store and false of sales.
+    """
+    leads = "lead" if outcome_only == 1 else "leads"
+    return Markup(
+        "The export records a verdict only for leads sales turned down ({}, every one rejected; "
+        "none accepted or being worked), while {} {} of this window ended in {} with no verdict "
+        "recorded: an acceptance rate of these verdicts would be 0% by construction, so none is "
+        "given. The tables break the rejections down by source and reason."
+    ).format(dispositioned, alone, leads, a_or_an(positive))
 
 
 def _engaged_out_of_icp_missing(frame: pd.DataFrame, high_intent: str) -> str | None:

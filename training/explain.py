@@ -90,7 +90,13 @@ def feature_title(spec: Mapping[str, Any],
     return " ".join(re.sub(r"\{[a-z]+\}", "", label).split())
 
 
-def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
+COUNTED = ("{n}", "{times}", "{days}", "{percent}")
+"""Label fields of a number that counts or measures (a count, days, a share): never a yes/no."""
+
+
+def _numeric_direction(values: np.ndarray, shap: np.ndarray, label: str = "") -> str:
+    """"higher raises the score" / "yes lowers the score": a flag (0/1 values, ``label`` naming
+    no count) reads yes; a count reads higher even where this data holds only 0 and 1."""
     known = np.isfinite(values)
     x, s = values[known], shap[known]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(s) == 0:
@@ -100,7 +106,7 @@ def _numeric_direction(values: np.ndarray, shap: np.ndarray) -> str:
     if not np.isfinite(r) or abs(r) < MIN_CORRELATION:
         return "no consistent direction"
     verb = "raises" if r > 0 else "lowers"
-    if set(np.unique(x)) <= {0.0, 1.0}:
+    if set(np.unique(x)) <= {0.0, 1.0} and not any(field in label for field in COUNTED):
         return f"yes {verb} the score"
     return f"higher {verb} the score"
 
@@ -162,7 +168,7 @@ def global_importance(
         name = spec["name"]
         if spec["kind"] == "numeric":
             direction = _numeric_direction(np.asarray(X_dir[:, j], dtype=np.float64),
-                                           contrib_dir[:, j])
+                                           contrib_dir[:, j], str(spec.get("label") or ""))
         elif raw_frame is not None and name in raw_frame.columns:
             direction = _categorical_direction(
                 name, learned_values(bundle.encoder, name, raw_frame[name]), contrib_dir[:, j])

@@ -173,3 +173,17 @@ def test_a_fit_group_every_lead_shares_carries_no_weight_in_a_logistic_model():
     table = global_importance(bundle, bundle.encoder.transform(valid), valid)
     assert (table.loc[table["group"] == "fit", "mean_abs_shap"] == 0.0).all()
     assert group_importance(table) == {"fit": 0.0, "intent": 1.0}
+
+
+def test_a_count_that_is_only_0_or_1_on_this_data_reads_higher_not_yes():
+    # "Active days, last 30 days: yes raises the score" on a store where no lead was active on
+    # two days: a count is a count whatever values this cohort holds; a flag reads yes/no
+    from training.explain import _numeric_direction
+
+    values = np.array([0.0, 1.0] * 20)
+    shap = values * 0.3 - 0.1
+    count = "Active on {n} day{s} in the last 30 days"
+    assert _numeric_direction(values, shap, count) == "higher raises the score"
+    assert _numeric_direction(values, shap, "Free e-mail domain") == "yes raises the score"
+    assert _numeric_direction(values, shap, "Do Not Email: {value}") == "yes raises the score"
+    assert _numeric_direction(values * 3, -shap, count) == "higher lowers the score"

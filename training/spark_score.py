@@ -186,13 +186,15 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     Raises:
         LeadscoreError: for a missing input, no champion, or a lead that fails to score.
     """
-    from training.batch_io import FORMATS, check_input, repeated_ids
+    from training.batch_io import FORMATS, check_input, input_columns, repeated_ids
     from training.registry import load_bundle
 
     # a URI (s3a://, hdfs://, dbfs:/ ...) is the cluster's to read; a local path is checked here
     source = str(input_path)
     if "://" not in source:
         source = str(check_input(Path(input_path), FORMATS))
+        if Path(source).is_file():  # a file it cannot read is the local engine's one sentence
+            input_columns(Path(source))
     if not str(output).lower().rstrip("/").endswith(".parquet"):
         raise LeadscoreError(f"--out {output} must end in .parquet: Spark writes a Parquet folder.")
     bundle, version = load_bundle(model_uri, config)

@@ -212,3 +212,18 @@ def test_a_semicolon_csv_is_read_on_spark_as_the_local_engine_reads_it(
     got = pd.read_parquet(tmp_path / "spark.parquet").sort_values("lead_id")
     pd.testing.assert_frame_equal(got.reset_index(drop=True),
                                   pd.read_parquet(tmp_path / "local.parquet"), check_dtype=False)
+
+
+def test_a_zero_byte_csv_is_refused_on_spark_in_the_local_sentence(spark, bundle_uri, tmp_path):
+    # Spark said "has no lead_id column" of a file it could not read at all
+    source = tmp_path / "leads.csv"
+    source.write_bytes(b"")
+    with pytest.raises(LeadscoreError) as local:
+        score_file(source, tmp_path / "local.parquet", default_config(), model_uri=bundle_uri,
+                   workers=1, now=NOW)
+    with pytest.raises(LeadscoreError) as on_spark:
+        score_file_spark(source, tmp_path / "spark.parquet", default_config(), bundle_uri,
+                         now=NOW)
+    assert str(on_spark.value) == str(local.value)
+    assert "lead_id" not in str(on_spark.value)
+    assert not (tmp_path / "spark.parquet").exists()

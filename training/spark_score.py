@@ -186,6 +186,7 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
     Raises:
         LeadscoreError: for a missing input, no champion, or a lead that fails to score.
     """
+    from features.csv_lines import excel_sep
     from training.batch_io import FORMATS, check_input, input_columns, repeated_ids
     from training.registry import load_bundle
 
@@ -195,6 +196,11 @@ def score_file_spark(input_path: Path, output: Path, config: dict[str, Any],
         source = str(check_input(Path(input_path), FORMATS))
         if Path(source).is_file():  # a file it cannot read is the local engine's one sentence
             input_columns(Path(source))
+            if source.lower().endswith(".csv") and excel_sep(Path(source)):
+                raise LeadscoreError(
+                    f"{Path(source).name} starts with Excel's 'sep=' line, which Spark's CSV "
+                    "reader cannot skip: delete that first line (or score the file without "
+                    "--engine spark) and re-run.")
     if not str(output).lower().rstrip("/").endswith(".parquet"):
         raise LeadscoreError(f"--out {output} must end in .parquet: Spark writes a Parquet folder.")
     bundle, version = load_bundle(model_uri, config)

@@ -227,3 +227,20 @@ def test_a_zero_byte_csv_is_refused_on_spark_in_the_local_sentence(spark, bundle
     assert str(on_spark.value) == str(local.value)
     assert "lead_id" not in str(on_spark.value)
     assert not (tmp_path / "spark.parquet").exists()
+
+
+def test_an_excel_sep_line_is_named_on_spark_not_read_as_the_header(spark, bundle_uri, tmp_path):
+    # the local engine skips Excel's "sep=;" line; Spark read it as the header and said the file
+    # had no lead_id column
+    source = tmp_path / "leads.csv"
+    source.write_text("sep=;\n" + _leads(["a", "b"], ["CEO", "CTO"]).to_csv(index=False, sep=";"))
+    said = score_file(source, tmp_path / "local.parquet", default_config(), model_uri=bundle_uri,
+                      workers=1, now=NOW)
+    assert said.startswith("Scored 2 leads")
+    with pytest.raises(LeadscoreError) as on_spark:
+        score_file_spark(source, tmp_path / "spark.parquet", default_config(), bundle_uri,
+                         now=NOW)
+    assert str(on_spark.value) == (
+        "leads.csv starts with Excel's 'sep=' line, which Spark's CSV reader cannot skip: delete "
+        "that first line (or score the file without --engine spark) and re-run.")
+    assert not (tmp_path / "spark.parquet").exists()

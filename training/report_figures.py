@@ -34,6 +34,8 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
+from training.threshold import configured_share
+
 FORMATS = ("pct", "share", "pp", "ratio", "count", "num1", "num", "times", "p")
 
 
@@ -44,8 +46,8 @@ def format_value(value: float | None, fmt: str) -> str:
     value = float(value)
     if fmt == "pct":
         return f"{100 * value:.1f}%"
-    if fmt == "share":
-        return f"{100 * value:.1f}".removesuffix(".0") + "%"
+    if fmt == "share":  # as the gates and the console write a configured share
+        return configured_share(value)
     if fmt == "pp":  # a gap that is not zero never reads as "-0.0 pp": it keeps a second decimal
         return f"{100 * value:+.{2 if 0 < abs(100 * value) < 0.05 else 1}f} pp"
     if fmt == "ratio":

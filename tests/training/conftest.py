@@ -60,3 +60,15 @@ def env(reviewed, monkeypatch):
     monkeypatch.chdir(reviewed["root"])
     mlflow.set_tracking_uri(reviewed["config"]["mlflow"]["tracking_uri"])
     return reviewed
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A Spark ``local[2]`` session for one test module (the Spark engine's tests skip without
+    Java), stopped after it."""
+    from training.spark_score import spark_session
+
+    session = spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()

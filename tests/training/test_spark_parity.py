@@ -15,21 +15,13 @@ from leadscore.config import default_config
 from leadscore.errors import LeadscoreError
 from training.batch_log import repeat_line
 from training.batch_score import FILE_COLUMNS, score_file
-from training.spark_score import score_file_spark, spark_session
+from training.spark_score import score_file_spark
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime for Spark"),
 ]
 NOW = datetime(2026, 10, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 @pytest.fixture()
